@@ -1,0 +1,17 @@
+//! nanodata: a Netdata-compatible monitoring agent small enough for router firmware.
+//!
+//! The binary (`src/main.rs`) only wires the roles below together; each role is a module
+//! with one job. See `../README.md` for the user-facing picture.
+
+pub mod clock;
+pub mod collectors;
+pub mod config;
+pub mod daemon;
+pub mod db;
+pub mod logging;
+pub mod rrd;
+
+/// Program name used in log lines, the `User-Agent` and `/api/v1/info`.
+pub const PROGRAM: &str = "nanodata";
+/// Version reported to users (`-v`).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
