@@ -1,1 +1,199 @@
-//! (being written)
+//! The data model: hosts → charts → dimensions, and the collection arithmetic.
+//!
+//! Collection goes through one chart API with Netdata's BEGIN/SET/END semantics taking **raw
+//! integers** ([`Chart::begin`], [`Collection::set`], [`Collection::end`]). The arithmetic of
+//! [`chart`] — the four algorithms, counter wrap and reset detection, and the interpolation of
+//! collected values onto `update every` boundaries — follows Netdata 1.37 step by step, because
+//! a Netdata parent recomputes the same stored numbers from the same raw values that a
+//! nanodata child streams.
+//!
+//! Locks are per host (its chart index) and per chart (its state and storage); no lock spans
+//! hosts and none is held across I/O other than the memory-mapped storage.
+
+mod chart;
+mod host;
+
+pub use chart::{Chart, ChartMeta, Collection, DimensionMeta, Point};
+pub use host::{Host, HostSettings, Hosts};
+
+use std::fmt;
+
+/// How a dimension turns raw collected integers into stored values (protocol.md §5.4).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// `value × multiplier / divisor`.
+    Absolute,
+    /// The per-second rate of a counter, `Δvalue × multiplier / divisor / Δt`.
+    Incremental,
+    /// The dimension's share of the sum of all dimensions of the chart, in percent.
+    PercentageOfAbsoluteRow,
+    /// The dimension's share of the increment of all dimensions of the chart, in percent.
+    PercentageOfIncrementalRow,
+}
+
+impl Algorithm {
+    /// Parses the wire name; like Netdata, anything unknown is `absolute`.
+    pub fn parse(name: &str) -> Algorithm {
+        match name {
+            "incremental" => Algorithm::Incremental,
+            "percentage-of-absolute-row" => Algorithm::PercentageOfAbsoluteRow,
+            "percentage-of-incremental-row" => Algorithm::PercentageOfIncrementalRow,
+            _ => Algorithm::Absolute,
+        }
+    }
+
+    /// The name used on the wire and in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Algorithm::Absolute => "absolute",
+            Algorithm::Incremental => "incremental",
+            Algorithm::PercentageOfAbsoluteRow => "percentage-of-absolute-row",
+            Algorithm::PercentageOfIncrementalRow => "percentage-of-incremental-row",
+        }
+    }
+}
+
+impl fmt::Display for Algorithm {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How a chart is drawn.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ChartType {
+    Line,
+    Area,
+    Stacked,
+}
+
+impl ChartType {
+    /// Parses the wire name; like Netdata, anything unknown is `line`.
+    pub fn parse(name: &str) -> ChartType {
+        match name {
+            "area" => ChartType::Area,
+            "stacked" => ChartType::Stacked,
+            _ => ChartType::Line,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChartType::Line => "line",
+            ChartType::Area => "area",
+            ChartType::Stacked => "stacked",
+        }
+    }
+}
+
+/// Chart options of the `CHART` line.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartOptions {
+    pub obsolete: bool,
+    pub detail: bool,
+    pub store_first: bool,
+    pub hidden: bool,
+}
+
+impl ChartOptions {
+    /// Parses the space-separated options word of a `CHART` line (substring match, as Netdata).
+    pub fn parse(words: &str) -> ChartOptions {
+        ChartOptions {
+            obsolete: words.contains("obsolete"),
+            detail: words.contains("detail"),
+            store_first: words.contains("store_first"),
+            hidden: words.contains("hidden"),
+        }
+    }
+
+    /// The four-slot form a 1.37 child sends: `obsolete detail store_first hidden`, empty slots
+    /// kept, so no options is three spaces.
+    pub fn to_wire(self) -> String {
+        let slot = |on: bool, word: &'static str| if on { word } else { "" };
+        format!(
+            "{} {} {} {}",
+            slot(self.obsolete, "obsolete"),
+            slot(self.detail, "detail"),
+            slot(self.store_first, "store_first"),
+            slot(self.hidden, "hidden")
+        )
+    }
+}
+
+/// Dimension options of the `DIMENSION` line.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct DimensionOptions {
+    pub obsolete: bool,
+    pub hidden: bool,
+    /// Do not flag counter resets or overflows (`noreset` / `nooverflow`).
+    pub noreset: bool,
+}
+
+impl DimensionOptions {
+    pub fn parse(words: &str) -> DimensionOptions {
+        DimensionOptions {
+            obsolete: words.contains("obsolete"),
+            hidden: words.contains("hidden"),
+            noreset: words.contains("noreset") || words.contains("nooverflow"),
+        }
+    }
+
+    /// The three-slot form a 1.37 child sends: `obsolete hidden noreset`.
+    pub fn to_wire(self) -> String {
+        let slot = |on: bool, word: &'static str| if on { word } else { "" };
+        format!(
+            "{} {} {}",
+            slot(self.obsolete, "obsolete"),
+            slot(self.hidden, "hidden"),
+            slot(self.noreset, "noreset")
+        )
+    }
+}
+
+/// Label source bits as Netdata sends them (`CLABEL name value source`).
+pub mod label_source {
+    pub const AUTO: u32 = 1;
+    pub const CONFIG: u32 = 2;
+    pub const K8S: u32 = 4;
+    pub const ACLK: u32 = 8;
+    pub const PERMANENT: u32 = 1 << 29;
+}
+
+/// A name/value label with its source bitmask.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Label {
+    pub name: String,
+    pub value: String,
+    pub source: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_words_round_trip() {
+        let o = ChartOptions::parse(" detail  ");
+        assert!(o.detail && !o.obsolete && !o.hidden && !o.store_first);
+        assert_eq!(o.to_wire(), " detail  ");
+        assert_eq!(ChartOptions::default().to_wire(), "   ");
+        let d = DimensionOptions::parse(" hidden ");
+        assert!(d.hidden && !d.noreset);
+        assert_eq!(d.to_wire(), " hidden ");
+        assert!(DimensionOptions::parse("nooverflow").noreset);
+    }
+
+    #[test]
+    fn unknown_names_fall_back_like_netdata() {
+        assert_eq!(Algorithm::parse("bogus"), Algorithm::Absolute);
+        assert_eq!(ChartType::parse("pie"), ChartType::Line);
+        for a in [
+            Algorithm::Absolute,
+            Algorithm::Incremental,
+            Algorithm::PercentageOfAbsoluteRow,
+            Algorithm::PercentageOfIncrementalRow,
+        ] {
+            assert_eq!(Algorithm::parse(a.as_str()), a);
+        }
+    }
+}

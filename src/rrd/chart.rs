@@ -1,0 +1,1035 @@
+//! Charts, their dimensions and the collection arithmetic.
+//!
+//! A collection is `begin` (how long since the previous one) → `set` raw integers →
+//! `end` (compute, interpolate onto `update every` boundaries, store). The arithmetic is
+//! Netdata 1.37's `rrdset_done`, written anew from protocol.md §5.4–5.5: the same raw
+//! integers and the same microseconds give the same stored numbers on a child and on a
+//! parent.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use parking_lot::{Mutex, MutexGuard};
+
+use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label};
+use crate::clock::USEC_PER_SEC;
+use crate::db::{DimensionStore, MemoryMode, StorageNumber, StoreSpec};
+
+/// Above this share of the counter's range a wrapped counter is taken as a reset, not an
+/// overflow (Netdata's `MAX_INCREMENTAL_PERCENT_RATE`).
+const MAX_INCREMENTAL_PERCENT_RATE: u64 = 10;
+
+/// Everything a `CHART` line says about a chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChartMeta {
+    /// `type.id`.
+    pub id: String,
+    /// `type.name`; equal to `id` when the chart has no name of its own.
+    pub name: String,
+    pub title: String,
+    pub units: String,
+    pub family: String,
+    pub context: String,
+    pub chart_type: ChartType,
+    pub priority: i64,
+    pub update_every: u32,
+    pub options: ChartOptions,
+    pub plugin: String,
+    pub module: String,
+    pub labels: Vec<Label>,
+}
+
+impl ChartMeta {
+    /// A chart `type.id` with Netdata's defaults for everything else: no name, empty title,
+    /// units `unknown`, family = type, context = `type.id`, line, priority 1000, every 1 s.
+    pub fn new(type_: &str, id: &str) -> ChartMeta {
+        let full = format!("{type_}.{id}");
+        ChartMeta {
+            name: full.clone(),
+            context: full.clone(),
+            id: full,
+            title: String::new(),
+            units: "unknown".into(),
+            family: type_.into(),
+            chart_type: ChartType::Line,
+            priority: 1000,
+            update_every: 1,
+            options: ChartOptions::default(),
+            plugin: String::new(),
+            module: String::new(),
+            labels: Vec::new(),
+        }
+    }
+
+    /// The part of the id before the first `.`.
+    pub fn type_part(&self) -> &str {
+        self.id.split_once('.').map_or(self.id.as_str(), |(t, _)| t)
+    }
+
+    pub fn title(mut self, v: &str) -> Self {
+        self.title = v.into();
+        self
+    }
+    pub fn units(mut self, v: &str) -> Self {
+        self.units = v.into();
+        self
+    }
+    pub fn family(mut self, v: &str) -> Self {
+        self.family = v.into();
+        self
+    }
+    pub fn context(mut self, v: &str) -> Self {
+        self.context = v.into();
+        self
+    }
+    pub fn chart_type(mut self, v: ChartType) -> Self {
+        self.chart_type = v;
+        self
+    }
+    pub fn priority(mut self, v: i64) -> Self {
+        self.priority = v;
+        self
+    }
+    pub fn update_every(mut self, v: u32) -> Self {
+        self.update_every = v.max(1);
+        self
+    }
+    pub fn detail(mut self) -> Self {
+        self.options.detail = true;
+        self
+    }
+    /// Sets plugin and module and the `_collect_plugin`/`_collect_module` labels Netdata adds.
+    pub fn source(mut self, plugin: &str, module: &str) -> Self {
+        self.plugin = plugin.into();
+        self.module = module.into();
+        let src = super::label_source::AUTO | super::label_source::PERMANENT;
+        self.labels.retain(|l| l.name != "_collect_plugin" && l.name != "_collect_module");
+        self.labels.push(Label { name: "_collect_plugin".into(), value: plugin.into(), source: src });
+        self.labels.push(Label { name: "_collect_module".into(), value: module.into(), source: src });
+        self
+    }
+}
+
+/// Everything a `DIMENSION` line says about a dimension.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DimensionMeta {
+    pub id: String,
+    pub name: String,
+    pub algorithm: Algorithm,
+    pub multiplier: i64,
+    pub divisor: i64,
+    pub options: DimensionOptions,
+}
+
+impl DimensionMeta {
+    /// A dimension named like its id: absolute, ×1 ÷1.
+    pub fn new(id: &str) -> DimensionMeta {
+        DimensionMeta {
+            id: id.into(),
+            name: id.into(),
+            algorithm: Algorithm::Absolute,
+            multiplier: 1,
+            divisor: 1,
+            options: DimensionOptions::default(),
+        }
+    }
+    pub fn name(mut self, v: &str) -> Self {
+        self.name = v.into();
+        self
+    }
+    pub fn algorithm(mut self, v: Algorithm) -> Self {
+        self.algorithm = v;
+        self
+    }
+    /// Multiplier and divisor; 0 means 1, as in Netdata.
+    pub fn scale(mut self, multiplier: i64, divisor: i64) -> Self {
+        self.multiplier = if multiplier == 0 { 1 } else { multiplier };
+        self.divisor = if divisor == 0 { 1 } else { divisor };
+        self
+    }
+    pub fn hidden(mut self) -> Self {
+        self.options.hidden = true;
+        self
+    }
+}
+
+/// One stored point as read back.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct Point {
+    /// End of the slot, seconds since the epoch (a multiple of the chart's `update every`).
+    pub t: i64,
+    /// `None` for an empty slot (a gap).
+    pub value: Option<f64>,
+    /// The counter wrapped or reset in this slot.
+    pub reset: bool,
+}
+
+/// Where and how a chart stores its dimensions.
+#[derive(Clone, Debug)]
+pub(crate) struct StorageSettings {
+    pub mode: MemoryMode,
+    /// The host's database directory (`<cache dir>/<machine guid>`), for `save` and `map`.
+    pub dir: Option<PathBuf>,
+    pub entries: u32,
+    /// `[db] gap when lost iterations above`.
+    pub gap_when_lost_iterations_above: u32,
+}
+
+/// A chart: its metadata, its dimensions and their storage, behind one lock.
+pub struct Chart {
+    id: String,
+    state: Mutex<ChartState>,
+}
+
+struct Dim {
+    meta: DimensionMeta,
+    store: DimensionStore,
+    collected_value: i64,
+    last_collected_value: i64,
+    calculated_value: f64,
+    last_calculated_value: f64,
+    last_stored_value: f64,
+    /// Largest |value| ever collected: chooses the 32- or 64-bit wrap cap.
+    collected_value_max: u64,
+    collections_counter: u64,
+    updated: bool,
+    last_collected_ut: u64,
+}
+
+struct ChartState {
+    meta: ChartMeta,
+    dims: Vec<Dim>,
+    storage: StorageSettings,
+    /// Time of the last collection, microseconds; 0 before the first.
+    last_collected_ut: u64,
+    /// Time of the last stored slot, microseconds (whole seconds); 0 before the first.
+    last_updated_ut: u64,
+    usec_since_last_update: u64,
+    /// Slots stored (or skipped) since the chart was created.
+    counter: u64,
+    /// Collections completed since the chart was created.
+    counter_done: u64,
+    collected_total: i64,
+    last_collected_total: i64,
+    /// The next `begin` ignores the microseconds it is given (set when the chart is redefined).
+    sync_clock: bool,
+}
+
+impl Chart {
+    pub(crate) fn new(meta: ChartMeta, storage: StorageSettings) -> Chart {
+        Chart {
+            id: meta.id.clone(),
+            state: Mutex::new(ChartState {
+                meta,
+                dims: Vec::new(),
+                storage,
+                last_collected_ut: 0,
+                last_updated_ut: 0,
+                usec_since_last_update: 0,
+                counter: 0,
+                counter_done: 0,
+                collected_total: 0,
+                last_collected_total: 0,
+                sync_clock: false,
+            }),
+        }
+    }
+
+    /// `type.id`.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// A copy of the chart's metadata.
+    pub fn meta(&self) -> ChartMeta {
+        self.state.lock().meta.clone()
+    }
+
+    /// Redefines the chart (a `CHART` line for an existing chart). Returns whether anything
+    /// changed. The next collection resynchronises to the local clock, as Netdata does; a
+    /// changed `update every` restarts the dimensions' storage at the new step.
+    pub fn redefine(&self, meta: ChartMeta) -> bool {
+        let mut st = self.state.lock();
+        st.sync_clock = true;
+        if st.meta == meta {
+            return false;
+        }
+        let step_changed = st.meta.update_every != meta.update_every;
+        st.meta = meta;
+        if step_changed {
+            let st = &mut *st;
+            for d in &mut st.dims {
+                d.store = open_store(&st.storage, &st.meta, &d.meta.id);
+            }
+            st.last_collected_ut = 0;
+            st.last_updated_ut = 0;
+        }
+        true
+    }
+
+    /// Adds a dimension, or updates the one with the same id. Returns its index, which stays
+    /// valid for the life of the chart.
+    pub fn dimension(&self, meta: DimensionMeta) -> usize {
+        let mut st = self.state.lock();
+        if let Some(i) = st.dims.iter().position(|d| d.meta.id == meta.id) {
+            st.dims[i].meta = meta;
+            return i;
+        }
+        let store = open_store(&st.storage, &st.meta, &meta.id);
+        st.dims.push(Dim {
+            meta,
+            store,
+            collected_value: 0,
+            last_collected_value: 0,
+            calculated_value: 0.0,
+            last_calculated_value: 0.0,
+            last_stored_value: f64::NAN,
+            collected_value_max: 0,
+            collections_counter: 0,
+            updated: false,
+            last_collected_ut: 0,
+        });
+        st.dims.len() - 1
+    }
+
+    /// Index of the dimension with this id.
+    pub fn dimension_index(&self, id: &str) -> Option<usize> {
+        self.state.lock().dims.iter().position(|d| d.meta.id == id)
+    }
+
+    /// Copies of every dimension's metadata, in creation order.
+    pub fn dimensions(&self) -> Vec<DimensionMeta> {
+        self.state.lock().dims.iter().map(|d| d.meta.clone()).collect()
+    }
+
+    /// Starts a collection at `now_ut` (microseconds). `usec` is the time since the previous
+    /// collection as the source measured it (0: measure it here). Sources whose durations are
+    /// trusted (a streaming child) are taken as they are; others are checked against the
+    /// clock like Netdata checks plugins.
+    pub fn begin(&self, now_ut: u64, usec: u64, trust: bool) -> Collection<'_> {
+        let mut st = self.state.lock();
+        if st.counter_done > 0 {
+            if trust && usec > 0 && st.last_collected_ut != 0 && !st.sync_clock {
+                st.usec_since_last_update = usec;
+            } else {
+                st.next_usec(now_ut, usec);
+            }
+        }
+        Collection { st, now_ut }
+    }
+
+    /// Oldest and newest stored time of any dimension.
+    pub fn first_entry_t(&self) -> Option<i64> {
+        self.state.lock().dims.iter().filter_map(|d| d.store.first_t()).min()
+    }
+
+    pub fn last_entry_t(&self) -> Option<i64> {
+        self.state.lock().dims.iter().filter_map(|d| d.store.last_t()).max()
+    }
+
+    /// The stored points of dimension `dim` with `after ≤ t ≤ before`, oldest first.
+    pub fn query(&self, dim: usize, after: i64, before: i64) -> Vec<Point> {
+        let st = self.state.lock();
+        let mut raw = Vec::new();
+        if let Some(d) = st.dims.get(dim) {
+            d.store.query(after, before, &mut raw);
+        }
+        raw.into_iter()
+            .map(|(t, n)| Point { t, value: n.value(), reset: n.is_reset() })
+            .collect()
+    }
+
+    /// Last raw collected integer, last stored value and how many times each dimension was
+    /// collected (for diagnostics and the API).
+    pub fn last_values(&self) -> Vec<(i64, f64)> {
+        self.state.lock().dims.iter().map(|d| (d.last_collected_value, d.last_stored_value)).collect()
+    }
+
+    /// Writes `save`-mode files and flushes `map`-mode mappings.
+    pub fn save(&self) -> io::Result<()> {
+        let mut st = self.state.lock();
+        let mut result = Ok(());
+        for d in &mut st.dims {
+            if let Err(e) = d.store.save() {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    /// Bytes of storage held by the chart's dimensions.
+    pub fn memory_bytes(&self) -> usize {
+        self.state.lock().dims.iter().map(|d| d.store.memory_bytes()).sum()
+    }
+}
+
+/// One collection in progress: the chart is locked until [`Collection::end`] (or drop, which
+/// abandons the values set so far without storing anything).
+pub struct Collection<'a> {
+    st: MutexGuard<'a, ChartState>,
+    now_ut: u64,
+}
+
+impl Collection<'_> {
+    /// Microseconds since the previous collection as this chart counts them: what a child
+    /// sends in `BEGIN` so that the parent computes the same slots.
+    pub fn usec_since_last_update(&self) -> u64 {
+        self.st.usec_since_last_update
+    }
+
+    /// Sets the raw value of dimension `dim` for this collection.
+    pub fn set(&mut self, dim: usize, value: i64) {
+        let now = self.now_ut;
+        if let Some(d) = self.st.dims.get_mut(dim) {
+            d.last_collected_ut = now;
+            d.collected_value = value;
+            d.updated = true;
+            d.collections_counter += 1;
+            d.collected_value_max = d.collected_value_max.max(value.unsigned_abs());
+        }
+    }
+
+    /// Sets a dimension by id; false if the chart has no such dimension.
+    pub fn set_by_id(&mut self, id: &str, value: i64) -> bool {
+        match self.st.dims.iter().position(|d| d.meta.id == id) {
+            Some(i) => {
+                self.set(i, value);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Completes the collection: computes, interpolates and stores.
+    pub fn end(mut self) {
+        let now = self.now_ut;
+        self.st.done(now);
+    }
+}
+
+impl ChartState {
+    fn step_ut(&self) -> u64 {
+        u64::from(self.meta.update_every.max(1)) * USEC_PER_SEC
+    }
+
+    /// Netdata's `rrdset_next_usec`: the time since the last collection, sanity-checked.
+    fn next_usec(&mut self, now_ut: u64, mut usec: u64) {
+        let step = self.step_ut();
+        if self.sync_clock {
+            self.sync_clock = false;
+            usec = 0;
+        }
+        if self.last_collected_ut == 0 {
+            usec = step;
+        } else if usec == 0 {
+            usec = now_ut.abs_diff(self.last_collected_ut);
+        } else if now_ut < self.last_collected_ut {
+            log::info!(
+                "chart '{}': the database is {:.5} s in the future; adjusting it to the current time",
+                self.meta.id,
+                (self.last_collected_ut - now_ut) as f64 / USEC_PER_SEC as f64
+            );
+            let back = now_ut.saturating_sub(step);
+            self.last_collected_ut = self.align_collected(back);
+            self.last_updated_ut = self.align_updated(back);
+            usec = step;
+        } else if now_ut - self.last_collected_ut > 5 * step {
+            usec = now_ut - self.last_collected_ut;
+        }
+        self.usec_since_last_update = usec;
+    }
+
+    /// Collection times sit half a second past a step boundary (`store_first`: on it).
+    fn align_collected(&self, ut: u64) -> u64 {
+        let ue = u64::from(self.meta.update_every.max(1));
+        let sec = ut / USEC_PER_SEC;
+        (sec - sec % ue) * USEC_PER_SEC + if self.meta.options.store_first { 0 } else { USEC_PER_SEC / 2 }
+    }
+
+    /// Storage times are whole step boundaries.
+    fn align_updated(&self, ut: u64) -> u64 {
+        let ue = u64::from(self.meta.update_every.max(1));
+        let sec = ut / USEC_PER_SEC;
+        (sec - sec % ue) * USEC_PER_SEC
+    }
+
+    fn init_last_updated(&mut self) {
+        let mut ut = self.last_collected_ut;
+        if self.meta.options.store_first {
+            ut = ut.saturating_sub(self.step_ut());
+        }
+        self.last_updated_ut = self.align_updated(ut);
+    }
+
+    /// Netdata's `rrdset_done`.
+    fn done(&mut self, now_ut: u64) {
+        let step = self.step_ut();
+        let mut store_this_entry = true;
+        let mut first_entry = false;
+
+        let mut last_collect_ut;
+        if self.last_collected_ut == 0 {
+            self.last_collected_ut = self.align_collected(now_ut);
+            last_collect_ut = self.last_collected_ut - step.min(self.last_collected_ut);
+            store_this_entry = false;
+            first_entry = true;
+        } else {
+            last_collect_ut = self.last_collected_ut;
+            self.last_collected_ut += self.usec_since_last_update;
+        }
+
+        if self.last_updated_ut == 0 {
+            self.init_last_updated();
+        }
+
+        let history_ut = u64::from(self.storage.entries.max(1)) * step;
+        if self.last_collected_ut.saturating_sub(self.last_updated_ut) > history_ut {
+            log::info!(
+                "chart '{}': too old data (last stored at {}, collected at {}); starting over, the next point is not stored",
+                self.meta.id,
+                self.last_updated_ut / USEC_PER_SEC,
+                self.last_collected_ut / USEC_PER_SEC
+            );
+            // Start again as if this were the first collection: what is set now becomes the
+            // base of the next increment.
+            self.last_collected_ut = self.align_collected(now_ut);
+            last_collect_ut = self.last_collected_ut - step.min(self.last_collected_ut);
+            self.init_last_updated();
+            self.usec_since_last_update = step;
+            for d in &mut self.dims {
+                d.collections_counter = u64::from(d.updated);
+                d.last_calculated_value = 0.0;
+            }
+            store_this_entry = false;
+            first_entry = true;
+        }
+
+        let now_collect_ut = self.last_collected_ut;
+        let last_stored_ut = self.last_updated_ut;
+        let next_store_ut = self.last_updated_ut + step;
+
+        if self.counter_done == 0 && self.meta.options.store_first {
+            store_this_entry = true;
+            last_collect_ut = next_store_ut - step;
+        }
+
+        self.counter += 1;
+        self.counter_done += 1;
+
+        self.collected_total = self
+            .dims
+            .iter()
+            .filter(|d| d.updated)
+            .fold(0i64, |sum, d| sum.wrapping_add(d.collected_value));
+
+        let reset = self.calculate();
+        self.interpolate(
+            step,
+            last_stored_ut,
+            next_store_ut,
+            last_collect_ut,
+            now_collect_ut,
+            store_this_entry,
+            reset,
+        );
+
+        self.last_collected_total = self.collected_total;
+        for d in self.dims.iter_mut().filter(|d| d.updated) {
+            d.last_collected_value = d.collected_value;
+            match d.meta.algorithm {
+                Algorithm::Incremental => {
+                    if !first_entry {
+                        d.last_calculated_value += d.calculated_value;
+                    }
+                }
+                _ => d.last_calculated_value = d.calculated_value,
+            }
+            d.calculated_value = 0.0;
+            d.collected_value = 0;
+            d.updated = false;
+        }
+    }
+
+    /// Turns the raw values of this collection into calculated values (no interpolation yet).
+    /// Returns whether a counter reset or wrap was seen on a dimension that reports them.
+    fn calculate(&mut self) -> bool {
+        let total = self.collected_total;
+        let total_delta = total.wrapping_sub(self.last_collected_total);
+        let mut reset = false;
+        for d in &mut self.dims {
+            if !d.updated {
+                d.calculated_value = 0.0;
+                continue;
+            }
+            let (mul, div) = (d.meta.multiplier as f64, d.meta.divisor as f64);
+            match d.meta.algorithm {
+                Algorithm::Absolute => {
+                    d.calculated_value = d.collected_value as f64 * mul / div;
+                }
+                Algorithm::PercentageOfAbsoluteRow => {
+                    d.calculated_value =
+                        if total == 0 { 0.0 } else { 100.0 * d.collected_value as f64 / total as f64 };
+                }
+                Algorithm::Incremental => {
+                    if d.collections_counter <= 1 {
+                        d.calculated_value = 0.0;
+                        continue;
+                    }
+                    let last = d.last_collected_value as u64;
+                    let new = d.collected_value as u64;
+                    if last > new {
+                        if !d.meta.options.noreset {
+                            reset = true;
+                        }
+                        let cap: u64 = if d.collected_value_max > u64::from(u32::MAX) {
+                            u64::MAX
+                        } else {
+                            u64::from(u32::MAX)
+                        };
+                        let delta = cap.wrapping_sub(last).wrapping_add(new);
+                        if delta < (cap / 100) * MAX_INCREMENTAL_PERCENT_RATE {
+                            // An overflow: count what went past the cap.
+                            d.calculated_value += delta as f64 * mul / div;
+                        } else {
+                            // A reset (or an implausibly fast wrap): no increment this time.
+                            d.calculated_value = 0.0;
+                        }
+                    } else {
+                        d.calculated_value +=
+                            d.collected_value.wrapping_sub(d.last_collected_value) as f64 * mul / div;
+                    }
+                }
+                Algorithm::PercentageOfIncrementalRow => {
+                    if d.collections_counter <= 1 {
+                        d.calculated_value = 0.0;
+                        continue;
+                    }
+                    if (d.last_collected_value as u64) > (d.collected_value as u64) {
+                        if !d.meta.options.noreset {
+                            reset = true;
+                        }
+                        d.last_collected_value = d.collected_value;
+                    }
+                    d.calculated_value = if total_delta == 0 {
+                        0.0
+                    } else {
+                        100.0 * d.collected_value.wrapping_sub(d.last_collected_value) as f64
+                            / total_delta as f64
+                    };
+                }
+            }
+        }
+        reset
+    }
+
+    /// Stores a value at every step boundary in `(last stored, now_collect_ut]`.
+    #[allow(clippy::too_many_arguments)]
+    fn interpolate(
+        &mut self,
+        step: u64,
+        mut last_stored_ut: u64,
+        mut next_store_ut: u64,
+        mut last_collect_ut: u64,
+        now_collect_ut: u64,
+        store_this_entry: bool,
+        mut reset: bool,
+    ) {
+        let mut iterations = (now_collect_ut.saturating_sub(last_stored_ut) / step) as i64;
+        if now_collect_ut % step == 0 {
+            iterations += 1;
+        }
+        let ue = f64::from(self.meta.update_every.max(1));
+        let gap_limit = i64::from(self.storage.gap_when_lost_iterations_above) + 2;
+
+        while next_store_ut <= now_collect_ut {
+            let t = (next_store_ut / USEC_PER_SEC) as i64;
+            let span = (now_collect_ut - last_collect_ut) as f64;
+            let part = (next_store_ut - last_collect_ut) as f64;
+            for d in &mut self.dims {
+                let value = match d.meta.algorithm {
+                    Algorithm::Incremental => {
+                        let mut v = d.calculated_value * part / span;
+                        d.calculated_value -= v;
+                        v += d.last_calculated_value;
+                        d.last_calculated_value = 0.0;
+                        v /= ue;
+                        let since_stored = next_store_ut - last_stored_ut;
+                        if since_stored < step {
+                            // A first slot shorter than a step: extrapolate to a full one.
+                            v = v * step as f64 / since_stored as f64;
+                        }
+                        v
+                    }
+                    _ => {
+                        if iterations == 1 {
+                            d.calculated_value
+                        } else {
+                            (d.calculated_value - d.last_calculated_value) * part / span
+                                + d.last_calculated_value
+                        }
+                    }
+                };
+
+                if !store_this_entry {
+                    d.store.store(t, StorageNumber::EMPTY);
+                    continue;
+                }
+                if d.updated && d.collections_counter > 1 && iterations < gap_limit {
+                    let flag = reset && !d.meta.options.noreset;
+                    d.store.store(t, StorageNumber::pack(value, flag));
+                    d.last_stored_value = value;
+                } else {
+                    d.store.store(t, StorageNumber::EMPTY);
+                    d.last_stored_value = f64::NAN;
+                }
+            }
+            reset = false;
+            self.counter += 1;
+            self.last_updated_ut = next_store_ut;
+            last_stored_ut = next_store_ut;
+            last_collect_ut = next_store_ut;
+            next_store_ut += step;
+            iterations -= 1;
+        }
+    }
+}
+
+fn open_store(storage: &StorageSettings, meta: &ChartMeta, dim_id: &str) -> DimensionStore {
+    DimensionStore::open(&StoreSpec {
+        mode: storage.mode,
+        dir: storage.dir.as_deref().map(Path::new),
+        chart_id: &meta.id,
+        dim_id,
+        update_every: meta.update_every.max(1),
+        entries: storage.entries.max(1),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: u64 = USEC_PER_SEC;
+    const T0: u64 = 1_700_000_000; // an aligned second
+
+    fn chart(ue: u32) -> Chart {
+        let meta = ChartMeta::new("test", "chart").update_every(ue);
+        Chart::new(
+            meta,
+            StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 100, gap_when_lost_iterations_above: 1 },
+        )
+    }
+
+    /// Collects `values` (one per dimension) at `now_ut` with the measured duration.
+    fn collect(c: &Chart, now_ut: u64, values: &[i64]) {
+        let mut col = c.begin(now_ut, 0, false);
+        for (i, v) in values.iter().enumerate() {
+            col.set(i, *v);
+        }
+        col.end();
+    }
+
+    fn stored(c: &Chart, dim: usize) -> Vec<(i64, Option<f64>)> {
+        c.query(dim, 0, i64::MAX).into_iter().map(|p| (p.t, p.value)).collect()
+    }
+
+    fn close(a: Option<f64>, b: f64) -> bool {
+        a.is_some_and(|a| (a - b).abs() < 1e-6 * b.abs().max(1.0))
+    }
+
+    #[test]
+    fn absolute_regular_ticks_store_the_value_at_each_boundary() {
+        let c = chart(1);
+        let d = c.dimension(DimensionMeta::new("x").scale(10, 4));
+        assert_eq!(d, 0);
+        // First collection at T0+0.2: aligned to T0+0.5, nothing stored.
+        collect(&c, T0 * S + 200_000, &[4]);
+        assert!(stored(&c, 0).is_empty());
+        // Next at T0+1.2 (measured 0.7 s after the virtual T0+0.5): boundary T0+1.
+        // The dimension had only one collection before, so this slot is a gap.
+        collect(&c, (T0 + 1) * S + 200_000, &[8]);
+        collect(&c, (T0 + 2) * S + 200_000, &[12]);
+        collect(&c, (T0 + 3) * S + 200_000, &[16]);
+        let s = stored(&c, 0);
+        assert_eq!(s.len(), 3);
+        // The second collection already stores: the dimension has been collected twice.
+        assert_eq!(s[0], ((T0 + 1) as i64, Some(20.0)));
+        assert!(close(s[1].1, 30.0), "{s:?}"); // 12 × 10 / 4
+        assert!(close(s[2].1, 40.0), "{s:?}");
+        assert_eq!(s[2].0, (T0 + 3) as i64);
+    }
+
+    #[test]
+    fn incremental_is_a_per_second_rate_split_across_boundaries() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        // Collections exactly on x.5 so the virtual clock and the real one agree.
+        collect(&c, T0 * S + S / 2, &[1000]);
+        collect(&c, (T0 + 1) * S + S / 2, &[1100]); // +100 in 1 s
+        collect(&c, (T0 + 2) * S + S / 2, &[1300]); // +200
+        collect(&c, (T0 + 3) * S + S / 2, &[1600]); // +300
+        let s = stored(&c, 0);
+        // Slot T0+1: second collection only; collections_counter is 2, so it is stored:
+        // half of the first increment lands before the boundary (0.5 s of 1 s) → 50/s.
+        assert!(close(s[0].1, 50.0), "{s:?}");
+        // Slot T0+2: carry 50 + half of 200 = 150.
+        assert!(close(s[1].1, 150.0), "{s:?}");
+        // Slot T0+3: carry 100 + half of 300 = 250.
+        assert!(close(s[2].1, 250.0), "{s:?}");
+    }
+
+    #[test]
+    fn incremental_with_update_every_5_divides_by_the_step() {
+        let c = chart(5);
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        // T0 is a multiple of 5 (1_700_000_000 % 5 == 0).
+        collect(&c, T0 * S + S / 2, &[0]);
+        collect(&c, (T0 + 5) * S + S / 2, &[500]);
+        collect(&c, (T0 + 10) * S + S / 2, &[1000]);
+        let s = stored(&c, 0);
+        assert_eq!(s[0].0, (T0 + 5) as i64);
+        // 500 over 5 s split at the boundary: 4.5 s of 5 before it → 450 / 5 = 90/s.
+        assert!(close(s[0].1, 90.0), "{s:?}");
+        // carry 50 + 450 = 500 / 5 = 100/s.
+        assert!(close(s[1].1, 100.0), "{s:?}");
+    }
+
+    #[test]
+    fn late_tick_interpolates_absolute_values_linearly() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("x"));
+        collect(&c, T0 * S + S / 2, &[10]);
+        collect(&c, (T0 + 1) * S + S / 2, &[10]);
+        // Next collection 2 s later: boundaries T0+2 (interpolated) and T0+3 (the value).
+        collect(&c, (T0 + 3) * S + S / 2, &[30]);
+        let s = stored(&c, 0);
+        assert_eq!(s.len(), 3, "{s:?}");
+        assert!(close(s[0].1, 10.0));
+        // Between 10 at T0+1.5 and 30 at T0+3.5: at T0+2 → 10 + 20 × 0.5/2 = 15.
+        assert!(close(s[1].1, 15.0), "{s:?}");
+        assert!(close(s[2].1, 30.0), "{s:?}");
+    }
+
+    #[test]
+    fn missed_ticks_beyond_the_gap_limit_are_stored_as_gaps() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("x"));
+        collect(&c, T0 * S + S / 2, &[10]);
+        collect(&c, (T0 + 1) * S + S / 2, &[10]);
+        // 5 s later: boundaries T0+2..T0+6; iterations count down 5,4,3,2,1 and only
+        // iterations < 1 + 2 are stored.
+        collect(&c, (T0 + 6) * S + S / 2, &[60]);
+        let s = stored(&c, 0);
+        let tail: Vec<_> = s[1..].to_vec();
+        assert_eq!(tail.len(), 5, "{s:?}");
+        assert_eq!(tail[0].1, None);
+        assert_eq!(tail[1].1, None);
+        assert_eq!(tail[2].1, None);
+        // T0+5: 10 + 50 × (4.5 - 1)/... interpolated between last_collect (moved to T0+4) and now.
+        assert!(tail[3].1.is_some());
+        assert!(close(tail[4].1, 60.0), "{s:?}");
+    }
+
+    #[test]
+    fn counter_wrap_at_32_bits_counts_the_overflow() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        let max32 = i64::from(u32::MAX);
+        collect(&c, T0 * S + S / 2, &[max32 - 300]);
+        collect(&c, (T0 + 1) * S + S / 2, &[max32 - 200]); // +100
+        collect(&c, (T0 + 2) * S + S / 2, &[max32 - 100]); // +100
+        collect(&c, (T0 + 3) * S + S / 2, &[99]); // wraps: cap - last + new = 100 + 99 = 199
+        collect(&c, (T0 + 4) * S + S / 2, &[299]); // +200
+        let p = c.query(0, 0, i64::MAX);
+        // slots: T0+1 = 50, T0+2 = 50 + 50, T0+3 = carry 50 + half of 199, T0+4 = 99.5 + 100.
+        assert!(close(p[1].value, 100.0), "{p:?}");
+        assert!(close(p[2].value, 50.0 + 199.0 / 2.0), "{p:?}");
+        assert!(p[2].reset, "the wrapped slot carries the reset flag");
+        assert!(close(p[3].value, 199.0 / 2.0 + 100.0), "{p:?}");
+        assert!(!p[3].reset);
+    }
+
+    #[test]
+    fn counter_wrap_at_64_bits_is_detected_from_the_largest_value_seen() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        // Raw u64 counters travel as signed integers; |value| > 2^32 selects the 64-bit cap.
+        let v0 = (u64::MAX - 5_000_000_000) as i64;
+        collect(&c, T0 * S + S / 2, &[v0]);
+        collect(&c, (T0 + 1) * S + S / 2, &[v0 + 1000]);
+        collect(&c, (T0 + 2) * S + S / 2, &[999]); // wraps past u64::MAX: 4_999_999_000 + 999
+        let p = c.query(0, 0, i64::MAX);
+        assert!(close(p[0].value, 500.0), "{p:?}");
+        assert!(close(p[1].value, 500.0 + 4_999_999_999.0 / 2.0), "{p:?}");
+        assert!(p[1].reset);
+    }
+
+    #[test]
+    fn counter_reset_of_a_64_bit_counter_is_not_an_overflow() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        collect(&c, T0 * S + S / 2, &[10_000_000_000]);
+        collect(&c, (T0 + 1) * S + S / 2, &[10_000_000_100]);
+        collect(&c, (T0 + 2) * S + S / 2, &[5]);
+        let p = c.query(0, 0, i64::MAX);
+        assert!(close(p[1].value, 50.0), "carry only, no huge delta: {p:?}");
+        assert!(p[1].reset);
+    }
+
+    #[test]
+    fn counter_reset_gives_no_spike() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        collect(&c, T0 * S + S / 2, &[1_000_000]);
+        collect(&c, (T0 + 1) * S + S / 2, &[1_000_100]);
+        collect(&c, (T0 + 2) * S + S / 2, &[1_000_200]);
+        collect(&c, (T0 + 3) * S + S / 2, &[5]); // interface reset: far from the 32-bit cap
+        collect(&c, (T0 + 4) * S + S / 2, &[105]);
+        let p = c.query(0, 0, i64::MAX);
+        // T0+3: carry 50 + 0; T0+4: 0 + 50.
+        assert!(close(p[2].value, 50.0), "{p:?}");
+        assert!(p[2].reset);
+        assert!(close(p[3].value, 50.0), "{p:?}");
+        assert!(p.iter().all(|x| x.value.unwrap_or(0.0) <= 100.0), "no spike: {p:?}");
+    }
+
+    #[test]
+    fn noreset_dimensions_do_not_flag_wraps() {
+        let c = chart(1);
+        let mut m = DimensionMeta::new("c").algorithm(Algorithm::Incremental);
+        m.options.noreset = true;
+        c.dimension(m);
+        collect(&c, T0 * S + S / 2, &[100]);
+        collect(&c, (T0 + 1) * S + S / 2, &[200]);
+        collect(&c, (T0 + 2) * S + S / 2, &[5]);
+        assert!(c.query(0, 0, i64::MAX).iter().all(|p| !p.reset));
+    }
+
+    #[test]
+    fn percentage_of_absolute_row_ignores_multipliers() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("a").algorithm(Algorithm::PercentageOfAbsoluteRow).scale(7, 3));
+        c.dimension(DimensionMeta::new("b").algorithm(Algorithm::PercentageOfAbsoluteRow));
+        collect(&c, T0 * S + S / 2, &[1, 3]);
+        collect(&c, (T0 + 1) * S + S / 2, &[1, 3]);
+        collect(&c, (T0 + 2) * S + S / 2, &[0, 0]);
+        let a = c.query(0, 0, i64::MAX);
+        let b = c.query(1, 0, i64::MAX);
+        assert!(close(a[0].value, 25.0) && close(b[0].value, 75.0), "{a:?} {b:?}");
+        assert!(close(a[1].value, 0.0) && close(b[1].value, 0.0), "total 0 → 0");
+    }
+
+    #[test]
+    fn percentage_of_incremental_row_like_system_cpu() {
+        let c = chart(1);
+        for id in ["user", "system", "idle"] {
+            c.dimension(DimensionMeta::new(id).algorithm(Algorithm::PercentageOfIncrementalRow));
+        }
+        collect(&c, T0 * S + S / 2, &[100, 50, 850]);
+        collect(&c, (T0 + 1) * S + S / 2, &[120, 60, 920]); // +20 +10 +70 of 100
+        collect(&c, (T0 + 2) * S + S / 2, &[170, 70, 960]); // +50 +10 +40
+        let u = c.query(0, 0, i64::MAX);
+        let s = c.query(1, 0, i64::MAX);
+        let i = c.query(2, 0, i64::MAX);
+        assert!(close(u[0].value, 20.0) && close(s[0].value, 10.0) && close(i[0].value, 70.0));
+        assert!(close(u[1].value, 50.0) && close(s[1].value, 10.0) && close(i[1].value, 40.0));
+        // No change at all: 0, not NaN.
+        collect(&c, (T0 + 3) * S + S / 2, &[170, 70, 960]);
+        assert!(close(c.query(0, 0, i64::MAX)[2].value, 0.0));
+    }
+
+    #[test]
+    fn negative_multiplier_draws_below_zero() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("sent").algorithm(Algorithm::Incremental).scale(-8, 1000));
+        collect(&c, T0 * S + S / 2, &[0]);
+        collect(&c, (T0 + 1) * S + S / 2, &[1000]);
+        collect(&c, (T0 + 2) * S + S / 2, &[2000]);
+        let p = c.query(0, 0, i64::MAX);
+        assert!(close(p[1].value, -8.0), "{p:?}");
+    }
+
+    #[test]
+    fn dimensions_not_set_are_gaps() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("a"));
+        c.dimension(DimensionMeta::new("b"));
+        collect(&c, T0 * S + S / 2, &[1, 2]);
+        collect(&c, (T0 + 1) * S + S / 2, &[1, 2]);
+        let mut col = c.begin((T0 + 2) * S + S / 2, 0, false);
+        col.set(0, 5);
+        col.end();
+        assert!(close(c.query(0, 0, i64::MAX)[1].value, 5.0));
+        assert_eq!(c.query(1, 0, i64::MAX)[1].value, None);
+    }
+
+    #[test]
+    fn trusted_microseconds_drive_the_clock_like_a_parent() {
+        // A parent receiving BEGIN with microseconds uses them as they are, whatever its
+        // own clock says, so child and parent store the same slots.
+        let child = chart(1);
+        let parent = chart(1);
+        for c in [&child, &parent] {
+            c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        }
+        let raws = [0i64, 1000, 2100, 3000, 4400];
+        let usecs = [0u64, 980_000, 1_030_000, 990_000, 1_000_000];
+        let mut t = T0 * S + 300_000;
+        for (i, (&raw, &usec)) in raws.iter().zip(&usecs).enumerate() {
+            t += usec;
+            let mut col = child.begin(t, 0, false);
+            let sent = if i == 0 { 0 } else { col.usec_since_last_update() };
+            col.set(0, raw);
+            col.end();
+            // The parent's clock is 200 ms late but it trusts the child's durations.
+            let mut col = parent.begin(t - 200_000, sent, true);
+            col.set(0, raw);
+            col.end();
+        }
+        assert_eq!(child.query(0, 0, i64::MAX), parent.query(0, 0, i64::MAX));
+    }
+
+    #[test]
+    fn too_old_data_starts_over_without_a_spike() {
+        let c = chart(1); // 100 entries
+        c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+        collect(&c, T0 * S + S / 2, &[0]);
+        collect(&c, (T0 + 1) * S + S / 2, &[100]);
+        collect(&c, (T0 + 2) * S + S / 2, &[200]);
+        // 1000 s of silence, far beyond 100 entries; the counter moved by 1e6 meanwhile.
+        collect(&c, (T0 + 1002) * S + S / 2, &[1_000_200]);
+        collect(&c, (T0 + 1003) * S + S / 2, &[1_000_300]);
+        let p = c.query(0, (T0 + 900) as i64, i64::MAX);
+        assert!(p.iter().all(|x| x.value.unwrap_or(0.0) <= 100.0), "{p:?}");
+        assert_eq!(c.last_entry_t(), Some((T0 + 1003) as i64));
+    }
+
+    #[test]
+    fn store_first_stores_the_first_collection() {
+        let meta = ChartMeta { options: ChartOptions { store_first: true, ..Default::default() }, ..ChartMeta::new("t", "c") };
+        let c = Chart::new(
+            meta,
+            StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 10, gap_when_lost_iterations_above: 1 },
+        );
+        c.dimension(DimensionMeta::new("x"));
+        collect(&c, T0 * S + 100_000, &[7]);
+        // store_first aligns collection to T0.0 and stores on the first boundary ≤ it;
+        // the dimension has one collection so the slot is a gap until the next one.
+        collect(&c, (T0 + 1) * S + 100_000, &[8]);
+        let p = c.query(0, 0, i64::MAX);
+        assert!(p.iter().any(|x| x.value == Some(8.0)), "{p:?}");
+    }
+
+    #[test]
+    fn redefinition_resyncs_the_clock_and_new_step_restarts_storage() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("x"));
+        collect(&c, T0 * S + S / 2, &[1]);
+        collect(&c, (T0 + 1) * S + S / 2, &[1]);
+        collect(&c, (T0 + 2) * S + S / 2, &[1]);
+        assert!(!c.redefine(c.meta()), "same definition: nothing changed");
+        let m = c.meta().update_every(5);
+        assert!(c.redefine(m));
+        assert_eq!(c.last_entry_t(), None, "new step, new storage");
+    }
+}

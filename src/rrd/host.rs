@@ -1,0 +1,248 @@
+//! Hosts and the registry of hosts a node holds (itself and, on a parent, its children).
+
+use std::collections::HashMap;
+use std::io;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use parking_lot::RwLock;
+
+use super::chart::{Chart, ChartMeta, StorageSettings};
+use super::Label;
+use crate::db::MemoryMode;
+
+/// How a host stores its charts.
+#[derive(Clone, Debug)]
+pub struct HostSettings {
+    pub mode: MemoryMode,
+    /// Slots per dimension (`[db] retention`, alias `history`).
+    pub history: u32,
+    /// Default `update every` of the host's charts, seconds.
+    pub update_every: u32,
+    /// `[directories] cache`; the host's files go to `<cache>/<machine guid>/`.
+    pub cache_dir: PathBuf,
+    /// `[db] gap when lost iterations above`.
+    pub gap_when_lost_iterations_above: u32,
+}
+
+/// One monitored host: its identity, labels and charts.
+pub struct Host {
+    guid: String,
+    hostname: String,
+    settings: HostSettings,
+    charts: RwLock<ChartIndex>,
+    labels: RwLock<Vec<Label>>,
+}
+
+#[derive(Default)]
+struct ChartIndex {
+    list: Vec<Arc<Chart>>,
+    by_id: HashMap<String, usize>,
+}
+
+impl Host {
+    pub fn new(guid: &str, hostname: &str, settings: HostSettings) -> Host {
+        Host {
+            guid: guid.to_owned(),
+            hostname: hostname.to_owned(),
+            settings,
+            charts: RwLock::new(ChartIndex::default()),
+            labels: RwLock::new(Vec::new()),
+        }
+    }
+
+    pub fn guid(&self) -> &str {
+        &self.guid
+    }
+
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
+    pub fn settings(&self) -> &HostSettings {
+        &self.settings
+    }
+
+    /// The directory holding this host's database files (`save` and `map` modes).
+    pub fn db_dir(&self) -> PathBuf {
+        self.settings.cache_dir.join(&self.guid)
+    }
+
+    /// Defines a chart: creates it, or redefines the existing chart with the same id.
+    /// A chart whose `update every` is 0 gets the host's.
+    pub fn chart_define(&self, mut meta: ChartMeta) -> Arc<Chart> {
+        if meta.update_every == 0 {
+            meta.update_every = self.settings.update_every.max(1);
+        }
+        if let Some(chart) = self.chart(&meta.id) {
+            chart.redefine(meta);
+            return chart;
+        }
+        let mut index = self.charts.write();
+        // Another thread may have created it between the read and the write lock.
+        if let Some(&i) = index.by_id.get(&meta.id) {
+            let chart = Arc::clone(&index.list[i]);
+            drop(index);
+            chart.redefine(meta);
+            return chart;
+        }
+        let storage = StorageSettings {
+            mode: self.settings.mode,
+            dir: matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map).then(|| self.db_dir()),
+            entries: self.settings.history.max(1),
+            gap_when_lost_iterations_above: self.settings.gap_when_lost_iterations_above,
+        };
+        let id = meta.id.clone();
+        let chart = Arc::new(Chart::new(meta, storage));
+        let slot = index.list.len();
+        index.by_id.insert(id, slot);
+        index.list.push(Arc::clone(&chart));
+        chart
+    }
+
+    /// The chart with this id (`type.id`).
+    pub fn chart(&self, id: &str) -> Option<Arc<Chart>> {
+        let index = self.charts.read();
+        index.by_id.get(id).map(|&i| Arc::clone(&index.list[i]))
+    }
+
+    /// The chart with this id or, failing that, this name.
+    pub fn chart_by_id_or_name(&self, key: &str) -> Option<Arc<Chart>> {
+        self.chart(key).or_else(|| self.charts().into_iter().find(|c| c.meta().name == key))
+    }
+
+    /// Every chart, in creation order.
+    pub fn charts(&self) -> Vec<Arc<Chart>> {
+        self.charts.read().list.clone()
+    }
+
+    pub fn chart_count(&self) -> usize {
+        self.charts.read().list.len()
+    }
+
+    pub fn labels(&self) -> Vec<Label> {
+        self.labels.read().clone()
+    }
+
+    pub fn set_labels(&self, labels: Vec<Label>) {
+        *self.labels.write() = labels;
+    }
+
+    /// Writes every chart's `save`-mode files and flushes `map`-mode mappings. Every chart is
+    /// attempted; the first error is returned.
+    pub fn save(&self) -> io::Result<()> {
+        let mut result = Ok(());
+        for chart in self.charts() {
+            if let Err(e) = chart.save() {
+                log::error!("host '{}': cannot save chart '{}': {e}", self.hostname, chart.id());
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    }
+}
+
+/// Every host this node holds: itself first, then any hosts streamed to it.
+pub struct Hosts {
+    localhost: Arc<Host>,
+    others: RwLock<Vec<Arc<Host>>>,
+}
+
+impl Hosts {
+    pub fn new(localhost: Host) -> Hosts {
+        Hosts { localhost: Arc::new(localhost), others: RwLock::new(Vec::new()) }
+    }
+
+    pub fn localhost(&self) -> &Arc<Host> {
+        &self.localhost
+    }
+
+    /// Adds a host (a child); returns the existing one if its GUID is already known.
+    pub fn add(&self, host: Host) -> Arc<Host> {
+        if let Some(h) = self.find(host.guid()) {
+            return h;
+        }
+        let host = Arc::new(host);
+        self.others.write().push(Arc::clone(&host));
+        host
+    }
+
+    /// The host with this machine GUID or hostname.
+    pub fn find(&self, key: &str) -> Option<Arc<Host>> {
+        if self.localhost.guid == key || self.localhost.hostname == key {
+            return Some(Arc::clone(&self.localhost));
+        }
+        let others = self.others.read();
+        others
+            .iter()
+            .find(|h| h.guid == key)
+            .or_else(|| others.iter().find(|h| h.hostname == key))
+            .cloned()
+    }
+
+    /// Every host, localhost first.
+    pub fn all(&self) -> Vec<Arc<Host>> {
+        let mut v = vec![Arc::clone(&self.localhost)];
+        v.extend(self.others.read().iter().cloned());
+        v
+    }
+
+    /// Saves every host's database (orderly stop).
+    pub fn save(&self) -> io::Result<()> {
+        let mut result = Ok(());
+        for host in self.all() {
+            if let Err(e) = host.save() {
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rrd::DimensionMeta;
+
+    fn settings() -> HostSettings {
+        HostSettings {
+            mode: MemoryMode::Ram,
+            history: 60,
+            update_every: 2,
+            cache_dir: PathBuf::from("/nonexistent"),
+            gap_when_lost_iterations_above: 1,
+        }
+    }
+
+    #[test]
+    fn charts_are_created_once_and_found_by_id_or_name() {
+        let host = Host::new("guid-1", "router", settings());
+        let mut meta = ChartMeta::new("net", "eth0").update_every(0);
+        meta.update_every = 0;
+        meta.name = "net.wan".into();
+        let a = host.chart_define(meta.clone());
+        a.dimension(DimensionMeta::new("received"));
+        let b = host.chart_define(meta);
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(b.dimensions().len(), 1, "redefinition keeps dimensions");
+        assert_eq!(a.meta().update_every, 2, "0 takes the host's update every");
+        assert!(host.chart_by_id_or_name("net.wan").is_some());
+        assert!(host.chart("net.wan").is_none());
+        assert_eq!(host.chart_count(), 1);
+    }
+
+    #[test]
+    fn hosts_are_found_by_guid_or_hostname() {
+        let hosts = Hosts::new(Host::new("g0", "parent", settings()));
+        let child = hosts.add(Host::new("g1", "child", settings()));
+        assert!(Arc::ptr_eq(&hosts.add(Host::new("g1", "renamed", settings())), &child));
+        assert_eq!(hosts.find("child").map(|h| h.guid().to_owned()), Some("g1".into()));
+        assert_eq!(hosts.find("g0").map(|h| h.hostname().to_owned()), Some("parent".into()));
+        assert_eq!(hosts.all().len(), 2);
+        assert!(hosts.find("nobody").is_none());
+    }
+}
