@@ -1,1 +1,247 @@
-//! (being written)
+//! Internal collectors: one OS thread each, ticking on wall-clock multiples of its
+//! `update every`.
+//!
+//! A collector reads its source with buffers it reuses (no allocation per tick once warm)
+//! and hands raw integers to the chart API. A collector whose source is missing disables
+//! itself with one log line; a failing read is logged (with back-off of the log lines, not of
+//! the collection) and retried on the next tick.
+
+pub mod proc_stat;
+
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::clock;
+
+/// Why a collection did not happen.
+#[derive(Debug)]
+pub enum CollectError {
+    /// The source does not exist here (older kernel, container, no such hardware): the
+    /// collector stops for good.
+    Disabled(String),
+    /// This tick failed; the next one tries again.
+    Failed(String),
+}
+
+/// A source of metrics, driven by [`spawn`].
+pub trait Collector: Send {
+    /// Short name for logs and the thread name, e.g. `proc.stat`.
+    fn name(&self) -> &str;
+
+    /// Collects once; `now_ut` is the wall-clock time of the tick in microseconds.
+    fn collect(&mut self, now_ut: u64) -> Result<(), CollectError>;
+}
+
+/// The running collector threads. Dropping it (or calling [`Collectors::stop`]) stops them.
+pub struct Collectors {
+    stop: Option<Sender<()>>,
+    stop_rx: Receiver<()>,
+    threads: Vec<JoinHandle<()>>,
+}
+
+impl Default for Collectors {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Collectors {
+    pub fn new() -> Collectors {
+        let (stop, stop_rx) = crossbeam_channel::bounded(0);
+        Collectors { stop: Some(stop), stop_rx, threads: Vec::new() }
+    }
+
+    /// Starts `collector` on its own thread, collecting every `update_every` seconds.
+    pub fn spawn(&mut self, collector: Box<dyn Collector>, update_every: u32) -> io::Result<()> {
+        let stop = self.stop_rx.clone();
+        let name = collector.name().to_owned();
+        let handle = std::thread::Builder::new()
+            .name(name)
+            .stack_size(256 * 1024)
+            .spawn(move || run(collector, update_every.max(1), &stop))?;
+        self.threads.push(handle);
+        Ok(())
+    }
+
+    /// How many collector threads were started.
+    pub fn len(&self) -> usize {
+        self.threads.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.threads.is_empty()
+    }
+
+    /// Stops every collector and waits for its thread to end.
+    pub fn stop(&mut self) {
+        self.stop.take();
+        for t in self.threads.drain(..) {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for Collectors {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>) {
+    let mut failures: u64 = 0;
+    loop {
+        let wait = clock::until_next_boundary(clock::now_realtime_usec(), update_every);
+        match stop.recv_timeout(wait) {
+            Err(RecvTimeoutError::Timeout) => {}
+            _ => return,
+        }
+        match collector.collect(clock::now_realtime_usec()) {
+            Ok(()) => {
+                if failures > 0 {
+                    log::info!("{}: collecting again after {failures} failed attempts", collector.name());
+                }
+                failures = 0;
+            }
+            Err(CollectError::Disabled(why)) => {
+                log::info!("{}: {why}; this collector is disabled", collector.name());
+                return;
+            }
+            Err(CollectError::Failed(why)) => {
+                failures += 1;
+                // Log the 1st, 2nd, 4th, 8th… failure so a persistent problem does not flood.
+                if failures.is_power_of_two() {
+                    log::error!("{}: {why} (failure #{failures})", collector.name());
+                }
+            }
+        }
+    }
+}
+
+/// A file under `/proc` or `/sys` read again on every tick through the same open file
+/// and the same buffer.
+pub struct ProcFile {
+    path: PathBuf,
+    file: Option<File>,
+    buf: Vec<u8>,
+}
+
+impl ProcFile {
+    pub fn new(path: impl Into<PathBuf>) -> ProcFile {
+        ProcFile { path: path.into(), file: None, buf: Vec::with_capacity(4096) }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Reads the whole file. A missing file is [`CollectError::Disabled`]; other errors
+    /// [`CollectError::Failed`] (the file is reopened next time).
+    pub fn read(&mut self) -> Result<&str, CollectError> {
+        if self.file.is_none() {
+            match File::open(&self.path) {
+                Ok(f) => self.file = Some(f),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                    return Err(CollectError::Disabled(format!("{} does not exist", self.path.display())))
+                }
+                Err(e) => return Err(CollectError::Failed(format!("cannot open {}: {e}", self.path.display()))),
+            }
+        }
+        self.buf.clear();
+        let result = match self.file.as_mut() {
+            Some(f) => f.seek(SeekFrom::Start(0)).and_then(|_| f.read_to_end(&mut self.buf)),
+            None => Ok(0),
+        };
+        if let Err(e) = result {
+            self.file = None;
+            return Err(CollectError::Failed(format!("cannot read {}: {e}", self.path.display())));
+        }
+        std::str::from_utf8(&self.buf)
+            .map_err(|_| CollectError::Failed(format!("{} is not text", self.path.display())))
+    }
+}
+
+/// Parses an unsigned decimal as the kernel prints it; anything else is 0, like Netdata's
+/// `str2ull`, so one odd field does not lose the whole line.
+pub fn parse_u64(word: &str) -> u64 {
+    let mut v: u64 = 0;
+    for b in word.bytes() {
+        if !b.is_ascii_digit() {
+            break;
+        }
+        v = v.wrapping_mul(10).wrapping_add(u64::from(b - b'0'));
+    }
+    v
+}
+
+/// The same, as the signed integer the chart API takes (counters above `i64::MAX` keep
+/// their bits, which is what the wrap detection expects).
+pub fn parse_i64(word: &str) -> i64 {
+    parse_u64(word) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    #[test]
+    fn numbers_parse_like_the_kernel_prints_them() {
+        assert_eq!(parse_u64("12345"), 12345);
+        assert_eq!(parse_u64("18446744073709551615"), u64::MAX);
+        assert_eq!(parse_u64("12x"), 12);
+        assert_eq!(parse_u64(""), 0);
+        assert_eq!(parse_i64("18446744073709551615"), -1);
+    }
+
+    #[test]
+    fn missing_file_disables_and_a_file_is_reread() {
+        let mut f = ProcFile::new("/nonexistent/nanodata/file");
+        assert!(matches!(f.read(), Err(CollectError::Disabled(_))));
+        let dir = std::env::temp_dir().join(format!("nanodata-procfile-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("stat");
+        std::fs::write(&path, "a 1\n").unwrap();
+        let mut f = ProcFile::new(&path);
+        assert_eq!(f.read().unwrap(), "a 1\n");
+        std::fs::write(&path, "a 2\n").unwrap();
+        assert_eq!(f.read().unwrap(), "a 2\n");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    struct Counting(Arc<AtomicUsize>, bool);
+    impl Collector for Counting {
+        fn name(&self) -> &str {
+            "test.counting"
+        }
+        fn collect(&mut self, _now: u64) -> Result<(), CollectError> {
+            self.0.fetch_add(1, Ordering::SeqCst);
+            if self.1 {
+                Err(CollectError::Disabled("gone".into()))
+            } else {
+                Ok(())
+            }
+        }
+    }
+
+    #[test]
+    fn threads_tick_on_the_second_and_stop_promptly() {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let once = Arc::new(AtomicUsize::new(0));
+        let mut c = Collectors::new();
+        c.spawn(Box::new(Counting(Arc::clone(&ticks), false)), 1).unwrap();
+        c.spawn(Box::new(Counting(Arc::clone(&once), true)), 1).unwrap();
+        std::thread::sleep(Duration::from_millis(2300));
+        let started = std::time::Instant::now();
+        c.stop();
+        assert!(started.elapsed() < Duration::from_millis(500), "stop is prompt");
+        let n = ticks.load(Ordering::SeqCst);
+        assert!((2..=3).contains(&n), "ticked {n} times in 2.3 s");
+        assert_eq!(once.load(Ordering::SeqCst), 1, "a disabled collector stops");
+    }
+}
