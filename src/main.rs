@@ -1,1 +1,261 @@
-fn main() {}
+//! The `nanodata` binary: reads the command line and the configuration, starts every role
+//! on its own thread and waits for signals. Nothing else lives here.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use nanodata::cli::{self, Command, Options};
+use nanodata::collectors::{proc_stat, Collectors};
+use nanodata::config::{keys, Config, FileKind};
+use nanodata::daemon::{self, signals, Signal};
+use nanodata::db::MemoryMode;
+use nanodata::rrd::{Host, HostSettings, Hosts};
+use nanodata::{logging, PROGRAM, VERSION};
+
+/// Where the configuration lives when `-c` is not given.
+const DEFAULT_CONFIG_FILE: &str = "/etc/nanodata/nanodata.conf";
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args().skip(1)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("{PROGRAM}: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match command {
+        Command::Help => print!("{}", cli::help()),
+        Command::Version => println!("{PROGRAM} v{VERSION}"),
+        Command::BuildInfo => print!("{}", nanodata::build_info()),
+        Command::DumpConfig(o) => match load_config(&o) {
+            Ok(c) => print!("{}", c.netdata.render()),
+            Err(code) => return code,
+        },
+        Command::DumpStreamConfig(o) => match load_config(&o) {
+            Ok(c) => print!("{}", c.stream.render()),
+            Err(code) => return code,
+        },
+        Command::Get { options, stream, section, name, default } => match load_config(&options) {
+            Ok(c) => {
+                let file = if stream { &c.stream } else { &c.netdata };
+                println!("{}", file.raw(&section, &name).unwrap_or(&default));
+            }
+            Err(code) => return code,
+        },
+        Command::Run(o) => return run(o),
+    }
+    ExitCode::SUCCESS
+}
+
+/// Both configuration files, with command-line overrides applied.
+struct Configs {
+    netdata: Config,
+    stream: Config,
+}
+
+fn load_config(o: &Options) -> Result<Configs, ExitCode> {
+    logging::init_stderr(log::LevelFilter::Info);
+    let (path, explicit) = match &o.config_file {
+        Some(p) => (p.clone(), true),
+        None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
+    };
+    let mut netdata = match Config::load(FileKind::Netdata, &path) {
+        Ok((c, diagnostics)) => {
+            report(&diagnostics);
+            log::info!("config: loaded {}", path.display());
+            c
+        }
+        Err(e) if explicit => {
+            log::error!("config: cannot read {}: {e}", path.display());
+            return Err(ExitCode::from(1));
+        }
+        Err(_) => {
+            log::info!("config: {} not found; using the built-in defaults", path.display());
+            Config::new(FileKind::Netdata)
+        }
+    };
+    for ov in &o.set {
+        report(&netdata.set(&ov.section, &ov.name, &ov.value));
+    }
+    if let Some(port) = o.port {
+        report(&netdata.set(keys::WEB_DEFAULT_PORT.section, keys::WEB_DEFAULT_PORT.name, &port.to_string()));
+    }
+
+    // stream.conf sits in the configuration directory, like Netdata's.
+    let stream_path = PathBuf::from(netdata.text(&keys::DIRECTORIES_CONFIG)).join("stream.conf");
+    let mut stream = match Config::load(FileKind::Stream, &stream_path) {
+        Ok((c, diagnostics)) => {
+            report(&diagnostics);
+            log::info!("config: loaded {}", stream_path.display());
+            c
+        }
+        Err(_) => Config::new(FileKind::Stream),
+    };
+    for ov in &o.set_stream {
+        report(&stream.set(&ov.section, &ov.name, &ov.value));
+    }
+    Ok(Configs { netdata, stream })
+}
+
+fn report(diagnostics: &[nanodata::config::Diagnostic]) {
+    for d in diagnostics {
+        log::warn!("config: {}: {}", d.origin, d.message);
+    }
+}
+
+fn run(o: Options) -> ExitCode {
+    let configs = match load_config(&o) {
+        Ok(c) => c,
+        Err(code) => return code,
+    };
+    let cfg = &configs.netdata;
+
+    // Fork before any thread exists; stderr is still the terminal for the last words.
+    if !o.foreground {
+        if let Err(e) = daemon::daemonize() {
+            log::error!("cannot go to the background: {e}");
+            return ExitCode::from(1);
+        }
+    }
+
+    let log_dir = PathBuf::from(cfg.text(&keys::DIRECTORIES_LOG));
+    let cache_dir = PathBuf::from(cfg.text(&keys::DIRECTORIES_CACHE));
+    let lib_dir = PathBuf::from(cfg.text(&keys::DIRECTORIES_LIB));
+    for dir in [&cache_dir, &lib_dir] {
+        if let Err(e) = daemon::ensure_dir(dir) {
+            log::error!("cannot create directory {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    }
+    let settings = logging::Settings {
+        error: logging::Target::parse(&cfg.text(&keys::LOGS_ERROR), &log_dir),
+        access: logging::Target::parse(&cfg.text(&keys::LOGS_ACCESS), &log_dir),
+        health: logging::Target::parse(&cfg.text(&keys::LOGS_HEALTH), &log_dir),
+        level: level(&cfg.text(&keys::LOGS_SEVERITY_LEVEL)),
+        flood_period_secs: cfg.seconds(&keys::LOGS_FLOOD_PERIOD),
+        flood_max_lines: cfg.integer(&keys::LOGS_FLOOD_LINES).max(0) as u64,
+        syslog_facility: cfg.text(&keys::LOGS_FACILITY),
+    };
+    if let Err(e) = logging::configure(&settings) {
+        log::error!("logs: {e}; logging to stderr instead");
+    }
+    log::info!("{PROGRAM} v{VERSION} starting (pid {})", std::process::id());
+
+    let guid_file = match cfg.text(&keys::REGISTRY_UNIQUE_ID_FILE) {
+        s if s.is_empty() => lib_dir.join("registry").join("netdata.public.unique.id"),
+        s => PathBuf::from(s),
+    };
+    let guid = match daemon::guid::load_or_create(&guid_file) {
+        Ok((guid, created)) => {
+            if created {
+                log::info!("machine GUID {guid} created in {}", guid_file.display());
+            }
+            guid.hyphenated().to_string()
+        }
+        Err(e) => {
+            log::error!("cannot read or write the machine GUID file {}: {e}", guid_file.display());
+            return ExitCode::from(1);
+        }
+    };
+
+    let _pid_file = match &o.pid_file {
+        Some(p) => match daemon::PidFile::create(p) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                log::error!("cannot write the pid file {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        },
+        None => None,
+    };
+
+    // Every thread started from here on inherits the blocked signal mask; only main takes them.
+    signals::block_all();
+
+    let hostname = match cfg.text(&keys::GLOBAL_HOSTNAME) {
+        s if s.is_empty() => daemon::hostname(),
+        s => s,
+    };
+    let hosts = Hosts::new(Host::new(&guid, &hostname, host_settings(cfg, &cache_dir)));
+    let localhost = Arc::clone(hosts.localhost());
+    log::info!(
+        "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
+        localhost.settings().mode.as_str(),
+        localhost.settings().history,
+        localhost.settings().update_every
+    );
+
+    let mut collectors = Collectors::new();
+    start_collectors(cfg, &localhost, o.host_prefix.as_deref().unwrap_or(Path::new("/")), &mut collectors);
+    log::info!("{} collector thread(s) running", collectors.len());
+
+    loop {
+        match signals::wait(None) {
+            Some(Signal::Reload) => {
+                logging::reopen();
+            }
+            Some(Signal::Terminate) => {
+                log::info!("signal received: stopping");
+                break;
+            }
+            _ => {}
+        }
+    }
+
+    collectors.stop();
+    if let Err(e) = hosts.save() {
+        log::error!("database: saving failed: {e}");
+    }
+    log::info!("{PROGRAM} stopped");
+    logging::flush();
+    ExitCode::SUCCESS
+}
+
+fn level(name: &str) -> log::LevelFilter {
+    match name {
+        "debug" => log::LevelFilter::Debug,
+        "warning" | "warn" => log::LevelFilter::Warn,
+        "error" => log::LevelFilter::Error,
+        _ => log::LevelFilter::Info,
+    }
+}
+
+fn host_settings(cfg: &Config, cache_dir: &Path) -> HostSettings {
+    let mode_name = cfg.text(&keys::DB_MODE);
+    let mode = MemoryMode::parse(&mode_name).unwrap_or_else(|| {
+        log::warn!("[db] mode = {mode_name} is not supported by {PROGRAM}; using ram");
+        MemoryMode::Ram
+    });
+    HostSettings {
+        mode,
+        history: cfg.integer(&keys::DB_RETENTION).clamp(5, 10_000_000) as u32,
+        update_every: cfg.seconds(&keys::DB_UPDATE_EVERY).clamp(1, 86_400) as u32,
+        cache_dir: cache_dir.to_path_buf(),
+        gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP_WHEN_LOST_ITERATIONS_ABOVE).clamp(1, 1_000_000)
+            as u32,
+    }
+}
+
+fn start_collectors(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+    if !cfg.bool_in("plugins", "proc", true) {
+        return;
+    }
+    let every = cfg.seconds_in("plugin:proc", "update every", u64::from(host.settings().update_every)).clamp(1, 86_400)
+        as u32;
+    if cfg.bool_in("plugin:proc", "/proc/stat", true) {
+        let s = "plugin:proc:/proc/stat";
+        let options = proc_stat::Options {
+            cpu: cfg.bool_in(s, "cpu utilization", true),
+            per_core: cfg.bool_in(s, "per cpu core utilization", true),
+            interrupts: cfg.bool_in(s, "cpu interrupts", true),
+            context_switches: cfg.bool_in(s, "context switches", true),
+            processes_started: cfg.bool_in(s, "processes started", true),
+            processes_running: cfg.bool_in(s, "processes running", true),
+        };
+        let c = proc_stat::ProcStat::new(Arc::clone(host), prefix.join("proc/stat"), options, every);
+        if let Err(e) = collectors.spawn(Box::new(c), every) {
+            log::error!("cannot start the /proc/stat collector: {e}");
+        }
+    }
+}

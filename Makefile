@@ -1,0 +1,48 @@
+# nanodata — build, run, test, install.
+#
+#   make            release build (size-optimised, see Cargo.toml [profile.release])
+#   make run        a node in the foreground with conf.d/ and a local state/ directory
+#   make test       the whole test suite (unit, integration)
+#   make install DESTDIR=/path/to/staging   a firmware staging tree
+
+CARGO   ?= cargo
+PREFIX  ?= /usr
+SYSCONFDIR ?= /etc
+BIN     := target/release/nanodata
+STATE   ?= $(CURDIR)/state
+
+.PHONY: all build run test install clean
+
+all: build
+
+build:
+	$(CARGO) build --release --locked
+
+# The README's first command: collect into ./state with the shipped defaults, logging to
+# the terminal. Stop with Ctrl-C.
+run: build
+	@mkdir -p $(STATE)/cache $(STATE)/lib $(STATE)/log
+	$(BIN) -D -c conf.d/nanodata.conf \
+		-W set directories config $(CURDIR)/conf.d \
+		-W set directories cache $(STATE)/cache \
+		-W set directories lib $(STATE)/lib \
+		-W set directories log $(STATE)/log \
+		-W set logs error stderr
+
+# The README's second command.
+test:
+	$(CARGO) test --locked --all-targets
+
+# A staging tree for a firmware image or a package.
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/nanodata
+	install -D -m 0644 conf.d/nanodata.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/nanodata.conf
+	install -D -m 0644 conf.d/stream.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/stream.conf
+	install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d
+	install -m 0644 conf.d/*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/
+	install -d $(DESTDIR)$(PREFIX)/libexec/nanodata/plugins.d
+	for f in plugins.d/*; do [ -f "$$f" ] && install -m 0755 "$$f" $(DESTDIR)$(PREFIX)/libexec/nanodata/plugins.d/; done; true
+
+clean:
+	$(CARGO) clean
+	rm -rf $(STATE)

@@ -1,0 +1,213 @@
+//! Command line in Netdata's habits: `-c FILE`, `-D`, `-P PIDFILE`, `-p PORT`,
+//! `-s PREFIX`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W get …`,
+//! `-W dumpconfig`, `-W buildinfo`, `-v`/`-V`, `-h`.
+//!
+//! Parsing is pure (no I/O) so every combination is unit-tested.
+
+use std::fmt;
+use std::path::PathBuf;
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    /// Run the daemon.
+    Run(Options),
+    Help,
+    Version,
+    BuildInfo,
+    /// Print the effective `nanodata.conf` (`-W dumpconfig`) and exit.
+    DumpConfig(Options),
+    /// Print the effective `stream.conf` (`-W dumpconfig2`) and exit.
+    DumpStreamConfig(Options),
+    /// Print one effective value (`-W get SECTION OPTION DEFAULT`, `get2` for stream.conf).
+    Get { options: Options, stream: bool, section: String, name: String, default: String },
+}
+
+/// Options of a run.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `-c FILE`: the main configuration file.
+    pub config_file: Option<PathBuf>,
+    /// `-D`: stay in the foreground.
+    pub foreground: bool,
+    /// `-P FILE`: write the process id there.
+    pub pid_file: Option<PathBuf>,
+    /// `-p PORT`: `[web] default port`.
+    pub port: Option<u16>,
+    /// `-s PREFIX`: read `/proc` and `/sys` below this directory (Netdata's host prefix).
+    pub host_prefix: Option<PathBuf>,
+    /// `-W set SECTION OPTION VALUE` for nanodata.conf, in order.
+    pub set: Vec<Override>,
+    /// `-W set2 SECTION OPTION VALUE` for stream.conf, in order.
+    pub set_stream: Vec<Override>,
+}
+
+/// One `-W set` override.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Override {
+    pub section: String,
+    pub name: String,
+    pub value: String,
+}
+
+/// A command line that cannot be run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// Parses the arguments after the program name.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageError> {
+    let mut args = args.into_iter();
+    let mut o = Options::default();
+    let mut wanted: Option<Command> = None;
+    while let Some(arg) = args.next() {
+        // Netdata accepts both `-c FILE` and `-cFILE`.
+        let (flag, inline) = if arg.len() > 2 && arg.starts_with('-') && !arg.starts_with("--") {
+            (arg[..2].to_owned(), Some(arg[2..].to_owned()))
+        } else {
+            (arg.clone(), None)
+        };
+        let mut value = |what: &str| -> Result<String, UsageError> {
+            inline
+                .clone()
+                .or_else(|| args.next())
+                .ok_or_else(|| UsageError(format!("option {flag} needs {what}")))
+        };
+        match flag.as_str() {
+            "-c" => o.config_file = Some(PathBuf::from(value("a file name")?)),
+            "-D" => o.foreground = true,
+            "-P" => o.pid_file = Some(PathBuf::from(value("a file name")?)),
+            "-p" => {
+                let v = value("a port")?;
+                o.port = Some(
+                    v.parse::<u16>()
+                        .ok()
+                        .filter(|p| *p > 0)
+                        .ok_or_else(|| UsageError(format!("-p: '{v}' is not a TCP port (1-65535)")))?,
+                );
+            }
+            "-s" => o.host_prefix = Some(PathBuf::from(value("a directory")?)),
+            "-v" | "-V" | "--version" => wanted = Some(Command::Version),
+            "-h" | "-H" | "--help" => wanted = Some(Command::Help),
+            "-W" => {
+                let sub = value("a sub-command")?;
+                match sub.as_str() {
+                    "set" | "set2" => {
+                        let ov = Override {
+                            section: args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
+                            name: args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
+                            value: args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
+                        };
+                        if sub == "set" {
+                            o.set.push(ov);
+                        } else {
+                            o.set_stream.push(ov);
+                        }
+                    }
+                    "get" | "get2" => {
+                        let mut next = || args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION DEFAULT")));
+                        let (section, name, default) = (next()?, next()?, next()?);
+                        wanted = Some(Command::Get { options: Options::default(), stream: sub == "get2", section, name, default });
+                    }
+                    "dumpconfig" => wanted = Some(Command::DumpConfig(Options::default())),
+                    "dumpconfig2" => wanted = Some(Command::DumpStreamConfig(Options::default())),
+                    "buildinfo" => wanted = Some(Command::BuildInfo),
+                    other => return Err(UsageError(format!("unknown -W sub-command '{other}' (see -h)"))),
+                }
+            }
+            other => return Err(UsageError(format!("unknown option '{other}' (see -h)"))),
+        }
+    }
+    Ok(match wanted {
+        None => Command::Run(o),
+        Some(Command::DumpConfig(_)) => Command::DumpConfig(o),
+        Some(Command::DumpStreamConfig(_)) => Command::DumpStreamConfig(o),
+        Some(Command::Get { stream, section, name, default, .. }) => {
+            Command::Get { options: o, stream, section, name, default }
+        }
+        Some(c) => c,
+    })
+}
+
+/// The `-h` text.
+pub fn help() -> String {
+    format!(
+        "{prog} {ver} — a Netdata-compatible monitoring agent\n\
+         \n\
+         Usage: {prog} [options]\n\
+         \n\
+         \x20 -c FILE                 configuration file (default /etc/nanodata/nanodata.conf;\n\
+         \x20                         built-in defaults when the default file is missing)\n\
+         \x20 -D                      stay in the foreground (do not fork)\n\
+         \x20 -P FILE                 write the process id to FILE\n\
+         \x20 -p PORT                 web/streaming port, same as -W set web \"default port\" PORT\n\
+         \x20 -s PREFIX               read /proc and /sys below PREFIX\n\
+         \x20 -W set S O V            set option O of section [S] of nanodata.conf to V\n\
+         \x20 -W set2 S O V           the same for stream.conf\n\
+         \x20 -W get S O D            print the effective value of option O of [S] (D if unset)\n\
+         \x20 -W get2 S O D           the same for stream.conf\n\
+         \x20 -W dumpconfig           print the effective nanodata.conf and exit\n\
+         \x20 -W dumpconfig2          print the effective stream.conf and exit\n\
+         \x20 -W buildinfo            print the features compiled in and exit\n\
+         \x20 -v, -V                  print the version and exit\n\
+         \x20 -h                      this help\n\
+         \n\
+         Signals: TERM/INT stop in order (save mode writes its files), HUP reopens the logs.\n",
+        prog = crate::PROGRAM,
+        ver = crate::VERSION
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &[&str]) -> Result<Command, UsageError> {
+        parse(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn run_options_in_netdata_habits() {
+        let c = p(&["-D", "-c", "/etc/x.conf", "-P/run/n.pid", "-p", "20000", "-W", "set", "db", "update every", "2"]);
+        let Ok(Command::Run(o)) = c else { panic!("{c:?}") };
+        assert!(o.foreground);
+        assert_eq!(o.config_file, Some(PathBuf::from("/etc/x.conf")));
+        assert_eq!(o.pid_file, Some(PathBuf::from("/run/n.pid")));
+        assert_eq!(o.port, Some(20000));
+        assert_eq!(o.set, vec![Override { section: "db".into(), name: "update every".into(), value: "2".into() }]);
+    }
+
+    #[test]
+    fn informational_commands() {
+        assert_eq!(p(&["-v"]), Ok(Command::Version));
+        assert_eq!(p(&["-V"]), Ok(Command::Version));
+        assert_eq!(p(&["-h"]), Ok(Command::Help));
+        assert_eq!(p(&["-W", "buildinfo"]), Ok(Command::BuildInfo));
+        let Ok(Command::DumpConfig(o)) = p(&["-c", "a.conf", "-W", "dumpconfig"]) else { panic!() };
+        assert_eq!(o.config_file, Some(PathBuf::from("a.conf")));
+        let Ok(Command::Get { stream, section, name, default, .. }) = p(&["-W", "get2", "stream", "enabled", "no"])
+        else {
+            panic!()
+        };
+        assert!(stream);
+        assert_eq!((section.as_str(), name.as_str(), default.as_str()), ("stream", "enabled", "no"));
+    }
+
+    #[test]
+    fn usage_errors_are_clear() {
+        assert_eq!(p(&["-c"]), Err(UsageError("option -c needs a file name".into())));
+        assert!(p(&["-p", "0"]).unwrap_err().0.contains("not a TCP port"));
+        assert!(p(&["-p", "99999"]).is_err());
+        assert!(p(&["-W", "set", "db", "mode"]).unwrap_err().0.contains("SECTION OPTION VALUE"));
+        assert!(p(&["-W", "frobnicate"]).unwrap_err().0.contains("unknown -W"));
+        assert!(p(&["--bogus"]).unwrap_err().0.contains("unknown option"));
+        assert!(p(&["-x"]).unwrap_err().0.contains("unknown option"));
+    }
+}

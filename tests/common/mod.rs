@@ -1,0 +1,203 @@
+//! Helpers shared by the integration tests: a node in a temporary directory, started as the
+//! real binary, with bounded waits that fail with the node's log attached.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use nanodata::db::{DimensionStore, MemoryMode, StoreSpec};
+
+pub const BIN: &str = env!("CARGO_BIN_EXE_nanodata");
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// A node's directories and configuration file.
+pub struct Node {
+    pub dir: PathBuf,
+    pub mode: String,
+}
+
+impl Node {
+    /// A fresh directory with a `nanodata.conf` for memory mode `mode`, every directory
+    /// inside it and the error log in `log/error.log`.
+    pub fn new(name: &str, mode: &str) -> Node {
+        let dir = std::env::temp_dir().join(format!(
+            "nanodata-it-{name}-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("log")).unwrap();
+        let d = dir.display();
+        let conf = format!(
+            "# written by the integration tests\n\
+             [global]\n\thostname = it-{name}\n\
+             [directories]\n\tconfig = {d}/etc\n\tcache = {d}/cache\n\tlib = {d}/lib\n\tlog = {d}/log\n\
+             [logs]\n\terror = {d}/log/error.log\n\taccess = none\n\thealth = none\n\
+             [db]\n\tmode = {mode}\n\tupdate every = 1\n\tretention = 600\n"
+        );
+        std::fs::write(dir.join("nanodata.conf"), conf).unwrap();
+        Node { dir, mode: mode.to_owned() }
+    }
+
+    pub fn append_config(&self, text: &str) {
+        let path = self.dir.join("nanodata.conf");
+        let mut conf = std::fs::read_to_string(&path).unwrap();
+        conf.push_str(text);
+        std::fs::write(path, conf).unwrap();
+    }
+
+    pub fn config_arg(&self) -> String {
+        self.dir.join("nanodata.conf").display().to_string()
+    }
+
+    /// Starts the daemon in the foreground with extra arguments.
+    pub fn start(&self, extra: &[&str]) -> Run {
+        let child = Command::new(BIN)
+            .arg("-D")
+            .arg("-c")
+            .arg(self.config_arg())
+            .args(extra)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start nanodata");
+        Run { child, log: self.dir.join("log/error.log"), log_from: self.log_len() }
+    }
+
+    /// Runs a command that prints and exits (`-W get`, `-W dumpconfig`) and returns stdout.
+    pub fn command(&self, args: &[&str]) -> String {
+        let out = Command::new(BIN).arg("-c").arg(self.config_arg()).args(args).output().expect("run nanodata");
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    }
+
+    fn log_len(&self) -> u64 {
+        std::fs::metadata(self.dir.join("log/error.log")).map(|m| m.len()).unwrap_or(0)
+    }
+
+    pub fn guid(&self) -> String {
+        std::fs::read_to_string(self.dir.join("lib/registry/netdata.public.unique.id")).unwrap_or_default()
+    }
+
+    /// The database file of one dimension.
+    pub fn db_file(&self, chart: &str, dim: &str) -> PathBuf {
+        self.dir.join("cache").join(self.guid()).join(chart).join(format!("{dim}.db"))
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
+/// A running daemon.
+pub struct Run {
+    child: Child,
+    log: PathBuf,
+    log_from: u64,
+}
+
+impl Run {
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What this run wrote to the error log.
+    pub fn log(&self) -> String {
+        let all = std::fs::read(&self.log).unwrap_or_default();
+        String::from_utf8_lossy(&all[(self.log_from as usize).min(all.len())..]).into_owned()
+    }
+
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// Waits until the log of this run contains `needle`.
+    pub fn wait_for_log(&mut self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.log().contains(needle) {
+                return;
+            }
+            assert!(self.is_running(), "nanodata exited early; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no {needle:?} in the log within {limit:?}; log:\n{}", self.log());
+    }
+
+    /// Waits until the dimension's file holds `n` non-empty points (map mode shows them
+    /// live; other modes only after a stop, so this is for map mode or a plain sleep).
+    pub fn wait_for_points(&mut self, node: &Node, chart: &str, dim: &str, n: usize, limit: Duration) {
+        let start = Instant::now();
+        if node.mode != "map" {
+            // Only map mode writes while running: give the collector time for n points.
+            std::thread::sleep(Duration::from_secs(n as u64 + 2));
+            return;
+        }
+        while start.elapsed() < limit {
+            let file = node.db_file(chart, dim);
+            if file.exists() && db_points(&file).len() >= n {
+                return;
+            }
+            assert!(self.is_running(), "nanodata exited early; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("{chart}/{dim}: fewer than {n} points within {limit:?}; log:\n{}", self.log());
+    }
+
+    /// SIGTERM, then waits for a clean exit; returns how long the stop took.
+    pub fn stop_orderly(&mut self) -> Duration {
+        // SAFETY: kill(2) on the pid of a child we own.
+        unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
+        let start = Instant::now();
+        while start.elapsed() < Duration::from_secs(10) {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                assert!(status.success(), "exit status {status:?}; log:\n{}", self.log());
+                return start.elapsed();
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.child.kill();
+        panic!("nanodata did not stop on SIGTERM; log:\n{}", self.log());
+    }
+
+    /// SIGKILL: no chance to save anything.
+    pub fn kill_9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The non-empty points stored in a database file, read through the storage module itself.
+pub fn db_points(file: &Path) -> Vec<(i64, u32)> {
+    let chart_dir = file.parent().unwrap();
+    let host_dir = chart_dir.parent().unwrap();
+    let chart = chart_dir.file_name().unwrap().to_string_lossy().into_owned();
+    let dim = file.file_stem().unwrap().to_string_lossy().into_owned();
+    let store = DimensionStore::open(&StoreSpec {
+        mode: MemoryMode::Save,
+        dir: Some(host_dir),
+        chart_id: &chart,
+        dim_id: &dim,
+        update_every: 1,
+        entries: 600,
+    });
+    let mut out = Vec::new();
+    store.query(0, i64::MAX, &mut out);
+    out.into_iter().filter(|(_, n)| !n.is_empty()).map(|(t, n)| (t, n.to_bits())).collect()
+}
