@@ -11,8 +11,7 @@ pub struct PidFile(PathBuf);
 impl PidFile {
     /// Writes this process's pid and a newline to `path` (replacing any stale file,
     /// mode 0o644).
-    pub fn create(path: impl AsRef<Path>) -> io::Result<PidFile> {
-        let path = path.as_ref();
+    pub fn create(path: &Path) -> io::Result<PidFile> {
         let mut file = std::fs::OpenOptions::new()
             .write(true)
             .create(true)
@@ -55,6 +54,6 @@ mod tests {
     #[test]
     fn missing_directory_is_an_error() {
         let path = std::env::temp_dir().join("nanodata-no-such-dir/x/nanodata.pid");
-        assert!(PidFile::create(path).is_err());
+        assert!(PidFile::create(&path).is_err());
     }
 }

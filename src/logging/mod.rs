@@ -233,7 +233,8 @@ mod tests {
         let read = |name: &str| std::fs::read_to_string(dir.join(name)).unwrap();
         let old = read("error.log.1");
         assert!(old.contains(": nanodata: DEBUG : "), "{old}");
-        assert!(old.contains(" : debug via macro\n"));
+        let me = std::thread::current().name().unwrap_or("unnamed").to_owned();
+        assert!(old.contains(&format!("DEBUG : {me} : debug via macro\n")), "{old}");
         assert!(!old.contains("trace is filtered"));
         let new = read("error.log");
         assert!(new.contains("INFO  : ") && new.contains(": log files reopened\n"), "{new}");
