@@ -1,0 +1,54 @@
+//! Directories the daemon writes to, and the host's name.
+
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+
+/// Creates `path` and any missing parents with mode 0o755 (minus umask); an existing
+/// directory is fine.
+pub fn ensure_dir(path: &Path) -> io::Result<()> {
+    std::fs::DirBuilder::new().recursive(true).mode(0o755).create(path)
+}
+
+/// The kernel's host name, or `localhost` when it is unset or unreadable.
+pub fn hostname() -> String {
+    let mut buf = [0u8; 256];
+    // SAFETY: the pointer and length describe `buf`, which lives across the call; one byte
+    // is held back so the result is NUL-terminated even if truncated.
+    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast::<libc::c_char>(), buf.len() - 1) };
+    if rc != 0 {
+        return "localhost".to_owned();
+    }
+    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
+    let name = String::from_utf8_lossy(&buf[..len]).trim().to_owned();
+    if name.is_empty() {
+        "localhost".to_owned()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ensure_dir_nested_and_idempotent() {
+        let dir = std::env::temp_dir().join(format!("nanodata-dirs-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let nested = dir.join("a/b/c");
+        ensure_dir(&nested).unwrap();
+        ensure_dir(&nested).unwrap();
+        assert!(nested.is_dir());
+        std::fs::write(dir.join("file"), b"").unwrap();
+        assert!(ensure_dir(&dir.join("file")).is_err());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn hostname_is_not_empty() {
+        let name = hostname();
+        assert!(!name.is_empty());
+        assert!(!name.contains('\0'));
+    }
+}
