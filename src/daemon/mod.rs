@@ -1,13 +1,15 @@
 //! Process-level chores of the daemon: the machine GUID file, the pid file, signal handling
-//! for the main thread, directories and the hostname.
+//! for the main thread, directories, the hostname and going to the background.
 //!
 //! Each is a small function over the OS so `main` stays a list of steps.
 
+pub mod daemonize;
 pub mod dirs;
 pub mod guid;
 pub mod pidfile;
 pub mod signals;
 
+pub use daemonize::daemonize;
 pub use dirs::{ensure_dir, hostname};
 pub use pidfile::PidFile;
 pub use signals::Signal;
