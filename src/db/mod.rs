@@ -1,1 +1,19 @@
-//! (being written)
+//! Per-dimension round-robin storage: packed 4-byte samples in a fixed-step ring per
+//! dimension, kept in memory (`ram`, `save`), in a shared file mapping (`map`) or not at all
+//! (`none`).
+//!
+//! Guarantees: a host's data lives under `<cache dir>/<machine guid>/<chart>/<dim>.db`
+//! ([`host_dir`], [`dimension_path`]); `save` and `map` share one explicit little-endian file
+//! format, so switching between them (or between architectures) keeps the data; a missing,
+//! damaged or foreign file never crashes and is never trusted — it is logged and rebuilt, or
+//! the store falls back to `ram` when the file cannot be used at all.
+
+mod file;
+mod mode;
+mod number;
+mod store;
+
+pub use file::{dimension_path, host_dir, Damage};
+pub use mode::MemoryMode;
+pub use number::StorageNumber;
+pub use store::{DimensionStore, OpenOutcome, StoreSpec, MAX_ENTRIES};
