@@ -42,6 +42,9 @@ pub fn dimension_path(host_dir: &Path, chart_id: &str, dim_id: &str) -> PathBuf 
     host_dir.join(file_component(chart_id)).join(name)
 }
 
+/// The most slots one dimension may have (1 GiB of slots, addressable on 32-bit targets).
+pub const MAX_ENTRIES: u32 = 1 << 28;
+
 /// Size of the header in bytes.
 pub(crate) const HEADER_LEN: usize = 64;
 pub(crate) const MAGIC: [u8; 8] = *b"NDRRDv1\0";
@@ -126,6 +129,8 @@ pub enum Damage {
     BadChecksum,
     /// The header belongs to another chart/dimension (a name collision or a copied file).
     OtherDimension,
+    /// The header's entries are 0 or above [`MAX_ENTRIES`].
+    BadEntries(u32),
     /// The length disagrees with the header's own entries.
     WrongLength {
         len: u64,
@@ -153,6 +158,7 @@ impl fmt::Display for Damage {
             Damage::BadHeaderSize(s) => write!(f, "unexpected header size {s}"),
             Damage::BadChecksum => write!(f, "header checksum mismatch"),
             Damage::OtherDimension => write!(f, "file belongs to another dimension"),
+            Damage::BadEntries(n) => write!(f, "unsupported number of entries {n}"),
             Damage::WrongLength { len, expected } => {
                 write!(f, "file is {len} bytes, its header says {expected}")
             }
@@ -191,6 +197,9 @@ pub(crate) fn inspect(head: &[u8], file_len: u64, want: &Header, now: i64) -> Ve
     };
     if h.ids_hash != want.ids_hash {
         return Verdict::Rebuild(Damage::OtherDimension);
+    }
+    if h.entries == 0 || h.entries > MAX_ENTRIES {
+        return Verdict::Rebuild(Damage::BadEntries(h.entries));
     }
     let expected = file_len_for(h.entries);
     if file_len != expected {

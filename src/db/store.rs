@@ -18,7 +18,7 @@ use memmap2::MmapMut;
 
 use super::file::{
     self, dimension_path, file_len_for, Damage, Header, Verdict, FIRST_T_AT, HEADER_LEN, LAST_T_AT,
-    NO_TIME,
+    MAX_ENTRIES, NO_TIME,
 };
 use super::{MemoryMode, StorageNumber};
 
@@ -36,9 +36,6 @@ pub struct StoreSpec<'a> {
     /// Slots; clamped to `1..=MAX_ENTRIES`.
     pub entries: u32,
 }
-
-/// The most slots one dimension may have (1 GiB of slots, addressable on 32-bit targets).
-pub const MAX_ENTRIES: u32 = 1 << 28;
 
 /// How [`DimensionStore::open`] found its file.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -156,10 +153,11 @@ impl DimensionStore {
     ///
     /// A time after `last_t` empties every slot in between and becomes `last_t`; a time inside
     /// the window overwrites in place (replication filling older points); an older time is
-    /// ignored. Nothing happens in `none` mode.
+    /// ignored, as is a negative one (before 1970: garbage from a peer). Nothing happens in
+    /// `none` mode.
     #[inline]
     pub fn store(&mut self, t: i64, value: StorageNumber) {
-        if matches!(self.slots, Slots::None) {
+        if matches!(self.slots, Slots::None) || t < 0 {
             return;
         }
         let t = self.align(t);
@@ -248,6 +246,10 @@ impl DimensionStore {
         let (Some(first), Some(last)) = (self.first_t(), self.last_t()) else {
             return;
         };
+        if after > last || before < first {
+            return;
+        }
+        // Now first <= start and end <= last: no overflow, at most `entries` points.
         let ue = i64::from(self.update_every);
         let start = after.max(first);
         let start = start + (ue - start.rem_euclid(ue)) % ue;
@@ -255,11 +257,11 @@ impl DimensionStore {
         if start > end {
             return;
         }
-        out.reserve(((end - start) / ue + 1) as usize);
-        let mut t = start;
-        while t <= end {
+        let count = (end - start) / ue + 1;
+        out.reserve(count as usize);
+        for k in 0..count {
+            let t = start + k * ue;
             out.push((t, StorageNumber::from_bits(self.slots.get(self.index(t)))));
-            t += ue;
         }
     }
 
@@ -342,7 +344,7 @@ impl Slots {
 impl DimensionStore {
     #[inline]
     fn align(&self, t: i64) -> i64 {
-        t - t.rem_euclid(i64::from(self.update_every))
+        t.saturating_sub(t.rem_euclid(i64::from(self.update_every)))
     }
 
     #[inline]
@@ -967,6 +969,48 @@ mod tests {
         assert_eq!(b[at..at + 4], v.to_bits().to_le_bytes());
         assert_eq!(b[LAST_T_AT..LAST_T_AT + 8], NOW.to_le_bytes());
         assert_eq!(b[FIRST_T_AT..FIRST_T_AT + 8], NOW.to_le_bytes());
+    }
+
+    #[test]
+    fn extreme_times_from_peers_do_not_panic() {
+        let mut s = DimensionStore::open_at(
+            &StoreSpec { update_every: 3, ..spec(MemoryMode::Ram, None, 10) },
+            NOW,
+        );
+        s.store(-3, n(1.0));
+        s.store(i64::MIN, n(1.0));
+        assert_eq!(s.last_t(), None);
+        s.store(3, n(1.0));
+        for t in [i64::MIN, i64::MIN + 1, -1, i64::MAX] {
+            assert_eq!(s.get(t), StorageNumber::EMPTY);
+            let mut out = Vec::new();
+            s.query(t, t, &mut out);
+            s.query(i64::MIN, t, &mut out);
+            s.query(t, i64::MAX, &mut out);
+        }
+        s.store(i64::MAX, n(2.0));
+        let last = s.last_t().unwrap_or(0);
+        assert_eq!(last % 3, 0);
+        assert_eq!(s.get(i64::MAX).value(), Some(2.0));
+        assert_eq!(values(&s, i64::MIN, i64::MAX).len(), 10);
+        s.store(last - 3, n(3.0));
+        assert_eq!(s.get(last - 3).value(), Some(3.0));
+    }
+
+    #[test]
+    fn absurd_entries_in_a_valid_header_are_rejected() {
+        let d = TempDir::new();
+        let h = Header {
+            update_every: 2,
+            entries: u32::MAX,
+            ids_hash: file::ids_hash("system.cpu", "user"),
+            last_t: NO_TIME,
+            first_t: NO_TIME,
+        };
+        fs::create_dir_all(path(&d).parent().unwrap()).unwrap();
+        fs::write(path(&d), h.encode()).unwrap();
+        let s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 10), NOW);
+        assert_eq!(s.outcome(), OpenOutcome::Rebuilt(Damage::BadEntries(u32::MAX)));
     }
 
     #[test]
