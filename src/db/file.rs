@@ -184,6 +184,37 @@ pub(crate) enum Verdict {
 }
 
 /// Judges a file from its first bytes (`head`, up to a header) and its length.
+/// Reads a database file without changing it: every slot of its window as
+/// `(time, value)`, oldest first. For tools and tests; a damaged file is an error here,
+/// never rebuilt.
+pub fn read_file(path: &Path) -> std::io::Result<Vec<(i64, crate::db::StorageNumber)>> {
+    use std::io::{Error, ErrorKind};
+    let bytes = std::fs::read(path)?;
+    let bad = |d: Damage| Error::new(ErrorKind::InvalidData, d.to_string());
+    let h = Header::decode(&bytes).map_err(bad)?;
+    if h.entries == 0 || h.entries > MAX_ENTRIES {
+        return Err(bad(Damage::BadEntries(h.entries)));
+    }
+    if bytes.len() as u64 != file_len_for(h.entries) {
+        let expected = file_len_for(h.entries);
+        return Err(bad(Damage::WrongLength { len: bytes.len() as u64, expected }));
+    }
+    let mut out = Vec::new();
+    if h.last_t == NO_TIME || h.first_t == NO_TIME || h.update_every == 0 {
+        return Ok(out);
+    }
+    let ue = i64::from(h.update_every);
+    let oldest = h.first_t.max(h.last_t - (i64::from(h.entries) - 1) * ue);
+    let mut t = oldest;
+    while t <= h.last_t {
+        let slot = ((t / ue) % i64::from(h.entries)) as usize;
+        let at = HEADER_LEN + slot * 4;
+        out.push((t, crate::db::StorageNumber::from_bits(le_u32(&bytes, at))));
+        t += ue;
+    }
+    Ok(out)
+}
+
 pub(crate) fn inspect(head: &[u8], file_len: u64, want: &Header, now: i64) -> Verdict {
     if file_len == 0 {
         return Verdict::Rebuild(Damage::EmptyFile);

@@ -13,7 +13,7 @@ mod mode;
 mod number;
 mod store;
 
-pub use file::{dimension_path, host_dir, Damage, MAX_ENTRIES};
+pub use file::{dimension_path, host_dir, read_file, Damage, MAX_ENTRIES};
 pub use mode::MemoryMode;
 pub use number::StorageNumber;
 pub use store::{DimensionStore, OpenOutcome, StoreSpec};

@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use nanodata::db::{DimensionStore, MemoryMode, StoreSpec};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_nanodata");
 
@@ -183,21 +182,13 @@ impl Drop for Run {
     }
 }
 
-/// The non-empty points stored in a database file, read through the storage module itself.
+/// The non-empty points stored in a database file, read without touching it. A file that
+/// is missing or mid-creation reads as no points.
 pub fn db_points(file: &Path) -> Vec<(i64, u32)> {
-    let chart_dir = file.parent().unwrap();
-    let host_dir = chart_dir.parent().unwrap();
-    let chart = chart_dir.file_name().unwrap().to_string_lossy().into_owned();
-    let dim = file.file_stem().unwrap().to_string_lossy().into_owned();
-    let store = DimensionStore::open(&StoreSpec {
-        mode: MemoryMode::Save,
-        dir: Some(host_dir),
-        chart_id: &chart,
-        dim_id: &dim,
-        update_every: 1,
-        entries: 600,
-    });
-    let mut out = Vec::new();
-    store.query(0, i64::MAX, &mut out);
-    out.into_iter().filter(|(_, n)| !n.is_empty()).map(|(t, n)| (t, n.to_bits())).collect()
+    nanodata::db::read_file(file)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|(_, n)| !n.is_empty())
+        .map(|(t, n)| (t, n.to_bits()))
+        .collect()
 }
