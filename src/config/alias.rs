@@ -6,192 +6,64 @@
 use super::keys::{DB, DIRECTORIES, GLOBAL, LOGS, PEER, STREAM, WEB};
 use super::FileKind;
 
-/// (file, old section, old name, new section, new name). A section of [`PEER`] stands for
-/// any API-key or machine-GUID section, and the key keeps its section.
-type Alias = (
-    FileKind,
-    &'static str,
-    &'static str,
-    &'static str,
-    &'static str,
-);
+/// A (section, key name) pair.
+type Name = (&'static str, &'static str);
+
+/// (file, old name, new name). A section of [`PEER`] stands for any API-key or machine-GUID
+/// section, and the key stays in its section.
+type Alias = (FileKind, Name, Name);
 
 use FileKind::{Netdata as N, Stream as S};
 
+#[rustfmt::skip]
 const ALIASES: &[Alias] = &[
-    (N, GLOBAL, "update every", DB, "update every"),
-    (N, GLOBAL, "memory mode", DB, "mode"),
-    (N, GLOBAL, "history", DB, "retention"),
-    (
-        N,
-        GLOBAL,
-        "page cache size",
-        DB,
-        "dbengine page cache size MB",
-    ),
-    (
-        N,
-        GLOBAL,
-        "dbengine disk space",
-        DB,
-        "dbengine disk space MB",
-    ),
-    (
-        N,
-        GLOBAL,
-        "dbengine multihost disk space",
-        DB,
-        "dbengine multihost disk space MB",
-    ),
-    (
-        N,
-        GLOBAL,
-        "memory deduplication (ksm)",
-        DB,
-        "memory deduplication (ksm)",
-    ),
-    (
-        N,
-        GLOBAL,
-        "gap when lost iterations above",
-        DB,
-        "gap when lost iterations above",
-    ),
-    (
-        N,
-        GLOBAL,
-        "cleanup obsolete charts after seconds",
-        DB,
-        "cleanup obsolete charts after secs",
-    ),
-    (
-        N,
-        GLOBAL,
-        "cleanup orphan hosts after seconds",
-        DB,
-        "cleanup orphan hosts after secs",
-    ),
-    (
-        N,
-        GLOBAL,
-        "delete obsolete charts files",
-        DB,
-        "delete obsolete charts files",
-    ),
-    (
-        N,
-        GLOBAL,
-        "delete orphan hosts files",
-        DB,
-        "delete orphan hosts files",
-    ),
-    (N, GLOBAL, "enable zero metrics", DB, "enable zero metrics"),
-    (N, GLOBAL, "debug log", LOGS, "debug"),
-    (N, GLOBAL, "error log", LOGS, "error"),
-    (N, GLOBAL, "access log", LOGS, "access"),
-    (N, GLOBAL, "facility log", LOGS, "facility"),
-    (
-        N,
-        GLOBAL,
-        "errors flood protection period",
-        LOGS,
-        "errors flood protection period",
-    ),
-    (
-        N,
-        GLOBAL,
-        "errors to trigger flood protection",
-        LOGS,
-        "errors to trigger flood protection",
-    ),
-    (N, GLOBAL, "bind socket to IP", WEB, "bind to"),
-    (N, WEB, "bind socket to IP", WEB, "bind to"),
-    (N, GLOBAL, "default port", WEB, "default port"),
-    (N, GLOBAL, "port", WEB, "default port"),
-    (N, GLOBAL, "web files owner", WEB, "web files owner"),
-    (N, GLOBAL, "web files group", WEB, "web files group"),
-    (
-        N,
-        GLOBAL,
-        "disconnect idle web clients after seconds",
-        WEB,
-        "disconnect idle clients after seconds",
-    ),
-    (
-        N,
-        GLOBAL,
-        "respect web browser do not track policy",
-        WEB,
-        "respect do not track policy",
-    ),
-    (
-        N,
-        GLOBAL,
-        "web x-frame-options header",
-        WEB,
-        "x-frame-options response header",
-    ),
-    (
-        N,
-        GLOBAL,
-        "enable web responses gzip compression",
-        WEB,
-        "enable gzip compression",
-    ),
-    (
-        N,
-        GLOBAL,
-        "web compression strategy",
-        WEB,
-        "gzip compression strategy",
-    ),
-    (
-        N,
-        GLOBAL,
-        "web compression level",
-        WEB,
-        "gzip compression level",
-    ),
-    (N, GLOBAL, "config directory", DIRECTORIES, "config"),
-    (
-        N,
-        GLOBAL,
-        "stock config directory",
-        DIRECTORIES,
-        "stock config",
-    ),
-    (N, GLOBAL, "log directory", DIRECTORIES, "log"),
-    (N, GLOBAL, "web files directory", DIRECTORIES, "web"),
-    (N, GLOBAL, "cache directory", DIRECTORIES, "cache"),
-    (N, GLOBAL, "lib directory", DIRECTORIES, "lib"),
-    (N, GLOBAL, "home directory", DIRECTORIES, "home"),
-    (N, GLOBAL, "lock directory", DIRECTORIES, "lock"),
-    (N, GLOBAL, "plugins directory", DIRECTORIES, "plugins"),
-    (S, STREAM, "buffer size", STREAM, "buffer size bytes"),
-    (
-        S,
-        STREAM,
-        "reconnect delay",
-        STREAM,
-        "reconnect delay seconds",
-    ),
-    (S, STREAM, "timeout", STREAM, "timeout seconds"),
-    (S, PEER, "db mode", PEER, "memory mode"),
-    (S, PEER, "default db mode", PEER, "default memory mode"),
-    (
-        S,
-        PEER,
-        "replication_step",
-        PEER,
-        "seconds per replication step",
-    ),
-    (
-        S,
-        PEER,
-        "replication step",
-        PEER,
-        "seconds per replication step",
-    ),
+    (N, (GLOBAL, "update every"), (DB, "update every")),
+    (N, (GLOBAL, "memory mode"), (DB, "mode")),
+    (N, (GLOBAL, "history"), (DB, "retention")),
+    (N, (GLOBAL, "page cache size"), (DB, "dbengine page cache size MB")),
+    (N, (GLOBAL, "dbengine disk space"), (DB, "dbengine disk space MB")),
+    (N, (GLOBAL, "dbengine multihost disk space"), (DB, "dbengine multihost disk space MB")),
+    (N, (GLOBAL, "memory deduplication (ksm)"), (DB, "memory deduplication (ksm)")),
+    (N, (GLOBAL, "gap when lost iterations above"), (DB, "gap when lost iterations above")),
+    (N, (GLOBAL, "cleanup obsolete charts after seconds"), (DB, "cleanup obsolete charts after secs")),
+    (N, (GLOBAL, "cleanup orphan hosts after seconds"), (DB, "cleanup orphan hosts after secs")),
+    (N, (GLOBAL, "delete obsolete charts files"), (DB, "delete obsolete charts files")),
+    (N, (GLOBAL, "delete orphan hosts files"), (DB, "delete orphan hosts files")),
+    (N, (GLOBAL, "enable zero metrics"), (DB, "enable zero metrics")),
+    (N, (GLOBAL, "debug log"), (LOGS, "debug")),
+    (N, (GLOBAL, "error log"), (LOGS, "error")),
+    (N, (GLOBAL, "access log"), (LOGS, "access")),
+    (N, (GLOBAL, "facility log"), (LOGS, "facility")),
+    (N, (GLOBAL, "errors flood protection period"), (LOGS, "errors flood protection period")),
+    (N, (GLOBAL, "errors to trigger flood protection"), (LOGS, "errors to trigger flood protection")),
+    (N, (GLOBAL, "bind socket to IP"), (WEB, "bind to")),
+    (N, (WEB, "bind socket to IP"), (WEB, "bind to")),
+    (N, (GLOBAL, "default port"), (WEB, "default port")),
+    (N, (GLOBAL, "port"), (WEB, "default port")),
+    (N, (GLOBAL, "web files owner"), (WEB, "web files owner")),
+    (N, (GLOBAL, "web files group"), (WEB, "web files group")),
+    (N, (GLOBAL, "disconnect idle web clients after seconds"), (WEB, "disconnect idle clients after seconds")),
+    (N, (GLOBAL, "respect web browser do not track policy"), (WEB, "respect do not track policy")),
+    (N, (GLOBAL, "web x-frame-options header"), (WEB, "x-frame-options response header")),
+    (N, (GLOBAL, "enable web responses gzip compression"), (WEB, "enable gzip compression")),
+    (N, (GLOBAL, "web compression strategy"), (WEB, "gzip compression strategy")),
+    (N, (GLOBAL, "web compression level"), (WEB, "gzip compression level")),
+    (N, (GLOBAL, "config directory"), (DIRECTORIES, "config")),
+    (N, (GLOBAL, "stock config directory"), (DIRECTORIES, "stock config")),
+    (N, (GLOBAL, "log directory"), (DIRECTORIES, "log")),
+    (N, (GLOBAL, "web files directory"), (DIRECTORIES, "web")),
+    (N, (GLOBAL, "cache directory"), (DIRECTORIES, "cache")),
+    (N, (GLOBAL, "lib directory"), (DIRECTORIES, "lib")),
+    (N, (GLOBAL, "home directory"), (DIRECTORIES, "home")),
+    (N, (GLOBAL, "lock directory"), (DIRECTORIES, "lock")),
+    (N, (GLOBAL, "plugins directory"), (DIRECTORIES, "plugins")),
+    (S, (STREAM, "buffer size"), (STREAM, "buffer size bytes")),
+    (S, (STREAM, "reconnect delay"), (STREAM, "reconnect delay seconds")),
+    (S, (STREAM, "timeout"), (STREAM, "timeout seconds")),
+    (S, (PEER, "db mode"), (PEER, "memory mode")),
+    (S, (PEER, "default db mode"), (PEER, "default memory mode")),
+    (S, (PEER, "replication_step"), (PEER, "seconds per replication step")),
+    (S, (PEER, "replication step"), (PEER, "seconds per replication step")),
 ];
 
 /// The 1.37 (section, name) of an old spelling, or `None` when `name` is not an old name.
@@ -202,19 +74,11 @@ pub(crate) fn resolve(
     name: &str,
 ) -> Option<(Option<&'static str>, &'static str)> {
     let peer = file == FileKind::Stream && super::keys::is_uuid(section);
-    ALIASES
-        .iter()
-        .find(|a| a.0 == file && (a.1 == section || (peer && a.1 == PEER)) && a.2 == name)
-        .map(|a| {
-            (
-                if a.3 == PEER || a.3 == section {
-                    None
-                } else {
-                    Some(a.3)
-                },
-                a.4,
-            )
-        })
+    let (_, _, (to_section, to_name)) = ALIASES.iter().find(|(f, (s, n), _)| {
+        *f == file && (*s == section || (peer && *s == PEER)) && *n == name
+    })?;
+    let moved = *to_section != PEER && *to_section != section;
+    Some((moved.then_some(*to_section), *to_name))
 }
 
 #[cfg(test)]
@@ -224,7 +88,7 @@ mod tests {
 
     #[test]
     fn every_alias_leads_to_a_registered_key() {
-        for &(file, old_section, old, section, name) in ALIASES {
+        for &(file, (old_section, old), (section, name)) in ALIASES {
             assert!(
                 keys::find(file, old_section, old).is_none(),
                 "{old} is registered"

@@ -111,7 +111,7 @@ registry! { NETDATA:
     DB_UPDATE_EVERY = DB, "update every", "1", Seconds,
         "Seconds between collections, the default for every chart.";
     DB_MODE = DB, "mode", "ram", Choice(DB_MODES),
-        "Where metrics are stored: none, ram, save, map (nanodata default ram; Netdata: dbengine; alloc and dbengine act as ram).";
+        "Where metrics are stored: none, ram, save, map; Netdata's alloc and dbengine are accepted (nanodata default ram; Netdata: dbengine).";
     DB_RETENTION = DB, "retention", "3600", Integer,
         "Slots kept per dimension (4 bytes each); with update every = 1, one hour.";
     DB_STORAGE_TIERS = DB, "storage tiers", "1", Integer,
@@ -242,7 +242,7 @@ registry! { NETDATA:
     WEB_SSL_CERTIFICATE = WEB, "ssl certificate", "", Path,
         "TLS certificate chain (PEM); empty = no TLS (Netdata: <config>/ssl/cert.pem); relative = under [directories] config.";
     WEB_TLS_VERSION = WEB, "tls version", "1.3", Choice(&["1.0", "1.1", "1.2", "1.3"]),
-        "Lowest TLS version accepted; nanodata supports 1.2 and 1.3 (lower values mean 1.2).";
+        "Lowest TLS version accepted (nanodata's TLS supports 1.2 and 1.3 only).";
     WEB_TLS_CIPHERS = WEB, "tls ciphers", "none", Text,
         "Accepted, not used by nanodata.";
     WEB_SERVER_THREADS = WEB, "web server threads", "", Integer,
@@ -466,30 +466,12 @@ pub(crate) enum Class {
 }
 
 /// Netdata 1.37 sections that nanodata accepts and ignores.
+#[rustfmt::skip]
 const UNUSED: &[&str] = &[
-    "ml",
-    "statsd",
-    "cloud",
-    "sqlite",
-    "global statistics",
-    "aclk",
-    "backend",
-    "plugin:cgroups",
-    "plugin:apps",
-    "plugin:tc",
-    "plugin:python.d",
-    "plugin:charts.d",
-    "plugin:go.d",
-    "plugin:ebpf",
-    "plugin:timex",
-    "plugin:idlejitter",
-    "plugin:slabinfo",
-    "plugin:perf",
-    "plugin:freeipmi",
-    "plugin:nfacct",
-    "plugin:cups",
-    "plugin:fping",
-    "plugin:ioping",
+    "ml", "statsd", "cloud", "sqlite", "global statistics", "aclk", "backend", "plugin:cgroups",
+    "plugin:apps", "plugin:tc", "plugin:python.d", "plugin:charts.d", "plugin:go.d",
+    "plugin:ebpf", "plugin:timex", "plugin:idlejitter", "plugin:slabinfo", "plugin:perf",
+    "plugin:freeipmi", "plugin:nfacct", "plugin:cups", "plugin:fping", "plugin:ioping",
 ];
 
 pub(crate) fn classify(file: FileKind, section: &str) -> Class {

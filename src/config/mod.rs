@@ -97,7 +97,7 @@ impl Config {
                     current = Some(name.to_string());
                 }
                 Ok(dialect::Line::Entry { name, value }) => match &current {
-                    Some(section) => config.apply(section, name, value, &at, false, &mut diags),
+                    Some(section) => config.apply(section, name, value, &at, Via::File, &mut diags),
                     None if after_bad_header => {}
                     None => diags.push(warn(
                         &at,
@@ -155,14 +155,16 @@ impl Config {
             || name.contains(['=', '\n', '\r'])
             || name.starts_with(['#', ';', '['])
             || value.contains(['\n', '\r'])
-            || section.len() + name.len() + value.len() + 8 > MAX_LINE_BYTES;
+            // It must fit in a line when rendered: "[section]" and "\tname = value".
+            || section.len() + 2 > MAX_LINE_BYTES
+            || name.len() + value.len() + 4 > MAX_LINE_BYTES;
         if unwritable {
             let message = format!(
                 "cannot set [{section}] '{name}' = {value:?}: not a valid key and value (ignored)"
             );
             diags.push(warn("-W", message));
         } else {
-            self.apply(section, name, value, "-W", true, &mut diags);
+            self.apply(section, name, value, "-W", Via::Set, &mut diags);
         }
         diags.iter().for_each(Diagnostic::log);
         diags
@@ -327,6 +329,13 @@ impl fmt::Display for Diagnostic {
     }
 }
 
+/// How a value arrives: a file's later lines override with a diagnostic, `set` just wins.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Via {
+    File,
+    Set,
+}
+
 #[derive(Debug, Clone)]
 struct Section {
     name: String,
@@ -353,7 +362,7 @@ impl Config {
         name: &str,
         value: &str,
         at: &str,
-        forced: bool,
+        via: Via,
         diags: &mut Vec<Diagnostic>,
     ) {
         let (new_section, new_name, aliased) = match alias::resolve(self.kind, section, name) {
@@ -373,7 +382,7 @@ impl Config {
         let kind = self.kind;
         let entries = &mut self.section_mut(new_section, at, diags).entries;
         let existing = entries.iter().position(|e| e.name == new_name);
-        if let (Some(i), false) = (existing, forced) {
+        if let (Some(i), Via::File) = (existing, via) {
             let earlier = &entries[i];
             let message = if aliased && !earlier.aliased {
                 diags.push(warn(

@@ -683,6 +683,28 @@ fn load_reads_a_file_and_reports_unreadable_ones() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Arbitrary bytes (a cheap stand-in for a fuzz target) never panic the parser.
+#[test]
+fn garbage_never_panics() {
+    let alphabet = "[]=#; \t\r\nab:é€0123456789-dbglobalmodeupdate every\u{feff}";
+    let chars: Vec<char> = alphabet.chars().collect();
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..300 {
+        let mut text = String::new();
+        for _ in 0..200 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            text.push(chars[(seed % chars.len() as u64) as usize]);
+        }
+        for kind in [FileKind::Netdata, FileKind::Stream] {
+            let (c, _) = Config::parse(kind, &text, "fuzz");
+            let (again, _) = Config::parse(kind, &c.render(), "rendered");
+            assert_eq!(effective(&again), effective(&c), "{text:?}");
+        }
+    }
+}
+
 #[test]
 fn config_is_send_sync_clone() {
     fn check<T: Send + Sync + Clone>() {}
