@@ -1,0 +1,576 @@
+//! The registry of known keys: the single source of every configuration default.
+//!
+//! Names and sections are Netdata 1.37's. Defaults are nanodata's, chosen for a router; where
+//! one differs from Netdata's, its `help` says so. Keys marked "accepted, not used" are
+//! recognised so that a Netdata `netdata.conf` loads without warnings, and have no effect.
+//!
+//! Keys of the API-key and machine-GUID sections of `stream.conf` are templates: their
+//! section is [`PEER`], standing for any section whose name is a UUID. Read them with the
+//! `*_in` getters of [`super::Config`], passing the UUID section's name.
+
+use super::FileKind;
+
+/// What a value is, and so how it is checked and read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Any text.
+    Text,
+    /// `yes`/`no` (see [`super::units::parse_bool`]).
+    Bool,
+    /// `yes`/`no`/`auto`.
+    BoolAuto,
+    /// A signed decimal integer.
+    Integer,
+    /// A duration (see [`super::units::parse_duration_secs`]).
+    Seconds,
+    /// A size (see [`super::units::parse_bytes`]).
+    Bytes,
+    /// One of the listed words, exactly.
+    Choice(&'static [&'static str]),
+    /// A file or directory name.
+    Path,
+    /// A Netdata simple pattern (parsed by its user, not here).
+    Pattern,
+}
+
+/// One known key: where it lives, its default, its kind and a line of help.
+///
+/// An empty `default` on a numeric kind means "inherit" (for example from `[db] update
+/// every`); the numeric getters return 0 for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Key {
+    pub section: &'static str,
+    pub name: &'static str,
+    pub default: &'static str,
+    pub kind: Kind,
+    pub help: &'static str,
+}
+
+pub const GLOBAL: &str = "global";
+pub const DB: &str = "db";
+pub const DIRECTORIES: &str = "directories";
+pub const LOGS: &str = "logs";
+pub const WEB: &str = "web";
+pub const HEALTH: &str = "health";
+pub const REGISTRY: &str = "registry";
+pub const PLUGINS: &str = "plugins";
+pub const PLUGIN_PROC: &str = "plugin:proc";
+pub const STREAM: &str = "stream";
+/// The section of template keys that apply to every API-key or machine-GUID section.
+pub const PEER: &str = "<api key or machine guid>";
+
+/// `[db] mode` and the stream.conf memory modes.
+pub const DB_MODES: &[&str] = &["none", "ram", "save", "map", "alloc", "dbengine"];
+/// `allow ... by dns`.
+pub const DNS_MODES: &[&str] = &["yes", "no", "heuristic"];
+
+macro_rules! registry {
+    ($list:ident: $($id:ident = $sec:expr, $name:literal, $def:literal, $kind:expr, $help:literal;)*) => {
+        $(
+            #[doc = $help]
+            pub const $id: Key =
+                Key { section: $sec, name: $name, default: $def, kind: $kind, help: $help };
+        )*
+        /// Every key of this file kind, in the order `render` shows them.
+        pub static $list: &[Key] = &[$($id),*];
+    };
+}
+
+use Kind::*;
+
+registry! { NETDATA:
+    GLOBAL_HOSTNAME = GLOBAL, "hostname", "", Text,
+        "Host name shown on dashboards and sent to parents; empty = the system host name.";
+    GLOBAL_RUN_AS_USER = GLOBAL, "run as user", "", Text,
+        "User to switch to after start; empty = keep the current user (Netdata: netdata).";
+    GLOBAL_HOST_ACCESS_PREFIX = GLOBAL, "host access prefix", "", Path,
+        "Prefix added to /proc and /sys paths (for running in a container).";
+    GLOBAL_TIMEZONE = GLOBAL, "timezone", "", Text,
+        "Time zone reported by the API; empty = detect from the system.";
+    GLOBAL_SCHEDULING_POLICY = GLOBAL, "process scheduling policy", "keep", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_NICE_LEVEL = GLOBAL, "process nice level", "19", Integer,
+        "Accepted, not used by nanodata.";
+    GLOBAL_OOM_SCORE = GLOBAL, "OOM score", "0", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_PTHREAD_STACK_SIZE = GLOBAL, "pthread stack size", "", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_CPU_CORES = GLOBAL, "cpu cores", "", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_LIBUV_THREADS = GLOBAL, "libuv worker threads", "", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_METRIC_CORRELATIONS = GLOBAL, "enable metric correlations", "no", Bool,
+        "Accepted, not used by nanodata (Netdata: yes).";
+    GLOBAL_CORRELATIONS_METHOD = GLOBAL, "metric correlations method", "ks2", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_MALLOC_ARENA_PLUGINS = GLOBAL, "glibc malloc arena max for plugins", "1", Text,
+        "Accepted, not used by nanodata.";
+    GLOBAL_MALLOC_ARENA = GLOBAL, "glibc malloc arena max for netdata", "1", Text,
+        "Accepted, not used by nanodata.";
+
+    DB_UPDATE_EVERY = DB, "update every", "1", Seconds,
+        "Seconds between collections, the default for every chart.";
+    DB_MODE = DB, "mode", "ram", Choice(DB_MODES),
+        "Where metrics are stored: none, ram, save, map; Netdata's alloc and dbengine are accepted (nanodata default ram; Netdata: dbengine).";
+    DB_RETENTION = DB, "retention", "3600", Integer,
+        "Slots kept per dimension (4 bytes each); with update every = 1, one hour.";
+    DB_STORAGE_TIERS = DB, "storage tiers", "1", Integer,
+        "Accepted, not used by nanodata (one tier).";
+    DB_GAP = DB, "gap when lost iterations above", "1", Integer,
+        "Missed collections after which a gap is stored instead of interpolating.";
+    DB_KSM = DB, "memory deduplication (ksm)", "no", Bool,
+        "Accepted, not used by nanodata (Netdata: yes).";
+    DB_PAGE_CACHE_MB = DB, "dbengine page cache size MB", "32", Integer,
+        "Accepted, not used by nanodata.";
+    DB_DISK_SPACE_MB = DB, "dbengine disk space MB", "256", Integer,
+        "Accepted, not used by nanodata.";
+    DB_MULTIHOST_DISK_SPACE_MB = DB, "dbengine multihost disk space MB", "256", Integer,
+        "Accepted, not used by nanodata.";
+    DB_CLEANUP_OBSOLETE_CHARTS = DB, "cleanup obsolete charts after secs", "3600", Seconds,
+        "Obsolete charts are removed from memory after this long.";
+    DB_CLEANUP_ORPHAN_HOSTS = DB, "cleanup orphan hosts after secs", "3600", Seconds,
+        "Disconnected children are removed from memory after this long.";
+    DB_DELETE_OBSOLETE_FILES = DB, "delete obsolete charts files", "yes", Bool,
+        "Delete the files of obsolete charts when they are cleaned up.";
+    DB_DELETE_ORPHAN_FILES = DB, "delete orphan hosts files", "yes", Bool,
+        "Delete the files of orphan hosts when they are cleaned up.";
+    DB_ZERO_METRICS = DB, "enable zero metrics", "no", Bool,
+        "Show charts and dimensions whose values are all zero.";
+    DB_REPLICATION = DB, "enable replication", "yes", Bool,
+        "Fill gaps between child and parent after a reconnection.";
+    DB_SECONDS_TO_REPLICATE = DB, "seconds to replicate", "86400", Seconds,
+        "How far back replication goes (capped by what is stored).";
+    DB_REPLICATION_STEP = DB, "seconds per replication step", "600", Seconds,
+        "Seconds of data per replication request.";
+    DB_REPLICATION_THREADS = DB, "replication threads", "1", Integer,
+        "Accepted, not used by nanodata.";
+
+    DIR_CONFIG = DIRECTORIES, "config", "/etc/nanodata", Path,
+        "User configuration directory.";
+    DIR_STOCK_CONFIG = DIRECTORIES, "stock config", "/usr/lib/nanodata/conf.d", Path,
+        "Stock configuration directory.";
+    DIR_LOG = DIRECTORIES, "log", "/var/log/nanodata", Path,
+        "Log directory; relative [logs] file names are relative to it.";
+    DIR_WEB = DIRECTORIES, "web", "/usr/share/nanodata/web", Path,
+        "Dashboard files.";
+    DIR_CACHE = DIRECTORIES, "cache", "/var/cache/nanodata", Path,
+        "Database files (one directory per host).";
+    DIR_LIB = DIRECTORIES, "lib", "/var/lib/nanodata", Path,
+        "State kept across restarts (machine GUID, registry).";
+    DIR_HOME = DIRECTORIES, "home", "/var/cache/nanodata", Path,
+        "Home directory given to plugins.";
+    DIR_LOCK = DIRECTORIES, "lock", "/var/lib/nanodata/lock", Path,
+        "Lock files.";
+    DIR_PLUGINS = DIRECTORIES, "plugins", "\"/usr/libexec/nanodata/plugins.d\" \"/etc/nanodata/custom-plugins.d\"", Path,
+        "External plugin directories, each in double quotes, separated by spaces.";
+    DIR_HEALTH_CONFIG = DIRECTORIES, "health config", "/etc/nanodata/health.d", Path,
+        "User health configuration.";
+    DIR_STOCK_HEALTH_CONFIG = DIRECTORIES, "stock health config", "/usr/lib/nanodata/conf.d/health.d", Path,
+        "Stock health configuration.";
+    DIR_REGISTRY = DIRECTORIES, "registry", "/var/lib/nanodata/registry", Path,
+        "Registry database directory.";
+
+    LOGS_DEBUG_FLAGS = LOGS, "debug flags", "0x0000000000000000", Text,
+        "Accepted, not used by nanodata.";
+    LOGS_DEBUG = LOGS, "debug", "none", Path,
+        "Debug log: a file, or syslog, stderr, stdout, system, none.";
+    LOGS_ERROR = LOGS, "error", "error.log", Path,
+        "Error log; a relative file name is relative to [directories] log.";
+    LOGS_ACCESS = LOGS, "access", "access.log", Path,
+        "Web access log; a relative file name is relative to [directories] log.";
+    LOGS_HEALTH = LOGS, "health", "health.log", Path,
+        "Alarm transitions log; a relative file name is relative to [directories] log.";
+    LOGS_FACILITY = LOGS, "facility", "daemon", Text,
+        "Syslog facility.";
+    LOGS_FLOOD_PERIOD = LOGS, "errors flood protection period", "1200", Seconds,
+        "Window of the error flood protection.";
+    LOGS_FLOOD_ERRORS = LOGS, "errors to trigger flood protection", "200", Integer,
+        "Errors per window after which error logging pauses.";
+    LOGS_SEVERITY = LOGS, "severity level", "info", Choice(&["debug", "info", "warning", "error"]),
+        "Lowest severity logged (nanodata extension).";
+
+    WEB_MODE = WEB, "mode", "static-threaded", Choice(&["none", "static-threaded", "single-threaded", "multi-threaded"]),
+        "none disables the web server; the threaded modes all mean one event loop in nanodata.";
+    WEB_LISTEN_BACKLOG = WEB, "listen backlog", "4096", Integer,
+        "Listen queue length.";
+    WEB_DEFAULT_PORT = WEB, "default port", "19999", Integer,
+        "Port for bind to entries that give none.";
+    WEB_BIND_TO = WEB, "bind to", "*", Text,
+        "Addresses to listen on: [PROTOCOL:]IP[:PORT][=ACL], separated by spaces.";
+    WEB_IDLE_TIMEOUT = WEB, "disconnect idle clients after seconds", "60", Seconds,
+        "Idle connections are closed after this long.";
+    WEB_FIRST_REQUEST_TIMEOUT = WEB, "timeout for first request", "60", Seconds,
+        "A new connection must send its request within this time.";
+    WEB_STREAM_ACCEPT_EVERY = WEB, "accept a streaming request every seconds", "0", Seconds,
+        "Rate limit for accepting children; 0 = no limit.";
+    WEB_DO_NOT_TRACK = WEB, "respect do not track policy", "no", Bool,
+        "Honour the browser's DNT header for registry cookies.";
+    WEB_X_FRAME_OPTIONS = WEB, "x-frame-options response header", "", Text,
+        "Value of the X-Frame-Options header; empty = not sent.";
+    WEB_ALLOW_CONNECTIONS = WEB, "allow connections from", "localhost *", Pattern,
+        "Clients allowed to connect at all.";
+    WEB_ALLOW_CONNECTIONS_DNS = WEB, "allow connections by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    WEB_ALLOW_DASHBOARD = WEB, "allow dashboard from", "localhost *", Pattern,
+        "Clients allowed to use the dashboard and API.";
+    WEB_ALLOW_DASHBOARD_DNS = WEB, "allow dashboard by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    WEB_ALLOW_BADGES = WEB, "allow badges from", "*", Pattern,
+        "Clients allowed to fetch badges.";
+    WEB_ALLOW_BADGES_DNS = WEB, "allow badges by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    WEB_ALLOW_STREAMING = WEB, "allow streaming from", "*", Pattern,
+        "Children allowed to stream to this node.";
+    WEB_ALLOW_STREAMING_DNS = WEB, "allow streaming by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    WEB_ALLOW_NETDATA_CONF = WEB, "allow netdata.conf from", "localhost fd* 10.* 192.168.* 172.16.* 172.17.* 172.18.* 172.19.* 172.20.* 172.21.* 172.22.* 172.23.* 172.24.* 172.25.* 172.26.* 172.27.* 172.28.* 172.29.* 172.30.* 172.31.* UNKNOWN", Pattern,
+        "Clients allowed to fetch /netdata.conf.";
+    WEB_ALLOW_NETDATA_CONF_DNS = WEB, "allow netdata.conf by dns", "no", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    WEB_ALLOW_MANAGEMENT = WEB, "allow management from", "localhost", Pattern,
+        "Clients allowed to use the management API.";
+    WEB_ALLOW_MANAGEMENT_DNS = WEB, "allow management by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    WEB_GZIP = WEB, "enable gzip compression", "yes", Bool,
+        "Compress responses for clients that accept gzip.";
+    WEB_GZIP_STRATEGY = WEB, "gzip compression strategy", "default", Choice(&["default", "filtered", "huffman only", "rle", "fixed"]),
+        "Accepted, not used by nanodata.";
+    WEB_GZIP_LEVEL = WEB, "gzip compression level", "3", Integer,
+        "1 (fast) to 9 (small).";
+    WEB_SSL_KEY = WEB, "ssl key", "", Path,
+        "TLS private key (PEM); empty = no TLS (Netdata: <config>/ssl/key.pem); relative = under [directories] config.";
+    WEB_SSL_CERTIFICATE = WEB, "ssl certificate", "", Path,
+        "TLS certificate chain (PEM); empty = no TLS (Netdata: <config>/ssl/cert.pem); relative = under [directories] config.";
+    WEB_TLS_VERSION = WEB, "tls version", "1.3", Choice(&["1.0", "1.1", "1.2", "1.3"]),
+        "Lowest TLS version accepted (nanodata's TLS supports 1.2 and 1.3 only).";
+    WEB_TLS_CIPHERS = WEB, "tls ciphers", "none", Text,
+        "Accepted, not used by nanodata.";
+    WEB_SERVER_THREADS = WEB, "web server threads", "", Integer,
+        "Accepted, not used by nanodata (one event loop).";
+    WEB_SERVER_MAX_SOCKETS = WEB, "web server max sockets", "", Integer,
+        "Accepted, not used by nanodata; see max connections.";
+    WEB_MAX_CONNECTIONS = WEB, "max connections", "256", Integer,
+        "Open client connections at most; more are refused (nanodata extension).";
+    WEB_SES_MAX_WINDOW = WEB, "ses max window", "15", Integer,
+        "Accepted, not used by nanodata.";
+    WEB_DES_MAX_WINDOW = WEB, "des max window", "15", Integer,
+        "Accepted, not used by nanodata.";
+    WEB_CUSTOM_DASHBOARD_INFO = WEB, "custom dashboard_info.js", "", Path,
+        "Accepted, not used by nanodata.";
+    WEB_FILES_OWNER = WEB, "web files owner", "", Text,
+        "Owner the dashboard files must have; empty = the run as user.";
+    WEB_FILES_GROUP = WEB, "web files group", "", Text,
+        "Group the dashboard files must have; empty = the owner's group.";
+
+    HEALTH_ENABLED = HEALTH, "enabled", "yes", Bool,
+        "Evaluate alarms for this host.";
+    HEALTH_SILENCERS_FILE = HEALTH, "silencers file", "", Path,
+        "Silencers state file; empty = <lib>/health.silencers.json.";
+    HEALTH_RUN_EVERY = HEALTH, "run at least every seconds", "10", Seconds,
+        "Longest pause between two alarm evaluations.";
+    HEALTH_POSTPONE_HIBERNATION = HEALTH, "postpone alarms during hibernation for seconds", "60", Seconds,
+        "Alarms are held back this long after the system wakes up.";
+    HEALTH_SCRIPT = HEALTH, "script to execute on alarm", "", Path,
+        "Notification script; empty = alarm-notify.sh in the first plugins directory.";
+    HEALTH_LOG_ENTRIES = HEALTH, "in memory max health log entries", "1000", Integer,
+        "Alarm log entries kept in memory per host.";
+    HEALTH_ROTATE_LINES = HEALTH, "rotate log every lines", "2000", Integer,
+        "Accepted, not used by nanodata.";
+    HEALTH_STOCK = HEALTH, "enable stock health configuration", "yes", Bool,
+        "Load the stock alarms as well as the user's.";
+    HEALTH_REPEAT_WARNING = HEALTH, "default repeat warning", "never", Text,
+        "Default repeat interval of warning notifications.";
+    HEALTH_REPEAT_CRITICAL = HEALTH, "default repeat critical", "never", Text,
+        "Default repeat interval of critical notifications.";
+
+    REGISTRY_ENABLED = REGISTRY, "enabled", "no", Bool,
+        "Act as a registry for dashboards.";
+    REGISTRY_UNIQUE_ID_FILE = REGISTRY, "netdata unique id file", "", Path,
+        "Machine GUID file; empty = <[directories] lib>/registry/netdata.public.unique.id.";
+    REGISTRY_DB_DIRECTORY = REGISTRY, "registry db directory", "", Path,
+        "Accepted, not used by nanodata.";
+    REGISTRY_ANNOUNCE = REGISTRY, "registry to announce", "https://registry.my-netdata.io", Text,
+        "Registry URL given to dashboards.";
+    REGISTRY_HOSTNAME = REGISTRY, "registry hostname", "", Text,
+        "Name announced to the registry; empty = [global] hostname.";
+    REGISTRY_DOMAIN = REGISTRY, "registry domain", "", Text,
+        "Accepted, not used by nanodata.";
+    REGISTRY_ALLOW_FROM = REGISTRY, "allow from", "*", Pattern,
+        "Clients allowed to use the registry.";
+    REGISTRY_ALLOW_DNS = REGISTRY, "allow by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    REGISTRY_VERIFY_COOKIES = REGISTRY, "verify browser cookies support", "yes", Bool,
+        "Accepted, not used by nanodata.";
+    REGISTRY_MAX_URL = REGISTRY, "max URL length", "1024", Integer,
+        "Accepted, not used by nanodata.";
+    REGISTRY_MAX_URL_NAME = REGISTRY, "max URL name length", "50", Integer,
+        "Accepted, not used by nanodata.";
+
+    PLUGINS_RUN_NEW = PLUGINS, "enable running new plugins", "yes", Bool,
+        "Start external plugins not listed in this section.";
+    PLUGINS_CHECK_EVERY = PLUGINS, "check for new plugins every", "60", Seconds,
+        "How often the plugin directories are scanned.";
+    PLUGINS_PROC = PLUGINS, "proc", "yes", Bool,
+        "The /proc collectors.";
+    PLUGINS_DISKSPACE = PLUGINS, "diskspace", "yes", Bool,
+        "The disk space collector.";
+    PLUGINS_NETDATA_MONITORING = PLUGINS, "netdata monitoring", "yes", Bool,
+        "Charts about nanodata itself.";
+    PLUGINS_TC = PLUGINS, "tc", "yes", Bool,
+        "Traffic control (QoS) charts.";
+    PLUGINS_IDLEJITTER = PLUGINS, "idlejitter", "yes", Bool,
+        "Scheduler latency chart.";
+    PLUGINS_TIMEX = PLUGINS, "timex", "yes", Bool,
+        "Clock synchronisation charts.";
+    PLUGINS_CGROUPS = PLUGINS, "cgroups", "no", Bool,
+        "Container charts (nanodata default no; Netdata: yes).";
+    PLUGINS_APPS = PLUGINS, "apps", "no", Bool,
+        "apps.plugin (nanodata default no, it is heavy for a router; Netdata: yes).";
+
+    PROC_UPDATE_EVERY = PLUGIN_PROC, "update every", "", Seconds,
+        "Collection interval of the /proc collectors; empty = [db] update every.";
+}
+
+registry! { STREAM_KEYS:
+    STREAM_ENABLED = STREAM, "enabled", "no", Bool,
+        "Stream this node's metrics to a parent.";
+    STREAM_DESTINATION = STREAM, "destination", "", Text,
+        "Parents, tried in order: [PROTOCOL:]HOST[%IFACE][:PORT][:SSL], separated by spaces.";
+    STREAM_API_KEY = STREAM, "api key", "", Text,
+        "API key (a UUID) the parent accepts.";
+    STREAM_TIMEOUT = STREAM, "timeout seconds", "60", Seconds,
+        "Connect, send and receive timeout.";
+    STREAM_DEFAULT_PORT = STREAM, "default port", "19999", Integer,
+        "Port for destinations that give none.";
+    STREAM_SEND_CHARTS = STREAM, "send charts matching", "*", Pattern,
+        "Charts (id or name) that are streamed.";
+    STREAM_BUFFER_SIZE = STREAM, "buffer size bytes", "1048576", Bytes,
+        "Send buffer; when full the connection is restarted (nanodata default 1 MiB; Netdata: 10 MiB).";
+    STREAM_RECONNECT_DELAY = STREAM, "reconnect delay seconds", "5", Seconds,
+        "Pause before reconnecting to a parent.";
+    STREAM_CLOCK_RESYNC = STREAM, "initial clock resync iterations", "60", Integer,
+        "Collections during which the clock is resynchronised after start.";
+    STREAM_COMPRESSION = STREAM, "enable compression", "yes", Bool,
+        "Offer LZ4 compression to the parent.";
+    STREAM_SSL_SKIP_VERIFY = STREAM, "ssl skip certificate verification", "no", Bool,
+        "Accept any certificate from the parent.";
+    STREAM_CA_PATH = STREAM, "CApath", "", Path,
+        "Directory of trusted CA certificates; empty = the system's.";
+    STREAM_CA_FILE = STREAM, "CAfile", "", Path,
+        "File of trusted CA certificates; empty = the system's.";
+
+    PEER_TYPE = PEER, "type", "api", Choice(&["api", "machine"]),
+        "api: the section is an API key; machine: it is a child's machine GUID.";
+    PEER_ENABLED = PEER, "enabled", "no", Bool,
+        "Accept children using this API key or GUID.";
+    PEER_ALLOW_FROM = PEER, "allow from", "*", Pattern,
+        "Addresses allowed to use it.";
+    PEER_ALLOW_DNS = PEER, "allow by dns", "heuristic", Choice(DNS_MODES),
+        "Resolve client names for the pattern above.";
+    PEER_DEFAULT_HISTORY = PEER, "default history", "3600", Integer,
+        "API key: slots per dimension for its children.";
+    PEER_HISTORY = PEER, "history", "3600", Integer,
+        "Machine GUID: slots per dimension; overrides the API key's default history.";
+    PEER_DEFAULT_MEMORY_MODE = PEER, "default memory mode", "ram", Choice(DB_MODES),
+        "API key: database mode of its children.";
+    PEER_MEMORY_MODE = PEER, "memory mode", "ram", Choice(DB_MODES),
+        "Machine GUID: database mode; overrides the API key's default memory mode.";
+    PEER_DEFAULT_HEALTH = PEER, "health enabled by default", "auto", BoolAuto,
+        "API key: alarms for its children; auto = while connected.";
+    PEER_HEALTH = PEER, "health enabled", "auto", BoolAuto,
+        "Machine GUID: alarms for this child; auto = while connected.";
+    PEER_DEFAULT_POSTPONE = PEER, "default postpone alarms on connect seconds", "60", Seconds,
+        "API key: alarms are held back this long after a child connects.";
+    PEER_POSTPONE = PEER, "postpone alarms on connect seconds", "60", Seconds,
+        "Machine GUID: alarms are held back this long after it connects.";
+    PEER_DEFAULT_PROXY_ENABLED = PEER, "default proxy enabled", "", BoolAuto,
+        "API key: re-stream its children; empty = [stream] enabled.";
+    PEER_PROXY_ENABLED = PEER, "proxy enabled", "", BoolAuto,
+        "Machine GUID: re-stream this child; empty = the API key's setting.";
+    PEER_DEFAULT_PROXY_DESTINATION = PEER, "default proxy destination", "", Text,
+        "API key: where to re-stream; empty = [stream] destination.";
+    PEER_PROXY_DESTINATION = PEER, "proxy destination", "", Text,
+        "Machine GUID: where to re-stream; empty = the API key's setting.";
+    PEER_DEFAULT_PROXY_API_KEY = PEER, "default proxy api key", "", Text,
+        "API key: key used when re-streaming; empty = [stream] api key.";
+    PEER_PROXY_API_KEY = PEER, "proxy api key", "", Text,
+        "Machine GUID: key used when re-streaming; empty = the API key's setting.";
+    PEER_DEFAULT_PROXY_SEND_CHARTS = PEER, "default proxy send charts matching", "*", Pattern,
+        "API key: charts re-streamed.";
+    PEER_PROXY_SEND_CHARTS = PEER, "proxy send charts matching", "*", Pattern,
+        "Machine GUID: charts re-streamed.";
+    PEER_COMPRESSION = PEER, "enable compression", "yes", Bool,
+        "Accept LZ4 compression from these children.";
+    PEER_REPLICATION = PEER, "enable replication", "yes", Bool,
+        "Ask these children to fill gaps.";
+    PEER_SECONDS_TO_REPLICATE = PEER, "seconds to replicate", "86400", Seconds,
+        "How far back replication goes.";
+    PEER_REPLICATION_STEP = PEER, "seconds per replication step", "600", Seconds,
+        "Seconds of data per replication request.";
+    PEER_UPDATE_EVERY = PEER, "update every", "0", Seconds,
+        "Collection interval forced on the child; 0 = the child's own.";
+    PEER_MULTIPLE_CONNECTIONS = PEER, "multiple connections", "allow", Choice(&["allow", "deny"]),
+        "Accepted, not used by nanodata.";
+}
+
+impl Kind {
+    /// Checks `value` for this kind; an error says what was expected. An empty value is
+    /// valid when the key's `default` is empty too (it means "inherit").
+    pub fn check(&self, value: &str, default: &str) -> Result<(), String> {
+        use super::units::*;
+        if value.is_empty() && default.is_empty() {
+            return Ok(());
+        }
+        let (result, expected) = match self {
+            Text | Path | Pattern => (Ok(()), ""),
+            Bool => (parse_bool(value).map(drop), "yes or no"),
+            BoolAuto => (parse_tristate(value).map(drop), "yes, no or auto"),
+            Integer => (parse_integer(value).map(drop), "an integer"),
+            Seconds => (
+                parse_duration_secs(value).map(drop),
+                "seconds, or a duration like 30s, 5m, 1h",
+            ),
+            Bytes => (
+                parse_bytes(value).map(drop),
+                "bytes, or a size like 512K, 10MiB",
+            ),
+            Choice(words) => {
+                return match words.contains(&value) {
+                    true => Ok(()),
+                    false => Err(format!("expected one of {}", words.join("|"))),
+                }
+            }
+        };
+        result.map_err(|e| format!("{e}; expected {expected}"))
+    }
+
+    /// Whether `value` is valid for this kind (see [`Kind::check`]).
+    pub fn accepts(&self, value: &str, default: &str) -> bool {
+        self.check(value, default).is_ok()
+    }
+}
+
+/// How a section is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// Every key is registered; others are warned about.
+    Closed,
+    /// Any key is accepted (collectors read them); registered ones are still checked.
+    Open,
+    /// A UUID section of stream.conf: closed, with the [`PEER`] template keys.
+    Peer,
+    /// Known to Netdata, not used by nanodata: accepted, keys not checked.
+    Unused,
+    /// Not known at all.
+    Unknown,
+}
+
+/// Netdata 1.37 sections that nanodata accepts and ignores.
+#[rustfmt::skip]
+const UNUSED: &[&str] = &[
+    "ml", "statsd", "cloud", "sqlite", "global statistics", "aclk", "backend", "plugin:cgroups",
+    "plugin:apps", "plugin:tc", "plugin:python.d", "plugin:charts.d", "plugin:go.d",
+    "plugin:ebpf", "plugin:timex", "plugin:idlejitter", "plugin:slabinfo", "plugin:perf",
+    "plugin:freeipmi", "plugin:nfacct", "plugin:cups", "plugin:fping", "plugin:ioping",
+];
+
+pub(crate) fn classify(file: FileKind, section: &str) -> Class {
+    match file {
+        FileKind::Netdata => match section {
+            GLOBAL | DB | DIRECTORIES | LOGS | WEB | HEALTH | REGISTRY => Class::Closed,
+            PLUGINS => Class::Open,
+            _ if UNUSED.contains(&section) => Class::Unused,
+            "environment variables" | "host labels" | "prometheus:exporter" => Class::Open,
+            _ if section.starts_with("plugin:") => Class::Open,
+            _ => Class::Unknown,
+        },
+        FileKind::Stream => match section {
+            STREAM => Class::Closed,
+            _ if is_uuid(section) => Class::Peer,
+            _ => Class::Unknown,
+        },
+    }
+}
+
+/// The registered key `name` of `section`, if any.
+pub(crate) fn find(file: FileKind, section: &str, name: &str) -> Option<&'static Key> {
+    let (list, section) = match file {
+        FileKind::Netdata => (NETDATA, section),
+        FileKind::Stream if is_uuid(section) => (STREAM_KEYS, PEER),
+        FileKind::Stream => (STREAM_KEYS, section),
+    };
+    list.iter().find(|k| k.section == section && k.name == name)
+}
+
+/// Unregistered keys of closed sections that are accepted without a warning: the many
+/// tuning knobs of Netdata's dbengine, which nanodata does not have.
+pub(crate) fn tolerated(section: &str, name: &str) -> bool {
+    section == DB && name.starts_with("dbengine ")
+}
+
+/// A canonical, hyphenated UUID (either case), as Netdata's API keys and GUIDs are written.
+pub(crate) fn is_uuid(text: &str) -> bool {
+    text.len() == 36
+        && text.bytes().enumerate().all(|(i, b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => b.is_ascii_hexdigit(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_for_their_kind() {
+        for key in NETDATA.iter().chain(STREAM_KEYS) {
+            assert!(
+                key.kind.accepts(key.default, key.default),
+                "default of [{}] {} is invalid",
+                key.section,
+                key.name
+            );
+        }
+    }
+
+    #[test]
+    fn no_key_is_registered_twice() {
+        for list in [NETDATA, STREAM_KEYS] {
+            for (i, a) in list.iter().enumerate() {
+                for b in &list[i + 1..] {
+                    assert!(!(a.section == b.section && a.name == b.name), "{}", a.name);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn uuids() {
+        assert!(is_uuid("11111111-2222-3333-4444-555555555555"));
+        assert!(is_uuid("8A795B0C-2311-11e6-8563-000c295076a6"));
+        assert!(!is_uuid("11111111222233334444555555555555"));
+        assert!(!is_uuid("11111111-2222-3333-4444-55555555555g"));
+        assert!(!is_uuid("stream"));
+    }
+
+    #[test]
+    fn sections_are_classified() {
+        use FileKind::*;
+        assert_eq!(classify(Netdata, "db"), Class::Closed);
+        assert_eq!(classify(Netdata, "plugins"), Class::Open);
+        assert_eq!(classify(Netdata, "plugin:proc"), Class::Open);
+        assert_eq!(
+            classify(Netdata, "plugin:proc:/proc/net/dev:eth0"),
+            Class::Open
+        );
+        assert_eq!(classify(Netdata, "plugin:cgroups"), Class::Unused);
+        assert_eq!(classify(Netdata, "ml"), Class::Unused);
+        assert_eq!(classify(Netdata, "DB"), Class::Unknown);
+        assert_eq!(classify(Stream, "stream"), Class::Closed);
+        assert_eq!(
+            classify(Stream, "11111111-2222-3333-4444-555555555555"),
+            Class::Peer
+        );
+        assert_eq!(classify(Stream, "db"), Class::Unknown);
+    }
+}
