@@ -61,8 +61,7 @@ fn load_config(o: &Options) -> Result<Configs, ExitCode> {
         None => (PathBuf::from(DEFAULT_CONFIG_FILE), false),
     };
     let mut netdata = match Config::load(FileKind::Netdata, &path) {
-        Ok((c, diagnostics)) => {
-            report(&diagnostics);
+        Ok((c, _)) => {
             log::info!("config: loaded {}", path.display());
             c
         }
@@ -76,32 +75,25 @@ fn load_config(o: &Options) -> Result<Configs, ExitCode> {
         }
     };
     for ov in &o.set {
-        report(&netdata.set(&ov.section, &ov.name, &ov.value));
+        netdata.set(&ov.section, &ov.name, &ov.value);
     }
     if let Some(port) = o.port {
-        report(&netdata.set(keys::WEB_DEFAULT_PORT.section, keys::WEB_DEFAULT_PORT.name, &port.to_string()));
+        netdata.set(keys::WEB_DEFAULT_PORT.section, keys::WEB_DEFAULT_PORT.name, &port.to_string());
     }
 
     // stream.conf sits in the configuration directory, like Netdata's.
-    let stream_path = PathBuf::from(netdata.text(&keys::DIRECTORIES_CONFIG)).join("stream.conf");
+    let stream_path = PathBuf::from(netdata.text(&keys::DIR_CONFIG)).join("stream.conf");
     let mut stream = match Config::load(FileKind::Stream, &stream_path) {
-        Ok((c, diagnostics)) => {
-            report(&diagnostics);
+        Ok((c, _)) => {
             log::info!("config: loaded {}", stream_path.display());
             c
         }
         Err(_) => Config::new(FileKind::Stream),
     };
     for ov in &o.set_stream {
-        report(&stream.set(&ov.section, &ov.name, &ov.value));
+        stream.set(&ov.section, &ov.name, &ov.value);
     }
     Ok(Configs { netdata, stream })
-}
-
-fn report(diagnostics: &[nanodata::config::Diagnostic]) {
-    for d in diagnostics {
-        log::warn!("config: {}: {}", d.origin, d.message);
-    }
 }
 
 fn run(o: Options) -> ExitCode {
@@ -119,9 +111,9 @@ fn run(o: Options) -> ExitCode {
         }
     }
 
-    let log_dir = PathBuf::from(cfg.text(&keys::DIRECTORIES_LOG));
-    let cache_dir = PathBuf::from(cfg.text(&keys::DIRECTORIES_CACHE));
-    let lib_dir = PathBuf::from(cfg.text(&keys::DIRECTORIES_LIB));
+    let log_dir = PathBuf::from(cfg.text(&keys::DIR_LOG));
+    let cache_dir = PathBuf::from(cfg.text(&keys::DIR_CACHE));
+    let lib_dir = PathBuf::from(cfg.text(&keys::DIR_LIB));
     for dir in [&cache_dir, &lib_dir] {
         if let Err(e) = daemon::ensure_dir(dir) {
             log::error!("cannot create directory {}: {e}", dir.display());
@@ -132,9 +124,9 @@ fn run(o: Options) -> ExitCode {
         error: logging::Target::parse(&cfg.text(&keys::LOGS_ERROR), &log_dir),
         access: logging::Target::parse(&cfg.text(&keys::LOGS_ACCESS), &log_dir),
         health: logging::Target::parse(&cfg.text(&keys::LOGS_HEALTH), &log_dir),
-        level: level(&cfg.text(&keys::LOGS_SEVERITY_LEVEL)),
+        level: level(&cfg.text(&keys::LOGS_SEVERITY)),
         flood_period_secs: cfg.seconds(&keys::LOGS_FLOOD_PERIOD),
-        flood_max_lines: cfg.integer(&keys::LOGS_FLOOD_LINES).max(0) as u64,
+        flood_max_lines: cfg.integer(&keys::LOGS_FLOOD_ERRORS).max(0) as u64,
         syslog_facility: cfg.text(&keys::LOGS_FACILITY),
     };
     if let Err(e) = logging::configure(&settings) {
@@ -142,10 +134,7 @@ fn run(o: Options) -> ExitCode {
     }
     log::info!("{PROGRAM} v{VERSION} starting (pid {})", std::process::id());
 
-    let guid_file = match cfg.text(&keys::REGISTRY_UNIQUE_ID_FILE) {
-        s if s.is_empty() => lib_dir.join("registry").join("netdata.public.unique.id"),
-        s => PathBuf::from(s),
-    };
+    let guid_file = cfg.machine_guid_file();
     let guid = match daemon::guid::load_or_create(&guid_file) {
         Ok((guid, created)) => {
             if created {
@@ -232,7 +221,7 @@ fn host_settings(cfg: &Config, cache_dir: &Path) -> HostSettings {
         history: cfg.integer(&keys::DB_RETENTION).clamp(5, 10_000_000) as u32,
         update_every: cfg.seconds(&keys::DB_UPDATE_EVERY).clamp(1, 86_400) as u32,
         cache_dir: cache_dir.to_path_buf(),
-        gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP_WHEN_LOST_ITERATIONS_ABOVE).clamp(1, 1_000_000)
+        gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP).clamp(1, 1_000_000)
             as u32,
     }
 }

@@ -48,17 +48,6 @@ pub struct Diagnostic {
     pub level: Level,
 }
 
-/// Where a `[logs]` key sends its log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LogTarget {
-    Off,
-    Syslog,
-    Stderr,
-    Stdout,
-    System,
-    File(PathBuf),
-}
-
 /// One configuration file: ordered sections of ordered keys.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -253,21 +242,6 @@ impl Config {
             .unwrap_or(&[])
             .iter()
             .map(|e| (e.name.as_str(), e.value.as_str()))
-    }
-
-    /// Where a `[logs]` key sends its log: `none`, `syslog`, `stderr`, `stdout` and `system`
-    /// are themselves; an absolute path is a file; anything else is a file name relative to
-    /// `[directories] log`.
-    pub fn log_target(&self, key: &Key) -> LogTarget {
-        match self.text(key).as_str() {
-            "none" | "" => LogTarget::Off,
-            "syslog" => LogTarget::Syslog,
-            "stderr" => LogTarget::Stderr,
-            "stdout" => LogTarget::Stdout,
-            "system" => LogTarget::System,
-            path if Path::new(path).is_absolute() => LogTarget::File(path.into()),
-            path => LogTarget::File(Path::new(&self.text(&keys::DIR_LOG)).join(path)),
-        }
     }
 
     /// The machine GUID file: `[registry] netdata unique id file`, or by default

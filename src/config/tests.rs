@@ -478,21 +478,10 @@ fn dynamic_getters_parse_or_default() {
 fn derived_paths() {
     let (c, _) = netdata("[directories]\nlog = /l\nlib = /v\n[logs]\ndebug = d.log\naccess = /a.log\nerror = syslog\n");
     assert_eq!(
-        c.log_target(&LOGS_DEBUG),
-        LogTarget::File("/l/d.log".into())
-    );
-    assert_eq!(c.log_target(&LOGS_ACCESS), LogTarget::File("/a.log".into()));
-    assert_eq!(c.log_target(&LOGS_ERROR), LogTarget::Syslog);
-    assert_eq!(
-        c.log_target(&LOGS_HEALTH),
-        LogTarget::File("/l/health.log".into())
-    );
-    assert_eq!(
         c.machine_guid_file(),
         PathBuf::from("/v/registry/netdata.public.unique.id")
     );
     let d = Config::new(FileKind::Netdata);
-    assert_eq!(d.log_target(&LOGS_DEBUG), LogTarget::Off);
     assert_eq!(
         d.plugin_dirs(),
         [
@@ -525,8 +514,8 @@ fn netdata_1_37_sample() {
     assert_eq!(c.integer(&DB_RETENTION), 1800);
     assert_eq!(c.seconds(&DB_SECONDS_TO_REPLICATE), 3600);
     assert_eq!(c.text(&DIR_CACHE), "/tmp/nanodata-cache");
-    assert_eq!(c.log_target(&LOGS_ERROR), LogTarget::Syslog);
-    assert_eq!(c.log_target(&LOGS_ACCESS), LogTarget::Off);
+    assert_eq!(c.text(&LOGS_ERROR), "syslog");
+    assert_eq!(c.text(&LOGS_ACCESS), "none");
     assert_eq!(c.seconds(&HEALTH_RUN_EVERY), 20);
     assert_eq!(c.text(&WEB_ALLOW_CONNECTIONS), "localhost 10.* 192.168.*");
     assert_eq!(c.integer(&WEB_GZIP_LEVEL), 1);

@@ -7,7 +7,9 @@
 //! Files are opened for appending and reopened on SIGHUP (`reopen`) for logrotate.
 //!
 //! `init_stderr` installs the logger early, writing to stderr; `configure` later swaps every
-//! target in place, so nothing logged in between is lost. The work is done by [`Logger`],
+//! target in place, so nothing logged in between is lost, and replays the (bounded) lines
+//! logged before it into the configured error log, so that configuration warnings are found
+//! in `error.log` too. The work is done by [`Logger`],
 //! which tests use directly because the `log` crate allows only one global logger.
 
 mod logger;
@@ -111,6 +113,13 @@ pub fn configure(settings: &Settings) -> io::Result<()> {
         drop(logger.set_sink(sink));
     }
     ERROR.set_flood(Flood::new(settings.flood_period_secs, settings.flood_max_lines));
+    // Lines from before went to stderr; a different error log gets them too.
+    let early = EARLY.lock().take().unwrap_or_default();
+    if settings.error != Target::Stderr {
+        for line in &early {
+            ERROR.write_at(line.time, line.level, &line.thread, format_args!("{}", line.message));
+        }
+    }
     first_error.map_or(Ok(()), Err)
 }
 
@@ -141,6 +150,20 @@ pub fn flush() {
     }
 }
 
+/// A line logged before `configure`, kept for replay.
+struct EarlyLine {
+    time: i64,
+    level: log::Level,
+    thread: String,
+    message: String,
+}
+
+/// At most this many early lines are kept; start-up logs far fewer.
+const EARLY_MAX_LINES: usize = 256;
+
+/// Lines logged before `configure`; `None` once configured.
+static EARLY: parking_lot::Mutex<Option<Vec<EarlyLine>>> = parking_lot::Mutex::new(Some(Vec::new()));
+
 static ERROR: Logger =
     Logger::new(Sink::Stderr, Flood::new(Flood::DEFAULT_PERIOD_SECS, Flood::DEFAULT_MAX_LINES));
 static ACCESS: Logger = Logger::new(Sink::None, Flood::disabled());
@@ -161,7 +184,18 @@ impl log::Log for ErrorLog {
             return;
         }
         let thread = std::thread::current();
-        ERROR.write(record.level(), thread.name().unwrap_or("unnamed"), *record.args());
+        let name = thread.name().unwrap_or("unnamed");
+        if let Some(early) = EARLY.lock().as_mut() {
+            if early.len() < EARLY_MAX_LINES {
+                early.push(EarlyLine {
+                    time: crate::clock::now_realtime_sec(),
+                    level: record.level(),
+                    thread: name.to_owned(),
+                    message: record.args().to_string(),
+                });
+            }
+        }
+        ERROR.write(record.level(), name, *record.args());
     }
 
     fn flush(&self) {
