@@ -20,7 +20,13 @@ pub enum Command {
     /// Print the effective `stream.conf` (`-W dumpconfig2`) and exit.
     DumpStreamConfig(Options),
     /// Print one effective value (`-W get SECTION OPTION DEFAULT`, `get2` for stream.conf).
-    Get { options: Options, stream: bool, section: String, name: String, default: String },
+    Get {
+        options: Options,
+        stream: bool,
+        section: String,
+        name: String,
+        default: String,
+    },
 }
 
 /// Options of a run.
@@ -101,9 +107,15 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                 match sub.as_str() {
                     "set" | "set2" => {
                         let ov = Override {
-                            section: args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
-                            name: args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
-                            value: args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
+                            section: args
+                                .next()
+                                .ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
+                            name: args
+                                .next()
+                                .ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
+                            value: args
+                                .next()
+                                .ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
                         };
                         if sub == "set" {
                             o.set.push(ov);
@@ -112,9 +124,18 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                         }
                     }
                     "get" | "get2" => {
-                        let mut next = || args.next().ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION DEFAULT")));
+                        let mut next = || {
+                            args.next()
+                                .ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION DEFAULT")))
+                        };
                         let (section, name, default) = (next()?, next()?, next()?);
-                        wanted = Some(Command::Get { options: Options::default(), stream: sub == "get2", section, name, default });
+                        wanted = Some(Command::Get {
+                            options: Options::default(),
+                            stream: sub == "get2",
+                            section,
+                            name,
+                            default,
+                        });
                     }
                     "dumpconfig" => wanted = Some(Command::DumpConfig(Options::default())),
                     "dumpconfig2" => wanted = Some(Command::DumpStreamConfig(Options::default())),
@@ -175,13 +196,28 @@ mod tests {
 
     #[test]
     fn run_options_in_netdata_habits() {
-        let c = p(&["-D", "-c", "/etc/x.conf", "-P/run/n.pid", "-p", "20000", "-W", "set", "db", "update every", "2"]);
+        let c = p(&[
+            "-D",
+            "-c",
+            "/etc/x.conf",
+            "-P/run/n.pid",
+            "-p",
+            "20000",
+            "-W",
+            "set",
+            "db",
+            "update every",
+            "2",
+        ]);
         let Ok(Command::Run(o)) = c else { panic!("{c:?}") };
         assert!(o.foreground);
         assert_eq!(o.config_file, Some(PathBuf::from("/etc/x.conf")));
         assert_eq!(o.pid_file, Some(PathBuf::from("/run/n.pid")));
         assert_eq!(o.port, Some(20000));
-        assert_eq!(o.set, vec![Override { section: "db".into(), name: "update every".into(), value: "2".into() }]);
+        assert_eq!(
+            o.set,
+            vec![Override { section: "db".into(), name: "update every".into(), value: "2".into() }]
+        );
     }
 
     #[test]
@@ -192,7 +228,8 @@ mod tests {
         assert_eq!(p(&["-W", "buildinfo"]), Ok(Command::BuildInfo));
         let Ok(Command::DumpConfig(o)) = p(&["-c", "a.conf", "-W", "dumpconfig"]) else { panic!() };
         assert_eq!(o.config_file, Some(PathBuf::from("a.conf")));
-        let Ok(Command::Get { stream, section, name, default, .. }) = p(&["-W", "get2", "stream", "enabled", "no"])
+        let Ok(Command::Get { stream, section, name, default, .. }) =
+            p(&["-W", "get2", "stream", "enabled", "no"])
         else {
             panic!()
         };

@@ -221,8 +221,7 @@ fn host_settings(cfg: &Config, cache_dir: &Path) -> HostSettings {
         history: cfg.integer(&keys::DB_RETENTION).clamp(5, 10_000_000) as u32,
         update_every: cfg.seconds(&keys::DB_UPDATE_EVERY).clamp(1, 86_400) as u32,
         cache_dir: cache_dir.to_path_buf(),
-        gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP).clamp(1, 1_000_000)
-            as u32,
+        gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
     }
 }
 
@@ -230,8 +229,9 @@ fn start_collectors(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &
     if !cfg.bool_in("plugins", "proc", true) {
         return;
     }
-    let every = cfg.seconds_in("plugin:proc", "update every", u64::from(host.settings().update_every)).clamp(1, 86_400)
-        as u32;
+    let every = cfg
+        .seconds_in("plugin:proc", "update every", u64::from(host.settings().update_every))
+        .clamp(1, 86_400) as u32;
     if cfg.bool_in("plugin:proc", "/proc/stat", true) {
         let s = "plugin:proc:/proc/stat";
         let options = proc_stat::Options {

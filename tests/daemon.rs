@@ -139,7 +139,9 @@ fn dumpconfig_prints_the_effective_configuration() {
     let out = node.command(&["-W", "set", "db", "retention", "123", "-W", "dumpconfig"]);
     assert!(out.contains("[db]"), "{out}");
     assert!(out.lines().any(|l| l.trim() == "retention = 123"), "{out}");
-    assert!(out.lines().any(|l| l.trim_start().starts_with("# update every") || l.trim() == "update every = 1"));
+    assert!(out
+        .lines()
+        .any(|l| l.trim_start().starts_with("# update every") || l.trim() == "update every = 1"));
 }
 
 #[test]
@@ -154,4 +156,28 @@ fn term_stops_within_two_seconds_and_removes_the_pid_file() {
     let took = run.stop_orderly();
     assert!(took < Duration::from_secs(2), "stopped in {took:?}");
     assert!(!Path::new(&pid_file).exists(), "pid file removed");
+}
+
+#[test]
+fn hup_reopens_the_error_log_after_logrotate() {
+    let node = Node::new("hup", "ram");
+    let mut run = node.start(&[]);
+    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
+    let log = node.dir.join("log/error.log");
+    let rotated = node.dir.join("log/error.log.1");
+    std::fs::rename(&log, &rotated).unwrap();
+    // SAFETY: kill(2) on the pid of a child we own.
+    unsafe { libc::kill(run.pid() as i32, libc::SIGHUP) };
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&log).unwrap_or_default().contains("log files reopened") {
+        assert!(start.elapsed() < Duration::from_secs(10), "no new error.log after SIGHUP");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(run.is_running());
+    run.stop_orderly();
+    assert!(std::fs::read_to_string(&rotated).unwrap().contains("collector thread(s) running"));
+    assert!(
+        std::fs::read_to_string(&log).unwrap().contains("nanodata stopped"),
+        "later lines go to the new file"
+    );
 }

@@ -147,7 +147,9 @@ impl ProcFile {
                 Err(e) if e.kind() == io::ErrorKind::NotFound => {
                     return Err(CollectError::Disabled(format!("{} does not exist", self.path.display())))
                 }
-                Err(e) => return Err(CollectError::Failed(format!("cannot open {}: {e}", self.path.display()))),
+                Err(e) => {
+                    return Err(CollectError::Failed(format!("cannot open {}: {e}", self.path.display())))
+                }
             }
         }
         self.buf.clear();

@@ -128,15 +128,18 @@ impl ProcStat {
             return Arc::clone(c);
         }
         let (meta, dim) = match which {
-            Counter::Interrupts => {
-                (self.single("intr", "CPU Interrupts", "interrupts/s", "interrupts", 900).detail(), "interrupts")
-            }
-            Counter::ContextSwitches => {
-                (self.single("ctxt", "CPU Context Switches", "context switches/s", "processes", 800), "switches")
-            }
-            Counter::Forks => {
-                (self.single("forks", "Started Processes", "processes/s", "processes", 700).detail(), "started")
-            }
+            Counter::Interrupts => (
+                self.single("intr", "CPU Interrupts", "interrupts/s", "interrupts", 900).detail(),
+                "interrupts",
+            ),
+            Counter::ContextSwitches => (
+                self.single("ctxt", "CPU Context Switches", "context switches/s", "processes", 800),
+                "switches",
+            ),
+            Counter::Forks => (
+                self.single("forks", "Started Processes", "processes/s", "processes", 700).detail(),
+                "started",
+            ),
         };
         let chart = self.host.chart_define(meta);
         chart.dimension(DimensionMeta::new(dim).algorithm(Algorithm::Incremental));
@@ -153,7 +156,13 @@ impl ProcStat {
         if let Some(c) = &self.processes {
             return Arc::clone(c);
         }
-        let chart = self.host.chart_define(self.single("processes", "System Processes", "processes", "processes", 600));
+        let chart = self.host.chart_define(self.single(
+            "processes",
+            "System Processes",
+            "processes",
+            "processes",
+            600,
+        ));
         chart.dimension(DimensionMeta::new("running"));
         chart.dimension(DimensionMeta::new("blocked").scale(-1, 1));
         self.processes = Some(Arc::clone(&chart));
@@ -207,7 +216,10 @@ impl Collector for ProcStat {
             }
         }
         if intr.is_none() && ctxt.is_none() && cpu_rows[0] == [0; 10] {
-            return Err(CollectError::Failed(format!("{} has no cpu/intr/ctxt lines", self.file.path().display())));
+            return Err(CollectError::Failed(format!(
+                "{} has no cpu/intr/ctxt lines",
+                self.file.path().display()
+            )));
         }
 
         if self.options.cpu {
@@ -298,11 +310,22 @@ mod tests {
         let ids: Vec<String> = host.charts().iter().map(|c| c.id().to_owned()).collect();
         assert_eq!(
             ids,
-            ["system.cpu", "cpu.cpu0", "cpu.cpu1", "system.intr", "system.ctxt", "system.forks", "system.processes"]
+            [
+                "system.cpu",
+                "cpu.cpu0",
+                "cpu.cpu1",
+                "system.intr",
+                "system.ctxt",
+                "system.forks",
+                "system.processes"
+            ]
         );
         let cpu = host.chart("system.cpu").unwrap();
         let m = cpu.meta();
-        assert_eq!((m.title.as_str(), m.units.as_str(), m.family.as_str()), ("Total CPU utilization", "percentage", "cpu"));
+        assert_eq!(
+            (m.title.as_str(), m.units.as_str(), m.family.as_str()),
+            ("Total CPU utilization", "percentage", "cpu")
+        );
         assert_eq!((m.priority, m.chart_type), (100, ChartType::Stacked));
         let dims = cpu.dimensions();
         assert_eq!(dims.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), CPU_DIMS);

@@ -74,9 +74,9 @@ pub(crate) fn resolve(
     name: &str,
 ) -> Option<(Option<&'static str>, &'static str)> {
     let peer = file == FileKind::Stream && super::keys::is_uuid(section);
-    let (_, _, (to_section, to_name)) = ALIASES.iter().find(|(f, (s, n), _)| {
-        *f == file && (*s == section || (peer && *s == PEER)) && *n == name
-    })?;
+    let (_, _, (to_section, to_name)) = ALIASES
+        .iter()
+        .find(|(f, (s, n), _)| *f == file && (*s == section || (peer && *s == PEER)) && *n == name)?;
     let moved = *to_section != PEER && *to_section != section;
     Some((moved.then_some(*to_section), *to_name))
 }
@@ -89,32 +89,16 @@ mod tests {
     #[test]
     fn every_alias_leads_to_a_registered_key() {
         for &(file, (old_section, old), (section, name)) in ALIASES {
-            assert!(
-                keys::find(file, old_section, old).is_none(),
-                "{old} is registered"
-            );
-            let section = if section == PEER {
-                "11111111-2222-3333-4444-555555555555"
-            } else {
-                section
-            };
-            assert!(
-                keys::find(file, section, name).is_some(),
-                "[{section}] {name}"
-            );
+            assert!(keys::find(file, old_section, old).is_none(), "{old} is registered");
+            let section = if section == PEER { "11111111-2222-3333-4444-555555555555" } else { section };
+            assert!(keys::find(file, section, name).is_some(), "[{section}] {name}");
         }
     }
 
     #[test]
     fn old_names_resolve() {
-        assert_eq!(
-            resolve(N, "global", "memory mode"),
-            Some((Some(DB), "mode"))
-        );
-        assert_eq!(
-            resolve(N, "web", "bind socket to IP"),
-            Some((None, "bind to"))
-        );
+        assert_eq!(resolve(N, "global", "memory mode"), Some((Some(DB), "mode")));
+        assert_eq!(resolve(N, "web", "bind socket to IP"), Some((None, "bind to")));
         assert_eq!(resolve(N, "db", "memory mode"), None);
         assert_eq!(resolve(S, "global", "memory mode"), None);
         assert_eq!(

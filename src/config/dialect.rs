@@ -19,9 +19,7 @@ pub(crate) enum Line<'a> {
 /// Reads one line (without its `\n`; a trailing `\r` is ignored).
 pub(crate) fn line(text: &str) -> Result<Line<'_>, String> {
     if text.len() > MAX_LINE_BYTES {
-        return Err(format!(
-            "line is longer than {MAX_LINE_BYTES} bytes (ignored)"
-        ));
+        return Err(format!("line is longer than {MAX_LINE_BYTES} bytes (ignored)"));
     }
     let t = text.trim();
     if t.is_empty() || t.starts_with('#') || t.starts_with(';') {
@@ -48,10 +46,7 @@ pub(crate) fn line(text: &str) -> Result<Line<'_>, String> {
     if name.is_empty() {
         return Err(format!("line has no key name before '=': {t:?} (ignored)"));
     }
-    Ok(Line::Entry {
-        name,
-        value: value.trim(),
-    })
+    Ok(Line::Entry { name, value: value.trim() })
 }
 
 #[cfg(test)]
@@ -70,19 +65,13 @@ mod tests {
             line("bind to = *=streaming ::1=dashboard"),
             entry("bind to", "*=streaming ::1=dashboard")
         );
-        assert_eq!(
-            line("x-frame-options response header ="),
-            entry("x-frame-options response header", "")
-        );
+        assert_eq!(line("x-frame-options response header ="), entry("x-frame-options response header", ""));
         assert_eq!(line("a=b"), entry("a", "b"));
     }
 
     #[test]
     fn hash_inside_a_value_is_kept() {
-        assert_eq!(
-            line("hostname = box # the router"),
-            entry("hostname", "box # the router")
-        );
+        assert_eq!(line("hostname = box # the router"), entry("hostname", "box # the router"));
     }
 
     #[test]
@@ -104,10 +93,7 @@ mod tests {
     #[test]
     fn section_headers() {
         assert_eq!(line("[global]"), Ok(Line::Section("global")));
-        assert_eq!(
-            line("  [ plugin:proc:/proc/net/dev ]  "),
-            Ok(Line::Section("plugin:proc:/proc/net/dev"))
-        );
+        assert_eq!(line("  [ plugin:proc:/proc/net/dev ]  "), Ok(Line::Section("plugin:proc:/proc/net/dev")));
         assert_eq!(line("[db] # comment"), Ok(Line::Section("db")));
         assert!(line("[db").unwrap_err().contains("without ']'"));
         assert!(line("[]").is_err());
@@ -116,10 +102,7 @@ mod tests {
 
     #[test]
     fn bad_lines() {
-        assert_eq!(
-            line("foo bar"),
-            Err("line has no '=': \"foo bar\" (ignored)".to_string())
-        );
+        assert_eq!(line("foo bar"), Err("line has no '=': \"foo bar\" (ignored)".to_string()));
         assert!(line(" = value").is_err());
         let long = format!("name = {}", "x".repeat(MAX_LINE_BYTES));
         assert!(line(&long).unwrap_err().contains("longer than 4096"));

@@ -426,14 +426,8 @@ impl Kind {
             Bool => (parse_bool(value).map(drop), "yes or no"),
             BoolAuto => (parse_tristate(value).map(drop), "yes, no or auto"),
             Integer => (parse_integer(value).map(drop), "an integer"),
-            Seconds => (
-                parse_duration_secs(value).map(drop),
-                "seconds, or a duration like 30s, 5m, 1h",
-            ),
-            Bytes => (
-                parse_bytes(value).map(drop),
-                "bytes, or a size like 512K, 10MiB",
-            ),
+            Seconds => (parse_duration_secs(value).map(drop), "seconds, or a duration like 30s, 5m, 1h"),
+            Bytes => (parse_bytes(value).map(drop), "bytes, or a size like 512K, 10MiB"),
             Choice(words) => {
                 return match words.contains(&value) {
                     true => Ok(()),
@@ -559,18 +553,12 @@ mod tests {
         assert_eq!(classify(Netdata, "db"), Class::Closed);
         assert_eq!(classify(Netdata, "plugins"), Class::Open);
         assert_eq!(classify(Netdata, "plugin:proc"), Class::Open);
-        assert_eq!(
-            classify(Netdata, "plugin:proc:/proc/net/dev:eth0"),
-            Class::Open
-        );
+        assert_eq!(classify(Netdata, "plugin:proc:/proc/net/dev:eth0"), Class::Open);
         assert_eq!(classify(Netdata, "plugin:cgroups"), Class::Unused);
         assert_eq!(classify(Netdata, "ml"), Class::Unused);
         assert_eq!(classify(Netdata, "DB"), Class::Unknown);
         assert_eq!(classify(Stream, "stream"), Class::Closed);
-        assert_eq!(
-            classify(Stream, "11111111-2222-3333-4444-555555555555"),
-            Class::Peer
-        );
+        assert_eq!(classify(Stream, "11111111-2222-3333-4444-555555555555"), Class::Peer);
         assert_eq!(classify(Stream, "db"), Class::Unknown);
     }
 }

@@ -58,10 +58,7 @@ pub struct Config {
 impl Config {
     /// Built-in defaults only, as if an empty file had been read.
     pub fn new(kind: FileKind) -> Config {
-        Config {
-            kind,
-            sections: Vec::new(),
-        }
+        Config { kind, sections: Vec::new() }
     }
 
     /// Reads `text`; `origin` (usually the file's path) prefixes every diagnostic's line.
@@ -88,16 +85,10 @@ impl Config {
                 Ok(dialect::Line::Entry { name, value }) => match &current {
                     Some(section) => config.apply(section, name, value, &at, Via::File, &mut diags),
                     None if after_bad_header => {}
-                    None => diags.push(warn(
-                        &at,
-                        format!("key '{name}' is not in any section (ignored)"),
-                    )),
+                    None => diags.push(warn(&at, format!("key '{name}' is not in any section (ignored)"))),
                 },
                 Err(message) if line.trim_start().starts_with('[') => {
-                    diags.push(warn(
-                        &at,
-                        format!("{message}; the keys up to the next section are ignored"),
-                    ));
+                    diags.push(warn(&at, format!("{message}; the keys up to the next section are ignored")));
                     current = None;
                     after_bad_header = true;
                 }
@@ -111,9 +102,7 @@ impl Config {
     /// `Err` only when the file cannot be read; its content never makes this fail.
     pub fn load(kind: FileKind, path: &Path) -> std::io::Result<(Config, Vec<Diagnostic>)> {
         let mut bytes = Vec::new();
-        std::fs::File::open(path)?
-            .take(MAX_FILE_BYTES as u64 + 1)
-            .read_to_end(&mut bytes)?;
+        std::fs::File::open(path)?.take(MAX_FILE_BYTES as u64 + 1).read_to_end(&mut bytes)?;
         let origin = path.display().to_string();
         let (config, diags) = if bytes.len() > MAX_FILE_BYTES {
             (Config::new(kind), vec![too_big(&origin)])
@@ -148,9 +137,8 @@ impl Config {
             || section.len() + 2 > MAX_LINE_BYTES
             || name.len() + value.len() + 4 > MAX_LINE_BYTES;
         if unwritable {
-            let message = format!(
-                "cannot set [{section}] '{name}' = {value:?}: not a valid key and value (ignored)"
-            );
+            let message =
+                format!("cannot set [{section}] '{name}' = {value:?}: not a valid key and value (ignored)");
             diags.push(warn("-W", message));
         } else {
             self.apply(section, name, value, "-W", Via::Set, &mut diags);
@@ -233,15 +221,8 @@ impl Config {
     /// The keys set in `section`, in order, with their values: for open sections such as
     /// `[host labels]`, `[plugins]` or `[plugin:proc]`.
     pub fn entries<'a>(&'a self, section: &str) -> impl Iterator<Item = (&'a str, &'a str)> {
-        let entries = self
-            .sections
-            .iter()
-            .find(|s| s.name == section)
-            .map(|s| &s.entries[..]);
-        entries
-            .unwrap_or(&[])
-            .iter()
-            .map(|e| (e.name.as_str(), e.value.as_str()))
+        let entries = self.sections.iter().find(|s| s.name == section).map(|s| &s.entries[..]);
+        entries.unwrap_or(&[]).iter().map(|e| (e.name.as_str(), e.value.as_str()))
     }
 
     /// The machine GUID file: `[registry] netdata unique id file`, or by default
@@ -386,12 +367,8 @@ impl Config {
         if let Some(message) = check(kind, new_section, new_name, value) {
             diags.push(warn(at, message));
         }
-        let entry = Entry {
-            name: new_name.to_string(),
-            value: value.to_string(),
-            origin: at.to_string(),
-            aliased,
-        };
+        let entry =
+            Entry { name: new_name.to_string(), value: value.to_string(), origin: at.to_string(), aliased };
         match existing {
             Some(i) => entries[i] = entry,
             None => entries.push(entry),
@@ -412,17 +389,12 @@ impl Config {
                     }
                     (Class::Unknown, FileKind::Stream) => Some(warn(
                         at,
-                        format!(
-                            "section [{name}] is not [stream], an API key or a machine GUID (ignored)"
-                        ),
+                        format!("section [{name}] is not [stream], an API key or a machine GUID (ignored)"),
                     )),
                     _ => None,
                 };
                 diags.extend(message);
-                self.sections.push(Section {
-                    name: name.to_string(),
-                    entries: Vec::new(),
-                });
+                self.sections.push(Section { name: name.to_string(), entries: Vec::new() });
                 self.sections.len() - 1
             }
         };
@@ -478,11 +450,7 @@ impl Config {
             _ => {}
         }
         let _ = writeln!(out, "[{name}]");
-        let template = if class == Class::Peer {
-            keys::PEER
-        } else {
-            name
-        };
+        let template = if class == Class::Peer { keys::PEER } else { name };
         for key in list.iter().filter(|k| k.section == template) {
             let _ = match self.raw(name, key.name) {
                 Some(value) => writeln!(out, "\t{} = {value}", key.name),
@@ -513,9 +481,9 @@ fn check(file: FileKind, section: &str, name: &str, value: &str) -> Option<Strin
             )
         }),
         None => match keys::classify(file, section) {
-            Class::Closed | Class::Peer if !keys::tolerated(section, name) => Some(format!(
-                "unknown key '{name}' in section [{section}] (ignored)"
-            )),
+            Class::Closed | Class::Peer if !keys::tolerated(section, name) => {
+                Some(format!("unknown key '{name}' in section [{section}] (ignored)"))
+            }
             _ => None,
         },
     }
@@ -539,24 +507,15 @@ fn words(text: &str) -> Vec<String> {
 }
 
 fn warn(origin: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        origin: origin.to_string(),
-        message,
-        level: Level::Warn,
-    }
+    Diagnostic { origin: origin.to_string(), message, level: Level::Warn }
 }
 
 fn note(origin: &str, message: String) -> Diagnostic {
-    Diagnostic {
-        origin: origin.to_string(),
-        message,
-        level: Level::Info,
-    }
+    Diagnostic { origin: origin.to_string(), message, level: Level::Info }
 }
 
 fn too_big(origin: &str) -> Diagnostic {
-    let message =
-        format!("file is larger than {MAX_FILE_BYTES} bytes; refused, built-in defaults apply");
+    let message = format!("file is larger than {MAX_FILE_BYTES} bytes; refused, built-in defaults apply");
     warn(origin, message)
 }
 

@@ -15,19 +15,11 @@ fn stream(text: &str) -> (Config, Vec<Diagnostic>) {
 }
 
 fn warnings(diags: &[Diagnostic]) -> Vec<String> {
-    diags
-        .iter()
-        .filter(|d| d.level == Level::Warn)
-        .map(|d| d.to_string())
-        .collect()
+    diags.iter().filter(|d| d.level == Level::Warn).map(|d| d.to_string()).collect()
 }
 
 fn notes(diags: &[Diagnostic]) -> Vec<String> {
-    diags
-        .iter()
-        .filter(|d| d.level == Level::Info)
-        .map(|d| d.to_string())
-        .collect()
+    diags.iter().filter(|d| d.level == Level::Info).map(|d| d.to_string()).collect()
 }
 
 #[test]
@@ -48,7 +40,8 @@ fn defaults_without_a_file() {
 
 #[test]
 fn dialect_in_context() {
-    let text = "[global]\n  hostname = a=b # c\n\n# comment\n; comment\n[plugin:proc]\n/proc/net/dev = no\r\n";
+    let text =
+        "[global]\n  hostname = a=b # c\n\n# comment\n; comment\n[plugin:proc]\n/proc/net/dev = no\r\n";
     let (c, diags) = netdata(text);
     assert!(diags.is_empty(), "{diags:?}");
     assert_eq!(c.text(&GLOBAL_HOSTNAME), "a=b # c");
@@ -68,20 +61,14 @@ fn crlf_file() {
 #[test]
 fn line_without_equals() {
     let (c, diags) = netdata("[db]\nfoo bar\nmode = save\n");
-    assert_eq!(
-        warnings(&diags),
-        [r#"t.conf:2: line has no '=': "foo bar" (ignored)"#]
-    );
+    assert_eq!(warnings(&diags), [r#"t.conf:2: line has no '=': "foo bar" (ignored)"#]);
     assert_eq!(c.text(&DB_MODE), "save");
 }
 
 #[test]
 fn key_before_any_section() {
     let (c, diags) = netdata("mode = save\n[db]\n");
-    assert_eq!(
-        warnings(&diags),
-        ["t.conf:1: key 'mode' is not in any section (ignored)"]
-    );
+    assert_eq!(warnings(&diags), ["t.conf:1: key 'mode' is not in any section (ignored)"]);
     assert_eq!(c.text(&DB_MODE), "ram");
 }
 
@@ -90,10 +77,7 @@ fn broken_header_drops_its_keys() {
     let (c, diags) = netdata("[db]\nmode = save\n[web\nmode = none\n[db]\nretention = 10\n");
     let w = warnings(&diags);
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(
-        w[0].starts_with("t.conf:3: section header without ']'"),
-        "{w:?}"
-    );
+    assert!(w[0].starts_with("t.conf:3: section header without ']'"), "{w:?}");
     assert_eq!(c.raw("db", "mode"), Some("save"));
     assert_eq!(c.text(&WEB_MODE), "static-threaded");
     assert_eq!(c.integer(&DB_RETENTION), 10);
@@ -101,25 +85,16 @@ fn broken_header_drops_its_keys() {
 
 #[test]
 fn very_long_line_is_skipped() {
-    let text = format!(
-        "[global]\nhostname = {}\n[db]\nmode = map\n",
-        "x".repeat(5000)
-    );
+    let text = format!("[global]\nhostname = {}\n[db]\nmode = map\n", "x".repeat(5000));
     let (c, diags) = netdata(&text);
-    assert_eq!(
-        warnings(&diags),
-        ["t.conf:2: line is longer than 4096 bytes (ignored)"]
-    );
+    assert_eq!(warnings(&diags), ["t.conf:2: line is longer than 4096 bytes (ignored)"]);
     assert_eq!(c.raw("global", "hostname"), None);
     assert_eq!(c.text(&DB_MODE), "map");
 }
 
 #[test]
 fn huge_file_is_refused() {
-    let text = format!(
-        "[db]\nmode = map\n{}",
-        "# filler\n".repeat(MAX_FILE_BYTES / 9 + 1)
-    );
+    let text = format!("[db]\nmode = map\n{}", "# filler\n".repeat(MAX_FILE_BYTES / 9 + 1));
     let (c, diags) = netdata(&text);
     assert_eq!(diags.len(), 1);
     assert!(diags[0].message.contains("larger than"), "{diags:?}");
@@ -139,10 +114,7 @@ fn duplicate_key_later_wins() {
 #[test]
 fn section_names_are_case_sensitive() {
     let (c, diags) = netdata("[DB]\nmode = map\n");
-    assert_eq!(
-        warnings(&diags),
-        ["t.conf:1: unknown section [DB] (ignored)"]
-    );
+    assert_eq!(warnings(&diags), ["t.conf:1: unknown section [DB] (ignored)"]);
     assert_eq!(c.text(&DB_MODE), "ram");
     assert_eq!(c.raw("DB", "mode"), Some("map"));
 }
@@ -165,91 +137,31 @@ fn every_old_name_reaches_its_new_key() {
         ("global", "history", "99", &DB_RETENTION),
         ("global", "page cache size", "64", &DB_PAGE_CACHE_MB),
         ("global", "dbengine disk space", "512", &DB_DISK_SPACE_MB),
-        (
-            "global",
-            "dbengine multihost disk space",
-            "1024",
-            &DB_MULTIHOST_DISK_SPACE_MB,
-        ),
+        ("global", "dbengine multihost disk space", "1024", &DB_MULTIHOST_DISK_SPACE_MB),
         ("global", "memory deduplication (ksm)", "yes", &DB_KSM),
         ("global", "gap when lost iterations above", "3", &DB_GAP),
-        (
-            "global",
-            "cleanup obsolete charts after seconds",
-            "60",
-            &DB_CLEANUP_OBSOLETE_CHARTS,
-        ),
-        (
-            "global",
-            "cleanup orphan hosts after seconds",
-            "61",
-            &DB_CLEANUP_ORPHAN_HOSTS,
-        ),
-        (
-            "global",
-            "delete obsolete charts files",
-            "no",
-            &DB_DELETE_OBSOLETE_FILES,
-        ),
-        (
-            "global",
-            "delete orphan hosts files",
-            "no",
-            &DB_DELETE_ORPHAN_FILES,
-        ),
+        ("global", "cleanup obsolete charts after seconds", "60", &DB_CLEANUP_OBSOLETE_CHARTS),
+        ("global", "cleanup orphan hosts after seconds", "61", &DB_CLEANUP_ORPHAN_HOSTS),
+        ("global", "delete obsolete charts files", "no", &DB_DELETE_OBSOLETE_FILES),
+        ("global", "delete orphan hosts files", "no", &DB_DELETE_ORPHAN_FILES),
         ("global", "enable zero metrics", "yes", &DB_ZERO_METRICS),
         ("global", "debug log", "/tmp/debug.log", &LOGS_DEBUG),
         ("global", "error log", "syslog", &LOGS_ERROR),
         ("global", "access log", "none", &LOGS_ACCESS),
         ("global", "facility log", "local0", &LOGS_FACILITY),
-        (
-            "global",
-            "errors flood protection period",
-            "10",
-            &LOGS_FLOOD_PERIOD,
-        ),
-        (
-            "global",
-            "errors to trigger flood protection",
-            "11",
-            &LOGS_FLOOD_ERRORS,
-        ),
+        ("global", "errors flood protection period", "10", &LOGS_FLOOD_PERIOD),
+        ("global", "errors to trigger flood protection", "11", &LOGS_FLOOD_ERRORS),
         ("global", "bind socket to IP", "127.0.0.1", &WEB_BIND_TO),
         ("web", "bind socket to IP", "::1", &WEB_BIND_TO),
         ("global", "default port", "8080", &WEB_DEFAULT_PORT),
         ("global", "port", "8081", &WEB_DEFAULT_PORT),
         ("global", "web files owner", "root", &WEB_FILES_OWNER),
         ("global", "web files group", "wheel", &WEB_FILES_GROUP),
-        (
-            "global",
-            "disconnect idle web clients after seconds",
-            "30",
-            &WEB_IDLE_TIMEOUT,
-        ),
-        (
-            "global",
-            "respect web browser do not track policy",
-            "yes",
-            &WEB_DO_NOT_TRACK,
-        ),
-        (
-            "global",
-            "web x-frame-options header",
-            "DENY",
-            &WEB_X_FRAME_OPTIONS,
-        ),
-        (
-            "global",
-            "enable web responses gzip compression",
-            "no",
-            &WEB_GZIP,
-        ),
-        (
-            "global",
-            "web compression strategy",
-            "rle",
-            &WEB_GZIP_STRATEGY,
-        ),
+        ("global", "disconnect idle web clients after seconds", "30", &WEB_IDLE_TIMEOUT),
+        ("global", "respect web browser do not track policy", "yes", &WEB_DO_NOT_TRACK),
+        ("global", "web x-frame-options header", "DENY", &WEB_X_FRAME_OPTIONS),
+        ("global", "enable web responses gzip compression", "no", &WEB_GZIP),
+        ("global", "web compression strategy", "rle", &WEB_GZIP_STRATEGY),
         ("global", "web compression level", "9", &WEB_GZIP_LEVEL),
         ("global", "config directory", "/c", &DIR_CONFIG),
         ("global", "stock config directory", "/sc", &DIR_STOCK_CONFIG),
@@ -293,10 +205,7 @@ fn every_old_stream_name_reaches_its_new_key() {
     assert_eq!(c.seconds(&STREAM_RECONNECT_DELAY), 9);
     assert_eq!(c.seconds(&STREAM_TIMEOUT), 60);
     assert_eq!(c.text_in(API_KEY, "default memory mode", "ram"), "map");
-    assert_eq!(
-        c.seconds_in(API_KEY, "seconds per replication step", 600),
-        60
-    );
+    assert_eq!(c.seconds_in(API_KEY, "seconds per replication step", 600), 60);
     assert_eq!(c.text_in(GUID, "memory mode", "ram"), "save");
     assert_eq!(c.seconds_in(GUID, "seconds per replication step", 600), 120);
     assert_eq!(c.raw(GUID, "db mode"), None);
@@ -316,10 +225,8 @@ fn new_name_wins_over_old_in_either_order() {
     let (_, diags) = netdata("[db]\nmode = map\n[global]\nmemory mode = save\n");
     assert_eq!(
         warnings(&diags),
-        [
-            "t.conf:4: 'memory mode' in section [global] is ignored: its new name 'mode' in \
-          section [db] is set at t.conf:2"
-        ]
+        ["t.conf:4: 'memory mode' in section [global] is ignored: its new name 'mode' in \
+          section [db] is set at t.conf:2"]
     );
     let (_, diags) = netdata("[global]\nmemory mode = save\n[db]\nmode = map\n");
     assert_eq!(
@@ -338,10 +245,7 @@ fn unknown_keys_and_sections() {
             "t.conf:3: unknown section [bogus] (ignored)"
         ]
     );
-    assert_eq!(
-        notes(&diags),
-        ["t.conf:5: section [ml] is not used by nanodata (ignored)"]
-    );
+    assert_eq!(notes(&diags), ["t.conf:5: section [ml] is not used by nanodata (ignored)"]);
 }
 
 #[test]
@@ -352,9 +256,7 @@ fn dbengine_tuning_keys_are_tolerated() {
 
 #[test]
 fn stream_sections() {
-    let (_, diags) = stream(&format!(
-        "[stream]\nenabled = yes\nfoo = 1\n[web]\n[{API_KEY}]\nbar = 2\n"
-    ));
+    let (_, diags) = stream(&format!("[stream]\nenabled = yes\nfoo = 1\n[web]\n[{API_KEY}]\nbar = 2\n"));
     assert_eq!(
         warnings(&diags),
         [
@@ -367,9 +269,8 @@ fn stream_sections() {
 
 #[test]
 fn invalid_values_fall_back_to_the_default() {
-    let (c, diags) = netdata(
-        "[db]\nmode = banana\nupdate every = x\nretention = 12abc\nenable replication = maybe\n",
-    );
+    let (c, diags) =
+        netdata("[db]\nmode = banana\nupdate every = x\nretention = 12abc\nenable replication = maybe\n");
     assert_eq!(
         warnings(&diags),
         [
@@ -387,11 +288,7 @@ fn invalid_values_fall_back_to_the_default() {
     assert_eq!(c.seconds(&DB_UPDATE_EVERY), 1);
     assert_eq!(c.integer(&DB_RETENTION), 3600);
     assert!(c.bool(&DB_REPLICATION));
-    assert_eq!(
-        c.raw("db", "mode"),
-        Some("banana"),
-        "raw keeps what was written"
-    );
+    assert_eq!(c.raw("db", "mode"), Some("banana"), "raw keeps what was written");
 }
 
 #[test]
@@ -411,11 +308,7 @@ fn values_with_units() {
 #[test]
 fn empty_value_of_an_inheriting_key_is_valid() {
     let (c, diags) = netdata("[plugin:proc]\nupdate every =\n[db]\nupdate every =\n");
-    assert_eq!(
-        warnings(&diags).len(),
-        1,
-        "only [db] update every needs a value: {diags:?}"
-    );
+    assert_eq!(warnings(&diags).len(), 1, "only [db] update every needs a value: {diags:?}");
     assert_eq!(c.seconds(&PROC_UPDATE_EVERY), 0);
     assert_eq!(c.seconds(&DB_UPDATE_EVERY), 1);
 }
@@ -457,9 +350,8 @@ fn set_refuses_what_cannot_be_written_back() {
 
 #[test]
 fn dynamic_getters_parse_or_default() {
-    let (c, _) = netdata(
-        "[plugin:proc:diskspace]\ncheck every = 15m\nbad = soon\nflag = on\nn = -3\nsize = 4K\n",
-    );
+    let (c, _) =
+        netdata("[plugin:proc:diskspace]\ncheck every = 15m\nbad = soon\nflag = on\nn = -3\nsize = 4K\n");
     let s = "plugin:proc:diskspace";
     assert_eq!(c.seconds_in(s, "check every", 1), 900);
     assert_eq!(c.seconds_in(s, "bad", 7), 7);
@@ -476,19 +368,12 @@ fn dynamic_getters_parse_or_default() {
 
 #[test]
 fn derived_paths() {
-    let (c, _) = netdata("[directories]\nlog = /l\nlib = /v\n[logs]\ndebug = d.log\naccess = /a.log\nerror = syslog\n");
-    assert_eq!(
-        c.machine_guid_file(),
-        PathBuf::from("/v/registry/netdata.public.unique.id")
+    let (c, _) = netdata(
+        "[directories]\nlog = /l\nlib = /v\n[logs]\ndebug = d.log\naccess = /a.log\nerror = syslog\n",
     );
+    assert_eq!(c.machine_guid_file(), PathBuf::from("/v/registry/netdata.public.unique.id"));
     let d = Config::new(FileKind::Netdata);
-    assert_eq!(
-        d.plugin_dirs(),
-        [
-            "/usr/libexec/nanodata/plugins.d",
-            "/etc/nanodata/custom-plugins.d"
-        ]
-    );
+    assert_eq!(d.plugin_dirs(), ["/usr/libexec/nanodata/plugins.d", "/etc/nanodata/custom-plugins.d"]);
     assert_eq!(words("a \"b c\"  d \"\""), ["a", "b c", "d"]);
 }
 
@@ -497,16 +382,8 @@ fn netdata_1_37_sample() {
     let (c, diags) = netdata(NETDATA_CONF);
     assert_eq!(warnings(&diags), Vec::<String>::new());
     let notes = notes(&diags);
-    assert!(
-        notes
-            .iter()
-            .any(|n| n.contains("'memory mode' in section [global]")),
-        "{notes:?}"
-    );
-    assert!(
-        notes.iter().any(|n| n.contains("section [ml] is not used")),
-        "{notes:?}"
-    );
+    assert!(notes.iter().any(|n| n.contains("'memory mode' in section [global]")), "{notes:?}");
+    assert!(notes.iter().any(|n| n.contains("section [ml] is not used")), "{notes:?}");
     assert_eq!(c.text(&GLOBAL_HOSTNAME), "edge-router-01");
     assert_eq!(c.text(&DB_MODE), "save");
     assert_eq!(c.text(&WEB_BIND_TO), "127.0.0.1");
@@ -525,19 +402,9 @@ fn netdata_1_37_sample() {
     assert_eq!(c.seconds(&PROC_UPDATE_EVERY), 5);
     assert!(!c.bool_in(PLUGIN_PROC, "/proc/diskstats", true));
     assert!(c.bool_in(PLUGIN_PROC, "/proc/net/dev", true));
-    assert_eq!(
-        c.tristate_in(
-            "plugin:proc:/proc/net/dev",
-            "bandwidth for all interfaces",
-            Some(false)
-        ),
-        None
-    );
+    assert_eq!(c.tristate_in("plugin:proc:/proc/net/dev", "bandwidth for all interfaces", Some(false)), None);
     let labels: Vec<_> = c.entries("host labels").collect();
-    assert_eq!(
-        labels,
-        [("location", "rack 4 # top shelf"), ("role", "gateway")]
-    );
+    assert_eq!(labels, [("location", "rack 4 # top shelf"), ("role", "gateway")]);
 }
 
 #[test]
@@ -546,10 +413,7 @@ fn stream_sample() {
     assert_eq!(warnings(&diags), Vec::<String>::new());
     assert_eq!(notes(&diags).len(), 3, "{diags:?}");
     assert!(c.bool(&STREAM_ENABLED));
-    assert_eq!(
-        c.text(&STREAM_DESTINATION),
-        "tcp:192.168.1.10:19999 parent.example.org:SSL"
-    );
+    assert_eq!(c.text(&STREAM_DESTINATION), "tcp:192.168.1.10:19999 parent.example.org:SSL");
     assert_eq!(c.text(&STREAM_API_KEY), API_KEY);
     assert_eq!(c.text(&STREAM_SEND_CHARTS), "* !apps.*");
     assert_eq!(c.bytes(&STREAM_BUFFER_SIZE), 2 << 20);
@@ -560,23 +424,14 @@ fn stream_sample() {
     assert!(c.bool_in(API_KEY, PEER_ENABLED.name, false));
     assert_eq!(c.text_in(API_KEY, "allow from", "*"), "10.* 192.168.*");
     assert_eq!(c.integer_in(API_KEY, "default history", 3600), 7200);
-    assert_eq!(
-        c.tristate_in(API_KEY, "health enabled by default", Some(false)),
-        None
-    );
+    assert_eq!(c.tristate_in(API_KEY, "health enabled by default", Some(false)), None);
     assert_eq!(c.seconds_in(API_KEY, "seconds to replicate", 86400), 43200);
-    assert_eq!(
-        c.seconds_in(API_KEY, "seconds per replication step", 600),
-        300
-    );
+    assert_eq!(c.seconds_in(API_KEY, "seconds per replication step", 600), 300);
 
     assert_eq!(c.text_in(GUID, "type", "api"), "machine");
     assert_eq!(c.text_in(GUID, "memory mode", "ram"), "save");
     assert_eq!(c.tristate_in(GUID, "health enabled", None), Some(true));
-    assert_eq!(
-        c.seconds_in(GUID, "postpone alarms on connect seconds", 60),
-        120
-    );
+    assert_eq!(c.seconds_in(GUID, "postpone alarms on connect seconds", 60), 120);
     assert_eq!(c.tristate_in(GUID, "proxy enabled", None), Some(false));
 }
 
@@ -584,10 +439,7 @@ fn stream_sample() {
 fn effective(c: &Config) -> Vec<(String, String, String)> {
     let mut all: Vec<_> = c
         .sections()
-        .flat_map(|s| {
-            c.entries(s)
-                .map(move |(k, v)| (s.to_string(), k.to_string(), v.to_string()))
-        })
+        .flat_map(|s| c.entries(s).map(move |(k, v)| (s.to_string(), k.to_string(), v.to_string())))
         .collect();
     all.sort();
     all
@@ -595,10 +447,7 @@ fn effective(c: &Config) -> Vec<(String, String, String)> {
 
 #[test]
 fn render_round_trips() {
-    let cases = [
-        (FileKind::Netdata, NETDATA_CONF, "host labels"),
-        (FileKind::Stream, STREAM_CONF, GUID),
-    ];
+    let cases = [(FileKind::Netdata, NETDATA_CONF, "host labels"), (FileKind::Stream, STREAM_CONF, GUID)];
     for (kind, text, section) in cases {
         let (mut c, _) = Config::parse(kind, text, "x");
         assert!(c.set(section, "allow from", "10.*").is_empty());
@@ -618,18 +467,9 @@ fn render_shows_defaults_sets_and_unknowns() {
     let (c, _) = netdata("[db]\nmode = map\nfoo = bar\n[bogus]\nx = 1\n[global]\nhistory = 10\n");
     let r = c.render();
     assert!(r.starts_with("# nanodata"), "{r}");
-    assert!(
-        r.contains("[db]\n\t# update every = 1\n\tmode = map\n\tretention = 10\n"),
-        "{r}"
-    );
-    assert!(
-        r.contains("\t# unknown key (ignored):\n\tfoo = bar\n"),
-        "{r}"
-    );
-    assert!(
-        r.contains("# unknown section (ignored)\n[bogus]\n\tx = 1\n"),
-        "{r}"
-    );
+    assert!(r.contains("[db]\n\t# update every = 1\n\tmode = map\n\tretention = 10\n"), "{r}");
+    assert!(r.contains("\t# unknown key (ignored):\n\tfoo = bar\n"), "{r}");
+    assert!(r.contains("# unknown section (ignored)\n[bogus]\n\tx = 1\n"), "{r}");
     let order: Vec<_> = r.lines().filter(|l| l.starts_with('[')).collect();
     assert_eq!(
         order,

@@ -50,9 +50,7 @@ pub fn parse_duration_secs(text: &str) -> Result<u64, ValueError> {
     while !rest.is_empty() {
         let (n, after) = leading_u64(rest)?;
         let after = after.trim_start();
-        let unit_len = after
-            .find(|c: char| !c.is_ascii_alphabetic())
-            .unwrap_or(after.len());
+        let unit_len = after.find(|c: char| !c.is_ascii_alphabetic()).unwrap_or(after.len());
         let (unit, after) = after.split_at(unit_len);
         let ms_per_unit: u64 = match unit {
             "ms" => 1,
@@ -129,9 +127,7 @@ pub fn parse_integer(text: &str) -> Result<i64, ValueError> {
         return Err(ValueError::Empty);
     }
     text.parse::<i64>().map_err(|e| match e.kind() {
-        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => {
-            ValueError::Overflow
-        }
+        std::num::IntErrorKind::PosOverflow | std::num::IntErrorKind::NegOverflow => ValueError::Overflow,
         _ => ValueError::Invalid,
     })
 }
@@ -146,19 +142,14 @@ fn plain_u64(text: &str) -> Result<u64, ValueError> {
 
 /// The decimal digits at the start of `text`, and what follows them.
 fn leading_u64(text: &str) -> Result<(u64, &str), ValueError> {
-    let len = text
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(text.len());
+    let len = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
     if len == 0 {
         return Err(ValueError::Invalid);
     }
     let (digits, rest) = text.split_at(len);
     let mut n: u64 = 0;
     for b in digits.bytes() {
-        n = n
-            .checked_mul(10)
-            .and_then(|n| n.checked_add(u64::from(b - b'0')))
-            .ok_or(ValueError::Overflow)?;
+        n = n.checked_mul(10).and_then(|n| n.checked_add(u64::from(b - b'0'))).ok_or(ValueError::Overflow)?;
     }
     Ok((n, rest))
 }
@@ -199,10 +190,7 @@ mod tests {
         assert_eq!(parse_duration_secs("x"), Err(ValueError::Invalid));
         assert_eq!(parse_duration_secs("-5"), Err(ValueError::Invalid));
         assert_eq!(parse_duration_secs("1.5h"), Err(ValueError::Invalid));
-        assert_eq!(
-            parse_duration_secs("5 minutes"),
-            Err(ValueError::Unit("minutes".into()))
-        );
+        assert_eq!(parse_duration_secs("5 minutes"), Err(ValueError::Unit("minutes".into())));
         assert_eq!(parse_duration_secs("5H"), Err(ValueError::Unit("H".into())));
         assert_eq!(parse_duration_secs("5m3"), Err(ValueError::Invalid));
         assert_eq!(parse_duration_secs("m"), Err(ValueError::Invalid));
@@ -211,19 +199,10 @@ mod tests {
     #[test]
     fn duration_overflow_is_an_error() {
         assert_eq!(parse_duration_secs("18446744073709551615"), Ok(u64::MAX));
-        assert_eq!(
-            parse_duration_secs("18446744073709551616"),
-            Err(ValueError::Overflow)
-        );
-        assert_eq!(
-            parse_duration_secs("18446744073709551615s"),
-            Err(ValueError::Overflow)
-        );
+        assert_eq!(parse_duration_secs("18446744073709551616"), Err(ValueError::Overflow));
+        assert_eq!(parse_duration_secs("18446744073709551615s"), Err(ValueError::Overflow));
         assert_eq!(parse_duration_secs("600000000Y"), Err(ValueError::Overflow));
-        assert_eq!(
-            parse_duration_secs("18446744073709551s 18446744073709551s"),
-            Err(ValueError::Overflow)
-        );
+        assert_eq!(parse_duration_secs("18446744073709551s 18446744073709551s"), Err(ValueError::Overflow));
     }
 
     #[test]
@@ -247,15 +226,9 @@ mod tests {
         assert_eq!(parse_bytes("MiB"), Err(ValueError::Invalid));
         assert_eq!(parse_bytes("-1"), Err(ValueError::Invalid));
         assert_eq!(parse_bytes("1.5M"), Err(ValueError::Unit(".5M".into())));
-        assert_eq!(
-            parse_bytes("10 parsecs"),
-            Err(ValueError::Unit("parsecs".into()))
-        );
+        assert_eq!(parse_bytes("10 parsecs"), Err(ValueError::Unit("parsecs".into())));
         assert_eq!(parse_bytes("16777216T"), Err(ValueError::Overflow));
-        assert_eq!(
-            parse_bytes("99999999999999999999"),
-            Err(ValueError::Overflow)
-        );
+        assert_eq!(parse_bytes("99999999999999999999"), Err(ValueError::Overflow));
     }
 
     #[test]
@@ -288,14 +261,8 @@ mod tests {
         assert_eq!(parse_integer("-19"), Ok(-19));
         assert_eq!(parse_integer("+7"), Ok(7));
         assert_eq!(parse_integer("9223372036854775807"), Ok(i64::MAX));
-        assert_eq!(
-            parse_integer("9223372036854775808"),
-            Err(ValueError::Overflow)
-        );
-        assert_eq!(
-            parse_integer("-9223372036854775809"),
-            Err(ValueError::Overflow)
-        );
+        assert_eq!(parse_integer("9223372036854775808"), Err(ValueError::Overflow));
+        assert_eq!(parse_integer("-9223372036854775809"), Err(ValueError::Overflow));
         assert_eq!(parse_integer("12abc"), Err(ValueError::Invalid));
         assert_eq!(parse_integer("0x10"), Err(ValueError::Invalid));
         assert_eq!(parse_integer(" "), Err(ValueError::Empty));

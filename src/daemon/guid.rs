@@ -29,10 +29,7 @@ pub fn load_or_create(path: &Path) -> io::Result<(Uuid, bool)> {
             path.display()
         ),
         Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-        Err(e) => log::warn!(
-            "cannot read machine GUID file {}: {e}; generating a new GUID",
-            path.display()
-        ),
+        Err(e) => log::warn!("cannot read machine GUID file {}: {e}; generating a new GUID", path.display()),
     }
     let guid = generate();
     write(path, &guid)?;
@@ -73,8 +70,7 @@ fn write(path: &Path, guid: &Uuid) -> io::Result<()> {
     }
     let tmp = temp_path(path);
     let result = (|| {
-        let mut file =
-            OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&tmp)?;
+        let mut file = OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(&tmp)?;
         let mut text = [0u8; LEN];
         guid.hyphenated().encode_lower(&mut text);
         file.write_all(&text)?;
@@ -132,9 +128,7 @@ mod tests {
         let dir = temp_dir("garbage");
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("id");
-        for junk in
-            [&b"not a uuid at all, not at all at all!"[..], b"8a795b0c-2311", b"", &[0xff; 40]]
-        {
+        for junk in [&b"not a uuid at all, not at all at all!"[..], b"8a795b0c-2311", b"", &[0xff; 40]] {
             std::fs::write(&path, junk).unwrap();
             let (guid, created) = load_or_create(&path).unwrap();
             assert!(created);

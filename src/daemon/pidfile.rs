@@ -12,12 +12,8 @@ impl PidFile {
     /// Writes this process's pid and a newline to `path` (replacing any stale file,
     /// mode 0o644).
     pub fn create(path: &Path) -> io::Result<PidFile> {
-        let mut file = std::fs::OpenOptions::new()
-            .write(true)
-            .create(true)
-            .truncate(true)
-            .mode(0o644)
-            .open(path)?;
+        let mut file =
+            std::fs::OpenOptions::new().write(true).create(true).truncate(true).mode(0o644).open(path)?;
         file.write_all(format!("{}\n", std::process::id()).as_bytes())?;
         Ok(PidFile(path.to_path_buf()))
     }

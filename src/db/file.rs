@@ -86,9 +86,7 @@ impl Header {
     /// Decodes and checks the static part; the times are checked by [`inspect`].
     pub fn decode(b: &[u8]) -> Result<Header, Damage> {
         if b.len() < HEADER_LEN {
-            return Err(Damage::Truncated {
-                len: b.len() as u64,
-            });
+            return Err(Damage::Truncated { len: b.len() as u64 });
         }
         if b[0..8] != MAGIC {
             return Err(Damage::BadMagic);
@@ -234,20 +232,14 @@ pub(crate) fn inspect(head: &[u8], file_len: u64, want: &Header, now: i64) -> Ve
     }
     let expected = file_len_for(h.entries);
     if file_len != expected {
-        return Verdict::Rebuild(Damage::WrongLength {
-            len: file_len,
-            expected,
-        });
+        return Verdict::Rebuild(Damage::WrongLength { len: file_len, expected });
     }
     if h.update_every != want.update_every {
         let (from, to) = (h.update_every, want.update_every);
         return Verdict::Rebuild(Damage::UpdateEveryChanged { from, to });
     }
     if !times_are_sane(h.first_t, h.last_t, h.update_every, now) {
-        return Verdict::Rebuild(Damage::BadTimes {
-            first_t: h.first_t,
-            last_t: h.last_t,
-        });
+        return Verdict::Rebuild(Damage::BadTimes { first_t: h.first_t, last_t: h.last_t });
     }
     if h.entries != want.entries {
         return Verdict::Resize(h);
@@ -287,13 +279,7 @@ const MAX_COMPONENT: usize = 200;
 fn file_component(id: &str) -> String {
     let mut out: String = id
         .bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"._-".contains(&b) {
-                b as char
-            } else {
-                '_'
-            }
-        })
+        .map(|b| if b.is_ascii_alphanumeric() || b"._-".contains(&b) { b as char } else { '_' })
         .collect();
     let changed = out.as_bytes() != id.as_bytes() || out.is_empty() || out == "." || out == "..";
     // Leave room for ".db" and the suffix.
@@ -389,74 +375,34 @@ mod tests {
         let mut b = good;
         b[20] ^= 1;
         assert_eq!(Header::decode(&b), Err(Damage::BadChecksum));
-        assert_eq!(
-            Header::decode(&good[..10]),
-            Err(Damage::Truncated { len: 10 })
-        );
+        assert_eq!(Header::decode(&good[..10]), Err(Damage::Truncated { len: 10 }));
     }
 
     #[test]
     fn inspect_checks_times_and_geometry() {
-        let want = Header {
-            last_t: NO_TIME,
-            ..sample()
-        };
+        let want = Header { last_t: NO_TIME, ..sample() };
         let len = file_len_for(3600);
         let mk = |h: Header| h.encode();
-        let ok = Header {
-            first_t: 100,
-            last_t: 200,
-            ..want
-        };
+        let ok = Header { first_t: 100, last_t: 200, ..want };
         assert_eq!(inspect(&mk(ok), len, &want, 1000), Verdict::Use(ok));
-        let future = Header {
-            first_t: 100,
-            last_t: 1000 + MAX_FUTURE_SECS + 1,
-            ..want
-        };
-        assert!(matches!(
-            inspect(&mk(future), len, &want, 1000),
-            Verdict::Rebuild(_)
-        ));
-        let inverted = Header {
-            first_t: 300,
-            last_t: 200,
-            ..want
-        };
-        assert!(matches!(
-            inspect(&mk(inverted), len, &want, 1000),
-            Verdict::Rebuild(_)
-        ));
-        let half = Header {
-            first_t: NO_TIME,
-            last_t: 200,
-            ..want
-        };
-        assert!(matches!(
-            inspect(&mk(half), len, &want, 1000),
-            Verdict::Rebuild(_)
-        ));
+        let future = Header { first_t: 100, last_t: 1000 + MAX_FUTURE_SECS + 1, ..want };
+        assert!(matches!(inspect(&mk(future), len, &want, 1000), Verdict::Rebuild(_)));
+        let inverted = Header { first_t: 300, last_t: 200, ..want };
+        assert!(matches!(inspect(&mk(inverted), len, &want, 1000), Verdict::Rebuild(_)));
+        let half = Header { first_t: NO_TIME, last_t: 200, ..want };
+        assert!(matches!(inspect(&mk(half), len, &want, 1000), Verdict::Rebuild(_)));
         let small = Header { entries: 10, ..ok };
-        assert_eq!(
-            inspect(&mk(small), file_len_for(10), &want, 1000),
-            Verdict::Resize(small)
-        );
+        assert_eq!(inspect(&mk(small), file_len_for(10), &want, 1000), Verdict::Resize(small));
         assert_eq!(
             inspect(&mk(ok), len - 4, &want, 1000),
-            Verdict::Rebuild(Damage::WrongLength {
-                len: len - 4,
-                expected: len
-            })
+            Verdict::Rebuild(Damage::WrongLength { len: len - 4, expected: len })
         );
     }
 
     #[test]
     fn file_names_are_safe_and_distinct() {
         let h = Path::new("/c");
-        assert_eq!(
-            dimension_path(h, "system.cpu", "user"),
-            Path::new("/c/system.cpu/user.db")
-        );
+        assert_eq!(dimension_path(h, "system.cpu", "user"), Path::new("/c/system.cpu/user.db"));
         let a = dimension_path(h, "disk/sda", "x y");
         let b = dimension_path(h, "disk_sda", "x_y");
         assert_ne!(a, b);
@@ -470,9 +416,7 @@ mod tests {
         let c = file_component(&long);
         assert!(c.len() <= MAX_COMPONENT - 3);
         assert_ne!(c, file_component(&"a".repeat(501)));
-        assert!(file_component(&long)
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-'));
+        assert!(file_component(&long).bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
         assert_eq!(host_dir(h, "abc-123"), Path::new("/c/abc-123"));
     }
 }

@@ -55,12 +55,7 @@ mod tests {
 
     #[test]
     fn parse_names_and_aliases() {
-        for m in [
-            MemoryMode::None,
-            MemoryMode::Ram,
-            MemoryMode::Save,
-            MemoryMode::Map,
-        ] {
+        for m in [MemoryMode::None, MemoryMode::Ram, MemoryMode::Save, MemoryMode::Map] {
             assert_eq!(MemoryMode::parse(m.as_str()), Some(m));
         }
         assert_eq!(MemoryMode::parse("alloc"), Some(MemoryMode::Ram));

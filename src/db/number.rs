@@ -48,11 +48,7 @@ impl StorageNumber {
         let scaled = if n > max {
             // Too big for the mantissa: divide. Steps of 10 keep the most precision and
             // reach max × 10^7; only beyond that do steps of 100 take over.
-            let (pow, flag) = if n > max * POW10[7] {
-                (&POW100, X100)
-            } else {
-                (&POW10, 0)
-            };
+            let (pow, flag) = if n > max * POW10[7] { (&POW100, X100) } else { (&POW10, 0) };
             let mut e = 1;
             while e < 7 && n / pow[e] > max {
                 e += 1;
@@ -161,9 +157,7 @@ mod tests {
 
     #[test]
     fn exact_values() {
-        for v in [
-            0.9, 12.5, 100.0, 1234567.0, -0.9, -12.5, 1.0, 0.1, 16777215.0, 3.0e9,
-        ] {
+        for v in [0.9, 12.5, 100.0, 1234567.0, -0.9, -12.5, 1.0, 0.1, 16777215.0, 3.0e9] {
             assert_eq!(rt(v), v, "value {v}");
         }
     }

@@ -423,12 +423,7 @@ impl DimensionStore {
     fn open_map(&mut self, path: &Path, want: &Header, now: i64) -> io::Result<()> {
         prepare_dir(path)?;
         let existed = fs::metadata(path).is_ok();
-        let mut f = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(path)?;
+        let mut f = OpenOptions::new().read(true).write(true).create(true).truncate(false).open(path)?;
         let meta = f.metadata()?;
         if !meta.is_file() {
             return Err(io::Error::other("not a regular file"));
@@ -481,20 +476,14 @@ impl DimensionStore {
     /// Copies the newest points of an old ring (same update every, other entries) into this
     /// empty one.
     fn migrate(&mut self, old: &Header, old_slots: &[u32]) {
-        self.outcome = OpenOutcome::Resized {
-            from: old.entries,
-            to: self.entries,
-        };
+        self.outcome = OpenOutcome::Resized { from: old.entries, to: self.entries };
         if old.last_t == NO_TIME || old_slots.is_empty() {
             return;
         }
         let ue = i64::from(self.update_every);
         let old_span = i64::from(old.entries - 1) * ue;
         let new_span = i64::from(self.entries - 1) * ue;
-        let first = old
-            .first_t
-            .max(old.last_t - old_span)
-            .max(old.last_t - new_span);
+        let first = old.first_t.max(old.last_t - old_span).max(old.last_t - new_span);
         let mut t = first;
         while t <= old.last_t {
             let i = (t / ue).rem_euclid(old_slots.len() as i64) as usize;
@@ -584,14 +573,7 @@ mod tests {
     }
 
     fn spec(mode: MemoryMode, dir: Option<&Path>, entries: u32) -> StoreSpec<'_> {
-        StoreSpec {
-            mode,
-            dir,
-            chart_id: "system.cpu",
-            dim_id: "user",
-            update_every: 2,
-            entries,
-        }
+        StoreSpec { mode, dir, chart_id: "system.cpu", dim_id: "user", update_every: 2, entries }
     }
 
     fn n(v: f64) -> StorageNumber {
@@ -766,10 +748,7 @@ mod tests {
         std::mem::forget(s);
         let s2 = DimensionStore::open_at(&sp, NOW);
         assert_eq!(s2.outcome(), OpenOutcome::Loaded);
-        assert_eq!(
-            values(&s2, 0, i64::MAX),
-            vec![(NOW, Some(1.0)), (NOW + 2, Some(2.0))]
-        );
+        assert_eq!(values(&s2, 0, i64::MAX), vec![(NOW, Some(1.0)), (NOW + 2, Some(2.0))]);
     }
 
     #[test]
@@ -786,10 +765,7 @@ mod tests {
         s.save().unwrap();
         drop(s);
         let s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 10), NOW);
-        assert_eq!(
-            values(&s, 0, i64::MAX),
-            vec![(NOW, Some(4.5)), (NOW + 2, Some(5.5))]
-        );
+        assert_eq!(values(&s, 0, i64::MAX), vec![(NOW, Some(4.5)), (NOW + 2, Some(5.5))]);
     }
 
     /// Writes a good 10-entry file with two points, then lets `damage` alter it.
@@ -813,34 +789,16 @@ mod tests {
         type Damager = fn(&mut Vec<u8>);
         type Expect = fn(Damage) -> bool;
         let cases: [(Damager, Expect); 10] = [
-            (
-                |b| b.truncate(100),
-                |d| matches!(d, Damage::WrongLength { .. }),
-            ),
-            (
-                |b| b.truncate(20),
-                |d| matches!(d, Damage::Truncated { len: 20 }),
-            ),
+            (|b| b.truncate(100), |d| matches!(d, Damage::WrongLength { .. })),
+            (|b| b.truncate(20), |d| matches!(d, Damage::Truncated { len: 20 })),
             (|b| b.clear(), |d| d == Damage::EmptyFile),
             (|b| b[0] = b'x', |d| d == Damage::BadMagic),
             (|b| b[8] = 9, |d| d == Damage::BadVersion(9)),
             (|b| b[16] = 3, |d| d == Damage::BadChecksum),
-            (
-                |b| set_u64(b, LAST_T_AT, NOW + 1),
-                |d| matches!(d, Damage::BadTimes { .. }),
-            ),
-            (
-                |b| set_u64(b, LAST_T_AT, NOW + 10 * 86_400),
-                |d| matches!(d, Damage::BadTimes { .. }),
-            ),
-            (
-                |b| set_u64(b, FIRST_T_AT, NOW + 4),
-                |d| matches!(d, Damage::BadTimes { .. }),
-            ),
-            (
-                |b| b.extend_from_slice(&[0; 4]),
-                |d| matches!(d, Damage::WrongLength { .. }),
-            ),
+            (|b| set_u64(b, LAST_T_AT, NOW + 1), |d| matches!(d, Damage::BadTimes { .. })),
+            (|b| set_u64(b, LAST_T_AT, NOW + 10 * 86_400), |d| matches!(d, Damage::BadTimes { .. })),
+            (|b| set_u64(b, FIRST_T_AT, NOW + 4), |d| matches!(d, Damage::BadTimes { .. })),
+            (|b| b.extend_from_slice(&[0; 4]), |d| matches!(d, Damage::WrongLength { .. })),
         ];
         for mode in [MemoryMode::Save, MemoryMode::Map] {
             for (i, (damage, expect)) in cases.iter().enumerate() {
@@ -868,10 +826,7 @@ mod tests {
     #[test]
     fn another_dimensions_file_is_not_trusted() {
         let d = TempDir::new();
-        let other = StoreSpec {
-            dim_id: "system",
-            ..spec(MemoryMode::Save, Some(&d.0), 10)
-        };
+        let other = StoreSpec { dim_id: "system", ..spec(MemoryMode::Save, Some(&d.0), 10) };
         let mut s = DimensionStore::open_at(&other, NOW);
         s.store(NOW, n(1.0));
         s.save().unwrap();
@@ -890,15 +845,9 @@ mod tests {
         let mut s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 10), NOW);
         s.store(NOW, n(1.0));
         drop(s);
-        let sp = StoreSpec {
-            update_every: 1,
-            ..spec(MemoryMode::Map, Some(&d.0), 10)
-        };
+        let sp = StoreSpec { update_every: 1, ..spec(MemoryMode::Map, Some(&d.0), 10) };
         let s = DimensionStore::open_at(&sp, NOW);
-        assert_eq!(
-            s.outcome(),
-            OpenOutcome::Rebuilt(Damage::UpdateEveryChanged { from: 2, to: 1 })
-        );
+        assert_eq!(s.outcome(), OpenOutcome::Rebuilt(Damage::UpdateEveryChanged { from: 2, to: 1 }));
         assert_eq!(s.last_t(), None);
     }
 
@@ -973,10 +922,8 @@ mod tests {
 
     #[test]
     fn extreme_times_from_peers_do_not_panic() {
-        let mut s = DimensionStore::open_at(
-            &StoreSpec { update_every: 3, ..spec(MemoryMode::Ram, None, 10) },
-            NOW,
-        );
+        let mut s =
+            DimensionStore::open_at(&StoreSpec { update_every: 3, ..spec(MemoryMode::Ram, None, 10) }, NOW);
         s.store(-3, n(1.0));
         s.store(i64::MIN, n(1.0));
         assert_eq!(s.last_t(), None);
@@ -1015,11 +962,7 @@ mod tests {
 
     #[test]
     fn degenerate_geometry_is_clamped() {
-        let sp = StoreSpec {
-            update_every: 0,
-            entries: 0,
-            ..spec(MemoryMode::Ram, None, 0)
-        };
+        let sp = StoreSpec { update_every: 0, entries: 0, ..spec(MemoryMode::Ram, None, 0) };
         let mut s = DimensionStore::open_at(&sp, NOW);
         assert_eq!((s.update_every(), s.entries()), (1, 1));
         s.store(NOW, n(1.0));

@@ -398,9 +398,7 @@ mod tests {
             "WARN  : main : logged too many messages (3 in the last 2 seconds); \
              suppressing further messages for 58 seconds"
         ));
-        assert!(
-            got[3].contains("INFO  : main : flood protection ended: 3 messages were suppressed")
-        );
+        assert!(got[3].contains("INFO  : main : flood protection ended: 3 messages were suppressed"));
         assert!(got[4].ends_with("ERROR : main : after window"));
         let _ = std::fs::remove_dir_all(&dir);
     }

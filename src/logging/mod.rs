@@ -98,8 +98,7 @@ pub fn init_stderr(level: LevelFilter) {
 pub fn configure(settings: &Settings) -> io::Result<()> {
     install();
     log::set_max_level(settings.level);
-    let targets =
-        [(&ERROR, &settings.error), (&ACCESS, &settings.access), (&HEALTH, &settings.health)];
+    let targets = [(&ERROR, &settings.error), (&ACCESS, &settings.access), (&HEALTH, &settings.health)];
     if targets.iter().any(|(_, t)| **t == Target::Syslog) {
         sink::open_syslog(&settings.syslog_facility);
     }
@@ -227,13 +226,9 @@ mod tests {
 
     #[test]
     fn level_labels_are_five_wide() {
-        for level in [
-            log::Level::Error,
-            log::Level::Warn,
-            log::Level::Info,
-            log::Level::Debug,
-            log::Level::Trace,
-        ] {
+        for level in
+            [log::Level::Error, log::Level::Warn, log::Level::Info, log::Level::Debug, log::Level::Trace]
+        {
             assert_eq!(level_label(level).len(), 5);
         }
     }

@@ -334,9 +334,7 @@ impl Chart {
         if let Some(d) = st.dims.get(dim) {
             d.store.query(after, before, &mut raw);
         }
-        raw.into_iter()
-            .map(|(t, n)| Point { t, value: n.value(), reset: n.is_reset() })
-            .collect()
+        raw.into_iter().map(|(t, n)| Point { t, value: n.value(), reset: n.is_reset() }).collect()
     }
 
     /// Last raw collected integer, last stored value and how many times each dimension was
@@ -516,11 +514,8 @@ impl ChartState {
         self.counter += 1;
         self.counter_done += 1;
 
-        self.collected_total = self
-            .dims
-            .iter()
-            .filter(|d| d.updated)
-            .fold(0i64, |sum, d| sum.wrapping_add(d.collected_value));
+        self.collected_total =
+            self.dims.iter().filter(|d| d.updated).fold(0i64, |sum, d| sum.wrapping_add(d.collected_value));
 
         let reset = self.calculate();
         self.interpolate(
@@ -716,7 +711,12 @@ mod tests {
         let meta = ChartMeta::new("test", "chart").update_every(ue);
         Chart::new(
             meta,
-            StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 100, gap_when_lost_iterations_above: 1 },
+            StorageSettings {
+                mode: MemoryMode::Ram,
+                dir: None,
+                entries: 100,
+                gap_when_lost_iterations_above: 1,
+            },
         )
     }
 
@@ -1006,10 +1006,18 @@ mod tests {
 
     #[test]
     fn store_first_stores_the_first_collection() {
-        let meta = ChartMeta { options: ChartOptions { store_first: true, ..Default::default() }, ..ChartMeta::new("t", "c") };
+        let meta = ChartMeta {
+            options: ChartOptions { store_first: true, ..Default::default() },
+            ..ChartMeta::new("t", "c")
+        };
         let c = Chart::new(
             meta,
-            StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 10, gap_when_lost_iterations_above: 1 },
+            StorageSettings {
+                mode: MemoryMode::Ram,
+                dir: None,
+                entries: 10,
+                gap_when_lost_iterations_above: 1,
+            },
         );
         c.dimension(DimensionMeta::new("x"));
         collect(&c, T0 * S + 100_000, &[7]);

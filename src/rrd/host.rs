@@ -175,11 +175,7 @@ impl Hosts {
             return Some(Arc::clone(&self.localhost));
         }
         let others = self.others.read();
-        others
-            .iter()
-            .find(|h| h.guid == key)
-            .or_else(|| others.iter().find(|h| h.hostname == key))
-            .cloned()
+        others.iter().find(|h| h.guid == key).or_else(|| others.iter().find(|h| h.hostname == key)).cloned()
     }
 
     /// Every host, localhost first.

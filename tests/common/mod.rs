@@ -8,7 +8,6 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-
 pub const BIN: &str = env!("CARGO_BIN_EXE_nanodata");
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
@@ -70,7 +69,8 @@ impl Node {
 
     /// Runs a command that prints and exits (`-W get`, `-W dumpconfig`) and returns stdout.
     pub fn command(&self, args: &[&str]) -> String {
-        let out = Command::new(BIN).arg("-c").arg(self.config_arg()).args(args).output().expect("run nanodata");
+        let out =
+            Command::new(BIN).arg("-c").arg(self.config_arg()).args(args).output().expect("run nanodata");
         assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
         String::from_utf8(out.stdout).unwrap()
     }
