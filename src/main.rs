@@ -176,7 +176,12 @@ fn run(o: Options) -> ExitCode {
     );
 
     let mut collectors = Collectors::new();
-    start_collectors(cfg, &localhost, o.host_prefix.as_deref().unwrap_or(Path::new("/")), &mut collectors);
+    let prefix = match (&o.host_prefix, cfg.text(&keys::GLOBAL_HOST_ACCESS_PREFIX)) {
+        (Some(p), _) => p.clone(),
+        (None, p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from("/"),
+    };
+    start_collectors(cfg, &localhost, &prefix, &mut collectors);
     log::info!("{} collector thread(s) running", collectors.len());
 
     loop {
