@@ -7,16 +7,14 @@ mod common;
 use std::path::Path;
 use std::time::Duration;
 
-use common::{db_points, Node};
+use common::{assert_kept, db_points, Node, READY};
 
 const GUID_LEN: usize = 36;
 
 #[test]
 fn machine_guid_is_created_once_and_reused() {
     let node = Node::new("guid", "ram");
-    let mut run = node.start(&[]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
-    run.stop_orderly();
+    node.start_ready(&[]).stop_orderly();
     let file = node.dir.join("lib/registry/netdata.public.unique.id");
     let first = std::fs::read(&file).expect("GUID file written");
     assert_eq!(first.len(), GUID_LEN, "36 bytes, no newline: {first:?}");
@@ -24,9 +22,7 @@ fn machine_guid_is_created_once_and_reused() {
     assert_eq!(text, text.to_lowercase());
     assert!(uuid::Uuid::parse_str(&text).is_ok(), "{text}");
 
-    let mut run = node.start(&[]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
-    run.stop_orderly();
+    node.start_ready(&[]).stop_orderly();
     assert_eq!(std::fs::read(&file).unwrap(), first, "the same GUID on the second start");
 }
 
@@ -39,14 +35,9 @@ fn save_mode_keeps_history_across_an_orderly_restart() {
     let before = db_points(&node.db_file("system.cpu", "user"));
     assert!(before.len() >= 3, "points saved at stop: {before:?}");
 
-    let mut run = node.start(&[]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
-    std::thread::sleep(Duration::from_secs(3));
-    run.stop_orderly();
+    node.run_for(3);
     let after = db_points(&node.db_file("system.cpu", "user"));
-    for (t, v) in &before {
-        assert!(after.contains(&(*t, *v)), "point {t} of the first run survives the restart: {after:?}");
-    }
+    assert_kept(&before, &after);
     assert!(after.last().map(|p| p.0) > before.last().map(|p| p.0), "the second run added points");
 }
 
@@ -59,14 +50,8 @@ fn map_mode_keeps_history_across_kill_9() {
     let before = db_points(&node.db_file("system.cpu", "user"));
     assert!(before.len() >= 3, "points in the mapped file after kill -9: {before:?}");
 
-    let mut run = node.start(&[]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
-    std::thread::sleep(Duration::from_secs(3));
-    run.stop_orderly();
-    let after = db_points(&node.db_file("system.cpu", "user"));
-    for (t, v) in &before {
-        assert!(after.contains(&(*t, *v)), "point {t} survives kill -9 and a restart: {after:?}");
-    }
+    node.run_for(3);
+    assert_kept(&before, &db_points(&node.db_file("system.cpu", "user")));
 }
 
 #[test]
@@ -98,8 +83,7 @@ fn a_damaged_database_file_is_rebuilt_with_a_log_line() {
 fn bad_config_lines_and_unknown_keys_warn_and_the_node_still_starts() {
     let node = Node::new("badconf", "ram");
     node.append_config("[db]\n  this line has no equals sign\n  frobnicate = 12\n  mode = banana\n[nosuchsection]\n  x = 1\n");
-    let mut run = node.start(&[]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
+    let mut run = node.start_ready(&[]);
     assert!(run.is_running());
     run.stop_orderly();
     let log = run.log();
@@ -149,8 +133,7 @@ fn term_stops_within_two_seconds_and_removes_the_pid_file() {
     let node = Node::new("term", "save");
     let pid_file = node.dir.join("nanodata.pid");
     let pid_arg = pid_file.display().to_string();
-    let mut run = node.start(&["-P", &pid_arg]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
+    let mut run = node.start_ready(&["-P", &pid_arg]);
     let pid: u32 = std::fs::read_to_string(&pid_file).unwrap().trim().parse().unwrap();
     assert_eq!(pid, run.pid());
     let took = run.stop_orderly();
@@ -161,8 +144,7 @@ fn term_stops_within_two_seconds_and_removes_the_pid_file() {
 #[test]
 fn hup_reopens_the_error_log_after_logrotate() {
     let node = Node::new("hup", "ram");
-    let mut run = node.start(&[]);
-    run.wait_for_log("collector thread(s) running", Duration::from_secs(10));
+    let mut run = node.start_ready(&[]);
     let log = node.dir.join("log/error.log");
     let rotated = node.dir.join("log/error.log.1");
     std::fs::rename(&log, &rotated).unwrap();
@@ -175,7 +157,7 @@ fn hup_reopens_the_error_log_after_logrotate() {
     }
     assert!(run.is_running());
     run.stop_orderly();
-    assert!(std::fs::read_to_string(&rotated).unwrap().contains("collector thread(s) running"));
+    assert!(std::fs::read_to_string(&rotated).unwrap().contains(READY));
     assert!(
         std::fs::read_to_string(&log).unwrap().contains("nanodata stopped"),
         "later lines go to the new file"

@@ -10,6 +10,9 @@ use std::time::{Duration, Instant};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_nanodata");
 
+/// The log line that says the node is up and collecting.
+pub const READY: &str = "collector thread(s) running";
+
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 /// A node's directories and configuration file.
@@ -54,6 +57,8 @@ impl Node {
 
     /// Starts the daemon in the foreground with extra arguments.
     pub fn start(&self, extra: &[&str]) -> Run {
+        // Measured before the spawn: the child starts writing at once.
+        let log_from = self.log_len();
         let child = Command::new(BIN)
             .arg("-D")
             .arg("-c")
@@ -64,7 +69,21 @@ impl Node {
             .stderr(Stdio::null())
             .spawn()
             .expect("start nanodata");
-        Run { child, log: self.dir.join("log/error.log"), log_from: self.log_len() }
+        Run { child, log: self.dir.join("log/error.log"), log_from }
+    }
+
+    /// Starts the daemon and waits until its collectors run.
+    pub fn start_ready(&self, extra: &[&str]) -> Run {
+        let mut run = self.start(extra);
+        run.wait_for_log(READY, Duration::from_secs(10));
+        run
+    }
+
+    /// Starts the daemon, lets it collect for `secs` seconds and stops it in order.
+    pub fn run_for(&self, secs: u64) {
+        let mut run = self.start_ready(&[]);
+        std::thread::sleep(Duration::from_secs(secs));
+        run.stop_orderly();
     }
 
     /// Runs a command that prints and exits (`-W get`, `-W dumpconfig`) and returns stdout.
@@ -191,4 +210,11 @@ pub fn db_points(file: &Path) -> Vec<(i64, u32)> {
         .filter(|(_, n)| !n.is_empty())
         .map(|(t, n)| (t, n.to_bits()))
         .collect()
+}
+
+/// Asserts that every point of `before` is still in `after`, unchanged.
+pub fn assert_kept(before: &[(i64, u32)], after: &[(i64, u32)]) {
+    for p in before {
+        assert!(after.contains(p), "point at {} was lost: before {before:?}, after {after:?}", p.0);
+    }
 }
