@@ -22,11 +22,12 @@ mkdir -p "$state/cache" "$state/lib" "$state/log"
     -W set logs error "$state/log/error.log" "$@" &
 pid=$!
 sleep "$secs"
-hz=$(getconf CLK_TCK)
-read -r utime stime threads < <(awk '{print $14, $15, $20}' "/proc/$pid/stat")
+threads=$(ls "/proc/$pid/task" | wc -l)
+# CPU time of every thread in nanoseconds (schedstat), finer than the 10 ms ticks of stat.
+ns=$(cat /proc/"$pid"/task/*/schedstat | awk '{s += $1} END {printf "%.0f", s}')
 rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status")
 hwm=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
-cpu=$(awk -v u="$utime" -v s="$stime" -v hz="$hz" -v t="$secs" 'BEGIN {printf "%.3f", (u + s) / hz * 60 / t}')
+cpu=$(awk -v ns="$ns" -v t="$secs" 'BEGIN {printf "%.4f", ns / 1e9 * 60 / t}')
 size=$(stat -c %s "$bin")
 echo "after ${secs}s: VmRSS ${rss} KiB, VmHWM ${hwm} KiB, CPU ${cpu} s/min, threads ${threads}, binary ${size} bytes (stripped)"
 kill -TERM "$pid"

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use nanodata::cli::{self, Command, Options};
-use nanodata::collectors::{proc_stat, Collectors};
+use nanodata::collectors::{self, Collectors};
 use nanodata::config::{keys, Config, FileKind};
 use nanodata::daemon::{self, signals, Signal};
 use nanodata::db::MemoryMode;
@@ -181,7 +181,7 @@ fn run(o: Options) -> ExitCode {
         (None, p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from("/"),
     };
-    start_collectors(cfg, &localhost, &prefix, &mut collectors);
+    collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
     log::info!("{} collector thread(s) running", collectors.len());
 
     loop {
@@ -227,29 +227,5 @@ fn host_settings(cfg: &Config, cache_dir: &Path) -> HostSettings {
         update_every: cfg.seconds(&keys::DB_UPDATE_EVERY).clamp(1, 86_400) as u32,
         cache_dir: cache_dir.to_path_buf(),
         gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
-    }
-}
-
-fn start_collectors(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
-    if !cfg.bool_in("plugins", "proc", true) {
-        return;
-    }
-    let every = cfg
-        .seconds_in("plugin:proc", "update every", u64::from(host.settings().update_every))
-        .clamp(1, 86_400) as u32;
-    if cfg.bool_in("plugin:proc", "/proc/stat", true) {
-        let s = "plugin:proc:/proc/stat";
-        let options = proc_stat::Options {
-            cpu: cfg.bool_in(s, "cpu utilization", true),
-            per_core: cfg.bool_in(s, "per cpu core utilization", true),
-            interrupts: cfg.bool_in(s, "cpu interrupts", true),
-            context_switches: cfg.bool_in(s, "context switches", true),
-            processes_started: cfg.bool_in(s, "processes started", true),
-            processes_running: cfg.bool_in(s, "processes running", true),
-        };
-        let c = proc_stat::ProcStat::new(Arc::clone(host), prefix.join("proc/stat"), options, every);
-        if let Err(e) = collectors.spawn(Box::new(c), every) {
-            log::error!("cannot start the /proc/stat collector: {e}");
-        }
     }
 }

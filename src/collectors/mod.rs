@@ -11,11 +11,14 @@ pub mod proc_stat;
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::clock;
+use crate::config::Config;
+use crate::rrd::Host;
 
 /// Why a collection did not happen.
 #[derive(Debug)]
@@ -89,6 +92,39 @@ impl Drop for Collectors {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// Starts every internal collector that the configuration enables, reading `/proc` and
+/// `/sys` below `prefix` (`/` normally).
+///
+/// `[plugins] proc` switches the `/proc` family; `[plugin:proc] <file> = yes|no` each
+/// module; `[plugin:proc] update every` their interval (default: the host's).
+pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+    if !cfg.bool_in("plugins", "proc", true) {
+        return;
+    }
+    let host_every = u64::from(host.settings().update_every);
+    let every = cfg.seconds_in("plugin:proc", "update every", host_every).clamp(1, 86_400) as u32;
+    let mut start = |module: &str, make: &dyn Fn() -> Box<dyn Collector>| {
+        if !cfg.bool_in("plugin:proc", module, true) {
+            return;
+        }
+        if let Err(e) = collectors.spawn(make(), every) {
+            log::error!("cannot start the {module} collector: {e}");
+        }
+    };
+    start("/proc/stat", &|| {
+        let s = "plugin:proc:/proc/stat";
+        let options = proc_stat::Options {
+            cpu: cfg.bool_in(s, "cpu utilization", true),
+            per_core: cfg.bool_in(s, "per cpu core utilization", true),
+            interrupts: cfg.bool_in(s, "cpu interrupts", true),
+            context_switches: cfg.bool_in(s, "context switches", true),
+            processes_started: cfg.bool_in(s, "processes started", true),
+            processes_running: cfg.bool_in(s, "processes running", true),
+        };
+        Box::new(proc_stat::ProcStat::new(Arc::clone(host), prefix.join("proc/stat"), options, every))
+    });
 }
 
 fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>) {
