@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Builds nanodata for one router target.
+#
+#   cross/build.sh TARGET [--release] [--headless | --features LIST] [other cargo args]
+#
+#   --release    size profile (Cargo.toml), panic=abort; on MIPS also the no-op unwinder, so the
+#                binary holds no FPU instruction. Without it: a debug build with unwinding.
+#   --headless   the smallest build: --no-default-features (no web, TLS, compression,
+#                exporting, health)
+#
+# Prints the path of the binary on stdout. Output goes to $XC/target/TARGET/{release,debug}/.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 TARGET [--release] [--headless | --features LIST] [cargo args]"
+t=$1
+shift
+xc_target "$t"
+xc_need_setup
+
+kind=debug
+args=()
+for a in "$@"; do
+    case $a in
+        --release) kind=release; args+=(--release) ;;
+        --headless) args+=(--no-default-features ${XC_HEADLESS_FEATURES:+--features "$XC_HEADLESS_FEATURES"}) ;;
+        *) args+=("$a") ;;
+    esac
+done
+
+xc_env "$t" "$kind"
+xc_cargo build "$t" --locked --bin nanodata "${args[@]}" >&2
+echo "$CARGO_TARGET_DIR/$t/$kind/nanodata"

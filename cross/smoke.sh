@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Smoke test of a release binary under qemu-user: start it, let it collect, stop it with
+# SIGTERM and check what it stored on disk.
+#
+#   cross/smoke.sh TARGET [--headless] [--bin FILE]
+#
+# MIPS runs with QEMU_CPU=24Kc, a CPU without FPU: any hard-float instruction is a SIGILL.
+# The node runs with [db] mode = map, so every dimension is a file whose header and slots are
+# checked here: <cache>/<machine guid>/system.cpu/user.db must have the magic, a recent last_t
+# and several stored slots. SMOKE_SECS (default 6) sets how long it collects.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 TARGET [--headless] [--bin FILE]"
+t=$1
+shift
+xc_target "$t"
+bin="" build=(--release)
+while [ $# -gt 0 ]; do
+    case $1 in
+        --headless) build+=(--headless) ;;
+        --bin) bin=$2; shift ;;
+        *) die "unknown option $1" ;;
+    esac
+    shift
+done
+[ -n "$bin" ] || bin=$("$(dirname "$0")/build.sh" "$t" "${build[@]}")
+secs=${SMOKE_SECS:-6}
+
+cpu=""
+[ "$XC_MIPS" = 1 ] && cpu=24Kc
+work=$(mktemp -d "${TMPDIR:-/tmp}/nanodata-smoke.XXXXXX")
+pid=""
+cleanup() {
+    [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir -p "$work/cache" "$work/lib" "$work/log"
+
+fail() {
+    printf 'SMOKE FAIL %s: %s\n' "$t" "$*" >&2
+    [ -f "$work/log/error.log" ] && sed 's/^/    log: /' "$work/log/error.log" | tail -n 20 >&2
+    exit 1
+}
+
+# little-endian integers out of a file: le FILE OFFSET BYTES
+le() { od -An -v -t "d$3" --endian=little -j "$2" -N "$3" "$1" | tr -d ' '; }
+
+say "smoke $t${cpu:+ (QEMU_CPU=$cpu)}: $(basename "$bin"), collecting ${secs} s"
+started=$(date +%s)
+if [ -n "$cpu" ]; then export QEMU_CPU=$cpu; else unset QEMU_CPU; fi
+"$XC_QEMU" "$bin" -D -c "$XC_ROOT/conf.d/nanodata.conf" \
+    -W set db mode map \
+    -W set db retention 600 \
+    -W set directories config "$XC_ROOT/conf.d" \
+    -W set directories cache "$work/cache" \
+    -W set directories lib "$work/lib" \
+    -W set directories log "$work/log" \
+    -W set logs error "$work/log/error.log" \
+    >"$work/stdout" 2>&1 &
+pid=$!
+sleep "$secs"
+kill -0 "$pid" 2>/dev/null || { wait "$pid" && rc=0 || rc=$?; pid=""; fail "exited early with status $rc: $(head -c 400 "$work/stdout")"; }
+kill -TERM "$pid"
+for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$pid" 2>/dev/null && fail "still running 10 s after SIGTERM"
+rc=0
+wait "$pid" || rc=$?
+pid=""
+[ "$rc" = 0 ] || fail "exit status $rc after SIGTERM (132 = SIGILL: an FPU instruction?)"
+
+guid_file=$work/lib/registry/netdata.public.unique.id
+[ -s "$guid_file" ] || fail "no machine GUID in $guid_file"
+guid=$(cat "$guid_file")
+db=$work/cache/$guid/system.cpu/user.db
+[ -f "$db" ] || fail "no $db (found: $(cd "$work/cache" && find . -name '*.db' | head -n 5 | tr '\n' ' '))"
+[ "$(head -c 7 "$db")" = NDRRDv1 ] || fail "bad magic in $db"
+last_t=$(le "$db" 40 8)
+now=$(date +%s)
+[ "$last_t" -ge "$started" ] && [ "$last_t" -le "$now" ] ||
+    fail "last_t $last_t is not within the run ($started..$now)"
+stored=$(od -An -v -t x4 --endian=little -j 64 "$db" | tr -s ' ' '\n' | grep -c '^[0-9a-f]\{8\}$' | tr -d ' ')
+filled=$(od -An -v -t x4 --endian=little -j 64 "$db" | tr -s ' ' '\n' | grep -v '^0\{8\}$' | grep -c '^[0-9a-f]\{8\}$' || true)
+[ "$filled" -ge 2 ] || fail "only $filled of $stored slots hold a value"
+files=$(find "$work/cache/$guid" -name '*.db' | wc -l)
+printf 'SMOKE OK %s%s: exit 0 after SIGTERM, %s dimension files, system.cpu/user: %s of %s slots, last_t %s\n' \
+    "$t" "${cpu:+ (QEMU_CPU=$cpu)}" "$files" "$filled" "$stored" "$last_t"
