@@ -4,6 +4,15 @@
 #   make run        a node in the foreground with conf.d/ and a local state/ directory
 #   make test       the whole test suite (unit, integration)
 #   make install DESTDIR=/path/to/staging   a firmware staging tree
+#
+# Routers (see cross/README.md; needs Debian 12, run `make cross-setup` as root once):
+#   make cross TARGET=mips-unknown-linux-musl [HEADLESS=1]   static release binary
+#   make cross-all            release binaries for all router targets
+#   make cross-test TARGET=…  unit tests under qemu
+#   make cross-smoke TARGET=… start the release binary under qemu and check what it stored
+#   make cross-install TARGET=… DESTDIR=… [INIT=openwrt|systemd|none]   firmware tree
+#   make size                 stripped sizes of the release binaries built so far
+#   make cross-ci             the cross part of CI
 
 CARGO   ?= cargo
 PREFIX  ?= /usr
@@ -11,7 +20,7 @@ SYSCONFDIR ?= /etc
 BIN     := target/release/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test install clean
+.PHONY: all build run test install install-files clean
 
 all: build
 
@@ -33,8 +42,13 @@ run: build
 test:
 	$(CARGO) test --locked --all-targets
 
-# A staging tree for a firmware image or a package.
+# A staging tree for a firmware image or a package. INIT=openwrt or INIT=systemd adds the
+# service definition.
+INIT    ?= none
 install: build
+	@$(MAKE) --no-print-directory install-files
+
+install-files:
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/nanodata
 	install -D -m 0644 conf.d/nanodata.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/nanodata.conf
 	install -D -m 0644 conf.d/stream.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/stream.conf
@@ -42,7 +56,46 @@ install: build
 	install -m 0644 conf.d/*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/
 	install -d $(DESTDIR)$(PREFIX)/libexec/nanodata/plugins.d
 	for f in plugins.d/*; do [ -f "$$f" ] && install -m 0755 "$$f" $(DESTDIR)$(PREFIX)/libexec/nanodata/plugins.d/; done; true
+ifeq ($(INIT),openwrt)
+	install -D -m 0755 cross/openwrt/nanodata.init $(DESTDIR)$(SYSCONFDIR)/init.d/nanodata
+endif
+ifeq ($(INIT),systemd)
+	install -D -m 0644 cross/systemd/nanodata.service $(DESTDIR)$(PREFIX)/lib/systemd/system/nanodata.service
+endif
 
 clean:
 	$(CARGO) clean
 	rm -rf $(STATE)
+
+# ---- routers: cross builds under cross/ (TARGET is a Rust target triple) ----------------
+TARGET  ?= mipsel-unknown-linux-musl
+CROSS_TARGETS := armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl mipsel-unknown-linux-musl mips-unknown-linux-musl
+CROSS_FLAGS := $(if $(HEADLESS),--headless)
+
+.PHONY: cross-setup cross cross-all cross-test cross-smoke cross-install cross-ci size
+
+cross-setup:
+	cross/setup.sh
+
+cross: cross-setup
+	cross/build.sh $(TARGET) --release $(CROSS_FLAGS)
+
+cross-all: cross-setup
+	for t in $(CROSS_TARGETS); do cross/build.sh $$t --release $(CROSS_FLAGS) || exit 1; done
+
+cross-test: cross-setup
+	cross/test.sh $(TARGET) $(CROSS_FLAGS)
+
+cross-smoke: cross-setup
+	cross/smoke.sh $(TARGET) $(CROSS_FLAGS)
+
+cross-install: INIT = openwrt
+cross-install: cross-setup
+	bin=$$(cross/build.sh $(TARGET) --release $(CROSS_FLAGS)) && \
+		$(MAKE) --no-print-directory install-files BIN="$$bin" INIT=$(INIT)
+
+cross-ci:
+	cross/ci.sh
+
+size:
+	@cross/size.sh $(CROSS_TARGETS)

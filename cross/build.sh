@@ -7,6 +7,7 @@
 #                binary holds no FPU instruction. Without it: a debug build with unwinding.
 #   --headless   the smallest build: --no-default-features (no web, TLS, compression,
 #                exporting, health)
+#   --out FILE   also copy the binary to FILE
 #
 # Prints the path of the binary on stdout. Output goes to $XC/target/TARGET/{release,debug}/.
 set -eu
@@ -18,16 +19,22 @@ shift
 xc_target "$t"
 xc_need_setup
 
-kind=debug
+kind=debug out=""
 args=()
-for a in "$@"; do
-    case $a in
+while [ $# -gt 0 ]; do
+    case $1 in
         --release) kind=release; args+=(--release) ;;
         --headless) args+=(--no-default-features ${XC_HEADLESS_FEATURES:+--features "$XC_HEADLESS_FEATURES"}) ;;
-        *) args+=("$a") ;;
+        --out) out=$2; shift ;;
+        *) args+=("$1") ;;
     esac
+    shift
 done
 
 xc_env "$t" "$kind"
 xc_cargo build "$t" --locked --bin nanodata "${args[@]}" >&2
-echo "$CARGO_TARGET_DIR/$t/$kind/nanodata"
+bin=$CARGO_TARGET_DIR/$t/$kind/nanodata
+if [ -n "$out" ]; then
+    mkdir -p "$(dirname "$out")" && cp "$bin" "$out"
+fi
+echo "$bin"
