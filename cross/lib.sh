@@ -53,6 +53,15 @@ xc_env() {
     fi
     export RUSTC=$XC_RUSTC RUSTC_BOOTSTRAP=1
     export CARGO_TARGET_DIR=${XC_TARGET_DIR:-$XC/target}
+    # XC_TIME64=1: musl's 64-bit time_t ABI on 32-bit targets (Y2038-safe) for the libc crate,
+    # std included. Opt-in: the libc crate calls this mode unstable. Own target dir, so
+    # switching does not rebuild everything.
+    if [ "${XC_TIME64:-0}" = 1 ]; then
+        export RUST_LIBC_UNSTABLE_MUSL_V1_2_3=1
+        CARGO_TARGET_DIR=${XC_TARGET_DIR:-$XC/target-time64}
+    else
+        unset RUST_LIBC_UNSTABLE_MUSL_V1_2_3
+    fi
     export "CARGO_TARGET_${up}_LINKER=$XC_GNU-gcc"
     export "CARGO_TARGET_${up}_RUNNER=$XC_QEMU"
     export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=+crt-static $link"

@@ -36,9 +36,15 @@ pub fn block_all() {
 /// otherwise they are delivered the default way instead.
 pub fn wait(timeout: Option<Duration>) -> Option<Signal> {
     let set = handled_set();
-    let ts = timeout.map(|d| libc::timespec {
-        tv_sec: d.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
-        tv_nsec: d.subsec_nanos() as libc::c_long,
+    let ts = timeout.map(|d| {
+        // Built field by field: with musl's 64-bit time_t on 32-bit targets the struct has
+        // private padding. `time_t` is not named (32 or 64 bits depending on the target):
+        // timeouts beyond i32::MAX seconds (68 years) are clamped to that.
+        // SAFETY: an all-zero timespec is a valid value of this plain C struct.
+        let mut t: libc::timespec = unsafe { std::mem::zeroed() };
+        t.tv_sec = d.as_secs().try_into().unwrap_or_else(|_| i32::MAX.into());
+        t.tv_nsec = d.subsec_nanos().try_into().unwrap_or(0);
+        t
     });
     loop {
         let signo = match &ts {

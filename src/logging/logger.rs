@@ -187,7 +187,11 @@ pub fn level_label(level: Level) -> &'static str {
 /// `YYYY-MM-DD HH:MM:SS` in local time, without allocating.
 pub fn local_timestamp(secs: i64) -> [u8; 19] {
     let mut out = *b"0000-00-00 00:00:00";
-    let t = secs as libc::time_t;
+    // The C time_t is 32 bits on 32-bit musl targets: a time it cannot hold is left as zeros
+    // rather than wrapped to 1901.
+    let Some(t) = secs.try_into().ok() else {
+        return out;
+    };
     // SAFETY: an all-zero `tm` is a valid value of this plain C struct (tm_zone may be null).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers refer to live, properly aligned locals; localtime_r is the
