@@ -11,13 +11,16 @@
 # 4. smoke tests under qemu: MIPS (both builds) with QEMU_CPU=24Kc, armv7 with all features
 # Prints a summary table; exits non-zero when any step failed. Each step has a time limit.
 #
-# Knobs: XC (cache dir), CROSS_CI_TARGETS (default: armv7 + mips), CROSS_CI_STEP_TIMEOUT (s).
+# Knobs: XC (cache dir), CROSS_CI_TARGETS (default: armv7 + mips), CROSS_CI_STEP_TIMEOUT
+# (s, default 900), CROSS_CI_BUDGET (s for the whole run, default 1200: a step that would
+# start later is not run and counts as a failure).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh"
 
 targets=${CROSS_CI_TARGETS:-"armv7-unknown-linux-musleabihf mips-unknown-linux-musl"}
 step_timeout=${CROSS_CI_STEP_TIMEOUT:-900}
+budget=${CROSS_CI_BUDGET:-1200}
 budget_all=$((3 * 1024 * 1024))
 budget_headless=$((3 * 1024 * 1024 / 2))
 out=$XC/ci
@@ -28,10 +31,16 @@ t0=$SECONDS
 
 # step NAME COMMAND...: runs it with a time limit, output to $out/NAME.log
 step() {
-    local name=$1 s=$SECONDS rc=0
+    local name=$1 s=$SECONDS rc=0 limit=$step_timeout left=$((budget - (SECONDS - t0)))
     shift
+    if [ "$left" -le 0 ]; then
+        failed=1
+        rows+=("$name|NOT RUN (budget)|-")
+        return 0
+    fi
+    [ "$left" -lt "$limit" ] && limit=$left
     say "$name"
-    timeout --kill-after=30 "$step_timeout" "$@" >"$out/$name.log" 2>&1 || rc=$?
+    timeout --kill-after=30 "$limit" "$@" >"$out/$name.log" 2>&1 || rc=$?
     if [ "$rc" = 0 ]; then
         rows+=("$name|ok|$((SECONDS - s)) s")
     else
