@@ -229,6 +229,8 @@ enum Failure {
     Rejected(Rejection),
     /// Nothing could be sent or received for `timeout seconds`.
     Timeout,
+    /// The TLS handshake failed (certificate or protocol): retried after 5 minutes.
+    Tls(String),
 }
 
 fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, stop: &Receiver<()>) {
@@ -292,6 +294,10 @@ fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, stop: &Receiv
                     );
                     floor = floor.max(Duration::from_secs(30));
                 }
+                Err(Failure::Tls(e)) => {
+                    log::error!("STREAM {} [send to {dest}]: {e}", shared.hostname);
+                    floor = floor.max(Duration::from_secs(300));
+                }
             }
             if shared.stop.load(Ordering::Acquire) {
                 return;
@@ -310,7 +316,9 @@ fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, stop: &Receiv
                     shared.hostname,
                     settings.timeout.as_secs()
                 ),
-                Err(Failure::Transport(e)) | Err(Failure::Rejected(Rejection::NotUnderstood(e))) => {
+                Err(Failure::Transport(e))
+                | Err(Failure::Tls(e))
+                | Err(Failure::Rejected(Rejection::NotUnderstood(e))) => {
                     log::error!("STREAM {} [send to {dest}]: {e}", shared.hostname)
                 }
                 Err(Failure::Rejected(r)) => {
@@ -419,7 +427,7 @@ fn tls_error(e: io::Error) -> Failure {
         return Failure::Timeout;
     }
     // rustls reports certificate problems as InvalidData with its reason inside.
-    Failure::Transport(format!("TLS handshake failed (certificate or protocol): {e}"))
+    Failure::Tls(format!("TLS handshake failed (certificate or protocol): {e}"))
 }
 
 fn resolve(host: &str, interface: Option<&str>, port: u16) -> io::Result<Vec<SocketAddr>> {
