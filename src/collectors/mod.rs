@@ -7,6 +7,12 @@
 //! the collection) and retried on the next tick.
 
 pub mod proc_stat;
+pub mod meminfo;
+pub mod loadavg;
+pub mod uptime;
+pub mod vmstat;
+#[cfg(test)]
+mod testing;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
