@@ -11,6 +11,7 @@ pub mod meminfo;
 pub mod loadavg;
 pub mod uptime;
 pub mod vmstat;
+pub mod net_dev;
 #[cfg(test)]
 mod testing;
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the collectors' fixture tests.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::clock::USEC_PER_SEC;
@@ -45,7 +46,9 @@ pub struct Scratch(pub PathBuf);
 
 impl Scratch {
     pub fn new(tag: &str) -> Scratch {
-        let dir = std::env::temp_dir().join(format!("nanodata-{tag}-{}", std::process::id()));
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("nanodata-{tag}-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         Scratch(dir)
     }
@@ -57,10 +60,6 @@ impl Scratch {
     /// Copies fixture `name` to `<scratch>/<to>`.
     pub fn stage(&self, name: &str, to: &str) {
         std::fs::copy(fixture(name), self.0.join(to)).unwrap();
-    }
-
-    pub fn dir(&self) -> &Path {
-        &self.0
     }
 }
 
