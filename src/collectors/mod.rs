@@ -12,6 +12,8 @@ pub mod loadavg;
 pub mod uptime;
 pub mod vmstat;
 pub mod net_dev;
+pub mod diskstats;
+pub mod diskspace;
 #[cfg(test)]
 mod testing;
 
