@@ -32,9 +32,28 @@ const PLUGIN: &str = "diskspace.plugin";
 
 /// Filesystems that hold no data of their own.
 pub const PSEUDO: &[&str] = &[
-    "proc", "sysfs", "cgroup", "cgroup2", "devpts", "debugfs", "tracefs", "securityfs", "pstore",
-    "bpf", "configfs", "mqueue", "hugetlbfs", "autofs", "binfmt_misc", "fusectl", "nsfs",
-    "rpc_pipefs", "efivarfs", "selinuxfs", "ramfs", "none",
+    "proc",
+    "sysfs",
+    "cgroup",
+    "cgroup2",
+    "devpts",
+    "debugfs",
+    "tracefs",
+    "securityfs",
+    "pstore",
+    "bpf",
+    "configfs",
+    "mqueue",
+    "hugetlbfs",
+    "autofs",
+    "binfmt_misc",
+    "fusectl",
+    "nsfs",
+    "rpc_pipefs",
+    "efivarfs",
+    "selinuxfs",
+    "ramfs",
+    "none",
 ];
 
 /// `[plugin:proc:diskspace]` settings.
@@ -57,8 +76,8 @@ impl Default for Options {
         Options {
             check_every: 15,
             exclude_paths: "/proc/* /sys/* /var/run/user/* /run/user/* /snap/* /var/lib/docker/*".into(),
-            exclude_filesystems: "*gvfs *gluster* *s3fs *ipfs *davfs2 *httpfs *sshfs *gdfs *moosefs fusectl autofs"
-                .into(),
+            exclude_filesystems:
+                "*gvfs *gluster* *s3fs *ipfs *davfs2 *httpfs *sshfs *gdfs *moosefs fusectl autofs".into(),
             space: None,
             inodes: None,
         }
@@ -191,14 +210,26 @@ impl Collector for DiskSpace {
                 m.space = Some(define(&self.host, m, Usage::Space, block, self.update_every));
             }
             if let Some(chart) = &m.space {
-                store(chart, now_ut, st.bavail, st.blocks.saturating_sub(st.bfree), st.bfree.saturating_sub(st.bavail));
+                store(
+                    chart,
+                    now_ut,
+                    st.bavail,
+                    st.blocks.saturating_sub(st.bfree),
+                    st.bfree.saturating_sub(st.bavail),
+                );
             }
             let want_inodes = self.options.inodes.unwrap_or(st.files > 0);
             if m.inodes.is_none() && want_inodes {
                 m.inodes = Some(define(&self.host, m, Usage::Inodes, 1, self.update_every));
             }
             if let Some(chart) = &m.inodes {
-                store(chart, now_ut, st.favail, st.files.saturating_sub(st.ffree), st.ffree.saturating_sub(st.favail));
+                store(
+                    chart,
+                    now_ut,
+                    st.favail,
+                    st.files.saturating_sub(st.ffree),
+                    st.ffree.saturating_sub(st.favail),
+                );
             }
         }
         Ok(())
@@ -278,7 +309,9 @@ fn define(host: &Host, m: &Mount, usage: Usage, block: u64, update_every: u32) -
         l.value = "[none]".into();
     }
     let source = label_source::AUTO;
-    for (name, value) in [("mount_point", &m.mount_point), ("filesystem", &m.filesystem), ("mount_root", &m.root)] {
+    for (name, value) in
+        [("mount_point", &m.mount_point), ("filesystem", &m.filesystem), ("mount_root", &m.root)]
+    {
         meta.labels.push(Label { name: name.into(), value: value.clone(), source });
     }
     let chart = host.chart_define(meta);
@@ -350,7 +383,9 @@ mod tests {
     }
 
     fn root(dir: &Scratch) -> PathBuf {
-        for m in ["rom", "proc", "sys/fs/cgroup", "tmp", "overlay", "dev/pts", "mnt/sda1", "srv", "mnt/share dir"] {
+        for m in
+            ["rom", "proc", "sys/fs/cgroup", "tmp", "overlay", "dev/pts", "mnt/sda1", "srv", "mnt/share dir"]
+        {
             std::fs::create_dir_all(under(&dir.path(""), m)).unwrap();
         }
         dir.path("")
@@ -360,7 +395,8 @@ mod tests {
     fn router_mounts_follow_the_auto_rule() {
         let dir = Scratch::new("diskspace");
         let host = host();
-        let mut c = DiskSpace::new(Arc::clone(&host), fixture("mountinfo.router"), root(&dir), Options::default(), 1);
+        let mut c =
+            DiskSpace::new(Arc::clone(&host), fixture("mountinfo.router"), root(&dir), Options::default(), 1);
         c.collect(T0).unwrap();
         c.collect(T0 + USEC_PER_SEC).unwrap();
         let mut ids: Vec<String> = host.charts().iter().map(|c| c.id().to_owned()).collect();
@@ -378,13 +414,19 @@ mod tests {
             (m.title.as_str(), m.units.as_str(), m.family.as_str(), m.context.as_str(), m.priority),
             ("Disk Space Usage", "GiB", "/", "disk.space", 2023)
         );
-        assert_eq!((m.plugin.as_str(), m.module.as_str(), m.chart_type), ("diskspace.plugin", "", ChartType::Stacked));
+        assert_eq!(
+            (m.plugin.as_str(), m.module.as_str(), m.chart_type),
+            ("diskspace.plugin", "", ChartType::Stacked)
+        );
         let label = |n: &str| m.labels.iter().find(|l| l.name == n).map(|l| l.value.clone());
         assert_eq!(label("filesystem").as_deref(), Some("overlay"));
         assert_eq!(label("mount_point").as_deref(), Some("/"));
         assert_eq!(label("_collect_module").as_deref(), Some("[none]"));
         let d = space.dimensions();
-        assert_eq!((d[2].id.as_str(), d[2].name.as_str(), d[2].divisor), ("reserved_for_root", "reserved for root", 1 << 30));
+        assert_eq!(
+            (d[2].id.as_str(), d[2].name.as_str(), d[2].divisor),
+            ("reserved_for_root", "reserved for root", 1 << 30)
+        );
         assert!(last(&space, 1) > 0.0, "the scratch filesystem has used space");
         let inodes = host.chart("disk_inodes._srv").unwrap();
         assert_eq!((inodes.meta().priority, inodes.dimensions()[0].multiplier), (2024, 1));
@@ -402,7 +444,8 @@ mod tests {
         c.collect(T0).unwrap();
         let srv = host.chart("disk_space._srv").unwrap();
         let text = std::fs::read_to_string(&table).unwrap();
-        std::fs::write(&table, text.lines().filter(|l| !l.contains("/srv")).collect::<Vec<_>>().join("\n")).unwrap();
+        std::fs::write(&table, text.lines().filter(|l| !l.contains("/srv")).collect::<Vec<_>>().join("\n"))
+            .unwrap();
         c.collect(T0 + USEC_PER_SEC).unwrap();
         assert!(srv.meta().options.obsolete);
         assert!(!host.chart("disk_space._tmp").unwrap().meta().options.obsolete);
@@ -414,7 +457,8 @@ mod tests {
     #[test]
     fn this_machine_parses() {
         let host = host();
-        let mut c = DiskSpace::new(Arc::clone(&host), fixture("mountinfo.real-x86_64"), "/", Options::default(), 1);
+        let mut c =
+            DiskSpace::new(Arc::clone(&host), fixture("mountinfo.real-x86_64"), "/", Options::default(), 1);
         c.collect(T0).unwrap();
         assert!(host.chart("disk_space._").is_some());
         assert!(host.chart("disk_space._proc").is_none() && host.chart("disk_space._dev_pts").is_none());

@@ -108,6 +108,7 @@ struct Kind {
     dims: &'static [(&'static str, i64, i64, Src)],
 }
 
+#[allow(clippy::too_many_arguments)] // one row of the table below
 const fn kind(
     type_: &'static str,
     title: &'static str,
@@ -128,83 +129,216 @@ use Src::{Field, PerOp, PerOpRaw, ServiceTime, Utilization};
 
 /// In Netdata's creation order.
 const KINDS: [Kind; 17] = [
-    kind("disk", "Disk I/O Bandwidth", "KiB/s", "disk.io", 2000, Area, false, false, &[
-        ("reads", 512, 1024, Field(SECTORS_READ)),
-        ("writes", -512, 1024, Field(SECTORS_WRITTEN)),
-    ]),
-    kind("disk_ext", "Amount of Discarded Data", "KiB/s", "disk_ext.io", 2001, Area, false, false, &[
-        ("discards", 512, 1024, Field(SECTORS_DISCARDED)),
-    ]),
-    kind("disk_ops", "Disk Completed I/O Operations", "operations/s", "disk.ops", 2010, Line, true, false, &[
-        ("reads", 1, 1, Field(READS)),
-        ("writes", -1, 1, Field(WRITES)),
-    ]),
-    kind("disk_ext_ops", "Disk Completed Extended I/O Operations", "operations/s", "disk_ext.ops", 2011, Line, true, false, &[
-        ("discards", 1, 1, Field(DISCARDS)),
-        ("flushes", 1, 1, Field(FLUSHES)),
-    ]),
+    kind(
+        "disk",
+        "Disk I/O Bandwidth",
+        "KiB/s",
+        "disk.io",
+        2000,
+        Area,
+        false,
+        false,
+        &[("reads", 512, 1024, Field(SECTORS_READ)), ("writes", -512, 1024, Field(SECTORS_WRITTEN))],
+    ),
+    kind(
+        "disk_ext",
+        "Amount of Discarded Data",
+        "KiB/s",
+        "disk_ext.io",
+        2001,
+        Area,
+        false,
+        false,
+        &[("discards", 512, 1024, Field(SECTORS_DISCARDED))],
+    ),
+    kind(
+        "disk_ops",
+        "Disk Completed I/O Operations",
+        "operations/s",
+        "disk.ops",
+        2010,
+        Line,
+        true,
+        false,
+        &[("reads", 1, 1, Field(READS)), ("writes", -1, 1, Field(WRITES))],
+    ),
+    kind(
+        "disk_ext_ops",
+        "Disk Completed Extended I/O Operations",
+        "operations/s",
+        "disk_ext.ops",
+        2011,
+        Line,
+        true,
+        false,
+        &[("discards", 1, 1, Field(DISCARDS)), ("flushes", 1, 1, Field(FLUSHES))],
+    ),
     Kind {
         algorithm: Algorithm::Absolute,
-        ..kind("disk_qops", "Disk Current I/O Operations", "operations", "disk.qops", 2015, Line, true, false, &[
-            ("operations", 1, 1, Field(IN_PROGRESS)),
-        ])
+        ..kind(
+            "disk_qops",
+            "Disk Current I/O Operations",
+            "operations",
+            "disk.qops",
+            2015,
+            Line,
+            true,
+            false,
+            &[("operations", 1, 1, Field(IN_PROGRESS))],
+        )
     },
-    kind("disk_backlog", "Disk Backlog", "milliseconds", "disk.backlog", 2020, Area, true, false, &[
-        ("backlog", 1, 1, Field(MS_WEIGHTED)),
-    ]),
-    kind("disk_busy", "Disk Busy Time", "milliseconds", "disk.busy", 2030, Area, true, false, &[
-        ("busy", 1, 1, Field(MS_BUSY)),
-    ]),
+    kind(
+        "disk_backlog",
+        "Disk Backlog",
+        "milliseconds",
+        "disk.backlog",
+        2020,
+        Area,
+        true,
+        false,
+        &[("backlog", 1, 1, Field(MS_WEIGHTED))],
+    ),
+    kind(
+        "disk_busy",
+        "Disk Busy Time",
+        "milliseconds",
+        "disk.busy",
+        2030,
+        Area,
+        true,
+        false,
+        &[("busy", 1, 1, Field(MS_BUSY))],
+    ),
     Kind {
         algorithm: Algorithm::Absolute,
-        ..kind("disk_util", "Disk Utilization Time", "% of time working", "disk.util", 2040, Area, true, false, &[
-            ("utilization", 1, 1, Utilization),
-        ])
+        ..kind(
+            "disk_util",
+            "Disk Utilization Time",
+            "% of time working",
+            "disk.util",
+            2040,
+            Area,
+            true,
+            false,
+            &[("utilization", 1, 1, Utilization)],
+        )
     },
-    kind("disk_mops", "Disk Merged Operations", "merged operations/s", "disk.mops", 2080, Line, true, false, &[
-        ("reads", 1, 1, Field(READS_MERGED)),
-        ("writes", -1, 1, Field(WRITES_MERGED)),
-    ]),
-    kind("disk_ext_mops", "Disk Merged Discard Operations", "merged operations/s", "disk_ext.mops", 2081, Line, true, false, &[
-        ("discards", 1, 1, Field(DISCARDS_MERGED)),
-    ]),
-    kind("disk_iotime", "Disk Total I/O Time", "milliseconds/s", "disk.iotime", 2090, Line, true, false, &[
-        ("reads", 1, 1, Field(MS_READING)),
-        ("writes", -1, 1, Field(MS_WRITING)),
-    ]),
-    kind("disk_ext_iotime", "Disk Total I/O Time for Extended Operations", "milliseconds/s", "disk_ext.iotime", 2091, Line, true, false, &[
-        ("discards", 1, 1, Field(MS_DISCARDING)),
-        ("flushes", 1, 1, Field(MS_FLUSHING)),
-    ]),
-    kind("disk_await", "Average Completed I/O Operation Time", "milliseconds/operation", "disk.await", 2050, Line, true, true, &[
-        ("reads", 1, 1000, PerOp(MS_READING, READS)),
-        ("writes", -1, 1000, PerOp(MS_WRITING, WRITES)),
-    ]),
-    kind("disk_ext_await", "Average Completed Extended I/O Operation Time", "milliseconds/operation", "disk_ext.await", 2051, Line, true, true, &[
-        ("discards", 1, 1000, PerOp(MS_DISCARDING, DISCARDS)),
-        ("flushes", 1, 1000, PerOp(MS_FLUSHING, FLUSHES)),
-    ]),
-    kind("disk_avgsz", "Average Completed I/O Operation Bandwidth", "KiB/operation", "disk.avgsz", 2060, Area, true, true, &[
-        ("reads", 512, 1024, PerOpRaw(SECTORS_READ, READS)),
-        ("writes", -512, 1024, PerOpRaw(SECTORS_WRITTEN, WRITES)),
-    ]),
-    kind("disk_ext_avgsz", "Average Amount of Discarded Data", "KiB/operation", "disk_ext.avgsz", 2061, Area, true, true, &[
-        ("discards", 512, 1024, PerOpRaw(SECTORS_DISCARDED, DISCARDS)),
-    ]),
-    kind("disk_svctm", "Average Service Time", "milliseconds/operation", "disk.svctm", 2070, Line, true, true, &[
-        ("svctm", 1, 1000, ServiceTime),
-    ]),
+    kind(
+        "disk_mops",
+        "Disk Merged Operations",
+        "merged operations/s",
+        "disk.mops",
+        2080,
+        Line,
+        true,
+        false,
+        &[("reads", 1, 1, Field(READS_MERGED)), ("writes", -1, 1, Field(WRITES_MERGED))],
+    ),
+    kind(
+        "disk_ext_mops",
+        "Disk Merged Discard Operations",
+        "merged operations/s",
+        "disk_ext.mops",
+        2081,
+        Line,
+        true,
+        false,
+        &[("discards", 1, 1, Field(DISCARDS_MERGED))],
+    ),
+    kind(
+        "disk_iotime",
+        "Disk Total I/O Time",
+        "milliseconds/s",
+        "disk.iotime",
+        2090,
+        Line,
+        true,
+        false,
+        &[("reads", 1, 1, Field(MS_READING)), ("writes", -1, 1, Field(MS_WRITING))],
+    ),
+    kind(
+        "disk_ext_iotime",
+        "Disk Total I/O Time for Extended Operations",
+        "milliseconds/s",
+        "disk_ext.iotime",
+        2091,
+        Line,
+        true,
+        false,
+        &[("discards", 1, 1, Field(MS_DISCARDING)), ("flushes", 1, 1, Field(MS_FLUSHING))],
+    ),
+    kind(
+        "disk_await",
+        "Average Completed I/O Operation Time",
+        "milliseconds/operation",
+        "disk.await",
+        2050,
+        Line,
+        true,
+        true,
+        &[("reads", 1, 1000, PerOp(MS_READING, READS)), ("writes", -1, 1000, PerOp(MS_WRITING, WRITES))],
+    ),
+    kind(
+        "disk_ext_await",
+        "Average Completed Extended I/O Operation Time",
+        "milliseconds/operation",
+        "disk_ext.await",
+        2051,
+        Line,
+        true,
+        true,
+        &[
+            ("discards", 1, 1000, PerOp(MS_DISCARDING, DISCARDS)),
+            ("flushes", 1, 1000, PerOp(MS_FLUSHING, FLUSHES)),
+        ],
+    ),
+    kind(
+        "disk_avgsz",
+        "Average Completed I/O Operation Bandwidth",
+        "KiB/operation",
+        "disk.avgsz",
+        2060,
+        Area,
+        true,
+        true,
+        &[
+            ("reads", 512, 1024, PerOpRaw(SECTORS_READ, READS)),
+            ("writes", -512, 1024, PerOpRaw(SECTORS_WRITTEN, WRITES)),
+        ],
+    ),
+    kind(
+        "disk_ext_avgsz",
+        "Average Amount of Discarded Data",
+        "KiB/operation",
+        "disk_ext.avgsz",
+        2061,
+        Area,
+        true,
+        true,
+        &[("discards", 512, 1024, PerOpRaw(SECTORS_DISCARDED, DISCARDS))],
+    ),
+    kind(
+        "disk_svctm",
+        "Average Service Time",
+        "milliseconds/operation",
+        "disk.svctm",
+        2070,
+        Line,
+        true,
+        true,
+        &[("svctm", 1, 1000, ServiceTime)],
+    ),
 ];
 
 /// Indexes into [`KINDS`] of the charts a derived chart is computed from.
 fn inputs(k: usize) -> &'static [usize] {
     match k {
-        7 => &[6],       // util ← busy
-        12 => &[2, 10],  // await ← ops, iotime
-        13 => &[3, 11],  // ext await ← ext ops, ext iotime
-        14 => &[0, 2],   // avgsz ← io, ops
-        15 => &[1, 3],   // ext avgsz ← ext io, ext ops
-        16 => &[2, 6],   // svctm ← ops, busy
+        7 => &[6],      // util ← busy
+        12 => &[2, 10], // await ← ops, iotime
+        13 => &[3, 11], // ext await ← ext ops, ext iotime
+        14 => &[0, 2],  // avgsz ← io, ops
+        15 => &[1, 3],  // ext avgsz ← ext io, ext ops
+        16 => &[2, 6],  // svctm ← ops, busy
         _ => &[],
     }
 }
@@ -253,7 +387,6 @@ impl DiskStats {
             system_io: None,
         }
     }
-
 }
 
 impl Disk {
@@ -309,7 +442,8 @@ impl Collector for DiskStats {
             let i = match self.disks.iter().position(|d| d.name == name) {
                 Some(i) => i,
                 None => {
-                    let disk = Disk::discover(&self.prefix, &self.mountinfo, &self.options, (major, minor), name);
+                    let disk =
+                        Disk::discover(&self.prefix, &self.mountinfo, &self.options, (major, minor), name);
                     self.disks.push(disk);
                     self.disks.len() - 1
                 }

@@ -114,7 +114,10 @@ impl Collector for Loadavg {
             total = words.next().and_then(|w| w.split_once('/')).map(|(_, t)| parse_i64(t));
         }
         let Some(total) = total else {
-            return Err(CollectError::Failed(format!("{} is not in the expected format", self.file.path().display())));
+            return Err(CollectError::Failed(format!(
+                "{} is not in the expected format",
+                self.file.path().display()
+            )));
         };
 
         if self.options.load && now_ut >= self.next_load_ut {
@@ -176,7 +179,10 @@ mod tests {
         }
         let load = host.chart("system.load").unwrap();
         let m = load.meta();
-        assert_eq!((m.title.as_str(), m.units.as_str(), m.family.as_str()), ("System Load Average", "load", "load"));
+        assert_eq!(
+            (m.title.as_str(), m.units.as_str(), m.family.as_str()),
+            ("System Load Average", "load", "load")
+        );
         assert_eq!((m.priority, m.update_every), (100, 5));
         assert_eq!(load.dimensions()[2].divisor, 1000);
         assert!((last(&load, 0) - 0.52).abs() < 1e-6);

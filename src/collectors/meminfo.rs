@@ -91,7 +91,12 @@ const KINDS: usize = 8;
 impl Meminfo {
     /// `path` is normally `/proc/meminfo`.
     pub fn new(host: Arc<Host>, path: impl Into<PathBuf>, update_every: u32) -> Meminfo {
-        Meminfo { host, file: ProcFile::new(path), update_every: update_every.max(1), charts: Default::default() }
+        Meminfo {
+            host,
+            file: ProcFile::new(path),
+            update_every: update_every.max(1),
+            charts: Default::default(),
+        }
     }
 
     fn chart(&mut self, kind: Kind) -> Arc<Chart> {
@@ -101,12 +106,24 @@ impl Meminfo {
         let (type_, id, title, family, chart_type, priority, detail) = match kind {
             Kind::Ram => ("system", "ram", "System RAM", "ram", ChartType::Stacked, 200, false),
             Kind::Swap => ("system", "swap", "System Swap", "swap", ChartType::Stacked, 201, false),
-            Kind::HwCorrupt => ("mem", "hwcorrupt", "Corrupted Memory, detected by ECC", "ecc", ChartType::Line, 9000, true),
-            Kind::Available => ("mem", "available", "Available RAM for applications", "system", ChartType::Area, 1010, false),
-            Kind::Committed => ("mem", "committed", "Committed (Allocated) Memory", "system", ChartType::Area, 1030, true),
-            Kind::Writeback => ("mem", "writeback", "Writeback Memory", "kernel", ChartType::Line, 1100, true),
-            Kind::Kernel => ("mem", "kernel", "Memory Used by Kernel", "kernel", ChartType::Stacked, 1101, true),
-            Kind::Slab => ("mem", "slab", "Reclaimable Kernel Memory", "slab", ChartType::Stacked, 1200, true),
+            Kind::HwCorrupt => {
+                ("mem", "hwcorrupt", "Corrupted Memory, detected by ECC", "ecc", ChartType::Line, 9000, true)
+            }
+            Kind::Available => {
+                ("mem", "available", "Available RAM for applications", "system", ChartType::Area, 1010, false)
+            }
+            Kind::Committed => {
+                ("mem", "committed", "Committed (Allocated) Memory", "system", ChartType::Area, 1030, true)
+            }
+            Kind::Writeback => {
+                ("mem", "writeback", "Writeback Memory", "kernel", ChartType::Line, 1100, true)
+            }
+            Kind::Kernel => {
+                ("mem", "kernel", "Memory Used by Kernel", "kernel", ChartType::Stacked, 1101, true)
+            }
+            Kind::Slab => {
+                ("mem", "slab", "Reclaimable Kernel Memory", "slab", ChartType::Stacked, 1200, true)
+            }
         };
         let mut meta = ChartMeta::new(type_, id)
             .title(title)

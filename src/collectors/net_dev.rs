@@ -497,7 +497,9 @@ mod tests {
         c.collect(T0 + 4 * USEC_PER_SEC).unwrap();
         assert_eq!(wlan1.query(0, 0, i64::MAX).len(), stored, "not collected while gone");
         // It comes back with counters restarted from zero: revived, and no spike.
-        for (i, f) in ["net_dev.router.5-wlan1-back", "net_dev.router.6", "net_dev.router.7"].iter().enumerate() {
+        for (i, f) in
+            ["net_dev.router.5-wlan1-back", "net_dev.router.6", "net_dev.router.7"].iter().enumerate()
+        {
             dir.stage(f, "dev");
             c.collect(T0 + (5 + i as u64) * USEC_PER_SEC).unwrap();
         }
@@ -512,7 +514,13 @@ mod tests {
     #[test]
     fn this_machine_parses() {
         let host = host();
-        let mut c = NetDev::new(Arc::clone(&host), fixture("net_dev.real-x86_64"), "/nonexistent", Options::default(), 1);
+        let mut c = NetDev::new(
+            Arc::clone(&host),
+            fixture("net_dev.real-x86_64"),
+            "/nonexistent",
+            Options::default(),
+            1,
+        );
         c.collect(T0).unwrap();
         assert!(host.chart("net.eth0").is_some());
         assert!(host.chart("net.ifb0").is_none(), "all-zero interfaces have no charts");

@@ -75,7 +75,10 @@ mod tests {
         c.collect(T0 + 1_000_000).unwrap();
         let chart = host.chart("system.uptime").unwrap();
         let m = chart.meta();
-        assert_eq!((m.id.as_str(), m.units.as_str(), m.family.as_str(), m.priority), ("system.uptime", "seconds", "uptime", 1000));
+        assert_eq!(
+            (m.id.as_str(), m.units.as_str(), m.family.as_str(), m.priority),
+            ("system.uptime", "seconds", "uptime", 1000)
+        );
         assert_eq!(chart.dimensions()[0].divisor, 1000);
         // Storage numbers keep about 7 significant digits.
         assert!((last(&chart, 0) - 351_512.25).abs() < 0.1, "{}", last(&chart, 0));

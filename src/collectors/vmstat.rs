@@ -47,7 +47,15 @@ impl Vmstat {
         }
     }
 
-    fn define(&self, type_: &str, id: &str, title: &str, units: &str, family: &str, priority: i64) -> ChartMeta {
+    fn define(
+        &self,
+        type_: &str,
+        id: &str,
+        title: &str,
+        units: &str,
+        family: &str,
+        priority: i64,
+    ) -> ChartMeta {
         ChartMeta::new(type_, id)
             .title(title)
             .units(units)
@@ -75,7 +83,10 @@ impl Collector for Vmstat {
             }
         }
         if v[PGPGIN].is_none() && v[PGFAULT].is_none() {
-            return Err(CollectError::Failed(format!("{} has no pgpgin/pgfault", self.file.path().display())));
+            return Err(CollectError::Failed(format!(
+                "{} has no pgpgin/pgfault",
+                self.file.path().display()
+            )));
         }
         let get = |i: usize| v[i].unwrap_or(0);
 
@@ -90,7 +101,8 @@ impl Collector for Vmstat {
         }
 
         if self.swapio.is_none() && (get(PSWPIN) != 0 || get(PSWPIN + 1) != 0) {
-            let meta = self.define("system", "swapio", "Swap I/O", "KiB/s", "swap", 250).chart_type(ChartType::Area);
+            let meta =
+                self.define("system", "swapio", "Swap I/O", "KiB/s", "swap", 250).chart_type(ChartType::Area);
             self.swapio = Some(pair(&self.host, meta, ("in", "in"), ("out", "out"), self.page_size, 1024));
         }
         if let Some(c) = &self.swapio {
@@ -98,7 +110,8 @@ impl Collector for Vmstat {
         }
 
         if self.pgfaults.is_none() {
-            let meta = self.define("mem", "pgfaults", "Memory Page Faults", "faults/s", "system", 1040).detail();
+            let meta =
+                self.define("mem", "pgfaults", "Memory Page Faults", "faults/s", "system", 1040).detail();
             self.pgfaults = Some(pair(&self.host, meta, ("minor", "minor"), ("major", "major"), 1, 1));
         }
         if let Some(c) = &self.pgfaults {
@@ -107,7 +120,8 @@ impl Collector for Vmstat {
 
         if let Some(kills) = v[OOM_KILL] {
             if self.oom_kill.is_none() {
-                let meta = self.define("mem", "oom_kill", "Out of Memory Kills", "kills/s", "system", 1020).detail();
+                let meta =
+                    self.define("mem", "oom_kill", "Out of Memory Kills", "kills/s", "system", 1020).detail();
                 let chart = self.host.chart_define(meta);
                 chart.dimension(DimensionMeta::new("kills").algorithm(Algorithm::Incremental));
                 self.oom_kill = Some(chart);
@@ -121,10 +135,19 @@ impl Collector for Vmstat {
 }
 
 /// Defines an in/out style chart: two incremental dimensions, the second drawn below zero.
-fn pair(host: &Host, meta: ChartMeta, up: (&str, &str), down: (&str, &str), mul: i64, div: i64) -> Arc<Chart> {
+fn pair(
+    host: &Host,
+    meta: ChartMeta,
+    up: (&str, &str),
+    down: (&str, &str),
+    mul: i64,
+    div: i64,
+) -> Arc<Chart> {
     let chart = host.chart_define(meta);
     chart.dimension(DimensionMeta::new(up.0).name(up.1).algorithm(Algorithm::Incremental).scale(mul, div));
-    chart.dimension(DimensionMeta::new(down.0).name(down.1).algorithm(Algorithm::Incremental).scale(-mul, div));
+    chart.dimension(
+        DimensionMeta::new(down.0).name(down.1).algorithm(Algorithm::Incremental).scale(-mul, div),
+    );
     chart
 }
 
@@ -165,7 +188,10 @@ mod tests {
         assert_eq!(ids, ["system.pgpgio", "mem.pgfaults", "mem.oom_kill", "system.swapio"]);
         let pg = host.chart("system.pgpgio").unwrap();
         let m = pg.meta();
-        assert_eq!((m.units.as_str(), m.family.as_str(), m.priority, m.chart_type), ("KiB/s", "disk", 151, ChartType::Area));
+        assert_eq!(
+            (m.units.as_str(), m.family.as_str(), m.priority, m.chart_type),
+            ("KiB/s", "disk", 151, ChartType::Area)
+        );
         assert!((last(&pg, 0) - 40.0).abs() < 1e-6);
         assert!((last(&pg, 1) + 8.0).abs() < 1e-6);
         let f = host.chart("mem.pgfaults").unwrap();
