@@ -19,6 +19,7 @@
 //!   - space is charted once the filesystem reports blocks, inodes once it reports inodes;
 //! - a tick allocates nothing: each mount keeps its C path from discovery.
 
+use std::borrow::Cow;
 use std::ffi::CString;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -164,10 +165,10 @@ impl DiskSpace {
                     let path = under(&self.prefix, &mount_point);
                     let Ok(path) = CString::new(path.as_os_str().as_encoded_bytes()) else { continue };
                     self.mounts.push(Mount {
-                        mount_point,
+                        mount_point: mount_point.into_owned(),
                         device: entry.device.to_owned(),
                         filesystem: entry.filesystem.to_owned(),
-                        root: unescape(entry.root),
+                        root: unescape(entry.root).into_owned(),
                         path,
                         present: true,
                         obsolete: false,
@@ -237,9 +238,9 @@ impl Collector for DiskSpace {
 }
 
 /// Undoes mountinfo's octal escapes (`\040` for a space, `\011`, `\012`, `\134`).
-pub(super) fn unescape(s: &str) -> String {
+pub(super) fn unescape(s: &str) -> Cow<'_, str> {
     if !s.contains('\\') {
-        return s.to_owned();
+        return Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = Vec::with_capacity(b.len());
@@ -257,7 +258,7 @@ pub(super) fn unescape(s: &str) -> String {
             }
         }
     }
-    String::from_utf8_lossy(&out).into_owned()
+    Cow::Owned(String::from_utf8_lossy(&out).into_owned())
 }
 
 /// The fields of a mountinfo line this collector uses, borrowed from the line.

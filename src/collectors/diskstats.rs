@@ -620,7 +620,7 @@ fn mount_point(mountinfo: &Path, major: &str, minor: &str) -> Option<String> {
         if ma != major || mi != minor {
             return None;
         }
-        w.nth(1).map(super::diskspace::unescape)
+        w.nth(1).map(|m| super::diskspace::unescape(m).into_owned())
     })
 }
 
