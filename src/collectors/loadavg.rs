@@ -200,4 +200,12 @@ mod tests {
         let mut c = Loadavg::new(host(), fixture("meminfo.router"), Options::default(), 1);
         assert!(matches!(c.collect(T0), Err(CollectError::Failed(_))));
     }
+
+    #[test]
+    fn this_machine_parses() {
+        let host = host();
+        let mut c = Loadavg::new(Arc::clone(&host), fixture("loadavg.real-x86_64"), Options::default(), 1);
+        c.collect(T0).unwrap();
+        assert!(host.chart("system.load").is_some() && host.chart("system.active_processes").is_some());
+    }
 }

@@ -89,4 +89,12 @@ mod tests {
         let mut c = Uptime::new(host(), "/nonexistent/uptime", 1);
         assert!(matches!(c.collect(T0), Err(CollectError::Disabled(_))));
     }
+
+    #[test]
+    fn this_machine_parses() {
+        let host = host();
+        let mut c = Uptime::new(Arc::clone(&host), fixture("uptime.real-x86_64"), 1);
+        c.collect(T0).unwrap();
+        assert!(host.chart("system.uptime").is_some());
+    }
 }

@@ -202,4 +202,14 @@ mod tests {
         assert_eq!(swap.dimensions()[1].multiplier, -page_size());
         assert_eq!(host.chart("mem.oom_kill").unwrap().meta().priority, 1020);
     }
+
+    #[test]
+    fn this_machine_has_no_swap_io() {
+        let host = host();
+        let mut c =
+            Vmstat::new(Arc::clone(&host), crate::collectors::testing::fixture("vmstat.real-x86_64"), 1);
+        c.collect(T0).unwrap();
+        assert!(host.chart("system.swapio").is_none());
+        assert!(host.chart("mem.oom_kill").is_some(), "the kernel reports oom_kill");
+    }
 }
