@@ -6,7 +6,17 @@
 //! itself with one log line; a failing read is logged (with back-off of the log lines, not of
 //! the collection) and retried on the next tick.
 
+pub mod diskspace;
+pub mod diskstats;
+pub mod loadavg;
+pub mod meminfo;
+pub mod net_dev;
 pub mod proc_stat;
+pub mod self_stats;
+#[cfg(test)]
+mod testing;
+pub mod uptime;
+pub mod vmstat;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -100,10 +110,43 @@ impl Drop for Collectors {
 /// `[plugins] proc` switches the `/proc` family; `[plugin:proc] <file> = yes|no` each
 /// module; `[plugin:proc] update every` their interval (default: the host's).
 pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+    let host_every = u64::from(host.settings().update_every);
+    if cfg.bool_in("plugins", "diskspace", true) {
+        let s = "plugin:proc:diskspace";
+        let defaults = diskspace::Options::default();
+        let options = diskspace::Options {
+            check_every: cfg.seconds_in(s, "check for new mount points every", 15).clamp(1, 86_400) as u32,
+            exclude_paths: cfg.text_in(s, "exclude space metrics on paths", &defaults.exclude_paths),
+            exclude_filesystems: cfg.text_in(
+                s,
+                "exclude space metrics on filesystems",
+                &defaults.exclude_filesystems,
+            ),
+            space: cfg.tristate_in(s, "space usage for all disks", None),
+            inodes: cfg.tristate_in(s, "inodes usage for all disks", None),
+        };
+        let every = cfg.seconds_in(s, "update every", host_every).clamp(1, 86_400) as u32;
+        let c = diskspace::DiskSpace::new(
+            Arc::clone(host),
+            prefix.join("proc/self/mountinfo"),
+            prefix,
+            options,
+            every,
+        );
+        if let Err(e) = collectors.spawn(Box::new(c), every) {
+            log::error!("cannot start the diskspace collector: {e}");
+        }
+    }
+    if cfg.bool_in("plugins", "netdata monitoring", true) {
+        let every = host_every.clamp(1, 86_400) as u32;
+        let c = self_stats::SelfStats::new(Arc::clone(host), "/proc/self", clock::now_realtime_usec(), every);
+        if let Err(e) = collectors.spawn(Box::new(c), every) {
+            log::error!("cannot start the netdata monitoring collector: {e}");
+        }
+    }
     if !cfg.bool_in("plugins", "proc", true) {
         return;
     }
-    let host_every = u64::from(host.settings().update_every);
     let every = cfg.seconds_in("plugin:proc", "update every", host_every).clamp(1, 86_400) as u32;
     let mut start = |module: &str, make: &dyn Fn() -> Box<dyn Collector>| {
         if !cfg.bool_in("plugin:proc", module, true) {
@@ -124,6 +167,60 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
             processes_running: cfg.bool_in(s, "processes running", true),
         };
         Box::new(proc_stat::ProcStat::new(Arc::clone(host), prefix.join("proc/stat"), options, every))
+    });
+    start("/proc/meminfo", &|| {
+        Box::new(meminfo::Meminfo::new(Arc::clone(host), prefix.join("proc/meminfo"), every))
+    });
+    start("/proc/loadavg", &|| {
+        let s = "plugin:proc:/proc/loadavg";
+        let options = loadavg::Options {
+            load: cfg.bool_in(s, "enable load average", true),
+            processes: cfg.bool_in(s, "enable total processes", true),
+        };
+        Box::new(loadavg::Loadavg::new(Arc::clone(host), prefix.join("proc/loadavg"), options, every))
+    });
+    start("/proc/uptime", &|| {
+        Box::new(uptime::Uptime::new(Arc::clone(host), prefix.join("proc/uptime"), every))
+    });
+    start("/proc/vmstat", &|| {
+        Box::new(vmstat::Vmstat::new(Arc::clone(host), prefix.join("proc/vmstat"), every))
+    });
+    start("/proc/net/dev", &|| {
+        let s = "plugin:proc:/proc/net/dev";
+        let options = net_dev::Options {
+            bandwidth: cfg.tristate_in(s, "bandwidth for all interfaces", None),
+            packets: cfg.tristate_in(s, "packets for all interfaces", None),
+            errors: cfg.tristate_in(s, "errors for all interfaces", None),
+            drops: cfg.tristate_in(s, "drops for all interfaces", None),
+            fifo: cfg.tristate_in(s, "fifo for all interfaces", None),
+            compressed: cfg.tristate_in(s, "compressed packets for all interfaces", None),
+            events: cfg.tristate_in(s, "frames, collisions, carrier counters for all interfaces", None),
+            disabled: cfg.text_in(s, "disable by default interfaces", net_dev::DEFAULT_DISABLED),
+        };
+        Box::new(net_dev::NetDev::new(Arc::clone(host), prefix.join("proc/net/dev"), prefix, options, every))
+    });
+    start("/proc/diskstats", &|| {
+        let s = "plugin:proc:/proc/diskstats";
+        let defaults = diskstats::Options::default();
+        let options = diskstats::Options {
+            physical: cfg.tristate_in(s, "performance metrics for physical disks", defaults.physical),
+            virtual_disks: cfg.tristate_in(
+                s,
+                "performance metrics for virtual disks",
+                defaults.virtual_disks,
+            ),
+            partitions: cfg.tristate_in(s, "performance metrics for partitions", defaults.partitions),
+            exclude: cfg.text_in(s, "exclude disks", &defaults.exclude),
+        };
+        let mountinfo = prefix.join("proc/self/mountinfo");
+        Box::new(diskstats::DiskStats::new(
+            Arc::clone(host),
+            prefix.join("proc/diskstats"),
+            mountinfo,
+            prefix,
+            options,
+            every,
+        ))
     });
 }
 
