@@ -305,10 +305,6 @@ fn define(host: &Host, m: &Mount, usage: Usage, block: u64, update_every: u32) -
         .priority(priority)
         .update_every(update_every)
         .source(PLUGIN, "");
-    // Netdata labels a chart without a module `[none]`.
-    for l in meta.labels.iter_mut().filter(|l| l.name == "_collect_module") {
-        l.value = "[none]".into();
-    }
     let source = label_source::AUTO;
     for (name, value) in
         [("mount_point", &m.mount_point), ("filesystem", &m.filesystem), ("mount_root", &m.root)]

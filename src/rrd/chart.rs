@@ -106,7 +106,9 @@ impl ChartMeta {
         let src = super::label_source::AUTO | super::label_source::PERMANENT;
         self.labels.retain(|l| l.name != "_collect_plugin" && l.name != "_collect_module");
         self.labels.push(Label { name: "_collect_plugin".into(), value: plugin.into(), source: src });
-        self.labels.push(Label { name: "_collect_module".into(), value: module.into(), source: src });
+        // Netdata labels a chart without a module "[none]".
+        let module_label = if module.is_empty() { "[none]" } else { module };
+        self.labels.push(Label { name: "_collect_module".into(), value: module_label.into(), source: src });
         self
     }
 }
