@@ -8,6 +8,12 @@
 
 pub mod proc_stat;
 
+// Group B: network protocol counters, router essentials, pressure, interrupts.
+pub mod table;
+pub mod net_netstat;
+pub mod net_snmp;
+pub mod net_snmp6;
+
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
