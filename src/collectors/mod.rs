@@ -13,6 +13,8 @@ pub mod table;
 pub mod net_netstat;
 pub mod net_snmp;
 pub mod net_snmp6;
+pub mod net_sockstat;
+pub mod nf_conntrack;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};

@@ -55,7 +55,7 @@ pub fn new(
         groups.push(("/proc/net/snmp6", &net_snmp6::CHARTS));
         files.push(("proc/net/snmp6", Format::Lines));
     }
-    let table = Table::new(host, MODULE, &groups, mode, zero_metrics, update_every);
+    let table = Table::new(host, Some(MODULE), &groups, mode, zero_metrics, update_every);
     files.into_iter().fold(KeyedFile::new("proc.net_netstat", table), |c, (path, format)| {
         c.source(prefix.join(path), format)
     })

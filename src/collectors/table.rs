@@ -131,7 +131,6 @@ impl Mode {
 /// The current values of every counter the specs name, and the charts they feed.
 pub struct Table {
     host: Arc<Host>,
-    module: &'static str,
     update_every: u32,
     zero_metrics: bool,
     keys: Vec<(&'static str, &'static str)>,
@@ -141,6 +140,7 @@ pub struct Table {
 
 struct Slot {
     spec: &'static Spec,
+    module: &'static str,
     mode: Mode,
     chart: Option<Arc<Chart>>,
     /// For each dimension: the key it reads and, once created, its index in the chart.
@@ -151,10 +151,10 @@ struct Slot {
 impl Table {
     /// `groups` are the chart specs of each file (named as in `[plugin:proc:<file>]`);
     /// `mode(file, spec)` answers each chart's switch (asked once, here); `module` is the
-    /// `CHART` line's.
+    /// `CHART` line's, or the file's when `None`.
     pub fn new(
         host: Arc<Host>,
-        module: &'static str,
+        module: Option<&'static str>,
         groups: &[(&'static str, &'static [Spec])],
         mode: &dyn Fn(&str, &Spec) -> Mode,
         zero_metrics: bool,
@@ -172,11 +172,10 @@ impl Table {
                 });
                 slot_keys.push(i);
             }
-            charts.push(Slot { spec, mode: mode(file, spec), chart: None, keys: slot_keys, dims: Vec::new() });
+            charts.push(Slot { spec, module: module.unwrap_or(file), mode: mode(file, spec), chart: None, keys: slot_keys, dims: Vec::new() });
         }
         Table {
             host,
-            module,
             update_every: update_every.max(1),
             zero_metrics,
             values: vec![None; keys.len()],
@@ -221,7 +220,7 @@ impl Table {
                 if slot.mode == Mode::Auto && !nonzero && !self.zero_metrics {
                     continue;
                 }
-                let chart = self.host.chart_define(meta(slot.spec, self.module, self.update_every));
+                let chart = self.host.chart_define(meta(slot.spec, slot.module, self.update_every));
                 slot.dims = slot.spec.dims.iter().map(|d| chart.dimension(dimension(d))).collect();
                 slot.chart = Some(chart);
             }
@@ -488,7 +487,7 @@ pub(crate) mod tests {
     #[test]
     fn pairs_are_found_by_name_and_auto_waits_for_non_zero() {
         let host = host();
-        let table = Table::new(Arc::clone(&host), "m", &[("f", &SPECS)], &|_, _| Mode::Auto, false, 1);
+        let table = Table::new(Arc::clone(&host), Some("m"), &[("f", &SPECS)], &|_, _| Mode::Auto, false, 1);
         let mut cols = Columns::default();
         let mut t = table;
         parse_pairs("Ip: Forwarding InReceives\nIp: 1 0\nTcp: MaxConn\nTcp: -1\n", &mut cols, &mut t);
@@ -508,7 +507,7 @@ pub(crate) mod tests {
     fn switches_yes_and_no() {
         let host = host();
         let mode = |_: &str, s: &Spec| if s.option == "b" { Mode::No } else { Mode::Yes };
-        let mut t = Table::new(Arc::clone(&host), "m", &[("f", &SPECS)], &mode, false, 1);
+        let mut t = Table::new(Arc::clone(&host), Some("m"), &[("f", &SPECS)], &mode, false, 1);
         parse_key_values("Ip: InReceives 0\nTcp: MaxConn 5\n", &mut t);
         t.publish(T0);
         assert!(host.chart("t.a").is_some(), "yes shows zeros");
