@@ -15,6 +15,12 @@ pub mod net_snmp;
 pub mod net_snmp6;
 pub mod net_sockstat;
 pub mod nf_conntrack;
+pub mod softnet;
+pub mod wireless;
+pub mod thermal;
+pub mod pressure;
+pub mod entropy;
+pub mod interrupts;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
