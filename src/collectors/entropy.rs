@@ -69,7 +69,10 @@ mod tests {
             c.collect(T0 + i * 1_000_000).unwrap();
         }
         let m = host.chart("system.entropy").unwrap().meta();
-        assert_eq!((m.title.as_str(), m.units.as_str(), m.priority, m.module.as_str()), ("Available Entropy", "entropy", 1000, MODULE));
+        assert_eq!(
+            (m.title.as_str(), m.units.as_str(), m.priority, m.module.as_str()),
+            ("Available Entropy", "entropy", 1000, MODULE)
+        );
         assert!(approx(last(&host, "system.entropy", "entropy"), 256.0));
         let mut gone = Entropy::new(host, "/nonexistent/entropy_avail", 1);
         assert!(matches!(gone.collect(T0), Err(CollectError::Disabled(_))));

@@ -46,7 +46,13 @@ struct Row {
 }
 
 impl Interrupts {
-    pub fn new(host: Arc<Host>, path: impl Into<PathBuf>, kind: Kind, per_core: bool, update_every: u32) -> Interrupts {
+    pub fn new(
+        host: Arc<Host>,
+        path: impl Into<PathBuf>,
+        kind: Kind,
+        per_core: bool,
+        update_every: u32,
+    ) -> Interrupts {
         Interrupts {
             host,
             file: ProcFile::new(path),
@@ -62,7 +68,9 @@ impl Interrupts {
 
     fn meta(&self, core: Option<usize>) -> ChartMeta {
         let (what, title, units, priority, core_priority) = match self.kind {
-            Kind::Interrupts => ("interrupts", ["System interrupts", "CPU Interrupts"], "interrupts/s", 1000, 1100),
+            Kind::Interrupts => {
+                ("interrupts", ["System interrupts", "CPU Interrupts"], "interrupts/s", 1000, 1100)
+            }
             Kind::Softirqs => ("softirqs", ["System softirqs", "CPU softirqs"], "softirqs/s", 950, 3000),
         };
         let m = match core {
@@ -72,7 +80,11 @@ impl Interrupts {
                     .title(title[1])
                     .context(&format!("cpu.{what}"))
                     .priority(core_priority + n as i64);
-                m.labels.push(Label { name: "cpu".into(), value: format!("cpu{n}"), source: label_source::AUTO });
+                m.labels.push(Label {
+                    name: "cpu".into(),
+                    value: format!("cpu{n}"),
+                    source: label_source::AUTO,
+                });
                 m
             }
         };
@@ -122,7 +134,8 @@ impl Collector for Interrupts {
                         } else {
                             label.to_owned()
                         };
-                        let row = Row { label: label.to_owned(), name, total: 0, dim: None, core_dims: Vec::new() };
+                        let row =
+                            Row { label: label.to_owned(), name, total: 0, dim: None, core_dims: Vec::new() };
                         self.rows.insert(n, row);
                     }
                 }
@@ -214,15 +227,25 @@ mod tests {
         let sys = host.chart("system.interrupts").unwrap();
         let dims: Vec<(String, String)> = sys.dimensions().into_iter().map(|d| (d.id, d.name)).collect();
         // IRQ 30 appeared in .2 (a new line): its dimension comes last; IRQ 31 and Err never fired.
-        let want = [("17", "arch_timer_17"), ("29", "eth0_29"), ("IPI0", "IPI0"), ("IPI1", "IPI1"), ("30", "ath10k_pci_30")];
+        let want = [
+            ("17", "arch_timer_17"),
+            ("29", "eth0_29"),
+            ("IPI0", "IPI0"),
+            ("IPI1", "IPI1"),
+            ("30", "ath10k_pci_30"),
+        ];
         assert_eq!(dims, want.map(|(a, b)| (a.to_string(), b.to_string())));
         let m = host.chart("cpu.cpu1_interrupts").unwrap().meta();
-        assert_eq!((m.context.as_str(), m.priority, m.title.as_str()), ("cpu.interrupts", 1101, "CPU Interrupts"));
+        assert_eq!(
+            (m.context.as_str(), m.priority, m.title.as_str()),
+            ("cpu.interrupts", 1101, "CPU Interrupts")
+        );
         assert!(m.labels.iter().any(|l| l.name == "cpu" && l.value == "cpu1"));
         assert!(approx(last(&host, "system.interrupts", "29"), 300.0));
         assert!(approx(last(&host, "cpu.cpu1_interrupts", "29"), 200.0));
         // IRQ 30 only fires on cpu0.
-        let cpu1: Vec<String> = host.chart("cpu.cpu1_interrupts").unwrap().dimensions().into_iter().map(|d| d.id).collect();
+        let cpu1: Vec<String> =
+            host.chart("cpu.cpu1_interrupts").unwrap().dimensions().into_iter().map(|d| d.id).collect();
         assert!(!cpu1.contains(&"30".to_string()));
         assert!(last(&host, "system.interrupts", "30").is_some_and(|v| v > 0.0));
         std::fs::remove_dir_all(&dir).unwrap();
@@ -231,13 +254,25 @@ mod tests {
     #[test]
     fn softirqs_and_real_files() {
         let host = host();
-        let mut c = Interrupts::new(Arc::clone(&host), fixture("proc/softirqs.real-x86_64"), Kind::Softirqs, false, 1);
+        let mut c = Interrupts::new(
+            Arc::clone(&host),
+            fixture("proc/softirqs.real-x86_64"),
+            Kind::Softirqs,
+            false,
+            1,
+        );
         c.collect(T0).unwrap();
         let m = host.chart("system.softirqs").unwrap().meta();
         assert_eq!((m.title.as_str(), m.units.as_str(), m.priority), ("System softirqs", "softirqs/s", 950));
         assert!(host.chart("system.softirqs").unwrap().dimension_index("TIMER").is_some());
         assert!(host.chart("cpu.cpu0_softirqs").is_none(), "per core is off");
-        let mut c = Interrupts::new(Arc::clone(&host), fixture("proc/interrupts.real-x86_64"), Kind::Interrupts, false, 1);
+        let mut c = Interrupts::new(
+            Arc::clone(&host),
+            fixture("proc/interrupts.real-x86_64"),
+            Kind::Interrupts,
+            false,
+            1,
+        );
         c.collect(T0).unwrap();
         let sys = host.chart("system.interrupts").unwrap();
         let i = sys.dimension_index("24").unwrap();

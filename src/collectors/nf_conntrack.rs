@@ -28,7 +28,12 @@ pub struct Conntrack {
 impl Conntrack {
     /// Reads `proc/net/stat/nf_conntrack` (or `proc/sys/net/netfilter/nf_conntrack_count`)
     /// below `prefix`; `mode` answers each chart's switch.
-    pub fn new(host: Arc<Host>, prefix: &Path, mode: &dyn Fn(&str, &Spec) -> Mode, update_every: u32) -> Conntrack {
+    pub fn new(
+        host: Arc<Host>,
+        prefix: &Path,
+        mode: &dyn Fn(&str, &Spec) -> Mode,
+        update_every: u32,
+    ) -> Conntrack {
         let table = Table::new(host, None, &[(MODULE, &CHARTS)], mode, false, update_every);
         Conntrack {
             stat: Some(ProcFile::new(prefix.join("proc/net/stat/nf_conntrack"))),
@@ -55,7 +60,10 @@ impl Collector for Conntrack {
             Ok(()) => {}
             Err(CollectError::Disabled(why)) => {
                 if self.stat.take().is_some() {
-                    log::info!("proc.nf_conntrack: {why}; counting connections from {}", self.count.path().display());
+                    log::info!(
+                        "proc.nf_conntrack: {why}; counting connections from {}",
+                        self.count.path().display()
+                    );
                 }
                 let text = self.count.read()?;
                 if let Some(s) = self.entries {
@@ -77,35 +85,87 @@ const fn inc(f: &'static str, name: &'static str, m: i64) -> Dim {
 }
 
 pub static CHARTS: [Spec; 6] = [
-    Spec::new("netfilter", "conntrack_sockets", "Connection Tracker Connections", "active connections", "conntrack", 8700, &[
-        Dim::abs("", "entries", "connections", 1).id("connections"),
-    ]).option("netfilter connections"),
-    Spec::new("netfilter", "conntrack_new", "Connection Tracker New Connections", "connections/s", "conntrack", 8701, &[
-        inc("new", "new", 1),
-        inc("ignore", "ignore", -1),
-        inc("invalid", "invalid", -1),
-    ]).option("netfilter new connections"),
-    Spec::new("netfilter", "conntrack_changes", "Connection Tracker Changes", "changes/s", "conntrack", 8702, &[
-        inc("insert", "inserted", 1).id("inserted"),
-        inc("delete", "deleted", -1).id("deleted"),
-        inc("delete_list", "delete_list", -1),
-    ]).detail().option("netfilter connection changes"),
-    Spec::new("netfilter", "conntrack_expect", "Connection Tracker Expectations", "expectations/s", "conntrack", 8703, &[
-        inc("expect_create", "created", 1).id("created"),
-        inc("expect_delete", "deleted", -1).id("deleted"),
-        inc("expect_new", "new", 1).id("new"),
-    ]).detail().option("netfilter connection expectations"),
-    Spec::new("netfilter", "conntrack_search", "Connection Tracker Searches", "searches/s", "conntrack", 8710, &[
-        inc("searched", "searched", 1),
-        inc("search_restart", "restarted", -1).id("restarted"),
-        inc("found", "found", 1),
-    ]).detail().option("netfilter connection searches"),
-    Spec::new("netfilter", "conntrack_errors", "Connection Tracker Errors", "events/s", "conntrack", 8705, &[
-        inc("icmp_error", "icmp_error", 1),
-        inc("insert_failed", "insert_failed", -1),
-        inc("drop", "drop", -1),
-        inc("early_drop", "early_drop", -1),
-    ]).detail().option("netfilter errors"),
+    Spec::new(
+        "netfilter",
+        "conntrack_sockets",
+        "Connection Tracker Connections",
+        "active connections",
+        "conntrack",
+        8700,
+        &[Dim::abs("", "entries", "connections", 1).id("connections")],
+    )
+    .option("netfilter connections"),
+    Spec::new(
+        "netfilter",
+        "conntrack_new",
+        "Connection Tracker New Connections",
+        "connections/s",
+        "conntrack",
+        8701,
+        &[inc("new", "new", 1), inc("ignore", "ignore", -1), inc("invalid", "invalid", -1)],
+    )
+    .option("netfilter new connections"),
+    Spec::new(
+        "netfilter",
+        "conntrack_changes",
+        "Connection Tracker Changes",
+        "changes/s",
+        "conntrack",
+        8702,
+        &[
+            inc("insert", "inserted", 1).id("inserted"),
+            inc("delete", "deleted", -1).id("deleted"),
+            inc("delete_list", "delete_list", -1),
+        ],
+    )
+    .detail()
+    .option("netfilter connection changes"),
+    Spec::new(
+        "netfilter",
+        "conntrack_expect",
+        "Connection Tracker Expectations",
+        "expectations/s",
+        "conntrack",
+        8703,
+        &[
+            inc("expect_create", "created", 1).id("created"),
+            inc("expect_delete", "deleted", -1).id("deleted"),
+            inc("expect_new", "new", 1).id("new"),
+        ],
+    )
+    .detail()
+    .option("netfilter connection expectations"),
+    Spec::new(
+        "netfilter",
+        "conntrack_search",
+        "Connection Tracker Searches",
+        "searches/s",
+        "conntrack",
+        8710,
+        &[
+            inc("searched", "searched", 1),
+            inc("search_restart", "restarted", -1).id("restarted"),
+            inc("found", "found", 1),
+        ],
+    )
+    .detail()
+    .option("netfilter connection searches"),
+    Spec::new(
+        "netfilter",
+        "conntrack_errors",
+        "Connection Tracker Errors",
+        "events/s",
+        "conntrack",
+        8705,
+        &[
+            inc("icmp_error", "icmp_error", 1),
+            inc("insert_failed", "insert_failed", -1),
+            inc("drop", "drop", -1),
+            inc("early_drop", "early_drop", -1),
+        ],
+    )
+    .detail()
+    .option("netfilter errors"),
 ];
 
 /// Sums the per-CPU rows; `entries` is the table size, the same on every row, so it is
@@ -169,8 +229,11 @@ mod tests {
     fn without_stats_the_count_file_still_counts() {
         let dir = scratch("conntrack-count");
         std::fs::create_dir_all(dir.join("proc/sys/net/netfilter")).unwrap();
-        std::fs::copy(fixture("proc/nf_conntrack_count.1"), dir.join("proc/sys/net/netfilter/nf_conntrack_count"))
-            .unwrap();
+        std::fs::copy(
+            fixture("proc/nf_conntrack_count.1"),
+            dir.join("proc/sys/net/netfilter/nf_conntrack_count"),
+        )
+        .unwrap();
         let host = host();
         let mut c = Conntrack::new(Arc::clone(&host), &dir, &|_, _| Mode::Yes, 1);
         c.collect(T0).unwrap();

@@ -152,7 +152,10 @@ fn charts(host: &Host, r: &mut Resource, kind: usize, update_every: u32) -> (Arc
 /// `28.32` → 2832 (two decimals, as the kernel prints them).
 fn hundredths(word: &str) -> i64 {
     let (int, frac) = word.split_once('.').unwrap_or((word, ""));
-    let mut f = frac.bytes().take(2).fold(0i64, |a, b| if b.is_ascii_digit() { a * 10 + i64::from(b - b'0') } else { a });
+    let mut f =
+        frac.bytes()
+            .take(2)
+            .fold(0i64, |a, b| if b.is_ascii_digit() { a * 10 + i64::from(b - b'0') } else { a });
     if frac.len() == 1 {
         f *= 10;
     }
@@ -190,7 +193,10 @@ mod tests {
             "an old kernel without cpu full; no memory file"
         );
         let m = host.chart("system.io_full_pressure").unwrap().meta();
-        assert_eq!((m.title.as_str(), m.family.as_str(), m.priority, m.update_every), ("I/O full pressure", "disk", 200, 2));
+        assert_eq!(
+            (m.title.as_str(), m.family.as_str(), m.priority, m.update_every),
+            ("I/O full pressure", "disk", 200, 2)
+        );
         assert_eq!(host.chart("system.cpu_some_pressure_stall_time").unwrap().meta().priority, 145);
         assert!(approx(last(&host, "system.cpu_some_pressure", "some 10"), 12.5));
         // total +100000 µs per 2 s = 50 ms/s.

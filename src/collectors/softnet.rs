@@ -131,7 +131,10 @@ mod tests {
         let ids: Vec<String> = host.charts().iter().map(|c| c.id().to_owned()).collect();
         assert_eq!(ids, ["system.softnet_stat", "cpu.cpu0_softnet_stat", "cpu.cpu1_softnet_stat"]);
         let m = host.chart("cpu.cpu1_softnet_stat").unwrap().meta();
-        assert_eq!((m.context.as_str(), m.priority, m.title.as_str()), ("cpu.softnet_stat", 4102, "CPU softnet_stat"));
+        assert_eq!(
+            (m.context.as_str(), m.priority, m.title.as_str()),
+            ("cpu.softnet_stat", 4102, "CPU softnet_stat")
+        );
         // cpu0 processes 0x100/s, wrapping its 32-bit counter into .3 (one short, as Netdata).
         assert!(approx(last(&host, "cpu.cpu0_softnet_stat", "processed"), 255.5));
         assert!(approx(last(&host, "cpu.cpu1_softnet_stat", "processed"), 512.0));

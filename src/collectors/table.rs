@@ -172,7 +172,14 @@ impl Table {
                 });
                 slot_keys.push(i);
             }
-            charts.push(Slot { spec, module: module.unwrap_or(file), mode: mode(file, spec), chart: None, keys: slot_keys, dims: Vec::new() });
+            charts.push(Slot {
+                spec,
+                module: module.unwrap_or(file),
+                mode: mode(file, spec),
+                chart: None,
+                keys: slot_keys,
+                dims: Vec::new(),
+            });
         }
         Table {
             host,
@@ -244,7 +251,14 @@ pub struct Columns {
 impl Columns {
     /// The slots of header line number `n`, whose column names are `names` (whitespace
     /// separated) in `section`.
-    pub fn map(&mut self, n: usize, header: &str, section: &str, names: &str, table: &Table) -> &[Option<usize>] {
+    pub fn map(
+        &mut self,
+        n: usize,
+        header: &str,
+        section: &str,
+        names: &str,
+        table: &Table,
+    ) -> &[Option<usize>] {
         while self.rows.len() <= n {
             self.rows.push((String::new(), Vec::new()));
         }

@@ -171,16 +171,22 @@ mod tests {
         drive(&mut c, &dir.join("wireless"), &["wireless.1", "wireless.2", "wireless.3"]);
         let ids: Vec<String> = host.charts().iter().map(|c| c.id().to_owned()).collect();
         assert_eq!(ids.len(), 12);
-        assert_eq!(&ids[..6], [
-            "wireless.wlan0_status",
-            "wireless.wlan0_link_quality",
-            "wireless.wlan0_signal_level",
-            "wireless.wlan0_noise_level",
-            "wireless.wlan0_discarded_packets",
-            "wireless.wlan0_missed_beacons"
-        ]);
+        assert_eq!(
+            &ids[..6],
+            [
+                "wireless.wlan0_status",
+                "wireless.wlan0_link_quality",
+                "wireless.wlan0_signal_level",
+                "wireless.wlan0_noise_level",
+                "wireless.wlan0_discarded_packets",
+                "wireless.wlan0_missed_beacons"
+            ]
+        );
         let m = host.chart("wireless.wlan1_signal_level").unwrap().meta();
-        assert_eq!((m.context.as_str(), m.units.as_str(), m.family.as_str(), m.priority), ("wireless.signal_level", "dBm", "wlan1", 7112));
+        assert_eq!(
+            (m.context.as_str(), m.units.as_str(), m.family.as_str(), m.priority),
+            ("wireless.signal_level", "dBm", "wlan1", 7112)
+        );
         assert!(approx(last(&host, "wireless.wlan0_signal_level", "signal_level"), -43.0));
         assert!(approx(last(&host, "wireless.wlan0_link_quality", "link_quality"), 67.0));
         assert!(approx(last(&host, "wireless.wlan0_discarded_packets", "retry"), 4.0));
@@ -189,7 +195,8 @@ mod tests {
         assert!(host.chart("wireless.wlan1_status").unwrap().meta().options.obsolete);
         assert!(!host.chart("wireless.wlan0_status").unwrap().meta().options.obsolete);
         // …and back.
-        std::fs::copy(crate::collectors::table::tests::fixture("proc/wireless.1"), dir.join("wireless")).unwrap();
+        std::fs::copy(crate::collectors::table::tests::fixture("proc/wireless.1"), dir.join("wireless"))
+            .unwrap();
         c.collect(crate::collectors::table::tests::T0 + 3_000_000).unwrap();
         assert!(!host.chart("wireless.wlan1_status").unwrap().meta().options.obsolete);
         std::fs::remove_dir_all(&dir).unwrap();
