@@ -18,6 +18,20 @@ mod testing;
 pub mod uptime;
 pub mod vmstat;
 
+// Group B: network protocol counters, router essentials, pressure, interrupts.
+pub mod entropy;
+pub mod interrupts;
+pub mod net_netstat;
+pub mod net_snmp;
+pub mod net_snmp6;
+pub mod net_sockstat;
+pub mod nf_conntrack;
+pub mod pressure;
+pub mod softnet;
+pub mod table;
+pub mod thermal;
+pub mod wireless;
+
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -222,6 +236,85 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
             every,
         ))
     });
+    start_group_b(cfg, host, prefix, every, collectors);
+}
+
+/// Group B of the internal collectors: protocol counters, router essentials, pressure,
+/// interrupts. `[plugin:proc] <file> = yes|no` switches each; charts inside a file follow
+/// Netdata's `[plugin:proc:<file>] <chart option> = yes|no|auto`.
+fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, collectors: &mut Collectors) {
+    let on = |module: &str| cfg.bool_in("plugin:proc", module, true);
+    let zero = cfg.bool(&crate::config::keys::DB_ZERO_METRICS);
+    let mode = |file: &str, spec: &table::Spec| {
+        let auto = if spec.option.is_empty() {
+            None
+        } else {
+            cfg.tristate_in(&format!("plugin:proc:{file}"), spec.option, None)
+        };
+        table::Mode::from_tristate(auto)
+    };
+    let yes = |file: &str, spec: &table::Spec| {
+        table::Mode::from_tristate(cfg.tristate_in(&format!("plugin:proc:{file}"), spec.option, Some(true)))
+    };
+    let mut spawn = |collector: Box<dyn Collector>, every: u32| {
+        if let Err(e) = collectors.spawn(collector, every) {
+            log::error!("cannot start a collector: {e}");
+        }
+    };
+    let net = net_netstat::Options {
+        netstat: on("/proc/net/netstat"),
+        snmp: on("/proc/net/snmp"),
+        snmp6: on("/proc/net/snmp6"),
+    };
+    if net.netstat || net.snmp || net.snmp6 {
+        spawn(Box::new(net_netstat::new(Arc::clone(host), prefix, &net, &mode, zero, every)), every);
+    }
+    let sock =
+        net_sockstat::Options { sockstat: on("/proc/net/sockstat"), sockstat6: on("/proc/net/sockstat6") };
+    if sock.sockstat || sock.sockstat6 {
+        spawn(Box::new(net_sockstat::new(Arc::clone(host), prefix, &sock, &mode, zero, every)), every);
+    }
+    if on("/proc/net/stat/nf_conntrack") {
+        spawn(Box::new(nf_conntrack::Conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
+    }
+    if on("/proc/net/softnet_stat") {
+        let per_core = cfg.bool_in("plugin:proc:/proc/net/softnet_stat", "softnet_stat per core", true);
+        let path = prefix.join("proc/net/softnet_stat");
+        spawn(Box::new(softnet::Softnet::new(Arc::clone(host), path, per_core, every)), every);
+    }
+    if on("/proc/net/wireless") {
+        spawn(
+            Box::new(wireless::Wireless::new(Arc::clone(host), prefix.join("proc/net/wireless"), every)),
+            every,
+        );
+    }
+    if on("/sys/class/thermal") {
+        spawn(
+            Box::new(thermal::Thermal::new(Arc::clone(host), prefix.join("sys/class/thermal"), every)),
+            every,
+        );
+    }
+    if on("/proc/pressure") {
+        let every = every.max(pressure::MIN_UPDATE_EVERY);
+        spawn(Box::new(pressure::Pressure::new(Arc::clone(host), prefix, every)), every);
+    }
+    if on("/proc/sys/kernel/random/entropy_avail") {
+        let path = prefix.join("proc/sys/kernel/random/entropy_avail");
+        spawn(Box::new(entropy::Entropy::new(Arc::clone(host), path, every)), every);
+    }
+    for (file, kind, option) in [
+        ("/proc/interrupts", interrupts::Kind::Interrupts, "interrupts per core"),
+        ("/proc/softirqs", interrupts::Kind::Softirqs, "interrupts per core"),
+    ] {
+        if on(file) {
+            let per_core = cfg.bool_in(&format!("plugin:proc:{file}"), option, false);
+            let path = prefix.join(file.trim_start_matches('/'));
+            spawn(
+                Box::new(interrupts::Interrupts::new(Arc::clone(host), path, kind, per_core, every)),
+                every,
+            );
+        }
+    }
 }
 
 fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>) {
