@@ -183,6 +183,7 @@ fn run(o: Options) -> ExitCode {
     };
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
     log::info!("{} collector thread(s) running", collectors.len());
+    let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
 
     loop {
         match signals::wait(None) {
@@ -197,6 +198,7 @@ fn run(o: Options) -> ExitCode {
         }
     }
 
+    plugins.stop();
     collectors.stop();
     if let Err(e) = hosts.save() {
         log::error!("database: saving failed: {e}");
