@@ -32,15 +32,15 @@ pub struct History {
 
 /// Applies the §5.6 table.
 ///
-/// `disabled` is true when the plugin printed `DISABLE` or an error marked ✖ ended it;
+/// `disabled` is the reason when the plugin printed `DISABLE` or an error marked ✖ ended it;
 /// `collected` when this run completed at least one collection.
-pub fn decide(history: &mut History, disabled: bool, exit: Exit, collected: bool, update_every: u32) -> Next {
+pub fn decide(history: &mut History, disabled: Option<&str>, exit: Exit, collected: bool, update_every: u32) -> Next {
     let every = Duration::from_secs(u64::from(update_every.max(1)));
     if collected {
         history.ever_collected = true;
     }
-    if disabled {
-        return Next::Disable("it asked to be disabled, or its output cannot be used".into());
+    if let Some(why) = disabled {
+        return Next::Disable(why.to_owned());
     }
     let failed = |history: &mut History, what: String| {
         history.serial_failures += 1;
@@ -85,14 +85,14 @@ mod tests {
     #[test]
     fn disable_is_final() {
         let mut h = History::default();
-        assert!(matches!(decide(&mut h, true, Exit::Code(0), true, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, Some("DISABLE"), Exit::Code(0), true, UE), Next::Disable(_)));
     }
 
     #[test]
     fn clean_exit_after_collecting_restarts_after_update_every() {
         let mut h = History::default();
-        assert_eq!(decide(&mut h, false, Exit::Code(0), true, UE), secs(2));
-        assert_eq!(decide(&mut h, false, Exit::Signal(libc::SIGTERM), true, UE), secs(2));
+        assert_eq!(decide(&mut h, None, Exit::Code(0), true, UE), secs(2));
+        assert_eq!(decide(&mut h, None, Exit::Signal(libc::SIGTERM), true, UE), secs(2));
         assert_eq!(h.serial_failures, 0);
     }
 
@@ -100,35 +100,35 @@ mod tests {
     fn clean_exit_without_collecting_restarts_slowly_then_disables() {
         let mut h = History::default();
         for _ in 0..MAX_SERIAL_FAILURES {
-            assert_eq!(decide(&mut h, false, Exit::Code(0), false, UE), secs(20));
+            assert_eq!(decide(&mut h, None, Exit::Code(0), false, UE), secs(20));
         }
-        assert!(matches!(decide(&mut h, false, Exit::Code(0), false, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Code(0), false, UE), Next::Disable(_)));
     }
 
     #[test]
     fn failure_without_ever_collecting_disables() {
         let mut h = History::default();
-        assert!(matches!(decide(&mut h, false, Exit::Code(1), false, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Code(1), false, UE), Next::Disable(_)));
     }
 
     #[test]
     fn failure_after_collecting_in_the_past_restarts_slowly_then_disables() {
         let mut h = History::default();
-        assert_eq!(decide(&mut h, false, Exit::Code(0), true, UE), secs(2));
+        assert_eq!(decide(&mut h, None, Exit::Code(0), true, UE), secs(2));
         for _ in 0..MAX_SERIAL_FAILURES {
-            assert_eq!(decide(&mut h, false, Exit::Code(3), false, UE), secs(20));
+            assert_eq!(decide(&mut h, None, Exit::Code(3), false, UE), secs(20));
         }
-        assert!(matches!(decide(&mut h, false, Exit::Code(3), false, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Code(3), false, UE), Next::Disable(_)));
         // A run that collected resets the count.
         let mut h = History { ever_collected: true, serial_failures: 9 };
-        assert_eq!(decide(&mut h, false, Exit::Code(3), true, UE), secs(20));
+        assert_eq!(decide(&mut h, None, Exit::Code(3), true, UE), secs(20));
         assert_eq!(h.serial_failures, 1);
     }
 
     #[test]
     fn killed_by_another_signal_disables() {
         let mut h = History { ever_collected: true, serial_failures: 0 };
-        assert!(matches!(decide(&mut h, false, Exit::Signal(libc::SIGKILL), true, UE), Next::Disable(_)));
-        assert!(matches!(decide(&mut h, false, Exit::Signal(libc::SIGSEGV), false, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Signal(libc::SIGKILL), true, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Signal(libc::SIGSEGV), false, UE), Next::Disable(_)));
     }
 }

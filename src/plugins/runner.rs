@@ -105,7 +105,10 @@ pub fn run(spec: Spec, host: Arc<Host>, stop: Receiver<()>) {
             None => Ended::Io(io::Error::other("no stdout pipe")),
         };
         let stopping = matches!(ended, Ended::Stopping);
-        let disabled = matches!(&ended, Ended::Protocol(e, _) if e.action == Action::Disable);
+        let disabled = match &ended {
+            Ended::Protocol(e, _) if e.action == Action::Disable => Some(e.message.clone()),
+            _ => None,
+        };
         match &ended {
             Ended::Eof => log::info!("{tag}: its output ended"),
             Ended::Protocol(e, line) => log::error!("{tag}: line {line}: {e}; stopping it"),
@@ -126,7 +129,7 @@ pub fn run(spec: Spec, host: Arc<Host>, stop: Receiver<()>) {
             (None, None) => Exit::Code(-1),
         };
         let collected = session.collections() > 0;
-        match lifecycle::decide(&mut history, disabled, exit, collected, spec.update_every) {
+        match lifecycle::decide(&mut history, disabled.as_deref(), exit, collected, spec.update_every) {
             Next::Disable(why) => {
                 log::error!(
                     "{tag}: {} after {} collections; disabled: {why}",
