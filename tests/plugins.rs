@@ -100,13 +100,20 @@ fn misbehaving_plugins_are_stopped_then_restarted_or_disabled() {
     plugin(&node, "exit0", "echo \"CHART test.exit0 '' '' '' '' '' line 1 1\"\necho 'DIMENSION v'\necho 'BEGIN test.exit0'\necho 'SET v = 1'\necho END\nexit 0");
     plugin(&node, "exit1", "exit 1");
     plugin(&node, "disable", "echo DISABLE\nsleep 100");
-    plugin(&node, "unknownset", "echo \"CHART test.u '' '' '' '' '' line 1 1\"\necho 'BEGIN test.u'\necho 'SET nope = 1'\nsleep 100");
+    plugin(
+        &node,
+        "unknownset",
+        "echo \"CHART test.u '' '' '' '' '' line 1 1\"\necho 'BEGIN test.u'\necho 'SET nope = 1'\nsleep 100",
+    );
 
     let mut run = node.start(&[]);
     let limit = Duration::from_secs(15);
     run.wait_for_log("'garbage.plugin': line 1: unknown keyword 'hello'; stopping it", limit);
     run.wait_for_log("'garbage.plugin': killed by signal 15 after 0 collections; restarting in 10 s", limit);
-    run.wait_for_log("'longline.plugin': line 1: line of at least 102400 bytes is longer than the limit of 15360 bytes", limit);
+    run.wait_for_log(
+        "'longline.plugin': line 1: line of at least 102400 bytes is longer than the limit of 15360 bytes",
+        limit,
+    );
     run.wait_for_log("'exit1.plugin': exited with code 1 after 0 collections; disabled", limit);
     run.wait_for_log("'disable.plugin': line 1: the source asked to be disabled (DISABLE)", limit);
     run.wait_for_log("'unknownset.plugin': line 3: SET for unknown dimension 'nope'", limit);
@@ -115,12 +122,19 @@ fn misbehaving_plugins_are_stopped_then_restarted_or_disabled() {
     run.wait_for_log("'exit0.plugin': exited with code 0 after 1 collections; restarting in 1 s", limit);
     std::thread::sleep(Duration::from_secs(4));
     let log = run.log();
-    assert!(starts(&node, "exit0").len() >= 3, "exit 0 after collecting: restarted every second; log:\n{log}");
+    assert!(
+        starts(&node, "exit0").len() >= 3,
+        "exit 0 after collecting: restarted every second; log:\n{log}"
+    );
     assert!(starts(&node, "hang").len() >= 2, "a silent plugin that had collected is restarted; log:\n{log}");
     assert_eq!(starts(&node, "exit1").len(), 1, "exit 1 without data: disabled");
     assert_eq!(starts(&node, "disable").len(), 1, "DISABLE: never restarted");
     assert_eq!(starts(&node, "unknownset").len(), 1, "✖ errors disable");
-    assert_eq!(starts(&node, "garbage").len(), 1, "restart of a plugin that never collected waits 10 × update every");
+    assert_eq!(
+        starts(&node, "garbage").len(),
+        1,
+        "restart of a plugin that never collected waits 10 × update every"
+    );
     for pid in starts(&node, "exit1").into_iter().chain(starts(&node, "disable")) {
         assert!(!alive(pid), "pid {pid} reaped");
     }
@@ -144,7 +158,8 @@ fn a_flooding_plugin_does_not_starve_the_others() {
 
 #[test]
 fn the_shipped_gateway_ping_plugin_measures_loopback() {
-    let ping = ["/bin/ping", "/usr/bin/ping", "/sbin/ping", "/usr/sbin/ping"].iter().any(|p| Path::new(p).exists());
+    let ping =
+        ["/bin/ping", "/usr/bin/ping", "/sbin/ping", "/usr/sbin/ping"].iter().any(|p| Path::new(p).exists());
     if missing("the ping command (apt-get install iputils-ping)", ping) {
         return;
     }
@@ -178,14 +193,16 @@ fn netdata_s_charts_d_plugin_runs_under_nanodata() {
     // charts.d.plugin finds its modules in $NETDATA_PLUGINS_DIR/../charts.d and sources
     // $NETDATA_PLUGINS_DIR/loopsleepms.sh.inc.
     std::os::unix::fs::symlink(&plugin_file, dir.join("charts.d.plugin")).unwrap();
-    std::os::unix::fs::symlink(stock.join("plugins.d/loopsleepms.sh.inc"), dir.join("loopsleepms.sh.inc")).unwrap();
+    std::os::unix::fs::symlink(stock.join("plugins.d/loopsleepms.sh.inc"), dir.join("loopsleepms.sh.inc"))
+        .unwrap();
     std::os::unix::fs::symlink(stock.join("charts.d"), node.dir.join("charts.d")).unwrap();
     // Stock configuration from the package; user configuration in the node's config dir.
     node.append_config(&format!("[directories]\n\tstock config = {}\n", stock.join("conf.d").display()));
     let etc = node.dir.join("etc");
     std::fs::create_dir_all(etc.join("charts.d")).unwrap();
     std::fs::write(etc.join("charts.d.conf"), "enable_all_charts=\"no\"\nexample=\"force\"\n").unwrap();
-    std::fs::write(etc.join("charts.d/example.conf"), "example_magic_number=12345\nexample_update_every=1\n").unwrap();
+    std::fs::write(etc.join("charts.d/example.conf"), "example_magic_number=12345\nexample_update_every=1\n")
+        .unwrap();
 
     let mut run = node.start(&[]);
     run.wait_for_points(&node, "example.random2", "random", 3, Duration::from_secs(30));

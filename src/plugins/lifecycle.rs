@@ -34,7 +34,13 @@ pub struct History {
 ///
 /// `disabled` is the reason when the plugin printed `DISABLE` or an error marked ✖ ended it;
 /// `collected` when this run completed at least one collection.
-pub fn decide(history: &mut History, disabled: Option<&str>, exit: Exit, collected: bool, update_every: u32) -> Next {
+pub fn decide(
+    history: &mut History,
+    disabled: Option<&str>,
+    exit: Exit,
+    collected: bool,
+    update_every: u32,
+) -> Next {
     let every = Duration::from_secs(u64::from(update_every.max(1)));
     if collected {
         history.ever_collected = true;

@@ -186,7 +186,8 @@ pub fn discover(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
                 let file = e.file_name().into_string().ok()?;
                 let name = file.strip_suffix(".plugin")?;
                 let path = e.path();
-                (!name.is_empty() && path.metadata().is_ok_and(|m| m.is_file())).then(|| (name.to_owned(), path))
+                (!name.is_empty() && path.metadata().is_ok_and(|m| m.is_file()))
+                    .then(|| (name.to_owned(), path))
             })
             .collect();
         here.sort();
@@ -281,7 +282,9 @@ mod tests {
     fn discovery_finds_plugin_files_and_the_first_directory_wins() {
         let a = temp("disc-a");
         let b = temp("disc-b");
-        for (dir, file) in [(&a, "x.plugin"), (&a, "notes.txt"), (&b, "x.plugin"), (&b, "y.plugin"), (&b, ".plugin")] {
+        for (dir, file) in
+            [(&a, "x.plugin"), (&a, "notes.txt"), (&b, "x.plugin"), (&b, "y.plugin"), (&b, ".plugin")]
+        {
             std::fs::write(dir.join(file), "").unwrap();
         }
         std::fs::create_dir(a.join("dir.plugin")).unwrap();

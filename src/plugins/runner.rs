@@ -17,7 +17,7 @@ use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
 use super::lifecycle::{self, Exit, History, Next};
 use crate::clock;
-use crate::protocol::{Action, LineBuffer, Limits, Session, Trust};
+use crate::protocol::{Action, Limits, LineBuffer, Session, Trust};
 use crate::rrd::Host;
 
 /// How often the reader wakes up to look at the stop signal and the silence timer.
@@ -98,8 +98,13 @@ pub fn run(spec: Spec, host: Arc<Host>, stop: Receiver<()>) {
         log::info!("{tag}: started (pid {}), update every {} s", child.id(), spec.update_every);
         let mut stdout = child.stdout.take();
         let stdin = child.stdin.take();
-        let mut session =
-            Session::new(Arc::clone(&host), &spec.file_name(), spec.update_every, Trust::Measured, Limits::PLUGIN);
+        let mut session = Session::new(
+            Arc::clone(&host),
+            &spec.file_name(),
+            spec.update_every,
+            Trust::Measured,
+            Limits::PLUGIN,
+        );
         let ended = match &mut stdout {
             Some(out) => read(out, &mut session, &spec, &stop),
             None => Ended::Io(io::Error::other("no stdout pipe")),

@@ -17,27 +17,68 @@ use crate::rrd::{Algorithm, ChartOptions, ChartType, DimensionOptions};
 pub enum Command<'a> {
     Chart(ChartDef<'a>),
     Dimension(DimensionDef<'a>),
-    ChartDefinitionEnd { first_entry_t: i64, last_entry_t: i64, child_now_t: Option<i64> },
+    ChartDefinitionEnd {
+        first_entry_t: i64,
+        last_entry_t: i64,
+        child_now_t: Option<i64>,
+    },
     /// `BEGIN type.id [microseconds]`; `usec` 0 when absent.
-    Begin { chart: &'a str, usec: u64 },
+    Begin {
+        chart: &'a str,
+        usec: u64,
+    },
     /// `SET dim = value`; `None`: the dimension is not updated this time.
-    Set { dim: &'a str, value: Option<i64> },
+    Set {
+        dim: &'a str,
+        value: Option<i64>,
+    },
     End,
     Flush,
     Disable,
     /// `VARIABLE [scope] name = value`; `None` value when empty (ignored).
-    Variable { scope: Option<VariableScope>, name: &'a str, value: Option<f64> },
-    Label { name: &'a str, source: u32, value: Cow<'a, str> },
+    Variable {
+        scope: Option<VariableScope>,
+        name: &'a str,
+        value: Option<f64>,
+    },
+    Label {
+        name: &'a str,
+        source: u32,
+        value: Cow<'a, str>,
+    },
     Overwrite,
-    Clabel { name: &'a str, value: &'a str, source: u32 },
+    Clabel {
+        name: &'a str,
+        value: &'a str,
+        source: u32,
+    },
     ClabelCommit,
-    Function { global: bool, name: &'a str, timeout_s: u32, help: &'a str },
+    Function {
+        global: bool,
+        name: &'a str,
+        timeout_s: u32,
+        help: &'a str,
+    },
     /// Starts raw capture of the lines up to `FUNCTION_RESULT_END`.
-    FunctionResultBegin { transaction: &'a str, code: i64, content_type: &'a str, expires: i64 },
+    FunctionResultBegin {
+        transaction: &'a str,
+        code: i64,
+        content_type: &'a str,
+        expires: i64,
+    },
     FunctionResultEnd,
     /// `RBEGIN [chart [start end [child_now]]]`; `chart` `None` means the current chart.
-    ReplayBegin { chart: Option<&'a str>, start_t: i64, end_t: i64, child_now_t: Option<i64> },
-    ReplaySet { dim: &'a str, value: f64, flags: &'a str },
+    ReplayBegin {
+        chart: Option<&'a str>,
+        start_t: i64,
+        end_t: i64,
+        child_now_t: Option<i64>,
+    },
+    ReplaySet {
+        dim: &'a str,
+        value: f64,
+        flags: &'a str,
+    },
     ReplayDimensionState {
         dim: &'a str,
         last_collected_ut: u64,
@@ -45,7 +86,10 @@ pub enum Command<'a> {
         last_calculated_value: f64,
         last_stored_value: f64,
     },
-    ReplayChartState { last_collected_ut: u64, last_updated_ut: u64 },
+    ReplayChartState {
+        last_collected_ut: u64,
+        last_updated_ut: u64,
+    },
     ReplayEnd {
         update_every: u32,
         first_entry_t: i64,
@@ -55,7 +99,10 @@ pub enum Command<'a> {
         before: i64,
         child_now_t: Option<i64>,
     },
-    ClaimedId { machine_guid: &'a str, claim_id: Option<&'a str> },
+    ClaimedId {
+        machine_guid: &'a str,
+        claim_id: Option<&'a str>,
+    },
 }
 
 /// Scope of a `VARIABLE` line.
@@ -280,7 +327,13 @@ fn variable<'a>(w: &Words<'a>) -> Result<Command<'a>, Error> {
     Ok(Command::Variable { scope, name, value: w.non_empty(at + 1).map(double) })
 }
 
-fn required<'a>(w: &Words<'a>, i: usize, keyword: &str, what: &str, action: Action) -> Result<&'a str, Error> {
+fn required<'a>(
+    w: &Words<'a>,
+    i: usize,
+    keyword: &str,
+    what: &str,
+    action: Action,
+) -> Result<&'a str, Error> {
     w.non_empty(i).ok_or_else(|| Error { action, message: format!("{keyword} without a {what}") })
 }
 
@@ -320,7 +373,10 @@ mod tests {
             panic!()
         };
         assert_eq!((c.type_, c.id, c.name), ("net", "eth0", Some("wan")));
-        assert_eq!((c.title, c.units, c.family, c.context), ("Traffic", Some("kilobits/s"), Some("eth0"), Some("net.net")));
+        assert_eq!(
+            (c.title, c.units, c.family, c.context),
+            ("Traffic", Some("kilobits/s"), Some("eth0"), Some("net.net"))
+        );
         assert_eq!((c.chart_type, c.priority, c.update_every), (ChartType::Area, 3000, 5));
         let o = c.options.unwrap();
         assert!(o.detail && o.hidden && !o.obsolete);
@@ -334,7 +390,10 @@ mod tests {
             let line = format!("CHART net.eth0 {name}");
             let Command::Chart(c) = parse(&line).unwrap() else { panic!() };
             assert_eq!(c.name, None, "{line}");
-            assert_eq!((c.title, c.units, c.chart_type, c.priority, c.update_every), ("", None, ChartType::Line, 1000, 0));
+            assert_eq!(
+                (c.title, c.units, c.chart_type, c.priority, c.update_every),
+                ("", None, ChartType::Line, 1000, 0)
+            );
             assert_eq!(c.options, None);
         }
         let Command::Chart(c) = parse("CHART a.b.c x pie 'u' '' '' bogus abc -3").unwrap() else { panic!() };
@@ -353,12 +412,19 @@ mod tests {
     #[test]
     fn dimension_defaults_and_c_numbers() {
         let Command::Dimension(d) = parse("DIMENSION rx").unwrap() else { panic!() };
-        assert_eq!((d.id, d.name, d.algorithm, d.multiplier, d.divisor), ("rx", "rx", Algorithm::Absolute, 1, 1));
-        let Command::Dimension(d) = parse("DIMENSION rx received incremental 0x10 010 'hidden noreset'").unwrap()
+        assert_eq!(
+            (d.id, d.name, d.algorithm, d.multiplier, d.divisor),
+            ("rx", "rx", Algorithm::Absolute, 1, 1)
+        );
+        let Command::Dimension(d) =
+            parse("DIMENSION rx received incremental 0x10 010 'hidden noreset'").unwrap()
         else {
             panic!()
         };
-        assert_eq!((d.name, d.algorithm, d.multiplier, d.divisor), ("received", Algorithm::Incremental, 16, 8));
+        assert_eq!(
+            (d.name, d.algorithm, d.multiplier, d.divisor),
+            ("received", Algorithm::Incremental, 16, 8)
+        );
         assert!(d.options.hidden && d.options.noreset && !d.options.obsolete);
         let Command::Dimension(d) = parse("DIMENSION tx '' bogus 0 -8").unwrap() else { panic!() };
         assert_eq!((d.name, d.algorithm, d.multiplier, d.divisor), ("tx", Algorithm::Absolute, 1, -8));
@@ -393,7 +459,9 @@ mod tests {
             Command::Variable { scope: Some(VariableScope::Host), name: "x", value: Some(2.0) }
         );
         assert_eq!(parse("VARIABLE y =").unwrap(), Command::Variable { scope: None, name: "y", value: None });
-        let Command::Variable { value: Some(v), .. } = parse("VARIABLE HOST n = NAN").unwrap() else { panic!() };
+        let Command::Variable { value: Some(v), .. } = parse("VARIABLE HOST n = NAN").unwrap() else {
+            panic!()
+        };
         assert!(v.is_nan());
         assert_eq!(action("VARIABLE"), Action::Stop);
         assert_eq!(action("VARIABLE LOCAL"), Action::Stop);
@@ -433,7 +501,12 @@ mod tests {
         assert_eq!(action("FUNCTION ps 30"), Action::Stop);
         assert_eq!(
             parse(r#"FUNCTION_RESULT_BEGIN tx 200 "application/json" 1700000000"#).unwrap(),
-            Command::FunctionResultBegin { transaction: "tx", code: 200, content_type: "application/json", expires: 1_700_000_000 }
+            Command::FunctionResultBegin {
+                transaction: "tx",
+                code: 200,
+                content_type: "application/json",
+                expires: 1_700_000_000
+            }
         );
     }
 
@@ -479,7 +552,10 @@ mod tests {
             parse(&format!("CLAIMED_ID {g} NULL")).unwrap(),
             Command::ClaimedId { machine_guid: g, claim_id: None }
         );
-        assert!(matches!(parse(&format!("CLAIMED_ID {g} {g}")).unwrap(), Command::ClaimedId { claim_id: Some(_), .. }));
+        assert!(matches!(
+            parse(&format!("CLAIMED_ID {g} {g}")).unwrap(),
+            Command::ClaimedId { claim_id: Some(_), .. }
+        ));
         assert_eq!(action("CLAIMED_ID nope NULL"), Action::Stop);
         assert_eq!(action(&format!("CLAIMED_ID {g} bad")), Action::Stop);
     }

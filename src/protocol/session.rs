@@ -205,7 +205,10 @@ impl Session {
             Command::Disable => return Err(Error::disable("the source asked to be disabled (DISABLE)")),
             Command::Variable { scope, name, value } => {
                 if scope == Some(VariableScope::Chart) && self.current.is_none() {
-                    return Err(Error::disable(format!("VARIABLE CHART '{}' without a chart", printable(name))));
+                    return Err(Error::disable(format!(
+                        "VARIABLE CHART '{}' without a chart",
+                        printable(name)
+                    )));
                 }
                 // Custom variables are for health, which reads none yet: accepted, not kept.
                 log::debug!("{}: VARIABLE {} = {value:?} ignored", self.source, printable(name));
@@ -240,13 +243,19 @@ impl Session {
                     .meta()
                     .labels
                     .into_iter()
-                    .filter(|l| l.source & label_source::PERMANENT != 0 && !batch.iter().any(|b| b.name == l.name))
+                    .filter(|l| {
+                        l.source & label_source::PERMANENT != 0 && !batch.iter().any(|b| b.name == l.name)
+                    })
                     .collect();
                 labels.extend(batch);
                 chart.set_labels(labels);
             }
             Command::Function { name, .. } => {
-                log::debug!("{}: FUNCTION '{}' ignored (functions are not supported)", self.source, printable(name));
+                log::debug!(
+                    "{}: FUNCTION '{}' ignored (functions are not supported)",
+                    self.source,
+                    printable(name)
+                );
             }
             Command::FunctionResultBegin { transaction, code, .. } => {
                 self.capture = Some(Capture { transaction: printable(transaction), code, bytes: 0 });
@@ -257,7 +266,12 @@ impl Session {
                     None => self.need_chart("RBEGIN", Action::Disable)?,
                     Some(id) => match self.host.chart(id) {
                         Some(c) => c,
-                        None => return Err(Error::disable(format!("RBEGIN for unknown chart '{}'", printable(id)))),
+                        None => {
+                            return Err(Error::disable(format!(
+                                "RBEGIN for unknown chart '{}'",
+                                printable(id)
+                            )))
+                        }
                     },
                 };
                 self.set_current(Some(found));
@@ -320,7 +334,9 @@ impl Session {
         meta.options = match (def.options, &existing) {
             (Some(o), _) => o,
             // Absent options: not obsolete, no detail or store_first; hidden is kept.
-            (None, Some(old)) => crate::rrd::ChartOptions { hidden: old.options.hidden, ..Default::default() },
+            (None, Some(old)) => {
+                crate::rrd::ChartOptions { hidden: old.options.hidden, ..Default::default() }
+            }
             (None, None) => Default::default(),
         };
         if let Some(old) = existing {

@@ -48,8 +48,12 @@ fn action(s: &mut Session, text: &str) -> Action {
 fn a_plugin_iteration_stores_values() {
     let h = host("a");
     let mut s = session(&h);
-    feed(&mut s, "CHART test.one '' 'One' 'things' '' '' line 100 1\nDIMENSION x '' absolute 1 1\nDIMENSION y\n", T0)
-        .unwrap();
+    feed(
+        &mut s,
+        "CHART test.one '' 'One' 'things' '' '' line 100 1\nDIMENSION x '' absolute 1 1\nDIMENSION y\n",
+        T0,
+    )
+    .unwrap();
     for k in 0..5u64 {
         let now = T0 + k * SEC;
         let usec = if k == 0 { 0 } else { SEC };
@@ -153,7 +157,8 @@ fn chart_labels_commit_replaces_the_batch_and_keeps_permanent_ones() {
     let h = host("g");
     let mut s = session(&h);
     feed(&mut s, "CHART a.b\nCLABEL x 1 2\nCLABEL y 2 2\nCLABEL_COMMIT\n", T0).unwrap();
-    let names = |h: &Host| h.chart("a.b").unwrap().meta().labels.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
+    let names =
+        |h: &Host| h.chart("a.b").unwrap().meta().labels.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
     assert_eq!(names(&h), ["_collect_plugin", "_collect_module", "x", "y"]);
     feed(&mut s, "BEGIN a.b\nCLABEL y 3 2\nCLABEL_COMMIT\n", T0).unwrap();
     assert_eq!(names(&h), ["_collect_plugin", "_collect_module", "y"]);
@@ -165,11 +170,20 @@ fn chart_labels_commit_replaces_the_batch_and_keeps_permanent_ones() {
 fn function_results_are_captured_verbatim_until_their_end() {
     let h = host("h");
     let mut s = session(&h);
-    let events =
-        feed(&mut s, "FUNCTION_RESULT_BEGIN tx 200 json 0\nnot a keyword\n{\"a\": 1}\nFUNCTION_RESULT_END\nFLUSH\n", T0)
-            .unwrap();
+    let events = feed(
+        &mut s,
+        "FUNCTION_RESULT_BEGIN tx 200 json 0\nnot a keyword\n{\"a\": 1}\nFUNCTION_RESULT_END\nFLUSH\n",
+        T0,
+    )
+    .unwrap();
     assert_eq!(events, [Event::FunctionResult { transaction: "tx".into(), code: 200, bytes: 23 }]);
-    let mut s = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, Limits { function_result: 10, ..Limits::PLUGIN });
+    let mut s = Session::new(
+        Arc::clone(&h),
+        "p",
+        0,
+        Trust::Measured,
+        Limits { function_result: 10, ..Limits::PLUGIN },
+    );
     assert_eq!(action(&mut s, "FUNCTION_RESULT_BEGIN tx 200 json 0\n0123456789"), Action::Stop);
 }
 
@@ -178,7 +192,8 @@ fn charts_and_dimensions_are_bounded() {
     let h = host("i");
     let limits = Limits { charts: 2, dimensions: 2, ..Limits::PLUGIN };
     let mut s = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, limits);
-    feed(&mut s, "CHART a.one\nDIMENSION x\nDIMENSION y\nDIMENSION x\nCHART a.two\nCHART a.one\n", T0).unwrap();
+    feed(&mut s, "CHART a.one\nDIMENSION x\nDIMENSION y\nDIMENSION x\nCHART a.two\nCHART a.one\n", T0)
+        .unwrap();
     assert_eq!(action(&mut s, "DIMENSION z"), Action::Disable);
     assert_eq!(action(&mut s, "CHART a.three"), Action::Disable);
     assert_eq!(s.chart_count(), 2);
@@ -202,7 +217,12 @@ fn replication_and_streaming_events() {
     assert_eq!(
         events,
         [
-            Event::ChartDefinitionEnd { chart: "a.b".into(), first_entry_t: 10, last_entry_t: 20, child_now_t: Some(30) },
+            Event::ChartDefinitionEnd {
+                chart: "a.b".into(),
+                first_entry_t: 10,
+                last_entry_t: 20,
+                child_now_t: Some(30)
+            },
             Event::ReplayEnd { chart: "a.b".into(), start_streaming: true, after: 10, before: 20 },
             Event::ClaimedId { machine_guid: g.into(), claim_id: None },
         ]
@@ -242,16 +262,62 @@ impl Rng {
 #[test]
 fn random_input_never_panics() {
     const TOKENS: &[&str] = &[
-        "CHART", "DIMENSION", "BEGIN", "SET", "END", "FLUSH", "VARIABLE", "LABEL", "OVERWRITE", "CLABEL",
-        "CLABEL_COMMIT", "FUNCTION", "FUNCTION_RESULT_BEGIN", "FUNCTION_RESULT_END", "CHART_DEFINITION_END",
-        "RBEGIN", "RSET", "RDSTATE", "RSSTATE", "REND", "CLAIMED_ID", "DISABLE", "a.b", "a.c", "x", "y", "=", "\"",
-        "'", "\\", "0x", "010", "-1", "9999999999999999999999", "NAN", "-inf", "1.5e308", "", " ", "\t", "é", "\u{0}",
-        "GLOBAL", "CHART", "incremental", "percentage-of-incremental-row", "obsolete hidden", "\r", "''", "\"\"",
+        "CHART",
+        "DIMENSION",
+        "BEGIN",
+        "SET",
+        "END",
+        "FLUSH",
+        "VARIABLE",
+        "LABEL",
+        "OVERWRITE",
+        "CLABEL",
+        "CLABEL_COMMIT",
+        "FUNCTION",
+        "FUNCTION_RESULT_BEGIN",
+        "FUNCTION_RESULT_END",
+        "CHART_DEFINITION_END",
+        "RBEGIN",
+        "RSET",
+        "RDSTATE",
+        "RSSTATE",
+        "REND",
+        "CLAIMED_ID",
+        "DISABLE",
+        "a.b",
+        "a.c",
+        "x",
+        "y",
+        "=",
+        "\"",
+        "'",
+        "\\",
+        "0x",
+        "010",
+        "-1",
+        "9999999999999999999999",
+        "NAN",
+        "-inf",
+        "1.5e308",
+        "",
+        " ",
+        "\t",
+        "é",
+        "\u{0}",
+        "GLOBAL",
+        "CHART",
+        "incremental",
+        "percentage-of-incremental-row",
+        "obsolete hidden",
+        "\r",
+        "''",
+        "\"\"",
     ];
     let h = host("fuzz");
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
     let mut lb = LineBuffer::new(256);
-    let mut s = Session::new(Arc::clone(&h), "fuzz", 0, Trust::Measured, Limits { charts: 8, ..Limits::PLUGIN });
+    let mut s =
+        Session::new(Arc::clone(&h), "fuzz", 0, Trust::Measured, Limits { charts: 8, ..Limits::PLUGIN });
     let mut now = T0;
     for round in 0..20_000 {
         let mut bytes = Vec::new();
@@ -279,7 +345,13 @@ fn random_input_never_panics() {
                 now += rng.below(2_000_000) as u64;
                 if s.frame(frame, now).is_err() && rng.below(4) == 0 {
                     // The owner would restart the source: a fresh session on the same host.
-                    s = Session::new(Arc::clone(&h), "fuzz", 0, Trust::Measured, Limits { charts: 8, ..Limits::PLUGIN });
+                    s = Session::new(
+                        Arc::clone(&h),
+                        "fuzz",
+                        0,
+                        Trust::Measured,
+                        Limits { charts: 8, ..Limits::PLUGIN },
+                    );
                 }
             }
         }
