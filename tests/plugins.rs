@@ -130,14 +130,26 @@ fn misbehaving_plugins_are_stopped_then_restarted_or_disabled() {
     assert_eq!(starts(&node, "exit1").len(), 1, "exit 1 without data: disabled");
     assert_eq!(starts(&node, "disable").len(), 1, "DISABLE: never restarted");
     assert_eq!(starts(&node, "unknownset").len(), 1, "✖ errors disable");
-    assert_eq!(
-        starts(&node, "garbage").len(),
-        1,
-        "restart of a plugin that never collected waits 10 × update every"
-    );
     for pid in starts(&node, "exit1").into_iter().chain(starts(&node, "disable")) {
         assert!(!alive(pid), "pid {pid} reaped");
     }
+    run.stop_orderly();
+}
+
+#[test]
+fn new_plugins_are_found_by_the_rescan_unless_disabled() {
+    let node = Node::new("plugin-rescan", "ram");
+    plugins_dir(&node);
+    node.append_config("[plugins]\n\tcheck for new plugins every = 1\n\toff = no\n");
+    let mut run = node.start(&[]);
+    run.wait_for_log(common::READY, Duration::from_secs(10));
+    plugin(&node, "late", &collecting("late"));
+    plugin(&node, "off", &collecting("off"));
+    run.wait_for_log("'late.plugin': started", Duration::from_secs(5));
+    run.wait_for_log("'off.plugin' is disabled by [plugins] off = no", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(starts(&node, "off").is_empty());
+    assert_eq!(starts(&node, "late").len(), 1, "started once, not again by later scans");
     run.stop_orderly();
 }
 

@@ -11,7 +11,7 @@ use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 
@@ -164,7 +164,7 @@ pub fn run(spec: Spec, host: Arc<Host>, stop: Receiver<()>) {
 fn read(out: &mut ChildStdout, session: &mut Session, spec: &Spec, stop: &Receiver<()>) -> Ended {
     let mut lines = LineBuffer::new(Limits::PLUGIN.line);
     let mut line_no: u64 = 0;
-    let mut last_output = Instant::now();
+    let mut last_output = clock::now_monotonic();
     loop {
         match stop.try_recv() {
             Err(TryRecvError::Empty) => {}
@@ -201,7 +201,7 @@ fn read(out: &mut ChildStdout, session: &mut Session, spec: &Spec, stop: &Receiv
             Err(e) => return Ended::Io(e),
         };
         lines.filled(n);
-        last_output = Instant::now();
+        last_output = clock::now_monotonic();
         let now = clock::now_realtime_usec();
         while let Some(frame) = lines.next_line() {
             line_no += 1;
@@ -219,8 +219,8 @@ fn terminate(child: &mut Child, grace: Duration, tag: &str) -> ExitStatus {
         return status;
     }
     signal_group(child, libc::SIGTERM);
-    let deadline = Instant::now() + grace;
-    while Instant::now() < deadline {
+    let deadline = clock::now_monotonic() + grace;
+    while clock::now_monotonic() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
             return status;
         }
