@@ -10,6 +10,8 @@ pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod logging;
+pub mod plugins;
+pub mod protocol;
 pub mod rrd;
 pub mod stream;
 

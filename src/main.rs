@@ -191,6 +191,7 @@ fn run(o: Options) -> ExitCode {
     localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
     log::info!("{} collector thread(s) running", collectors.len());
+    let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
     let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
 
     loop {
@@ -206,6 +207,7 @@ fn run(o: Options) -> ExitCode {
         }
     }
 
+    plugins.stop();
     collectors.stop();
     if let Some(s) = sender.as_mut() {
         s.stop();

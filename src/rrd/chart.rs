@@ -366,6 +366,17 @@ impl Chart {
         true
     }
 
+    /// Replaces the chart's labels (a `CLABEL` … `CLABEL_COMMIT` batch) without the clock
+    /// resynchronisation that a redefinition implies.
+    pub fn set_labels(&self, labels: Vec<Label>) {
+        self.state.lock().meta.labels = labels;
+    }
+
+    /// How many dimensions the chart has.
+    pub fn dimension_count(&self) -> usize {
+        self.state.lock().dims.len()
+    }
+
     /// Adds a dimension, or updates the one with the same id. Returns its index, which stays
     /// valid for the life of the chart.
     pub fn dimension(&self, meta: DimensionMeta) -> usize {
