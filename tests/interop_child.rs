@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::netdata::{certificates, free_port, require_netdata, NetdataParent, ParentOptions, API_KEY};
-use common::{Node, READY};
+use common::Node;
 
 fn child_stream_conf(port: u16, extra: &str) -> String {
     format!(

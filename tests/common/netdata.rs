@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// Dimension labels and one row per second: `(time, values in label order)`.
+pub type Rows = (Vec<String>, Vec<(i64, Vec<Option<f64>>)>);
+
 pub const NETDATA: &str = "/usr/sbin/netdata";
 pub const API_KEY: &str = "11111111-2222-3333-4444-555555555555";
 
@@ -234,7 +237,7 @@ impl NetdataParent {
         chart: &str,
         after: i64,
         before: i64,
-    ) -> (Vec<String>, Vec<(i64, Vec<Option<f64>>)>) {
+    ) -> Rows {
         let body = self
             .get(&format!(
                 "/host/{hostname}/api/v1/data?chart={chart}&after={after}&before={before}&points=0&group=average&gtime=0&format=csv&options=seconds|flip"
@@ -251,7 +254,7 @@ impl Drop for NetdataParent {
 }
 
 /// Parses Netdata's CSV data format (`time,dim1,dim2` then rows; empty = null).
-pub fn parse_csv(body: &str) -> (Vec<String>, Vec<(i64, Vec<Option<f64>>)>) {
+pub fn parse_csv(body: &str) -> Rows {
     let mut lines = body.lines();
     let labels: Vec<String> =
         lines.next().unwrap_or_default().split(',').skip(1).map(|s| s.trim().to_owned()).collect();
