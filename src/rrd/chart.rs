@@ -353,6 +353,7 @@ impl Chart {
         if st.meta == meta {
             return false;
         }
+        st.stream.generation = 0; // parents get the definition again
         let step_changed = st.meta.update_every != meta.update_every;
         st.meta = meta;
         if step_changed {
@@ -369,7 +370,11 @@ impl Chart {
     /// Replaces the chart's labels (a `CLABEL` … `CLABEL_COMMIT` batch) without the clock
     /// resynchronisation that a redefinition implies.
     pub fn set_labels(&self, labels: Vec<Label>) {
-        self.state.lock().meta.labels = labels;
+        let mut st = self.state.lock();
+        if st.meta.labels != labels {
+            st.meta.labels = labels;
+            st.stream.generation = 0; // parents get the new labels with the definition
+        }
     }
 
     /// How many dimensions the chart has.
@@ -382,9 +387,13 @@ impl Chart {
     pub fn dimension(&self, meta: DimensionMeta) -> usize {
         let mut st = self.state.lock();
         if let Some(i) = st.dims.iter().position(|d| d.meta.id == meta.id) {
-            st.dims[i].meta = meta;
+            if st.dims[i].meta != meta {
+                st.dims[i].meta = meta;
+                st.stream.generation = 0; // parents must recompute with the new definition
+            }
             return i;
         }
+        st.stream.generation = 0;
         let store = open_store(&st.storage, &st.meta, &meta.id);
         st.dims.push(Dim {
             meta,
@@ -1156,6 +1165,27 @@ mod tests {
         collect(&c, (T0 + 1) * S + 100_000, &[8]);
         let p = c.query(0, 0, i64::MAX);
         assert!(p.iter().any(|x| x.value == Some(8.0)), "{p:?}");
+    }
+
+    #[test]
+    fn definition_changes_make_the_sender_send_the_definition_again() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("a"));
+        let sent = |c: &Chart| c.with_view(|_, s| s.generation);
+        let mark = |c: &Chart| c.with_view(|_, s| s.generation = 7);
+        mark(&c);
+        c.dimension(DimensionMeta::new("a"));
+        assert_eq!(sent(&c), 7, "the same dimension again changes nothing");
+        c.dimension(DimensionMeta::new("a").scale(8, 1));
+        assert_eq!(sent(&c), 0, "a changed multiplier");
+        mark(&c);
+        c.dimension(DimensionMeta::new("b"));
+        assert_eq!(sent(&c), 0, "a new dimension");
+        mark(&c);
+        c.redefine(c.meta());
+        assert_eq!(sent(&c), 7, "an unchanged CHART line");
+        c.redefine(c.meta().title("new title"));
+        assert_eq!(sent(&c), 0, "a new title");
     }
 
     #[test]
