@@ -10,7 +10,10 @@ pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod logging;
+pub mod plugins;
+pub mod protocol;
 pub mod rrd;
+pub mod stream;
 
 /// Program name used in log lines, the `User-Agent` and `/api/v1/info`.
 pub const PROGRAM: &str = "nanodata";

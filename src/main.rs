@@ -8,10 +8,11 @@ use std::sync::Arc;
 use nanodata::cli::{self, Command, Options};
 use nanodata::collectors::{self, Collectors};
 use nanodata::config::{keys, Config, FileKind};
+use nanodata::daemon::sysinfo::SystemInfo;
 use nanodata::daemon::{self, signals, Signal};
 use nanodata::db::MemoryMode;
-use nanodata::rrd::{Host, HostSettings, Hosts};
-use nanodata::{logging, PROGRAM, VERSION};
+use nanodata::rrd::{label_source, Host, HostSettings, Hosts, Label};
+use nanodata::{logging, stream, PROGRAM, VERSION};
 
 /// Where the configuration lives when `-c` is not given.
 const DEFAULT_CONFIG_FILE: &str = "/etc/nanodata/nanodata.conf";
@@ -166,7 +167,18 @@ fn run(o: Options) -> ExitCode {
         s if s.is_empty() => daemon::hostname(),
         s => s,
     };
-    let hosts = Hosts::new(Host::new(&guid, &hostname, host_settings(cfg, &cache_dir)));
+    let prefix = match (&o.host_prefix, cfg.text(&keys::GLOBAL_HOST_ACCESS_PREFIX)) {
+        (Some(p), _) => p.clone(),
+        (None, p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from("/"),
+    };
+    let info = SystemInfo::detect(&prefix);
+    let mut settings = host_settings(cfg, &cache_dir);
+    if configs.stream.bool(&keys::STREAM_ENABLED) {
+        settings.replication_window =
+            configs.stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32;
+    }
+    let hosts = Hosts::new(Host::new(&guid, &hostname, settings));
     let localhost = Arc::clone(hosts.localhost());
     log::info!(
         "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
@@ -176,13 +188,11 @@ fn run(o: Options) -> ExitCode {
     );
 
     let mut collectors = Collectors::new();
-    let prefix = match (&o.host_prefix, cfg.text(&keys::GLOBAL_HOST_ACCESS_PREFIX)) {
-        (Some(p), _) => p.clone(),
-        (None, p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from("/"),
-    };
+    localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
     log::info!("{} collector thread(s) running", collectors.len());
+    let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
+    let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
 
     loop {
         match signals::wait(None) {
@@ -197,7 +207,11 @@ fn run(o: Options) -> ExitCode {
         }
     }
 
+    plugins.stop();
     collectors.stop();
+    if let Some(s) = sender.as_mut() {
+        s.stop();
+    }
     if let Err(e) = hosts.save() {
         log::error!("database: saving failed: {e}");
     }
@@ -227,5 +241,31 @@ fn host_settings(cfg: &Config, cache_dir: &Path) -> HostSettings {
         update_every: cfg.seconds(&keys::DB_UPDATE_EVERY).clamp(1, 86_400) as u32,
         cache_dir: cache_dir.to_path_buf(),
         gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
+        replication_window: 0,
     }
+}
+
+/// The host's labels: Netdata's automatic `_…` labels from the system information, then
+/// `[host labels]` of the configuration.
+fn host_labels(cfg: &Config, info: &SystemInfo) -> Vec<Label> {
+    let auto = label_source::AUTO;
+    let mut labels = Vec::new();
+    let mut add = |name: &str, value: &str, source: u32| {
+        labels.push(Label { name: name.to_owned(), value: value.to_owned(), source });
+    };
+    for (name, var) in [
+        ("_os_name", "NETDATA_SYSTEM_OS_NAME"),
+        ("_os_version", "NETDATA_SYSTEM_OS_VERSION"),
+        ("_kernel_version", "NETDATA_SYSTEM_KERNEL_VERSION"),
+        ("_system_cores", "NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT"),
+        ("_system_ram_total", "NETDATA_SYSTEM_TOTAL_RAM"),
+        ("_architecture", "NETDATA_SYSTEM_ARCHITECTURE"),
+    ] {
+        add(name, info.get(var).unwrap_or("unknown"), auto);
+    }
+    add("_is_parent", "false", auto);
+    for (name, value) in cfg.entries("host labels") {
+        add(name, value, label_source::CONFIG);
+    }
+    labels
 }

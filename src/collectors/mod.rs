@@ -6,7 +6,31 @@
 //! itself with one log line; a failing read is logged (with back-off of the log lines, not of
 //! the collection) and retried on the next tick.
 
+pub mod diskspace;
+pub mod diskstats;
+pub mod loadavg;
+pub mod meminfo;
+pub mod net_dev;
 pub mod proc_stat;
+pub mod self_stats;
+#[cfg(test)]
+mod testing;
+pub mod uptime;
+pub mod vmstat;
+
+// Group B: network protocol counters, router essentials, pressure, interrupts.
+pub mod entropy;
+pub mod interrupts;
+pub mod net_netstat;
+pub mod net_snmp;
+pub mod net_snmp6;
+pub mod net_sockstat;
+pub mod nf_conntrack;
+pub mod pressure;
+pub mod softnet;
+pub mod table;
+pub mod thermal;
+pub mod wireless;
 
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom};
@@ -100,10 +124,43 @@ impl Drop for Collectors {
 /// `[plugins] proc` switches the `/proc` family; `[plugin:proc] <file> = yes|no` each
 /// module; `[plugin:proc] update every` their interval (default: the host's).
 pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+    let host_every = u64::from(host.settings().update_every);
+    if cfg.bool_in("plugins", "diskspace", true) {
+        let s = "plugin:proc:diskspace";
+        let defaults = diskspace::Options::default();
+        let options = diskspace::Options {
+            check_every: cfg.seconds_in(s, "check for new mount points every", 15).clamp(1, 86_400) as u32,
+            exclude_paths: cfg.text_in(s, "exclude space metrics on paths", &defaults.exclude_paths),
+            exclude_filesystems: cfg.text_in(
+                s,
+                "exclude space metrics on filesystems",
+                &defaults.exclude_filesystems,
+            ),
+            space: cfg.tristate_in(s, "space usage for all disks", None),
+            inodes: cfg.tristate_in(s, "inodes usage for all disks", None),
+        };
+        let every = cfg.seconds_in(s, "update every", host_every).clamp(1, 86_400) as u32;
+        let c = diskspace::DiskSpace::new(
+            Arc::clone(host),
+            prefix.join("proc/self/mountinfo"),
+            prefix,
+            options,
+            every,
+        );
+        if let Err(e) = collectors.spawn(Box::new(c), every) {
+            log::error!("cannot start the diskspace collector: {e}");
+        }
+    }
+    if cfg.bool_in("plugins", "netdata monitoring", true) {
+        let every = host_every.clamp(1, 86_400) as u32;
+        let c = self_stats::SelfStats::new(Arc::clone(host), "/proc/self", clock::now_realtime_usec(), every);
+        if let Err(e) = collectors.spawn(Box::new(c), every) {
+            log::error!("cannot start the netdata monitoring collector: {e}");
+        }
+    }
     if !cfg.bool_in("plugins", "proc", true) {
         return;
     }
-    let host_every = u64::from(host.settings().update_every);
     let every = cfg.seconds_in("plugin:proc", "update every", host_every).clamp(1, 86_400) as u32;
     let mut start = |module: &str, make: &dyn Fn() -> Box<dyn Collector>| {
         if !cfg.bool_in("plugin:proc", module, true) {
@@ -125,6 +182,139 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
         };
         Box::new(proc_stat::ProcStat::new(Arc::clone(host), prefix.join("proc/stat"), options, every))
     });
+    start("/proc/meminfo", &|| {
+        Box::new(meminfo::Meminfo::new(Arc::clone(host), prefix.join("proc/meminfo"), every))
+    });
+    start("/proc/loadavg", &|| {
+        let s = "plugin:proc:/proc/loadavg";
+        let options = loadavg::Options {
+            load: cfg.bool_in(s, "enable load average", true),
+            processes: cfg.bool_in(s, "enable total processes", true),
+        };
+        Box::new(loadavg::Loadavg::new(Arc::clone(host), prefix.join("proc/loadavg"), options, every))
+    });
+    start("/proc/uptime", &|| {
+        Box::new(uptime::Uptime::new(Arc::clone(host), prefix.join("proc/uptime"), every))
+    });
+    start("/proc/vmstat", &|| {
+        Box::new(vmstat::Vmstat::new(Arc::clone(host), prefix.join("proc/vmstat"), every))
+    });
+    start("/proc/net/dev", &|| {
+        let s = "plugin:proc:/proc/net/dev";
+        let options = net_dev::Options {
+            bandwidth: cfg.tristate_in(s, "bandwidth for all interfaces", None),
+            packets: cfg.tristate_in(s, "packets for all interfaces", None),
+            errors: cfg.tristate_in(s, "errors for all interfaces", None),
+            drops: cfg.tristate_in(s, "drops for all interfaces", None),
+            fifo: cfg.tristate_in(s, "fifo for all interfaces", None),
+            compressed: cfg.tristate_in(s, "compressed packets for all interfaces", None),
+            events: cfg.tristate_in(s, "frames, collisions, carrier counters for all interfaces", None),
+            disabled: cfg.text_in(s, "disable by default interfaces", net_dev::DEFAULT_DISABLED),
+        };
+        Box::new(net_dev::NetDev::new(Arc::clone(host), prefix.join("proc/net/dev"), prefix, options, every))
+    });
+    start("/proc/diskstats", &|| {
+        let s = "plugin:proc:/proc/diskstats";
+        let defaults = diskstats::Options::default();
+        let options = diskstats::Options {
+            physical: cfg.tristate_in(s, "performance metrics for physical disks", defaults.physical),
+            virtual_disks: cfg.tristate_in(
+                s,
+                "performance metrics for virtual disks",
+                defaults.virtual_disks,
+            ),
+            partitions: cfg.tristate_in(s, "performance metrics for partitions", defaults.partitions),
+            exclude: cfg.text_in(s, "exclude disks", &defaults.exclude),
+        };
+        let mountinfo = prefix.join("proc/self/mountinfo");
+        Box::new(diskstats::DiskStats::new(
+            Arc::clone(host),
+            prefix.join("proc/diskstats"),
+            mountinfo,
+            prefix,
+            options,
+            every,
+        ))
+    });
+    start_group_b(cfg, host, prefix, every, collectors);
+}
+
+/// Group B of the internal collectors: protocol counters, router essentials, pressure,
+/// interrupts. `[plugin:proc] <file> = yes|no` switches each; charts inside a file follow
+/// Netdata's `[plugin:proc:<file>] <chart option> = yes|no|auto`.
+fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, collectors: &mut Collectors) {
+    let on = |module: &str| cfg.bool_in("plugin:proc", module, true);
+    let zero = cfg.bool(&crate::config::keys::DB_ZERO_METRICS);
+    let mode = |file: &str, spec: &table::Spec| {
+        let auto = if spec.option.is_empty() {
+            None
+        } else {
+            cfg.tristate_in(&format!("plugin:proc:{file}"), spec.option, None)
+        };
+        table::Mode::from_tristate(auto)
+    };
+    let yes = |file: &str, spec: &table::Spec| {
+        table::Mode::from_tristate(cfg.tristate_in(&format!("plugin:proc:{file}"), spec.option, Some(true)))
+    };
+    let mut spawn = |collector: Box<dyn Collector>, every: u32| {
+        if let Err(e) = collectors.spawn(collector, every) {
+            log::error!("cannot start a collector: {e}");
+        }
+    };
+    let net = net_netstat::Options {
+        netstat: on("/proc/net/netstat"),
+        snmp: on("/proc/net/snmp"),
+        snmp6: on("/proc/net/snmp6"),
+    };
+    if net.netstat || net.snmp || net.snmp6 {
+        spawn(Box::new(net_netstat::new(Arc::clone(host), prefix, &net, &mode, zero, every)), every);
+    }
+    let sock =
+        net_sockstat::Options { sockstat: on("/proc/net/sockstat"), sockstat6: on("/proc/net/sockstat6") };
+    if sock.sockstat || sock.sockstat6 {
+        spawn(Box::new(net_sockstat::new(Arc::clone(host), prefix, &sock, &mode, zero, every)), every);
+    }
+    if on("/proc/net/stat/nf_conntrack") {
+        spawn(Box::new(nf_conntrack::Conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
+    }
+    if on("/proc/net/softnet_stat") {
+        let per_core = cfg.bool_in("plugin:proc:/proc/net/softnet_stat", "softnet_stat per core", true);
+        let path = prefix.join("proc/net/softnet_stat");
+        spawn(Box::new(softnet::Softnet::new(Arc::clone(host), path, per_core, every)), every);
+    }
+    if on("/proc/net/wireless") {
+        spawn(
+            Box::new(wireless::Wireless::new(Arc::clone(host), prefix.join("proc/net/wireless"), every)),
+            every,
+        );
+    }
+    if on("/sys/class/thermal") {
+        spawn(
+            Box::new(thermal::Thermal::new(Arc::clone(host), prefix.join("sys/class/thermal"), every)),
+            every,
+        );
+    }
+    if on("/proc/pressure") {
+        let every = every.max(pressure::MIN_UPDATE_EVERY);
+        spawn(Box::new(pressure::Pressure::new(Arc::clone(host), prefix, every)), every);
+    }
+    if on("/proc/sys/kernel/random/entropy_avail") {
+        let path = prefix.join("proc/sys/kernel/random/entropy_avail");
+        spawn(Box::new(entropy::Entropy::new(Arc::clone(host), path, every)), every);
+    }
+    for (file, kind, option) in [
+        ("/proc/interrupts", interrupts::Kind::Interrupts, "interrupts per core"),
+        ("/proc/softirqs", interrupts::Kind::Softirqs, "interrupts per core"),
+    ] {
+        if on(file) {
+            let per_core = cfg.bool_in(&format!("plugin:proc:{file}"), option, false);
+            let path = prefix.join(file.trim_start_matches('/'));
+            spawn(
+                Box::new(interrupts::Interrupts::new(Arc::clone(host), path, kind, per_core, every)),
+                every,
+            );
+        }
+    }
 }
 
 fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>) {

@@ -286,6 +286,7 @@ mod tests {
                 update_every: 1,
                 cache_dir: PathBuf::from("/nonexistent"),
                 gap_when_lost_iterations_above: 1,
+                replication_window: 0,
             },
         ))
     }

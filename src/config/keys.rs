@@ -358,6 +358,10 @@ registry! { STREAM_KEYS:
         "Directory of trusted CA certificates; empty = the system's.";
     STREAM_CA_FILE = STREAM, "CAfile", "", Path,
         "File of trusted CA certificates; empty = the system's.";
+    STREAM_REPLICATION_WINDOW = STREAM, "replication window", "300", Seconds,
+        "In memory mode none, seconds of recent values kept in RAM to fill the parent's gaps after a reconnection (nanodata extension; 0: off).";
+    STREAM_MAX_BACKOFF = STREAM, "maximum reconnect delay seconds", "300", Seconds,
+        "Upper bound of the growing, jittered reconnection delay (nanodata extension).";
 
     PEER_TYPE = PEER, "type", "api", Choice(&["api", "machine"]),
         "api: the section is an API key; machine: it is a child's machine GUID.";

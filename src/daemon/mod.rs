@@ -8,6 +8,7 @@ pub mod dirs;
 pub mod guid;
 pub mod pidfile;
 pub mod signals;
+pub mod sysinfo;
 
 pub use daemonize::daemonize;
 pub use dirs::{ensure_dir, hostname};

@@ -8,10 +8,11 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use parking_lot::{Mutex, MutexGuard};
+use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label};
+use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label, Observer};
 use crate::clock::USEC_PER_SEC;
 use crate::db::{DimensionStore, MemoryMode, StorageNumber, StoreSpec};
 
@@ -105,7 +106,9 @@ impl ChartMeta {
         let src = super::label_source::AUTO | super::label_source::PERMANENT;
         self.labels.retain(|l| l.name != "_collect_plugin" && l.name != "_collect_module");
         self.labels.push(Label { name: "_collect_plugin".into(), value: plugin.into(), source: src });
-        self.labels.push(Label { name: "_collect_module".into(), value: module.into(), source: src });
+        // Netdata labels a chart without a module "[none]".
+        let module_label = if module.is_empty() { "[none]" } else { module };
+        self.labels.push(Label { name: "_collect_module".into(), value: module_label.into(), source: src });
         self
     }
 }
@@ -175,10 +178,103 @@ pub(crate) struct StorageSettings {
     pub gap_when_lost_iterations_above: u32,
 }
 
+/// The observer of a host's collections, shared by all its charts (set when streaming
+/// starts, so charts created earlier see it too).
+pub(crate) type ObserverSlot = Arc<RwLock<Option<Arc<dyn Observer>>>>;
+
 /// A chart: its metadata, its dimensions and their storage, behind one lock.
 pub struct Chart {
     id: String,
     state: Mutex<ChartState>,
+    observer: ObserverSlot,
+}
+
+/// What the streaming sender remembers per chart, kept under the chart's lock.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamState {
+    /// The connection on which the definition was last sent (0: never).
+    pub generation: u32,
+    /// Definition sent with `CHART_DEFINITION_END`; no data until replication is done.
+    pub replicating: bool,
+    /// Collections left that send `BEGIN … 0` so the parent syncs to its own clock (when
+    /// replication was not negotiated).
+    pub resync_left: u32,
+}
+
+/// A read-only view of a locked chart, for the streaming sender.
+pub struct ChartView<'a> {
+    st: &'a ChartState,
+}
+
+impl<'a> ChartView<'a> {
+    pub fn meta(&self) -> &'a ChartMeta {
+        &self.st.meta
+    }
+
+    /// Microseconds since the previous collection, as the chart counted them.
+    pub fn usec_since_last_update(&self) -> u64 {
+        self.st.usec_since_last_update
+    }
+
+    /// Time of the last collection (microseconds; 0 before the first).
+    pub fn last_collected_ut(&self) -> u64 {
+        self.st.last_collected_ut
+    }
+
+    /// Time of the last stored slot (microseconds; 0 before the first).
+    pub fn last_updated_ut(&self) -> u64 {
+        self.st.last_updated_ut
+    }
+
+    /// Oldest and newest stored times over all dimensions.
+    pub fn first_entry_t(&self) -> Option<i64> {
+        self.st.dims.iter().filter_map(|d| d.store.first_t()).min()
+    }
+
+    pub fn last_entry_t(&self) -> Option<i64> {
+        self.st.dims.iter().filter_map(|d| d.store.last_t()).max()
+    }
+
+    pub fn dimensions(&self) -> impl Iterator<Item = DimView<'a>> + 'a {
+        self.st.dims.iter().map(|d| DimView { d })
+    }
+
+    /// The stored point of dimension `dim` at `t`.
+    pub fn point(&self, dim: usize, t: i64) -> Point {
+        let n = self.st.dims.get(dim).map_or(StorageNumber::EMPTY, |d| d.store.get(t));
+        Point { t, value: n.value(), reset: n.is_reset() }
+    }
+}
+
+/// A read-only view of one dimension of a locked chart.
+pub struct DimView<'a> {
+    d: &'a Dim,
+}
+
+impl<'a> DimView<'a> {
+    pub fn meta(&self) -> &'a DimensionMeta {
+        &self.d.meta
+    }
+    /// Set in the collection being completed.
+    pub fn updated(&self) -> bool {
+        self.d.updated
+    }
+    /// The raw value of the collection being completed.
+    pub fn collected_value(&self) -> i64 {
+        self.d.collected_value
+    }
+    pub fn last_collected_value(&self) -> i64 {
+        self.d.last_collected_value
+    }
+    pub fn last_collected_ut(&self) -> u64 {
+        self.d.last_collected_ut
+    }
+    pub fn last_calculated_value(&self) -> f64 {
+        self.d.last_calculated_value
+    }
+    pub fn last_stored_value(&self) -> f64 {
+        self.d.last_stored_value
+    }
 }
 
 struct Dim {
@@ -213,12 +309,14 @@ struct ChartState {
     last_collected_total: i64,
     /// The next `begin` ignores the microseconds it is given (set when the chart is redefined).
     sync_clock: bool,
+    stream: StreamState,
 }
 
 impl Chart {
-    pub(crate) fn new(meta: ChartMeta, storage: StorageSettings) -> Chart {
+    pub(crate) fn new(meta: ChartMeta, storage: StorageSettings, observer: ObserverSlot) -> Chart {
         Chart {
             id: meta.id.clone(),
+            observer,
             state: Mutex::new(ChartState {
                 meta,
                 dims: Vec::new(),
@@ -231,6 +329,7 @@ impl Chart {
                 collected_total: 0,
                 last_collected_total: 0,
                 sync_clock: false,
+                stream: StreamState::default(),
             }),
         }
     }
@@ -254,6 +353,7 @@ impl Chart {
         if st.meta == meta {
             return false;
         }
+        st.stream.generation = 0; // parents get the definition again
         let step_changed = st.meta.update_every != meta.update_every;
         st.meta = meta;
         if step_changed {
@@ -267,14 +367,33 @@ impl Chart {
         true
     }
 
+    /// Replaces the chart's labels (a `CLABEL` … `CLABEL_COMMIT` batch) without the clock
+    /// resynchronisation that a redefinition implies.
+    pub fn set_labels(&self, labels: Vec<Label>) {
+        let mut st = self.state.lock();
+        if st.meta.labels != labels {
+            st.meta.labels = labels;
+            st.stream.generation = 0; // parents get the new labels with the definition
+        }
+    }
+
+    /// How many dimensions the chart has.
+    pub fn dimension_count(&self) -> usize {
+        self.state.lock().dims.len()
+    }
+
     /// Adds a dimension, or updates the one with the same id. Returns its index, which stays
     /// valid for the life of the chart.
     pub fn dimension(&self, meta: DimensionMeta) -> usize {
         let mut st = self.state.lock();
         if let Some(i) = st.dims.iter().position(|d| d.meta.id == meta.id) {
-            st.dims[i].meta = meta;
+            if st.dims[i].meta != meta {
+                st.dims[i].meta = meta;
+                st.stream.generation = 0; // parents must recompute with the new definition
+            }
             return i;
         }
+        st.stream.generation = 0;
         let store = open_store(&st.storage, &st.meta, &meta.id);
         st.dims.push(Dim {
             meta,
@@ -315,7 +434,17 @@ impl Chart {
                 st.next_usec(now_ut, usec);
             }
         }
-        Collection { st, now_ut }
+        Collection { st, now_ut, observer: &self.observer }
+    }
+
+    /// Runs `f` on a view of the locked chart and its streaming state.
+    pub fn with_view<R>(&self, f: impl FnOnce(&ChartView<'_>, &mut StreamState) -> R) -> R {
+        let mut guard = self.state.lock();
+        let st = &mut *guard;
+        let mut stream = std::mem::take(&mut st.stream);
+        let r = f(&ChartView { st }, &mut stream);
+        st.stream = stream;
+        r
     }
 
     /// Oldest and newest stored time of any dimension.
@@ -366,6 +495,7 @@ impl Chart {
 pub struct Collection<'a> {
     st: MutexGuard<'a, ChartState>,
     now_ut: u64,
+    observer: &'a ObserverSlot,
 }
 
 impl Collection<'_> {
@@ -401,7 +531,8 @@ impl Collection<'_> {
     /// Completes the collection: computes, interpolates and stores.
     pub fn end(mut self) {
         let now = self.now_ut;
-        self.st.done(now);
+        let observer = self.observer.read().clone();
+        self.st.done(now, observer.as_deref());
     }
 }
 
@@ -460,7 +591,7 @@ impl ChartState {
     }
 
     /// Netdata's `rrdset_done`.
-    fn done(&mut self, now_ut: u64) {
+    fn done(&mut self, now_ut: u64, observer: Option<&dyn Observer>) {
         let step = self.step_ut();
         let mut store_this_entry = true;
         let mut first_entry = false;
@@ -527,6 +658,12 @@ impl ChartState {
             store_this_entry,
             reset,
         );
+
+        if let Some(o) = observer {
+            let mut stream = std::mem::take(&mut self.stream);
+            o.collected(&ChartView { st: self }, &mut stream);
+            self.stream = stream;
+        }
 
         self.last_collected_total = self.collected_total;
         for d in self.dims.iter_mut().filter(|d| d.updated) {
@@ -717,6 +854,7 @@ mod tests {
                 entries: 100,
                 gap_when_lost_iterations_above: 1,
             },
+            ObserverSlot::default(),
         )
     }
 
@@ -1018,6 +1156,7 @@ mod tests {
                 entries: 10,
                 gap_when_lost_iterations_above: 1,
             },
+            ObserverSlot::default(),
         );
         c.dimension(DimensionMeta::new("x"));
         collect(&c, T0 * S + 100_000, &[7]);
@@ -1026,6 +1165,27 @@ mod tests {
         collect(&c, (T0 + 1) * S + 100_000, &[8]);
         let p = c.query(0, 0, i64::MAX);
         assert!(p.iter().any(|x| x.value == Some(8.0)), "{p:?}");
+    }
+
+    #[test]
+    fn definition_changes_make_the_sender_send_the_definition_again() {
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("a"));
+        let sent = |c: &Chart| c.with_view(|_, s| s.generation);
+        let mark = |c: &Chart| c.with_view(|_, s| s.generation = 7);
+        mark(&c);
+        c.dimension(DimensionMeta::new("a"));
+        assert_eq!(sent(&c), 7, "the same dimension again changes nothing");
+        c.dimension(DimensionMeta::new("a").scale(8, 1));
+        assert_eq!(sent(&c), 0, "a changed multiplier");
+        mark(&c);
+        c.dimension(DimensionMeta::new("b"));
+        assert_eq!(sent(&c), 0, "a new dimension");
+        mark(&c);
+        c.redefine(c.meta());
+        assert_eq!(sent(&c), 7, "an unchanged CHART line");
+        c.redefine(c.meta().title("new title"));
+        assert_eq!(sent(&c), 0, "a new title");
     }
 
     #[test]

@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use parking_lot::RwLock;
 
-use super::chart::{Chart, ChartMeta, StorageSettings};
-use super::Label;
+use super::chart::{Chart, ChartMeta, ObserverSlot, StorageSettings};
+use super::{Label, Observer};
 use crate::db::MemoryMode;
 
 /// How a host stores its charts.
@@ -23,6 +23,9 @@ pub struct HostSettings {
     pub cache_dir: PathBuf,
     /// `[db] gap when lost iterations above`.
     pub gap_when_lost_iterations_above: u32,
+    /// In memory mode `none`, seconds of recent values kept in RAM to answer replication
+    /// (`[stream] replication window`; 0: none).
+    pub replication_window: u32,
 }
 
 /// One monitored host: its identity, labels and charts.
@@ -32,6 +35,7 @@ pub struct Host {
     settings: HostSettings,
     charts: RwLock<ChartIndex>,
     labels: RwLock<Vec<Label>>,
+    observer: ObserverSlot,
 }
 
 #[derive(Default)]
@@ -48,7 +52,13 @@ impl Host {
             settings,
             charts: RwLock::new(ChartIndex::default()),
             labels: RwLock::new(Vec::new()),
+            observer: ObserverSlot::default(),
         }
+    }
+
+    /// Sets (or clears) the observer of every collection of this host's charts.
+    pub fn set_observer(&self, observer: Option<Arc<dyn Observer>>) {
+        *self.observer.write() = observer;
     }
 
     pub fn guid(&self) -> &str {
@@ -86,14 +96,22 @@ impl Host {
             chart.redefine(meta);
             return chart;
         }
+        let (mode, entries) = match (self.settings.mode, self.settings.replication_window) {
+            // A host without a database keeps the last few minutes in RAM so that it can
+            // answer its parent's replication requests after a reconnection.
+            (MemoryMode::None, window) if window > 0 => {
+                (MemoryMode::Ram, window.div_ceil(meta.update_every.max(1)).max(2))
+            }
+            (mode, _) => (mode, self.settings.history.max(1)),
+        };
         let storage = StorageSettings {
-            mode: self.settings.mode,
-            dir: matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map).then(|| self.db_dir()),
-            entries: self.settings.history.max(1),
+            mode,
+            dir: matches!(mode, MemoryMode::Save | MemoryMode::Map).then(|| self.db_dir()),
+            entries,
             gap_when_lost_iterations_above: self.settings.gap_when_lost_iterations_above,
         };
         let id = meta.id.clone();
-        let chart = Arc::new(Chart::new(meta, storage));
+        let chart = Arc::new(Chart::new(meta, storage, Arc::clone(&self.observer)));
         let slot = index.list.len();
         index.by_id.insert(id, slot);
         index.list.push(Arc::clone(&chart));
@@ -211,6 +229,7 @@ mod tests {
             update_every: 2,
             cache_dir: PathBuf::from("/nonexistent"),
             gap_when_lost_iterations_above: 1,
+            replication_window: 0,
         }
     }
 

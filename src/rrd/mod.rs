@@ -13,10 +13,16 @@
 mod chart;
 mod host;
 
-pub use chart::{Chart, ChartMeta, Collection, DimensionMeta, Point};
+pub use chart::{Chart, ChartMeta, ChartView, Collection, DimView, DimensionMeta, Point, StreamState};
 pub use host::{Host, HostSettings, Hosts};
 
 use std::fmt;
+
+/// Sees every completed collection of a host's charts (the streaming sender). Called with
+/// the chart locked, before the collection's raw values are cleared; it must not block.
+pub trait Observer: Send + Sync {
+    fn collected(&self, chart: &ChartView<'_>, stream: &mut StreamState);
+}
 
 /// How a dimension turns raw collected integers into stored values (protocol.md §5.4).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]

@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod netdata;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -49,6 +51,22 @@ impl Node {
         let mut conf = std::fs::read_to_string(&path).unwrap();
         conf.push_str(text);
         std::fs::write(path, conf).unwrap();
+    }
+
+    /// Writes `<config dir>/stream.conf`.
+    pub fn write_stream_conf(&self, text: &str) {
+        std::fs::create_dir_all(self.dir.join("etc")).unwrap();
+        std::fs::write(self.dir.join("etc/stream.conf"), text).unwrap();
+    }
+
+    /// Uses the machine GUID of another node (a clone of the same device).
+    pub fn copy_guid_from(&self, other: &Node) {
+        std::fs::create_dir_all(self.dir.join("lib/registry")).unwrap();
+        std::fs::copy(
+            other.dir.join("lib/registry/netdata.public.unique.id"),
+            self.dir.join("lib/registry/netdata.public.unique.id"),
+        )
+        .unwrap();
     }
 
     pub fn config_arg(&self) -> String {
@@ -136,6 +154,11 @@ impl Run {
 
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// How many lines of this run's log contain `needle`.
+    pub fn count_in_log(&self, needle: &str) -> usize {
+        self.log().lines().filter(|l| l.contains(needle)).count()
     }
 
     /// Waits until the log of this run contains `needle`.

@@ -1,0 +1,174 @@
+//! nanodata's own footprint, as Netdata's `netdata.*` charts: CPU (`netdata.server_cpu`),
+//! uptime (`netdata.uptime`), resident memory (`netdata.memory`) and threads
+//! (`netdata.threads`).
+//!
+//! CPU comes from `getrusage(2)` (microseconds, so no clock-tick rounding), memory from
+//! `/proc/self/statm`, threads from `/proc/self/stat`. The first two charts carry Netdata
+//! 1.37's attributes; Netdata 1.37 has no memory or thread chart of its own, so those two
+//! follow its conventions with priorities placed between `server_cpu` and `uptime`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{parse_i64, CollectError, Collector, ProcFile};
+use crate::clock::USEC_PER_SEC;
+use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
+
+const PLUGIN: &str = "netdata";
+const MODULE: &str = "stats";
+
+/// The self-monitoring collector.
+pub struct SelfStats {
+    host: Arc<Host>,
+    stat: ProcFile,
+    statm: ProcFile,
+    update_every: u32,
+    started_ut: u64,
+    page_size: i64,
+    charts: Option<[Arc<Chart>; 4]>,
+}
+
+impl SelfStats {
+    /// `proc_self` is normally `/proc/self`; `started_ut` when the daemon started.
+    pub fn new(
+        host: Arc<Host>,
+        proc_self: impl Into<PathBuf>,
+        started_ut: u64,
+        update_every: u32,
+    ) -> SelfStats {
+        let dir = proc_self.into();
+        SelfStats {
+            host,
+            stat: ProcFile::new(dir.join("stat")),
+            statm: ProcFile::new(dir.join("statm")),
+            update_every: update_every.max(1),
+            started_ut,
+            page_size: page_size(),
+            charts: None,
+        }
+    }
+
+    fn define(&self) -> [Arc<Chart>; 4] {
+        let meta = |id: &str, title: &str, units: &str, chart_type: ChartType, priority: i64| {
+            ChartMeta::new("netdata", id)
+                .title(title)
+                .units(units)
+                .family("netdata")
+                .chart_type(chart_type)
+                .priority(priority)
+                .update_every(self.update_every)
+                .source(PLUGIN, MODULE)
+        };
+        let h = &self.host;
+        let cpu = h.chart_define(meta(
+            "server_cpu",
+            "Netdata CPU usage",
+            "milliseconds/s",
+            ChartType::Stacked,
+            130000,
+        ));
+        for id in ["user", "system"] {
+            cpu.dimension(DimensionMeta::new(id).algorithm(Algorithm::Incremental).scale(1, 1000));
+        }
+        let memory = h.chart_define(meta("memory", "Netdata Memory", "bytes", ChartType::Area, 130010));
+        memory.dimension(DimensionMeta::new("rss").scale(self.page_size, 1));
+        let threads = h.chart_define(meta("threads", "Netdata Threads", "threads", ChartType::Line, 130020));
+        threads.dimension(DimensionMeta::new("threads"));
+        let uptime = h.chart_define(meta("uptime", "Netdata uptime", "seconds", ChartType::Line, 130100));
+        uptime.dimension(DimensionMeta::new("uptime"));
+        [cpu, memory, threads, uptime]
+    }
+}
+
+impl Collector for SelfStats {
+    fn name(&self) -> &str {
+        "netdata.stats"
+    }
+
+    fn collect(&mut self, now_ut: u64) -> Result<(), CollectError> {
+        let (user, system) = rusage();
+        // statm: size resident shared … in pages.
+        let rss = self.statm.read()?.split_ascii_whitespace().nth(1).map_or(0, parse_i64);
+        // stat: `pid (comm) state …`; comm may hold spaces and parentheses, so count the
+        // fields after the last `)`. num_threads is the 20th field, the 18th after it.
+        let threads = {
+            let text = self.stat.read()?;
+            let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+            rest.split_ascii_whitespace().nth(17).map_or(0, parse_i64)
+        };
+        let uptime = (now_ut.saturating_sub(self.started_ut) / USEC_PER_SEC) as i64;
+
+        if self.charts.is_none() {
+            self.charts = Some(self.define());
+        }
+        let Some(charts) = &self.charts else { return Ok(()) };
+        for (chart, values) in charts.iter().zip([&[user, system][..], &[rss], &[threads], &[uptime]]) {
+            let mut c = chart.begin(now_ut, 0, false);
+            for (i, v) in values.iter().enumerate() {
+                c.set(i, *v);
+            }
+            c.end();
+        }
+        Ok(())
+    }
+}
+
+/// User and system CPU time of this process, in microseconds.
+fn rusage() -> (i64, i64) {
+    // SAFETY: `rusage` is a plain C struct of integers, for which all-zero bytes are valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a writable rusage that outlives the call.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
+        return (0, 0);
+    }
+    #[allow(clippy::unnecessary_cast)] // the field widths differ between targets
+    let us = |t: libc::timeval| (t.tv_sec as i64).saturating_mul(1_000_000).saturating_add(t.tv_usec as i64);
+    (us(ru.ru_utime), us(ru.ru_stime))
+}
+
+fn page_size() -> i64 {
+    // SAFETY: sysconf only reads a constant of the running system.
+    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if n > 0 {
+        n as i64
+    } else {
+        4096
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::collectors::testing::{host, last, Scratch, T0};
+
+    #[test]
+    fn footprint_charts() {
+        let dir = Scratch::new("selfstats");
+        std::fs::write(dir.path("stat"), "4242 (nano data) S 1 4242 4242 0 -1 4194560 1000 0 0 0 12 7 0 0 20 0 9 0 100 5000000 300 18446744073709551615\n").unwrap();
+        std::fs::write(dir.path("statm"), "1200 300 200 50 0 400 0\n").unwrap();
+        let host = host();
+        let mut c = SelfStats::new(Arc::clone(&host), dir.path(""), T0 - 10 * USEC_PER_SEC, 1);
+        c.collect(T0).unwrap();
+        c.collect(T0 + USEC_PER_SEC).unwrap();
+        let ids: Vec<String> = host.charts().iter().map(|c| c.id().to_owned()).collect();
+        assert_eq!(ids, ["netdata.server_cpu", "netdata.memory", "netdata.threads", "netdata.uptime"]);
+        let cpu = host.chart("netdata.server_cpu").unwrap().meta();
+        assert_eq!(
+            (cpu.units.as_str(), cpu.priority, cpu.plugin.as_str(), cpu.module.as_str()),
+            ("milliseconds/s", 130000, "netdata", "stats")
+        );
+        let mem = host.chart("netdata.memory").unwrap();
+        assert_eq!(last(&mem, 0), (300 * page_size()) as f64);
+        assert_eq!(last(&host.chart("netdata.threads").unwrap(), 0), 9.0);
+        assert_eq!(last(&host.chart("netdata.uptime").unwrap(), 0), 11.0);
+    }
+
+    #[test]
+    fn this_process() {
+        let host = host();
+        let mut c = SelfStats::new(Arc::clone(&host), "/proc/self", T0, 1);
+        c.collect(T0).unwrap();
+        let (user, system) = rusage();
+        assert!(user + system > 0);
+    }
+}

@@ -1,0 +1,538 @@
+//! Charts fed from named kernel counters (`/proc/net/snmp`, `netstat`, `snmp6`, `sockstat`,
+//! `stat/nf_conntrack`).
+//!
+//! A static table of [`Spec`]s says which counter feeds which dimension of which chart. The
+//! parsers find counters by their names, never by position, and [`Columns`] remembers where
+//! each name sat, so a file whose layout does not change costs no lookups and no allocation
+//! per tick; a new kernel with more (or fewer) columns just remaps.
+//!
+//! Charts follow Netdata's `yes`/`no`/`auto` switches: an `auto` chart appears the first
+//! time one of its counters is non-zero (at once with `enable zero metrics`) and then stays.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{parse_i64, CollectError, Collector, ProcFile};
+use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
+
+pub const PLUGIN: &str = "proc.plugin";
+
+/// One chart: everything of its `CHART` line, the config key switching it, its dimensions.
+pub struct Spec {
+    pub type_: &'static str,
+    pub id: &'static str,
+    pub title: &'static str,
+    pub units: &'static str,
+    pub family: &'static str,
+    pub priority: i64,
+    pub chart_type: ChartType,
+    pub detail: bool,
+    /// The `[plugin:proc:<file>]` key switching this chart (`yes`/`no`/`auto`).
+    pub option: &'static str,
+    pub dims: &'static [Dim],
+}
+
+impl Spec {
+    pub const fn new(
+        type_: &'static str,
+        id: &'static str,
+        title: &'static str,
+        units: &'static str,
+        family: &'static str,
+        priority: i64,
+        dims: &'static [Dim],
+    ) -> Spec {
+        Spec {
+            type_,
+            id,
+            title,
+            units,
+            family,
+            priority,
+            chart_type: ChartType::Line,
+            detail: false,
+            option: "",
+            dims,
+        }
+    }
+    pub const fn detail(self) -> Spec {
+        Spec { detail: true, ..self }
+    }
+    pub const fn area(self) -> Spec {
+        Spec { chart_type: ChartType::Area, ..self }
+    }
+    pub const fn option(self, option: &'static str) -> Spec {
+        Spec { option, ..self }
+    }
+}
+
+/// One dimension and the counter (`section`, `field`) that feeds it.
+pub struct Dim {
+    pub section: &'static str,
+    pub field: &'static str,
+    pub id: &'static str,
+    pub name: &'static str,
+    pub multiplier: i64,
+    pub divisor: i64,
+    pub algorithm: Algorithm,
+    /// The multiplier is the system's page size (socket memory is counted in pages).
+    pub pages: bool,
+}
+
+impl Dim {
+    /// An incremental dimension whose id is the counter's field name.
+    pub const fn inc(section: &'static str, field: &'static str, name: &'static str, multiplier: i64) -> Dim {
+        Dim {
+            section,
+            field,
+            id: field,
+            name,
+            multiplier,
+            divisor: 1,
+            algorithm: Algorithm::Incremental,
+            pages: false,
+        }
+    }
+    /// An absolute one.
+    pub const fn abs(section: &'static str, field: &'static str, name: &'static str, multiplier: i64) -> Dim {
+        Dim { algorithm: Algorithm::Absolute, ..Dim::inc(section, field, name, multiplier) }
+    }
+    pub const fn id(self, id: &'static str) -> Dim {
+        Dim { id, ..self }
+    }
+    pub const fn divisor(self, divisor: i64) -> Dim {
+        Dim { divisor, ..self }
+    }
+    pub const fn pages(self) -> Dim {
+        Dim { pages: true, ..self }
+    }
+}
+
+/// A chart's switch.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Yes,
+    No,
+    /// Only once a counter is non-zero.
+    Auto,
+}
+
+impl Mode {
+    /// From a `tristate_in` answer (`None` = auto).
+    pub fn from_tristate(v: Option<bool>) -> Mode {
+        match v {
+            Some(true) => Mode::Yes,
+            Some(false) => Mode::No,
+            None => Mode::Auto,
+        }
+    }
+}
+
+/// The current values of every counter the specs name, and the charts they feed.
+pub struct Table {
+    host: Arc<Host>,
+    update_every: u32,
+    zero_metrics: bool,
+    keys: Vec<(&'static str, &'static str)>,
+    values: Vec<Option<i64>>,
+    charts: Vec<Slot>,
+}
+
+struct Slot {
+    spec: &'static Spec,
+    module: &'static str,
+    mode: Mode,
+    chart: Option<Arc<Chart>>,
+    /// For each dimension: the key it reads and, once created, its index in the chart.
+    keys: Vec<usize>,
+    dims: Vec<usize>,
+}
+
+impl Table {
+    /// `groups` are the chart specs of each file (named as in `[plugin:proc:<file>]`);
+    /// `mode(file, spec)` answers each chart's switch (asked once, here); `module` is the
+    /// `CHART` line's, or the file's when `None`.
+    pub fn new(
+        host: Arc<Host>,
+        module: Option<&'static str>,
+        groups: &[(&'static str, &'static [Spec])],
+        mode: &dyn Fn(&str, &Spec) -> Mode,
+        zero_metrics: bool,
+        update_every: u32,
+    ) -> Table {
+        let mut keys: Vec<(&'static str, &'static str)> = Vec::new();
+        let mut charts = Vec::new();
+        for (file, spec) in groups.iter().flat_map(|(f, specs)| specs.iter().map(move |s| (*f, s))) {
+            let mut slot_keys = Vec::with_capacity(spec.dims.len());
+            for d in spec.dims {
+                let k = (d.section, d.field);
+                let i = keys.iter().position(|x| *x == k).unwrap_or_else(|| {
+                    keys.push(k);
+                    keys.len() - 1
+                });
+                slot_keys.push(i);
+            }
+            charts.push(Slot {
+                spec,
+                module: module.unwrap_or(file),
+                mode: mode(file, spec),
+                chart: None,
+                keys: slot_keys,
+                dims: Vec::new(),
+            });
+        }
+        Table {
+            host,
+            update_every: update_every.max(1),
+            zero_metrics,
+            values: vec![None; keys.len()],
+            keys,
+            charts,
+        }
+    }
+
+    /// Forgets the previous tick's values.
+    pub fn clear(&mut self) {
+        self.values.iter_mut().for_each(|v| *v = None);
+    }
+
+    /// The slot of counter `field` of `section`, if a chart uses it.
+    pub fn slot(&self, section: &str, field: &str) -> Option<usize> {
+        self.keys.iter().position(|(s, f)| *s == section && *f == field)
+    }
+
+    pub fn put(&mut self, slot: usize, value: i64) {
+        self.values[slot] = Some(value);
+    }
+
+    /// Adds to a counter (per-CPU rows summed).
+    pub fn add(&mut self, slot: usize, value: i64) {
+        let v = &mut self.values[slot];
+        *v = Some(v.unwrap_or(0).wrapping_add(value));
+    }
+
+    /// Whether this tick found any counter at all.
+    pub fn found_any(&self) -> bool {
+        self.values.iter().any(Option::is_some)
+    }
+
+    /// Creates the charts whose time has come and stores this tick's values.
+    pub fn publish(&mut self, now_ut: u64) {
+        for slot in &mut self.charts {
+            if slot.mode == Mode::No || !slot.keys.iter().any(|&k| self.values[k].is_some()) {
+                continue;
+            }
+            if slot.chart.is_none() {
+                let nonzero = slot.keys.iter().any(|&k| self.values[k].is_some_and(|v| v != 0));
+                if slot.mode == Mode::Auto && !nonzero && !self.zero_metrics {
+                    continue;
+                }
+                let chart = self.host.chart_define(meta(slot.spec, slot.module, self.update_every));
+                slot.dims = slot.spec.dims.iter().map(|d| chart.dimension(dimension(d))).collect();
+                slot.chart = Some(chart);
+            }
+            let Some(chart) = &slot.chart else { continue };
+            let mut c = chart.begin(now_ut, 0, false);
+            for (&k, &dim) in slot.keys.iter().zip(&slot.dims) {
+                c.set(dim, self.values[k].unwrap_or(0));
+            }
+            c.end();
+        }
+    }
+}
+
+/// Remembers, per header line, which table slot each column feeds; rebuilt only when the
+/// header text changes.
+#[derive(Default)]
+pub struct Columns {
+    rows: Vec<(String, Vec<Option<usize>>)>,
+}
+
+impl Columns {
+    /// The slots of header line number `n`, whose column names are `names` (whitespace
+    /// separated) in `section`.
+    pub fn map(
+        &mut self,
+        n: usize,
+        header: &str,
+        section: &str,
+        names: &str,
+        table: &Table,
+    ) -> &[Option<usize>] {
+        while self.rows.len() <= n {
+            self.rows.push((String::new(), Vec::new()));
+        }
+        let row = &mut self.rows[n];
+        if row.0 != header {
+            row.0.clear();
+            row.0.push_str(header);
+            row.1.clear();
+            row.1.extend(names.split_ascii_whitespace().map(|f| table.slot(section, f)));
+        }
+        &row.1
+    }
+}
+
+/// How a file lays out its counters.
+#[derive(Copy, Clone, Debug)]
+pub enum Format {
+    /// Pairs of lines, `Section: name name …` then `Section: value value …` (`snmp`, `netstat`).
+    Pairs,
+    /// `Section6Name value` per line (`snmp6`): the section ends at the first `6`.
+    Lines,
+    /// `SECTION: name value name value …` per line (`sockstat`).
+    KeyValues,
+}
+
+/// A collector reading one or more such files into one [`Table`]. A file that does not
+/// exist is dropped with a log line; when none is left the collector disables itself.
+pub struct KeyedFile {
+    name: &'static str,
+    sources: Vec<Source>,
+    table: Table,
+}
+
+struct Source {
+    file: ProcFile,
+    format: Format,
+    columns: Columns,
+}
+
+impl KeyedFile {
+    pub fn new(name: &'static str, table: Table) -> KeyedFile {
+        KeyedFile { name, sources: Vec::new(), table }
+    }
+
+    /// Adds a file to read on every tick.
+    pub fn source(mut self, path: impl Into<PathBuf>, format: Format) -> KeyedFile {
+        self.sources.push(Source { file: ProcFile::new(path), format, columns: Columns::default() });
+        self
+    }
+}
+
+impl Collector for KeyedFile {
+    fn name(&self) -> &str {
+        self.name
+    }
+
+    fn collect(&mut self, now_ut: u64) -> Result<(), CollectError> {
+        self.table.clear();
+        let mut failed = None;
+        let mut i = 0;
+        while i < self.sources.len() {
+            let several = self.sources.len() > 1;
+            let s = &mut self.sources[i];
+            match s.file.read() {
+                Ok(text) => match s.format {
+                    Format::Pairs => parse_pairs(text, &mut s.columns, &mut self.table),
+                    Format::Lines => parse_lines(text, &mut s.columns, &mut self.table),
+                    Format::KeyValues => parse_key_values(text, &mut self.table),
+                },
+                Err(CollectError::Disabled(why)) if several => {
+                    log::info!("{}: {why}; not reading it any more", self.name);
+                    self.sources.remove(i);
+                    continue;
+                }
+                Err(e) => failed = Some(e),
+            }
+            i += 1;
+        }
+        if let Some(e) = failed {
+            if !self.table.found_any() {
+                return Err(e);
+            }
+        }
+        if !self.table.found_any() {
+            return Err(CollectError::Failed(format!("{}: none of the expected counters", self.name)));
+        }
+        self.table.publish(now_ut);
+        Ok(())
+    }
+}
+
+/// The chart's metadata as its spec says.
+pub fn meta(spec: &Spec, module: &str, update_every: u32) -> ChartMeta {
+    let mut m = ChartMeta::new(spec.type_, spec.id)
+        .title(spec.title)
+        .units(spec.units)
+        .family(spec.family)
+        .chart_type(spec.chart_type)
+        .priority(spec.priority)
+        .update_every(update_every)
+        .source(PLUGIN, module);
+    if spec.detail {
+        m = m.detail();
+    }
+    m
+}
+
+fn dimension(d: &Dim) -> DimensionMeta {
+    let multiplier = if d.pages { d.multiplier * page_size() } else { d.multiplier };
+    DimensionMeta::new(d.id).name(d.name).algorithm(d.algorithm).scale(multiplier, d.divisor)
+}
+
+fn page_size() -> i64 {
+    // SAFETY: sysconf reads a constant of the running system; it has no preconditions.
+    let v = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    if v > 0 {
+        v as i64
+    } else {
+        4096
+    }
+}
+
+fn parse_pairs(text: &str, columns: &mut Columns, table: &mut Table) {
+    let mut header: Option<&str> = None;
+    let mut n = 0;
+    for line in text.lines() {
+        let Some((section, rest)) = line.split_once(':') else { continue };
+        match header {
+            Some(h) if h.split_once(':').is_some_and(|(s, _)| s == section) => {
+                let names = h.split_once(':').map_or("", |(_, r)| r);
+                let slots = columns.map(n, h, section, names, table);
+                for (slot, word) in slots.iter().zip(rest.split_ascii_whitespace()) {
+                    if let Some(s) = *slot {
+                        table.values[s] = Some(parse_signed(word));
+                    }
+                }
+                n += 1;
+                header = None;
+            }
+            // A header, or a value line out of step: take it as the next header.
+            _ => header = Some(line),
+        }
+    }
+}
+
+fn parse_lines(text: &str, columns: &mut Columns, table: &mut Table) {
+    for (n, line) in text.lines().enumerate() {
+        let mut words = line.split_ascii_whitespace();
+        let (Some(name), Some(value)) = (words.next(), words.next()) else { continue };
+        let (section, field) = match name.find('6') {
+            Some(i) => name.split_at(i + 1),
+            None => ("", name),
+        };
+        if let Some(Some(s)) = columns.map(n, name, section, field, table).first() {
+            table.values[*s] = Some(parse_signed(value));
+        }
+    }
+}
+
+fn parse_key_values(text: &str, table: &mut Table) {
+    for line in text.lines() {
+        let Some((section, rest)) = line.split_once(':') else { continue };
+        let mut words = rest.split_ascii_whitespace();
+        while let (Some(field), Some(value)) = (words.next(), words.next()) {
+            if let Some(s) = table.slot(section, field) {
+                table.put(s, parse_signed(value));
+            }
+        }
+    }
+}
+
+/// A decimal that may be negative (`Tcp: MaxConn -1`).
+pub fn parse_signed(word: &str) -> i64 {
+    match word.strip_prefix('-') {
+        Some(rest) => parse_i64(rest).wrapping_neg(),
+        None => parse_i64(word),
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::clock::USEC_PER_SEC;
+    use crate::db::MemoryMode;
+    use crate::rrd::HostSettings;
+
+    pub const T0: u64 = 1_700_000_000 * USEC_PER_SEC + USEC_PER_SEC / 2;
+
+    pub fn fixture(name: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    }
+
+    pub fn host() -> Arc<Host> {
+        Arc::new(Host::new(
+            "00000000-0000-0000-0000-000000000001",
+            "test",
+            HostSettings {
+                mode: MemoryMode::Ram,
+                history: 60,
+                update_every: 1,
+                cache_dir: PathBuf::from("/nonexistent"),
+                gap_when_lost_iterations_above: 1,
+                replication_window: 0,
+            },
+        ))
+    }
+
+    /// A scratch directory unique to this test.
+    pub fn scratch(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("nanodata-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// Runs `c` over fixtures `names` (under `tests/fixtures/proc`) copied in turn to `target`,
+    /// one second apart from [`T0`].
+    pub fn drive(c: &mut dyn Collector, target: &std::path::Path, names: &[&str]) {
+        for (i, f) in names.iter().enumerate() {
+            std::fs::copy(fixture(&format!("proc/{f}")), target).unwrap();
+            c.collect(T0 + i as u64 * USEC_PER_SEC).unwrap();
+        }
+    }
+
+    /// The last stored value of dimension `dim` of chart `chart`.
+    pub fn last(host: &Host, chart: &str, dim: &str) -> Option<f64> {
+        let c = host.chart(chart)?;
+        let i = c.dimension_index(dim)?;
+        c.query(i, 0, i64::MAX).last().and_then(|p| p.value)
+    }
+
+    pub fn approx(v: Option<f64>, want: f64) -> bool {
+        v.is_some_and(|v| (v - want).abs() < 1e-3)
+    }
+
+    static SPECS: [Spec; 2] = [
+        Spec::new("t", "a", "A", "x", "f", 1, &[Dim::inc("Ip", "InReceives", "received", 1)]),
+        Spec::new("t", "b", "B", "x", "f", 2, &[Dim::abs("Tcp", "MaxConn", "max", 1)]).option("b"),
+    ];
+
+    #[test]
+    fn pairs_are_found_by_name_and_auto_waits_for_non_zero() {
+        let host = host();
+        let table = Table::new(Arc::clone(&host), Some("m"), &[("f", &SPECS)], &|_, _| Mode::Auto, false, 1);
+        let mut cols = Columns::default();
+        let mut t = table;
+        parse_pairs("Ip: Forwarding InReceives\nIp: 1 0\nTcp: MaxConn\nTcp: -1\n", &mut cols, &mut t);
+        assert_eq!(t.values, [Some(0), Some(-1)]);
+        t.publish(T0);
+        assert!(host.chart("t.a").is_none(), "all zero: auto waits");
+        assert!(host.chart("t.b").is_some());
+        // Columns move: found by name again.
+        t.clear();
+        parse_pairs("Ip: InReceives Forwarding\nIp: 7 1\n", &mut cols, &mut t);
+        assert_eq!(t.values, [Some(7), None]);
+        t.publish(T0 + USEC_PER_SEC);
+        assert!(host.chart("t.a").is_some());
+    }
+
+    #[test]
+    fn switches_yes_and_no() {
+        let host = host();
+        let mode = |_: &str, s: &Spec| if s.option == "b" { Mode::No } else { Mode::Yes };
+        let mut t = Table::new(Arc::clone(&host), Some("m"), &[("f", &SPECS)], &mode, false, 1);
+        parse_key_values("Ip: InReceives 0\nTcp: MaxConn 5\n", &mut t);
+        t.publish(T0);
+        assert!(host.chart("t.a").is_some(), "yes shows zeros");
+        assert!(host.chart("t.b").is_none(), "no never shows");
+    }
+
+    #[test]
+    fn signed_numbers() {
+        assert_eq!(parse_signed("-1"), -1);
+        assert_eq!(parse_signed("42"), 42);
+        assert_eq!(parse_signed("x"), 0);
+    }
+}

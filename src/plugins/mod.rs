@@ -1,0 +1,329 @@
+//! External plugins (plugins.d, protocol.md §5): discovery, start, output parsing, restarts.
+//!
+//! Every `*.plugin` file of the plugin directories (`[directories] plugins`) is a plugin,
+//! enabled by `[plugins] <name> = yes|no` (default `[plugins] enable running new plugins`).
+//! The directories are scanned at start and every `[plugins] check for new plugins every`
+//! seconds. Each plugin runs as `/bin/sh -c "exec <path> <update every> <command options>"`
+//! with the environment of §5.2, its stdout parsed by [`crate::protocol::Session`] on a
+//! thread of its own, its stdin kept open (for function calls later) and its stderr
+//! appended to the error log.
+//!
+//! A plugin that prints something unusable, a line longer than 15360 bytes, or nothing for
+//! `[plugin:<name>] kill after silent seconds` (default 10 × update every + 60) is stopped —
+//! SIGTERM to its process group, SIGKILL after a grace period, always reaped — and then
+//! restarted or disabled by the §5.6 rules ([`lifecycle`]). Nothing a plugin does reaches
+//! another plugin, another host, or the daemon's other threads.
+
+pub mod lifecycle;
+mod runner;
+
+use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
+
+use crate::config::{keys, Config, FileKind};
+use crate::logging::Target;
+use crate::rrd::Host;
+
+pub use runner::Spec;
+
+/// The plugin runner. [`Plugins::stop`] (or drop) terminates and reaps every plugin.
+pub struct Plugins {
+    stop: Option<Sender<()>>,
+    manager: Option<JoinHandle<()>>,
+}
+
+/// Starts the plugin runner for `host` (the local host): scans now, then periodically.
+/// `host_prefix` is the `/proc` prefix given to plugins as `NETDATA_HOST_PREFIX` (`/` means
+/// none).
+pub fn start(cfg: &Config, host: Arc<Host>, host_prefix: &Path) -> Plugins {
+    let (stop, stop_rx) = crossbeam_channel::bounded::<()>(0);
+    let manager = Manager {
+        cfg: cfg.clone(),
+        env: Arc::new(environment(cfg, &host, host_prefix)),
+        dirs: cfg.plugin_dirs().into_iter().map(PathBuf::from).collect(),
+        host,
+        running: HashMap::new(),
+        skipped: HashSet::new(),
+    };
+    let every = cfg.seconds(&keys::PLUGINS_CHECK_EVERY).clamp(1, 86_400);
+    let handle = std::thread::Builder::new()
+        .name("plugins.d".into())
+        .stack_size(256 * 1024)
+        .spawn(move || manager.run(Duration::from_secs(every), &stop_rx));
+    match handle {
+        Ok(h) => Plugins { stop: Some(stop), manager: Some(h) },
+        Err(e) => {
+            log::error!("plugins.d: cannot start its thread: {e}; no external plugins");
+            Plugins { stop: None, manager: None }
+        }
+    }
+}
+
+impl Plugins {
+    /// Stops every plugin (SIGTERM, SIGKILL after half a second) and waits for their threads.
+    pub fn stop(&mut self) {
+        self.stop.take();
+        if let Some(h) = self.manager.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Plugins {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+struct Manager {
+    cfg: Config,
+    env: Arc<Vec<(String, String)>>,
+    dirs: Vec<PathBuf>,
+    host: Arc<Host>,
+    /// Every plugin started since the daemon started, running or not (a disabled plugin is
+    /// not started again by a rescan).
+    running: HashMap<String, JoinHandle<()>>,
+    /// Plugins found but not started (disabled by configuration, not executable): logged once.
+    skipped: HashSet<String>,
+}
+
+impl Manager {
+    fn run(mut self, every: Duration, stop: &Receiver<()>) {
+        loop {
+            self.scan(stop);
+            match stop.recv_timeout(every) {
+                Err(RecvTimeoutError::Timeout) => {}
+                _ => break,
+            }
+        }
+        for (_, h) in self.running.drain() {
+            let _ = h.join();
+        }
+    }
+
+    fn scan(&mut self, stop: &Receiver<()>) {
+        for (name, path) in discover(&self.dirs) {
+            if self.running.contains_key(&name) {
+                continue;
+            }
+            if !self.enabled(&name) {
+                if self.skipped.insert(name.clone()) {
+                    log::info!("plugins.d: '{name}.plugin' is disabled by [plugins] {name} = no");
+                }
+                continue;
+            }
+            if !is_executable(&path) {
+                if self.skipped.insert(name.clone()) {
+                    log::error!("plugins.d: {} is not executable; not started", path.display());
+                }
+                continue;
+            }
+            self.skipped.remove(&name);
+            let spec = self.spec(&name, path);
+            let host = Arc::clone(&self.host);
+            let stop = stop.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("PLUGINSD[{name}]"))
+                .stack_size(256 * 1024)
+                .spawn(move || runner::run(spec, host, stop));
+            match handle {
+                Ok(h) => {
+                    self.running.insert(name, h);
+                }
+                Err(e) => log::error!("plugins.d: '{name}': cannot start its thread: {e}"),
+            }
+        }
+    }
+
+    fn enabled(&self, name: &str) -> bool {
+        let default = match keys::find(FileKind::Netdata, keys::PLUGINS, name) {
+            Some(key) => self.cfg.bool(key),
+            None if name == "slabinfo" => false,
+            None => self.cfg.bool(&keys::PLUGINS_RUN_NEW),
+        };
+        self.cfg.bool_in(keys::PLUGINS, name, default)
+    }
+
+    fn spec(&self, name: &str, path: PathBuf) -> Spec {
+        let section = format!("plugin:{name}");
+        let host_every = u64::from(self.host.settings().update_every.max(1));
+        let update_every = self.cfg.seconds_in(&section, "update every", host_every).clamp(1, 86_400) as u32;
+        let silence = self
+            .cfg
+            .seconds_in(&section, "kill after silent seconds", 10 * u64::from(update_every) + 60)
+            .clamp(1, 7 * 86_400);
+        let log_dir = PathBuf::from(self.cfg.text(&keys::DIR_LOG));
+        let stderr = match Target::parse(&self.cfg.text(&keys::LOGS_ERROR), &log_dir) {
+            Target::File(p) => Some(p),
+            _ => None,
+        };
+        Spec {
+            name: name.to_owned(),
+            path,
+            update_every,
+            command_options: self.cfg.text_in(&section, "command options", ""),
+            silence: Duration::from_secs(silence),
+            env: Arc::clone(&self.env),
+            stderr,
+        }
+    }
+}
+
+/// The `*.plugin` files of `dirs`: (name, path), the first directory winning a name.
+pub fn discover(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
+    let mut found: Vec<(String, PathBuf)> = Vec::new();
+    for dir in dirs {
+        let Ok(entries) = std::fs::read_dir(dir) else { continue };
+        let mut here: Vec<(String, PathBuf)> = entries
+            .filter_map(Result::ok)
+            .filter_map(|e| {
+                let file = e.file_name().into_string().ok()?;
+                let name = file.strip_suffix(".plugin")?;
+                let path = e.path();
+                (!name.is_empty() && path.metadata().is_ok_and(|m| m.is_file()))
+                    .then(|| (name.to_owned(), path))
+            })
+            .collect();
+        here.sort();
+        for (name, path) in here {
+            if !found.iter().any(|(n, _)| *n == name) {
+                found.push((name, path));
+            }
+        }
+    }
+    found
+}
+
+fn is_executable(path: &Path) -> bool {
+    path.metadata().is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
+}
+
+/// The environment of protocol.md §5.2 that nanodata can fill. `NETDATA_UPDATE_EVERY` is set
+/// per plugin. `NETDATA_VERSION` is nanodata's own version with a `v` prefix (`v0.1.0`), so a
+/// plugin can tell the agents apart; the `NETDATA_SYSTEM_*` family of Netdata's
+/// `system-info.sh` is not set.
+pub fn environment(cfg: &Config, host: &Host, host_prefix: &Path) -> Vec<(String, String)> {
+    let dirs = cfg.plugin_dirs();
+    let text = |k: &keys::Key| cfg.text(k);
+    let prefix = match host_prefix.to_string_lossy() {
+        p if p == "/" => String::new(),
+        p => p.trim_end_matches('/').to_owned(),
+    };
+    let registry_hostname = match text(&keys::REGISTRY_HOSTNAME) {
+        h if h.is_empty() => host.hostname().to_owned(),
+        h => h,
+    };
+    let env_section = "environment variables";
+    let path = match cfg.raw(env_section, "PATH") {
+        Some(p) => p.to_owned(),
+        None => {
+            let base = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".into());
+            format!("{base}:/sbin:/usr/sbin:/usr/local/bin:/usr/local/sbin")
+        }
+    };
+    let mut env: Vec<(String, String)> = vec![
+        ("NETDATA_VERSION".into(), format!("v{}", crate::VERSION)),
+        ("NETDATA_HOSTNAME".into(), host.hostname().to_owned()),
+        ("NETDATA_CONFIG_DIR".into(), text(&keys::DIR_CONFIG)),
+        ("NETDATA_USER_CONFIG_DIR".into(), text(&keys::DIR_CONFIG)),
+        ("NETDATA_STOCK_CONFIG_DIR".into(), text(&keys::DIR_STOCK_CONFIG)),
+        ("NETDATA_PLUGINS_DIR".into(), dirs.first().cloned().unwrap_or_default()),
+        ("NETDATA_USER_PLUGINS_DIRS".into(), dirs.iter().skip(1).cloned().collect::<Vec<_>>().join(" ")),
+        ("NETDATA_WEB_DIR".into(), text(&keys::DIR_WEB)),
+        ("NETDATA_CACHE_DIR".into(), text(&keys::DIR_CACHE)),
+        ("NETDATA_LIB_DIR".into(), text(&keys::DIR_LIB)),
+        ("NETDATA_LOCK_DIR".into(), text(&keys::DIR_LOCK)),
+        ("NETDATA_LOG_DIR".into(), text(&keys::DIR_LOG)),
+        ("HOME".into(), text(&keys::DIR_HOME)),
+        ("NETDATA_HOST_PREFIX".into(), prefix),
+        ("NETDATA_LISTEN_PORT".into(), cfg.integer(&keys::WEB_DEFAULT_PORT).to_string()),
+        ("NETDATA_REGISTRY_HOSTNAME".into(), registry_hostname),
+        ("NETDATA_REGISTRY_URL".into(), text(&keys::REGISTRY_ANNOUNCE)),
+        ("NETDATA_REGISTRY_UNIQUE_ID".into(), host.guid().to_owned()),
+        ("NETDATA_ERRORS_THROTTLE_PERIOD".into(), cfg.seconds(&keys::LOGS_FLOOD_PERIOD).to_string()),
+        ("NETDATA_ERRORS_PER_PERIOD".into(), cfg.integer(&keys::LOGS_FLOOD_ERRORS).to_string()),
+        (
+            "NETDATA_INTERNALS_MONITORING".into(),
+            if cfg.bool(&keys::PLUGINS_NETDATA_MONITORING) { "YES" } else { "NO" }.into(),
+        ),
+        ("PATH".into(), path),
+        ("PYTHONUNBUFFERED".into(), "1".into()),
+        ("LC_ALL".into(), "C".into()),
+    ];
+    if let Some(p) = cfg.raw(env_section, "PYTHONPATH") {
+        env.push(("PYTHONPATH".into(), p.to_owned()));
+    }
+    if std::env::var_os("TZ").is_none() {
+        env.push(("TZ".into(), cfg.text_in(env_section, "TZ", ":/etc/localtime")));
+    }
+    env
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::MemoryMode;
+    use crate::rrd::HostSettings;
+
+    fn temp(name: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("nanodata-plugins-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    #[test]
+    fn discovery_finds_plugin_files_and_the_first_directory_wins() {
+        let a = temp("disc-a");
+        let b = temp("disc-b");
+        for (dir, file) in
+            [(&a, "x.plugin"), (&a, "notes.txt"), (&b, "x.plugin"), (&b, "y.plugin"), (&b, ".plugin")]
+        {
+            std::fs::write(dir.join(file), "").unwrap();
+        }
+        std::fs::create_dir(a.join("dir.plugin")).unwrap();
+        let found = discover(&[a.clone(), PathBuf::from("/nonexistent"), b.clone()]);
+        assert_eq!(found, [("x".to_string(), a.join("x.plugin")), ("y".to_string(), b.join("y.plugin"))]);
+        std::fs::remove_dir_all(a).unwrap();
+        std::fs::remove_dir_all(b).unwrap();
+    }
+
+    #[test]
+    fn environment_carries_the_netdata_variables() {
+        let (cfg, _) = Config::parse(
+            FileKind::Netdata,
+            "[directories]\n plugins = \"/p/one\" \"/p/two\" \"/p/three\"\n config = /etc/x\n\
+             [environment variables]\n PATH = /only\n",
+            "test",
+        );
+        let settings = HostSettings {
+            mode: MemoryMode::Ram,
+            history: 10,
+            update_every: 1,
+            cache_dir: PathBuf::from("/nonexistent"),
+            gap_when_lost_iterations_above: 1,
+            replication_window: 0,
+        };
+        let host = Host::new("guid-1", "router", settings);
+        let env = environment(&cfg, &host, Path::new("/host"));
+        let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+        assert_eq!(get("NETDATA_PLUGINS_DIR"), Some("/p/one"));
+        assert_eq!(get("NETDATA_USER_PLUGINS_DIRS"), Some("/p/two /p/three"));
+        assert_eq!(get("NETDATA_USER_CONFIG_DIR"), Some("/etc/x"));
+        assert_eq!(get("NETDATA_HOSTNAME"), Some("router"));
+        assert_eq!(get("NETDATA_REGISTRY_UNIQUE_ID"), Some("guid-1"));
+        assert_eq!(get("NETDATA_HOST_PREFIX"), Some("/host"));
+        assert_eq!(get("NETDATA_LISTEN_PORT"), Some("19999"));
+        assert_eq!(get("PATH"), Some("/only"));
+        assert_eq!(get("LC_ALL"), Some("C"));
+        assert!(get("NETDATA_VERSION").is_some_and(|v| v.starts_with('v')));
+        let env = environment(&cfg, &host, Path::new("/"));
+        assert_eq!(env.iter().find(|(n, _)| n == "NETDATA_HOST_PREFIX").map(|(_, v)| v.as_str()), Some(""));
+    }
+}

@@ -1,0 +1,93 @@
+//! The line protocol of Netdata 1.37 (protocol.md §2), shared by plugins.d and the stream
+//! receiver.
+//!
+//! Layers, each usable alone:
+//! * [`LineBuffer`] cuts bytes into lines of at most [`MAX_LINE`] bytes, without blocking;
+//! * [`Words`] splits a line by the §2.1 rules (quotes, `=` as separator, 20 words at most);
+//! * [`Command`] is one line parsed into a typed keyword with its arguments;
+//! * [`Session`] applies commands to one host with the §2.2 semantics.
+//!
+//! Nothing here panics on any input. Every bound is a field of [`Limits`]; crossing one is an
+//! [`Error`] whose [`Action`] says what the owner of the source does next.
+
+mod command;
+mod framer;
+pub mod number;
+mod session;
+mod words;
+
+pub use command::{ChartDef, Command, DimensionDef, VariableScope};
+pub use framer::{Frame, LineBuffer, MAX_LINE};
+pub use session::{Event, Session, Trust};
+pub use words::{Words, MAX_WORDS};
+
+use std::fmt;
+
+/// What the owner of a source does after an [`Error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// Stop this source: kill the plugin (restarted by the §5.6 rules), drop the stream
+    /// connection (the child reconnects).
+    Stop,
+    /// Stop it and never restart it (✖ in protocol.md §2.2, and `DISABLE`): a plugin is not
+    /// restarted; a stream is dropped too.
+    Disable,
+}
+
+/// A line that could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error {
+    pub action: Action,
+    pub message: String,
+}
+
+impl Error {
+    pub fn stop(message: impl Into<String>) -> Error {
+        Error { action: Action::Stop, message: message.into() }
+    }
+
+    pub fn disable(message: impl Into<String>) -> Error {
+        Error { action: Action::Disable, message: message.into() }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// The bounds of one source, each with its action when crossed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Longest line in bytes; a longer one is an error that stops the source.
+    pub line: usize,
+    /// Charts one source may define; one more is an error that disables it (it would hit
+    /// the same bound after every restart).
+    pub charts: usize,
+    /// Dimensions per chart; one more disables the source, for the same reason.
+    pub dimensions: usize,
+    /// Pending host labels (`LABEL` before `OVERWRITE`) and chart labels (`CLABEL` before
+    /// `CLABEL_COMMIT`); more are dropped with a (rate-limited) warning.
+    pub labels: usize,
+    /// Bytes of one `FUNCTION_RESULT_BEGIN` … `END` block (Netdata: 10 MiB); a larger one
+    /// stops the source. The body is counted, not kept.
+    pub function_result: usize,
+}
+
+impl Limits {
+    /// Bounds for an external plugin on a router-sized node.
+    pub const PLUGIN: Limits =
+        Limits { line: MAX_LINE, charts: 1000, dimensions: 1000, labels: 256, function_result: 10 << 20 };
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits::PLUGIN
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,402 @@
+//! Applies protocol lines to one host (protocol.md §2.2): the parser state machine shared
+//! by plugins.d and the stream receiver.
+//!
+//! A [`Session`] belongs to one source (a plugin process, a streaming connection) and one
+//! host, and only ever touches that host. It holds the current chart, the values `SET` since
+//! `BEGIN` (buffered, so no chart lock is held between lines), the pending host and chart
+//! labels, and the function-result capture state. Every line either applies, is ignored as
+//! documented, or returns an [`Error`] whose [`Action`] tells the owner whether to stop the
+//! source or disable it for good.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::command::{printable, ChartDef, Command, DimensionDef, VariableScope};
+use super::framer::Frame;
+use super::words::Words;
+use super::{Action, Error, Limits};
+use crate::rrd::{label_source, Chart, ChartMeta, DimensionMeta, Host, Label};
+
+/// Whether the microseconds of `BEGIN` are taken as given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trust {
+    /// A streaming child: its durations drive the parent's arithmetic, so they are trusted.
+    Trusted,
+    /// A plugin: its durations are checked against the local clock.
+    Measured,
+}
+
+/// Something the owner of the session may have to act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// `CHART_DEFINITION_END`: a streaming child offers replication of this chart.
+    ChartDefinitionEnd { chart: String, first_entry_t: i64, last_entry_t: i64, child_now_t: Option<i64> },
+    /// `REND`: a replication response for this chart is complete.
+    ReplayEnd { chart: String, start_streaming: bool, after: i64, before: i64 },
+    /// `CLAIMED_ID`.
+    ClaimedId { machine_guid: String, claim_id: Option<String> },
+    /// A `FUNCTION_RESULT_BEGIN` … `FUNCTION_RESULT_END` block was received (and dropped:
+    /// nanodata does not call functions yet).
+    FunctionResult { transaction: String, code: i64, bytes: usize },
+}
+
+/// The parser state of one source.
+pub struct Session {
+    host: Arc<Host>,
+    source: String,
+    update_every: u32,
+    trust: Trust,
+    limits: Limits,
+    /// Charts this source has defined (bounded by `limits.charts`).
+    defined: HashSet<String>,
+    current: Option<Arc<Chart>>,
+    collecting: Option<Begun>,
+    /// Values `SET` in this iteration, by dimension index (reused between iterations).
+    values: Vec<Option<i64>>,
+    host_labels: Vec<Label>,
+    /// `Some` once a `CLABEL` batch has started on the current chart.
+    chart_labels: Option<Vec<Label>>,
+    capture: Option<Capture>,
+    replay_open: bool,
+    collections: u64,
+    dropped_labels: u64,
+}
+
+struct Begun {
+    now_ut: u64,
+    usec: u64,
+}
+
+struct Capture {
+    transaction: String,
+    code: i64,
+    bytes: usize,
+}
+
+impl Session {
+    /// A session on `host` for the source named `source` (a plugin's file name, the
+    /// `ip:port` of a child). Charts that give no `update every` get `update_every` (0: the
+    /// host's).
+    pub fn new(host: Arc<Host>, source: &str, update_every: u32, trust: Trust, limits: Limits) -> Session {
+        Session {
+            host,
+            source: source.to_owned(),
+            update_every,
+            trust,
+            limits,
+            defined: HashSet::new(),
+            current: None,
+            collecting: None,
+            values: Vec::new(),
+            host_labels: Vec::new(),
+            chart_labels: None,
+            capture: None,
+            replay_open: false,
+            collections: 0,
+            dropped_labels: 0,
+        }
+    }
+
+    /// Successful collections (`END` and `REND`) so far.
+    pub fn collections(&self) -> u64 {
+        self.collections
+    }
+
+    /// Charts defined by this source.
+    pub fn chart_count(&self) -> usize {
+        self.defined.len()
+    }
+
+    /// Applies what a [`super::LineBuffer`] produced; an over-long line is an error that
+    /// stops the source.
+    pub fn frame(&mut self, frame: Frame<'_>, now_ut: u64) -> Result<Option<Event>, Error> {
+        match frame {
+            Frame::Line(line) => self.line(line, now_ut),
+            Frame::TooLong { at_least } => Err(Error::stop(format!(
+                "line of at least {at_least} bytes is longer than the limit of {} bytes",
+                self.limits.line
+            ))),
+        }
+    }
+
+    /// Applies one line (without its newline) at time `now_ut` (microseconds).
+    pub fn line(&mut self, line: &[u8], now_ut: u64) -> Result<Option<Event>, Error> {
+        let text = String::from_utf8_lossy(line);
+        let words = Words::split(&text);
+        if let Some(mut capture) = self.capture.take() {
+            if words.keyword() == Some("FUNCTION_RESULT_END") {
+                let Capture { transaction, code, bytes } = capture;
+                return Ok(Some(Event::FunctionResult { transaction, code, bytes }));
+            }
+            capture.bytes += line.len() + 1;
+            if capture.bytes > self.limits.function_result {
+                return Err(Error::stop(format!(
+                    "function result larger than {} bytes",
+                    self.limits.function_result
+                )));
+            }
+            self.capture = Some(capture);
+            return Ok(None);
+        }
+        if words.is_empty() {
+            return Ok(None);
+        }
+        let command = Command::parse(&words)?;
+        self.apply(command, now_ut)
+    }
+
+    /// Applies one parsed command.
+    pub fn apply(&mut self, command: Command<'_>, now_ut: u64) -> Result<Option<Event>, Error> {
+        match command {
+            Command::Chart(def) => self.chart(def)?,
+            Command::Dimension(def) => self.dimension(def)?,
+            Command::ChartDefinitionEnd { first_entry_t, last_entry_t, child_now_t } => {
+                let chart = self.need_chart("CHART_DEFINITION_END", Action::Disable)?;
+                return Ok(Some(Event::ChartDefinitionEnd {
+                    chart: chart.id().to_owned(),
+                    first_entry_t,
+                    last_entry_t,
+                    child_now_t,
+                }));
+            }
+            Command::Begin { chart, usec } => {
+                let Some(found) = self.host.chart(chart) else {
+                    return Err(Error::disable(format!("BEGIN for unknown chart '{}'", printable(chart))));
+                };
+                self.set_current(Some(found));
+                self.begin(now_ut, usec);
+            }
+            Command::Set { dim, value } => {
+                let chart = self.need_chart("SET", Action::Disable)?;
+                let Some(index) = chart.dimension_index(dim) else {
+                    return Err(Error::disable(format!(
+                        "SET for unknown dimension '{}' of chart '{}'",
+                        printable(dim),
+                        chart.id()
+                    )));
+                };
+                if self.collecting.is_none() {
+                    // CHART … SET without BEGIN: Netdata collects into the current chart too.
+                    self.begin(now_ut, 0);
+                }
+                if let Some(value) = value {
+                    if self.values.len() <= index {
+                        self.values.resize(index + 1, None);
+                    }
+                    self.values[index] = Some(value);
+                }
+            }
+            Command::End => {
+                let chart = self.need_chart("END", Action::Disable)?;
+                let begun = self.collecting.take().unwrap_or(Begun { now_ut, usec: 0 });
+                let mut collection = chart.begin(begun.now_ut, begun.usec, self.trust == Trust::Trusted);
+                for (index, value) in self.values.iter_mut().enumerate() {
+                    if let Some(v) = value.take() {
+                        collection.set(index, v);
+                    }
+                }
+                collection.end();
+                self.collections += 1;
+                self.set_current(None);
+            }
+            Command::Flush => {
+                self.set_current(None);
+            }
+            Command::Disable => return Err(Error::disable("the source asked to be disabled (DISABLE)")),
+            Command::Variable { scope, name, value } => {
+                if scope == Some(VariableScope::Chart) && self.current.is_none() {
+                    return Err(Error::disable(format!(
+                        "VARIABLE CHART '{}' without a chart",
+                        printable(name)
+                    )));
+                }
+                // Custom variables are for health, which reads none yet: accepted, not kept.
+                log::debug!("{}: VARIABLE {} = {value:?} ignored", self.source, printable(name));
+            }
+            Command::Label { name, source, value } => {
+                if self.host_labels.len() < self.limits.labels {
+                    self.host_labels.push(Label { name: name.to_owned(), value: value.into_owned(), source });
+                } else {
+                    self.label_dropped(name);
+                }
+            }
+            Command::Overwrite => {
+                self.host.set_labels(std::mem::take(&mut self.host_labels));
+            }
+            Command::Clabel { name, value, source } => {
+                self.need_chart("CLABEL", Action::Stop)?;
+                let labels = self.chart_labels.get_or_insert_with(Vec::new);
+                if labels.len() < self.limits.labels {
+                    labels.push(Label { name: name.to_owned(), value: value.to_owned(), source });
+                } else {
+                    self.label_dropped(name);
+                }
+            }
+            Command::ClabelCommit => {
+                let chart = self.need_chart("CLABEL_COMMIT", Action::Disable)?;
+                let Some(batch) = self.chart_labels.take() else {
+                    return Err(Error::disable("CLABEL_COMMIT without CLABEL"));
+                };
+                // Labels not re-sent in the batch go, except the permanent ones the agent
+                // itself attaches (`_collect_plugin`, `_collect_module`).
+                let mut labels: Vec<Label> = chart
+                    .meta()
+                    .labels
+                    .into_iter()
+                    .filter(|l| {
+                        l.source & label_source::PERMANENT != 0 && !batch.iter().any(|b| b.name == l.name)
+                    })
+                    .collect();
+                labels.extend(batch);
+                chart.set_labels(labels);
+            }
+            Command::Function { name, .. } => {
+                log::debug!(
+                    "{}: FUNCTION '{}' ignored (functions are not supported)",
+                    self.source,
+                    printable(name)
+                );
+            }
+            Command::FunctionResultBegin { transaction, code, .. } => {
+                self.capture = Some(Capture { transaction: printable(transaction), code, bytes: 0 });
+            }
+            Command::FunctionResultEnd => {}
+            Command::ReplayBegin { chart, start_t, end_t, .. } => {
+                let found = match chart {
+                    None => self.need_chart("RBEGIN", Action::Disable)?,
+                    Some(id) => match self.host.chart(id) {
+                        Some(c) => c,
+                        None => {
+                            return Err(Error::disable(format!(
+                                "RBEGIN for unknown chart '{}'",
+                                printable(id)
+                            )))
+                        }
+                    },
+                };
+                self.set_current(Some(found));
+                self.replay_open = start_t > 0 && end_t >= start_t;
+            }
+            Command::ReplaySet { dim, .. } | Command::ReplayDimensionState { dim, .. } => {
+                let chart = self.need_chart("RSET/RDSTATE", Action::Disable)?;
+                if chart.dimension_index(dim).is_none() {
+                    return Err(Error::disable(format!(
+                        "replay for unknown dimension '{}' of chart '{}'",
+                        printable(dim),
+                        chart.id()
+                    )));
+                }
+                // Storing replayed points needs the replication store of the stream
+                // receiver; until then they are validated and dropped.
+            }
+            Command::ReplayChartState { .. } => {
+                self.need_chart("RSSTATE", Action::Stop)?;
+            }
+            Command::ReplayEnd { start_streaming, after, before, .. } => {
+                let chart = self.current.as_ref().map(|c| c.id().to_owned()).unwrap_or_default();
+                self.set_current(None);
+                self.collections += 1;
+                return Ok(Some(Event::ReplayEnd { chart, start_streaming, after, before }));
+            }
+            Command::ClaimedId { machine_guid, claim_id } => {
+                return Ok(Some(Event::ClaimedId {
+                    machine_guid: machine_guid.to_owned(),
+                    claim_id: claim_id.map(str::to_owned),
+                }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
+        let full = def.full_id();
+        if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
+            return Err(Error::disable(format!(
+                "chart '{}' would exceed the limit of {} charts per source",
+                printable(&full),
+                self.limits.charts
+            )));
+        }
+        let existing = self.host.chart(&full).map(|c| c.meta());
+        let mut meta = ChartMeta::new(def.type_, def.id)
+            .title(def.title)
+            .units(def.units.unwrap_or("unknown"))
+            .family(def.family.unwrap_or(def.type_))
+            .chart_type(def.chart_type)
+            .priority(def.priority)
+            .update_every(if def.update_every == 0 { self.update_every } else { def.update_every });
+        if let Some(name) = def.name {
+            meta.name = format!("{}.{name}", def.type_);
+        }
+        if let Some(context) = def.context {
+            meta.context = context.to_owned();
+        }
+        meta.options = match (def.options, &existing) {
+            (Some(o), _) => o,
+            // Absent options: not obsolete, no detail or store_first; hidden is kept.
+            (None, Some(old)) => {
+                crate::rrd::ChartOptions { hidden: old.options.hidden, ..Default::default() }
+            }
+            (None, None) => Default::default(),
+        };
+        if let Some(old) = existing {
+            meta.labels = old.labels;
+        }
+        let meta = meta.source(def.plugin.unwrap_or(&self.source), def.module.unwrap_or(""));
+        let chart = self.host.chart_define(meta);
+        self.defined.insert(full);
+        self.set_current(Some(chart));
+        Ok(())
+    }
+
+    fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {
+        let chart = self.need_chart("DIMENSION", Action::Disable)?;
+        if chart.dimension_index(def.id).is_none() && chart.dimension_count() >= self.limits.dimensions {
+            return Err(Error::disable(format!(
+                "dimension '{}' would exceed the limit of {} dimensions of chart '{}'",
+                printable(def.id),
+                self.limits.dimensions,
+                chart.id()
+            )));
+        }
+        let mut meta = DimensionMeta::new(def.id)
+            .name(def.name)
+            .algorithm(def.algorithm)
+            .scale(def.multiplier, def.divisor);
+        meta.options = def.options;
+        chart.dimension(meta);
+        Ok(())
+    }
+
+    fn need_chart(&self, keyword: &str, action: Action) -> Result<Arc<Chart>, Error> {
+        self.current.clone().ok_or_else(|| Error { action, message: format!("{keyword} without a chart") })
+    }
+
+    /// Changes the current chart; values `SET` and a `CLABEL` batch of the old one are
+    /// dropped (Netdata does not roll back, but nothing of them was stored yet here).
+    fn set_current(&mut self, chart: Option<Arc<Chart>>) {
+        self.current = chart;
+        self.collecting = None;
+        self.chart_labels = None;
+        self.replay_open = false;
+        self.values.iter_mut().for_each(|v| *v = None);
+    }
+
+    fn begin(&mut self, now_ut: u64, usec: u64) {
+        self.values.iter_mut().for_each(|v| *v = None);
+        self.collecting = Some(Begun { now_ut, usec });
+    }
+
+    fn label_dropped(&mut self, name: &str) {
+        self.dropped_labels += 1;
+        if self.dropped_labels.is_power_of_two() {
+            log::warn!(
+                "{}: label '{}' dropped: more than {} pending labels ({} dropped so far)",
+                self.source,
+                printable(name),
+                self.limits.labels,
+                self.dropped_labels
+            );
+        }
+    }
+}

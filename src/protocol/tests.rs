@@ -1,0 +1,366 @@
+//! Tests of the session (keyword semantics, error classes, limits) and a property loop
+//! that feeds random bytes through the whole stack.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::*;
+use crate::db::MemoryMode;
+use crate::rrd::{Algorithm, ChartType, Host, HostSettings};
+
+const T0: u64 = 1_700_000_000_000_000;
+const SEC: u64 = 1_000_000;
+
+fn host(name: &str) -> Arc<Host> {
+    Arc::new(Host::new(
+        &format!("guid-{name}"),
+        name,
+        HostSettings {
+            mode: MemoryMode::Ram,
+            history: 60,
+            update_every: 1,
+            cache_dir: PathBuf::from("/nonexistent"),
+            gap_when_lost_iterations_above: 1,
+            replication_window: 0,
+        },
+    ))
+}
+
+fn session(h: &Arc<Host>) -> Session {
+    Session::new(Arc::clone(h), "test.plugin", 0, Trust::Measured, Limits::PLUGIN)
+}
+
+/// Feeds `text` line by line at `now`; returns the first error.
+fn feed(s: &mut Session, text: &str, now: u64) -> Result<Vec<Event>, Error> {
+    let mut events = Vec::new();
+    for line in text.lines() {
+        if let Some(e) = s.line(line.as_bytes(), now)? {
+            events.push(e);
+        }
+    }
+    Ok(events)
+}
+
+fn action(s: &mut Session, text: &str) -> Action {
+    feed(s, text, T0).expect_err(text).action
+}
+
+#[test]
+fn a_plugin_iteration_stores_values() {
+    let h = host("a");
+    let mut s = session(&h);
+    feed(
+        &mut s,
+        "CHART test.one '' 'One' 'things' '' '' line 100 1\nDIMENSION x '' absolute 1 1\nDIMENSION y\n",
+        T0,
+    )
+    .unwrap();
+    for k in 0..5u64 {
+        let now = T0 + k * SEC;
+        let usec = if k == 0 { 0 } else { SEC };
+        feed(&mut s, &format!("BEGIN test.one {usec}\nSET x = {}\nSET y = 010\nEND\n", 10 * k), now).unwrap();
+    }
+    assert_eq!(s.collections(), 5);
+    let chart = h.chart("test.one").unwrap();
+    let last = chart.last_values();
+    assert_eq!(last[0].0, 40);
+    assert_eq!(last[1].0, 8, "SET values are C numbers: 010 is octal");
+    let points = chart.query(0, 0, i64::MAX);
+    assert!(points.len() >= 3, "{points:?}");
+    assert!(points.iter().any(|p| p.value == Some(30.0)), "{points:?}");
+}
+
+#[test]
+fn chart_defaults_follow_netdata() {
+    let h = host("b");
+    let mut s = session(&h);
+    feed(&mut s, "CHART net.eth0 net.wan\n", T0).unwrap();
+    let m = h.chart("net.eth0").unwrap().meta();
+    assert_eq!((m.name.as_str(), m.title.as_str(), m.units.as_str()), ("net.wan", "", "unknown"));
+    assert_eq!((m.family.as_str(), m.context.as_str()), ("net", "net.eth0"));
+    assert_eq!((m.chart_type, m.priority, m.update_every), (ChartType::Line, 1000, 1));
+    assert_eq!((m.plugin.as_str(), m.module.as_str()), ("test.plugin", ""));
+    assert!(m.labels.iter().any(|l| l.name == "_collect_plugin" && l.value == "test.plugin"));
+
+    feed(&mut s, "CHART net.eth1 NULL t u f c stacked 5 3 'hidden' p m\n", T0).unwrap();
+    let m = h.chart("net.eth1").unwrap().meta();
+    assert_eq!((m.name.as_str(), m.family.as_str(), m.context.as_str()), ("net.eth1", "f", "c"));
+    assert_eq!((m.chart_type, m.priority, m.update_every), (ChartType::Stacked, 5, 3));
+    assert!(m.options.hidden);
+    assert_eq!((m.plugin.as_str(), m.module.as_str()), ("p", "m"));
+}
+
+#[test]
+fn dimension_definition_and_update() {
+    let h = host("c");
+    let mut s = session(&h);
+    feed(&mut s, "CHART a.b\nDIMENSION d dee incremental -8 0x10 hidden\nDIMENSION d dee2\n", T0).unwrap();
+    let dims = h.chart("a.b").unwrap().dimensions();
+    assert_eq!(dims.len(), 1);
+    assert_eq!(dims[0].name, "dee2");
+    assert_eq!(dims[0].algorithm, Algorithm::Absolute, "a redefinition replaces everything");
+    assert!(!dims[0].options.hidden);
+}
+
+#[test]
+fn missing_chart_or_dimension_disables() {
+    let h = host("d");
+    let mut s = session(&h);
+    assert_eq!(action(&mut s, "BEGIN no.such"), Action::Disable);
+    assert_eq!(action(&mut s, "SET x = 1"), Action::Disable);
+    assert_eq!(action(&mut s, "END"), Action::Disable);
+    assert_eq!(action(&mut s, "DIMENSION x"), Action::Disable);
+    assert_eq!(action(&mut s, "CHART_DEFINITION_END 1 2 3"), Action::Disable);
+    assert_eq!(action(&mut s, "VARIABLE CHART v = 1"), Action::Disable);
+    assert_eq!(action(&mut s, "RBEGIN"), Action::Disable);
+    assert_eq!(action(&mut s, "CHART nodot"), Action::Disable);
+    assert_eq!(action(&mut s, "DISABLE"), Action::Disable);
+    feed(&mut s, "CHART a.b\nDIMENSION x\nBEGIN a.b\n", T0).unwrap();
+    assert_eq!(action(&mut s, "SET y = 1"), Action::Disable);
+    feed(&mut s, "BEGIN a.b\n", T0).unwrap();
+    assert_eq!(action(&mut s, "RSET y 1 ''"), Action::Disable);
+    feed(&mut s, "FLUSH\n", T0).unwrap();
+    assert_eq!(action(&mut s, "SET x = 1"), Action::Disable, "FLUSH clears the chart");
+    assert_eq!(action(&mut s, "CLABEL_COMMIT"), Action::Disable);
+}
+
+#[test]
+fn other_errors_stop() {
+    let h = host("e");
+    let mut s = session(&h);
+    assert_eq!(action(&mut s, "HELLO world"), Action::Stop);
+    assert_eq!(action(&mut s, "end"), Action::Stop, "keywords are case-sensitive");
+    assert_eq!(action(&mut s, "CLABEL a b 1"), Action::Stop);
+    assert_eq!(action(&mut s, "REND 1 2"), Action::Stop);
+    let e = s.frame(Frame::TooLong { at_least: 100_000 }, T0).unwrap_err();
+    assert_eq!(e.action, Action::Stop);
+    assert!(e.message.contains("15360"), "{e}");
+    // Blank lines and plain variables are fine.
+    feed(&mut s, "\n   \n\t\nVARIABLE x = 1\nVARIABLE HOST y = NAN\nFUNCTION f 10 'h'\n", T0).unwrap();
+}
+
+#[test]
+fn host_labels_replace_on_overwrite_and_are_bounded() {
+    let h = host("f");
+    let mut s = Session::new(Arc::clone(&h), "p", 0, Trust::Trusted, Limits { labels: 2, ..Limits::PLUGIN });
+    feed(&mut s, "LABEL room = 2 kitchen\nLABEL note 1 a b  c\nLABEL third 1 x\n", T0).unwrap();
+    assert!(h.labels().is_empty(), "pending until OVERWRITE");
+    feed(&mut s, "OVERWRITE labels\n", T0).unwrap();
+    let labels = h.labels();
+    assert_eq!(labels.len(), 2, "the third was dropped: {labels:?}");
+    assert_eq!((labels[1].name.as_str(), labels[1].value.as_str(), labels[1].source), ("note", "a b c", 1));
+    feed(&mut s, "OVERWRITE\n", T0).unwrap();
+    assert!(h.labels().is_empty());
+}
+
+#[test]
+fn chart_labels_commit_replaces_the_batch_and_keeps_permanent_ones() {
+    let h = host("g");
+    let mut s = session(&h);
+    feed(&mut s, "CHART a.b\nCLABEL x 1 2\nCLABEL y 2 2\nCLABEL_COMMIT\n", T0).unwrap();
+    let names =
+        |h: &Host| h.chart("a.b").unwrap().meta().labels.iter().map(|l| l.name.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&h), ["_collect_plugin", "_collect_module", "x", "y"]);
+    feed(&mut s, "BEGIN a.b\nCLABEL y 3 2\nCLABEL_COMMIT\n", T0).unwrap();
+    assert_eq!(names(&h), ["_collect_plugin", "_collect_module", "y"]);
+    feed(&mut s, "CHART a.b\n", T0).unwrap();
+    assert_eq!(names(&h), ["y", "_collect_plugin", "_collect_module"], "a redefinition keeps labels");
+}
+
+#[test]
+fn function_results_are_captured_verbatim_until_their_end() {
+    let h = host("h");
+    let mut s = session(&h);
+    let events = feed(
+        &mut s,
+        "FUNCTION_RESULT_BEGIN tx 200 json 0\nnot a keyword\n{\"a\": 1}\nFUNCTION_RESULT_END\nFLUSH\n",
+        T0,
+    )
+    .unwrap();
+    assert_eq!(events, [Event::FunctionResult { transaction: "tx".into(), code: 200, bytes: 23 }]);
+    let mut s = Session::new(
+        Arc::clone(&h),
+        "p",
+        0,
+        Trust::Measured,
+        Limits { function_result: 10, ..Limits::PLUGIN },
+    );
+    assert_eq!(action(&mut s, "FUNCTION_RESULT_BEGIN tx 200 json 0\n0123456789"), Action::Stop);
+}
+
+#[test]
+fn charts_and_dimensions_are_bounded() {
+    let h = host("i");
+    let limits = Limits { charts: 2, dimensions: 2, ..Limits::PLUGIN };
+    let mut s = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, limits);
+    feed(&mut s, "CHART a.one\nDIMENSION x\nDIMENSION y\nDIMENSION x\nCHART a.two\nCHART a.one\n", T0)
+        .unwrap();
+    assert_eq!(action(&mut s, "DIMENSION z"), Action::Disable);
+    assert_eq!(action(&mut s, "CHART a.three"), Action::Disable);
+    assert_eq!(s.chart_count(), 2);
+    assert_eq!(h.chart_count(), 2);
+}
+
+#[test]
+fn replication_and_streaming_events() {
+    let h = host("j");
+    let mut s = Session::new(Arc::clone(&h), "10.0.0.1:1234", 0, Trust::Trusted, Limits::PLUGIN);
+    let g = "11111111-2222-3333-4444-555555555555";
+    let events = feed(
+        &mut s,
+        &format!(
+            "CHART a.b\nDIMENSION x\nCHART_DEFINITION_END 10 20 30\nRBEGIN a.b 10 20 30\nRSET x 1.5 ''\n\
+             RDSTATE x 1 2 3 4\nRSSTATE 1 2\nREND 1 10 20 true 10 20 30\nCLAIMED_ID {g} NULL\n"
+        ),
+        T0,
+    )
+    .unwrap();
+    assert_eq!(
+        events,
+        [
+            Event::ChartDefinitionEnd {
+                chart: "a.b".into(),
+                first_entry_t: 10,
+                last_entry_t: 20,
+                child_now_t: Some(30)
+            },
+            Event::ReplayEnd { chart: "a.b".into(), start_streaming: true, after: 10, before: 20 },
+            Event::ClaimedId { machine_guid: g.into(), claim_id: None },
+        ]
+    );
+    assert_eq!(s.collections(), 1, "REND counts as a collection");
+}
+
+#[test]
+fn a_session_never_touches_another_host() {
+    let a = host("k1");
+    let b = host("k2");
+    let mut sb = session(&b);
+    feed(&mut sb, "CHART only.b\nDIMENSION x\n", T0).unwrap();
+    let mut sa = session(&a);
+    assert_eq!(action(&mut sa, "BEGIN only.b"), Action::Disable);
+    feed(&mut sa, "CHART x.y\nLABEL a 1 b\nOVERWRITE\n", T0).unwrap();
+    assert_eq!(b.chart_count(), 1);
+    assert!(b.labels().is_empty());
+}
+
+/// A tiny fixed-seed PRNG (xorshift64*), so the property loop is reproducible.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_input_never_panics() {
+    const TOKENS: &[&str] = &[
+        "CHART",
+        "DIMENSION",
+        "BEGIN",
+        "SET",
+        "END",
+        "FLUSH",
+        "VARIABLE",
+        "LABEL",
+        "OVERWRITE",
+        "CLABEL",
+        "CLABEL_COMMIT",
+        "FUNCTION",
+        "FUNCTION_RESULT_BEGIN",
+        "FUNCTION_RESULT_END",
+        "CHART_DEFINITION_END",
+        "RBEGIN",
+        "RSET",
+        "RDSTATE",
+        "RSSTATE",
+        "REND",
+        "CLAIMED_ID",
+        "DISABLE",
+        "a.b",
+        "a.c",
+        "x",
+        "y",
+        "=",
+        "\"",
+        "'",
+        "\\",
+        "0x",
+        "010",
+        "-1",
+        "9999999999999999999999",
+        "NAN",
+        "-inf",
+        "1.5e308",
+        "",
+        " ",
+        "\t",
+        "é",
+        "\u{0}",
+        "GLOBAL",
+        "CHART",
+        "incremental",
+        "percentage-of-incremental-row",
+        "obsolete hidden",
+        "\r",
+        "''",
+        "\"\"",
+    ];
+    let h = host("fuzz");
+    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut lb = LineBuffer::new(256);
+    let mut s =
+        Session::new(Arc::clone(&h), "fuzz", 0, Trust::Measured, Limits { charts: 8, ..Limits::PLUGIN });
+    let mut now = T0;
+    for round in 0..20_000 {
+        let mut bytes = Vec::new();
+        if round % 3 == 0 {
+            // Raw bytes, newlines included.
+            for _ in 0..rng.below(300) {
+                bytes.push(rng.next() as u8);
+            }
+        } else {
+            // Token soup that reaches deep into the keyword handlers.
+            for _ in 0..1 + rng.below(8) {
+                let mut line = String::new();
+                for _ in 0..rng.below(25) {
+                    line.push_str(TOKENS[rng.below(TOKENS.len())]);
+                    line.push(if rng.below(5) == 0 { '=' } else { ' ' });
+                }
+                bytes.extend_from_slice(line.as_bytes());
+                bytes.push(b'\n');
+            }
+        }
+        let mut fed = 0;
+        while fed < bytes.len() {
+            fed += lb.push(&bytes[fed..]);
+            while let Some(frame) = lb.next_line() {
+                now += rng.below(2_000_000) as u64;
+                if s.frame(frame, now).is_err() && rng.below(4) == 0 {
+                    // The owner would restart the source: a fresh session on the same host.
+                    s = Session::new(
+                        Arc::clone(&h),
+                        "fuzz",
+                        0,
+                        Trust::Measured,
+                        Limits { charts: 8, ..Limits::PLUGIN },
+                    );
+                }
+            }
+        }
+        // The tokenizer and the number parsers alone, on raw text.
+        let text = String::from_utf8_lossy(&bytes);
+        for w in Words::split(&text).iter() {
+            let _ = (number::c_integer(w), number::decimal(w), number::double(w));
+        }
+    }
+    assert!(h.chart_count() > 0, "the soup defined some charts");
+}

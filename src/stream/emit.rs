@@ -1,0 +1,393 @@
+//! Writing the line protocol a 1.37 child sends (protocol.md §2.3, §3): chart definitions,
+//! per-collection data and replication answers, formatted into a reusable `String`.
+
+use std::fmt::Write;
+
+use super::caps::Caps;
+use crate::rrd::{ChartView, Label};
+
+/// Appends `"value"`; the protocol has no escaping, so a double quote inside becomes a single
+/// quote and control characters become spaces.
+pub fn quoted(out: &mut String, value: &str) {
+    out.push('"');
+    for c in value.chars() {
+        out.push(match c {
+            '"' => '\'',
+            c if c.is_control() => ' ',
+            c => c,
+        });
+    }
+    out.push('"');
+}
+
+/// `LABEL "<name>" = <source> "<value>"` per host label, then `OVERWRITE labels`.
+pub fn host_labels(out: &mut String, labels: &[Label]) {
+    for l in labels {
+        out.push_str("LABEL ");
+        quoted(out, &l.name);
+        let _ = write!(out, " = {} ", l.source);
+        quoted(out, &l.value);
+        out.push('\n');
+    }
+    out.push_str("OVERWRITE labels\n");
+}
+
+/// The definition block of a chart: `CHART`, chart labels, `DIMENSION`s and, with
+/// replication, `CHART_DEFINITION_END first last now`.
+pub fn definition(out: &mut String, chart: &ChartView<'_>, caps: Caps, now: i64) {
+    let m = chart.meta();
+    out.push_str("CHART ");
+    quoted(out, &m.id);
+    out.push(' ');
+    let name_part =
+        if m.name == m.id { "" } else { m.name.split_once('.').map_or(m.name.as_str(), |(_, n)| n) };
+    quoted(out, name_part);
+    for v in [&m.title, &m.units, &m.family, &m.context] {
+        out.push(' ');
+        quoted(out, v);
+    }
+    out.push(' ');
+    quoted(out, m.chart_type.as_str());
+    let _ = write!(out, " {} {} ", m.priority, m.update_every);
+    quoted(out, &m.options.to_wire());
+    out.push(' ');
+    quoted(out, &m.plugin);
+    out.push(' ');
+    quoted(out, &m.module);
+    out.push('\n');
+    if caps.has(Caps::CLABELS) && !m.labels.is_empty() {
+        for l in &m.labels {
+            out.push_str("CLABEL ");
+            quoted(out, &l.name);
+            out.push(' ');
+            quoted(out, &l.value);
+            let _ = writeln!(out, " {}", l.source);
+        }
+        out.push_str("CLABEL_COMMIT\n");
+    }
+    for d in chart.dimensions() {
+        let dm = d.meta();
+        out.push_str("DIMENSION ");
+        quoted(out, &dm.id);
+        out.push(' ');
+        quoted(out, &dm.name);
+        out.push(' ');
+        quoted(out, dm.algorithm.as_str());
+        let _ = write!(out, " {} {} ", dm.multiplier, dm.divisor);
+        quoted(out, &dm.options.to_wire());
+        out.push('\n');
+    }
+    if caps.has(Caps::REPLICATION) {
+        let (first, last) = retention(chart, now);
+        let _ = writeln!(out, "CHART_DEFINITION_END {first} {last} {now}");
+    }
+}
+
+/// The chart's stored range as a child announces it: `(0, 0)` when nothing is stored.
+pub fn retention(chart: &ChartView<'_>, now: i64) -> (i64, i64) {
+    let ue = i64::from(chart.meta().update_every.max(1));
+    match (chart.first_entry_t(), chart.last_entry_t()) {
+        (Some(first), Some(last)) => {
+            let last = last.min(now);
+            let first = if first >= last { last - ue } else { first };
+            (first.max(0), last.max(0))
+        }
+        _ => (0, 0),
+    }
+}
+
+/// One collection: `BEGIN "<id>" <usec>`, `SET "<dim>" = <raw>` per updated dimension, `END`.
+pub fn data(out: &mut String, chart: &ChartView<'_>, usec: u64) {
+    out.push_str("BEGIN ");
+    quoted(out, &chart.meta().id);
+    let _ = writeln!(out, " {usec}");
+    for d in chart.dimensions().filter(|d| d.updated()) {
+        out.push_str("SET ");
+        quoted(out, &d.meta().id);
+        let _ = writeln!(out, " = {}", d.collected_value());
+    }
+    out.push_str("END\n");
+}
+
+/// A `REPLAY_CHART` request from the parent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayRequest {
+    pub chart: String,
+    pub start_streaming: bool,
+    pub after: i64,
+    pub before: i64,
+}
+
+impl ReplayRequest {
+    /// Parses the words of `REPLAY_CHART "<id>" "<true|false>" <after> <before>`.
+    pub fn parse(words: &[&str]) -> Option<ReplayRequest> {
+        match words {
+            ["REPLAY_CHART", chart, start, after, before, ..] => Some(ReplayRequest {
+                chart: (*chart).to_owned(),
+                start_streaming: *start == "true",
+                after: after.parse().ok()?,
+                before: before.parse().ok()?,
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// Writes the answer to `req` (protocol.md §3.1 step 4), at most `max_points` points.
+/// Returns whether the chart may stream normally afterwards.
+pub fn replay(
+    out: &mut String,
+    chart: &ChartView<'_>,
+    req: &ReplayRequest,
+    now: i64,
+    max_points: usize,
+) -> bool {
+    let m = chart.meta();
+    let ue = i64::from(m.update_every.max(1));
+    let (first, last) = retention(chart, now);
+    out.push_str("RBEGIN ");
+    quoted(out, &m.id);
+    out.push('\n');
+
+    let mut before = req.before;
+    let mut cut = false;
+    if req.after != 0 && req.before != 0 && last > 0 {
+        if req.start_streaming && last > before {
+            before = last;
+        }
+        let start = (req.after.max(first - ue) / ue) * ue + ue; // first point end > after
+        let mut end = before.min(last);
+        let mut count = 0usize;
+        let mut t = start;
+        while t <= end {
+            if count == max_points {
+                end = t - ue; // the parent asks again from here
+                cut = true;
+                break;
+            }
+            let _ = writeln!(out, "RBEGIN '' {} {t} {now}", t - ue);
+            for (i, d) in chart.dimensions().enumerate() {
+                out.push_str("RSET ");
+                quoted(out, &d.meta().id);
+                let p = chart.point(i, t);
+                match p.value {
+                    Some(v) => {
+                        let _ = writeln!(out, " {v:.7} \"{}\"", if p.reset { "R" } else { "" });
+                    }
+                    None => out.push_str(" NAN \"E\"\n"),
+                }
+            }
+            count += 1;
+            t += ue;
+        }
+        before = end.max(req.after);
+    }
+    // Streaming resumes only when nothing is left to send; a cut answer makes the parent
+    // ask for the rest first.
+    let enable = !cut && (req.start_streaming || before == last || req.after == 0 || req.before == 0);
+    if enable {
+        for d in chart.dimensions() {
+            out.push_str("RDSTATE ");
+            quoted(out, &d.meta().id);
+            let _ = writeln!(
+                out,
+                " {} {} {:.7} {:.7}",
+                d.last_collected_ut(),
+                d.last_collected_value(),
+                finite(d.last_calculated_value()),
+                finite(d.last_stored_value())
+            );
+        }
+        let _ = writeln!(out, "RSSTATE {} {}", chart.last_collected_ut(), chart.last_updated_ut());
+    }
+    let _ = writeln!(
+        out,
+        "REND {ue} {first} {last} {} {} {before} {now}",
+        if enable { "true" } else { "false" },
+        req.after
+    );
+    enable
+}
+
+fn finite(v: f64) -> f64 {
+    if v.is_finite() {
+        v
+    } else {
+        0.0
+    }
+}
+
+/// Splits a line the parent sent into words: spaces separate, `"…"`/`'…'` quote.
+pub fn words(line: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut rest = line.trim_start();
+    while !rest.is_empty() && out.len() < 20 {
+        let (word, tail) = match rest.as_bytes()[0] {
+            q @ (b'"' | b'\'') => {
+                let inner = &rest[1..];
+                match inner.find(q as char) {
+                    Some(end) => (&inner[..end], &inner[end + 1..]),
+                    None => (inner, ""),
+                }
+            }
+            _ => match rest.find([' ', '\t', '\r']) {
+                Some(end) => (&rest[..end], &rest[end..]),
+                None => (rest, ""),
+            },
+        };
+        out.push(word);
+        rest = tail.trim_start_matches([' ', '\t', '\r']);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::MemoryMode;
+    use crate::rrd::{Algorithm, ChartMeta, ChartType, DimensionMeta, Host, HostSettings};
+    use std::path::PathBuf;
+
+    const S: u64 = 1_000_000;
+    const T0: u64 = 1_700_000_000;
+
+    fn host() -> Host {
+        Host::new(
+            "g",
+            "h",
+            HostSettings {
+                mode: MemoryMode::Ram,
+                history: 100,
+                update_every: 1,
+                cache_dir: PathBuf::from("/nonexistent"),
+                gap_when_lost_iterations_above: 1,
+                replication_window: 0,
+            },
+        )
+    }
+
+    #[test]
+    fn definition_matches_a_1_37_child_byte_for_byte() {
+        let h = host();
+        let c = h.chart_define(
+            ChartMeta::new("system", "cpu")
+                .title("Total CPU utilization")
+                .units("percentage")
+                .family("cpu")
+                .context("system.cpu")
+                .chart_type(ChartType::Stacked)
+                .priority(100)
+                .source("proc.plugin", "/proc/stat"),
+        );
+        c.dimension(DimensionMeta::new("user").algorithm(Algorithm::PercentageOfIncrementalRow));
+        c.dimension(DimensionMeta::new("idle").algorithm(Algorithm::PercentageOfIncrementalRow).hidden());
+        let mut out = String::new();
+        c.with_view(|v, _| definition(&mut out, v, Caps(16320), 1795300178));
+        // The lines of shared/peer/captures/nocomp-3-child-stream-head.txt.
+        assert_eq!(
+            out,
+            "CHART \"system.cpu\" \"\" \"Total CPU utilization\" \"percentage\" \"cpu\" \"system.cpu\" \"stacked\" 100 1 \"   \" \"proc.plugin\" \"/proc/stat\"\n\
+             CLABEL \"_collect_plugin\" \"proc.plugin\" 536870913\n\
+             CLABEL \"_collect_module\" \"/proc/stat\" 536870913\n\
+             CLABEL_COMMIT\n\
+             DIMENSION \"user\" \"user\" \"percentage-of-incremental-row\" 1 1 \"  \"\n\
+             DIMENSION \"idle\" \"idle\" \"percentage-of-incremental-row\" 1 1 \" hidden \"\n\
+             CHART_DEFINITION_END 0 0 1795300178\n"
+        );
+    }
+
+    #[test]
+    fn quotes_cannot_break_out() {
+        let mut out = String::new();
+        quoted(&mut out, "a \"b\"\nc");
+        assert_eq!(out, "\"a 'b' c\"");
+    }
+
+    #[test]
+    fn data_and_replay_lines() {
+        let h = host();
+        let c = h.chart_define(ChartMeta::new("net", "eth0"));
+        c.dimension(DimensionMeta::new("received").algorithm(Algorithm::Incremental));
+        c.dimension(DimensionMeta::new("sent").algorithm(Algorithm::Incremental).scale(-1, 1));
+        for i in 0..6u64 {
+            let mut col = c.begin((T0 + i) * S + S / 2, 0, false);
+            col.set(0, (i * 100) as i64);
+            if i != 3 {
+                col.set(1, (i * 10) as i64);
+            }
+            col.end();
+        }
+        let mut out = String::new();
+        c.with_view(|v, _| data(&mut out, v, 1_000_000));
+        assert_eq!(out, "BEGIN \"net.eth0\" 1000000\nEND\n", "only dimensions set in this collection");
+
+        // Points T0+1..T0+5 are stored; ask for (T0+2, T0+4].
+        let req = ReplayRequest {
+            chart: "net.eth0".into(),
+            start_streaming: false,
+            after: (T0 + 2) as i64,
+            before: (T0 + 4) as i64,
+        };
+        let mut out = String::new();
+        let enable = c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 100));
+        assert!(!enable, "the child has newer data than before and start_streaming is false");
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "RBEGIN \"net.eth0\"");
+        assert_eq!(lines[1], format!("RBEGIN '' {} {} {}", T0 + 2, T0 + 3, T0 + 6));
+        assert_eq!(lines[2], "RSET \"received\" 100.0000000 \"\"");
+        assert_eq!(
+            lines[3], "RSET \"sent\" NAN \"E\"",
+            "the collection that skipped 'sent' left a gap at T0+3"
+        );
+        assert_eq!(lines[4], format!("RBEGIN '' {} {} {}", T0 + 3, T0 + 4, T0 + 6));
+        assert_eq!(
+            lines.last().unwrap(),
+            &format!("REND 1 {} {} false {} {} {}", T0 + 1, T0 + 5, T0 + 2, T0 + 4, T0 + 6)
+        );
+
+        // start_streaming extends to the last point and enables streaming with the states.
+        let req = ReplayRequest { start_streaming: true, ..req };
+        let mut out = String::new();
+        assert!(c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 100)));
+        assert!(out.contains(&format!("RBEGIN '' {} {} {}", T0 + 4, T0 + 5, T0 + 6)));
+        assert!(out.contains("RDSTATE \"received\" "));
+        assert!(out.contains("RSSTATE "));
+        assert!(out.ends_with(&format!(
+            "REND 1 {} {} true {} {} {}\n",
+            T0 + 1,
+            T0 + 5,
+            T0 + 2,
+            T0 + 5,
+            T0 + 6
+        )));
+
+        // A point budget cuts the answer short and asks to continue.
+        let mut out = String::new();
+        let req = ReplayRequest { start_streaming: true, after: T0 as i64, before: (T0 + 5) as i64, ..req };
+        assert!(!c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 2)));
+        assert!(
+            out.ends_with(&format!("REND 1 {} {} false {} {} {}\n", T0 + 1, T0 + 5, T0, T0 + 2, T0 + 6)),
+            "{out}"
+        );
+
+        // An empty request (no data on the parent's side or none here).
+        let mut out = String::new();
+        let req = ReplayRequest { chart: "net.eth0".into(), start_streaming: true, after: 0, before: 0 };
+        assert!(c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 100)));
+        assert!(!out.contains("RSET"));
+    }
+
+    #[test]
+    fn parent_lines_split_into_words() {
+        assert_eq!(
+            words("REPLAY_CHART \"system.cpu\" \"true\" 0 0"),
+            ["REPLAY_CHART", "system.cpu", "true", "0", "0"]
+        );
+        assert_eq!(
+            ReplayRequest::parse(&words("REPLAY_CHART 'a.b' \"false\" 10 20\r")),
+            Some(ReplayRequest { chart: "a.b".into(), start_streaming: false, after: 10, before: 20 })
+        );
+        assert_eq!(ReplayRequest::parse(&words("REPLAY_CHART x")), None);
+        assert_eq!(words(""), Vec::<&str>::new());
+    }
+}

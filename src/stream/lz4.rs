@@ -1,0 +1,240 @@
+//! LZ4 stream compression with Netdata's framing (protocol.md §4).
+//!
+//! Each block is a 4-byte header `FA 80|len&7F 80|len>>7 0A` (written byte by byte, so the
+//! order is the same on big-endian targets) followed by an LZ4 *block* whose matches may
+//! reach 64 KiB back into the plaintext already sent: a rolling dictionary, as
+//! `LZ4_compress_fast_continue` produces and `LZ4_decompress_safe_continue` expects.
+
+use lz4_flex::block;
+
+/// Largest plaintext per block. Netdata allows 16384, but an incompressible 16 KiB block
+/// could exceed the 14-bit length field; below this bound it never can.
+pub const MAX_BLOCK_INPUT: usize = 16_000;
+/// Largest compressed length the header can carry.
+pub const MAX_BLOCK_LEN: usize = (1 << 14) - 1;
+/// Largest decompressed block a receiver accepts.
+pub const MAX_BLOCK_OUTPUT: usize = 16_384;
+/// How far back matches may reach.
+pub const WINDOW: usize = 64 * 1024;
+
+/// The compressing side of one connection.
+pub struct Compressor {
+    history: Vec<u8>,
+    scratch: Vec<u8>,
+}
+
+impl Default for Compressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Compressor {
+    pub fn new() -> Compressor {
+        Compressor {
+            history: Vec::with_capacity(2 * WINDOW),
+            scratch: vec![0; block::get_maximum_output_size(MAX_BLOCK_INPUT)],
+        }
+    }
+
+    /// Compresses `input` (at most [`MAX_BLOCK_INPUT`] bytes) into one framed block appended
+    /// to `out`.
+    pub fn compress(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<(), String> {
+        if input.is_empty() {
+            return Ok(());
+        }
+        if input.len() > MAX_BLOCK_INPUT {
+            return Err(format!("block of {} bytes exceeds {MAX_BLOCK_INPUT}", input.len()));
+        }
+        let dict_start = self.history.len().saturating_sub(WINDOW);
+        let n = block::compress_into_with_dict(input, &mut self.scratch, &self.history[dict_start..])
+            .map_err(|e| format!("LZ4 compression failed: {e}"))?;
+        if n > MAX_BLOCK_LEN {
+            return Err(format!("compressed block of {n} bytes does not fit the 14-bit header"));
+        }
+        out.extend_from_slice(&header(n));
+        out.extend_from_slice(&self.scratch[..n]);
+        self.remember(input);
+        Ok(())
+    }
+
+    fn remember(&mut self, plain: &[u8]) {
+        self.history.extend_from_slice(plain);
+        if self.history.len() > 2 * WINDOW {
+            let cut = self.history.len() - WINDOW;
+            self.history.drain(..cut);
+        }
+    }
+}
+
+/// The 4-byte header of a block of `len` compressed bytes.
+pub fn header(len: usize) -> [u8; 4] {
+    [0xFA, 0x80 | (len & 0x7F) as u8, 0x80 | ((len >> 7) & 0x7F) as u8, 0x0A]
+}
+
+/// The compressed length if `h` is a block header.
+pub fn parse_header(h: [u8; 4]) -> Option<usize> {
+    if h[0] != 0xFA || h[3] != 0x0A || h[1] & 0x80 == 0 || h[2] & 0x80 == 0 {
+        return None;
+    }
+    Some(usize::from(h[1] & 0x7F) | usize::from(h[2] & 0x7F) << 7)
+}
+
+/// The decompressing side of one connection: feed it the raw bytes as they arrive; it
+/// yields plaintext. 4-byte groups that are not a header pass through as plain text, as
+/// Netdata's receiver does.
+pub struct Decompressor {
+    window: Vec<u8>,
+    pending: Vec<u8>,
+    out: Vec<u8>,
+}
+
+impl Default for Decompressor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Decompressor {
+    pub fn new() -> Decompressor {
+        Decompressor {
+            window: Vec::with_capacity(2 * WINDOW),
+            pending: Vec::new(),
+            out: vec![0; MAX_BLOCK_OUTPUT],
+        }
+    }
+
+    /// Appends the plaintext decoded from `input` to `plain`. An error (a bad block, a
+    /// block longer than the limits) ends the connection.
+    pub fn feed(&mut self, input: &[u8], plain: &mut Vec<u8>) -> Result<(), String> {
+        self.pending.extend_from_slice(input);
+        let mut at = 0;
+        while self.pending.len() - at >= 4 {
+            let h = [self.pending[at], self.pending[at + 1], self.pending[at + 2], self.pending[at + 3]];
+            let Some(len) = parse_header(h) else {
+                plain.extend_from_slice(&h);
+                self.remember_plain(at, 4);
+                at += 4;
+                continue;
+            };
+            if len > MAX_BLOCK_OUTPUT {
+                return Err(format!("compressed block of {len} bytes is over the limit"));
+            }
+            if self.pending.len() - at - 4 < len {
+                break; // wait for the rest of the block
+            }
+            let body = &self.pending[at + 4..at + 4 + len];
+            let dict_start = self.window.len().saturating_sub(WINDOW);
+            let n = block::decompress_into_with_dict(body, &mut self.out, &self.window[dict_start..])
+                .map_err(|e| format!("bad LZ4 block: {e}"))?;
+            plain.extend_from_slice(&self.out[..n]);
+            self.window.extend_from_slice(&self.out[..n]);
+            self.trim();
+            at += 4 + len;
+        }
+        self.pending.drain(..at);
+        Ok(())
+    }
+
+    fn remember_plain(&mut self, at: usize, n: usize) {
+        let bytes = self.pending[at..at + n].to_vec();
+        self.window.extend_from_slice(&bytes);
+        self.trim();
+    }
+
+    fn trim(&mut self) {
+        if self.window.len() > 2 * WINDOW {
+            let cut = self.window.len() - WINDOW;
+            self.window.drain(..cut);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream_text(n: usize) -> Vec<u8> {
+        let mut s = String::new();
+        let mut i = 0u64;
+        while s.len() < n {
+            s.push_str(&format!(
+                "BEGIN \"net.eth{}\" 1000000\nSET \"received\" = {}\nSET \"sent\" = {}\nEND\n",
+                i % 7,
+                i * 7919 % 100_000,
+                i * 104_729 % 1_000_000
+            ));
+            i += 1;
+        }
+        s.into_bytes()
+    }
+
+    #[test]
+    fn header_round_trip_and_rejections() {
+        for len in [0, 1, 127, 128, 16_383] {
+            assert_eq!(parse_header(header(len)), Some(len));
+        }
+        assert_eq!(header(300), [0xFA, 0x80 | 44, 0x80 | 2, 0x0A]);
+        assert_eq!(parse_header(*b"SET "), None);
+        assert_eq!(parse_header([0xFA, 0x00, 0x80, 0x0A]), None);
+    }
+
+    #[test]
+    fn blocks_round_trip_with_the_rolling_dictionary() {
+        let text = stream_text(400_000);
+        let mut c = Compressor::new();
+        let mut wire = Vec::new();
+        for chunk in text.chunks(MAX_BLOCK_INPUT) {
+            c.compress(chunk, &mut wire).unwrap();
+        }
+        assert!(wire.len() < text.len() / 3, "compresses: {} → {}", text.len(), wire.len());
+        // Deliver in awkward pieces.
+        let mut d = Decompressor::new();
+        let mut plain = Vec::new();
+        for piece in wire.chunks(777) {
+            d.feed(piece, &mut plain).unwrap();
+        }
+        assert_eq!(plain, text);
+    }
+
+    #[test]
+    fn a_block_at_the_size_limit_fits_the_header() {
+        // Incompressible input at the largest block size.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let noise: Vec<u8> = (0..MAX_BLOCK_INPUT)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                x as u8
+            })
+            .collect();
+        let mut c = Compressor::new();
+        let mut wire = Vec::new();
+        c.compress(&noise, &mut wire).unwrap();
+        let len = parse_header([wire[0], wire[1], wire[2], wire[3]]).unwrap();
+        assert!(len <= MAX_BLOCK_LEN && len == wire.len() - 4);
+        let mut plain = Vec::new();
+        Decompressor::new().feed(&wire, &mut plain).unwrap();
+        assert_eq!(plain, noise);
+        assert!(c.compress(&vec![b'a'; MAX_BLOCK_INPUT + 1], &mut wire).is_err());
+    }
+
+    #[test]
+    fn plain_text_passes_through_between_blocks() {
+        let mut c = Compressor::new();
+        let mut wire = b"PLAINTEXT...".to_vec(); // 12 bytes: three 4-byte groups
+        c.compress(b"SET \"a\" = 1\n", &mut wire).unwrap();
+        let mut plain = Vec::new();
+        Decompressor::new().feed(&wire, &mut plain).unwrap();
+        assert_eq!(plain, b"PLAINTEXT...SET \"a\" = 1\n");
+    }
+
+    #[test]
+    fn garbage_blocks_are_errors_not_panics() {
+        let mut d = Decompressor::new();
+        let mut wire = header(20).to_vec();
+        wire.extend_from_slice(&[0xFF; 20]);
+        assert!(d.feed(&wire, &mut Vec::new()).is_err());
+    }
+}
