@@ -11,10 +11,56 @@ pub mod caps;
 pub mod destination;
 pub mod emit;
 pub mod handshake;
+#[cfg(feature = "compression")]
 pub mod lz4;
 pub mod ring;
 pub mod sender;
+#[cfg(feature = "tls")]
 pub mod tls;
+
+/// Builds without the `compression` feature never offer compression to the parent, so the
+/// compressor is never called.
+#[cfg(not(feature = "compression"))]
+pub mod lz4 {
+    /// Plain text is sent in chunks of this size (as with compression).
+    pub const MAX_BLOCK_INPUT: usize = 16_000;
+
+    #[derive(Default)]
+    pub struct Compressor;
+
+    impl Compressor {
+        pub fn new() -> Compressor {
+            Compressor
+        }
+
+        pub fn compress(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<(), String> {
+            Err("this build has no stream compression (cargo feature `compression`)".into())
+        }
+    }
+}
+
+/// Builds without the `tls` feature: a `:SSL` destination is refused with a log line.
+#[cfg(not(feature = "tls"))]
+pub mod tls {
+    use std::io;
+    use std::path::PathBuf;
+    use std::sync::Arc;
+
+    /// Where trust comes from (read from stream.conf, unused in this build).
+    #[derive(Clone, Debug, Default, PartialEq, Eq)]
+    pub struct TlsSettings {
+        pub skip_verification: bool,
+        pub ca_file: Option<PathBuf>,
+        pub ca_path: Option<PathBuf>,
+    }
+
+    /// Never exists in this build.
+    pub enum ClientConfig {}
+
+    pub fn client_config(_settings: &TlsSettings) -> io::Result<Arc<ClientConfig>> {
+        Err(io::Error::other("this build has no TLS support (cargo feature `tls`)"))
+    }
+}
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -67,7 +113,7 @@ pub fn start(stream: &Config, host: &Arc<Host>, info: &SystemInfo, update_every:
                 .clamp(1, 86_400),
         ),
         buffer_size: stream.bytes(&keys::STREAM_BUFFER_SIZE).clamp(64 * 1024, 1 << 30) as usize,
-        compression: stream.bool(&keys::STREAM_COMPRESSION),
+        compression: stream.bool(&keys::STREAM_COMPRESSION) && cfg!(feature = "compression"),
         resync_iterations: stream.integer(&keys::STREAM_CLOCK_RESYNC).clamp(0, 100_000) as u32,
         tls: tls::TlsSettings {
             skip_verification: stream.bool(&keys::STREAM_SSL_SKIP_VERIFY),

@@ -230,6 +230,7 @@ enum Failure {
     /// Nothing could be sent or received for `timeout seconds`.
     Timeout,
     /// The TLS handshake failed (certificate or protocol): retried after 5 minutes.
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Tls(String),
 }
 
@@ -345,6 +346,7 @@ fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, stop: &Receiv
 /// An established connection, before it is made non-blocking.
 enum Conn {
     Tcp(TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<rustls::ClientConnection>, TcpStream),
     Unix(UnixStream),
 }
@@ -354,7 +356,7 @@ fn connect(
     request: &[u8],
     ours: Caps,
     timeout: Duration,
-    tls_config: Option<&Arc<rustls::ClientConfig>>,
+    tls_config: Option<&Arc<tls::ClientConfig>>,
 ) -> Result<(Conn, Caps), Failure> {
     let transport = |e: io::Error, what: &str| Failure::Transport(format!("{what}: {e}"));
     let mut conn = match &dest.endpoint {
@@ -384,10 +386,7 @@ fn connect(
             let _ = s.set_nodelay(true);
             if dest.tls {
                 let config = tls_config.ok_or_else(|| Failure::Transport("TLS is not configured".into()))?;
-                let name = tls::server_name(host).map_err(|e| transport(e, "TLS server name"))?;
-                let c = rustls::ClientConnection::new(Arc::clone(config), name)
-                    .map_err(|e| Failure::Transport(format!("TLS: {e}")))?;
-                Conn::Tls(Box::new(c), s)
+                tls_conn(config, host, s)?
             } else {
                 Conn::Tcp(s)
             }
@@ -407,6 +406,7 @@ fn connect(
             s.write_all(request).map_err(io_error)?;
             s.read(&mut reply).map_err(io_error)?
         }
+        #[cfg(feature = "tls")]
         Conn::Tls(c, s) => {
             let mut tls = rustls::Stream::new(c.as_mut(), s);
             tls.write_all(request).map_err(tls_error)?;
@@ -422,6 +422,20 @@ fn connect(
     }
 }
 
+#[cfg(feature = "tls")]
+fn tls_conn(config: &Arc<tls::ClientConfig>, host: &str, s: TcpStream) -> Result<Conn, Failure> {
+    let name = tls::server_name(host).map_err(|e| Failure::Transport(format!("TLS server name: {e}")))?;
+    let c = rustls::ClientConnection::new(Arc::clone(config), name)
+        .map_err(|e| Failure::Transport(format!("TLS: {e}")))?;
+    Ok(Conn::Tls(Box::new(c), s))
+}
+
+#[cfg(not(feature = "tls"))]
+fn tls_conn(config: &Arc<tls::ClientConfig>, _host: &str, _s: TcpStream) -> Result<Conn, Failure> {
+    match **config {}
+}
+
+#[cfg(feature = "tls")]
 fn tls_error(e: io::Error) -> Failure {
     if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) {
         return Failure::Timeout;
@@ -451,6 +465,7 @@ fn resolve(host: &str, interface: Option<&str>, port: u16) -> io::Result<Vec<Soc
 /// The non-blocking transport of a session.
 enum Transport {
     Tcp(mio::net::TcpStream),
+    #[cfg(feature = "tls")]
     Tls(Box<rustls::ClientConnection>, mio::net::TcpStream),
     Unix(mio::net::UnixStream),
 }
@@ -462,6 +477,7 @@ impl Transport {
                 s.set_nonblocking(true)?;
                 Transport::Tcp(mio::net::TcpStream::from_std(s))
             }
+            #[cfg(feature = "tls")]
             Conn::Tls(c, s) => {
                 s.set_nonblocking(true)?;
                 Transport::Tls(c, mio::net::TcpStream::from_std(s))
@@ -476,7 +492,9 @@ impl Transport {
     fn register(&mut self, poll: &Poll) -> io::Result<()> {
         let interest = Interest::READABLE | Interest::WRITABLE;
         match self {
-            Transport::Tcp(s) | Transport::Tls(_, s) => poll.registry().register(s, SOCKET, interest),
+            Transport::Tcp(s) => poll.registry().register(s, SOCKET, interest),
+            #[cfg(feature = "tls")]
+            Transport::Tls(_, s) => poll.registry().register(s, SOCKET, interest),
             Transport::Unix(s) => poll.registry().register(s, SOCKET, interest),
         }
     }
@@ -485,6 +503,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.read(buf),
             Transport::Unix(s) => s.read(buf),
+            #[cfg(feature = "tls")]
             Transport::Tls(c, s) => loop {
                 match c.reader().read(buf) {
                     Ok(n) => return Ok(n),
@@ -505,6 +524,7 @@ impl Transport {
         match self {
             Transport::Tcp(s) => s.write(data),
             Transport::Unix(s) => s.write(data),
+            #[cfg(feature = "tls")]
             Transport::Tls(c, s) => {
                 flush_tls(c, s)?;
                 if c.wants_write() {
@@ -523,6 +543,7 @@ impl Transport {
     /// Pushes out TLS records still buffered (plain sockets have none).
     fn flush(&mut self) -> io::Result<()> {
         match self {
+            #[cfg(feature = "tls")]
             Transport::Tls(c, s) => match flush_tls(c, s) {
                 Err(e) if e.kind() != io::ErrorKind::WouldBlock => Err(e),
                 _ => Ok(()),
@@ -532,6 +553,7 @@ impl Transport {
     }
 }
 
+#[cfg(feature = "tls")]
 fn flush_tls(c: &mut rustls::ClientConnection, s: &mut mio::net::TcpStream) -> io::Result<()> {
     while c.wants_write() {
         c.write_tls(s)?;

@@ -12,7 +12,8 @@ use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, Server
 use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+pub use rustls::ClientConfig;
+use rustls::{DigitallySignedStruct, RootCertStore, SignatureScheme};
 
 /// Where trust comes from.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
