@@ -2,12 +2,15 @@
 # Smoke test of a release binary under qemu-user: start it, let it collect, stop it with
 # SIGTERM and check what it stored on disk.
 #
-#   cross/smoke.sh TARGET [--headless] [--bin FILE]
+#   cross/smoke.sh TARGET [--headless] [--bin FILE] [--stream]
 #
 # MIPS runs with QEMU_CPU=24Kc, a CPU without FPU: any hard-float instruction is a SIGILL.
 # The node runs with [db] mode = map, so every dimension is a file whose header and slots are
 # checked here: <cache>/<machine guid>/system.cpu/user.db must have the magic, a recent last_t
 # and several stored slots. SMOKE_SECS (default 6) sets how long it collects.
+# --stream: the node also streams to a stand-in parent on 127.0.0.1 (cross/fake-parent.py,
+# needs python3), and what arrives must hold the STREAM request and system.cpu's
+# BEGIN/SET/END lines.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
@@ -15,11 +18,12 @@ set -eu
 t=$1
 shift
 xc_target "$t"
-bin="" build=(--release)
+bin="" build=(--release) stream=0
 while [ $# -gt 0 ]; do
     case $1 in
         --headless) build+=(--headless) ;;
         --bin) bin=$2; shift ;;
+        --stream) stream=1 ;;
         *) die "unknown option $1" ;;
     esac
     shift
@@ -30,9 +34,10 @@ secs=${SMOKE_SECS:-6}
 cpu=""
 [ "$XC_MIPS" = 1 ] && cpu=24Kc
 work=$(mktemp -d "${TMPDIR:-/tmp}/nanodata-smoke.XXXXXX")
-pid=""
+pid="" ppid=""
 cleanup() {
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    [ -n "$ppid" ] && kill -KILL "$ppid" 2>/dev/null
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -47,7 +52,18 @@ fail() {
 # little-endian integers out of a file: le FILE OFFSET BYTES
 le() { od -An -v -t "d$3" --endian=little -j "$2" -N "$3" "$1" | tr -d ' '; }
 
-say "smoke $t${cpu:+ (QEMU_CPU=$cpu)}: $(basename "$bin"), collecting ${secs} s"
+set2=()
+if [ "$stream" = 1 ]; then
+    command -v python3 >/dev/null || fail "--stream needs python3"
+    python3 "$(dirname "$0")/fake-parent.py" "$work/port" "$work/received" "$((secs + 5))" &
+    ppid=$!
+    for _ in $(seq 1 50); do [ -s "$work/port" ] && break; sleep 0.1; done
+    [ -s "$work/port" ] || fail "the stand-in parent did not start"
+    set2=(-W set2 stream enabled yes -W set2 stream destination "127.0.0.1:$(cat "$work/port")"
+          -W set2 stream "api key" 11111111-2222-3333-4444-555555555555)
+fi
+
+say "smoke $t${cpu:+ (QEMU_CPU=$cpu)}: $(basename "$bin"), collecting ${secs} s${ppid:+, streaming}"
 started=$(date +%s)
 if [ -n "$cpu" ]; then export QEMU_CPU=$cpu; else unset QEMU_CPU; fi
 "$XC_QEMU" "$bin" -D -c "$XC_ROOT/conf.d/nanodata.conf" \
@@ -58,7 +74,7 @@ if [ -n "$cpu" ]; then export QEMU_CPU=$cpu; else unset QEMU_CPU; fi
     -W set directories lib "$work/lib" \
     -W set directories log "$work/log" \
     -W set logs error "$work/log/error.log" \
-    >"$work/stdout" 2>&1 &
+    "${set2[@]}" >"$work/stdout" 2>&1 &
 pid=$!
 sleep "$secs"
 kill -0 "$pid" 2>/dev/null || { wait "$pid" && rc=0 || rc=$?; pid=""; fail "exited early with status $rc: $(head -c 400 "$work/stdout")"; }
@@ -84,5 +100,18 @@ stored=$(od -An -v -t x4 --endian=little -j 64 "$db" | tr -s ' ' '\n' | grep -c 
 filled=$(od -An -v -t x4 --endian=little -j 64 "$db" | tr -s ' ' '\n' | grep -v '^0\{8\}$' | grep -c '^[0-9a-f]\{8\}$' || true)
 [ "$filled" -ge 2 ] || fail "only $filled of $stored slots hold a value"
 files=$(find "$work/cache/$guid" -name '*.db' | wc -l)
-printf 'SMOKE OK %s%s: exit 0 after SIGTERM, %s dimension files, system.cpu/user: %s of %s slots, last_t %s\n' \
-    "$t" "${cpu:+ (QEMU_CPU=$cpu)}" "$files" "$filled" "$stored" "$last_t"
+streamed=""
+if [ -n "$ppid" ]; then
+    wait "$ppid" || { ppid=""; fail "no child connected to the stand-in parent"; }
+    ppid=""
+    r=$work/received
+    head -c 200 "$r" | grep -q "^STREAM key=11111111-2222-3333-4444-555555555555&" || fail "no STREAM request received"
+    grep -aq "machine_guid=$guid" "$r" || fail "the STREAM request lacks machine_guid=$guid"
+    begins=$(grep -ac '^BEGIN "system.cpu"' "$r" || true)
+    sets=$(grep -ac '^SET "user" = ' "$r" || true)
+    [ "$begins" -ge 2 ] && [ "$sets" -ge 2 ] ||
+        fail "streamed $begins BEGIN \"system.cpu\" and $sets SET \"user\" lines (want 2+): $(head -c 300 "$r" | tr '\r\n' '  ')"
+    streamed=", streamed $(stat -c %s "$r") bytes ($begins x BEGIN \"system.cpu\")"
+fi
+printf 'SMOKE OK %s%s: exit 0 after SIGTERM, %s dimension files, system.cpu/user: %s of %s slots, last_t %s%s\n' \
+    "$t" "${cpu:+ (QEMU_CPU=$cpu)}" "$files" "$filled" "$stored" "$last_t" "$streamed"
