@@ -8,14 +8,16 @@
 #                                          child (and its parent), all on loopback, one window
 #   cross/measure.sh all                   both
 #
-# The node under test runs with [db] mode = none, [web] mode = none, the default collectors
-# and its error log in a file. Under qemu-user the RSS is the qemu process's: it includes
+# The node under test is a headless collector: [db] mode = none, [web] mode = none, the
+# default collectors, its error log in a file, streaming (with the build's defaults) to a
+# Netdata 1.37 parent on 127.0.0.1 when Debian's netdata is installed. Under qemu-user the RSS is the qemu process's: it includes
 # qemu's own code and translation buffers, so the table also shows qemu running a C program
 # that only sleeps, and the difference.
 #
-# The x86 part needs Debian's netdata package (installed here when missing, as root) and the
-# peer scripts of ../shared/peer (PEER=dir to point elsewhere); they start Netdata as a
-# headless child streaming to a parent on 127.0.0.1, like the published measurement.
+# The parent and the Netdata child are started with the peer scripts of ../shared/peer
+# (PEER=dir to point elsewhere), like the published Netdata measurement; Debian's netdata
+# package is installed when missing (as root). Without them, `routers` measures without
+# streaming; `x86` needs them.
 # Knobs: MEASURE_SECS (default 60), MEASURE_SETTLE (x86: s before the window, default 30).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,6 +45,10 @@ status_kib() { awk -v k="$2:" '$1 == k { print $2 }' "/proc/$1/status" 2>/dev/nu
 # node_args DIR: the measured configuration, everything under DIR
 node_args() {
     mkdir -p "$1/cache" "$1/lib" "$1/log"
+    if [ -n "${parent_port:-}" ]; then
+        printf '%s\n' -W set2 stream enabled yes -W set2 stream destination "127.0.0.1:$parent_port" \
+            -W set2 stream "api key" 11111111-2222-3333-4444-555555555555
+    fi
     printf '%s\n' -D -c "$XC_ROOT/conf.d/nanodata.conf" \
         -W set db mode none -W set web mode none \
         -W set directories config "$XC_ROOT/conf.d" \
@@ -60,11 +66,13 @@ sleeper() { # TARGET -> path
 }
 
 routers() {
-    local t targets=${*:-$XC_TARGETS} all head s_all s_head rss anon base_rss bp node f smoke q args
+    local t targets=${*:-$XC_TARGETS} all head s_all s_head rss anon base_rss bp node f smoke q args link
     local table=$out/routers.md
     {
-        echo "| target | stripped, all features | stripped, headless | RSS headless after ${secs} s under qemu (KiB) | qemu idle baseline (KiB) | difference (KiB) | RssAnon (KiB) | 24Kc smoke |"
-        echo "|---|---|---|---|---|---|---|---|"
+        echo "streaming to a Netdata parent: $([ -n "${parent_port:-}" ] && echo "yes, 127.0.0.1:$parent_port" || echo no)"
+        echo
+        echo "| target | stripped, all features | stripped, headless | RSS headless after ${secs} s under qemu (KiB) | qemu idle baseline (KiB) | difference (KiB) | RssAnon (KiB) | link to parent | 24Kc smoke |"
+        echo "|---|---|---|---|---|---|---|---|---|"
     } > "$table"
     for t in $targets; do
         xc_target "$t"
@@ -102,11 +110,41 @@ routers() {
                 smoke="FAILED"
             fi
         fi
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$s_all" "$s_head" "$rss" "$base_rss" \
+        link=-
+        [ -n "${parent_port:-}" ] && link=$(grep -q "established link" "$work/$t/log/error.log" && echo established || echo NONE)
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$t" "$s_all" "$s_head" "$rss" "$base_rss" \
             "$([ "$base_rss" != - ] && [ "$rss" -eq "$rss" ] 2>/dev/null && echo $((rss - base_rss)) || echo -)" \
-            "$anon" "$smoke" >> "$table"
+            "$anon" "$link" "$smoke" >> "$table"
     done
     cat "$table"
+}
+
+# A Netdata 1.37 parent on 127.0.0.1 (sets parent_port), if netdata and the peer scripts
+# are there; $1 = required: die instead of going on without one.
+start_parent() {
+    PEER=${PEER:-$XC_ROOT/../shared/peer}
+    if [ ! -x "$PEER/start-parent.sh" ]; then
+        [ "${1:-}" = required ] && die "peer scripts not found in $PEER (set PEER=)"
+        say "no peer scripts in $PEER: measuring without streaming"
+        return 0
+    fi
+    if ! command -v netdata >/dev/null 2>&1; then
+        if [ "$(id -u)" != 0 ]; then
+            [ "${1:-}" = required ] && die "netdata is not installed (apt-get install netdata, as root)"
+            return 0
+        fi
+        say "installing Debian's netdata"
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netdata netdata-plugins-bash \
+            netdata-plugins-python >/dev/null || die "apt-get install netdata failed"
+    fi
+    local port sport
+    port=$(free_port 19999)
+    sport=$(free_port 18126)
+    peer_parent=$work/ndparent
+    say "Netdata parent on 127.0.0.1:$port"
+    ND_BASE=$peer_parent "$PEER/start-parent.sh" --base "$peer_parent" --port "$port" \
+        --statsd-port "$sport" >"$out/peer-parent.log" 2>&1 || { cat "$out/peer-parent.log" >&2; die "parent"; }
+    parent_port=$port
 }
 
 free_port() { # first free TCP port on 127.0.0.1 from $1 on
@@ -116,15 +154,8 @@ free_port() { # first free TCP port on 127.0.0.1 from $1 on
 }
 
 x86() {
-    PEER=${PEER:-$XC_ROOT/../shared/peer}
-    [ -x "$PEER/start-child.sh" ] || die "peer scripts not found in $PEER (set PEER=)"
-    if ! command -v netdata >/dev/null 2>&1; then
-        [ "$(id -u)" = 0 ] || die "netdata is not installed (apt-get install netdata, as root)"
-        say "installing Debian's netdata"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq netdata netdata-plugins-bash \
-            netdata-plugins-python >/dev/null || die "apt-get install netdata failed"
-    fi
-    local cargo tdir=$XC/host-target v port sport
+    [ -n "${parent_port:-}" ] || start_parent required
+    local cargo tdir=$XC/host-target v sport
     cargo=$(command -v cargo || echo "$XC_CARGO")
     for v in all headless; do
         local feat=()
@@ -135,13 +166,10 @@ x86() {
         cp "$tdir/release/nanodata" "$out/x86_64-$v"
     done
 
-    port=$(free_port 19999)
     sport=$(free_port 18125)
-    peer_parent=$work/ndparent peer_child=$work/ndchild
-    say "Netdata parent on 127.0.0.1:$port, headless child streaming to it"
-    ND_BASE=$peer_parent "$PEER/start-parent.sh" --base "$peer_parent" --port "$port" \
-        --statsd-port "$((sport + 1))" >"$out/peer-parent.log" 2>&1 || { cat "$out/peer-parent.log" >&2; die "parent"; }
-    "$PEER/start-child.sh" --base "$peer_child" --dest "127.0.0.1:$port" --statsd-port "$sport" \
+    peer_child=$work/ndchild
+    say "Netdata headless child streaming to the parent"
+    "$PEER/start-child.sh" --base "$peer_child" --dest "127.0.0.1:$parent_port" --statsd-port "$sport" \
         >"$out/peer-child.log" 2>&1 || { cat "$out/peer-child.log" >&2; die "child"; }
     for v in all headless; do
         mapfile -t args < <(node_args "$work/nd-$v")
@@ -175,8 +203,8 @@ EOF
 }
 
 case ${1:-} in
-    routers) shift; xc_need_setup; routers "$@" ;;
+    routers) shift; xc_need_setup; start_parent; routers "$@" ;;
     x86) x86 ;;
-    all) xc_need_setup; routers; x86 ;;
+    all) xc_need_setup; start_parent; routers; x86 ;;
     *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
