@@ -14,7 +14,7 @@
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] || die "usage: $0 TARGET [--headless] [--bin FILE]"
+[ $# -ge 1 ] || die "usage: $0 TARGET [--headless] [--bin FILE] [--stream]"
 t=$1
 shift
 xc_target "$t"
