@@ -320,12 +320,14 @@ fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, coll
 fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>) {
     let mut failures: u64 = 0;
     loop {
-        let wait = clock::until_next_boundary(clock::now_realtime_usec(), update_every);
+        let before = clock::now_realtime_usec();
+        let wait = clock::until_next_boundary(before, update_every);
+        let tick = before + wait.as_micros() as u64;
         match stop.recv_timeout(wait) {
             Err(RecvTimeoutError::Timeout) => {}
             _ => return,
         }
-        match collector.collect(clock::now_realtime_usec()) {
+        match collector.collect(tick_time(tick, clock::now_realtime_usec())) {
             Ok(()) => {
                 if failures > 0 {
                     log::info!("{}: collecting again after {failures} failed attempts", collector.name());
@@ -344,6 +346,22 @@ fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>
                 }
             }
         }
+    }
+}
+
+/// The time a collection is stamped with: the heartbeat tick it belongs to, unless the
+/// thread woke up so late (or the clock jumped) that the real time says more.
+///
+/// Stamping with the tick makes every interval exactly `update every` long while the
+/// heartbeat keeps time, so rates are per whole step and the `BEGIN` microseconds a child
+/// streams are the same number every time (which LZ4 compresses to almost nothing). Parents
+/// recompute with the same microseconds, so both ends still agree to the bit.
+pub fn tick_time(tick_ut: u64, actual_ut: u64) -> u64 {
+    const LATE: u64 = 100_000;
+    if actual_ut >= tick_ut && actual_ut - tick_ut < LATE {
+        tick_ut
+    } else {
+        actual_ut
     }
 }
 
@@ -417,6 +435,14 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
     use std::time::Duration;
+
+    #[test]
+    fn collections_are_stamped_with_their_tick_unless_late() {
+        assert_eq!(tick_time(5_000_000, 5_000_300), 5_000_000);
+        assert_eq!(tick_time(5_000_000, 5_099_999), 5_000_000);
+        assert_eq!(tick_time(5_000_000, 5_100_000), 5_100_000, "late: the real time");
+        assert_eq!(tick_time(5_000_000, 4_999_000), 4_999_000, "the clock went back");
+    }
 
     #[test]
     fn numbers_parse_like_the_kernel_prints_them() {
