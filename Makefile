@@ -11,7 +11,7 @@ SYSCONFDIR ?= /etc
 BIN     := target/release/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test install clean
+.PHONY: all build run test install clean bench-collect bench-stream bench-footprint
 
 all: build
 
@@ -32,6 +32,17 @@ run: build
 # The README's second command.
 test:
 	$(CARGO) test --locked --all-targets
+
+# Side-by-side benchmarks with Netdata 1.37 (Debian's netdata package must be installed).
+bench-collect:
+	python3 bench/compare.py collect --seconds 60
+
+bench-stream:
+	python3 bench/compare.py stream --seconds 60 --compression yes
+	python3 bench/compare.py stream --seconds 60 --compression no
+
+bench-footprint:
+	bench/footprint.sh 60
 
 # A staging tree for a firmware image or a package.
 install: build
