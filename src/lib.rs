@@ -11,6 +11,9 @@ pub mod daemon;
 pub mod db;
 pub mod logging;
 pub mod rrd;
+pub mod simple_pattern;
+#[cfg(feature = "web")]
+pub mod web;
 
 /// Program name used in log lines, the `User-Agent` and `/api/v1/info`.
 pub const PROGRAM: &str = "nanodata";

@@ -166,7 +166,7 @@ fn run(o: Options) -> ExitCode {
         s if s.is_empty() => daemon::hostname(),
         s => s,
     };
-    let hosts = Hosts::new(Host::new(&guid, &hostname, host_settings(cfg, &cache_dir)));
+    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, host_settings(cfg, &cache_dir))));
     let localhost = Arc::clone(hosts.localhost());
     log::info!(
         "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
@@ -182,6 +182,8 @@ fn run(o: Options) -> ExitCode {
         _ => PathBuf::from("/"),
     };
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
+    #[cfg(feature = "web")]
+    let web = nanodata::web::start(cfg, Arc::clone(&hosts));
     log::info!("{} collector thread(s) running", collectors.len());
 
     loop {
@@ -197,6 +199,10 @@ fn run(o: Options) -> ExitCode {
         }
     }
 
+    #[cfg(feature = "web")]
+    if let Some(web) = web {
+        web.stop();
+    }
     collectors.stop();
     if let Err(e) = hosts.save() {
         log::error!("database: saving failed: {e}");
