@@ -9,6 +9,10 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
     echo "tests/browser: chromium not installed (apt-get install -y chromium); skipped" >&2
     exit 0
 fi
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    echo "tests/browser: node/npm not installed (apt-get install -y nodejs npm); skipped" >&2
+    exit 0
+fi
 if [ ! -d "$here/node_modules/playwright-core" ]; then
     (cd "$here" && npm install --no-audit --no-fund --silent)
 fi
