@@ -51,19 +51,14 @@ pub fn fmt_number(out: &mut String, v: f64) {
         let _ = write!(out, "{}", v as i64);
         return;
     }
-    let start = out.len();
-    let _ = write!(out, "{v:.7}");
-    if out[start..].contains('.') {
-        while out.ends_with('0') {
-            out.pop();
-        }
-        if out.ends_with('.') {
-            out.pop();
-        }
-    }
-    if &out[start..] == "-0" {
-        out.truncate(start);
+    // Rounded to 7 decimals, then the shortest representation (no trailing zeros).
+    let r = (v * 1e7).round() / 1e7;
+    if r == 0.0 {
         out.push('0');
+    } else if r.abs() >= 1e15 {
+        let _ = write!(out, "{}", r as i64);
+    } else {
+        let _ = write!(out, "{r}");
     }
 }
 
