@@ -19,7 +19,10 @@ fn settings() -> HostSettings {
     }
 }
 
-fn charts(host: &Host, phase: f64) -> Vec<(Arc<Chart>, Box<dyn Fn(i64, usize) -> i64 + Send>)> {
+/// A chart and the raw value of dimension `d` at time `t`.
+type Feed = (Arc<Chart>, Box<dyn Fn(i64, usize) -> i64 + Send>);
+
+fn charts(host: &Host, phase: f64) -> Vec<Feed> {
     let cpu = host.chart_define(
         ChartMeta::new("system", "cpu")
             .title("Total CPU utilization")
@@ -95,7 +98,7 @@ fn main() {
     let mut all = charts(hosts.localhost(), 0.0);
     all.extend(charts(&child, 1.7));
     let now = nanodata::clock::now_realtime_sec();
-    let feed = |all: &[(Arc<Chart>, Box<dyn Fn(i64, usize) -> i64 + Send>)], t: i64| {
+    let feed = |all: &[Feed], t: i64| {
         for (chart, f) in all {
             let n = chart.dimensions().len();
             let mut c = chart.begin(t as u64 * 1_000_000, 1_000_000, true);

@@ -489,7 +489,7 @@ fn allmetrics_formats() {
     let srv = Server::start("");
     let shell = srv.ok("/api/v1/allmetrics?format=shell");
     assert!(shell.contains("# chart: test.ramp (name: test.ramp)"), "{shell}");
-    assert!(shell.contains(&format!("NETDATA_TEST_RAMP_LEVEL=\"5\"      # things/s")), "{shell}");
+    assert!(shell.contains("NETDATA_TEST_RAMP_LEVEL=\"5\"      # things/s"), "{shell}");
     assert!(shell.contains("NETDATA_TEST_MIXED_VISIBLETOTAL=\"-20\""), "{shell}");
     assert!(!shell.contains("SECRET"), "hidden dimensions are not exported");
     assert!(shell.contains("# NETDATA ALARMS RUNNING"));

@@ -907,7 +907,7 @@ fn payload(q: &DataQuery, rows: &Rows) -> String {
                         out.push_str(", ");
                         value(&mut out, *v);
                     }
-                    out.push_str("]");
+                    out.push(']');
                 }
             }
             out.push_str("\n  ]\n}\n");
@@ -1109,7 +1109,7 @@ mod tests {
         assert_eq!(r("incremental_sum", &v), Some(9.0));
         assert_eq!(r("percentile50", &v), Some(2.0));
         assert!((r("stddev", &[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap() - 2.138).abs() < 0.001);
-        assert_eq!(reduce(Group::CountIf, &mut vec![0.0, 1.0, 0.0, 3.0], ">0"), Some(50.0));
+        assert_eq!(reduce(Group::CountIf, &mut [0.0, 1.0, 0.0, 3.0], ">0"), Some(50.0));
         assert_eq!(reduce(Group::Average, &mut [], ""), None);
     }
 }
