@@ -11,7 +11,7 @@ SYSCONFDIR ?= /etc
 BIN     := target/release/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test install clean bench-collect bench-stream bench-footprint
+.PHONY: all build run test test-browser install clean bench-collect bench-stream bench-footprint
 
 all: build
 
@@ -32,6 +32,11 @@ run: build
 # The README's second command.
 test:
 	$(CARGO) test --locked --all-targets
+	CARGO="$(CARGO)" sh tests/browser/run.sh
+
+# The dashboard in headless chromium (skipped when chromium or node is missing).
+test-browser:
+	CARGO="$(CARGO)" sh tests/browser/run.sh
 
 # Side-by-side benchmarks with Netdata 1.37 (Debian's netdata package must be installed).
 bench-collect:

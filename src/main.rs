@@ -186,7 +186,7 @@ fn run(o: Options) -> ExitCode {
         settings.replication_window =
             configs.stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32;
     }
-    let hosts = Hosts::new(Host::new(&guid, &hostname, settings));
+    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, settings)));
     let localhost = Arc::clone(hosts.localhost());
     log::info!(
         "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
@@ -198,6 +198,8 @@ fn run(o: Options) -> ExitCode {
     let mut collectors = Collectors::new();
     localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
+    #[cfg(feature = "web")]
+    let web = nanodata::web::start(cfg, Arc::clone(&hosts));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
     let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
@@ -216,6 +218,10 @@ fn run(o: Options) -> ExitCode {
     }
 
     plugins.stop();
+    #[cfg(feature = "web")]
+    if let Some(web) = web {
+        web.stop();
+    }
     collectors.stop();
     if let Some(s) = sender.as_mut() {
         s.stop();
