@@ -29,6 +29,7 @@ fn settings() -> HostSettings {
         update_every: 1,
         cache_dir: std::env::temp_dir(),
         gap_when_lost_iterations_above: 1,
+        replication_window: 0,
     }
 }
 
