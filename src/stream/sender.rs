@@ -185,7 +185,7 @@ impl Observer for Shared {
                 };
                 emit::data(&mut out, chart, usec);
             }
-            if self.push(out.as_bytes()) {
+            if out.is_empty() || self.push(out.as_bytes()) {
                 *state = next;
             } else {
                 // Overflow: the definition goes again when there is room; with replication
