@@ -57,7 +57,10 @@ pub struct Context<'a> {
 pub enum Decision {
     Accept(AcceptedStream),
     /// Write `reply` alone on the socket, log `log` (and the access log), close.
-    Refuse { reply: &'static str, log: String },
+    Refuse {
+        reply: &'static str,
+        log: String,
+    },
 }
 
 /// An accepted child: what to do next and how.
@@ -196,11 +199,15 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
 
     // Netdata stores a default when it first reads a key, so a GUID equal to the API key
     // finds the `type = api` its key check left behind: a key never doubles as a GUID.
-    let guid_type = if req.machine_guid == req.api_key { key_type } else { from(guid_section, "type", "machine") };
+    let guid_type =
+        if req.machine_guid == req.api_key { key_type } else { from(guid_section, "type", "machine") };
     if guid_type != "machine" {
         return forbid(
             REPLY_DENIED,
-            format!("machine GUID '{guid}' of host '{}' has a section of type = '{guid_type}', not 'machine'", req.hostname),
+            format!(
+                "machine GUID '{guid}' of host '{}' has a section of type = '{guid_type}', not 'machine'",
+                req.hostname
+            ),
         );
     }
     let guid_enabled = match guid_section {
@@ -216,7 +223,10 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
     if !Pattern::new(&from(guid_section, "allow from", "*")).allows(ctx.client_ip) {
         return forbid(
             REPLY_DENIED,
-            format!("machine GUID '{guid}' of host '{}' is not permitted from this IP (allow from)", req.hostname),
+            format!(
+                "machine GUID '{guid}' of host '{}' is not permitted from this IP (allow from)",
+                req.hostname
+            ),
         );
     }
 
@@ -292,7 +302,11 @@ pub fn resolve(
 
     let mut memory_mode = o.text(g, "memory mode", o.text(k, "default memory mode", d.memory_mode.clone()));
     if !keys::DB_MODES.contains(&memory_mode.as_str()) {
-        memory_mode = if keys::DB_MODES.contains(&d.memory_mode.as_str()) { d.memory_mode.clone() } else { "ram".into() };
+        memory_mode = if keys::DB_MODES.contains(&d.memory_mode.as_str()) {
+            d.memory_mode.clone()
+        } else {
+            "ram".into()
+        };
     }
     let guid_update_every = o.seconds(g, "update every", 0);
     let update_every = if guid_update_every > 0 {
@@ -315,7 +329,11 @@ pub fn resolve(
             "proxy destination",
             o.text(k, "default proxy destination", d.proxy_destination.clone()),
         ),
-        proxy_api_key: o.text(g, "proxy api key", o.text(k, "default proxy api key", d.proxy_api_key.clone())),
+        proxy_api_key: o.text(
+            g,
+            "proxy api key",
+            o.text(k, "default proxy api key", d.proxy_api_key.clone()),
+        ),
         proxy_send_charts: o.text(
             g,
             "proxy send charts matching",
@@ -418,7 +436,10 @@ mod tests {
         fn new(conf: &str) -> World {
             World {
                 stream: stream_conf(conf),
-                defaults: Defaults::from_configs(&Config::new(FileKind::Netdata), &Config::new(FileKind::Stream)),
+                defaults: Defaults::from_configs(
+                    &Config::new(FileKind::Netdata),
+                    &Config::new(FileKind::Stream),
+                ),
                 ip: "10.0.0.2",
                 allow: true,
                 accept_every: 0,
@@ -478,7 +499,10 @@ mod tests {
         let w = World::new(&enabled_key());
         let (reply, log) = w.refused(&request("bad", GUID));
         assert_eq!(reply, "You are not permitted to access this. Check the logs for more info.");
-        assert!(log.starts_with("STREAM [receive from [10.0.0.2]:41000]: API key 'bad' is not a valid UUID"), "{log}");
+        assert!(
+            log.starts_with("STREAM [receive from [10.0.0.2]:41000]: API key 'bad' is not a valid UUID"),
+            "{log}"
+        );
         assert!(log.ends_with("Forbidding access."));
     }
 
@@ -492,7 +516,9 @@ mod tests {
         assert!(denied("").contains(&format!("API key '{KEY}' is not allowed (not in stream.conf)")));
         assert!(denied(&format!("[{KEY}]\n  allow from = *\n")).contains("is not allowed (not enabled)"));
         assert!(denied(&format!("[{KEY}]\n  enabled = no\n")).contains("(not enabled)"));
-        assert!(denied(&format!("[{KEY}]\n  enabled = yes\n  type = machine\n")).contains("is a machine GUID"));
+        assert!(
+            denied(&format!("[{KEY}]\n  enabled = yes\n  type = machine\n")).contains("is a machine GUID")
+        );
         assert!(denied(&format!("[{KEY}]\n  enabled = yes\n  allow from = 192.168.* !10.*\n"))
             .contains("is not permitted from this IP"));
         let ok = World::new(&format!("[{KEY}]\n  enabled = yes\n  allow from = !10.0.0.3 10.0.0.*\n"));
@@ -530,7 +556,12 @@ mod tests {
         assert_eq!(reply, "The server is too busy now to accept this request. Try later.");
         assert!(log.contains("allowed in 6 secs"), "{log}");
         // A denied request is denied, not "busy".
-        assert_eq!(World { accept_every: 10, last_accepted: Some(999_999), ..World::new("") }.refused(&request(KEY, GUID)).0, REPLY_DENIED);
+        assert_eq!(
+            World { accept_every: 10, last_accepted: Some(999_999), ..World::new("") }
+                .refused(&request(KEY, GUID))
+                .0,
+            REPLY_DENIED
+        );
         w.last_accepted = Some(1_000_000 - 10);
         w.accepted(&request(KEY, GUID));
         w.last_accepted = None;
@@ -619,7 +650,9 @@ mod tests {
         assert_eq!((s.seconds_to_replicate, s.replication_step), (3600, 1));
         assert_eq!(s.update_every, 5, "the GUID section forces update every");
 
-        let key_only = format!("[{KEY}]\n enabled = yes\n health enabled by default = auto\n default memory mode = none\n");
+        let key_only = format!(
+            "[{KEY}]\n enabled = yes\n health enabled by default = auto\n default memory mode = none\n"
+        );
         let s = World::new(&key_only).accepted(&request(KEY, GUID)).settings;
         assert_eq!((s.health, s.memory_mode.as_str()), (None, "none"));
     }

@@ -98,7 +98,14 @@ impl ReceiverLimits {
         if total > BUFFER_BUDGET {
             return Err(LimitError::OverBudget { total });
         }
-        Ok(ReceiverLimits { max_hosts, charts_per_host, dimensions_per_chart, line, decompressed_block, receive_buffer })
+        Ok(ReceiverLimits {
+            max_hosts,
+            charts_per_host,
+            dimensions_per_chart,
+            line,
+            decompressed_block,
+            receive_buffer,
+        })
     }
 
     pub fn max_hosts(&self) -> usize {
@@ -128,7 +135,12 @@ impl ReceiverLimits {
     /// The bounds for the shared line parser's [`crate::protocol::Session`] of one child
     /// (labels and function results as for plugins).
     pub fn session_limits(&self) -> Limits {
-        Limits { line: self.line, charts: self.charts_per_host, dimensions: self.dimensions_per_chart, ..Limits::PLUGIN }
+        Limits {
+            line: self.line,
+            charts: self.charts_per_host,
+            dimensions: self.dimensions_per_chart,
+            ..Limits::PLUGIN
+        }
     }
 
     /// Whether one more child host may be created when `hosts` already exist (a known GUID
@@ -187,10 +199,19 @@ mod tests {
     #[test]
     fn nonsense_is_rejected() {
         let ok = |h, c, d, l, b, r| ReceiverLimits::try_new(h, c, d, l, b, r);
-        assert!(matches!(ok(0, 1, 1, 4096, 4096, 4096), Err(LimitError::OutOfRange { name: "max hosts", .. })));
-        assert!(matches!(ok(1, 0, 1, 4096, 4096, 4096), Err(LimitError::OutOfRange { name: "charts per host", .. })));
+        assert!(matches!(
+            ok(0, 1, 1, 4096, 4096, 4096),
+            Err(LimitError::OutOfRange { name: "max hosts", .. })
+        ));
+        assert!(matches!(
+            ok(1, 0, 1, 4096, 4096, 4096),
+            Err(LimitError::OutOfRange { name: "charts per host", .. })
+        ));
         assert!(matches!(ok(1, 1, 0, 4096, 4096, 4096), Err(LimitError::OutOfRange { .. })));
-        assert!(matches!(ok(1, 1, 1, 10, 4096, 4096), Err(LimitError::OutOfRange { name: "line length", .. })));
+        assert!(matches!(
+            ok(1, 1, 1, 10, 4096, 4096),
+            Err(LimitError::OutOfRange { name: "line length", .. })
+        ));
         assert!(matches!(ok(1, 1, 1, 4096, 1 << 20, 4096), Err(LimitError::OutOfRange { .. })));
         assert!(matches!(ok(1, 1, 1, 4096, 4096, usize::MAX), Err(LimitError::OutOfRange { .. })));
         let over = ok(1, 1, 1, 15_360, 16_384, 65_536);

@@ -17,8 +17,6 @@ pub mod pattern;
 pub mod replication;
 pub mod request;
 
-
-
 pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision, Defaults};
 pub use limits::{LimitError, ReceiverLimits};
 pub use negotiate::{negotiate, Grant};

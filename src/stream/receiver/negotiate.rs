@@ -109,10 +109,15 @@ mod tests {
 
     #[test]
     fn our_child_understands_every_reply() {
-        for ver in [None, Some(1), Some(2), Some(3), Some(4), Some(5), Some(16376), Some(6080), Some(u32::MAX)] {
+        for ver in
+            [None, Some(1), Some(2), Some(3), Some(4), Some(5), Some(16376), Some(6080), Some(u32::MAX)]
+        {
             for (c, r) in [(true, true), (false, true), (true, false), (false, false)] {
                 let g = negotiate(ver, supported(c, r));
-                assert!(matches!(parse_reply(g.reply.as_bytes(), Caps::ours(true)), Reply::Accepted(_)), "{ver:?}");
+                assert!(
+                    matches!(parse_reply(g.reply.as_bytes(), Caps::ours(true)), Reply::Accepted(_)),
+                    "{ver:?}"
+                );
                 let child = Caps::from_version(ver.unwrap_or(0), Caps(u32::MAX));
                 assert_eq!(g.caps.0 & !child.0, 0, "granted only what was offered");
             }

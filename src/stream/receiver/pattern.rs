@@ -36,8 +36,7 @@ impl Pattern {
                 // A lone `!`: dropped, the next word stays positive.
                 continue;
             }
-            let parts: Vec<String> =
-                text.split('*').filter(|p| !p.is_empty()).map(str::to_string).collect();
+            let parts: Vec<String> = text.split('*').filter(|p| !p.is_empty()).map(str::to_string).collect();
             words.push(Word {
                 negative,
                 starts_with_star: text.starts_with('*'),

@@ -125,7 +125,13 @@ impl std::fmt::Display for PointError {
 /// `< now + update_every + 5` without `child_now`). Netdata changes the chart's update every
 /// on a point of another length; nanodata refuses the point instead, so stored slots stay
 /// aligned.
-pub fn check_point(start: i64, end: i64, update_every: u32, child_now: Option<i64>, now: i64) -> Result<(), PointError> {
+pub fn check_point(
+    start: i64,
+    end: i64,
+    update_every: u32,
+    child_now: Option<i64>,
+    now: i64,
+) -> Result<(), PointError> {
     if start <= 0 || start >= end {
         return Err(PointError::NotIncreasing);
     }
@@ -169,7 +175,12 @@ impl ChartReplication {
     }
 
     /// `CHART_DEFINITION_END`: the request to send, or `None` while one is in flight.
-    pub fn on_definition_end(&mut self, s: &Settings, child: ChildTimes, local: &Local) -> Option<ReplayRequest> {
+    pub fn on_definition_end(
+        &mut self,
+        s: &Settings,
+        child: ChildTimes,
+        local: &Local,
+    ) -> Option<ReplayRequest> {
         if self.in_flight.is_some() {
             return None;
         }
@@ -183,7 +194,12 @@ impl ChartReplication {
     /// `REND`: `Ok(None)` when the chart is replicated (streaming resumes), `Ok(Some(r))` for
     /// the follow-up to send, `Err` for a `REND` that answers nothing or goes backwards (the
     /// connection should be dropped).
-    pub fn on_rend(&mut self, s: &Settings, rend: &Rend, local: &Local) -> Result<Option<ReplayRequest>, String> {
+    pub fn on_rend(
+        &mut self,
+        s: &Settings,
+        rend: &Rend,
+        local: &Local,
+    ) -> Result<Option<ReplayRequest>, String> {
         let Some(asked) = self.in_flight else {
             return Err("REND without a pending REPLAY_CHART".into());
         };
@@ -239,7 +255,10 @@ mod tests {
         // L = 0: the gap starts at now − 86400 = −76400; the child's first entry wins.
         let r = plan(&S, &child(1_000, 9_999), &local(0), None);
         assert_eq!(r, req(1_000, 1_600, false));
-        assert_eq!(r.line("system.cpu").as_deref(), Some("REPLAY_CHART \"system.cpu\" \"false\" 1000 1600\n"));
+        assert_eq!(
+            r.line("system.cpu").as_deref(),
+            Some("REPLAY_CHART \"system.cpu\" \"false\" 1000 1600\n")
+        );
         // A shorter window: the gap starts at 10000 − 3600 = 6400.
         let s = Settings { seconds_to_replicate: 3_600, ..S };
         assert_eq!(plan(&s, &child(1_000, 9_999), &local(0), None), req(6_400, 7_000, false));
@@ -291,7 +310,12 @@ mod tests {
         assert_eq!(plan(&s, &child(1_000, 9_999), &local(5_000), None), req(5_000, 5_001, false));
         let r = plan(&s, &child(1, i64::MAX), &Local { has_dimensions: true, last: 0, now: i64::MAX }, None);
         assert!(r.after <= r.before);
-        let r = plan(&S, &child(1, i64::MAX), &Local { has_dimensions: true, last: i64::MIN, now: i64::MIN }, None);
+        let r = plan(
+            &S,
+            &child(1, i64::MAX),
+            &Local { has_dimensions: true, last: i64::MIN, now: i64::MIN },
+            None,
+        );
         assert!(r.after <= r.before);
     }
 
@@ -330,7 +354,8 @@ mod tests {
         // A repeated definition while replicating is not answered twice.
         assert_eq!(c.on_definition_end(&S, child(1_000, 9_999), &local(0)), None);
         // REND false: continue from before (the child's times from REND are used).
-        let rend = Rend { start_streaming: false, after: 1_000, before: 1_600, child: Some(child(1_000, 9_999)) };
+        let rend =
+            Rend { start_streaming: false, after: 1_000, before: 1_600, child: Some(child(1_000, 9_999)) };
         assert_eq!(c.on_rend(&S, &rend, &local(1_600)), Ok(Some(req(1_600, 2_200, false))));
         let rend = Rend { start_streaming: false, after: 1_600, before: 2_200, child: None };
         assert_eq!(c.on_rend(&S, &rend, &local(2_200)), Ok(Some(req(2_200, 2_800, false))));

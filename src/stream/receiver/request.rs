@@ -209,7 +209,9 @@ impl Fields {
             "hostname" => self.hostname = text(),
             "registry_hostname" => self.registry_hostname = text(),
             "machine_guid" => self.machine_guid = text(),
-            "update_every" => self.update_every = u32::try_from(number::c_integer(value)).ok().filter(|&u| u > 0),
+            "update_every" => {
+                self.update_every = u32::try_from(number::c_integer(value)).ok().filter(|&u| u > 0)
+            }
             "os" => self.os = text(),
             "timezone" => self.timezone = text(),
             "abbrev_timezone" => self.abbrev_timezone = text(),
@@ -251,7 +253,10 @@ impl Fields {
             )));
         };
         let Some(machine_guid) = parse_uuid(&guid) else {
-            return Err(refuse(format!("machine GUID '{}' of host '{hostname}' is not a valid UUID", clip(&guid))));
+            return Err(refuse(format!(
+                "machine GUID '{}' of host '{hostname}' is not a valid UUID",
+                clip(&guid)
+            )));
         };
         Ok(StreamRequest {
             api_key,
@@ -370,7 +375,10 @@ mod tests {
         assert_eq!(r.machine_guid.to_string(), GUID);
         assert_eq!((r.hostname.as_str(), r.registry_hostname.as_str()), ("child1", "child1"));
         assert_eq!(r.update_every, Some(1));
-        assert_eq!((r.os.as_str(), r.timezone.as_str(), r.abbrev_timezone.as_str()), ("linux", "Europe/Athens", "EET"));
+        assert_eq!(
+            (r.os.as_str(), r.timezone.as_str(), r.abbrev_timezone.as_str()),
+            ("linux", "Europe/Athens", "EET")
+        );
         assert_eq!((r.utc_offset, r.hops, r.tags.as_str(), r.ver), (7200, 1, "", Some(16376)));
         assert_eq!(
             r.system_info,
@@ -424,7 +432,10 @@ mod tests {
         );
         let (r, p) = ok(&head);
         assert_eq!(r.registry_hostname, "h");
-        assert_eq!((r.os.as_str(), r.timezone.as_str(), r.abbrev_timezone.as_str()), ("unknown", "unknown", "UTC"));
+        assert_eq!(
+            (r.os.as_str(), r.timezone.as_str(), r.abbrev_timezone.as_str()),
+            ("unknown", "unknown", "UTC")
+        );
         assert_eq!((r.update_every, r.hops, r.ver, r.utc_offset), (None, 1, None, 0));
         assert_eq!((r.program.as_str(), r.program_version.as_str()), ("", ""));
         assert_eq!(p.unknown, vec![("bogus".to_string(), "1".to_string())]);
@@ -450,8 +461,11 @@ mod tests {
         assert_eq!(refused(&format!("hostname=h&machine_guid={GUID}")), "request without an API key");
         assert_eq!(refused(&format!("key=bad&machine_guid={GUID}")), "request without a hostname");
         assert!(refused("key=bad&hostname=h").contains("without a machine GUID"));
-        assert!(refused(&format!("key=bad&hostname=h&machine_guid={GUID}")).starts_with("API key 'bad' is not a valid UUID"));
-        assert!(refused(&format!("key={KEY}&hostname=h&machine_guid=nope")).starts_with("machine GUID 'nope'"));
+        assert!(refused(&format!("key=bad&hostname=h&machine_guid={GUID}"))
+            .starts_with("API key 'bad' is not a valid UUID"));
+        assert!(
+            refused(&format!("key={KEY}&hostname=h&machine_guid=nope")).starts_with("machine GUID 'nope'")
+        );
         // 32 hex digits without dashes is not the form uuid_parse takes.
         assert!(refused(&format!("key=11111111222233334444555555555555&hostname=h&machine_guid={GUID}"))
             .starts_with("API key"));
@@ -468,7 +482,9 @@ mod tests {
         let mut big = b"STREAM key=".to_vec();
         big.resize(MAX_HEAD, b'a');
         assert_eq!(parse(&big), Err(HeadError::TooLarge));
-        let bad = |q: &str| matches!(parse(format!("STREAM {q} HTTP/1.1\r\n\r\n").as_bytes()), Err(HeadError::Malformed(_)));
+        let bad = |q: &str| {
+            matches!(parse(format!("STREAM {q} HTTP/1.1\r\n\r\n").as_bytes()), Err(HeadError::Malformed(_)))
+        };
         assert!(bad("key=%0a"), "a decoded LF");
         assert!(bad("key=%7F"));
         assert!(bad("key=a\tb"), "a raw TAB");
