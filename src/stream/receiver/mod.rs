@@ -19,5 +19,5 @@ pub mod request;
 
 pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision, Defaults};
 pub use limits::{LimitError, ReceiverLimits};
-pub use negotiate::{negotiate, Grant};
+pub use negotiate::{for_child, negotiate, Grant};
 pub use request::{parse, Parsed, Refusal, StreamRequest};

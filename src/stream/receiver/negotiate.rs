@@ -4,6 +4,7 @@
 //! `ver` conversion) and what the parent supports; the reply is one of Netdata 1.37's four
 //! accepted prompts, with no trailing newline, to be written alone on the socket.
 
+use super::access::ChildSettings;
 use crate::stream::caps::Caps;
 use crate::stream::handshake::{PROMPT_V1, PROMPT_V2, PROMPT_VN};
 
@@ -30,6 +31,13 @@ pub fn supported(compression: bool, replication: bool) -> Caps {
         c = c | Caps::COMPRESSION;
     }
     c
+}
+
+/// [`negotiate`] for an accepted child: LZ4 if its `enable compression` resolved to yes,
+/// replication if `enable replication` did and its memory mode stores history (not `none`).
+pub fn for_child(ver: Option<u32>, settings: &ChildSettings) -> Grant {
+    let replication = settings.replication && settings.memory_mode != "none";
+    negotiate(ver, supported(settings.compression, replication))
 }
 
 /// Grants `Caps::from_version(ver)` ∩ `supported` (`ver` absent = V1) and builds the reply:
@@ -59,7 +67,7 @@ pub fn negotiate(ver: Option<u32>, supported: Caps) -> Grant {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::stream::handshake::{parse_reply, Reply};
 
@@ -105,6 +113,34 @@ mod tests {
         assert_eq!(negotiate(Some(6), ours).reply, PROMPT_V1);
         // A bitmask without VCAPS but with VN gets a numeric reply.
         assert_eq!(negotiate(Some(32 | 128 | 256), ours).reply, format!("{PROMPT_VN}3"));
+    }
+
+    pub(crate) fn settings() -> ChildSettings {
+        ChildSettings {
+            memory_mode: "ram".into(),
+            history: 3600,
+            health: None,
+            postpone_alarms: 60,
+            proxy_enabled: false,
+            proxy_destination: String::new(),
+            proxy_api_key: String::new(),
+            proxy_send_charts: "*".into(),
+            compression: true,
+            replication: true,
+            seconds_to_replicate: 86_400,
+            replication_step: 600,
+            update_every: 1,
+        }
+    }
+
+    #[test]
+    fn per_child_settings() {
+        let mut s = settings();
+        assert_eq!(for_child(Some(16376), &s).caps.0, 6080);
+        s.memory_mode = "none".into();
+        assert_eq!(for_child(Some(16376), &s).caps.0, 6080 - 4096, "no history, no replication");
+        s.compression = false;
+        assert_eq!(for_child(Some(5), &s).reply, format!("{PROMPT_VN}4"));
     }
 
     #[test]

@@ -26,6 +26,21 @@ pub struct Settings {
     pub step: u64,
 }
 
+impl Settings {
+    /// A child's replication settings: enabled only when `enable replication` resolved to
+    /// yes and `REPLICATION` was granted (see [`super::negotiate::for_child`]).
+    pub fn for_child(
+        settings: &super::access::ChildSettings,
+        granted: crate::stream::caps::Caps,
+    ) -> Settings {
+        Settings {
+            enabled: settings.replication && granted.has(crate::stream::caps::Caps::REPLICATION),
+            seconds_to_replicate: settings.seconds_to_replicate,
+            step: settings.replication_step,
+        }
+    }
+}
+
 /// What the child says it holds for a chart (`CHART_DEFINITION_END` or `REND`).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct ChildTimes {
@@ -344,6 +359,17 @@ mod tests {
         assert_eq!(check_point(1_005, 1_006, 1, None, 1_000), Err(PointError::InTheFuture));
         assert_eq!(check_point(i64::MAX - 1, i64::MAX, 1, Some(i64::MAX), 0), Err(PointError::InTheFuture));
         assert_eq!(check_point(i64::MIN, 1, 1, None, 0), Err(PointError::NotIncreasing));
+    }
+
+    #[test]
+    fn settings_follow_the_grant() {
+        use crate::stream::caps::Caps;
+        let mut cs = crate::stream::receiver::negotiate::tests::settings();
+        assert!(Settings::for_child(&cs, Caps(6080)).enabled);
+        assert!(!Settings::for_child(&cs, Caps(6080 - 4096)).enabled, "not granted");
+        cs.replication = false;
+        assert!(!Settings::for_child(&cs, Caps(6080)).enabled, "disabled in stream.conf");
+        assert_eq!(Settings::for_child(&cs, Caps(6080)).step, 600);
     }
 
     #[test]
