@@ -12,6 +12,7 @@ pub mod destination;
 pub mod emit;
 pub mod handshake;
 pub mod lz4;
+pub mod receiver;
 pub mod ring;
 pub mod sender;
 pub mod tls;
