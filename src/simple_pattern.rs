@@ -79,6 +79,12 @@ impl SimplePattern {
         self.words.is_empty()
     }
 
+    /// An access list: an empty list allows everyone (Netdata makes no pattern of an empty
+    /// list and skips the check); otherwise [`SimplePattern::matches`].
+    pub fn allows(&self, s: &str) -> bool {
+        self.is_empty() || self.matches(s)
+    }
+
     /// First matching word decides: positive ⇒ true, negative ⇒ false; none ⇒ false.
     pub fn matches(&self, s: &str) -> bool {
         self.decide(s).unwrap_or(false)

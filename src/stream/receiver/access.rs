@@ -22,9 +22,9 @@
 
 use uuid::Uuid;
 
-use super::pattern::Pattern;
 use super::request::{parse_uuid, Refusal, StreamRequest};
 use crate::config::{keys, Config};
+use crate::simple_pattern::SimplePattern;
 use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_DENIED, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
 
 /// A receiver that got data within this many seconds blocks a new one for the same GUID.
@@ -145,8 +145,8 @@ impl Defaults {
 
 /// `[web] allow streaming from` of `netdata.conf` as a matcher for [`Context::allow_streaming`]
 /// (an empty list allows everyone, as in Netdata).
-pub fn web_allow_streaming(netdata: &Config) -> Pattern {
-    Pattern::new(&netdata.text(&keys::WEB_ALLOW_STREAMING))
+pub fn web_allow_streaming(netdata: &Config) -> SimplePattern {
+    SimplePattern::parse(&netdata.text(&keys::WEB_ALLOW_STREAMING))
 }
 
 /// Applies the checks in Netdata's order; see the module documentation.
@@ -193,7 +193,7 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
         let why = if key_section.is_some() { "not enabled" } else { "not in stream.conf" };
         return forbid(REPLY_DENIED, format!("API key '{key}' is not allowed ({why})"));
     }
-    if !Pattern::new(&from(key_section, "allow from", "*")).allows(ctx.client_ip) {
+    if !SimplePattern::parse(&from(key_section, "allow from", "*")).allows(ctx.client_ip) {
         return forbid(REPLY_DENIED, format!("API key '{key}' is not permitted from this IP (allow from)"));
     }
 
@@ -220,7 +220,7 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
             format!("machine GUID '{guid}' of host '{}' is not allowed (not enabled)", req.hostname),
         );
     }
-    if !Pattern::new(&from(guid_section, "allow from", "*")).allows(ctx.client_ip) {
+    if !SimplePattern::parse(&from(guid_section, "allow from", "*")).allows(ctx.client_ip) {
         return forbid(
             REPLY_DENIED,
             format!(

@@ -13,7 +13,6 @@
 pub mod access;
 pub mod limits;
 pub mod negotiate;
-pub mod pattern;
 pub mod replication;
 pub mod request;
 
