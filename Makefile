@@ -20,7 +20,7 @@ SYSCONFDIR ?= /etc
 BIN     := target/release/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test install install-files clean
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint
 
 all: build
 
@@ -41,6 +41,22 @@ run: build
 # The README's second command.
 test:
 	$(CARGO) test --locked --all-targets
+	CARGO="$(CARGO)" sh tests/browser/run.sh
+
+# The dashboard in headless chromium (skipped when chromium or node is missing).
+test-browser:
+	CARGO="$(CARGO)" sh tests/browser/run.sh
+
+# Side-by-side benchmarks with Netdata 1.37 (Debian's netdata package must be installed).
+bench-collect:
+	python3 bench/compare.py collect --seconds 60
+
+bench-stream:
+	python3 bench/compare.py stream --seconds 60 --compression yes
+	python3 bench/compare.py stream --seconds 60 --compression no
+
+bench-footprint:
+	bench/footprint.sh 60
 
 # A staging tree for a firmware image or a package. INIT=openwrt or INIT=systemd adds the
 # service definition.

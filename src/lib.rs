@@ -13,7 +13,10 @@ pub mod logging;
 pub mod plugins;
 pub mod protocol;
 pub mod rrd;
+pub mod simple_pattern;
 pub mod stream;
+#[cfg(feature = "web")]
+pub mod web;
 
 /// Program name used in log lines, the `User-Agent` and `/api/v1/info`.
 pub const PROGRAM: &str = "nanodata";

@@ -160,6 +160,14 @@ fn run(o: Options) -> ExitCode {
         None => None,
     };
 
+    // One malloc arena for all threads: glibc would give each thread its own, and a small
+    // daemon with twenty threads would pay for twenty (Netdata does the same).
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, 1);
+    }
+
     // Every thread started from here on inherits the blocked signal mask; only main takes them.
     signals::block_all();
 
@@ -178,7 +186,7 @@ fn run(o: Options) -> ExitCode {
         settings.replication_window =
             configs.stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32;
     }
-    let hosts = Hosts::new(Host::new(&guid, &hostname, settings));
+    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, settings)));
     let localhost = Arc::clone(hosts.localhost());
     log::info!(
         "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
@@ -190,6 +198,8 @@ fn run(o: Options) -> ExitCode {
     let mut collectors = Collectors::new();
     localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
+    #[cfg(feature = "web")]
+    let web = nanodata::web::start(cfg, Arc::clone(&hosts));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
     let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
@@ -208,6 +218,10 @@ fn run(o: Options) -> ExitCode {
     }
 
     plugins.stop();
+    #[cfg(feature = "web")]
+    if let Some(web) = web {
+        web.stop();
+    }
     collectors.stop();
     if let Some(s) = sender.as_mut() {
         s.stop();

@@ -33,12 +33,12 @@ pub mod thermal;
 pub mod wireless;
 
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io;
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-
-use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
 use crate::clock;
 use crate::config::Config;
@@ -65,8 +65,7 @@ pub trait Collector: Send {
 
 /// The running collector threads. Dropping it (or calling [`Collectors::stop`]) stops them.
 pub struct Collectors {
-    stop: Option<Sender<()>>,
-    stop_rx: Receiver<()>,
+    stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
 }
 
@@ -78,13 +77,12 @@ impl Default for Collectors {
 
 impl Collectors {
     pub fn new() -> Collectors {
-        let (stop, stop_rx) = crossbeam_channel::bounded(0);
-        Collectors { stop: Some(stop), stop_rx, threads: Vec::new() }
+        Collectors { stop: Arc::new(AtomicBool::new(false)), threads: Vec::new() }
     }
 
     /// Starts `collector` on its own thread, collecting every `update_every` seconds.
     pub fn spawn(&mut self, collector: Box<dyn Collector>, update_every: u32) -> io::Result<()> {
-        let stop = self.stop_rx.clone();
+        let stop = Arc::clone(&self.stop);
         let name = collector.name().to_owned();
         let handle = std::thread::Builder::new()
             .name(name)
@@ -105,7 +103,10 @@ impl Collectors {
 
     /// Stops every collector and waits for its thread to end.
     pub fn stop(&mut self) {
-        self.stop.take();
+        self.stop.store(true, Ordering::Release);
+        for t in &self.threads {
+            t.thread().unpark();
+        }
         for t in self.threads.drain(..) {
             let _ = t.join();
         }
@@ -317,15 +318,23 @@ fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, coll
     }
 }
 
-fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>) {
+fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &AtomicBool) {
     let mut failures: u64 = 0;
     loop {
-        let wait = clock::until_next_boundary(clock::now_realtime_usec(), update_every);
-        match stop.recv_timeout(wait) {
-            Err(RecvTimeoutError::Timeout) => {}
-            _ => return,
+        let before = clock::now_realtime_usec();
+        let tick = before + clock::until_next_boundary(before, update_every).as_micros() as u64;
+        // Sleep until the tick; `Collectors::stop` unparks the thread at once.
+        loop {
+            if stop.load(Ordering::Acquire) {
+                return;
+            }
+            let now = clock::now_realtime_usec();
+            if now >= tick {
+                break;
+            }
+            std::thread::park_timeout(std::time::Duration::from_micros(tick - now));
         }
-        match collector.collect(clock::now_realtime_usec()) {
+        match collector.collect(tick_time(tick, clock::now_realtime_usec())) {
             Ok(()) => {
                 if failures > 0 {
                     log::info!("{}: collecting again after {failures} failed attempts", collector.name());
@@ -347,17 +356,38 @@ fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &Receiver<()>
     }
 }
 
+/// The time a collection is stamped with: the heartbeat tick it belongs to, unless the
+/// thread woke up so late (or the clock jumped) that the real time says more.
+///
+/// Stamping with the tick makes every interval exactly `update every` long while the
+/// heartbeat keeps time, so rates are per whole step and the `BEGIN` microseconds a child
+/// streams are the same number every time (which LZ4 compresses to almost nothing). Parents
+/// recompute with the same microseconds, so both ends still agree to the bit.
+pub fn tick_time(tick_ut: u64, actual_ut: u64) -> u64 {
+    const LATE: u64 = 100_000;
+    if actual_ut >= tick_ut && actual_ut - tick_ut < LATE {
+        tick_ut
+    } else {
+        actual_ut
+    }
+}
+
 /// A file under `/proc` or `/sys` read again on every tick through the same open file
 /// and the same buffer.
 pub struct ProcFile {
     path: PathBuf,
     file: Option<File>,
+    /// Always `buf.len()` bytes long; `len` of them hold the file.
     buf: Vec<u8>,
+    len: usize,
 }
+
+/// A file larger than this is an error rather than a reason to grow without bound.
+const MAX_PROC_FILE: usize = 16 << 20;
 
 impl ProcFile {
     pub fn new(path: impl Into<PathBuf>) -> ProcFile {
-        ProcFile { path: path.into(), file: None, buf: Vec::with_capacity(4096) }
+        ProcFile { path: path.into(), file: None, buf: Vec::new(), len: 0 }
     }
 
     pub fn path(&self) -> &Path {
@@ -378,16 +408,32 @@ impl ProcFile {
                 }
             }
         }
-        self.buf.clear();
-        let result = match self.file.as_mut() {
-            Some(f) => f.seek(SeekFrom::Start(0)).and_then(|_| f.read_to_end(&mut self.buf)),
-            None => Ok(0),
-        };
-        if let Err(e) = result {
-            self.file = None;
-            return Err(CollectError::Failed(format!("cannot read {}: {e}", self.path.display())));
+        // One pread from offset 0 per tick: procfs and sysfs hand over the whole text in one
+        // call when the buffer is big enough, and the buffer grows until it is.
+        if self.buf.is_empty() {
+            self.buf.resize(4096, 0);
         }
-        std::str::from_utf8(&self.buf)
+        let result = loop {
+            let Some(f) = self.file.as_ref() else { break Ok(0) };
+            match f.read_at(&mut self.buf, 0) {
+                Ok(n) if n == self.buf.len() && n < MAX_PROC_FILE => {
+                    let bigger = self.buf.len() * 2;
+                    self.buf.resize(bigger, 0);
+                }
+                Ok(n) if n == self.buf.len() => {
+                    break Err(io::Error::other(format!("larger than {MAX_PROC_FILE} bytes")))
+                }
+                other => break other,
+            }
+        };
+        match result {
+            Ok(n) => self.len = n,
+            Err(e) => {
+                self.file = None;
+                return Err(CollectError::Failed(format!("cannot read {}: {e}", self.path.display())));
+            }
+        }
+        std::str::from_utf8(&self.buf[..self.len])
             .map_err(|_| CollectError::Failed(format!("{} is not text", self.path.display())))
     }
 }
@@ -414,9 +460,17 @@ pub fn parse_i64(word: &str) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::atomic::AtomicUsize;
     use std::sync::Arc;
     use std::time::Duration;
+
+    #[test]
+    fn collections_are_stamped_with_their_tick_unless_late() {
+        assert_eq!(tick_time(5_000_000, 5_000_300), 5_000_000);
+        assert_eq!(tick_time(5_000_000, 5_099_999), 5_000_000);
+        assert_eq!(tick_time(5_000_000, 5_100_000), 5_100_000, "late: the real time");
+        assert_eq!(tick_time(5_000_000, 4_999_000), 4_999_000, "the clock went back");
+    }
 
     #[test]
     fn numbers_parse_like_the_kernel_prints_them() {

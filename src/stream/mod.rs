@@ -13,6 +13,7 @@ pub mod emit;
 pub mod handshake;
 #[cfg(feature = "compression")]
 pub mod lz4;
+pub mod receiver;
 pub mod ring;
 pub mod sender;
 #[cfg(feature = "tls")]
@@ -24,6 +25,8 @@ pub mod tls;
 pub mod lz4 {
     /// Plain text is sent in chunks of this size (as with compression).
     pub const MAX_BLOCK_INPUT: usize = 16_000;
+    /// Kept for the receiver's memory accounting (the same value as with compression).
+    pub const MAX_BLOCK_OUTPUT: usize = 16_384;
 
     #[derive(Default)]
     pub struct Compressor;
@@ -69,6 +72,7 @@ use std::time::Duration;
 use crate::config::{keys, Config};
 use crate::daemon::sysinfo::SystemInfo;
 use crate::rrd::Host;
+use crate::simple_pattern::SimplePattern;
 
 pub use destination::Destination;
 pub use sender::Sender;
@@ -150,50 +154,11 @@ pub fn start(stream: &Config, host: &Arc<Host>, info: &SystemInfo, update_every:
 
 /// `send charts matching`: Netdata's simple pattern on chart id or name.
 fn chart_filter(pattern: &str) -> sender::ChartFilter {
-    let words: Vec<String> = pattern.split_ascii_whitespace().map(str::to_owned).collect();
-    if words.iter().any(|w| w == "*") && words.iter().all(|w| !w.starts_with('!')) {
+    if pattern.trim() == "*" {
         return Box::new(|_, _| true);
     }
-    Box::new(move |id, name| matches_any(&words, id) || matches_any(&words, name))
-}
-
-/// First matching word wins; a `!word` that matches excludes (protocol.md §6).
-fn matches_any(words: &[String], s: &str) -> bool {
-    for w in words {
-        let (negative, w) = match w.strip_prefix('!') {
-            Some(rest) => (true, rest),
-            None => (false, w.as_str()),
-        };
-        if glob(w, s) {
-            return !negative;
-        }
-    }
-    false
-}
-
-/// `*` matches any run of characters.
-fn glob(pattern: &str, s: &str) -> bool {
-    let parts: Vec<&str> = pattern.split('*').collect();
-    if parts.len() == 1 {
-        return pattern == s && !s.is_empty();
-    }
-    let mut rest = s;
-    for (i, part) in parts.iter().enumerate() {
-        if i == 0 {
-            match rest.strip_prefix(part) {
-                Some(r) => rest = r,
-                None => return false,
-            }
-        } else if i == parts.len() - 1 {
-            return rest.ends_with(part);
-        } else {
-            match rest.find(part) {
-                Some(at) => rest = &rest[at + part.len()..],
-                None => return false,
-            }
-        }
-    }
-    true
+    let pattern = SimplePattern::parse(pattern);
+    Box::new(move |id, name| pattern.matches(id) || pattern.matches(name))
 }
 
 #[cfg(test)]
@@ -211,6 +176,5 @@ mod tests {
         assert!(f("system.load", "system.load"));
         assert!(f("net.x", "net.eth0"), "the name matches");
         assert!(!f("disk.sda", "disk.sda"));
-        assert!(glob("a*b*c", "axxbyyc") && !glob("a*b*c", "axxbyy"));
     }
 }

@@ -231,13 +231,7 @@ impl NetdataParent {
 
     /// The stored values of `chart` on the parent for host `hostname` between `after` and
     /// `before`: one row per second, `(time, values in dimension order)` with the labels.
-    pub fn data(
-        &self,
-        hostname: &str,
-        chart: &str,
-        after: i64,
-        before: i64,
-    ) -> Rows {
+    pub fn data(&self, hostname: &str, chart: &str, after: i64, before: i64) -> Rows {
         let body = self
             .get(&format!(
                 "/host/{hostname}/api/v1/data?chart={chart}&after={after}&before={before}&points=0&group=average&gtime=0&format=csv&options=seconds|flip"

@@ -1,0 +1,659 @@
+//! Whether a STREAM request is accepted, in Netdata's order of checks, with its exact reply
+//! (protocol.md §1.3), and the effective settings of an accepted child.
+//!
+//! Guarantees: [`decide`] is a pure function of its inputs (no clock, no I/O, no global
+//! state); it applies the checks in this order and stops at the first that fails:
+//! 1. `[web] allow streaming from` ⇒ `You are not allowed to access this resource.`
+//! 2. the request itself (API key, hostname, machine GUID present and UUIDs), then the API key
+//!    section (`type = api`, `enabled` default no, `allow from`), then the machine GUID section
+//!    (`type = machine`, `enabled` default yes, `allow from`) ⇒ `You are not permitted to
+//!    access this. Check the logs for more info.`
+//! 3. `[web] accept a streaming request every seconds` ⇒ `The server is too busy now to
+//!    accept this request. Try later.`
+//! 4. another receiver of the same GUID that got data within [`STALE_AFTER`] seconds ⇒
+//!    `This GUID is already streaming to this server` (an older one is to be replaced);
+//! 5. our own machine GUID ⇒ `Don't hit me baby, you are trying to stream my localhost back`.
+//!
+//! Every refusal carries a log line `STREAM [receive from [IP]:PORT]: <reason>…` in the spirit
+//! of Netdata's "Forbidding access" messages, with the values a user needs to fix the
+//! configuration. Differences from Netdata, on purpose: the rate limit lets the very first
+//! request through (Netdata's refuses it), a clock that stepped back does not block streams,
+//! and the caller stamps "last accepted" only on [`Decision::Accept`].
+
+use uuid::Uuid;
+
+use super::request::{parse_uuid, Refusal, StreamRequest};
+use crate::config::{keys, Config};
+use crate::simple_pattern::SimplePattern;
+use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_DENIED, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
+
+/// A receiver that got data within this many seconds blocks a new one for the same GUID.
+pub const STALE_AFTER: i64 = 30;
+
+/// Everything [`decide`] looks at besides the request.
+pub struct Context<'a> {
+    pub client_ip: &'a str,
+    pub client_port: u16,
+    /// `stream.conf`.
+    pub stream: &'a Config,
+    /// What applies before the API key and machine GUID sections override it.
+    pub defaults: &'a Defaults,
+    /// `[web] allow streaming from` (see [`web_allow_streaming`]).
+    pub allow_streaming: &'a dyn Fn(&str) -> bool,
+    /// `[web] accept a streaming request every seconds` (0: no limit).
+    pub accept_every: u64,
+    /// When a stream was last accepted (unix seconds), if ever.
+    pub last_accepted: Option<i64>,
+    /// Wall clock, unix seconds.
+    pub now: i64,
+    /// When the receiver currently attached to this GUID last got data, if there is one.
+    pub last_activity: &'a dyn Fn(&Uuid) -> Option<i64>,
+    /// This parent's machine GUID.
+    pub our_guid: Uuid,
+}
+
+/// The outcome of [`decide`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Decision {
+    Accept(AcceptedStream),
+    /// Write `reply` alone on the socket, log `log` (and the access log), close.
+    Refuse {
+        reply: &'static str,
+        log: String,
+    },
+}
+
+/// An accepted child: what to do next and how.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AcceptedStream {
+    pub settings: ChildSettings,
+    /// A receiver of this GUID exists but was silent for more than [`STALE_AFTER`] seconds:
+    /// stop it before attaching this one.
+    pub replaces_stale: bool,
+    /// The line to log on acceptance.
+    pub log: String,
+}
+
+/// A child's effective settings: built-in/`netdata.conf`/`[stream]` defaults, overridden by
+/// the API key section's `default …` keys, overridden by the machine GUID section's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChildSettings {
+    /// One of `none ram save map alloc dbengine`.
+    pub memory_mode: String,
+    /// Slots per dimension, at least 5.
+    pub history: i64,
+    /// `None`: auto (alarms while connected).
+    pub health: Option<bool>,
+    pub postpone_alarms: u64,
+    pub proxy_enabled: bool,
+    pub proxy_destination: String,
+    pub proxy_api_key: String,
+    pub proxy_send_charts: String,
+    /// LZ4 may be granted.
+    pub compression: bool,
+    /// Replication may be granted.
+    pub replication: bool,
+    pub seconds_to_replicate: u64,
+    /// At least 1.
+    pub replication_step: u64,
+    /// The child's (or the GUID section's `update every`), 1 ..= 86400.
+    pub update_every: u32,
+}
+
+/// The values a child inherits before `stream.conf`'s per-key and per-GUID sections.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Defaults {
+    pub memory_mode: String,
+    pub history: i64,
+    pub health: Option<bool>,
+    pub postpone_alarms: u64,
+    pub proxy_enabled: bool,
+    pub proxy_destination: String,
+    pub proxy_api_key: String,
+    pub proxy_send_charts: String,
+    pub compression: bool,
+    pub replication: bool,
+    pub seconds_to_replicate: u64,
+    pub replication_step: u64,
+    /// Used when the child sends no `update_every`.
+    pub update_every: u32,
+}
+
+impl Defaults {
+    /// Netdata's sources: `[db] mode`, `[db] retention`, `[health] enabled`, `[db]
+    /// enable replication`, `seconds to replicate`, `seconds per replication step`, `[db]
+    /// update every`; `[stream] enabled`, `destination`, `api key`, `send charts matching`,
+    /// `enable compression` for the proxy and compression; 60 s of postponed alarms.
+    pub fn from_configs(netdata: &Config, stream: &Config) -> Defaults {
+        Defaults {
+            memory_mode: netdata.text(&keys::DB_MODE),
+            history: netdata.integer(&keys::DB_RETENTION),
+            health: Some(netdata.bool(&keys::HEALTH_ENABLED)),
+            postpone_alarms: 60,
+            proxy_enabled: stream.bool(&keys::STREAM_ENABLED),
+            proxy_destination: stream.text(&keys::STREAM_DESTINATION),
+            proxy_api_key: stream.text(&keys::STREAM_API_KEY),
+            proxy_send_charts: stream.text(&keys::STREAM_SEND_CHARTS),
+            compression: stream.bool(&keys::STREAM_COMPRESSION),
+            replication: netdata.bool(&keys::DB_REPLICATION),
+            seconds_to_replicate: netdata.seconds(&keys::DB_SECONDS_TO_REPLICATE),
+            replication_step: netdata.seconds(&keys::DB_REPLICATION_STEP),
+            update_every: u32::try_from(netdata.seconds(&keys::DB_UPDATE_EVERY)).unwrap_or(1).max(1),
+        }
+    }
+}
+
+/// `[web] allow streaming from` of `netdata.conf` as a matcher for [`Context::allow_streaming`]
+/// (an empty list allows everyone, as in Netdata).
+pub fn web_allow_streaming(netdata: &Config) -> SimplePattern {
+    SimplePattern::parse(&netdata.text(&keys::WEB_ALLOW_STREAMING))
+}
+
+/// Applies the checks in Netdata's order; see the module documentation.
+pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> Decision {
+    let prefix = format!("STREAM [receive from [{}]:{}]: ", ctx.client_ip, ctx.client_port);
+    let forbid = |reply: &'static str, reason: String| Decision::Refuse {
+        reply,
+        log: format!("{prefix}{reason}. Forbidding access."),
+    };
+
+    // 1. The web server's ACL, before the request is even looked at.
+    if !(ctx.allow_streaming)(ctx.client_ip) {
+        return forbid(REPLY_NOT_ALLOWED, "the address is not in [web] allow streaming from".into());
+    }
+
+    // 2. The request, then the API key's and the machine GUID's sections.
+    let req = match request {
+        Ok(req) => req,
+        Err(refusal) => return forbid(refusal.reply, refusal.reason.clone()),
+    };
+    let key = req.api_key.hyphenated().to_string();
+    let guid = req.machine_guid.hyphenated().to_string();
+    let key_section = find_section(ctx.stream, &req.api_key);
+    let guid_section = find_section(ctx.stream, &req.machine_guid);
+    let from = |section: Option<&str>, name: &str, default: &str| match section {
+        Some(s) => ctx.stream.text_in(s, name, default),
+        None => default.to_string(),
+    };
+
+    let key_type = from(key_section, "type", "api");
+    if key_type != "api" {
+        let reason = if key_type == "machine" {
+            format!("API key '{key}' is a machine GUID (its section has type = machine)")
+        } else {
+            format!("API key '{key}' has type = '{key_type}', not 'api'")
+        };
+        return forbid(REPLY_DENIED, reason);
+    }
+    let key_enabled = match key_section {
+        Some(s) => ctx.stream.bool_in(s, "enabled", false),
+        None => false,
+    };
+    if !key_enabled {
+        let why = if key_section.is_some() { "not enabled" } else { "not in stream.conf" };
+        return forbid(REPLY_DENIED, format!("API key '{key}' is not allowed ({why})"));
+    }
+    if !SimplePattern::parse(&from(key_section, "allow from", "*")).allows(ctx.client_ip) {
+        return forbid(REPLY_DENIED, format!("API key '{key}' is not permitted from this IP (allow from)"));
+    }
+
+    // Netdata stores a default when it first reads a key, so a GUID equal to the API key
+    // finds the `type = api` its key check left behind: a key never doubles as a GUID.
+    let guid_type =
+        if req.machine_guid == req.api_key { key_type } else { from(guid_section, "type", "machine") };
+    if guid_type != "machine" {
+        return forbid(
+            REPLY_DENIED,
+            format!(
+                "machine GUID '{guid}' of host '{}' has a section of type = '{guid_type}', not 'machine'",
+                req.hostname
+            ),
+        );
+    }
+    let guid_enabled = match guid_section {
+        Some(s) => ctx.stream.bool_in(s, "enabled", true),
+        None => true,
+    };
+    if !guid_enabled {
+        return forbid(
+            REPLY_DENIED,
+            format!("machine GUID '{guid}' of host '{}' is not allowed (not enabled)", req.hostname),
+        );
+    }
+    if !SimplePattern::parse(&from(guid_section, "allow from", "*")).allows(ctx.client_ip) {
+        return forbid(
+            REPLY_DENIED,
+            format!(
+                "machine GUID '{guid}' of host '{}' is not permitted from this IP (allow from)",
+                req.hostname
+            ),
+        );
+    }
+
+    // 3. The rate limit.
+    if ctx.accept_every > 0 {
+        if let Some(last) = ctx.last_accepted {
+            let elapsed = ctx.now.saturating_sub(last);
+            let every = i64::try_from(ctx.accept_every).unwrap_or(i64::MAX);
+            if (0..every).contains(&elapsed) {
+                return Decision::Refuse {
+                    reply: REPLY_BUSY,
+                    log: format!(
+                        "{prefix}host '{}' (machine GUID '{guid}'): too busy to accept a new streaming request; \
+                         the next is allowed in {} secs ([web] accept a streaming request every seconds = {}).",
+                        req.hostname,
+                        every - elapsed,
+                        ctx.accept_every
+                    ),
+                };
+            }
+        }
+    }
+
+    // 4. One stream per GUID.
+    let mut replaces_stale = false;
+    if let Some(last) = (ctx.last_activity)(&req.machine_guid) {
+        let age = ctx.now.saturating_sub(last);
+        if age <= STALE_AFTER {
+            return Decision::Refuse {
+                reply: REPLY_ALREADY,
+                log: format!(
+                    "{prefix}host '{}' (machine GUID '{guid}') is already streaming to this server \
+                     (last data {age} s ago, within {STALE_AFTER} s); rejecting the new connection.",
+                    req.hostname
+                ),
+            };
+        }
+        replaces_stale = true;
+    }
+
+    // 5. Our own GUID.
+    if req.machine_guid == ctx.our_guid {
+        return Decision::Refuse {
+            reply: REPLY_LOCALHOST,
+            log: format!(
+                "{prefix}host '{}' uses my own machine GUID '{guid}'; refusing to receive my localhost back.",
+                req.hostname
+            ),
+        };
+    }
+
+    let settings = resolve(ctx.stream, ctx.defaults, key_section, guid_section, req);
+    let stale = if replaces_stale { " (replacing a stale receiver of the same GUID)" } else { "" };
+    let log = format!(
+        "{prefix}host '{}' (machine GUID '{guid}', {}/{}) accepted with API key '{key}'{stale}.",
+        req.hostname, req.program, req.program_version
+    );
+    Decision::Accept(AcceptedStream { settings, replaces_stale, log })
+}
+
+/// The effective settings: defaults ← API key section `default …` ← machine GUID section.
+/// An empty or invalid value keeps what was inherited (invalid ones are logged by the
+/// configuration reader).
+pub fn resolve(
+    stream: &Config,
+    d: &Defaults,
+    key_section: Option<&str>,
+    guid_section: Option<&str>,
+    req: &StreamRequest,
+) -> ChildSettings {
+    let o = Overrides { cfg: stream };
+    let (k, g) = (key_section, guid_section);
+
+    let mut memory_mode = o.text(g, "memory mode", o.text(k, "default memory mode", d.memory_mode.clone()));
+    if !keys::DB_MODES.contains(&memory_mode.as_str()) {
+        memory_mode = if keys::DB_MODES.contains(&d.memory_mode.as_str()) {
+            d.memory_mode.clone()
+        } else {
+            "ram".into()
+        };
+    }
+    let guid_update_every = o.seconds(g, "update every", 0);
+    let update_every = if guid_update_every > 0 {
+        guid_update_every
+    } else {
+        u64::from(req.update_every.unwrap_or(d.update_every))
+    };
+    ChildSettings {
+        memory_mode,
+        history: o.integer(g, "history", o.integer(k, "default history", d.history)).max(5),
+        health: o.tristate(g, "health enabled", o.tristate(k, "health enabled by default", d.health)),
+        postpone_alarms: o.seconds(
+            g,
+            "postpone alarms on connect seconds",
+            o.seconds(k, "default postpone alarms on connect seconds", d.postpone_alarms),
+        ),
+        proxy_enabled: o.boolean(g, "proxy enabled", o.boolean(k, "default proxy enabled", d.proxy_enabled)),
+        proxy_destination: o.text(
+            g,
+            "proxy destination",
+            o.text(k, "default proxy destination", d.proxy_destination.clone()),
+        ),
+        proxy_api_key: o.text(
+            g,
+            "proxy api key",
+            o.text(k, "default proxy api key", d.proxy_api_key.clone()),
+        ),
+        proxy_send_charts: o.text(
+            g,
+            "proxy send charts matching",
+            o.text(k, "default proxy send charts matching", d.proxy_send_charts.clone()),
+        ),
+        compression: o.boolean(g, "enable compression", o.boolean(k, "enable compression", d.compression)),
+        replication: o.boolean(g, "enable replication", o.boolean(k, "enable replication", d.replication)),
+        seconds_to_replicate: o.seconds(
+            g,
+            "seconds to replicate",
+            o.seconds(k, "seconds to replicate", d.seconds_to_replicate),
+        ),
+        replication_step: o
+            .seconds(
+                g,
+                "seconds per replication step",
+                o.seconds(k, "seconds per replication step", d.replication_step),
+            )
+            .max(1),
+        update_every: u32::try_from(update_every.clamp(1, 86_400)).unwrap_or(1),
+    }
+}
+
+/// The `stream.conf` section of a UUID: the one written exactly as the canonical lowercase
+/// form, else the first whose name is the same UUID in another case.
+pub fn find_section<'c>(stream: &'c Config, id: &Uuid) -> Option<&'c str> {
+    let canonical = id.hyphenated().to_string();
+    stream
+        .sections()
+        .find(|s| *s == canonical)
+        .or_else(|| stream.sections().find(|s| parse_uuid(s) == Some(*id)))
+}
+
+/// Reads a value of an optional section, keeping `inherited` when the section or the key is
+/// absent or the value is empty.
+struct Overrides<'c> {
+    cfg: &'c Config,
+}
+
+impl Overrides<'_> {
+    fn raw<'s>(&self, section: Option<&'s str>, name: &str) -> Option<&'s str> {
+        let s = section?;
+        self.cfg.raw(s, name).filter(|v| !v.trim().is_empty()).map(|_| s)
+    }
+    fn text(&self, section: Option<&str>, name: &str, inherited: String) -> String {
+        match self.raw(section, name) {
+            Some(s) => self.cfg.text_in(s, name, &inherited).trim().to_string(),
+            None => inherited,
+        }
+    }
+    fn boolean(&self, section: Option<&str>, name: &str, inherited: bool) -> bool {
+        self.raw(section, name).map_or(inherited, |s| self.cfg.bool_in(s, name, inherited))
+    }
+    fn tristate(&self, section: Option<&str>, name: &str, inherited: Option<bool>) -> Option<bool> {
+        self.raw(section, name).map_or(inherited, |s| self.cfg.tristate_in(s, name, inherited))
+    }
+    fn integer(&self, section: Option<&str>, name: &str, inherited: i64) -> i64 {
+        self.raw(section, name).map_or(inherited, |s| self.cfg.integer_in(s, name, inherited))
+    }
+    fn seconds(&self, section: Option<&str>, name: &str, inherited: u64) -> u64 {
+        self.raw(section, name).map_or(inherited, |s| self.cfg.seconds_in(s, name, inherited))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::FileKind;
+    use crate::stream::receiver::request::parse;
+
+    const KEY: &str = "11111111-2222-3333-4444-555555555555";
+    const GUID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+    const OURS: &str = "99999999-8888-7777-6666-555555555555";
+
+    fn request(key: &str, guid: &str) -> Result<StreamRequest, Refusal> {
+        let head = format!("STREAM key={key}&hostname=child&machine_guid={guid}&update_every=2 HTTP/1.1\r\nUser-Agent: netdata/v1.37.1\r\n\r\n");
+        parse(head.as_bytes()).expect("parses").expect("complete").request
+    }
+
+    fn stream_conf(text: &str) -> Config {
+        Config::parse(FileKind::Stream, text, "stream.conf").0
+    }
+
+    fn enabled_key() -> String {
+        format!("[{KEY}]\n    enabled = yes\n")
+    }
+
+    struct World {
+        stream: Config,
+        defaults: Defaults,
+        ip: &'static str,
+        allow: bool,
+        accept_every: u64,
+        last_accepted: Option<i64>,
+        activity: Option<i64>,
+        our: &'static str,
+    }
+
+    impl World {
+        fn new(conf: &str) -> World {
+            World {
+                stream: stream_conf(conf),
+                defaults: Defaults::from_configs(
+                    &Config::new(FileKind::Netdata),
+                    &Config::new(FileKind::Stream),
+                ),
+                ip: "10.0.0.2",
+                allow: true,
+                accept_every: 0,
+                last_accepted: None,
+                activity: None,
+                our: OURS,
+            }
+        }
+        fn decide(&self, req: &Result<StreamRequest, Refusal>) -> Decision {
+            let allow = |_: &str| self.allow;
+            let activity = |_: &Uuid| self.activity;
+            let ctx = Context {
+                client_ip: self.ip,
+                client_port: 41000,
+                stream: &self.stream,
+                defaults: &self.defaults,
+                allow_streaming: &allow,
+                accept_every: self.accept_every,
+                last_accepted: self.last_accepted,
+                now: 1_000_000,
+                last_activity: &activity,
+                our_guid: Uuid::parse_str(self.our).expect("uuid"),
+            };
+            decide(req, &ctx)
+        }
+        fn refused(&self, req: &Result<StreamRequest, Refusal>) -> (&'static str, String) {
+            match self.decide(req) {
+                Decision::Refuse { reply, log } => (reply, log),
+                Decision::Accept(a) => panic!("accepted: {a:?}"),
+            }
+        }
+        fn accepted(&self, req: &Result<StreamRequest, Refusal>) -> AcceptedStream {
+            match self.decide(req) {
+                Decision::Accept(a) => a,
+                Decision::Refuse { log, .. } => panic!("refused: {log}"),
+            }
+        }
+    }
+
+    #[test]
+    fn web_acl_comes_first() {
+        let mut w = World::new(&enabled_key());
+        w.allow = false;
+        // Even a request that would be refused for its own reasons gets the web 403 text.
+        let (reply, log) = w.refused(&request("bad", GUID));
+        assert_eq!(reply, "You are not allowed to access this resource.");
+        assert_eq!(
+            log,
+            "STREAM [receive from [10.0.0.2]:41000]: the address is not in [web] allow streaming from. Forbidding access."
+        );
+        let p = web_allow_streaming(&Config::new(FileKind::Netdata));
+        assert!(p.allows("192.0.2.1"), "default `*`");
+    }
+
+    #[test]
+    fn request_refusals_pass_through() {
+        let w = World::new(&enabled_key());
+        let (reply, log) = w.refused(&request("bad", GUID));
+        assert_eq!(reply, "You are not permitted to access this. Check the logs for more info.");
+        assert!(
+            log.starts_with("STREAM [receive from [10.0.0.2]:41000]: API key 'bad' is not a valid UUID"),
+            "{log}"
+        );
+        assert!(log.ends_with("Forbidding access."));
+    }
+
+    #[test]
+    fn api_key_section_checks() {
+        let denied = |conf: &str| {
+            let (reply, log) = World::new(conf).refused(&request(KEY, GUID));
+            assert_eq!(reply, REPLY_DENIED, "{log}");
+            log
+        };
+        assert!(denied("").contains(&format!("API key '{KEY}' is not allowed (not in stream.conf)")));
+        assert!(denied(&format!("[{KEY}]\n  allow from = *\n")).contains("is not allowed (not enabled)"));
+        assert!(denied(&format!("[{KEY}]\n  enabled = no\n")).contains("(not enabled)"));
+        assert!(
+            denied(&format!("[{KEY}]\n  enabled = yes\n  type = machine\n")).contains("is a machine GUID")
+        );
+        assert!(denied(&format!("[{KEY}]\n  enabled = yes\n  allow from = 192.168.* !10.*\n"))
+            .contains("is not permitted from this IP"));
+        let ok = World::new(&format!("[{KEY}]\n  enabled = yes\n  allow from = !10.0.0.3 10.0.0.*\n"));
+        ok.accepted(&request(KEY, GUID));
+        // Sections are found whatever the case of the UUID.
+        let upper = World::new(&format!("[{}]\n  enabled = yes\n", KEY.to_uppercase()));
+        upper.accepted(&request(KEY, GUID));
+    }
+
+    #[test]
+    fn machine_guid_section_checks() {
+        let denied = |guid_conf: &str| {
+            let w = World::new(&format!("{}[{GUID}]\n{guid_conf}", enabled_key()));
+            let (reply, log) = w.refused(&request(KEY, GUID));
+            assert_eq!(reply, REPLY_DENIED, "{log}");
+            assert!(log.contains(GUID) && log.contains("host 'child'"), "{log}");
+            log
+        };
+        assert!(denied("  type = api\n").contains("type = 'api', not 'machine'"));
+        assert!(denied("  enabled = no\n").contains("is not allowed (not enabled)"));
+        assert!(denied("  allow from = 10.0.0.9\n").contains("not permitted from this IP"));
+        // Present and silent on `enabled`: enabled by default.
+        World::new(&format!("{}[{GUID}]\n  history = 10\n", enabled_key())).accepted(&request(KEY, GUID));
+        // The key used as its own GUID can never pass both type checks.
+        let w = World::new(&format!("[{KEY}]\n  enabled = yes\n"));
+        assert_eq!(w.refused(&request(KEY, KEY)).0, REPLY_DENIED);
+    }
+
+    #[test]
+    fn rate_limit_after_permissions() {
+        let mut w = World::new(&enabled_key());
+        w.accept_every = 10;
+        w.last_accepted = Some(1_000_000 - 4);
+        let (reply, log) = w.refused(&request(KEY, GUID));
+        assert_eq!(reply, "The server is too busy now to accept this request. Try later.");
+        assert!(log.contains("allowed in 6 secs"), "{log}");
+        // A denied request is denied, not "busy".
+        assert_eq!(
+            World { accept_every: 10, last_accepted: Some(999_999), ..World::new("") }
+                .refused(&request(KEY, GUID))
+                .0,
+            REPLY_DENIED
+        );
+        w.last_accepted = Some(1_000_000 - 10);
+        w.accepted(&request(KEY, GUID));
+        w.last_accepted = None;
+        w.accepted(&request(KEY, GUID));
+        w.last_accepted = Some(1_000_000 + 50); // the clock stepped back
+        w.accepted(&request(KEY, GUID));
+    }
+
+    #[test]
+    fn one_stream_per_guid() {
+        let mut w = World::new(&enabled_key());
+        w.activity = Some(1_000_000 - 30);
+        let (reply, log) = w.refused(&request(KEY, GUID));
+        assert_eq!(reply, "This GUID is already streaming to this server");
+        assert!(log.contains("last data 30 s ago"), "{log}");
+        w.activity = Some(1_000_000 - 31);
+        let a = w.accepted(&request(KEY, GUID));
+        assert!(a.replaces_stale && a.log.contains("replacing a stale receiver"));
+        // Busy comes before "already streaming".
+        w.activity = Some(1_000_000);
+        w.accept_every = 60;
+        w.last_accepted = Some(1_000_000);
+        assert_eq!(w.refused(&request(KEY, GUID)).0, REPLY_BUSY);
+    }
+
+    #[test]
+    fn our_own_guid_is_last() {
+        let mut w = World::new(&enabled_key());
+        w.our = GUID;
+        let (reply, log) = w.refused(&request(KEY, GUID));
+        assert_eq!(reply, "Don't hit me baby, you are trying to stream my localhost back");
+        assert!(log.contains("my own machine GUID"));
+        w.activity = Some(1_000_000 - 5);
+        assert_eq!(w.refused(&request(KEY, GUID)).0, REPLY_ALREADY);
+    }
+
+    #[test]
+    fn settings_inherit_and_override() {
+        let w = World::new(&enabled_key());
+        let a = w.accepted(&request(KEY, GUID));
+        assert_eq!(
+            a.settings,
+            ChildSettings {
+                memory_mode: "ram".into(),
+                history: 3600,
+                health: Some(true),
+                postpone_alarms: 60,
+                proxy_enabled: false,
+                proxy_destination: String::new(),
+                proxy_api_key: String::new(),
+                proxy_send_charts: "*".into(),
+                compression: true,
+                replication: true,
+                seconds_to_replicate: 86400,
+                replication_step: 600,
+                update_every: 2,
+            }
+        );
+        assert!(!a.replaces_stale);
+        assert_eq!(
+            a.log,
+            format!("STREAM [receive from [10.0.0.2]:41000]: host 'child' (machine GUID '{GUID}', netdata/v1.37.1) accepted with API key '{KEY}'.")
+        );
+
+        let conf = format!(
+            "[{KEY}]\n enabled = yes\n default history = 7200\n default memory mode = none\n\
+             health enabled by default = auto\n default postpone alarms on connect seconds = 10\n\
+             default proxy enabled = yes\n default proxy destination = parent2:19999\n\
+             default proxy api key = {OURS}\n default proxy send charts matching = system.*\n\
+             enable compression = no\n enable replication = no\n seconds to replicate = 3600\n\
+             seconds per replication step = 60\n\
+             [{GUID}]\n history = 2\n memory mode = save\n health enabled = no\n\
+             postpone alarms on connect seconds = 5\n proxy enabled = no\n proxy destination = \n\
+             enable compression = yes\n seconds per replication step = 0\n update every = 5\n"
+        );
+        let s = World::new(&conf).accepted(&request(KEY, GUID)).settings;
+        assert_eq!(s.history, 5, "at least 5");
+        assert_eq!(s.memory_mode, "save");
+        assert_eq!(s.health, Some(false));
+        assert_eq!(s.postpone_alarms, 5);
+        assert!(!s.proxy_enabled);
+        assert_eq!(s.proxy_destination, "parent2:19999", "an empty override inherits");
+        assert_eq!(s.proxy_api_key, OURS);
+        assert_eq!(s.proxy_send_charts, "system.*");
+        assert!(s.compression && !s.replication);
+        assert_eq!((s.seconds_to_replicate, s.replication_step), (3600, 1));
+        assert_eq!(s.update_every, 5, "the GUID section forces update every");
+
+        let key_only = format!(
+            "[{KEY}]\n enabled = yes\n health enabled by default = auto\n default memory mode = none\n"
+        );
+        let s = World::new(&key_only).accepted(&request(KEY, GUID)).settings;
+        assert_eq!((s.health, s.memory_mode.as_str()), (None, "none"));
+    }
+}

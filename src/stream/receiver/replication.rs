@@ -1,0 +1,403 @@
+//! The parent's side of replication (protocol.md §3.1 steps 2 and 5): which `REPLAY_CHART`
+//! to send for a chart, and which `RBEGIN` points to store.
+//!
+//! Guarantees: pure integer arithmetic on the times given (no clock is read); every request
+//! satisfies `after <= before`, and a non-empty request lies within the child's
+//! `[first, last]` and never ends after the parent's `now`; an empty request (`0 0 true`) is
+//! produced exactly in §3.1's cases, so every `CHART_DEFINITION_END` gets an answer and no chart
+//! is left waiting. No overflow on hostile times (saturating arithmetic).
+
+/// One `REPLAY_CHART` request.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ReplayRequest {
+    pub after: i64,
+    pub before: i64,
+    /// The child may resume normal streaming after answering.
+    pub start_streaming: bool,
+}
+
+/// The replication settings of one child (from [`super::access::ChildSettings`], with
+/// `enabled` false unless `REPLICATION` was negotiated too).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    pub enabled: bool,
+    pub seconds_to_replicate: u64,
+    /// Seconds per request; 0 is taken as 1.
+    pub step: u64,
+}
+
+impl Settings {
+    /// A child's replication settings: enabled only when `enable replication` resolved to
+    /// yes and `REPLICATION` was granted (see [`super::negotiate::for_child`]).
+    pub fn for_child(
+        settings: &super::access::ChildSettings,
+        granted: crate::stream::caps::Caps,
+    ) -> Settings {
+        Settings {
+            enabled: settings.replication && granted.has(crate::stream::caps::Caps::REPLICATION),
+            seconds_to_replicate: settings.seconds_to_replicate,
+            step: settings.replication_step,
+        }
+    }
+}
+
+/// What the child says it holds for a chart (`CHART_DEFINITION_END` or `REND`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ChildTimes {
+    pub first: i64,
+    pub last: i64,
+    pub now: Option<i64>,
+}
+
+/// The parent's side of one chart at the time of a request.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Local {
+    /// The chart has dimensions.
+    pub has_dimensions: bool,
+    /// Time of the last entry stored here for the chart, 0 for none (`L`).
+    pub last: i64,
+    /// The parent's wall clock, unix seconds.
+    pub now: i64,
+}
+
+impl ReplayRequest {
+    /// "Nothing to replicate, stream now."
+    pub const EMPTY: ReplayRequest = ReplayRequest { after: 0, before: 0, start_streaming: true };
+
+    pub fn is_empty(&self) -> bool {
+        self.after == 0 && self.before == 0
+    }
+
+    /// `REPLAY_CHART "<id>" "<true|false>" <after> <before>\n`. The id is quoted with `'`
+    /// when it contains `"`; `None` when it holds both quotes or a control character (such
+    /// an id cannot have come from the parser).
+    pub fn line(&self, chart_id: &str) -> Option<String> {
+        if chart_id.chars().any(char::is_control) {
+            return None;
+        }
+        let q = match (chart_id.contains('"'), chart_id.contains('\'')) {
+            (false, _) => '"',
+            (true, false) => '\'',
+            (true, true) => return None,
+        };
+        Some(format!(
+            "REPLAY_CHART {q}{chart_id}{q} \"{}\" {} {}\n",
+            self.start_streaming, self.after, self.before
+        ))
+    }
+}
+
+/// §3.1 step 2. `gap_start` is `None` for the first request of a chart (the gap then starts
+/// at `L`, or `now − seconds to replicate` when nothing is stored) and the previous
+/// request's `before` for a follow-up after `REND … false`.
+pub fn plan(s: &Settings, child: &ChildTimes, local: &Local, gap_start: Option<i64>) -> ReplayRequest {
+    let l = local.last.min(local.now);
+    if !s.enabled
+        || child.last == 0
+        || !local.has_dimensions
+        || child.first <= 0
+        || child.first > child.last
+        || l > child.last
+    {
+        return ReplayRequest::EMPTY;
+    }
+    let step = i64::try_from(s.step.max(1)).unwrap_or(i64::MAX);
+    let window = i64::try_from(s.seconds_to_replicate).unwrap_or(i64::MAX);
+    let start = gap_start.unwrap_or(if l > 0 { l } else { local.now.saturating_sub(window) });
+    let mut after = child.first.max(start);
+    let before = after.saturating_add(step).min(local.now).min(child.last);
+    if after > before {
+        after = before;
+    }
+    let start_streaming = local.now.saturating_sub(after) <= step || before == child.last;
+    ReplayRequest { after, before, start_streaming }
+}
+
+/// Why an `RBEGIN` point is not stored.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum PointError {
+    /// `start` is not positive or not before `end`.
+    NotIncreasing,
+    /// `end − start` is not the chart's update every.
+    WrongLength,
+    /// The point ends in the child's future (beyond `child_now + update_every`), or beyond
+    /// the parent's `now + update_every + 4` when the child sent no `child_now`.
+    InTheFuture,
+}
+
+impl std::fmt::Display for PointError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            PointError::NotIncreasing => "its start is not before its end",
+            PointError::WrongLength => "it is not one update every long",
+            PointError::InTheFuture => "it is in the future",
+        })
+    }
+}
+
+/// §3.1 step 5: a replicated point is stored only if `0 < start < end`,
+/// `end − start == update_every`, and both are `< child_now + update_every + 1` (or
+/// `< now + update_every + 5` without `child_now`). Netdata changes the chart's update every
+/// on a point of another length; nanodata refuses the point instead, so stored slots stay
+/// aligned.
+pub fn check_point(
+    start: i64,
+    end: i64,
+    update_every: u32,
+    child_now: Option<i64>,
+    now: i64,
+) -> Result<(), PointError> {
+    if start <= 0 || start >= end {
+        return Err(PointError::NotIncreasing);
+    }
+    let ue = i64::from(update_every);
+    if end.saturating_sub(start) != ue {
+        return Err(PointError::WrongLength);
+    }
+    let limit = match child_now {
+        Some(cn) => cn.saturating_add(ue).saturating_add(1),
+        None => now.saturating_add(ue).saturating_add(5),
+    };
+    if start >= limit || end >= limit {
+        return Err(PointError::InTheFuture);
+    }
+    Ok(())
+}
+
+/// The `REND` fields the planner uses.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Rend {
+    pub start_streaming: bool,
+    pub after: i64,
+    pub before: i64,
+    /// The child's first/last/now as `REND` reports them; `None` keeps those of the
+    /// `CHART_DEFINITION_END`.
+    pub child: Option<ChildTimes>,
+}
+
+/// One chart's replication: at most one request in flight; a definition that arrives while
+/// one is in flight is not answered again (Netdata: "already replicating").
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChartReplication {
+    in_flight: Option<ReplayRequest>,
+    child: Option<ChildTimes>,
+    finished: bool,
+}
+
+impl ChartReplication {
+    pub fn new() -> ChartReplication {
+        ChartReplication::default()
+    }
+
+    /// `CHART_DEFINITION_END`: the request to send, or `None` while one is in flight.
+    pub fn on_definition_end(
+        &mut self,
+        s: &Settings,
+        child: ChildTimes,
+        local: &Local,
+    ) -> Option<ReplayRequest> {
+        if self.in_flight.is_some() {
+            return None;
+        }
+        let r = plan(s, &child, local, None);
+        self.child = Some(child);
+        self.in_flight = Some(r);
+        self.finished = false;
+        Some(r)
+    }
+
+    /// `REND`: `Ok(None)` when the chart is replicated (streaming resumes), `Ok(Some(r))` for
+    /// the follow-up to send, `Err` for a `REND` that answers nothing or goes backwards (the
+    /// connection should be dropped).
+    pub fn on_rend(
+        &mut self,
+        s: &Settings,
+        rend: &Rend,
+        local: &Local,
+    ) -> Result<Option<ReplayRequest>, String> {
+        let Some(asked) = self.in_flight else {
+            return Err("REND without a pending REPLAY_CHART".into());
+        };
+        if rend.start_streaming {
+            self.in_flight = None;
+            self.finished = true;
+            return Ok(None);
+        }
+        if !asked.is_empty() && rend.before < asked.after {
+            return Err(format!(
+                "REND before={} is earlier than the requested after={}",
+                rend.before, asked.after
+            ));
+        }
+        if let Some(c) = rend.child {
+            self.child = Some(c);
+        }
+        let child = self.child.unwrap_or(ChildTimes { first: 0, last: 0, now: None });
+        let r = plan(s, &child, local, Some(rend.before));
+        self.in_flight = Some(r);
+        Ok(Some(r))
+    }
+
+    /// The request waiting for its `REND`.
+    pub fn in_flight(&self) -> Option<ReplayRequest> {
+        self.in_flight
+    }
+
+    /// The child said `REND … true` to the last request.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const S: Settings = Settings { enabled: true, seconds_to_replicate: 86_400, step: 600 };
+
+    fn child(first: i64, last: i64) -> ChildTimes {
+        ChildTimes { first, last, now: Some(10_000) }
+    }
+    fn local(last: i64) -> Local {
+        Local { has_dimensions: true, last, now: 10_000 }
+    }
+    fn req(after: i64, before: i64, start_streaming: bool) -> ReplayRequest {
+        ReplayRequest { after, before, start_streaming }
+    }
+
+    #[test]
+    fn first_request_of_an_empty_parent() {
+        // L = 0: the gap starts at now − 86400 = −76400; the child's first entry wins.
+        let r = plan(&S, &child(1_000, 9_999), &local(0), None);
+        assert_eq!(r, req(1_000, 1_600, false));
+        assert_eq!(
+            r.line("system.cpu").as_deref(),
+            Some("REPLAY_CHART \"system.cpu\" \"false\" 1000 1600\n")
+        );
+        // A shorter window: the gap starts at 10000 − 3600 = 6400.
+        let s = Settings { seconds_to_replicate: 3_600, ..S };
+        assert_eq!(plan(&s, &child(1_000, 9_999), &local(0), None), req(6_400, 7_000, false));
+    }
+
+    #[test]
+    fn short_gap_ends_at_the_child_last_entry() {
+        // L = 9700: after 9700, before min(10300, 10000, 9999) = 9999; now − after = 300 ≤ 600.
+        let r = plan(&S, &child(1_000, 9_999), &local(9_700), None);
+        assert_eq!(r, req(9_700, 9_999, true));
+        assert_eq!(r.line("net.eth0").as_deref(), Some("REPLAY_CHART \"net.eth0\" \"true\" 9700 9999\n"));
+        // L = 8000: 8000..8600, now − after = 2000 > 600 and 8600 ≠ 9999.
+        assert_eq!(plan(&S, &child(1_000, 9_999), &local(8_000), None), req(8_000, 8_600, false));
+        // L = 9399: 9399..9999 (the step reaches the child's last entry).
+        assert_eq!(plan(&S, &child(1_000, 9_999), &local(9_399), None), req(9_399, 9_999, true));
+    }
+
+    #[test]
+    fn follow_ups_continue_from_before() {
+        assert_eq!(plan(&S, &child(1_000, 9_999), &local(1_600), Some(1_600)), req(1_600, 2_200, false));
+        // now − after = 700 > 600 and 9900 ≠ 9999: not yet.
+        assert_eq!(plan(&S, &child(1_000, 9_999), &local(9_000), Some(9_300)), req(9_300, 9_900, false));
+        // 9500..min(10100, 10000, 9999): the last step.
+        assert_eq!(plan(&S, &child(1_000, 9_999), &local(9_000), Some(9_500)), req(9_500, 9_999, true));
+    }
+
+    #[test]
+    fn empty_requests() {
+        let empty = ReplayRequest::EMPTY;
+        assert_eq!(empty.line("x").as_deref(), Some("REPLAY_CHART \"x\" \"true\" 0 0\n"));
+        let off = Settings { enabled: false, ..S };
+        assert_eq!(plan(&off, &child(1_000, 9_999), &local(0), None), empty, "replication disabled");
+        assert_eq!(plan(&S, &child(0, 0), &local(0), None), empty, "child without stored data (mode none)");
+        assert_eq!(plan(&S, &child(0, 9_999), &local(0), None), empty, "child first <= 0");
+        assert_eq!(plan(&S, &child(5_000, 4_000), &local(0), None), empty, "first > last");
+        assert_eq!(plan(&S, &child(1_000, 9_999), &local(10_000), None), empty, "parent ahead of the child");
+        let no_dims = Local { has_dimensions: false, ..local(0) };
+        assert_eq!(plan(&S, &child(1_000, 9_999), &no_dims, None), empty, "no dimensions");
+    }
+
+    #[test]
+    fn clamps() {
+        // L in the parent's future is clamped to now: 10000..min(10600, 10000, 15000).
+        assert_eq!(plan(&S, &child(1_000, 15_000), &local(20_000), None), req(10_000, 10_000, true));
+        // The child's clock is ahead: after is pulled back to before.
+        assert_eq!(plan(&S, &child(12_000, 13_000), &local(0), None), req(10_000, 10_000, true));
+        // Step 0 is taken as 1; hostile extremes do not overflow.
+        let s = Settings { step: 0, seconds_to_replicate: u64::MAX, ..S };
+        assert_eq!(plan(&s, &child(1_000, 9_999), &local(5_000), None), req(5_000, 5_001, false));
+        let r = plan(&s, &child(1, i64::MAX), &Local { has_dimensions: true, last: 0, now: i64::MAX }, None);
+        assert!(r.after <= r.before);
+        let r = plan(
+            &S,
+            &child(1, i64::MAX),
+            &Local { has_dimensions: true, last: i64::MIN, now: i64::MIN },
+            None,
+        );
+        assert!(r.after <= r.before);
+    }
+
+    #[test]
+    fn quoting_the_chart_id() {
+        let r = req(1, 2, false);
+        assert_eq!(r.line("a\"b").as_deref(), Some("REPLAY_CHART 'a\"b' \"false\" 1 2\n"));
+        assert_eq!(r.line("a\"b'c"), None);
+        assert_eq!(r.line("a\nb"), None);
+    }
+
+    #[test]
+    fn rbegin_points() {
+        // update every 1, child_now 1000: both ends must be < 1002.
+        assert_eq!(check_point(998, 999, 1, Some(1_000), 0), Ok(()));
+        assert_eq!(check_point(1_000, 1_001, 1, Some(1_000), 0), Ok(()));
+        assert_eq!(check_point(1_001, 1_002, 1, Some(1_000), 0), Err(PointError::InTheFuture));
+        assert_eq!(check_point(10, 10, 1, Some(1_000), 0), Err(PointError::NotIncreasing));
+        assert_eq!(check_point(0, 1, 1, Some(1_000), 0), Err(PointError::NotIncreasing));
+        assert_eq!(check_point(12, 10, 1, Some(1_000), 0), Err(PointError::NotIncreasing));
+        assert_eq!(check_point(10, 12, 1, Some(1_000), 0), Err(PointError::WrongLength));
+        assert_eq!(check_point(100, 110, 10, Some(1_000), 0), Ok(()));
+        assert_eq!(check_point(1_000, 1_010, 10, Some(1_000), 0), Ok(()), "1010 < 1011");
+        // Without child_now: < now + ue + 5 = 1006.
+        assert_eq!(check_point(1_004, 1_005, 1, None, 1_000), Ok(()));
+        assert_eq!(check_point(1_005, 1_006, 1, None, 1_000), Err(PointError::InTheFuture));
+        assert_eq!(check_point(i64::MAX - 1, i64::MAX, 1, Some(i64::MAX), 0), Err(PointError::InTheFuture));
+        assert_eq!(check_point(i64::MIN, 1, 1, None, 0), Err(PointError::NotIncreasing));
+    }
+
+    #[test]
+    fn settings_follow_the_grant() {
+        use crate::stream::caps::Caps;
+        let mut cs = crate::stream::receiver::negotiate::tests::settings();
+        assert!(Settings::for_child(&cs, Caps(6080)).enabled);
+        assert!(!Settings::for_child(&cs, Caps(6080 - 4096)).enabled, "not granted");
+        cs.replication = false;
+        assert!(!Settings::for_child(&cs, Caps(6080)).enabled, "disabled in stream.conf");
+        assert_eq!(Settings::for_child(&cs, Caps(6080)).step, 600);
+    }
+
+    #[test]
+    fn chart_state_machine() {
+        let mut c = ChartReplication::new();
+        let r = c.on_definition_end(&S, child(1_000, 9_999), &local(0));
+        assert_eq!(r, Some(req(1_000, 1_600, false)));
+        // A repeated definition while replicating is not answered twice.
+        assert_eq!(c.on_definition_end(&S, child(1_000, 9_999), &local(0)), None);
+        // REND false: continue from before (the child's times from REND are used).
+        let rend =
+            Rend { start_streaming: false, after: 1_000, before: 1_600, child: Some(child(1_000, 9_999)) };
+        assert_eq!(c.on_rend(&S, &rend, &local(1_600)), Ok(Some(req(1_600, 2_200, false))));
+        let rend = Rend { start_streaming: false, after: 1_600, before: 2_200, child: None };
+        assert_eq!(c.on_rend(&S, &rend, &local(2_200)), Ok(Some(req(2_200, 2_800, false))));
+        assert!(!c.is_finished());
+        let rend = Rend { start_streaming: true, after: 2_200, before: 2_800, child: None };
+        assert_eq!(c.on_rend(&S, &rend, &local(2_800)), Ok(None));
+        assert!(c.is_finished() && c.in_flight().is_none());
+        // A stray REND is an error, so is one going backwards.
+        assert!(c.on_rend(&S, &rend, &local(2_800)).is_err());
+        c.on_definition_end(&S, child(1_000, 9_999), &local(5_000));
+        let back = Rend { start_streaming: false, after: 5_000, before: 10, child: None };
+        assert!(c.on_rend(&S, &back, &local(5_000)).is_err());
+        // Memory mode none child: an empty request, then REND true.
+        let mut c = ChartReplication::new();
+        assert_eq!(c.on_definition_end(&S, child(0, 0), &local(0)), Some(ReplayRequest::EMPTY));
+        let rend = Rend { start_streaming: true, after: 0, before: 0, child: None };
+        assert_eq!(c.on_rend(&S, &rend, &local(0)), Ok(None));
+    }
+}

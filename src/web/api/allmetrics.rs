@@ -1,0 +1,419 @@
+//! `/api/v1/allmetrics` (protocol.md §8.4): shell, json, prometheus and
+//! prometheus_all_hosts.
+
+use std::fmt::Write as _;
+
+use crate::rrd::{Algorithm, Chart, Host};
+use crate::simple_pattern::SimplePattern;
+use crate::web::http::{Response, Status};
+use crate::web::{json, Context, API_VERSION};
+
+/// Most distinct `server` values remembered for average/sum windows (oldest forgotten).
+const MAX_SERVERS: usize = 256;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Format {
+    Shell,
+    Json,
+    Prometheus,
+    PrometheusAllHosts,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Source {
+    AsCollected,
+    Average,
+    Sum,
+}
+
+impl Source {
+    pub fn parse(s: &str) -> Option<Source> {
+        Some(match s {
+            "as collected" | "raw" | "as-collected" | "as_collected" | "ascollected" => Source::AsCollected,
+            "average" => Source::Average,
+            "sum" | "volume" => Source::Sum,
+            _ => return None,
+        })
+    }
+}
+
+/// `[prometheus:exporter]` defaults, overridable per request.
+#[derive(Clone, Debug)]
+pub struct PrometheusDefaults {
+    pub prefix: String,
+    pub source: Source,
+    pub names: bool,
+    pub timestamps: bool,
+}
+
+struct Prom {
+    prefix: String,
+    source: Source,
+    names: bool,
+    timestamps: bool,
+    help: bool,
+    types: bool,
+    hideunits: bool,
+    server: String,
+}
+
+pub fn allmetrics(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Response {
+    let mut format = Format::Shell;
+    let mut filter = None;
+    let d = &ctx.prometheus;
+    let mut p = Prom {
+        prefix: d.prefix.clone(),
+        source: d.source,
+        names: d.names,
+        timestamps: d.timestamps,
+        help: false,
+        types: false,
+        hideunits: false,
+        server: String::new(),
+    };
+    for (name, v) in pairs {
+        if v.is_empty() {
+            continue;
+        }
+        let flag = |v: &str| -> Result<bool, String> {
+            match v {
+                "yes" | "1" | "true" => Ok(true),
+                "no" | "0" | "false" => Ok(false),
+                _ => Err(format!("parameter '{name}' must be yes or no, not '{v}'")),
+            }
+        };
+        let r: Result<(), String> = (|| {
+            match name.as_str() {
+                "format" => {
+                    format = match v.as_str() {
+                        "shell" => Format::Shell,
+                        "json" => Format::Json,
+                        "prometheus" => Format::Prometheus,
+                        "prometheus_all_hosts" => Format::PrometheusAllHosts,
+                        _ => return Err(format!("unknown format '{v}'")),
+                    }
+                }
+                "filter" => filter = Some(SimplePattern::parse(v)),
+                "server" => p.server = v.chars().take(256).collect(),
+                "prefix" => {
+                    if !v.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':') {
+                        return Err("parameter 'prefix' may hold only letters, digits, '_' and ':'".into());
+                    }
+                    p.prefix = v.clone();
+                }
+                "data" | "source" | "data source" | "data-source" | "data_source" | "datasource" => {
+                    p.source = Source::parse(v).ok_or_else(|| format!("unknown data source '{v}'"))?
+                }
+                "names" => p.names = flag(v)?,
+                "timestamps" => p.timestamps = flag(v)?,
+                "help" => p.help = flag(v)?,
+                "types" => p.types = flag(v)?,
+                "hideunits" => p.hideunits = flag(v)?,
+                "variables" | "oldunits" => {
+                    flag(v)?;
+                }
+                _ => {}
+            }
+            Ok(())
+        })();
+        if let Err(e) = r {
+            return Response::text(Status::BadRequest, e);
+        }
+    }
+    let now = crate::clock::now_realtime_sec();
+    match format {
+        Format::Shell => Response::new(Status::Ok, "text/plain; charset=utf-8", shell(host, filter.as_ref())),
+        Format::Json => Response::json(json_format(host, filter.as_ref())),
+        Format::Prometheus => {
+            let mut out = String::with_capacity(16 * 1024);
+            prometheus(ctx, host, &p, filter.as_ref(), false, now, &mut out);
+            Response::new(Status::Ok, "text/plain; version=0.0.4", out)
+        }
+        Format::PrometheusAllHosts => {
+            let mut out = String::with_capacity(16 * 1024);
+            for h in ctx.hosts.all() {
+                prometheus(ctx, &h, &p, filter.as_ref(), true, now, &mut out);
+            }
+            Response::new(Status::Ok, "text/plain; version=0.0.4", out)
+        }
+    }
+}
+
+fn visible(host: &Host, c: &Chart) -> bool {
+    crate::web::api::charts::listed(host, c)
+}
+
+/// Upper-cased, every non-alphanumeric character as `_` (shell variable names).
+fn shell_name(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect()
+}
+
+fn prom_name(s: &str) -> String {
+    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+}
+
+fn prom_units(units: &str) -> String {
+    if units == "%" {
+        return "percent".into();
+    }
+    let u = match units.strip_suffix("/s") {
+        Some(base) => format!("{base}_persec"),
+        None => units.to_owned(),
+    };
+    prom_name(&u.replace('%', "percent"))
+}
+
+fn label_value(out: &mut String, v: &str) {
+    for c in v.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn shell(host: &Host, filter: Option<&SimplePattern>) -> String {
+    let mut out = String::with_capacity(8192);
+    for c in host.charts() {
+        if !visible(host, &c) {
+            continue;
+        }
+        let m = c.meta();
+        if filter.is_some_and(|f| !f.matches(&m.name)) {
+            continue;
+        }
+        let chart = shell_name(&m.name);
+        let _ = writeln!(out, "\n# chart: {} (name: {})", m.id, m.name);
+        let mut total = 0.0;
+        for (d, (_, stored)) in c.dimensions().iter().zip(c.last_values()) {
+            if d.options.hidden {
+                continue;
+            }
+            let v = if stored.is_finite() {
+                total += stored;
+                format!("{:.0}", stored)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(out, "NETDATA_{chart}_{}=\"{v}\"      # {}", shell_name(&d.name), m.units);
+        }
+        let _ = writeln!(out, "NETDATA_{chart}_VISIBLETOTAL=\"{total:.0}\"      # {}", m.units);
+    }
+    out.push_str("\n# NETDATA ALARMS RUNNING\n");
+    out
+}
+
+fn json_format(host: &Host, filter: Option<&SimplePattern>) -> String {
+    let mut out = String::from("{");
+    let mut n = 0;
+    for c in host.charts() {
+        if !visible(host, &c) {
+            continue;
+        }
+        let m = c.meta();
+        if filter.is_some_and(|f| !f.matches(&m.id) && !f.matches(&m.name)) {
+            continue;
+        }
+        if n > 0 {
+            out.push(',');
+        }
+        n += 1;
+        out.push_str("\n\t");
+        json::str(&mut out, &m.id);
+        out.push_str(": {\n\t\t\"name\":");
+        json::str(&mut out, &m.name);
+        out.push_str(",\n\t\t\"family\":");
+        json::str(&mut out, &m.family);
+        out.push_str(",\n\t\t\"context\":");
+        json::str(&mut out, &m.context);
+        out.push_str(",\n\t\t\"units\":");
+        json::str(&mut out, &m.units);
+        let _ = write!(
+            out,
+            ",\n\t\t\"last_updated\": {},\n\t\t\"dimensions\": {{",
+            c.last_entry_t().unwrap_or(0)
+        );
+        for (i, (d, (_, stored))) in c.dimensions().iter().zip(c.last_values()).enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("\n\t\t\t");
+            json::str(&mut out, &d.id);
+            out.push_str(": {\n\t\t\t\t\"name\": ");
+            json::str(&mut out, &d.name);
+            out.push_str(",\n\t\t\t\t\"value\": ");
+            json::num(&mut out, stored);
+            out.push_str("\n\t\t\t}");
+        }
+        out.push_str("\n\t\t}\n\t}");
+    }
+    out.push_str("\n}\n");
+    out
+}
+
+#[allow(clippy::too_many_arguments)]
+fn prometheus(
+    ctx: &Context,
+    host: &Host,
+    p: &Prom,
+    filter: Option<&SimplePattern>,
+    instance: bool,
+    now: i64,
+    out: &mut String,
+) {
+    // The average/sum window: since this server's previous scrape of this host.
+    let since = {
+        let mut seen = ctx.prometheus_seen.lock();
+        let key = (p.server.clone(), host.guid().to_owned());
+        let prev = seen.get(&key).copied();
+        if prev.is_none() && seen.len() >= MAX_SERVERS {
+            seen.clear();
+        }
+        seen.insert(key, now);
+        prev
+    };
+    let ts = |out: &mut String, t: i64| {
+        if p.timestamps {
+            let _ = write!(out, " {t}000");
+        }
+    };
+    let _ = write!(out, "netdata_info{{instance=\"");
+    label_value(out, host.hostname());
+    let _ = write!(out, "\",application=\"netdata\",version=\"{API_VERSION}\"");
+    for l in host.labels() {
+        let _ = write!(out, ",{}=\"", prom_name(&l.name));
+        label_value(out, &l.value);
+        out.push('"');
+    }
+    out.push_str("} 1");
+    ts(out, now);
+    out.push('\n');
+    let inst = if instance {
+        let mut s = String::from(",instance=\"");
+        label_value(&mut s, host.hostname());
+        s.push('"');
+        s
+    } else {
+        String::new()
+    };
+    for c in host.charts() {
+        if !visible(host, &c) {
+            continue;
+        }
+        let m = c.meta();
+        let chart_key = if p.names { &m.name } else { &m.id };
+        if filter.is_some_and(|f| !f.matches(chart_key)) {
+            continue;
+        }
+        let dims = c.dimensions();
+        let last_values = c.last_values();
+        let t = c.last_entry_t().unwrap_or(now);
+        let context = prom_name(&m.context);
+        let mut labels = String::from("chart=\"");
+        label_value(&mut labels, chart_key);
+        labels.push_str("\",family=\"");
+        label_value(&mut labels, &m.family);
+        labels.push('"');
+        match p.source {
+            Source::AsCollected => {
+                let homogeneous = dims.windows(2).all(|w| {
+                    w[0].algorithm == w[1].algorithm
+                        && w[0].multiplier == w[1].multiplier
+                        && w[0].divisor == w[1].divisor
+                });
+                for (d, (collected, _)) in dims.iter().zip(&last_values) {
+                    if d.options.hidden {
+                        continue;
+                    }
+                    let counter =
+                        matches!(d.algorithm, Algorithm::Incremental | Algorithm::PercentageOfIncrementalRow);
+                    let suffix = if counter { "_total" } else { "" };
+                    let dim_key = if p.names { &d.name } else { &d.id };
+                    let metric = if homogeneous {
+                        format!("{}_{context}{suffix}", p.prefix)
+                    } else {
+                        format!("{}_{context}_{}{suffix}", p.prefix, prom_name(dim_key))
+                    };
+                    if p.help {
+                        let _ = writeln!(
+                            out,
+                            "# HELP {metric} netdata \"{}\" with units \"{}\", algorithm {}, multiplier {}, divisor {}",
+                            m.title, m.units, d.algorithm, d.multiplier, d.divisor
+                        );
+                    }
+                    if p.types {
+                        let _ =
+                            writeln!(out, "# TYPE {metric} {}", if counter { "counter" } else { "gauge" });
+                    }
+                    let _ = write!(out, "{metric}{{{labels}");
+                    if homogeneous {
+                        out.push_str(",dimension=\"");
+                        label_value(out, dim_key);
+                        out.push('"');
+                    }
+                    let _ = write!(out, "{inst}}} {collected}");
+                    ts(out, t);
+                    out.push('\n');
+                }
+            }
+            Source::Average | Source::Sum => {
+                let ue = i64::from(m.update_every.max(1));
+                let after = since.map(|s| s + 1).unwrap_or(t - ue + 1).min(t);
+                let units = if p.source == Source::Average && !p.hideunits {
+                    format!("_{}", prom_units(&m.units))
+                } else {
+                    String::new()
+                };
+                let kind = if p.source == Source::Average { "average" } else { "sum" };
+                let metric = format!("{}_{context}{units}_{kind}", p.prefix);
+                if p.help {
+                    let _ =
+                        writeln!(out, "# HELP {metric} netdata \"{}\" with units \"{}\"", m.title, m.units);
+                }
+                if p.types {
+                    let _ = writeln!(out, "# TYPE {metric} gauge");
+                }
+                for (i, d) in dims.iter().enumerate() {
+                    if d.options.hidden {
+                        continue;
+                    }
+                    let points = c.query(i, after, t);
+                    let vals: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
+                    let v = if vals.is_empty() {
+                        last_values.get(i).map_or(f64::NAN, |v| v.1)
+                    } else if p.source == Source::Average {
+                        vals.iter().sum::<f64>() / vals.len() as f64
+                    } else {
+                        vals.iter().sum::<f64>()
+                    };
+                    if !v.is_finite() {
+                        continue;
+                    }
+                    let dim_key = if p.names { &d.name } else { &d.id };
+                    let _ = write!(out, "{metric}{{{labels},dimension=\"");
+                    label_value(out, dim_key);
+                    let _ = write!(out, "\"{inst}}} ");
+                    json::fmt_number(out, v);
+                    ts(out, t);
+                    out.push('\n');
+                }
+            }
+        }
+    }
+    out.push('\n');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn units_like_netdata() {
+        assert_eq!(prom_units("%"), "percent");
+        assert_eq!(prom_units("kilobits/s"), "kilobits_persec");
+        assert_eq!(prom_units("MiB"), "MiB");
+        assert_eq!(shell_name("system.cpu"), "SYSTEM_CPU");
+    }
+}

@@ -1,0 +1,141 @@
+//! Routing of HTTP requests to the API v1 endpoints, the dashboard and `/netdata.conf`, for
+//! this node and for every host it holds (`/host/<hostname or guid>/…`).
+
+pub mod allmetrics;
+pub mod charts;
+pub mod data;
+pub mod info;
+
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use crate::rrd::Host;
+use crate::web::http::{query_pairs, Method, Request, Response, Status};
+use crate::web::{dashboard, json, Context};
+
+/// Which ACL a request falls under.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Acl {
+    Dashboard,
+    NetdataConf,
+}
+
+/// Answers one request. `peer` is the client address for the ACLs.
+pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
+    if req.method == Method::Options {
+        let mut r = Response::new(Status::Ok, "text/plain", Vec::new());
+        r.headers.push_str("Access-Control-Allow-Methods: GET, OPTIONS\r\nAccess-Control-Allow-Headers: accept, x-requested-with, origin, content-type, cookie, pragma, cache-control, x-auth-token\r\nAccess-Control-Max-Age: 1209600\r\n");
+        return r;
+    }
+    let path = req.path.as_str();
+    if path == "/netdata.conf" {
+        if !ctx.allowed(Acl::NetdataConf, peer) {
+            return forbidden();
+        }
+        return Response::new(Status::Ok, "text/plain; charset=utf-8", ctx.netdata_conf.clone());
+    }
+    if !ctx.allowed(Acl::Dashboard, peer) {
+        return forbidden();
+    }
+    if let Some(rest) = path.strip_prefix("/host/") {
+        let (key, sub) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let Some(host) = ctx.hosts.find(key) else {
+            return Response::text(Status::NotFound, format!("host '{key}' is not found"));
+        };
+        if sub.is_empty() {
+            return Response::redirect(format!("/host/{key}/"));
+        }
+        return host_route(ctx, &host, sub, req);
+    }
+    let localhost = Arc::clone(ctx.hosts.localhost());
+    host_route(ctx, &localhost, path, req)
+}
+
+fn host_route(ctx: &Context, host: &Arc<Host>, path: &str, req: &Request) -> Response {
+    if let Some(api) = path.strip_prefix("/api/v1/") {
+        let pairs = match query_pairs(&req.query) {
+            Ok(p) => p,
+            Err(e) => return Response::text(Status::BadRequest, e),
+        };
+        return match api {
+            "info" => Response::json(info::info(ctx, host)),
+            "charts" => Response::json(charts::charts(ctx, host)),
+            "chart" => charts::chart(host, &pairs),
+            "data" => data_endpoint(host, &pairs),
+            "allmetrics" => allmetrics::allmetrics(ctx, host, &pairs),
+            "alarms" => Response::json(alarms(host)),
+            "alarm_log" => Response::json("[]\n".into()),
+            "alarm_count" => Response::json("[0]\n".into()),
+            "alarm_variables" => charts::alarm_variables(host, &pairs),
+            "registry" => registry(ctx, host, &pairs),
+            _ => Response::text(Status::NotFound, format!("API endpoint '{api}' is not found")),
+        };
+    }
+    match path {
+        "/" | "/index.html" => dashboard::page(),
+        "/favicon.ico" => Response::new(Status::Ok, "image/svg+xml", dashboard::FAVICON),
+        _ => Response::text(Status::NotFound, "not found"),
+    }
+}
+
+fn forbidden() -> Response {
+    Response::text(Status::Forbidden, "You are not allowed to access this resource.")
+}
+
+fn data_endpoint(host: &Host, pairs: &[(String, String)]) -> Response {
+    let q = match data::DataQuery::parse(pairs) {
+        Ok(q) => q,
+        Err(e) => return Response::text(Status::BadRequest, e),
+    };
+    let rows = match data::run(host, &q, crate::clock::now_realtime_sec()) {
+        Ok(r) => r,
+        Err(e) => return Response::text(Status::NotFound, e),
+    };
+    let (id, name) = match &q.target {
+        data::Target::Chart(c) => match host.chart_by_id_or_name(c) {
+            Some(ch) => {
+                let m = ch.meta();
+                (m.id, m.name)
+            }
+            None => (c.clone(), c.clone()),
+        },
+        data::Target::Context(c) => (c.clone(), c.clone()),
+    };
+    let (body, ct) = data::render(&q, &id, &name, &rows);
+    let mut r = Response::new(Status::Ok, ct, body);
+    if let Some(f) = &q.filename {
+        r.headers.push_str(&format!("Content-Disposition: attachment; filename=\"{f}\"\r\n"));
+    }
+    r
+}
+
+/// `/api/v1/alarms`: the shape of protocol.md §8.5 with no alarms (health is not built yet).
+fn alarms(host: &Host) -> String {
+    let mut out = String::from("{\n\t\"hostname\": ");
+    json::str(&mut out, host.hostname());
+    out.push_str(&format!(
+        ",\n\t\"latest_alarm_log_unique_id\": 0,\n\t\"status\": false,\n\t\"now\": {},\n\t\"alarms\": {{\n\t}}\n}}\n",
+        crate::clock::now_realtime_sec()
+    ));
+    out
+}
+
+/// `/api/v1/registry?action=hello`: this node is its own registry-less registry.
+fn registry(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Response {
+    let action = pairs.iter().find(|(n, _)| n == "action").map(|(_, v)| v.as_str()).unwrap_or("");
+    if action != "hello" {
+        return Response::text(Status::BadRequest, format!("registry action '{action}' is not supported"));
+    }
+    let local = ctx.hosts.localhost();
+    let mut out = String::from("{\n\t\"action\": \"hello\",\n\t\"status\": \"ok\",\n\t\"hostname\": ");
+    json::str(&mut out, host.hostname());
+    out.push_str(",\n\t\"machine_guid\": ");
+    json::str(&mut out, local.guid());
+    out.push_str(
+        ",\n\t\"registry\": \"\",\n\t\"cloud_base_url\": \"\",\n\t\"anonymous_statistics\": false\n}\n",
+    );
+    Response::json(out)
+}

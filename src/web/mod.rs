@@ -1,0 +1,305 @@
+//! The web server: HTTP/1.1 API v1, the dashboard and `/netdata.conf`, over plain TCP or
+//! TLS, on one mio event-loop thread that owns every listening and accepted socket.
+//!
+//! Guarantees: every buffer fed by a client has a fixed cap ([`server::HEAD_LIMIT`] for a
+//! request head, one response in flight per connection); a bad request, a timeout or a
+//! client over the connection cap closes only that connection, with a log line; `[web]
+//! mode = none` opens no socket at all. A `STREAM` request is recognised by the parser
+//! ([`http::Parsed::Stream`]) — the hook where the stream receiver will take the socket
+//! over inside the same loop.
+
+pub mod api;
+pub mod bind;
+pub mod dashboard;
+pub mod gzip;
+pub mod http;
+pub mod json;
+mod server;
+#[cfg(feature = "tls")]
+pub mod tls;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::config::{keys, Config};
+use crate::rrd::Hosts;
+use crate::simple_pattern::SimplePattern;
+
+pub use api::Acl;
+pub use bind::{BindSpec, SslMode};
+
+/// The Netdata API version nanodata answers like (clients compare it).
+pub const API_VERSION: &str = "v1.37.1";
+
+/// What request handlers share: the hosts and the node's fixed facts.
+pub struct Context {
+    pub hosts: Arc<Hosts>,
+    /// The effective configuration, rendered once at start.
+    pub netdata_conf: String,
+    pub system: api::info::SystemInfo,
+    pub timezone: String,
+    pub stream_enabled: bool,
+    pub https_enabled: bool,
+    pub prometheus: api::allmetrics::PrometheusDefaults,
+    /// Last scrape time per (`server`, host GUID), for prometheus average/sum windows.
+    pub prometheus_seen: Mutex<HashMap<(String, String), i64>>,
+    allow_connections: SimplePattern,
+    allow_dashboard: SimplePattern,
+    allow_netdata_conf: SimplePattern,
+}
+
+impl Context {
+    /// Whether `ip` passes the ACL (`allow dashboard from`, `allow netdata.conf from`).
+    pub fn allowed(&self, acl: Acl, ip: IpAddr) -> bool {
+        let p = match acl {
+            Acl::Dashboard => &self.allow_dashboard,
+            Acl::NetdataConf => &self.allow_netdata_conf,
+        };
+        ip_matches(p, ip)
+    }
+
+    /// `allow connections from`.
+    pub fn connection_allowed(&self, ip: IpAddr) -> bool {
+        ip_matches(&self.allow_connections, ip)
+    }
+}
+
+/// Matches the client address as text; a loopback address also matches the word
+/// `localhost` (nanodata does no reverse DNS).
+pub fn ip_matches(p: &SimplePattern, ip: IpAddr) -> bool {
+    let ip = ip.to_canonical();
+    if let Some(d) = p.decide(&ip.to_string()) {
+        return d;
+    }
+    ip.is_loopback() && p.matches("localhost")
+}
+
+/// Server limits and behaviour, from `[web]`.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    /// How long a request head may take to arrive (slowloris guard).
+    pub request_timeout: Duration,
+    pub gzip_level: Option<u8>,
+    /// Extra header lines for every response (`x-frame-options`).
+    pub extra_headers: String,
+}
+
+/// A running web server; [`WebServer::stop`] ends the loop and closes every socket.
+pub struct WebServer {
+    stop: Arc<AtomicBool>,
+    waker: Arc<mio::Waker>,
+    thread: Option<JoinHandle<()>>,
+    addrs: Vec<SocketAddr>,
+}
+
+impl WebServer {
+    /// The addresses actually listening (port 0 resolved).
+    pub fn local_addrs(&self) -> &[SocketAddr] {
+        &self.addrs
+    }
+
+    /// Stops the loop and waits for it.
+    pub fn stop(mut self) {
+        self.shutdown();
+    }
+
+    fn shutdown(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = self.waker.wake();
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+impl Drop for WebServer {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+/// Starts the web server described by `[web]` of `cfg`, serving `hosts`. Returns `None`
+/// when `[web] mode = none` or when no address could be bound (logged).
+pub fn start(cfg: &Config, hosts: Arc<Hosts>) -> Option<WebServer> {
+    let mode = cfg.text(&keys::WEB_MODE);
+    if mode == "none" {
+        log::info!("web server is disabled ([web] mode = none)");
+        return None;
+    }
+    let port = u16::try_from(cfg.integer(&keys::WEB_DEFAULT_PORT)).unwrap_or(19999);
+    let specs = match bind::parse(&cfg.text(&keys::WEB_BIND_TO), port) {
+        Ok(s) => s,
+        Err(e) => {
+            log::error!("web: [web] bind to: {e}; the web server is not started");
+            return None;
+        }
+    };
+    #[cfg(feature = "tls")]
+    let tls_config = tls_setup(cfg, &specs);
+    #[cfg(not(feature = "tls"))]
+    let tls_config: Option<()> = {
+        if specs.iter().any(|s| s.ssl != SslMode::None) {
+            log::warn!("web: ^SSL in [web] bind to, but this build has no TLS; serving plain HTTP");
+        }
+        None
+    };
+    let https_enabled = tls_config.is_some();
+
+    let limits = Limits {
+        max_connections: cfg.integer(&keys::WEB_MAX_CONNECTIONS).clamp(1, 1_000_000) as usize,
+        idle_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_IDLE_TIMEOUT).max(1)),
+        request_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_FIRST_REQUEST_TIMEOUT).max(1)),
+        gzip_level: cfg.bool(&keys::WEB_GZIP).then(|| cfg.integer(&keys::WEB_GZIP_LEVEL).clamp(1, 9) as u8),
+        extra_headers: match cfg.text(&keys::WEB_X_FRAME_OPTIONS) {
+            v if v.is_empty() => String::new(),
+            v => format!("X-Frame-Options: {v}\r\n"),
+        },
+    };
+    let ctx = Context {
+        hosts,
+        netdata_conf: cfg.render(),
+        system: api::info::SystemInfo::detect(),
+        timezone: timezone(cfg),
+        stream_enabled: false,
+        https_enabled,
+        prometheus: api::allmetrics::PrometheusDefaults {
+            prefix: cfg.text_in("prometheus:exporter", "prefix", "netdata"),
+            source: api::allmetrics::Source::parse(&cfg.text_in(
+                "prometheus:exporter",
+                "data source",
+                "average",
+            ))
+            .unwrap_or(api::allmetrics::Source::Average),
+            names: cfg.bool_in("prometheus:exporter", "send names instead of ids", true),
+            timestamps: cfg.bool_in("prometheus:exporter", "send timestamps", true),
+        },
+        prometheus_seen: Mutex::new(HashMap::new()),
+        allow_connections: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_CONNECTIONS)),
+        allow_dashboard: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_DASHBOARD)),
+        allow_netdata_conf: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_NETDATA_CONF)),
+    };
+
+    let mut listeners = Vec::new();
+    for spec in &specs {
+        for addr in spec.resolve() {
+            match server::listen(addr) {
+                Ok(l) => {
+                    let local = l.local_addr().unwrap_or(addr);
+                    let ssl = if tls_config.is_some() { spec.ssl } else { SslMode::None };
+                    log::info!("web: listening on {local}{}", ssl.suffix());
+                    listeners.push(server::Listener { sock: l, addr: local, ssl, acl: spec.acl.clone() });
+                }
+                Err(e) => log::error!("web: cannot listen on {addr}: {e}"),
+            }
+        }
+    }
+    if listeners.is_empty() {
+        log::error!("web: no address could be bound; the web server is not started");
+        return None;
+    }
+    let addrs = listeners.iter().map(|l| l.addr).collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let (event_loop, waker) =
+        match server::EventLoop::new(listeners, ctx, limits, tls_config, Arc::clone(&stop)) {
+            Ok(x) => x,
+            Err(e) => {
+                log::error!("web: cannot start the event loop: {e}");
+                return None;
+            }
+        };
+    let thread = std::thread::Builder::new().name("WEB".into()).spawn(move || event_loop.run());
+    match thread {
+        Ok(t) => Some(WebServer { stop, waker, thread: Some(t), addrs }),
+        Err(e) => {
+            log::error!("web: cannot start the web thread: {e}");
+            None
+        }
+    }
+}
+
+#[cfg(feature = "tls")]
+fn tls_setup(cfg: &Config, specs: &[BindSpec]) -> Option<Arc<rustls::ServerConfig>> {
+    let key = cfg.text(&keys::WEB_SSL_KEY);
+    let cert = cfg.text(&keys::WEB_SSL_CERTIFICATE);
+    let wants = specs.iter().any(|s| s.ssl != SslMode::None);
+    if key.is_empty() || cert.is_empty() {
+        if wants {
+            log::warn!("web: ^SSL in [web] bind to, but [web] ssl key / ssl certificate are not set; serving plain HTTP");
+        }
+        return None;
+    }
+    let base = PathBuf::from(cfg.text(&keys::DIR_CONFIG));
+    let (key, cert) = (relative_to(&base, &key), relative_to(&base, &cert));
+    match tls::server_config(&cert, &key) {
+        Ok(c) => {
+            if !wants {
+                log::info!("web: TLS certificate loaded; no address of [web] bind to asks for ^SSL");
+            }
+            Some(c)
+        }
+        Err(e) => {
+            log::error!("web: TLS disabled: {e}");
+            None
+        }
+    }
+}
+
+#[cfg_attr(not(feature = "tls"), allow(dead_code))]
+fn relative_to(base: &Path, p: &str) -> PathBuf {
+    let p = PathBuf::from(p);
+    if p.is_absolute() {
+        p
+    } else {
+        base.join(p)
+    }
+}
+
+fn timezone(cfg: &Config) -> String {
+    let tz = cfg.text(&keys::GLOBAL_TIMEZONE);
+    if !tz.is_empty() {
+        return tz;
+    }
+    if let Ok(tz) = std::env::var("TZ") {
+        if !tz.is_empty() {
+            return tz.trim_start_matches(':').to_owned();
+        }
+    }
+    std::fs::read_to_string("/etc/timezone")
+        .map(|s| s.trim().to_owned())
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            std::fs::read_link("/etc/localtime")
+                .ok()
+                .and_then(|p| p.to_str().and_then(|s| s.split("zoneinfo/").nth(1).map(str::to_owned)))
+                .unwrap_or_else(|| "UTC".into())
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acl_matches_ip_text_and_localhost() {
+        let p = SimplePattern::parse("localhost");
+        assert!(ip_matches(&p, "127.0.0.1".parse().unwrap()));
+        assert!(ip_matches(&p, "::1".parse().unwrap()));
+        assert!(!ip_matches(&p, "10.0.0.1".parse().unwrap()));
+        let p = SimplePattern::parse("!127.0.0.1 *");
+        assert!(!ip_matches(&p, "127.0.0.1".parse().unwrap()), "a negative IP match beats localhost");
+        assert!(!ip_matches(&p, "::ffff:127.0.0.1".parse().unwrap()), "v4-mapped addresses are canonical");
+        assert!(ip_matches(&p, "::1".parse().unwrap()));
+        let p = SimplePattern::parse("10.* 192.168.*");
+        assert!(ip_matches(&p, "10.1.2.3".parse().unwrap()) && !ip_matches(&p, "127.0.0.1".parse().unwrap()));
+    }
+}

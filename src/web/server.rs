@@ -1,0 +1,593 @@
+//! The event loop: one mio `Poll` owning every listening and accepted socket.
+//!
+//! Per connection: a read buffer capped at [`HEAD_LIMIT`] (requests have no bodies), one
+//! response in flight (the next pipelined request is parsed only after the previous
+//! response left), an idle deadline and a deadline for a request head to arrive. Over the
+//! connection cap a client gets a `503` and is closed; a bad request gets its status and is
+//! closed; nothing a client sends can affect another connection.
+
+use std::io::{self, Read, Write};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use mio::net::{TcpListener, TcpStream};
+use mio::{Events, Interest, Poll, Token, Waker};
+
+use super::bind::{BindSpec, SslMode};
+use super::http::{self, Parsed, Request, Response, Status};
+use super::{api, Context, Limits};
+
+/// Largest request head accepted (request line and headers).
+pub const HEAD_LIMIT: usize = 16 * 1024;
+/// Responses larger than this keep their buffer; smaller idle buffers are trimmed to it.
+const KEEP_BUFFER: usize = 64 * 1024;
+const WAKER: Token = Token(usize::MAX);
+const SWEEP_EVERY: Duration = Duration::from_millis(500);
+
+#[cfg(feature = "tls")]
+type TlsConfig = Arc<rustls::ServerConfig>;
+#[cfg(not(feature = "tls"))]
+type TlsConfig = ();
+
+pub(crate) struct Listener {
+    pub sock: TcpListener,
+    pub addr: SocketAddr,
+    pub ssl: SslMode,
+    pub acl: Vec<String>,
+}
+
+/// Binds a listening socket (SO_REUSEADDR; `[::]` is dual-stack where the kernel allows,
+/// otherwise IPv4 `0.0.0.0` is tried).
+pub(crate) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
+    match TcpListener::bind(addr) {
+        Ok(l) => Ok(l),
+        Err(e) if addr.ip().is_unspecified() && addr.is_ipv6() => {
+            log::warn!("web: cannot listen on {addr} ({e}); trying IPv4 only");
+            TcpListener::bind(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), addr.port()))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+enum Transport {
+    Plain,
+    /// `^SSL=optional|force`: the first byte decides (0x16 = a TLS handshake record).
+    Detect,
+    #[cfg(feature = "tls")]
+    Tls(Box<rustls::ServerConnection>),
+}
+
+struct Conn {
+    id: u64,
+    sock: TcpStream,
+    peer: SocketAddr,
+    listener: usize,
+    transport: Transport,
+    rbuf: Vec<u8>,
+    wbuf: Vec<u8>,
+    wpos: usize,
+    last_activity: Instant,
+    /// When the current (incomplete) request head started to arrive.
+    request_started: Option<Instant>,
+    close_when_flushed: bool,
+    peer_eof: bool,
+    /// A plain-text client on a `^SSL=force` address: redirect to https.
+    redirect_to_tls: bool,
+    listener_ssl: SslMode,
+}
+
+enum Fill {
+    Got,
+    WouldBlock,
+    Eof,
+}
+
+pub(crate) struct EventLoop {
+    poll: Poll,
+    listeners: Vec<Listener>,
+    conns: Vec<Option<Conn>>,
+    free: Vec<usize>,
+    open: usize,
+    ctx: Context,
+    limits: Limits,
+    #[cfg_attr(not(feature = "tls"), allow(dead_code))]
+    tls: Option<TlsConfig>,
+    stop: Arc<AtomicBool>,
+    next_id: u64,
+    accept_paused: bool,
+    refused_over_cap: u64,
+}
+
+impl EventLoop {
+    pub(crate) fn new(
+        listeners: Vec<Listener>,
+        ctx: Context,
+        limits: Limits,
+        tls: Option<TlsConfig>,
+        stop: Arc<AtomicBool>,
+    ) -> io::Result<(EventLoop, Arc<Waker>)> {
+        let poll = Poll::new()?;
+        let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
+        let mut listeners = listeners;
+        for (i, l) in listeners.iter_mut().enumerate() {
+            poll.registry().register(&mut l.sock, Token(i), Interest::READABLE)?;
+        }
+        let el = EventLoop {
+            poll,
+            listeners,
+            conns: Vec::new(),
+            free: Vec::new(),
+            open: 0,
+            ctx,
+            limits,
+            tls,
+            stop,
+            next_id: 1,
+            accept_paused: false,
+            refused_over_cap: 0,
+        };
+        Ok((el, waker))
+    }
+
+    pub(crate) fn run(mut self) {
+        let mut events = Events::with_capacity(1024);
+        let mut last_sweep = Instant::now();
+        while !self.stop.load(Ordering::SeqCst) {
+            if let Err(e) = self.poll.poll(&mut events, Some(SWEEP_EVERY)) {
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                log::error!("web: poll failed: {e}; the web server stops");
+                break;
+            }
+            for ev in events.iter() {
+                let t = ev.token();
+                if t == WAKER {
+                    continue;
+                }
+                if t.0 < self.listeners.len() {
+                    self.accept(t.0);
+                } else {
+                    self.drive(t.0 - self.listeners.len());
+                }
+            }
+            if last_sweep.elapsed() >= SWEEP_EVERY {
+                last_sweep = Instant::now();
+                self.sweep();
+            }
+        }
+        let open = self.open;
+        for slot in 0..self.conns.len() {
+            self.close(slot);
+        }
+        log::info!("web: stopped ({open} connection(s) closed)");
+    }
+
+    fn accept(&mut self, li: usize) {
+        loop {
+            let (mut sock, peer) = match self.listeners[li].sock.accept() {
+                Ok(x) => x,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => {
+                    // EMFILE and friends: stop accepting until the next sweep.
+                    if !self.accept_paused {
+                        log::error!(
+                            "web: accept on {} failed: {e}; pausing accepts",
+                            self.listeners[li].addr
+                        );
+                    }
+                    self.accept_paused = true;
+                    return;
+                }
+            };
+            if !self.ctx.connection_allowed(peer.ip()) {
+                log::info!("web: {peer}: connection refused by [web] allow connections from");
+                continue;
+            }
+            if self.open >= self.limits.max_connections {
+                // Best effort, never blocking: the socket is fresh, its buffer empty.
+                let _ = sock.write(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 32\r\nConnection: close\r\n\r\ntoo many connections; try later\n");
+                self.refused_over_cap += 1;
+                continue;
+            }
+            let _ = sock.set_nodelay(true);
+            let slot = match self.free.pop() {
+                Some(s) => s,
+                None => {
+                    self.conns.push(None);
+                    self.conns.len() - 1
+                }
+            };
+            let token = Token(self.listeners.len() + slot);
+            if let Err(e) =
+                self.poll.registry().register(&mut sock, token, Interest::READABLE | Interest::WRITABLE)
+            {
+                log::error!("web: {peer}: cannot register the connection: {e}");
+                self.free.push(slot);
+                continue;
+            }
+            let listener_ssl = self.listeners[li].ssl;
+            let transport = match listener_ssl {
+                SslMode::None => Transport::Plain,
+                _ => Transport::Detect,
+            };
+            let id = self.next_id;
+            self.next_id += 1;
+            self.conns[slot] = Some(Conn {
+                id,
+                sock,
+                peer,
+                listener: li,
+                transport,
+                rbuf: Vec::new(),
+                wbuf: Vec::new(),
+                wpos: 0,
+                last_activity: Instant::now(),
+                request_started: None,
+                close_when_flushed: false,
+                peer_eof: false,
+                redirect_to_tls: false,
+                listener_ssl,
+            });
+            self.open += 1;
+        }
+    }
+
+    fn close(&mut self, slot: usize) {
+        if let Some(mut c) = self.conns.get_mut(slot).and_then(Option::take) {
+            let _ = self.poll.registry().deregister(&mut c.sock);
+            self.free.push(slot);
+            self.open -= 1;
+        }
+    }
+
+    /// Runs a connection as far as it can go without blocking.
+    fn drive(&mut self, slot: usize) {
+        let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else { return };
+        let keep = self.step(&mut conn);
+        self.conns[slot] = Some(conn);
+        if !keep {
+            self.close(slot);
+        }
+    }
+
+    fn step(&mut self, conn: &mut Conn) -> bool {
+        loop {
+            match conn.flush() {
+                Ok(true) => {}
+                Ok(false) => return true, // wait until writable
+                Err(e) => {
+                    log::debug!("web: {}: write failed: {e}", conn.peer);
+                    return false;
+                }
+            }
+            if conn.close_when_flushed {
+                return false;
+            }
+            if !conn.rbuf.is_empty() {
+                match http::parse(&conn.rbuf, HEAD_LIMIT) {
+                    Parsed::Http(req, used) => {
+                        conn.rbuf.drain(..used);
+                        conn.request_started = if conn.rbuf.is_empty() { None } else { Some(Instant::now()) };
+                        self.respond(conn, &req);
+                        continue;
+                    }
+                    Parsed::Stream { query, .. } => {
+                        // Hook for the stream receiver: it will take this socket over here.
+                        let host =
+                            query.split('&').find_map(|kv| kv.strip_prefix("hostname=")).unwrap_or("?");
+                        log::info!(
+                            "STREAM {host} [receive from [{}]:{}]: streaming is not enabled on this node; closing",
+                            conn.peer.ip(),
+                            conn.peer.port()
+                        );
+                        return false;
+                    }
+                    Parsed::Bad(status, reason) => {
+                        log::info!("web: {}: {} {reason}; closing", conn.peer, status.code());
+                        let r = Response::text(status, reason);
+                        conn.rbuf.clear();
+                        conn.close_when_flushed = true;
+                        http::write_head(&mut conn.wbuf, &r, r.body.len(), false, false, "");
+                        conn.wbuf.extend_from_slice(&r.body);
+                        access_log(conn, "-", status, r.body.len(), r.body.len(), Duration::ZERO, "-");
+                        continue;
+                    }
+                    Parsed::Incomplete => {}
+                }
+            }
+            if conn.peer_eof {
+                return false;
+            }
+            let before = conn.rbuf.len();
+            match conn.fill(&self.tls) {
+                Ok(Fill::Got) => {
+                    if before == 0 && !conn.rbuf.is_empty() {
+                        conn.request_started = Some(Instant::now());
+                    }
+                    conn.last_activity = Instant::now();
+                }
+                Ok(Fill::WouldBlock) => return true,
+                Ok(Fill::Eof) => conn.peer_eof = true,
+                Err(e) => {
+                    log::debug!("web: {}: {e}; closing", conn.peer);
+                    return false;
+                }
+            }
+        }
+    }
+
+    fn respond(&mut self, conn: &mut Conn, req: &Request) {
+        let started = Instant::now();
+        let listener = &self.listeners[conn.listener];
+        let mut resp = if conn.redirect_to_tls {
+            conn.close_when_flushed = true;
+            let host = req.host.clone().unwrap_or_else(|| listener.addr.to_string());
+            Response::redirect(format!("https://{host}{}", req.target))
+        } else if req.path == "/netdata.conf" && !BindSpec::allows(&listener.acl, "netdata.conf")
+            || req.path != "/netdata.conf" && !BindSpec::allows(&listener.acl, "dashboard")
+        {
+            Response::text(Status::Forbidden, "You are not allowed to access this resource.")
+        } else {
+            api::handle(&self.ctx, req, conn.peer.ip())
+        };
+        let keep_alive = req.keep_alive && !conn.close_when_flushed && !conn.peer_eof;
+        if !keep_alive {
+            conn.close_when_flushed = true;
+        }
+        let size = resp.body.len();
+        let mut gzip = false;
+        if resp.gzipped {
+            if req.accepts_gzip {
+                gzip = true;
+            } else if let Some(plain) = super::gzip::decompress(&resp.body) {
+                resp.body = plain;
+                resp.gzipped = false;
+            }
+        } else if let Some(level) = self.limits.gzip_level {
+            if req.accepts_gzip && resp.body.len() >= 1024 {
+                resp.body = super::gzip::compress(&resp.body, level);
+                gzip = true;
+            }
+        }
+        http::write_head(
+            &mut conn.wbuf,
+            &resp,
+            resp.body.len(),
+            gzip,
+            keep_alive,
+            &self.limits.extra_headers,
+        );
+        if req.method != http::Method::Head {
+            conn.wbuf.extend_from_slice(&resp.body);
+        }
+        access_log(
+            conn,
+            req.method.as_str(),
+            resp.status,
+            resp.body.len(),
+            size,
+            started.elapsed(),
+            &req.target,
+        );
+    }
+
+    /// Deadlines and paused accepts.
+    fn sweep(&mut self) {
+        let now = Instant::now();
+        if self.refused_over_cap > 0 {
+            log::warn!(
+                "web: {} connection(s) refused: at the limit of {} ([web] max connections)",
+                self.refused_over_cap,
+                self.limits.max_connections
+            );
+            self.refused_over_cap = 0;
+        }
+        if self.accept_paused {
+            self.accept_paused = false;
+            for li in 0..self.listeners.len() {
+                self.accept(li);
+            }
+        }
+        for slot in 0..self.conns.len() {
+            let Some(c) = self.conns[slot].as_mut() else { continue };
+            let timed_out =
+                c.request_started.is_some_and(|t| now.duration_since(t) > self.limits.request_timeout);
+            if timed_out {
+                log::info!(
+                    "web: {}: request head not complete in {:?}; closing",
+                    c.peer,
+                    self.limits.request_timeout
+                );
+                let r = Response::text(Status::RequestTimeout, "request timeout");
+                let mut out = Vec::new();
+                http::write_head(&mut out, &r, r.body.len(), false, false, "");
+                out.extend_from_slice(&r.body);
+                if matches!(c.transport, Transport::Plain) && c.wbuf.len() == c.wpos {
+                    let _ = c.sock.write(&out);
+                }
+                self.close(slot);
+            } else if now.duration_since(c.last_activity) > self.limits.idle_timeout {
+                log::debug!("web: {}: idle for {:?}; closing", c.peer, self.limits.idle_timeout);
+                self.close(slot);
+            }
+        }
+    }
+}
+
+fn access_log(
+    conn: &Conn,
+    method: &str,
+    status: Status,
+    sent: usize,
+    size: usize,
+    took: Duration,
+    target: &str,
+) {
+    let ratio = if size > 0 { sent as f64 * 100.0 / size as f64 } else { 100.0 };
+    crate::logging::access(&format!(
+        "{}: {} '{}' (sent/all = {sent}/{size} bytes {ratio:.0}%, prep = {:.3} ms) {} '{}'",
+        conn.id,
+        conn.peer,
+        method,
+        took.as_secs_f64() * 1000.0,
+        status.code(),
+        target.escape_debug()
+    ));
+}
+
+impl Conn {
+    /// Writes what is pending. `Ok(true)` when everything left, `Ok(false)` when the socket
+    /// is full.
+    fn flush(&mut self) -> io::Result<bool> {
+        match &mut self.transport {
+            Transport::Plain | Transport::Detect => {
+                while self.wpos < self.wbuf.len() {
+                    match self.sock.write(&self.wbuf[self.wpos..]) {
+                        Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                        Ok(n) => {
+                            self.wpos += n;
+                            self.last_activity = Instant::now();
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                        Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => loop {
+                while self.wpos < self.wbuf.len() {
+                    let n = tls.writer().write(&self.wbuf[self.wpos..])?;
+                    if n == 0 {
+                        break;
+                    }
+                    self.wpos += n;
+                }
+                if !tls.wants_write() {
+                    if self.wpos < self.wbuf.len() {
+                        continue;
+                    }
+                    break;
+                }
+                match tls.write_tls(&mut self.sock) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(_) => self.last_activity = Instant::now(),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            },
+        }
+        self.wbuf.clear();
+        self.wpos = 0;
+        if self.wbuf.capacity() > KEEP_BUFFER {
+            self.wbuf.shrink_to(KEEP_BUFFER);
+        }
+        Ok(true)
+    }
+
+    /// Reads what the socket has, up to the head limit.
+    #[cfg_attr(not(feature = "tls"), allow(unused_variables))]
+    fn fill(&mut self, tls_config: &Option<TlsConfig>) -> io::Result<Fill> {
+        let room = (HEAD_LIMIT + 1).saturating_sub(self.rbuf.len());
+        if room == 0 {
+            // parse() has already answered 431 for a full buffer; nothing to read into.
+            return Ok(Fill::WouldBlock);
+        }
+        let mut buf = [0u8; 4096];
+        let want = room.min(buf.len());
+        match &mut self.transport {
+            Transport::Plain => read_plain(&mut self.sock, &mut buf[..want], &mut self.rbuf),
+            Transport::Detect => {
+                let r = read_plain(&mut self.sock, &mut buf[..want], &mut self.rbuf)?;
+                if let Some(&first) = self.rbuf.first() {
+                    if first == 0x16 {
+                        #[cfg(feature = "tls")]
+                        if let Some(cfg) = tls_config {
+                            let mut tls = rustls::ServerConnection::new(Arc::clone(cfg))
+                                .map_err(|e| io::Error::other(e.to_string()))?;
+                            let mut hello = &self.rbuf[..];
+                            while !hello.is_empty() {
+                                tls.read_tls(&mut hello)?;
+                            }
+                            self.rbuf.clear();
+                            self.transport = Transport::Tls(Box::new(tls));
+                            return self.tls_packets().map(|_| Fill::Got);
+                        }
+                        return Err(io::Error::other("TLS handshake on a server without TLS"));
+                    }
+                    self.redirect_to_tls = self.listener_ssl == SslMode::Force;
+                    self.transport = Transport::Plain;
+                }
+                Ok(r)
+            }
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => {
+                // Plaintext rustls still holds (pipelined requests beyond the head limit).
+                let mut probe = [0u8; 4096];
+                let room = (HEAD_LIMIT + 1).saturating_sub(self.rbuf.len()).min(probe.len());
+                match tls.reader().read(&mut probe[..room]) {
+                    Ok(0) => return Ok(Fill::Eof),
+                    Ok(n) => {
+                        self.rbuf.extend_from_slice(&probe[..n]);
+                        return Ok(Fill::Got);
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                match tls.read_tls(&mut self.sock) {
+                    Ok(0) => return Ok(Fill::Eof),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => return Ok(Fill::Got),
+                    Err(e) => return Err(e),
+                }
+                self.tls_packets()
+            }
+        }
+    }
+
+    /// Processes received TLS records and moves plaintext into the read buffer.
+    #[cfg(feature = "tls")]
+    fn tls_packets(&mut self) -> io::Result<Fill> {
+        let Transport::Tls(tls) = &mut self.transport else { return Ok(Fill::WouldBlock) };
+        if let Err(e) = tls.process_new_packets() {
+            // Send the alert, then close.
+            let _ = tls.write_tls(&mut self.sock);
+            return Err(io::Error::other(format!("TLS: {e}")));
+        }
+        let mut buf = [0u8; 4096];
+        loop {
+            let room = (HEAD_LIMIT + 1).saturating_sub(self.rbuf.len()).min(buf.len());
+            if room == 0 {
+                break;
+            }
+            match tls.reader().read(&mut buf[..room]) {
+                Ok(0) => return Ok(Fill::Eof),
+                Ok(n) => self.rbuf.extend_from_slice(&buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(Fill::Got)
+    }
+}
+
+fn read_plain(sock: &mut TcpStream, buf: &mut [u8], into: &mut Vec<u8>) -> io::Result<Fill> {
+    loop {
+        match sock.read(buf) {
+            Ok(0) => return Ok(Fill::Eof),
+            Ok(n) => {
+                into.extend_from_slice(&buf[..n]);
+                return Ok(Fill::Got);
+            }
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Fill::WouldBlock),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+}
