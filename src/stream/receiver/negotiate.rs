@@ -27,7 +27,8 @@ pub fn supported(compression: bool, replication: bool) -> Caps {
     if replication {
         c = c | Caps::REPLICATION;
     }
-    if compression {
+    // A build without the `compression` feature cannot decompress: never offer it.
+    if compression && cfg!(feature = "compression") {
         c = c | Caps::COMPRESSION;
     }
     c
