@@ -9,7 +9,8 @@
 #    must contain no FPU instruction
 # 3. the library's unit tests under qemu for both targets
 # 4. smoke tests under qemu: MIPS (both builds) with QEMU_CPU=24Kc, armv7 with all features;
-#    each stores to database files and streams to a stand-in parent on 127.0.0.1
+#    each stores to database files and streams to a stand-in parent on 127.0.0.1; the
+#    all-features builds must answer /api/v1/info on 127.0.0.1
 # Prints a summary table; exits non-zero when any step failed. Each step has a time limit.
 #
 # Knobs: XC (cache dir), CROSS_CI_TARGETS (default: armv7 + mips), CROSS_CI_STEP_TIMEOUT
@@ -93,7 +94,7 @@ if [ "$failed" = 0 ]; then
     command -v python3 >/dev/null && stream=(--stream)   # else: no stand-in parent, store only
     for t in $targets; do
         xc_target "$t"
-        step "smoke-$t-all" "$here/smoke.sh" "$t" --bin "$out/bin/$t/nanodata-all" "${stream[@]}"
+        step "smoke-$t-all" "$here/smoke.sh" "$t" --bin "$out/bin/$t/nanodata-all" --web "${stream[@]}"
         [ "$XC_MIPS" = 1 ] && step "smoke-$t-headless" "$here/smoke.sh" "$t" --bin "$out/bin/$t/nanodata-headless" "${stream[@]}"
     done
 fi

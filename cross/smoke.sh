@@ -2,7 +2,7 @@
 # Smoke test of a release binary under qemu-user: start it, let it collect, stop it with
 # SIGTERM and check what it stored on disk.
 #
-#   cross/smoke.sh TARGET [--headless] [--bin FILE] [--stream]
+#   cross/smoke.sh TARGET [--headless] [--bin FILE] [--stream] [--web]
 #
 # MIPS runs with QEMU_CPU=24Kc, a CPU without FPU: any hard-float instruction is a SIGILL.
 # The node runs with [db] mode = map, so every dimension is a file whose header and slots are
@@ -11,19 +11,22 @@
 # --stream: the node also streams to a stand-in parent on 127.0.0.1 (cross/fake-parent.py,
 # needs python3), and what arrives must hold the STREAM request and system.cpu's
 # BEGIN/SET/END lines.
+# The web server (in builds that have it) listens on 127.0.0.1 only, on a free port; --web
+# requires it to answer GET /api/v1/info with 200.
 set -eu
 . "$(dirname "$0")/lib.sh"
 
-[ $# -ge 1 ] || die "usage: $0 TARGET [--headless] [--bin FILE] [--stream]"
+[ $# -ge 1 ] || die "usage: $0 TARGET [--headless] [--bin FILE] [--stream] [--web]"
 t=$1
 shift
 xc_target "$t"
-bin="" build=(--release) stream=0
+bin="" build=(--release) stream=0 web=0
 while [ $# -gt 0 ]; do
     case $1 in
         --headless) build+=(--headless) ;;
         --bin) bin=$2; shift ;;
         --stream) stream=1 ;;
+        --web) web=1 ;;
         *) die "unknown option $1" ;;
     esac
     shift
@@ -63,6 +66,9 @@ if [ "$stream" = 1 ]; then
           -W set2 stream "api key" 11111111-2222-3333-4444-555555555555)
 fi
 
+port=$((20000 + RANDOM % 20000))
+while ss -Htln "( sport = :$port )" 2>/dev/null | grep -q .; do port=$((port + 1)); done
+
 say "smoke $t${cpu:+ (QEMU_CPU=$cpu)}: $(basename "$bin"), collecting ${secs} s${ppid:+, streaming}"
 started=$(date +%s)
 if [ -n "$cpu" ]; then export QEMU_CPU=$cpu; else unset QEMU_CPU; fi
@@ -74,10 +80,18 @@ if [ -n "$cpu" ]; then export QEMU_CPU=$cpu; else unset QEMU_CPU; fi
     -W set directories lib "$work/lib" \
     -W set directories log "$work/log" \
     -W set logs error "$work/log/error.log" \
+    -W set web "bind to" "127.0.0.1:$port" \
     "${set2[@]}" >"$work/stdout" 2>&1 &
 pid=$!
 sleep "$secs"
 kill -0 "$pid" 2>/dev/null || { wait "$pid" && rc=0 || rc=$?; pid=""; fail "exited early with status $rc: $(head -c 400 "$work/stdout")"; }
+answer=""
+if [ "$web" = 1 ]; then
+    answer=$( exec 3<>"/dev/tcp/127.0.0.1/$port" &&
+        printf 'GET /api/v1/info HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n' >&3 &&
+        timeout 10 head -n 1 <&3 | tr -d '\r' ) || true
+    case $answer in "HTTP/1.1 200"*) ;; *) kill -TERM "$pid"; fail "web: GET /api/v1/info on 127.0.0.1:$port answered '$answer'" ;; esac
+fi
 kill -TERM "$pid"
 for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$pid" 2>/dev/null && fail "still running 10 s after SIGTERM"
@@ -114,4 +128,4 @@ if [ -n "$ppid" ]; then
     streamed=", streamed $(stat -c %s "$r") bytes ($begins x BEGIN \"system.cpu\")"
 fi
 printf 'SMOKE OK %s%s: exit 0 after SIGTERM, %s dimension files, system.cpu/user: %s of %s slots, last_t %s%s\n' \
-    "$t" "${cpu:+ (QEMU_CPU=$cpu)}" "$files" "$filled" "$stored" "$last_t" "$streamed"
+    "$t" "${cpu:+ (QEMU_CPU=$cpu)}" "$files" "$filled" "$stored" "$last_t" "$streamed${answer:+, web: $answer}"
