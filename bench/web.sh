@@ -8,12 +8,13 @@
 # /api/v1/allmetrics?format=prometheus on each; prints requests/s and p99 latency.
 # Netdata runs twice: with its default web threads and with `web server threads = 1`
 # (nanodata always serves from one event-loop thread).
-# Needs: apt-get install -y wrk netdata ; the peer scripts in /work/shared/peer (or PEER=dir).
+# Needs: apt-get install -y wrk netdata ; the peer scripts in ../shared/peer beside the
+# repository (or PEER=dir).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
 conns=${2:-32}
-PEER=${PEER:-/work/shared/peer}
+PEER=${PEER:-$PWD/../shared/peer}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 [ -x target/release/nanodata ] || make -s build
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
