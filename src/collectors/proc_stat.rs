@@ -269,7 +269,7 @@ fn collect_cpu(chart: &Chart, now_ut: u64, row: &[i64; 10]) {
 mod tests {
     use super::*;
     use crate::clock::USEC_PER_SEC;
-    use crate::db::MemoryMode;
+
     use crate::rrd::HostSettings;
 
     fn fixture(name: &str) -> PathBuf {
@@ -280,14 +280,7 @@ mod tests {
         Arc::new(Host::new(
             "00000000-0000-0000-0000-000000000001",
             "test",
-            HostSettings {
-                mode: MemoryMode::Ram,
-                history: 60,
-                update_every: 1,
-                cache_dir: PathBuf::from("/nonexistent"),
-                gap_when_lost_iterations_above: 1,
-                replication_window: 0,
-            },
+            HostSettings { history: 60, ..HostSettings::default() },
         ))
     }
 

@@ -442,7 +442,7 @@ pub fn parse_signed(word: &str) -> i64 {
 pub(crate) mod tests {
     use super::*;
     use crate::clock::USEC_PER_SEC;
-    use crate::db::MemoryMode;
+
     use crate::rrd::HostSettings;
 
     pub const T0: u64 = 1_700_000_000 * USEC_PER_SEC + USEC_PER_SEC / 2;
@@ -455,14 +455,7 @@ pub(crate) mod tests {
         Arc::new(Host::new(
             "00000000-0000-0000-0000-000000000001",
             "test",
-            HostSettings {
-                mode: MemoryMode::Ram,
-                history: 60,
-                update_every: 1,
-                cache_dir: PathBuf::from("/nonexistent"),
-                gap_when_lost_iterations_above: 1,
-                replication_window: 0,
-            },
+            HostSettings { history: 60, ..HostSettings::default() },
         ))
     }
 

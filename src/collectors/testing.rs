@@ -5,7 +5,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use crate::clock::USEC_PER_SEC;
-use crate::db::MemoryMode;
 use crate::rrd::{Chart, Host, HostSettings};
 
 /// A tick half a second past a whole second, like the collector threads' wake-ups.
@@ -26,14 +25,7 @@ pub fn host() -> Arc<Host> {
     Arc::new(Host::new(
         "00000000-0000-0000-0000-000000000001",
         "test",
-        HostSettings {
-            mode: MemoryMode::Ram,
-            history: 60,
-            update_every: 1,
-            cache_dir: PathBuf::from("/nonexistent"),
-            gap_when_lost_iterations_above: 1,
-            replication_window: 0,
-        },
+        HostSettings { history: 60, ..HostSettings::default() },
     ))
 }
 

@@ -43,7 +43,11 @@ pub fn wait(timeout: Option<Duration>) -> Option<Signal> {
         // SAFETY: an all-zero timespec is a valid value of this plain C struct.
         let mut t: libc::timespec = unsafe { std::mem::zeroed() };
         t.tv_sec = d.as_secs().try_into().unwrap_or_else(|_| i32::MAX.into());
-        t.tv_nsec = d.subsec_nanos().try_into().unwrap_or(0);
+        // c_long: 32 bits on some targets, so the conversion is fallible there.
+        #[allow(clippy::unnecessary_fallible_conversions)]
+        {
+            t.tv_nsec = d.subsec_nanos().try_into().unwrap_or(0);
+        }
         t
     });
     loop {

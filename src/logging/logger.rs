@@ -189,6 +189,7 @@ pub fn local_timestamp(secs: i64) -> [u8; 19] {
     let mut out = *b"0000-00-00 00:00:00";
     // The C time_t is 32 bits on 32-bit musl targets: a time it cannot hold is left as zeros
     // rather than wrapped to 1901.
+    #[allow(clippy::useless_conversion)] // time_t is i64 here, i32 on 32-bit musl
     let Some(t) = secs.try_into().ok() else {
         return out;
     };

@@ -268,7 +268,7 @@ pub fn environment(cfg: &Config, host: &Host, host_prefix: &Path) -> Vec<(String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::MemoryMode;
+
     use crate::rrd::HostSettings;
 
     fn temp(name: &str) -> PathBuf {
@@ -302,14 +302,7 @@ mod tests {
              [environment variables]\n PATH = /only\n",
             "test",
         );
-        let settings = HostSettings {
-            mode: MemoryMode::Ram,
-            history: 10,
-            update_every: 1,
-            cache_dir: PathBuf::from("/nonexistent"),
-            gap_when_lost_iterations_above: 1,
-            replication_window: 0,
-        };
+        let settings = HostSettings { history: 10, ..HostSettings::default() };
         let host = Host::new("guid-1", "router", settings);
         let env = environment(&cfg, &host, Path::new("/host"));
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());

@@ -161,6 +161,24 @@ impl LineBuffer {
     }
 }
 
+/// The end of an HTTP-style head — an HTTP request or a STREAM request — at `\r\n\r\n` or a
+/// bare `\n\n`: `(length of the head before the blank line, bytes the head takes)`.
+pub fn head_end(buf: &[u8]) -> Option<(usize, usize)> {
+    let mut i = 0;
+    while i < buf.len() {
+        if buf[i] == b'\n' {
+            if buf.get(i + 1) == Some(&b'\n') {
+                return Some((i, i + 2));
+            }
+            if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') {
+                return Some((i, i + 3));
+            }
+        }
+        i += 1;
+    }
+    None
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,7 +17,7 @@ mod session;
 mod words;
 
 pub use command::{ChartDef, Command, DimensionDef, VariableScope};
-pub use framer::{Frame, LineBuffer, MAX_LINE};
+pub use framer::{head_end, Frame, LineBuffer, MAX_LINE};
 pub use session::{Event, Session, Trust};
 pub use words::{Words, MAX_WORDS};
 

@@ -1,11 +1,9 @@
 //! Tests of the session (keyword semantics, error classes, limits) and a property loop
 //! that feeds random bytes through the whole stack.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::*;
-use crate::db::MemoryMode;
 use crate::rrd::{Algorithm, ChartType, Host, HostSettings};
 
 const T0: u64 = 1_700_000_000_000_000;
@@ -15,14 +13,7 @@ fn host(name: &str) -> Arc<Host> {
     Arc::new(Host::new(
         &format!("guid-{name}"),
         name,
-        HostSettings {
-            mode: MemoryMode::Ram,
-            history: 60,
-            update_every: 1,
-            cache_dir: PathBuf::from("/nonexistent"),
-            gap_when_lost_iterations_above: 1,
-            replication_window: 0,
-        },
+        HostSettings { history: 60, ..HostSettings::default() },
     ))
 }
 

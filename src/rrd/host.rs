@@ -28,6 +28,20 @@ pub struct HostSettings {
     pub replication_window: u32,
 }
 
+impl Default for HostSettings {
+    /// Built-in defaults: RAM, 3600 slots of 1 s, no replication window.
+    fn default() -> Self {
+        HostSettings {
+            mode: MemoryMode::Ram,
+            history: 3600,
+            update_every: 1,
+            cache_dir: PathBuf::from("/var/cache/nanodata"),
+            gap_when_lost_iterations_above: 1,
+            replication_window: 0,
+        }
+    }
+}
+
 /// One monitored host: its identity, labels and charts.
 pub struct Host {
     guid: String,
@@ -223,14 +237,7 @@ mod tests {
     use crate::rrd::DimensionMeta;
 
     fn settings() -> HostSettings {
-        HostSettings {
-            mode: MemoryMode::Ram,
-            history: 60,
-            update_every: 2,
-            cache_dir: PathBuf::from("/nonexistent"),
-            gap_when_lost_iterations_above: 1,
-            replication_window: 0,
-        }
+        HostSettings { history: 60, update_every: 2, ..HostSettings::default() }
     }
 
     #[test]

@@ -244,26 +244,14 @@ pub fn words(line: &str) -> Vec<&str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::MemoryMode;
+
     use crate::rrd::{Algorithm, ChartMeta, ChartType, DimensionMeta, Host, HostSettings};
-    use std::path::PathBuf;
 
     const S: u64 = 1_000_000;
     const T0: u64 = 1_700_000_000;
 
     fn host() -> Host {
-        Host::new(
-            "g",
-            "h",
-            HostSettings {
-                mode: MemoryMode::Ram,
-                history: 100,
-                update_every: 1,
-                cache_dir: PathBuf::from("/nonexistent"),
-                gap_when_lost_iterations_above: 1,
-                replication_window: 0,
-            },
-        )
+        Host::new("g", "h", HostSettings { history: 100, ..HostSettings::default() })
     }
 
     #[test]

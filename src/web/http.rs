@@ -118,7 +118,7 @@ const MAX_TARGET: usize = 8192;
 /// Looks for one request at the start of `buf`, reading at most `limit` bytes of head.
 pub fn parse(buf: &[u8], limit: usize) -> Parsed {
     let window = &buf[..buf.len().min(limit)];
-    let Some((head_len, consumed)) = find_head_end(window) else {
+    let Some((head_len, consumed)) = crate::protocol::head_end(window) else {
         if buf.len() >= limit {
             return Parsed::Bad(Status::HeaderTooLarge, "request head larger than the limit");
         }
@@ -348,23 +348,6 @@ pub fn write_head(
     h.push_str(extra);
     h.push_str(if keep_alive { "Connection: keep-alive\r\n\r\n" } else { "Connection: close\r\n\r\n" });
     out.extend_from_slice(h.as_bytes());
-}
-
-/// The end of the head (`\r\n\r\n` or a bare `\n\n`): (head length, bytes consumed).
-fn find_head_end(buf: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i < buf.len() {
-        if buf[i] == b'\n' {
-            if buf.get(i + 1) == Some(&b'\n') {
-                return Some((i, i + 2));
-            }
-            if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') {
-                return Some((i, i + 3));
-            }
-        }
-        i += 1;
-    }
-    None
 }
 
 fn looks_like_request_line(line: &[u8]) -> bool {

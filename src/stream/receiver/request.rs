@@ -97,7 +97,7 @@ pub fn parse(buf: &[u8]) -> Result<Option<Parsed>, HeadError> {
         return Err(HeadError::NotStream);
     }
     let window = &buf[..buf.len().min(MAX_HEAD)];
-    let Some((head_end, head_len)) = find_blank_line(window) else {
+    let Some((head_end, head_len)) = crate::protocol::head_end(window) else {
         return if buf.len() >= MAX_HEAD { Err(HeadError::TooLarge) } else { Ok(None) };
     };
     let head = &window[..head_end];
@@ -289,23 +289,6 @@ pub fn parse_uuid(s: &str) -> Option<Uuid> {
 /// Log text is kept short: a hostile value is at most 8 KiB, but one line need not be.
 fn clip(s: &str) -> String {
     s.chars().take(64).collect()
-}
-
-/// End of the head: (index where the blank line starts, total head length).
-fn find_blank_line(buf: &[u8]) -> Option<(usize, usize)> {
-    let mut i = 0;
-    while i < buf.len() {
-        if buf[i] == b'\n' {
-            if buf.get(i + 1) == Some(&b'\n') {
-                return Some((i, i + 2));
-            }
-            if buf.get(i + 1) == Some(&b'\r') && buf.get(i + 2) == Some(&b'\n') {
-                return Some((i, i + 3));
-            }
-        }
-        i += 1;
-    }
-    None
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
