@@ -18,6 +18,7 @@ t=$1
 shift
 xc_target "$t"
 xc_need_setup
+case " $XC_EXTRA_TARGETS " in *" $t "*) xc_need_target "$t" ;; esac
 
 kind=debug out=""
 args=()

@@ -18,6 +18,9 @@ XC_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)   # the nanodata checko
 XC_CARGO=/usr/bin/cargo    # Debian's cargo-web; rustup's shims in ~/.cargo/bin would shadow it
 XC_RUSTC=/usr/bin/rustc    # Debian's rustc-web, the same build as /usr/lib/rustlib/src
 XC_TARGETS="armv7-unknown-linux-musleabihf aarch64-unknown-linux-musl mipsel-unknown-linux-musl mips-unknown-linux-musl"
+# Built on request only (x86 routers such as OpenWrt x86_64, small servers, and the x86_64
+# footprint measurement): a static musl binary that runs natively, no qemu.
+XC_EXTRA_TARGETS="x86_64-unknown-linux-musl"
 # Features of the smallest build: a collector that only stores (and later streams).
 XC_HEADLESS_FEATURES=""
 
@@ -32,7 +35,8 @@ xc_target() {
         aarch64-unknown-linux-musl)     XC_GNU=aarch64-linux-gnu   XC_QEMU=qemu-aarch64-static ;;
         mipsel-unknown-linux-musl)      XC_GNU=mipsel-linux-gnu    XC_QEMU=qemu-mipsel-static XC_CFLAGS=-msoft-float XC_MIPS=1 ;;
         mips-unknown-linux-musl)        XC_GNU=mips-linux-gnu      XC_QEMU=qemu-mips-static   XC_CFLAGS=-msoft-float XC_MIPS=1 ;;
-        *) die "unknown target '$1' (known: $XC_TARGETS)" ;;
+        x86_64-unknown-linux-musl)      XC_GNU=x86_64-linux-gnu    XC_QEMU="" ;;
+        *) die "unknown target '$1' (known: $XC_TARGETS $XC_EXTRA_TARGETS)" ;;
     esac
 }
 
@@ -63,7 +67,9 @@ xc_env() {
         unset RUST_LIBC_UNSTABLE_MUSL_V1_2_3
     fi
     export "CARGO_TARGET_${up}_LINKER=$XC_GNU-gcc"
-    export "CARGO_TARGET_${up}_RUNNER=$XC_QEMU"
+    if [ -n "$XC_QEMU" ]; then
+        export "CARGO_TARGET_${up}_RUNNER=$XC_QEMU"
+    fi
     export "CARGO_TARGET_${up}_RUSTFLAGS=-C target-feature=+crt-static $link"
     export "CC_${low}=$XC/bin/$t-cc" "AR_${low}=$XC_GNU-ar"
 }
@@ -77,4 +83,10 @@ xc_cargo() {
 
 xc_need_setup() {
     [ -x "$XC_CARGO" ] && [ -f "$XC/stamp/setup" ] || die "run cross/setup.sh first (XC=$XC)"
+}
+
+# Sets up an opt-in target ($XC_EXTRA_TARGETS) on first use: musl, cc wrapper, link dir.
+xc_need_target() {
+    [ -s "$XC/link/$1/libc.a" ] && return 0
+    "$XC_ROOT/cross/setup.sh" "$1" || die "setup of $1 failed"
 }

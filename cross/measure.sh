@@ -18,6 +18,8 @@
 # (PEER=dir to point elsewhere), like the published Netdata measurement; Debian's netdata
 # package is installed when missing (as root). Without them, `routers` measures without
 # streaming; `x86` needs them.
+# x86 measures three builds: all features and headless (glibc, dynamic, cargo's defaults) and,
+# when the cross setup exists, the static musl headless build of x86_64-unknown-linux-musl.
 # Knobs: MEASURE_SECS (default 60), MEASURE_SETTLE (x86: s before the window, default 30).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
@@ -165,13 +167,23 @@ x86() {
             >"$out/build-x86-$v.log" 2>&1) || { tail -n 20 "$out/build-x86-$v.log" >&2; die "x86 build failed"; }
         cp "$tdir/release/nanodata" "$out/x86_64-$v"
     done
+    # What an x86 router image would carry: the static musl headless build (cross setup needed)
+    local variants="all headless"
+    if [ -f "$XC/stamp/setup" ]; then
+        say "x86_64 static musl release build (headless)"
+        "$here/build.sh" x86_64-unknown-linux-musl --release --headless --out "$out/x86_64-musl-headless" \
+            >/dev/null 2>"$out/build-x86-musl.log" || { tail -n 20 "$out/build-x86-musl.log" >&2; die "x86 musl build failed"; }
+        variants="$variants musl-headless"
+    fi
 
     sport=$(free_port 18125)
     peer_child=$work/ndchild
     say "Netdata headless child streaming to the parent"
     "$PEER/start-child.sh" --base "$peer_child" --dest "127.0.0.1:$parent_port" --statsd-port "$sport" \
         >"$out/peer-child.log" 2>&1 || { cat "$out/peer-child.log" >&2; die "child"; }
-    for v in all headless; do
+    local extra=()
+    for v in $variants; do
+        extra+=("nanodata-$v=$work/nd-$v")
         mapfile -t args < <(node_args "$work/nd-$v")
         mkdir -p "$work/nd-$v/run"
         "$out/x86_64-$v" "${args[@]}" >"$work/nd-$v.out" 2>&1 & pids+=($!)
@@ -179,8 +191,7 @@ x86() {
     done
     say "settling ${settle} s, then measuring ${secs} s"
     sleep "$settle"
-    python3 "$PEER/measure.py" --duration "$secs" netdata-child="$peer_child" \
-        nanodata-all="$work/nd-all" nanodata-headless="$work/nd-headless" > "$out/x86.md"
+    python3 "$PEER/measure.py" --duration "$secs" netdata-child="$peer_child" "${extra[@]}" > "$out/x86.md"
     grep -v '^JSON' "$out/x86.md"
     python3 - "$out/x86.md" <<'EOF'
 import json, sys
@@ -194,7 +205,9 @@ print("|---|---|---|---|---|---|")
 print(f"| Netdata 1.37.1 child, all processes | {total} | {inst['netdata-child']['totals']['anon']} | {inst['netdata-child']['totals']['thr']} | | |")
 if nd:
     print(f"| Netdata 1.37.1 child, `netdata -D` alone | {daemon} | {nd[0]['anon_kib']} | {nd[0]['threads']} | | |")
-for k in ("nanodata-all", "nanodata-headless"):
+for k in ("nanodata-all", "nanodata-headless", "nanodata-musl-headless"):
+    if k not in inst:
+        continue
     t = inst[k]["totals"]
     r1 = f"{daemon / t['rss']:.1f}x" if daemon and t["rss"] else "-"
     r2 = f"{total / t['rss']:.1f}x" if t["rss"] else "-"

@@ -2,6 +2,7 @@
 # Prepares this Debian 12 machine for cross builds of nanodata (idempotent; quick when warm).
 #
 #   cross/setup.sh            host packages (as root), musl for every target, link dirs, wrappers
+#   cross/setup.sh TARGET...  only these targets (e.g. the opt-in x86_64-unknown-linux-musl)
 #   XC=/some/dir cross/setup.sh   keep the toolchain state somewhere else
 #
 # Needs only Debian's archive (as configured in the machine's apt sources) and the crate
@@ -206,12 +207,13 @@ main() {
     [ -f /usr/lib/rustlib/src/rust/library/Cargo.lock ] || die "rust-web-src is not installed"
     musl_source
     helper_sources
-    for t in $XC_TARGETS; do
+    for t in ${*:-$XC_TARGETS}; do
+        xc_target "$t"
         musl_build "$t"
         cc_wrapper "$t"
         link_dir "$t"
     done
-    touch "$XC/stamp/setup"
+    [ $# -gt 0 ] || touch "$XC/stamp/setup"
     say "setup done in $((SECONDS - start)) s: $("$XC_RUSTC" -V), cache $XC"
 }
 
