@@ -20,7 +20,7 @@ SYSCONFDIR ?= /etc
 BIN     := target/release/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint
 
 all: build
 
@@ -57,12 +57,6 @@ bench-stream:
 
 bench-footprint:
 	bench/footprint.sh 60
-
-# Streaming parents under load: N simulated children (examples/stream_load.rs) into a nanodata
-# and a Netdata parent, same load, one run.
-bench-parent:
-	$(CARGO) build --release --locked --bin nanodata --example stream_load
-	python3 bench/parent.py --children 10,100,1000 --seconds 30
 
 # A staging tree for a firmware image or a package. INIT=openwrt or INIT=systemd adds the
 # service definition.
