@@ -495,7 +495,14 @@ impl Chart {
 
     /// Takes over a dimension's collection state from a child (`RDSTATE`), so that the next
     /// live collection continues where the child's replicated points end.
-    pub fn restore_dimension(&self, dim: usize, last_collected_ut: u64, last_collected: i64, calculated: f64, stored: f64) {
+    pub fn restore_dimension(
+        &self,
+        dim: usize,
+        last_collected_ut: u64,
+        last_collected: i64,
+        calculated: f64,
+        stored: f64,
+    ) {
         let mut st = self.state.lock();
         if let Some(d) = st.dims.get_mut(dim) {
             d.last_collected_ut = last_collected_ut;

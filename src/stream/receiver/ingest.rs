@@ -171,18 +171,17 @@ impl Receiver {
     /// What this parent holds of `chart` now.
     fn local(&self, chart: &str, now: i64) -> Local {
         match self.host.chart(chart) {
-            Some(c) => Local {
-                has_dimensions: c.dimension_count() > 0,
-                last: c.last_entry_t().unwrap_or(0),
-                now,
-            },
+            Some(c) => {
+                Local { has_dimensions: c.dimension_count() > 0, last: c.last_entry_t().unwrap_or(0), now }
+            }
             None => Local { has_dimensions: false, last: 0, now },
         }
     }
 }
 
 fn request(out: &mut Vec<u8>, chart: &str, req: &ReplayRequest) -> Result<(), String> {
-    let line = req.line(chart).ok_or_else(|| format!("chart id '{}' cannot be quoted", chart.escape_debug()))?;
+    let line =
+        req.line(chart).ok_or_else(|| format!("chart id '{}' cannot be quoted", chart.escape_debug()))?;
     out.extend_from_slice(line.as_bytes());
     Ok(())
 }
@@ -196,7 +195,8 @@ mod tests {
     const T0: u64 = 1_700_000_000;
 
     fn receiver(caps: Caps) -> Receiver {
-        let host = Arc::new(Host::new("g", "child", HostSettings { history: 600, ..HostSettings::default() }));
+        let host =
+            Arc::new(Host::new("g", "child", HostSettings { history: 600, ..HostSettings::default() }));
         Receiver::new(host, caps, &settings(), &ReceiverLimits::DEFAULT, "127.0.0.1:1")
     }
 
@@ -218,8 +218,12 @@ mod tests {
         r.feed(answer.as_bytes(), T0 * 1_000_000, &mut out).unwrap();
         for i in 0..5u64 {
             let t = (T0 + i) * 1_000_000 + 500_000;
-            r.feed(format!("BEGIN \"system.x\" 1000000\nSET \"a\" = {}\nEND\n", i * 10).as_bytes(), t, &mut out)
-                .unwrap();
+            r.feed(
+                format!("BEGIN \"system.x\" 1000000\nSET \"a\" = {}\nEND\n", i * 10).as_bytes(),
+                t,
+                &mut out,
+            )
+            .unwrap();
         }
         assert!(out.is_empty());
         assert_eq!(r.updates(), 6);
@@ -238,7 +242,11 @@ mod tests {
         out.clear();
         let mut answer = String::from("RBEGIN \"system.x\"\n");
         for t in T0 - 4..=T0 + 9 {
-            answer.push_str(&format!("RBEGIN '' {} {t} {now}\nRSET \"a\" {}.0000000 \"\"\n", t - 1, t + 10 - T0));
+            answer.push_str(&format!(
+                "RBEGIN '' {} {t} {now}\nRSET \"a\" {}.0000000 \"\"\n",
+                t - 1,
+                t + 10 - T0
+            ));
         }
         answer.push_str(&format!("REND 1 {} {} true {} {} {now}\n", T0 - 5, T0 + 9, T0 - 5, T0 + 9));
         r.feed(answer.as_bytes(), now * 1_000_000, &mut out).unwrap();
