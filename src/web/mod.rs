@@ -216,21 +216,20 @@ pub fn start_with_streaming(cfg: &Config, stream: Option<&Config>, hosts: Arc<Ho
     }
     let addrs = listeners.iter().map(|l| l.addr).collect();
     let stop = Arc::new(AtomicBool::new(false));
-    let (event_loop, waker) =
-        match server::EventLoop::new(
-            listeners,
-            ctx,
-            limits,
-            tls_config,
-            Arc::clone(&stop),
-            stream.map(|s| streaming::Streaming::new(cfg, s)),
-        ) {
-            Ok(x) => x,
-            Err(e) => {
-                log::error!("web: cannot start the event loop: {e}");
-                return None;
-            }
-        };
+    let (event_loop, waker) = match server::EventLoop::new(
+        listeners,
+        ctx,
+        limits,
+        tls_config,
+        Arc::clone(&stop),
+        stream.map(|s| streaming::Streaming::new(cfg, s)),
+    ) {
+        Ok(x) => x,
+        Err(e) => {
+            log::error!("web: cannot start the event loop: {e}");
+            return None;
+        }
+    };
     let thread = std::thread::Builder::new().name("WEB".into()).spawn(move || event_loop.run());
     match thread {
         Ok(t) => Some(WebServer { stop, waker, thread: Some(t), addrs }),

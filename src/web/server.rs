@@ -276,7 +276,11 @@ impl EventLoop {
     /// Runs a connection as far as it can go without blocking.
     fn drive(&mut self, slot: usize) {
         let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else { return };
-        let keep = if conn.stream.is_some() { self.stream_step(&mut conn, slot) } else { self.step(&mut conn, slot) };
+        let keep = if conn.stream.is_some() {
+            self.stream_step(&mut conn, slot)
+        } else {
+            self.step(&mut conn, slot)
+        };
         self.conns[slot] = Some(conn);
         if !keep {
             self.close(slot);
@@ -451,7 +455,8 @@ impl EventLoop {
                 let a = *a;
                 if let Some(old) = a.replaces {
                     log::info!("{}: closing the stale receiver of the same machine GUID", a.name);
-                    if self.conns.get(old.slot).and_then(Option::as_ref).is_some_and(|c| c.id == old.conn_id) {
+                    if self.conns.get(old.slot).and_then(Option::as_ref).is_some_and(|c| c.id == old.conn_id)
+                    {
                         self.close(old.slot);
                     }
                 }
@@ -465,7 +470,9 @@ impl EventLoop {
                 let host = Arc::clone(a.receiver.host());
                 let mut st = Box::new(StreamConn { receiver: a.receiver, guid: a.guid, name: a.name, host });
                 if !rest.is_empty() {
-                    if let Err(why) = st.receiver.feed(&rest, crate::clock::now_realtime_usec(), &mut conn.wbuf) {
+                    if let Err(why) =
+                        st.receiver.feed(&rest, crate::clock::now_realtime_usec(), &mut conn.wbuf)
+                    {
                         log::error!("{}: {why}; closing the connection.", st.name);
                         conn.stream = Some(st);
                         return Some(false);
@@ -510,7 +517,8 @@ impl EventLoop {
             budget = budget.saturating_sub(n);
             conn.last_activity = Instant::now();
             let Some(st) = conn.stream.as_mut() else { return false };
-            if let Err(why) = st.receiver.feed(&self.scratch[..n], crate::clock::now_realtime_usec(), &mut conn.wbuf)
+            if let Err(why) =
+                st.receiver.feed(&self.scratch[..n], crate::clock::now_realtime_usec(), &mut conn.wbuf)
             {
                 log::error!("{}: {why}; closing the connection.", st.name);
                 return false;
@@ -562,7 +570,11 @@ impl EventLoop {
             } else if c.stream.is_some() {
                 if now.duration_since(c.last_activity) > STREAM_IDLE_TIMEOUT {
                     if let Some(st) = c.stream.as_ref() {
-                        log::error!("{}: no data for {:?}; closing the connection.", st.name, STREAM_IDLE_TIMEOUT);
+                        log::error!(
+                            "{}: no data for {:?}; closing the connection.",
+                            st.name,
+                            STREAM_IDLE_TIMEOUT
+                        );
                     }
                     self.close(slot);
                 }

@@ -163,7 +163,8 @@ impl Streaming {
         for (name, value) in &parsed.unknown {
             log::debug!("{prefix}: unknown parameter '{name}' = '{value}' ignored");
         }
-        let replaces = if accepted.replaces_stale { self.active.get(&req.machine_guid).copied() } else { None };
+        let replaces =
+            if accepted.replaces_stale { self.active.get(&req.machine_guid).copied() } else { None };
         self.last_accepted = Some(now);
         log::info!("{}", accepted.log);
 
