@@ -301,3 +301,30 @@ fn malformed_streams_lose_only_their_own_connection() {
     child_run.stop_orderly();
     run.stop_orderly();
 }
+
+#[test]
+fn orphan_hosts_are_removed_by_the_timer() {
+    let port = free_port();
+    let node = Node::new("orphans", "ram");
+    node.append_config(&format!(
+        "[web]\n\tbind to = 127.0.0.1:{port}\n[db]\n\tcleanup orphan hosts after secs = 2\n"
+    ));
+    node.write_stream_conf(&stream_conf());
+    let mut run = node.start_ready(&[]);
+    let g = guid();
+    let child = accepted(port, API_KEY, &g, "orphan", 16376);
+    assert!(http_get(port, "/host/orphan/api/v1/info").is_some());
+    drop(child);
+    run.wait_for_log("disconnected (completed", Duration::from_secs(5));
+    // Still readable right after the disconnection, gone after the timeout without any
+    // other connection happening.
+    assert!(http_get(port, &format!("/host/{g}/api/v1/info")).is_some());
+    run.wait_for_log(
+        "more than [db] cleanup orphan hosts after secs = 2; removing it",
+        Duration::from_secs(10),
+    );
+    assert!(http_get(port, "/host/orphan/api/v1/info").is_none());
+    let info = http_get(port, "/api/v1/info").unwrap();
+    assert!(!info.contains(&g), "{info}");
+    run.stop_orderly();
+}

@@ -31,7 +31,7 @@ use crate::stream::receiver::{access, negotiate, request, Decision, Defaults, Re
 pub const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// How often the orphan-host timer looks at the hosts.
-const CLEANUP_EVERY: i64 = 10;
+const CLEANUP_EVERY: i64 = 1;
 
 /// What the shared receivers' state needs from the configuration.
 pub struct Streaming {
