@@ -328,3 +328,30 @@ fn orphan_hosts_are_removed_by_the_timer() {
     assert!(!info.contains(&g), "{info}");
     run.stop_orderly();
 }
+
+#[test]
+fn hosts_and_charts_are_capped_from_stream_conf() {
+    let port = free_port();
+    let node = Node::new("caps", "ram");
+    node.append_config(&format!("[web]\n\tbind to = 127.0.0.1:{port}\n"));
+    node.write_stream_conf(&format!(
+        "[stream]\n\tmax child hosts = 1\n\tmax charts per child = 3\n{}",
+        stream_conf()
+    ));
+    let mut run = node.start_ready(&[]);
+    let mut first = accepted(port, API_KEY, &guid(), "one", 15352);
+    // A second child host is over the cap: the busy reply makes it retry later.
+    assert_eq!(refused(port, &query(API_KEY, &guid(), "two", 16376)), BUSY);
+    run.wait_for_log("this parent already has 1 child hosts, the most it accepts", Duration::from_secs(5));
+    // The fourth chart of a child closes its connection.
+    let mut charts = String::new();
+    for i in 0..4 {
+        charts.push_str(&format!(
+            "CHART \"c.{i}\" \"\" \"t\" \"u\" \"f\" \"c.{i}\" \"line\" 1 1 \"   \" \"p\" \"\"\n"
+        ));
+    }
+    first.write_all(charts.as_bytes()).unwrap();
+    read_until_closed(&mut first);
+    run.wait_for_log("chart 'c.3' would exceed the limit of 3 charts per source", Duration::from_secs(5));
+    run.stop_orderly();
+}

@@ -93,7 +93,7 @@ impl Streaming {
             allow: access::web_allow_streaming(netdata),
             accept_every: netdata.seconds(&keys::WEB_STREAM_ACCEPT_EVERY),
             last_accepted: None,
-            limits: ReceiverLimits::DEFAULT,
+            limits: limits(stream),
             cleanup_after: i64::try_from(netdata.seconds(&keys::DB_CLEANUP_ORPHAN_HOSTS)).unwrap_or(i64::MAX),
             delete_orphan_files: netdata.bool(&keys::DB_DELETE_ORPHAN_FILES),
             cache_dir: PathBuf::from(netdata.text(&keys::DIR_CACHE)),
@@ -101,11 +101,6 @@ impl Streaming {
             active: HashMap::new(),
             last_cleanup: 0,
         }
-    }
-
-    /// Bounds applied to every child (tests lower them).
-    pub fn set_limits(&mut self, limits: ReceiverLimits) {
-        self.limits = limits;
     }
 
     /// Answers the STREAM head at the start of `buf` from `peer`. `listener_allows` is the
@@ -257,6 +252,27 @@ impl Streaming {
                     log::error!("host '{}': cannot save its database: {e}", host.hostname());
                 }
             }
+        }
+    }
+}
+
+/// `max child hosts`, `max charts per child`, `max dimensions per chart` of `[stream]`;
+/// out-of-range values fall back to the defaults with a log line.
+fn limits(stream: &Config) -> ReceiverLimits {
+    let d = ReceiverLimits::DEFAULT;
+    let n = |k| usize::try_from(stream.integer(k)).unwrap_or(0);
+    match ReceiverLimits::try_new(
+        n(&keys::STREAM_MAX_CHILDREN),
+        n(&keys::STREAM_MAX_CHARTS),
+        n(&keys::STREAM_MAX_DIMENSIONS),
+        d.line(),
+        d.decompressed_block(),
+        d.receive_buffer(),
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            log::error!("stream.conf [stream]: {e}; using the default limits");
+            d
         }
     }
 }
