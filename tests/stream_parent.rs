@@ -355,3 +355,49 @@ fn hosts_and_charts_are_capped_from_stream_conf() {
     run.wait_for_log("chart 'c.3' would exceed the limit of 3 charts per source", Duration::from_secs(5));
     run.stop_orderly();
 }
+
+#[test]
+fn a_headless_proxy_streams_its_children_onward() {
+    let parent_port = free_port();
+    let (_parent, mut parent_run) = parent("pparent", &format!("127.0.0.1:{parent_port}"), "");
+    let proxy_port = free_port();
+    let proxy = Node::new("proxy", "none");
+    proxy.append_config(&format!("[web]\n\tbind to = 127.0.0.1:{proxy_port}\n"));
+    proxy.write_stream_conf(&format!(
+        "[stream]\n\tenabled = yes\n\tdestination = 127.0.0.1:{parent_port}\n\tapi key = {API_KEY}\n\treconnect delay seconds = 1\n\n\
+         [{API_KEY}]\n\tenabled = yes\n\tdefault memory mode = none\n"
+    ));
+    let mut proxy_run = proxy.start_ready(&[]);
+    let child = Node::new("pchild", "ram");
+    child.write_stream_conf(&format!(
+        "[stream]\n\tenabled = yes\n\tdestination = 127.0.0.1:{proxy_port}\n\tapi key = {API_KEY}\n\treconnect delay seconds = 1\n"
+    ));
+    let mut child_run = child.start_ready(&[]);
+    child_run.wait_for_log("established communication", Duration::from_secs(20));
+    proxy_run.wait_for_log("STREAM it-pchild [send]: proxying this child", Duration::from_secs(20));
+    parent_run.wait_for_log("STREAM it-pchild [receive from", Duration::from_secs(20));
+    let start = Instant::now();
+    loop {
+        let info = http_get(parent_port, "/api/v1/info").unwrap_or_default();
+        let data = http_get(parent_port, "/host/it-pchild/api/v1/data?chart=system.cpu&after=-3&format=csv")
+            .unwrap_or_default();
+        if info.contains("\"hostname\": \"it-pchild\", \"reachable\": true, \"hops\": 2")
+            && info.contains("\"hostname\": \"it-proxy\", \"reachable\": true, \"hops\": 1")
+            && data.lines().count() >= 2
+        {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "the parent does not show the proxied child: {info}\n{data}\nproxy log:\n{}",
+            proxy_run.log()
+        );
+        std::thread::sleep(Duration::from_millis(300));
+    }
+    // The proxy keeps no database of the child but serves its definitions.
+    let charts = http_get(proxy_port, "/host/it-pchild/api/v1/charts").unwrap();
+    assert!(charts.contains("\"memory_mode\": \"none\""), "{charts}");
+    child_run.stop_orderly();
+    proxy_run.stop_orderly();
+    parent_run.stop_orderly();
+}

@@ -47,6 +47,10 @@ pub struct Streaming {
     gap_when_lost_iterations_above: u32,
     /// The receiver attached to each GUID.
     active: HashMap<Uuid, Active>,
+    /// Children streamed onward (proxy), by GUID.
+    senders: HashMap<Uuid, crate::stream::Sender>,
+    /// `[stream] replication window` for proxied hosts in memory mode `none`.
+    replication_window: u32,
     last_cleanup: i64,
 }
 
@@ -99,6 +103,8 @@ impl Streaming {
             cache_dir: PathBuf::from(netdata.text(&keys::DIR_CACHE)),
             gap_when_lost_iterations_above: netdata.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
             active: HashMap::new(),
+            senders: HashMap::new(),
+            replication_window: stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32,
             last_cleanup: 0,
         }
     }
@@ -171,10 +177,11 @@ impl Streaming {
             update_every: s.update_every,
             cache_dir: self.cache_dir.clone(),
             gap_when_lost_iterations_above: self.gap_when_lost_iterations_above,
-            replication_window: 0,
+            // A headless proxy answers its parent's replication from RAM, as a headless child.
+            replication_window: if s.proxy_enabled { self.replication_window } else { 0 },
         };
         let host = hosts.add(Host::new(&guid_text, &req.hostname, settings));
-        host.set_child_status(ChildStatus {
+        let status = ChildStatus {
             reachable: true,
             hops: req.hops,
             since: now,
@@ -186,7 +193,13 @@ impl Streaming {
             abbrev_timezone: req.abbrev_timezone.clone(),
             utc_offset: req.utc_offset,
             tags: req.tags.clone(),
-        });
+        };
+        host.set_child_status(status.clone());
+        if !self.senders.contains_key(&req.machine_guid) {
+            if let Some(sender) = crate::stream::proxy::start(&self.stream_conf, &host, &status, s) {
+                self.senders.insert(req.machine_guid, sender);
+            }
+        }
         let grant = negotiate::for_child(req.ver, &accepted.settings);
         let name = format!("STREAM {} [receive from [{ip}]:{}]", req.hostname, peer.port());
         log::info!("{name}: established link with negotiated capabilities: {}", grant.caps);
@@ -245,6 +258,10 @@ impl Streaming {
                 self.cleanup_after
             );
             hosts.remove(host.guid());
+            if let Some(sender) = Uuid::parse_str(host.guid()).ok().and_then(|g| self.senders.remove(&g)) {
+                // Stopping joins the sender thread: not in the event loop.
+                let _ = std::thread::Builder::new().name("stream.stop".into()).spawn(move || drop(sender));
+            }
             if matches!(host.settings().mode, MemoryMode::Save | MemoryMode::Map) {
                 if self.delete_orphan_files {
                     let _ = std::fs::remove_dir_all(host.db_dir());
