@@ -200,7 +200,13 @@ impl Streaming {
                 self.senders.insert(req.machine_guid, sender);
             }
         }
-        let grant = negotiate::for_child(req.ver, &accepted.settings);
+        // A headless proxy keeps a RAM window (like a headless child), so it replicates too:
+        // its collection clock then follows the child's, and its parent's gaps are filled.
+        let grant = if s.proxy_enabled && mode == MemoryMode::None && self.replication_window > 0 {
+            negotiate::negotiate(req.ver, negotiate::supported(s.compression, s.replication))
+        } else {
+            negotiate::for_child(req.ver, &accepted.settings)
+        };
         let name = format!("STREAM {} [receive from [{ip}]:{}]", req.hostname, peer.port());
         log::info!("{name}: established link with negotiated capabilities: {}", grant.caps);
         log::info!("{name}: receiving metrics...");
