@@ -120,11 +120,6 @@ fn stream_and_compare(name: &str, compression: bool, tls: bool) {
         );
         let mine = child.data(chart, after, before);
         let n = compare(chart, &parent, &mine);
-        eprintln!(
-            "{chart}: {n} seconds compared, parent rows {}, first {:?}",
-            parent.1.len(),
-            parent.1.first()
-        );
         assert!(n >= 6, "{chart}: only {n} seconds compared\nparent {parent:?}\nchild {mine:?}");
     }
     // The child as the parent shows it.
