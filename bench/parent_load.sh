@@ -20,9 +20,12 @@ cargo build --release --locked --bin nanodata --example stream_load >/dev/null 2
 bin=target/release/nanodata
 load=target/release/examples/stream_load
 state=$(mktemp -d)
+chmod 755 "$state"
 pids=()
+pid=
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$state"; }
 trap cleanup EXIT
+[ -n "${KEEP_STATE:-}" ] && trap - EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ulimit -n 65536 2>/dev/null || true
 
@@ -40,9 +43,9 @@ EOF
     "$bin" -D -c /dev/null -W set directories config "$dir/etc" -W set directories cache "$dir/cache" \
         -W set directories lib "$dir/lib" -W set directories log "$dir/log" -W set logs error "$dir/log/error.log" \
         -W set logs access none -W set web "bind to" "127.0.0.1:$port" -W set web "max connections" 10000 \
-        -W set plugins proc no -W set plugins diskspace no -W set db mode none &
-    pids+=($!)
-    echo $!
+        -W set plugins proc no -W set plugins diskspace no -W set db mode none >"$dir/stdout.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
 }
 
 netdata_parent() {
@@ -53,7 +56,8 @@ netdata_parent() {
 [global]
     run as user = netdata
 [db]
-    mode = none
+    mode = ram
+    retention = 60
 [directories]
     config = $dir/etc
     cache = $dir/cache
@@ -63,7 +67,9 @@ netdata_parent() {
     home = $dir/lib
 [web]
     bind to = 127.0.0.1:$port
-    web server max sockets = 10000
+    mode = static-threaded
+    allow connections from = *
+    allow streaming from = *
 [logs]
     errors to trigger flood protection = 1000000
 [registry]
@@ -92,23 +98,23 @@ EOF
     enable compression = $comp
 EOF
     chown -R netdata: "$dir/cache" "$dir/lib" "$dir/log"
-    DO_NOT_TRACK=1 /usr/sbin/netdata -D -c "$dir/etc/netdata.conf" >/dev/null 2>&1 &
-    pids+=($!)
-    echo $!
+    DO_NOT_TRACK=1 /usr/sbin/netdata -D -c "$dir/etc/netdata.conf" >"$dir/stdout.log" 2>&1 &
+    pid=$!
+    pids+=("$pid")
 }
 
-wait_up() { for _ in $(seq 1 100); do curl -sf "127.0.0.1:$1/api/v1/info" >/dev/null && return; sleep 0.2; done; echo "parent on $1 did not start" >&2; exit 1; }
+wait_up() { for _ in $(seq 1 300); do curl -sf "127.0.0.1:$1/api/v1/info" >/dev/null && return; sleep 0.2; done; echo "parent on $1 did not start" >&2; exit 1; }
 
 for n in "${counts[@]}"; do
     port=$(free_port)
-    pid=$(nanodata_parent "$n" "$port")
+    nanodata_parent "$n" "$port"
     wait_up "$port"
     echo "== nanodata parent, $n children × $dims dims/s, compression $comp"
     "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --pid "$pid"
     kill "$pid"
     if [ -x /usr/sbin/netdata ]; then
         port=$(free_port)
-        pid=$(netdata_parent "$n" "$port")
+        netdata_parent "$n" "$port"
         wait_up "$port"
         echo "== Netdata 1.37 parent, $n children × $dims dims/s, compression $comp"
         "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --pid "$pid" || true
