@@ -20,7 +20,7 @@ SYSCONFDIR ?= /etc
 BIN     := target/release/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent
 
 all: build
 
@@ -57,6 +57,10 @@ bench-stream:
 
 bench-footprint:
 	bench/footprint.sh 60
+
+# Parent ingestion: 10, 100, 1000 simulated children into nanodata and Netdata 1.37 parents.
+bench-parent:
+	bench/parent_load.sh 10 100 1000
 
 # A staging tree for a firmware image or a package. INIT=openwrt or INIT=systemd adds the
 # service definition.

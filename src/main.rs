@@ -199,7 +199,7 @@ fn run(o: Options) -> ExitCode {
     localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
     #[cfg(feature = "web")]
-    let web = nanodata::web::start(cfg, Arc::clone(&hosts));
+    let web = nanodata::web::start_with_streaming(cfg, Some(&configs.stream), Arc::clone(&hosts));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
     let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);

@@ -362,6 +362,12 @@ registry! { STREAM_KEYS:
         "In memory mode none, seconds of recent values kept in RAM to fill the parent's gaps after a reconnection (nanodata extension; 0: off).";
     STREAM_MAX_BACKOFF = STREAM, "maximum reconnect delay seconds", "300", Seconds,
         "Upper bound of the growing, jittered reconnection delay (nanodata extension).";
+    STREAM_MAX_CHILDREN = STREAM, "max child hosts", "200", Integer,
+        "Receiving side: most child hosts this node keeps; a new child beyond it gets the busy reply (nanodata extension).";
+    STREAM_MAX_CHARTS = STREAM, "max charts per child", "2000", Integer,
+        "Receiving side: charts one child may define; one more closes its connection (nanodata extension).";
+    STREAM_MAX_DIMENSIONS = STREAM, "max dimensions per chart", "1000", Integer,
+        "Receiving side: dimensions per chart of a child; one more closes its connection (nanodata extension).";
 
     PEER_TYPE = PEER, "type", "api", Choice(&["api", "machine"]),
         "api: the section is an API key; machine: it is a child's machine GUID.";

@@ -57,7 +57,9 @@ pub struct Session {
     /// `Some` once a `CLABEL` batch has started on the current chart.
     chart_labels: Option<Vec<Label>>,
     capture: Option<Capture>,
-    replay_open: bool,
+    /// Where the `RSET`s of the current replicated point go (its end time).
+    replay_at: Option<i64>,
+    replay_refused: u64,
     collections: u64,
     dropped_labels: u64,
 }
@@ -91,7 +93,8 @@ impl Session {
             host_labels: Vec::new(),
             chart_labels: None,
             capture: None,
-            replay_open: false,
+            replay_at: None,
+            replay_refused: 0,
             collections: 0,
             dropped_labels: 0,
         }
@@ -261,7 +264,7 @@ impl Session {
                 self.capture = Some(Capture { transaction: printable(transaction), code, bytes: 0 });
             }
             Command::FunctionResultEnd => {}
-            Command::ReplayBegin { chart, start_t, end_t, .. } => {
+            Command::ReplayBegin { chart, start_t, end_t, child_now_t } => {
                 let found = match chart {
                     None => self.need_chart("RBEGIN", Action::Disable)?,
                     Some(id) => match self.host.chart(id) {
@@ -274,23 +277,78 @@ impl Session {
                         }
                     },
                 };
-                self.set_current(Some(found));
-                self.replay_open = start_t > 0 && end_t >= start_t;
+                let same = self.current.as_ref().is_some_and(|c| Arc::ptr_eq(c, &found));
+                if !same {
+                    self.set_current(Some(found.clone()));
+                }
+                // `RBEGIN "id"` opens an answer; `RBEGIN '' start end now` one point of it,
+                // stored at `end` if it is one update every long and not in the future.
+                self.replay_at = None;
+                if start_t != 0 || end_t != 0 {
+                    let ue = found.meta().update_every;
+                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
+                    match crate::stream::receiver::replication::check_point(
+                        start_t,
+                        end_t,
+                        ue,
+                        child_now_t,
+                        now_s,
+                    ) {
+                        Ok(()) => self.replay_at = Some(end_t),
+                        Err(why) => {
+                            self.replay_refused += 1;
+                            if self.replay_refused.is_power_of_two() {
+                                log::warn!(
+                                    "{}: replicated point {start_t}..{end_t} of chart '{}' not stored: {why} ({} so far)",
+                                    self.source,
+                                    found.id(),
+                                    self.replay_refused
+                                );
+                            }
+                        }
+                    }
+                }
             }
-            Command::ReplaySet { dim, .. } | Command::ReplayDimensionState { dim, .. } => {
-                let chart = self.need_chart("RSET/RDSTATE", Action::Disable)?;
-                if chart.dimension_index(dim).is_none() {
+            Command::ReplaySet { dim, value, flags } => {
+                let chart = self.need_chart("RSET", Action::Disable)?;
+                let Some(index) = chart.dimension_index(dim) else {
                     return Err(Error::disable(format!(
                         "replay for unknown dimension '{}' of chart '{}'",
                         printable(dim),
                         chart.id()
                     )));
+                };
+                if let Some(t) = self.replay_at {
+                    let value = if flags.contains('E') { f64::NAN } else { value };
+                    chart.store_point(index, t, value, flags.contains('R'));
                 }
-                // Storing replayed points needs the replication store of the stream
-                // receiver; until then they are validated and dropped.
             }
-            Command::ReplayChartState { .. } => {
-                self.need_chart("RSSTATE", Action::Stop)?;
+            Command::ReplayDimensionState {
+                dim,
+                last_collected_ut,
+                last_collected_value,
+                last_calculated_value,
+                last_stored_value,
+            } => {
+                let chart = self.need_chart("RDSTATE", Action::Disable)?;
+                let Some(index) = chart.dimension_index(dim) else {
+                    return Err(Error::disable(format!(
+                        "replay for unknown dimension '{}' of chart '{}'",
+                        printable(dim),
+                        chart.id()
+                    )));
+                };
+                chart.restore_dimension(
+                    index,
+                    last_collected_ut,
+                    last_collected_value,
+                    last_calculated_value,
+                    last_stored_value,
+                );
+            }
+            Command::ReplayChartState { last_collected_ut, last_updated_ut } => {
+                let chart = self.need_chart("RSSTATE", Action::Stop)?;
+                chart.restore_clock(last_collected_ut, last_updated_ut);
             }
             Command::ReplayEnd { start_streaming, after, before, .. } => {
                 let chart = self.current.as_ref().map(|c| c.id().to_owned()).unwrap_or_default();
@@ -378,7 +436,7 @@ impl Session {
         self.current = chart;
         self.collecting = None;
         self.chart_labels = None;
-        self.replay_open = false;
+        self.replay_at = None;
         self.values.iter_mut().for_each(|v| *v = None);
     }
 

@@ -484,6 +484,55 @@ impl Chart {
         result
     }
 
+    /// Stores a replicated point (`RSET`) of dimension `dim` at `t` as the child stored it:
+    /// a NaN is an empty slot. The collection state is not touched.
+    pub fn store_point(&self, dim: usize, t: i64, value: f64, reset: bool) {
+        let mut st = self.state.lock();
+        if let Some(d) = st.dims.get_mut(dim) {
+            d.store.store(t, StorageNumber::pack(value, reset));
+        }
+    }
+
+    /// Takes over a dimension's collection state from a child (`RDSTATE`), so that the next
+    /// live collection continues where the child's replicated points end.
+    pub fn restore_dimension(
+        &self,
+        dim: usize,
+        last_collected_ut: u64,
+        last_collected: i64,
+        calculated: f64,
+        stored: f64,
+    ) {
+        let mut st = self.state.lock();
+        if let Some(d) = st.dims.get_mut(dim) {
+            d.last_collected_ut = last_collected_ut;
+            d.last_collected_value = last_collected;
+            d.last_calculated_value = if calculated.is_finite() { calculated } else { 0.0 };
+            d.last_stored_value = stored;
+            d.collected_value_max = d.collected_value_max.max(last_collected.unsigned_abs());
+            if last_collected_ut > 0 {
+                d.collections_counter = d.collections_counter.max(1);
+            }
+        }
+    }
+
+    /// Takes over the chart's collection clock from a child (`RSSTATE`): the next `BEGIN`'s
+    /// microseconds count from the child's last collection. Ignored when the child has not
+    /// collected the chart yet.
+    pub fn restore_clock(&self, last_collected_ut: u64, last_updated_ut: u64) {
+        let mut st = self.state.lock();
+        if last_collected_ut == 0 {
+            return;
+        }
+        st.last_collected_ut = last_collected_ut;
+        st.last_updated_ut = last_updated_ut;
+        st.sync_clock = false;
+        st.counter_done = st.counter_done.max(1);
+        st.counter = st.counter.max(1);
+        st.last_collected_total =
+            st.dims.iter().fold(0i64, |sum, d| sum.wrapping_add(d.last_collected_value));
+    }
+
     /// Bytes of storage held by the chart's dimensions.
     pub fn memory_bytes(&self) -> usize {
         self.state.lock().dims.iter().map(|d| d.store.memory_bytes()).sum()

@@ -42,6 +42,35 @@ impl Default for HostSettings {
     }
 }
 
+/// How a host streamed to this node is (or was) connected, and what its child said about
+/// itself in the STREAM request.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ChildStatus {
+    /// A receiver is attached now.
+    pub reachable: bool,
+    /// Streaming hops between the child and this node (1: directly connected).
+    pub hops: u16,
+    /// When the child last connected or disconnected (unix seconds).
+    pub since: i64,
+    /// The `NETDATA_*` system information of the request, in its order.
+    pub system_info: Vec<(String, String)>,
+    /// `User-Agent`: program and version (`netdata`, `v1.37.1`).
+    pub program: String,
+    pub program_version: String,
+    pub os: String,
+    pub timezone: String,
+    pub abbrev_timezone: String,
+    pub utc_offset: i32,
+    pub tags: String,
+}
+
+impl ChildStatus {
+    /// A system information value of the request.
+    pub fn info(&self, name: &str) -> Option<&str> {
+        self.system_info.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+    }
+}
+
 /// One monitored host: its identity, labels and charts.
 pub struct Host {
     guid: String,
@@ -50,6 +79,7 @@ pub struct Host {
     charts: RwLock<ChartIndex>,
     labels: RwLock<Vec<Label>>,
     observer: ObserverSlot,
+    child: RwLock<Option<ChildStatus>>,
 }
 
 #[derive(Default)]
@@ -67,6 +97,25 @@ impl Host {
             charts: RwLock::new(ChartIndex::default()),
             labels: RwLock::new(Vec::new()),
             observer: ObserverSlot::default(),
+            child: RwLock::new(None),
+        }
+    }
+
+    /// How this host is streamed to this node; `None` for localhost.
+    pub fn child_status(&self) -> Option<ChildStatus> {
+        self.child.read().clone()
+    }
+
+    /// Sets how this host is streamed to this node.
+    pub fn set_child_status(&self, status: ChildStatus) {
+        *self.child.write() = Some(status);
+    }
+
+    /// Marks the child as connected or not since `since`.
+    pub fn set_reachable(&self, reachable: bool, since: i64) {
+        if let Some(s) = self.child.write().as_mut() {
+            s.reachable = reachable;
+            s.since = since;
         }
     }
 
@@ -199,6 +248,18 @@ impl Hosts {
         let host = Arc::new(host);
         self.others.write().push(Arc::clone(&host));
         host
+    }
+
+    /// Removes a child host (orphan cleanup); localhost is never removed.
+    pub fn remove(&self, guid: &str) -> Option<Arc<Host>> {
+        let mut others = self.others.write();
+        let i = others.iter().position(|h| h.guid == guid)?;
+        Some(others.remove(i))
+    }
+
+    /// How many hosts besides localhost this node holds.
+    pub fn children(&self) -> usize {
+        self.others.read().len()
     }
 
     /// The host with this machine GUID or hostname.

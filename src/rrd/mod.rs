@@ -14,7 +14,7 @@ mod chart;
 mod host;
 
 pub use chart::{Chart, ChartMeta, ChartView, Collection, DimView, DimensionMeta, Point, StreamState};
-pub use host::{Host, HostSettings, Hosts};
+pub use host::{ChildStatus, Host, HostSettings, Hosts};
 
 use std::fmt;
 

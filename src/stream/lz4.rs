@@ -87,6 +87,8 @@ pub struct Decompressor {
     window: Vec<u8>,
     pending: Vec<u8>,
     out: Vec<u8>,
+    /// Bytes that are not a block header are an error instead of plain text.
+    strict: bool,
 }
 
 impl Default for Decompressor {
@@ -98,10 +100,28 @@ impl Default for Decompressor {
 impl Decompressor {
     pub fn new() -> Decompressor {
         Decompressor {
-            window: Vec::with_capacity(2 * WINDOW),
+            window: Vec::with_capacity(WINDOW + 2 * MAX_BLOCK_OUTPUT),
             pending: Vec::new(),
             out: vec![0; MAX_BLOCK_OUTPUT],
+            strict: false,
         }
+    }
+
+    /// A parent's decompressor for an untrusted child: every group of bytes must be a block
+    /// header (a 1.37 child sends nothing uncompressed once LZ4 is negotiated), and a block
+    /// may decode to at most `max_output` bytes (≤ [`MAX_BLOCK_OUTPUT`]).
+    pub fn strict(max_output: usize) -> Decompressor {
+        Decompressor {
+            window: Vec::with_capacity(WINDOW + 2 * MAX_BLOCK_OUTPUT),
+            pending: Vec::new(),
+            out: vec![0; max_output.clamp(1, MAX_BLOCK_OUTPUT)],
+            strict: true,
+        }
+    }
+
+    /// Bytes this decompressor holds (window, pending input, output buffer).
+    pub fn memory_bytes(&self) -> usize {
+        self.window.capacity() + self.pending.capacity() + self.out.capacity()
     }
 
     /// Appends the plaintext decoded from `input` to `plain`. An error (a bad block, a
@@ -112,6 +132,12 @@ impl Decompressor {
         while self.pending.len() - at >= 4 {
             let h = [self.pending[at], self.pending[at + 1], self.pending[at + 2], self.pending[at + 3]];
             let Some(len) = parse_header(h) else {
+                if self.strict {
+                    return Err(format!(
+                        "bad LZ4 block header {:02x} {:02x} {:02x} {:02x}",
+                        h[0], h[1], h[2], h[3]
+                    ));
+                }
                 plain.extend_from_slice(&h);
                 self.remember_plain(at, 4);
                 at += 4;
@@ -126,7 +152,13 @@ impl Decompressor {
             let body = &self.pending[at + 4..at + 4 + len];
             let dict_start = self.window.len().saturating_sub(WINDOW);
             let n = block::decompress_into_with_dict(body, &mut self.out, &self.window[dict_start..])
-                .map_err(|e| format!("bad LZ4 block: {e}"))?;
+                .map_err(|e| match e {
+                    block::DecompressError::OutputTooSmall { .. } => format!(
+                        "a compressed block of {len} bytes decodes to more than the {} allowed (decompression bomb?)",
+                        self.out.len()
+                    ),
+                    e => format!("bad LZ4 block: {e}"),
+                })?;
             plain.extend_from_slice(&self.out[..n]);
             self.window.extend_from_slice(&self.out[..n]);
             self.trim();
@@ -142,8 +174,11 @@ impl Decompressor {
         self.trim();
     }
 
+    /// Keeps the last [`WINDOW`] bytes once a block more has accumulated: the window never
+    /// exceeds `WINDOW` + one block, so its allocation stays fixed (a copy of 64 KiB per
+    /// 16 KiB decoded is cheap next to parsing them).
     fn trim(&mut self) {
-        if self.window.len() > 2 * WINDOW {
+        if self.window.len() > WINDOW + MAX_BLOCK_OUTPUT {
             let cut = self.window.len() - WINDOW;
             self.window.drain(..cut);
         }
@@ -228,6 +263,23 @@ mod tests {
         let mut plain = Vec::new();
         Decompressor::new().feed(&wire, &mut plain).unwrap();
         assert_eq!(plain, b"PLAINTEXT...SET \"a\" = 1\n");
+    }
+
+    #[test]
+    fn a_strict_decompressor_refuses_plain_text_and_bombs() {
+        let mut c = Compressor::new();
+        let mut wire = Vec::new();
+        c.compress(b"SET \"a\" = 1\n", &mut wire).unwrap();
+        let mut plain = Vec::new();
+        Decompressor::strict(1024).feed(&wire, &mut plain).unwrap();
+        assert_eq!(plain, b"SET \"a\" = 1\n");
+        let err = Decompressor::strict(1024).feed(b"PLAIN...", &mut plain).unwrap_err();
+        assert!(err.starts_with("bad LZ4 block header 50 4c 41 49"), "{err}");
+        // 4000 zeros compress to a few bytes and decode beyond a 1024-byte limit.
+        let mut bomb = Vec::new();
+        Compressor::new().compress(&[0u8; 4000], &mut bomb).unwrap();
+        let err = Decompressor::strict(1024).feed(&bomb, &mut plain).unwrap_err();
+        assert!(err.contains("decompression bomb"), "{err}");
     }
 
     #[test]

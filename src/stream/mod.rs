@@ -13,6 +13,7 @@ pub mod emit;
 pub mod handshake;
 #[cfg(feature = "compression")]
 pub mod lz4;
+pub mod proxy;
 pub mod receiver;
 pub mod ring;
 pub mod sender;
@@ -153,7 +154,7 @@ pub fn start(stream: &Config, host: &Arc<Host>, info: &SystemInfo, update_every:
 }
 
 /// `send charts matching`: Netdata's simple pattern on chart id or name.
-fn chart_filter(pattern: &str) -> sender::ChartFilter {
+pub(crate) fn chart_filter(pattern: &str) -> sender::ChartFilter {
     if pattern.trim() == "*" {
         return Box::new(|_, _| true);
     }

@@ -15,6 +15,7 @@ pub mod gzip;
 pub mod http;
 pub mod json;
 mod server;
+pub mod streaming;
 #[cfg(feature = "tls")]
 pub mod tls;
 
@@ -127,9 +128,16 @@ impl Drop for WebServer {
     }
 }
 
-/// Starts the web server described by `[web]` of `cfg`, serving `hosts`. Returns `None`
-/// when `[web] mode = none` or when no address could be bound (logged).
+/// Starts the web server described by `[web]` of `cfg`, serving `hosts`, without the
+/// parent side of streaming (STREAM requests are closed). Returns `None` when `[web] mode =
+/// none` or when no address could be bound (logged).
 pub fn start(cfg: &Config, hosts: Arc<Hosts>) -> Option<WebServer> {
+    start_with_streaming(cfg, None, hosts)
+}
+
+/// [`start`], also receiving children that stream to this node as `stream` (stream.conf)
+/// allows.
+pub fn start_with_streaming(cfg: &Config, stream: Option<&Config>, hosts: Arc<Hosts>) -> Option<WebServer> {
     let mode = cfg.text(&keys::WEB_MODE);
     if mode == "none" {
         log::info!("web server is disabled ([web] mode = none)");
@@ -208,14 +216,20 @@ pub fn start(cfg: &Config, hosts: Arc<Hosts>) -> Option<WebServer> {
     }
     let addrs = listeners.iter().map(|l| l.addr).collect();
     let stop = Arc::new(AtomicBool::new(false));
-    let (event_loop, waker) =
-        match server::EventLoop::new(listeners, ctx, limits, tls_config, Arc::clone(&stop)) {
-            Ok(x) => x,
-            Err(e) => {
-                log::error!("web: cannot start the event loop: {e}");
-                return None;
-            }
-        };
+    let (event_loop, waker) = match server::EventLoop::new(
+        listeners,
+        ctx,
+        limits,
+        tls_config,
+        Arc::clone(&stop),
+        stream.map(|s| streaming::Streaming::new(cfg, s)),
+    ) {
+        Ok(x) => x,
+        Err(e) => {
+            log::error!("web: cannot start the event loop: {e}");
+            return None;
+        }
+    };
     let thread = std::thread::Builder::new().name("WEB".into()).spawn(move || event_loop.run());
     match thread {
         Ok(t) => Some(WebServer { stop, waker, thread: Some(t), addrs }),

@@ -17,6 +17,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::bind::{BindSpec, SslMode};
 use super::http::{self, Parsed, Request, Response, Status};
+use super::streaming::{StreamConn, Streaming, Upgrade, STREAM_IDLE_TIMEOUT};
 use super::{api, Context, Limits};
 
 /// Largest request head accepted (request line and headers).
@@ -25,6 +26,8 @@ pub const HEAD_LIMIT: usize = 16 * 1024;
 const KEEP_BUFFER: usize = 64 * 1024;
 const WAKER: Token = Token(usize::MAX);
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
+/// Bytes read from one stream connection before the loop turns to the others.
+const STREAM_READ_BUDGET: usize = 256 * 1024;
 
 #[cfg(feature = "tls")]
 type TlsConfig = Arc<rustls::ServerConfig>;
@@ -76,6 +79,8 @@ struct Conn {
     /// A plain-text client on a `^SSL=force` address: redirect to https.
     redirect_to_tls: bool,
     listener_ssl: SslMode,
+    /// After an accepted STREAM request: the child's stream.
+    stream: Option<Box<StreamConn>>,
 }
 
 enum Fill {
@@ -98,6 +103,12 @@ pub(crate) struct EventLoop {
     next_id: u64,
     accept_paused: bool,
     refused_over_cap: u64,
+    /// The parent side of streaming; `None`: STREAM requests are closed.
+    streaming: Option<Streaming>,
+    /// Where stream connections read into (one buffer for all of them).
+    scratch: Vec<u8>,
+    /// Stream connections that stopped at their read budget: `(slot, connection id)`.
+    ready: Vec<(usize, u64)>,
 }
 
 impl EventLoop {
@@ -107,6 +118,7 @@ impl EventLoop {
         limits: Limits,
         tls: Option<TlsConfig>,
         stop: Arc<AtomicBool>,
+        streaming: Option<Streaming>,
     ) -> io::Result<(EventLoop, Arc<Waker>)> {
         let poll = Poll::new()?;
         let waker = Arc::new(Waker::new(poll.registry(), WAKER)?);
@@ -127,6 +139,9 @@ impl EventLoop {
             next_id: 1,
             accept_paused: false,
             refused_over_cap: 0,
+            streaming,
+            scratch: vec![0; 16 * 1024],
+            ready: Vec::new(),
         };
         Ok((el, waker))
     }
@@ -135,7 +150,8 @@ impl EventLoop {
         let mut events = Events::with_capacity(1024);
         let mut last_sweep = Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
-            if let Err(e) = self.poll.poll(&mut events, Some(SWEEP_EVERY)) {
+            let timeout = if self.ready.is_empty() { SWEEP_EVERY } else { Duration::ZERO };
+            if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
                 if e.kind() == io::ErrorKind::Interrupted {
                     continue;
                 }
@@ -151,6 +167,11 @@ impl EventLoop {
                     self.accept(t.0);
                 } else {
                     self.drive(t.0 - self.listeners.len());
+                }
+            }
+            for (slot, id) in std::mem::take(&mut self.ready) {
+                if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id) {
+                    self.drive(slot);
                 }
             }
             if last_sweep.elapsed() >= SWEEP_EVERY {
@@ -231,6 +252,7 @@ impl EventLoop {
                 peer_eof: false,
                 redirect_to_tls: false,
                 listener_ssl,
+                stream: None,
             });
             self.open += 1;
         }
@@ -238,6 +260,13 @@ impl EventLoop {
 
     fn close(&mut self, slot: usize) {
         if let Some(mut c) = self.conns.get_mut(slot).and_then(Option::take) {
+            if let Some(st) = c.stream.take() {
+                let now = crate::clock::now_realtime_sec();
+                log::info!("{}: disconnected (completed {} updates).", st.name, st.receiver.updates());
+                if let Some(s) = self.streaming.as_mut() {
+                    s.detach(&st.guid, c.id, &st.host, now);
+                }
+            }
             let _ = self.poll.registry().deregister(&mut c.sock);
             self.free.push(slot);
             self.open -= 1;
@@ -247,14 +276,18 @@ impl EventLoop {
     /// Runs a connection as far as it can go without blocking.
     fn drive(&mut self, slot: usize) {
         let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else { return };
-        let keep = self.step(&mut conn);
+        let keep = if conn.stream.is_some() {
+            self.stream_step(&mut conn, slot)
+        } else {
+            self.step(&mut conn, slot)
+        };
         self.conns[slot] = Some(conn);
         if !keep {
             self.close(slot);
         }
     }
 
-    fn step(&mut self, conn: &mut Conn) -> bool {
+    fn step(&mut self, conn: &mut Conn, slot: usize) -> bool {
         loop {
             match conn.flush() {
                 Ok(true) => {}
@@ -267,7 +300,13 @@ impl EventLoop {
             if conn.close_when_flushed {
                 return false;
             }
-            if !conn.rbuf.is_empty() {
+            // A STREAM head goes to the receiver's own parser: 1.37 children put raw spaces
+            // in the query, which no HTTP request line may hold.
+            if self.streaming.is_some() && conn.rbuf.starts_with(b"STREAM ") {
+                if let Some(keep) = self.stream_request(conn, slot) {
+                    return keep;
+                }
+            } else if !conn.rbuf.is_empty() {
                 match http::parse(&conn.rbuf, HEAD_LIMIT) {
                     Parsed::Http(req, used) => {
                         conn.rbuf.drain(..used);
@@ -276,15 +315,19 @@ impl EventLoop {
                         continue;
                     }
                     Parsed::Stream { query, .. } => {
-                        // Hook for the stream receiver: it will take this socket over here.
-                        let host =
-                            query.split('&').find_map(|kv| kv.strip_prefix("hostname=")).unwrap_or("?");
-                        log::info!(
-                            "STREAM {host} [receive from [{}]:{}]: streaming is not enabled on this node; closing",
-                            conn.peer.ip(),
-                            conn.peer.port()
-                        );
-                        return false;
+                        if self.streaming.is_none() {
+                            let host =
+                                query.split('&').find_map(|kv| kv.strip_prefix("hostname=")).unwrap_or("?");
+                            log::info!(
+                                "STREAM {host} [receive from [{}]:{}]: streaming is not enabled on this node; closing",
+                                conn.peer.ip(),
+                                conn.peer.port()
+                            );
+                            return false;
+                        }
+                        if let Some(keep) = self.stream_request(conn, slot) {
+                            return keep;
+                        }
                     }
                     Parsed::Bad(status, reason) => {
                         log::info!("web: {}: {} {reason}; closing", conn.peer, status.code());
@@ -375,6 +418,117 @@ impl EventLoop {
         );
     }
 
+    /// A STREAM request head in the read buffer: answers it. `None` while the head is
+    /// incomplete; `Some(keep)` once answered.
+    fn stream_request(&mut self, conn: &mut Conn, slot: usize) -> Option<bool> {
+        let Some(streaming) = self.streaming.as_mut() else { return Some(false) };
+        let line_end = conn.rbuf.iter().position(|&b| b == b'\n').unwrap_or(conn.rbuf.len());
+        let line = String::from_utf8_lossy(&conn.rbuf[..line_end]);
+        let query = line
+            .strip_prefix("STREAM ")
+            .map(|l| l.trim_end().trim_end_matches("HTTP/1.1").trim_end_matches("HTTP/1.0").trim_end())
+            .unwrap_or("")
+            .to_owned();
+        let query = query.as_str();
+        if conn.redirect_to_tls {
+            log::error!(
+                "STREAM [receive from [{}]:{}]: a plain-text STREAM request on an address with ^SSL=force. Forbidding access.",
+                conn.peer.ip(),
+                conn.peer.port()
+            );
+            return Some(false);
+        }
+        let allows = BindSpec::allows(&self.listeners[conn.listener].acl, "streaming");
+        let now = crate::clock::now_realtime_sec();
+        match streaming.upgrade(&self.ctx.hosts, &conn.rbuf, conn.peer, allows, now) {
+            Upgrade::Incomplete => None,
+            Upgrade::Close => Some(false),
+            Upgrade::Refuse { reply, status } => {
+                conn.rbuf.clear();
+                conn.wbuf.extend_from_slice(reply.as_bytes());
+                conn.close_when_flushed = true;
+                conn.request_started = None;
+                stream_access_log(conn, status, query);
+                Some(self.step(conn, slot))
+            }
+            Upgrade::Accept(a) => {
+                let a = *a;
+                if let Some(old) = a.replaces {
+                    log::info!("{}: closing the stale receiver of the same machine GUID", a.name);
+                    if self.conns.get(old.slot).and_then(Option::as_ref).is_some_and(|c| c.id == old.conn_id)
+                    {
+                        self.close(old.slot);
+                    }
+                }
+                let Some(streaming) = self.streaming.as_mut() else { return Some(false) };
+                streaming.attach(a.guid, conn.id, slot, now);
+                stream_access_log(conn, 200, query);
+                conn.wbuf.extend_from_slice(a.reply.as_bytes());
+                let rest = conn.rbuf.split_off(a.head_len.min(conn.rbuf.len()));
+                conn.rbuf = Vec::new();
+                conn.request_started = None;
+                let host = Arc::clone(a.receiver.host());
+                let mut st = Box::new(StreamConn { receiver: a.receiver, guid: a.guid, name: a.name, host });
+                if !rest.is_empty() {
+                    if let Err(why) =
+                        st.receiver.feed(&rest, crate::clock::now_realtime_usec(), &mut conn.wbuf)
+                    {
+                        log::error!("{}: {why}; closing the connection.", st.name);
+                        conn.stream = Some(st);
+                        return Some(false);
+                    }
+                }
+                conn.stream = Some(st);
+                Some(self.stream_step(conn, slot))
+            }
+        }
+    }
+
+    /// Runs a child's stream as far as it goes without blocking (or its read budget).
+    fn stream_step(&mut self, conn: &mut Conn, slot: usize) -> bool {
+        let mut budget = STREAM_READ_BUDGET;
+        loop {
+            if let Err(e) = conn.flush() {
+                if let Some(st) = conn.stream.as_ref() {
+                    log::error!("{}: cannot write to the child: {e}; closing the connection.", st.name);
+                }
+                return false;
+            }
+            if budget == 0 {
+                self.ready.push((slot, conn.id));
+                return true;
+            }
+            let n = match conn.read_stream(&mut self.scratch) {
+                Ok(Some(0)) => {
+                    if let Some(st) = conn.stream.as_ref() {
+                        log::info!("{}: the child closed the connection.", st.name);
+                    }
+                    return false;
+                }
+                Ok(Some(n)) => n,
+                Ok(None) => return true,
+                Err(e) => {
+                    if let Some(st) = conn.stream.as_ref() {
+                        log::error!("{}: read failed: {e}; closing the connection.", st.name);
+                    }
+                    return false;
+                }
+            };
+            budget = budget.saturating_sub(n);
+            conn.last_activity = Instant::now();
+            let Some(st) = conn.stream.as_mut() else { return false };
+            if let Err(why) =
+                st.receiver.feed(&self.scratch[..n], crate::clock::now_realtime_usec(), &mut conn.wbuf)
+            {
+                log::error!("{}: {why}; closing the connection.", st.name);
+                return false;
+            }
+            if let Some(s) = self.streaming.as_mut() {
+                s.data(&st.guid, crate::clock::now_realtime_sec());
+            }
+        }
+    }
+
     /// Deadlines and paused accepts.
     fn sweep(&mut self) {
         let now = Instant::now();
@@ -385,6 +539,9 @@ impl EventLoop {
                 self.limits.max_connections
             );
             self.refused_over_cap = 0;
+        }
+        if let Some(s) = self.streaming.as_mut() {
+            s.cleanup(&self.ctx.hosts, crate::clock::now_realtime_sec());
         }
         if self.accept_paused {
             self.accept_paused = false;
@@ -410,6 +567,17 @@ impl EventLoop {
                     let _ = c.sock.write(&out);
                 }
                 self.close(slot);
+            } else if c.stream.is_some() {
+                if now.duration_since(c.last_activity) > STREAM_IDLE_TIMEOUT {
+                    if let Some(st) = c.stream.as_ref() {
+                        log::error!(
+                            "{}: no data for {:?}; closing the connection.",
+                            st.name,
+                            STREAM_IDLE_TIMEOUT
+                        );
+                    }
+                    self.close(slot);
+                }
             } else if now.duration_since(c.last_activity) > self.limits.idle_timeout {
                 log::debug!("web: {}: idle for {:?}; closing", c.peer, self.limits.idle_timeout);
                 self.close(slot);
@@ -439,7 +607,51 @@ fn access_log(
     ));
 }
 
+/// The access-log line of a STREAM request (Netdata logs the query as the target).
+fn stream_access_log(conn: &Conn, status: u16, query: &str) {
+    crate::logging::access(&format!(
+        "{}: {} 'STREAM' (sent/all = 0/0 bytes -0%, prep = 0.000 ms) {status} '{}'",
+        conn.id,
+        conn.peer,
+        query.escape_debug()
+    ));
+}
+
 impl Conn {
+    /// Reads stream bytes (plaintext) into `buf`: `Some(0)` at the end of the stream,
+    /// `None` when nothing more is available now.
+    fn read_stream(&mut self, buf: &mut [u8]) -> io::Result<Option<usize>> {
+        match &mut self.transport {
+            Transport::Plain | Transport::Detect => loop {
+                match self.sock.read(buf) {
+                    Ok(n) => return Ok(Some(n)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            },
+            #[cfg(feature = "tls")]
+            Transport::Tls(tls) => loop {
+                match tls.reader().read(buf) {
+                    Ok(n) => return Ok(Some(n)),
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                    Err(e) => return Err(e),
+                }
+                match tls.read_tls(&mut self.sock) {
+                    Ok(0) => return Ok(Some(0)),
+                    Ok(_) => {}
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(None),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                    Err(e) => return Err(e),
+                }
+                if let Err(e) = tls.process_new_packets() {
+                    let _ = tls.write_tls(&mut self.sock);
+                    return Err(io::Error::other(format!("TLS: {e}")));
+                }
+            },
+        }
+    }
+
     /// Writes what is pending. `Ok(true)` when everything left, `Ok(false)` when the socket
     /// is full.
     fn flush(&mut self) -> io::Result<bool> {

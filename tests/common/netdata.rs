@@ -357,3 +357,160 @@ pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let _ = Command::new("chown").arg("netdata:").arg(&cert).arg(&key).status();
     (cert, key, dir.join("ca.pem"))
 }
+
+/// How a Netdata child is set up.
+#[derive(Clone, Debug)]
+pub struct ChildOptions {
+    pub hostname: String,
+    /// Where it streams: `127.0.0.1:<port>` (with `:SSL` appended for TLS).
+    pub destination: String,
+    pub api_key: String,
+    pub compression: bool,
+    /// `[db] mode` (`ram` keeps data the child's own API can show and replicate).
+    pub memory_mode: String,
+    /// The child's own web port (its API), or `None` for a headless child.
+    pub web_port: Option<u16>,
+}
+
+/// A running Netdata child (only the proc plugin collects), streaming to a parent.
+pub struct NetdataChild {
+    pub base: PathBuf,
+    pub options: ChildOptions,
+    child: Option<Child>,
+}
+
+impl NetdataChild {
+    /// Writes the configuration under `base` and starts the child.
+    pub fn start(base: &Path, options: ChildOptions) -> NetdataChild {
+        for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
+            std::fs::create_dir_all(base.join(d)).unwrap();
+        }
+        std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
+        let b = base.display();
+        let web = match options.web_port {
+            Some(p) => format!("[web]\n    bind to = 127.0.0.1:{p}\n    mode = static-threaded\n"),
+            None => "[web]\n    mode = none\n".to_string(),
+        };
+        let off: String = [
+            "diskspace",
+            "cgroups",
+            "tc",
+            "idlejitter",
+            "timex",
+            "statsd",
+            "checks",
+            "apps",
+            "python.d",
+            "charts.d",
+            "perf",
+            "slabinfo",
+            "cups",
+            "nfacct",
+            "fping",
+            "ioping",
+            "ebpf",
+            "go.d",
+            "freeipmi",
+        ]
+        .iter()
+        .map(|p| format!("    {p} = no\n"))
+        .collect();
+        let conf = format!(
+            "[global]\n    hostname = {host}\n    run as user = netdata\n\
+             [db]\n    mode = {mode}\n    update every = 1\n    retention = 3600\n\
+             [directories]\n    config = {b}/etc\n    cache = {b}/cache\n    lib = {b}/lib\n    log = {b}/log\n    lock = {b}/lib/lock\n    home = {b}/lib\n\
+             {web}\
+             [logs]\n    errors to trigger flood protection = 1000000\n\
+             [registry]\n    enabled = no\n\
+             [health]\n    enabled = no\n    script to execute on alarm = /bin/true\n\
+             [statsd]\n    enabled = no\n\
+             [ml]\n    enabled = no\n\
+             [plugins]\n    enable running new plugins = no\n    proc = yes\n{off}",
+            host = options.hostname,
+            mode = options.memory_mode,
+        );
+        std::fs::write(base.join("etc/netdata.conf"), conf).unwrap();
+        let stream = format!(
+            "[stream]\n    enabled = yes\n    destination = {dest}\n    api key = {key}\n    enable compression = {c}\n    timeout seconds = 60\n    reconnect delay seconds = 1\n    ssl skip certificate verification = yes\n",
+            dest = options.destination,
+            key = options.api_key,
+            c = if options.compression { "yes" } else { "no" },
+        );
+        std::fs::write(base.join("etc/stream.conf"), stream).unwrap();
+        let status = Command::new("chown")
+            .args(["-R", "netdata:"])
+            .args(["cache", "lib", "log"].map(|d| base.join(d)))
+            .status()
+            .expect("chown");
+        assert!(status.success(), "chown to the netdata user failed (tests run as root)");
+        let stdout = std::fs::File::create(base.join("stdout.log")).unwrap();
+        let child = Command::new(NETDATA)
+            .args(["-D", "-c"])
+            .arg(base.join("etc/netdata.conf"))
+            .env("DO_NOT_TRACK", "1")
+            .env("DISABLE_TELEMETRY", "1")
+            .stdin(Stdio::null())
+            .stdout(stdout.try_clone().unwrap())
+            .stderr(stdout)
+            .spawn()
+            .expect("start netdata");
+        NetdataChild { base: base.to_path_buf(), options, child: Some(child) }
+    }
+
+    /// The body of `GET path` on the child's own API if the answer is 200.
+    pub fn get(&self, path: &str) -> Option<String> {
+        http_get(self.options.web_port?, path)
+    }
+
+    /// The child's error log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.base.join("log/error.log")).unwrap_or_default()
+    }
+
+    /// Waits until the child's log contains `needle`.
+    pub fn wait_for_log(&self, needle: &str, limit: Duration) {
+        let start = Instant::now();
+        while start.elapsed() < limit {
+            if self.log().contains(needle) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        }
+        panic!("no {needle:?} in the Netdata child's log within {limit:?}; log:\n{}", self.log());
+    }
+
+    /// The child's own stored values of `chart` (as [`NetdataParent::data`]).
+    pub fn data(&self, chart: &str, after: i64, before: i64) -> Rows {
+        parse_csv(&self.get(&data_query("", chart, after, before)).unwrap_or_default())
+    }
+
+    /// Stops the child (TERM, then KILL after 20 s).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            // SAFETY: kill(2) on the pid of a child we own.
+            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
+            let start = Instant::now();
+            while start.elapsed() < Duration::from_secs(20) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+impl Drop for NetdataChild {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// The `/api/v1/data` request the interop tests compare: every stored second, oldest first.
+pub fn data_query(prefix: &str, chart: &str, after: i64, before: i64) -> String {
+    format!(
+        "{prefix}/api/v1/data?chart={chart}&after={after}&before={before}&points=0&group=average&gtime=0&format=csv&options=seconds|flip"
+    )
+}

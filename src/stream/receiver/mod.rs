@@ -11,12 +11,14 @@
 //! reply strings are Netdata 1.37's, byte for byte (see [`super::handshake`]).
 
 pub mod access;
+pub mod ingest;
 pub mod limits;
 pub mod negotiate;
 pub mod replication;
 pub mod request;
 
 pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision, Defaults};
+pub use ingest::Receiver;
 pub use limits::{LimitError, ReceiverLimits};
 pub use negotiate::{for_child, negotiate, Grant};
 pub use request::{parse, Parsed, Refusal, StreamRequest};

@@ -59,7 +59,25 @@ impl SystemInfo {
         }
     }
 
-    /// What is known about a host streamed to this node (its system info is not kept yet).
+    /// What a child said about its system in its STREAM request.
+    pub fn of_child(child: &crate::rrd::ChildStatus) -> SystemInfo {
+        let get = |k: &str| child.info(k).unwrap_or("unknown").to_string();
+        SystemInfo {
+            cores: get("NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT"),
+            ram_total: get("NETDATA_SYSTEM_TOTAL_RAM"),
+            kernel_name: get("NETDATA_SYSTEM_KERNEL_NAME"),
+            kernel_version: get("NETDATA_SYSTEM_KERNEL_VERSION"),
+            architecture: get("NETDATA_SYSTEM_ARCHITECTURE"),
+            os_name: get("NETDATA_HOST_OS_NAME"),
+            os_id: get("NETDATA_HOST_OS_ID"),
+            os_id_like: get("NETDATA_HOST_OS_ID_LIKE"),
+            os_version: get("NETDATA_HOST_OS_VERSION"),
+            os_version_id: get("NETDATA_HOST_OS_VERSION_ID"),
+            os_detection: get("NETDATA_HOST_OS_DETECTION"),
+        }
+    }
+
+    /// What is known about a host streamed to this node without system information.
     pub fn unknown() -> SystemInfo {
         let u = || "unknown".to_string();
         SystemInfo {
@@ -96,7 +114,11 @@ fn uname() -> (String, String) {
 pub fn info(ctx: &Context, host: &Host) -> String {
     let local = ctx.hosts.localhost();
     let is_local = local.guid() == host.guid();
-    let sys = if is_local { ctx.system.clone() } else { SystemInfo::unknown() };
+    let sys = match host.child_status() {
+        _ if is_local => ctx.system.clone(),
+        Some(child) => SystemInfo::of_child(&child),
+        None => SystemInfo::unknown(),
+    };
     let hosts = ctx.hosts.all();
     let mut o = String::with_capacity(4096);
     let mut first = true;
@@ -124,9 +146,13 @@ pub fn info(ctx: &Context, host: &Host) -> String {
         json::str(&mut o, h.guid());
         o.push_str(", \"hostname\": ");
         json::str(&mut o, h.hostname());
-        let hops = if h.guid() == local.guid() { 0 } else { 1 };
+        let (reachable, hops) = match h.child_status() {
+            _ if h.guid() == local.guid() => (true, 0),
+            Some(c) => (c.reachable, c.hops),
+            None => (true, 1),
+        };
         o.push_str(&format!(
-            ", \"reachable\": true, \"hops\": {hops}, \"claim_id\": null, \"node_id\": null }}"
+            ", \"reachable\": {reachable}, \"hops\": {hops}, \"claim_id\": null, \"node_id\": null }}"
         ));
     }
     o.push_str("\n\t]");

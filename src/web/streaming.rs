@@ -1,0 +1,320 @@
+//! The parent side of streaming inside the web event loop: a `STREAM` request on the web
+//! port is checked and answered here, and the connection then carries the child's stream.
+//!
+//! This module owns what the receivers share — `stream.conf`, the rate limit, which GUID is
+//! attached to which connection, the orphan-host timer — and turns a request head into a
+//! [`Upgrade`]. The socket work (reading, TLS, writing the reply) stays in the server; the
+//! per-child stream logic is [`crate::stream::receiver::Receiver`].
+//!
+//! Guarantees: one receiver per machine GUID (a second gets Netdata's "already streaming"
+//! reply unless the first was silent for [`access::STALE_AFTER`] seconds); our own GUID is
+//! refused; every refusal is logged with its `Forbidding access` reason and in the access
+//! log; a disconnected child's host stays readable until `[db] cleanup orphan hosts after
+//! secs` have passed, checked by a timer.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use uuid::Uuid;
+
+use crate::config::{keys, Config};
+use crate::db::MemoryMode;
+use crate::rrd::{ChildStatus, Host, HostSettings, Hosts};
+use crate::simple_pattern::SimplePattern;
+use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
+use crate::stream::receiver::{access, negotiate, request, Decision, Defaults, Receiver, ReceiverLimits};
+
+/// A stream connection silent for this long is closed (children send every second).
+pub const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How often the orphan-host timer looks at the hosts.
+const CLEANUP_EVERY: i64 = 1;
+
+/// What the shared receivers' state needs from the configuration.
+pub struct Streaming {
+    stream_conf: Config,
+    defaults: Defaults,
+    allow: SimplePattern,
+    accept_every: u64,
+    last_accepted: Option<i64>,
+    limits: ReceiverLimits,
+    cleanup_after: i64,
+    delete_orphan_files: bool,
+    cache_dir: PathBuf,
+    gap_when_lost_iterations_above: u32,
+    /// The receiver attached to each GUID.
+    active: HashMap<Uuid, Active>,
+    /// Children streamed onward (proxy), by GUID.
+    senders: HashMap<Uuid, crate::stream::Sender>,
+    /// `[stream] replication window` for proxied hosts in memory mode `none`.
+    replication_window: u32,
+    last_cleanup: i64,
+}
+
+/// A connected child.
+#[derive(Clone, Copy, Debug)]
+pub struct Active {
+    /// The server's connection id and slot.
+    pub conn_id: u64,
+    pub slot: usize,
+    /// When data last arrived (unix seconds).
+    pub last_data: i64,
+}
+
+/// The outcome of a STREAM request head.
+pub enum Upgrade {
+    /// More bytes are needed.
+    Incomplete,
+    /// Not a request that can be answered: close without a reply (logged).
+    Close,
+    /// Write `reply` alone, then close.
+    Refuse { reply: &'static str, status: u16 },
+    /// Write `reply` alone; from `head_len` on, the connection is the child's stream.
+    Accept(Box<Accepted>),
+}
+
+/// An accepted child.
+pub struct Accepted {
+    pub head_len: usize,
+    pub reply: String,
+    pub receiver: Receiver,
+    pub guid: Uuid,
+    /// The log prefix: `STREAM <hostname> [receive from [IP]:PORT]`.
+    pub name: String,
+    /// A stale receiver of the same GUID to close first.
+    pub replaces: Option<Active>,
+}
+
+impl Streaming {
+    /// The receivers' settings from `netdata.conf` and `stream.conf`.
+    pub fn new(netdata: &Config, stream: &Config) -> Streaming {
+        Streaming {
+            stream_conf: stream.clone(),
+            defaults: Defaults::from_configs(netdata, stream),
+            allow: access::web_allow_streaming(netdata),
+            accept_every: netdata.seconds(&keys::WEB_STREAM_ACCEPT_EVERY),
+            last_accepted: None,
+            limits: limits(stream),
+            cleanup_after: i64::try_from(netdata.seconds(&keys::DB_CLEANUP_ORPHAN_HOSTS)).unwrap_or(i64::MAX),
+            delete_orphan_files: netdata.bool(&keys::DB_DELETE_ORPHAN_FILES),
+            cache_dir: PathBuf::from(netdata.text(&keys::DIR_CACHE)),
+            gap_when_lost_iterations_above: netdata.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
+            active: HashMap::new(),
+            senders: HashMap::new(),
+            replication_window: stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32,
+            last_cleanup: 0,
+        }
+    }
+
+    /// Answers the STREAM head at the start of `buf` from `peer`. `listener_allows` is the
+    /// listening address's `streaming` permission (`[web] bind to`).
+    pub fn upgrade(
+        &mut self,
+        hosts: &Hosts,
+        buf: &[u8],
+        peer: SocketAddr,
+        listener_allows: bool,
+        now: i64,
+    ) -> Upgrade {
+        let parsed = match request::parse(buf) {
+            Ok(Some(p)) => p,
+            Ok(None) => return Upgrade::Incomplete,
+            Err(e) => {
+                log::info!("STREAM [receive from [{}]:{}]: {e}; closing.", peer.ip(), peer.port());
+                return Upgrade::Close;
+            }
+        };
+        let ip = peer.ip().to_canonical();
+        let ip_text = ip.to_string();
+        let pattern = &self.allow;
+        let allow = |_: &str| listener_allows && (pattern.is_empty() || super::ip_matches(pattern, ip));
+        let active = &self.active;
+        let last_activity = |g: &Uuid| active.get(g).map(|a| a.last_data);
+        let ctx = access::Context {
+            client_ip: &ip_text,
+            client_port: peer.port(),
+            stream: &self.stream_conf,
+            defaults: &self.defaults,
+            allow_streaming: &allow,
+            accept_every: self.accept_every,
+            last_accepted: self.last_accepted,
+            now,
+            last_activity: &last_activity,
+            our_guid: Uuid::parse_str(hosts.localhost().guid()).unwrap_or_default(),
+        };
+        let accepted = match access::decide(&parsed.request, &ctx) {
+            Decision::Refuse { reply, log } => {
+                log::error!("{log}");
+                return Upgrade::Refuse { reply, status: status_of(reply) };
+            }
+            Decision::Accept(a) => a,
+        };
+        let Ok(req) = parsed.request else { return Upgrade::Close };
+        let guid_text = req.machine_guid.hyphenated().to_string();
+        let prefix = format!("STREAM [receive from [{ip}]:{}]", peer.port());
+        if hosts.find(&guid_text).is_none() {
+            if let Err(why) = self.limits.check_hosts(hosts.children()) {
+                log::error!("{prefix}: host '{}': {why}. Forbidding access.", req.hostname);
+                return Upgrade::Refuse { reply: REPLY_BUSY, status: 503 };
+            }
+        }
+        for (name, value) in &parsed.unknown {
+            log::debug!("{prefix}: unknown parameter '{name}' = '{value}' ignored");
+        }
+        let replaces =
+            if accepted.replaces_stale { self.active.get(&req.machine_guid).copied() } else { None };
+        self.last_accepted = Some(now);
+        log::info!("{}", accepted.log);
+
+        let s = &accepted.settings;
+        let mode = MemoryMode::parse(&s.memory_mode).unwrap_or(MemoryMode::Ram);
+        let settings = HostSettings {
+            mode,
+            history: u32::try_from(s.history.clamp(5, 10_000_000)).unwrap_or(3600),
+            update_every: s.update_every,
+            cache_dir: self.cache_dir.clone(),
+            gap_when_lost_iterations_above: self.gap_when_lost_iterations_above,
+            // A headless proxy answers its parent's replication from RAM, as a headless child.
+            replication_window: if s.proxy_enabled { self.replication_window } else { 0 },
+        };
+        let host = hosts.add(Host::new(&guid_text, &req.hostname, settings));
+        let status = ChildStatus {
+            reachable: true,
+            hops: req.hops,
+            since: now,
+            system_info: req.system_info.clone(),
+            program: req.program.clone(),
+            program_version: req.program_version.clone(),
+            os: req.os.clone(),
+            timezone: req.timezone.clone(),
+            abbrev_timezone: req.abbrev_timezone.clone(),
+            utc_offset: req.utc_offset,
+            tags: req.tags.clone(),
+        };
+        host.set_child_status(status.clone());
+        if !self.senders.contains_key(&req.machine_guid) {
+            if let Some(sender) = crate::stream::proxy::start(&self.stream_conf, &host, &status, s) {
+                self.senders.insert(req.machine_guid, sender);
+            }
+        }
+        // A headless proxy keeps a RAM window (like a headless child), so it replicates too:
+        // its collection clock then follows the child's, and its parent's gaps are filled.
+        let grant = if s.proxy_enabled && mode == MemoryMode::None && self.replication_window > 0 {
+            negotiate::negotiate(req.ver, negotiate::supported(s.compression, s.replication))
+        } else {
+            negotiate::for_child(req.ver, &accepted.settings)
+        };
+        let name = format!("STREAM {} [receive from [{ip}]:{}]", req.hostname, peer.port());
+        log::info!("{name}: established link with negotiated capabilities: {}", grant.caps);
+        log::info!("{name}: receiving metrics...");
+        let receiver = Receiver::new(host, grant.caps, &accepted.settings, &self.limits, &peer.to_string());
+        Upgrade::Accept(Box::new(Accepted {
+            head_len: parsed.head_len,
+            reply: grant.reply,
+            receiver,
+            guid: req.machine_guid,
+            name,
+            replaces,
+        }))
+    }
+
+    /// A receiver was attached to connection `conn_id` in `slot`.
+    pub fn attach(&mut self, guid: Uuid, conn_id: u64, slot: usize, now: i64) {
+        self.active.insert(guid, Active { conn_id, slot, last_data: now });
+    }
+
+    /// Data arrived for `guid`.
+    pub fn data(&mut self, guid: &Uuid, now: i64) {
+        if let Some(a) = self.active.get_mut(guid) {
+            a.last_data = now;
+        }
+    }
+
+    /// The receiver of connection `conn_id` ended.
+    pub fn detach(&mut self, guid: &Uuid, conn_id: u64, host: &Host, now: i64) {
+        if self.active.get(guid).is_some_and(|a| a.conn_id == conn_id) {
+            self.active.remove(guid);
+            host.set_reachable(false, now);
+        }
+    }
+
+    /// Removes the hosts of children gone for longer than `[db] cleanup orphan hosts after
+    /// secs` (their files too, with `[db] delete orphan hosts files`).
+    pub fn cleanup(&mut self, hosts: &Hosts, now: i64) {
+        if now - self.last_cleanup < CLEANUP_EVERY {
+            return;
+        }
+        self.last_cleanup = now;
+        for host in hosts.all().into_iter().skip(1) {
+            let Some(status) = host.child_status() else { continue };
+            if status.reachable || now.saturating_sub(status.since) < self.cleanup_after {
+                continue;
+            }
+            if Uuid::parse_str(host.guid()).is_ok_and(|g| self.active.contains_key(&g)) {
+                continue;
+            }
+            log::info!(
+                "host '{}' ({}): disconnected for {} s, more than [db] cleanup orphan hosts after secs = {}; removing it",
+                host.hostname(),
+                host.guid(),
+                now - status.since,
+                self.cleanup_after
+            );
+            hosts.remove(host.guid());
+            if let Some(sender) = Uuid::parse_str(host.guid()).ok().and_then(|g| self.senders.remove(&g)) {
+                // Stopping joins the sender thread: not in the event loop.
+                let _ = std::thread::Builder::new().name("stream.stop".into()).spawn(move || drop(sender));
+            }
+            if matches!(host.settings().mode, MemoryMode::Save | MemoryMode::Map) {
+                if self.delete_orphan_files {
+                    let _ = std::fs::remove_dir_all(host.db_dir());
+                } else if let Err(e) = host.save() {
+                    log::error!("host '{}': cannot save its database: {e}", host.hostname());
+                }
+            }
+        }
+    }
+}
+
+/// `max child hosts`, `max charts per child`, `max dimensions per chart` of `[stream]`;
+/// out-of-range values fall back to the defaults with a log line.
+fn limits(stream: &Config) -> ReceiverLimits {
+    let d = ReceiverLimits::DEFAULT;
+    let n = |k| usize::try_from(stream.integer(k)).unwrap_or(0);
+    match ReceiverLimits::try_new(
+        n(&keys::STREAM_MAX_CHILDREN),
+        n(&keys::STREAM_MAX_CHARTS),
+        n(&keys::STREAM_MAX_DIMENSIONS),
+        d.line(),
+        d.decompressed_block(),
+        d.receive_buffer(),
+    ) {
+        Ok(l) => l,
+        Err(e) => {
+            log::error!("stream.conf [stream]: {e}; using the default limits");
+            d
+        }
+    }
+}
+
+/// The access-log status of a refusal (Netdata's).
+fn status_of(reply: &str) -> u16 {
+    match reply {
+        REPLY_NOT_ALLOWED => 403,
+        REPLY_ALREADY => 409,
+        REPLY_BUSY => 503,
+        REPLY_LOCALHOST => 401,
+        _ => 401,
+    }
+}
+
+/// A receiver with its connection's identity, kept by the server.
+pub struct StreamConn {
+    pub receiver: Receiver,
+    pub guid: Uuid,
+    pub name: String,
+    pub host: Arc<Host>,
+}
