@@ -231,13 +231,22 @@ impl NetdataParent {
 
     /// The stored values of `chart` on the parent for host `hostname` between `after` and
     /// `before`: one row per second, `(time, values in dimension order)` with the labels.
+    /// A busy parent (the other tests' Netdata instances share 2 cores) may time out or not
+    /// have indexed a chart yet: the query is retried for up to 15 s before giving up.
     pub fn data(&self, hostname: &str, chart: &str, after: i64, before: i64) -> Rows {
-        let body = self
-            .get(&format!(
-                "/host/{hostname}/api/v1/data?chart={chart}&after={after}&before={before}&points=0&group=average&gtime=0&format=csv&options=seconds|flip"
-            ))
-            .unwrap_or_default();
-        parse_csv(&body)
+        let path = format!(
+            "/host/{hostname}/api/v1/data?chart={chart}&after={after}&before={before}&points=0&group=average&gtime=0&format=csv&options=seconds|flip"
+        );
+        let start = Instant::now();
+        loop {
+            if let Some(body) = self.get(&path) {
+                return parse_csv(&body);
+            }
+            if start.elapsed() > Duration::from_secs(15) {
+                return (Vec::new(), Vec::new());
+            }
+            std::thread::sleep(Duration::from_millis(500));
+        }
     }
 }
 
