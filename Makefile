@@ -74,6 +74,10 @@ install-files:
 	install -D -m 0644 conf.d/stream.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/stream.conf
 	install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d
 	install -m 0644 conf.d/*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/
+	for r in conf.d/roles/*/; do \
+		install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/roles/$$(basename $$r) && \
+		install -m 0644 $$r*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/roles/$$(basename $$r)/ || exit 1; \
+	done
 	install -d $(DESTDIR)$(PREFIX)/libexec/nanodata/plugins.d
 	for f in plugins.d/*; do [ -f "$$f" ] && install -m 0755 "$$f" $(DESTDIR)$(PREFIX)/libexec/nanodata/plugins.d/; done; true
 ifeq ($(INIT),openwrt)

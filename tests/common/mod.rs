@@ -75,12 +75,18 @@ impl Node {
 
     /// Starts the daemon in the foreground with extra arguments.
     pub fn start(&self, extra: &[&str]) -> Run {
+        self.start_config(&self.config_arg(), extra)
+    }
+
+    /// Starts the daemon with another configuration file (its error log must still go to
+    /// this node's `log/error.log`, for example with `-W set logs error …`).
+    pub fn start_config(&self, config: &str, extra: &[&str]) -> Run {
         // Measured before the spawn: the child starts writing at once.
         let log_from = self.log_len();
         let child = Command::new(BIN)
             .arg("-D")
             .arg("-c")
-            .arg(self.config_arg())
+            .arg(config)
             .args(extra)
             .stdin(Stdio::null())
             .stdout(Stdio::null())

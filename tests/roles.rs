@@ -1,0 +1,177 @@
+//! The four roles of Netdata's streaming design, each started from its shipped
+//! configuration in `conf.d/roles/` (only directories, the loopback port, the destination and
+//! the host name are set on the command line), chained on loopback:
+//!
+//! headless collector → headless proxy → proxy with a database → central parent
+//!
+//! and what each one keeps, serves and forwards is checked.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::netdata::{data_query, free_port, http_get, parse_csv, Rows};
+use common::{Node, Run};
+
+fn role_dir(role: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("conf.d/roles").join(role)
+}
+
+/// Starts `role` from its directory: `port` is its web port (none for a node without a web
+/// server), `upstream` the port it streams to.
+fn start_role(node: &Node, role: &str, hostname: &str, port: Option<u16>, upstream: Option<u16>) -> Run {
+    let dir = role_dir(role);
+    let d = node.dir.display().to_string();
+    let mut set: Vec<(&str, &str, String, String)> = vec![
+        ("set", "directories", "config".into(), dir.display().to_string()),
+        ("set", "directories", "cache".into(), format!("{d}/cache")),
+        ("set", "directories", "lib".into(), format!("{d}/lib")),
+        ("set", "directories", "log".into(), format!("{d}/log")),
+        ("set", "logs", "error".into(), format!("{d}/log/error.log")),
+        ("set", "logs", "health".into(), "none".into()),
+        ("set", "global", "hostname".into(), hostname.into()),
+    ];
+    if let Some(p) = port {
+        set.push(("set", "web", "bind to".into(), format!("127.0.0.1:{p}")));
+    }
+    if let Some(p) = upstream {
+        set.push(("set2", "stream", "destination".into(), format!("127.0.0.1:{p}")));
+        set.push(("set2", "stream", "reconnect delay seconds".into(), "1".into()));
+    }
+    let mut args: Vec<&str> = Vec::new();
+    for (verb, section, option, value) in &set {
+        args.extend(["-W", verb, section, option.as_str(), value.as_str()]);
+    }
+    let config = dir.join("nanodata.conf").display().to_string();
+    let mut run = node.start_config(&config, &args);
+    run.wait_for_log(common::READY, Duration::from_secs(10));
+    // A shipped configuration is understood in full: no option is unknown or invalid.
+    let log = run.log();
+    let complaints: Vec<&str> =
+        log.lines().filter(|l| l.contains("config: ") && !l.contains("config: loaded")).collect();
+    assert!(complaints.is_empty(), "{role}: {complaints:#?}");
+    run
+}
+
+/// Every `.db` file below `dir`.
+fn db_files(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                todo.push(p);
+            } else if p.extension().is_some_and(|x| x == "db") {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+/// Polls `check` every 300 ms until it returns true, for at most `limit`.
+fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool, logs: &[&Run]) {
+    let start = Instant::now();
+    while !check() {
+        if start.elapsed() > limit {
+            let all: Vec<String> = logs.iter().map(|r| r.log()).collect();
+            panic!("{what}: not within {limit:?}; logs:\n{}", all.join("\n----\n"));
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+/// Seconds where both hold every dimension; panics on any difference.
+fn same_values(chart: &str, a: &Rows, b: &Rows) -> usize {
+    assert_eq!(a.0, b.0, "{chart}: the dimensions differ");
+    let mut equal = 0;
+    for (t, va) in &a.1 {
+        let Some((_, vb)) = b.1.iter().find(|(tb, _)| tb == t) else { continue };
+        if va.iter().chain(vb.iter()).any(|v| v.is_none()) {
+            continue;
+        }
+        assert_eq!(va, vb, "{chart} at {t}: the proxy stored {va:?}, the parent {vb:?}");
+        equal += 1;
+    }
+    equal
+}
+
+#[test]
+fn four_roles_from_their_shipped_configs_chained() {
+    let (proxy_port, dbproxy_port, parent_port) = (free_port(), free_port(), free_port());
+    let parent = Node::new("role-parent", "map");
+    let mut parent_run = start_role(&parent, "parent", "it-role-parent", Some(parent_port), None);
+    let dbproxy = Node::new("role-dbproxy", "map");
+    let mut dbproxy_run =
+        start_role(&dbproxy, "proxy-with-db", "it-role-dbproxy", Some(dbproxy_port), Some(parent_port));
+    let proxy = Node::new("role-proxy", "none");
+    let mut proxy_run = start_role(&proxy, "headless-proxy", "it-role-proxy", Some(proxy_port), Some(dbproxy_port));
+    let collector = Node::new("role-collector", "none");
+    let mut collector_run = start_role(&collector, "headless-collector", "it-role-collector", None, Some(proxy_port));
+
+    // The collector opens no port and streams to the headless proxy.
+    collector_run.wait_for_log("web server is disabled", Duration::from_secs(5));
+    collector_run.wait_for_log("established communication", Duration::from_secs(20));
+    let logs = [&collector_run, &proxy_run, &dbproxy_run, &parent_run];
+
+    // The parent sees the whole chain, each node one hop further away.
+    wait_until(
+        "the parent lists every node of the chain",
+        Duration::from_secs(40),
+        || {
+            let info = http_get(parent_port, "/api/v1/info").unwrap_or_default();
+            [("it-role-dbproxy", 1), ("it-role-proxy", 2), ("it-role-collector", 3)].iter().all(|(h, hops)| {
+                info.contains(&format!("\"hostname\": \"{h}\", \"reachable\": true, \"hops\": {hops}"))
+            })
+        },
+        &logs,
+    );
+    // Give every hop some seconds of the collector's data.
+    wait_until(
+        "the parent stores the collector's system.cpu",
+        Duration::from_secs(30),
+        || {
+            let now = nanodata::clock::now_realtime_sec();
+            let rows = parse_csv(
+                &http_get(parent_port, &data_query("/host/it-role-collector", "system.cpu", now - 30, now))
+                    .unwrap_or_default(),
+            );
+            rows.1.iter().filter(|(_, v)| v.iter().all(|x| x.is_some())).count() >= 8
+        },
+        &logs,
+    );
+
+    // The proxy with a database and the parent stored the same values for the collector.
+    let now = nanodata::clock::now_realtime_sec();
+    for chart in ["system.cpu", "system.intr", "system.ctxt"] {
+        let q = data_query("/host/it-role-collector", chart, now - 30, now - 2);
+        let kept = parse_csv(&http_get(dbproxy_port, &q).unwrap_or_default());
+        let top = parse_csv(&http_get(parent_port, &q).unwrap_or_default());
+        let n = same_values(chart, &kept, &top);
+        assert!(n >= 5, "{chart}: only {n} seconds held by both\nproxy {kept:?}\nparent {top:?}");
+    }
+
+    // The headless proxy serves its child's definitions but keeps no database.
+    let charts = http_get(proxy_port, "/host/it-role-collector/api/v1/charts").unwrap_or_default();
+    assert!(charts.contains("\"memory_mode\": \"none\""), "headless proxy: {charts}");
+    collector_run.stop_orderly();
+    proxy_run.stop_orderly();
+    dbproxy_run.stop_orderly();
+    parent_run.stop_orderly();
+
+    // What each role left on disk: nothing for the headless ones; memory-mapped files of
+    // every host for the proxy with a database and for the parent.
+    assert_eq!(db_files(&collector.dir.join("cache")), Vec::<PathBuf>::new(), "headless collector");
+    assert_eq!(db_files(&proxy.dir.join("cache")), Vec::<PathBuf>::new(), "headless proxy");
+    let collector_guid = collector.guid();
+    assert!(!collector_guid.is_empty());
+    for (node, who) in [(&dbproxy, "proxy with a database"), (&parent, "parent")] {
+        let files = db_files(&node.dir.join("cache").join(&collector_guid));
+        assert!(
+            files.iter().any(|f| f.to_string_lossy().contains("system.cpu")),
+            "{who}: no database files of the collector ({files:?})"
+        );
+    }
+}
