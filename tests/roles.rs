@@ -107,9 +107,11 @@ fn four_roles_from_their_shipped_configs_chained() {
     let mut dbproxy_run =
         start_role(&dbproxy, "proxy-with-db", "it-role-dbproxy", Some(dbproxy_port), Some(parent_port));
     let proxy = Node::new("role-proxy", "none");
-    let mut proxy_run = start_role(&proxy, "headless-proxy", "it-role-proxy", Some(proxy_port), Some(dbproxy_port));
+    let mut proxy_run =
+        start_role(&proxy, "headless-proxy", "it-role-proxy", Some(proxy_port), Some(dbproxy_port));
     let collector = Node::new("role-collector", "none");
-    let mut collector_run = start_role(&collector, "headless-collector", "it-role-collector", None, Some(proxy_port));
+    let mut collector_run =
+        start_role(&collector, "headless-collector", "it-role-collector", None, Some(proxy_port));
 
     // The collector opens no port and streams to the headless proxy.
     collector_run.wait_for_log("web server is disabled", Duration::from_secs(5));
@@ -122,9 +124,11 @@ fn four_roles_from_their_shipped_configs_chained() {
         Duration::from_secs(40),
         || {
             let info = http_get(parent_port, "/api/v1/info").unwrap_or_default();
-            [("it-role-dbproxy", 1), ("it-role-proxy", 2), ("it-role-collector", 3)].iter().all(|(h, hops)| {
-                info.contains(&format!("\"hostname\": \"{h}\", \"reachable\": true, \"hops\": {hops}"))
-            })
+            [("it-role-dbproxy", 1), ("it-role-proxy", 2), ("it-role-collector", 3)].iter().all(
+                |(h, hops)| {
+                    info.contains(&format!("\"hostname\": \"{h}\", \"reachable\": true, \"hops\": {hops}"))
+                },
+            )
         },
         &logs,
     );
