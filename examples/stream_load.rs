@@ -1,8 +1,16 @@
 //! A load generator for a streaming parent (nanodata or Netdata 1.37): N simulated children,
 //! each streaming M dimensions per second with the real protocol (STREAM handshake, chart
 //! definitions, `BEGIN`/`SET`/`END` once a second, LZ4 blocks with the rolling dictionary
-//! when negotiated). With `--pid` it measures the parent: CPU over the window, RSS before
-//! the children connect and with them connected.
+//! when negotiated). With `--pid` it measures the parent: the window runs from the first
+//! measured tick until the parent has processed everything (its CPU time stops moving), and
+//! gives samples/s ingested, the CPU of the process and of nanodata's event-loop thread
+//! (`WEB`), and RSS before the children connect and with them connected.
+//!
+//! `--shared yes` (the default) makes every child send the same bytes (the same values, and
+//! with LZ4 the same blocks, since every child's dictionary sees the same history): the
+//! generator then costs one payload per thread instead of one per child, so on a 2-core
+//! machine it can load the parent's core fully. The parent still decodes, parses and stores
+//! every child's stream on its own. `--shared no` gives every child its own stream.
 //!
 //! ```text
 //! cargo run --release --example stream_load -- --port 19999 --children 100 --dims 200 \
@@ -28,6 +36,7 @@ struct Args {
     seconds: u64,
     compression: bool,
     threads: usize,
+    shared: bool,
     pid: Option<u32>,
 }
 
@@ -42,6 +51,7 @@ fn args() -> Args {
         seconds: 20,
         compression: true,
         threads: 2,
+        shared: true,
         pid: None,
     };
     let mut it = std::env::args().skip(1);
@@ -58,6 +68,7 @@ fn args() -> Args {
             "--seconds" => a.seconds = num(&v).max(1) as u64,
             "--compression" => a.compression = v == "yes",
             "--threads" => a.threads = num(&v).max(1),
+            "--shared" => a.shared = v == "yes",
             "--pid" => a.pid = Some(num(&v) as u32),
             _ => usage(&format!("unknown option {flag}")),
         }
@@ -66,13 +77,14 @@ fn args() -> Args {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--pid PARENT_PID]");
+    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--pid PARENT_PID]");
     std::process::exit(2)
 }
 
-/// One simulated child.
-struct Child {
-    sock: TcpStream,
+/// The protocol text of a simulated child, turned into wire bytes (LZ4 blocks with the
+/// rolling dictionary when negotiated). Deterministic: two streams fed the same calls produce
+/// the same bytes, which is what `--shared` relies on.
+struct Stream {
     lz4: Option<Compressor>,
     charts: Vec<String>,
     dims_per_chart: usize,
@@ -80,6 +92,89 @@ struct Child {
     counter: u64,
     text: String,
     wire: Vec<u8>,
+}
+
+impl Stream {
+    fn new(a: &Args, compression: bool) -> Stream {
+        Stream {
+            lz4: compression.then(Compressor::new),
+            charts: (0..a.dims.div_ceil(a.dims_per_chart)).map(|c| format!("load.c{c}")).collect(),
+            dims_per_chart: a.dims_per_chart,
+            dims: a.dims,
+            counter: 0,
+            text: String::new(),
+            wire: Vec::new(),
+        }
+    }
+
+    /// The chart definitions, one commit (one LZ4 block) per chart, as `wire` pieces.
+    fn define(&mut self, mut emit: impl FnMut(&[u8]) -> Result<(), String>) -> Result<(), String> {
+        use std::fmt::Write as _;
+        let mut d = 0;
+        for ci in 0..self.charts.len() {
+            let _ = writeln!(
+                self.text,
+                "CHART \"{}\" \"\" \"load {ci}\" \"things/s\" \"load\" \"load.c\" \"line\" {} 1 \"   \" \"stream_load\" \"\"",
+                self.charts[ci],
+                1000 + ci
+            );
+            for k in 0..self.dims_per_chart {
+                if d == self.dims {
+                    break;
+                }
+                let _ = writeln!(self.text, "DIMENSION \"d{k}\" \"d{k}\" \"incremental\" 1 1 \"  \"");
+                d += 1;
+            }
+            self.seal()?;
+            emit(&self.wire)?;
+        }
+        Ok(())
+    }
+
+    /// One second of data: every chart's `BEGIN`/`SET`/`END`, one commit per chart as a 1.37
+    /// child does. Returns the number of samples.
+    fn tick(&mut self, mut emit: impl FnMut(&[u8]) -> Result<(), String>) -> Result<usize, String> {
+        use std::fmt::Write as _;
+        self.counter += 1;
+        let mut d = 0;
+        for ci in 0..self.charts.len() {
+            let _ = writeln!(self.text, "BEGIN \"{}\" 1000000", self.charts[ci]);
+            for k in 0..self.dims_per_chart {
+                if d == self.dims {
+                    break;
+                }
+                let v = self.counter * (k as u64 + 1) * 1000 + (self.counter * 7919 + k as u64) % 997;
+                let _ = writeln!(self.text, "SET \"d{k}\" = {v}");
+                d += 1;
+            }
+            self.text.push_str("END\n");
+            self.seal()?;
+            emit(&self.wire)?;
+        }
+        Ok(d)
+    }
+
+    /// Moves the pending text into `wire`.
+    fn seal(&mut self) -> Result<(), String> {
+        self.wire.clear();
+        match self.lz4.as_mut() {
+            Some(c) => {
+                for piece in self.text.as_bytes().chunks(nanodata::stream::lz4::MAX_BLOCK_INPUT) {
+                    c.compress(piece, &mut self.wire)?;
+                }
+            }
+            None => self.wire.extend_from_slice(self.text.as_bytes()),
+        }
+        self.text.clear();
+        Ok(())
+    }
+}
+
+/// One simulated child: its connection, and its own stream unless the children share one.
+struct Child {
+    sock: TcpStream,
+    compression: bool,
+    own: Option<Stream>,
 }
 
 impl Child {
@@ -102,89 +197,72 @@ impl Child {
             return Err(format!("refused: {reply:?}"));
         };
         let granted: u32 = v.trim().parse().unwrap_or(0);
-        let lz4 = (granted & 1024 != 0).then(Compressor::new);
-        let charts: Vec<String> =
-            (0..a.dims.div_ceil(a.dims_per_chart)).map(|c| format!("load.c{c}")).collect();
-        let mut child = Child {
-            sock,
-            lz4,
-            charts,
-            dims_per_chart: a.dims_per_chart,
-            dims: a.dims,
-            counter: 0,
-            text: String::new(),
-            wire: Vec::new(),
-        };
-        child.define()?;
+        let compression = granted & 1024 != 0;
+        let mut child = Child { sock, compression, own: None };
+        if !a.shared {
+            let mut own = Stream::new(a, compression);
+            own.define(|w| child.send(w))?;
+            child.own = Some(own);
+        }
         Ok(child)
     }
 
-    fn define(&mut self) -> Result<(), String> {
-        use std::fmt::Write as _;
-        let mut d = 0;
-        for (ci, chart) in self.charts.clone().iter().enumerate() {
-            let _ = writeln!(
-                self.text,
-                "CHART \"{chart}\" \"\" \"load {ci}\" \"things/s\" \"load\" \"load.c\" \"line\" {} 1 \"   \" \"stream_load\" \"\"",
-                1000 + ci
-            );
-            for k in 0..self.dims_per_chart {
-                if d == self.dims {
-                    break;
-                }
-                let _ = writeln!(self.text, "DIMENSION \"d{k}\" \"d{k}\" \"incremental\" 1 1 \"  \"");
-                d += 1;
-            }
-            self.send_text()?;
-        }
-        Ok(())
-    }
-
-    /// One second of data: every chart's `BEGIN`/`SET`/`END`.
-    fn tick(&mut self) -> Result<usize, String> {
-        use std::fmt::Write as _;
-        self.counter += 1;
-        let mut d = 0;
-        for chart in self.charts.clone() {
-            let _ = writeln!(self.text, "BEGIN \"{chart}\" 1000000");
-            for k in 0..self.dims_per_chart {
-                if d == self.dims {
-                    break;
-                }
-                let v = self.counter * (k as u64 + 1) * 1000 + (self.counter * 7919 + k as u64) % 997;
-                let _ = writeln!(self.text, "SET \"d{k}\" = {v}");
-                d += 1;
-            }
-            self.text.push_str("END\n");
-            // One commit per chart, as a 1.37 child does (and one LZ4 block each).
-            self.send_text()?;
-        }
-        Ok(d)
-    }
-
-    fn send_text(&mut self) -> Result<(), String> {
-        self.wire.clear();
-        match self.lz4.as_mut() {
-            Some(c) => {
-                for piece in self.text.as_bytes().chunks(nanodata::stream::lz4::MAX_BLOCK_INPUT) {
-                    c.compress(piece, &mut self.wire)?;
-                }
-            }
-            None => self.wire.extend_from_slice(self.text.as_bytes()),
-        }
-        self.text.clear();
-        self.sock.write_all(&self.wire).map_err(|e| e.to_string())
+    fn send(&mut self, wire: &[u8]) -> Result<(), String> {
+        self.sock.write_all(wire).map_err(|e| e.to_string())
     }
 }
 
-/// utime + stime of a process, seconds.
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+/// A group of children served by one thread: with `shared`, one stream whose bytes every
+/// child sends (the parent still decodes, parses and stores each child on its own).
+struct Group {
+    children: Vec<Child>,
+    shared: Option<Stream>,
+}
+
+impl Group {
+    fn define(&mut self) -> Result<(), String> {
+        let Group { children, shared } = self;
+        match shared {
+            Some(s) => s.define(|w| children.iter_mut().try_for_each(|c| c.send(w))),
+            None => Ok(()),
+        }
+    }
+
+    fn tick(&mut self) -> Result<usize, String> {
+        let Group { children, shared } = self;
+        match shared {
+            Some(s) => Ok(s.tick(|w| children.iter_mut().try_for_each(|c| c.send(w)))? * children.len()),
+            None => {
+                let mut n = 0;
+                for c in children.iter_mut() {
+                    let mut own = c.own.take().expect("own stream");
+                    let r = own.tick(|w| c.send(w));
+                    c.own = Some(own);
+                    n += r?;
+                }
+                Ok(n)
+            }
+        }
+    }
+}
+
+/// utime + stime of a process (or of one of its threads), seconds.
+fn cpu_seconds(stat_path: &str) -> f64 {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
     let after = stat.rsplit_once(") ").map(|(_, r)| r).unwrap_or("");
     let f: Vec<&str> = after.split_whitespace().collect();
     let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
     // Fields 14 and 15 of stat; `after` starts at field 3.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+/// The stat file of the parent's thread named `name` (nanodata's event loop is `WEB`).
+fn thread_stat(pid: u32, name: &str) -> Option<String> {
+    let dir = format!("/proc/{pid}/task");
+    std::fs::read_dir(&dir).ok()?.flatten().find_map(|t| {
+        let comm = std::fs::read_to_string(t.path().join("comm")).ok()?;
+        (comm.trim() == name).then(|| t.path().join("stat").display().to_string())
+    })
 }
 
 /// VmRSS of a process, KiB.
@@ -195,6 +273,28 @@ fn rss_kib(pid: u32) -> u64 {
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.split_whitespace().next()?.parse().ok())
         .unwrap_or(0)
+}
+
+/// Waits (at most 60 s) until the parent's CPU time stops moving for 300 ms: everything
+/// sent has been read and processed. Returns when that happened.
+fn drained(proc_stat: &str) -> Instant {
+    let limit = Instant::now() + Duration::from_secs(60);
+    let mut last = cpu_seconds(proc_stat);
+    let mut quiet_since = Instant::now();
+    while Instant::now() < limit {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = cpu_seconds(proc_stat);
+        // One clock tick (10 ms) of housekeeping is not ingestion.
+        if now - last > 0.011 {
+            quiet_since = Instant::now();
+        }
+        last = now;
+        if quiet_since.elapsed() >= Duration::from_millis(300) {
+            return quiet_since;
+        }
+    }
+    eprintln!("stream_load: the parent did not go idle within 60 s after the load stopped");
+    Instant::now()
 }
 
 fn main() {
@@ -211,25 +311,42 @@ fn main() {
             }
         }
     }
-    println!(
-        "{} children connected and defined in {:.1} s ({} charts × {} dims each, compression {})",
-        children.len(),
-        started.elapsed().as_secs_f64(),
-        children[0].charts.len(),
-        a.dims_per_chart,
-        if children[0].lz4.is_some() { "on" } else { "off" }
-    );
+    let compression = children[0].compression;
+    if a.shared && children.iter().any(|c| c.compression != compression) {
+        eprintln!("stream_load: the parent granted compression to some children only; use --shared no");
+        std::process::exit(1);
+    }
 
     // Split the children over the threads; every thread ticks its children once a second.
     let per = children.len().div_ceil(a.threads);
     let mut groups = Vec::new();
     while !children.is_empty() {
         let rest = children.split_off(per.min(children.len()));
-        groups.push(std::mem::replace(&mut children, rest));
+        let batch = std::mem::replace(&mut children, rest);
+        let mut group = Group { children: batch, shared: a.shared.then(|| Stream::new(&a, compression)) };
+        if let Err(e) = group.define() {
+            eprintln!("stream_load: sending the definitions failed: {e}");
+            std::process::exit(1);
+        }
+        groups.push(group);
+    }
+    println!(
+        "{} children connected and defined in {:.1} s ({} charts × {} dims each, compression {}, {})",
+        a.children,
+        started.elapsed().as_secs_f64(),
+        a.dims.div_ceil(a.dims_per_chart),
+        a.dims_per_chart,
+        if compression { "on" } else { "off" },
+        if a.shared { "one payload shared by all children" } else { "a payload per child" }
+    );
+    let proc_stat = a.pid.map(|pid| format!("/proc/{pid}/stat"));
+    let web_stat = a.pid.and_then(|pid| thread_stat(pid, "WEB"));
+    // Definitions processed before the clock starts.
+    if let Some(p) = &proc_stat {
+        drained(p);
     }
     let warmup = 3u64;
     let total = a.seconds + warmup;
-    let cpu_at = std::sync::Arc::new(parking_lot::Mutex::new(None::<(Instant, f64)>));
     let handles: Vec<_> = groups
         .into_iter()
         .map(|mut group| {
@@ -245,14 +362,12 @@ fn main() {
                     } else if now > due + Duration::from_millis(500) {
                         late += 1;
                     }
-                    for c in group.iter_mut() {
-                        let n = c.tick().unwrap_or_else(|e| {
-                            eprintln!("send failed: {e}");
-                            std::process::exit(1)
-                        });
-                        if s >= warmup {
-                            samples += n as u64;
-                        }
+                    let n = group.tick().unwrap_or_else(|e| {
+                        eprintln!("send failed: {e}");
+                        std::process::exit(1)
+                    });
+                    if s >= warmup {
+                        samples += n as u64;
                     }
                 }
                 (samples, late, group)
@@ -261,9 +376,9 @@ fn main() {
         .collect();
     // The measurement window starts after the warm-up.
     std::thread::sleep(Duration::from_secs(warmup));
-    if let Some(pid) = a.pid {
-        *cpu_at.lock() = Some((Instant::now(), cpu_seconds(pid)));
-    }
+    let t_start = Instant::now();
+    let cpu0 = proc_stat.as_deref().map(cpu_seconds).unwrap_or(0.0);
+    let web0 = web_stat.as_deref().map(cpu_seconds).unwrap_or(0.0);
     let rss_connected = a.pid.map(rss_kib);
     let mut samples = 0;
     let mut late = 0;
@@ -274,19 +389,34 @@ fn main() {
         late += l;
         keep.push(g);
     }
-    // Let the parent drain what is in flight before the CPU is read.
-    std::thread::sleep(Duration::from_millis(500));
+    let sent_by = t_start.elapsed().as_secs_f64();
     let rate = samples as f64 / a.seconds as f64;
     println!("sent {samples} samples in {} s: {rate:.0} samples/s ({late} late ticks)", a.seconds);
-    if let (Some(pid), Some((t, cpu0))) = (a.pid, *cpu_at.lock()) {
-        let wall = t.elapsed().as_secs_f64();
-        let cpu = cpu_seconds(pid) - cpu0;
+    if let (Some(pid), Some(p)) = (a.pid, proc_stat.as_deref()) {
+        // The window ends when the parent has processed everything that was sent.
+        let end = drained(p);
+        // `seconds` ticks cover `seconds` seconds; longer if the parent fell behind.
+        let wall = end.saturating_duration_since(t_start).as_secs_f64().max(a.seconds as f64);
+        let cpu = cpu_seconds(p) - cpu0;
         let rss_after = rss_kib(pid);
         let before = rss_before.unwrap_or(0);
         println!(
-            "parent pid {pid}: CPU {:.1} % of a core ({:.0} samples/s per core-second); RSS {before} KiB before, {} KiB connected, {rss_after} KiB at the end: {:.1} KiB per child",
+            "parent pid {pid}: idle {:.1} s after the last send; {:.0} samples/s ingested; CPU {:.1} % of a core ({:.0} samples per CPU-second)",
+            end.saturating_duration_since(t_start).as_secs_f64() - sent_by,
+            samples as f64 / wall,
             cpu / wall * 100.0,
-            if cpu > 0.0 { rate / (cpu / wall) } else { f64::INFINITY },
+            if cpu > 0.0 { samples as f64 / cpu } else { f64::INFINITY },
+        );
+        if let Some(w) = web_stat.as_deref() {
+            let web = cpu_seconds(w) - web0;
+            println!(
+                "  event-loop thread WEB: CPU {:.1} % of a core ({:.0} samples per CPU-second)",
+                web / wall * 100.0,
+                if web > 0.0 { samples as f64 / web } else { f64::INFINITY }
+            );
+        }
+        println!(
+            "  RSS {before} KiB before, {} KiB connected, {rss_after} KiB at the end: {:.1} KiB per child",
             rss_connected.unwrap_or(0),
             (rss_after.saturating_sub(before)) as f64 / a.children as f64
         );
