@@ -1,6 +1,7 @@
 # nanodata — build, run, test, install.
 #
 #   make            release build (size-optimised, see Cargo.toml [profile.release])
+#   make PROFILE=fast   the same optimised for speed, for a parent or proxy on a server
 #   make run        a node in the foreground with conf.d/ and a local state/ directory
 #   make test       the whole test suite (unit, integration)
 #   make install DESTDIR=/path/to/staging   a firmware staging tree
@@ -17,7 +18,9 @@
 CARGO   ?= cargo
 PREFIX  ?= /usr
 SYSCONFDIR ?= /etc
-BIN     := target/release/nanodata
+# release: optimised for size (routers); fast: optimised for speed (parents on servers).
+PROFILE ?= release
+BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
 .PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent
@@ -25,7 +28,7 @@ STATE   ?= $(CURDIR)/state
 all: build
 
 build:
-	$(CARGO) build --release --locked
+	$(CARGO) build --profile $(PROFILE) --locked
 
 # The README's first command: collect into ./state with the shipped defaults, logging to
 # the terminal. Stop with Ctrl-C.
@@ -58,9 +61,12 @@ bench-stream:
 bench-footprint:
 	bench/footprint.sh 60
 
-# Parent ingestion: 10, 100, 1000 simulated children into nanodata and Netdata 1.37 parents.
+# Parent ingestion: 10, 100, 1000 simulated children × 200 dimensions/s into nanodata and
+# Netdata 1.37 parents, then nanodata alone at 1000 × 2000 (2 M samples/s).
 bench-parent:
 	bench/parent_load.sh 10 100 1000
+	DIMS=2000 NETDATA=no bench/parent_load.sh 1000
+	DIMS=2000 NETDATA=no PROFILE=fast bench/parent_load.sh 1000
 
 # A staging tree for a firmware image or a package. INIT=openwrt or INIT=systemd adds the
 # service definition.

@@ -6,6 +6,9 @@
 #
 #   bench/parent_load.sh [CHILDREN...]        e.g. bench/parent_load.sh 10 100 1000
 #   DIMS=200 SECONDS_RUN=20 COMPRESSION=yes bench/parent_load.sh 10 100
+#   DIMS=2000 NETDATA=no bench/parent_load.sh 1000     nanodata only (saturation: 2 M samples/s)
+#   SHARED=no ...                                     a payload per child (costlier generator)
+#   PROFILE=fast ...                                  the speed-optimised build (default: release)
 #
 # Loopback only; every instance lives in a temporary directory and is stopped at the end.
 set -euo pipefail
@@ -13,11 +16,15 @@ cd "$(dirname "$0")/.."
 dims=${DIMS:-200}
 secs=${SECONDS_RUN:-20}
 comp=${COMPRESSION:-yes}
+shared=${SHARED:-yes}
+with_netdata=${NETDATA:-yes}
 counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(10 100 1000)
 key=11111111-2222-3333-4444-555555555555
-cargo build --release --locked --bin nanodata --example stream_load >/dev/null 2>&1
-bin=target/release/nanodata
+profile=${PROFILE:-release}
+cargo build --profile "$profile" --locked --bin nanodata >/dev/null 2>&1
+cargo build --release --locked --example stream_load >/dev/null 2>&1
+bin=target/$profile/nanodata
 load=target/release/examples/stream_load
 state=$(mktemp -d)
 chmod 755 "$state"
@@ -109,15 +116,15 @@ for n in "${counts[@]}"; do
     port=$(free_port)
     nanodata_parent "$n" "$port"
     wait_up "$port"
-    echo "== nanodata parent, $n children × $dims dims/s, compression $comp"
-    "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --pid "$pid"
+    echo "== nanodata parent ($profile build), $n children × $dims dims/s, compression $comp"
+    "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --shared "$shared" --pid "$pid"
     kill "$pid"
-    if [ -x /usr/sbin/netdata ]; then
+    if [ "$with_netdata" = yes ] && [ -x /usr/sbin/netdata ]; then
         port=$(free_port)
         netdata_parent "$n" "$port"
         wait_up "$port"
         echo "== Netdata 1.37 parent, $n children × $dims dims/s, compression $comp"
-        "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --pid "$pid" || true
+        "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --shared "$shared" --pid "$pid" || true
         kill "$pid"
     fi
 done
