@@ -16,7 +16,8 @@ secs=${1:-10}
 conns=${2:-32}
 PEER=${PEER:-$PWD/../shared/peer}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
-[ -x target/release/nanodata ] || make -s build
+profile=${PROFILE:-release}
+[ -x "target/$profile/nanodata" ] || make -s build PROFILE="$profile"
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 state=$(mktemp -d)
@@ -30,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$state/cache" "$state/lib" "$state/log"
 
-target/release/nanodata -D -c conf.d/nanodata.conf \
+"target/$profile/nanodata" -D -c conf.d/nanodata.conf \
     -W set directories config "$PWD/conf.d" -W set directories cache "$state/cache" \
     -W set directories lib "$state/lib" -W set directories log "$state/log" \
     -W set logs error "$state/log/error.log" -W set logs access none \

@@ -48,17 +48,68 @@ pub fn opt(out: &mut String, v: Option<f64>) {
 /// The number formatting shared by every text format.
 pub fn fmt_number(out: &mut String, v: f64) {
     if v == v.trunc() && v.abs() < 1e15 {
-        let _ = write!(out, "{}", v as i64);
+        push_int(out, v as i64);
         return;
     }
     // Rounded to 7 decimals, then the shortest representation (no trailing zeros).
-    let r = (v * 1e7).round() / 1e7;
-    if r == 0.0 {
-        out.push('0');
-    } else if r.abs() >= 1e15 {
-        let _ = write!(out, "{}", r as i64);
+    let scaled = (v * 1e7).round();
+    if scaled.abs() < 1e15 {
+        // Below 10^15 the shortest representation of `scaled / 10^7` is its decimal
+        // digits, so they are written directly (the API's hot path; `{}` on an f64 is slow).
+        push_scaled(out, scaled as i64);
+        return;
+    }
+    let r = scaled / 1e7;
+    if r.abs() >= 1e15 {
+        push_int(out, r as i64);
     } else {
         let _ = write!(out, "{r}");
+    }
+}
+
+/// Appends an integer in decimal.
+pub fn push_int(out: &mut String, v: i64) {
+    if v < 0 {
+        out.push('-');
+    }
+    push_digits(out, v.unsigned_abs(), 0);
+}
+
+/// Appends `v`'s digits, zero-padded to at least `width`.
+fn push_digits(out: &mut String, mut v: u64, width: usize) {
+    let mut buf = [b'0'; 20];
+    let mut i = buf.len();
+    while v > 0 || buf.len() - i < width.max(1) {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    out.reserve(buf.len() - i);
+    for &b in &buf[i..] {
+        out.push(char::from(b));
+    }
+}
+
+/// Appends `scaled / 10^7` with up to 7 decimals and no trailing zeros.
+fn push_scaled(out: &mut String, scaled: i64) {
+    if scaled == 0 {
+        out.push('0');
+        return;
+    }
+    if scaled < 0 {
+        out.push('-');
+    }
+    let a = scaled.unsigned_abs();
+    push_digits(out, a / 10_000_000, 0);
+    let mut frac = a % 10_000_000;
+    if frac != 0 {
+        let mut width = 7;
+        while frac % 10 == 0 {
+            frac /= 10;
+            width -= 1;
+        }
+        out.push('.');
+        push_digits(out, frac, width);
     }
 }
 
@@ -89,6 +140,42 @@ mod tests {
         assert_eq!(f(0.1234567891), "0.1234568");
         assert_eq!(f(f64::NAN), "null");
         assert_eq!(f(-0.00000001), "0");
+    }
+
+    /// The direct digits equal what the shortest float formatting prints.
+    #[test]
+    fn fast_number_formatting_matches_the_float_formatting() {
+        let reference = |v: f64| {
+            let r = (v * 1e7).round() / 1e7;
+            if v == v.trunc() && v.abs() < 1e15 {
+                format!("{}", v as i64)
+            } else if r == 0.0 {
+                "0".to_owned()
+            } else if r.abs() >= 1e15 {
+                format!("{}", r as i64)
+            } else {
+                format!("{r}")
+            }
+        };
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut values = vec![0.5, -0.5, 1e-7, -1e-7, 4e-8, 0.1, 0.7, 99.9999999, 123456.789, -1e14 - 0.5];
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let mantissa = (x >> 11) as f64 / (1u64 << 53) as f64;
+            let exp = (x % 23) as i32 - 8;
+            let sign = if x & 1 == 0 { 1.0 } else { -1.0 };
+            values.push(sign * mantissa * 10f64.powi(exp));
+        }
+        for v in values {
+            let mut s = String::new();
+            fmt_number(&mut s, v);
+            assert_eq!(s, reference(v), "{v:e}");
+        }
+        let mut s = String::new();
+        push_int(&mut s, i64::MIN);
+        assert_eq!(s, i64::MIN.to_string());
     }
 
     #[test]

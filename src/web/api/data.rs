@@ -852,10 +852,9 @@ fn order(q: &DataQuery, n: usize) -> Box<dyn Iterator<Item = usize>> {
 }
 
 fn time_value(out: &mut String, q: &DataQuery, t: i64) {
+    crate::web::json::push_int(out, t);
     if q.options & opt::MS != 0 {
-        let _ = write!(out, "{t}000");
-    } else {
-        let _ = write!(out, "{t}");
+        out.push_str("000");
     }
 }
 
