@@ -100,7 +100,7 @@ impl Default for Decompressor {
 impl Decompressor {
     pub fn new() -> Decompressor {
         Decompressor {
-            window: Vec::with_capacity(WINDOW + 2 * MAX_BLOCK_OUTPUT),
+            window: Vec::with_capacity(WINDOW + MAX_BLOCK_OUTPUT),
             pending: Vec::new(),
             out: vec![0; MAX_BLOCK_OUTPUT],
             strict: false,
@@ -112,7 +112,7 @@ impl Decompressor {
     /// may decode to at most `max_output` bytes (≤ [`MAX_BLOCK_OUTPUT`]).
     pub fn strict(max_output: usize) -> Decompressor {
         Decompressor {
-            window: Vec::with_capacity(WINDOW + 2 * MAX_BLOCK_OUTPUT),
+            window: Vec::with_capacity(WINDOW + MAX_BLOCK_OUTPUT),
             pending: Vec::new(),
             out: vec![0; max_output.clamp(1, MAX_BLOCK_OUTPUT)],
             strict: true,
@@ -127,59 +127,82 @@ impl Decompressor {
     /// Appends the plaintext decoded from `input` to `plain`. An error (a bad block, a
     /// block longer than the limits) ends the connection.
     pub fn feed(&mut self, input: &[u8], plain: &mut Vec<u8>) -> Result<(), String> {
+        self.feed_blocks(input, |block| {
+            plain.extend_from_slice(block);
+            Ok(())
+        })
+    }
+
+    /// Decodes `input` and hands every decoded block to `each` as soon as it is decoded, so
+    /// the caller needs no buffer of its own: a parent's memory per child stays the window,
+    /// one block and the pending input. An error from `each` or from decoding stops here.
+    pub fn feed_blocks(
+        &mut self,
+        input: &[u8],
+        mut each: impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
         self.pending.extend_from_slice(input);
         let mut at = 0;
-        while self.pending.len() - at >= 4 {
+        let result = loop {
+            if self.pending.len() - at < 4 {
+                break Ok(());
+            }
             let h = [self.pending[at], self.pending[at + 1], self.pending[at + 2], self.pending[at + 3]];
             let Some(len) = parse_header(h) else {
                 if self.strict {
-                    return Err(format!(
+                    break Err(format!(
                         "bad LZ4 block header {:02x} {:02x} {:02x} {:02x}",
                         h[0], h[1], h[2], h[3]
                     ));
                 }
-                plain.extend_from_slice(&h);
+                if let Err(e) = each(&h) {
+                    break Err(e);
+                }
                 self.remember_plain(at, 4);
                 at += 4;
                 continue;
             };
             if len > MAX_BLOCK_OUTPUT {
-                return Err(format!("compressed block of {len} bytes is over the limit"));
+                break Err(format!("compressed block of {len} bytes is over the limit"));
             }
             if self.pending.len() - at - 4 < len {
-                break; // wait for the rest of the block
+                break Ok(()); // wait for the rest of the block
             }
             let body = &self.pending[at + 4..at + 4 + len];
             let dict_start = self.window.len().saturating_sub(WINDOW);
-            let n = block::decompress_into_with_dict(body, &mut self.out, &self.window[dict_start..])
-                .map_err(|e| match e {
-                    block::DecompressError::OutputTooSmall { .. } => format!(
+            let n = match block::decompress_into_with_dict(body, &mut self.out, &self.window[dict_start..]) {
+                Ok(n) => n,
+                Err(block::DecompressError::OutputTooSmall { .. }) => {
+                    break Err(format!(
                         "a compressed block of {len} bytes decodes to more than the {} allowed (decompression bomb?)",
                         self.out.len()
-                    ),
-                    e => format!("bad LZ4 block: {e}"),
-                })?;
-            plain.extend_from_slice(&self.out[..n]);
-            self.window.extend_from_slice(&self.out[..n]);
-            self.trim();
+                    ))
+                }
+                Err(e) => break Err(format!("bad LZ4 block: {e}")),
+            };
             at += 4 + len;
-        }
+            if let Err(e) = each(&self.out[..n]) {
+                break Err(e);
+            }
+            self.make_room(n);
+            self.window.extend_from_slice(&self.out[..n]);
+        };
         self.pending.drain(..at);
-        Ok(())
+        result
     }
 
     fn remember_plain(&mut self, at: usize, n: usize) {
-        let bytes = self.pending[at..at + n].to_vec();
-        self.window.extend_from_slice(&bytes);
-        self.trim();
+        self.make_room(n);
+        let bytes = &self.pending[at..at + n];
+        self.window.extend_from_slice(bytes);
     }
 
-    /// Keeps the last [`WINDOW`] bytes once a block more has accumulated: the window never
-    /// exceeds `WINDOW` + one block, so its allocation stays fixed (a copy of 64 KiB per
-    /// 16 KiB decoded is cheap next to parsing them).
-    fn trim(&mut self) {
-        if self.window.len() > WINDOW + MAX_BLOCK_OUTPUT {
-            let cut = self.window.len() - WINDOW;
+    /// Before `n` more bytes go into the window, keeps only its last [`WINDOW`] bytes if
+    /// they would not fit: the window never exceeds `WINDOW` + one block, so its allocation
+    /// stays fixed (a copy of 64 KiB per 16 KiB decoded is cheap next to parsing them).
+    fn make_room(&mut self, n: usize) {
+        if self.window.len() + n > WINDOW + MAX_BLOCK_OUTPUT {
+            let cut = self.window.len().saturating_sub(WINDOW);
             self.window.drain(..cut);
         }
     }

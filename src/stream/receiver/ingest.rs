@@ -27,8 +27,6 @@ pub struct Receiver {
     lines: LineBuffer,
     #[cfg(feature = "compression")]
     lz4: Option<crate::stream::lz4::Decompressor>,
-    /// Decompressed bytes not yet taken by the line buffer (at most one block).
-    plain: Vec<u8>,
     replication: Settings,
     charts: HashMap<String, ChartReplication>,
     /// Lines applied so far.
@@ -63,7 +61,6 @@ impl Receiver {
             lines: LineBuffer::new(limits.line()),
             #[cfg(feature = "compression")]
             lz4,
-            plain: Vec::new(),
             replication: Settings::for_child(settings, granted),
             charts: HashMap::new(),
             lines_applied: 0,
@@ -91,7 +88,7 @@ impl Receiver {
         let lz4 = self.lz4.as_ref().map_or(0, |d| d.memory_bytes());
         #[cfg(not(feature = "compression"))]
         let lz4 = 0;
-        self.lines.max_line() + 4096 + self.plain.capacity() + lz4
+        self.lines.max_line() + 4096 + lz4
     }
 
     /// Applies bytes received from the child at `now_ut` (microseconds, wall clock);
@@ -100,12 +97,10 @@ impl Receiver {
     pub fn feed(&mut self, bytes: &[u8], now_ut: u64, out: &mut Vec<u8>) -> Result<(), String> {
         self.bytes_in += bytes.len() as u64;
         #[cfg(feature = "compression")]
-        if let Some(lz4) = self.lz4.as_mut() {
-            self.plain.clear();
-            lz4.feed(bytes, &mut self.plain)?;
-            let plain = std::mem::take(&mut self.plain);
-            let r = self.text(&plain, now_ut, out);
-            self.plain = plain;
+        if let Some(mut lz4) = self.lz4.take() {
+            // Each block is applied as soon as it is decoded: no buffer of decoded text.
+            let r = lz4.feed_blocks(bytes, |block| self.text(block, now_ut, out));
+            self.lz4 = Some(lz4);
             return r;
         }
         self.text(bytes, now_ut, out)
