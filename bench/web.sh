@@ -17,7 +17,7 @@ conns=${2:-32}
 PEER=${PEER:-$PWD/../shared/peer}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 profile=${PROFILE:-release}
-[ -x "target/$profile/nanodata" ] || make -s build PROFILE="$profile"
+make -s build PROFILE="$profile" >/dev/null
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 state=$(mktemp -d)
