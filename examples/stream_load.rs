@@ -198,18 +198,19 @@ impl Child {
         };
         let granted: u32 = v.trim().parse().unwrap_or(0);
         let compression = granted & 1024 != 0;
-        let mut child = Child { sock, compression, own: None };
-        if !a.shared {
+        let own = if a.shared {
+            None
+        } else {
             let mut own = Stream::new(a, compression);
-            own.define(|w| child.send(w))?;
-            child.own = Some(own);
-        }
-        Ok(child)
+            own.define(|w| send(&mut sock, w))?;
+            Some(own)
+        };
+        Ok(Child { sock, compression, own })
     }
+}
 
-    fn send(&mut self, wire: &[u8]) -> Result<(), String> {
-        self.sock.write_all(wire).map_err(|e| e.to_string())
-    }
+fn send(sock: &mut TcpStream, wire: &[u8]) -> Result<(), String> {
+    sock.write_all(wire).map_err(|e| e.to_string())
 }
 
 /// A group of children served by one thread: with `shared`, one stream whose bytes every
@@ -223,7 +224,7 @@ impl Group {
     fn define(&mut self) -> Result<(), String> {
         let Group { children, shared } = self;
         match shared {
-            Some(s) => s.define(|w| children.iter_mut().try_for_each(|c| c.send(w))),
+            Some(s) => s.define(|w| children.iter_mut().try_for_each(|c| send(&mut c.sock, w))),
             None => Ok(()),
         }
     }
@@ -231,14 +232,15 @@ impl Group {
     fn tick(&mut self) -> Result<usize, String> {
         let Group { children, shared } = self;
         match shared {
-            Some(s) => Ok(s.tick(|w| children.iter_mut().try_for_each(|c| c.send(w)))? * children.len()),
+            Some(s) => {
+                Ok(s.tick(|w| children.iter_mut().try_for_each(|c| send(&mut c.sock, w)))? * children.len())
+            }
             None => {
                 let mut n = 0;
-                for c in children.iter_mut() {
-                    let mut own = c.own.take().expect("own stream");
-                    let r = own.tick(|w| c.send(w));
-                    c.own = Some(own);
-                    n += r?;
+                for Child { sock, own, .. } in children.iter_mut() {
+                    if let Some(own) = own {
+                        n += own.tick(|w| send(sock, w))?;
+                    }
                 }
                 Ok(n)
             }

@@ -8,8 +8,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::netdata::{
-    certificates, data_query, free_port, http_get, parse_csv, require_netdata, ChildOptions, NetdataChild,
-    Rows, API_KEY,
+    certificates, data_query, data_retrying, free_port, http_get, require_netdata, ChildOptions,
+    NetdataChild, Rows, API_KEY,
 };
 use common::{Node, Run};
 
@@ -114,10 +114,7 @@ fn stream_and_compare(name: &str, compression: bool, tls: bool) {
     let now = nanodata::clock::now_realtime_sec();
     let (after, before) = (now - 60, now - 2);
     for chart in ["system.cpu", "system.intr", "system.ctxt", "system.processes", "system.forks"] {
-        let parent = parse_csv(
-            &http_get(port, &data_query(&format!("/host/{hostname}"), chart, after, before))
-                .unwrap_or_default(),
-        );
+        let parent = data_retrying(port, &data_query(&format!("/host/{hostname}"), chart, after, before));
         let mine = child.data(chart, after, before);
         let n = compare(chart, &parent, &mine);
         assert!(n >= 6, "{chart}: only {n} seconds compared\nparent {parent:?}\nchild {mine:?}");
@@ -199,20 +196,15 @@ fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
     // The seconds before the parent started come from replication.
     let (after, before) = (parent_up - 12, parent_up - 1);
     for chart in ["system.cpu", "system.intr", "system.processes"] {
-        let parent = parse_csv(
-            &http_get(port, &data_query(&format!("/host/{hostname}"), chart, after, before))
-                .unwrap_or_default(),
-        );
+        let parent = data_retrying(port, &data_query(&format!("/host/{hostname}"), chart, after, before));
         let mine = child.data(chart, after, before);
         let n = compare(chart, &parent, &mine);
         assert!(n >= 10, "{chart}: only {n} replicated seconds compared\nparent {parent:?}\nchild {mine:?}");
     }
     // And the live seconds after it, continuing from the replicated state.
     let now = nanodata::clock::now_realtime_sec();
-    let parent = parse_csv(
-        &http_get(port, &data_query(&format!("/host/{hostname}"), "system.cpu", parent_up, now - 1))
-            .unwrap_or_default(),
-    );
+    let parent =
+        data_retrying(port, &data_query(&format!("/host/{hostname}"), "system.cpu", parent_up, now - 1));
     let n = compare("system.cpu", &parent, &child.data("system.cpu", parent_up, now - 1));
     assert!(n >= 3, "live seconds after replication: {n}");
     assert_eq!(run.count_in_log("closing the connection"), 0, "{}", run.log());
@@ -253,13 +245,9 @@ fn nanodata_child_through_a_headless_nanodata_proxy_to_netdata() {
     let now = nanodata::clock::now_realtime_sec();
     for chart in ["system.intr", "system.cpu", "system.processes"] {
         // The headless proxy's RAM window holds the same values too.
-        let proxied = parse_csv(
-            &http_get(proxy_port, &data_query("/host/it-ndpchild", chart, now - 30, now - 1))
-                .unwrap_or_default(),
-        );
+        let proxied = data_retrying(proxy_port, &data_query("/host/it-ndpchild", chart, now - 30, now - 1));
         let theirs = parent.data("it-ndpchild", chart, now - 30, now - 1);
-        let mine =
-            parse_csv(&http_get(child_port, &data_query("", chart, now - 30, now - 1)).unwrap_or_default());
+        let mine = data_retrying(child_port, &data_query("", chart, now - 30, now - 1));
         // A 1.37 parent leaves the first live point after replication empty; later ones match.
         let n = compare(chart, &theirs, &mine);
         assert!(n >= 4, "{chart}: only {n} seconds compared\nparent {theirs:?}\nchild {mine:?}");

@@ -11,7 +11,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use common::netdata::{data_query, free_port, http_get, parse_csv, Rows};
+use common::netdata::{data_query, data_retrying, free_port, http_get, Rows};
 use common::{Node, Run};
 
 fn role_dir(role: &str) -> PathBuf {
@@ -138,9 +138,9 @@ fn four_roles_from_their_shipped_configs_chained() {
         Duration::from_secs(30),
         || {
             let now = nanodata::clock::now_realtime_sec();
-            let rows = parse_csv(
-                &http_get(parent_port, &data_query("/host/it-role-collector", "system.cpu", now - 30, now))
-                    .unwrap_or_default(),
+            let rows = data_retrying(
+                parent_port,
+                &data_query("/host/it-role-collector", "system.cpu", now - 30, now),
             );
             rows.1.iter().filter(|(_, v)| v.iter().all(|x| x.is_some())).count() >= 8
         },
@@ -151,8 +151,8 @@ fn four_roles_from_their_shipped_configs_chained() {
     let now = nanodata::clock::now_realtime_sec();
     for chart in ["system.cpu", "system.intr", "system.ctxt"] {
         let q = data_query("/host/it-role-collector", chart, now - 30, now - 2);
-        let kept = parse_csv(&http_get(dbproxy_port, &q).unwrap_or_default());
-        let top = parse_csv(&http_get(parent_port, &q).unwrap_or_default());
+        let kept = data_retrying(dbproxy_port, &q);
+        let top = data_retrying(parent_port, &q);
         let n = same_values(chart, &kept, &top);
         assert!(n >= 5, "{chart}: only {n} seconds held by both\nproxy {kept:?}\nparent {top:?}");
     }

@@ -124,8 +124,9 @@ impl Decompressor {
         self.window.capacity() + self.pending.capacity() + self.out.capacity()
     }
 
-    /// Appends the plaintext decoded from `input` to `plain`. An error (a bad block, a
-    /// block longer than the limits) ends the connection.
+    /// Appends the plaintext decoded from `input` to `plain` (the tests' view of
+    /// [`Decompressor::feed_blocks`]).
+    #[cfg(test)]
     pub fn feed(&mut self, input: &[u8], plain: &mut Vec<u8>) -> Result<(), String> {
         self.feed_blocks(input, |block| {
             plain.extend_from_slice(block);
@@ -135,7 +136,8 @@ impl Decompressor {
 
     /// Decodes `input` and hands every decoded block to `each` as soon as it is decoded, so
     /// the caller needs no buffer of its own: a parent's memory per child stays the window,
-    /// one block and the pending input. An error from `each` or from decoding stops here.
+    /// one block and the pending input. An error (a bad block, a block longer than the
+    /// limits, or one from `each`) stops here and ends the connection.
     pub fn feed_blocks(
         &mut self,
         input: &[u8],

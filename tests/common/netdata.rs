@@ -237,16 +237,7 @@ impl NetdataParent {
         let path = format!(
             "/host/{hostname}/api/v1/data?chart={chart}&after={after}&before={before}&points=0&group=average&gtime=0&format=csv&options=seconds|flip"
         );
-        let start = Instant::now();
-        loop {
-            if let Some(body) = self.get(&path) {
-                return parse_csv(&body);
-            }
-            if start.elapsed() > Duration::from_secs(15) {
-                return (Vec::new(), Vec::new());
-            }
-            std::thread::sleep(Duration::from_millis(500));
-        }
+        data_retrying(self.port, &path)
     }
 }
 
@@ -270,6 +261,23 @@ pub fn parse_csv(body: &str) -> Rows {
         })
         .collect();
     (labels, rows)
+}
+
+/// A CSV data query ([`data_query`]) retried for up to 15 s until it answers with a header:
+/// a busy agent (the other tests' agents share 2 cores) may time out, drop the connection or
+/// not have indexed a chart yet.
+pub fn data_retrying(port: u16, path: &str) -> Rows {
+    let start = Instant::now();
+    loop {
+        let rows = parse_csv(&http_get(port, path).unwrap_or_default());
+        if !rows.0.is_empty() {
+            return rows;
+        }
+        if start.elapsed() > Duration::from_secs(15) {
+            return rows;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
 }
 
 /// A minimal HTTP/1.1 GET on 127.0.0.1; the body when the status is 200.
@@ -490,7 +498,8 @@ impl NetdataChild {
 
     /// The child's own stored values of `chart` (as [`NetdataParent::data`]).
     pub fn data(&self, chart: &str, after: i64, before: i64) -> Rows {
-        parse_csv(&self.get(&data_query("", chart, after, before)).unwrap_or_default())
+        let port = self.options.web_port.expect("the child has no web port");
+        data_retrying(port, &data_query("", chart, after, before))
     }
 
     /// Stops the child (TERM, then KILL after 20 s).

@@ -59,7 +59,8 @@ impl ReceiverLimits {
     /// * decompressed blocks of 16384 bytes (the most a 1.37 child compresses at once);
     /// * a 16 KiB receive buffer;
     ///
-    /// so 48 KiB of buffers per connected child.
+    /// so at most a 15 KiB line buffer per plain child (the receive buffer is the event
+    /// loop's, shared), and with LZ4 the 64 KiB window plus room for a block and one block.
     pub const DEFAULT: ReceiverLimits = ReceiverLimits {
         max_hosts: 200,
         charts_per_host: 2_000,
