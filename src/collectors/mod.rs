@@ -30,7 +30,9 @@ pub mod pressure;
 pub mod softnet;
 pub mod table;
 pub mod thermal;
+pub mod timex;
 pub mod wireless;
+pub mod workers;
 
 use std::fs::File;
 use std::io;
@@ -67,6 +69,7 @@ pub trait Collector: Send {
 pub struct Collectors {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
+    workers: workers::Workers,
 }
 
 impl Default for Collectors {
@@ -77,17 +80,27 @@ impl Default for Collectors {
 
 impl Collectors {
     pub fn new() -> Collectors {
-        Collectors { stop: Arc::new(AtomicBool::new(false)), threads: Vec::new() }
+        Collectors {
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::new(),
+            workers: workers::Workers::default(),
+        }
+    }
+
+    /// The CPU time of every collector thread started here (and of those started later).
+    pub fn workers(&self) -> workers::Workers {
+        self.workers.clone()
     }
 
     /// Starts `collector` on its own thread, collecting every `update_every` seconds.
     pub fn spawn(&mut self, collector: Box<dyn Collector>, update_every: u32) -> io::Result<()> {
         let stop = Arc::clone(&self.stop);
         let name = collector.name().to_owned();
+        let worker = self.workers.register(&name);
         let handle = std::thread::Builder::new()
             .name(name)
             .stack_size(256 * 1024)
-            .spawn(move || run(collector, update_every.max(1), &stop))?;
+            .spawn(move || run(collector, update_every.max(1), &stop, &worker))?;
         self.threads.push(handle);
         Ok(())
     }
@@ -154,9 +167,23 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
     }
     if cfg.bool_in("plugins", "netdata monitoring", true) {
         let every = host_every.clamp(1, 86_400) as u32;
-        let c = self_stats::SelfStats::new(Arc::clone(host), "/proc/self", clock::now_realtime_usec(), every);
+        let c = self_stats::SelfStats::new(Arc::clone(host), "/proc/self", clock::now_realtime_usec(), every)
+            .with_workers(collectors.workers());
         if let Err(e) = collectors.spawn(Box::new(c), every) {
             log::error!("cannot start the netdata monitoring collector: {e}");
+        }
+    }
+    if cfg.bool_in("plugins", "timex", true) {
+        let s = "plugin:timex";
+        // Netdata's default: every 10 s, never more often than the host's step.
+        let every = cfg.seconds_in(s, "update every", 10).max(host_every).clamp(1, 86_400) as u32;
+        let sync = cfg.bool_in(s, "clock synchronization state", true);
+        let offset = cfg.bool_in(s, "time offset", true);
+        if sync || offset {
+            let c = timex::Timex::new(Arc::clone(host), Box::new(timex::adjtimex), every, sync, offset);
+            if let Err(e) = collectors.spawn(Box::new(c), every) {
+                log::error!("cannot start the timex collector: {e}");
+            }
         }
     }
     if !cfg.bool_in("plugins", "proc", true) {
@@ -308,7 +335,7 @@ fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, coll
         ("/proc/softirqs", interrupts::Kind::Softirqs, "interrupts per core"),
     ] {
         if on(file) {
-            let per_core = cfg.bool_in(&format!("plugin:proc:{file}"), option, false);
+            let per_core = cfg.bool_in(&format!("plugin:proc:{file}"), option, true);
             let path = prefix.join(file.trim_start_matches('/'));
             spawn(
                 Box::new(interrupts::Interrupts::new(Arc::clone(host), path, kind, per_core, every)),
@@ -318,7 +345,7 @@ fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, coll
     }
 }
 
-fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &AtomicBool) {
+fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &AtomicBool, worker: &workers::Worker) {
     let mut failures: u64 = 0;
     loop {
         let before = clock::now_realtime_usec();
@@ -334,7 +361,9 @@ fn run(mut collector: Box<dyn Collector>, update_every: u32, stop: &AtomicBool) 
             }
             std::thread::park_timeout(std::time::Duration::from_micros(tick - now));
         }
-        match collector.collect(tick_time(tick, clock::now_realtime_usec())) {
+        let result = collector.collect(tick_time(tick, clock::now_realtime_usec()));
+        worker.record(tick, workers::thread_cpu_ns());
+        match result {
             Ok(()) => {
                 if failures > 0 {
                     log::info!("{}: collecting again after {failures} failed attempts", collector.name());

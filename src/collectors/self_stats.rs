@@ -1,6 +1,7 @@
 //! nanodata's own footprint, as Netdata's `netdata.*` charts: CPU (`netdata.server_cpu`),
 //! uptime (`netdata.uptime`), resident memory (`netdata.memory`) and threads
-//! (`netdata.threads`).
+//! (`netdata.threads`), and the CPU of each collector thread (`netdata.workers_cpu`, one
+//! dimension per thread, from [`super::workers`]).
 //!
 //! CPU comes from `getrusage(2)` (microseconds, so no clock-tick rounding), memory from
 //! `/proc/self/statm`, threads from `/proc/self/stat`. The first two charts carry Netdata
@@ -10,6 +11,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::workers::Workers;
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::clock::USEC_PER_SEC;
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
@@ -26,6 +28,9 @@ pub struct SelfStats {
     started_ut: u64,
     page_size: i64,
     charts: Option<[Arc<Chart>; 4]>,
+    workers: Option<Workers>,
+    /// `netdata.workers_cpu` and how many workers have a dimension in it.
+    workers_chart: Option<(Arc<Chart>, usize)>,
 }
 
 impl SelfStats {
@@ -45,7 +50,54 @@ impl SelfStats {
             started_ut,
             page_size: page_size(),
             charts: None,
+            workers: None,
+            workers_chart: None,
         }
+    }
+
+    /// Also charts the CPU time of these collector threads.
+    pub fn with_workers(mut self, workers: Workers) -> SelfStats {
+        self.workers = Some(workers);
+        self
+    }
+
+    /// `netdata.workers_cpu`: Netdata 1.37's chart of its workers' CPU, a dimension per
+    /// collector thread (CPU nanoseconds per second, shown as % of one core).
+    fn workers_cpu(&mut self, now_ut: u64) {
+        let Some(workers) = &self.workers else { return };
+        let n = workers.len();
+        if n == 0 {
+            return;
+        }
+        let (chart, known) = self.workers_chart.get_or_insert_with(|| {
+            let meta = ChartMeta::new("netdata", "workers_cpu")
+                .title("Netdata Workers CPU Utilization (100% = 1 core)")
+                .units("%")
+                .family("workers")
+                .context("netdata.workers.cpu_total")
+                .chart_type(ChartType::Stacked)
+                .priority(999000)
+                .update_every(self.update_every)
+                .source(PLUGIN, MODULE);
+            (self.host.chart_define(meta), 0)
+        });
+        while *known < n {
+            let Some(w) = workers.get(*known) else { break };
+            chart.dimension(
+                DimensionMeta::new(w.name()).algorithm(Algorithm::Incremental).scale(1, 10_000_000),
+            );
+            *known += 1;
+        }
+        // The tick this collection belongs to, so every worker answers for the same seconds.
+        let every = u64::from(self.update_every) * USEC_PER_SEC;
+        let tick = now_ut - now_ut % every;
+        let mut c = chart.begin(now_ut, 0, false);
+        for i in 0..*known {
+            if let Some(w) = workers.get(i) {
+                c.set(i, w.cpu_before(tick).min(i64::MAX as u64) as i64);
+            }
+        }
+        c.end();
     }
 
     fn define(&self) -> [Arc<Chart>; 4] {
@@ -109,6 +161,7 @@ impl Collector for SelfStats {
             }
             c.end();
         }
+        self.workers_cpu(now_ut);
         Ok(())
     }
 }
@@ -161,6 +214,40 @@ mod tests {
         assert_eq!(last(&mem, 0), (300 * page_size()) as f64);
         assert_eq!(last(&host.chart("netdata.threads").unwrap(), 0), 9.0);
         assert_eq!(last(&host.chart("netdata.uptime").unwrap(), 0), 11.0);
+    }
+
+    #[test]
+    fn workers_cpu_takes_whole_ticks_of_every_thread() {
+        let dir = Scratch::new("selfstats-workers");
+        std::fs::write(dir.path("stat"), "1 (n) S 1 1 1 0 -1 0 0 0 0 0 1 1 0 0 20 0 3 0 100 5000000 300 0\n")
+            .unwrap();
+        std::fs::write(dir.path("statm"), "1200 300 200 50 0 400 0\n").unwrap();
+        let base = 1_700_000_000 * USEC_PER_SEC;
+        let workers = Workers::default();
+        let (a, b) = (workers.register("proc.stat"), workers.register("diskspace"));
+        let host = host();
+        let mut c = SelfStats::new(Arc::clone(&host), dir.path(""), base, 1).with_workers(workers.clone());
+        a.record(base, 0);
+        b.record(base, 0);
+        c.collect(base + USEC_PER_SEC).unwrap();
+        a.record(base + USEC_PER_SEC, 5_000_000);
+        b.record(base + USEC_PER_SEC, 20_000_000);
+        // proc.stat already collected the next tick when the reader comes: not counted yet.
+        a.record(base + 2 * USEC_PER_SEC, 900_000_000);
+        c.collect(base + 2 * USEC_PER_SEC).unwrap();
+        let chart = host.chart("netdata.workers_cpu").expect("workers chart");
+        let meta = chart.meta();
+        assert_eq!(
+            (meta.units.as_str(), meta.context.as_str(), meta.priority, meta.family.as_str()),
+            ("%", "netdata.workers.cpu_total", 999000, "workers")
+        );
+        assert_eq!(chart.dimension_index("proc.stat"), Some(0));
+        assert!((last(&chart, 0) - 0.5).abs() < 1e-6, "5 ms in a second: {}", last(&chart, 0));
+        assert!((last(&chart, 1) - 2.0).abs() < 1e-6, "20 ms in a second: {}", last(&chart, 1));
+        // A thread started later gets its dimension on the next collection.
+        workers.register("proc.uptime");
+        c.collect(base + 3 * USEC_PER_SEC).unwrap();
+        assert_eq!(chart.dimension_index("proc.uptime"), Some(2));
     }
 
     #[test]

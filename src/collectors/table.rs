@@ -140,12 +140,18 @@ pub struct Table {
 
 struct Slot {
     spec: &'static Spec,
+    /// The file whose `[plugin:proc:<file>]` section holds the switch.
+    file: &'static str,
     module: &'static str,
     mode: Mode,
     chart: Option<Arc<Chart>>,
     /// For each dimension: the key it reads and, once created, its index in the chart.
     keys: Vec<usize>,
     dims: Vec<usize>,
+    /// The keys whose non-zero value makes an `auto` chart appear: those of every chart of
+    /// the file switched by the same option, as Netdata tests them together (`ipv4 ICMP
+    /// packets` brings `ipv4.icmp` and `ipv4.icmp_errors` at once).
+    trigger: Vec<usize>,
 }
 
 impl Table {
@@ -174,12 +180,28 @@ impl Table {
             }
             charts.push(Slot {
                 spec,
+                file,
                 module: module.unwrap_or(file),
                 mode: mode(file, spec),
                 chart: None,
                 keys: slot_keys,
                 dims: Vec::new(),
+                trigger: Vec::new(),
             });
+        }
+        for i in 0..charts.len() {
+            let (file, option) = (charts[i].file, charts[i].spec.option);
+            let mut trigger = charts[i].keys.clone();
+            if !option.is_empty() {
+                for other in charts.iter().filter(|c| c.file == file && c.spec.option == option) {
+                    for &k in &other.keys {
+                        if !trigger.contains(&k) {
+                            trigger.push(k);
+                        }
+                    }
+                }
+            }
+            charts[i].trigger = trigger;
         }
         Table {
             host,
@@ -223,7 +245,7 @@ impl Table {
                 continue;
             }
             if slot.chart.is_none() {
-                let nonzero = slot.keys.iter().any(|&k| self.values[k].is_some_and(|v| v != 0));
+                let nonzero = slot.trigger.iter().any(|&k| self.values[k].is_some_and(|v| v != 0));
                 if slot.mode == Mode::Auto && !nonzero && !self.zero_metrics {
                     continue;
                 }
@@ -509,6 +531,28 @@ pub(crate) mod tests {
         assert_eq!(t.values, [Some(7), None]);
         t.publish(T0 + USEC_PER_SEC);
         assert!(host.chart("t.a").is_some());
+    }
+
+    #[test]
+    fn charts_of_one_switch_appear_together() {
+        static PAIR: [Spec; 3] = [
+            Spec::new("t", "icmp", "P", "x", "f", 1, &[Dim::inc("Icmp", "InMsgs", "received", 1)])
+                .option("icmp"),
+            Spec::new("t", "icmp_errors", "E", "x", "f", 2, &[Dim::inc("Icmp", "InErrors", "InErrors", 1)])
+                .option("icmp"),
+            Spec::new("t", "other", "O", "x", "f", 3, &[Dim::inc("Icmp", "OutRare", "rare", 1)]),
+        ];
+        let host = host();
+        let mut t = Table::new(Arc::clone(&host), Some("m"), &[("f", &PAIR)], &|_, _| Mode::Auto, false, 1);
+        parse_key_values("Icmp: InMsgs 0\nIcmp: InErrors 0\nIcmp: OutRare 0\n", &mut t);
+        t.publish(T0);
+        assert!(host.chart("t.icmp").is_none() && host.chart("t.icmp_errors").is_none());
+        t.clear();
+        parse_key_values("Icmp: InMsgs 3\nIcmp: InErrors 0\nIcmp: OutRare 0\n", &mut t);
+        t.publish(T0 + USEC_PER_SEC);
+        assert!(host.chart("t.icmp").is_some());
+        assert!(host.chart("t.icmp_errors").is_some(), "its switch's packets are non-zero");
+        assert!(host.chart("t.other").is_none(), "a chart of no switch waits for its own");
     }
 
     #[test]
