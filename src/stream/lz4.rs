@@ -32,7 +32,7 @@ impl Default for Compressor {
 impl Compressor {
     pub fn new() -> Compressor {
         Compressor {
-            history: Vec::with_capacity(2 * WINDOW),
+            history: Vec::with_capacity(WINDOW + MAX_BLOCK_INPUT),
             scratch: vec![0; block::get_maximum_output_size(MAX_BLOCK_INPUT)],
         }
     }
@@ -58,12 +58,14 @@ impl Compressor {
         Ok(())
     }
 
+    /// Appends a block's plaintext to the history, first dropping all but the last
+    /// [`WINDOW`] bytes if it would not fit: the allocation stays `WINDOW` + one block.
     fn remember(&mut self, plain: &[u8]) {
-        self.history.extend_from_slice(plain);
-        if self.history.len() > 2 * WINDOW {
-            let cut = self.history.len() - WINDOW;
+        if self.history.len() + plain.len() > WINDOW + MAX_BLOCK_INPUT {
+            let cut = self.history.len().saturating_sub(WINDOW);
             self.history.drain(..cut);
         }
+        self.history.extend_from_slice(plain);
     }
 }
 
@@ -83,10 +85,18 @@ pub fn parse_header(h: [u8; 4]) -> Option<usize> {
 /// The decompressing side of one connection: feed it the raw bytes as they arrive; it
 /// yields plaintext. 4-byte groups that are not a header pass through as plain text, as
 /// Netdata's receiver does.
+///
+/// Memory: one buffer of [`WINDOW`] + one block, into which blocks are decoded in place
+/// right after the history they refer to (so there is no separate output buffer), plus the
+/// bytes of a block not yet complete, held only while one is pending.
 pub struct Decompressor {
+    /// `window[..filled]` is the plaintext so far (its last [`WINDOW`] bytes matter); the
+    /// rest is room for the next block. Allocated on first use, never grown.
     window: Vec<u8>,
+    filled: usize,
     pending: Vec<u8>,
-    out: Vec<u8>,
+    /// Largest decoded size of one block.
+    max_output: usize,
     /// Bytes that are not a block header are an error instead of plain text.
     strict: bool,
 }
@@ -100,9 +110,10 @@ impl Default for Decompressor {
 impl Decompressor {
     pub fn new() -> Decompressor {
         Decompressor {
-            window: Vec::with_capacity(WINDOW + MAX_BLOCK_OUTPUT),
+            window: Vec::new(),
+            filled: 0,
             pending: Vec::new(),
-            out: vec![0; MAX_BLOCK_OUTPUT],
+            max_output: MAX_BLOCK_OUTPUT,
             strict: false,
         }
     }
@@ -111,17 +122,12 @@ impl Decompressor {
     /// header (a 1.37 child sends nothing uncompressed once LZ4 is negotiated), and a block
     /// may decode to at most `max_output` bytes (≤ [`MAX_BLOCK_OUTPUT`]).
     pub fn strict(max_output: usize) -> Decompressor {
-        Decompressor {
-            window: Vec::with_capacity(WINDOW + MAX_BLOCK_OUTPUT),
-            pending: Vec::new(),
-            out: vec![0; max_output.clamp(1, MAX_BLOCK_OUTPUT)],
-            strict: true,
-        }
+        Decompressor { max_output: max_output.clamp(1, MAX_BLOCK_OUTPUT), strict: true, ..Self::new() }
     }
 
-    /// Bytes this decompressor holds (window, pending input, output buffer).
+    /// Bytes this decompressor holds (window and pending input).
     pub fn memory_bytes(&self) -> usize {
-        self.window.capacity() + self.pending.capacity() + self.out.capacity()
+        self.window.capacity() + self.pending.capacity()
     }
 
     /// Appends the plaintext decoded from `input` to `plain` (the tests' view of
@@ -135,21 +141,46 @@ impl Decompressor {
     }
 
     /// Decodes `input` and hands every decoded block to `each` as soon as it is decoded, so
-    /// the caller needs no buffer of its own: a parent's memory per child stays the window,
-    /// one block and the pending input. An error (a bad block, a block longer than the
-    /// limits, or one from `each`) stops here and ends the connection.
+    /// the caller needs no buffer of its own. Complete blocks are decoded straight from
+    /// `input`; only the start of an incomplete one is copied, and that copy is released
+    /// once the block is done. An error (a bad block, a block longer than the limits, or
+    /// one from `each`) stops here and ends the connection.
     pub fn feed_blocks(
         &mut self,
         input: &[u8],
         mut each: impl FnMut(&[u8]) -> Result<(), String>,
     ) -> Result<(), String> {
-        self.pending.extend_from_slice(input);
+        if self.pending.is_empty() {
+            let (used, result) = self.decode(input, &mut each);
+            if result.is_ok() {
+                self.pending.extend_from_slice(&input[used..]);
+            }
+            return result;
+        }
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.extend_from_slice(input);
+        let (used, result) = self.decode(&pending, &mut each);
+        if used < pending.len() {
+            pending.drain(..used);
+            self.pending = pending;
+        }
+        // Otherwise `pending` is dropped: most reads end on a block boundary, and a parent
+        // with thousands of children keeps no idle 16 KiB per child.
+        result
+    }
+
+    /// Decodes the whole blocks at the start of `input`; returns how many bytes it used.
+    fn decode(
+        &mut self,
+        input: &[u8],
+        each: &mut impl FnMut(&[u8]) -> Result<(), String>,
+    ) -> (usize, Result<(), String>) {
         let mut at = 0;
         let result = loop {
-            if self.pending.len() - at < 4 {
+            if input.len() - at < 4 {
                 break Ok(());
             }
-            let h = [self.pending[at], self.pending[at + 1], self.pending[at + 2], self.pending[at + 3]];
+            let h = [input[at], input[at + 1], input[at + 2], input[at + 3]];
             let Some(len) = parse_header(h) else {
                 if self.strict {
                     break Err(format!(
@@ -157,56 +188,57 @@ impl Decompressor {
                         h[0], h[1], h[2], h[3]
                     ));
                 }
+                let start = self.make_room(4);
+                self.window[start..start + 4].copy_from_slice(&h);
+                self.filled += 4;
+                at += 4;
                 if let Err(e) = each(&h) {
                     break Err(e);
                 }
-                self.remember_plain(at, 4);
-                at += 4;
                 continue;
             };
             if len > MAX_BLOCK_OUTPUT {
                 break Err(format!("compressed block of {len} bytes is over the limit"));
             }
-            if self.pending.len() - at - 4 < len {
+            if input.len() - at - 4 < len {
                 break Ok(()); // wait for the rest of the block
             }
-            let body = &self.pending[at + 4..at + 4 + len];
-            let dict_start = self.window.len().saturating_sub(WINDOW);
-            let n = match block::decompress_into_with_dict(body, &mut self.out, &self.window[dict_start..]) {
+            let body = &input[at + 4..at + 4 + len];
+            let start = self.make_room(self.max_output);
+            let (history, room) = self.window.split_at_mut(start);
+            let dict = &history[start.saturating_sub(WINDOW)..];
+            let n = match block::decompress_into_with_dict(body, &mut room[..self.max_output], dict) {
                 Ok(n) => n,
                 Err(block::DecompressError::OutputTooSmall { .. }) => {
                     break Err(format!(
                         "a compressed block of {len} bytes decodes to more than the {} allowed (decompression bomb?)",
-                        self.out.len()
+                        self.max_output
                     ))
                 }
                 Err(e) => break Err(format!("bad LZ4 block: {e}")),
             };
             at += 4 + len;
-            if let Err(e) = each(&self.out[..n]) {
+            self.filled += n;
+            if let Err(e) = each(&self.window[start..start + n]) {
                 break Err(e);
             }
-            self.make_room(n);
-            self.window.extend_from_slice(&self.out[..n]);
         };
-        self.pending.drain(..at);
-        result
+        (at, result)
     }
 
-    fn remember_plain(&mut self, at: usize, n: usize) {
-        self.make_room(n);
-        let bytes = &self.pending[at..at + n];
-        self.window.extend_from_slice(bytes);
-    }
-
-    /// Before `n` more bytes go into the window, keeps only its last [`WINDOW`] bytes if
-    /// they would not fit: the window never exceeds `WINDOW` + one block, so its allocation
-    /// stays fixed (a copy of 64 KiB per 16 KiB decoded is cheap next to parsing them).
-    fn make_room(&mut self, n: usize) {
-        if self.window.len() + n > WINDOW + MAX_BLOCK_OUTPUT {
-            let cut = self.window.len().saturating_sub(WINDOW);
-            self.window.drain(..cut);
+    /// Makes room for `n` more bytes after the history, keeping its last [`WINDOW`] bytes
+    /// (a copy of 64 KiB per 16 KiB decoded, cheap next to parsing them); returns where
+    /// they go.
+    fn make_room(&mut self, n: usize) -> usize {
+        if self.window.is_empty() {
+            self.window = vec![0; WINDOW + MAX_BLOCK_OUTPUT];
         }
+        if self.filled + n > self.window.len() {
+            let keep = self.filled.min(WINDOW);
+            self.window.copy_within(self.filled - keep..self.filled, 0);
+            self.filled = keep;
+        }
+        self.filled
     }
 }
 
@@ -255,6 +287,22 @@ mod tests {
             d.feed(piece, &mut plain).unwrap();
         }
         assert_eq!(plain, text);
+        // Whole blocks at once: decoded from the input, nothing kept but the window.
+        let mut whole = Decompressor::new();
+        let mut again = Vec::new();
+        whole.feed(&wire, &mut again).unwrap();
+        assert_eq!(again, text);
+        assert_eq!(whole.memory_bytes(), WINDOW + MAX_BLOCK_OUTPUT);
+        // A read that ends inside a block keeps that part only until the block completes.
+        let cut = 4 + parse_header([wire[0], wire[1], wire[2], wire[3]]).unwrap() + 10;
+        let mut split = Decompressor::new();
+        let mut out = Vec::new();
+        split.feed(&wire[..cut], &mut out).unwrap();
+        assert!(split.memory_bytes() > WINDOW + MAX_BLOCK_OUTPUT);
+        let second = 4 + parse_header([wire[cut - 10], wire[cut - 9], wire[cut - 8], wire[cut - 7]]).unwrap();
+        split.feed(&wire[cut..cut - 10 + second], &mut out).unwrap();
+        assert_eq!(split.memory_bytes(), WINDOW + MAX_BLOCK_OUTPUT, "pending released");
+        assert_eq!(out, text[..out.len()]);
     }
 
     #[test]

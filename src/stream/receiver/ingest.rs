@@ -3,7 +3,7 @@
 //! to [`Receiver::feed`], then writes what it appended to the output buffer.
 //!
 //! Guarantees: memory per child is fixed by [`ReceiverLimits`] (the line buffer; with LZ4 the
-//! decompressor's output buffer and its 64 KiB window on top); every error names its reason
+//! decompressor's 64 KiB window and room for one block on top); every error names its reason
 //! and ends only this child's connection; every `CHART_DEFINITION_END` is answered (by the
 //! planner of [`super::replication`]), so no chart of the child is left waiting.
 
