@@ -203,6 +203,18 @@ fn run(o: Options) -> ExitCode {
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
     let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
+    if let Some(s) = &sender {
+        let stats = s.stats_reader();
+        *collectors.stream_slot().lock() = Some(Box::new(move || {
+            let s = stats();
+            collectors::self_stats::StreamUse {
+                buffer_used: s.buffer_used as u64,
+                buffer_size: s.buffer_size as u64,
+                bytes_sent: s.bytes_sent,
+                commits_dropped: s.commits_dropped,
+            }
+        }));
+    }
 
     loop {
         match signals::wait(None) {

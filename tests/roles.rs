@@ -157,6 +157,26 @@ fn four_roles_from_their_shipped_configs_chained() {
         assert!(n >= 5, "{chart}: only {n} seconds held by both\nproxy {kept:?}\nparent {top:?}");
     }
 
+    // The collector's own cost, as the parent sees it: bytes it streamed, CPU of its threads.
+    let now = nanodata::clock::now_realtime_sec();
+    let own = |chart: &str| {
+        data_retrying(parent_port, &data_query("/host/it-role-collector", chart, now - 20, now - 2))
+    };
+    let (labels, rows) = own("netdata.streaming_sent");
+    assert_eq!(labels, ["sent"], "{rows:?}");
+    assert!(rows.iter().any(|(_, v)| v[0].is_some_and(|x| x > 0.0)), "nothing sent? {rows:?}");
+    let (labels, rows) = own("netdata.streaming_buffer");
+    assert_eq!(labels, ["used", "free"], "{rows:?}");
+    let (labels, rows) = own("netdata.workers_cpu");
+    assert!(
+        ["proc.stat", "proc.meminfo", "netdata.stats"].iter().all(|w| labels.iter().any(|l| l == w)),
+        "{labels:?}"
+    );
+    assert!(
+        rows.iter().all(|(_, v)| v.iter().flatten().all(|x| (0.0..=200.0).contains(x))),
+        "a thread's CPU is a share of at most the 2 cores: {rows:?}"
+    );
+
     // The headless proxy serves its child's definitions but keeps no database.
     let charts = http_get(proxy_port, "/host/it-role-collector/api/v1/charts").unwrap_or_default();
     assert!(charts.contains("\"memory_mode\": \"none\""), "headless proxy: {charts}");

@@ -21,6 +21,7 @@ pub mod vmstat;
 // Group B: network protocol counters, router essentials, pressure, interrupts.
 pub mod entropy;
 pub mod interrupts;
+pub mod ipc;
 pub mod net_netstat;
 pub mod net_snmp;
 pub mod net_snmp6;
@@ -33,6 +34,7 @@ pub mod thermal;
 pub mod timex;
 pub mod wireless;
 pub mod workers;
+pub mod zram;
 
 use std::fs::File;
 use std::io;
@@ -70,6 +72,7 @@ pub struct Collectors {
     stop: Arc<AtomicBool>,
     threads: Vec<JoinHandle<()>>,
     workers: workers::Workers,
+    stream: self_stats::StreamSlot,
 }
 
 impl Default for Collectors {
@@ -84,7 +87,14 @@ impl Collectors {
             stop: Arc::new(AtomicBool::new(false)),
             threads: Vec::new(),
             workers: workers::Workers::default(),
+            stream: self_stats::StreamSlot::default(),
         }
+    }
+
+    /// Where the streaming sender, once started, is made known to the self-monitoring
+    /// collector.
+    pub fn stream_slot(&self) -> self_stats::StreamSlot {
+        Arc::clone(&self.stream)
     }
 
     /// The CPU time of every collector thread started here (and of those started later).
@@ -168,7 +178,8 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
     if cfg.bool_in("plugins", "netdata monitoring", true) {
         let every = host_every.clamp(1, 86_400) as u32;
         let c = self_stats::SelfStats::new(Arc::clone(host), "/proc/self", clock::now_realtime_usec(), every)
-            .with_workers(collectors.workers());
+            .with_workers(collectors.workers())
+            .with_stream(collectors.stream_slot());
         if let Err(e) = collectors.spawn(Box::new(c), every) {
             log::error!("cannot start the netdata monitoring collector: {e}");
         }
@@ -329,6 +340,13 @@ fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, coll
     if on("/proc/sys/kernel/random/entropy_avail") {
         let path = prefix.join("proc/sys/kernel/random/entropy_avail");
         spawn(Box::new(entropy::Entropy::new(Arc::clone(host), path, every)), every);
+    }
+    if on("/sys/block/zram") {
+        spawn(Box::new(zram::Zram::new(Arc::clone(host), prefix.join("sys/block"), every)), every);
+    }
+    if on("ipc") {
+        let dir = prefix.join("proc/sysvipc");
+        spawn(Box::new(ipc::Ipc::new(Arc::clone(host), dir.join("sem"), dir.join("shm"), every)), every);
     }
     for (file, kind, option) in [
         ("/proc/interrupts", interrupts::Kind::Interrupts, "interrupts per core"),

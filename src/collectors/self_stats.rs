@@ -1,7 +1,8 @@
 //! nanodata's own footprint, as Netdata's `netdata.*` charts: CPU (`netdata.server_cpu`),
 //! uptime (`netdata.uptime`), resident memory (`netdata.memory`) and threads
-//! (`netdata.threads`), and the CPU of each collector thread (`netdata.workers_cpu`, one
-//! dimension per thread, from [`super::workers`]).
+//! (`netdata.threads`), the CPU of each collector thread (`netdata.workers_cpu`, one
+//! dimension per thread, from [`super::workers`]) and, on a streaming node, the use of the
+//! sender's buffer and what it sent (`netdata.streaming_buffer`, `netdata.streaming_sent`).
 //!
 //! CPU comes from `getrusage(2)` (microseconds, so no clock-tick rounding), memory from
 //! `/proc/self/statm`, threads from `/proc/self/stat`. The first two charts carry Netdata
@@ -19,6 +20,20 @@ use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
 const PLUGIN: &str = "netdata";
 const MODULE: &str = "stats";
 
+/// What the streaming sender reports about itself.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StreamUse {
+    pub buffer_used: u64,
+    pub buffer_size: u64,
+    /// A wrapping counter of bytes written to the parent.
+    pub bytes_sent: u32,
+    /// A wrapping counter of collections dropped because the buffer was full.
+    pub commits_dropped: u32,
+}
+
+/// Where the self-monitoring collector finds the sender, once it is started.
+pub type StreamSlot = Arc<parking_lot::Mutex<Option<Box<dyn Fn() -> StreamUse + Send>>>>;
+
 /// The self-monitoring collector.
 pub struct SelfStats {
     host: Arc<Host>,
@@ -31,6 +46,8 @@ pub struct SelfStats {
     workers: Option<Workers>,
     /// `netdata.workers_cpu` and how many workers have a dimension in it.
     workers_chart: Option<(Arc<Chart>, usize)>,
+    stream: Option<StreamSlot>,
+    stream_charts: Option<[Arc<Chart>; 3]>,
 }
 
 impl SelfStats {
@@ -52,6 +69,70 @@ impl SelfStats {
             charts: None,
             workers: None,
             workers_chart: None,
+            stream: None,
+            stream_charts: None,
+        }
+    }
+
+    /// Also charts the streaming sender that `slot` will hold.
+    pub fn with_stream(mut self, slot: StreamSlot) -> SelfStats {
+        self.stream = Some(slot);
+        self
+    }
+
+    /// `netdata.streaming_buffer` (bytes used and free), `netdata.streaming_sent` (kilobits/s
+    /// to the parent) and `netdata.streaming_dropped` (collections lost to a full buffer):
+    /// nanodata's own, Netdata 1.37 has no chart of its sender.
+    fn streaming(&mut self, now_ut: u64) {
+        let Some(slot) = &self.stream else { return };
+        let Some(u) = slot.lock().as_ref().map(|f| f()) else { return };
+        let charts = self.stream_charts.get_or_insert_with(|| {
+            let meta = |id: &str, title: &str, units: &str, chart_type: ChartType, priority: i64| {
+                ChartMeta::new("netdata", id)
+                    .title(title)
+                    .units(units)
+                    .family("streaming")
+                    .chart_type(chart_type)
+                    .priority(priority)
+                    .update_every(self.update_every)
+                    .source(PLUGIN, MODULE)
+            };
+            let buffer = self.host.chart_define(meta(
+                "streaming_buffer",
+                "Netdata Streaming Buffer",
+                "bytes",
+                ChartType::Stacked,
+                130030,
+            ));
+            buffer.dimension(DimensionMeta::new("used"));
+            buffer.dimension(DimensionMeta::new("free"));
+            let sent = self.host.chart_define(meta(
+                "streaming_sent",
+                "Netdata Streaming Sent",
+                "kilobits/s",
+                ChartType::Line,
+                130031,
+            ));
+            sent.dimension(DimensionMeta::new("sent").algorithm(Algorithm::Incremental).scale(8, 1000));
+            let dropped = self.host.chart_define(meta(
+                "streaming_dropped",
+                "Netdata Streaming Collections Dropped (buffer full)",
+                "collections/s",
+                ChartType::Line,
+                130032,
+            ));
+            dropped.dimension(DimensionMeta::new("dropped").algorithm(Algorithm::Incremental));
+            [buffer, sent, dropped]
+        });
+        let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
+        let mut c = charts[0].begin(now_ut, 0, false);
+        c.set(0, clamp(u.buffer_used));
+        c.set(1, clamp(u.buffer_size.saturating_sub(u.buffer_used)));
+        c.end();
+        for (chart, v) in charts[1..].iter().zip([u.bytes_sent, u.commits_dropped]) {
+            let mut c = chart.begin(now_ut, 0, false);
+            c.set(0, i64::from(v));
+            c.end();
         }
     }
 
@@ -162,6 +243,7 @@ impl Collector for SelfStats {
             c.end();
         }
         self.workers_cpu(now_ut);
+        self.streaming(now_ut);
         Ok(())
     }
 }
@@ -248,6 +330,40 @@ mod tests {
         workers.register("proc.uptime");
         c.collect(base + 3 * USEC_PER_SEC).unwrap();
         assert_eq!(chart.dimension_index("proc.uptime"), Some(2));
+    }
+
+    #[test]
+    fn streaming_charts_appear_once_the_sender_is_there() {
+        let dir = Scratch::new("selfstats-stream");
+        std::fs::write(dir.path("stat"), "1 (n) S 1 1 1 0 -1 0 0 0 0 0 1 1 0 0 20 0 3 0 100 5000000 300 0\n")
+            .unwrap();
+        std::fs::write(dir.path("statm"), "1200 300 200 50 0 400 0\n").unwrap();
+        let slot: StreamSlot = Arc::default();
+        let host = host();
+        let mut c = SelfStats::new(Arc::clone(&host), dir.path(""), T0, 1).with_stream(Arc::clone(&slot));
+        c.collect(T0).unwrap();
+        assert!(host.chart("netdata.streaming_buffer").is_none(), "no sender yet");
+        let sent = Arc::new(std::sync::atomic::AtomicU32::new(u32::MAX - 999));
+        let reader = Arc::clone(&sent);
+        *slot.lock() = Some(Box::new(move || StreamUse {
+            buffer_used: 4096,
+            buffer_size: 1 << 20,
+            bytes_sent: reader.load(std::sync::atomic::Ordering::Relaxed),
+            commits_dropped: 0,
+        }));
+        c.collect(T0 + USEC_PER_SEC).unwrap();
+        // 2000 bytes a second, across the counter's wrap: 16 kilobits/s.
+        for s in 2..4 {
+            sent.fetch_add(2000, std::sync::atomic::Ordering::Relaxed);
+            c.collect(T0 + s * USEC_PER_SEC).unwrap();
+        }
+        let buffer = host.chart("netdata.streaming_buffer").unwrap();
+        assert_eq!((last(&buffer, 0), last(&buffer, 1)), (4096.0, (1 << 20) as f64 - 4096.0));
+        let rate = host.chart("netdata.streaming_sent").unwrap();
+        // Within a byte: across a wrap Netdata's arithmetic (kept for identical parents)
+        // counts from 2^32 - 1.
+        assert!((last(&rate, 0) - 16.0).abs() < 0.01, "{}", last(&rate, 0));
+        assert_eq!(last(&host.chart("netdata.streaming_dropped").unwrap(), 0), 0.0);
     }
 
     #[test]

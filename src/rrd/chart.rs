@@ -427,6 +427,11 @@ impl Chart {
     /// clock like Netdata checks plugins.
     pub fn begin(&self, now_ut: u64, usec: u64, trust: bool) -> Collection<'_> {
         let mut st = self.state.lock();
+        if st.dims.capacity() > st.dims.len() {
+            // Defined: drop the slack of the vector's doubling (a parent holds thousands of
+            // charts). A dimension added later reallocates once more.
+            st.dims.shrink_to_fit();
+        }
         if st.counter_done > 0 {
             if trust && usec > 0 && st.last_collected_ut != 0 && !st.sync_clock {
                 st.usec_since_last_update = usec;

@@ -82,6 +82,19 @@ struct Shared {
     dropped_logged: AtomicU32,
 }
 
+impl Shared {
+    fn stats(&self) -> Stats {
+        let ring = self.ring.lock();
+        Stats {
+            connected: self.generation.load(Ordering::Acquire) != 0,
+            buffer_used: ring.len(),
+            buffer_size: ring.capacity(),
+            bytes_sent: self.bytes_sent.load(Ordering::Relaxed),
+            commits_dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
 const SOCKET: Token = Token(0);
 const WAKE: Token = Token(1);
 /// A parent line longer than this ends the connection.
@@ -125,14 +138,13 @@ impl Sender {
     }
 
     pub fn stats(&self) -> Stats {
-        let ring = self.shared.ring.lock();
-        Stats {
-            connected: self.shared.generation.load(Ordering::Acquire) != 0,
-            buffer_used: ring.len(),
-            buffer_size: ring.capacity(),
-            bytes_sent: self.shared.bytes_sent.load(Ordering::Relaxed),
-            commits_dropped: self.shared.dropped.load(Ordering::Relaxed),
-        }
+        self.shared.stats()
+    }
+
+    /// A reader of [`Sender::stats`] that other threads can keep (self-monitoring).
+    pub fn stats_reader(&self) -> impl Fn() -> Stats + Send + Sync + 'static {
+        let shared = Arc::clone(&self.shared);
+        move || shared.stats()
     }
 
     /// Closes the connection and ends the thread.
