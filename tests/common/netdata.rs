@@ -484,6 +484,16 @@ impl NetdataChild {
         std::fs::read_to_string(self.base.join("log/error.log")).unwrap_or_default()
     }
 
+    /// Freezes the child (SIGSTOP) for `d`, leaving a gap in its own database.
+    pub fn freeze(&self, d: Duration) {
+        let Some(c) = self.child.as_ref() else { return };
+        // SAFETY: kill(2) on the pid of a child we own.
+        unsafe { libc::kill(c.id() as i32, libc::SIGSTOP) };
+        std::thread::sleep(d);
+        // SAFETY: as above.
+        unsafe { libc::kill(c.id() as i32, libc::SIGCONT) };
+    }
+
     /// Waits until the child's log contains `needle`.
     pub fn wait_for_log(&self, needle: &str, limit: Duration) {
         let start = Instant::now();
