@@ -1,5 +1,5 @@
 //! Command line in Netdata's habits: `-c FILE`, `-D`, `-P PIDFILE`, `-p PORT`,
-//! `-s PREFIX`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W get …`,
+//! `-s PREFIX`, `-u USER`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W get …`,
 //! `-W dumpconfig`, `-W buildinfo`, `-v`/`-V`, `-h`.
 //!
 //! Parsing is pure (no I/O) so every combination is unit-tested.
@@ -42,6 +42,8 @@ pub struct Options {
     pub port: Option<u16>,
     /// `-s PREFIX`: read `/proc` and `/sys` below this directory (Netdata's host prefix).
     pub host_prefix: Option<PathBuf>,
+    /// `-u USER`: `[global] run as user`.
+    pub user: Option<String>,
     /// `-W set SECTION OPTION VALUE` for nanodata.conf, in order.
     pub set: Vec<Override>,
     /// `-W set2 SECTION OPTION VALUE` for stream.conf, in order.
@@ -100,6 +102,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                 );
             }
             "-s" => o.host_prefix = Some(PathBuf::from(value("a directory")?)),
+            "-u" => o.user = Some(value("a user name")?),
             "-v" | "-V" | "--version" => wanted = Some(Command::Version),
             "-h" | "-H" | "--help" => wanted = Some(Command::Help),
             "-W" => {
@@ -170,6 +173,8 @@ pub fn help() -> String {
          \x20 -P FILE                 write the process id to FILE\n\
          \x20 -p PORT                 web/streaming port, same as -W set web \"default port\" PORT\n\
          \x20 -s PREFIX               read /proc and /sys below PREFIX\n\
+         \x20 -u USER                 started as root, switch to USER, same as\n\
+         \x20                         -W set global \"run as user\" USER\n\
          \x20 -W set S O V            set option O of section [S] of nanodata.conf to V\n\
          \x20 -W set2 S O V           the same for stream.conf\n\
          \x20 -W get S O D            print the effective value of option O of [S] (D if unset)\n\
@@ -203,6 +208,8 @@ mod tests {
             "-P/run/n.pid",
             "-p",
             "20000",
+            "-u",
+            "netdata",
             "-W",
             "set",
             "db",
@@ -214,6 +221,7 @@ mod tests {
         assert_eq!(o.config_file, Some(PathBuf::from("/etc/x.conf")));
         assert_eq!(o.pid_file, Some(PathBuf::from("/run/n.pid")));
         assert_eq!(o.port, Some(20000));
+        assert_eq!(o.user.as_deref(), Some("netdata"));
         assert_eq!(
             o.set,
             vec![Override { section: "db".into(), name: "update every".into(), value: "2".into() }]
@@ -240,6 +248,9 @@ mod tests {
     #[test]
     fn usage_errors_are_clear() {
         assert_eq!(p(&["-c"]), Err(UsageError("option -c needs a file name".into())));
+        assert_eq!(p(&["-u"]), Err(UsageError("option -u needs a user name".into())));
+        let Ok(Command::Run(o)) = p(&["-unobody"]) else { panic!() };
+        assert_eq!(o.user.as_deref(), Some("nobody"), "-uUSER as Netdata takes it");
         assert!(p(&["-p", "0"]).unwrap_err().0.contains("not a TCP port"));
         assert!(p(&["-p", "99999"]).is_err());
         assert!(p(&["-W", "set", "db", "mode"]).unwrap_err().0.contains("SECTION OPTION VALUE"));

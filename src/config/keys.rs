@@ -81,8 +81,8 @@ use Kind::*;
 registry! { NETDATA:
     GLOBAL_HOSTNAME = GLOBAL, "hostname", "", Text,
         "Host name shown on dashboards and sent to parents; empty = the system host name.";
-    GLOBAL_RUN_AS_USER = GLOBAL, "run as user", "", Text,
-        "User to switch to after start; empty = keep the current user (Netdata: netdata).";
+    GLOBAL_RUN_AS_USER = GLOBAL, "run as user", "netdata", Text,
+        "Started as root, switch to this user once the ports are bound and the cache, lib and log directories are given to it (also -u); empty = stay root; a missing user is logged and root stays.";
     GLOBAL_HOST_ACCESS_PREFIX = GLOBAL, "host access prefix", "", Path,
         "Prefix added to /proc and /sys paths (for running in a container).";
     GLOBAL_TIMEZONE = GLOBAL, "timezone", "", Text,

@@ -37,7 +37,7 @@ impl Node {
         let d = dir.display();
         let conf = format!(
             "# written by the integration tests\n\
-             [global]\n\thostname = it-{name}\n\
+             [global]\n\thostname = it-{name}\n\trun as user = \n\
              [directories]\n\tconfig = {d}/etc\n\tcache = {d}/cache\n\tlib = {d}/lib\n\tlog = {d}/log\n\
              [logs]\n\terror = {d}/log/error.log\n\taccess = none\n\thealth = none\n\
              [db]\n\tmode = {mode}\n\tupdate every = 1\n\tretention = 600\n"
