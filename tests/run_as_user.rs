@@ -296,3 +296,40 @@ fn not_started_as_root_there_is_nothing_to_switch() {
     assert!(text.contains(&want), "log:\n{text}");
     assert_eq!(uid, vec![user.uid; 4]);
 }
+
+#[test]
+fn what_a_root_run_left_is_given_to_the_user_but_links_are_not_followed() {
+    if !require_root("what_a_root_run_left_is_given_to_the_user_but_links_are_not_followed") {
+        return;
+    }
+    let user = TestUser::create("d");
+    let node = Node::new("runas-upgrade", "map");
+    // An earlier version ran as root: its database files are root's.
+    let mut run = node.start(&[]);
+    run.wait_for_points(&node, "system.cpu", "user", 2, Duration::from_secs(20));
+    run.stop_orderly();
+    let file = node.db_file("system.cpu", "user");
+    assert_eq!(owner(&file).0, 0);
+    let before = common::db_points(&file);
+
+    // Files outside, reachable through a symbolic link and a hard link planted in the cache.
+    let (secret, secret2) = (node.dir.join("secret"), node.dir.join("secret2"));
+    std::fs::write(&secret, b"x").unwrap();
+    std::fs::write(&secret2, b"x").unwrap();
+    std::os::unix::fs::symlink(&secret, node.dir.join("cache/link")).unwrap();
+    std::fs::hard_link(&secret2, node.dir.join("cache/hardlink")).unwrap();
+
+    let mut run = node.start(&["-u", &user.name]);
+    run.wait_for_log(READY, Duration::from_secs(15));
+    assert_eq!(ids_of(run.pid()).0, vec![user.uid; 4]);
+    assert_eq!(owner(&file), (user.uid, user.gid), "the root run's file is the user's now");
+    assert_eq!(owner(file.parent().unwrap()).0, user.uid, "and its chart directory");
+    // The user's run keeps writing into the file the root run made.
+    let want = before.len() + 2;
+    run.wait_for_points(&node, "system.cpu", "user", want, Duration::from_secs(20));
+    run.stop_orderly();
+    common::assert_kept(&before, &common::db_points(&file));
+    assert_eq!(owner(&secret).0, 0, "a symbolic link is not followed");
+    assert_eq!(owner(&secret2).0, 0, "a hard-linked file is left alone");
+    assert_eq!(owner(&node.dir.join("cache/link")).0, 0, "the link itself is left alone");
+}

@@ -93,11 +93,15 @@ pub fn plan(
     })
 }
 
+/// [`run_as_configured`] failed in a way the daemon must not survive (already logged).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MustStop;
+
 /// The whole step, as `main` runs it: reads `run as user`, and as root hands `dirs`
 /// (cache, lib, log) and `files` (log files, pid file) to the user, then switches. Logs
 /// what it did. `Err` (logged) means the daemon must not go on: the switch failed half
 /// way, or the user cannot use a directory the daemon needs (`required`).
-pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(), ()> {
+pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(), MustStop> {
     let euid = euid();
     let name = match parse_name(value) {
         Ok(n) => n,
@@ -124,7 +128,7 @@ pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[&Path]) -
     Ok(())
 }
 
-fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(), ()> {
+fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(), MustStop> {
     let groups = group_list(user).unwrap_or_else(|e| {
         log::error!("cannot read the groups of user '{}': {e}; using only its primary group", user.name);
         vec![user.gid]
@@ -181,7 +185,7 @@ fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(
             user.uid,
             user.gid
         );
-        return Err(());
+        return Err(MustStop);
     }
     log::info!(
         "running as user '{}' (uid {}, gid {}, groups {:?}); setuid(0) fails as it should",
@@ -209,7 +213,7 @@ fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(
     if ok {
         Ok(())
     } else {
-        Err(())
+        Err(MustStop)
     }
 }
 
@@ -273,7 +277,7 @@ pub fn group_list(user: &User) -> io::Result<Vec<u32>> {
         }
         // -1: the list did not fit; `n` says how many there are (glibc and musl both).
         if n <= want || want >= MAX_GROUPS {
-            return Err(io::Error::new(io::ErrorKind::Other, format!("more than {want} groups")));
+            return Err(io::Error::other(format!("more than {want} groups")));
         }
         want = n.min(MAX_GROUPS);
     }
@@ -316,15 +320,15 @@ pub fn switch_to(user: &User, groups: &[u32]) -> io::Result<()> {
     }
     let (u, g) = ids();
     if u != [user.uid; 3] || g != [user.gid; 3] {
-        return Err(io::Error::new(
-            io::ErrorKind::Other,
-            format!("after the switch the ids are uid {u:?} gid {g:?}, not {} / {}", user.uid, user.gid),
-        ));
+        return Err(io::Error::other(format!(
+            "after the switch the ids are uid {u:?} gid {g:?}, not {} / {}",
+            user.uid, user.gid
+        )));
     }
     // The switch must be irreversible (a saved uid of 0 would allow going back).
     // SAFETY: plain syscall wrapper; success here is the error being detected.
     if user.uid != 0 && unsafe { libc::setuid(0) } == 0 {
-        return Err(io::Error::new(io::ErrorKind::Other, "setuid(0) succeeded after the switch"));
+        return Err(io::Error::other("setuid(0) succeeded after the switch"));
     }
     Ok(())
 }
@@ -421,7 +425,7 @@ pub fn hand_over(dir: &Path, owner: u32, uid: u32, gid: u32) -> io::Result<HandO
 fn walk(dir: &Path, owner: u32, plan: &mut Vec<PathBuf>, out: &mut HandOver) -> io::Result<()> {
     let meta = std::fs::symlink_metadata(dir)?;
     if !meta.is_dir() {
-        return Err(io::Error::new(io::ErrorKind::Other, "not a directory"));
+        return Err(io::Error::other("not a directory"));
     }
     if meta.uid() == owner && meta.mode() & 0o022 == 0 {
         walk_inside(dir, owner, 1, plan, out);
@@ -544,7 +548,8 @@ mod tests {
         // Owned by someone else: only the directory itself.
         let mut plan = Vec::new();
         walk(&base, me.wrapping_add(1), &mut plan, &mut HandOver::default()).unwrap();
-        assert_eq!(plan, [base.clone()]);
+        assert_eq!(plan.len(), 1);
+        assert_eq!(plan[0], base);
 
         // Chowning to ourselves is allowed for anyone: the whole pass runs.
         let done = hand_over(&base, me, me, ids().1[1]).unwrap();
