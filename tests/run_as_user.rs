@@ -185,6 +185,23 @@ fn root_switches_to_the_user_and_its_groups_and_keeps_working() {
     assert_eq!(gid, [user.gid; 4], "real, effective, saved and filesystem gid");
     assert_eq!(groups, BTreeSet::from([user.gid, user.extra_gid]), "supplementary groups of the user");
 
+    // Every thread, not just the main one (set*id applies to the whole process).
+    let tasks: Vec<u32> = std::fs::read_dir(format!("/proc/{}/task", run.pid()))
+        .expect("tasks")
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|s| s.parse().ok()))
+        .collect();
+    assert!(tasks.len() > 1, "the collector threads run: {tasks:?}");
+    for task in tasks {
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/task/{task}/status", run.pid())).unwrap_or_default();
+        let uid_line = status.lines().find(|l| l.starts_with("Uid:")).unwrap_or("").to_owned();
+        if !status.is_empty() {
+            let ids: Vec<u32> = uid_line[4..].split_whitespace().map(|n| n.parse().unwrap()).collect();
+            assert_eq!(ids, [user.uid; 4], "thread {task}");
+        }
+    }
+
     for dir in ["cache", "lib", "log"] {
         assert_eq!(owner(&node.dir.join(dir)), (user.uid, user.gid), "{dir} directory given to the user");
     }
@@ -212,6 +229,16 @@ fn root_switches_to_the_user_and_its_groups_and_keeps_working() {
         assert_eq!((uid, gid), (vec![user.uid; 4], vec![user.gid; 4]), "plugin process {child}");
         assert_eq!(groups, BTreeSet::from([user.gid, user.extra_gid]), "plugin process {child}");
     }
+
+    // After logrotate, SIGHUP: the user creates the new error log in its log directory.
+    let log = node.dir.join("log/error.log");
+    std::fs::rename(&log, node.dir.join("log/error.log.1")).unwrap();
+    // SAFETY: kill(2) on the pid of a child we own.
+    unsafe { libc::kill(run.pid() as i32, libc::SIGHUP) };
+    wait_until(Duration::from_secs(10), "a new error.log after SIGHUP", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("log files reopened"))
+    });
+    assert_eq!(owner(&log), (user.uid, user.gid), "the reopened log is the user's");
     run.stop_orderly();
 }
 
