@@ -151,8 +151,26 @@ fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(
             return Ok(());
         }
     }
-    for (dir, _) in dirs {
-        if !dir.exists() {
+    // A directory shared with the system (`[directories] log = /var/log`) is never given
+    // away, nor what other programs keep in it.
+    let shared = |dir: &Path| {
+        let shared = is_system_dir(dir);
+        if shared {
+            log::error!(
+                "[global] run as user = {}: {} is a system directory, not giving it to the user \
+                 (point [directories] at directories of nanodata's own)",
+                user.name,
+                dir.display()
+            );
+        }
+        shared
+    };
+    if dirs.iter().any(|(dir, required)| *required && shared(dir)) {
+        log::error!("[global] run as user = {}: going on as root", user.name);
+        return Ok(());
+    }
+    for (dir, required) in dirs {
+        if !dir.exists() || (!*required && shared(dir)) {
             continue;
         }
         match hand_over(dir, 0, user.uid, user.gid) {
@@ -352,6 +370,51 @@ pub fn can_use_dir(dir: &Path) -> io::Result<()> {
         return Err(io::Error::last_os_error());
     }
     Ok(())
+}
+
+/// Directories the system and other programs share: never handed over.
+const SYSTEM_DIRS: &[&str] = &[
+    "/bin",
+    "/boot",
+    "/dev",
+    "/etc",
+    "/home",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/media",
+    "/mnt",
+    "/opt",
+    "/proc",
+    "/root",
+    "/run",
+    "/sbin",
+    "/srv",
+    "/sys",
+    "/tmp",
+    "/usr",
+    "/usr/lib",
+    "/usr/libexec",
+    "/usr/local",
+    "/usr/share",
+    "/var",
+    "/var/cache",
+    "/var/lib",
+    "/var/lib/private",
+    "/var/log",
+    "/var/run",
+    "/var/spool",
+    "/var/tmp",
+    "/overlay",
+    "/rom",
+    "/www",
+];
+
+/// Whether `dir` is `/` or one of [`SYSTEM_DIRS`], by its real path (so `/var/cache/../log`
+/// or a link to `/var/log` count too). A path that does not exist is not.
+pub fn is_system_dir(dir: &Path) -> bool {
+    let Ok(real) = std::fs::canonicalize(dir) else { return false };
+    real.parent().is_none() || SYSTEM_DIRS.iter().any(|s| real == Path::new(s))
 }
 
 /// Whether `user` (with `groups`) may search every directory above `dir`; `Err` names the
@@ -588,6 +651,22 @@ mod tests {
             );
         }
         assert!(reachable(&base.join("missing"), &stranger, &[]).is_err());
+        let _ = std::fs::remove_dir_all(&base);
+    }
+
+    #[test]
+    fn system_directories_are_recognised_through_links() {
+        for d in ["/", "/var/log", "/tmp", "/etc", "/var/log/../cache", "/usr//share/"] {
+            if Path::new(d).exists() {
+                assert!(is_system_dir(Path::new(d)), "{d}");
+            }
+        }
+        let base = std::env::temp_dir().join(format!("nanodata-user-sys-{}", std::process::id()));
+        std::fs::create_dir_all(base.join("cache")).unwrap();
+        assert!(!is_system_dir(&base.join("cache")));
+        std::os::unix::fs::symlink("/tmp", base.join("tmp-link")).unwrap();
+        assert!(is_system_dir(&base.join("tmp-link")), "a link to a system directory");
+        assert!(!is_system_dir(&base.join("missing")), "a missing directory is not handed over anyway");
         let _ = std::fs::remove_dir_all(&base);
     }
 
