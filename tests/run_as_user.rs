@@ -1,8 +1,9 @@
 //! `[global] run as user` under the real daemon: started as root it hands its directories
 //! to the user and switches user and groups for good (the kernel's view in
 //! `/proc/<pid>/status`), keeps collecting, serving and storing, and its plugins run as the
-//! user; a missing user, or directories the user could not reach, are logged and root goes
-//! on; started as another user there is nothing to switch.
+//! user; what an earlier root run left in the cache is handed over, links planted there are
+//! not followed; a missing user, or directories the user could not reach, are logged and
+//! root goes on; started as another user there is nothing to switch.
 //!
 //! Needs root (CI runs as root). Elsewhere the tests print why they skip; under `CI=true`
 //! they fail instead.

@@ -8,8 +8,10 @@
 //! started before it), and is checked to be irreversible: `setuid(0)` must fail afterwards.
 //!
 //! A user that does not exist is logged and the daemon goes on as it is, so `make run` as
-//! a developer or a root without that user still works. Not started as root, there is
-//! nothing to switch (the service manager already chose the user).
+//! a developer or a root without that user still works; so are directories the user could
+//! not reach, and directories shared with the system (`/var/log`), which are never given
+//! away. Not started as root, there is nothing to switch (the service manager already
+//! chose the user).
 //!
 //! The libc calls are wrapped here in small safe functions with bounded buffers.
 
@@ -190,10 +192,18 @@ fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(
         }
     }
     for file in files {
-        if file.exists() {
-            if let Err(e) = chown(file, user.uid, user.gid) {
-                log::warn!("cannot give {} to user '{}': {e}", file.display(), user.name);
-            }
+        let Ok(meta) = std::fs::symlink_metadata(file) else { continue };
+        // `error = /var/log/messages` or `/dev/null` are not nanodata's to give away.
+        if !meta.is_file() || meta.nlink() != 1 || file.parent().is_some_and(is_system_dir) {
+            log::info!(
+                "{} is not given to user '{}' (not a file of nanodata's own)",
+                file.display(),
+                user.name
+            );
+            continue;
+        }
+        if let Err(e) = chown(file, user.uid, user.gid) {
+            log::warn!("cannot give {} to user '{}': {e}", file.display(), user.name);
         }
     }
     if let Err(e) = switch_to(user, &groups) {
