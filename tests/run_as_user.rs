@@ -65,7 +65,7 @@ impl TestUser {
         let (name, primary, extra) =
             (format!("ndru{tag}{pid}"), format!("ndrp{tag}{pid}"), format!("ndrx{tag}{pid}"));
         // Leftovers of an interrupted run with the same pid would make useradd fail.
-        let _ = Command::new("userdel").arg(&name).output();
+        let _ = Command::new("userdel").args(["-f", &name]).output();
         for g in [&primary, &extra] {
             let _ = Command::new("groupdel").arg(g).output();
         }
@@ -95,7 +95,8 @@ impl TestUser {
 
 impl Drop for TestUser {
     fn drop(&mut self) {
-        let _ = Command::new("userdel").arg(&self.name).output();
+        // -f: after a failed test, a plugin of the killed daemon may still be exiting.
+        let _ = Command::new("userdel").args(["-f", &self.name]).output();
         let _ = Command::new("groupdel").arg(&self.primary).output();
         let _ = Command::new("groupdel").arg(&self.extra).output();
     }
