@@ -165,7 +165,7 @@ fn run(o: Options) -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as libc::c_int);
     }
 
     // Every thread started from here on inherits the blocked signal mask; only main takes them.
