@@ -204,26 +204,38 @@ pub fn build_info() -> String {
         if cfg!(target_endian = "big") { "big" } else { "little" },
         usize::BITS,
     );
-    info_section(&mut out, "Features (cargo features compiled in)", &[
-        ("web", format!("{} (HTTP API v1, dashboard, gzip, receiving children)", yes(web))),
-        ("tls", format!("{} (rustls with ring; TLS 1.2 and 1.3)", yes(tls))),
-        ("compression", format!("{} (LZ4 stream compression)", yes(lz4))),
-        ("health", format!("{} (gate only: alarms are not implemented yet)", yes(health))),
-        ("exporting", format!("{} (gate only: no exporting connector yet)", yes(exporting))),
-    ]);
-    info_section(&mut out, "Database and collection", &[
-        ("memory modes", "none ram save map (alloc = ram; dbengine: ram, with a warning)".into()),
-        ("storage tiers", "1".into()),
-        ("internal collectors", "proc, diskspace, timex, netdata monitoring".into()),
-        ("external plugins", "YES (plugins.d)".into()),
-    ]);
-    info_section(&mut out, "Child (sending to a parent)", &[
-        ("stream to a parent", "YES".into()),
-        ("TLS to the parent (:SSL)", yes(tls)),
-        ("stream compression", compression.clone()),
-        ("replication", "YES (answers the parent; [db] enable replication)".into()),
-        ("capabilities offered", Caps::ours(lz4).to_string()),
-    ]);
+    info_section(
+        &mut out,
+        "Features (cargo features compiled in)",
+        &[
+            ("web", format!("{} (HTTP API v1, dashboard, gzip, receiving children)", yes(web))),
+            ("tls", format!("{} (rustls with ring; TLS 1.2 and 1.3)", yes(tls))),
+            ("compression", format!("{} (LZ4 stream compression)", yes(lz4))),
+            ("health", format!("{} (gate only: alarms are not implemented yet)", yes(health))),
+            ("exporting", format!("{} (gate only: no exporting connector yet)", yes(exporting))),
+        ],
+    );
+    info_section(
+        &mut out,
+        "Database and collection",
+        &[
+            ("memory modes", "none ram save map (alloc = ram; dbengine: ram, with a warning)".into()),
+            ("storage tiers", "1".into()),
+            ("internal collectors", "proc, diskspace, timex, netdata monitoring".into()),
+            ("external plugins", "YES (plugins.d)".into()),
+        ],
+    );
+    info_section(
+        &mut out,
+        "Child (sending to a parent)",
+        &[
+            ("stream to a parent", "YES".into()),
+            ("TLS to the parent (:SSL)", yes(tls)),
+            ("stream compression", compression.clone()),
+            ("replication", "YES (answers the parent; [db] enable replication)".into()),
+            ("capabilities offered", Caps::ours(lz4).to_string()),
+        ],
+    );
     let parent: &[(&str, String)] = if web {
         &[
             ("receive children", "YES (on the web server's port)".into()),
@@ -238,11 +250,15 @@ pub fn build_info() -> String {
         &[("receive children", "NO (needs the web feature)".into())]
     };
     info_section(&mut out, "Parent and proxy (receiving children)", parent);
-    info_section(&mut out, "Not available", &[
-        ("health (alarms, notifications)", "NO".into()),
-        ("exporting connectors", "none".into()),
-        ("ML, ACLK (Netdata Cloud)", "NO".into()),
-    ]);
+    info_section(
+        &mut out,
+        "Not available",
+        &[
+            ("health (alarms, notifications)", "NO".into()),
+            ("exporting connectors", "none".into()),
+            ("ML, ACLK (Netdata Cloud)", "NO".into()),
+        ],
+    );
     out
 }
 
@@ -326,7 +342,10 @@ mod tests {
         let caps = row("capabilities offered").unwrap();
         assert!(caps.contains("REPLICATION"), "{caps}");
         assert_eq!(caps.contains("COMPRESSION"), cfg!(feature = "compression"), "{caps}");
-        assert_eq!(row("TLS to the parent (:SSL)").unwrap(), if cfg!(feature = "tls") { "YES" } else { "NO" });
+        assert_eq!(
+            row("TLS to the parent (:SSL)").unwrap(),
+            if cfg!(feature = "tls") { "YES" } else { "NO" }
+        );
         assert_eq!(row("exporting connectors").unwrap(), "none");
         assert_eq!(row("health for children").is_some(), cfg!(feature = "web"));
     }

@@ -202,7 +202,8 @@ fn run(o: Options) -> ExitCode {
     let web = nanodata::web::start_with_streaming(cfg, Some(&configs.stream), Arc::clone(&hosts));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
-    let mut sender = stream::start(&configs.stream, cfg, &localhost, &info, localhost.settings().update_every);
+    let mut sender =
+        stream::start(&configs.stream, cfg, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
         *collectors.stream_slot().lock() = Some(Box::new(move || {

@@ -25,7 +25,8 @@ fn problems(diags: &[Diagnostic]) -> Vec<String> {
 
 /// The "accepted but not used" warnings, without their origin.
 fn unused(diags: &[Diagnostic]) -> Vec<String> {
-    let all = diags.iter().filter(|d| d.level == Level::Warn && d.message.contains("is accepted but not used"));
+    let all =
+        diags.iter().filter(|d| d.level == Level::Warn && d.message.contains("is accepted but not used"));
     all.map(|d| d.message.clone()).collect()
 }
 
@@ -581,7 +582,8 @@ fn unused_keys_are_warned_about_once_unless_set_to_their_default() {
         ]
     );
     // The default spelled another way is still the default.
-    let (_, diags) = netdata("[health]\nrun at least every seconds = 10s\nenabled = yes\n[global]\nOOM score = 0\n");
+    let (_, diags) =
+        netdata("[health]\nrun at least every seconds = 10s\nenabled = yes\n[global]\nOOM score = 0\n");
     assert_eq!(warnings(&diags), Vec::<String>::new());
     // An invalid value gets the invalid-value warning only.
     let (_, diags) = netdata("[global]\nprocess nice level = high\n");

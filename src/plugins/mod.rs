@@ -317,7 +317,8 @@ mod tests {
         assert_eq!(get("PATH"), Some("/only"));
         assert_eq!(get("LC_ALL"), Some("C"));
         assert_eq!(get("MALLOC_ARENA_MAX"), Some("1"));
-        let (arenas, _) = Config::parse(FileKind::Netdata, "[global]\nglibc malloc arena max for plugins = 4\n", "t");
+        let (arenas, _) =
+            Config::parse(FileKind::Netdata, "[global]\nglibc malloc arena max for plugins = 4\n", "t");
         let env4 = environment(&arenas, &host, Path::new("/"));
         assert!(env4.contains(&("MALLOC_ARENA_MAX".to_string(), "4".to_string())));
         assert!(get("NETDATA_VERSION").is_some_and(|v| v.starts_with('v')));

@@ -739,7 +739,10 @@ fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayRequest
         None => {}
         Some("REPLAY_CHART") if !Caps(shared.caps.load(Ordering::Acquire)).has(Caps::REPLICATION) => {
             // Not negotiated (`[db] enable replication = no`): nothing is replayed.
-            log::info!("STREAM {} [send]: replication is not enabled; ignoring REPLAY_CHART", shared.hostname);
+            log::info!(
+                "STREAM {} [send]: replication is not enabled; ignoring REPLAY_CHART",
+                shared.hostname
+            );
         }
         Some("REPLAY_CHART") => match ReplayRequest::parse(&words) {
             Some(req) => {

@@ -77,7 +77,7 @@ pub fn server_name(host: &str) -> io::Result<ServerName<'static>> {
 pub fn describe_failure(e: &io::Error) -> String {
     match e.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
         Some(err @ rustls::Error::InvalidCertificate(_)) => {
-            format!("the parent's certificate was refused ({err}); {CERTIFICATE_HINT}")
+            format!("TLS handshake failed: the parent's certificate was refused ({err}); {CERTIFICATE_HINT}")
         }
         _ => format!("TLS handshake failed: {e}"),
     }
@@ -118,10 +118,9 @@ fn load_trust(settings: &TlsSettings) -> io::Result<Trust> {
         };
         let (added, ignored) = trust.roots.add_parsable_certificates(certs.iter().cloned());
         if added == 0 {
-            trust.warnings.push(format!(
-                "skipping {}: none of its {ignored} certificate(s) is usable",
-                file.display()
-            ));
+            trust
+                .warnings
+                .push(format!("skipping {}: none of its {ignored} certificate(s) is usable", file.display()));
             continue;
         }
         if configured {

@@ -42,7 +42,8 @@ fn handshake(client: &TlsSettings, name: &str, cert_file: &str, key_file: &str) 
         .with_no_client_auth()
         .with_cert_resolver(Arc::new(Fixed(certified)));
     let mut server = ServerConnection::new(Arc::new(server_config)).unwrap();
-    let mut client = ClientConnection::new(client_config(client).unwrap(), server_name(name).unwrap()).unwrap();
+    let mut client =
+        ClientConnection::new(client_config(client).unwrap(), server_name(name).unwrap()).unwrap();
     for _ in 0..20 {
         let mut wire = Vec::new();
         client.write_tls(&mut wire).unwrap();
@@ -128,7 +129,10 @@ fn a_pinned_certificate_is_refused_outside_its_validity_period() {
     assert!(check(4_950_154_455).is_ok(), "valid to its last second");
     // WebPKI looks at the time before the CA flag, so these come from the inner verifier…
     let e = check(1_796_554_454).unwrap_err();
-    assert!(matches!(e, rustls::Error::InvalidCertificate(CertificateError::NotValidYetContext { .. })), "{e:?}");
+    assert!(
+        matches!(e, rustls::Error::InvalidCertificate(CertificateError::NotValidYetContext { .. })),
+        "{e:?}"
+    );
     let e = check(4_950_154_456).unwrap_err();
     assert!(matches!(e, rustls::Error::InvalidCertificate(CertificateError::ExpiredContext { .. })), "{e:?}");
     // …and the fallback checks them again itself, not trusting that order.
@@ -197,7 +201,9 @@ fn refusals_say_what_to_do() {
         rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer),
     );
     let text = describe_failure(&refused);
-    assert!(text.starts_with("the parent's certificate was refused (invalid peer certificate: UnknownIssuer)"), "{text}");
+    assert!(text.starts_with(
+        "TLS handshake failed: the parent's certificate was refused (invalid peer certificate: UnknownIssuer); "
+    ), "{text}");
     assert!(text.ends_with(CERTIFICATE_HINT), "{text}");
     let other = io::Error::new(io::ErrorKind::ConnectionReset, "reset by peer");
     assert_eq!(describe_failure(&other), "TLS handshake failed: reset by peer");
