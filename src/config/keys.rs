@@ -179,7 +179,7 @@ registry! { NETDATA:
     LOGS_ACCESS = LOGS, "access", "access.log", Path,
         "Web access log; a relative file name is relative to [directories] log.";
     LOGS_HEALTH = LOGS, "health", "health.log", Path,
-        "Accepted, not used by nanodata yet (no alarms: nothing is written to this log).";
+        "Alarm transitions log; a relative file name is relative to [directories] log (nanodata has no alarms yet: it stays empty).";
     LOGS_FACILITY = LOGS, "facility", "daemon", Text,
         "Syslog facility.";
     LOGS_FLOOD_PERIOD = LOGS, "errors flood protection period", "1200", Seconds,
@@ -262,8 +262,8 @@ registry! { NETDATA:
     WEB_FILES_GROUP = WEB, "web files group", "", Text,
         "Accepted, not used by nanodata (the dashboard is built in).";
 
-    HEALTH_ENABLED = HEALTH, "enabled", "yes", Bool,
-        "Accepted, not used by nanodata yet (no alarms).";
+    HEALTH_ENABLED = HEALTH, "enabled", "no", Bool,
+        "Accepted, not used by nanodata yet (no alarms; Netdata: yes).";
     HEALTH_SILENCERS_FILE = HEALTH, "silencers file", "", Path,
         "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_RUN_EVERY = HEALTH, "run at least every seconds", "10", Seconds,

@@ -583,7 +583,7 @@ fn unused_keys_are_warned_about_once_unless_set_to_their_default() {
     );
     // The default spelled another way is still the default.
     let (_, diags) =
-        netdata("[health]\nrun at least every seconds = 10s\nenabled = yes\n[global]\nOOM score = 0\n");
+        netdata("[health]\nrun at least every seconds = 10s\nenabled = false\n[global]\nOOM score = 0\n");
     assert_eq!(warnings(&diags), Vec::<String>::new());
     // An invalid value gets the invalid-value warning only.
     let (_, diags) = netdata("[global]\nprocess nice level = high\n");
