@@ -191,6 +191,91 @@ pub fn help() -> String {
     )
 }
 
+/// The `-W buildinfo` text: the cargo features compiled in and, for each role, what this
+/// build supports. Every line is derived from the build (`cfg!`) or from the code it
+/// describes (the stream capabilities), so it cannot claim what the binary cannot do.
+pub fn build_info() -> String {
+    use crate::stream::caps::Caps;
+    let (web, tls, lz4) = (cfg!(feature = "web"), cfg!(feature = "tls"), cfg!(feature = "compression"));
+    let (health, exporting) = (cfg!(feature = "health"), cfg!(feature = "exporting"));
+    let yes = |b: bool| if b { "YES" } else { "NO" }.to_string();
+    let compression = if lz4 { "LZ4".to_string() } else { "NO".to_string() };
+    let mut out = format!(
+        "{} v{} (Netdata 1.37 compatible)\n  target: {} {} ({}-endian, {}-bit)\n",
+        crate::PROGRAM,
+        crate::VERSION,
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        if cfg!(target_endian = "big") { "big" } else { "little" },
+        usize::BITS,
+    );
+    info_section(
+        &mut out,
+        "Features (cargo features compiled in)",
+        &[
+            ("web", format!("{} (HTTP API v1, dashboard, gzip, receiving children)", yes(web))),
+            ("tls", format!("{} (rustls with ring; TLS 1.2 and 1.3)", yes(tls))),
+            ("compression", format!("{} (LZ4 stream compression)", yes(lz4))),
+            ("health", format!("{} (gate only: alarms are not implemented yet)", yes(health))),
+            ("exporting", format!("{} (gate only: no exporting connector yet)", yes(exporting))),
+        ],
+    );
+    info_section(
+        &mut out,
+        "Database and collection",
+        &[
+            ("memory modes", "none ram save map (alloc = ram; dbengine: ram, with a warning)".into()),
+            ("storage tiers", "1".into()),
+            ("internal collectors", "proc, diskspace, timex, netdata monitoring".into()),
+            ("external plugins", "YES (plugins.d)".into()),
+        ],
+    );
+    info_section(
+        &mut out,
+        "Child (sending to a parent)",
+        &[
+            ("stream to a parent", "YES".into()),
+            ("TLS to the parent (:SSL)", yes(tls)),
+            ("stream compression", compression.clone()),
+            ("replication", "YES (answers the parent; [db] enable replication)".into()),
+            ("capabilities offered", Caps::ours(lz4).to_string()),
+        ],
+    );
+    let parent: &[(&str, String)] = if web {
+        &[
+            ("receive children", "YES (on the web server's port)".into()),
+            ("TLS (HTTPS and streaming)", yes(tls)),
+            ("stream compression", compression),
+            ("replication", "YES (asks children to fill their gaps)".into()),
+            ("proxy (re-stream children)", "YES".into()),
+            ("health for children", "NO".into()),
+            ("capabilities accepted", crate::stream::receiver::negotiate::supported(true, true).to_string()),
+        ]
+    } else {
+        &[("receive children", "NO (needs the web feature)".into())]
+    };
+    info_section(&mut out, "Parent and proxy (receiving children)", parent);
+    info_section(
+        &mut out,
+        "Not available",
+        &[
+            ("health (alarms, notifications)", "NO".into()),
+            ("exporting connectors", "none".into()),
+            ("ML, ACLK (Netdata Cloud)", "NO".into()),
+        ],
+    );
+    out
+}
+
+/// One titled block of `name: value` rows of [`build_info`].
+fn info_section(out: &mut String, title: &str, rows: &[(&str, String)]) {
+    out.push_str(title);
+    out.push_str(":\n");
+    for (name, value) in rows {
+        out.push_str(&format!("    {:<32}{value}\n", format!("{name}:")));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -243,6 +328,34 @@ mod tests {
         };
         assert!(stream);
         assert_eq!((section.as_str(), name.as_str(), default.as_str()), ("stream", "enabled", "no"));
+    }
+
+    #[test]
+    fn build_info_tells_the_features_and_roles_of_this_build() {
+        let info = build_info();
+        let row = |name: &str| {
+            let prefix = format!("    {name}:");
+            info.lines().find(|l| l.starts_with(&prefix)).map(|l| l[prefix.len()..].trim().to_string())
+        };
+        for (feature, on) in [
+            ("web", cfg!(feature = "web")),
+            ("tls", cfg!(feature = "tls")),
+            ("compression", cfg!(feature = "compression")),
+            ("health", cfg!(feature = "health")),
+            ("exporting", cfg!(feature = "exporting")),
+        ] {
+            let value = row(feature).unwrap_or_else(|| panic!("no {feature} row in\n{info}"));
+            assert!(value.starts_with(if on { "YES" } else { "NO" }), "{feature}: {value}");
+        }
+        let caps = row("capabilities offered").unwrap();
+        assert!(caps.contains("REPLICATION"), "{caps}");
+        assert_eq!(caps.contains("COMPRESSION"), cfg!(feature = "compression"), "{caps}");
+        assert_eq!(
+            row("TLS to the parent (:SSL)").unwrap(),
+            if cfg!(feature = "tls") { "YES" } else { "NO" }
+        );
+        assert_eq!(row("exporting connectors").unwrap(), "none");
+        assert_eq!(row("health for children").is_some(), cfg!(feature = "web"));
     }
 
     #[test]

@@ -191,7 +191,7 @@ fn run(o: Options) -> ExitCode {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as libc::c_int);
     }
 
     // Every thread started from here on inherits the blocked signal mask; only main takes them.
@@ -228,7 +228,8 @@ fn run(o: Options) -> ExitCode {
     let web = web_bound.and_then(|b| nanodata::web::start_bound(b, cfg, Some(&configs.stream), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
-    let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
+    let mut sender =
+        stream::start(&configs.stream, cfg, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
         *collectors.stream_slot().lock() = Some(Box::new(move || {

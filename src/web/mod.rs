@@ -279,7 +279,7 @@ fn tls_setup(cfg: &Config, specs: &[BindSpec]) -> Option<Arc<rustls::ServerConfi
     }
     let base = PathBuf::from(cfg.text(&keys::DIR_CONFIG));
     let (key, cert) = (relative_to(&base, &key), relative_to(&base, &cert));
-    match tls::server_config(&cert, &key) {
+    match tls::server_config(&cert, &key, &cfg.text(&keys::WEB_TLS_VERSION)) {
         Ok(c) => {
             if !wants {
                 log::info!("web: TLS certificate loaded; no address of [web] bind to asks for ^SSL");
