@@ -8,10 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::netdata::{
-    certificates, data_query, data_retrying, free_port, http_get, require_netdata, ChildOptions,
-    NetdataChild, Rows, API_KEY,
+    certificates, data_query, data_retrying, free_port, http_get, ChildOptions, NetdataChild, Rows, API_KEY,
 };
-use common::{Node, Run};
+use common::{require, Dep, Node, Run};
 
 /// A nanodata parent on `bind` accepting [`API_KEY`]; `web_extra` goes into `[web]`.
 fn nanodata_parent(name: &str, bind: &str, web_extra: &str) -> (Node, Run) {
@@ -140,7 +139,7 @@ fn stream_and_compare(name: &str, compression: bool, tls: bool) {
 
 #[test]
 fn netdata_child_plain_stream_matches_its_own_database() {
-    if !require_netdata("parent_plain") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     stream_and_compare("plain", false, false);
@@ -148,7 +147,7 @@ fn netdata_child_plain_stream_matches_its_own_database() {
 
 #[test]
 fn netdata_child_lz4_stream_matches_its_own_database() {
-    if !require_netdata("parent_lz4") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     stream_and_compare("lz4", true, false);
@@ -156,7 +155,7 @@ fn netdata_child_lz4_stream_matches_its_own_database() {
 
 #[test]
 fn netdata_child_tls_stream_to_a_force_ssl_port() {
-    if !require_netdata("parent_tls") {
+    if !require(Dep::Netdata, "the Netdata child") || !require(Dep::Openssl, "the test certificates") {
         return;
     }
     stream_and_compare("tls", true, true);
@@ -164,7 +163,7 @@ fn netdata_child_tls_stream_to_a_force_ssl_port() {
 
 #[test]
 fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
-    if !require_netdata("parent_replication") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     let port = free_port();
@@ -224,7 +223,7 @@ fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
 
 #[test]
 fn nanodata_child_through_a_headless_nanodata_proxy_to_netdata() {
-    if !require_netdata("proxy_to_netdata") {
+    if !require(Dep::Netdata, "the Netdata parent") {
         return;
     }
     use common::netdata::{NetdataParent, ParentOptions};
@@ -272,7 +271,7 @@ fn nanodata_child_through_a_headless_nanodata_proxy_to_netdata() {
 
 #[test]
 fn a_gap_in_the_netdata_childs_history_ends_replication_and_live_data_follows() {
-    if !require_netdata("parent_gap") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     let port = free_port();
