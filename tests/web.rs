@@ -313,14 +313,20 @@ fn charts_and_chart_have_netdata_shapes() {
 #[test]
 fn data_json_rows_are_newest_first_unless_flipped() {
     let srv = Server::start("");
-    let body = srv.ok("/api/v1/data?chart=test.ramp&after=-10&format=json");
+    // An absolute window: a relative one moves with the clock between the fill and the query.
+    let body =
+        srv.ok(&format!("/api/v1/data?chart=test.ramp&after={}&before={}&format=json", srv.now - 9, srv.now));
     assert!(body.contains("\"labels\": [\"time\", \"up\", \"level\"]"), "{body}");
     let rows: Vec<&str> =
         body.lines().filter(|l| l.trim_start().starts_with('[') && l.contains(',')).collect();
     assert_eq!(rows.len(), 10, "{body}");
     let up = HISTORY; // the newest value of `up`
     assert!(rows[0].contains(&format!("[ {}, {up}, 5]", srv.now)), "newest first: {body}");
-    let flipped = srv.ok("/api/v1/data?chart=test.ramp&after=-10&options=flip|ms");
+    let flipped = srv.ok(&format!(
+        "/api/v1/data?chart=test.ramp&after={}&before={}&options=flip|ms",
+        srv.now - 9,
+        srv.now
+    ));
     let first = flipped.lines().find(|l| l.contains(&format!("{}000,", srv.now - 9))).unwrap_or("");
     assert!(first.contains(&format!("{}, 5]", up - 9)), "{flipped}");
     assert!(flipped.find(&format!("{}000", srv.now - 9)) < flipped.find(&format!("{}000", srv.now)));
@@ -330,8 +336,10 @@ fn data_json_rows_are_newest_first_unless_flipped() {
 fn data_group_methods_over_known_values() {
     let srv = Server::start("");
     // Ten points of `up` (HISTORY-9 ..= HISTORY) in two aligned buckets of five.
+    // Absolute windows: a relative one moves with the clock between the fill and the query.
+    let last10 = format!("after={}&before={}", srv.now - 9, srv.now);
     let q = |group: &str| {
-        srv.ok(&format!("/api/v1/data?chart=test.ramp&dimensions=up&after=-10&points=1&group={group}&format=array&options=unaligned"))
+        srv.ok(&format!("/api/v1/data?chart=test.ramp&dimensions=up&{last10}&points=1&group={group}&format=array&options=unaligned"))
     };
     let n = HISTORY as f64;
     let vals: Vec<f64> = (0..10).map(|i| n - 9.0 + i as f64).collect();
@@ -345,7 +353,7 @@ fn data_group_methods_over_known_values() {
     // ten seconds of `spike` are 1 1 1 1 100 1 1 1 1 100.
     let spiky = |group: &str| {
         srv.ok(&format!(
-            "/api/v1/data?chart=test.spiky&after=-10&points=1&group={group}&format=array&options=unaligned"
+            "/api/v1/data?chart=test.spiky&{last10}&points=1&group={group}&format=array&options=unaligned"
         ))
     };
     assert_eq!(spiky("average"), "[20.8]");
@@ -353,7 +361,9 @@ fn data_group_methods_over_known_values() {
     assert_eq!(spiky("max"), "[100]");
     assert_eq!(srv.get("/api/v1/data?chart=test.ramp&group=nonsense").status, 400);
     // points=2 gives two rows whose times are bucket ends.
-    let two = srv.ok("/api/v1/data?chart=test.ramp&dimensions=up&after=-10&points=2&group=max&format=json&options=unaligned");
+    let two = srv.ok(&format!(
+        "/api/v1/data?chart=test.ramp&dimensions=up&{last10}&points=2&group=max&format=json&options=unaligned"
+    ));
     assert!(two.contains(&format!("[ {}, {n}]", srv.now)), "{two}");
     assert!(two.contains(&format!("[ {}, {}]", srv.now - 5, n - 5.0)), "{two}");
 }
@@ -375,9 +385,10 @@ fn data_options() {
     // Percentages of the row's total: `up` = HISTORY and `level` = 5 at the newest second,
     // so 120 and 5 become 96 % and 4 %.
     assert_eq!(HISTORY, 120, "the numbers below are for a 120 s history");
-    let pct = srv.ok("/api/v1/data?chart=test.ramp&after=-1&points=1&format=csv&options=percentage|seconds");
+    let newest = format!("/api/v1/data?chart=test.ramp&after={0}&before={0}&points=1&format=csv", srv.now);
+    let pct = srv.ok(&format!("{newest}&options=percentage|seconds"));
     assert_eq!(pct, format!("time,up,level\r\n{},96,4\r\n", srv.now), "{pct}");
-    let plain = srv.ok("/api/v1/data?chart=test.ramp&after=-1&points=1&format=csv&options=seconds");
+    let plain = srv.ok(&format!("{newest}&options=seconds"));
     assert_eq!(plain, format!("time,up,level\r\n{},120,5\r\n", srv.now), "{plain}");
     // As Netdata 1.37.1 answers for the same row: the total is signed and counts the hidden
     // dimension (10 - 30 + 0 + 60 = 40), with `abs` it is of absolute values (100).
@@ -435,8 +446,14 @@ fn data_options() {
 #[test]
 fn data_every_format() {
     let srv = Server::start("");
-    let q = |f: &str| srv.get(&format!("/api/v1/data?chart=test.mixed&after=-3&format={f}&options=seconds"));
     let now = srv.now;
+    // Three seconds, absolute: a relative window moves with the clock after the fill.
+    let q = |f: &str| {
+        srv.get(&format!(
+            "/api/v1/data?chart=test.mixed&after={}&before={now}&format={f}&options=seconds",
+            now - 2
+        ))
+    };
     let r = q("json");
     assert_eq!(r.header("Content-Type").as_deref(), Some("application/json"));
     let r = q("jsonp");
