@@ -35,6 +35,7 @@ fn save_mode_keeps_history_across_an_orderly_restart() {
     run.wait_for_points(&node, "system.cpu", "user", 3, Duration::from_secs(15));
     let port = run.web_port().expect("the web server's address is in the log");
     let shown = common::api_points(port, "system.cpu", "user");
+    assert!(shown >= 3, "the data API shows {shown} points after waiting for 3");
     run.stop_orderly();
     let before = db_points(&node.db_file("system.cpu", "user"));
     assert!(before.len() >= shown, "every point shown before the stop ({shown}) is saved: {before:?}");

@@ -101,12 +101,19 @@ fn assert_replayed(chart: &str, parent: &Rows, child: &Rows, seconds: &[i64]) {
             problems.push(format!("{t}: no row on the parent"));
             continue;
         };
-        for (i, label) in plabels.iter().enumerate() {
-            match (pvalues.get(i).copied().flatten(), cvalues.get(i).copied().flatten()) {
-                // Both ends pack values into 4-byte storage numbers (7 significant digits).
-                (Some(p), Some(c)) if (p - c).abs() <= 1e-6 * c.abs().max(1.0) => {}
-                (p, c) => problems.push(format!("{t} {label}: parent {p:?}, child {c:?}")),
-            }
+        let wrong: Vec<String> = plabels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, label)| {
+                match (pvalues.get(i).copied().flatten(), cvalues.get(i).copied().flatten()) {
+                    // Both ends pack values into 4-byte storage numbers (7 significant digits).
+                    (Some(p), Some(c)) if (p - c).abs() <= 1e-6 * c.abs().max(1.0) => None,
+                    (p, c) => Some(format!("{label}: parent {p:?}, child {c:?}")),
+                }
+            })
+            .collect();
+        if !wrong.is_empty() {
+            problems.push(format!("{t}: {}", wrong.join(", ")));
         }
     }
     assert!(

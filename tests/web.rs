@@ -746,7 +746,16 @@ fn a_one_megabyte_header_gets_431_and_a_close() {
     let (closed, bytes) = closed_by_server(&mut s);
     let text = String::from_utf8_lossy(&bytes);
     assert!(closed, "closed");
+    // The flood's unread bytes make the close a reset, which may discard the 431 in flight.
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 431"), "{text}");
+    // One byte over the limit (16 KiB, the server's HEAD_LIMIT) and nothing more: the
+    // server reads it all, so its 431 must arrive before the close.
+    let mut s = connect(srv.v4());
+    let over = format!("GET /api/v1/info HTTP/1.1\r\nX-Big: {}", "a".repeat(16 * 1024));
+    s.write_all(&over.as_bytes()[..16 * 1024 + 1]).unwrap();
+    let (closed, bytes) = closed_by_server(&mut s);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(closed && text.starts_with("HTTP/1.1 431"), "{text}");
     assert_eq!(srv.get("/api/v1/info").status, 200);
     // A long but legal request line gets its answer.
     let long = format!("/api/v1/data?chart=test.ramp&after=-1&x={}", "y".repeat(7000));
@@ -772,7 +781,16 @@ fn slowloris_is_cut_off_while_others_are_served() {
     let (eof, bytes) = closed_by_server(&mut slow);
     assert!(closed || eof, "the slow client was disconnected");
     let text = String::from_utf8_lossy(&bytes);
+    // A byte written after the close earns a reset, which may discard the 408 in flight.
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(start.elapsed() < Duration::from_secs(4), "cut off after about a second: {:?}", start.elapsed());
+    // Half a head, then silence: nothing unread on the server, so the 408 must arrive.
+    let mut quiet = connect(srv.v4());
+    let start = Instant::now();
+    quiet.write_all(b"GET /api/v1/info HTTP/1.1\r\nX-Slow: ").unwrap();
+    let (eof, bytes) = closed_by_server(&mut quiet);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(eof && text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(start.elapsed() < Duration::from_secs(4), "cut off after about a second: {:?}", start.elapsed());
 }
 
