@@ -5,8 +5,7 @@
 //! not followed; a missing user, or directories the user could not reach, are logged and
 //! root goes on; started as another user there is nothing to switch.
 //!
-//! Needs root (CI runs as root). Elsewhere the tests print why they skip; under `CI=true`
-//! they fail instead.
+//! Needs root (CI runs as root); `common::require` decides what happens elsewhere.
 
 mod common;
 
@@ -20,18 +19,9 @@ use std::time::{Duration, Instant};
 use common::netdata::{free_port, http_get};
 use common::{Node, BIN, READY};
 
-/// True when the test may run (as root); otherwise prints why and returns false, or fails
-/// under CI.
-fn require_root(test: &str) -> bool {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } == 0 {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: switching users needs root, and CI=true (run the tests as root)");
-    }
-    eprintln!("SKIPPED {test}: switching users needs root (run the tests as root)");
-    false
+/// True when the test may run (as root); otherwise `common::require` decides.
+fn require_root(_test: &str) -> bool {
+    common::require(common::Dep::Root, "switching users needs root")
 }
 
 /// A user made for one test with `useradd`, with its own primary group and one

@@ -35,6 +35,8 @@ pub enum Dep {
     Openssl,
     /// The `ping` command, used by the shipped `gateway_ping.plugin`.
     Ping,
+    /// Root, to switch users (CI runs as root).
+    Root,
 }
 
 impl Dep {
@@ -45,16 +47,19 @@ impl Dep {
             Dep::NetdataPluginsBash => Path::new("/usr/lib/netdata/plugins.d/charts.d.plugin").exists(),
             Dep::Openssl => on_path("openssl"),
             Dep::Ping => on_path("ping"),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            Dep::Root => (unsafe { libc::geteuid() }) == 0,
         }
     }
 
-    /// The Debian package to install when it is missing.
-    pub fn package(self) -> &'static str {
+    /// What makes it present: the Debian package to install, or what else to do.
+    pub fn remedy(self) -> &'static str {
         match self {
-            Dep::Netdata => "netdata",
-            Dep::NetdataPluginsBash => "netdata-plugins-bash",
-            Dep::Openssl => "openssl",
-            Dep::Ping => "iputils-ping",
+            Dep::Netdata => "apt-get install netdata",
+            Dep::NetdataPluginsBash => "apt-get install netdata-plugins-bash",
+            Dep::Openssl => "apt-get install openssl",
+            Dep::Ping => "apt-get install iputils-ping",
+            Dep::Root => "run the tests as root",
         }
     }
 }
@@ -74,12 +79,9 @@ pub fn require(dep: Dep, why: &str) -> bool {
     }
     let thread = std::thread::current();
     let test = thread.name().unwrap_or("a test");
-    let package = dep.package();
-    assert!(
-        !in_ci(),
-        "{test}: {dep:?} is missing ({why}); CI must not skip: apt-get install {package} (.ci/run does)"
-    );
-    eprintln!("SKIPPED {test}: {dep:?} is missing ({why}); apt-get install {package}, or set CI=true to fail instead");
+    let remedy = dep.remedy();
+    assert!(!in_ci(), "{test}: {dep:?} is missing ({why}); CI must not skip: {remedy} (.ci/run does)");
+    eprintln!("SKIPPED {test}: {dep:?} is missing ({why}); {remedy}, or set CI=true to fail instead");
     false
 }
 
