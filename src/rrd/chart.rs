@@ -12,9 +12,14 @@ use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label, Observer};
+use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label, Observer, MAX_FUTURE_SECS};
 use crate::clock::USEC_PER_SEC;
 use crate::db::{DimensionStore, MemoryMode, StorageNumber, StoreSpec};
+
+/// Above this many lost iterations that can only store empty slots, the interpolation does
+/// them as one step (O(dimensions) instead of O(iterations × dimensions)). Below it they
+/// run one by one, so the floating-point arithmetic of short gaps is Netdata's to the bit.
+const MERGE_LOST_ITERATIONS_ABOVE: u64 = 8;
 
 /// Above this share of the counter's range a wrapped counter is taken as a reset, not an
 /// overflow (Netdata's `MAX_INCREMENTAL_PERCENT_RATE`).
@@ -165,6 +170,35 @@ pub struct Point {
     pub value: Option<f64>,
     /// The counter wrapped or reset in this slot.
     pub reset: bool,
+}
+
+/// A time from outside refused because it would move a chart's clock past the local clock
+/// by more than [`MAX_FUTURE_SECS`]: nothing was changed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ClockLeap {
+    /// How far past the local clock the chart would have been, microseconds.
+    pub ahead_ut: u64,
+}
+
+impl ClockLeap {
+    /// `Err` when `ut` is more than [`MAX_FUTURE_SECS`] past `now_ut`.
+    pub fn check(ut: u64, now_ut: u64) -> Result<(), ClockLeap> {
+        if ut > now_ut.saturating_add(MAX_FUTURE_SECS * USEC_PER_SEC) {
+            Err(ClockLeap { ahead_ut: ut - now_ut })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl std::fmt::Display for ClockLeap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.3} s ahead of the local clock (at most {MAX_FUTURE_SECS} s allowed)",
+            self.ahead_ut as f64 / USEC_PER_SEC as f64
+        )
+    }
 }
 
 /// Where and how a chart stores its dimensions.
@@ -425,21 +459,25 @@ impl Chart {
     /// collection as the source measured it (0: measure it here). Sources whose durations are
     /// trusted (a streaming child) are taken as they are; others are checked against the
     /// clock like Netdata checks plugins.
+    ///
+    /// For local collectors, which pass `usec` 0 (that never leaps): a collection whose
+    /// `usec` would move the chart's clock too far ahead (see [`Chart::try_begin`]) stores
+    /// nothing.
     pub fn begin(&self, now_ut: u64, usec: u64, trust: bool) -> Collection<'_> {
         let mut st = self.state.lock();
-        if st.dims.capacity() > st.dims.len() {
-            // Defined: drop the slack of the vector's doubling (a parent holds thousands of
-            // charts). A dimension added later reallocates once more.
-            st.dims.shrink_to_fit();
+        let refused = st.start(now_ut, usec, trust).err();
+        Collection { st, now_ut, observer: &self.observer, refused }
+    }
+
+    /// Like [`Chart::begin`], but refuses (changing nothing) a collection that would put the
+    /// chart's clock more than [`MAX_FUTURE_SECS`] past `now_ut`: a time from outside can
+    /// never make a chart interpolate over time that has not passed.
+    pub fn try_begin(&self, now_ut: u64, usec: u64, trust: bool) -> Result<Collection<'_>, ClockLeap> {
+        let c = self.begin(now_ut, usec, trust);
+        match c.refused {
+            Some(leap) => Err(leap),
+            None => Ok(c),
         }
-        if st.counter_done > 0 {
-            if trust && usec > 0 && st.last_collected_ut != 0 && !st.sync_clock {
-                st.usec_since_last_update = usec;
-            } else {
-                st.next_usec(now_ut, usec);
-            }
-        }
-        Collection { st, now_ut, observer: &self.observer }
     }
 
     /// Runs `f` on a view of the locked chart and its streaming state.
@@ -499,7 +537,8 @@ impl Chart {
     }
 
     /// Takes over a dimension's collection state from a child (`RDSTATE`), so that the next
-    /// live collection continues where the child's replicated points end.
+    /// live collection continues where the child's replicated points end. Refused (nothing
+    /// changed) when `last_collected_ut` is too far past `now_ut`.
     pub fn restore_dimension(
         &self,
         dim: usize,
@@ -507,7 +546,9 @@ impl Chart {
         last_collected: i64,
         calculated: f64,
         stored: f64,
-    ) {
+        now_ut: u64,
+    ) -> Result<(), ClockLeap> {
+        ClockLeap::check(last_collected_ut, now_ut)?;
         let mut st = self.state.lock();
         if let Some(d) = st.dims.get_mut(dim) {
             d.last_collected_ut = last_collected_ut;
@@ -519,15 +560,18 @@ impl Chart {
                 d.collections_counter = d.collections_counter.max(1);
             }
         }
+        Ok(())
     }
 
     /// Takes over the chart's collection clock from a child (`RSSTATE`): the next `BEGIN`'s
     /// microseconds count from the child's last collection. Ignored when the child has not
-    /// collected the chart yet.
-    pub fn restore_clock(&self, last_collected_ut: u64, last_updated_ut: u64) {
+    /// collected the chart yet; refused (nothing changed) when either time is too far past
+    /// `now_ut`.
+    pub fn restore_clock(&self, last_collected_ut: u64, last_updated_ut: u64, now_ut: u64) -> Result<(), ClockLeap> {
+        ClockLeap::check(last_collected_ut.max(last_updated_ut), now_ut)?;
         let mut st = self.state.lock();
         if last_collected_ut == 0 {
-            return;
+            return Ok(());
         }
         st.last_collected_ut = last_collected_ut;
         st.last_updated_ut = last_updated_ut;
@@ -536,6 +580,7 @@ impl Chart {
         st.counter = st.counter.max(1);
         st.last_collected_total =
             st.dims.iter().fold(0i64, |sum, d| sum.wrapping_add(d.last_collected_value));
+        Ok(())
     }
 
     /// Bytes of storage held by the chart's dimensions.
@@ -550,6 +595,8 @@ pub struct Collection<'a> {
     st: MutexGuard<'a, ChartState>,
     now_ut: u64,
     observer: &'a ObserverSlot,
+    /// Set when the collection was refused: `set` and `end` do nothing.
+    refused: Option<ClockLeap>,
 }
 
 impl Collection<'_> {
@@ -562,6 +609,9 @@ impl Collection<'_> {
     /// Sets the raw value of dimension `dim` for this collection.
     pub fn set(&mut self, dim: usize, value: i64) {
         let now = self.now_ut;
+        if self.refused.is_some() {
+            return;
+        }
         if let Some(d) = self.st.dims.get_mut(dim) {
             d.last_collected_ut = now;
             d.collected_value = value;
@@ -584,6 +634,9 @@ impl Collection<'_> {
 
     /// Completes the collection: computes, interpolates and stores.
     pub fn end(mut self) {
+        if self.refused.is_some() {
+            return;
+        }
         let now = self.now_ut;
         let observer = self.observer.read().clone();
         self.st.done(now, observer.as_deref());
@@ -595,7 +648,43 @@ impl ChartState {
         u64::from(self.meta.update_every.max(1)) * USEC_PER_SEC
     }
 
+    /// Decides the duration of the collection starting at `now_ut`, or refuses it (changing
+    /// nothing) when it would move the clock more than [`MAX_FUTURE_SECS`] past `now_ut`.
+    fn start(&mut self, now_ut: u64, usec: u64, trust: bool) -> Result<(), ClockLeap> {
+        if self.dims.capacity() > self.dims.len() {
+            // Defined: drop the slack of the vector's doubling (a parent holds thousands of
+            // charts). A dimension added later reallocates once more.
+            self.dims.shrink_to_fit();
+        }
+        if self.counter_done == 0 {
+            return Ok(()); // the first collection is placed at now by `done`
+        }
+        // A clock already past the limit got there by the local clock going back, not by
+        // this source: resynchronise (next_usec's "database in the future") instead.
+        let ahead = ClockLeap::check(self.last_collected_ut, now_ut).is_err();
+        if trust && usec > 0 && self.last_collected_ut != 0 && !self.sync_clock && !ahead {
+            ClockLeap::check(self.last_collected_ut.saturating_add(usec), now_ut)?;
+            self.usec_since_last_update = usec;
+            return Ok(());
+        }
+        let saved = self.usec_since_last_update;
+        self.next_usec(now_ut, usec);
+        // Only a duration taken as the source gave it can leap (the others are measured
+        // here, and bounded); taking it changed nothing but the duration.
+        if usec > 0 {
+            let to = self.last_collected_ut.saturating_add(self.usec_since_last_update);
+            if let Err(leap) = ClockLeap::check(to, now_ut) {
+                self.usec_since_last_update = saved;
+                return Err(leap);
+            }
+        }
+        Ok(())
+    }
+
     /// Netdata's `rrdset_next_usec`: the time since the last collection, sanity-checked.
+    /// Unlike Netdata, a clock more than [`MAX_FUTURE_SECS`] in the future is pulled back
+    /// to now also when the source gave no duration (measuring `|now − last|` would push it
+    /// further ahead).
     fn next_usec(&mut self, now_ut: u64, mut usec: u64) {
         let step = self.step_ut();
         if self.sync_clock {
@@ -604,7 +693,7 @@ impl ChartState {
         }
         if self.last_collected_ut == 0 {
             usec = step;
-        } else if usec == 0 {
+        } else if usec == 0 && ClockLeap::check(self.last_collected_ut, now_ut).is_ok() {
             usec = now_ut.abs_diff(self.last_collected_ut);
         } else if now_ut < self.last_collected_ut {
             log::info!(
@@ -826,6 +915,46 @@ impl ChartState {
         }
         let ue = f64::from(self.meta.update_every.max(1));
         let gap_limit = i64::from(self.storage.gap_when_lost_iterations_above) + 2;
+
+        // The first iterations store only empty slots: all of them when this entry is not
+        // stored, else those with `iterations >= gap_limit`. Many of them are done as one:
+        // an incremental dimension's remainder after k iterations is
+        // `calculated × (now − last boundary) / (now − last collected)`, exactly what one
+        // iteration up to the last of these boundaries leaves.
+        if next_store_ut <= now_collect_ut {
+            let boundaries = (now_collect_ut - next_store_ut) / step + 1;
+            let empty = if store_this_entry {
+                u64::try_from(iterations.saturating_sub(gap_limit).saturating_add(1)).unwrap_or(0)
+            } else {
+                boundaries
+            }
+            .min(boundaries);
+            if empty > MERGE_LOST_ITERATIONS_ABOVE {
+                let last_empty_ut = next_store_ut + (empty - 1) * step;
+                let from = (next_store_ut / USEC_PER_SEC) as i64;
+                let to = (last_empty_ut / USEC_PER_SEC) as i64;
+                let span = (now_collect_ut - last_collect_ut) as f64;
+                let part = (last_empty_ut - last_collect_ut) as f64;
+                for d in &mut self.dims {
+                    if d.meta.algorithm == Algorithm::Incremental {
+                        let v = d.calculated_value * part / span;
+                        d.calculated_value -= v;
+                        d.last_calculated_value = 0.0;
+                    }
+                    d.store.store_gap(from, to);
+                    if store_this_entry {
+                        d.last_stored_value = f64::NAN;
+                    }
+                }
+                reset = false;
+                self.counter += empty;
+                self.last_updated_ut = last_empty_ut;
+                last_stored_ut = last_empty_ut;
+                last_collect_ut = last_empty_ut;
+                next_store_ut = last_empty_ut + step;
+                iterations -= empty as i64;
+            }
+        }
 
         while next_store_ut <= now_collect_ut {
             let t = (next_store_ut / USEC_PER_SEC) as i64;
