@@ -83,6 +83,9 @@ pub struct DimensionStore {
     /// Slots written or zeroed so far: lets tests see how much work a store did.
     #[cfg(test)]
     slot_writes: u64,
+    /// Calls of `store` and `store_gap` so far.
+    #[cfg(test)]
+    store_calls: u64,
 }
 
 impl DimensionStore {
@@ -109,6 +112,8 @@ impl DimensionStore {
             save_path: None,
             #[cfg(test)]
             slot_writes: 0,
+            #[cfg(test)]
+            store_calls: 0,
         };
         let dir = match (spec.mode, spec.dir) {
             (MemoryMode::None, _) => return store,
@@ -172,6 +177,10 @@ impl DimensionStore {
     /// `none` mode. At most two slice fills of at most `entries` slots, whatever `t` is.
     #[inline]
     pub fn store(&mut self, t: i64, value: StorageNumber) {
+        #[cfg(test)]
+        {
+            self.store_calls += 1;
+        }
         if matches!(self.slots, Slots::None) || t < 0 {
             return;
         }
@@ -195,6 +204,10 @@ impl DimensionStore {
     /// The same as storing EMPTY at every aligned time of `[from, to]`, oldest first, in a
     /// bounded number of slice fills (the interpolation's lost iterations).
     pub fn store_gap(&mut self, from: i64, to: i64) {
+        #[cfg(test)]
+        {
+            self.store_calls += 1;
+        }
         if matches!(self.slots, Slots::None) || to < 0 {
             return;
         }
@@ -303,6 +316,13 @@ impl DimensionStore {
             (Slots::Map(m), _) => m.flush(),
             _ => Ok(()),
         }
+    }
+
+    /// Calls of `store`/`store_gap` (the inner ones of `store_gap` included) and slots
+    /// written or zeroed so far: how much work storing took, for tests.
+    #[cfg(test)]
+    pub(crate) fn work(&self) -> (u64, u64) {
+        (self.store_calls, self.slot_writes)
     }
 
     /// Memory this store accounts for: the struct, its slots (mapped pages included) and path.

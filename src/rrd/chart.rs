@@ -583,6 +583,12 @@ impl Chart {
         Ok(())
     }
 
+    /// Store calls and slot writes of all dimensions so far (see `DimensionStore::work`).
+    #[cfg(test)]
+    fn store_work(&self) -> (u64, u64) {
+        self.state.lock().dims.iter().map(|d| d.store.work()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
+    }
+
     /// Bytes of storage held by the chart's dimensions.
     pub fn memory_bytes(&self) -> usize {
         self.state.lock().dims.iter().map(|d| d.store.memory_bytes()).sum()
@@ -1382,5 +1388,188 @@ mod tests {
         let m = c.meta().update_every(5);
         assert!(c.redefine(m));
         assert_eq!(c.last_entry_t(), None, "new step, new storage");
+    }
+    fn chart_with(ue: u32, entries: u32) -> Chart {
+        let meta = ChartMeta::new("test", "chart").update_every(ue);
+        Chart::new(
+            meta,
+            StorageSettings { mode: MemoryMode::Ram, dir: None, entries, gap_when_lost_iterations_above: 1 },
+            ObserverSlot::default(),
+        )
+    }
+
+    /// A trusted collection (a child's `BEGIN` with microseconds).
+    fn trusted(c: &Chart, now_ut: u64, usec: u64, values: &[i64]) -> Result<(), ClockLeap> {
+        let mut col = c.try_begin(now_ut, usec, true)?;
+        for (i, v) in values.iter().enumerate() {
+            col.set(i, *v);
+        }
+        col.end();
+        Ok(())
+    }
+
+    #[test]
+    fn a_leap_past_the_local_clock_is_refused_and_changes_nothing() {
+        for trust in [true, false] {
+            let attacked = chart_with(1, 3600);
+            let twin = chart_with(1, 3600);
+            for c in [&attacked, &twin] {
+                c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+                c.dimension(DimensionMeta::new("a"));
+            }
+            let mut now = T0 * S + S / 2;
+            for k in 0..5 {
+                for c in [&attacked, &twin] {
+                    let usec = if k == 0 { 0 } else { S };
+                    let mut col = c.begin(now, usec, trust);
+                    col.set(0, 100 * k);
+                    col.set(1, k);
+                    col.end();
+                }
+                if k == 2 {
+                    // `BEGIN chart 3599000000`: an hour ahead in one line.
+                    let err = attacked.try_begin(now, 3_599 * S, trust).err();
+                    assert_eq!(err, Some(ClockLeap { ahead_ut: 3_599 * S }), "trust {trust}");
+                    // Just past the tolerance: refused.
+                    assert!(attacked.try_begin(now, (MAX_FUTURE_SECS + 1) * S, trust).is_err());
+                    // A refused collection's values are not kept for the next one.
+                    let mut col = attacked.begin(now, u64::MAX, trust);
+                    col.set(0, 1 << 40);
+                    col.end();
+                }
+                now += S;
+            }
+            assert_eq!(attacked.query(0, 0, i64::MAX), twin.query(0, 0, i64::MAX), "trust {trust}");
+            assert_eq!(attacked.query(1, 0, i64::MAX), twin.query(1, 0, i64::MAX), "trust {trust}");
+            assert_eq!(attacked.last_entry_t(), Some((T0 + 4) as i64));
+        }
+        // A child's duration within the tolerance is taken as it is (its clock runs a little
+        // ahead of ours).
+        let c = chart_with(1, 3600);
+        c.dimension(DimensionMeta::new("a"));
+        let now = T0 * S + S / 2;
+        trusted(&c, now, 0, &[1]).unwrap();
+        trusted(&c, now + S, S, &[2]).unwrap();
+        trusted(&c, now + 2 * S, (MAX_FUTURE_SECS - 1) * S, &[3]).unwrap();
+        assert_eq!(c.last_entry_t(), Some((T0 + MAX_FUTURE_SECS) as i64));
+    }
+
+    #[test]
+    fn a_clock_ahead_because_ours_went_back_resynchronises() {
+        let c = chart_with(1, 100);
+        c.dimension(DimensionMeta::new("a"));
+        let mut now = T0 * S + S / 2;
+        for k in 0..5 {
+            trusted(&c, now, if k == 0 { 0 } else { S }, &[k]).unwrap();
+            now += S;
+        }
+        // Our clock steps back 10 minutes: the chart's clock is now far "ahead" through no
+        // fault of the child; its next collection is taken (placed by our clock), not refused.
+        let back = now - 600 * S;
+        assert!(trusted(&c, back, S, &[7]).is_ok());
+        assert!(trusted(&c, back + S, S, &[8]).is_ok());
+        // A plugin-style collection measured here neither leaps nor is refused.
+        let mut col = c.begin(back + 2 * S, 0, false);
+        col.set(0, 9);
+        col.end();
+    }
+
+    #[test]
+    fn restored_clocks_ahead_of_ours_are_refused() {
+        let c = chart_with(1, 100);
+        c.dimension(DimensionMeta::new("a"));
+        let now = T0 * S;
+        assert!(c.restore_clock(now + 3_600 * S, now + 3_600 * S, now).is_err());
+        assert!(c.restore_dimension(0, now + 3_600 * S, 5, 1.0, 1.0, now).is_err());
+        let (collected, stored) = c.last_values()[0];
+        assert!(collected == 0 && stored.is_nan(), "RDSTATE refused: nothing taken");
+        // Refused: the chart still starts at our clock.
+        trusted(&c, now + S / 2, 0, &[1]).unwrap();
+        trusted(&c, now + S + S / 2, S, &[2]).unwrap();
+        trusted(&c, now + 2 * S + S / 2, S, &[3]).unwrap();
+        assert_eq!(c.last_entry_t(), Some((T0 + 2) as i64));
+        // Within the tolerance they are taken.
+        let d = chart_with(1, 100);
+        d.dimension(DimensionMeta::new("a"));
+        assert!(d.restore_clock(now + 30 * S + S / 2, now + 30 * S, now).is_ok());
+        assert!(d.restore_dimension(0, now + 30 * S + S / 2, 5, 1.0, 1.0, now).is_ok());
+        trusted(&d, now + S, S, &[6]).unwrap();
+        assert_eq!(d.last_entry_t(), Some((T0 + 31) as i64));
+    }
+
+    #[test]
+    fn a_long_gap_is_interpolated_in_one_step_with_the_same_numbers() {
+        // 1000 dimensions, a 3000 s outage inside a 3600-slot retention.
+        let c = chart_with(1, 3600);
+        let dims = 1000;
+        for i in 0..dims {
+            c.dimension(DimensionMeta::new(&format!("c{i}")).algorithm(Algorithm::Incremental));
+        }
+        let values = |k: i64| (0..dims).map(|i| k * 100 + i as i64).collect::<Vec<_>>();
+        let mut now = T0 * S + S / 2;
+        for k in 0..3 {
+            collect(&c, now, &values(k));
+            now += S;
+        }
+        // Counters grow 100/s throughout; the next collection comes 3000 s later.
+        let (calls_before, _) = c.store_work();
+        let gap = 3000;
+        collect(&c, now + (gap - 1) * S, &values(2 + gap as i64));
+        let (calls_after, _) = c.store_work();
+        // Two stored slots and one merged run of empty ones per dimension, not 3000.
+        assert!(calls_after - calls_before <= dims as u64 * 6, "{} store calls", calls_after - calls_before);
+        let p = c.query(7, 0, i64::MAX);
+        let last = p.len() - 1;
+        assert_eq!(p[last].t, (T0 + 2 + gap) as i64);
+        // The lost iterations are gaps; the two newest slots (iterations 2 and 1, below
+        // the limit of 3) carry the rate: 100/s, as the per-iteration arithmetic gives.
+        assert!(p[last - 2000..last - 1].iter().all(|x| x.value.is_none()), "{:?}", &p[last - 3..]);
+        assert!(close(p[last - 1].value, 100.0), "{:?}", &p[last - 3..]);
+        assert!(close(p[last].value, 100.0), "{:?}", &p[last - 3..]);
+        // And the collection after continues as usual.
+        collect(&c, now + gap * S, &values(3 + gap as i64));
+        assert!(close(c.query(7, 0, i64::MAX).last().and_then(|x| x.value), 100.0));
+    }
+
+    #[test]
+    fn merged_and_step_by_step_lost_iterations_agree() {
+        // Just below the merge threshold the loop runs; just above, the merged step: the
+        // stored numbers agree (to rounding) for a counter that does not grow evenly.
+        for gap in [MERGE_LOST_ITERATIONS_ABOVE + 2, MERGE_LOST_ITERATIONS_ABOVE + 3, 50] {
+            let c = chart_with(1, 600);
+            c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+            c.dimension(DimensionMeta::new("a"));
+            let mut now = T0 * S + 300_000;
+            collect(&c, now, &[0, 5]);
+            now += S;
+            collect(&c, now, &[1_000, 7]);
+            now += gap * S + 123_456;
+            collect(&c, now, &[1_000 + 37_000, 11]);
+            now += S;
+            collect(&c, now, &[1_000 + 37_000 + 500, 13]);
+            let p = c.query(0, 0, i64::MAX);
+            let stored: Vec<_> = p.iter().filter_map(|x| x.value).collect();
+            // Exact expectations from the per-iteration formulas: the increment 37 000 over
+            // `gap + 0.123456` s; after the empty boundaries what remains of it is split
+            // across the last two boundaries before the collection.
+            let span = (gap * S + 123_456) as f64;
+            let last_collect = (T0 * S + 300_000 + S) as f64;
+            let now_collect = last_collect + span;
+            let b2 = ((now_collect as u64) / S * S) as f64; // newest boundary
+            let b1 = b2 - S as f64;
+            let b0 = b1 - S as f64; // last empty boundary
+            let remaining = 37_000.0 * (now_collect - b0) / span;
+            let v1 = remaining * S as f64 / (now_collect - b0);
+            let rem2 = remaining - v1;
+            let v2 = rem2 * S as f64 / (now_collect - b1);
+            let n = stored.len();
+            assert!(close(Some(stored[n - 3]), v1), "gap {gap}: {stored:?} want {v1}");
+            assert!(close(Some(stored[n - 2]), v2), "gap {gap}: {stored:?} want {v2}");
+            let carry = rem2 - v2;
+            let want = carry + 500.0 * (b2 + S as f64 - now_collect) / S as f64;
+            assert!(close(Some(stored[n - 1]), want), "gap {gap}: {stored:?} want {want}");
+            // Between the collections only empty slots.
+            assert_eq!(p.iter().rev().skip(3).take(gap as usize - 2).filter(|x| x.value.is_some()).count(), 0);
+        }
     }
 }
