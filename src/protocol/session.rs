@@ -486,7 +486,8 @@ impl Session {
         self.clock_strikes = self.clock_strikes.saturating_add(1);
         if self.clock_strikes >= self.limits.clock_strikes.max(1) {
             return Err(Error::stop(format!(
-                "{} collections refused for moving their chart's clock into the future                  (the last: BEGIN '{}' {usec} would put it {leap}); its time is not trusted",
+                "{} collections refused for moving their chart's clock into the future \
+                 (the last: BEGIN '{}' {usec} would put it {leap}); its time is not trusted",
                 self.clock_strikes,
                 chart.id()
             )));

@@ -345,6 +345,44 @@ mod tests {
     }
 
     #[test]
+    fn requests_stay_between_the_window_and_now_whatever_the_child_claims() {
+        let now = 1_700_000_000;
+        let l = Local { has_dimensions: true, last: 0, now };
+        let window = S.seconds_to_replicate as i64;
+        let step = S.step as i64;
+        let claims = [
+            (1, i64::MAX, Some(i64::MAX)),
+            (now + 3_600, now + 7_200, Some(now + 7_200)),
+            (1, now + 100_000_000, None),
+            (i64::MIN + 1, i64::MAX, Some(i64::MIN)),
+            (1, 2, Some(now)),
+        ];
+        for (first, last, cnow) in claims {
+            let child = ChildTimes { first, last, now: cnow };
+            let mut c = ChartReplication::new();
+            let Some(mut r) = c.on_definition_end(&S, child, &l) else { panic!("unanswered") };
+            // Follow the conversation with RENDs that claim absurd progress too.
+            for before in [i64::MAX, now + 3_600, i64::MIN, r.before] {
+                assert!(r.after <= r.before, "{first} {last}: {r:?}");
+                assert!(r.before <= now, "never after our now: {r:?}");
+                // (A child whose newest point is older than the window gets the empty-range
+                // request at its last point: nothing to answer.)
+                let floor = (now - window).min(last);
+                assert!(r.is_empty() || r.after >= floor, "never before the window: {r:?}");
+                assert!(r.before - r.after <= step, "one step at most: {r:?}");
+                if r.start_streaming {
+                    break;
+                }
+                let rend = Rend { start_streaming: false, after: r.after, before: before.max(r.after), child: None };
+                match c.on_rend(&S, &rend, &l) {
+                    Ok(Some(next)) => r = next,
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+
+    #[test]
     fn quoting_the_chart_id() {
         let r = req(1, 2, false);
         assert_eq!(r.line("a\"b").as_deref(), Some("REPLAY_CHART 'a\"b' \"false\" 1 2\n"));
