@@ -760,7 +760,8 @@ impl ChartState {
             self.init_last_updated();
         }
 
-        let history_ut = u64::from(self.storage.entries.max(1)) * step;
+        // Saturating: a peer may define any `update every` up to u32::MAX.
+        let history_ut = u64::from(self.storage.entries.max(1)).saturating_mul(step);
         if self.last_collected_ut.saturating_sub(self.last_updated_ut) > history_ut {
             log::info!(
                 "chart '{}': too old data (last stored at {}, collected at {}); starting over, the next point is not stored",
@@ -1570,6 +1571,19 @@ mod tests {
             assert!(close(Some(stored[n - 1]), want), "gap {gap}: {stored:?} want {want}");
             // Between the collections only empty slots.
             assert_eq!(p.iter().rev().skip(3).take(gap as usize - 2).filter(|x| x.value.is_some()).count(), 0);
+        }
+    }
+    #[test]
+    fn absurd_update_every_from_a_peer_does_not_overflow() {
+        for ue in [u32::MAX, u32::MAX / 2, 86_400 * 365] {
+            let c = chart_with(ue, 1 << 20);
+            c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+            let mut now = T0 * S;
+            for k in 0..4 {
+                collect(&c, now, &[k]);
+                assert!(trusted(&c, now, u64::MAX, &[k]).is_err());
+                now += S;
+            }
         }
     }
 }
