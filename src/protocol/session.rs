@@ -54,6 +54,10 @@ pub struct Session {
     limits: Limits,
     /// Charts this source has defined (bounded by `limits.charts`).
     defined: HashSet<String>,
+    /// Charts whose `update every` this source changed (each change reopens every
+    /// dimension's storage: allowed once per chart, so a source cannot make every line cost
+    /// dimensions × retention).
+    restepped: HashSet<String>,
     current: Option<Arc<Chart>>,
     collecting: Option<Begun>,
     /// Values `SET` in this iteration, by dimension index (reused between iterations).
@@ -97,6 +101,7 @@ impl Session {
             trust,
             limits,
             defined: HashSet::new(),
+            restepped: HashSet::new(),
             current: None,
             collecting: None,
             values: Vec::new(),
@@ -433,6 +438,15 @@ impl Session {
             (None, None) => Default::default(),
         };
         if let Some(old) = existing {
+            if old.update_every != meta.update_every && !self.restepped.insert(full.clone()) {
+                return Err(Error::stop(format!(
+                    "chart '{}' changed its update every again ({} s to {} s) on this connection; \
+                     each change restarts the storage of all its dimensions",
+                    printable(&full),
+                    old.update_every,
+                    meta.update_every
+                )));
+            }
             meta.labels = old.labels;
         }
         let meta = meta.source(def.plugin.unwrap_or(&self.source), def.module.unwrap_or(""));

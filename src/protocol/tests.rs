@@ -322,6 +322,27 @@ fn replication_times_ahead_of_the_parent_are_refused() {
 }
 
 #[test]
+fn a_chart_s_update_every_changes_once_per_connection() {
+    let h = host("step");
+    let mut s = session(&h);
+    let def = |ue: u32| format!("CHART s.c '' t u f s.c line 1 {ue}\nDIMENSION x '' absolute 1 1\n");
+    feed(&mut s, &def(1), T0).unwrap();
+    feed(&mut s, &def(1), T0).unwrap();
+    feed(&mut s, &def(2), T0).unwrap();
+    assert_eq!(h.chart("s.c").unwrap().meta().update_every, 2);
+    feed(&mut s, &def(2), T0).unwrap();
+    // Flipping it back and forth would reopen every dimension's storage on each line.
+    let e = feed(&mut s, &def(1), T0).unwrap_err();
+    assert_eq!(e.action, Action::Stop);
+    assert!(e.message.contains("'s.c' changed its update every again (2 s to 1 s)"), "{e}");
+    assert_eq!(h.chart("s.c").unwrap().meta().update_every, 2, "the change was refused");
+    // A new connection (session) may change it once more.
+    let mut again = session(&h);
+    feed(&mut again, &def(1), T0).unwrap();
+    assert_eq!(h.chart("s.c").unwrap().meta().update_every, 1);
+}
+
+#[test]
 fn a_session_never_touches_another_host() {
     let a = host("k1");
     let b = host("k2");
