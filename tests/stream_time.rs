@@ -76,6 +76,16 @@ fn wait_for_good_data(port: u16, at_least: i64, run: &Run) {
     panic!("the good child has no data up to {at_least} on the parent; log:\n{}", run.log());
 }
 
+/// `last_entry` of an `/api/v1/chart` answer.
+fn last_entry(chart: &str) -> i64 {
+    chart
+        .split("\"last_entry\":")
+        .nth(1)
+        .and_then(|r| r.trim_start().split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no last_entry in {chart}"))
+}
+
 /// Connects as a scripted child with replication (version 5056, no compression).
 fn attacker(port: u16) -> TcpStream {
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
@@ -173,12 +183,7 @@ fn a_child_leaping_into_the_future_is_disconnected_and_harms_no_one() {
 
     // (c) the chart's last stored time is not past now + the tolerance.
     let chart = http_get(port, "/host/leaper/api/v1/chart?chart=leap.c").expect("the leaper's chart");
-    let last: i64 = chart
-        .split("\"last_entry\":")
-        .nth(1)
-        .and_then(|r| r.trim_start().split(|c: char| !c.is_ascii_digit()).next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or_else(|| panic!("no last_entry in {chart}"));
+    let last = last_entry(&chart);
     let now = now_realtime_sec();
     assert!(last >= attack_start - 5, "the honest collections are stored: {last}");
     assert!(last <= now + TOLERANCE, "last entry {last} is beyond now {now} + {TOLERANCE}");
@@ -198,5 +203,46 @@ fn a_child_leaping_into_the_future_is_disconnected_and_harms_no_one() {
         "the good child was dropped:\n{log}"
     );
     good_run.stop_orderly();
+    run.stop_orderly();
+}
+
+/// A plugin whose `BEGIN` microseconds leap an hour ahead: the leaps are refused (its
+/// chart never gets past now + the tolerance) and after repeated ones it is stopped with a
+/// log line saying why.
+#[test]
+fn a_plugin_leaping_into_the_future_is_stopped() {
+    use std::os::unix::fs::PermissionsExt;
+    let port = free_port();
+    let node = Node::new("timeplugin", "ram");
+    let dir = node.dir.join("plugins.d");
+    std::fs::create_dir_all(&dir).unwrap();
+    node.append_config(&format!(
+        "[db]\n\tretention = 3600\n[web]\n\tbind to = 127.0.0.1:{port}\n[directories]\n\tplugins = {}\n",
+        dir.display()
+    ));
+    // Three honest collections, then hour-long leaps, one every 10 ms.
+    let body = "echo \"CHART leap.p '' 'Leap' 'n' '' '' line 1 1\"\n\
+                echo \"DIMENSION v '' absolute 1 1\"\n\
+                for i in 1 2 3; do echo \"BEGIN leap.p\"; echo \"SET v = $i\"; echo END; sleep 1; done\n\
+                while :; do echo \"BEGIN leap.p 3599000000\"; echo \"SET v = 9\"; echo END; sleep 0.01; done\n";
+    let path = dir.join("leaper.plugin");
+    std::fs::write(&path, format!("#!/bin/sh\n{body}")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut run = node.start_ready(&[]);
+    run.wait_for_log(
+        "collections refused for moving their chart's clock into the future",
+        Duration::from_secs(30),
+    );
+    let log = run.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("collections refused for moving their chart's clock into the future"))
+        .unwrap_or_default();
+    assert!(line.contains("'leaper.plugin'") && line.contains("BEGIN 'leap.p' 3599000000"), "{line}");
+    assert!(line.contains("stopping it"), "{line}");
+    let chart = http_get(port, "/api/v1/chart?chart=leap.p").expect("the plugin's chart");
+    let last = last_entry(&chart);
+    let now = now_realtime_sec();
+    assert!(last > 0 && last <= now + TOLERANCE, "last entry {last}, now {now}");
     run.stop_orderly();
 }
