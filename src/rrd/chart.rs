@@ -674,10 +674,11 @@ impl ChartState {
             return Ok(());
         }
         let saved = self.usec_since_last_update;
+        let given = usec > 0 && !self.sync_clock;
         self.next_usec(now_ut, usec);
         // Only a duration taken as the source gave it can leap (the others are measured
         // here, and bounded); taking it changed nothing but the duration.
-        if usec > 0 {
+        if given {
             let to = self.last_collected_ut.saturating_add(self.usec_since_last_update);
             if let Err(leap) = ClockLeap::check(to, now_ut) {
                 self.usec_since_last_update = saved;
@@ -1585,5 +1586,19 @@ mod tests {
                 now += S;
             }
         }
+    }
+    #[test]
+    fn a_resync_after_a_redefinition_is_never_refused() {
+        // A child whose clock is 40 s ahead (its RSSTATE was within the tolerance)
+        // reconnects without replication: the CHART line resynchronises the chart, and that
+        // first collection is measured here, not taken from the child, so it is not refused.
+        let c = chart_with(1, 100);
+        c.dimension(DimensionMeta::new("a"));
+        let now = T0 * S;
+        c.restore_clock(now + 40 * S + S / 2, now + 40 * S, now).unwrap();
+        trusted(&c, now + S / 2, S, &[1]).unwrap();
+        assert!(c.redefine(c.meta().title("again")));
+        assert!(trusted(&c, now + S, S, &[2]).is_ok());
+        assert!(trusted(&c, now + 2 * S, S, &[3]).is_ok());
     }
 }
