@@ -385,9 +385,9 @@ impl Session {
             }
             Command::ReplayChartState { last_collected_ut, last_updated_ut } => {
                 let chart = self.need_chart("RSSTATE", Action::Stop)?;
-                if let Err(leap) = chart.restore_clock(last_collected_ut, last_updated_ut, now_ut) {
+                if let Err(why) = chart.restore_clock(last_collected_ut, last_updated_ut, now_ut) {
                     // The chart keeps its own clock: its next collection is placed by ours.
-                    self.state_refused("RSSTATE", &chart, leap);
+                    self.state_refused("RSSTATE", &chart, why);
                 }
             }
             Command::ReplayEnd { start_streaming, after, before, .. } => {
@@ -517,11 +517,11 @@ impl Session {
         Ok(())
     }
 
-    fn state_refused(&mut self, keyword: &str, chart: &Chart, leap: ClockLeap) {
+    fn state_refused(&mut self, keyword: &str, chart: &Chart, why: impl std::fmt::Display) {
         self.states_refused += 1;
         if self.states_refused.is_power_of_two() {
             log::warn!(
-                "{}: {keyword} of chart '{}' refused: its time is {leap} ({} refused so far)",
+                "{}: {keyword} of chart '{}' refused: its time is {why} ({} refused so far)",
                 self.source,
                 chart.id(),
                 self.states_refused

@@ -201,6 +201,28 @@ impl std::fmt::Display for ClockLeap {
     }
 }
 
+/// Why a chart state from outside (`RSSTATE`) was refused: nothing was changed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClockRefused {
+    /// Too far past the local clock.
+    Ahead(ClockLeap),
+    /// Behind the chart's own clock by this many microseconds.
+    Backwards { behind_ut: u64 },
+}
+
+impl std::fmt::Display for ClockRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClockRefused::Ahead(leap) => leap.fmt(f),
+            ClockRefused::Backwards { behind_ut } => write!(
+                f,
+                "{:.3} s behind the chart's own clock (a chart's clock is not moved back)",
+                *behind_ut as f64 / USEC_PER_SEC as f64
+            ),
+        }
+    }
+}
+
 /// Where and how a chart stores its dimensions.
 #[derive(Clone, Debug)]
 pub(crate) struct StorageSettings {
@@ -565,16 +587,29 @@ impl Chart {
 
     /// Takes over the chart's collection clock from a child (`RSSTATE`): the next `BEGIN`'s
     /// microseconds count from the child's last collection. Ignored when the child has not
-    /// collected the chart yet; refused (nothing changed) when either time is too far past
-    /// `now_ut`.
-    pub fn restore_clock(&self, last_collected_ut: u64, last_updated_ut: u64, now_ut: u64) -> Result<(), ClockLeap> {
-        ClockLeap::check(last_collected_ut.max(last_updated_ut), now_ut)?;
+    /// collected the chart yet. Refused (nothing changed) when either time is too far past
+    /// `now_ut`, or when it would move a clock the chart already has backwards (the next
+    /// collection would then interpolate again over slots already stored: work a peer could
+    /// repeat at will). The last stored slot is kept within the step before the last
+    /// collection, where a child's always is (earlier, the interpolation would compute a
+    /// negative part of a step: an overflow).
+    pub fn restore_clock(
+        &self,
+        last_collected_ut: u64,
+        last_updated_ut: u64,
+        now_ut: u64,
+    ) -> Result<(), ClockRefused> {
+        ClockLeap::check(last_collected_ut.max(last_updated_ut), now_ut).map_err(ClockRefused::Ahead)?;
         let mut st = self.state.lock();
         if last_collected_ut == 0 {
             return Ok(());
         }
+        if last_collected_ut < st.last_collected_ut {
+            return Err(ClockRefused::Backwards { behind_ut: st.last_collected_ut - last_collected_ut });
+        }
+        let floor = last_collected_ut.saturating_sub(st.step_ut());
         st.last_collected_ut = last_collected_ut;
-        st.last_updated_ut = last_updated_ut;
+        st.last_updated_ut = last_updated_ut.clamp(floor, last_collected_ut);
         st.sync_clock = false;
         st.counter_done = st.counter_done.max(1);
         st.counter = st.counter.max(1);
@@ -1600,5 +1635,28 @@ mod tests {
         assert!(c.redefine(c.meta().title("again")));
         assert!(trusted(&c, now + S, S, &[2]).is_ok());
         assert!(trusted(&c, now + 2 * S, S, &[3]).is_ok());
+    }
+    #[test]
+    fn restored_clocks_do_not_move_back_nor_reopen_the_past() {
+        let c = chart_with(1, 3600);
+        c.dimension(DimensionMeta::new("a"));
+        let mut now = T0 * S + S / 2;
+        for k in 0..5 {
+            trusted(&c, now, if k == 0 { 0 } else { S }, &[k]).unwrap();
+            now += S;
+        }
+        // An RSSTATE an hour back, then a BEGIN covering that hour: without the refusal
+        // every pair would re-interpolate (and wipe) an hour of stored slots.
+        let back = now - 3_500 * S;
+        assert!(matches!(c.restore_clock(back, back, now), Err(ClockRefused::Backwards { .. })));
+        assert!(trusted(&c, now, 3_500 * S, &[9]).is_err(), "from the chart's own clock: a leap");
+        // Forward, but claiming the last stored slot was an hour ago: taken as one step (an
+        // hour would have made the interpolation's part of a step negative).
+        let (_, writes) = c.store_work();
+        c.restore_clock(now, now - 3_500 * S, now).unwrap();
+        trusted(&c, now + S, S, &[10]).unwrap();
+        let (_, after) = c.store_work();
+        assert!(after - writes <= 4, "{} slot writes", after - writes);
+        assert_eq!(c.query(0, (T0 + 1) as i64, (T0 + 4) as i64).iter().filter(|p| p.value.is_some()).count(), 4);
     }
 }
