@@ -835,7 +835,16 @@ mod tests {
         let want: Vec<_> = (0..10)
             .map(|k| {
                 let t = far - 18 + 2 * k;
-                (t, if t == old { Some(60.0) } else if t == far { Some(50.0) } else { None })
+                (
+                    t,
+                    if t == old {
+                        Some(60.0)
+                    } else if t == far {
+                        Some(50.0)
+                    } else {
+                        None
+                    },
+                )
             })
             .collect();
         assert_eq!(got, want);

@@ -1606,7 +1606,10 @@ mod tests {
             let want = carry + 500.0 * (b2 + S as f64 - now_collect) / S as f64;
             assert!(close(Some(stored[n - 1]), want), "gap {gap}: {stored:?} want {want}");
             // Between the collections only empty slots.
-            assert_eq!(p.iter().rev().skip(3).take(gap as usize - 2).filter(|x| x.value.is_some()).count(), 0);
+            assert_eq!(
+                p.iter().rev().skip(3).take(gap as usize - 2).filter(|x| x.value.is_some()).count(),
+                0
+            );
         }
     }
     #[test]
@@ -1657,6 +1660,9 @@ mod tests {
         trusted(&c, now + S, S, &[10]).unwrap();
         let (_, after) = c.store_work();
         assert!(after - writes <= 4, "{} slot writes", after - writes);
-        assert_eq!(c.query(0, (T0 + 1) as i64, (T0 + 4) as i64).iter().filter(|p| p.value.is_some()).count(), 4);
+        assert_eq!(
+            c.query(0, (T0 + 1) as i64, (T0 + 4) as i64).iter().filter(|p| p.value.is_some()).count(),
+            4
+        );
     }
 }

@@ -14,7 +14,8 @@ mod chart;
 mod host;
 
 pub use chart::{
-    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point, StreamState,
+    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
+    StreamState,
 };
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
 

@@ -373,7 +373,8 @@ mod tests {
                 if r.start_streaming {
                     break;
                 }
-                let rend = Rend { start_streaming: false, after: r.after, before: before.max(r.after), child: None };
+                let rend =
+                    Rend { start_streaming: false, after: r.after, before: before.max(r.after), child: None };
                 match c.on_rend(&S, &rend, &l) {
                     Ok(Some(next)) => r = next,
                     Ok(None) | Err(_) => break,
@@ -421,7 +422,10 @@ mod tests {
             check_point(now + 3_599, now + 3_600, 1, Some(now + 3_600), now),
             Err(PointError::AheadOfUs)
         );
-        assert_eq!(check_point(i64::MAX - 10, i64::MAX - 9, 1, Some(i64::MAX), now), Err(PointError::AheadOfUs));
+        assert_eq!(
+            check_point(i64::MAX - 10, i64::MAX - 9, 1, Some(i64::MAX), now),
+            Err(PointError::AheadOfUs)
+        );
         // Points far in the past are the store's business (older than the window: ignored).
         assert_eq!(check_point(1, 2, 1, Some(now), now), Ok(()));
     }
