@@ -13,10 +13,24 @@
 mod chart;
 mod host;
 
-pub use chart::{Chart, ChartMeta, ChartView, Collection, DimView, DimensionMeta, Point, StreamState};
+pub use chart::{
+    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
+    StreamState,
+};
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
 
 use std::fmt;
+
+/// How far past the local clock a time from outside (a child's `BEGIN` microseconds,
+/// `RSSTATE`, `RDSTATE`, a replicated point; a plugin's `BEGIN`) may move a chart's clock.
+/// Further is refused: nothing is stored.
+///
+/// 60 s: wide enough for the clock of a child without NTP to be ahead of its parent's by
+/// what a cheap real-time clock drifts in weeks, plus network delay and the half-second
+/// alignment of collections; narrow enough that one line can make a chart store at most a
+/// minute of slots beyond what really elapsed (so the work of every line is bounded by the
+/// dimensions and the real time, whatever the peer wrote).
+pub const MAX_FUTURE_SECS: u64 = 60;
 
 /// Sees every completed collection of a host's charts (the streaming sender). Called with
 /// the chart locked, before the collection's raw values are cleared; it must not block.
