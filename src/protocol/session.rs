@@ -47,8 +47,11 @@ pub struct Session {
     update_every: u32,
     trust: Trust,
     limits: Limits,
-    /// Charts this source has defined (bounded by `limits.charts`).
+    /// Charts this source has defined (bounded by `limits.charts`); ids of charts that
+    /// cleanup removed are forgotten when the bound is reached.
     defined: HashSet<String>,
+    /// The host's [`Host::removed_charts`] when `defined` was last pruned.
+    pruned_at: u64,
     current: Option<Arc<Chart>>,
     collecting: Option<Begun>,
     /// Values `SET` in this iteration, by dimension index (reused between iterations).
@@ -87,6 +90,7 @@ impl Session {
             trust,
             limits,
             defined: HashSet::new(),
+            pruned_at: 0,
             current: None,
             collecting: None,
             values: Vec::new(),
@@ -369,6 +373,9 @@ impl Session {
     fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
         let full = def.full_id();
         if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
+            self.forget_removed();
+        }
+        if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
             return Err(Error::disable(format!(
                 "chart '{}' would exceed the limit of {} charts per source",
                 printable(&full),
@@ -405,6 +412,22 @@ impl Session {
         self.defined.insert(full);
         self.set_current(Some(chart));
         Ok(())
+    }
+
+    /// Forgets the charts cleanup removed (obsolete ones), so that a source that keeps
+    /// replacing its charts is bounded by what exists, not by what it ever defined. Runs
+    /// only when the host removed charts since the last time.
+    fn forget_removed(&mut self) {
+        let removed = self.host.removed_charts();
+        if removed == self.pruned_at {
+            return;
+        }
+        self.pruned_at = removed;
+        let host = &self.host;
+        self.defined.retain(|id| host.chart(id).is_some());
+        if self.defined.capacity() > 4 * self.defined.len().max(16) {
+            self.defined.shrink_to_fit();
+        }
     }
 
     fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {

@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 
 use super::chart::{Chart, ChartMeta, ObserverSlot, StorageSettings};
+use super::cleanup::{CleanupPolicy, Removed};
 use super::{Label, Observer};
 use crate::db::MemoryMode;
 
@@ -80,6 +82,9 @@ pub struct Host {
     labels: RwLock<Vec<Label>>,
     observer: ObserverSlot,
     child: RwLock<Option<ChildStatus>>,
+    /// Charts removed by cleanup so far: sources that remember chart ids compare it with
+    /// the value they last saw to know when to forget the removed ones.
+    removed: AtomicU64,
 }
 
 #[derive(Default)]
@@ -98,7 +103,79 @@ impl Host {
             labels: RwLock::new(Vec::new()),
             observer: ObserverSlot::default(),
             child: RwLock::new(None),
+            removed: AtomicU64::new(0),
         }
+    }
+
+    /// How many charts cleanup has removed from this host so far.
+    pub fn removed_charts(&self) -> u64 {
+        self.removed.load(Ordering::Acquire)
+    }
+
+    /// Frees what became obsolete at least `policy.after` seconds before `now` (unix
+    /// seconds): whole charts (removed from the index, so the API, the sender and new
+    /// `BEGIN`s no longer find them) and obsolete dimensions of live charts, with their files
+    /// when `policy.delete_files`. At most `budget` charts are removed per call; the scan
+    /// itself reads one atomic per chart and takes no chart lock for live charts.
+    pub fn cleanup_obsolete(&self, now: i64, policy: &CleanupPolicy, budget: usize) -> Removed {
+        let mut out = Removed::default();
+        let (candidates, with_dims): (Vec<Arc<Chart>>, Vec<Arc<Chart>>) = {
+            let index = self.charts.read();
+            let old = |c: &&Arc<Chart>| c.obsolete_since().is_some_and(|t| now.saturating_sub(t) >= policy.after);
+            let charts = index.list.iter().filter(old).take(budget).cloned().collect();
+            let dims = index.list.iter().filter(|c| c.has_obsolete_dimensions()).take(budget).cloned().collect();
+            (charts, dims)
+        };
+        let files = matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map) && policy.delete_files;
+        let dir = self.db_dir();
+
+        let expired: Vec<Arc<Chart>> = candidates.into_iter().filter(|c| c.expired(now, policy.after)).collect();
+        if !expired.is_empty() {
+            let mut index = self.charts.write();
+            let before = index.list.len();
+            let gone: std::collections::HashSet<*const Chart> = expired.iter().map(Arc::as_ptr).collect();
+            index.list.retain(|c| !gone.contains(&Arc::as_ptr(c)));
+            out.charts = before - index.list.len();
+            let ChartIndex { list, by_id } = &mut *index;
+            by_id.clear();
+            for (i, c) in list.iter().enumerate() {
+                by_id.insert(c.id().to_owned(), i);
+            }
+            // Give memory back when the host shrank a lot (a parent after a churn).
+            if list.capacity() > 64 && list.len() < list.capacity() / 4 {
+                list.shrink_to(list.len() * 2);
+                by_id.shrink_to(list.len() * 2);
+            }
+            self.removed.fetch_add(out.charts as u64, Ordering::AcqRel);
+        }
+        for chart in &expired {
+            out.dimensions += chart.dimension_count();
+            if files {
+                // Under the read lock: a chart of the same id cannot be created (and open
+                // its files) while they are deleted.
+                let index = self.charts.read();
+                if !index.by_id.contains_key(chart.id()) {
+                    delete_chart_files(&dir, chart);
+                }
+            }
+        }
+        for chart in with_dims {
+            if chart.obsolete_since().is_some() && expired.iter().any(|e| Arc::ptr_eq(e, &chart)) {
+                continue;
+            }
+            out.dimensions += chart.remove_expired_dimensions(now, policy.after, files.then_some(dir.as_path()));
+        }
+        if out.charts > 0 || out.dimensions > 0 {
+            log::info!(
+                "host '{}': removed {} obsolete chart(s) and {} obsolete dimension(s) unused for {} s or more{}",
+                self.hostname,
+                out.charts,
+                out.dimensions,
+                policy.after,
+                if files { ", with their files" } else { "" }
+            );
+        }
+        out
     }
 
     /// How this host is streamed to this node; `None` for localhost.
@@ -225,6 +302,23 @@ impl Host {
     }
 }
 
+/// Deletes the files of a removed chart: each dimension's, then its directory if empty.
+fn delete_chart_files(dir: &std::path::Path, chart: &Chart) {
+    let mut chart_dir = None;
+    for id in chart.dimension_ids() {
+        let path = crate::db::dimension_path(dir, chart.id(), &id);
+        if let Err(e) = std::fs::remove_file(&path) {
+            if e.kind() != io::ErrorKind::NotFound {
+                log::warn!("cannot delete {}: {e}", path.display());
+            }
+        }
+        chart_dir = path.parent().map(std::path::Path::to_path_buf);
+    }
+    if let Some(d) = chart_dir {
+        let _ = std::fs::remove_dir(d); // fails harmlessly if something else is in it
+    }
+}
+
 /// Every host this node holds: itself first, then any hosts streamed to it.
 pub struct Hosts {
     localhost: Arc<Host>,
@@ -276,6 +370,21 @@ impl Hosts {
         let mut v = vec![Arc::clone(&self.localhost)];
         v.extend(self.others.read().iter().cloned());
         v
+    }
+
+    /// [`Host::cleanup_obsolete`] on every host, sharing `policy.max_charts_per_run`.
+    pub fn cleanup_obsolete(&self, now: i64, policy: &CleanupPolicy) -> Removed {
+        let mut total = Removed::default();
+        for host in self.all() {
+            let budget = policy.max_charts_per_run.saturating_sub(total.charts);
+            if budget == 0 {
+                break;
+            }
+            let r = host.cleanup_obsolete(now, policy, budget);
+            total.charts += r.charts;
+            total.dimensions += r.dimensions;
+        }
+        total
     }
 
     /// Saves every host's database (orderly stop).

@@ -206,6 +206,26 @@ impl Observer for Shared {
             }
         });
     }
+
+    /// The definition with the obsolete flag goes once, as Netdata's sender does, so the
+    /// parent marks the chart obsolete (and frees it after its own cleanup time).
+    fn obsoleted(&self, chart: &ChartView<'_>, state: &mut StreamState) {
+        let generation = self.generation.load(Ordering::Acquire);
+        let meta = chart.meta();
+        if generation == 0 || !(self.send_charts)(&meta.id, &meta.name) {
+            return;
+        }
+        SCRATCH.with(|cell| {
+            let mut out = cell.borrow_mut();
+            out.clear();
+            let caps = Caps(self.caps.load(Ordering::Acquire));
+            emit::definition(&mut out, chart, caps, clock::now_realtime_sec());
+            if self.push(out.as_bytes()) {
+                state.generation = generation;
+                state.replicating = caps.has(Caps::REPLICATION);
+            }
+        });
+    }
 }
 
 impl Shared {
