@@ -437,4 +437,137 @@ mod tests {
         assert_eq!(hosts.all().len(), 2);
         assert!(hosts.find("nobody").is_none());
     }
+
+    fn obsolete(host: &Host, id: &str) -> Arc<Chart> {
+        let chart = host.chart(id).unwrap();
+        let mut meta = chart.meta();
+        meta.options.obsolete = true;
+        assert!(chart.redefine(meta));
+        chart
+    }
+
+    fn collect(chart: &Chart, now_s: i64, v: i64) {
+        let mut c = chart.begin(now_s as u64 * crate::clock::USEC_PER_SEC, 0, false);
+        c.set(0, v);
+        c.end();
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("nanodata-cleanup-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        p
+    }
+
+    #[test]
+    fn an_obsolete_chart_is_removed_after_the_cleanup_time_and_comes_back_fresh() {
+        let host = Host::new("g", "h", settings());
+        for id in ["eth0", "eth1"] {
+            host.chart_define(ChartMeta::new("net", id)).dimension(DimensionMeta::new("rx"));
+        }
+        let policy = CleanupPolicy::new(10, true);
+        let old = obsolete(&host, "net.eth1");
+        let since = old.obsolete_since().unwrap();
+        let now = crate::clock::now_realtime_sec();
+        assert!((now - since).abs() <= 1, "marked with the clock's time");
+
+        assert_eq!(host.cleanup_obsolete(since + 9, &policy, 100), Removed::default(), "too early");
+        assert!(host.chart("net.eth1").is_some());
+        let r = host.cleanup_obsolete(since + 10, &policy, 100);
+        assert_eq!(r, Removed { charts: 1, dimensions: 1 });
+        assert!(host.chart("net.eth1").is_none());
+        assert_eq!(host.chart_count(), 1);
+        assert_eq!(host.removed_charts(), 1);
+        assert!(host.chart("net.eth0").is_some(), "a live chart is never removed");
+        assert_eq!(host.cleanup_obsolete(since + 100_000, &policy, 100).charts, 0);
+
+        // Defined again: a new chart, not the freed one, and it collects.
+        let again = host.chart_define(ChartMeta::new("net", "eth1"));
+        assert!(!Arc::ptr_eq(&again, &old));
+        assert_eq!(again.dimension(DimensionMeta::new("rx")), 0);
+        assert!(again.obsolete_since().is_none());
+        let t = now + 1000;
+        for k in 0..4 {
+            collect(&again, t + k, 7);
+        }
+        assert_eq!(again.query(0, 0, i64::MAX).iter().filter(|p| p.value == Some(7.0)).count(), 3);
+        assert!(Arc::ptr_eq(&host.chart("net.eth1").unwrap(), &again));
+    }
+
+    #[test]
+    fn a_chart_still_collected_or_revived_is_kept() {
+        let host = Host::new("g", "h", settings());
+        host.chart_define(ChartMeta::new("a", "collected")).dimension(DimensionMeta::new("x"));
+        host.chart_define(ChartMeta::new("a", "revived")).dimension(DimensionMeta::new("x"));
+        let policy = CleanupPolicy::new(10, true);
+        let busy = obsolete(&host, "a.collected");
+        let since = busy.obsolete_since().unwrap();
+        // Collected 8 s after it became obsolete: it stays until 10 s after that.
+        collect(&busy, since + 8, 1);
+        assert_eq!(host.cleanup_obsolete(since + 12, &policy, 100).charts, 0);
+        assert_eq!(host.cleanup_obsolete(since + 19, &policy, 100).charts, 1);
+        assert!(host.chart("a.collected").is_none());
+
+        let revived = obsolete(&host, "a.revived");
+        let mut meta = revived.meta();
+        meta.options.obsolete = false;
+        revived.redefine(meta);
+        assert!(revived.obsolete_since().is_none());
+        assert_eq!(host.cleanup_obsolete(since + 100_000, &policy, 100).charts, 0);
+        assert!(host.chart("a.revived").is_some());
+    }
+
+    #[test]
+    fn cleanup_removes_at_most_its_budget_per_run() {
+        let hosts = Hosts::new(Host::new("g0", "parent", settings()));
+        let child = hosts.add(Host::new("g1", "child", settings()));
+        let mut since = 0;
+        for h in [hosts.localhost(), &child] {
+            for i in 0..5 {
+                h.chart_define(ChartMeta::new("c", &i.to_string())).dimension(DimensionMeta::new("x"));
+                since = obsolete(h, &format!("c.{i}")).obsolete_since().unwrap();
+            }
+        }
+        let mut policy = CleanupPolicy::new(1, true);
+        policy.max_charts_per_run = 4;
+        let later = since + 5;
+        assert_eq!(hosts.cleanup_obsolete(later, &policy).charts, 4);
+        assert_eq!(hosts.cleanup_obsolete(later, &policy).charts, 4);
+        assert_eq!(hosts.cleanup_obsolete(later, &policy).charts, 2);
+        assert_eq!(hosts.localhost().chart_count() + child.chart_count(), 0);
+    }
+
+    #[test]
+    fn the_files_of_removed_charts_and_dimensions_are_deleted_when_configured() {
+        for delete in [true, false] {
+            let dir = scratch(if delete { "delete" } else { "keep" });
+            let host = Host::new(
+                "g",
+                "h",
+                HostSettings { mode: MemoryMode::Map, cache_dir: dir.clone(), ..settings() },
+            );
+            let chart = host.chart_define(ChartMeta::new("disk", "sdb"));
+            chart.dimension(DimensionMeta::new("reads"));
+            let keep = host.chart_define(ChartMeta::new("disk", "sda"));
+            keep.dimension(DimensionMeta::new("reads"));
+            let mut gone = DimensionMeta::new("writes");
+            keep.dimension(gone.clone());
+            let file = |c: &str, d: &str| crate::db::dimension_path(&host.db_dir(), c, d);
+            assert!(file("disk.sdb", "reads").exists() && file("disk.sda", "writes").exists());
+
+            let since = obsolete(&host, "disk.sdb").obsolete_since().unwrap();
+            gone.options.obsolete = true;
+            keep.dimension(gone);
+            assert!(keep.has_obsolete_dimensions());
+            let r = host.cleanup_obsolete(since + 60, &CleanupPolicy::new(60, delete), 100);
+            assert_eq!(r, Removed { charts: 1, dimensions: 2 });
+            assert_eq!(file("disk.sdb", "reads").exists(), !delete);
+            assert_eq!(file("disk.sdb", "reads").parent().unwrap().exists(), !delete);
+            assert_eq!(file("disk.sda", "writes").exists(), !delete);
+            assert!(file("disk.sda", "reads").exists(), "a live dimension keeps its file");
+            assert_eq!(keep.dimensions().iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["reads"]);
+            assert!(!keep.has_obsolete_dimensions());
+            drop((chart, keep, host));
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
 }
