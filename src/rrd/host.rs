@@ -121,19 +121,22 @@ impl Host {
         let mut out = Removed::default();
         let (candidates, with_dims): (Vec<Arc<Chart>>, Vec<Arc<Chart>>) = {
             let index = self.charts.read();
-            let old = |c: &&Arc<Chart>| c.obsolete_since().is_some_and(|t| now.saturating_sub(t) >= policy.after);
+            let old =
+                |c: &&Arc<Chart>| c.obsolete_since().is_some_and(|t| now.saturating_sub(t) >= policy.after);
             let charts = index.list.iter().filter(old).take(budget).cloned().collect();
-            let dims = index.list.iter().filter(|c| c.has_obsolete_dimensions()).take(budget).cloned().collect();
+            let dims =
+                index.list.iter().filter(|c| c.has_obsolete_dimensions()).take(budget).cloned().collect();
             (charts, dims)
         };
         let files = matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map) && policy.delete_files;
         let dir = self.db_dir();
 
-        let expired: Vec<Arc<Chart>> = candidates.into_iter().filter(|c| c.expired(now, policy.after)).collect();
+        let expired: Vec<Arc<Chart>> =
+            candidates.into_iter().filter(|c| c.expired(now, policy.after)).collect();
+        let gone: std::collections::HashSet<*const Chart> = expired.iter().map(Arc::as_ptr).collect();
         if !expired.is_empty() {
             let mut index = self.charts.write();
             let before = index.list.len();
-            let gone: std::collections::HashSet<*const Chart> = expired.iter().map(Arc::as_ptr).collect();
             index.list.retain(|c| !gone.contains(&Arc::as_ptr(c)));
             out.charts = before - index.list.len();
             let ChartIndex { list, by_id } = &mut *index;
@@ -160,10 +163,11 @@ impl Host {
             }
         }
         for chart in with_dims {
-            if chart.obsolete_since().is_some() && expired.iter().any(|e| Arc::ptr_eq(e, &chart)) {
+            if gone.contains(&Arc::as_ptr(&chart)) {
                 continue;
             }
-            out.dimensions += chart.remove_expired_dimensions(now, policy.after, files.then_some(dir.as_path()));
+            out.dimensions +=
+                chart.remove_expired_dimensions(now, policy.after, files.then_some(dir.as_path()));
         }
         if out.charts > 0 || out.dimensions > 0 {
             log::info!(
