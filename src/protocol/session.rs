@@ -205,6 +205,7 @@ impl Session {
                 collection.end();
                 self.collections += 1;
                 self.set_current(None);
+                self.forget_removed();
             }
             Command::Flush => {
                 self.set_current(None);
@@ -372,9 +373,7 @@ impl Session {
 
     fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
         let full = def.full_id();
-        if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
-            self.forget_removed();
-        }
+        self.forget_removed();
         if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
             return Err(Error::disable(format!(
                 "chart '{}' would exceed the limit of {} charts per source",
@@ -415,8 +414,9 @@ impl Session {
     }
 
     /// Forgets the charts cleanup removed (obsolete ones), so that a source that keeps
-    /// replacing its charts is bounded by what exists, not by what it ever defined. Runs
-    /// only when the host removed charts since the last time.
+    /// replacing its charts is bounded by what exists, not by what it ever defined, and the
+    /// ids do not pin the freed charts' memory. One atomic load per call; the walk runs only
+    /// when the host removed charts since the last one.
     fn forget_removed(&mut self) {
         let removed = self.host.removed_charts();
         if removed == self.pruned_at {

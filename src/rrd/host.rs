@@ -169,6 +169,9 @@ impl Host {
             out.dimensions +=
                 chart.remove_expired_dimensions(now, policy.after, files.then_some(dir.as_path()));
         }
+        // The last handles: dropping them frees the storage (unmapping `map` files, whose
+        // deletion the file system completes only now, which can take milliseconds each).
+        drop(expired);
         if out.charts > 0 || out.dimensions > 0 {
             log::info!(
                 "host '{}': removed {} obsolete chart(s) and {} obsolete dimension(s) unused for {} s or more{}",
