@@ -876,6 +876,26 @@ mod tests {
     }
 
     #[test]
+    fn a_chart_that_becomes_obsolete_is_sent_once_with_the_flag() {
+        let host = Host::new("g", "h", HostSettings::default());
+        let s = shared(64 * 1024, Caps(0));
+        host.set_observer(Some(Arc::clone(&s) as Arc<dyn Observer>));
+        let chart = host.chart_define(ChartMeta::new("net", "wlan1"));
+        chart.dimension(DimensionMeta::new("x"));
+        collect(&chart, 1000, 1);
+        assert!(!drain(&s).contains("obsolete"));
+        let mut meta = chart.meta();
+        meta.options.obsolete = true;
+        chart.redefine(meta.clone());
+        let text = drain(&s);
+        assert_eq!(text.matches("CHART \"net.wlan1\"").count(), 1, "{text}");
+        assert!(text.contains("\"obsolete   \""), "the obsolete option slot: {text}");
+        assert!(text.contains("DIMENSION \"x\""), "{text}");
+        chart.redefine(meta);
+        assert_eq!(drain(&s), "", "once");
+    }
+
+    #[test]
     fn replication_holds_data_until_the_parent_asked_and_filters_apply() {
         let host = Host::new("g", "h", HostSettings::default());
         let s = shared(64 * 1024, Caps::REPLICATION | Caps::CLABELS);
