@@ -85,15 +85,23 @@ pub struct Housekeeping {
 pub fn start(hosts: Arc<Hosts>, policy: CleanupPolicy) -> io::Result<Housekeeping> {
     let (tx, rx) = bounded::<()>(1);
     let every = policy.interval();
-    let thread = std::thread::Builder::new().name("housekeeping".into()).spawn(move || loop {
-        match rx.recv_timeout(every) {
-            Err(RecvTimeoutError::Timeout) => {
-                let removed = hosts.cleanup_obsolete(clock::now_realtime_sec(), &policy);
-                if removed.charts > 0 || removed.dimensions > 0 {
-                    give_back_free_memory();
+    let thread = std::thread::Builder::new().name("housekeeping".into()).spawn(move || {
+        let mut trim_again = false;
+        loop {
+            match rx.recv_timeout(every) {
+                Err(RecvTimeoutError::Timeout) => {
+                    let removed = hosts.cleanup_obsolete(clock::now_realtime_sec(), &policy);
+                    let any = removed.charts > 0 || removed.dimensions > 0;
+                    // Once more on the next run: the sessions that defined the charts forget
+                    // their ids when they next speak, which frees the last pieces pinning
+                    // the heap's pages.
+                    if any || trim_again {
+                        give_back_free_memory();
+                    }
+                    trim_again = any;
                 }
+                _ => return,
             }
-            _ => return,
         }
     })?;
     Ok(Housekeeping { stop: Some(tx), thread: Some(thread) })

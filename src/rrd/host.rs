@@ -140,9 +140,18 @@ impl Host {
             index.list.retain(|c| !gone.contains(&Arc::as_ptr(c)));
             out.charts = before - index.list.len();
             let ChartIndex { list, by_id } = &mut *index;
-            by_id.clear();
+            // Updated in place, not rebuilt: no allocation per remaining chart (a rebuild
+            // would also scatter new keys over the heap the removed charts just freed).
+            for c in &expired {
+                by_id.remove(c.id());
+            }
             for (i, c) in list.iter().enumerate() {
-                by_id.insert(c.id().to_owned(), i);
+                match by_id.get_mut(c.id()) {
+                    Some(slot) => *slot = i,
+                    None => {
+                        by_id.insert(c.id().to_owned(), i);
+                    }
+                }
             }
             // Give memory back when the host shrank a lot (a parent after a churn).
             if list.capacity() > 64 && list.len() < list.capacity() / 4 {
@@ -521,6 +530,34 @@ mod tests {
         assert!(revived.obsolete_since().is_none());
         assert_eq!(host.cleanup_obsolete(since + 100_000, &policy, 100).charts, 0);
         assert!(host.chart("a.revived").is_some());
+    }
+
+    #[test]
+    fn the_index_still_finds_every_chart_after_removals_in_the_middle() {
+        let host = Host::new("g", "h", settings());
+        let charts: Vec<_> = (0..10)
+            .map(|i| {
+                let c = host.chart_define(ChartMeta::new("c", &i.to_string()));
+                c.dimension(DimensionMeta::new("x"));
+                c
+            })
+            .collect();
+        let mut since = 0;
+        for i in [0, 3, 4, 8] {
+            since = obsolete(&host, &format!("c.{i}")).obsolete_since().unwrap();
+        }
+        assert_eq!(host.cleanup_obsolete(since + 10, &CleanupPolicy::new(1, true), 100).charts, 4);
+        for (i, c) in charts.iter().enumerate() {
+            let found = host.chart(&format!("c.{i}"));
+            if [0, 3, 4, 8].contains(&i) {
+                assert!(found.is_none(), "c.{i}");
+            } else {
+                assert!(found.is_some_and(|f| Arc::ptr_eq(&f, c)), "c.{i}");
+            }
+        }
+        let again = host.chart_define(ChartMeta::new("c", "3"));
+        assert!(Arc::ptr_eq(&host.chart("c.3").unwrap(), &again));
+        assert_eq!(host.charts().len(), 7);
     }
 
     #[test]
