@@ -367,3 +367,69 @@ fn a_headless_node_frees_the_obsolete_charts_of_a_plugin_and_does_not_grow_over_
     assert!(!run.log().contains("would exceed the limit"), "{}", run.log());
     run.stop_orderly();
 }
+
+/// A scripted child streams to a headless proxy (memory mode none) that streams to a
+/// parent: when the child marks its charts obsolete, the proxy forwards the flag (the
+/// definition once, as Netdata's sender does), and both the proxy and the parent free them.
+#[test]
+fn obsolete_charts_travel_through_a_proxy_and_are_freed_on_every_hop() {
+    const N: usize = 200;
+    let parent_port = free_port();
+    let parent = Node::new("churn-pparent", "ram");
+    config(&parent, parent_port);
+    parent.write_stream_conf(&format!("[{API_KEY}]\n\tenabled = yes\n"));
+    let mut parent_run = parent.start_ready(&[]);
+    let proxy_port = free_port();
+    let proxy = Node::new("churn-proxy", "none");
+    config(&proxy, proxy_port);
+    proxy.write_stream_conf(&format!(
+        "[stream]\n\tenabled = yes\n\tdestination = 127.0.0.1:{parent_port}\n\tapi key = {API_KEY}\n\treconnect delay seconds = 1\n\n\
+         [{API_KEY}]\n\tenabled = yes\n\tdefault memory mode = none\n"
+    ));
+    let mut proxy_run = proxy.start_ready(&[]);
+    let guid = uuid::Uuid::new_v4().hyphenated().to_string();
+    let host = "proxied";
+    let mut s = child(proxy_port, &guid, host);
+    s.write_all(LIVE_DEFINITION.as_bytes()).unwrap();
+    let live = live_collector(s.try_clone().unwrap());
+
+    let mut text = String::new();
+    for i in 0..N {
+        text.push_str(&format!(
+            "CHART \"hop.c{i}\" \"\" \"t\" \"u\" \"hop\" \"hop.c\" \"line\" 1000 1 \"\" \"churn\" \"\"\nDIMENSION \"x\" \"x\" \"absolute\" 1 1 \"\"\n"
+        ));
+    }
+    send(&mut s, &text);
+    for k in 0..3 {
+        let mut data = String::new();
+        for i in 0..N {
+            data.push_str(&format!("BEGIN \"hop.c{i}\" 1000000\nSET \"x\" = {}\nEND\n", i + k));
+        }
+        send(&mut s, &data);
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    let last = format!("hop.c{}", N - 1);
+    wait_until("the parent lists the proxied charts", &parent_run, Duration::from_secs(30), || {
+        http_get(parent_port, &format!("/host/{host}/api/v1/charts"))
+            .is_some_and(|b| b.matches("\"id\": \"hop.c").count() == N)
+    });
+
+    let mut obsolete = String::new();
+    for i in 0..N {
+        obsolete.push_str(&format!(
+            "CHART \"hop.c{i}\" \"\" \"t\" \"u\" \"hop\" \"hop.c\" \"line\" 1000 1 \"obsolete\" \"churn\" \"\"\n"
+        ));
+    }
+    send(&mut s, &obsolete);
+    for (port, run, what) in [(proxy_port, &proxy_run, "proxy"), (parent_port, &parent_run, "parent")] {
+        wait_until(&format!("the {what} frees them"), run, Duration::from_secs(30), || {
+            removed_in_log(run, host) == N
+        });
+        assert!(!known(port, host, &last) && !known(port, host, "hop.c0"), "{what}");
+        assert!(known(port, host, "churn_live.x"), "{what}: the live chart stays");
+    }
+    drop(live);
+    drop(s);
+    proxy_run.stop_orderly();
+    parent_run.stop_orderly();
+}
