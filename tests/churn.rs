@@ -433,3 +433,47 @@ fn obsolete_charts_travel_through_a_proxy_and_are_freed_on_every_hop() {
     proxy_run.stop_orderly();
     parent_run.stop_orderly();
 }
+
+/// Children that stream their charts and go away for good, one after another: `[db] cleanup
+/// orphan hosts after secs` removes each host with its files, off the event loop, and the
+/// parent's RSS comes back each time.
+#[test]
+fn the_hosts_of_children_gone_for_good_are_freed() {
+    let port = free_port();
+    let node = Node::new("churn-orphans", "map");
+    config(&node, port);
+    node.append_config("\tcleanup orphan hosts after secs = 2\n\tdelete orphan hosts files = yes\n");
+    node.write_stream_conf(&format!("[{API_KEY}]\n\tenabled = yes\n"));
+    let mut run = node.start_ready(&[]);
+    let pid = run.pid();
+    std::thread::sleep(Duration::from_secs(2));
+    let before = rss_kib(pid);
+    let mut after = Vec::new();
+    for round in 0..3 {
+        let guid = uuid::Uuid::new_v4().hyphenated().to_string();
+        let host = format!("gone{round}");
+        let mut s = child(port, &guid, &host);
+        send(&mut s, &definitions(round, false));
+        for k in 0..3 {
+            send(&mut s, &collection(round, k));
+            std::thread::sleep(Duration::from_secs(1));
+        }
+        wait_until("the child's charts", &run, Duration::from_secs(10), || {
+            listed(port, &host, &format!("churn.r{round}_")) == CHARTS
+        });
+        let peak = rss_kib(pid);
+        drop(s);
+        let freed = format!("host '{host}': freed");
+        wait_until("the orphan host is freed", &run, Duration::from_secs(60), || run.log().contains(&freed));
+        assert!(http_get(port, &format!("/host/{host}/api/v1/info")).is_none());
+        assert!(!node.dir.join("cache").join(&guid).exists(), "its files are deleted");
+        std::thread::sleep(Duration::from_secs(1));
+        let rss = rss_kib(pid);
+        println!("orphan round {round}: RSS before any child {before} KiB, peak {peak} KiB, after {rss} KiB");
+        assert!(peak > before + 8192, "{before} → {peak} KiB");
+        assert!(rss <= before + BASELINE_MARGIN_KIB, "round {round}: {before} → {rss} KiB");
+        after.push(rss);
+    }
+    assert!(after.iter().all(|&r| r <= after[0] + GROWTH_MARGIN_KIB), "{after:?}");
+    run.stop_orderly();
+}

@@ -107,10 +107,10 @@ pub fn start(hosts: Arc<Hosts>, policy: CleanupPolicy) -> io::Result<Housekeepin
     Ok(Housekeeping { stop: Some(tx), thread: Some(thread) })
 }
 
-/// Returns the allocator's free pages to the system after a cleanup freed charts: glibc
-/// keeps freed memory in its heap (only its top is trimmed on its own), so without this the
-/// node's RSS would stay at its highest point after every churn.
-fn give_back_free_memory() {
+/// Returns the allocator's free pages to the system after a cleanup freed charts (or a
+/// host): glibc keeps freed memory in its heap (only its top is trimmed on its own), so
+/// without this the node's RSS would stay near its highest point after every churn.
+pub fn give_back_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases unused pages of the allocator's heaps; it takes the
     // allocator's own locks and touches no memory in use.
