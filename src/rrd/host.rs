@@ -123,7 +123,7 @@ impl Host {
             let index = self.charts.read();
             let old =
                 |c: &&Arc<Chart>| c.obsolete_since().is_some_and(|t| now.saturating_sub(t) >= policy.after);
-            let charts = index.list.iter().filter(old).take(budget).cloned().collect();
+            let charts = index.list.iter().filter(old).cloned().collect();
             let dims =
                 index.list.iter().filter(|c| c.has_obsolete_dimensions()).take(budget).cloned().collect();
             (charts, dims)
@@ -131,8 +131,9 @@ impl Host {
         let files = matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map) && policy.delete_files;
         let dir = self.db_dir();
 
+        // Obsolete charts still collected are skipped, so they never use up the budget.
         let expired: Vec<Arc<Chart>> =
-            candidates.into_iter().filter(|c| c.expired(now, policy.after)).collect();
+            candidates.into_iter().filter(|c| c.expired(now, policy.after)).take(budget).collect();
         let gone: std::collections::HashSet<*const Chart> = expired.iter().map(Arc::as_ptr).collect();
         if !expired.is_empty() {
             let mut index = self.charts.write();
