@@ -70,6 +70,8 @@ pub struct Session {
 struct Begun {
     now_ut: u64,
     usec: u64,
+    /// The chart's [`Chart::layout`] when the collection began.
+    layout: usize,
 }
 
 struct Capture {
@@ -195,7 +197,19 @@ impl Session {
             }
             Command::End => {
                 let chart = self.need_chart("END", Action::Disable)?;
-                let begun = self.collecting.take().unwrap_or(Begun { now_ut, usec: 0 });
+                let begun =
+                    self.collecting.take().unwrap_or(Begun { now_ut, usec: 0, layout: chart.layout() });
+                if begun.layout != chart.layout() {
+                    // Obsolete dimensions were freed since BEGIN: the indices of the values
+                    // set may name other dimensions now. This one collection is dropped.
+                    log::debug!(
+                        "{}: collection of '{}' dropped: dimensions were freed meanwhile",
+                        self.source,
+                        chart.id()
+                    );
+                    self.set_current(None);
+                    return Ok(None);
+                }
                 let mut collection = chart.begin(begun.now_ut, begun.usec, self.trust == Trust::Trusted);
                 for (index, value) in self.values.iter_mut().enumerate() {
                     if let Some(v) = value.take() {
@@ -465,7 +479,8 @@ impl Session {
 
     fn begin(&mut self, now_ut: u64, usec: u64) {
         self.values.iter_mut().for_each(|v| *v = None);
-        self.collecting = Some(Begun { now_ut, usec });
+        let layout = self.current.as_ref().map_or(0, |c| c.layout());
+        self.collecting = Some(Begun { now_ut, usec, layout });
     }
 
     fn label_dropped(&mut self, name: &str) {

@@ -193,6 +193,9 @@ pub struct Chart {
     obsolete_since: AtomicI64,
     /// How many of its dimensions are obsolete (the scan skips charts without any).
     obsolete_dims: AtomicUsize,
+    /// Bumped when dimensions are removed (their indices shift): a source holding indices
+    /// across lines compares it to drop a collection that straddled a removal.
+    layout: AtomicUsize,
 }
 
 /// What the streaming sender remembers per chart, kept under the chart's lock.
@@ -328,6 +331,7 @@ impl Chart {
             observer,
             obsolete_since: AtomicI64::new(since),
             obsolete_dims: AtomicUsize::new(0),
+            layout: AtomicUsize::new(0),
             state: Mutex::new(ChartState {
                 meta,
                 dims: Vec::new(),
@@ -446,12 +450,18 @@ impl Chart {
         });
         let removed = before - st.dims.len();
         if removed > 0 {
+            self.layout.fetch_add(1, Ordering::AcqRel);
             st.dims.shrink_to_fit();
             st.stream.generation = 0; // parents get the definition without them
             let left = st.dims.iter().filter(|d| d.meta.options.obsolete).count();
             self.obsolete_dims.store(left, Ordering::Release);
         }
         removed
+    }
+
+    /// Changes whenever dimensions were removed, that is when dimension indices shifted.
+    pub fn layout(&self) -> usize {
+        self.layout.load(Ordering::Acquire)
     }
 
     /// The ids of the chart's dimensions (for deleting the files of a removed chart).
