@@ -26,7 +26,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use common::netdata::{free_port, http_get, API_KEY};
+use common::netdata::{free_port, http_get, require_netdata, NetdataParent, ParentOptions, API_KEY};
 use common::{Node, Run};
 
 /// Charts per round (the parent accepts 2000 per child: later rounds only fit because the
@@ -476,4 +476,71 @@ fn the_hosts_of_children_gone_for_good_are_freed() {
     }
     assert!(after.iter().all(|&r| r <= after[0] + GROWTH_MARGIN_KIB), "{after:?}");
     run.stop_orderly();
+}
+
+/// A nanodata child whose plugin marks a chart obsolete streams to the real Netdata 1.37.1
+/// parent: the parent takes the flag (the chart leaves its `/api/v1/charts`) while the
+/// child's other charts stay, and the child frees the chart after its cleanup time.
+#[test]
+fn a_netdata_parent_takes_the_obsolete_flag_from_a_nanodata_child() {
+    use std::os::unix::fs::PermissionsExt;
+    if !require_netdata("a_netdata_parent_takes_the_obsolete_flag") {
+        return;
+    }
+    let base = std::env::temp_dir().join(format!("nanodata-nd-churn-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let port = free_port();
+    let parent =
+        NetdataParent::start(&base, port, ParentOptions { compression: false, ..Default::default() });
+    let node = Node::new("ndobsolete", "none");
+    let web = free_port();
+    config(&node, web);
+    node.write_stream_conf(&format!(
+        "[stream]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    api key = {API_KEY}\n    timeout seconds = 10\n    reconnect delay seconds = 1\n"
+    ));
+    let plugins = node.dir.join("plugins.d");
+    std::fs::create_dir_all(&plugins).unwrap();
+    node.append_config(&format!("[directories]\n\tplugins = {}\n", plugins.display()));
+    let go = node.dir.join("go");
+    let script = plugins.join("obs.plugin");
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\n\
+             echo \"CHART obs.one '' 'Obsolete soon' n '' '' line 1 1 ''\"\n\
+             echo \"DIMENSION v '' absolute 1 1\"\n\
+             echo \"CHART obs.two '' 'Stays' n '' '' line 1 1 ''\"\n\
+             echo \"DIMENSION v '' absolute 1 1\"\n\
+             i=0\n\
+             while [ ! -e '{}' ]; do i=$((i+1)); for c in one two; do echo \"BEGIN obs.$c\"; echo \"SET v = $i\"; echo END; done; sleep 1; done\n\
+             echo \"CHART obs.one '' 'Obsolete soon' n '' '' line 1 1 'obsolete'\"\n\
+             while :; do i=$((i+1)); echo \"BEGIN obs.two\"; echo \"SET v = $i\"; echo END; sleep 1; done\n",
+            go.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut run = node.start_ready(&[]);
+    run.wait_for_log("established communication - sending metrics", Duration::from_secs(20));
+    let hostname = "it-ndobsolete";
+    parent.wait_for_chart(hostname, "obs.one", Duration::from_secs(30));
+    let listed_on_parent = |id: &str| {
+        parent
+            .get(&format!("/host/{hostname}/api/v1/charts"))
+            .is_some_and(|b| b.contains(&format!("\"{id}\":")) || b.contains(&format!("\"id\": \"{id}\"")))
+    };
+    wait_until("the parent lists both charts", &run, Duration::from_secs(20), || {
+        listed_on_parent("obs.one") && listed_on_parent("obs.two")
+    });
+    std::fs::write(&go, "").unwrap();
+    wait_until("the parent stops listing the obsolete chart", &run, Duration::from_secs(20), || {
+        !listed_on_parent("obs.one")
+    });
+    assert!(listed_on_parent("obs.two"), "the other chart stays on the parent");
+    wait_until("the child frees it", &run, Duration::from_secs(20), || !known(web, hostname, "obs.one"));
+    assert!(known(web, hostname, "obs.two"));
+    assert!(run.log().contains(&format!("host '{hostname}': removed 1 obsolete chart(s)")), "{}", run.log());
+    run.stop_orderly();
+    drop(parent);
+    let _ = std::fs::remove_dir_all(&base);
 }
