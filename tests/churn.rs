@@ -18,6 +18,11 @@
 //! a cleanup (and once more on the next run), without which (measured) the parent settled
 //! about 6 MiB above its pre-churn RSS — flat over rounds, but not back. The figures are
 //! printed (`cargo test --test churn -- --nocapture`).
+//!
+//! Also here: obsolete charts travelling child → headless proxy → parent and freed on every
+//! hop; the hosts of children gone for good freed with their files (`[db] cleanup orphan
+//! hosts after secs`); and the real Netdata 1.37.1 parent taking the obsolete flag from a
+//! nanodata child.
 
 mod common;
 
