@@ -52,12 +52,15 @@ pub struct Session {
     update_every: u32,
     trust: Trust,
     limits: Limits,
-    /// Charts this source has defined (bounded by `limits.charts`).
+    /// Charts this source has defined (bounded by `limits.charts`); ids of charts that
+    /// cleanup removed are forgotten when the bound is reached.
     defined: HashSet<String>,
     /// Charts whose `update every` this source changed (each change reopens every
     /// dimension's storage: allowed once per chart, so a source cannot make every line cost
     /// dimensions × retention).
     restepped: HashSet<String>,
+    /// The host's [`Host::removed_charts`] when `defined` was last pruned.
+    pruned_at: u64,
     current: Option<Arc<Chart>>,
     collecting: Option<Begun>,
     /// Values `SET` in this iteration, by dimension index (reused between iterations).
@@ -81,6 +84,8 @@ pub struct Session {
 struct Begun {
     now_ut: u64,
     usec: u64,
+    /// The chart's [`Chart::layout`] when the collection began.
+    layout: usize,
 }
 
 struct Capture {
@@ -102,6 +107,7 @@ impl Session {
             limits,
             defined: HashSet::new(),
             restepped: HashSet::new(),
+            pruned_at: 0,
             current: None,
             collecting: None,
             values: Vec::new(),
@@ -214,7 +220,19 @@ impl Session {
             }
             Command::End => {
                 let chart = self.need_chart("END", Action::Disable)?;
-                let begun = self.collecting.take().unwrap_or(Begun { now_ut, usec: 0 });
+                let begun =
+                    self.collecting.take().unwrap_or(Begun { now_ut, usec: 0, layout: chart.layout() });
+                if begun.layout != chart.layout() {
+                    // Obsolete dimensions were freed since BEGIN: the indices of the values
+                    // set may name other dimensions now. This one collection is dropped.
+                    log::debug!(
+                        "{}: collection of '{}' dropped: dimensions were freed meanwhile",
+                        self.source,
+                        chart.id()
+                    );
+                    self.set_current(None);
+                    return Ok(None);
+                }
                 let refused = match chart.try_begin(begun.now_ut, begun.usec, self.trust == Trust::Trusted) {
                     Ok(mut collection) => {
                         for (index, value) in self.values.iter_mut().enumerate() {
@@ -229,6 +247,7 @@ impl Session {
                     Err(leap) => Some(leap),
                 };
                 self.set_current(None);
+                self.forget_removed();
                 if let Some(leap) = refused {
                     self.clock_leap(&chart, begun.usec, leap)?;
                 }
@@ -408,6 +427,7 @@ impl Session {
 
     fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
         let full = def.full_id();
+        self.forget_removed();
         if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
             return Err(Error::disable(format!(
                 "chart '{}' would exceed the limit of {} charts per source",
@@ -456,6 +476,23 @@ impl Session {
         Ok(())
     }
 
+    /// Forgets the charts cleanup removed (obsolete ones), so that a source that keeps
+    /// replacing its charts is bounded by what exists, not by what it ever defined, and the
+    /// ids do not pin the freed charts' memory. One atomic load per call; the walk runs only
+    /// when the host removed charts since the last one.
+    fn forget_removed(&mut self) {
+        let removed = self.host.removed_charts();
+        if removed == self.pruned_at {
+            return;
+        }
+        self.pruned_at = removed;
+        let host = &self.host;
+        self.defined.retain(|id| host.chart(id).is_some());
+        if self.defined.capacity() > 4 * self.defined.len().max(16) {
+            self.defined.shrink_to_fit();
+        }
+    }
+
     fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {
         let chart = self.need_chart("DIMENSION", Action::Disable)?;
         if chart.dimension_index(def.id).is_none() && chart.dimension_count() >= self.limits.dimensions {
@@ -491,7 +528,8 @@ impl Session {
 
     fn begin(&mut self, now_ut: u64, usec: u64) {
         self.values.iter_mut().for_each(|v| *v = None);
-        self.collecting = Some(Begun { now_ut, usec });
+        let layout = self.current.as_ref().map_or(0, |c| c.layout());
+        self.collecting = Some(Begun { now_ut, usec, layout });
     }
 
     /// A collection refused for its clock: counted, logged (rate-limited), and the source is

@@ -475,3 +475,52 @@ fn random_input_never_panics() {
     }
     assert!(h.chart_count() > 0, "the soup defined some charts");
 }
+
+#[test]
+fn charts_freed_by_cleanup_no_longer_count_against_the_source_s_limit() {
+    let h = host("churn");
+    let limits = Limits { charts: 2, ..Limits::PLUGIN };
+    let mut s = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, limits);
+    let chart =
+        |id: &str, options: &str| format!("CHART a.{id} '' t u '' '' line 1 1 '{options}'\nDIMENSION x\n");
+    feed(&mut s, &(chart("one", "") + &chart("two", "")), T0).unwrap();
+    // Obsolete but not freed yet: still counted.
+    feed(&mut s, &chart("one", "obsolete"), T0).unwrap();
+    let since = h.chart("a.one").unwrap().obsolete_since().expect("obsolete");
+    let mut probe = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, limits);
+    feed(&mut probe, &(chart("one", "") + &chart("two", "")), T0).unwrap();
+    assert_eq!(action(&mut probe, &chart("three", "")), Action::Disable);
+    // Put a.one back to obsolete (the probe revived it), then free it.
+    feed(&mut s, &chart("one", "obsolete"), T0).unwrap();
+    let policy = crate::rrd::CleanupPolicy::new(5, false);
+    assert_eq!(h.cleanup_obsolete(since + 3600, &policy, 10).charts, 1);
+    assert!(h.chart("a.one").is_none());
+    feed(&mut s, &chart("three", ""), T0).expect("a.one no longer counts");
+    assert_eq!(s.chart_count(), 2);
+    assert!(h.chart("a.three").is_some() && h.chart("a.two").is_some());
+}
+
+#[test]
+fn a_collection_that_straddles_the_removal_of_a_dimension_is_dropped_not_misfiled() {
+    let h = host("layout");
+    let mut s = session(&h);
+    feed(
+        &mut s,
+        "CHART a.b '' t u '' '' line 1 1\nDIMENSION gone '' absolute 1 1 obsolete\nDIMENSION x\n",
+        T0,
+    )
+    .unwrap();
+    let chart = h.chart("a.b").unwrap();
+    assert_eq!(chart.dimension_index("x"), Some(1));
+    feed(&mut s, "BEGIN a.b\nSET x = 42\n", T0).unwrap();
+    // Cleanup frees `gone` between SET and END: `x` moves to index 0.
+    let later = crate::clock::now_realtime_sec() + 3600;
+    assert_eq!(h.cleanup_obsolete(later, &crate::rrd::CleanupPolicy::new(5, false), 10).dimensions, 1);
+    assert_eq!(chart.dimension_index("x"), Some(0));
+    feed(&mut s, "END\n", T0).unwrap();
+    assert_eq!(s.collections(), 0, "dropped");
+    assert_eq!(chart.last_values()[0].0, 0, "nothing was filed under the wrong dimension");
+    feed(&mut s, "BEGIN a.b\nSET x = 43\nEND\n", T0 + SEC).unwrap();
+    assert_eq!(s.collections(), 1);
+    assert_eq!(chart.last_values()[0].0, 43);
+}

@@ -8,12 +8,13 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label, Observer, MAX_FUTURE_SECS};
-use crate::clock::USEC_PER_SEC;
+use crate::clock::{self, USEC_PER_SEC};
 use crate::db::{DimensionStore, MemoryMode, StorageNumber, StoreSpec};
 
 /// Above this many lost iterations that can only store empty slots, the interpolation does
@@ -243,6 +244,14 @@ pub struct Chart {
     id: String,
     state: Mutex<ChartState>,
     observer: ObserverSlot,
+    /// When the chart became obsolete (unix seconds; 0: it is not). Outside the lock so the
+    /// housekeeping scan of thousands of charts takes no chart lock.
+    obsolete_since: AtomicI64,
+    /// How many of its dimensions are obsolete (the scan skips charts without any).
+    obsolete_dims: AtomicUsize,
+    /// Bumped when dimensions are removed (their indices shift): a source holding indices
+    /// across lines compares it to drop a collection that straddled a removal.
+    layout: AtomicUsize,
 }
 
 /// What the streaming sender remembers per chart, kept under the chart's lock.
@@ -336,6 +345,8 @@ impl<'a> DimView<'a> {
 struct Dim {
     meta: DimensionMeta,
     store: DimensionStore,
+    /// When the dimension became obsolete (unix seconds; 0: it is not).
+    obsolete_since: i64,
     collected_value: i64,
     last_collected_value: i64,
     calculated_value: f64,
@@ -370,9 +381,13 @@ struct ChartState {
 
 impl Chart {
     pub(crate) fn new(meta: ChartMeta, storage: StorageSettings, observer: ObserverSlot) -> Chart {
+        let since = if meta.options.obsolete { clock::now_realtime_sec().max(1) } else { 0 };
         Chart {
             id: meta.id.clone(),
             observer,
+            obsolete_since: AtomicI64::new(since),
+            obsolete_dims: AtomicUsize::new(0),
+            layout: AtomicUsize::new(0),
             state: Mutex::new(ChartState {
                 meta,
                 dims: Vec::new(),
@@ -411,6 +426,11 @@ impl Chart {
         }
         st.stream.generation = 0; // parents get the definition again
         let step_changed = st.meta.update_every != meta.update_every;
+        let became_obsolete = meta.options.obsolete && !st.meta.options.obsolete;
+        if meta.options.obsolete != st.meta.options.obsolete {
+            let since = if meta.options.obsolete { clock::now_realtime_sec().max(1) } else { 0 };
+            self.obsolete_since.store(since, Ordering::Release);
+        }
         st.meta = meta;
         if step_changed {
             let st = &mut *st;
@@ -420,7 +440,89 @@ impl Chart {
             st.last_collected_ut = 0;
             st.last_updated_ut = 0;
         }
+        if became_obsolete {
+            // It will not be collected again: tell the sender now, so that parents learn it
+            // (Netdata sends the definition with the obsolete flag once).
+            let observer = self.observer.read().clone();
+            if let Some(o) = observer {
+                let st = &mut *st;
+                let mut stream = std::mem::take(&mut st.stream);
+                o.obsoleted(&ChartView { st }, &mut stream);
+                st.stream = stream;
+            }
+        }
         true
+    }
+
+    /// When the chart became obsolete (unix seconds), if it is.
+    pub fn obsolete_since(&self) -> Option<i64> {
+        match self.obsolete_since.load(Ordering::Acquire) {
+            0 => None,
+            t => Some(t),
+        }
+    }
+
+    /// Whether the chart is obsolete and neither marked nor collected nor stored for `after`
+    /// seconds before `now`: what `[db] cleanup obsolete charts after secs` frees.
+    pub fn expired(&self, now: i64, after: i64) -> bool {
+        let Some(since) = self.obsolete_since() else { return false };
+        if now.saturating_sub(since) < after {
+            return false;
+        }
+        let st = self.state.lock();
+        let last = (st.last_collected_ut.max(st.last_updated_ut) / USEC_PER_SEC) as i64;
+        st.meta.options.obsolete && now.saturating_sub(last) >= after
+    }
+
+    /// Whether some dimension is obsolete.
+    pub fn has_obsolete_dimensions(&self) -> bool {
+        self.obsolete_dims.load(Ordering::Acquire) > 0
+    }
+
+    /// Removes the dimensions obsolete and not collected for `after` seconds before `now`,
+    /// with their storage, and deletes their files in `delete_files_in` (the host's database
+    /// directory) while the chart is locked, so a dimension defined again meanwhile cannot
+    /// lose its new file. Returns how many were removed. The indices of the remaining
+    /// dimensions shift down: only sources that look dimensions up by id (plugins, streams)
+    /// obsolete dimensions; the internal collectors never do.
+    pub fn remove_expired_dimensions(&self, now: i64, after: i64, delete_files_in: Option<&Path>) -> usize {
+        let mut st = self.state.lock();
+        let expired = |d: &Dim| {
+            d.meta.options.obsolete
+                && d.obsolete_since != 0
+                && now.saturating_sub(d.obsolete_since) >= after
+                && now.saturating_sub((d.last_collected_ut / USEC_PER_SEC) as i64) >= after
+        };
+        let before = st.dims.len();
+        let chart_id = st.meta.id.clone();
+        st.dims.retain(|d| {
+            if !expired(d) {
+                return true;
+            }
+            if let Some(dir) = delete_files_in {
+                let _ = std::fs::remove_file(crate::db::dimension_path(dir, &chart_id, &d.meta.id));
+            }
+            false
+        });
+        let removed = before - st.dims.len();
+        if removed > 0 {
+            self.layout.fetch_add(1, Ordering::AcqRel);
+            st.dims.shrink_to_fit();
+            st.stream.generation = 0; // parents get the definition without them
+            let left = st.dims.iter().filter(|d| d.meta.options.obsolete).count();
+            self.obsolete_dims.store(left, Ordering::Release);
+        }
+        removed
+    }
+
+    /// Changes whenever dimensions were removed, that is when dimension indices shifted.
+    pub fn layout(&self) -> usize {
+        self.layout.load(Ordering::Acquire)
+    }
+
+    /// The ids of the chart's dimensions (for deleting the files of a removed chart).
+    pub(crate) fn dimension_ids(&self) -> Vec<String> {
+        self.state.lock().dims.iter().map(|d| d.meta.id.clone()).collect()
     }
 
     /// Replaces the chart's labels (a `CLABEL` … `CLABEL_COMMIT` batch) without the clock
@@ -439,11 +541,23 @@ impl Chart {
     }
 
     /// Adds a dimension, or updates the one with the same id. Returns its index, which stays
-    /// valid for the life of the chart.
+    /// valid for the life of the chart unless an obsolete dimension before it is removed
+    /// ([`Chart::remove_expired_dimensions`]).
     pub fn dimension(&self, meta: DimensionMeta) -> usize {
         let mut st = self.state.lock();
         if let Some(i) = st.dims.iter().position(|d| d.meta.id == meta.id) {
             if st.dims[i].meta != meta {
+                match (st.dims[i].meta.options.obsolete, meta.options.obsolete) {
+                    (false, true) => {
+                        st.dims[i].obsolete_since = clock::now_realtime_sec().max(1);
+                        self.obsolete_dims.fetch_add(1, Ordering::AcqRel);
+                    }
+                    (true, false) => {
+                        st.dims[i].obsolete_since = 0;
+                        self.obsolete_dims.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    _ => {}
+                }
                 st.dims[i].meta = meta;
                 st.stream.generation = 0; // parents must recompute with the new definition
             }
@@ -451,9 +565,16 @@ impl Chart {
         }
         st.stream.generation = 0;
         let store = open_store(&st.storage, &st.meta, &meta.id);
+        let obsolete_since = if meta.options.obsolete {
+            self.obsolete_dims.fetch_add(1, Ordering::AcqRel);
+            clock::now_realtime_sec().max(1)
+        } else {
+            0
+        };
         st.dims.push(Dim {
             meta,
             store,
+            obsolete_since,
             collected_value: 0,
             last_collected_value: 0,
             calculated_value: 0.0,

@@ -9,14 +9,20 @@
 //!
 //! Locks are per host (its chart index) and per chart (its state and storage); no lock spans
 //! hosts and none is held across I/O other than the memory-mapped storage.
+//!
+//! Charts and dimensions marked obsolete (a vanished device, a plugin's or a child's
+//! `obsolete` option) are removed with their storage by [`cleanup`] once `[db] cleanup obsolete
+//! charts after secs` have passed, so a node's memory follows what exists, not what ever did.
 
 mod chart;
+pub mod cleanup;
 mod host;
 
 pub use chart::{
     Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
     StreamState,
 };
+pub use cleanup::{CleanupPolicy, Removed};
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
 
 use std::fmt;
@@ -36,6 +42,10 @@ pub const MAX_FUTURE_SECS: u64 = 60;
 /// the chart locked, before the collection's raw values are cleared; it must not block.
 pub trait Observer: Send + Sync {
     fn collected(&self, chart: &ChartView<'_>, stream: &mut StreamState);
+
+    /// The chart has just become obsolete (it will not be collected again). Called with the
+    /// chart locked; it must not block.
+    fn obsoleted(&self, _chart: &ChartView<'_>, _stream: &mut StreamState) {}
 }
 
 /// How a dimension turns raw collected integers into stored values (protocol.md §5.4).
