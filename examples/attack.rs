@@ -161,7 +161,7 @@ fn main() {
         a.max_connections,
         started.elapsed().as_secs()
     );
-    println!("| phase | info p50/p99/max ms | data p50/p99/max ms | good-children seconds lost | parent RSS max | attacker outcome |");
+    println!("| phase | info p50/p99/max ms | data p50/p99/max ms | good children: seconds lost of child-seconds | parent RSS max | attacker outcome |");
     println!("|---|---|---|---|---|---|");
     for r in &rows {
         println!("{}", r.markdown());
@@ -301,13 +301,13 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
     std::thread::sleep(Duration::from_secs(2));
     let closed = good.closed();
     let lost = if parent.alive() {
-        count_lost(port, a.children, t0 + 1, t_end, &closed, Instant::now() + Duration::from_secs(10))
+        count_lost(port, a.children, t0 + 1, t_end, &closed, Instant::now() + Duration::from_secs(6))
     } else {
         Lost { seconds: 0, children: 0, unverified: a.children, closed: closed.iter().filter(|c| **c).count() }
     };
     good.stop();
     if let Some(line) = parent.log_line(phase.name) {
-        outcome.push_str(&format!("; log: `{line}`"));
+        outcome.push_str(&format!("; log: `{line}"));
     }
     let rss_mib = rss_max.load(Ordering::Relaxed) / 1024;
     parent.stop();
@@ -316,7 +316,7 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
         info,
         data,
         lost_any: lost.seconds > 0 || lost.unverified > 0 || lost.closed > 0,
-        lost: lost.cell(t_end - t0),
+        lost: lost.cell((t_end - t0) * a.children as i64),
         rss_mib,
         outcome,
     })
@@ -392,33 +392,40 @@ impl Parent {
         matches!(self.proc.try_wait(), Ok(None))
     }
 
-    /// The first error-log line about this phase's attacker (its hosts are named
-    /// `evil-<phase>…`), or for the connection attacks the first line about timeouts,
-    /// refusals or the connection cap.
+    /// The first significant error-log line about this phase's attacker (its hosts are
+    /// named `evil-<phase>…`): an error or a closed connection rather than the routine
+    /// accept lines; for the connection attacks, the first warning or error of the web
+    /// server. With the number of such lines.
     fn log_line(&self, phase: &str) -> Option<String> {
         let log = std::fs::read(self.dir.join("log/error.log")).ok()?;
         let log = String::from_utf8_lossy(&log);
         let tag = format!("evil-{phase}");
-        let conn_words = ["timeout", "refused", "max connections", "too many"];
-        let line = log.lines().find(|l| {
-            (l.contains(&tag) && !l.contains("accepted with API key") && !l.contains("established"))
-                || (phase.starts_with("slowloris") || phase.starts_with("idle") || phase.starts_with("line"))
-                    && conn_words.iter().any(|w| l.contains(w))
-        })?;
-        let count = log.lines().filter(|l| l.contains(&tag) || conn_words.iter().any(|w| l.contains(w))).count();
-        // Drop the timestamp, keep it short.
-        let text = line.split_once(": ").map_or(line, |(_, r)| r);
-        let mut short: String = text.chars().take(140).collect();
+        let significant = |l: &&str| {
+            let tagged = l.contains(&tag)
+                && (l.contains("ERROR") || l.contains("WARN") || l.contains("closing") || l.contains("Forbidding"));
+            let web = !l.contains("good")
+                && !l.contains("logged too many messages")
+                && (l.contains("ERROR") || l.contains("WARN") || l.contains("timeout") || l.contains("refused"));
+            tagged || web
+        };
+        let mut lines = log.lines().filter(significant);
+        let first = lines.next()?;
+        let more = lines.count();
+        // Keep the message: drop "<date>: nanodata: LEVEL : THREAD : ".
+        let text = first.splitn(3, " : ").nth(2).unwrap_or(first);
+        let mut short: String = text.chars().take(200).collect();
         if short.len() < text.len() {
             short.push('…');
         }
-        Some(if count > 1 { format!("{short}` (+{} more lines)`", count - 1) } else { short })
+        Some(if more > 0 { format!("{short}` (+{more} more)") } else { format!("{short}`") })
     }
 
     fn stop(&mut self) {
         let _ = self.proc.kill();
         let _ = self.proc.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if std::env::var_os("ATTACK_KEEP").is_none() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -559,7 +566,7 @@ fn fmt_ms(ms: f64) -> String {
     if ms >= 1000.0 {
         format!("{:.1} s", ms / 1000.0)
     } else {
-        format!("{ms:.0}")
+        format!("{ms:.1}")
     }
 }
 
@@ -685,20 +692,22 @@ struct Lost {
 }
 
 impl Lost {
+    /// `window` is the number of child-seconds checked (children × seconds).
     fn cell(&self, window: i64) -> String {
         let mut parts = Vec::new();
-        if self.seconds == 0 && self.unverified == 0 {
+        if self.seconds == 0 {
             parts.push("0".to_string());
-        } else if self.seconds > 0 {
-            parts.push(format!("**{}** s ({} children)", self.seconds, self.children));
+        } else {
+            parts.push(format!("**{}** ({} children)", self.seconds, self.children));
         }
         if self.closed > 0 {
             parts.push(format!("{} disconnected", self.closed));
         }
+        let mut cell = format!("{} of {window}", parts.join(", "));
         if self.unverified > 0 {
-            parts.push(format!("{} unverified (parent did not answer)", self.unverified));
+            cell = format!("? of {window}: the parent did not answer for {} children", self.unverified);
         }
-        format!("{} of {window} s", parts.join(", "))
+        cell
     }
 }
 
@@ -721,6 +730,9 @@ fn count_lost(port: u16, n: usize, after: i64, before: i64, closed: &[bool], dea
         match http_get(port, &path, per) {
             Ok((200, body)) => {
                 let text = String::from_utf8_lossy(&body);
+                if i == 0 && std::env::var_os("ATTACK_VERBOSE").is_some() {
+                    eprintln!("attack: good0 {path}:\n{text}");
+                }
                 // The first line is the header; a row with an empty field has a gap.
                 let full = text
                     .lines()
@@ -1180,6 +1192,8 @@ fn lz4_bomb(ctx: &Ctx) -> String {
             format!("partial block: {}", ended(ctx, &mut s, r.and(Err("deadline".into())), "16 of 16383 bytes"))
         });
         let flood = sc.spawn(|| {
+            // After the bomb's first try: a stalled loop would not answer its handshake.
+            std::thread::sleep(Duration::from_secs(2));
             let Ok((mut s, _)) = handshake(ctx.port, "evil-lz4-bomb-flood", ver, ctx.until) else {
                 return "flood: refused".to_string();
             };
