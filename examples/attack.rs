@@ -45,6 +45,9 @@ const GOOD_DIMS: usize = 10;
 const WARMUP: Duration = Duration::from_secs(3);
 /// How long after a phase's end a request may still complete before the phase is "stalled".
 const GRACE: Duration = Duration::from_secs(2);
+/// How long after a phase (and its 2 s of extra streaming) the parent may take to answer
+/// again before its good children's data is read back.
+const RECOVERY: Duration = Duration::from_secs(8);
 /// Probe period per probe thread (~20 requests a second).
 const PROBE_EVERY: Duration = Duration::from_millis(50);
 /// The targets of issue 12.
@@ -249,9 +252,15 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
     let killed = Arc::new(AtomicBool::new(false));
 
     let info = spawn_probe(port, "/api/v1/info".to_string(), until, hard);
-    let data = spawn_probe(port, "/host/good0/api/v1/data?chart=good.c0&after=-60&points=60&format=json".into(), until, hard);
+    let data = spawn_probe(
+        port,
+        "/host/good0/api/v1/data?chart=good.c0&after=-60&points=60&format=json".into(),
+        until,
+        hard,
+    );
     let monitor = {
-        let (pid, cap, max, killed) = (parent.pid(), Arc::clone(&rss_cap), Arc::clone(&rss_max), Arc::clone(&killed));
+        let (pid, cap, max, killed) =
+            (parent.pid(), Arc::clone(&rss_cap), Arc::clone(&rss_max), Arc::clone(&killed));
         let limit_kib = a.max_rss_mb * 1024;
         std::thread::spawn(move || {
             while Instant::now() < hard {
@@ -297,14 +306,35 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
     }
     let t_end = t0 + a.phase.as_secs() as i64 - 1;
 
-    // The good children keep streaming a little, then their charts are read back.
+    // The good children keep streaming a little; once the parent answers again (it may
+    // still be working through what the attacker queued) their charts are read back.
     std::thread::sleep(Duration::from_secs(2));
+    let recovery = Instant::now() + RECOVERY;
+    let mut answered = false;
+    while parent.alive() && Instant::now() < recovery {
+        if let Ok((200, _)) = http_get(port, "/api/v1/info", recovery) {
+            answered = true;
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
     let closed = good.closed();
-    let lost = if parent.alive() {
+    let lost = if answered {
         count_lost(port, a.children, t0 + 1, t_end, &closed, Instant::now() + Duration::from_secs(6))
     } else {
-        Lost { seconds: 0, children: 0, unverified: a.children, closed: closed.iter().filter(|c| **c).count() }
+        Lost {
+            seconds: 0,
+            children: 0,
+            unverified: a.children,
+            closed: closed.iter().filter(|c| **c).count(),
+        }
     };
+    if !answered {
+        outcome.push_str(&format!(
+            "; parent still not answering {:.0} s after the phase",
+            until.elapsed().as_secs_f64()
+        ));
+    }
     good.stop();
     if let Some(line) = parent.log_line(phase.name) {
         outcome.push_str(&format!("; log: `{line}"));
@@ -376,7 +406,10 @@ impl Parent {
                 return Ok(p);
             }
             if !p.alive() {
-                return Err(format!("the parent exited at start; see {}", p.dir.join("stdout.log").display()));
+                return Err(format!(
+                    "the parent exited at start; see {}",
+                    p.dir.join("stdout.log").display()
+                ));
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -402,10 +435,16 @@ impl Parent {
         let tag = format!("evil-{phase}");
         let significant = |l: &&str| {
             let tagged = l.contains(&tag)
-                && (l.contains("ERROR") || l.contains("WARN") || l.contains("closing") || l.contains("Forbidding"));
+                && (l.contains("ERROR")
+                    || l.contains("WARN")
+                    || l.contains("closing")
+                    || l.contains("Forbidding"));
             let web = !l.contains("good")
                 && !l.contains("logged too many messages")
-                && (l.contains("ERROR") || l.contains("WARN") || l.contains("timeout") || l.contains("refused"));
+                && (l.contains("ERROR")
+                    || l.contains("WARN")
+                    || l.contains("timeout")
+                    || l.contains("refused"));
             tagged || web
         };
         let mut lines = log.lines().filter(significant);
@@ -462,6 +501,8 @@ fn unix_now() -> i64 {
 
 /// Raises the soft RLIMIT_NOFILE to the hard one (thousands of attack sockets); the parent
 /// inherits it (nanodata does not change its own). Returns the limit in effect.
+// rlim_t is 32 bits on some targets.
+#[allow(clippy::unnecessary_cast)]
 fn raise_nofile() -> u64 {
     let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit/setrlimit with a valid pointer to a local rlimit.
@@ -658,8 +699,12 @@ impl GoodChildren {
                         }
                         // A child blocked for half a second (parent not reading) is not
                         // counted as closed: its bytes are queued by the kernel.
-                        if write_until(s, text.as_bytes(), until.max(Instant::now() + Duration::from_millis(5)))
-                            .is_err_and(|e| e != "deadline")
+                        if write_until(
+                            s,
+                            text.as_bytes(),
+                            until.max(Instant::now() + Duration::from_millis(5)),
+                        )
+                        .is_err_and(|e| e != "deadline")
                             || peer_closed(s)
                         {
                             gone[i] = true;
@@ -830,7 +875,9 @@ fn peer_closed(s: &mut TcpStream) -> bool {
 /// How an attacking stream ended, for the outcome column.
 fn ended(ctx: &Ctx, s: &mut TcpStream, r: Result<(), String>, what: &str) -> String {
     match r {
-        Err(e) if e != "deadline" => format!("closed by the parent at {:.1} s ({e}) after {what}", ctx.secs()),
+        Err(e) if e != "deadline" => {
+            format!("closed by the parent at {:.1} s ({e}) after {what}", ctx.secs())
+        }
         _ if peer_closed(s) => format!("closed by the parent by {:.1} s, after {what}", ctx.secs()),
         _ => format!("still connected at the end, after {what}"),
     }
@@ -942,8 +989,10 @@ fn read_line(s: &mut TcpStream, timeout: Duration) -> Option<String> {
     let mut line = Vec::new();
     let mut b = [0u8; 1];
     while Instant::now() < deadline && line.len() < 4096 {
-        s.set_read_timeout(Some(deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1))))
-            .ok();
+        s.set_read_timeout(Some(
+            deadline.saturating_duration_since(Instant::now()).max(Duration::from_millis(1)),
+        ))
+        .ok();
         match s.read(&mut b) {
             Ok(1) if b[0] == b'\n' => return Some(String::from_utf8_lossy(&line).into_owned()),
             Ok(1) => line.push(b[0]),
@@ -961,9 +1010,15 @@ fn replay_claims(ctx: &Ctx) -> String {
     let years = 30 * 365 * 86_400;
     let a = std::thread::scope(|sc| {
         let one = sc.spawn(|| {
-            claims(ctx, "evil-replay-claims", &[(1, 4_102_444_800, 9_000_000_000), (now - years, now + years, now)])
+            claims(
+                ctx,
+                "evil-replay-claims",
+                &[(1, 4_102_444_800, 9_000_000_000), (now - years, now + years, now)],
+            )
         });
-        let two = sc.spawn(|| claims(ctx, "evil-replay-claims2", &[(i64::MIN + 1, i64::MAX, i64::MAX), (-1, -1, -1)]));
+        let two = sc.spawn(|| {
+            claims(ctx, "evil-replay-claims2", &[(i64::MIN + 1, i64::MAX, i64::MAX), (-1, -1, -1)])
+        });
         [one.join().unwrap_or_default(), two.join().unwrap_or_default()]
     });
     a.join("; ")
@@ -1029,7 +1084,8 @@ fn claims(ctx: &Ctx, host: &str, times: &[(i64, i64, i64)]) -> String {
             newest = newest.max(before);
             let c: usize = id.trim_start_matches("evil.claim").parse().unwrap_or(0);
             let (first, last, now) = times[c % times.len()];
-            answer.push_str(&format!("RBEGIN \"{id}\"\nREND 1 {first} {last} false {after} {before} {now}\n"));
+            answer
+                .push_str(&format!("RBEGIN \"{id}\"\nREND 1 {first} {last} false {after} {before} {now}\n"));
         }
         if !answer.is_empty() {
             if let Err(e) = write_until(&mut s, answer.as_bytes(), ctx.until) {
@@ -1189,7 +1245,10 @@ fn lz4_bomb(ctx: &Ctx) -> String {
                     break;
                 }
             }
-            format!("partial block: {}", ended(ctx, &mut s, r.and(Err("deadline".into())), "16 of 16383 bytes"))
+            format!(
+                "partial block: {}",
+                ended(ctx, &mut s, r.and(Err("deadline".into())), "16 of 16383 bytes")
+            )
         });
         let flood = sc.spawn(|| {
             // After the bomb's first try: a stalled loop would not answer its handshake.
@@ -1247,10 +1306,16 @@ fn slowloris(ctx: &Ctx, start: String) -> String {
                 closed[i] = true;
             }
         }
-        std::thread::sleep(next.saturating_duration_since(Instant::now()).min(ctx.until.saturating_duration_since(Instant::now())));
+        std::thread::sleep(
+            next.saturating_duration_since(Instant::now())
+                .min(ctx.until.saturating_duration_since(Instant::now())),
+        );
     }
-    let gone = socks.iter_mut().zip(&closed).filter_map(|(s, c)| (*c || peer_closed(s)).then_some(())).count();
-    format!("{opened} slow connections opened ({refused} refused), {gone} closed by the parent, one byte/s each")
+    let gone =
+        socks.iter_mut().zip(&closed).filter_map(|(s, c)| (*c || peer_closed(s)).then_some(())).count();
+    format!(
+        "{opened} slow connections opened ({refused} refused), {gone} closed by the parent, one byte/s each"
+    )
 }
 
 /// `--conns` connections that send nothing.
@@ -1274,7 +1339,9 @@ fn open_many(ctx: &Ctx, n: usize, first: &[u8]) -> (Vec<TcpStream>, usize) {
         }
         match TcpStream::connect_timeout(&addr(ctx.port), Duration::from_secs(1)) {
             Ok(mut s) => {
-                if !first.is_empty() && write_until(&mut s, first, Instant::now() + Duration::from_millis(200)).is_err() {
+                if !first.is_empty()
+                    && write_until(&mut s, first, Instant::now() + Duration::from_millis(200)).is_err()
+                {
                     refused += 1;
                     continue;
                 }
