@@ -385,6 +385,9 @@ impl Parent {
         set(&mut args, "directories", "log", d("log"));
         set(&mut args, "logs", "error", d("log/error.log"));
         set(&mut args, "logs", "access", "none".into());
+        // 100 children's connection lines would trip the flood protection (200 lines)
+        // before the attacker's line could be read.
+        set(&mut args, "logs", "errors to trigger flood protection", "1000000".into());
         set(&mut args, "web", "bind to", format!("127.0.0.1:{port}"));
         set(&mut args, "web", "max connections", a.max_connections.to_string());
         set(&mut args, "plugins", "proc", "no".into());
