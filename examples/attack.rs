@@ -117,6 +117,7 @@ const PHASES: &[Phase] = &[
     Phase { name: "definition-flood", attack: Some(definition_flood) },
     Phase { name: "line-1MiB", attack: Some(line_1mib) },
     Phase { name: "lz4-bomb", attack: Some(lz4_bomb) },
+    Phase { name: "huge-query", attack: Some(huge_query) },
     Phase { name: "slowloris-http", attack: Some(slowloris_http) },
     Phase { name: "slowloris-stream", attack: Some(slowloris_stream) },
     Phase { name: "idle-connections", attack: Some(idle_connections) },
@@ -902,8 +903,10 @@ fn repeat(ctx: &Ctx, s: &mut TcpStream, batch: &[u8]) -> (Result<(), String>, u6
 fn kib(n: u64) -> String {
     if n >= 1 << 20 {
         format!("{:.1} MiB", n as f64 / (1 << 20) as f64)
-    } else {
+    } else if n >= 1 << 10 {
         format!("{:.0} KiB", n as f64 / 1024.0)
+    } else {
+        format!("{n} B")
     }
 }
 
@@ -1278,6 +1281,40 @@ fn lz4_bomb(ctx: &Ctx) -> String {
             format!("flood: {}", ended(ctx, &mut s, r, &what))
         });
         [bomb, partial, flood].map(|h| h.join().unwrap_or_default()).join("; ")
+    })
+}
+
+/// Two clients asking back to back for data queries with absurd windows and `points`
+/// (since 1970, two billion points) on good children's charts and on the parent's own.
+fn huge_query(ctx: &Ctx) -> String {
+    let paths = [
+        "/host/good1/api/v1/data?chart=good.c1&after=-2000000000&before=0&points=2000000000&group=average&format=json",
+        "/api/v1/data?chart=netdata.server_cpu&after=1&before=4000000000&points=0&gtime=1&format=csv",
+        "/host/good2/api/v1/data?chart=good.c2&after=-2000000000&points=100000000&format=array&options=seconds",
+    ];
+    let run = |offset: usize| {
+        let (mut n, mut worst, mut biggest) = (0usize, 0f64, 0usize);
+        let mut statuses = std::collections::BTreeMap::<String, u32>::new();
+        while !ctx.over() {
+            let t = Instant::now();
+            let r = http_get(ctx.port, paths[(n + offset) % paths.len()], ctx.until + GRACE);
+            worst = worst.max(t.elapsed().as_secs_f64());
+            let k = match r {
+                Ok((code, body)) => {
+                    biggest = biggest.max(body.len());
+                    code.to_string()
+                }
+                Err(_) => "no answer".into(),
+            };
+            *statuses.entry(k).or_default() += 1;
+            n += 1;
+        }
+        let st: Vec<String> = statuses.iter().map(|(k, v)| format!("{v}× {k}")).collect();
+        format!("{n} queries ({}), slowest {worst:.2} s, largest body {}", st.join(", "), kib(biggest as u64))
+    };
+    std::thread::scope(|sc| {
+        let (a, b) = (sc.spawn(|| run(0)), sc.spawn(|| run(1)));
+        format!("{}; {}", a.join().unwrap_or_default(), b.join().unwrap_or_default())
     })
 }
 
