@@ -347,7 +347,7 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
         info,
         data,
         lost_any: lost.seconds > 0 || lost.unverified > 0 || lost.closed > 0,
-        lost: lost.cell((t_end - t0) * a.children as i64),
+        lost: lost.cell((t_end - t0) * a.children as i64, a.children),
         rss_mib,
         outcome,
     })
@@ -742,19 +742,21 @@ struct Lost {
 
 impl Lost {
     /// `window` is the number of child-seconds checked (children × seconds).
-    fn cell(&self, window: i64) -> String {
-        let mut parts = Vec::new();
-        if self.seconds == 0 {
-            parts.push("0".to_string());
-        } else {
-            parts.push(format!("**{}** ({} children)", self.seconds, self.children));
+    fn cell(&self, window: i64, children: usize) -> String {
+        if self.unverified >= children {
+            return format!("? of {window}: the parent did not answer");
         }
+        let mut parts = vec![if self.seconds == 0 {
+            "0".to_string()
+        } else {
+            format!("**{}** ({} children)", self.seconds, self.children)
+        }];
         if self.closed > 0 {
             parts.push(format!("{} disconnected", self.closed));
         }
         let mut cell = format!("{} of {window}", parts.join(", "));
         if self.unverified > 0 {
-            cell = format!("? of {window}: the parent did not answer for {} children", self.unverified);
+            cell.push_str(&format!(" (+{} children unverified: no answer)", self.unverified));
         }
         cell
     }
@@ -765,39 +767,49 @@ impl Lost {
 fn count_lost(port: u16, n: usize, after: i64, before: i64, closed: &[bool], deadline: Instant) -> Lost {
     let mut l = Lost { seconds: 0, children: 0, unverified: 0, closed: 0 };
     let want = (before - after + 1).max(0);
+    let mut todo: Vec<usize> = Vec::new();
     for (i, c) in closed.iter().enumerate().take(n) {
         if *c {
             l.closed += 1;
             l.children += 1;
             l.seconds += want;
-            continue;
-        }
-        let path = format!(
-            "/host/good{i}/api/v1/data?chart=good.c0&after={after}&before={before}&points={want}&group=average&format=csv&options=seconds"
-        );
-        let per = (Instant::now() + Duration::from_secs(2)).min(deadline);
-        match http_get(port, &path, per) {
-            Ok((200, body)) => {
-                let text = String::from_utf8_lossy(&body);
-                if i == 0 && std::env::var_os("ATTACK_VERBOSE").is_some() {
-                    eprintln!("attack: good0 {path}:\n{text}");
-                }
-                // The first line is the header; a row with an empty field has a gap.
-                let full = text
-                    .lines()
-                    .skip(1)
-                    .filter(|r| !r.trim().is_empty())
-                    .filter(|r| r.split(',').skip(1).all(|f| !f.trim().is_empty() && f.trim() != "null"))
-                    .count() as i64;
-                let missing = (want - full).max(0);
-                if missing > 0 {
-                    l.seconds += missing;
-                    l.children += 1;
-                }
-            }
-            _ => l.unverified += 1,
+        } else {
+            todo.push(i);
         }
     }
+    // Two passes: a child whose query timed out (the parent still busy) is asked again.
+    for _ in 0..2 {
+        let mut again = Vec::new();
+        for &i in &todo {
+            let path = format!(
+                "/host/good{i}/api/v1/data?chart=good.c0&after={after}&before={before}&points={want}&group=average&format=csv&options=seconds"
+            );
+            let per = (Instant::now() + Duration::from_secs(2)).min(deadline);
+            match http_get(port, &path, per) {
+                Ok((200, body)) => {
+                    let text = String::from_utf8_lossy(&body);
+                    if i == 0 && std::env::var_os("ATTACK_VERBOSE").is_some() {
+                        eprintln!("attack: good0 {path}:\n{text}");
+                    }
+                    // The first line is the header; a row with an empty field has a gap.
+                    let full = text
+                        .lines()
+                        .skip(1)
+                        .filter(|r| !r.trim().is_empty())
+                        .filter(|r| r.split(',').skip(1).all(|f| !f.trim().is_empty() && f.trim() != "null"))
+                        .count() as i64;
+                    let missing = (want - full).max(0);
+                    if missing > 0 {
+                        l.seconds += missing;
+                        l.children += 1;
+                    }
+                }
+                _ => again.push(i),
+            }
+        }
+        todo = again;
+    }
+    l.unverified = todo.len();
     l
 }
 
