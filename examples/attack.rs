@@ -320,8 +320,10 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
         std::thread::sleep(Duration::from_millis(100));
     }
     let closed = good.closed();
+    let sent = good.sent_between(t0 + 1, t_end);
+    let expected = sent.len() as i64;
     let lost = if answered {
-        count_lost(port, a.children, t0 + 1, t_end, &closed, Instant::now() + Duration::from_secs(6))
+        count_lost(port, &sent, t0 + 1, &closed, Instant::now() + Duration::from_secs(6))
     } else {
         Lost {
             seconds: 0,
@@ -347,7 +349,7 @@ fn run_phase(a: &Args, phase: &Phase) -> Result<Row, String> {
         info,
         data,
         lost_any: lost.seconds > 0 || lost.unverified > 0 || lost.closed > 0,
-        lost: lost.cell((t_end - t0) * a.children as i64, a.children),
+        lost: lost.cell(expected * a.children as i64, a.children),
         rss_mib,
         outcome,
     })
@@ -655,6 +657,8 @@ struct GoodChildren {
     stop: Arc<AtomicBool>,
     thread: std::thread::JoinHandle<Vec<bool>>,
     closed: Arc<std::sync::Mutex<Vec<bool>>>,
+    /// `(value of d0, wall-clock second it was sent)` for every second sent.
+    sent: Arc<std::sync::Mutex<Vec<(u64, i64)>>>,
 }
 
 impl GoodChildren {
@@ -675,8 +679,9 @@ impl GoodChildren {
         }
         let stop = Arc::new(AtomicBool::new(false));
         let closed = Arc::new(std::sync::Mutex::new(vec![false; n]));
+        let sent = Arc::new(std::sync::Mutex::new(Vec::new()));
         let thread = {
-            let (stop, closed) = (Arc::clone(&stop), Arc::clone(&closed));
+            let (stop, closed, sent) = (Arc::clone(&stop), Arc::clone(&closed), Arc::clone(&sent));
             std::thread::spawn(move || {
                 let mut counter = 0u64;
                 let mut text = String::new();
@@ -687,6 +692,7 @@ impl GoodChildren {
                     let wait = if into < 100 { 100 - into } else { 1100 - into };
                     std::thread::sleep(Duration::from_millis(wait));
                     counter += 1;
+                    sent.lock().unwrap_or_else(|p| p.into_inner()).push((counter * 10, unix_now()));
                     text.clear();
                     for c in 0..GOOD_CHARTS {
                         text.push_str(&format!("BEGIN \"good.c{c}\" 1000000\n"));
@@ -720,7 +726,13 @@ impl GoodChildren {
                 gone
             })
         };
-        Ok(GoodChildren { stop, thread, closed })
+        Ok(GoodChildren { stop, thread, closed, sent })
+    }
+
+    /// The values of d0 sent during the wall-clock seconds `[after, before]`.
+    fn sent_between(&self, after: i64, before: i64) -> Vec<u64> {
+        let sent = self.sent.lock().unwrap_or_else(|p| p.into_inner());
+        sent.iter().filter(|(_, t)| (after..=before).contains(t)).map(|(v, _)| *v).collect()
     }
 
     fn closed(&self) -> Vec<bool> {
@@ -762,13 +774,16 @@ impl Lost {
     }
 }
 
-/// Reads each good child's `good.c0` for `[after, before]` and counts the seconds with no
-/// value (or missing rows); a closed child counts its whole window as lost.
-fn count_lost(port: u16, n: usize, after: i64, before: i64, closed: &[bool], deadline: Instant) -> Lost {
+/// Reads each good child's `good.c0` back from a little before the window to now and
+/// counts the seconds sent in the window (`expected`: values of `d0`, which are unique)
+/// whose value was never stored. Empty slots alone would not do: a child's `BEGIN` gives
+/// the time since its previous second, so a parent that fell behind stores late data
+/// contiguously. A closed child counts its whole window as lost.
+fn count_lost(port: u16, expected: &[u64], after: i64, closed: &[bool], deadline: Instant) -> Lost {
     let mut l = Lost { seconds: 0, children: 0, unverified: 0, closed: 0 };
-    let want = (before - after + 1).max(0);
+    let want = expected.len() as i64;
     let mut todo: Vec<usize> = Vec::new();
-    for (i, c) in closed.iter().enumerate().take(n) {
+    for (i, c) in closed.iter().enumerate() {
         if *c {
             l.closed += 1;
             l.children += 1;
@@ -777,28 +792,30 @@ fn count_lost(port: u16, n: usize, after: i64, before: i64, closed: &[bool], dea
             todo.push(i);
         }
     }
+    let (from, to) = (after - 30, unix_now() + 2);
     // Two passes: a child whose query timed out (the parent still busy) is asked again.
     for _ in 0..2 {
         let mut again = Vec::new();
         for &i in &todo {
             let path = format!(
-                "/host/good{i}/api/v1/data?chart=good.c0&after={after}&before={before}&points={want}&group=average&format=csv&options=seconds"
+                "/host/good{i}/api/v1/data?chart=good.c0&dimensions=d0&after={from}&before={to}&points={}&group=max&format=csv&options=seconds",
+                to - from + 1
             );
             let per = (Instant::now() + Duration::from_secs(2)).min(deadline);
             match http_get(port, &path, per) {
                 Ok((200, body)) => {
                     let text = String::from_utf8_lossy(&body);
                     if i == 0 && std::env::var_os("ATTACK_VERBOSE").is_some() {
-                        eprintln!("attack: good0 {path}:\n{text}");
+                        eprintln!("attack: good0 {path} (expected {expected:?}):\n{text}");
                     }
-                    // The first line is the header; a row with an empty field has a gap.
-                    let full = text
+                    // The first line is the header; then `time,d0` rows.
+                    let stored: std::collections::HashSet<u64> = text
                         .lines()
                         .skip(1)
-                        .filter(|r| !r.trim().is_empty())
-                        .filter(|r| r.split(',').skip(1).all(|f| !f.trim().is_empty() && f.trim() != "null"))
-                        .count() as i64;
-                    let missing = (want - full).max(0);
+                        .filter_map(|r| r.split(',').nth(1)?.trim().parse::<f64>().ok())
+                        .map(|v| v.round() as u64)
+                        .collect();
+                    let missing = expected.iter().filter(|v| !stored.contains(v)).count() as i64;
                     if missing > 0 {
                         l.seconds += missing;
                         l.children += 1;
