@@ -7,8 +7,9 @@
 //! second), lets them settle, then runs the attack for `--phase-secs` while two probe
 //! threads poll `/api/v1/info` and a data query of a good child's chart about 20 times a
 //! second each, on a new connection every time (as curl or a dashboard's first request
-//! would). After the phase every good child's chart is read back and the empty seconds of
-//! the phase window are counted; a child whose connection was closed counts as lost.
+//! would). After the phase every good child's chart is read back: a second the child sent
+//! during the phase whose value the parent never stored is lost (each second's value is
+//! unique); a child whose connection was closed loses its whole window.
 //!
 //! Every phase has a hard time limit: a request still unanswered two seconds after the
 //! phase ended is recorded with the time it had waited, and the phase reports "stalled".
@@ -18,7 +19,8 @@
 //!
 //! ```text
 //! make bench-attack                                   the worktree's release binary
-//! BIN=/path/to/nanodata make bench-attack             another binary ("before"/"after")
+//! make bench-attack BIN=/path/to/nanodata             another binary ("before"/"after")
+//! BIN=/path/to/nanodata target/release/examples/attack    the same without make
 //! cargo run --release --example attack -- --bin target/release/nanodata \
 //!     [--children 100] [--phase-secs 10] [--only baseline,time-leap] [--conns 2000]
 //! ```
