@@ -131,6 +131,15 @@ fn main() {
         usage(&format!("{} does not exist (build it, or give --bin / BIN=)", a.bin.display()));
     }
     let nofile = raise_nofile();
+    // The bench and the parent each hold every attack connection (and the parent inherits
+    // this limit): keep room for the children, probes and files.
+    let room = usize::try_from(nofile).unwrap_or(usize::MAX).saturating_sub(500).max(100);
+    let a = if a.conns > room {
+        eprintln!("attack: --conns {} lowered to {room} (RLIMIT_NOFILE {nofile})", a.conns);
+        Args { conns: room, ..a }
+    } else {
+        a
+    };
     if let Some(only) = &a.only {
         if let Some(bad) = only.iter().find(|o| !PHASES.iter().any(|p| p.name == o.as_str())) {
             usage(&format!("unknown phase {bad}"));
@@ -1402,9 +1411,7 @@ fn slowloris(ctx: &Ctx, start: String) -> String {
     }
     let gone =
         socks.iter_mut().zip(&closed).filter_map(|(s, c)| (*c || peer_closed(s)).then_some(())).count();
-    format!(
-        "{opened} slow connections opened ({refused} refused), {gone} closed by the parent, one byte/s each"
-    )
+    format!("{opened} slow connections opened ({refused}), {gone} closed by the parent, one byte/s each")
 }
 
 /// `--conns` connections that send nothing.
@@ -1415,29 +1422,34 @@ fn idle_connections(ctx: &Ctx) -> String {
         std::thread::sleep(Duration::from_millis(200));
     }
     let gone = socks.iter_mut().filter_map(|s| peer_closed(s).then_some(())).count();
-    format!("{opened} idle connections opened ({refused} refused), {gone} closed by the parent by the end")
+    format!("{opened} idle connections opened ({refused}), {gone} closed by the parent by the end")
 }
 
 /// Opens up to `n` connections (stopping at the phase's end), each sending `first`.
-fn open_many(ctx: &Ctx, n: usize, first: &[u8]) -> (Vec<TcpStream>, usize) {
+/// Returns them and a note on the ones that failed ("N failed: first reason").
+fn open_many(ctx: &Ctx, n: usize, first: &[u8]) -> (Vec<TcpStream>, String) {
     let mut socks = Vec::with_capacity(n);
-    let mut refused = 0;
+    let (mut refused, mut why) = (0, String::new());
     for _ in 0..n {
         if ctx.over() {
             break;
         }
-        match TcpStream::connect_timeout(&addr(ctx.port), Duration::from_secs(1)) {
-            Ok(mut s) => {
-                if !first.is_empty()
-                    && write_until(&mut s, first, Instant::now() + Duration::from_millis(200)).is_err()
-                {
-                    refused += 1;
-                    continue;
-                }
-                socks.push(s);
+        let r = TcpStream::connect_timeout(&addr(ctx.port), Duration::from_secs(1)).and_then(|mut s| {
+            if !first.is_empty() {
+                write_until(&mut s, first, Instant::now() + Duration::from_millis(200))
+                    .map_err(io::Error::other)?;
             }
-            Err(_) => refused += 1,
+            Ok(s)
+        });
+        match r {
+            Ok(s) => socks.push(s),
+            Err(e) => {
+                refused += 1;
+                if why.is_empty() {
+                    why = format!(": {e}");
+                }
+            }
         }
     }
-    (socks, refused)
+    (socks, format!("{refused} failed{why}"))
 }
