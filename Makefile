@@ -24,7 +24,7 @@ PROFILE ?= release
 BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent bench-attack
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent
 
 all: build
 
@@ -73,6 +73,7 @@ bench-parent:
 # of a data query, and the good children's lost seconds, per attack. `BIN=` on the command line
 # attacks another binary (it is then not built); ATTACK_ARGS="--only time-leap" and so on.
 ATTACK_ARGS ?=
+.PHONY: bench-attack
 bench-attack:
 	$(CARGO) build --release --locked --example attack
 	$(if $(filter command line,$(origin BIN)),,$(CARGO) build --profile $(PROFILE) --locked --bin nanodata)
