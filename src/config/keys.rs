@@ -368,6 +368,8 @@ registry! { STREAM_KEYS:
         "Receiving side: charts one child may define; one more closes its connection (nanodata extension).";
     STREAM_MAX_DIMENSIONS = STREAM, "max dimensions per chart", "1000", Integer,
         "Receiving side: dimensions per chart of a child; one more closes its connection (nanodata extension).";
+    STREAM_MAX_DIMENSIONS_PER_CHILD = STREAM, "max dimensions per child", "10000", Integer,
+        "Receiving side: dimensions of all the charts of one child together (each keeps its own ring of slots); one more closes its connection (nanodata extension).";
 
     PEER_TYPE = PEER, "type", "api", Choice(&["api", "machine"]),
         "api: the section is an API key; machine: it is a child's machine GUID.";

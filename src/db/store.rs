@@ -193,6 +193,9 @@ impl DimensionStore {
             return;
         }
         let i = self.index(t);
+        if matches!(self.slots, Slots::Lazy) {
+            self.slots = Slots::Mem(vec![0; self.entries as usize]);
+        }
         self.slots.set(i, value.to_bits());
         self.slots.set_times(self.last_t, self.header_first_t());
         #[cfg(test)]
@@ -328,7 +331,7 @@ impl DimensionStore {
     /// Memory this store accounts for: the struct, its slots (mapped pages included) and path.
     pub fn memory_bytes(&self) -> usize {
         let slots = match &self.slots {
-            Slots::None => 0,
+            Slots::None | Slots::Lazy => 0,
             Slots::Mem(v) => v.capacity() * 4,
             Slots::Map(m) => m.len(),
         };
@@ -340,6 +343,10 @@ impl DimensionStore {
 /// Where the slots live.
 enum Slots {
     None,
+    /// `ram` before the first store: every slot reads as zero (empty) and no memory is
+    /// allocated yet. A dimension defined and never collected costs no ring (an allocator
+    /// may clear a fresh allocation itself, which would make all of it resident).
+    Lazy,
     /// Native-endian words (`ram`, `save`).
     Mem(Vec<u32>),
     /// The whole file: header then little-endian words (`map`).
@@ -350,7 +357,7 @@ impl Slots {
     #[inline]
     fn get(&self, i: usize) -> u32 {
         match self {
-            Slots::None => 0,
+            Slots::None | Slots::Lazy => 0,
             Slots::Mem(v) => v[i],
             Slots::Map(m) => {
                 let at = HEADER_LEN + i * 4;
@@ -364,7 +371,7 @@ impl Slots {
     #[inline]
     fn set(&mut self, i: usize, bits: u32) {
         match self {
-            Slots::None => {}
+            Slots::None | Slots::Lazy => {}
             Slots::Mem(v) => v[i] = bits,
             Slots::Map(m) => {
                 let at = HEADER_LEN + i * 4;
@@ -376,7 +383,7 @@ impl Slots {
     /// Zeroes `len` slots from `i` (the caller keeps `i + len <= entries`).
     fn zero(&mut self, i: usize, len: usize) {
         match self {
-            Slots::None => {}
+            Slots::None | Slots::Lazy => {}
             Slots::Mem(v) => v[i..i + len].fill(0),
             Slots::Map(m) => m[HEADER_LEN + i * 4..HEADER_LEN + (i + len) * 4].fill(0),
         }
@@ -489,7 +496,7 @@ impl DimensionStore {
     }
 
     fn into_ram(mut self) -> Self {
-        self.slots = Slots::Mem(vec![0; self.entries as usize]);
+        self.slots = Slots::Lazy;
         self.mode = MemoryMode::Ram;
         self
     }

@@ -69,6 +69,10 @@ pub struct Limits {
     pub charts: usize,
     /// Dimensions per chart; one more disables the source, for the same reason.
     pub dimensions: usize,
+    /// Dimensions of all the charts one source defined, together: each costs its ring of
+    /// slots once written (history × 4 bytes), so `charts × dimensions` alone would let one
+    /// source take gigabytes. One more disables the source.
+    pub total_dimensions: usize,
     /// Pending host labels (`LABEL` before `OVERWRITE`) and chart labels (`CLABEL` before
     /// `CLABEL_COMMIT`); more are dropped with a (rate-limited) warning.
     pub labels: usize,
@@ -80,6 +84,10 @@ pub struct Limits {
     /// disconnected, a plugin stopped). Each one is refused at O(1) cost, so the bound only
     /// says when to stop listening to a source whose clock cannot be trusted.
     pub clock_strikes: u32,
+    /// Replicated points refused for lying outside the range the parent asked for
+    /// (`REPLAY_CHART` after/before, one update every of tolerance on each side); this many
+    /// stop the source. Only streams are asked for replication.
+    pub replay_strikes: u32,
 }
 
 impl Limits {
@@ -88,9 +96,12 @@ impl Limits {
         line: MAX_LINE,
         charts: 1000,
         dimensions: 1000,
+        // No tighter than charts × dimensions: plugins run locally, as configured.
+        total_dimensions: 1000 * 1000,
         labels: 256,
         function_result: 10 << 20,
         clock_strikes: 10,
+        replay_strikes: 10,
     };
 }
 

@@ -12,8 +12,16 @@
 //! [`crate::rrd::MAX_FUTURE_SECS`] past the local clock. Such a line is refused (nothing is
 //! stored) and counted; after [`Limits::clock_strikes`] refused collections the source is
 //! stopped, with a reason naming the chart and how far ahead it was.
+//!
+//! Replicated points are bounded too: the owner tells the session which range it asked a
+//! chart for ([`Session::expect_replay`]); a point outside it is refused and is a strike, and
+//! after [`Limits::replay_strikes`] of them the source is stopped. So every stored point lies
+//! within one request's step, never a jump the storage would have to clear, and a replicated
+//! point costs O(dimensions). Defined dimensions are bounded per source in total
+//! ([`Limits::total_dimensions`]), and a `CHART` or `DIMENSION` line that changes nothing
+//! costs a hash lookup and a comparison.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::command::{printable, ChartDef, Command, DimensionDef, VariableScope};
@@ -61,6 +69,13 @@ pub struct Session {
     restepped: HashSet<String>,
     /// The host's [`Host::removed_charts`] when `defined` was last pruned.
     pruned_at: u64,
+    /// Dimensions of the charts in `defined` (bounded by `limits.total_dimensions`).
+    dimension_total: usize,
+    /// The range of the `REPLAY_CHART` waiting for its answer, per chart (at most one per
+    /// chart this source defined).
+    replay_asked: HashMap<String, (i64, i64)>,
+    /// Replicated points refused for lying outside the range asked.
+    replay_strikes: u32,
     current: Option<Arc<Chart>>,
     collecting: Option<Begun>,
     /// Values `SET` in this iteration, by dimension index (reused between iterations).
@@ -108,6 +123,9 @@ impl Session {
             defined: HashSet::new(),
             restepped: HashSet::new(),
             pruned_at: 0,
+            dimension_total: 0,
+            replay_asked: HashMap::new(),
+            replay_strikes: 0,
             current: None,
             collecting: None,
             values: Vec::new(),
@@ -137,6 +155,32 @@ impl Session {
     /// Charts defined by this source.
     pub fn chart_count(&self) -> usize {
         self.defined.len()
+    }
+
+    /// Dimensions of the charts this source defined.
+    pub fn dimension_total(&self) -> usize {
+        self.dimension_total
+    }
+
+    /// Replicated points refused so far for lying outside the range asked.
+    pub fn replay_strikes(&self) -> u32 {
+        self.replay_strikes
+    }
+
+    /// The name of the source in log lines (`ip:port` of a child, a plugin's file name).
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// The owner sent `REPLAY_CHART <chart> … <after> <before>`: the points of its answer
+    /// must lie in that range (an empty request, `0 0`, expects none). Replaces the chart's
+    /// previous request; the chart's `REND` ends it.
+    pub fn expect_replay(&mut self, chart: &str, after: i64, before: i64) {
+        if let Some(r) = self.replay_asked.get_mut(chart) {
+            *r = (after, before);
+        } else if self.replay_asked.len() <= self.limits.charts {
+            self.replay_asked.insert(chart.to_owned(), (after, before));
+        }
     }
 
     /// Applies what a [`super::LineBuffer`] produced; an over-long line is an error that
@@ -335,7 +379,14 @@ impl Session {
                 // stored at `end` if it is one update every long and not in the future.
                 self.replay_at = None;
                 if start_t != 0 || end_t != 0 {
-                    let ue = found.meta().update_every;
+                    let ue = found.update_every();
+                    let asked = self.replay_asked.get(found.id()).copied();
+                    if let Err(why) =
+                        crate::stream::receiver::replication::check_in_request(start_t, end_t, ue, asked)
+                    {
+                        self.replay_strike(&found, start_t, end_t, why)?;
+                        return Ok(None);
+                    }
                     let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
                     // The local clock bounds the point whatever child_now says (refused points
                     // cost O(1) and are no strike: a child whose clock is ahead sends some
@@ -411,6 +462,7 @@ impl Session {
             }
             Command::ReplayEnd { start_streaming, after, before, .. } => {
                 let chart = self.current.as_ref().map(|c| c.id().to_owned()).unwrap_or_default();
+                self.replay_asked.remove(&chart);
                 self.set_current(None);
                 self.collections += 1;
                 return Ok(Some(Event::ReplayEnd { chart, start_streaming, after, before }));
@@ -471,7 +523,16 @@ impl Session {
         }
         let meta = meta.source(def.plugin.unwrap_or(&self.source), def.module.unwrap_or(""));
         let chart = self.host.chart_define(meta);
-        self.defined.insert(full);
+        if !self.defined.contains(&full) {
+            // A chart this source takes over (defined on an earlier connection) brings its
+            // dimensions into this source's total.
+            let dims = chart.dimension_count();
+            if self.dimension_total.saturating_add(dims) > self.limits.total_dimensions {
+                return Err(self.too_many_dimensions(&full, dims));
+            }
+            self.dimension_total += dims;
+            self.defined.insert(full);
+        }
         self.set_current(Some(chart));
         Ok(())
     }
@@ -487,7 +548,16 @@ impl Session {
         }
         self.pruned_at = removed;
         let host = &self.host;
-        self.defined.retain(|id| host.chart(id).is_some());
+        let mut total = 0usize;
+        self.defined.retain(|id| match host.chart(id) {
+            Some(c) => {
+                total = total.saturating_add(c.dimension_count());
+                true
+            }
+            None => false,
+        });
+        self.dimension_total = total;
+        self.replay_asked.retain(|id, _| host.chart(id).is_some());
         if self.defined.capacity() > 4 * self.defined.len().max(16) {
             self.defined.shrink_to_fit();
         }
@@ -495,7 +565,8 @@ impl Session {
 
     fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {
         let chart = self.need_chart("DIMENSION", Action::Disable)?;
-        if chart.dimension_index(def.id).is_none() && chart.dimension_count() >= self.limits.dimensions {
+        let new = chart.dimension_index(def.id).is_none();
+        if new && chart.dimension_count() >= self.limits.dimensions {
             return Err(Error::disable(format!(
                 "dimension '{}' would exceed the limit of {} dimensions of chart '{}'",
                 printable(def.id),
@@ -503,13 +574,32 @@ impl Session {
                 chart.id()
             )));
         }
+        if new && self.dimension_total >= self.limits.total_dimensions {
+            return Err(self.too_many_dimensions(chart.id(), 1));
+        }
         let mut meta = DimensionMeta::new(def.id)
             .name(def.name)
             .algorithm(def.algorithm)
             .scale(def.multiplier, def.divisor);
         meta.options = def.options;
+        let before = chart.dimension_count();
         chart.dimension(meta);
+        // (Counted from the chart, not from `new`: another source may add the same id.)
+        self.dimension_total += chart.dimension_count().saturating_sub(before);
         Ok(())
+    }
+
+    /// The error of a definition that would take this source past
+    /// [`Limits::total_dimensions`]: it disables the source (it would hit the same bound on
+    /// every reconnection).
+    fn too_many_dimensions(&self, chart: &str, adding: usize) -> Error {
+        Error::disable(format!(
+            "chart '{}': {adding} more dimension(s) would bring this source to {} dimensions, \
+             more than the limit of {} (each keeps its own ring of slots)",
+            printable(chart),
+            self.dimension_total.saturating_add(adding),
+            self.limits.total_dimensions
+        ))
     }
 
     fn need_chart(&self, keyword: &str, action: Action) -> Result<Arc<Chart>, Error> {
@@ -550,6 +640,36 @@ impl Session {
                 self.source,
                 chart.id(),
                 self.clock_strikes
+            );
+        }
+        Ok(())
+    }
+
+    /// A replicated point outside the range asked: refused (nothing stored), counted, logged
+    /// (rate-limited); the source is stopped once it has done so [`Limits::replay_strikes`]
+    /// times.
+    fn replay_strike(
+        &mut self,
+        chart: &Chart,
+        start: i64,
+        end: i64,
+        why: crate::stream::receiver::replication::PointError,
+    ) -> Result<(), Error> {
+        self.replay_strikes = self.replay_strikes.saturating_add(1);
+        if self.replay_strikes >= self.limits.replay_strikes.max(1) {
+            return Err(Error::stop(format!(
+                "{} replicated points refused for lying outside the range asked (the last: \
+                 RBEGIN '{}' {start} {end}: {why}); its replication is not trusted",
+                self.replay_strikes,
+                chart.id()
+            )));
+        }
+        if self.replay_strikes.is_power_of_two() {
+            log::warn!(
+                "{}: replicated point {start}..{end} of chart '{}' refused, nothing stored: {why} ({} refused so far)",
+                self.source,
+                chart.id(),
+                self.replay_strikes
             );
         }
         Ok(())

@@ -299,6 +299,8 @@ fn replication_times_ahead_of_the_parent_are_refused() {
     let chart = h.chart("leap.c").unwrap();
     let last = chart.last_entry_t().unwrap();
     let now_s = now / SEC;
+    // (A range that covers every point: this test is about the clock, not the range asked.)
+    s.expect_replay("leap.c", now_s as i64 - 10, now_s as i64 + 3_600);
     // Points whose child_now claims an hour ahead: those beyond now + 60 s are not stored;
     // one within the tolerance is.
     let mut answer = String::from("RBEGIN leap.c\n");
@@ -523,4 +525,109 @@ fn a_collection_that_straddles_the_removal_of_a_dimension_is_dropped_not_misfile
     feed(&mut s, "BEGIN a.b\nSET x = 43\nEND\n", T0 + SEC).unwrap();
     assert_eq!(s.collections(), 1);
     assert_eq!(chart.last_values()[0].0, 43);
+}
+
+#[test]
+fn replicated_points_outside_the_range_asked_are_refused_and_repeated_ones_stop_the_child() {
+    let (h, mut s, now) = child_chart(100, 3);
+    let chart = h.chart("leap.c").unwrap();
+    let now_s = (now / SEC) as i64;
+    let last = chart.last_entry_t().unwrap();
+    // Without a request, a point is not asked for.
+    feed(&mut s, &format!("RBEGIN leap.c\nRBEGIN '' {} {} {now_s}\nRSET d0 5 ''\n", last - 21, last - 20), now)
+        .unwrap();
+    assert_eq!(s.replay_strikes(), 1);
+    assert_eq!(chart.first_entry_t(), Some(last - 1), "nothing stored");
+    // Asked for the 30 s before the chart's last entry: a point inside is stored, one an hour
+    // before (or after) is refused, whatever child_now says.
+    let (after, before) = (last - 30, last);
+    s.expect_replay("leap.c", after, before);
+    let point = |t: i64| format!("RBEGIN '' {} {t} {}\nRSET d0 7 ''\n", t - 1, t + 1);
+    feed(&mut s, &format!("RBEGIN leap.c\n{}", point(last - 10)), now).unwrap();
+    assert_eq!(chart.query(0, last - 10, last - 10)[0].value, Some(7.0));
+    assert_eq!(s.replay_strikes(), 1);
+    let first = chart.first_entry_t();
+    feed(&mut s, &point(last - 3_600), now).unwrap();
+    feed(&mut s, &point(after - 2), now).unwrap();
+    feed(&mut s, &point(before + 2), now).unwrap();
+    assert_eq!(s.replay_strikes(), 4);
+    assert_eq!((chart.first_entry_t(), chart.last_entry_t()), (first, Some(last)), "the storage did not move");
+    // One step of tolerance on each side.
+    feed(&mut s, &point(after - 1), now).unwrap();
+    feed(&mut s, &point(before + 1), now).unwrap();
+    assert_eq!(s.replay_strikes(), 4);
+    // The REND ends the request: points after it are not asked for.
+    feed(&mut s, &format!("REND 1 1 {now_s} false {after} {before} {now_s}\n"), now).unwrap();
+    let mut stopped = None;
+    for k in 0..Limits::PLUGIN.replay_strikes {
+        if let Err(e) = feed(&mut s, &format!("RBEGIN leap.c\n{}", point(last - 20 + i64::from(k))), now) {
+            stopped = Some(e);
+            break;
+        }
+    }
+    let e = stopped.expect("stopped after repeated strikes");
+    assert_eq!(e.action, Action::Stop);
+    assert_eq!(s.replay_strikes(), Limits::PLUGIN.replay_strikes);
+    assert!(e.message.contains("replicated points refused for lying outside the range asked"), "{e}");
+    assert!(e.message.contains("no replication of a range of this chart was asked for"), "{e}");
+}
+
+#[test]
+fn the_dimensions_of_all_charts_of_a_source_are_bounded() {
+    let h = host("dims");
+    let limits = Limits { total_dimensions: 5, ..Limits::PLUGIN };
+    let mut s = Session::new(Arc::clone(&h), "10.0.0.1:1", 0, Trust::Trusted, limits);
+    let chart = |id: &str, dims: std::ops::Range<usize>| {
+        let mut t = format!("CHART t.{id} '' t u f t.{id} line 1 1\n");
+        for d in dims {
+            t.push_str(&format!("DIMENSION d{d} '' absolute 1 1\n"));
+        }
+        t
+    };
+    feed(&mut s, &chart("a", 0..3), T0).unwrap();
+    feed(&mut s, &chart("b", 0..2), T0).unwrap();
+    assert_eq!(s.dimension_total(), 5);
+    // Defining them again changes nothing.
+    feed(&mut s, &(chart("a", 0..3) + &chart("b", 0..2)), T0).unwrap();
+    assert_eq!(s.dimension_total(), 5);
+    let e = feed(&mut s, &chart("b", 2..3), T0).unwrap_err();
+    assert_eq!(e.action, Action::Disable);
+    assert!(e.message.contains("would bring this source to 6 dimensions, more than the limit of 5"), "{e}");
+    assert_eq!(h.chart("t.b").unwrap().dimension_count(), 2, "the dimension was not created");
+    let e = feed(&mut s, &chart("c", 0..1), T0).unwrap_err();
+    assert_eq!(e.action, Action::Disable);
+    // A new connection takes over the charts with their dimensions: no more room either.
+    let mut again = Session::new(Arc::clone(&h), "10.0.0.1:2", 0, Trust::Trusted, limits);
+    feed(&mut again, &chart("a", 0..3), T0).unwrap();
+    feed(&mut again, &chart("b", 0..2), T0).unwrap();
+    assert_eq!(again.dimension_total(), 5);
+    assert!(feed(&mut again, &chart("a", 3..4), T0).is_err());
+    // A smaller bound refuses a chart that brings more dimensions than are left.
+    let tight = Limits { total_dimensions: 4, ..Limits::PLUGIN };
+    let mut third = Session::new(Arc::clone(&h), "10.0.0.1:3", 0, Trust::Trusted, tight);
+    feed(&mut third, &chart("a", 0..3), T0).unwrap();
+    let e = feed(&mut third, &chart("b", 0..2), T0).unwrap_err();
+    assert!(e.message.contains("2 more dimension(s)"), "{e}");
+}
+
+#[test]
+fn an_unchanged_redefinition_keeps_the_storage() {
+    let (h, mut s, now) = child_chart(100, 5);
+    let chart = h.chart("leap.c").unwrap();
+    let stored = chart.query(0, 0, i64::MAX);
+    let bytes = chart.memory_bytes();
+    let mut def = String::from("CHART leap.c '' t u f leap.c line 1 1\n");
+    for i in 0..100 {
+        def.push_str(&format!("DIMENSION d{i} '' absolute 1 1\n"));
+    }
+    for _ in 0..50 {
+        feed(&mut s, &def, now).unwrap();
+    }
+    // A changed title and options: the chart changes, its storage stays.
+    feed(&mut s, &def.replacen("'' t u", "'' other u", 1), now).unwrap();
+    assert_eq!(chart.meta().title, "other");
+    assert_eq!(chart.query(0, 0, i64::MAX), stored, "the stored points are kept");
+    assert_eq!(chart.memory_bytes(), bytes);
+    assert_eq!(chart.dimension_count(), 100);
+    assert_eq!(chart.dimension_index("d99"), Some(99));
 }

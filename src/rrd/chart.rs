@@ -6,6 +6,7 @@
 //! integers and the same microseconds give the same stored numbers on a child and on a
 //! parent.
 
+use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
@@ -362,6 +363,9 @@ struct Dim {
 struct ChartState {
     meta: ChartMeta,
     dims: Vec<Dim>,
+    /// Index in `dims` by dimension id, so that `DIMENSION`, `SET` and `RSET` lines cost a
+    /// hash lookup, not a walk of every dimension (rebuilt when dimensions are removed).
+    by_id: HashMap<Box<str>, usize>,
     storage: StorageSettings,
     /// Time of the last collection, microseconds; 0 before the first.
     last_collected_ut: u64,
@@ -391,6 +395,7 @@ impl Chart {
             state: Mutex::new(ChartState {
                 meta,
                 dims: Vec::new(),
+                by_id: HashMap::new(),
                 storage,
                 last_collected_ut: 0,
                 last_updated_ut: 0,
@@ -408,6 +413,11 @@ impl Chart {
     /// `type.id`.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The chart's update every, seconds (without copying its metadata).
+    pub fn update_every(&self) -> u32 {
+        self.state.lock().meta.update_every
     }
 
     /// A copy of the chart's metadata.
@@ -508,6 +518,8 @@ impl Chart {
         if removed > 0 {
             self.layout.fetch_add(1, Ordering::AcqRel);
             st.dims.shrink_to_fit();
+            let st = &mut *st;
+            st.by_id = st.dims.iter().enumerate().map(|(i, d)| (d.meta.id.as_str().into(), i)).collect();
             st.stream.generation = 0; // parents get the definition without them
             let left = st.dims.iter().filter(|d| d.meta.options.obsolete).count();
             self.obsolete_dims.store(left, Ordering::Release);
@@ -545,7 +557,7 @@ impl Chart {
     /// ([`Chart::remove_expired_dimensions`]).
     pub fn dimension(&self, meta: DimensionMeta) -> usize {
         let mut st = self.state.lock();
-        if let Some(i) = st.dims.iter().position(|d| d.meta.id == meta.id) {
+        if let Some(&i) = st.by_id.get(meta.id.as_str()) {
             if st.dims[i].meta != meta {
                 match (st.dims[i].meta.options.obsolete, meta.options.obsolete) {
                     (false, true) => {
@@ -571,6 +583,8 @@ impl Chart {
         } else {
             0
         };
+        let index = st.dims.len();
+        st.by_id.insert(meta.id.as_str().into(), index);
         st.dims.push(Dim {
             meta,
             store,
@@ -590,7 +604,7 @@ impl Chart {
 
     /// Index of the dimension with this id.
     pub fn dimension_index(&self, id: &str) -> Option<usize> {
-        self.state.lock().dims.iter().position(|d| d.meta.id == id)
+        self.state.lock().by_id.get(id).copied()
     }
 
     /// Copies of every dimension's metadata, in creation order.
@@ -785,7 +799,7 @@ impl Collection<'_> {
 
     /// Sets a dimension by id; false if the chart has no such dimension.
     pub fn set_by_id(&mut self, id: &str, value: i64) -> bool {
-        match self.st.dims.iter().position(|d| d.meta.id == id) {
+        match self.st.by_id.get(id).copied() {
             Some(i) => {
                 self.set(i, value);
                 true

@@ -289,8 +289,8 @@ impl Streaming {
     }
 }
 
-/// `max child hosts`, `max charts per child`, `max dimensions per chart` of `[stream]`;
-/// out-of-range values fall back to the defaults with a log line.
+/// `max child hosts`, `max charts per child`, `max dimensions per chart`, `max dimensions
+/// per child` of `[stream]`; out-of-range values fall back to the defaults with a log line.
 fn limits(stream: &Config) -> ReceiverLimits {
     let d = ReceiverLimits::DEFAULT;
     let n = |k| usize::try_from(stream.integer(k)).unwrap_or(0);
@@ -301,7 +301,9 @@ fn limits(stream: &Config) -> ReceiverLimits {
         d.line(),
         d.decompressed_block(),
         d.receive_buffer(),
-    ) {
+    )
+    .and_then(|l| l.with_dimensions_per_host(n(&keys::STREAM_MAX_DIMENSIONS_PER_CHILD)))
+    {
         Ok(l) => l,
         Err(e) => {
             log::error!("stream.conf [stream]: {e}; using the default limits");

@@ -149,6 +149,8 @@ impl Receiver {
                 let child = ChildTimes { first: first_entry_t, last: last_entry_t, now: child_now_t };
                 let state = self.charts.entry(chart.clone()).or_default();
                 if let Some(req) = state.on_definition_end(&self.replication, child, &local) {
+                    note(&self.session, &chart, state.take_note());
+                    self.session.expect_replay(&chart, req.after, req.before);
                     request(out, &chart, &req)?;
                 }
             }
@@ -158,7 +160,10 @@ impl Receiver {
                 let Some(state) = self.charts.get_mut(&chart) else {
                     return Err(format!("REND for chart '{chart}' that was never requested"));
                 };
-                if let Some(req) = state.on_rend(&self.replication, &rend, &local)? {
+                let next = state.on_rend(&self.replication, &rend, &local).map_err(|e| format!("chart '{chart}': {e}"))?;
+                note(&self.session, &chart, state.take_note());
+                if let Some(req) = next {
+                    self.session.expect_replay(&chart, req.after, req.before);
                     request(out, &chart, &req)?;
                 }
             }
@@ -187,6 +192,13 @@ impl Receiver {
             }
             None => Local { has_dimensions: false, last: 0, now },
         }
+    }
+}
+
+/// Logs why a chart's replication ended early (see [`ChartReplication::take_note`]).
+fn note(session: &Session, chart: &str, note: Option<String>) {
+    if let Some(why) = note {
+        log::warn!("{}: replication of chart '{chart}': {why}", session.source());
     }
 }
 

@@ -22,6 +22,7 @@ pub struct ReceiverLimits {
     max_hosts: usize,
     charts_per_host: usize,
     dimensions_per_chart: usize,
+    dimensions_per_host: usize,
     line: usize,
     decompressed_block: usize,
     receive_buffer: usize,
@@ -55,6 +56,11 @@ impl ReceiverLimits {
     /// * 200 child hosts;
     /// * 2000 charts per host (a busy 1.37 child has 500–1500);
     /// * 1000 dimensions per chart (as for plugins);
+    /// * 10000 dimensions per child in total: a busy 1.37 child has 2000–5000; each dimension
+    ///   keeps a ring of `history` slots of 4 bytes once written (14 KiB at the default hour),
+    ///   so one child holds at most ~140 MiB instead of the 28 GB that 2000 charts × 1000
+    ///   dimensions would allow — what a parent on a router can afford for one device, and
+    ///   still 2× the largest child seen;
     /// * lines of 15360 bytes (the shared parser's longest, enough for any 1.37 line);
     /// * decompressed blocks of 16384 bytes (the most a 1.37 child compresses at once);
     /// * a 16 KiB receive buffer;
@@ -65,6 +71,7 @@ impl ReceiverLimits {
         max_hosts: 200,
         charts_per_host: 2_000,
         dimensions_per_chart: 1_000,
+        dimensions_per_host: 10_000,
         line: MAX_LINE,
         decompressed_block: MAX_BLOCK_OUTPUT,
         receive_buffer: 16 * 1024,
@@ -103,6 +110,7 @@ impl ReceiverLimits {
             max_hosts,
             charts_per_host,
             dimensions_per_chart,
+            dimensions_per_host: ReceiverLimits::DEFAULT.dimensions_per_host,
             line,
             decompressed_block,
             receive_buffer,
@@ -117,6 +125,18 @@ impl ReceiverLimits {
     }
     pub fn dimensions_per_chart(&self) -> usize {
         self.dimensions_per_chart
+    }
+    pub fn dimensions_per_host(&self) -> usize {
+        self.dimensions_per_host
+    }
+
+    /// The same limits with at most `n` dimensions per child in total (all its charts
+    /// together), in 1..=10000000; one more closes the child's connection.
+    pub fn with_dimensions_per_host(self, n: usize) -> Result<ReceiverLimits, LimitError> {
+        if !(1..=10_000_000).contains(&n) {
+            return Err(LimitError::OutOfRange { name: "dimensions per child", value: n, min: 1, max: 10_000_000 });
+        }
+        Ok(ReceiverLimits { dimensions_per_host: n, ..self })
     }
     pub fn line(&self) -> usize {
         self.line
@@ -140,6 +160,7 @@ impl ReceiverLimits {
             line: self.line,
             charts: self.charts_per_host,
             dimensions: self.dimensions_per_chart,
+            total_dimensions: self.dimensions_per_host,
             ..Limits::PLUGIN
         }
     }
@@ -189,11 +210,14 @@ mod tests {
             d.decompressed_block(),
             d.receive_buffer(),
         );
-        assert_eq!(rebuilt, Ok(d));
+        assert_eq!(rebuilt.and_then(|l| l.with_dimensions_per_host(d.dimensions_per_host())), Ok(d));
         assert_eq!(d.buffer_bytes(), 15_360 + 16_384 + 16_384);
         assert!(d.buffer_bytes() <= BUFFER_BUDGET);
         let s = d.session_limits();
         assert_eq!((s.line, s.charts, s.dimensions), (15_360, 2_000, 1_000));
+        assert_eq!(s.total_dimensions, 10_000);
+        // Far below what charts × dimensions per chart would allow.
+        assert!(d.dimensions_per_host() * 100 < d.charts_per_host() * d.dimensions_per_chart());
         assert_eq!(ReceiverLimits::default(), d);
     }
 
@@ -219,6 +243,15 @@ mod tests {
         assert_eq!(over, Err(LimitError::OverBudget { total: 15_360 + 16_384 + 65_536 }));
         assert!(over.unwrap_err().to_string().contains("more than 65536"));
         assert!(ok(1, 1, 1, 1024, 1024, 1024).is_ok());
+        let d = ReceiverLimits::DEFAULT;
+        assert!(matches!(
+            d.with_dimensions_per_host(0),
+            Err(LimitError::OutOfRange { name: "dimensions per child", .. })
+        ));
+        assert!(d.with_dimensions_per_host(10_000_001).is_err());
+        let l = d.with_dimensions_per_host(500).expect("valid");
+        assert_eq!((l.dimensions_per_host(), l.session_limits().total_dimensions), (500, 500));
+        assert_eq!(l.charts_per_host(), d.charts_per_host(), "the other bounds are kept");
     }
 
     #[test]

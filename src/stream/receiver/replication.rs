@@ -6,6 +6,13 @@
 //! `[first, last]` and never ends after the parent's `now`; an empty request (`0 0 true`) is
 //! produced exactly in §3.1's cases, so every `CHART_DEFINITION_END` gets an answer and no chart
 //! is left waiting. No overflow on hostile times (saturating arithmetic).
+//!
+//! A child cannot keep a chart's replication going: a `REND … false` that moves nothing
+//! (its `before` not after the requested `after`, or any answer to an empty request) ends
+//! the chart's replication with an empty request ("stream now"), and a second one on the
+//! same connection is an error (the child is disconnected); the rounds of one chart on one
+//! connection are bounded by what `seconds to replicate` / `step` needs ([`max_rounds`]).
+//! Replicated points must lie in the range requested ([`check_in_request`]).
 
 /// One `REPLAY_CHART` request.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -126,6 +133,10 @@ pub enum PointError {
     /// The point ends more than [`crate::rrd::MAX_FUTURE_SECS`] past the parent's clock,
     /// whatever the child says its own clock is.
     AheadOfUs,
+    /// No `REPLAY_CHART` with a range is waiting for an answer for this chart.
+    NotAsked,
+    /// The point lies outside the range the parent asked for (`after`, `before`).
+    OutsideRequest { after: i64, before: i64 },
 }
 
 impl std::fmt::Display for PointError {
@@ -135,6 +146,10 @@ impl std::fmt::Display for PointError {
             PointError::WrongLength => "it is not one update every long",
             PointError::InTheFuture => "it is in the future",
             PointError::AheadOfUs => "it is ahead of our clock by more than the tolerance",
+            PointError::NotAsked => "no replication of a range of this chart was asked for",
+            PointError::OutsideRequest { after, before } => {
+                return write!(f, "it is outside the range asked for ({after}..{before})")
+            }
         })
     }
 }
@@ -174,6 +189,30 @@ pub fn check_point(
     Ok(())
 }
 
+/// Whether a replicated point `start..end` answers the request `asked` (`after`, `before`;
+/// `None` or the empty `0 0` when none is waiting): its end must lie within
+/// `[after − update_every, before + update_every]` (one step of tolerance for alignment).
+/// A point outside could only move the chart's storage away from the gap being filled.
+pub fn check_in_request(start: i64, end: i64, update_every: u32, asked: Option<(i64, i64)>) -> Result<(), PointError> {
+    let Some((after, before)) = asked.filter(|&(a, b)| a != 0 || b != 0) else {
+        return Err(PointError::NotAsked);
+    };
+    let ue = i64::from(update_every.max(1));
+    if end < after.saturating_sub(ue) || end > before.saturating_add(ue) || start > before {
+        return Err(PointError::OutsideRequest { after, before });
+    }
+    Ok(())
+}
+
+/// Most non-empty requests for one chart on one connection: twice what the window needs
+/// in steps, plus a few for definitions sent again (a child sends a chart's definition again
+/// when it changes, and each one is answered).
+pub fn max_rounds(s: &Settings) -> u32 {
+    let step = s.step.max(1);
+    let needed = s.seconds_to_replicate.div_ceil(step);
+    u32::try_from(needed.saturating_mul(2).saturating_add(8)).unwrap_or(u32::MAX)
+}
+
 /// The `REND` fields the planner uses.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub struct Rend {
@@ -192,6 +231,12 @@ pub struct ChartReplication {
     in_flight: Option<ReplayRequest>,
     child: Option<ChildTimes>,
     finished: bool,
+    /// Non-empty requests sent on this connection.
+    rounds: u32,
+    /// Answers that made no progress on this connection.
+    idle: u32,
+    /// Why the last answer ended the chart's replication early, for the owner's log line.
+    note: Option<String>,
 }
 
 impl ChartReplication {
@@ -209,7 +254,19 @@ impl ChartReplication {
         if self.in_flight.is_some() {
             return None;
         }
-        let r = plan(s, &child, local, None);
+        let mut r = plan(s, &child, local, None);
+        if !r.is_empty() {
+            if self.rounds >= max_rounds(s) {
+                self.note = Some(format!(
+                    "{} replication requests on this connection already, the most the window needs; \
+                     not replicating it again",
+                    self.rounds
+                ));
+                r = ReplayRequest::EMPTY;
+            } else {
+                self.rounds += 1;
+            }
+        }
         self.child = Some(child);
         self.in_flight = Some(r);
         self.finished = false;
@@ -239,13 +296,48 @@ impl ChartReplication {
                 rend.before, asked.after
             ));
         }
+        if asked.is_empty() || rend.before <= asked.after {
+            // "Not finished" without moving: asking again would get the same answer forever.
+            self.idle += 1;
+            let what = if asked.is_empty() {
+                "answered the empty request (\"stream now\") with REND … false".to_string()
+            } else {
+                format!("answered {}..{} with REND … false ending at {}", asked.after, asked.before, rend.before)
+            };
+            if self.idle >= 2 {
+                return Err(format!(
+                    "{} replication answers of this chart made no progress (the last {what})",
+                    self.idle
+                ));
+            }
+            self.note = Some(format!("{what}: no progress; its replication ends"));
+            self.in_flight = Some(ReplayRequest::EMPTY);
+            return Ok(Some(ReplayRequest::EMPTY));
+        }
         if let Some(c) = rend.child {
             self.child = Some(c);
         }
         let child = self.child.unwrap_or(ChildTimes { first: 0, last: 0, now: None });
-        let r = plan(s, &child, local, Some(rend.before));
+        let mut r = plan(s, &child, local, Some(rend.before));
+        if !r.is_empty() {
+            if self.rounds >= max_rounds(s) {
+                self.note = Some(format!(
+                    "{} replication requests on this connection, the most the window needs; \
+                     its replication ends",
+                    self.rounds
+                ));
+                r = ReplayRequest::EMPTY;
+            } else {
+                self.rounds += 1;
+            }
+        }
         self.in_flight = Some(r);
         Ok(Some(r))
+    }
+
+    /// Why the last call ended the chart's replication early (taken once), for a log line.
+    pub fn take_note(&mut self) -> Option<String> {
+        self.note.take()
     }
 
     /// The request waiting for its `REND`.
@@ -468,5 +560,91 @@ mod tests {
         assert_eq!(c.on_definition_end(&S, child(0, 0), &local(0)), Some(ReplayRequest::EMPTY));
         let rend = Rend { start_streaming: true, after: 0, before: 0, child: None };
         assert_eq!(c.on_rend(&S, &rend, &local(0)), Ok(None));
+    }
+
+    #[test]
+    fn points_must_lie_in_the_range_asked() {
+        assert_eq!(check_in_request(99, 100, 1, None), Err(PointError::NotAsked));
+        assert_eq!(check_in_request(99, 100, 1, Some((0, 0))), Err(PointError::NotAsked), "empty request");
+        let asked = Some((1_000, 1_600));
+        assert_eq!(check_in_request(1_000, 1_001, 1, asked), Ok(()));
+        assert_eq!(check_in_request(1_599, 1_600, 1, asked), Ok(()));
+        // One update every of tolerance on each side.
+        assert_eq!(check_in_request(998, 999, 1, asked), Ok(()));
+        assert_eq!(check_in_request(1_600, 1_601, 1, asked), Ok(()));
+        let outside = Err(PointError::OutsideRequest { after: 1_000, before: 1_600 });
+        assert_eq!(check_in_request(997, 998, 1, asked), outside);
+        assert_eq!(check_in_request(1_601, 1_602, 1, asked), outside);
+        assert_eq!(check_in_request(1_000 - 3_600, 1_001 - 3_600, 1, asked), outside, "an hour before");
+        assert_eq!(check_in_request(i64::MAX - 1, i64::MAX, 1, asked), outside);
+        assert_eq!(check_in_request(i64::MIN, i64::MIN + 1, 1, asked), outside);
+        assert_eq!(check_in_request(980, 990, 10, asked), Ok(()), "tolerance of the chart's step");
+        assert!(outside.unwrap_err().to_string().contains("outside the range asked for (1000..1600)"));
+    }
+
+    #[test]
+    fn rounds_are_bounded_by_the_window() {
+        assert_eq!(max_rounds(&S), 86_400 / 600 * 2 + 8);
+        assert_eq!(max_rounds(&Settings { step: 0, seconds_to_replicate: u64::MAX, ..S }), u32::MAX);
+        // A child that claims a long history and answers every request with exactly what was
+        // asked, "not finished": the requests follow the window, then replication ends.
+        let now = 1_700_000_000;
+        let l = Local { has_dimensions: true, last: 0, now };
+        let mut c = ChartReplication::new();
+        let child = ChildTimes { first: 1, last: 4_102_444_800, now: Some(9_000_000_000) };
+        let mut r = c.on_definition_end(&S, child, &l).expect("answered");
+        let mut requests = 1u32;
+        let end = loop {
+            let rend = Rend { start_streaming: false, after: r.after, before: r.before, child: Some(child) };
+            match c.on_rend(&S, &rend, &l) {
+                Ok(Some(next)) => {
+                    r = next;
+                    requests += 1;
+                    assert!(requests <= max_rounds(&S) + 2, "unbounded");
+                }
+                other => break other,
+            }
+        };
+        // 144 steps to now, the last one ([now, now]) answered without progress: an empty
+        // request ends it, and its "not finished" answer is the error.
+        assert!(end.as_ref().is_err_and(|e| e.contains("2 replication answers of this chart made no progress")), "{end:?}");
+        assert_eq!(requests, 86_400 / 600 + 2);
+        // Redefinitions cannot make it ask again beyond the bound: past it, an empty request.
+        let mut c = ChartReplication::new();
+        let mut sent = 0;
+        for _ in 0..max_rounds(&S) + 5 {
+            let r = c.on_definition_end(&S, child, &l).expect("answered");
+            sent += u32::from(!r.is_empty());
+            let rend = Rend { start_streaming: true, after: r.after, before: r.before, child: None };
+            assert_eq!(c.on_rend(&S, &rend, &l), Ok(None));
+        }
+        assert_eq!(sent, max_rounds(&S));
+        assert!(c.take_note().is_some_and(|n| n.contains("the most the window needs")));
+    }
+
+    #[test]
+    fn an_answer_without_progress_ends_the_chart_and_a_second_one_is_an_error() {
+        let mut c = ChartReplication::new();
+        let r = c.on_definition_end(&S, child(1_000, 9_999), &local(0)).expect("answered");
+        assert_eq!(r, req(1_000, 1_600, false));
+        // before == after: nothing moved. The chart is told to stream (an empty request).
+        let stuck = Rend { start_streaming: false, after: 1_000, before: 1_000, child: None };
+        assert_eq!(c.on_rend(&S, &stuck, &local(0)), Ok(Some(ReplayRequest::EMPTY)));
+        let note = c.take_note().expect("a reason to log");
+        assert!(note.contains("no progress; its replication ends"), "{note}");
+        assert_eq!(c.take_note(), None, "taken once");
+        // "Not finished" to the empty request: the second answer without progress.
+        let again = Rend { start_streaming: false, after: 0, before: 0, child: None };
+        let e = c.on_rend(&S, &again, &local(0)).unwrap_err();
+        assert!(e.contains("2 replication answers of this chart made no progress"), "{e}");
+        assert!(e.contains("the empty request"), "{e}");
+        // A child without data (empty request) that says "not finished" once is told again to
+        // stream, and its REND true ends it normally.
+        let mut c = ChartReplication::new();
+        assert_eq!(c.on_definition_end(&S, child(0, 0), &local(0)), Some(ReplayRequest::EMPTY));
+        assert_eq!(c.on_rend(&S, &again, &local(0)), Ok(Some(ReplayRequest::EMPTY)));
+        let done = Rend { start_streaming: true, after: 0, before: 0, child: None };
+        assert_eq!(c.on_rend(&S, &done, &local(0)), Ok(None));
+        assert!(c.is_finished());
     }
 }
