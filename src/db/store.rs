@@ -729,6 +729,21 @@ mod tests {
     }
 
     #[test]
+    fn a_ram_ring_is_allocated_at_its_first_store() {
+        let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 3600), NOW);
+        let bare = std::mem::size_of::<DimensionStore>();
+        assert_eq!(s.memory_bytes(), bare, "defined, never written: no ring");
+        assert_eq!(s.get(NOW), StorageNumber::EMPTY);
+        assert!(values(&s, 0, i64::MAX).is_empty());
+        s.store_gap(NOW - 10, NOW - 5);
+        s.store(NOW, n(3.0));
+        assert_eq!(s.memory_bytes(), bare + 3600 * 4);
+        assert_eq!(s.get(NOW).value(), Some(3.0));
+        assert_eq!(values(&s, NOW - 2, NOW), vec![(NOW - 2, None), (NOW, Some(3.0))], "every 2 s");
+        assert_eq!(s.save().ok(), Some(()), "nothing to save in ram");
+    }
+
+    #[test]
     fn wrap_around_keeps_the_last_entries() {
         let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 10), NOW);
         for k in 0..20 {
