@@ -30,6 +30,18 @@ use super::words::Words;
 use super::{Action, Error, Limits};
 use crate::rrd::{label_source, Chart, ChartMeta, ClockLeap, DimensionMeta, Host, Label};
 
+/// A fingerprint of everything a `CHART` line says (with the source's default update
+/// every, which stands in for a 0): equal lines, equal fingerprints.
+fn fingerprint(def: &ChartDef<'_>, default_update_every: u32) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (def.type_, def.id, def.name, def.title, def.units, def.family, def.context).hash(&mut h);
+    (std::mem::discriminant(&def.chart_type), def.priority, def.update_every, default_update_every).hash(&mut h);
+    def.options.map(|o| (o.obsolete, o.detail, o.store_first, o.hidden)).hash(&mut h);
+    (def.plugin, def.module).hash(&mut h);
+    h.finish()
+}
+
 /// Whether the microseconds of `BEGIN` are taken as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Trust {
@@ -62,7 +74,9 @@ pub struct Session {
     limits: Limits,
     /// Charts this source has defined (bounded by `limits.charts`); ids of charts that
     /// cleanup removed are forgotten when the bound is reached.
-    defined: HashSet<String>,
+    /// With each: the fingerprint of its last `CHART` line and the chart's definition
+    /// version after it, so an identical line skips rebuilding the metadata.
+    defined: HashMap<String, (u64, u64)>,
     /// Charts whose `update every` this source changed (each change reopens every
     /// dimension's storage: allowed once per chart, so a source cannot make every line cost
     /// dimensions × retention).
@@ -120,7 +134,7 @@ impl Session {
             update_every,
             trust,
             limits,
-            defined: HashSet::new(),
+            defined: HashMap::new(),
             restepped: HashSet::new(),
             pruned_at: 0,
             dimension_total: 0,
@@ -480,7 +494,19 @@ impl Session {
     fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
         let full = def.full_id();
         self.forget_removed();
-        if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
+        let fingerprint = fingerprint(&def, self.update_every);
+        if let Some(&(f, version)) = self.defined.get(&full) {
+            if f == fingerprint {
+                if let Some(chart) = self.host.chart(&full) {
+                    if chart.redefine_unchanged(version) {
+                        // The same line as last time and nothing changed since: O(line).
+                        self.set_current(Some(chart));
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        if !self.defined.contains_key(&full) && self.defined.len() >= self.limits.charts {
             return Err(Error::disable(format!(
                 "chart '{}' would exceed the limit of {} charts per source",
                 printable(&full),
@@ -523,7 +549,7 @@ impl Session {
         }
         let meta = meta.source(def.plugin.unwrap_or(&self.source), def.module.unwrap_or(""));
         let chart = self.host.chart_define(meta);
-        if !self.defined.contains(&full) {
+        if !self.defined.contains_key(&full) {
             // A chart this source takes over (defined on an earlier connection) brings its
             // dimensions into this source's total.
             let dims = chart.dimension_count();
@@ -531,8 +557,8 @@ impl Session {
                 return Err(self.too_many_dimensions(&full, dims));
             }
             self.dimension_total += dims;
-            self.defined.insert(full);
         }
+        self.defined.insert(full, (fingerprint, chart.definition_version()));
         self.set_current(Some(chart));
         Ok(())
     }
@@ -549,7 +575,7 @@ impl Session {
         self.pruned_at = removed;
         let host = &self.host;
         let mut total = 0usize;
-        self.defined.retain(|id| match host.chart(id) {
+        self.defined.retain(|id, _| match host.chart(id) {
             Some(c) => {
                 total = total.saturating_add(c.dimension_count());
                 true
@@ -565,6 +591,17 @@ impl Session {
 
     fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {
         let chart = self.need_chart("DIMENSION", Action::Disable)?;
+        let same = chart.dimension_unchanged(
+            def.id,
+            def.name,
+            def.algorithm,
+            def.multiplier,
+            def.divisor,
+            def.options,
+        );
+        if same.is_some() {
+            return Ok(()); // defined again as it is: nothing to build or compare
+        }
         let new = chart.dimension_index(def.id).is_none();
         if new && chart.dimension_count() >= self.limits.dimensions {
             return Err(Error::disable(format!(

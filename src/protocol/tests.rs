@@ -631,3 +631,38 @@ fn an_unchanged_redefinition_keeps_the_storage() {
     assert_eq!(chart.dimension_count(), 100);
     assert_eq!(chart.dimension_index("d99"), Some(99));
 }
+
+#[test]
+fn an_identical_chart_line_is_applied_again_after_another_change() {
+    let h = host("same");
+    let mut s = session(&h);
+    let def = "CHART s.c '' Title u f s.c line 1 1\nDIMENSION x '' absolute 1 1\n";
+    feed(&mut s, def, T0).unwrap();
+    let chart = h.chart("s.c").unwrap();
+    let v = chart.definition_version();
+    for _ in 0..10 {
+        feed(&mut s, def, T0).unwrap();
+    }
+    assert_eq!(chart.definition_version(), v, "identical lines change nothing");
+    // Another source (or a CLABEL batch) changes the chart: the same line applies again.
+    let mut other = session(&h);
+    feed(&mut other, "CHART s.c '' Other u f s.c line 1 1\nDIMENSION x '' incremental 1 1\n", T0).unwrap();
+    assert_eq!(chart.meta().title, "Other");
+    feed(&mut s, def, T0).unwrap();
+    assert_eq!(chart.meta().title, "Title");
+    assert_eq!(chart.dimensions()[0].algorithm, Algorithm::Absolute);
+    // A changed dimension line is applied, an identical one not counted twice.
+    feed(&mut s, "DIMENSION x '' absolute 2 1\nDIMENSION x '' absolute 2 1\n", T0).unwrap();
+    assert_eq!(chart.dimensions()[0].multiplier, 2);
+    assert_eq!(s.dimension_total(), 1);
+    // An unchanged redefinition still resynchronises the next collection's clock, as before:
+    // the collection after it stores at the local clock.
+    let mut child = Session::new(Arc::clone(&h), "10.0.0.1:1", 0, Trust::Trusted, Limits::PLUGIN);
+    feed(&mut child, def, T0).unwrap();
+    feed(&mut child, def, T0).unwrap(); // (the first one changed the multiplier back)
+    feed(&mut child, "BEGIN s.c\nSET x = 1\nEND\n", T0).unwrap();
+    feed(&mut child, "BEGIN s.c 1000000\nSET x = 1\nEND\n", T0 + SEC).unwrap();
+    feed(&mut child, def, T0 + 2 * SEC).unwrap();
+    feed(&mut child, "BEGIN s.c 5000000\nSET x = 2\nEND\n", T0 + 2 * SEC).unwrap();
+    assert_eq!(chart.last_entry_t(), Some((T0 / SEC + 2) as i64));
+}

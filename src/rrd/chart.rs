@@ -380,6 +380,9 @@ struct ChartState {
     last_collected_total: i64,
     /// The next `begin` ignores the microseconds it is given (set when the chart is redefined).
     sync_clock: bool,
+    /// Bumped whenever the definition changes (metadata, labels, dimensions added, changed
+    /// or removed): lets a source skip a `CHART` line identical to its last one.
+    version: u64,
     stream: StreamState,
 }
 
@@ -405,6 +408,7 @@ impl Chart {
                 collected_total: 0,
                 last_collected_total: 0,
                 sync_clock: false,
+                version: 0,
                 stream: StreamState::default(),
             }),
         }
@@ -413,6 +417,48 @@ impl Chart {
     /// `type.id`.
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The version of the chart's definition (see [`Chart::redefine_unchanged`]).
+    pub fn definition_version(&self) -> u64 {
+        self.state.lock().version
+    }
+
+    /// What [`Chart::redefine`] does with metadata equal to the chart's (the next collection
+    /// resynchronises to the local clock), if the definition is still at `version`: a source
+    /// whose `CHART` line is identical to the one that led to `version` skips rebuilding
+    /// and comparing the metadata. Returns false (nothing done) when it changed meanwhile.
+    pub fn redefine_unchanged(&self, version: u64) -> bool {
+        let mut st = self.state.lock();
+        if st.version != version {
+            return false;
+        }
+        st.sync_clock = true;
+        true
+    }
+
+    /// The index of dimension `id` if its definition is exactly this one (the fields of a
+    /// `DIMENSION` line, multiplier and divisor as given, 0 meaning 1): a `DIMENSION` line
+    /// that changes nothing then costs one lock and a hash lookup, no allocation.
+    pub fn dimension_unchanged(
+        &self,
+        id: &str,
+        name: &str,
+        algorithm: Algorithm,
+        multiplier: i64,
+        divisor: i64,
+        options: DimensionOptions,
+    ) -> Option<usize> {
+        let st = self.state.lock();
+        let i = *st.by_id.get(id)?;
+        let m = &st.dims.get(i)?.meta;
+        let one = |v: i64| if v == 0 { 1 } else { v };
+        (m.name == name
+            && m.algorithm == algorithm
+            && m.multiplier == one(multiplier)
+            && m.divisor == one(divisor)
+            && m.options == options)
+            .then_some(i)
     }
 
     /// The chart's update every, seconds (without copying its metadata).
@@ -435,6 +481,7 @@ impl Chart {
             return false;
         }
         st.stream.generation = 0; // parents get the definition again
+        st.version += 1;
         let step_changed = st.meta.update_every != meta.update_every;
         let became_obsolete = meta.options.obsolete && !st.meta.options.obsolete;
         if meta.options.obsolete != st.meta.options.obsolete {
@@ -521,6 +568,7 @@ impl Chart {
             let st = &mut *st;
             st.by_id = st.dims.iter().enumerate().map(|(i, d)| (d.meta.id.as_str().into(), i)).collect();
             st.stream.generation = 0; // parents get the definition without them
+            st.version += 1;
             let left = st.dims.iter().filter(|d| d.meta.options.obsolete).count();
             self.obsolete_dims.store(left, Ordering::Release);
         }
@@ -544,6 +592,7 @@ impl Chart {
         if st.meta.labels != labels {
             st.meta.labels = labels;
             st.stream.generation = 0; // parents get the new labels with the definition
+            st.version += 1;
         }
     }
 
@@ -572,10 +621,12 @@ impl Chart {
                 }
                 st.dims[i].meta = meta;
                 st.stream.generation = 0; // parents must recompute with the new definition
+                st.version += 1;
             }
             return i;
         }
         st.stream.generation = 0;
+        st.version += 1;
         let store = open_store(&st.storage, &st.meta, &meta.id);
         let obsolete_since = if meta.options.obsolete {
             self.obsolete_dims.fetch_add(1, Ordering::AcqRel);
