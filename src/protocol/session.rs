@@ -85,9 +85,9 @@ pub struct Session {
     pruned_at: u64,
     /// Dimensions of the charts in `defined` (bounded by `limits.total_dimensions`).
     dimension_total: usize,
-    /// The range of the `REPLAY_CHART` waiting for its answer, per chart (at most one per
-    /// chart this source defined).
-    replay_asked: HashMap<String, (i64, i64)>,
+    /// The range of the `REPLAY_CHART` waiting for its answer, and whether it told the child
+    /// to start streaming, per chart (at most one per chart this source defined).
+    replay_asked: HashMap<String, (i64, i64, bool)>,
     /// Replicated points refused for lying outside the range asked.
     replay_strikes: u32,
     current: Option<Arc<Chart>>,
@@ -186,14 +186,17 @@ impl Session {
         &self.source
     }
 
-    /// The owner sent `REPLAY_CHART <chart> … <after> <before>`: the points of its answer
-    /// must lie in that range (an empty request, `0 0`, expects none). Replaces the chart's
-    /// previous request; the chart's `REND` ends it.
-    pub fn expect_replay(&mut self, chart: &str, after: i64, before: i64) {
+    /// The owner sent `REPLAY_CHART <chart> <start_streaming> <after> <before>`: the points
+    /// of its answer must lie in that range (an empty request, `0 0`, expects none). A child
+    /// told to start streaming sends what it has up to its last entry (a Netdata child does),
+    /// so such a range ends at our clock plus [`crate::rrd::MAX_FUTURE_SECS`] instead.
+    /// Replaces the chart's previous request; the chart's `REND` ends it.
+    pub fn expect_replay(&mut self, chart: &str, after: i64, before: i64, start_streaming: bool) {
+        let asked = (after, before, start_streaming);
         if let Some(r) = self.replay_asked.get_mut(chart) {
-            *r = (after, before);
+            *r = asked;
         } else if self.replay_asked.len() <= self.limits.charts {
-            self.replay_asked.insert(chart.to_owned(), (after, before));
+            self.replay_asked.insert(chart.to_owned(), asked);
         }
     }
 
@@ -394,14 +397,18 @@ impl Session {
                 self.replay_at = None;
                 if start_t != 0 || end_t != 0 {
                     let ue = found.update_every();
-                    let asked = self.replay_asked.get(found.id()).copied();
+                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
+                    let tolerance = i64::try_from(crate::rrd::MAX_FUTURE_SECS).unwrap_or(0);
+                    let asked = self.replay_asked.get(found.id()).map(|&(after, before, open)| {
+                        let empty = after == 0 && before == 0;
+                        (after, if open && !empty { before.max(now_s.saturating_add(tolerance)) } else { before })
+                    });
                     if let Err(why) =
                         crate::stream::receiver::replication::check_in_request(start_t, end_t, ue, asked)
                     {
                         self.replay_strike(&found, start_t, end_t, why)?;
                         return Ok(None);
                     }
-                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
                     // The local clock bounds the point whatever child_now says (refused points
                     // cost O(1) and are no strike: a child whose clock is ahead sends some
                     // on every connection).

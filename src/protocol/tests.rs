@@ -300,7 +300,7 @@ fn replication_times_ahead_of_the_parent_are_refused() {
     let last = chart.last_entry_t().unwrap();
     let now_s = now / SEC;
     // (A range that covers every point: this test is about the clock, not the range asked.)
-    s.expect_replay("leap.c", now_s as i64 - 10, now_s as i64 + 3_600);
+    s.expect_replay("leap.c", now_s as i64 - 10, now_s as i64 + 3_600, false);
     // Points whose child_now claims an hour ahead: those beyond now + 60 s are not stored;
     // one within the tolerance is.
     let mut answer = String::from("RBEGIN leap.c\n");
@@ -541,7 +541,7 @@ fn replicated_points_outside_the_range_asked_are_refused_and_repeated_ones_stop_
     // Asked for the 30 s before the chart's last entry: a point inside is stored, one an hour
     // before (or after) is refused, whatever child_now says.
     let (after, before) = (last - 30, last);
-    s.expect_replay("leap.c", after, before);
+    s.expect_replay("leap.c", after, before, false);
     let point = |t: i64| format!("RBEGIN '' {} {t} {}\nRSET d0 7 ''\n", t - 1, t + 1);
     feed(&mut s, &format!("RBEGIN leap.c\n{}", point(last - 10)), now).unwrap();
     assert_eq!(chart.query(0, last - 10, last - 10)[0].value, Some(7.0));
@@ -665,4 +665,28 @@ fn an_identical_chart_line_is_applied_again_after_another_change() {
     feed(&mut child, def, T0 + 2 * SEC).unwrap();
     feed(&mut child, "BEGIN s.c 5000000\nSET x = 2\nEND\n", T0 + 2 * SEC).unwrap();
     assert_eq!(chart.last_entry_t(), Some((T0 / SEC + 2) as i64));
+}
+
+#[test]
+fn a_child_told_to_stream_may_send_up_to_its_last_entry() {
+    let (h, mut s, now) = child_chart(1, 3);
+    let chart = h.chart("leap.c").unwrap();
+    let now_s = (now / SEC) as i64;
+    let last = chart.last_entry_t().unwrap();
+    // (A Netdata child told to start streaming sends what it has up to its last entry.)
+    s.expect_replay("leap.c", last - 20, last - 10, true);
+    let point = |t: i64| format!("RBEGIN '' {} {t} {}\nRSET d0 7 ''\n", t - 1, t + 1);
+    feed(&mut s, &format!("RBEGIN leap.c\n{}{}", point(last - 5), point(now_s + 1)), now).unwrap();
+    assert_eq!(s.replay_strikes(), 0);
+    assert_eq!(chart.last_entry_t(), Some(now_s + 1));
+    feed(&mut s, &point(now_s + 3_600), now).unwrap();
+    assert_eq!(s.replay_strikes(), 1, "beyond our clock's tolerance");
+    // Not told to stream: the range ends at its before.
+    s.expect_replay("leap.c", last - 20, last - 10, false);
+    feed(&mut s, &point(last - 5), now).unwrap();
+    assert_eq!(s.replay_strikes(), 2);
+    // An empty request expects no point at all.
+    s.expect_replay("leap.c", 0, 0, true);
+    feed(&mut s, &point(last - 15), now).unwrap();
+    assert_eq!(s.replay_strikes(), 3);
 }

@@ -150,7 +150,7 @@ impl Receiver {
                 let state = self.charts.entry(chart.clone()).or_default();
                 if let Some(req) = state.on_definition_end(&self.replication, child, &local) {
                     note(&self.session, &chart, state.take_note());
-                    self.session.expect_replay(&chart, req.after, req.before);
+                    self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
                     request(out, &chart, &req)?;
                 }
             }
@@ -163,7 +163,7 @@ impl Receiver {
                 let next = state.on_rend(&self.replication, &rend, &local).map_err(|e| format!("chart '{chart}': {e}"))?;
                 note(&self.session, &chart, state.take_note());
                 if let Some(req) = next {
-                    self.session.expect_replay(&chart, req.after, req.before);
+                    self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
                     request(out, &chart, &req)?;
                 }
             }
