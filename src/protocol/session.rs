@@ -189,7 +189,9 @@ impl Session {
     /// The owner sent `REPLAY_CHART <chart> <start_streaming> <after> <before>`: the points
     /// of its answer must lie in that range (an empty request, `0 0`, expects none). A child
     /// told to start streaming sends what it has up to its last entry (a Netdata child does),
-    /// so such a range ends at our clock plus [`crate::rrd::MAX_FUTURE_SECS`] instead.
+    /// so such a range has no end here: its points past our clock plus
+    /// [`crate::rrd::MAX_FUTURE_SECS`] are refused without a strike, as for a child whose
+    /// clock is ahead.
     /// Replaces the chart's previous request; the chart's `REND` ends it.
     pub fn expect_replay(&mut self, chart: &str, after: i64, before: i64, start_streaming: bool) {
         let asked = (after, before, start_streaming);
@@ -397,11 +399,9 @@ impl Session {
                 self.replay_at = None;
                 if start_t != 0 || end_t != 0 {
                     let ue = found.update_every();
-                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
-                    let tolerance = i64::try_from(crate::rrd::MAX_FUTURE_SECS).unwrap_or(0);
                     let asked = self.replay_asked.get(found.id()).map(|&(after, before, open)| {
                         let empty = after == 0 && before == 0;
-                        (after, if open && !empty { before.max(now_s.saturating_add(tolerance)) } else { before })
+                        (after, if open && !empty { i64::MAX } else { before })
                     });
                     if let Err(why) =
                         crate::stream::receiver::replication::check_in_request(start_t, end_t, ue, asked)
@@ -409,6 +409,7 @@ impl Session {
                         self.replay_strike(&found, start_t, end_t, why)?;
                         return Ok(None);
                     }
+                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
                     // The local clock bounds the point whatever child_now says (refused points
                     // cost O(1) and are no strike: a child whose clock is ahead sends some
                     // on every connection).

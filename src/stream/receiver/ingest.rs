@@ -160,7 +160,9 @@ impl Receiver {
                 let Some(state) = self.charts.get_mut(&chart) else {
                     return Err(format!("REND for chart '{chart}' that was never requested"));
                 };
-                let next = state.on_rend(&self.replication, &rend, &local).map_err(|e| format!("chart '{chart}': {e}"))?;
+                let next = state
+                    .on_rend(&self.replication, &rend, &local)
+                    .map_err(|e| format!("chart '{chart}': {e}"))?;
                 note(&self.session, &chart, state.take_note());
                 if let Some(req) = next {
                     self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
