@@ -403,13 +403,24 @@ impl Session {
                         let empty = after == 0 && before == 0;
                         (after, if open && !empty { i64::MAX } else { before })
                     });
+                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
                     if let Err(why) =
                         crate::stream::receiver::replication::check_in_request(start_t, end_t, ue, asked)
                     {
-                        self.replay_strike(&found, start_t, end_t, why)?;
+                        // (Said with the clock's reason too, when there is one.)
+                        let why = match crate::stream::receiver::replication::check_point(
+                            start_t,
+                            end_t,
+                            ue,
+                            child_now_t,
+                            now_s,
+                        ) {
+                            Ok(()) => why.to_string(),
+                            Err(clock) => format!("{clock}, and {why}"),
+                        };
+                        self.replay_strike(&found, start_t, end_t, &why)?;
                         return Ok(None);
                     }
-                    let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
                     // The local clock bounds the point whatever child_now says (refused points
                     // cost O(1) and are no strike: a child whose clock is ahead sends some
                     // on every connection).
@@ -698,7 +709,7 @@ impl Session {
         chart: &Chart,
         start: i64,
         end: i64,
-        why: crate::stream::receiver::replication::PointError,
+        why: &str,
     ) -> Result<(), Error> {
         self.replay_strikes = self.replay_strikes.saturating_add(1);
         if self.replay_strikes >= self.limits.replay_strikes.max(1) {
@@ -711,7 +722,7 @@ impl Session {
         }
         if self.replay_strikes.is_power_of_two() {
             log::warn!(
-                "{}: replicated point {start}..{end} of chart '{}' refused, nothing stored: {why} ({} refused so far)",
+                "{}: replicated point {start}..{end} of chart '{}' not stored: {why} ({} refused so far)",
                 self.source,
                 chart.id(),
                 self.replay_strikes
