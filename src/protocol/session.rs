@@ -36,7 +36,8 @@ fn fingerprint(def: &ChartDef<'_>, default_update_every: u32) -> u64 {
     use std::hash::{Hash, Hasher};
     let mut h = std::collections::hash_map::DefaultHasher::new();
     (def.type_, def.id, def.name, def.title, def.units, def.family, def.context).hash(&mut h);
-    (std::mem::discriminant(&def.chart_type), def.priority, def.update_every, default_update_every).hash(&mut h);
+    (std::mem::discriminant(&def.chart_type), def.priority, def.update_every, default_update_every)
+        .hash(&mut h);
     def.options.map(|o| (o.obsolete, o.detail, o.store_first, o.hidden)).hash(&mut h);
     (def.plugin, def.module).hash(&mut h);
     h.finish()
@@ -704,13 +705,7 @@ impl Session {
     /// A replicated point outside the range asked: refused (nothing stored), counted, logged
     /// (rate-limited); the source is stopped once it has done so [`Limits::replay_strikes`]
     /// times.
-    fn replay_strike(
-        &mut self,
-        chart: &Chart,
-        start: i64,
-        end: i64,
-        why: &str,
-    ) -> Result<(), Error> {
+    fn replay_strike(&mut self, chart: &Chart, start: i64, end: i64, why: &str) -> Result<(), Error> {
         self.replay_strikes = self.replay_strikes.saturating_add(1);
         if self.replay_strikes >= self.limits.replay_strikes.max(1) {
             return Err(Error::stop(format!(

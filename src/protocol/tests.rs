@@ -534,8 +534,12 @@ fn replicated_points_outside_the_range_asked_are_refused_and_repeated_ones_stop_
     let now_s = (now / SEC) as i64;
     let last = chart.last_entry_t().unwrap();
     // Without a request, a point is not asked for.
-    feed(&mut s, &format!("RBEGIN leap.c\nRBEGIN '' {} {} {now_s}\nRSET d0 5 ''\n", last - 21, last - 20), now)
-        .unwrap();
+    feed(
+        &mut s,
+        &format!("RBEGIN leap.c\nRBEGIN '' {} {} {now_s}\nRSET d0 5 ''\n", last - 21, last - 20),
+        now,
+    )
+    .unwrap();
     assert_eq!(s.replay_strikes(), 1);
     assert_eq!(chart.first_entry_t(), Some(last - 1), "nothing stored");
     // Asked for the 30 s before the chart's last entry: a point inside is stored, one an hour
@@ -551,7 +555,11 @@ fn replicated_points_outside_the_range_asked_are_refused_and_repeated_ones_stop_
     feed(&mut s, &point(after - 2), now).unwrap();
     feed(&mut s, &point(before + 2), now).unwrap();
     assert_eq!(s.replay_strikes(), 4);
-    assert_eq!((chart.first_entry_t(), chart.last_entry_t()), (first, Some(last)), "the storage did not move");
+    assert_eq!(
+        (chart.first_entry_t(), chart.last_entry_t()),
+        (first, Some(last)),
+        "the storage did not move"
+    );
     // One step of tolerance on each side.
     feed(&mut s, &point(after - 1), now).unwrap();
     feed(&mut s, &point(before + 1), now).unwrap();

@@ -134,7 +134,12 @@ impl ReceiverLimits {
     /// together), in 1..=10000000; one more closes the child's connection.
     pub fn with_dimensions_per_host(self, n: usize) -> Result<ReceiverLimits, LimitError> {
         if !(1..=10_000_000).contains(&n) {
-            return Err(LimitError::OutOfRange { name: "dimensions per child", value: n, min: 1, max: 10_000_000 });
+            return Err(LimitError::OutOfRange {
+                name: "dimensions per child",
+                value: n,
+                min: 1,
+                max: 10_000_000,
+            });
         }
         Ok(ReceiverLimits { dimensions_per_host: n, ..self })
     }

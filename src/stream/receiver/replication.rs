@@ -193,7 +193,12 @@ pub fn check_point(
 /// `None` or the empty `0 0` when none is waiting): its end must lie within
 /// `[after − update_every, before + update_every]` (one step of tolerance for alignment).
 /// A point outside could only move the chart's storage away from the gap being filled.
-pub fn check_in_request(start: i64, end: i64, update_every: u32, asked: Option<(i64, i64)>) -> Result<(), PointError> {
+pub fn check_in_request(
+    start: i64,
+    end: i64,
+    update_every: u32,
+    asked: Option<(i64, i64)>,
+) -> Result<(), PointError> {
     let Some((after, before)) = asked.filter(|&(a, b)| a != 0 || b != 0) else {
         return Err(PointError::NotAsked);
     };
@@ -302,7 +307,10 @@ impl ChartReplication {
             let what = if asked.is_empty() {
                 "answered the empty request (\"stream now\") with REND … false".to_string()
             } else {
-                format!("answered {}..{} with REND … false ending at {}", asked.after, asked.before, rend.before)
+                format!(
+                    "answered {}..{} with REND … false ending at {}",
+                    asked.after, asked.before, rend.before
+                )
             };
             if self.idle >= 2 {
                 return Err(format!(
@@ -579,7 +587,8 @@ mod tests {
         assert_eq!(check_in_request(i64::MAX - 1, i64::MAX, 1, asked), outside);
         assert_eq!(check_in_request(i64::MIN, i64::MIN + 1, 1, asked), outside);
         assert_eq!(check_in_request(980, 990, 10, asked), Ok(()), "tolerance of the chart's step");
-        assert!(outside.unwrap_err().to_string().contains("outside the range asked for (1000..1600)"));
+        let why = PointError::OutsideRequest { after: 1_000, before: 1_600 }.to_string();
+        assert_eq!(why, "it is outside the range asked for (1000..1600)");
     }
 
     #[test]
@@ -607,7 +616,10 @@ mod tests {
         };
         // 144 steps to now, the last one ([now, now]) answered without progress: an empty
         // request ends it, and its "not finished" answer is the error.
-        assert!(end.as_ref().is_err_and(|e| e.contains("2 replication answers of this chart made no progress")), "{end:?}");
+        assert!(
+            end.as_ref().is_err_and(|e| e.contains("2 replication answers of this chart made no progress")),
+            "{end:?}"
+        );
         assert_eq!(requests, 86_400 / 600 + 2);
         // Redefinitions cannot make it ask again beyond the bound: past it, an empty request.
         let mut c = ChartReplication::new();
