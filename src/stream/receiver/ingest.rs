@@ -197,18 +197,18 @@ impl Receiver {
     }
 }
 
-/// Logs why a chart's replication ended early (see [`ChartReplication::take_note`]).
-fn note(session: &Session, chart: &str, note: Option<String>) {
-    if let Some(why) = note {
-        log::warn!("{}: replication of chart '{chart}': {why}", session.source());
-    }
-}
-
 fn request(out: &mut Vec<u8>, chart: &str, req: &ReplayRequest) -> Result<(), String> {
     let line =
         req.line(chart).ok_or_else(|| format!("chart id '{}' cannot be quoted", chart.escape_debug()))?;
     out.extend_from_slice(line.as_bytes());
     Ok(())
+}
+
+/// Logs why a chart's replication ended early (see [`ChartReplication::take_note`]).
+fn note(session: &Session, chart: &str, note: Option<String>) {
+    if let Some(why) = note {
+        log::warn!("{}: replication of chart '{chart}': {why}", session.source());
+    }
 }
 
 #[cfg(test)]
