@@ -7,7 +7,8 @@ use super::caps::Caps;
 use crate::rrd::{ChartView, Label};
 
 /// Appends `"value"`; the protocol has no escaping, so a double quote inside becomes a single
-/// quote and control characters become spaces.
+/// quote, control characters become spaces and a backslash that would escape the closing
+/// quote is dropped.
 pub fn quoted(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
@@ -16,6 +17,12 @@ pub fn quoted(out: &mut String, value: &str) {
             c if c.is_control() => ' ',
             c => c,
         });
+    }
+    // A backslash protects the next character from the tokenizer (protocol.md §2.1), so an
+    // odd run of them at the end would swallow the closing quote and the rest of the line
+    // (found by tests/properties.rs): the last one is dropped.
+    if out.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1 {
+        out.pop();
     }
     out.push('"');
 }
@@ -282,6 +289,21 @@ mod tests {
              DIMENSION \"idle\" \"idle\" \"percentage-of-incremental-row\" 1 1 \" hidden \"\n\
              CHART_DEFINITION_END 0 0 1795300178\n"
         );
+    }
+
+    /// tests/properties.rs found a value ending in a backslash (`C:\`) written as
+    /// `"C:\"`, where the backslash protects the closing quote: the parser (ours and
+    /// Netdata's) then took the rest of the line into that word and lost the others.
+    #[test]
+    fn trailing_backslash_cannot_swallow_the_closing_quote() {
+        for (value, want) in [("C:\\", "\"C:\""), ("a\\\\", "\"a\\\\\""), ("\\\\\\", "\"\\\\\""), ("a\\b", "\"a\\b\"")] {
+            let mut out = String::new();
+            quoted(&mut out, value);
+            assert_eq!(out, want, "{value}");
+            let line = format!("CLABEL {out} \"v\" 1");
+            let w = crate::protocol::Words::split(&line);
+            assert_eq!((w.len(), w.get(2), w.get(3)), (4, Some("v"), Some("1")), "{line}");
+        }
     }
 
     #[test]
