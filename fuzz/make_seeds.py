@@ -284,4 +284,15 @@ for i, s in enumerate([
     "host:99999 :19999 [::1 tcp: :SSL",
 ]):
     put("destination", f"hand-{i}", s)
+# ---- what a child reads from its parent ------------------------------------------------
+reply = cap("nocomp-2-parent-reply.raw").rstrip(b"\r\n") + b"\n"
+put("parent_lines", "capture-head", reply + lines_upto(strip_comments(to_child), 3000))
+put("parent_lines", "hand", reply + b"""REPLAY_CHART "system.cpu" "true" 1700000010 1700000100
+REPLAY_CHART system.cpu false 1700000000 1700000050
+REPLAY_CHART 'system.cpu' "true" 0 0
+REPLAY_CHART x true 1 2
+FUNCTION 2a4c8bd4-0000-11f1-8000-000000000001 10 "processes"
+HELLO
+""")
+put("parent_lines", "rejected", b"SAME LOCALHOST\nREPLAY_CHART system.cpu true -5 -1\n")
 print("seeds written under", os.path.join(HERE, "corpus"))

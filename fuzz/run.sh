@@ -41,11 +41,13 @@ for t in $targets; do
     if [ -d "corpus/$t" ]; then
         cp -R "corpus/$t/." "$work/$t/corpus/"
     fi
+    dict=
+    [ -f "dict/$t.dict" ] && dict="-dict=$here/dict/$t.dict"
     log="$work/$t/log"
     # -timeout: one input taking 10 s is a finding; -rss_limit_mb: so is 2 GiB of memory.
     set +e
     "$bin" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 -max_len=65536 \
-        -print_final_stats=1 -artifact_prefix="$here/artifacts/$t/" \
+        -print_final_stats=1 -artifact_prefix="$here/artifacts/$t/" $dict \
         "$work/$t/corpus" >"$log" 2>&1
     rc=$?
     set -e
