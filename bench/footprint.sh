@@ -12,6 +12,7 @@ shift || true
 make -s build >/dev/null
 bin=target/release/nanodata
 state=$(mktemp -d)
+chmod 755 "$state"  # run as user (netdata) must reach its directories
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$state"' EXIT
 mkdir -p "$state/cache" "$state/lib" "$state/log"
 "$bin" -D -c conf.d/nanodata.conf \

@@ -21,6 +21,7 @@ make -s build PROFILE="$profile" >/dev/null
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 state=$(mktemp -d)
+chmod 755 "$state"  # run as user (netdata) must reach its directories
 nd_base=/tmp/ndpeer/webbench
 pid=""
 cleanup() {

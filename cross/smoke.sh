@@ -37,6 +37,7 @@ secs=${SMOKE_SECS:-6}
 cpu=""
 [ "$XC_MIPS" = 1 ] && cpu=24Kc
 work=$(mktemp -d "${TMPDIR:-/tmp}/nanodata-smoke.XXXXXX")
+chmod 755 "$work"  # run as user (netdata) must reach its directories
 pid="" ppid=""
 cleanup() {
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null

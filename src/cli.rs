@@ -1,5 +1,5 @@
 //! Command line in Netdata's habits: `-c FILE`, `-D`, `-P PIDFILE`, `-p PORT`,
-//! `-s PREFIX`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W get …`,
+//! `-s PREFIX`, `-u USER`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W get …`,
 //! `-W dumpconfig`, `-W buildinfo`, `-v`/`-V`, `-h`.
 //!
 //! Parsing is pure (no I/O) so every combination is unit-tested.
@@ -42,6 +42,8 @@ pub struct Options {
     pub port: Option<u16>,
     /// `-s PREFIX`: read `/proc` and `/sys` below this directory (Netdata's host prefix).
     pub host_prefix: Option<PathBuf>,
+    /// `-u USER`: `[global] run as user`.
+    pub user: Option<String>,
     /// `-W set SECTION OPTION VALUE` for nanodata.conf, in order.
     pub set: Vec<Override>,
     /// `-W set2 SECTION OPTION VALUE` for stream.conf, in order.
@@ -100,6 +102,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                 );
             }
             "-s" => o.host_prefix = Some(PathBuf::from(value("a directory")?)),
+            "-u" => o.user = Some(value("a user name")?),
             "-v" | "-V" | "--version" => wanted = Some(Command::Version),
             "-h" | "-H" | "--help" => wanted = Some(Command::Help),
             "-W" => {
@@ -170,6 +173,8 @@ pub fn help() -> String {
          \x20 -P FILE                 write the process id to FILE\n\
          \x20 -p PORT                 web/streaming port, same as -W set web \"default port\" PORT\n\
          \x20 -s PREFIX               read /proc and /sys below PREFIX\n\
+         \x20 -u USER                 started as root, switch to USER, same as\n\
+         \x20                         -W set global \"run as user\" USER\n\
          \x20 -W set S O V            set option O of section [S] of nanodata.conf to V\n\
          \x20 -W set2 S O V           the same for stream.conf\n\
          \x20 -W get S O D            print the effective value of option O of [S] (D if unset)\n\
@@ -184,6 +189,91 @@ pub fn help() -> String {
         prog = crate::PROGRAM,
         ver = crate::VERSION
     )
+}
+
+/// The `-W buildinfo` text: the cargo features compiled in and, for each role, what this
+/// build supports. Every line is derived from the build (`cfg!`) or from the code it
+/// describes (the stream capabilities), so it cannot claim what the binary cannot do.
+pub fn build_info() -> String {
+    use crate::stream::caps::Caps;
+    let (web, tls, lz4) = (cfg!(feature = "web"), cfg!(feature = "tls"), cfg!(feature = "compression"));
+    let (health, exporting) = (cfg!(feature = "health"), cfg!(feature = "exporting"));
+    let yes = |b: bool| if b { "YES" } else { "NO" }.to_string();
+    let compression = if lz4 { "LZ4".to_string() } else { "NO".to_string() };
+    let mut out = format!(
+        "{} v{} (Netdata 1.37 compatible)\n  target: {} {} ({}-endian, {}-bit)\n",
+        crate::PROGRAM,
+        crate::VERSION,
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        if cfg!(target_endian = "big") { "big" } else { "little" },
+        usize::BITS,
+    );
+    info_section(
+        &mut out,
+        "Features (cargo features compiled in)",
+        &[
+            ("web", format!("{} (HTTP API v1, dashboard, gzip, receiving children)", yes(web))),
+            ("tls", format!("{} (rustls with ring; TLS 1.2 and 1.3)", yes(tls))),
+            ("compression", format!("{} (LZ4 stream compression)", yes(lz4))),
+            ("health", format!("{} (gate only: alarms are not implemented yet)", yes(health))),
+            ("exporting", format!("{} (gate only: no exporting connector yet)", yes(exporting))),
+        ],
+    );
+    info_section(
+        &mut out,
+        "Database and collection",
+        &[
+            ("memory modes", "none ram save map (alloc = ram; dbengine: ram, with a warning)".into()),
+            ("storage tiers", "1".into()),
+            ("internal collectors", "proc, diskspace, timex, netdata monitoring".into()),
+            ("external plugins", "YES (plugins.d)".into()),
+        ],
+    );
+    info_section(
+        &mut out,
+        "Child (sending to a parent)",
+        &[
+            ("stream to a parent", "YES".into()),
+            ("TLS to the parent (:SSL)", yes(tls)),
+            ("stream compression", compression.clone()),
+            ("replication", "YES (answers the parent; [db] enable replication)".into()),
+            ("capabilities offered", Caps::ours(lz4).to_string()),
+        ],
+    );
+    let parent: &[(&str, String)] = if web {
+        &[
+            ("receive children", "YES (on the web server's port)".into()),
+            ("TLS (HTTPS and streaming)", yes(tls)),
+            ("stream compression", compression),
+            ("replication", "YES (asks children to fill their gaps)".into()),
+            ("proxy (re-stream children)", "YES".into()),
+            ("health for children", "NO".into()),
+            ("capabilities accepted", crate::stream::receiver::negotiate::supported(true, true).to_string()),
+        ]
+    } else {
+        &[("receive children", "NO (needs the web feature)".into())]
+    };
+    info_section(&mut out, "Parent and proxy (receiving children)", parent);
+    info_section(
+        &mut out,
+        "Not available",
+        &[
+            ("health (alarms, notifications)", "NO".into()),
+            ("exporting connectors", "none".into()),
+            ("ML, ACLK (Netdata Cloud)", "NO".into()),
+        ],
+    );
+    out
+}
+
+/// One titled block of `name: value` rows of [`build_info`].
+fn info_section(out: &mut String, title: &str, rows: &[(&str, String)]) {
+    out.push_str(title);
+    out.push_str(":\n");
+    for (name, value) in rows {
+        out.push_str(&format!("    {:<32}{value}\n", format!("{name}:")));
+    }
 }
 
 #[cfg(test)]
@@ -203,6 +293,8 @@ mod tests {
             "-P/run/n.pid",
             "-p",
             "20000",
+            "-u",
+            "netdata",
             "-W",
             "set",
             "db",
@@ -214,6 +306,7 @@ mod tests {
         assert_eq!(o.config_file, Some(PathBuf::from("/etc/x.conf")));
         assert_eq!(o.pid_file, Some(PathBuf::from("/run/n.pid")));
         assert_eq!(o.port, Some(20000));
+        assert_eq!(o.user.as_deref(), Some("netdata"));
         assert_eq!(
             o.set,
             vec![Override { section: "db".into(), name: "update every".into(), value: "2".into() }]
@@ -238,8 +331,39 @@ mod tests {
     }
 
     #[test]
+    fn build_info_tells_the_features_and_roles_of_this_build() {
+        let info = build_info();
+        let row = |name: &str| {
+            let prefix = format!("    {name}:");
+            info.lines().find(|l| l.starts_with(&prefix)).map(|l| l[prefix.len()..].trim().to_string())
+        };
+        for (feature, on) in [
+            ("web", cfg!(feature = "web")),
+            ("tls", cfg!(feature = "tls")),
+            ("compression", cfg!(feature = "compression")),
+            ("health", cfg!(feature = "health")),
+            ("exporting", cfg!(feature = "exporting")),
+        ] {
+            let value = row(feature).unwrap_or_else(|| panic!("no {feature} row in\n{info}"));
+            assert!(value.starts_with(if on { "YES" } else { "NO" }), "{feature}: {value}");
+        }
+        let caps = row("capabilities offered").unwrap();
+        assert!(caps.contains("REPLICATION"), "{caps}");
+        assert_eq!(caps.contains("COMPRESSION"), cfg!(feature = "compression"), "{caps}");
+        assert_eq!(
+            row("TLS to the parent (:SSL)").unwrap(),
+            if cfg!(feature = "tls") { "YES" } else { "NO" }
+        );
+        assert_eq!(row("exporting connectors").unwrap(), "none");
+        assert_eq!(row("health for children").is_some(), cfg!(feature = "web"));
+    }
+
+    #[test]
     fn usage_errors_are_clear() {
         assert_eq!(p(&["-c"]), Err(UsageError("option -c needs a file name".into())));
+        assert_eq!(p(&["-u"]), Err(UsageError("option -u needs a user name".into())));
+        let Ok(Command::Run(o)) = p(&["-unobody"]) else { panic!() };
+        assert_eq!(o.user.as_deref(), Some("nobody"), "-uUSER as Netdata takes it");
         assert!(p(&["-p", "0"]).unwrap_err().0.contains("not a TCP port"));
         assert!(p(&["-p", "99999"]).is_err());
         assert!(p(&["-W", "set", "db", "mode"]).unwrap_err().0.contains("SECTION OPTION VALUE"));

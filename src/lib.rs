@@ -23,13 +23,7 @@ pub const PROGRAM: &str = "nanodata";
 /// Version reported to users (`-v`).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
-/// What this build contains (`-W buildinfo`).
+/// What this build contains (`-W buildinfo`), see [`cli::build_info`].
 pub fn build_info() -> String {
-    format!(
-        "{PROGRAM} v{VERSION}\n  target: {} {} ({}-endian, {}-bit)\n  memory modes: none ram save map\n  collectors: /proc/stat\n",
-        std::env::consts::ARCH,
-        std::env::consts::OS,
-        if cfg!(target_endian = "big") { "big" } else { "little" },
-        usize::BITS
-    )
+    cli::build_info()
 }

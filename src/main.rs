@@ -81,6 +81,9 @@ fn load_config(o: &Options) -> Result<Configs, ExitCode> {
     if let Some(port) = o.port {
         netdata.set(keys::WEB_DEFAULT_PORT.section, keys::WEB_DEFAULT_PORT.name, &port.to_string());
     }
+    if let Some(user) = &o.user {
+        netdata.set(keys::GLOBAL_RUN_AS_USER.section, keys::GLOBAL_RUN_AS_USER.name, user);
+    }
 
     // stream.conf sits in the configuration directory, like Netdata's.
     let stream_path = PathBuf::from(netdata.text(&keys::DIR_CONFIG)).join("stream.conf");
@@ -121,6 +124,10 @@ fn run(o: Options) -> ExitCode {
             return ExitCode::from(1);
         }
     }
+    // Only log files need it; without it (not root, say) they fall back to stderr.
+    if let Err(e) = daemon::ensure_dir(&log_dir) {
+        log::debug!("cannot create directory {}: {e}", log_dir.display());
+    }
     let settings = logging::Settings {
         error: logging::Target::parse(&cfg.text(&keys::LOGS_ERROR), &log_dir),
         access: logging::Target::parse(&cfg.text(&keys::LOGS_ACCESS), &log_dir),
@@ -134,6 +141,36 @@ fn run(o: Options) -> ExitCode {
         log::error!("logs: {e}; logging to stderr instead");
     }
     log::info!("{PROGRAM} v{VERSION} starting (pid {})", std::process::id());
+
+    let _pid_file = match &o.pid_file {
+        Some(p) => match daemon::PidFile::create(p) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                log::error!("cannot write the pid file {}: {e}", p.display());
+                return ExitCode::from(1);
+            }
+        },
+        None => None,
+    };
+
+    // Privileged steps first: the ports (which may be below 1024) and the TLS key, then the
+    // switch to `[global] run as user`. Nothing from outside has been read yet: no
+    // connection is served, no plugin or collector runs before the switch.
+    #[cfg(feature = "web")]
+    let web_bound = nanodata::web::bind(cfg);
+    let log_files: Vec<PathBuf> = [&settings.error, &settings.access, &settings.health]
+        .into_iter()
+        .filter_map(|t| match t {
+            logging::Target::File(p) => Some(p.clone()),
+            _ => None,
+        })
+        .chain(o.pid_file.clone())
+        .collect();
+    let files: Vec<&Path> = log_files.iter().map(PathBuf::as_path).collect();
+    let dirs = [(cache_dir.as_path(), true), (lib_dir.as_path(), true), (log_dir.as_path(), false)];
+    if daemon::user::run_as_configured(&cfg.text(&keys::GLOBAL_RUN_AS_USER), &dirs, &files).is_err() {
+        return ExitCode::from(1);
+    }
 
     let guid_file = cfg.machine_guid_file();
     let guid = match daemon::guid::load_or_create(&guid_file) {
@@ -149,23 +186,12 @@ fn run(o: Options) -> ExitCode {
         }
     };
 
-    let _pid_file = match &o.pid_file {
-        Some(p) => match daemon::PidFile::create(p) {
-            Ok(f) => Some(f),
-            Err(e) => {
-                log::error!("cannot write the pid file {}: {e}", p.display());
-                return ExitCode::from(1);
-            }
-        },
-        None => None,
-    };
-
     // One malloc arena for all threads: glibc would give each thread its own, and a small
     // daemon with twenty threads would pay for twenty (Netdata does the same).
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
     unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, 1);
+        libc::mallopt(libc::M_ARENA_MAX, cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as libc::c_int);
     }
 
     // Every thread started from here on inherits the blocked signal mask; only main takes them.
@@ -199,10 +225,11 @@ fn run(o: Options) -> ExitCode {
     localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
     #[cfg(feature = "web")]
-    let web = nanodata::web::start_with_streaming(cfg, Some(&configs.stream), Arc::clone(&hosts));
+    let web = web_bound.and_then(|b| nanodata::web::start_bound(b, cfg, Some(&configs.stream), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
-    let mut sender = stream::start(&configs.stream, &localhost, &info, localhost.settings().update_every);
+    let mut sender =
+        stream::start(&configs.stream, cfg, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
         *collectors.stream_slot().lock() = Some(Box::new(move || {

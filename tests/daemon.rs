@@ -29,11 +29,16 @@ fn machine_guid_is_created_once_and_reused() {
 #[test]
 fn save_mode_keeps_history_across_an_orderly_restart() {
     let node = Node::new("save", "save");
+    // Save mode writes its files only at stop: the points are counted through the data API.
+    node.append_config("[web]\n\tbind to = 127.0.0.1:0\n");
     let mut run = node.start(&[]);
     run.wait_for_points(&node, "system.cpu", "user", 3, Duration::from_secs(15));
+    let port = run.web_port().expect("the web server's address is in the log");
+    let shown = common::api_points(port, "system.cpu", "user");
+    assert!(shown >= 3, "the data API shows {shown} points after waiting for 3");
     run.stop_orderly();
     let before = db_points(&node.db_file("system.cpu", "user"));
-    assert!(before.len() >= 3, "points saved at stop: {before:?}");
+    assert!(before.len() >= shown, "every point shown before the stop ({shown}) is saved: {before:?}");
 
     node.run_for(3);
     let after = db_points(&node.db_file("system.cpu", "user"));

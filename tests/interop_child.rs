@@ -7,8 +7,8 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use common::netdata::{certificates, free_port, require_netdata, NetdataParent, ParentOptions, API_KEY};
-use common::Node;
+use common::netdata::{certificates, free_port, NetdataParent, ParentOptions, API_KEY};
+use common::{require, Dep, Node};
 
 fn child_stream_conf(port: u16, extra: &str) -> String {
     format!(
@@ -102,7 +102,7 @@ fn stream_and_compare(
 
 #[test]
 fn plain_stream_to_netdata_matches_what_the_child_computed() {
-    if !require_netdata("plain_stream") {
+    if !require(Dep::Netdata, "the Netdata parent") {
         return;
     }
     let log =
@@ -113,7 +113,7 @@ fn plain_stream_to_netdata_matches_what_the_child_computed() {
 
 #[test]
 fn lz4_stream_to_netdata_matches_what_the_child_computed() {
-    if !require_netdata("lz4_stream") {
+    if !require(Dep::Netdata, "the Netdata parent") {
         return;
     }
     let log = stream_and_compare("ndlz4", ParentOptions::default(), "", "");
@@ -123,7 +123,10 @@ fn lz4_stream_to_netdata_matches_what_the_child_computed() {
 
 #[test]
 fn tls_stream_to_netdata_with_skip_verification_and_with_a_ca_file() {
-    if !require_netdata("tls_stream") {
+    if !require(Dep::Netdata, "the Netdata parent") {
+        return;
+    }
+    if !require(Dep::Openssl, "the test certificates") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("nanodata-nd-certs-{}", std::process::id()));
@@ -136,7 +139,10 @@ fn tls_stream_to_netdata_with_skip_verification_and_with_a_ca_file() {
 
 #[test]
 fn an_untrusted_certificate_is_refused_with_a_reason() {
-    if !require_netdata("tls_untrusted") {
+    if !require(Dep::Netdata, "the Netdata parent") {
+        return;
+    }
+    if !require(Dep::Openssl, "the test certificates") {
         return;
     }
     let dir = std::env::temp_dir().join(format!("nanodata-nd-certs2-{}", std::process::id()));
@@ -157,7 +163,7 @@ fn an_untrusted_certificate_is_refused_with_a_reason() {
 
 #[test]
 fn rejections_are_logged_and_retried_after_the_back_off() {
-    if !require_netdata("rejections") {
+    if !require(Dep::Netdata, "the Netdata parent") {
         return;
     }
     let base = std::env::temp_dir().join(format!("nanodata-nd-reject-{}", std::process::id()));
@@ -209,7 +215,7 @@ fn rejections_are_logged_and_retried_after_the_back_off() {
 
 #[test]
 fn a_parent_restart_leaves_no_gap_for_a_headless_child() {
-    if !require_netdata("gap") {
+    if !require(Dep::Netdata, "the Netdata parent") {
         return;
     }
     let base = std::env::temp_dir().join(format!("nanodata-nd-gap-{}", std::process::id()));

@@ -8,10 +8,9 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::netdata::{
-    certificates, data_query, data_retrying, free_port, http_get, require_netdata, ChildOptions,
-    NetdataChild, Rows, API_KEY,
+    certificates, data_query, data_retrying, free_port, http_get, ChildOptions, NetdataChild, Rows, API_KEY,
 };
-use common::{Node, Run};
+use common::{require, Dep, Node, Run};
 
 /// A nanodata parent on `bind` accepting [`API_KEY`]; `web_extra` goes into `[web]`.
 fn nanodata_parent(name: &str, bind: &str, web_extra: &str) -> (Node, Run) {
@@ -70,6 +69,60 @@ fn compare(chart: &str, parent: &Rows, child: &Rows) -> usize {
     }
     assert!(mismatches.is_empty(), "{chart}: values differ:\n{}", mismatches.join("\n"));
     compared
+}
+
+/// The seconds a Netdata 1.37.1 child replays to a parent that came up at `parent_up`: its
+/// history answers a replication request from the first second it stored in full up to its
+/// first empty second (then it sends `REND … true`), and only the seconds before `parent_up`
+/// are surely replayed rather than sent live.
+fn replayable(child: &Rows, parent_up: i64) -> Vec<i64> {
+    let full = |v: &[Option<f64>]| !v.is_empty() && v.iter().all(Option::is_some);
+    child
+        .1
+        .iter()
+        .filter(|(t, _)| *t < parent_up)
+        .skip_while(|(_, v)| !full(v))
+        .take_while(|(_, v)| full(v))
+        .map(|(t, _)| *t)
+        .collect()
+}
+
+/// Asserts that the parent holds every one of `seconds`, each dimension equal to the child's.
+fn assert_replayed(chart: &str, parent: &Rows, child: &Rows, seconds: &[i64]) {
+    let (plabels, prows) = parent;
+    let (clabels, crows) = child;
+    assert_eq!(plabels, clabels, "{chart}: the dimensions differ");
+    let mut problems = Vec::new();
+    for t in seconds {
+        let Some((_, cvalues)) = crows.iter().find(|(ct, _)| ct == t) else {
+            panic!("{chart}: {t} is not in the child's rows")
+        };
+        let Some((_, pvalues)) = prows.iter().find(|(pt, _)| pt == t) else {
+            problems.push(format!("{t}: no row on the parent"));
+            continue;
+        };
+        let wrong: Vec<String> = plabels
+            .iter()
+            .enumerate()
+            .filter_map(|(i, label)| {
+                match (pvalues.get(i).copied().flatten(), cvalues.get(i).copied().flatten()) {
+                    // Both ends pack values into 4-byte storage numbers (7 significant digits).
+                    (Some(p), Some(c)) if (p - c).abs() <= 1e-6 * c.abs().max(1.0) => None,
+                    (p, c) => Some(format!("{label}: parent {p:?}, child {c:?}")),
+                }
+            })
+            .collect();
+        if !wrong.is_empty() {
+            problems.push(format!("{t}: {}", wrong.join(", ")));
+        }
+    }
+    assert!(
+        problems.is_empty(),
+        "{chart}: {} of the {} replayed seconds are wrong or missing:\n{}\nparent {parent:?}\nchild {child:?}",
+        problems.len(),
+        seconds.len(),
+        problems.join("\n")
+    );
 }
 
 fn stream_and_compare(name: &str, compression: bool, tls: bool) {
@@ -140,7 +193,7 @@ fn stream_and_compare(name: &str, compression: bool, tls: bool) {
 
 #[test]
 fn netdata_child_plain_stream_matches_its_own_database() {
-    if !require_netdata("parent_plain") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     stream_and_compare("plain", false, false);
@@ -148,7 +201,7 @@ fn netdata_child_plain_stream_matches_its_own_database() {
 
 #[test]
 fn netdata_child_lz4_stream_matches_its_own_database() {
-    if !require_netdata("parent_lz4") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     stream_and_compare("lz4", true, false);
@@ -156,7 +209,7 @@ fn netdata_child_lz4_stream_matches_its_own_database() {
 
 #[test]
 fn netdata_child_tls_stream_to_a_force_ssl_port() {
-    if !require_netdata("parent_tls") {
+    if !require(Dep::Netdata, "the Netdata child") || !require(Dep::Openssl, "the test certificates") {
         return;
     }
     stream_and_compare("tls", true, true);
@@ -164,7 +217,7 @@ fn netdata_child_tls_stream_to_a_force_ssl_port() {
 
 #[test]
 fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
-    if !require_netdata("parent_replication") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     let port = free_port();
@@ -193,22 +246,17 @@ fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
     let (_node, mut run) = nanodata_parent("repl", &format!("127.0.0.1:{port}"), "");
     wait_for_chart(port, &hostname, "system.cpu", &run, Duration::from_secs(40));
     std::thread::sleep(Duration::from_secs(5));
-    // The seconds before the parent started come from replication.
-    let (after, before) = (parent_up - 12, parent_up - 1);
+    // The seconds before the parent started come from replication: every one the child can
+    // replay must be there, with the child's values.
+    let (after, before) = (parent_up - 120, parent_up - 1);
     for chart in ["system.cpu", "system.intr", "system.processes"] {
         let parent = data_retrying(port, &data_query(&format!("/host/{hostname}"), chart, after, before));
         let mine = child.data(chart, after, before);
-        let n = compare(chart, &parent, &mine);
-        // Netdata 1.37.1 answers a replication request only up to the first empty second of
-        // its own database (it then sends `REND … true`), so a child starved by the other
-        // tests' load replicates the seconds before its first gap and no more.
-        let held = mine.1.iter().skip_while(|(_, v)| v.iter().any(Option::is_none));
-        let contiguous = held.take_while(|(_, v)| v.iter().all(Option::is_some)).count();
-        assert!(contiguous >= 3, "{chart}: the child itself holds too little\nchild {mine:?}");
-        assert!(
-            n >= contiguous.min(10),
-            "{chart}: only {n} of {contiguous} replicated seconds compared\nparent {parent:?}\nchild {mine:?}"
-        );
+        let seconds = replayable(&mine, parent_up);
+        // The child collected for about 15 s before the parent came up; a starved child has
+        // a gap earlier and replays less, but never nothing.
+        assert!(seconds.len() >= 3, "{chart}: the child itself holds too little\nchild {mine:?}");
+        assert_replayed(chart, &parent, &mine, &seconds);
     }
     // And the live seconds after it, continuing from the replicated state.
     let now = nanodata::clock::now_realtime_sec();
@@ -224,7 +272,7 @@ fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
 
 #[test]
 fn nanodata_child_through_a_headless_nanodata_proxy_to_netdata() {
-    if !require_netdata("proxy_to_netdata") {
+    if !require(Dep::Netdata, "the Netdata parent") {
         return;
     }
     use common::netdata::{NetdataParent, ParentOptions};
@@ -262,17 +310,38 @@ fn nanodata_child_through_a_headless_nanodata_proxy_to_netdata() {
         assert!(n >= 4, "{chart}: only {n} seconds compared\nparent {theirs:?}\nchild {mine:?}");
         assert!(compare(chart, &proxied, &mine) >= 4, "{chart}: proxy {proxied:?}");
     }
-    let info = parent.get("/api/v1/info").unwrap();
-    assert!(info.contains("\"hostname\":\"it-ndpchild\"") || info.contains("it-ndpchild"), "{info}");
+    // The Netdata parent sees the child two hops away, behind the proxy one hop away (a
+    // busy parent may not answer at once: asked again for up to 20 s).
+    let start = Instant::now();
+    let mut info = parent.get("/api/v1/info").unwrap_or_default();
+    while mirrored(&info, "it-ndpchild").is_none() && start.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(500));
+        info = parent.get("/api/v1/info").unwrap_or_default();
+    }
+    assert_eq!(mirrored(&info, "it-ndpchild"), Some((true, 2)), "{info}");
+    assert_eq!(mirrored(&info, "it-ndproxy"), Some((true, 1)), "{info}");
     child_run.stop_orderly();
     proxy_run.stop_orderly();
     drop(parent);
     let _ = std::fs::remove_dir_all(&base);
 }
 
+/// `(reachable, hops)` of `hostname` in the `mirrored_hosts_status` of an `/api/v1/info` answer
+/// (Netdata's or nanodata's spacing).
+fn mirrored(info: &str, hostname: &str) -> Option<(bool, u32)> {
+    let compact: String = info.chars().filter(|c| !c.is_whitespace()).collect();
+    let entry = compact.split(&format!("\"hostname\":\"{hostname}\",")).nth(1)?;
+    let entry = &entry[..entry.find('}')?];
+    let field = |name: &str| {
+        let rest = entry.split(&format!("\"{name}\":")).nth(1)?;
+        Some(rest.split(',').next()?.to_owned())
+    };
+    Some((field("reachable")? == "true", field("hops")?.parse().ok()?))
+}
+
 #[test]
 fn a_gap_in_the_netdata_childs_history_ends_replication_and_live_data_follows() {
-    if !require_netdata("parent_gap") {
+    if !require(Dep::Netdata, "the Netdata child") {
         return;
     }
     let port = free_port();
@@ -304,11 +373,18 @@ fn a_gap_in_the_netdata_childs_history_ends_replication_and_live_data_follows() 
     std::thread::sleep(Duration::from_secs(6));
     let now = nanodata::clock::now_realtime_sec();
     let parent =
-        data_retrying(port, &data_query(&format!("/host/{hostname}"), "system.cpu", parent_up - 16, now - 1));
-    let mine = child.data("system.cpu", parent_up - 16, now - 1);
-    // Whatever the child replicated (1.37.1 stops at its gap) equals its own values, and the
-    // live seconds after the parent came up are all there.
-    assert!(compare("system.cpu", &parent, &mine) >= 6, "parent {parent:?}\nchild {mine:?}");
+        data_retrying(port, &data_query(&format!("/host/{hostname}"), "system.cpu", parent_up - 60, now - 1));
+    let mine = child.data("system.cpu", parent_up - 60, now - 1);
+    // Every second the child can replay (1.37.1 stops at its gap) equals its own values.
+    let seconds = replayable(&mine, parent_up);
+    assert!(seconds.len() >= 3, "the child itself holds too little before its gap\nchild {mine:?}");
+    let gap_at = seconds.last().map_or(0, |t| t + 1);
+    assert!(
+        gap_at < parent_up - 1,
+        "the frozen child has no gap before the parent came up ({parent_up})\nchild {mine:?}"
+    );
+    assert_replayed("system.cpu", &parent, &mine, &seconds);
+    // And the live seconds after the parent came up are all there.
     let live = parent.1.iter().filter(|(t, v)| *t > parent_up + 1 && v.iter().all(Option::is_some)).count();
     assert!(live >= 4, "live seconds after replication: {live}\nparent {parent:?}");
     assert_eq!(run.count_in_log("closing the connection"), 0, "{}", run.log());

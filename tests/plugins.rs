@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use common::{db_points, Node};
+use common::{db_points, require, Dep, Node};
 
 /// Creates `<node>/plugins.d`, points `[directories] plugins` at it and returns it.
 fn plugins_dir(node: &Node) -> PathBuf {
@@ -48,18 +48,6 @@ fn collecting(name: &str) -> String {
 
 fn alive(pid: u32) -> bool {
     Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// Skips (returns true, with a message) when a prerequisite is missing outside CI; in CI
-/// (`CI` set) a missing prerequisite fails the test.
-fn missing(what: &str, present: bool) -> bool {
-    if present {
-        return false;
-    }
-    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
-    assert!(!ci, "{what} is missing, and CI is set");
-    eprintln!("SKIPPED: {what} is missing (set CI=true to make this a failure)");
-    true
 }
 
 #[test]
@@ -170,9 +158,7 @@ fn a_flooding_plugin_does_not_starve_the_others() {
 
 #[test]
 fn the_shipped_gateway_ping_plugin_measures_loopback() {
-    let ping =
-        ["/bin/ping", "/usr/bin/ping", "/sbin/ping", "/usr/sbin/ping"].iter().any(|p| Path::new(p).exists());
-    if missing("the ping command (apt-get install iputils-ping)", ping) {
+    if !require(Dep::Ping, "the plugin runs ping") {
         return;
     }
     let node = Node::new("plugin-ping", "map");
@@ -197,7 +183,7 @@ fn the_shipped_gateway_ping_plugin_measures_loopback() {
 fn netdata_s_charts_d_plugin_runs_under_nanodata() {
     let stock = Path::new("/usr/lib/netdata");
     let plugin_file = stock.join("plugins.d/charts.d.plugin");
-    if missing("netdata-plugins-bash (apt-get install netdata-plugins-bash)", plugin_file.exists()) {
+    if !require(Dep::NetdataPluginsBash, "the plugin under test") {
         return;
     }
     let node = Node::new("plugin-chartsd", "map");

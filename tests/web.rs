@@ -34,7 +34,9 @@ fn settings() -> HostSettings {
 }
 
 /// Fills `HISTORY` seconds ending now: `test.ramp` has `up` = 0,1,2,… and `flat` = 5,
-/// `test.mixed` has `pos` = 10, `neg` = -30, `zero` = 0 and a hidden `secret` = 60.
+/// `test.mixed` has `pos` = 10, `neg` = -30, `zero` = 0 and a hidden `secret` = 60,
+/// `test.spiky` has `spike` = 100 every fifth second (from the first) and 1 otherwise, so its
+/// median and its average differ.
 fn fill(host: &Host) -> i64 {
     let now = nanodata::clock::now_realtime_sec();
     let start = now - HISTORY;
@@ -61,6 +63,8 @@ fn fill(host: &Host) -> i64 {
     mixed.dimension(DimensionMeta::new("secret").hidden());
     let counter = host.chart_define(ChartMeta::new("test", "counter").units("events/s"));
     counter.dimension(DimensionMeta::new("events").algorithm(Algorithm::Incremental));
+    let spiky = host.chart_define(ChartMeta::new("test", "spiky").units("things"));
+    spiky.dimension(DimensionMeta::new("spike"));
     for t in start..=now {
         let ut = t as u64 * 1_000_000;
         let mut c = ramp.begin(ut, 1_000_000, true);
@@ -75,6 +79,9 @@ fn fill(host: &Host) -> i64 {
         c.end();
         let mut c = counter.begin(ut, 1_000_000, true);
         c.set(0, (t - start) * 7);
+        c.end();
+        let mut c = spiky.begin(ut, 1_000_000, true);
+        c.set(0, if (t - start) % 5 == 0 { 100 } else { 1 });
         c.end();
     }
     now
@@ -289,8 +296,8 @@ fn charts_and_chart_have_netdata_shapes() {
             "hosts"
         ]
     );
-    assert!(charts.contains("\"charts_count\": 3"), "{charts}");
-    assert!(charts.contains("\"dimensions_count\": 6"), "hidden dimensions are not listed: {charts}");
+    assert!(charts.contains("\"charts_count\": 4"), "{charts}");
+    assert!(charts.contains("\"dimensions_count\": 7"), "hidden dimensions are not listed: {charts}");
     let chart = srv.ok("/api/v1/chart?chart=test.ramp");
     let fixture = include_str!("fixtures/netdata/api-v1-charts-summary.json");
     let cpu = &fixture[fixture.find("\"charts_system_cpu\": ").unwrap() + 21..];
@@ -306,14 +313,20 @@ fn charts_and_chart_have_netdata_shapes() {
 #[test]
 fn data_json_rows_are_newest_first_unless_flipped() {
     let srv = Server::start("");
-    let body = srv.ok("/api/v1/data?chart=test.ramp&after=-10&format=json");
+    // An absolute window: a relative one moves with the clock between the fill and the query.
+    let body =
+        srv.ok(&format!("/api/v1/data?chart=test.ramp&after={}&before={}&format=json", srv.now - 9, srv.now));
     assert!(body.contains("\"labels\": [\"time\", \"up\", \"level\"]"), "{body}");
     let rows: Vec<&str> =
         body.lines().filter(|l| l.trim_start().starts_with('[') && l.contains(',')).collect();
     assert_eq!(rows.len(), 10, "{body}");
     let up = HISTORY; // the newest value of `up`
     assert!(rows[0].contains(&format!("[ {}, {up}, 5]", srv.now)), "newest first: {body}");
-    let flipped = srv.ok("/api/v1/data?chart=test.ramp&after=-10&options=flip|ms");
+    let flipped = srv.ok(&format!(
+        "/api/v1/data?chart=test.ramp&after={}&before={}&options=flip|ms",
+        srv.now - 9,
+        srv.now
+    ));
     let first = flipped.lines().find(|l| l.contains(&format!("{}000,", srv.now - 9))).unwrap_or("");
     assert!(first.contains(&format!("{}, 5]", up - 9)), "{flipped}");
     assert!(flipped.find(&format!("{}000", srv.now - 9)) < flipped.find(&format!("{}000", srv.now)));
@@ -323,8 +336,10 @@ fn data_json_rows_are_newest_first_unless_flipped() {
 fn data_group_methods_over_known_values() {
     let srv = Server::start("");
     // Ten points of `up` (HISTORY-9 ..= HISTORY) in two aligned buckets of five.
+    // Absolute windows: a relative one moves with the clock between the fill and the query.
+    let last10 = format!("after={}&before={}", srv.now - 9, srv.now);
     let q = |group: &str| {
-        srv.ok(&format!("/api/v1/data?chart=test.ramp&dimensions=up&after=-10&points=1&group={group}&format=array&options=unaligned"))
+        srv.ok(&format!("/api/v1/data?chart=test.ramp&dimensions=up&{last10}&points=1&group={group}&format=array&options=unaligned"))
     };
     let n = HISTORY as f64;
     let vals: Vec<f64> = (0..10).map(|i| n - 9.0 + i as f64).collect();
@@ -333,11 +348,22 @@ fn data_group_methods_over_known_values() {
     assert_eq!(q("min"), format!("[{}]", n - 9.0));
     assert_eq!(q("max"), format!("[{n}]"));
     assert_eq!(q("sum"), format!("[{}]", vals.iter().sum::<f64>()));
-    assert_eq!(q("median"), format!("[{avg}]"));
     assert_eq!(q("incremental_sum"), "[9]");
+    // The ramp is symmetric (its median is its average): the spikes tell them apart. The last
+    // ten seconds of `spike` are 1 1 1 1 100 1 1 1 1 100.
+    let spiky = |group: &str| {
+        srv.ok(&format!(
+            "/api/v1/data?chart=test.spiky&{last10}&points=1&group={group}&format=array&options=unaligned"
+        ))
+    };
+    assert_eq!(spiky("average"), "[20.8]");
+    assert_eq!(spiky("median"), "[1]");
+    assert_eq!(spiky("max"), "[100]");
     assert_eq!(srv.get("/api/v1/data?chart=test.ramp&group=nonsense").status, 400);
     // points=2 gives two rows whose times are bucket ends.
-    let two = srv.ok("/api/v1/data?chart=test.ramp&dimensions=up&after=-10&points=2&group=max&format=json&options=unaligned");
+    let two = srv.ok(&format!(
+        "/api/v1/data?chart=test.ramp&dimensions=up&{last10}&points=2&group=max&format=json&options=unaligned"
+    ));
     assert!(two.contains(&format!("[ {}, {n}]", srv.now)), "{two}");
     assert!(two.contains(&format!("[ {}, {}]", srv.now - 5, n - 5.0)), "{two}");
 }
@@ -356,9 +382,20 @@ fn data_options() {
     assert!(abs.contains(", 10, 30, 0]"), "{abs}");
     let nonzero = srv.ok(&format!("{base}&options=nonzero"));
     assert!(nonzero.contains("[\"time\", \"pos\", \"neg\"]"), "{nonzero}");
-    // Percentages of the whole row (hidden included): 10 / (10+30+0+60).
+    // Percentages of the row's total: `up` = HISTORY and `level` = 5 at the newest second,
+    // so 120 and 5 become 96 % and 4 %.
+    assert_eq!(HISTORY, 120, "the numbers below are for a 120 s history");
+    let newest = format!("/api/v1/data?chart=test.ramp&after={0}&before={0}&points=1&format=csv", srv.now);
+    let pct = srv.ok(&format!("{newest}&options=percentage|seconds"));
+    assert_eq!(pct, format!("time,up,level\r\n{},96,4\r\n", srv.now), "{pct}");
+    let plain = srv.ok(&format!("{newest}&options=seconds"));
+    assert_eq!(plain, format!("time,up,level\r\n{},120,5\r\n", srv.now), "{plain}");
+    // As Netdata 1.37.1 answers for the same row: the total is signed and counts the hidden
+    // dimension (10 - 30 + 0 + 60 = 40), with `abs` it is of absolute values (100).
     let pct = srv.ok(&format!("{base}&options=percentage"));
-    assert!(pct.contains(", 10, -30, 0]"), "{pct}");
+    assert!(pct.contains(", 25, -75, 0]"), "{pct}");
+    let pct = srv.ok(&format!("{base}&options=percentage|abs"));
+    assert!(pct.contains(", 10, 30, 0]"), "{pct}");
     let objects = srv.ok(&format!("{base}&options=objectrows|ms"));
     assert!(
         objects.contains(&format!("{{ \"time\": {}000, \"pos\": 10, \"neg\": -30, \"zero\": 0 }}", srv.now)),
@@ -409,8 +446,14 @@ fn data_options() {
 #[test]
 fn data_every_format() {
     let srv = Server::start("");
-    let q = |f: &str| srv.get(&format!("/api/v1/data?chart=test.mixed&after=-3&format={f}&options=seconds"));
     let now = srv.now;
+    // Three seconds, absolute: a relative window moves with the clock after the fill.
+    let q = |f: &str| {
+        srv.get(&format!(
+            "/api/v1/data?chart=test.mixed&after={}&before={now}&format={f}&options=seconds",
+            now - 2
+        ))
+    };
     let r = q("json");
     assert_eq!(r.header("Content-Type").as_deref(), Some("application/json"));
     let r = q("jsonp");
@@ -703,7 +746,16 @@ fn a_one_megabyte_header_gets_431_and_a_close() {
     let (closed, bytes) = closed_by_server(&mut s);
     let text = String::from_utf8_lossy(&bytes);
     assert!(closed, "closed");
+    // The flood's unread bytes make the close a reset, which may discard the 431 in flight.
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 431"), "{text}");
+    // One byte over the limit (16 KiB, the server's HEAD_LIMIT) and nothing more: the
+    // server reads it all, so its 431 must arrive before the close.
+    let mut s = connect(srv.v4());
+    let over = format!("GET /api/v1/info HTTP/1.1\r\nX-Big: {}", "a".repeat(16 * 1024));
+    s.write_all(&over.as_bytes()[..16 * 1024 + 1]).unwrap();
+    let (closed, bytes) = closed_by_server(&mut s);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(closed && text.starts_with("HTTP/1.1 431"), "{text}");
     assert_eq!(srv.get("/api/v1/info").status, 200);
     // A long but legal request line gets its answer.
     let long = format!("/api/v1/data?chart=test.ramp&after=-1&x={}", "y".repeat(7000));
@@ -729,7 +781,16 @@ fn slowloris_is_cut_off_while_others_are_served() {
     let (eof, bytes) = closed_by_server(&mut slow);
     assert!(closed || eof, "the slow client was disconnected");
     let text = String::from_utf8_lossy(&bytes);
+    // A byte written after the close earns a reset, which may discard the 408 in flight.
     assert!(text.is_empty() || text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(start.elapsed() < Duration::from_secs(4), "cut off after about a second: {:?}", start.elapsed());
+    // Half a head, then silence: nothing unread on the server, so the 408 must arrive.
+    let mut quiet = connect(srv.v4());
+    let start = Instant::now();
+    quiet.write_all(b"GET /api/v1/info HTTP/1.1\r\nX-Slow: ").unwrap();
+    let (eof, bytes) = closed_by_server(&mut quiet);
+    let text = String::from_utf8_lossy(&bytes);
+    assert!(eof && text.starts_with("HTTP/1.1 408"), "{text}");
     assert!(start.elapsed() < Duration::from_secs(4), "cut off after about a second: {:?}", start.elapsed());
 }
 
@@ -835,16 +896,20 @@ mod tls {
         }
     }
 
-    /// A self-signed certificate for 127.0.0.1 made with openssl in a temp directory.
+    /// A self-signed certificate for 127.0.0.1 made with openssl in a temp directory; `None`
+    /// when [`common::require`] lets the test skip for want of openssl.
     fn certs() -> Option<Certs> {
+        if !common::require(common::Dep::Openssl, "the test certificate") {
+            return None;
+        }
         static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
         let dir = std::env::temp_dir().join(format!(
             "nanodata-tls-{}-{}",
             std::process::id(),
             N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         ));
-        std::fs::create_dir_all(&dir).ok()?;
-        let ok = std::process::Command::new("openssl")
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("openssl")
             .args([
                 "req",
                 "-x509",
@@ -862,15 +927,9 @@ mod tls {
             .arg(dir.join("key.pem"))
             .arg("-out")
             .arg(dir.join("cert.pem"))
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .status()
-            .ok()?
-            .success();
-        if !ok {
-            eprintln!("openssl is not available: TLS tests skipped");
-            return None;
-        }
+            .output()
+            .expect("run openssl");
+        assert!(out.status.success(), "openssl req failed: {}", String::from_utf8_lossy(&out.stderr));
         Some(Certs { dir })
     }
 

@@ -81,8 +81,8 @@ use Kind::*;
 registry! { NETDATA:
     GLOBAL_HOSTNAME = GLOBAL, "hostname", "", Text,
         "Host name shown on dashboards and sent to parents; empty = the system host name.";
-    GLOBAL_RUN_AS_USER = GLOBAL, "run as user", "", Text,
-        "User to switch to after start; empty = keep the current user (Netdata: netdata).";
+    GLOBAL_RUN_AS_USER = GLOBAL, "run as user", "netdata", Text,
+        "Started as root, switch to this user once the ports are bound and the cache, lib and log directories are given to it (also -u); empty = stay root; a missing user is logged and root stays.";
     GLOBAL_HOST_ACCESS_PREFIX = GLOBAL, "host access prefix", "", Path,
         "Prefix added to /proc and /sys paths (for running in a container).";
     GLOBAL_TIMEZONE = GLOBAL, "timezone", "", Text,
@@ -104,9 +104,9 @@ registry! { NETDATA:
     GLOBAL_CORRELATIONS_METHOD = GLOBAL, "metric correlations method", "ks2", Text,
         "Accepted, not used by nanodata.";
     GLOBAL_MALLOC_ARENA_PLUGINS = GLOBAL, "glibc malloc arena max for plugins", "1", Text,
-        "Accepted, not used by nanodata.";
+        "MALLOC_ARENA_MAX given to external plugins (glibc malloc arenas).";
     GLOBAL_MALLOC_ARENA = GLOBAL, "glibc malloc arena max for netdata", "1", Text,
-        "Accepted, not used by nanodata.";
+        "glibc malloc arenas of nanodata itself (M_ARENA_MAX).";
 
     DB_UPDATE_EVERY = DB, "update every", "1", Seconds,
         "Seconds between collections, the default for every chart.";
@@ -148,38 +148,38 @@ registry! { NETDATA:
     DIR_CONFIG = DIRECTORIES, "config", "/etc/nanodata", Path,
         "User configuration directory.";
     DIR_STOCK_CONFIG = DIRECTORIES, "stock config", "/usr/lib/nanodata/conf.d", Path,
-        "Stock configuration directory.";
+        "Given to plugins as NETDATA_STOCK_CONFIG_DIR.";
     DIR_LOG = DIRECTORIES, "log", "/var/log/nanodata", Path,
         "Log directory; relative [logs] file names are relative to it.";
     DIR_WEB = DIRECTORIES, "web", "/usr/share/nanodata/web", Path,
-        "Dashboard files.";
+        "Given to plugins as NETDATA_WEB_DIR (nanodata's dashboard is built in).";
     DIR_CACHE = DIRECTORIES, "cache", "/var/cache/nanodata", Path,
         "Database files (one directory per host).";
     DIR_LIB = DIRECTORIES, "lib", "/var/lib/nanodata", Path,
         "State kept across restarts (machine GUID, registry).";
     DIR_HOME = DIRECTORIES, "home", "/var/cache/nanodata", Path,
-        "Home directory given to plugins.";
+        "Given to plugins as HOME.";
     DIR_LOCK = DIRECTORIES, "lock", "/var/lib/nanodata/lock", Path,
-        "Lock files.";
+        "Given to plugins as NETDATA_LOCK_DIR.";
     DIR_PLUGINS = DIRECTORIES, "plugins", "\"/usr/libexec/nanodata/plugins.d\" \"/etc/nanodata/custom-plugins.d\"", Path,
         "External plugin directories, each in double quotes, separated by spaces.";
     DIR_HEALTH_CONFIG = DIRECTORIES, "health config", "/etc/nanodata/health.d", Path,
-        "User health configuration.";
+        "Accepted, not used by nanodata yet (no alarms).";
     DIR_STOCK_HEALTH_CONFIG = DIRECTORIES, "stock health config", "/usr/lib/nanodata/conf.d/health.d", Path,
-        "Stock health configuration.";
+        "Accepted, not used by nanodata yet (no alarms).";
     DIR_REGISTRY = DIRECTORIES, "registry", "/var/lib/nanodata/registry", Path,
-        "Registry database directory.";
+        "Directory of the machine GUID file when [registry] netdata unique id file is empty; unset = <[directories] lib>/registry.";
 
     LOGS_DEBUG_FLAGS = LOGS, "debug flags", "0x0000000000000000", Text,
         "Accepted, not used by nanodata.";
     LOGS_DEBUG = LOGS, "debug", "none", Path,
-        "Debug log: a file, or syslog, stderr, stdout, system, none.";
+        "Accepted, not used by nanodata (debug lines go to the error log when severity level = debug).";
     LOGS_ERROR = LOGS, "error", "error.log", Path,
         "Error log; a relative file name is relative to [directories] log.";
     LOGS_ACCESS = LOGS, "access", "access.log", Path,
         "Web access log; a relative file name is relative to [directories] log.";
     LOGS_HEALTH = LOGS, "health", "health.log", Path,
-        "Alarm transitions log; a relative file name is relative to [directories] log.";
+        "Alarm transitions log; a relative file name is relative to [directories] log (nanodata has no alarms yet: it stays empty).";
     LOGS_FACILITY = LOGS, "facility", "daemon", Text,
         "Syslog facility.";
     LOGS_FLOOD_PERIOD = LOGS, "errors flood protection period", "1200", Seconds,
@@ -192,7 +192,7 @@ registry! { NETDATA:
     WEB_MODE = WEB, "mode", "static-threaded", Choice(&["none", "static-threaded", "single-threaded", "multi-threaded"]),
         "none disables the web server; the threaded modes all mean one event loop in nanodata.";
     WEB_LISTEN_BACKLOG = WEB, "listen backlog", "4096", Integer,
-        "Listen queue length.";
+        "Accepted, not used by nanodata (the system's default backlog).";
     WEB_DEFAULT_PORT = WEB, "default port", "19999", Integer,
         "Port for bind to entries that give none.";
     WEB_BIND_TO = WEB, "bind to", "*", Text,
@@ -204,33 +204,33 @@ registry! { NETDATA:
     WEB_STREAM_ACCEPT_EVERY = WEB, "accept a streaming request every seconds", "0", Seconds,
         "Rate limit for accepting children; 0 = no limit.";
     WEB_DO_NOT_TRACK = WEB, "respect do not track policy", "no", Bool,
-        "Honour the browser's DNT header for registry cookies.";
+        "Accepted, not used by nanodata (no registry cookies are set).";
     WEB_X_FRAME_OPTIONS = WEB, "x-frame-options response header", "", Text,
         "Value of the X-Frame-Options header; empty = not sent.";
     WEB_ALLOW_CONNECTIONS = WEB, "allow connections from", "localhost *", Pattern,
         "Clients allowed to connect at all.";
     WEB_ALLOW_CONNECTIONS_DNS = WEB, "allow connections by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_DASHBOARD = WEB, "allow dashboard from", "localhost *", Pattern,
         "Clients allowed to use the dashboard and API.";
     WEB_ALLOW_DASHBOARD_DNS = WEB, "allow dashboard by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_BADGES = WEB, "allow badges from", "*", Pattern,
-        "Clients allowed to fetch badges.";
+        "Accepted, not used by nanodata (no badges API).";
     WEB_ALLOW_BADGES_DNS = WEB, "allow badges by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (no badges API).";
     WEB_ALLOW_STREAMING = WEB, "allow streaming from", "*", Pattern,
         "Children allowed to stream to this node.";
     WEB_ALLOW_STREAMING_DNS = WEB, "allow streaming by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_NETDATA_CONF = WEB, "allow netdata.conf from", "localhost fd* 10.* 192.168.* 172.16.* 172.17.* 172.18.* 172.19.* 172.20.* 172.21.* 172.22.* 172.23.* 172.24.* 172.25.* 172.26.* 172.27.* 172.28.* 172.29.* 172.30.* 172.31.* UNKNOWN", Pattern,
         "Clients allowed to fetch /netdata.conf.";
     WEB_ALLOW_NETDATA_CONF_DNS = WEB, "allow netdata.conf by dns", "no", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_MANAGEMENT = WEB, "allow management from", "localhost", Pattern,
-        "Clients allowed to use the management API.";
+        "Accepted, not used by nanodata (no management API).";
     WEB_ALLOW_MANAGEMENT_DNS = WEB, "allow management by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (no management API).";
     WEB_GZIP = WEB, "enable gzip compression", "yes", Bool,
         "Compress responses for clients that accept gzip.";
     WEB_GZIP_STRATEGY = WEB, "gzip compression strategy", "default", Choice(&["default", "filtered", "huffman only", "rle", "fixed"]),
@@ -242,7 +242,7 @@ registry! { NETDATA:
     WEB_SSL_CERTIFICATE = WEB, "ssl certificate", "", Path,
         "TLS certificate chain (PEM); empty = no TLS (Netdata: <config>/ssl/cert.pem); relative = under [directories] config.";
     WEB_TLS_VERSION = WEB, "tls version", "1.3", Choice(&["1.0", "1.1", "1.2", "1.3"]),
-        "Lowest TLS version accepted (nanodata's TLS supports 1.2 and 1.3 only).";
+        "Lowest TLS version the web server accepts: 1.3 = TLS 1.3 only; lower = TLS 1.2 and 1.3 (nanodata has no TLS 1.0/1.1).";
     WEB_TLS_CIPHERS = WEB, "tls ciphers", "none", Text,
         "Accepted, not used by nanodata.";
     WEB_SERVER_THREADS = WEB, "web server threads", "", Integer,
@@ -258,47 +258,47 @@ registry! { NETDATA:
     WEB_CUSTOM_DASHBOARD_INFO = WEB, "custom dashboard_info.js", "", Path,
         "Accepted, not used by nanodata.";
     WEB_FILES_OWNER = WEB, "web files owner", "", Text,
-        "Owner the dashboard files must have; empty = the run as user.";
+        "Accepted, not used by nanodata (the dashboard is built in).";
     WEB_FILES_GROUP = WEB, "web files group", "", Text,
-        "Group the dashboard files must have; empty = the owner's group.";
+        "Accepted, not used by nanodata (the dashboard is built in).";
 
-    HEALTH_ENABLED = HEALTH, "enabled", "yes", Bool,
-        "Evaluate alarms for this host.";
+    HEALTH_ENABLED = HEALTH, "enabled", "no", Bool,
+        "Accepted, not used by nanodata yet (no alarms; Netdata: yes).";
     HEALTH_SILENCERS_FILE = HEALTH, "silencers file", "", Path,
-        "Silencers state file; empty = <lib>/health.silencers.json.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_RUN_EVERY = HEALTH, "run at least every seconds", "10", Seconds,
-        "Longest pause between two alarm evaluations.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_POSTPONE_HIBERNATION = HEALTH, "postpone alarms during hibernation for seconds", "60", Seconds,
-        "Alarms are held back this long after the system wakes up.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_SCRIPT = HEALTH, "script to execute on alarm", "", Path,
-        "Notification script; empty = alarm-notify.sh in the first plugins directory.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_LOG_ENTRIES = HEALTH, "in memory max health log entries", "1000", Integer,
-        "Alarm log entries kept in memory per host.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_ROTATE_LINES = HEALTH, "rotate log every lines", "2000", Integer,
         "Accepted, not used by nanodata.";
     HEALTH_STOCK = HEALTH, "enable stock health configuration", "yes", Bool,
-        "Load the stock alarms as well as the user's.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_REPEAT_WARNING = HEALTH, "default repeat warning", "never", Text,
-        "Default repeat interval of warning notifications.";
+        "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_REPEAT_CRITICAL = HEALTH, "default repeat critical", "never", Text,
-        "Default repeat interval of critical notifications.";
+        "Accepted, not used by nanodata yet (no alarms).";
 
     REGISTRY_ENABLED = REGISTRY, "enabled", "no", Bool,
-        "Act as a registry for dashboards.";
+        "Accepted, not used by nanodata (nanodata is never a registry).";
     REGISTRY_UNIQUE_ID_FILE = REGISTRY, "netdata unique id file", "", Path,
         "Machine GUID file; empty = <[directories] lib>/registry/netdata.public.unique.id.";
     REGISTRY_DB_DIRECTORY = REGISTRY, "registry db directory", "", Path,
         "Accepted, not used by nanodata.";
     REGISTRY_ANNOUNCE = REGISTRY, "registry to announce", "https://registry.my-netdata.io", Text,
-        "Registry URL given to dashboards.";
+        "Given to plugins as NETDATA_REGISTRY_URL; nanodata does not send dashboards to a registry.";
     REGISTRY_HOSTNAME = REGISTRY, "registry hostname", "", Text,
-        "Name announced to the registry; empty = [global] hostname.";
+        "Given to plugins as NETDATA_REGISTRY_HOSTNAME; empty = [global] hostname.";
     REGISTRY_DOMAIN = REGISTRY, "registry domain", "", Text,
         "Accepted, not used by nanodata.";
     REGISTRY_ALLOW_FROM = REGISTRY, "allow from", "*", Pattern,
-        "Clients allowed to use the registry.";
+        "Accepted, not used by nanodata (nanodata is never a registry).";
     REGISTRY_ALLOW_DNS = REGISTRY, "allow by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (nanodata is never a registry).";
     REGISTRY_VERIFY_COOKIES = REGISTRY, "verify browser cookies support", "yes", Bool,
         "Accepted, not used by nanodata.";
     REGISTRY_MAX_URL = REGISTRY, "max URL length", "1024", Integer,
@@ -316,14 +316,14 @@ registry! { NETDATA:
         "The disk space collector.";
     PLUGINS_NETDATA_MONITORING = PLUGINS, "netdata monitoring", "yes", Bool,
         "Charts about nanodata itself.";
-    PLUGINS_TC = PLUGINS, "tc", "yes", Bool,
-        "Traffic control (QoS) charts.";
-    PLUGINS_IDLEJITTER = PLUGINS, "idlejitter", "yes", Bool,
-        "Scheduler latency chart.";
+    PLUGINS_TC = PLUGINS, "tc", "no", Bool,
+        "Accepted, not used by nanodata (no tc collector; Netdata: yes).";
+    PLUGINS_IDLEJITTER = PLUGINS, "idlejitter", "no", Bool,
+        "Accepted, not used by nanodata (no idlejitter collector; Netdata: yes).";
     PLUGINS_TIMEX = PLUGINS, "timex", "yes", Bool,
         "Clock synchronisation charts.";
     PLUGINS_CGROUPS = PLUGINS, "cgroups", "no", Bool,
-        "Container charts (nanodata default no; Netdata: yes).";
+        "Accepted, not used by nanodata (no cgroups collector; Netdata: yes).";
     PLUGINS_APPS = PLUGINS, "apps", "no", Bool,
         "apps.plugin (nanodata default no, it is heavy for a router; Netdata: yes).";
 
@@ -376,7 +376,7 @@ registry! { STREAM_KEYS:
     PEER_ALLOW_FROM = PEER, "allow from", "*", Pattern,
         "Addresses allowed to use it.";
     PEER_ALLOW_DNS = PEER, "allow by dns", "heuristic", Choice(DNS_MODES),
-        "Resolve client names for the pattern above.";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     PEER_DEFAULT_HISTORY = PEER, "default history", "3600", Integer,
         "API key: slots per dimension for its children.";
     PEER_HISTORY = PEER, "history", "3600", Integer,
@@ -386,13 +386,13 @@ registry! { STREAM_KEYS:
     PEER_MEMORY_MODE = PEER, "memory mode", "ram", Choice(DB_MODES),
         "Machine GUID: database mode; overrides the API key's default memory mode.";
     PEER_DEFAULT_HEALTH = PEER, "health enabled by default", "auto", BoolAuto,
-        "API key: alarms for its children; auto = while connected.";
+        "Accepted, not used by nanodata yet (no alarms).";
     PEER_HEALTH = PEER, "health enabled", "auto", BoolAuto,
-        "Machine GUID: alarms for this child; auto = while connected.";
+        "Accepted, not used by nanodata yet (no alarms).";
     PEER_DEFAULT_POSTPONE = PEER, "default postpone alarms on connect seconds", "60", Seconds,
-        "API key: alarms are held back this long after a child connects.";
+        "Accepted, not used by nanodata yet (no alarms).";
     PEER_POSTPONE = PEER, "postpone alarms on connect seconds", "60", Seconds,
-        "Machine GUID: alarms are held back this long after it connects.";
+        "Accepted, not used by nanodata yet (no alarms).";
     PEER_DEFAULT_PROXY_ENABLED = PEER, "default proxy enabled", "", BoolAuto,
         "API key: re-stream its children; empty = [stream] enabled.";
     PEER_PROXY_ENABLED = PEER, "proxy enabled", "", BoolAuto,
@@ -422,6 +422,32 @@ registry! { STREAM_KEYS:
     PEER_MULTIPLE_CONNECTIONS = PEER, "multiple connections", "allow", Choice(&["allow", "deny"]),
         "Accepted, not used by nanodata.";
 }
+
+impl Key {
+    /// Accepted so that a Netdata configuration loads, but without effect in nanodata: its
+    /// help starts with "Accepted, not used by nanodata". `-W dumpconfig` marks it, and
+    /// setting it to anything but its default is warned about once, when the file is read.
+    pub fn unused(&self) -> bool {
+        self.help.starts_with(UNUSED_HELP)
+    }
+
+    /// Whether `value` means the same as the default (`no` = `false`, `60` = `1m`, …).
+    pub fn is_default(&self, value: &str) -> bool {
+        use super::units::*;
+        let (value, default) = (value.trim(), self.default);
+        match self.kind {
+            Bool => parse_bool(value).ok() == parse_bool(default).ok(),
+            BoolAuto => parse_tristate(value).ok() == parse_tristate(default).ok(),
+            Integer => parse_integer(value).ok() == parse_integer(default).ok(),
+            Seconds => parse_duration_secs(value).ok() == parse_duration_secs(default).ok(),
+            Bytes => parse_bytes(value).ok() == parse_bytes(default).ok(),
+            Text | Path | Pattern | Choice(_) => value == default,
+        }
+    }
+}
+
+/// How the help of an accepted but unused key starts.
+const UNUSED_HELP: &str = "Accepted, not used by nanodata";
 
 impl Kind {
     /// Checks `value` for this kind; an error says what was expected. An empty value is

@@ -226,12 +226,15 @@ impl Config {
     }
 
     /// The machine GUID file: `[registry] netdata unique id file`, or by default
-    /// `<[directories] lib>/registry/netdata.public.unique.id`.
+    /// `netdata.public.unique.id` in `[directories] registry` when set, else in
+    /// `<[directories] lib>/registry`.
     pub fn machine_guid_file(&self) -> PathBuf {
         match self.text(&keys::REGISTRY_UNIQUE_ID_FILE) {
-            file if file.is_empty() => {
-                Path::new(&self.text(&keys::DIR_LIB)).join("registry/netdata.public.unique.id")
-            }
+            file if file.is_empty() => match self.raw(keys::DIR_REGISTRY.section, keys::DIR_REGISTRY.name) {
+                // As in Netdata, the registry directory follows [directories] lib unless set.
+                Some(dir) if !dir.trim().is_empty() => Path::new(dir.trim()).join("netdata.public.unique.id"),
+                _ => Path::new(&self.text(&keys::DIR_LIB)).join("registry/netdata.public.unique.id"),
+            },
             file => file.into(),
         }
     }
@@ -244,7 +247,7 @@ impl Config {
 
     /// The effective configuration in the dialect, as served at `/netdata.conf`: every
     /// registered key, set ones as `name = value` and the others commented out with their
-    /// default; keys nanodata does not know are marked. Reading it back gives the same values.
+    /// default; keys accepted but not used, and keys nanodata does not know, are marked. Reading it back gives the same values.
     pub fn render(&self) -> String {
         let (list, title) = match self.kind {
             FileKind::Netdata => (keys::NETDATA, "netdata.conf"),
@@ -366,6 +369,17 @@ impl Config {
         }
         if let Some(message) = check(kind, new_section, new_name, value) {
             diags.push(warn(at, message));
+        } else if let Some(key) = keys::find(kind, new_section, new_name).filter(|k| k.unused()) {
+            if !key.is_default(value) {
+                diags.push(warn(
+                    at,
+                    format!(
+                        "'{new_name}' in section [{new_section}] is accepted but not used by {}; \
+                         '{value}' has no effect",
+                        crate::PROGRAM
+                    ),
+                ));
+            }
         }
         let entry =
             Entry { name: new_name.to_string(), value: value.to_string(), origin: at.to_string(), aliased };
@@ -452,6 +466,9 @@ impl Config {
         let _ = writeln!(out, "[{name}]");
         let template = if class == Class::Peer { keys::PEER } else { name };
         for key in list.iter().filter(|k| k.section == template) {
+            if key.unused() {
+                let _ = writeln!(out, "\t# accepted, not used by {}", crate::PROGRAM);
+            }
             let _ = match self.raw(name, key.name) {
                 Some(value) => writeln!(out, "\t{} = {value}", key.name),
                 None => writeln!(out, "\t# {} = {}", key.name, key.default),

@@ -18,6 +18,18 @@ fn warnings(diags: &[Diagnostic]) -> Vec<String> {
     diags.iter().filter(|d| d.level == Level::Warn).map(|d| d.to_string()).collect()
 }
 
+/// Warnings other than "accepted but not used".
+fn problems(diags: &[Diagnostic]) -> Vec<String> {
+    warnings(diags).into_iter().filter(|w| !w.contains("is accepted but not used")).collect()
+}
+
+/// The "accepted but not used" warnings, without their origin.
+fn unused(diags: &[Diagnostic]) -> Vec<String> {
+    let all =
+        diags.iter().filter(|d| d.level == Level::Warn && d.message.contains("is accepted but not used"));
+    all.map(|d| d.message.clone()).collect()
+}
+
 fn notes(diags: &[Diagnostic]) -> Vec<String> {
     diags.iter().filter(|d| d.level == Level::Info).map(|d| d.to_string()).collect()
 }
@@ -175,7 +187,8 @@ fn every_old_name_reaches_its_new_key() {
     ];
     for &(section, name, value, key) in cases {
         let (c, diags) = netdata(&format!("[{section}]\n{name} = {value}\n"));
-        assert_eq!(warnings(&diags), Vec::<String>::new(), "{name}");
+        assert_eq!(problems(&diags), Vec::<String>::new(), "{name}");
+        assert_eq!(unused(&diags).len(), usize::from(key.unused()), "{name}: {diags:?}");
         assert_eq!(c.text(key), value, "[{section}] {name}");
         assert_eq!(c.raw(section, name), None, "stored under the new name only");
         let expected = format!(
@@ -187,7 +200,8 @@ fn every_old_name_reaches_its_new_key() {
         // The same through -W set.
         let mut c = Config::new(FileKind::Netdata);
         let diags = c.set(section, name, value);
-        assert_eq!(warnings(&diags), Vec::<String>::new(), "{name}");
+        assert_eq!(problems(&diags), Vec::<String>::new(), "{name}");
+        assert_eq!(unused(&diags).len(), usize::from(key.unused()), "{name}: {diags:?}");
         assert_eq!(c.text(key), value, "set [{section}] {name}");
     }
 }
@@ -380,7 +394,11 @@ fn derived_paths() {
 #[test]
 fn netdata_1_37_sample() {
     let (c, diags) = netdata(NETDATA_CONF);
-    assert_eq!(warnings(&diags), Vec::<String>::new());
+    // `tc = no` and `cgroups = no` disable what nanodata does not have: no warning.
+    assert_eq!(
+        warnings(&diags),
+        ["t.conf:104: 'run at least every seconds' in section [health] is accepted but not used by nanodata; '20' has no effect"]
+    );
     let notes = notes(&diags);
     assert!(notes.iter().any(|n| n.contains("'memory mode' in section [global]")), "{notes:?}");
     assert!(notes.iter().any(|n| n.contains("section [ml] is not used")), "{notes:?}");
@@ -410,7 +428,14 @@ fn netdata_1_37_sample() {
 #[test]
 fn stream_sample() {
     let (c, diags) = stream(STREAM_CONF);
-    assert_eq!(warnings(&diags), Vec::<String>::new());
+    assert_eq!(
+        unused(&diags),
+        [
+            format!("'health enabled' in section [{GUID}] is accepted but not used by nanodata; 'yes' has no effect"),
+            format!("'postpone alarms on connect seconds' in section [{GUID}] is accepted but not used by nanodata; '120' has no effect"),
+        ]
+    );
+    assert_eq!(problems(&diags), Vec::<String>::new());
     assert_eq!(notes(&diags).len(), 3, "{diags:?}");
     assert!(c.bool(&STREAM_ENABLED));
     assert_eq!(c.text(&STREAM_DESTINATION), "tcp:192.168.1.10:19999 parent.example.org:SSL");
@@ -449,11 +474,13 @@ fn effective(c: &Config) -> Vec<(String, String, String)> {
 fn render_round_trips() {
     let cases = [(FileKind::Netdata, NETDATA_CONF, "host labels"), (FileKind::Stream, STREAM_CONF, GUID)];
     for (kind, text, section) in cases {
-        let (mut c, _) = Config::parse(kind, text, "x");
+        let (mut c, first) = Config::parse(kind, text, "x");
         assert!(c.set(section, "allow from", "10.*").is_empty());
         let rendered = c.render();
         let (again, diags) = Config::parse(kind, &rendered, "rendered");
-        assert_eq!(warnings(&diags), Vec::<String>::new(), "{rendered}");
+        assert_eq!(problems(&diags), Vec::<String>::new(), "{rendered}");
+        assert_eq!(unused(&diags), unused(&first), "{rendered}");
+        assert!(!unused(&diags).is_empty());
         assert_eq!(effective(&again), effective(&c), "{rendered}");
         for key in NETDATA.iter().chain(STREAM_KEYS) {
             assert_eq!(again.text(key), c.text(key));
@@ -538,4 +565,55 @@ fn garbage_never_panics() {
 fn config_is_send_sync_clone() {
     fn check<T: Send + Sync + Clone>() {}
     check::<Config>();
+}
+
+#[test]
+fn unused_keys_are_warned_about_once_unless_set_to_their_default() {
+    let (_, diags) = netdata(
+        "[global]\nprocess nice level = 5\nOOM score = 0\n[web]\nlisten backlog = 128\n\
+         [plugins]\ntc = false\nidlejitter = yes\n[db]\nmode = save\n",
+    );
+    assert_eq!(
+        warnings(&diags),
+        [
+            "t.conf:2: 'process nice level' in section [global] is accepted but not used by nanodata; '5' has no effect",
+            "t.conf:5: 'listen backlog' in section [web] is accepted but not used by nanodata; '128' has no effect",
+            "t.conf:8: 'idlejitter' in section [plugins] is accepted but not used by nanodata; 'yes' has no effect",
+        ]
+    );
+    // The default spelled another way is still the default.
+    let (_, diags) =
+        netdata("[health]\nrun at least every seconds = 10s\nenabled = false\n[global]\nOOM score = 0\n");
+    assert_eq!(warnings(&diags), Vec::<String>::new());
+    // An invalid value gets the invalid-value warning only.
+    let (_, diags) = netdata("[global]\nprocess nice level = high\n");
+    assert_eq!(warnings(&diags).len(), 1);
+    assert!(warnings(&diags)[0].contains("invalid value 'high'"), "{diags:?}");
+    // -W set too.
+    let mut c = Config::new(FileKind::Netdata);
+    assert_eq!(unused(&c.set("registry", "enabled", "yes")).len(), 1);
+}
+
+#[test]
+fn render_marks_unused_keys() {
+    let (c, _) = netdata("[global]\nprocess nice level = 5\n");
+    let r = c.render();
+    assert!(r.contains("\t# accepted, not used by nanodata\n\tprocess nice level = 5\n"), "{r}");
+    assert!(r.contains("\t# accepted, not used by nanodata\n\t# OOM score = 0\n"), "{r}");
+    assert!(r.contains("[global]\n\t# hostname = \n"), "used keys are not marked: {r}");
+    let marked = r.matches("# accepted, not used by nanodata\n").count();
+    assert_eq!(marked, NETDATA.iter().filter(|k| k.unused()).count());
+    assert!(marked > 40, "{marked}");
+    let s = Config::new(FileKind::Stream).render();
+    assert!(!s.contains("not used"), "every [stream] key is used: {s}");
+}
+
+#[test]
+fn registry_directory_holds_the_machine_guid_unless_the_file_is_named() {
+    let (c, _) = netdata("[directories]\nlib = /v\nregistry = /r\n");
+    assert_eq!(c.machine_guid_file(), PathBuf::from("/r/netdata.public.unique.id"));
+    let (c, _) = netdata("[directories]\nregistry = /r\n[registry]\nnetdata unique id file = /f/id\n");
+    assert_eq!(c.machine_guid_file(), PathBuf::from("/f/id"));
+    let d = Config::new(FileKind::Netdata);
+    assert_eq!(d.machine_guid_file(), PathBuf::from("/var/lib/nanodata/registry/netdata.public.unique.id"));
 }

@@ -1,5 +1,5 @@
 //! Process-level chores of the daemon: the machine GUID file, the pid file, signal handling
-//! for the main thread, directories, the hostname and going to the background.
+//! for the main thread, directories, the hostname, going to the background and dropping root.
 //!
 //! Each is a small function over the OS so `main` stays a list of steps.
 
@@ -9,6 +9,7 @@ pub mod guid;
 pub mod pidfile;
 pub mod signals;
 pub mod sysinfo;
+pub mod user;
 
 pub use daemonize::daemonize;
 pub use dirs::{ensure_dir, hostname};

@@ -255,6 +255,7 @@ pub fn environment(cfg: &Config, host: &Host, host_prefix: &Path) -> Vec<(String
         ("PATH".into(), path),
         ("PYTHONUNBUFFERED".into(), "1".into()),
         ("LC_ALL".into(), "C".into()),
+        ("MALLOC_ARENA_MAX".into(), cfg.integer(&keys::GLOBAL_MALLOC_ARENA_PLUGINS).clamp(1, 64).to_string()),
     ];
     if let Some(p) = cfg.raw(env_section, "PYTHONPATH") {
         env.push(("PYTHONPATH".into(), p.to_owned()));
@@ -315,6 +316,11 @@ mod tests {
         assert_eq!(get("NETDATA_LISTEN_PORT"), Some("19999"));
         assert_eq!(get("PATH"), Some("/only"));
         assert_eq!(get("LC_ALL"), Some("C"));
+        assert_eq!(get("MALLOC_ARENA_MAX"), Some("1"));
+        let (arenas, _) =
+            Config::parse(FileKind::Netdata, "[global]\nglibc malloc arena max for plugins = 4\n", "t");
+        let env4 = environment(&arenas, &host, Path::new("/"));
+        assert!(env4.contains(&("MALLOC_ARENA_MAX".to_string(), "4".to_string())));
         assert!(get("NETDATA_VERSION").is_some_and(|v| v.starts_with('v')));
         let env = environment(&cfg, &host, Path::new("/"));
         assert_eq!(env.iter().find(|(n, _)| n == "NETDATA_HOST_PREFIX").map(|(_, v)| v.as_str()), Some(""));

@@ -860,7 +860,10 @@ impl ChartState {
                     d.store.store(t, StorageNumber::EMPTY);
                     continue;
                 }
-                if d.updated && d.collections_counter > 1 && iterations < gap_limit {
+                // A dimension's first collection is stored only with `store_first` (as Netdata
+                // 1.37.1 does: its first value is in the database), otherwise it is a gap.
+                let first_stored = self.meta.options.store_first && self.counter_done == 1;
+                if d.updated && (d.collections_counter > 1 || first_stored) && iterations < gap_limit {
                     let flag = reset && !d.meta.options.noreset;
                     d.store.store(t, StorageNumber::pack(value, flag));
                     d.last_stored_value = value;
@@ -1078,11 +1081,13 @@ mod tests {
         collect(&c, (T0 + 3) * S + S / 2, &[5]); // interface reset: far from the 32-bit cap
         collect(&c, (T0 + 4) * S + S / 2, &[105]);
         let p = c.query(0, 0, i64::MAX);
-        // T0+3: carry 50 + 0; T0+4: 0 + 50.
-        assert!(close(p[2].value, 50.0), "{p:?}");
+        // T0+3: carry 50 + 0; T0+4: 0 + 50. Every slot has a value, none is a spike.
         assert!(p[2].reset);
-        assert!(close(p[3].value, 50.0), "{p:?}");
-        assert!(p.iter().all(|x| x.value.unwrap_or(0.0) <= 100.0), "no spike: {p:?}");
+        let t = |k: u64| (T0 + k) as i64;
+        assert_eq!(
+            stored(&c, 0),
+            [(t(1), Some(50.0)), (t(2), Some(100.0)), (t(3), Some(50.0)), (t(4), Some(50.0))]
+        );
     }
 
     #[test]
@@ -1192,33 +1197,38 @@ mod tests {
         collect(&c, (T0 + 1002) * S + S / 2, &[1_000_200]);
         collect(&c, (T0 + 1003) * S + S / 2, &[1_000_300]);
         let p = c.query(0, (T0 + 900) as i64, i64::MAX);
-        assert!(p.iter().all(|x| x.value.unwrap_or(0.0) <= 100.0), "{p:?}");
+        // The slots of the silence are gaps; the first collection after it only sets the base,
+        // and the next one stores half of its 100 (the rest carries to T0+1004): no spike.
+        let values: Vec<(i64, f64)> = p.iter().filter_map(|x| Some((x.t, x.value?))).collect();
+        assert_eq!(values, [((T0 + 1003) as i64, 50.0)], "{p:?}");
+        assert!(p.len() > 90, "the slots of the silence are there, as gaps: {p:?}");
         assert_eq!(c.last_entry_t(), Some((T0 + 1003) as i64));
     }
 
     #[test]
     fn store_first_stores_the_first_collection() {
-        let meta = ChartMeta {
-            options: ChartOptions { store_first: true, ..Default::default() },
-            ..ChartMeta::new("t", "c")
-        };
-        let c = Chart::new(
-            meta,
-            StorageSettings {
+        let make = |store_first: bool| {
+            let meta = ChartMeta {
+                options: ChartOptions { store_first, ..Default::default() },
+                ..ChartMeta::new("t", "c")
+            };
+            let settings = StorageSettings {
                 mode: MemoryMode::Ram,
                 dir: None,
                 entries: 10,
                 gap_when_lost_iterations_above: 1,
-            },
-            ObserverSlot::default(),
-        );
-        c.dimension(DimensionMeta::new("x"));
-        collect(&c, T0 * S + 100_000, &[7]);
-        // store_first aligns collection to T0.0 and stores on the first boundary ≤ it;
-        // the dimension has one collection so the slot is a gap until the next one.
-        collect(&c, (T0 + 1) * S + 100_000, &[8]);
-        let p = c.query(0, 0, i64::MAX);
-        assert!(p.iter().any(|x| x.value == Some(8.0)), "{p:?}");
+            };
+            let c = Chart::new(meta, settings, ObserverSlot::default());
+            c.dimension(DimensionMeta::new("x"));
+            collect(&c, T0 * S + 100_000, &[7]);
+            collect(&c, (T0 + 1) * S + 100_000, &[8]);
+            stored(&c, 0)
+        };
+        // As Netdata 1.37.1 stores a plugin's `store_first` chart: the first collection's value
+        // at its own second, the next one a second later.
+        assert_eq!(make(true), [(T0 as i64, Some(7.0)), ((T0 + 1) as i64, Some(8.0))]);
+        // Without it the first collection only sets the base.
+        assert_eq!(make(false), [((T0 + 1) as i64, Some(8.0))]);
     }
 
     #[test]

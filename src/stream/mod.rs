@@ -79,8 +79,14 @@ pub use destination::Destination;
 pub use sender::Sender;
 
 /// Starts streaming `host` if `[stream] enabled = yes` in `stream`; `None` when disabled
-/// or misconfigured (with a log line saying why).
-pub fn start(stream: &Config, host: &Arc<Host>, info: &SystemInfo, update_every: u32) -> Option<Sender> {
+/// or misconfigured (with a log line saying why). `netdata` gives `[db] enable replication`.
+pub fn start(
+    stream: &Config,
+    netdata: &Config,
+    host: &Arc<Host>,
+    info: &SystemInfo,
+    update_every: u32,
+) -> Option<Sender> {
     if !stream.bool(&keys::STREAM_ENABLED) {
         return None;
     }
@@ -119,6 +125,7 @@ pub fn start(stream: &Config, host: &Arc<Host>, info: &SystemInfo, update_every:
         ),
         buffer_size: stream.bytes(&keys::STREAM_BUFFER_SIZE).clamp(64 * 1024, 1 << 30) as usize,
         compression: stream.bool(&keys::STREAM_COMPRESSION) && cfg!(feature = "compression"),
+        replication: netdata.bool(&keys::DB_REPLICATION),
         resync_iterations: stream.integer(&keys::STREAM_CLOCK_RESYNC).clamp(0, 100_000) as u32,
         tls: tls::TlsSettings {
             skip_verification: stream.bool(&keys::STREAM_SSL_SKIP_VERIFY),

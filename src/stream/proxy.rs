@@ -69,6 +69,7 @@ pub fn start(
         ),
         buffer_size: stream.bytes(&keys::STREAM_BUFFER_SIZE).clamp(64 * 1024, 1 << 30) as usize,
         compression: stream.bool(&keys::STREAM_COMPRESSION) && cfg!(feature = "compression"),
+        replication: settings.replication,
         resync_iterations: stream.integer(&keys::STREAM_CLOCK_RESYNC).clamp(0, 100_000) as u32,
         tls: tls::TlsSettings {
             skip_verification: stream.bool(&keys::STREAM_SSL_SKIP_VERIFY),

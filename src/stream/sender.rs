@@ -41,6 +41,8 @@ pub struct Settings {
     pub max_backoff: Duration,
     pub buffer_size: usize,
     pub compression: bool,
+    /// Offer and answer replication (`[db] enable replication`, per host for a proxy).
+    pub replication: bool,
     pub resync_iterations: u32,
     pub tls: TlsSettings,
     pub send_charts: ChartFilter,
@@ -243,7 +245,8 @@ enum Failure {
     Rejected(Rejection),
     /// Nothing could be sent or received for `timeout seconds`.
     Timeout,
-    /// The TLS handshake failed (certificate or protocol): retried after 5 minutes.
+    /// The TLS handshake failed (certificate or protocol): retried after 5 minutes, as
+    /// Netdata 1.37 postpones a destination after an SSL error or an invalid certificate.
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     Tls(String),
 }
@@ -268,7 +271,10 @@ fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, stop: &Receiv
     } else {
         None
     };
-    let ours = Caps::ours(settings.compression);
+    let mut ours = Caps::ours(settings.compression);
+    if !settings.replication {
+        ours = ours.without(Caps::REPLICATION);
+    }
     let mut request = settings.request.clone();
     request.caps = ours;
     let request = match request.encode() {
@@ -455,7 +461,7 @@ fn tls_error(e: io::Error) -> Failure {
         return Failure::Timeout;
     }
     // rustls reports certificate problems as InvalidData with its reason inside.
-    Failure::Tls(format!("TLS handshake failed (certificate or protocol): {e}"))
+    Failure::Tls(tls::describe_failure(&e))
 }
 
 fn resolve(host: &str, interface: Option<&str>, port: u16) -> io::Result<Vec<SocketAddr>> {
@@ -731,6 +737,13 @@ fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayRequest
     let words = emit::words(line);
     match words.first().copied() {
         None => {}
+        Some("REPLAY_CHART") if !Caps(shared.caps.load(Ordering::Acquire)).has(Caps::REPLICATION) => {
+            // Not negotiated (`[db] enable replication = no`): nothing is replayed.
+            log::info!(
+                "STREAM {} [send]: replication is not enabled; ignoring REPLAY_CHART",
+                shared.hostname
+            );
+        }
         Some("REPLAY_CHART") => match ReplayRequest::parse(&words) {
             Some(req) => {
                 if let Some(old) = replays.iter_mut().find(|r| r.chart == req.chart) {

@@ -163,6 +163,25 @@ pub fn start(cfg: &Config, hosts: Arc<Hosts>) -> Option<WebServer> {
 /// [`start`], also receiving children that stream to this node as `stream` (stream.conf)
 /// allows.
 pub fn start_with_streaming(cfg: &Config, stream: Option<&Config>, hosts: Arc<Hosts>) -> Option<WebServer> {
+    start_bound(bind(cfg)?, cfg, stream, hosts)
+}
+
+#[cfg(feature = "tls")]
+type TlsServerConfig = Arc<rustls::ServerConfig>;
+#[cfg(not(feature = "tls"))]
+type TlsServerConfig = ();
+
+/// The listening sockets of `[web] bind to`, bound but not yet served: the daemon binds
+/// them (and reads the TLS key) while it may still be root, then drops root and only then
+/// calls [`start_bound`], so no client byte is read with privileges.
+pub struct Bound {
+    listeners: Vec<server::Listener>,
+    tls_config: Option<TlsServerConfig>,
+}
+
+/// Binds the addresses of `[web] bind to` and loads the TLS certificate. `None` when `[web]
+/// mode = none` or when no address could be bound (logged).
+pub fn bind(cfg: &Config) -> Option<Bound> {
     let mode = cfg.text(&keys::WEB_MODE);
     if mode == "none" {
         log::info!("web server is disabled ([web] mode = none)");
@@ -185,8 +204,33 @@ pub fn start_with_streaming(cfg: &Config, stream: Option<&Config>, hosts: Arc<Ho
         }
         None
     };
-    let https_enabled = tls_config.is_some();
 
+    let mut listeners = Vec::new();
+    for spec in &specs {
+        for addr in spec.resolve() {
+            match server::listen(addr) {
+                Ok(l) => {
+                    let local = l.local_addr().unwrap_or(addr);
+                    let ssl = if tls_config.is_some() { spec.ssl } else { SslMode::None };
+                    log::info!("web: listening on {local}{}", ssl.suffix());
+                    listeners.push(server::Listener { sock: l, addr: local, ssl, acl: spec.acl.clone() });
+                }
+                Err(e) => log::error!("web: cannot listen on {addr}: {e}"),
+            }
+        }
+    }
+    if listeners.is_empty() {
+        log::error!("web: no address could be bound; the web server is not started");
+        return None;
+    }
+    Some(Bound { listeners, tls_config })
+}
+
+/// Serves sockets of [`bind`] on the web thread, with the streaming parent side when
+/// `stream` (stream.conf) is given.
+pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: Arc<Hosts>) -> Option<WebServer> {
+    let Bound { listeners, tls_config } = bound;
+    let https_enabled = tls_config.is_some();
     let limits = Limits {
         max_connections: cfg.integer(&keys::WEB_MAX_CONNECTIONS).clamp(1, 1_000_000) as usize,
         idle_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_IDLE_TIMEOUT).max(1)),
@@ -221,24 +265,6 @@ pub fn start_with_streaming(cfg: &Config, stream: Option<&Config>, hosts: Arc<Ho
         allow_netdata_conf: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_NETDATA_CONF)),
     };
 
-    let mut listeners = Vec::new();
-    for spec in &specs {
-        for addr in spec.resolve() {
-            match server::listen(addr) {
-                Ok(l) => {
-                    let local = l.local_addr().unwrap_or(addr);
-                    let ssl = if tls_config.is_some() { spec.ssl } else { SslMode::None };
-                    log::info!("web: listening on {local}{}", ssl.suffix());
-                    listeners.push(server::Listener { sock: l, addr: local, ssl, acl: spec.acl.clone() });
-                }
-                Err(e) => log::error!("web: cannot listen on {addr}: {e}"),
-            }
-        }
-    }
-    if listeners.is_empty() {
-        log::error!("web: no address could be bound; the web server is not started");
-        return None;
-    }
     let addrs = listeners.iter().map(|l| l.addr).collect();
     let stop = Arc::new(AtomicBool::new(false));
     let (event_loop, waker) = match server::EventLoop::new(
@@ -278,7 +304,7 @@ fn tls_setup(cfg: &Config, specs: &[BindSpec]) -> Option<Arc<rustls::ServerConfi
     }
     let base = PathBuf::from(cfg.text(&keys::DIR_CONFIG));
     let (key, cert) = (relative_to(&base, &key), relative_to(&base, &cert));
-    match tls::server_config(&cert, &key) {
+    match tls::server_config(&cert, &key, &cfg.text(&keys::WEB_TLS_VERSION)) {
         Ok(c) => {
             if !wants {
                 log::info!("web: TLS certificate loaded; no address of [web] bind to asks for ^SSL");

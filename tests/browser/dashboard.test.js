@@ -32,7 +32,13 @@ function check(cond, what) {
     const errors = [];
     page.on("pageerror", e => errors.push(String(e)));
     const external = [];
-    page.on("request", r => { if (!r.url().startsWith(base.replace(/\/$/, ""))) external.push(r.url()); });
+    // Data requests as [path of the page that asked, path asked].
+    const dataAsked = [];
+    page.on("request", r => {
+      if (!r.url().startsWith(base.replace(/\/$/, ""))) external.push(r.url());
+      else if (r.url().includes("/api/v1/data?")) dataAsked.push([new URL(r.frame().url()).pathname, new URL(r.url()).pathname]);
+    });
+    const askedFrom = page => dataAsked.filter(([from]) => from === page).map(([, to]) => to);
     await page.goto(base, { waitUntil: "load", timeout: 15000 });
 
     await page.waitForSelector("#hosts a.host-link", { timeout: 10000 });
@@ -84,12 +90,18 @@ function check(cond, what) {
     await page.screenshot({ path: shot });
     console.log("screenshot: " + shot);
 
+    const rootAsked = askedFrom("/");
+    check(rootAsked.length >= 3 && rootAsked.every(p => p === "/api/v1/data"), "the root page asks its own data API: " + [...new Set(rootAsked)]);
     // Switch host.
     await Promise.all([page.waitForNavigation({ timeout: 10000 }), page.click("#hosts a.host-link:not(.cur)")]);
     check(new URL(page.url()).pathname === "/host/ap-kitchen/", "switched to " + page.url());
     await page.waitForFunction(() => document.body.dataset.host === "ap-kitchen", null, { timeout: 10000 });
     await page.waitForFunction(() => document.querySelectorAll(".chart[data-points]:not([data-points='0'])").length >= 3, null, { timeout: 10000 });
-    check(true, "the child's dashboard draws its charts");
+    const childDrawn = await page.$$eval(".chart", cs => cs.map(c => [c.dataset.chart, +c.dataset.points]));
+    check(childDrawn.filter(([, n]) => n > 0).length >= 3, "the child's dashboard draws its charts: " + JSON.stringify(childDrawn));
+    const childAsked = askedFrom("/host/ap-kitchen/");
+    check(childAsked.length >= 3 && childAsked.every(p => p === "/host/ap-kitchen/api/v1/data"),
+      "and takes their data from the child's API: " + [...new Set(childAsked)] + " (" + childAsked.length + " requests)");
     await page.screenshot({ path: shot.replace(/\.png$/, "-child.png") });
     check(errors.length === 0, "no page errors: " + errors.join("; "));
     check(external.length === 0, "no requests leave the node (works offline): " + external.join(" "));

@@ -1,17 +1,29 @@
 #!/bin/sh
 # The dashboard in a real headless browser (Debian's chromium via playwright-core).
-# Needs: apt-get install -y chromium nodejs npm; writes target/dashboard.png.
+# Needs: apt-get install -y chromium nodejs npm curl python3; writes target/dashboard.png.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 cd "$repo"
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
-    echo "tests/browser: chromium not installed (apt-get install -y chromium); skipped" >&2
-    exit 0
-fi
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-    echo "tests/browser: node/npm not installed (apt-get install -y nodejs npm); skipped" >&2
-    exit 0
+# The skip policy of tests/common/mod.rs (`require`): a missing program fails the run under
+# CI (CI set to anything but empty, 0, false or no) and skips it, with a message, elsewhere.
+missing=""
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || missing="$missing chromium"
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v python3 >/dev/null 2>&1 || missing="$missing python3"
+if [ -n "$missing" ]; then
+    case "$(printf '%s' "${CI:-}" | tr -d ' \t' | tr '[:upper:]' '[:lower:]')" in
+        "" | 0 | false | no)
+            echo "SKIPPED tests/browser: missing programs (apt-get install -y$missing), or set CI=true to fail instead" >&2
+            exit 0
+            ;;
+        *)
+            echo "FAILED tests/browser: missing programs under CI; apt-get install -y$missing (.ci/run does)" >&2
+            exit 1
+            ;;
+    esac
 fi
 if [ ! -d "$here/node_modules/playwright-core" ]; then
     (cd "$here" && npm install --no-audit --no-fund --silent)

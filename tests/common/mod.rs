@@ -1,5 +1,12 @@
 //! Helpers shared by the integration tests: a node in a temporary directory, started as the
-//! real binary, with bounded waits that fail with the node's log attached.
+//! real binary, with bounded waits that fail with the node's log attached, and [`require`],
+//! the one place that decides what happens when a test needs something the machine lacks.
+//!
+//! Skip policy: a test that needs an outside program (Netdata, openssl, ping, …) calls
+//! `require(Dep::…, why)` first. When it is there the test runs. When it is missing, under CI
+//! (`CI` set to anything but empty, `0`, `false` or `no`, as CI services set `CI=true`) the
+//! test fails with the Debian package to install; on a developer machine it prints
+//! `SKIPPED <test>: …` and returns early. `tests/browser/run.sh` follows the same rule.
 
 #![allow(dead_code)]
 
@@ -16,6 +23,79 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_nanodata");
 pub const READY: &str = "collector thread(s) running";
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// Something a test needs from the machine, with the Debian package that provides it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dep {
+    /// The real Netdata 1.37 as a test peer (`/usr/sbin/netdata`, and its `netdata` user).
+    Netdata,
+    /// Netdata's `charts.d.plugin` and its modules.
+    NetdataPluginsBash,
+    /// The `openssl` command, to make test certificates.
+    Openssl,
+    /// The `ping` command, used by the shipped `gateway_ping.plugin`.
+    Ping,
+    /// Root, to switch users (CI runs as root).
+    Root,
+}
+
+impl Dep {
+    /// Whether the machine has it.
+    pub fn present(self) -> bool {
+        match self {
+            Dep::Netdata => Path::new(netdata::NETDATA).exists(),
+            Dep::NetdataPluginsBash => Path::new("/usr/lib/netdata/plugins.d/charts.d.plugin").exists(),
+            Dep::Openssl => on_path("openssl"),
+            Dep::Ping => on_path("ping"),
+            // SAFETY: geteuid has no preconditions and cannot fail.
+            Dep::Root => (unsafe { libc::geteuid() }) == 0,
+        }
+    }
+
+    /// What makes it present: the Debian package to install, or what else to do.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            Dep::Netdata => "apt-get install netdata",
+            Dep::NetdataPluginsBash => "apt-get install netdata-plugins-bash",
+            Dep::Openssl => "apt-get install openssl",
+            Dep::Ping => "apt-get install iputils-ping",
+            Dep::Root => "run the tests as root",
+        }
+    }
+}
+
+/// True when the tests run under CI, where nothing may be skipped.
+pub fn in_ci() -> bool {
+    std::env::var("CI")
+        .is_ok_and(|v| !matches!(v.trim().to_ascii_lowercase().as_str(), "" | "0" | "false" | "no"))
+}
+
+/// The one decision about a missing dependency: true when `dep` is there; when it is missing,
+/// a failure under CI (naming the package) and otherwise a `SKIPPED` line and false, so the
+/// caller returns. `why` says what the test uses it for.
+pub fn require(dep: Dep, why: &str) -> bool {
+    if dep.present() {
+        return true;
+    }
+    let thread = std::thread::current();
+    let test = thread.name().unwrap_or("a test");
+    let remedy = dep.remedy();
+    assert!(!in_ci(), "{test}: {dep:?} is missing ({why}); CI must not skip: {remedy} (.ci/run does)");
+    eprintln!("SKIPPED {test}: {dep:?} is missing ({why}); {remedy}, or set CI=true to fail instead");
+    false
+}
+
+/// Whether an executable `name` is in one of the `PATH` directories (or the usual sbin ones,
+/// which a non-root `PATH` may lack).
+fn on_path(name: &str) -> bool {
+    let path = std::env::var("PATH").unwrap_or_default();
+    let found = path
+        .split(':')
+        .chain(["/usr/sbin", "/sbin", "/usr/bin", "/bin"])
+        .filter(|d| !d.is_empty())
+        .any(|d| Path::new(d).join(name).is_file());
+    found
+}
 
 /// A node's directories and configuration file.
 pub struct Node {
@@ -37,7 +117,7 @@ impl Node {
         let d = dir.display();
         let conf = format!(
             "# written by the integration tests\n\
-             [global]\n\thostname = it-{name}\n\
+             [global]\n\thostname = it-{name}\n\trun as user = \n\
              [directories]\n\tconfig = {d}/etc\n\tcache = {d}/cache\n\tlib = {d}/lib\n\tlog = {d}/log\n\
              [logs]\n\terror = {d}/log/error.log\n\taccess = none\n\thealth = none\n\
              [db]\n\tmode = {mode}\n\tupdate every = 1\n\tretention = 600\n"
@@ -180,24 +260,47 @@ impl Run {
         panic!("no {needle:?} in the log within {limit:?}; log:\n{}", self.log());
     }
 
-    /// Waits until the dimension's file holds `n` non-empty points (map mode shows them
-    /// live; other modes only after a stop, so this is for map mode or a plain sleep).
+    /// Waits until the dimension holds `n` non-empty points, and fails at `limit` saying how
+    /// many it had. Map mode writes its file while running, so the file is read; the other
+    /// modes write only at stop, so the node's own data API is asked instead (the node must
+    /// run a web server, e.g. `[web] bind to = 127.0.0.1:0`: its address is read from the log).
     pub fn wait_for_points(&mut self, node: &Node, chart: &str, dim: &str, n: usize, limit: Duration) {
         let start = Instant::now();
-        if node.mode != "map" {
-            // Only map mode writes while running: give the collector time for n points.
-            std::thread::sleep(Duration::from_secs(n as u64 + 2));
-            return;
-        }
-        while start.elapsed() < limit {
-            let file = node.db_file(chart, dim);
-            if file.exists() && db_points(&file).len() >= n {
+        let mut have;
+        let mut port = None;
+        loop {
+            have = if node.mode == "map" {
+                db_points(&node.db_file(chart, dim)).len()
+            } else {
+                port = port.or_else(|| self.web_port());
+                port.map_or(0, |p| api_points(p, chart, dim))
+            };
+            if have >= n {
                 return;
             }
             assert!(self.is_running(), "nanodata exited early; log:\n{}", self.log());
+            if start.elapsed() >= limit {
+                break;
+            }
             std::thread::sleep(Duration::from_millis(200));
         }
-        panic!("{chart}/{dim}: fewer than {n} points within {limit:?}; log:\n{}", self.log());
+        let how = match (node.mode.as_str(), port) {
+            ("map", _) => format!("in {}", node.db_file(chart, dim).display()),
+            (_, Some(p)) => format!("through the data API on 127.0.0.1:{p}"),
+            (mode, None) => format!(
+                "memory mode {mode} shows points only through the data API, and this node logged no \
+                 'web: listening on 127.0.0.1:…' (bind its web server, e.g. [web] bind to = 127.0.0.1:0)"
+            ),
+        };
+        panic!("{chart}/{dim}: {have} of {n} points within {limit:?} ({how}); log:\n{}", self.log());
+    }
+
+    /// The loopback port the node's web server said it listens on.
+    pub fn web_port(&self) -> Option<u16> {
+        self.log().lines().find_map(|l| {
+            let rest = l.split("web: listening on 127.0.0.1:").nth(1)?;
+            rest.split(|c: char| !c.is_ascii_digit()).next()?.parse().ok()
+        })
     }
 
     /// SIGTERM, then waits for a clean exit; returns how long the stop took.
@@ -239,6 +342,18 @@ pub fn db_points(file: &Path) -> Vec<(i64, u32)> {
         .filter(|(_, n)| !n.is_empty())
         .map(|(t, n)| (t, n.to_bits()))
         .collect()
+}
+
+/// How many non-empty points of `chart`/`dim` a node's data API returns (the whole retention).
+pub fn api_points(port: u16, chart: &str, dim: &str) -> usize {
+    let path = format!(
+        "/api/v1/data?chart={chart}&dimensions={dim}&after=-86400&points=0&group=average&gtime=0&format=csv&options=seconds|match-ids"
+    );
+    let (labels, rows) = netdata::parse_csv(&netdata::http_get(port, &path).unwrap_or_default());
+    if labels.len() != 1 {
+        return 0;
+    }
+    rows.iter().filter(|(_, v)| v.first().copied().flatten().is_some()).count()
 }
 
 /// Asserts that every point of `before` is still in `after`, unchanged.

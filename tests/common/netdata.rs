@@ -1,8 +1,8 @@
 //! The real Netdata 1.37 (Debian's `netdata` package) as a test peer on loopback: a parent
 //! in its own temporary directories, on its own port, with an API key enabled.
 //!
-//! Interop tests call [`require_netdata`] first: without the package they are skipped with
-//! a message on a developer machine, and fail under CI (where `.ci/run` installs it).
+//! Interop tests call [`require_netdata`] (that is, [`super::require`] with [`Dep::Netdata`])
+//! first: without the package they fail under CI and are skipped with a message elsewhere.
 
 #![allow(dead_code)]
 
@@ -12,22 +12,17 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use super::Dep;
+
 /// Dimension labels and one row per second: `(time, values in label order)`.
 pub type Rows = (Vec<String>, Vec<(i64, Vec<Option<f64>>)>);
 
 pub const NETDATA: &str = "/usr/sbin/netdata";
 pub const API_KEY: &str = "11111111-2222-3333-4444-555555555555";
 
-/// True when the tests may use Netdata; false (after printing why) when they must skip.
-pub fn require_netdata(test: &str) -> bool {
-    if Path::new(NETDATA).exists() {
-        return true;
-    }
-    if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!("{test}: {NETDATA} is missing; .ci/run installs Debian's netdata package");
-    }
-    eprintln!("SKIPPED {test}: {NETDATA} is not installed (apt-get install netdata)");
-    false
+/// True when the test may use Netdata; see [`super::require`] for what happens otherwise.
+pub fn require_netdata(why: &str) -> bool {
+    super::require(Dep::Netdata, why)
 }
 
 /// A free TCP port on 127.0.0.1 (bound and released; good enough for tests).
@@ -312,8 +307,12 @@ fn dechunk(mut body: &str) -> String {
 }
 
 /// A test CA and a certificate for 127.0.0.1 signed by it, made with the openssl command:
-/// `(certificate, key, CA certificate)`.
+/// `(certificate, key, CA certificate)`. Callers check `require(Dep::Openssl, …)` first.
 pub fn certificates(dir: &Path) -> (PathBuf, PathBuf, PathBuf) {
+    assert!(
+        Dep::Openssl.present(),
+        "openssl is missing: call require(Dep::Openssl, …) before certificates()"
+    );
     std::fs::create_dir_all(dir).unwrap();
     let run = |args: &[&str]| {
         let status = Command::new("openssl")

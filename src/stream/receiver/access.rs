@@ -607,7 +607,7 @@ mod tests {
             ChildSettings {
                 memory_mode: "ram".into(),
                 history: 3600,
-                health: Some(true),
+                health: Some(false), // [health] enabled: no alarms in nanodata yet
                 postpone_alarms: 60,
                 proxy_enabled: false,
                 proxy_destination: String::new(),

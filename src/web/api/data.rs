@@ -554,10 +554,12 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         grouped.push(row);
         rows.times.push(after + (e as i64 - 1) * ue);
     }
-    // Percentages are of the total of every dimension of the row, hidden ones included.
+    // Percentages are of the total of every dimension of the row, hidden ones included; as in
+    // Netdata 1.37.1 the total is signed unless `abs` is asked (10, -30, 0, 60 → 25 %, -75 %, 0).
     if q.options & opt::PERCENTAGE != 0 {
+        let signed = q.options & opt::ABS == 0;
         for row in &mut grouped {
-            let total: f64 = row.iter().flatten().map(|v| v.abs()).sum();
+            let total: f64 = row.iter().flatten().map(|v| if signed { *v } else { v.abs() }).sum();
             for v in row.iter_mut().flatten() {
                 *v = if total == 0.0 { 0.0 } else { *v * 100.0 / total };
             }
