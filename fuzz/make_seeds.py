@@ -156,6 +156,17 @@ put("session", "plugin", b"\x08" + ("\n".join([
     "BEGIN test.one 3599000000", "SET x = 4", "END",
     "CHART test.one '' 'One' 'things' '' '' area 100 5 obsolete",
     "LABEL x = 1 y", "OVERWRITE labels", "DISABLE", ""])).encode())
+put("session", "extremes", b"\x01" + ("\n".join([
+    "CHART x.y '' 'X' 'u' f c line 1 1",
+    "DIMENSION a '' incremental 1 1", "DIMENSION b '' absolute -1 9223372036854775807",
+    "BEGIN x.y", "SET a = 9223372036854775807", "SET b = -9223372036854775808", "END",
+    "BEGIN x.y 18446744073709551615", "SET a = -1", "END",
+    "RSSTATE 1700000000500000 1700000000000000",
+    "RDSTATE a 18446744073709551615 -9223372036854775808 1e308 -inf",
+    "BEGIN x.y 1000000", "SET a = 0x7fffffffffffffff", "END",
+    "CHART_DEFINITION_END -9223372036854775808 9223372036854775807 0",
+    "REND 4294967295 -1 9223372036854775807 true -9223372036854775808 9223372036854775807 0",
+    "RBEGIN x.y 9223372036854775807 -9223372036854775808 1", "RSET a 1e308 R", ""])).encode())
 put("session", "plugin-replay", b"\x01" + ("\n".join([
     "CHART a.b '' 'AB' 'u' f c line 1 1",
     "DIMENSION d1 '' absolute 1 1", "DIMENSION d2 '' absolute 1 1",
@@ -291,6 +302,7 @@ put("parent_lines", "hand", reply + b"""REPLAY_CHART "system.cpu" "true" 1700000
 REPLAY_CHART system.cpu false 1700000000 1700000050
 REPLAY_CHART 'system.cpu' "true" 0 0
 REPLAY_CHART x true 1 2
+REPLAY_CHART system.cpu false 9223372036854775807 -9223372036854775808
 FUNCTION 2a4c8bd4-0000-11f1-8000-000000000001 10 "processes"
 HELLO
 """)
