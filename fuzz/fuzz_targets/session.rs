@@ -27,7 +27,9 @@ fuzz_target!(|data: &[u8]| {
     ));
     let trust = if mode & 1 == 0 { Trust::Measured } else { Trust::Trusted };
     let step = u64::from(mode >> 1) * 250_000; // 0 to ~32 s per line
-    let limits = Limits { line: 4096, charts: 16, dimensions: 32, labels: 16, function_result: 64 << 10 };
+    #[allow(clippy::needless_update)] // the rest: bounds added later keep their defaults
+    let limits =
+        Limits { line: 4096, charts: 16, dimensions: 32, labels: 16, function_result: 64 << 10, ..Limits::PLUGIN };
     let mut session = Session::new(Arc::clone(&host), "fuzz", 0, trust, limits);
     let mut lines = LineBuffer::new(limits.line);
     let mut now = T0;
