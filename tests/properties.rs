@@ -106,7 +106,7 @@ proptest! {
         prop_assert_eq!(StorageNumber::from_bits(n.to_bits()), n);
         let got = n.value().expect("a stored value");
         let a = v.abs();
-        if a >= 0.168 && a <= 1.6e14 {
+        if (0.168..=1.6e14).contains(&a) {
             let rel = (got - v).abs() / a;
             prop_assert!(rel <= 3.0e-7, "{v} → {got}: relative error {rel:e}");
         } else if a < 0.168 {
