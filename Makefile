@@ -7,6 +7,7 @@
 #   make fuzz       every fuzz target for FUZZ_SECONDS (30) each from its seed corpus
 #                   (libFuzzer on stable, see fuzz/run.sh); fails and keeps the input on a crash
 #   make install DESTDIR=/path/to/staging   a firmware staging tree
+#   make bench-attack [BIN=path/to/nanodata]   attacks on a parent with 100 good children (~4 min)
 #
 # Routers (see cross/README.md; needs Debian 12, run `make cross-setup` as root once):
 #   make cross TARGET=mips-unknown-linux-musl [HEADLESS=1]   static release binary
@@ -77,6 +78,16 @@ bench-parent:
 	bench/parent_load.sh 10 100 1000
 	DIMS=2000 NETDATA=no bench/parent_load.sh 1000
 	DIMS=2000 NETDATA=no PROFILE=fast bench/parent_load.sh 1000
+
+# Attacks on a parent with 100 good children (examples/attack.rs): latency of /api/v1/info and
+# of a data query, and the good children's lost seconds, per attack. `BIN=` on the command line
+# attacks another binary (it is then not built); ATTACK_ARGS="--only time-leap" and so on.
+ATTACK_ARGS ?=
+.PHONY: bench-attack
+bench-attack:
+	$(CARGO) build --release --locked --example attack
+	$(if $(filter command line,$(origin BIN)),,$(CARGO) build --profile $(PROFILE) --locked --bin nanodata)
+	target/release/examples/attack --bin $(BIN) $(ATTACK_ARGS)
 
 # A staging tree for a firmware image or a package. INIT=openwrt or INIT=systemd adds the
 # service definition.

@@ -221,6 +221,17 @@ fn run(o: Options) -> ExitCode {
         localhost.settings().update_every
     );
 
+    let mut housekeeping = match nanodata::rrd::cleanup::start(
+        Arc::clone(&hosts),
+        nanodata::rrd::CleanupPolicy::from_config(cfg),
+    ) {
+        Ok(h) => Some(h),
+        Err(e) => {
+            log::error!("cannot start the housekeeping thread: {e}; obsolete charts stay in memory");
+            None
+        }
+    };
+
     let mut collectors = Collectors::new();
     localhost.set_labels(host_labels(cfg, &info));
     collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
@@ -262,6 +273,9 @@ fn run(o: Options) -> ExitCode {
         web.stop();
     }
     collectors.stop();
+    if let Some(h) = housekeeping.as_mut() {
+        h.stop();
+    }
     if let Some(s) = sender.as_mut() {
         s.stop();
     }

@@ -5,7 +5,8 @@
 //! - charts `disk_space.<mount>` and `disk_inodes.<mount>` with Netdata 1.37's attributes and
 //!   labels (`mount_point`, `filesystem`, `mount_root`);
 //! - the mount table is re-read every `check for new mount points every` seconds (default
-//!   15), not on every tick; a mount that goes away has its charts marked obsolete;
+//!   15), not on every tick; a mount that goes away has its charts marked obsolete (freed
+//!   after `[db] cleanup obsolete charts after secs`) and is forgotten;
 //! - which mounts are charted (the "auto" rule, documented here because Netdata's is spread
 //!   over several places):
 //!   - pseudo filesystems are skipped ([`PSEUDO`]: proc, sysfs, cgroup, devpts, debugfs…);
@@ -106,7 +107,6 @@ struct Mount {
     path: CString,
     /// Listed in the last mount table read.
     present: bool,
-    obsolete: bool,
     space: Option<Arc<Chart>>,
     inodes: Option<Arc<Chart>>,
 }
@@ -171,23 +171,25 @@ impl DiskSpace {
                         root: unescape(entry.root).into_owned(),
                         path,
                         present: true,
-                        obsolete: false,
                         space: None,
                         inodes: None,
                     });
                 }
             }
         }
-        for m in &mut self.mounts {
-            if m.present == m.obsolete {
-                m.obsolete = !m.present;
+        // A vanished mount is forgotten, chart handles and all, so that `[db] cleanup obsolete
+        // charts after secs` can free its charts; mounted again, it is defined again, which
+        // revives charts not yet freed.
+        self.mounts.retain(|m| {
+            if !m.present {
                 for chart in m.space.iter().chain(m.inodes.iter()) {
                     let mut meta = chart.meta();
-                    meta.options.obsolete = m.obsolete;
+                    meta.options.obsolete = true;
                     chart.redefine(meta);
                 }
             }
-        }
+            m.present
+        });
         Ok(())
     }
 }

@@ -356,7 +356,6 @@ struct Disk {
     /// Charted at all (kind enabled, not excluded).
     wanted: bool,
     present: bool,
-    obsolete: bool,
     /// Whether the line carries discard (and flush) fields.
     fields: usize,
     mount_point: Option<String>,
@@ -405,7 +404,6 @@ impl Disk {
             kind,
             wanted,
             present: false,
-            obsolete: false,
             fields: 0,
             mount_point: if wanted { mount_point(mountinfo, id.0, id.1) } else { None },
             charts: Default::default(),
@@ -459,23 +457,22 @@ impl Collector for DiskStats {
             if !d.wanted {
                 continue;
             }
-            if d.obsolete {
-                d.obsolete = false;
-                set_obsolete(d, false);
-            }
             collect_disk(&self.host, self.update_every, d, &v, now_ut);
         }
         if lines == 0 {
             return Err(CollectError::Failed(format!("{} lists no disks", self.file.path().display())));
         }
 
-        for d in &mut self.disks {
-            if !d.present && !d.obsolete && d.charts.iter().any(Option::is_some) {
+        // A vanished disk is forgotten, chart handles and all, so that `[db] cleanup obsolete
+        // charts after secs` can free its charts; if it comes back it is discovered again,
+        // which revives charts not yet freed.
+        self.disks.retain(|d| {
+            if !d.present && d.charts.iter().any(Option::is_some) {
                 log::info!("disk {} disappeared; its charts are obsolete", d.name);
-                d.obsolete = true;
-                set_obsolete(d, true);
+                set_obsolete(d);
             }
-        }
+            d.present
+        });
 
         if self.system_io.is_none() && physical {
             let chart = self.host.chart_define(
@@ -590,10 +587,10 @@ fn define(host: &Host, kind: &Kind, d: &Disk, update_every: u32) -> Arc<Chart> {
     chart
 }
 
-fn set_obsolete(d: &Disk, obsolete: bool) {
+fn set_obsolete(d: &Disk) {
     for chart in d.charts.iter().flatten() {
         let mut meta = chart.meta();
-        meta.options.obsolete = obsolete;
+        meta.options.obsolete = true;
         chart.redefine(meta);
     }
 }

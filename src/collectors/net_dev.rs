@@ -5,9 +5,10 @@
 //! - chart ids, titles, units, families, contexts, priorities and dimensions are Netdata
 //!   1.37's;
 //! - a chart set to "auto" (the default) appears once its counters are non-zero and stays;
-//! - an interface that disappears has its charts marked obsolete and is no longer collected;
-//!   when it comes back its charts are revived and collection resumes (its counters restart,
-//!   which the chart arithmetic takes as a reset, not as traffic);
+//! - an interface that disappears has its charts marked obsolete (freed after `[db] cleanup
+//!   obsolete charts after secs`) and is forgotten; when it comes back its charts are defined
+//!   again — revived if not freed yet, fresh otherwise — and collection resumes (its counters
+//!   restart, which the chart arithmetic takes as a reset, not as traffic);
 //! - counters are handed over raw, so 32-bit counters that wrap (old kernels, 32-bit MIPS)
 //!   are counted across the wrap rather than producing a spike;
 //! - after the first tick that sees an interface, a tick allocates nothing.
@@ -177,8 +178,6 @@ struct Device {
     physical: bool,
     /// Seen on the current tick.
     present: bool,
-    /// Its charts are marked obsolete (it disappeared).
-    obsolete: bool,
     charts: [Option<Arc<Chart>>; KINDS.len()],
 }
 
@@ -242,7 +241,6 @@ impl Collector for NetDev {
                         excluded: simple_match(&self.disabled, name),
                         physical: is_physical(&self.prefix, name),
                         present: false,
-                        obsolete: false,
                         charts: Default::default(),
                     });
                     self.devices.len() - 1
@@ -257,10 +255,6 @@ impl Collector for NetDev {
                 physical = true;
                 total_rx = total_rx.wrapping_add(v[RBYTES]);
                 total_tx = total_tx.wrapping_add(v[TBYTES]);
-            }
-            if d.obsolete {
-                d.obsolete = false;
-                set_obsolete(d, false);
             }
             for (k, kind) in KINDS.iter().enumerate() {
                 if d.charts[k].is_none() {
@@ -283,13 +277,16 @@ impl Collector for NetDev {
             }
         }
 
-        for d in &mut self.devices {
-            if !d.present && !d.obsolete && d.charts.iter().any(Option::is_some) {
+        // A vanished interface is forgotten, chart handles and all, so that `[db] cleanup
+        // obsolete charts after secs` can free its charts; if it comes back it is defined
+        // again, which revives charts not yet freed.
+        self.devices.retain(|d| {
+            if !d.present && d.charts.iter().any(Option::is_some) {
                 log::info!("network interface {} disappeared; its charts are obsolete", d.name);
-                d.obsolete = true;
-                set_obsolete(d, true);
+                set_obsolete(d);
             }
-        }
+            d.present
+        });
 
         let wanted = self.switches[0] != Some(false) && physical && (total_rx != 0 || total_tx != 0);
         if self.total.is_none() && wanted {
@@ -366,10 +363,10 @@ fn define(host: &Host, kind: &Kind, name: &str, physical: bool, update_every: u3
     chart
 }
 
-fn set_obsolete(d: &Device, obsolete: bool) {
+fn set_obsolete(d: &Device) {
     for chart in d.charts.iter().flatten() {
         let mut meta = chart.meta();
-        meta.options.obsolete = obsolete;
+        meta.options.obsolete = true;
         chart.redefine(meta);
     }
 }
@@ -514,6 +511,36 @@ mod tests {
         let total = host.chart("system.net").unwrap();
         let p = total.query(0, 0, i64::MAX);
         assert!(p.len() >= 5 && p.iter().all(|p| p.value.is_some_and(|v| v.abs() < 5000.0)), "{p:?}");
+    }
+
+    #[test]
+    fn a_vanished_interface_is_let_go_freed_by_cleanup_and_comes_back_fresh() {
+        let (host, mut c, dir) = run(&["net_dev.router.1", "net_dev.router.2", "net_dev.router.3"]);
+        let old = host.chart("net.wlan1").unwrap();
+        dir.stage("net_dev.router.4-no-wlan1", "dev");
+        c.collect(T0 + 3 * USEC_PER_SEC).unwrap();
+        // Only the host's index and this test hold it: the collector let go.
+        assert_eq!(Arc::strong_count(&old), 2);
+        let since = old.obsolete_since().expect("obsolete");
+        let policy = crate::rrd::CleanupPolicy::new(60, true);
+        // The fixture's collection times are in the past: only the obsolete time matters.
+        assert_eq!(host.cleanup_obsolete(since + 59, &policy, 1000).charts, 0);
+        let removed = host.cleanup_obsolete(since + 60, &policy, 1000);
+        assert!(removed.charts >= 2, "net.wlan1 and net_packets.wlan1 at least: {removed:?}");
+        assert!(host.chart("net.wlan1").is_none() && host.chart("net_packets.wlan1").is_none());
+        assert!(host.chart("net.wlan0").is_some());
+        assert_eq!(Arc::strong_count(&old), 1, "nothing else holds the freed chart");
+
+        for (i, f) in
+            ["net_dev.router.5-wlan1-back", "net_dev.router.6", "net_dev.router.7"].iter().enumerate()
+        {
+            dir.stage(f, "dev");
+            c.collect(T0 + (5 + i as u64) * USEC_PER_SEC).unwrap();
+        }
+        let new = host.chart("net.wlan1").expect("defined again");
+        assert!(!Arc::ptr_eq(&new, &old));
+        assert!(new.obsolete_since().is_none());
+        assert!((last(&new, 0) - 8.0).abs() < 1e-3, "{}", last(&new, 0));
     }
 
     #[test]

@@ -4,7 +4,8 @@
 //! The charts follow Netdata 1.37's wireless module: ids `wireless.<iface>_status`,
 //! `_link_quality`, `_signal_level`, `_noise_level`, `_discarded_packets`,
 //! `_missed_beacons`, contexts `wireless.<that>`, family the interface. An interface that
-//! disappears has its charts marked obsolete; one that comes back gets them again.
+//! disappears has its charts marked obsolete (freed after `[db] cleanup obsolete charts after
+//! secs`) and is forgotten; one that comes back gets them again.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -27,7 +28,6 @@ pub struct Wireless {
 struct Device {
     name: String,
     seen: bool,
-    obsolete: bool,
     charts: [Arc<Chart>; 6],
 }
 
@@ -93,10 +93,6 @@ impl Collector for Wireless {
                 *slot = signed(word.trim_end_matches('.'));
             }
             let dev = device(&self.host, &mut self.devices, self.update_every, name);
-            if dev.obsolete {
-                set_obsolete(&dev.charts, false);
-                dev.obsolete = false;
-            }
             dev.seen = true;
             let groups: [&[i64]; 6] = [&v[0..1], &v[1..2], &v[2..3], &v[3..4], &v[4..9], &v[9..10]];
             for (chart, values) in dev.charts.iter().zip(groups) {
@@ -107,10 +103,15 @@ impl Collector for Wireless {
                 c.end();
             }
         }
-        for dev in self.devices.iter_mut().filter(|d| !d.seen && !d.obsolete) {
-            set_obsolete(&dev.charts, true);
-            dev.obsolete = true;
-        }
+        // A vanished interface is forgotten, chart handles and all, so that `[db] cleanup
+        // obsolete charts after secs` can free its charts; seen again, it is defined again,
+        // which revives charts not yet freed.
+        self.devices.retain(|d| {
+            if !d.seen {
+                set_obsolete(&d.charts);
+            }
+            d.seen
+        });
         Ok(())
     }
 }
@@ -137,15 +138,15 @@ fn device<'a>(host: &Host, devices: &'a mut Vec<Device>, update_every: u32, name
         }
         chart
     });
-    devices.push(Device { name: name.to_owned(), seen: false, obsolete: false, charts });
+    devices.push(Device { name: name.to_owned(), seen: false, charts });
     let last = devices.len() - 1;
     &mut devices[last]
 }
 
-fn set_obsolete(charts: &[Arc<Chart>], obsolete: bool) {
+fn set_obsolete(charts: &[Arc<Chart>]) {
     for c in charts {
         let mut m = c.meta();
-        m.options.obsolete = obsolete;
+        m.options.obsolete = true;
         c.redefine(m);
     }
 }

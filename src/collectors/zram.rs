@@ -12,7 +12,8 @@
 //! unconfigured one reads as empty). The devices are listed at start and again every
 //! [`RESCAN_EVERY`] seconds, never per tick; each keeps its `mm_stat` open and reads it with
 //! one `pread` per tick. A device that goes away (hot-removed) stores nothing more and has
-//! its charts marked obsolete; one that comes back gets them again. No `zram*` device at all (no zram module)
+//! its charts marked obsolete (freed after `[db] cleanup obsolete charts after secs`); one that
+//! comes back gets them again. No `zram*` device at all (no zram module)
 //! disables the collector.
 
 use std::path::PathBuf;
@@ -47,8 +48,6 @@ struct Device {
     present: bool,
     /// `[usage, savings, ratio, efficiency]`, defined at the first good reading.
     charts: Option<[Arc<Chart>; 4]>,
-    /// Its charts are marked obsolete.
-    obsolete: bool,
 }
 
 /// One chart of a device: id prefix (also the context's second half), title, units, type,
@@ -150,7 +149,7 @@ impl Zram {
         for (_, name) in found {
             if !self.devices.iter().any(|d| d.name == name) {
                 let mm_stat = ProcFile::new(self.block.join(&name).join("mm_stat"));
-                self.devices.push(Device { name, mm_stat, present: true, charts: None, obsolete: false });
+                self.devices.push(Device { name, mm_stat, present: true, charts: None });
             }
         }
         Ok(())
@@ -198,10 +197,6 @@ impl Collector for Zram {
                 continue;
             };
             let charts = d.charts.get_or_insert_with(|| define(&self.host, &d.name, self.update_every));
-            if d.obsolete {
-                set_obsolete(charts, false);
-                d.obsolete = false;
-            }
             for ((chart, kind), values) in charts.iter().zip(&KINDS).zip(stat.values()) {
                 let mut c = chart.begin(now_ut, 0, false);
                 for (dim, v) in values[..kind.dims.len()].iter().enumerate() {
@@ -255,12 +250,11 @@ fn gone(d: &mut Device) {
     d.present = false;
     // Let go of the old file: a device of the same name later is a new one.
     d.mm_stat = ProcFile::new(d.mm_stat.path().to_path_buf());
-    if let Some(charts) = &d.charts {
-        if !d.obsolete {
-            log::info!("zram device {} is gone (removed, or reset); its charts are obsolete", d.name);
-            set_obsolete(charts, true);
-            d.obsolete = true;
-        }
+    // The chart handles go too, so that `[db] cleanup obsolete charts after secs` can free
+    // the charts; a device that comes back defines them again (reviving them if not freed).
+    if let Some(charts) = d.charts.take() {
+        log::info!("zram device {} is gone (removed, or reset); its charts are obsolete", d.name);
+        set_obsolete(&charts);
     }
 }
 
@@ -284,10 +278,10 @@ fn define(host: &Host, device: &str, update_every: u32) -> [Arc<Chart>; 4] {
     })
 }
 
-fn set_obsolete(charts: &[Arc<Chart>], obsolete: bool) {
+fn set_obsolete(charts: &[Arc<Chart>]) {
     for c in charts {
         let mut m = c.meta();
-        m.options.obsolete = obsolete;
+        m.options.obsolete = true;
         c.redefine(m);
     }
 }

@@ -127,11 +127,11 @@ registry! { NETDATA:
     DB_MULTIHOST_DISK_SPACE_MB = DB, "dbengine multihost disk space MB", "256", Integer,
         "Accepted, not used by nanodata.";
     DB_CLEANUP_OBSOLETE_CHARTS = DB, "cleanup obsolete charts after secs", "3600", Seconds,
-        "Obsolete charts are removed from memory after this long.";
+        "Obsolete charts and dimensions, uncollected this long, are freed (minimum 1).";
     DB_CLEANUP_ORPHAN_HOSTS = DB, "cleanup orphan hosts after secs", "3600", Seconds,
         "Disconnected children are removed from memory after this long.";
     DB_DELETE_OBSOLETE_FILES = DB, "delete obsolete charts files", "yes", Bool,
-        "Delete the files of obsolete charts when they are cleaned up.";
+        "Delete the save/map files of obsolete charts and dimensions when they are freed.";
     DB_DELETE_ORPHAN_FILES = DB, "delete orphan hosts files", "yes", Bool,
         "Delete the files of orphan hosts when they are cleaned up.";
     DB_ZERO_METRICS = DB, "enable zero metrics", "no", Bool,

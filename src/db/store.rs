@@ -9,6 +9,12 @@
 //! Times: `last_t` is the newest stored time; the window is the last `entries` steps up to
 //! it; `first_t` is the later of the window start and the oldest time written since the
 //! ring was created (persisted, so it survives restarts).
+//!
+//! Work per store is bounded by the size of the ring, never by the times given: a jump past
+//! the whole window empties the ring in O(1) (slots older than the jump are marked stale,
+//! not rewritten; they read as empty and are zeroed with one slice fill only if an older
+//! point is later written into the window), and a shorter gap is zeroed with at most two
+//! slice fills.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Write};
@@ -63,6 +69,9 @@ pub struct DimensionStore {
     last_t: i64,
     /// Oldest time written since the ring was created, or `NO_TIME`.
     first_written: i64,
+    /// Slots of times before this one are stale (left from before a jump past the whole
+    /// window) and read as empty; `NO_TIME` when every slot of the window is current.
+    stale_before: i64,
     update_every: u32,
     entries: u32,
     mode: MemoryMode,
@@ -71,6 +80,12 @@ pub struct DimensionStore {
     ids: u64,
     /// The file `save()` writes (save mode only).
     save_path: Option<Box<Path>>,
+    /// Slots written or zeroed so far: lets tests see how much work a store did.
+    #[cfg(test)]
+    slot_writes: u64,
+    /// Calls of `store` and `store_gap` so far.
+    #[cfg(test)]
+    store_calls: u64,
 }
 
 impl DimensionStore {
@@ -88,12 +103,17 @@ impl DimensionStore {
             slots: Slots::None,
             last_t: NO_TIME,
             first_written: NO_TIME,
+            stale_before: NO_TIME,
             update_every,
             entries,
             mode: spec.mode,
             outcome: OpenOutcome::Memory,
             ids: file::ids_hash(spec.chart_id, spec.dim_id),
             save_path: None,
+            #[cfg(test)]
+            slot_writes: 0,
+            #[cfg(test)]
+            store_calls: 0,
         };
         let dir = match (spec.mode, spec.dir) {
             (MemoryMode::None, _) => return store,
@@ -154,42 +174,60 @@ impl DimensionStore {
     /// A time after `last_t` empties every slot in between and becomes `last_t`; a time inside
     /// the window overwrites in place (replication filling older points); an older time is
     /// ignored, as is a negative one (before 1970: garbage from a peer). Nothing happens in
-    /// `none` mode.
+    /// `none` mode. At most two slice fills of at most `entries` slots, whatever `t` is.
     #[inline]
     pub fn store(&mut self, t: i64, value: StorageNumber) {
+        #[cfg(test)]
+        {
+            self.store_calls += 1;
+        }
         if matches!(self.slots, Slots::None) || t < 0 {
             return;
         }
         let t = self.align(t);
-        let ue = i64::from(self.update_every);
         if self.last_t == NO_TIME || t > self.last_t {
-            if self.last_t != NO_TIME {
-                let steps = (t - self.last_t) / ue;
-                if steps > i64::from(self.entries) {
-                    self.slots.clear();
-                } else {
-                    for k in 1..steps {
-                        let i = self.index(self.last_t + k * ue);
-                        self.slots.set(i, 0);
-                    }
-                }
-            }
-            let i = self.index(t);
-            self.slots.set(i, value.to_bits());
-            self.last_t = t;
-            if self.first_written == NO_TIME {
-                self.first_written = t;
-            }
+            self.advance(t);
         } else if t >= self.window_start() {
-            let i = self.index(t);
-            self.slots.set(i, value.to_bits());
-            if t < self.first_written {
-                self.first_written = t;
-            }
+            self.reach_back(t);
         } else {
             return;
         }
-        self.slots.set_times(self.last_t, self.first_written);
+        let i = self.index(t);
+        self.slots.set(i, value.to_bits());
+        self.slots.set_times(self.last_t, self.header_first_t());
+        #[cfg(test)]
+        {
+            self.slot_writes += 1;
+        }
+    }
+
+    /// The same as storing EMPTY at every aligned time of `[from, to]`, oldest first, in a
+    /// bounded number of slice fills (the interpolation's lost iterations).
+    pub fn store_gap(&mut self, from: i64, to: i64) {
+        #[cfg(test)]
+        {
+            self.store_calls += 1;
+        }
+        if matches!(self.slots, Slots::None) || to < 0 {
+            return;
+        }
+        let ue = i64::from(self.update_every);
+        let to = self.align(to);
+        let from = from.max(0);
+        let from = from.saturating_add((ue - from.rem_euclid(ue)) % ue);
+        if from > to {
+            return;
+        }
+        if self.last_t == NO_TIME || to > self.last_t {
+            self.store(to, StorageNumber::EMPTY);
+        }
+        // Now `to <= last_t`: what of the range is inside the window is overwritten in place.
+        let lo = from.max(self.window_start());
+        if lo > to {
+            return;
+        }
+        self.store(lo, StorageNumber::EMPTY);
+        self.zero_times(lo, to);
     }
 
     /// The value at time `t` (aligned down); EMPTY outside `[first_t, last_t]`.
@@ -197,7 +235,7 @@ impl DimensionStore {
     pub fn get(&self, t: i64) -> StorageNumber {
         let t = self.align(t);
         match (self.first_t(), self.last_t()) {
-            (Some(first), Some(last)) if t >= first && t <= last => {
+            (Some(first), Some(last)) if t >= first && t <= last && !self.is_stale(t) => {
                 StorageNumber::from_bits(self.slots.get(self.index(t)))
             }
             _ => StorageNumber::EMPTY,
@@ -261,7 +299,12 @@ impl DimensionStore {
         out.reserve(count as usize);
         for k in 0..count {
             let t = start + k * ue;
-            out.push((t, StorageNumber::from_bits(self.slots.get(self.index(t)))));
+            let n = if self.is_stale(t) {
+                StorageNumber::EMPTY
+            } else {
+                StorageNumber::from_bits(self.slots.get(self.index(t)))
+            };
+            out.push((t, n));
         }
     }
 
@@ -273,6 +316,13 @@ impl DimensionStore {
             (Slots::Map(m), _) => m.flush(),
             _ => Ok(()),
         }
+    }
+
+    /// Calls of `store`/`store_gap` (the inner ones of `store_gap` included) and slots
+    /// written or zeroed so far: how much work storing took, for tests.
+    #[cfg(test)]
+    pub(crate) fn work(&self) -> (u64, u64) {
+        (self.store_calls, self.slot_writes)
     }
 
     /// Memory this store accounts for: the struct, its slots (mapped pages included) and path.
@@ -323,11 +373,12 @@ impl Slots {
         }
     }
 
-    fn clear(&mut self) {
+    /// Zeroes `len` slots from `i` (the caller keeps `i + len <= entries`).
+    fn zero(&mut self, i: usize, len: usize) {
         match self {
             Slots::None => {}
-            Slots::Mem(v) => v.fill(0),
-            Slots::Map(m) => m[HEADER_LEN..].fill(0),
+            Slots::Mem(v) => v[i..i + len].fill(0),
+            Slots::Map(m) => m[HEADER_LEN + i * 4..HEADER_LEN + (i + len) * 4].fill(0),
         }
     }
 
@@ -352,6 +403,75 @@ impl DimensionStore {
         (t.div_euclid(i64::from(self.update_every))).rem_euclid(i64::from(self.entries)) as usize
     }
 
+    /// `t` becomes `last_t` (`t > last_t`): the slots between become empty.
+    fn advance(&mut self, t: i64) {
+        if self.last_t == NO_TIME {
+            // A new or rebuilt ring: every slot is zero.
+            self.first_written = t;
+            self.stale_before = NO_TIME;
+        } else {
+            let ue = i64::from(self.update_every);
+            let steps = (t - self.last_t) / ue;
+            if steps >= i64::from(self.entries) {
+                // Nothing of the old window stays in the new one: mark it stale in O(1).
+                self.stale_before = t;
+            } else if steps > 1 {
+                self.zero_times(self.last_t + ue, t - ue);
+            }
+        }
+        self.last_t = t;
+    }
+
+    /// `t` inside the window and not after `last_t` is about to be written.
+    fn reach_back(&mut self, t: i64) {
+        if self.stale_before != NO_TIME && t < self.stale_before {
+            // Stale slots would show between `t` and the jump: zero the whole window's stale
+            // part once; afterwards every slot is current again.
+            let ue = i64::from(self.update_every);
+            self.zero_times(self.window_start(), self.stale_before - ue);
+            self.stale_before = NO_TIME;
+        }
+        if t < self.first_written {
+            self.first_written = t;
+        }
+    }
+
+    /// Slot of `t` holds data from before a jump (reads as empty).
+    #[inline]
+    fn is_stale(&self, t: i64) -> bool {
+        self.stale_before != NO_TIME && t < self.stale_before
+    }
+
+    /// The first time the file's header records: nothing before a jump survives a restart.
+    fn header_first_t(&self) -> i64 {
+        if self.stale_before == NO_TIME || self.first_written == NO_TIME {
+            self.first_written
+        } else {
+            self.first_written.max(self.stale_before)
+        }
+    }
+
+    /// Zeroes the slots of the aligned times `from..=to` (at most `entries` of them are
+    /// distinct; an empty range does nothing): at most two slice fills.
+    fn zero_times(&mut self, from: i64, to: i64) {
+        if from > to {
+            return;
+        }
+        let ue = i64::from(self.update_every);
+        let n = i64::from(self.entries);
+        let count = ((to - from) / ue + 1).min(n) as usize;
+        let i = self.index(from);
+        let first = count.min(self.entries as usize - i);
+        self.slots.zero(i, first);
+        if count > first {
+            self.slots.zero(0, count - first);
+        }
+        #[cfg(test)]
+        {
+            self.slot_writes += count as u64;
+        }
+    }
+
     #[inline]
     fn window_start(&self) -> i64 {
         let span = i64::from(self.entries - 1) * i64::from(self.update_every);
@@ -364,7 +484,7 @@ impl DimensionStore {
             entries: self.entries,
             ids_hash: self.ids,
             last_t: self.last_t,
-            first_t: self.first_written,
+            first_t: self.header_first_t(),
         }
     }
 
@@ -378,6 +498,7 @@ impl DimensionStore {
         self.save_path = None;
         self.last_t = NO_TIME;
         self.first_written = NO_TIME;
+        self.stale_before = NO_TIME;
         self.outcome = OpenOutcome::FellBackToRam;
         self.into_ram()
     }
@@ -646,6 +767,139 @@ mod tests {
         assert_eq!(got.len(), 10);
         assert!(got[..9].iter().all(|(_, v)| v.is_none()));
         assert_eq!(got[9], (NOW + 1000, Some(3.0)));
+    }
+
+    #[test]
+    fn a_jump_past_the_window_empties_the_ring_in_constant_work() {
+        for mode in [MemoryMode::Ram, MemoryMode::Map] {
+            let d = TempDir::new();
+            let entries = 100_000;
+            let sp = spec(mode, Some(&d.0), entries);
+            let mut s = DimensionStore::open_at(&sp, NOW);
+            for k in 0..entries as i64 {
+                s.store(NOW + 2 * k, n(1.0));
+            }
+            let full = s.slot_writes;
+            // A leap of a year: one slot written, not 100 000.
+            let far = NOW + 365 * 86_400;
+            s.store(far, n(2.0));
+            assert_eq!(s.slot_writes - full, 1, "{mode:?}");
+            assert_eq!(s.last_t(), Some(far));
+            let got = values(&s, 0, i64::MAX);
+            assert_eq!(got.len(), entries as usize, "the window is the usual one");
+            assert!(got[..got.len() - 1].iter().all(|(_, v)| v.is_none()), "stale slots show: {mode:?}");
+            assert_eq!(got[got.len() - 1], (far, Some(2.0)));
+            for t in [far - 2, far - 2 * (entries as i64 - 1), far - 1000] {
+                assert_eq!(s.get(t), StorageNumber::EMPTY, "{t}");
+            }
+            // Leaping again and again costs one slot each time.
+            let before = s.slot_writes;
+            for k in 1..=1000 {
+                s.store(far + k * 2 * entries as i64, n(3.0));
+            }
+            assert_eq!(s.slot_writes - before, 1000);
+            // Gaps shorter than the window are zeroed, no more.
+            let last = s.last_t().unwrap();
+            let before = s.slot_writes;
+            s.store(last + 2 * 500, n(4.0));
+            assert_eq!(s.slot_writes - before, 500, "499 zeroed + 1 written");
+            // After a restart, nothing from before the jump comes back either.
+            drop(s);
+            if mode == MemoryMode::Map {
+                let s = DimensionStore::open_at(&sp, last + 2 * 500);
+                assert_eq!(s.outcome(), OpenOutcome::Loaded);
+                let got = values(&s, 0, i64::MAX);
+                assert_eq!(got.len(), 501, "the header's first time is the jump");
+                assert_eq!(got[0], (last, Some(3.0)));
+                assert!(got[1..500].iter().all(|(_, v)| v.is_none()));
+                assert_eq!(got[500], (last + 1000, Some(4.0)));
+            }
+        }
+    }
+
+    #[test]
+    fn an_older_point_after_a_jump_does_not_expose_stale_slots() {
+        let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 10), NOW);
+        for k in 0..10 {
+            s.store(NOW + 2 * k, n(k as f64 + 1.0));
+        }
+        let far = NOW + 10_000;
+        s.store(far, n(50.0));
+        // Replication fills a point near the start of the new window: the slots between it
+        // and the jump held old values, they must read as empty.
+        let old = far - 2 * 8;
+        let before = s.slot_writes;
+        s.store(old, n(60.0));
+        assert!(s.slot_writes - before <= 10, "one fill of the stale part, at most the ring");
+        let got = values(&s, far - 18, far);
+        let want: Vec<_> = (0..10)
+            .map(|k| {
+                let t = far - 18 + 2 * k;
+                (
+                    t,
+                    if t == old {
+                        Some(60.0)
+                    } else if t == far {
+                        Some(50.0)
+                    } else {
+                        None
+                    },
+                )
+            })
+            .collect();
+        assert_eq!(got, want);
+        // The stale part is gone for good: more old points cost one slot each.
+        let before = s.slot_writes;
+        s.store(far - 18, n(70.0));
+        s.store(far - 4, n(80.0));
+        assert_eq!(s.slot_writes - before, 2);
+        assert_eq!(s.get(far - 18).value(), Some(70.0));
+        assert_eq!(s.get(far - 6), StorageNumber::EMPTY);
+        assert_eq!(s.first_t(), Some(far - 18));
+    }
+
+    #[test]
+    fn store_gap_is_storing_empty_at_every_step() {
+        // A small deterministic generator: the same sequences on both stores.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = |m: i64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % m as u64) as i64
+        };
+        for round in 0..300 {
+            let mut a = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 16), NOW);
+            let mut b = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 16), NOW);
+            let mut t = NOW;
+            for step in 0..40 {
+                t += 2 * (next(40) - 8);
+                if next(2) == 0 {
+                    let v = n((round * 100 + step) as f64);
+                    a.store(t, v);
+                    b.store(t, v);
+                } else {
+                    let from = t - next(60);
+                    a.store_gap(from, t);
+                    let mut u = from;
+                    while u <= t {
+                        if u % 2 == 0 {
+                            b.store(u, StorageNumber::EMPTY);
+                        }
+                        u += 1;
+                    }
+                }
+                assert_eq!((a.first_t(), a.last_t()), (b.first_t(), b.last_t()), "round {round} step {step}");
+                assert_eq!(values(&a, 0, i64::MAX), values(&b, 0, i64::MAX), "round {round} step {step}");
+            }
+        }
+        // Work is bounded by the ring, not by the range.
+        let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 16), NOW);
+        s.store(NOW, n(1.0));
+        s.store_gap(NOW + 2, NOW + 2_000_000_000);
+        assert!(s.slot_writes <= 3 + 3 * 16, "{}", s.slot_writes);
+        assert_eq!(s.last_t(), Some(NOW + 2_000_000_000));
+        assert!(values(&s, 0, i64::MAX).iter().all(|(_, v)| v.is_none()));
     }
 
     #[test]

@@ -75,12 +75,23 @@ pub struct Limits {
     /// Bytes of one `FUNCTION_RESULT_BEGIN` … `END` block (Netdata: 10 MiB); a larger one
     /// stops the source. The body is counted, not kept.
     pub function_result: usize,
+    /// Collections refused because their `BEGIN` would have moved a chart's clock past now
+    /// plus [`crate::rrd::MAX_FUTURE_SECS`]; this many stop the source (a child is
+    /// disconnected, a plugin stopped). Each one is refused at O(1) cost, so the bound only
+    /// says when to stop listening to a source whose clock cannot be trusted.
+    pub clock_strikes: u32,
 }
 
 impl Limits {
     /// Bounds for an external plugin on a router-sized node.
-    pub const PLUGIN: Limits =
-        Limits { line: MAX_LINE, charts: 1000, dimensions: 1000, labels: 256, function_result: 10 << 20 };
+    pub const PLUGIN: Limits = Limits {
+        line: MAX_LINE,
+        charts: 1000,
+        dimensions: 1000,
+        labels: 256,
+        function_result: 10 << 20,
+        clock_strikes: 10,
+    };
 }
 
 impl Default for Limits {

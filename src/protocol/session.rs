@@ -7,6 +7,11 @@
 //! labels, and the function-result capture state. Every line either applies, is ignored as
 //! documented, or returns an [`Error`] whose [`Action`] tells the owner whether to stop the
 //! source or disable it for good.
+//!
+//! Time from the source is bounded: no line moves a chart's clock (or its storage) more than
+//! [`crate::rrd::MAX_FUTURE_SECS`] past the local clock. Such a line is refused (nothing is
+//! stored) and counted; after [`Limits::clock_strikes`] refused collections the source is
+//! stopped, with a reason naming the chart and how far ahead it was.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -15,7 +20,7 @@ use super::command::{printable, ChartDef, Command, DimensionDef, VariableScope};
 use super::framer::Frame;
 use super::words::Words;
 use super::{Action, Error, Limits};
-use crate::rrd::{label_source, Chart, ChartMeta, DimensionMeta, Host, Label};
+use crate::rrd::{label_source, Chart, ChartMeta, ClockLeap, DimensionMeta, Host, Label};
 
 /// Whether the microseconds of `BEGIN` are taken as given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,8 +52,15 @@ pub struct Session {
     update_every: u32,
     trust: Trust,
     limits: Limits,
-    /// Charts this source has defined (bounded by `limits.charts`).
+    /// Charts this source has defined (bounded by `limits.charts`); ids of charts that
+    /// cleanup removed are forgotten when the bound is reached.
     defined: HashSet<String>,
+    /// Charts whose `update every` this source changed (each change reopens every
+    /// dimension's storage: allowed once per chart, so a source cannot make every line cost
+    /// dimensions × retention).
+    restepped: HashSet<String>,
+    /// The host's [`Host::removed_charts`] when `defined` was last pruned.
+    pruned_at: u64,
     current: Option<Arc<Chart>>,
     collecting: Option<Begun>,
     /// Values `SET` in this iteration, by dimension index (reused between iterations).
@@ -60,6 +72,11 @@ pub struct Session {
     /// Where the `RSET`s of the current replicated point go (its end time).
     replay_at: Option<i64>,
     replay_refused: u64,
+    /// Collections refused for moving a chart's clock too far ahead.
+    clock_strikes: u32,
+    /// `RSSTATE`/`RDSTATE` lines refused for the same reason (not strikes: a child whose
+    /// clock is ahead sends one per chart and dimension on every connection).
+    states_refused: u64,
     collections: u64,
     dropped_labels: u64,
 }
@@ -67,6 +84,8 @@ pub struct Session {
 struct Begun {
     now_ut: u64,
     usec: u64,
+    /// The chart's [`Chart::layout`] when the collection began.
+    layout: usize,
 }
 
 struct Capture {
@@ -87,6 +106,8 @@ impl Session {
             trust,
             limits,
             defined: HashSet::new(),
+            restepped: HashSet::new(),
+            pruned_at: 0,
             current: None,
             collecting: None,
             values: Vec::new(),
@@ -95,6 +116,8 @@ impl Session {
             capture: None,
             replay_at: None,
             replay_refused: 0,
+            clock_strikes: 0,
+            states_refused: 0,
             collections: 0,
             dropped_labels: 0,
         }
@@ -103,6 +126,12 @@ impl Session {
     /// Successful collections (`END` and `REND`) so far.
     pub fn collections(&self) -> u64 {
         self.collections
+    }
+
+    /// Collections refused so far because they would have moved a chart's clock too far
+    /// ahead of the local clock.
+    pub fn clock_strikes(&self) -> u32 {
+        self.clock_strikes
     }
 
     /// Charts defined by this source.
@@ -191,16 +220,37 @@ impl Session {
             }
             Command::End => {
                 let chart = self.need_chart("END", Action::Disable)?;
-                let begun = self.collecting.take().unwrap_or(Begun { now_ut, usec: 0 });
-                let mut collection = chart.begin(begun.now_ut, begun.usec, self.trust == Trust::Trusted);
-                for (index, value) in self.values.iter_mut().enumerate() {
-                    if let Some(v) = value.take() {
-                        collection.set(index, v);
-                    }
+                let begun =
+                    self.collecting.take().unwrap_or(Begun { now_ut, usec: 0, layout: chart.layout() });
+                if begun.layout != chart.layout() {
+                    // Obsolete dimensions were freed since BEGIN: the indices of the values
+                    // set may name other dimensions now. This one collection is dropped.
+                    log::debug!(
+                        "{}: collection of '{}' dropped: dimensions were freed meanwhile",
+                        self.source,
+                        chart.id()
+                    );
+                    self.set_current(None);
+                    return Ok(None);
                 }
-                collection.end();
-                self.collections += 1;
+                let refused = match chart.try_begin(begun.now_ut, begun.usec, self.trust == Trust::Trusted) {
+                    Ok(mut collection) => {
+                        for (index, value) in self.values.iter_mut().enumerate() {
+                            if let Some(v) = value.take() {
+                                collection.set(index, v);
+                            }
+                        }
+                        collection.end();
+                        self.collections += 1;
+                        None
+                    }
+                    Err(leap) => Some(leap),
+                };
                 self.set_current(None);
+                self.forget_removed();
+                if let Some(leap) = refused {
+                    self.clock_leap(&chart, begun.usec, leap)?;
+                }
             }
             Command::Flush => {
                 self.set_current(None);
@@ -287,6 +337,9 @@ impl Session {
                 if start_t != 0 || end_t != 0 {
                     let ue = found.meta().update_every;
                     let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
+                    // The local clock bounds the point whatever child_now says (refused points
+                    // cost O(1) and are no strike: a child whose clock is ahead sends some
+                    // on every connection).
                     match crate::stream::receiver::replication::check_point(
                         start_t,
                         end_t,
@@ -338,17 +391,23 @@ impl Session {
                         chart.id()
                     )));
                 };
-                chart.restore_dimension(
+                if let Err(leap) = chart.restore_dimension(
                     index,
                     last_collected_ut,
                     last_collected_value,
                     last_calculated_value,
                     last_stored_value,
-                );
+                    now_ut,
+                ) {
+                    self.state_refused("RDSTATE", &chart, leap);
+                }
             }
             Command::ReplayChartState { last_collected_ut, last_updated_ut } => {
                 let chart = self.need_chart("RSSTATE", Action::Stop)?;
-                chart.restore_clock(last_collected_ut, last_updated_ut);
+                if let Err(why) = chart.restore_clock(last_collected_ut, last_updated_ut, now_ut) {
+                    // The chart keeps its own clock: its next collection is placed by ours.
+                    self.state_refused("RSSTATE", &chart, why);
+                }
             }
             Command::ReplayEnd { start_streaming, after, before, .. } => {
                 let chart = self.current.as_ref().map(|c| c.id().to_owned()).unwrap_or_default();
@@ -368,6 +427,7 @@ impl Session {
 
     fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
         let full = def.full_id();
+        self.forget_removed();
         if !self.defined.contains(&full) && self.defined.len() >= self.limits.charts {
             return Err(Error::disable(format!(
                 "chart '{}' would exceed the limit of {} charts per source",
@@ -398,6 +458,15 @@ impl Session {
             (None, None) => Default::default(),
         };
         if let Some(old) = existing {
+            if old.update_every != meta.update_every && !self.restepped.insert(full.clone()) {
+                return Err(Error::stop(format!(
+                    "chart '{}' changed its update every again ({} s to {} s) on this connection; \
+                     each change restarts the storage of all its dimensions",
+                    printable(&full),
+                    old.update_every,
+                    meta.update_every
+                )));
+            }
             meta.labels = old.labels;
         }
         let meta = meta.source(def.plugin.unwrap_or(&self.source), def.module.unwrap_or(""));
@@ -405,6 +474,23 @@ impl Session {
         self.defined.insert(full);
         self.set_current(Some(chart));
         Ok(())
+    }
+
+    /// Forgets the charts cleanup removed (obsolete ones), so that a source that keeps
+    /// replacing its charts is bounded by what exists, not by what it ever defined, and the
+    /// ids do not pin the freed charts' memory. One atomic load per call; the walk runs only
+    /// when the host removed charts since the last one.
+    fn forget_removed(&mut self) {
+        let removed = self.host.removed_charts();
+        if removed == self.pruned_at {
+            return;
+        }
+        self.pruned_at = removed;
+        let host = &self.host;
+        self.defined.retain(|id| host.chart(id).is_some());
+        if self.defined.capacity() > 4 * self.defined.len().max(16) {
+            self.defined.shrink_to_fit();
+        }
     }
 
     fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {
@@ -442,7 +528,43 @@ impl Session {
 
     fn begin(&mut self, now_ut: u64, usec: u64) {
         self.values.iter_mut().for_each(|v| *v = None);
-        self.collecting = Some(Begun { now_ut, usec });
+        let layout = self.current.as_ref().map_or(0, |c| c.layout());
+        self.collecting = Some(Begun { now_ut, usec, layout });
+    }
+
+    /// A collection refused for its clock: counted, logged (rate-limited), and the source is
+    /// stopped once it has done so [`Limits::clock_strikes`] times.
+    fn clock_leap(&mut self, chart: &Chart, usec: u64, leap: ClockLeap) -> Result<(), Error> {
+        self.clock_strikes = self.clock_strikes.saturating_add(1);
+        if self.clock_strikes >= self.limits.clock_strikes.max(1) {
+            return Err(Error::stop(format!(
+                "{} collections refused for moving their chart's clock into the future \
+                 (the last: BEGIN '{}' {usec} would put it {leap}); its time is not trusted",
+                self.clock_strikes,
+                chart.id()
+            )));
+        }
+        if self.clock_strikes.is_power_of_two() {
+            log::warn!(
+                "{}: BEGIN '{}' {usec} refused, nothing stored: it would put the chart's clock {leap} ({} refused so far)",
+                self.source,
+                chart.id(),
+                self.clock_strikes
+            );
+        }
+        Ok(())
+    }
+
+    fn state_refused(&mut self, keyword: &str, chart: &Chart, why: impl std::fmt::Display) {
+        self.states_refused += 1;
+        if self.states_refused.is_power_of_two() {
+            log::warn!(
+                "{}: {keyword} of chart '{}' refused: its time is {why} ({} refused so far)",
+                self.source,
+                chart.id(),
+                self.states_refused
+            );
+        }
     }
 
     fn label_dropped(&mut self, name: &str) {

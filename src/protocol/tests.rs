@@ -222,6 +222,126 @@ fn replication_and_streaming_events() {
     assert_eq!(s.collections(), 1, "REND counts as a collection");
 }
 
+/// A child's chart of `dims` dimensions collected `n` times, one per second from `T0 + 0.5`.
+fn child_chart(dims: usize, n: u64) -> (Arc<Host>, Session, u64) {
+    let h = host("leap");
+    let mut s = Session::new(Arc::clone(&h), "10.0.0.9:1234", 0, Trust::Trusted, Limits::PLUGIN);
+    let mut def = String::from("CHART leap.c '' t u f leap.c line 1 1\n");
+    for i in 0..dims {
+        def.push_str(&format!("DIMENSION d{i} '' absolute 1 1\n"));
+    }
+    feed(&mut s, &def, T0).unwrap();
+    let mut now = T0 + SEC / 2;
+    for k in 0..n {
+        let usec = if k == 0 { 0 } else { SEC };
+        feed(&mut s, &format!("BEGIN leap.c {usec}\nSET d0 = {k}\nEND\n"), now).unwrap();
+        now += SEC;
+    }
+    (h, s, now)
+}
+
+#[test]
+fn a_child_s_begin_in_the_future_is_refused_and_repeated_ones_stop_it() {
+    let (h, mut s, mut now) = child_chart(1000, 5);
+    let chart = h.chart("leap.c").unwrap();
+    let stored = chart.query(0, 0, i64::MAX);
+    let done = s.collections();
+    // The attack: each line would move the chart's clock an hour ahead.
+    let leap = "BEGIN leap.c 3599000000\nSET d0 = 1\nEND\n";
+    for k in 1..Limits::PLUGIN.clock_strikes {
+        feed(&mut s, leap, now).unwrap();
+        assert_eq!(s.clock_strikes(), k);
+        now += 1000;
+    }
+    // Nothing was stored: not the leap, not a slot in between.
+    assert_eq!(s.collections(), done);
+    assert_eq!(chart.query(0, 0, i64::MAX), stored);
+    assert!(chart.last_entry_t().unwrap() <= (now / SEC) as i64);
+    // Good lines in between are still taken.
+    feed(&mut s, "BEGIN leap.c 1000000\nSET d0 = 9\nEND\n", now + SEC).unwrap();
+    assert_eq!(s.collections(), done + 1);
+    assert_eq!(chart.query(0, 0, i64::MAX).last().and_then(|p| p.value), Some(9.0));
+    // The last strike stops the source, with a reason naming the chart and the leap.
+    let e = feed(&mut s, leap, now + SEC).unwrap_err();
+    assert_eq!(e.action, Action::Stop);
+    assert!(e.message.contains("'leap.c'") && e.message.contains("into the future"), "{e}");
+    assert!(e.message.contains(" s ahead of the local clock (at most 60 s allowed)"), "{e}");
+}
+
+#[test]
+fn a_plugin_s_begin_in_the_future_is_refused_too() {
+    let h = host("pl");
+    let mut s = session(&h);
+    feed(&mut s, "CHART p.c '' t u f p.c line 1 1\nDIMENSION x '' absolute 1 1\n", T0).unwrap();
+    let mut now = T0 + SEC / 2;
+    for k in 0..4u64 {
+        let usec = if k == 0 { 0 } else { SEC };
+        feed(&mut s, &format!("BEGIN p.c {usec}\nSET x = 1\nEND\n"), now).unwrap();
+        now += SEC;
+    }
+    let before = h.chart("p.c").unwrap().last_entry_t();
+    let mut stopped = None;
+    for _ in 0..Limits::PLUGIN.clock_strikes {
+        if let Err(e) = feed(&mut s, "BEGIN p.c 3599000000\nSET x = 1\nEND\n", now) {
+            stopped = Some(e);
+            break;
+        }
+    }
+    let e = stopped.expect("the plugin is stopped after repeated leaps");
+    assert_eq!(e.action, Action::Stop);
+    assert_eq!(s.clock_strikes(), Limits::PLUGIN.clock_strikes);
+    assert_eq!(h.chart("p.c").unwrap().last_entry_t(), before);
+}
+
+#[test]
+fn replication_times_ahead_of_the_parent_are_refused() {
+    let (h, mut s, now) = child_chart(2, 3);
+    let chart = h.chart("leap.c").unwrap();
+    let last = chart.last_entry_t().unwrap();
+    let now_s = now / SEC;
+    // Points whose child_now claims an hour ahead: those beyond now + 60 s are not stored;
+    // one within the tolerance is.
+    let mut answer = String::from("RBEGIN leap.c\n");
+    for t in [now_s + 3_599, now_s + 3_600, now_s + 61] {
+        answer.push_str(&format!("RBEGIN '' {} {t} {}\nRSET d0 5 ''\n", t - 1, now_s + 3_600));
+    }
+    answer.push_str(&format!("RBEGIN '' {} {} {}\nRSET d0 6 ''\n", now_s + 29, now_s + 30, now_s + 3_600));
+    // States an hour ahead are refused (the chart keeps its clock); no strike, no stop.
+    let far = (now_s + 3_600) * SEC;
+    answer.push_str(&format!("RDSTATE d0 {far} 77 1 1\nRSSTATE {far} {far}\n"));
+    answer.push_str(&format!("REND 1 1 {} true 1 {} {}\n", now_s + 3_600, now_s + 3_600, now_s + 3_600));
+    feed(&mut s, &answer, now).unwrap();
+    assert_eq!(chart.last_entry_t(), Some((now_s + 30) as i64), "only the point within 60 s");
+    assert!(chart.last_entry_t().unwrap() > last);
+    assert_eq!(s.clock_strikes(), 0);
+    assert_eq!(chart.last_values()[0].0, 2, "RDSTATE refused: the last collected value is kept");
+    // The chart's clock was not moved: the next BEGIN counts from where it was.
+    feed(&mut s, "BEGIN leap.c 1000000\nSET d0 = 3\nEND\n", now).unwrap();
+    assert_eq!(s.clock_strikes(), 0);
+    assert_eq!(chart.last_values()[0].0, 3);
+}
+
+#[test]
+fn a_chart_s_update_every_changes_once_per_connection() {
+    let h = host("step");
+    let mut s = session(&h);
+    let def = |ue: u32| format!("CHART s.c '' t u f s.c line 1 {ue}\nDIMENSION x '' absolute 1 1\n");
+    feed(&mut s, &def(1), T0).unwrap();
+    feed(&mut s, &def(1), T0).unwrap();
+    feed(&mut s, &def(2), T0).unwrap();
+    assert_eq!(h.chart("s.c").unwrap().meta().update_every, 2);
+    feed(&mut s, &def(2), T0).unwrap();
+    // Flipping it back and forth would reopen every dimension's storage on each line.
+    let e = feed(&mut s, &def(1), T0).unwrap_err();
+    assert_eq!(e.action, Action::Stop);
+    assert!(e.message.contains("'s.c' changed its update every again (2 s to 1 s)"), "{e}");
+    assert_eq!(h.chart("s.c").unwrap().meta().update_every, 2, "the change was refused");
+    // A new connection (session) may change it once more.
+    let mut again = session(&h);
+    feed(&mut again, &def(1), T0).unwrap();
+    assert_eq!(h.chart("s.c").unwrap().meta().update_every, 1);
+}
+
 #[test]
 fn a_session_never_touches_another_host() {
     let a = host("k1");
@@ -354,4 +474,53 @@ fn random_input_never_panics() {
         }
     }
     assert!(h.chart_count() > 0, "the soup defined some charts");
+}
+
+#[test]
+fn charts_freed_by_cleanup_no_longer_count_against_the_source_s_limit() {
+    let h = host("churn");
+    let limits = Limits { charts: 2, ..Limits::PLUGIN };
+    let mut s = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, limits);
+    let chart =
+        |id: &str, options: &str| format!("CHART a.{id} '' t u '' '' line 1 1 '{options}'\nDIMENSION x\n");
+    feed(&mut s, &(chart("one", "") + &chart("two", "")), T0).unwrap();
+    // Obsolete but not freed yet: still counted.
+    feed(&mut s, &chart("one", "obsolete"), T0).unwrap();
+    let since = h.chart("a.one").unwrap().obsolete_since().expect("obsolete");
+    let mut probe = Session::new(Arc::clone(&h), "p", 0, Trust::Measured, limits);
+    feed(&mut probe, &(chart("one", "") + &chart("two", "")), T0).unwrap();
+    assert_eq!(action(&mut probe, &chart("three", "")), Action::Disable);
+    // Put a.one back to obsolete (the probe revived it), then free it.
+    feed(&mut s, &chart("one", "obsolete"), T0).unwrap();
+    let policy = crate::rrd::CleanupPolicy::new(5, false);
+    assert_eq!(h.cleanup_obsolete(since + 3600, &policy, 10).charts, 1);
+    assert!(h.chart("a.one").is_none());
+    feed(&mut s, &chart("three", ""), T0).expect("a.one no longer counts");
+    assert_eq!(s.chart_count(), 2);
+    assert!(h.chart("a.three").is_some() && h.chart("a.two").is_some());
+}
+
+#[test]
+fn a_collection_that_straddles_the_removal_of_a_dimension_is_dropped_not_misfiled() {
+    let h = host("layout");
+    let mut s = session(&h);
+    feed(
+        &mut s,
+        "CHART a.b '' t u '' '' line 1 1\nDIMENSION gone '' absolute 1 1 obsolete\nDIMENSION x\n",
+        T0,
+    )
+    .unwrap();
+    let chart = h.chart("a.b").unwrap();
+    assert_eq!(chart.dimension_index("x"), Some(1));
+    feed(&mut s, "BEGIN a.b\nSET x = 42\n", T0).unwrap();
+    // Cleanup frees `gone` between SET and END: `x` moves to index 0.
+    let later = crate::clock::now_realtime_sec() + 3600;
+    assert_eq!(h.cleanup_obsolete(later, &crate::rrd::CleanupPolicy::new(5, false), 10).dimensions, 1);
+    assert_eq!(chart.dimension_index("x"), Some(0));
+    feed(&mut s, "END\n", T0).unwrap();
+    assert_eq!(s.collections(), 0, "dropped");
+    assert_eq!(chart.last_values()[0].0, 0, "nothing was filed under the wrong dimension");
+    feed(&mut s, "BEGIN a.b\nSET x = 43\nEND\n", T0 + SEC).unwrap();
+    assert_eq!(s.collections(), 1);
+    assert_eq!(chart.last_values()[0].0, 43);
 }

@@ -8,13 +8,19 @@
 
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
 
-use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label, Observer};
-use crate::clock::USEC_PER_SEC;
+use super::{Algorithm, ChartOptions, ChartType, DimensionOptions, Label, Observer, MAX_FUTURE_SECS};
+use crate::clock::{self, USEC_PER_SEC};
 use crate::db::{DimensionStore, MemoryMode, StorageNumber, StoreSpec};
+
+/// Above this many lost iterations that can only store empty slots, the interpolation does
+/// them as one step (O(dimensions) instead of O(iterations × dimensions)). Below it they
+/// run one by one, so the floating-point arithmetic of short gaps is Netdata's to the bit.
+const MERGE_LOST_ITERATIONS_ABOVE: u64 = 8;
 
 /// Above this share of the counter's range a wrapped counter is taken as a reset, not an
 /// overflow (Netdata's `MAX_INCREMENTAL_PERCENT_RATE`).
@@ -167,6 +173,57 @@ pub struct Point {
     pub reset: bool,
 }
 
+/// A time from outside refused because it would move a chart's clock past the local clock
+/// by more than [`MAX_FUTURE_SECS`]: nothing was changed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ClockLeap {
+    /// How far past the local clock the chart would have been, microseconds.
+    pub ahead_ut: u64,
+}
+
+impl ClockLeap {
+    /// `Err` when `ut` is more than [`MAX_FUTURE_SECS`] past `now_ut`.
+    pub fn check(ut: u64, now_ut: u64) -> Result<(), ClockLeap> {
+        if ut > now_ut.saturating_add(MAX_FUTURE_SECS * USEC_PER_SEC) {
+            Err(ClockLeap { ahead_ut: ut - now_ut })
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl std::fmt::Display for ClockLeap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{:.3} s ahead of the local clock (at most {MAX_FUTURE_SECS} s allowed)",
+            self.ahead_ut as f64 / USEC_PER_SEC as f64
+        )
+    }
+}
+
+/// Why a chart state from outside (`RSSTATE`) was refused: nothing was changed.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ClockRefused {
+    /// Too far past the local clock.
+    Ahead(ClockLeap),
+    /// Behind the chart's own clock by this many microseconds.
+    Backwards { behind_ut: u64 },
+}
+
+impl std::fmt::Display for ClockRefused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ClockRefused::Ahead(leap) => leap.fmt(f),
+            ClockRefused::Backwards { behind_ut } => write!(
+                f,
+                "{:.3} s behind the chart's own clock (a chart's clock is not moved back)",
+                *behind_ut as f64 / USEC_PER_SEC as f64
+            ),
+        }
+    }
+}
+
 /// Where and how a chart stores its dimensions.
 #[derive(Clone, Debug)]
 pub(crate) struct StorageSettings {
@@ -187,6 +244,14 @@ pub struct Chart {
     id: String,
     state: Mutex<ChartState>,
     observer: ObserverSlot,
+    /// When the chart became obsolete (unix seconds; 0: it is not). Outside the lock so the
+    /// housekeeping scan of thousands of charts takes no chart lock.
+    obsolete_since: AtomicI64,
+    /// How many of its dimensions are obsolete (the scan skips charts without any).
+    obsolete_dims: AtomicUsize,
+    /// Bumped when dimensions are removed (their indices shift): a source holding indices
+    /// across lines compares it to drop a collection that straddled a removal.
+    layout: AtomicUsize,
 }
 
 /// What the streaming sender remembers per chart, kept under the chart's lock.
@@ -280,6 +345,8 @@ impl<'a> DimView<'a> {
 struct Dim {
     meta: DimensionMeta,
     store: DimensionStore,
+    /// When the dimension became obsolete (unix seconds; 0: it is not).
+    obsolete_since: i64,
     collected_value: i64,
     last_collected_value: i64,
     calculated_value: f64,
@@ -314,9 +381,13 @@ struct ChartState {
 
 impl Chart {
     pub(crate) fn new(meta: ChartMeta, storage: StorageSettings, observer: ObserverSlot) -> Chart {
+        let since = if meta.options.obsolete { clock::now_realtime_sec().max(1) } else { 0 };
         Chart {
             id: meta.id.clone(),
             observer,
+            obsolete_since: AtomicI64::new(since),
+            obsolete_dims: AtomicUsize::new(0),
+            layout: AtomicUsize::new(0),
             state: Mutex::new(ChartState {
                 meta,
                 dims: Vec::new(),
@@ -355,6 +426,11 @@ impl Chart {
         }
         st.stream.generation = 0; // parents get the definition again
         let step_changed = st.meta.update_every != meta.update_every;
+        let became_obsolete = meta.options.obsolete && !st.meta.options.obsolete;
+        if meta.options.obsolete != st.meta.options.obsolete {
+            let since = if meta.options.obsolete { clock::now_realtime_sec().max(1) } else { 0 };
+            self.obsolete_since.store(since, Ordering::Release);
+        }
         st.meta = meta;
         if step_changed {
             let st = &mut *st;
@@ -364,7 +440,89 @@ impl Chart {
             st.last_collected_ut = 0;
             st.last_updated_ut = 0;
         }
+        if became_obsolete {
+            // It will not be collected again: tell the sender now, so that parents learn it
+            // (Netdata sends the definition with the obsolete flag once).
+            let observer = self.observer.read().clone();
+            if let Some(o) = observer {
+                let st = &mut *st;
+                let mut stream = std::mem::take(&mut st.stream);
+                o.obsoleted(&ChartView { st }, &mut stream);
+                st.stream = stream;
+            }
+        }
         true
+    }
+
+    /// When the chart became obsolete (unix seconds), if it is.
+    pub fn obsolete_since(&self) -> Option<i64> {
+        match self.obsolete_since.load(Ordering::Acquire) {
+            0 => None,
+            t => Some(t),
+        }
+    }
+
+    /// Whether the chart is obsolete and neither marked nor collected nor stored for `after`
+    /// seconds before `now`: what `[db] cleanup obsolete charts after secs` frees.
+    pub fn expired(&self, now: i64, after: i64) -> bool {
+        let Some(since) = self.obsolete_since() else { return false };
+        if now.saturating_sub(since) < after {
+            return false;
+        }
+        let st = self.state.lock();
+        let last = (st.last_collected_ut.max(st.last_updated_ut) / USEC_PER_SEC) as i64;
+        st.meta.options.obsolete && now.saturating_sub(last) >= after
+    }
+
+    /// Whether some dimension is obsolete.
+    pub fn has_obsolete_dimensions(&self) -> bool {
+        self.obsolete_dims.load(Ordering::Acquire) > 0
+    }
+
+    /// Removes the dimensions obsolete and not collected for `after` seconds before `now`,
+    /// with their storage, and deletes their files in `delete_files_in` (the host's database
+    /// directory) while the chart is locked, so a dimension defined again meanwhile cannot
+    /// lose its new file. Returns how many were removed. The indices of the remaining
+    /// dimensions shift down: only sources that look dimensions up by id (plugins, streams)
+    /// obsolete dimensions; the internal collectors never do.
+    pub fn remove_expired_dimensions(&self, now: i64, after: i64, delete_files_in: Option<&Path>) -> usize {
+        let mut st = self.state.lock();
+        let expired = |d: &Dim| {
+            d.meta.options.obsolete
+                && d.obsolete_since != 0
+                && now.saturating_sub(d.obsolete_since) >= after
+                && now.saturating_sub((d.last_collected_ut / USEC_PER_SEC) as i64) >= after
+        };
+        let before = st.dims.len();
+        let chart_id = st.meta.id.clone();
+        st.dims.retain(|d| {
+            if !expired(d) {
+                return true;
+            }
+            if let Some(dir) = delete_files_in {
+                let _ = std::fs::remove_file(crate::db::dimension_path(dir, &chart_id, &d.meta.id));
+            }
+            false
+        });
+        let removed = before - st.dims.len();
+        if removed > 0 {
+            self.layout.fetch_add(1, Ordering::AcqRel);
+            st.dims.shrink_to_fit();
+            st.stream.generation = 0; // parents get the definition without them
+            let left = st.dims.iter().filter(|d| d.meta.options.obsolete).count();
+            self.obsolete_dims.store(left, Ordering::Release);
+        }
+        removed
+    }
+
+    /// Changes whenever dimensions were removed, that is when dimension indices shifted.
+    pub fn layout(&self) -> usize {
+        self.layout.load(Ordering::Acquire)
+    }
+
+    /// The ids of the chart's dimensions (for deleting the files of a removed chart).
+    pub(crate) fn dimension_ids(&self) -> Vec<String> {
+        self.state.lock().dims.iter().map(|d| d.meta.id.clone()).collect()
     }
 
     /// Replaces the chart's labels (a `CLABEL` … `CLABEL_COMMIT` batch) without the clock
@@ -383,11 +541,23 @@ impl Chart {
     }
 
     /// Adds a dimension, or updates the one with the same id. Returns its index, which stays
-    /// valid for the life of the chart.
+    /// valid for the life of the chart unless an obsolete dimension before it is removed
+    /// ([`Chart::remove_expired_dimensions`]).
     pub fn dimension(&self, meta: DimensionMeta) -> usize {
         let mut st = self.state.lock();
         if let Some(i) = st.dims.iter().position(|d| d.meta.id == meta.id) {
             if st.dims[i].meta != meta {
+                match (st.dims[i].meta.options.obsolete, meta.options.obsolete) {
+                    (false, true) => {
+                        st.dims[i].obsolete_since = clock::now_realtime_sec().max(1);
+                        self.obsolete_dims.fetch_add(1, Ordering::AcqRel);
+                    }
+                    (true, false) => {
+                        st.dims[i].obsolete_since = 0;
+                        self.obsolete_dims.fetch_sub(1, Ordering::AcqRel);
+                    }
+                    _ => {}
+                }
                 st.dims[i].meta = meta;
                 st.stream.generation = 0; // parents must recompute with the new definition
             }
@@ -395,9 +565,16 @@ impl Chart {
         }
         st.stream.generation = 0;
         let store = open_store(&st.storage, &st.meta, &meta.id);
+        let obsolete_since = if meta.options.obsolete {
+            self.obsolete_dims.fetch_add(1, Ordering::AcqRel);
+            clock::now_realtime_sec().max(1)
+        } else {
+            0
+        };
         st.dims.push(Dim {
             meta,
             store,
+            obsolete_since,
             collected_value: 0,
             last_collected_value: 0,
             calculated_value: 0.0,
@@ -425,21 +602,25 @@ impl Chart {
     /// collection as the source measured it (0: measure it here). Sources whose durations are
     /// trusted (a streaming child) are taken as they are; others are checked against the
     /// clock like Netdata checks plugins.
+    ///
+    /// For local collectors, which pass `usec` 0 (that never leaps): a collection whose
+    /// `usec` would move the chart's clock too far ahead (see [`Chart::try_begin`]) stores
+    /// nothing.
     pub fn begin(&self, now_ut: u64, usec: u64, trust: bool) -> Collection<'_> {
         let mut st = self.state.lock();
-        if st.dims.capacity() > st.dims.len() {
-            // Defined: drop the slack of the vector's doubling (a parent holds thousands of
-            // charts). A dimension added later reallocates once more.
-            st.dims.shrink_to_fit();
+        let refused = st.start(now_ut, usec, trust).err();
+        Collection { st, now_ut, observer: &self.observer, refused }
+    }
+
+    /// Like [`Chart::begin`], but refuses (changing nothing) a collection that would put the
+    /// chart's clock more than [`MAX_FUTURE_SECS`] past `now_ut`: a time from outside can
+    /// never make a chart interpolate over time that has not passed.
+    pub fn try_begin(&self, now_ut: u64, usec: u64, trust: bool) -> Result<Collection<'_>, ClockLeap> {
+        let c = self.begin(now_ut, usec, trust);
+        match c.refused {
+            Some(leap) => Err(leap),
+            None => Ok(c),
         }
-        if st.counter_done > 0 {
-            if trust && usec > 0 && st.last_collected_ut != 0 && !st.sync_clock {
-                st.usec_since_last_update = usec;
-            } else {
-                st.next_usec(now_ut, usec);
-            }
-        }
-        Collection { st, now_ut, observer: &self.observer }
     }
 
     /// Runs `f` on a view of the locked chart and its streaming state.
@@ -499,7 +680,8 @@ impl Chart {
     }
 
     /// Takes over a dimension's collection state from a child (`RDSTATE`), so that the next
-    /// live collection continues where the child's replicated points end.
+    /// live collection continues where the child's replicated points end. Refused (nothing
+    /// changed) when `last_collected_ut` is too far past `now_ut`.
     pub fn restore_dimension(
         &self,
         dim: usize,
@@ -507,7 +689,9 @@ impl Chart {
         last_collected: i64,
         calculated: f64,
         stored: f64,
-    ) {
+        now_ut: u64,
+    ) -> Result<(), ClockLeap> {
+        ClockLeap::check(last_collected_ut, now_ut)?;
         let mut st = self.state.lock();
         if let Some(d) = st.dims.get_mut(dim) {
             d.last_collected_ut = last_collected_ut;
@@ -519,23 +703,46 @@ impl Chart {
                 d.collections_counter = d.collections_counter.max(1);
             }
         }
+        Ok(())
     }
 
     /// Takes over the chart's collection clock from a child (`RSSTATE`): the next `BEGIN`'s
     /// microseconds count from the child's last collection. Ignored when the child has not
-    /// collected the chart yet.
-    pub fn restore_clock(&self, last_collected_ut: u64, last_updated_ut: u64) {
+    /// collected the chart yet. Refused (nothing changed) when either time is too far past
+    /// `now_ut`, or when it would move a clock the chart already has backwards (the next
+    /// collection would then interpolate again over slots already stored: work a peer could
+    /// repeat at will). The last stored slot is kept within the step before the last
+    /// collection, where a child's always is (earlier, the interpolation would compute a
+    /// negative part of a step: an overflow).
+    pub fn restore_clock(
+        &self,
+        last_collected_ut: u64,
+        last_updated_ut: u64,
+        now_ut: u64,
+    ) -> Result<(), ClockRefused> {
+        ClockLeap::check(last_collected_ut.max(last_updated_ut), now_ut).map_err(ClockRefused::Ahead)?;
         let mut st = self.state.lock();
         if last_collected_ut == 0 {
-            return;
+            return Ok(());
         }
+        if last_collected_ut < st.last_collected_ut {
+            return Err(ClockRefused::Backwards { behind_ut: st.last_collected_ut - last_collected_ut });
+        }
+        let floor = last_collected_ut.saturating_sub(st.step_ut());
         st.last_collected_ut = last_collected_ut;
-        st.last_updated_ut = last_updated_ut;
+        st.last_updated_ut = last_updated_ut.clamp(floor, last_collected_ut);
         st.sync_clock = false;
         st.counter_done = st.counter_done.max(1);
         st.counter = st.counter.max(1);
         st.last_collected_total =
             st.dims.iter().fold(0i64, |sum, d| sum.wrapping_add(d.last_collected_value));
+        Ok(())
+    }
+
+    /// Store calls and slot writes of all dimensions so far (see `DimensionStore::work`).
+    #[cfg(test)]
+    fn store_work(&self) -> (u64, u64) {
+        self.state.lock().dims.iter().map(|d| d.store.work()).fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1))
     }
 
     /// Bytes of storage held by the chart's dimensions.
@@ -550,6 +757,8 @@ pub struct Collection<'a> {
     st: MutexGuard<'a, ChartState>,
     now_ut: u64,
     observer: &'a ObserverSlot,
+    /// Set when the collection was refused: `set` and `end` do nothing.
+    refused: Option<ClockLeap>,
 }
 
 impl Collection<'_> {
@@ -562,6 +771,9 @@ impl Collection<'_> {
     /// Sets the raw value of dimension `dim` for this collection.
     pub fn set(&mut self, dim: usize, value: i64) {
         let now = self.now_ut;
+        if self.refused.is_some() {
+            return;
+        }
         if let Some(d) = self.st.dims.get_mut(dim) {
             d.last_collected_ut = now;
             d.collected_value = value;
@@ -584,6 +796,9 @@ impl Collection<'_> {
 
     /// Completes the collection: computes, interpolates and stores.
     pub fn end(mut self) {
+        if self.refused.is_some() {
+            return;
+        }
         let now = self.now_ut;
         let observer = self.observer.read().clone();
         self.st.done(now, observer.as_deref());
@@ -595,7 +810,44 @@ impl ChartState {
         u64::from(self.meta.update_every.max(1)) * USEC_PER_SEC
     }
 
+    /// Decides the duration of the collection starting at `now_ut`, or refuses it (changing
+    /// nothing) when it would move the clock more than [`MAX_FUTURE_SECS`] past `now_ut`.
+    fn start(&mut self, now_ut: u64, usec: u64, trust: bool) -> Result<(), ClockLeap> {
+        if self.dims.capacity() > self.dims.len() {
+            // Defined: drop the slack of the vector's doubling (a parent holds thousands of
+            // charts). A dimension added later reallocates once more.
+            self.dims.shrink_to_fit();
+        }
+        if self.counter_done == 0 {
+            return Ok(()); // the first collection is placed at now by `done`
+        }
+        // A clock already past the limit got there by the local clock going back, not by
+        // this source: resynchronise (next_usec's "database in the future") instead.
+        let ahead = ClockLeap::check(self.last_collected_ut, now_ut).is_err();
+        if trust && usec > 0 && self.last_collected_ut != 0 && !self.sync_clock && !ahead {
+            ClockLeap::check(self.last_collected_ut.saturating_add(usec), now_ut)?;
+            self.usec_since_last_update = usec;
+            return Ok(());
+        }
+        let saved = self.usec_since_last_update;
+        let given = usec > 0 && !self.sync_clock;
+        self.next_usec(now_ut, usec);
+        // Only a duration taken as the source gave it can leap (the others are measured
+        // here, and bounded); taking it changed nothing but the duration.
+        if given {
+            let to = self.last_collected_ut.saturating_add(self.usec_since_last_update);
+            if let Err(leap) = ClockLeap::check(to, now_ut) {
+                self.usec_since_last_update = saved;
+                return Err(leap);
+            }
+        }
+        Ok(())
+    }
+
     /// Netdata's `rrdset_next_usec`: the time since the last collection, sanity-checked.
+    /// Unlike Netdata, a clock more than [`MAX_FUTURE_SECS`] in the future is pulled back
+    /// to now also when the source gave no duration (measuring `|now − last|` would push it
+    /// further ahead).
     fn next_usec(&mut self, now_ut: u64, mut usec: u64) {
         let step = self.step_ut();
         if self.sync_clock {
@@ -604,7 +856,7 @@ impl ChartState {
         }
         if self.last_collected_ut == 0 {
             usec = step;
-        } else if usec == 0 {
+        } else if usec == 0 && ClockLeap::check(self.last_collected_ut, now_ut).is_ok() {
             usec = now_ut.abs_diff(self.last_collected_ut);
         } else if now_ut < self.last_collected_ut {
             log::info!(
@@ -665,7 +917,8 @@ impl ChartState {
             self.init_last_updated();
         }
 
-        let history_ut = u64::from(self.storage.entries.max(1)) * step;
+        // Saturating: a peer may define any `update every` up to u32::MAX.
+        let history_ut = u64::from(self.storage.entries.max(1)).saturating_mul(step);
         if self.last_collected_ut.saturating_sub(self.last_updated_ut) > history_ut {
             log::info!(
                 "chart '{}': too old data (last stored at {}, collected at {}); starting over, the next point is not stored",
@@ -826,6 +1079,46 @@ impl ChartState {
         }
         let ue = f64::from(self.meta.update_every.max(1));
         let gap_limit = i64::from(self.storage.gap_when_lost_iterations_above) + 2;
+
+        // The first iterations store only empty slots: all of them when this entry is not
+        // stored, else those with `iterations >= gap_limit`. Many of them are done as one:
+        // an incremental dimension's remainder after k iterations is
+        // `calculated × (now − last boundary) / (now − last collected)`, exactly what one
+        // iteration up to the last of these boundaries leaves.
+        if next_store_ut <= now_collect_ut {
+            let boundaries = (now_collect_ut - next_store_ut) / step + 1;
+            let empty = if store_this_entry {
+                u64::try_from(iterations.saturating_sub(gap_limit).saturating_add(1)).unwrap_or(0)
+            } else {
+                boundaries
+            }
+            .min(boundaries);
+            if empty > MERGE_LOST_ITERATIONS_ABOVE {
+                let last_empty_ut = next_store_ut + (empty - 1) * step;
+                let from = (next_store_ut / USEC_PER_SEC) as i64;
+                let to = (last_empty_ut / USEC_PER_SEC) as i64;
+                let span = (now_collect_ut - last_collect_ut) as f64;
+                let part = (last_empty_ut - last_collect_ut) as f64;
+                for d in &mut self.dims {
+                    if d.meta.algorithm == Algorithm::Incremental {
+                        let v = d.calculated_value * part / span;
+                        d.calculated_value -= v;
+                        d.last_calculated_value = 0.0;
+                    }
+                    d.store.store_gap(from, to);
+                    if store_this_entry {
+                        d.last_stored_value = f64::NAN;
+                    }
+                }
+                reset = false;
+                self.counter += empty;
+                self.last_updated_ut = last_empty_ut;
+                last_stored_ut = last_empty_ut;
+                last_collect_ut = last_empty_ut;
+                next_store_ut = last_empty_ut + step;
+                iterations -= empty as i64;
+            }
+        }
 
         while next_store_ut <= now_collect_ut {
             let t = (next_store_ut / USEC_PER_SEC) as i64;
@@ -1263,5 +1556,244 @@ mod tests {
         let m = c.meta().update_every(5);
         assert!(c.redefine(m));
         assert_eq!(c.last_entry_t(), None, "new step, new storage");
+    }
+    fn chart_with(ue: u32, entries: u32) -> Chart {
+        let meta = ChartMeta::new("test", "chart").update_every(ue);
+        Chart::new(
+            meta,
+            StorageSettings { mode: MemoryMode::Ram, dir: None, entries, gap_when_lost_iterations_above: 1 },
+            ObserverSlot::default(),
+        )
+    }
+
+    /// A trusted collection (a child's `BEGIN` with microseconds).
+    fn trusted(c: &Chart, now_ut: u64, usec: u64, values: &[i64]) -> Result<(), ClockLeap> {
+        let mut col = c.try_begin(now_ut, usec, true)?;
+        for (i, v) in values.iter().enumerate() {
+            col.set(i, *v);
+        }
+        col.end();
+        Ok(())
+    }
+
+    #[test]
+    fn a_leap_past_the_local_clock_is_refused_and_changes_nothing() {
+        for trust in [true, false] {
+            let attacked = chart_with(1, 3600);
+            let twin = chart_with(1, 3600);
+            for c in [&attacked, &twin] {
+                c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+                c.dimension(DimensionMeta::new("a"));
+            }
+            let mut now = T0 * S + S / 2;
+            for k in 0..5 {
+                for c in [&attacked, &twin] {
+                    let usec = if k == 0 { 0 } else { S };
+                    let mut col = c.begin(now, usec, trust);
+                    col.set(0, 100 * k);
+                    col.set(1, k);
+                    col.end();
+                }
+                if k == 2 {
+                    // `BEGIN chart 3599000000`: an hour ahead in one line.
+                    let err = attacked.try_begin(now, 3_599 * S, trust).err();
+                    assert_eq!(err, Some(ClockLeap { ahead_ut: 3_599 * S }), "trust {trust}");
+                    // Just past the tolerance: refused.
+                    assert!(attacked.try_begin(now, (MAX_FUTURE_SECS + 1) * S, trust).is_err());
+                    // A refused collection's values are not kept for the next one.
+                    let mut col = attacked.begin(now, u64::MAX, trust);
+                    col.set(0, 1 << 40);
+                    col.end();
+                }
+                now += S;
+            }
+            assert_eq!(attacked.query(0, 0, i64::MAX), twin.query(0, 0, i64::MAX), "trust {trust}");
+            assert_eq!(attacked.query(1, 0, i64::MAX), twin.query(1, 0, i64::MAX), "trust {trust}");
+            assert_eq!(attacked.last_entry_t(), Some((T0 + 4) as i64));
+        }
+        // A child's duration within the tolerance is taken as it is (its clock runs a little
+        // ahead of ours).
+        let c = chart_with(1, 3600);
+        c.dimension(DimensionMeta::new("a"));
+        let now = T0 * S + S / 2;
+        trusted(&c, now, 0, &[1]).unwrap();
+        trusted(&c, now + S, S, &[2]).unwrap();
+        trusted(&c, now + 2 * S, (MAX_FUTURE_SECS - 1) * S, &[3]).unwrap();
+        assert_eq!(c.last_entry_t(), Some((T0 + MAX_FUTURE_SECS) as i64));
+    }
+
+    #[test]
+    fn a_clock_ahead_because_ours_went_back_resynchronises() {
+        let c = chart_with(1, 100);
+        c.dimension(DimensionMeta::new("a"));
+        let mut now = T0 * S + S / 2;
+        for k in 0..5 {
+            trusted(&c, now, if k == 0 { 0 } else { S }, &[k]).unwrap();
+            now += S;
+        }
+        // Our clock steps back 10 minutes: the chart's clock is now far "ahead" through no
+        // fault of the child; its next collection is taken (placed by our clock), not refused.
+        let back = now - 600 * S;
+        assert!(trusted(&c, back, S, &[7]).is_ok());
+        assert!(trusted(&c, back + S, S, &[8]).is_ok());
+        // A plugin-style collection measured here neither leaps nor is refused.
+        let mut col = c.begin(back + 2 * S, 0, false);
+        col.set(0, 9);
+        col.end();
+    }
+
+    #[test]
+    fn restored_clocks_ahead_of_ours_are_refused() {
+        let c = chart_with(1, 100);
+        c.dimension(DimensionMeta::new("a"));
+        let now = T0 * S;
+        assert!(c.restore_clock(now + 3_600 * S, now + 3_600 * S, now).is_err());
+        assert!(c.restore_dimension(0, now + 3_600 * S, 5, 1.0, 1.0, now).is_err());
+        let (collected, stored) = c.last_values()[0];
+        assert!(collected == 0 && stored.is_nan(), "RDSTATE refused: nothing taken");
+        // Refused: the chart still starts at our clock.
+        trusted(&c, now + S / 2, 0, &[1]).unwrap();
+        trusted(&c, now + S + S / 2, S, &[2]).unwrap();
+        trusted(&c, now + 2 * S + S / 2, S, &[3]).unwrap();
+        assert_eq!(c.last_entry_t(), Some((T0 + 2) as i64));
+        // Within the tolerance they are taken.
+        let d = chart_with(1, 100);
+        d.dimension(DimensionMeta::new("a"));
+        assert!(d.restore_clock(now + 30 * S + S / 2, now + 30 * S, now).is_ok());
+        assert!(d.restore_dimension(0, now + 30 * S + S / 2, 5, 1.0, 1.0, now).is_ok());
+        trusted(&d, now + S, S, &[6]).unwrap();
+        assert_eq!(d.last_entry_t(), Some((T0 + 31) as i64));
+    }
+
+    #[test]
+    fn a_long_gap_is_interpolated_in_one_step_with_the_same_numbers() {
+        // 1000 dimensions, a 3000 s outage inside a 3600-slot retention.
+        let c = chart_with(1, 3600);
+        let dims = 1000;
+        for i in 0..dims {
+            c.dimension(DimensionMeta::new(&format!("c{i}")).algorithm(Algorithm::Incremental));
+        }
+        let values = |k: i64| (0..dims).map(|i| k * 100 + i as i64).collect::<Vec<_>>();
+        let mut now = T0 * S + S / 2;
+        for k in 0..3 {
+            collect(&c, now, &values(k));
+            now += S;
+        }
+        // Counters grow 100/s throughout; the next collection comes 3000 s later.
+        let (calls_before, _) = c.store_work();
+        let gap = 3000;
+        collect(&c, now + (gap - 1) * S, &values(2 + gap as i64));
+        let (calls_after, _) = c.store_work();
+        // Two stored slots and one merged run of empty ones per dimension, not 3000.
+        assert!(calls_after - calls_before <= dims as u64 * 6, "{} store calls", calls_after - calls_before);
+        let p = c.query(7, 0, i64::MAX);
+        let last = p.len() - 1;
+        assert_eq!(p[last].t, (T0 + 2 + gap) as i64);
+        // The lost iterations are gaps; the two newest slots (iterations 2 and 1, below
+        // the limit of 3) carry the rate: 100/s, as the per-iteration arithmetic gives.
+        assert!(p[last - 2000..last - 1].iter().all(|x| x.value.is_none()), "{:?}", &p[last - 3..]);
+        assert!(close(p[last - 1].value, 100.0), "{:?}", &p[last - 3..]);
+        assert!(close(p[last].value, 100.0), "{:?}", &p[last - 3..]);
+        // And the collection after continues as usual.
+        collect(&c, now + gap * S, &values(3 + gap as i64));
+        assert!(close(c.query(7, 0, i64::MAX).last().and_then(|x| x.value), 100.0));
+    }
+
+    #[test]
+    fn merged_and_step_by_step_lost_iterations_agree() {
+        // Just below the merge threshold the loop runs; just above, the merged step: the
+        // stored numbers agree (to rounding) for a counter that does not grow evenly.
+        for gap in [MERGE_LOST_ITERATIONS_ABOVE + 2, MERGE_LOST_ITERATIONS_ABOVE + 3, 50] {
+            let c = chart_with(1, 600);
+            c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+            c.dimension(DimensionMeta::new("a"));
+            let mut now = T0 * S + 300_000;
+            collect(&c, now, &[0, 5]);
+            now += S;
+            collect(&c, now, &[1_000, 7]);
+            now += gap * S + 123_456;
+            collect(&c, now, &[1_000 + 37_000, 11]);
+            now += S;
+            collect(&c, now, &[1_000 + 37_000 + 500, 13]);
+            let p = c.query(0, 0, i64::MAX);
+            let stored: Vec<_> = p.iter().filter_map(|x| x.value).collect();
+            // Exact expectations from the per-iteration formulas: the increment 37 000 over
+            // `gap + 0.123456` s; after the empty boundaries what remains of it is split
+            // across the last two boundaries before the collection.
+            let span = (gap * S + 123_456) as f64;
+            let last_collect = (T0 * S + 300_000 + S) as f64;
+            let now_collect = last_collect + span;
+            let b2 = ((now_collect as u64) / S * S) as f64; // newest boundary
+            let b1 = b2 - S as f64;
+            let b0 = b1 - S as f64; // last empty boundary
+            let remaining = 37_000.0 * (now_collect - b0) / span;
+            let v1 = remaining * S as f64 / (now_collect - b0);
+            let rem2 = remaining - v1;
+            let v2 = rem2 * S as f64 / (now_collect - b1);
+            let n = stored.len();
+            assert!(close(Some(stored[n - 3]), v1), "gap {gap}: {stored:?} want {v1}");
+            assert!(close(Some(stored[n - 2]), v2), "gap {gap}: {stored:?} want {v2}");
+            let carry = rem2 - v2;
+            let want = carry + 500.0 * (b2 + S as f64 - now_collect) / S as f64;
+            assert!(close(Some(stored[n - 1]), want), "gap {gap}: {stored:?} want {want}");
+            // Between the collections only empty slots.
+            assert_eq!(
+                p.iter().rev().skip(3).take(gap as usize - 2).filter(|x| x.value.is_some()).count(),
+                0
+            );
+        }
+    }
+    #[test]
+    fn absurd_update_every_from_a_peer_does_not_overflow() {
+        for ue in [u32::MAX, u32::MAX / 2, 86_400 * 365] {
+            let c = chart_with(ue, 1 << 20);
+            c.dimension(DimensionMeta::new("c").algorithm(Algorithm::Incremental));
+            let mut now = T0 * S;
+            for k in 0..4 {
+                collect(&c, now, &[k]);
+                assert!(trusted(&c, now, u64::MAX, &[k]).is_err());
+                now += S;
+            }
+        }
+    }
+    #[test]
+    fn a_resync_after_a_redefinition_is_never_refused() {
+        // A child whose clock is 40 s ahead (its RSSTATE was within the tolerance)
+        // reconnects without replication: the CHART line resynchronises the chart, and that
+        // first collection is measured here, not taken from the child, so it is not refused.
+        let c = chart_with(1, 100);
+        c.dimension(DimensionMeta::new("a"));
+        let now = T0 * S;
+        c.restore_clock(now + 40 * S + S / 2, now + 40 * S, now).unwrap();
+        trusted(&c, now + S / 2, S, &[1]).unwrap();
+        assert!(c.redefine(c.meta().title("again")));
+        assert!(trusted(&c, now + S, S, &[2]).is_ok());
+        assert!(trusted(&c, now + 2 * S, S, &[3]).is_ok());
+    }
+    #[test]
+    fn restored_clocks_do_not_move_back_nor_reopen_the_past() {
+        let c = chart_with(1, 3600);
+        c.dimension(DimensionMeta::new("a"));
+        let mut now = T0 * S + S / 2;
+        for k in 0..5 {
+            trusted(&c, now, if k == 0 { 0 } else { S }, &[k]).unwrap();
+            now += S;
+        }
+        // An RSSTATE an hour back, then a BEGIN covering that hour: without the refusal
+        // every pair would re-interpolate (and wipe) an hour of stored slots.
+        let back = now - 3_500 * S;
+        assert!(matches!(c.restore_clock(back, back, now), Err(ClockRefused::Backwards { .. })));
+        assert!(trusted(&c, now, 3_500 * S, &[9]).is_err(), "from the chart's own clock: a leap");
+        // Forward, but claiming the last stored slot was an hour ago: taken as one step (an
+        // hour would have made the interpolation's part of a step negative).
+        let (_, writes) = c.store_work();
+        c.restore_clock(now, now - 3_500 * S, now).unwrap();
+        trusted(&c, now + S, S, &[10]).unwrap();
+        let (_, after) = c.store_work();
+        assert!(after - writes <= 4, "{} slot writes", after - writes);
+        assert_eq!(
+            c.query(0, (T0 + 1) as i64, (T0 + 4) as i64).iter().filter(|p| p.value.is_some()).count(),
+            4
+        );
     }
 }

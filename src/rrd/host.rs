@@ -3,11 +3,13 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
 
 use super::chart::{Chart, ChartMeta, ObserverSlot, StorageSettings};
+use super::cleanup::{CleanupPolicy, Removed};
 use super::{Label, Observer};
 use crate::db::MemoryMode;
 
@@ -80,6 +82,9 @@ pub struct Host {
     labels: RwLock<Vec<Label>>,
     observer: ObserverSlot,
     child: RwLock<Option<ChildStatus>>,
+    /// Charts removed by cleanup so far: sources that remember chart ids compare it with
+    /// the value they last saw to know when to forget the removed ones.
+    removed: AtomicU64,
 }
 
 #[derive(Default)]
@@ -98,7 +103,96 @@ impl Host {
             labels: RwLock::new(Vec::new()),
             observer: ObserverSlot::default(),
             child: RwLock::new(None),
+            removed: AtomicU64::new(0),
         }
+    }
+
+    /// How many charts cleanup has removed from this host so far.
+    pub fn removed_charts(&self) -> u64 {
+        self.removed.load(Ordering::Acquire)
+    }
+
+    /// Frees what became obsolete at least `policy.after` seconds before `now` (unix
+    /// seconds): whole charts (removed from the index, so the API, the sender and new
+    /// `BEGIN`s no longer find them) and obsolete dimensions of live charts, with their files
+    /// when `policy.delete_files`. At most `budget` charts are removed per call; the scan
+    /// itself reads one atomic per chart and takes no chart lock for live charts.
+    pub fn cleanup_obsolete(&self, now: i64, policy: &CleanupPolicy, budget: usize) -> Removed {
+        let mut out = Removed::default();
+        let (candidates, with_dims): (Vec<Arc<Chart>>, Vec<Arc<Chart>>) = {
+            let index = self.charts.read();
+            let old =
+                |c: &&Arc<Chart>| c.obsolete_since().is_some_and(|t| now.saturating_sub(t) >= policy.after);
+            let charts = index.list.iter().filter(old).cloned().collect();
+            let dims =
+                index.list.iter().filter(|c| c.has_obsolete_dimensions()).take(budget).cloned().collect();
+            (charts, dims)
+        };
+        let files = matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map) && policy.delete_files;
+        let dir = self.db_dir();
+
+        // Obsolete charts still collected are skipped, so they never use up the budget.
+        let expired: Vec<Arc<Chart>> =
+            candidates.into_iter().filter(|c| c.expired(now, policy.after)).take(budget).collect();
+        let gone: std::collections::HashSet<*const Chart> = expired.iter().map(Arc::as_ptr).collect();
+        if !expired.is_empty() {
+            let mut index = self.charts.write();
+            let before = index.list.len();
+            index.list.retain(|c| !gone.contains(&Arc::as_ptr(c)));
+            out.charts = before - index.list.len();
+            let ChartIndex { list, by_id } = &mut *index;
+            // Updated in place, not rebuilt: no allocation per remaining chart (a rebuild
+            // would also scatter new keys over the heap the removed charts just freed).
+            for c in &expired {
+                by_id.remove(c.id());
+            }
+            for (i, c) in list.iter().enumerate() {
+                match by_id.get_mut(c.id()) {
+                    Some(slot) => *slot = i,
+                    None => {
+                        by_id.insert(c.id().to_owned(), i);
+                    }
+                }
+            }
+            // Give memory back when the host shrank a lot (a parent after a churn).
+            if list.capacity() > 64 && list.len() < list.capacity() / 4 {
+                list.shrink_to(list.len() * 2);
+                by_id.shrink_to(list.len() * 2);
+            }
+            self.removed.fetch_add(out.charts as u64, Ordering::AcqRel);
+        }
+        for chart in &expired {
+            out.dimensions += chart.dimension_count();
+            if files {
+                // Under the read lock: a chart of the same id cannot be created (and open
+                // its files) while they are deleted.
+                let index = self.charts.read();
+                if !index.by_id.contains_key(chart.id()) {
+                    delete_chart_files(&dir, chart);
+                }
+            }
+        }
+        for chart in with_dims {
+            if gone.contains(&Arc::as_ptr(&chart)) {
+                continue;
+            }
+            out.dimensions +=
+                chart.remove_expired_dimensions(now, policy.after, files.then_some(dir.as_path()));
+        }
+        // The last handles: dropping them frees the storage (unmapping `map` files, whose
+        // deletion the file system completes only now, which can take milliseconds each).
+        drop(expired);
+        if out.charts > 0 || out.dimensions > 0 {
+            log::info!(
+                "host '{}': removed {} obsolete chart(s) and {} obsolete dimension(s) unused for {} s or more{}",
+                self.hostname,
+                out.charts,
+                out.dimensions,
+                policy.after,
+                if files { ", with their files" } else { "" }
+            );
+        }
+        out
     }
 
     /// How this host is streamed to this node; `None` for localhost.
@@ -225,6 +319,23 @@ impl Host {
     }
 }
 
+/// Deletes the files of a removed chart: each dimension's, then its directory if empty.
+fn delete_chart_files(dir: &std::path::Path, chart: &Chart) {
+    let mut chart_dir = None;
+    for id in chart.dimension_ids() {
+        let path = crate::db::dimension_path(dir, chart.id(), &id);
+        if let Err(e) = std::fs::remove_file(&path) {
+            if e.kind() != io::ErrorKind::NotFound {
+                log::warn!("cannot delete {}: {e}", path.display());
+            }
+        }
+        chart_dir = path.parent().map(std::path::Path::to_path_buf);
+    }
+    if let Some(d) = chart_dir {
+        let _ = std::fs::remove_dir(d); // fails harmlessly if something else is in it
+    }
+}
+
 /// Every host this node holds: itself first, then any hosts streamed to it.
 pub struct Hosts {
     localhost: Arc<Host>,
@@ -278,6 +389,21 @@ impl Hosts {
         v
     }
 
+    /// [`Host::cleanup_obsolete`] on every host, sharing `policy.max_charts_per_run`.
+    pub fn cleanup_obsolete(&self, now: i64, policy: &CleanupPolicy) -> Removed {
+        let mut total = Removed::default();
+        for host in self.all() {
+            let budget = policy.max_charts_per_run.saturating_sub(total.charts);
+            if budget == 0 {
+                break;
+            }
+            let r = host.cleanup_obsolete(now, policy, budget);
+            total.charts += r.charts;
+            total.dimensions += r.dimensions;
+        }
+        total
+    }
+
     /// Saves every host's database (orderly stop).
     pub fn save(&self) -> io::Result<()> {
         let mut result = Ok(());
@@ -327,5 +453,166 @@ mod tests {
         assert_eq!(hosts.find("g0").map(|h| h.hostname().to_owned()), Some("parent".into()));
         assert_eq!(hosts.all().len(), 2);
         assert!(hosts.find("nobody").is_none());
+    }
+
+    fn obsolete(host: &Host, id: &str) -> Arc<Chart> {
+        let chart = host.chart(id).unwrap();
+        let mut meta = chart.meta();
+        meta.options.obsolete = true;
+        assert!(chart.redefine(meta));
+        chart
+    }
+
+    fn collect(chart: &Chart, now_s: i64, v: i64) {
+        let mut c = chart.begin(now_s as u64 * crate::clock::USEC_PER_SEC, 0, false);
+        c.set(0, v);
+        c.end();
+    }
+
+    fn scratch(name: &str) -> PathBuf {
+        let p = std::env::temp_dir().join(format!("nanodata-cleanup-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        p
+    }
+
+    #[test]
+    fn an_obsolete_chart_is_removed_after_the_cleanup_time_and_comes_back_fresh() {
+        let host = Host::new("g", "h", settings());
+        for id in ["eth0", "eth1"] {
+            host.chart_define(ChartMeta::new("net", id)).dimension(DimensionMeta::new("rx"));
+        }
+        let policy = CleanupPolicy::new(10, true);
+        let old = obsolete(&host, "net.eth1");
+        let since = old.obsolete_since().unwrap();
+        let now = crate::clock::now_realtime_sec();
+        assert!((now - since).abs() <= 1, "marked with the clock's time");
+
+        assert_eq!(host.cleanup_obsolete(since + 9, &policy, 100), Removed::default(), "too early");
+        assert!(host.chart("net.eth1").is_some());
+        let r = host.cleanup_obsolete(since + 10, &policy, 100);
+        assert_eq!(r, Removed { charts: 1, dimensions: 1 });
+        assert!(host.chart("net.eth1").is_none());
+        assert_eq!(host.chart_count(), 1);
+        assert_eq!(host.removed_charts(), 1);
+        assert!(host.chart("net.eth0").is_some(), "a live chart is never removed");
+        assert_eq!(host.cleanup_obsolete(since + 100_000, &policy, 100).charts, 0);
+
+        // Defined again: a new chart, not the freed one, and it collects.
+        let again = host.chart_define(ChartMeta::new("net", "eth1"));
+        assert!(!Arc::ptr_eq(&again, &old));
+        assert_eq!(again.dimension(DimensionMeta::new("rx")), 0);
+        assert!(again.obsolete_since().is_none());
+        let t = now + 1000;
+        for k in 0..4 {
+            collect(&again, t + k, 7);
+        }
+        assert_eq!(again.query(0, 0, i64::MAX).iter().filter(|p| p.value == Some(7.0)).count(), 3);
+        assert!(Arc::ptr_eq(&host.chart("net.eth1").unwrap(), &again));
+    }
+
+    #[test]
+    fn a_chart_still_collected_or_revived_is_kept() {
+        let host = Host::new("g", "h", settings());
+        host.chart_define(ChartMeta::new("a", "collected")).dimension(DimensionMeta::new("x"));
+        host.chart_define(ChartMeta::new("a", "revived")).dimension(DimensionMeta::new("x"));
+        let policy = CleanupPolicy::new(10, true);
+        let busy = obsolete(&host, "a.collected");
+        let since = busy.obsolete_since().unwrap();
+        // Collected 8 s after it became obsolete: it stays until 10 s after that.
+        collect(&busy, since + 8, 1);
+        assert_eq!(host.cleanup_obsolete(since + 12, &policy, 100).charts, 0);
+        assert_eq!(host.cleanup_obsolete(since + 19, &policy, 100).charts, 1);
+        assert!(host.chart("a.collected").is_none());
+
+        let revived = obsolete(&host, "a.revived");
+        let mut meta = revived.meta();
+        meta.options.obsolete = false;
+        revived.redefine(meta);
+        assert!(revived.obsolete_since().is_none());
+        assert_eq!(host.cleanup_obsolete(since + 100_000, &policy, 100).charts, 0);
+        assert!(host.chart("a.revived").is_some());
+    }
+
+    #[test]
+    fn the_index_still_finds_every_chart_after_removals_in_the_middle() {
+        let host = Host::new("g", "h", settings());
+        let charts: Vec<_> = (0..10)
+            .map(|i| {
+                let c = host.chart_define(ChartMeta::new("c", &i.to_string()));
+                c.dimension(DimensionMeta::new("x"));
+                c
+            })
+            .collect();
+        let mut since = 0;
+        for i in [0, 3, 4, 8] {
+            since = obsolete(&host, &format!("c.{i}")).obsolete_since().unwrap();
+        }
+        assert_eq!(host.cleanup_obsolete(since + 10, &CleanupPolicy::new(1, true), 100).charts, 4);
+        for (i, c) in charts.iter().enumerate() {
+            let found = host.chart(&format!("c.{i}"));
+            if [0, 3, 4, 8].contains(&i) {
+                assert!(found.is_none(), "c.{i}");
+            } else {
+                assert!(found.is_some_and(|f| Arc::ptr_eq(&f, c)), "c.{i}");
+            }
+        }
+        let again = host.chart_define(ChartMeta::new("c", "3"));
+        assert!(Arc::ptr_eq(&host.chart("c.3").unwrap(), &again));
+        assert_eq!(host.charts().len(), 7);
+    }
+
+    #[test]
+    fn cleanup_removes_at_most_its_budget_per_run() {
+        let hosts = Hosts::new(Host::new("g0", "parent", settings()));
+        let child = hosts.add(Host::new("g1", "child", settings()));
+        let mut since = 0;
+        for h in [hosts.localhost(), &child] {
+            for i in 0..5 {
+                h.chart_define(ChartMeta::new("c", &i.to_string())).dimension(DimensionMeta::new("x"));
+                since = obsolete(h, &format!("c.{i}")).obsolete_since().unwrap();
+            }
+        }
+        let mut policy = CleanupPolicy::new(1, true);
+        policy.max_charts_per_run = 4;
+        let later = since + 5;
+        assert_eq!(hosts.cleanup_obsolete(later, &policy).charts, 4);
+        assert_eq!(hosts.cleanup_obsolete(later, &policy).charts, 4);
+        assert_eq!(hosts.cleanup_obsolete(later, &policy).charts, 2);
+        assert_eq!(hosts.localhost().chart_count() + child.chart_count(), 0);
+    }
+
+    #[test]
+    fn the_files_of_removed_charts_and_dimensions_are_deleted_when_configured() {
+        for delete in [true, false] {
+            let dir = scratch(if delete { "delete" } else { "keep" });
+            let host = Host::new(
+                "g",
+                "h",
+                HostSettings { mode: MemoryMode::Map, cache_dir: dir.clone(), ..settings() },
+            );
+            let chart = host.chart_define(ChartMeta::new("disk", "sdb"));
+            chart.dimension(DimensionMeta::new("reads"));
+            let keep = host.chart_define(ChartMeta::new("disk", "sda"));
+            keep.dimension(DimensionMeta::new("reads"));
+            let mut gone = DimensionMeta::new("writes");
+            keep.dimension(gone.clone());
+            let file = |c: &str, d: &str| crate::db::dimension_path(&host.db_dir(), c, d);
+            assert!(file("disk.sdb", "reads").exists() && file("disk.sda", "writes").exists());
+
+            let since = obsolete(&host, "disk.sdb").obsolete_since().unwrap();
+            gone.options.obsolete = true;
+            keep.dimension(gone);
+            assert!(keep.has_obsolete_dimensions());
+            let r = host.cleanup_obsolete(since + 60, &CleanupPolicy::new(60, delete), 100);
+            assert_eq!(r, Removed { charts: 1, dimensions: 2 });
+            assert_eq!(file("disk.sdb", "reads").exists(), !delete);
+            assert_eq!(file("disk.sdb", "reads").parent().unwrap().exists(), !delete);
+            assert_eq!(file("disk.sda", "writes").exists(), !delete);
+            assert!(file("disk.sda", "reads").exists(), "a live dimension keeps its file");
+            assert_eq!(keep.dimensions().iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), ["reads"]);
+            assert!(!keep.has_obsolete_dimensions());
+            drop((chart, keep, host));
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }

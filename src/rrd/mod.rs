@@ -9,19 +9,43 @@
 //!
 //! Locks are per host (its chart index) and per chart (its state and storage); no lock spans
 //! hosts and none is held across I/O other than the memory-mapped storage.
+//!
+//! Charts and dimensions marked obsolete (a vanished device, a plugin's or a child's
+//! `obsolete` option) are removed with their storage by [`cleanup`] once `[db] cleanup obsolete
+//! charts after secs` have passed, so a node's memory follows what exists, not what ever did.
 
 mod chart;
+pub mod cleanup;
 mod host;
 
-pub use chart::{Chart, ChartMeta, ChartView, Collection, DimView, DimensionMeta, Point, StreamState};
+pub use chart::{
+    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
+    StreamState,
+};
+pub use cleanup::{CleanupPolicy, Removed};
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
 
 use std::fmt;
+
+/// How far past the local clock a time from outside (a child's `BEGIN` microseconds,
+/// `RSSTATE`, `RDSTATE`, a replicated point; a plugin's `BEGIN`) may move a chart's clock.
+/// Further is refused: nothing is stored.
+///
+/// 60 s: wide enough for the clock of a child without NTP to be ahead of its parent's by
+/// what a cheap real-time clock drifts in weeks, plus network delay and the half-second
+/// alignment of collections; narrow enough that one line can make a chart store at most a
+/// minute of slots beyond what really elapsed (so the work of every line is bounded by the
+/// dimensions and the real time, whatever the peer wrote).
+pub const MAX_FUTURE_SECS: u64 = 60;
 
 /// Sees every completed collection of a host's charts (the streaming sender). Called with
 /// the chart locked, before the collection's raw values are cleared; it must not block.
 pub trait Observer: Send + Sync {
     fn collected(&self, chart: &ChartView<'_>, stream: &mut StreamState);
+
+    /// The chart has just become obsolete (it will not be collected again). Called with the
+    /// chart locked; it must not block.
+    fn obsoleted(&self, _chart: &ChartView<'_>, _stream: &mut StreamState) {}
 }
 
 /// How a dimension turns raw collected integers into stored values (protocol.md §5.4).

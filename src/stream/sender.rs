@@ -208,6 +208,26 @@ impl Observer for Shared {
             }
         });
     }
+
+    /// The definition with the obsolete flag goes once, as Netdata's sender does, so the
+    /// parent marks the chart obsolete (and frees it after its own cleanup time).
+    fn obsoleted(&self, chart: &ChartView<'_>, state: &mut StreamState) {
+        let generation = self.generation.load(Ordering::Acquire);
+        let meta = chart.meta();
+        if generation == 0 || !(self.send_charts)(&meta.id, &meta.name) {
+            return;
+        }
+        SCRATCH.with(|cell| {
+            let mut out = cell.borrow_mut();
+            out.clear();
+            let caps = Caps(self.caps.load(Ordering::Acquire));
+            emit::definition(&mut out, chart, caps, clock::now_realtime_sec());
+            if self.push(out.as_bytes()) {
+                state.generation = generation;
+                state.replicating = caps.has(Caps::REPLICATION);
+            }
+        });
+    }
 }
 
 impl Shared {
@@ -866,6 +886,26 @@ mod tests {
         let again = drain(&s);
         assert!(again.starts_with("CHART \"a.b\""), "{again}");
         assert!(again.contains("SET \"x\" = 3\n"), "{again}");
+    }
+
+    #[test]
+    fn a_chart_that_becomes_obsolete_is_sent_once_with_the_flag() {
+        let host = Host::new("g", "h", HostSettings::default());
+        let s = shared(64 * 1024, Caps(0));
+        host.set_observer(Some(Arc::clone(&s) as Arc<dyn Observer>));
+        let chart = host.chart_define(ChartMeta::new("net", "wlan1"));
+        chart.dimension(DimensionMeta::new("x"));
+        collect(&chart, 1000, 1);
+        assert!(!drain(&s).contains("obsolete"));
+        let mut meta = chart.meta();
+        meta.options.obsolete = true;
+        chart.redefine(meta.clone());
+        let text = drain(&s);
+        assert_eq!(text.matches("CHART \"net.wlan1\"").count(), 1, "{text}");
+        assert!(text.contains("\"obsolete   \""), "the obsolete option slot: {text}");
+        assert!(text.contains("DIMENSION \"x\""), "{text}");
+        chart.redefine(meta);
+        assert_eq!(drain(&s), "", "once");
     }
 
     #[test]

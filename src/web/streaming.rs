@@ -264,17 +264,27 @@ impl Streaming {
                 self.cleanup_after
             );
             hosts.remove(host.guid());
-            if let Some(sender) = Uuid::parse_str(host.guid()).ok().and_then(|g| self.senders.remove(&g)) {
-                // Stopping joins the sender thread: not in the event loop.
-                let _ = std::thread::Builder::new().name("stream.stop".into()).spawn(move || drop(sender));
-            }
-            if matches!(host.settings().mode, MemoryMode::Save | MemoryMode::Map) {
-                if self.delete_orphan_files {
-                    let _ = std::fs::remove_dir_all(host.db_dir());
-                } else if let Err(e) = host.save() {
-                    log::error!("host '{}': cannot save its database: {e}", host.hostname());
+            let sender = Uuid::parse_str(host.guid()).ok().and_then(|g| self.senders.remove(&g));
+            let delete = self.delete_orphan_files;
+            // Stopping the sender joins its thread, and freeing thousands of charts (their
+            // files, their mappings) can take the file system seconds: not in the event loop.
+            let _ = std::thread::Builder::new().name("host.free".into()).spawn(move || {
+                drop(sender);
+                if matches!(host.settings().mode, MemoryMode::Save | MemoryMode::Map) {
+                    if delete {
+                        let _ = std::fs::remove_dir_all(host.db_dir());
+                    } else if let Err(e) = host.save() {
+                        log::error!("host '{}': cannot save its database: {e}", host.hostname());
+                    }
                 }
-            }
+                let name = host.hostname().to_owned();
+                let last = Arc::strong_count(&host) == 1;
+                drop(host);
+                if last {
+                    crate::rrd::cleanup::give_back_free_memory();
+                    log::info!("host '{name}': freed");
+                }
+            });
         }
     }
 }

@@ -29,6 +29,8 @@ pub struct Receiver {
     lz4: Option<crate::stream::lz4::Decompressor>,
     replication: Settings,
     charts: HashMap<String, ChartReplication>,
+    /// The host's `removed_charts()` when `charts` was last pruned of removed charts.
+    pruned_at: u64,
     /// Lines applied so far.
     lines_applied: u64,
     bytes_in: u64,
@@ -63,6 +65,7 @@ impl Receiver {
             lz4,
             replication: Settings::for_child(settings, granted),
             charts: HashMap::new(),
+            pruned_at: 0,
             lines_applied: 0,
             bytes_in: 0,
         }
@@ -141,6 +144,7 @@ impl Receiver {
         let now = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
         match event {
             Event::ChartDefinitionEnd { chart, first_entry_t, last_entry_t, child_now_t } => {
+                self.forget_removed();
                 let local = self.local(&chart, now);
                 let child = ChildTimes { first: first_entry_t, last: last_entry_t, now: child_now_t };
                 let state = self.charts.entry(chart.clone()).or_default();
@@ -161,6 +165,18 @@ impl Receiver {
             Event::ClaimedId { .. } | Event::FunctionResult { .. } => {}
         }
         Ok(())
+    }
+
+    /// Drops the replication state of charts that cleanup removed (obsolete ones), once per
+    /// batch of removals, so the map follows the charts that exist.
+    fn forget_removed(&mut self) {
+        let removed = self.host.removed_charts();
+        if removed != self.pruned_at {
+            self.pruned_at = removed;
+            let host = &self.host;
+            self.charts.retain(|id, _| host.chart(id).is_some());
+            self.charts.shrink_to_fit();
+        }
     }
 
     /// What this parent holds of `chart` now.

@@ -123,6 +123,9 @@ pub enum PointError {
     /// The point ends in the child's future (beyond `child_now + update_every`), or beyond
     /// the parent's `now + update_every + 4` when the child sent no `child_now`.
     InTheFuture,
+    /// The point ends more than [`crate::rrd::MAX_FUTURE_SECS`] past the parent's clock,
+    /// whatever the child says its own clock is.
+    AheadOfUs,
 }
 
 impl std::fmt::Display for PointError {
@@ -131,6 +134,7 @@ impl std::fmt::Display for PointError {
             PointError::NotIncreasing => "its start is not before its end",
             PointError::WrongLength => "it is not one update every long",
             PointError::InTheFuture => "it is in the future",
+            PointError::AheadOfUs => "it is ahead of our clock by more than the tolerance",
         })
     }
 }
@@ -139,7 +143,9 @@ impl std::fmt::Display for PointError {
 /// `end − start == update_every`, and both are `< child_now + update_every + 1` (or
 /// `< now + update_every + 5` without `child_now`). Netdata changes the chart's update every
 /// on a point of another length; nanodata refuses the point instead, so stored slots stay
-/// aligned.
+/// aligned. Whatever `child_now` says, a point ending more than
+/// [`crate::rrd::MAX_FUTURE_SECS`] after the parent's `now` is refused too: a lying
+/// `child_now` cannot move a chart's storage into the future.
 pub fn check_point(
     start: i64,
     end: i64,
@@ -160,6 +166,10 @@ pub fn check_point(
     };
     if start >= limit || end >= limit {
         return Err(PointError::InTheFuture);
+    }
+    let tolerance = i64::try_from(crate::rrd::MAX_FUTURE_SECS).unwrap_or(i64::MAX);
+    if end > now.saturating_add(tolerance) {
+        return Err(PointError::AheadOfUs);
     }
     Ok(())
 }
@@ -335,6 +345,45 @@ mod tests {
     }
 
     #[test]
+    fn requests_stay_between_the_window_and_now_whatever_the_child_claims() {
+        let now = 1_700_000_000;
+        let l = Local { has_dimensions: true, last: 0, now };
+        let window = S.seconds_to_replicate as i64;
+        let step = S.step as i64;
+        let claims = [
+            (1, i64::MAX, Some(i64::MAX)),
+            (now + 3_600, now + 7_200, Some(now + 7_200)),
+            (1, now + 100_000_000, None),
+            (i64::MIN + 1, i64::MAX, Some(i64::MIN)),
+            (1, 2, Some(now)),
+        ];
+        for (first, last, cnow) in claims {
+            let child = ChildTimes { first, last, now: cnow };
+            let mut c = ChartReplication::new();
+            let Some(mut r) = c.on_definition_end(&S, child, &l) else { panic!("unanswered") };
+            // Follow the conversation with RENDs that claim absurd progress too.
+            for before in [i64::MAX, now + 3_600, i64::MIN, r.before] {
+                assert!(r.after <= r.before, "{first} {last}: {r:?}");
+                assert!(r.before <= now, "never after our now: {r:?}");
+                // (A child whose newest point is older than the window gets the empty-range
+                // request at its last point: nothing to answer.)
+                let floor = (now - window).min(last);
+                assert!(r.is_empty() || r.after >= floor, "never before the window: {r:?}");
+                assert!(r.before - r.after <= step, "one step at most: {r:?}");
+                if r.start_streaming {
+                    break;
+                }
+                let rend =
+                    Rend { start_streaming: false, after: r.after, before: before.max(r.after), child: None };
+                match c.on_rend(&S, &rend, &l) {
+                    Ok(Some(next)) => r = next,
+                    Ok(None) | Err(_) => break,
+                }
+            }
+        }
+    }
+
+    #[test]
     fn quoting_the_chart_id() {
         let r = req(1, 2, false);
         assert_eq!(r.line("a\"b").as_deref(), Some("REPLAY_CHART 'a\"b' \"false\" 1 2\n"));
@@ -345,20 +394,40 @@ mod tests {
     #[test]
     fn rbegin_points() {
         // update every 1, child_now 1000: both ends must be < 1002.
-        assert_eq!(check_point(998, 999, 1, Some(1_000), 0), Ok(()));
-        assert_eq!(check_point(1_000, 1_001, 1, Some(1_000), 0), Ok(()));
-        assert_eq!(check_point(1_001, 1_002, 1, Some(1_000), 0), Err(PointError::InTheFuture));
-        assert_eq!(check_point(10, 10, 1, Some(1_000), 0), Err(PointError::NotIncreasing));
-        assert_eq!(check_point(0, 1, 1, Some(1_000), 0), Err(PointError::NotIncreasing));
-        assert_eq!(check_point(12, 10, 1, Some(1_000), 0), Err(PointError::NotIncreasing));
-        assert_eq!(check_point(10, 12, 1, Some(1_000), 0), Err(PointError::WrongLength));
-        assert_eq!(check_point(100, 110, 10, Some(1_000), 0), Ok(()));
-        assert_eq!(check_point(1_000, 1_010, 10, Some(1_000), 0), Ok(()), "1010 < 1011");
+        assert_eq!(check_point(998, 999, 1, Some(1_000), 1_000), Ok(()));
+        assert_eq!(check_point(1_000, 1_001, 1, Some(1_000), 1_000), Ok(()));
+        assert_eq!(check_point(1_001, 1_002, 1, Some(1_000), 1_000), Err(PointError::InTheFuture));
+        assert_eq!(check_point(10, 10, 1, Some(1_000), 1_000), Err(PointError::NotIncreasing));
+        assert_eq!(check_point(0, 1, 1, Some(1_000), 1_000), Err(PointError::NotIncreasing));
+        assert_eq!(check_point(12, 10, 1, Some(1_000), 1_000), Err(PointError::NotIncreasing));
+        assert_eq!(check_point(10, 12, 1, Some(1_000), 1_000), Err(PointError::WrongLength));
+        assert_eq!(check_point(100, 110, 10, Some(1_000), 1_000), Ok(()));
+        assert_eq!(check_point(1_000, 1_010, 10, Some(1_000), 1_000), Ok(()), "1010 < 1011");
         // Without child_now: < now + ue + 5 = 1006.
         assert_eq!(check_point(1_004, 1_005, 1, None, 1_000), Ok(()));
         assert_eq!(check_point(1_005, 1_006, 1, None, 1_000), Err(PointError::InTheFuture));
         assert_eq!(check_point(i64::MAX - 1, i64::MAX, 1, Some(i64::MAX), 0), Err(PointError::InTheFuture));
         assert_eq!(check_point(i64::MIN, 1, 1, None, 0), Err(PointError::NotIncreasing));
+    }
+
+    #[test]
+    fn rbegin_points_ahead_of_the_parent_are_refused_whatever_child_now_says() {
+        let now = 1_700_000_000;
+        // A child whose clock is 30 s ahead: its newest points are still within 60 s.
+        assert_eq!(check_point(now + 29, now + 30, 1, Some(now + 30), now), Ok(()));
+        assert_eq!(check_point(now + 59, now + 60, 1, Some(now + 3_600), now), Ok(()));
+        // A child_now an hour (or years) ahead does not let its points in.
+        assert_eq!(check_point(now + 60, now + 61, 1, Some(now + 3_600), now), Err(PointError::AheadOfUs));
+        assert_eq!(
+            check_point(now + 3_599, now + 3_600, 1, Some(now + 3_600), now),
+            Err(PointError::AheadOfUs)
+        );
+        assert_eq!(
+            check_point(i64::MAX - 10, i64::MAX - 9, 1, Some(i64::MAX), now),
+            Err(PointError::AheadOfUs)
+        );
+        // Points far in the past are the store's business (older than the window: ignored).
+        assert_eq!(check_point(1, 2, 1, Some(now), now), Ok(()));
     }
 
     #[test]
