@@ -4,6 +4,8 @@
 #   make PROFILE=fast   the same optimised for speed, for a parent or proxy on a server
 #   make run        a node in the foreground with conf.d/ and a local state/ directory
 #   make test       the whole test suite (unit, integration)
+#   make fuzz       every fuzz target for FUZZ_SECONDS (30) each from its seed corpus
+#                   (libFuzzer on stable, see fuzz/run.sh); fails and keeps the input on a crash
 #   make install DESTDIR=/path/to/staging   a firmware staging tree
 #   make bench-attack [BIN=path/to/nanodata]   attacks on a parent with 100 good children (~4 min)
 #
@@ -24,6 +26,7 @@ PROFILE ?= release
 BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
+.PHONY: fuzz
 .PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent
 
 all: build
@@ -46,6 +49,13 @@ run: build
 test:
 	$(CARGO) test --locked --all-targets
 	CARGO="$(CARGO)" sh tests/browser/run.sh
+
+# Coverage-guided fuzzing of every parser of outside bytes (fuzz/, its own workspace).
+# FUZZ_TARGETS narrows the run (e.g. `make fuzz FUZZ_TARGETS="http lz4"`).
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS ?=
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) CARGO="$(CARGO)" fuzz/run.sh $(FUZZ_TARGETS)
 
 # The dashboard in headless chromium (skipped when chromium or node is missing).
 test-browser:

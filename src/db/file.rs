@@ -201,6 +201,11 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<(i64, crate::db::StorageNum
     if h.last_t == NO_TIME || h.first_t == NO_TIME || h.update_every == 0 {
         return Ok(out);
     }
+    // The checks `inspect` makes (but any future is fine here): a negative time would index
+    // before the slots, a time near i64::MAX would overflow the walk (found by fuzzing).
+    if !times_are_sane(h.first_t, h.last_t, h.update_every, i64::MAX) {
+        return Err(bad(Damage::BadTimes { first_t: h.first_t, last_t: h.last_t }));
+    }
     let ue = i64::from(h.update_every);
     let oldest = h.first_t.max(h.last_t - (i64::from(h.entries) - 1) * ue);
     let mut t = oldest;
@@ -208,7 +213,10 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<(i64, crate::db::StorageNum
         let slot = ((t / ue) % i64::from(h.entries)) as usize;
         let at = HEADER_LEN + slot * 4;
         out.push((t, crate::db::StorageNumber::from_bits(le_u32(&bytes, at))));
-        t += ue;
+        match t.checked_add(ue) {
+            Some(next) => t = next,
+            None => break,
+        }
     }
     Ok(out)
 }
@@ -418,5 +426,38 @@ mod tests {
         assert_ne!(c, file_component(&"a".repeat(501)));
         assert!(file_component(&long).bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'));
         assert_eq!(host_dir(h, "abc-123"), Path::new("/c/abc-123"));
+    }
+
+    /// Fuzzing (fuzz/fuzz_targets/db_file.rs) found `read_file` indexing before the slots
+    /// (an overflow panic) when a valid header carried a negative first time, and the walk
+    /// overflowing with a last time near `i64::MAX`.
+    #[test]
+    fn read_file_rejects_negative_and_overflowing_times() {
+        let dir = std::env::temp_dir().join(format!("nanodata-read-file-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("x.db");
+        let write = |first_t: i64, last_t: i64, ue: u32| {
+            let h = Header { update_every: ue, entries: 4, ids_hash: 1, last_t, first_t };
+            let mut b = h.encode().to_vec();
+            for i in 0..4u32 {
+                b.extend_from_slice(&(crate::db::StorageNumber::pack(f64::from(i), false).to_bits()).to_le_bytes());
+            }
+            std::fs::write(&path, b).unwrap();
+        };
+        // The fuzzer's input: last_t 0, first_t negative.
+        write(0x8000_0080_0000_0000_u64 as i64, 0, 1);
+        let e = read_file(&path).expect_err("negative first time");
+        assert_eq!(e.kind(), std::io::ErrorKind::InvalidData);
+        write(-3, 10, 1);
+        assert!(read_file(&path).is_err());
+        // The largest aligned last time still reads, oldest first, without overflowing.
+        let last = i64::MAX - i64::MAX % 2;
+        write(last - 6, last, 2);
+        let points = read_file(&path).unwrap();
+        assert_eq!(points.iter().map(|p| p.0).collect::<Vec<_>>(), [last - 6, last - 4, last - 2, last]);
+        // A sane file still reads.
+        write(100, 103, 1);
+        assert_eq!(read_file(&path).unwrap().len(), 4);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

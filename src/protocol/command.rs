@@ -188,7 +188,7 @@ impl<'a> Command<'a> {
             "LABEL" => {
                 let name = required(w, 1, "LABEL", "name", Action::Disable)?;
                 let source = required(w, 2, "LABEL", "source", Action::Disable)?;
-                required(w, 3, "LABEL", "value", Action::Disable)?;
+                present(w, 3, "LABEL", "value", Action::Disable)?;
                 let value = if w.len() > 4 {
                     Cow::Owned(w.iter().skip(3).collect::<Vec<_>>().join(" "))
                 } else {
@@ -199,7 +199,7 @@ impl<'a> Command<'a> {
             "OVERWRITE" => Command::Overwrite,
             "CLABEL" => Command::Clabel {
                 name: required(w, 1, "CLABEL", "name", Action::Stop)?,
-                value: required(w, 2, "CLABEL", "value", Action::Stop)?,
+                value: present(w, 2, "CLABEL", "value", Action::Stop)?,
                 source: label_source(required(w, 3, "CLABEL", "source", Action::Stop)?),
             },
             "CLABEL_COMMIT" => Command::ClabelCommit,
@@ -335,6 +335,12 @@ fn required<'a>(
     action: Action,
 ) -> Result<&'a str, Error> {
     w.non_empty(i).ok_or_else(|| Error { action, message: format!("{keyword} without a {what}") })
+}
+
+/// Like [`required`], but the word may be empty (`""`): a label's value may be empty, and
+/// `stream::emit` writes it so (found by tests/properties.rs).
+fn present<'a>(w: &Words<'a>, i: usize, keyword: &str, what: &str, action: Action) -> Result<&'a str, Error> {
+    w.get(i).ok_or_else(|| Error { action, message: format!("{keyword} without a {what}") })
 }
 
 fn label_source(word: &str) -> u32 {
@@ -565,5 +571,19 @@ mod tests {
         assert_eq!(action("begin a.b"), Action::Stop);
         assert_eq!(action("HELLO"), Action::Stop);
         assert_eq!(action("BEGIN2 a.b"), Action::Stop, "not in 1.37");
+    }
+
+    /// tests/properties.rs found a chart label with an empty value, as `stream::emit`
+    /// writes it (`CLABEL "name" "" 1`), refused and the source stopped; a host label
+    /// likewise. An empty value is a value; a missing one is still an error.
+    #[test]
+    fn label_with_an_empty_value_is_a_label() {
+        let Command::Clabel { name, value, source } = parse("CLABEL \"k\" \"\" 1").unwrap() else { panic!() };
+        assert_eq!((name, value, source), ("k", "", 1));
+        let Command::Label { name, value, source } = parse("LABEL \"k\" = 2 \"\"").unwrap() else { panic!() };
+        assert_eq!((name, value.as_ref(), source), ("k", "", 2));
+        assert_eq!(action("CLABEL k"), Action::Stop);
+        assert_eq!(action("LABEL k = 1"), Action::Disable);
+        assert_eq!(action("CLABEL \"\" v 1"), Action::Stop, "the name is still required");
     }
 }

@@ -7,7 +7,8 @@ use super::caps::Caps;
 use crate::rrd::{ChartView, Label};
 
 /// Appends `"value"`; the protocol has no escaping, so a double quote inside becomes a single
-/// quote and control characters become spaces.
+/// quote, control characters become spaces and a backslash that would escape the closing
+/// quote is dropped.
 pub fn quoted(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
@@ -16,6 +17,12 @@ pub fn quoted(out: &mut String, value: &str) {
             c if c.is_control() => ' ',
             c => c,
         });
+    }
+    // A backslash protects the next character from the tokenizer (protocol.md §2.1), so an
+    // odd run of them at the end would swallow the closing quote and the rest of the line
+    // (found by tests/properties.rs): the last one is dropped.
+    if out.bytes().rev().take_while(|&b| b == b'\\').count() % 2 == 1 {
+        out.pop();
     }
     out.push('"');
 }
@@ -155,7 +162,9 @@ pub fn replay(
         if req.start_streaming && last > before {
             before = last;
         }
-        let start = (req.after.max(first - ue) / ue) * ue + ue; // first point end > after
+        // First point end > after; saturating, because `after` is the parent's number
+        // (`REPLAY_CHART … 9223372036854775807 …` overflowed here, found by fuzzing).
+        let start = (req.after.max(first - ue) / ue).saturating_mul(ue).saturating_add(ue);
         let mut end = before.min(last);
         let mut count = 0usize;
         let mut t = start;
@@ -284,6 +293,21 @@ mod tests {
         );
     }
 
+    /// tests/properties.rs found a value ending in a backslash (`C:\`) written as
+    /// `"C:\"`, where the backslash protects the closing quote: the parser (ours and
+    /// Netdata's) then took the rest of the line into that word and lost the others.
+    #[test]
+    fn trailing_backslash_cannot_swallow_the_closing_quote() {
+        for (value, want) in [("C:\\", "\"C:\""), ("a\\\\", "\"a\\\\\""), ("\\\\\\", "\"\\\\\""), ("a\\b", "\"a\\b\"")] {
+            let mut out = String::new();
+            quoted(&mut out, value);
+            assert_eq!(out, want, "{value}");
+            let line = format!("CLABEL {out} \"v\" 1");
+            let w = crate::protocol::Words::split(&line);
+            assert_eq!((w.len(), w.get(2), w.get(3)), (4, Some("v"), Some("1")), "{line}");
+        }
+    }
+
     #[test]
     fn quotes_cannot_break_out() {
         let mut out = String::new();
@@ -363,6 +387,35 @@ mod tests {
         let req = ReplayRequest { chart: "net.eth0".into(), start_streaming: true, after: 0, before: 0 };
         assert!(c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 100)));
         assert!(!out.contains("RSET"));
+    }
+
+    /// Fuzzing (fuzz/fuzz_targets/parent_lines.rs) found a parent's `REPLAY_CHART` with
+    /// `after` = i64::MAX overflowing the first point's time (a panic in debug builds, a
+    /// wrapped time and a garbage answer in release).
+    #[test]
+    fn replay_request_at_the_end_of_time_does_not_overflow() {
+        let h = host();
+        let c = h.chart_define(ChartMeta::new("system", "cpu").update_every(2));
+        c.dimension(DimensionMeta::new("user"));
+        for i in 0..5u64 {
+            let mut col = c.begin((T0 + 2 * i) * S, 2 * S, true);
+            col.set(0, i as i64);
+            col.end();
+        }
+        let now = (T0 + 10) as i64;
+        let points = |after, before| {
+            let req = ReplayRequest { chart: "system.cpu".into(), start_streaming: false, after, before };
+            let mut out = String::new();
+            c.with_view(|v, _| replay(&mut out, v, &req, now, 100));
+            assert!(out.ends_with(&format!("{now}\n")), "{out}");
+            out.lines().filter(|l| l.starts_with("RBEGIN ''")).count()
+        };
+        let all = points(1, now);
+        assert!(all >= 4, "the stored points: {all}");
+        for (after, before) in [(i64::MAX, 1), (i64::MAX, i64::MAX), (i64::MAX - 1, now)] {
+            assert_eq!(points(after, before), 0, "nothing is after {after}");
+        }
+        assert_eq!(points(i64::MIN, i64::MAX), all);
     }
 
     #[test]

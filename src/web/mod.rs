@@ -70,6 +70,31 @@ impl Context {
     pub fn connection_allowed(&self, ip: IpAddr) -> bool {
         ip_matches(&self.allow_connections, ip)
     }
+
+    /// A context with the built-in defaults and no server, so that the fuzz targets
+    /// (`fuzz/`) can route requests through [`api::handle`] without a socket.
+    #[doc(hidden)]
+    pub fn for_fuzzing(hosts: Arc<Hosts>) -> Context {
+        let cfg = Config::new(crate::config::FileKind::Netdata);
+        Context {
+            hosts,
+            netdata_conf: cfg.render(),
+            system: api::info::SystemInfo::unknown(),
+            timezone: "UTC".into(),
+            stream_enabled: false,
+            https_enabled: false,
+            prometheus: api::allmetrics::PrometheusDefaults {
+                prefix: "netdata".into(),
+                source: api::allmetrics::Source::Average,
+                names: true,
+                timestamps: true,
+            },
+            prometheus_seen: Mutex::new(HashMap::new()),
+            allow_connections: SimplePattern::parse("*"),
+            allow_dashboard: SimplePattern::parse("*"),
+            allow_netdata_conf: SimplePattern::parse("*"),
+        }
+    }
 }
 
 /// Matches the client address as text; a loopback address also matches the word

@@ -53,7 +53,7 @@ pub struct StreamRequest {
     pub abbrev_timezone: String,
     /// Seconds east of UTC, default 0.
     pub utc_offset: i32,
-    /// The child's hops + 1, default 1.
+    /// The child's hops + 1, default 1 (also for 0, which only this node itself can be).
     pub hops: u16,
     /// Host tags, default empty.
     pub tags: String,
@@ -216,7 +216,9 @@ impl Fields {
             "timezone" => self.timezone = text(),
             "abbrev_timezone" => self.abbrev_timezone = text(),
             "utc_offset" => self.utc_offset = i32::try_from(number::c_integer(value)).unwrap_or(0),
-            "hops" => self.hops = u16::try_from(number::c_integer(value)).ok(),
+            // 0 hops is this node itself: a child claiming it would show as local in
+            // `/api/v1/info` (found by fuzzing), so it counts as absent, i.e. 1.
+            "hops" => self.hops = u16::try_from(number::c_integer(value)).ok().filter(|&h| h > 0),
             "tags" => self.tags = text(),
             "ver" => self.ver = Some(u32::try_from(number::c_integer(value)).unwrap_or(0)),
             _ if SILENTLY_IGNORED.contains(&name) => {}
@@ -538,6 +540,17 @@ mod tests {
                     assert!(!r.hostname.chars().any(|c| c.is_ascii_control()));
                 }
             }
+        }
+    }
+
+    /// Fuzzing (fuzz/fuzz_targets/stream_request.rs) found `hops=0` taken as given: a
+    /// remote child then showed in `/api/v1/info` at 0 hops, like this node itself.
+    #[test]
+    fn hops_zero_is_one_hop() {
+        for (hops, want) in [("0", 1), ("00", 1), ("-0", 1), ("1", 1), ("3", 3), ("70000", 1)] {
+            let head = netdata_head().replace("&hops=1&", &format!("&hops={hops}&"));
+            let p = parse(head.as_bytes()).unwrap().unwrap();
+            assert_eq!(p.request.unwrap().hops, want, "hops={hops}");
         }
     }
 }
