@@ -1,0 +1,171 @@
+//! The work one connection may do in one turn of the event loop, as a small policy type.
+//!
+//! Bytes read are not a measure of work: a few KiB of protocol lines can cost far more than
+//! megabytes of others. A [`Budget`] counts what the receiver actually does — lines applied,
+//! bytes of those lines, LZ4 blocks decoded — and, when the event loop asks for one, a time
+//! slice read from the monotonic clock every [`CHECK_TIME_EVERY`] lines. When any of them
+//! runs out the receiver stops *between* lines and keeps the rest of its input for the next
+//! turn ([`Flow::Paused`]); the event loop then serves every other connection before it
+//! continues this one.
+//!
+//! Guarantees: a fresh budget always allows at least [`CHECK_TIME_EVERY`] lines (or its line
+//! count, if smaller) and one block, so every turn makes progress; counters only go down.
+
+use std::time::{Duration, Instant};
+
+/// Lines one stream connection may apply per turn.
+pub const LINES_PER_TURN: u32 = 2048;
+/// Bytes of lines one stream connection may apply per turn (tokenizing is per byte).
+pub const TEXT_BYTES_PER_TURN: usize = 128 * 1024;
+/// LZ4 blocks one stream connection may decode per turn (each ≤ 16 KiB of text).
+pub const BLOCKS_PER_TURN: u32 = 8;
+/// Wall time one stream connection may take per turn, whatever the lines cost.
+pub const TIME_SLICE: Duration = Duration::from_millis(2);
+/// Lines between two reads of the clock (a clock read costs ~20 ns, a line ~100+ ns).
+pub const CHECK_TIME_EVERY: u32 = 32;
+
+/// Whether the receiver consumed everything it was given or stopped at its budget.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Flow {
+    /// Every complete line was applied; more input is needed.
+    Done,
+    /// The budget ran out with input left (kept by the receiver): continue next turn.
+    Paused,
+}
+
+/// What is left of one connection's work for this turn.
+#[derive(Clone, Debug)]
+pub struct Budget {
+    lines: u32,
+    text_bytes: usize,
+    blocks: u32,
+    deadline: Option<Instant>,
+    until_clock: u32,
+}
+
+impl Budget {
+    /// The event loop's budget for one stream connection and one turn, starting now.
+    pub fn per_turn() -> Budget {
+        Budget::new(LINES_PER_TURN, TEXT_BYTES_PER_TURN, BLOCKS_PER_TURN)
+            .with_deadline(crate::clock::now_monotonic() + TIME_SLICE)
+    }
+
+    /// A budget of counts only (no time slice). Zero counts are raised to one, so a budget
+    /// always allows some progress.
+    pub fn new(lines: u32, text_bytes: usize, blocks: u32) -> Budget {
+        Budget {
+            lines: lines.max(1),
+            text_bytes: text_bytes.max(1),
+            blocks: blocks.max(1),
+            deadline: None,
+            until_clock: CHECK_TIME_EVERY,
+        }
+    }
+
+    /// No bound at all: for callers that must apply everything at once (tests, fuzzing).
+    pub fn unlimited() -> Budget {
+        Budget::new(u32::MAX, usize::MAX, u32::MAX)
+    }
+
+    /// Adds a time slice ending at `deadline`, checked every [`CHECK_TIME_EVERY`] lines.
+    pub fn with_deadline(mut self, deadline: Instant) -> Budget {
+        self.deadline = Some(deadline);
+        self
+    }
+
+    /// One line of `len` bytes (without its newline) was applied.
+    pub fn line(&mut self, len: usize) {
+        self.lines = self.lines.saturating_sub(1);
+        self.text_bytes = self.text_bytes.saturating_sub(len + 1);
+        self.until_clock = self.until_clock.saturating_sub(1);
+    }
+
+    /// One LZ4 block is about to be decoded.
+    pub fn block(&mut self) {
+        self.blocks = self.blocks.saturating_sub(1);
+    }
+
+    /// Whether another line may be applied now.
+    pub fn lines_exhausted(&mut self) -> bool {
+        if self.lines == 0 || self.text_bytes == 0 {
+            return true;
+        }
+        if self.until_clock == 0 {
+            self.until_clock = CHECK_TIME_EVERY;
+            if let Some(d) = self.deadline {
+                if crate::clock::now_monotonic() >= d {
+                    // Sticky: the slice does not come back.
+                    self.lines = 0;
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Whether another block may be decoded now (its lines still count on their own).
+    pub fn blocks_exhausted(&mut self) -> bool {
+        self.blocks == 0 || self.lines_exhausted()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lines_until_exhausted(b: &mut Budget, len: usize) -> u32 {
+        let mut n = 0;
+        while !b.lines_exhausted() {
+            b.line(len);
+            n += 1;
+            assert!(n < 10_000_000, "never exhausted");
+        }
+        n
+    }
+
+    #[test]
+    fn lines_bytes_and_blocks_each_end_the_turn() {
+        assert_eq!(lines_until_exhausted(&mut Budget::new(100, 1 << 20, 8), 10), 100);
+        // 1000 bytes of text: lines of 99 bytes + newline → 10 lines.
+        assert_eq!(lines_until_exhausted(&mut Budget::new(100, 1000, 8), 99), 10);
+        // A line longer than what is left still ends the turn after it.
+        assert_eq!(lines_until_exhausted(&mut Budget::new(100, 1000, 8), 15_000), 1);
+        let mut b = Budget::new(100, 1 << 20, 3);
+        let mut blocks = 0;
+        while !b.blocks_exhausted() {
+            b.block();
+            blocks += 1;
+        }
+        assert_eq!(blocks, 3);
+        // Blocks spent, lines still allowed: the text already decoded is applied.
+        assert!(!b.lines_exhausted());
+    }
+
+    #[test]
+    fn a_budget_always_allows_progress() {
+        let mut b = Budget::new(0, 0, 0);
+        assert!(!b.lines_exhausted() && !b.blocks_exhausted());
+        b.line(5);
+        assert!(b.lines_exhausted());
+        // A deadline already past still lets the first CHECK_TIME_EVERY lines through.
+        let mut late = Budget::new(1000, 1 << 20, 8).with_deadline(Instant::now() - Duration::from_secs(1));
+        assert_eq!(lines_until_exhausted(&mut late, 10), CHECK_TIME_EVERY);
+        assert!(late.lines_exhausted(), "the slice stays spent");
+    }
+
+    #[test]
+    fn a_distant_deadline_leaves_the_counts_in_charge() {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let mut b = Budget::new(LINES_PER_TURN, TEXT_BYTES_PER_TURN, 8).with_deadline(far);
+        assert_eq!(lines_until_exhausted(&mut b, 20), LINES_PER_TURN);
+        let mut b = Budget::new(LINES_PER_TURN, TEXT_BYTES_PER_TURN, 8).with_deadline(far);
+        // 128 KiB of 127-byte lines (+ newline) = 1024 lines.
+        assert_eq!(lines_until_exhausted(&mut b, 127), 1024);
+        let mut u = Budget::unlimited();
+        assert_eq!(lines_until_exhausted(&mut Budget::new(5, 5, 1), 0), 5);
+        for _ in 0..100_000 {
+            u.line(1000);
+        }
+        assert!(!u.lines_exhausted());
+    }
+}
