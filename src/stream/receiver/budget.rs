@@ -3,13 +3,16 @@
 //! Bytes read are not a measure of work: a few KiB of protocol lines can cost far more than
 //! megabytes of others. A [`Budget`] counts what the receiver actually does — lines applied,
 //! bytes of those lines, LZ4 blocks decoded — and, when the event loop asks for one, a time
-//! slice read from the monotonic clock every [`CHECK_TIME_EVERY`] lines. When any of them
+//! slice read from the monotonic clock after every line that may store or define something
+//! (anything but `SET`/`RSET`, which only buffer a value) and at least every
+//! [`CHECK_TIME_EVERY`] lines. When any of them
 //! runs out the receiver stops *between* lines and keeps the rest of its input for the next
 //! turn ([`Flow::Paused`]); the event loop then serves every other connection before it
 //! continues this one.
 //!
-//! Guarantees: a fresh budget always allows at least [`CHECK_TIME_EVERY`] lines (or its line
-//! count, if smaller) and one block, so every turn makes progress; counters only go down.
+//! Guarantees: a fresh budget always allows at least one line and one block, so every turn
+//! makes progress; counters only go down. (The time slice is this module's one clock read,
+//! through [`crate::clock`]; everything else here is pure.)
 
 use std::time::{Duration, Instant};
 
@@ -21,7 +24,7 @@ pub const TEXT_BYTES_PER_TURN: usize = 128 * 1024;
 pub const BLOCKS_PER_TURN: u32 = 8;
 /// Wall time one stream connection may take per turn, whatever the lines cost.
 pub const TIME_SLICE: Duration = Duration::from_millis(2);
-/// Lines between two reads of the clock (a clock read costs ~20 ns, a line ~100+ ns).
+/// Most lines between two reads of the clock (a clock read costs ~20 ns, a line ~100+ ns).
 pub const CHECK_TIME_EVERY: u32 = 32;
 
 /// Whether the receiver consumed everything it was given or stopped at its budget.
@@ -31,6 +34,27 @@ pub enum Flow {
     Done,
     /// The budget ran out with input left (kept by the receiver): continue next turn.
     Paused,
+}
+
+/// What a line may cost.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Cost {
+    /// `SET`, `RSET`: a value is buffered, nothing stored yet.
+    Light,
+    /// Anything else: may store a collection, define a chart or dimension (allocating its
+    /// storage), or move a clock — its cost is not known from its size.
+    Heavy,
+}
+
+impl Cost {
+    /// The cost class of a protocol line.
+    pub fn of(line: &[u8]) -> Cost {
+        if line.starts_with(b"SET ") || line.starts_with(b"RSET ") {
+            Cost::Light
+        } else {
+            Cost::Heavy
+        }
+    }
 }
 
 /// What is left of one connection's work for this turn.
@@ -74,10 +98,13 @@ impl Budget {
     }
 
     /// One line of `len` bytes (without its newline) was applied.
-    pub fn line(&mut self, len: usize) {
+    pub fn line(&mut self, len: usize, cost: Cost) {
         self.lines = self.lines.saturating_sub(1);
         self.text_bytes = self.text_bytes.saturating_sub(len + 1);
-        self.until_clock = self.until_clock.saturating_sub(1);
+        self.until_clock = match cost {
+            Cost::Light => self.until_clock.saturating_sub(1),
+            Cost::Heavy => 0,
+        };
     }
 
     /// One LZ4 block is about to be decoded.
@@ -116,7 +143,7 @@ mod tests {
     fn lines_until_exhausted(b: &mut Budget, len: usize) -> u32 {
         let mut n = 0;
         while !b.lines_exhausted() {
-            b.line(len);
+            b.line(len, Cost::Light);
             n += 1;
             assert!(n < 10_000_000, "never exhausted");
         }
@@ -145,12 +172,26 @@ mod tests {
     fn a_budget_always_allows_progress() {
         let mut b = Budget::new(0, 0, 0);
         assert!(!b.lines_exhausted() && !b.blocks_exhausted());
-        b.line(5);
+        b.line(5, Cost::Light);
         assert!(b.lines_exhausted());
         // A deadline already past still lets the first CHECK_TIME_EVERY lines through.
         let mut late = Budget::new(1000, 1 << 20, 8).with_deadline(Instant::now() - Duration::from_secs(1));
         assert_eq!(lines_until_exhausted(&mut late, 10), CHECK_TIME_EVERY);
         assert!(late.lines_exhausted(), "the slice stays spent");
+        // A heavy line (END, CHART, …) has the clock read at once.
+        let mut heavy = Budget::new(1000, 1 << 20, 8).with_deadline(Instant::now() - Duration::from_secs(1));
+        assert!(!heavy.lines_exhausted());
+        heavy.line(3, Cost::Heavy);
+        assert!(heavy.lines_exhausted());
+    }
+
+    #[test]
+    fn only_value_lines_are_light() {
+        assert_eq!(Cost::of(b"SET \"a\" = 1"), Cost::Light);
+        assert_eq!(Cost::of(b"RSET \"a\" 1 \"\""), Cost::Light);
+        for l in [&b"END"[..], b"BEGIN \"x\" 3599000000", b"DIMENSION a", b"REND 1 2 3", b"SETX", b""] {
+            assert_eq!(Cost::of(l), Cost::Heavy, "{}", String::from_utf8_lossy(l));
+        }
     }
 
     #[test]
@@ -164,7 +205,7 @@ mod tests {
         let mut u = Budget::unlimited();
         assert_eq!(lines_until_exhausted(&mut Budget::new(5, 5, 1), 0), 5);
         for _ in 0..100_000 {
-            u.line(1000);
+            u.line(1000, Cost::Heavy);
         }
         assert!(!u.lines_exhausted());
     }

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::access::ChildSettings;
-use super::budget::{Budget, Flow};
+use super::budget::{Budget, Cost, Flow};
 use super::limits::ReceiverLimits;
 use super::replication::{ChartReplication, ChildTimes, Local, Rend, ReplayRequest, Settings};
 use crate::protocol::{Event, Frame, LineBuffer, Session, Trust};
@@ -298,13 +298,13 @@ impl Receiver {
                 break if self.lines.buffered() > 0 { Flow::Paused } else { Flow::Done };
             }
             let Some(frame) = self.lines.next_line() else { break Flow::Done };
-            let len = match frame {
-                Frame::Line(l) => l.len(),
-                Frame::TooLong { at_least } => at_least,
+            let (len, cost) = match frame {
+                Frame::Line(l) => (l.len(), Cost::of(l)),
+                Frame::TooLong { at_least } => (at_least, Cost::Heavy),
             };
             let event = self.session.frame(frame, now_ut).map_err(|e| e.message)?;
             self.lines_applied += 1;
-            budget.line(len);
+            budget.line(len, cost);
             if let Some(event) = event {
                 self.event(event, now_ut, out)?;
             }

@@ -19,7 +19,7 @@ pub mod replication;
 pub mod request;
 
 pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision, Defaults};
-pub use budget::{Budget, Flow};
+pub use budget::{Budget, Cost, Flow};
 pub use ingest::Receiver;
 pub use limits::{LimitError, ReceiverLimits};
 pub use negotiate::{for_child, negotiate, Grant};
