@@ -187,6 +187,9 @@ impl EventLoop {
                 break;
             }
             self.turn += 1;
+            // Connections left with work on the previous turn (taken before the events: what
+            // is queued during this turn waits for the next).
+            let pending = std::mem::take(&mut self.ready);
             for ev in events.iter() {
                 let t = ev.token();
                 if t == WAKER {
@@ -198,10 +201,10 @@ impl EventLoop {
                     self.drive(t.0 - self.listeners.len());
                 }
             }
-            // Connections left with work on the previous turn; one already driven by an event
-            // this turn has had its share (and queued itself again if it needs more).
+            // One already driven by an event this turn has had its share (and queued itself
+            // again if it needs more).
             let turn = self.turn;
-            for (slot, id) in std::mem::take(&mut self.ready) {
+            for (slot, id) in pending {
                 if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id && c.turn != turn) {
                     self.drive(slot);
                 }

@@ -5,6 +5,14 @@
 //! the selected dimensions for the window in one pass per dimension, groups them into
 //! `points` buckets with the group method, applies the options and renders one of the
 //! formats, optionally wrapped in the `jsonwrap` envelope.
+//!
+//! Bounds (a query runs inside the event loop, so its size is its delay to everyone else):
+//! the window is clamped to what is stored, as Netdata does, and `points` to the window;
+//! then, before anything proportional to the request is allocated, a query that would read
+//! more than [`MAX_READ`] stored points (window × dimensions) or answer more than
+//! [`MAX_VALUES`] values (rows × dimensions) is refused with a 400 that says which bound and
+//! how to narrow it. Points are read [`CHUNK`] slots at a time and grouped as they come, so
+//! the transient memory is one chunk (or one bucket, if larger) plus the answer.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -16,8 +24,34 @@ use crate::web::json;
 
 /// Values with |v| up to this many seconds are relative to now (Netdata's 3 years).
 const RELATIVE_LIMIT: i64 = 3 * 365 * 86_400;
-/// Most rows a query may return (also bounds the memory a query can take).
+/// Most rows a query may return: a larger `points` is taken as this (as Netdata takes a
+/// `points` larger than the window as the window).
 pub const MAX_POINTS: usize = 100_000;
+/// Most stored points (slots × dimensions) one query may read: ~4 M reads are tens of
+/// milliseconds of the event loop, and cover the default retention (3600) of the largest
+/// chart a child may define (`max dimensions per chart` = 1000).
+pub const MAX_READ: usize = 4_000_000;
+/// Most values (rows × dimensions) one answer may hold: ~10–20 MB of JSON.
+pub const MAX_VALUES: usize = 1_000_000;
+/// Slots read from storage at a time.
+pub const CHUNK: usize = 4096;
+
+/// Why a query has no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryError {
+    /// No such chart or context (404).
+    NotFound(String),
+    /// Over [`MAX_READ`] or [`MAX_VALUES`] (400).
+    TooLarge(String),
+}
+
+impl QueryError {
+    pub fn message(&self) -> &str {
+        match self {
+            QueryError::NotFound(m) | QueryError::TooLarge(m) => m,
+        }
+    }
+}
 
 /// What the query reads.
 #[derive(Clone, Debug, PartialEq)]
@@ -384,28 +418,30 @@ pub struct Rows {
     pub db_points: usize,
 }
 
-/// One dimension's stored values, one slot per `update every` from `after`.
+/// One output dimension: a dimension of the chart, or for a context query every dimension
+/// of that name across the context's charts (summed).
 struct Series {
     id: String,
     name: String,
     hidden: bool,
-    slots: Vec<Option<f64>>,
-    latest: Option<f64>,
+    /// `(chart index, dimension index)` of what is summed.
+    sources: Vec<(usize, usize)>,
 }
 
-/// Runs the query on `host`. Errors are for the user (404: no such chart).
-pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
+/// Runs the query on `host`.
+pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, QueryError> {
     let charts: Vec<Arc<Chart>> = match &q.target {
         Target::Chart(id) => host.chart_by_id_or_name(id).into_iter().collect(),
         Target::Context(ctx) => host.charts().into_iter().filter(|c| &c.meta().context == ctx).collect(),
     };
     if charts.is_empty() {
-        return Err(match &q.target {
+        return Err(QueryError::NotFound(match &q.target {
             Target::Chart(id) => format!("chart '{id}' is not found"),
             Target::Context(c) => format!("context '{c}' is not found"),
-        });
+        }));
     }
-    let ue = charts.iter().map(|c| i64::from(c.meta().update_every.max(1))).max().unwrap_or(1);
+    let ues: Vec<i64> = charts.iter().map(|c| i64::from(c.meta().update_every.max(1))).collect();
+    let ue = ues.iter().copied().max().unwrap_or(1);
     let first_entry = charts.iter().filter_map(|c| c.first_entry_t()).min();
     let last_entry = charts.iter().filter_map(|c| c.last_entry_t()).max();
 
@@ -442,43 +478,17 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         ..Rows::default()
     };
     let have_data = first_entry.is_some() && after <= before;
-    let slots = if have_data { ((before - after) / ue + 1) as usize } else { 0 };
-    if slots > MAX_POINTS * 64 {
-        return Err(format!("the window holds {slots} points; at most {} can be read", MAX_POINTS * 64));
-    }
+    let slots = if have_data { usize::try_from((before - after) / ue + 1).unwrap_or(usize::MAX) } else { 0 };
 
-    // Read every dimension once.
+    // The output dimensions, from the metadata only.
     let mut series: Vec<Series> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let merge = matches!(q.target, Target::Context(_));
-    for chart in &charts {
-        for (i, d) in chart.dimensions().iter().enumerate() {
-            let mut s = vec![None; slots];
-            if slots > 0 {
-                for p in chart.query(i, after, before) {
-                    if p.t < after || p.t > before {
-                        continue;
-                    }
-                    let idx = ((p.t - after) / ue) as usize;
-                    if let (Some(slot), Some(v)) = (s.get_mut(idx), p.value) {
-                        *slot = Some(slot.unwrap_or(0.0) + v);
-                    }
-                }
-            }
-            let latest = s.iter().rev().flatten().next().copied();
-            rows.db_points += s.iter().filter(|v| v.is_some()).count();
+    for (ci, chart) in charts.iter().enumerate() {
+        for (di, d) in chart.dimensions().iter().enumerate() {
             if merge {
                 if let Some(&at) = by_name.get(&d.name) {
-                    let target = &mut series[at];
-                    for (a, b) in target.slots.iter_mut().zip(s) {
-                        if let Some(b) = b {
-                            *a = Some(a.unwrap_or(0.0) + b);
-                        }
-                    }
-                    target.latest = match (target.latest, latest) {
-                        (Some(a), Some(b)) => Some(a + b),
-                        (a, b) => a.or(b),
-                    };
+                    series[at].sources.push((ci, di));
                     continue;
                 }
                 by_name.insert(d.name.clone(), series.len());
@@ -487,19 +497,63 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
                 id: d.id.clone(),
                 name: d.name.clone(),
                 hidden: d.options.hidden,
-                slots: s,
-                latest,
+                sources: vec![(ci, di)],
             });
         }
+    }
+    // Which dimensions are shown.
+    let shown: Vec<usize> = (0..series.len())
+        .filter(|&i| {
+            let s = &series[i];
+            if let Some(p) = &q.dimensions {
+                let by_id = q.options & opt::MATCH_NAMES == 0 || q.options & opt::MATCH_IDS != 0;
+                let by_name = q.options & opt::MATCH_IDS == 0 || q.options & opt::MATCH_NAMES != 0;
+                (by_id && p.matches(&s.id)) || (by_name && p.matches(&s.name))
+            } else {
+                !s.hidden || q.options & opt::ALL_DIMENSIONS != 0
+            }
+        })
+        .collect();
+    // Percentages are of every dimension of the row, hidden ones included: all are read.
+    let needed: Vec<usize> =
+        if q.options & opt::PERCENTAGE != 0 { (0..series.len()).collect() } else { shown.clone() };
+
+    // What the query would read, from the stored range of each source.
+    let stored = |ci: usize| -> usize {
+        let (Some(first), Some(last)) = (charts[ci].first_entry_t(), charts[ci].last_entry_t()) else {
+            return 0;
+        };
+        let cue = ues[ci];
+        let start = after.max(first);
+        let start = start + (cue - start.rem_euclid(cue)) % cue;
+        let end = before.min(last);
+        let end = end - end.rem_euclid(cue);
+        if !have_data || start > end {
+            0
+        } else {
+            usize::try_from((end - start) / cue + 1).unwrap_or(usize::MAX)
+        }
+    };
+    let read = needed
+        .iter()
+        .flat_map(|&i| series[i].sources.iter())
+        .fold(0usize, |acc, &(ci, _)| acc.saturating_add(stored(ci)))
+        .max(slots);
+    if read > MAX_READ {
+        return Err(QueryError::TooLarge(format!(
+            "the query would read {read} stored points ({} dimensions over {slots} points of time); \
+             at most {MAX_READ} per query: shorten the window (after, before) or select fewer dimensions",
+            needed.len()
+        )));
     }
 
     // Buckets.
     let points = if q.points == 0 || q.points > slots { slots } else { q.points };
     let mut group = if points == 0 { 1 } else { slots.div_ceil(points) };
     if q.gtime > ue {
-        group = group.max((q.gtime / ue) as usize);
+        group = group.max(usize::try_from(q.gtime / ue).unwrap_or(usize::MAX));
     }
-    let group = group.max(1) as i64;
+    let group = i64::try_from(group.max(1)).unwrap_or(i64::MAX);
     let bucket_of = |slot: usize| -> i64 {
         let t = after + slot as i64 * ue;
         if q.options & opt::UNALIGNED != 0 {
@@ -523,43 +577,74 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         let drop = bucket_ranges.len() - points;
         bucket_ranges.drain(..drop);
     }
+    let values = bucket_ranges.len().saturating_mul(needed.len().max(shown.len()));
+    if values > MAX_VALUES {
+        return Err(QueryError::TooLarge(format!(
+            "the answer would hold {} points × {} dimensions = {values} values; at most {MAX_VALUES}: \
+             ask for fewer points or dimensions",
+            bucket_ranges.len(),
+            needed.len().max(shown.len())
+        )));
+    }
     rows.view_update_every = group * ue;
     if let Some(&(s, _)) = bucket_ranges.first() {
         rows.after = after + s as i64 * ue;
     }
+    rows.times = bucket_ranges.iter().map(|&(_, e)| after + (e as i64 - 1) * ue).collect();
 
-    // Which dimensions are shown.
-    let shown: Vec<usize> = (0..series.len())
-        .filter(|&i| {
-            let s = &series[i];
-            if let Some(p) = &q.dimensions {
-                let by_id = q.options & opt::MATCH_NAMES == 0 || q.options & opt::MATCH_IDS != 0;
-                let by_name = q.options & opt::MATCH_IDS == 0 || q.options & opt::MATCH_NAMES != 0;
-                (by_id && p.matches(&s.id)) || (by_name && p.matches(&s.name))
-            } else {
-                !s.hidden || q.options & opt::ALL_DIMENSIONS != 0
-            }
-        })
-        .collect();
-
+    // Read and group each needed dimension, a chunk of whole buckets at a time.
+    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); series.len()];
+    let mut latest: Vec<Option<f64>> = vec![None; series.len()];
+    let mut buf: Vec<f64> = Vec::new();
     let mut scratch = Vec::new();
-    let mut grouped: Vec<Vec<Option<f64>>> = Vec::with_capacity(bucket_ranges.len());
-    for &(s, e) in &bucket_ranges {
-        let mut row = Vec::with_capacity(series.len());
-        for ser in &series {
-            scratch.clear();
-            scratch.extend(ser.slots[s..e].iter().flatten().copied());
-            row.push(reduce(q.group, &mut scratch, &q.group_options));
+    for &si in &needed {
+        let ser = &series[si];
+        let mut column = Vec::with_capacity(bucket_ranges.len());
+        let mut b = 0;
+        while b < bucket_ranges.len() {
+            // Buckets [b, e) span slots [s0, s1): at most CHUNK slots, or one bucket.
+            let s0 = bucket_ranges[b].0;
+            let mut e = b + 1;
+            while e < bucket_ranges.len() && bucket_ranges[e].1 - s0 <= CHUNK {
+                e += 1;
+            }
+            let s1 = bucket_ranges[e - 1].1;
+            buf.clear();
+            buf.resize(s1 - s0, f64::NAN);
+            // A chart with a shorter step has several points in a slot: they are summed.
+            let (t0, t1) = (after + s0 as i64 * ue, (after + s1 as i64 * ue - 1).min(before));
+            for &(ci, di) in &ser.sources {
+                for p in charts[ci].query(di, t0, t1) {
+                    if p.t < t0 || p.t > t1 {
+                        continue;
+                    }
+                    let idx = ((p.t - after) / ue) as usize - s0;
+                    if let (Some(slot), Some(v)) = (buf.get_mut(idx), p.value.filter(|v| !v.is_nan())) {
+                        *slot = if slot.is_nan() { v } else { *slot + v };
+                    }
+                }
+            }
+            rows.db_points += buf.iter().filter(|v| !v.is_nan()).count();
+            if let Some(v) = buf.iter().rev().find(|v| !v.is_nan()) {
+                latest[si] = Some(*v);
+            }
+            for &(s, end) in &bucket_ranges[b..e] {
+                scratch.clear();
+                scratch.extend(buf[s - s0..end - s0].iter().copied().filter(|v| !v.is_nan()));
+                column.push(reduce(q.group, &mut scratch, &q.group_options));
+            }
+            b = e;
         }
-        grouped.push(row);
-        rows.times.push(after + (e as i64 - 1) * ue);
+        columns[si] = column;
     }
     // Percentages are of the total of every dimension of the row, hidden ones included.
     if q.options & opt::PERCENTAGE != 0 {
-        for row in &mut grouped {
-            let total: f64 = row.iter().flatten().map(|v| v.abs()).sum();
-            for v in row.iter_mut().flatten() {
-                *v = if total == 0.0 { 0.0 } else { *v * 100.0 / total };
+        for r in 0..bucket_ranges.len() {
+            let total: f64 = columns.iter().filter_map(|c| c.get(r).copied().flatten()).map(f64::abs).sum();
+            for c in columns.iter_mut() {
+                if let Some(Some(v)) = c.get_mut(r) {
+                    *v = if total == 0.0 { 0.0 } else { *v * 100.0 / total };
+                }
             }
         }
     }
@@ -568,7 +653,7 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         let nonzero: Vec<usize> = shown
             .iter()
             .copied()
-            .filter(|&d| grouped.iter().any(|r| r[d].is_some_and(|v| v != 0.0)))
+            .filter(|&d| columns[d].iter().any(|v| v.is_some_and(|v| v != 0.0)))
             .collect();
         if !nonzero.is_empty() {
             shown = nonzero;
@@ -583,10 +668,12 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
             v
         }
     };
-    rows.values = grouped.iter().map(|r| shown.iter().map(|&d| fix(r[d])).collect()).collect();
+    rows.values = (0..bucket_ranges.len())
+        .map(|r| shown.iter().map(|&d| fix(columns[d].get(r).copied().flatten())).collect())
+        .collect();
     rows.ids = shown.iter().map(|&d| series[d].id.clone()).collect();
     rows.names = shown.iter().map(|&d| series[d].name.clone()).collect();
-    rows.latest = shown.iter().map(|&d| series[d].latest).collect();
+    rows.latest = shown.iter().map(|&d| latest[d]).collect();
     Ok(rows)
 }
 

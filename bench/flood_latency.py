@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Latency of /api/v1/info on a nanodata parent while one scripted child misbehaves.
+
+Starts the given nanodata binary as a parent on loopback (RAM mode, a temporary directory),
+connects one child with the STREAM handshake and, while it sends its load, asks
+/api/v1/info over and over on fresh connections. Prints p50/p99/max latency and how many
+answers arrived.
+
+Loads:
+  flood  one chart of --dims dimensions, BEGIN (no duration) / SET x dims / END as fast
+         as the socket takes it, for --seconds.
+  leap   the attack of issue 12: a chart of 1000 dimensions, then --lines groups of
+         `BEGIN "c" 3599000000` / one SET / END (each moves the chart's clock an hour).
+
+  python3 bench/flood_latency.py --bin target/release/nanodata --load flood --seconds 10
+  python3 bench/flood_latency.py --bin target/release/nanodata --load leap --lines 300
+"""
+
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+KEY = "11111111-2222-3333-4444-555555555555"
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def start_parent(binary, port):
+    d = tempfile.mkdtemp(prefix="flood-latency-")
+    os.makedirs(f"{d}/etc")
+    os.makedirs(f"{d}/log")
+    with open(f"{d}/nanodata.conf", "w") as f:
+        f.write(
+            f"[global]\n\thostname = flood-parent\n"
+            f"[directories]\n\tconfig = {d}/etc\n\tcache = {d}/cache\n\tlib = {d}/lib\n\tlog = {d}/log\n"
+            f"[logs]\n\terror = {d}/log/error.log\n\taccess = none\n\thealth = none\n"
+            f"[db]\n\tmode = ram\n\tupdate every = 1\n\tretention = 3600\n"
+            f"[web]\n\tbind to = 127.0.0.1:{port}\n"
+        )
+    with open(f"{d}/etc/stream.conf", "w") as f:
+        f.write(f"[{KEY}]\n\tenabled = yes\n")
+    p = subprocess.Popen([binary, "-D", "-c", f"{d}/nanodata.conf"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return p, d
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit("the parent did not start")
+
+
+def child(port):
+    s = socket.create_connection(("127.0.0.1", port))
+    q = (f"key={KEY}&hostname=flooder&machine_guid={uuid.uuid4()}&update_every=1&os=linux"
+         f"&hops=1&ver=15352")
+    s.sendall(f"STREAM {q} HTTP/1.1\r\nUser-Agent: flood/1\r\n\r\n".encode())
+    reply = s.recv(256)
+    if not reply.startswith(b"Hit me baby"):
+        raise SystemExit(f"not accepted: {reply!r}")
+    return s
+
+
+def definition(dims):
+    out = ['CHART "flood.c" "" "t" "u" "f" "flood.c" "line" 1 1 "   " "p" ""']
+    out += [f'DIMENSION "d{i}" "d{i}" "absolute" 1 1 "  "' for i in range(dims)]
+    return ("\n".join(out) + "\n").encode()
+
+
+def drain(sock, stop):
+    sock.settimeout(0.2)
+    while not stop.is_set():
+        try:
+            if not sock.recv(65536):
+                return
+        except socket.timeout:
+            pass
+        except OSError:
+            return
+
+
+def info_latency(port, stop, seconds):
+    lat = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end and not stop.is_set():
+        t = time.monotonic()
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=60)
+            c.sendall(b"GET /api/v1/info HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            got = b""
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                got += b
+            c.close()
+            if got.startswith(b"HTTP/1.1 200"):
+                lat.append(time.monotonic() - t)
+        except OSError:
+            pass
+        time.sleep(0.01)
+    return lat
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bin", required=True)
+    ap.add_argument("--load", choices=["flood", "leap"], default="flood")
+    ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--dims", type=int, default=100)
+    ap.add_argument("--lines", type=int, default=300)
+    a = ap.parse_args()
+    port = free_port()
+    parent, d = start_parent(a.bin, port)
+    stop = threading.Event()
+    try:
+        time.sleep(1.5)
+        s = child(port)
+        threading.Thread(target=drain, args=(s, stop), daemon=True).start()
+        if a.load == "flood":
+            s.sendall(definition(a.dims))
+            batch = ('BEGIN "flood.c"\n' + "".join(f'SET "d{i}" = {i}\n' for i in range(a.dims))
+                     + "END\n").encode() * 50
+
+            def send():
+                end = time.monotonic() + a.seconds
+                n = 0
+                while time.monotonic() < end and not stop.is_set():
+                    s.sendall(batch)
+                    n += len(batch)
+                print(f"child sent {n / 1e6:.1f} MB")
+
+            threading.Thread(target=send, daemon=True).start()
+        else:
+            s.sendall(definition(1000))
+            time.sleep(0.5)
+            leap = b'BEGIN "flood.c" 3599000000\nSET "d0" = 1\nEND\n' * a.lines
+            s.sendall(leap)
+            print(f"child sent {len(leap)} bytes of leaps")
+        lat = info_latency(port, stop, a.seconds)
+        stop.set()
+        lat.sort()
+        if not lat:
+            print("no /api/v1/info answer at all")
+            return
+        p = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000
+        print(f"load={a.load} answers={len(lat)} p50={p(0.5):.1f}ms p99={p(0.99):.1f}ms "
+              f"max={lat[-1] * 1000:.1f}ms")
+    finally:
+        stop.set()
+        parent.terminate()
+        try:
+            parent.wait(10)
+        except subprocess.TimeoutExpired:
+            parent.kill()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
