@@ -1198,4 +1198,105 @@ mod tests {
         assert_eq!(reduce(Group::CountIf, &mut [0.0, 1.0, 0.0, 3.0], ">0"), Some(50.0));
         assert_eq!(reduce(Group::Average, &mut [], ""), None);
     }
+
+    const T0: i64 = 1_700_000_000;
+
+    /// A host with one chart `test.c` of `dims` dimensions and `history` slots, each
+    /// dimension holding `value(t) + d` at every `t` of `times`.
+    fn host_with(dims: usize, history: u32, times: &[i64], value: impl Fn(i64) -> f64) -> Host {
+        use crate::rrd::{ChartMeta, DimensionMeta, HostSettings};
+        let host = Host::new("g", "h", HostSettings { history, ..HostSettings::default() });
+        let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
+        for d in 0..dims {
+            chart.dimension(DimensionMeta::new(&format!("d{d}")));
+        }
+        for d in 0..dims {
+            for &t in times {
+                chart.store_point(d, t, value(t) + d as f64, false);
+            }
+        }
+        host
+    }
+
+    fn query(host: &Host, q: &str) -> Result<Rows, QueryError> {
+        run(host, &DataQuery::parse(&pairs(q)).unwrap(), T0 + 5_000_000)
+    }
+
+    #[test]
+    fn a_window_over_max_read_is_refused_before_reading() {
+        // Two points 4.1 M seconds apart: the stored range spans 4.1 M slots.
+        let host = host_with(1, 4_200_000, &[T0, T0 + 4_100_000], |_| 1.0);
+        let err = query(&host, &format!("chart=test.c&after={T0}&before={}", T0 + 4_100_000)).unwrap_err();
+        assert_eq!(
+            err,
+            QueryError::TooLarge(
+                "the query would read 4100001 stored points (1 dimensions over 4100001 points of time); \
+                 at most 4000000 per query: shorten the window (after, before) or select fewer dimensions"
+                    .into()
+            )
+        );
+        // A window inside the bound is answered, with a huge `points` taken as MAX_POINTS.
+        let rows =
+            query(&host, &format!("chart=test.c&after={}&before={}&points=999999999", T0 + 100_001, T0 + 4_100_000))
+                .unwrap();
+        assert_eq!(rows.times.len(), MAX_POINTS);
+        assert_eq!(rows.view_update_every, 40);
+        assert_eq!(rows.values.last().unwrap()[0], Some(1.0));
+        assert_eq!(rows.values[0][0], None);
+    }
+
+    #[test]
+    fn an_answer_over_max_values_is_refused_and_fewer_points_pass() {
+        let host = host_with(300, 4000, &[T0, T0 + 3999], |_| 2.0);
+        let window = format!("chart=test.c&after={T0}&before={}", T0 + 3999);
+        let err = query(&host, &window).unwrap_err();
+        assert_eq!(
+            err,
+            QueryError::TooLarge(
+                "the answer would hold 4000 points × 300 dimensions = 1200000 values; at most 1000000: \
+                 ask for fewer points or dimensions"
+                    .into()
+            )
+        );
+        let rows = query(&host, &format!("{window}&points=3000&group=max")).unwrap();
+        assert_eq!(rows.values.len(), 2000, "groups of 2 aligned slots");
+        assert_eq!(rows.values[0].len(), 300);
+        assert_eq!(rows.values[0][299], Some(2.0 + 299.0));
+        // Selecting dimensions shrinks what is read and returned.
+        let rows = query(&host, &format!("{window}&dimensions=d7")).unwrap();
+        assert_eq!((rows.values.len(), rows.ids.as_slice()), (4000, &["d7".to_string()][..]));
+        assert_eq!(rows.values[3999][0], Some(9.0));
+    }
+
+    #[test]
+    fn grouping_across_read_chunks_matches_a_direct_computation() {
+        let n = 10_000; // more than two CHUNKs
+        let times: Vec<i64> = (0..n).map(|i| T0 + i).collect();
+        let value = |t: i64| (t % 97) as f64;
+        let host = host_with(1, 20_000, &times, value);
+        let window = format!("chart=test.c&after={T0}&before={}", T0 + n - 1);
+        let all = query(&host, &window).unwrap();
+        assert_eq!(all.values.len(), n as usize);
+        assert!(all.values.iter().zip(&times).all(|(r, &t)| r[0] == Some(value(t))));
+        assert_eq!(all.db_points, n as usize);
+        for (points, group) in [(10, "average"), (7, "max"), (3, "median"), (1, "sum")] {
+            let rows = query(&host, &format!("{window}&points={points}&group={group}")).unwrap();
+            // Netdata's aligned buckets: slot t belongs to bucket t / size.
+            let size = (n as usize).div_ceil(points) as i64;
+            let mut buckets: Vec<(i64, Vec<f64>)> = Vec::new();
+            for &t in &times {
+                match buckets.last_mut() {
+                    Some((k, v)) if *k == t.div_euclid(size) => v.push(value(t)),
+                    _ => buckets.push((t.div_euclid(size), vec![value(t)])),
+                }
+            }
+            let from = buckets.len() - buckets.len().min(points);
+            let want: Vec<Option<f64>> = buckets[from..]
+                .iter_mut()
+                .map(|(_, v)| reduce(Group::parse(group).unwrap(), v, ""))
+                .collect();
+            let got: Vec<Option<f64>> = rows.values.iter().map(|r| r[0]).collect();
+            assert_eq!(got, want, "points={points} group={group}");
+        }
+    }
 }
