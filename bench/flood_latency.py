@@ -11,9 +11,13 @@ Loads:
          as the socket takes it, for --seconds.
   leap   the attack of issue 12: a chart of 1000 dimensions, then --lines groups of
          `BEGIN "c" 3599000000` / one SET / END (each moves the chart's clock an hour).
+  query  a child replicates two points 5200 s apart into a chart of 1000 dimensions; then
+         another client asks, over and over, --query (default: every dimension over the
+         whole stored range, 5.2 M stored points).
 
   python3 bench/flood_latency.py --bin target/release/nanodata --load flood --seconds 10
   python3 bench/flood_latency.py --bin target/release/nanodata --load leap --lines 300
+  python3 bench/flood_latency.py --bin target/release/nanodata --load query --seconds 10
 """
 
 import argparse
@@ -60,6 +64,47 @@ def start_parent(binary, port):
         except OSError:
             time.sleep(0.05)
     raise SystemExit("the parent did not start")
+
+
+def replicate(s, dims=1000, span=5200):
+    """A chart flood.c of `dims` dimensions holding two points `span` - 1 seconds apart."""
+    t = int(time.time())
+    first, last = t - span, t - 1
+    s.sendall(definition(dims) + f"CHART_DEFINITION_END {first} {last} {t}\n".encode())
+    buf = b""
+    while True:
+        while b"\n" not in buf:
+            buf += s.recv(4096)
+        line, buf = buf.split(b"\n", 1)
+        w = line.decode().split()
+        flag, a, b = w[2].strip('"'), int(w[3]), int(w[4])
+        out = ['RBEGIN "flood.c"']
+        for end in (first + 1, last):
+            if end - 1 >= a and end <= b:
+                out.append(f"RBEGIN '' {end - 1} {end} {t}")
+                out += [f'RSET "d{i}" {i + 1}.0000000 ""' for i in range(dims)]
+        out.append(f"REND 1 {first} {last} {flag} {a} {b} {t}")
+        s.sendall(("\n".join(out) + "\n").encode())
+        if flag == "true":
+            return
+
+
+def asker(port, path, stop, stats):
+    while not stop.is_set():
+        t = time.monotonic()
+        try:
+            c = socket.create_connection(("127.0.0.1", port), timeout=120)
+            c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            got = b""
+            while True:
+                b = c.recv(1 << 20)
+                if not b:
+                    break
+                got += b
+            c.close()
+            stats.append((got[9:12].decode(errors="replace"), len(got), time.monotonic() - t))
+        except OSError:
+            pass
 
 
 def child(port):
@@ -117,7 +162,8 @@ def info_latency(port, stop, seconds):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", required=True)
-    ap.add_argument("--load", choices=["flood", "leap"], default="flood")
+    ap.add_argument("--load", choices=["flood", "leap", "query"], default="flood")
+    ap.add_argument("--query", default="/host/flooder/api/v1/data?chart=flood.c&after=-6000&points=0")
     ap.add_argument("--seconds", type=float, default=10)
     ap.add_argument("--dims", type=int, default=100)
     ap.add_argument("--lines", type=int, default=300)
@@ -128,8 +174,14 @@ def main():
     try:
         time.sleep(1.5)
         s = child(port)
+        stats = []
+        if a.load == "query":
+            replicate(s)
+            threading.Thread(target=asker, args=(port, a.query, stop, stats), daemon=True).start()
         threading.Thread(target=drain, args=(s, stop), daemon=True).start()
-        if a.load == "flood":
+        if a.load == "query":
+            pass
+        elif a.load == "flood":
             s.sendall(definition(a.dims))
             batch = ('BEGIN "flood.c"\n' + "".join(f'SET "d{i}" = {i}\n' for i in range(a.dims))
                      + "END\n").encode() * 50
@@ -151,6 +203,11 @@ def main():
             print(f"child sent {len(leap)} bytes of leaps")
         lat = info_latency(port, stop, a.seconds)
         stop.set()
+        if stats:
+            took = sorted(x[2] for x in stats)
+            print(f"query: {len(stats)} answers, status {sorted(set(x[0] for x in stats))}, "
+                  f"{max(x[1] for x in stats)} bytes max, {took[len(took) // 2] * 1000:.0f} ms p50, "
+                  f"{took[-1] * 1000:.0f} ms max")
         lat.sort()
         if not lat:
             print("no /api/v1/info answer at all")

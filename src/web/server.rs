@@ -291,6 +291,8 @@ impl EventLoop {
                 turn: 0,
             });
             self.open += 1;
+            // The request usually arrived with the connection: answer it in this turn.
+            self.drive(slot);
         }
     }
 
