@@ -22,6 +22,7 @@ Loads:
 
 import argparse
 import os
+import select
 import shutil
 import socket
 import subprocess
@@ -125,13 +126,11 @@ def definition(dims):
 
 
 def drain(sock, stop):
-    sock.settimeout(0.2)
+    # select, not a socket timeout: the sending thread shares the socket.
     while not stop.is_set():
         try:
-            if not sock.recv(65536):
+            if select.select([sock], [], [], 0.2)[0] and not sock.recv(65536):
                 return
-        except socket.timeout:
-            pass
         except OSError:
             return
 
@@ -190,7 +189,10 @@ def main():
                 end = time.monotonic() + a.seconds
                 n = 0
                 while time.monotonic() < end and not stop.is_set():
-                    s.sendall(batch)
+                    try:
+                        s.sendall(batch)
+                    except OSError:
+                        break  # the parent is being stopped
                     n += len(batch)
                 print(f"child sent {n / 1e6:.1f} MB")
 

@@ -98,7 +98,7 @@ fn big_chart(port: u16) -> (TcpStream, i64, i64) {
         let (a, b): (i64, i64) = (words[3].parse().unwrap(), words[4].parse().unwrap());
         let mut answer = String::from("RBEGIN \"big.c\"\n");
         for end in [first + 1, last] {
-            if end - 1 >= a && end <= b {
+            if end > a && end <= b {
                 answer.push_str(&format!("RBEGIN '' {} {end} {t}\n", end - 1));
                 for i in 0..DIMS {
                     answer.push_str(&format!("RSET \"d{i}\" {}.0000000 \"\"\n", i + 1));
