@@ -90,12 +90,13 @@ def replicate(s, dims=1000, span=5200):
             return
 
 
-def asker(port, path, stop, stats):
+def asker(port, path, stop, stats, gzip):
     while not stop.is_set():
         t = time.monotonic()
         try:
             c = socket.create_connection(("127.0.0.1", port), timeout=120)
-            c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
+            enc = "Accept-Encoding: gzip\r\n" if gzip else ""
+            c.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n{enc}Connection: close\r\n\r\n".encode())
             got = b""
             while True:
                 b = c.recv(1 << 20)
@@ -164,6 +165,7 @@ def main():
     ap.add_argument("--load", choices=["flood", "leap", "query"], default="flood")
     ap.add_argument("--query", default="/host/flooder/api/v1/data?chart=flood.c&after=-6000&points=0")
     ap.add_argument("--seconds", type=float, default=10)
+    ap.add_argument("--gzip", action="store_true", help="the query client accepts gzip")
     ap.add_argument("--dims", type=int, default=100)
     ap.add_argument("--lines", type=int, default=300)
     a = ap.parse_args()
@@ -176,7 +178,7 @@ def main():
         stats = []
         if a.load == "query":
             replicate(s)
-            threading.Thread(target=asker, args=(port, a.query, stop, stats), daemon=True).start()
+            threading.Thread(target=asker, args=(port, a.query, stop, stats, a.gzip), daemon=True).start()
         threading.Thread(target=drain, args=(s, stop), daemon=True).start()
         if a.load == "query":
             pass
