@@ -24,8 +24,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use super::bind::{BindSpec, SslMode};
 use super::http::{self, Parsed, Request, Response, Status};
 use super::streaming::{StreamConn, Streaming, Upgrade, STREAM_IDLE_TIMEOUT};
-use crate::stream::receiver::{Budget, Flow};
 use super::{api, Context, Limits};
+use crate::stream::receiver::{Budget, Flow};
 
 /// Largest request head accepted (request line and headers).
 pub const HEAD_LIMIT: usize = 16 * 1024;
@@ -94,6 +94,8 @@ struct Conn {
     stream: Option<Box<StreamConn>>,
     /// The turn of the loop that last drove this connection.
     turn: u64,
+    /// Its request is with the query thread.
+    waiting: bool,
 }
 
 /// How far [`Conn::flush`] got.
@@ -119,7 +121,7 @@ pub(crate) struct EventLoop {
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
     open: usize,
-    ctx: Context,
+    ctx: Arc<Context>,
     limits: Limits,
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     tls: Option<TlsConfig>,
@@ -136,6 +138,98 @@ pub(crate) struct EventLoop {
     ready: Vec<(usize, u64)>,
     /// Turns of the loop so far.
     turn: u64,
+    /// The query thread (`None` if it could not start: queries are then answered inline).
+    queries: Option<Queries>,
+}
+
+/// A request handed to the query thread.
+struct Job {
+    slot: usize,
+    id: u64,
+    req: Request,
+    peer: IpAddr,
+    started: Instant,
+}
+
+/// Its encoded answer.
+struct Answer {
+    slot: usize,
+    id: u64,
+    req: Request,
+    resp: Response,
+    gzip: bool,
+    /// Body bytes before compression, for the access log.
+    size: usize,
+    started: Instant,
+}
+
+/// The event loop's side of the query thread. At most one job per connection is in flight,
+/// so both channels are bounded by `[web] max connections`.
+struct Queries {
+    jobs: crossbeam_channel::Sender<Job>,
+    answers: crossbeam_channel::Receiver<Answer>,
+}
+
+impl Queries {
+    /// Starts the thread that answers the endpoints whose cost grows with the stored data
+    /// (`data`, `allmetrics`, `charts`): a query of tens of milliseconds then delays only
+    /// the queries behind it, never the event loop (other requests, children's streams).
+    fn start(
+        ctx: Arc<Context>,
+        gzip_level: Option<u8>,
+        capacity: usize,
+        waker: Arc<Waker>,
+    ) -> io::Result<Queries> {
+        let (jobs, job_rx) = crossbeam_channel::bounded::<Job>(capacity.max(1));
+        let (answer_tx, answers) = crossbeam_channel::bounded::<Answer>(capacity.max(1));
+        std::thread::Builder::new().name("WEB_QUERY".into()).spawn(move || {
+            for job in job_rx.iter() {
+                let mut resp = api::handle(&ctx, &job.req, job.peer);
+                let size = resp.body.len();
+                let gzip = encode(&mut resp, &job.req, gzip_level);
+                let answer = Answer {
+                    slot: job.slot,
+                    id: job.id,
+                    req: job.req,
+                    resp,
+                    gzip,
+                    size,
+                    started: job.started,
+                };
+                if answer_tx.send(answer).is_err() {
+                    return;
+                }
+                let _ = waker.wake();
+            }
+        })?;
+        Ok(Queries { jobs, answers })
+    }
+}
+
+/// Whether a request goes to the query thread: the endpoints that walk stored points or
+/// every chart of a host.
+fn off_the_loop(req: &Request) -> bool {
+    ["/api/v1/data", "/api/v1/allmetrics", "/api/v1/charts"].iter().any(|p| req.path.ends_with(p))
+}
+
+/// Compresses (or, for a client without gzip, decompresses a pre-compressed) body; `true`
+/// when the body is gzip.
+fn encode(resp: &mut Response, req: &Request, gzip_level: Option<u8>) -> bool {
+    if resp.gzipped {
+        if req.accepts_gzip {
+            return true;
+        }
+        if let Some(plain) = super::gzip::decompress(&resp.body) {
+            resp.body = plain;
+            resp.gzipped = false;
+        }
+    } else if let Some(level) = gzip_level {
+        if req.accepts_gzip && resp.body.len() >= 1024 {
+            resp.body = super::gzip::compress(&resp.body, level);
+            return true;
+        }
+    }
+    false
 }
 
 impl EventLoop {
@@ -153,6 +247,21 @@ impl EventLoop {
         for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(&mut l.sock, Token(i), Interest::READABLE)?;
         }
+        let ctx = Arc::new(ctx);
+        let queries = match Queries::start(
+            Arc::clone(&ctx),
+            limits.gzip_level,
+            limits.max_connections,
+            Arc::clone(&waker),
+        ) {
+            Ok(q) => Some(q),
+            Err(e) => {
+                log::error!(
+                    "web: cannot start the query thread: {e}; queries are answered in the event loop"
+                );
+                None
+            }
+        };
         let el = EventLoop {
             poll,
             listeners,
@@ -170,6 +279,7 @@ impl EventLoop {
             scratch: vec![0; 16 * 1024],
             ready: Vec::new(),
             turn: 0,
+            queries,
         };
         Ok((el, waker))
     }
@@ -201,11 +311,13 @@ impl EventLoop {
                     self.drive(t.0 - self.listeners.len());
                 }
             }
+            self.collect_answers();
             // One already driven by an event this turn has had its share (and queued itself
             // again if it needs more).
             let turn = self.turn;
             for (slot, id) in pending {
-                if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id && c.turn != turn) {
+                if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id && c.turn != turn)
+                {
                     self.drive(slot);
                 }
             }
@@ -289,6 +401,7 @@ impl EventLoop {
                 listener_ssl,
                 stream: None,
                 turn: 0,
+                waiting: false,
             });
             self.open += 1;
             // The request usually arrived with the connection: answer it in this turn.
@@ -336,6 +449,9 @@ impl EventLoop {
     /// One HTTP connection's share of a turn: at most one request answered and
     /// [`WRITE_PER_TURN`] bytes written; what is left waits on the `ready` list.
     fn step(&mut self, conn: &mut Conn, slot: usize) -> bool {
+        if conn.waiting {
+            return true; // the query thread has its request
+        }
         let mut answered = false;
         loop {
             match conn.flush(WRITE_PER_TURN) {
@@ -353,6 +469,9 @@ impl EventLoop {
             if conn.close_when_flushed {
                 return false;
             }
+            if conn.waiting {
+                return true;
+            }
             if answered {
                 // A pipelined request, or unread bytes in the socket: next turn.
                 self.ready.push((slot, conn.id));
@@ -369,7 +488,7 @@ impl EventLoop {
                     Parsed::Http(req, used) => {
                         conn.rbuf.drain(..used);
                         conn.request_started = if conn.rbuf.is_empty() { None } else { Some(Instant::now()) };
-                        self.respond(conn, &req);
+                        self.respond(conn, &req, slot);
                         answered = true;
                         continue;
                     }
@@ -422,10 +541,13 @@ impl EventLoop {
         }
     }
 
-    fn respond(&mut self, conn: &mut Conn, req: &Request) {
+    /// Answers one request: at once, or — for the endpoints whose cost grows with the
+    /// data ([`off_the_loop`]) — by handing it to the query thread; the connection then
+    /// waits (reads nothing more) until [`EventLoop::collect_answers`] writes the answer.
+    fn respond(&mut self, conn: &mut Conn, req: &Request, slot: usize) {
         let started = Instant::now();
         let listener = &self.listeners[conn.listener];
-        let mut resp = if conn.redirect_to_tls {
+        let resp = if conn.redirect_to_tls {
             conn.close_when_flushed = true;
             let host = req.host.clone().unwrap_or_else(|| listener.addr.to_string());
             Response::redirect(format!("https://{host}{}", req.target))
@@ -434,35 +556,38 @@ impl EventLoop {
         {
             Response::text(Status::Forbidden, "You are not allowed to access this resource.")
         } else {
+            if off_the_loop(req) {
+                if let Some(q) = self.queries.as_ref() {
+                    let job = Job { slot, id: conn.id, req: req.clone(), peer: conn.peer.ip(), started };
+                    if q.jobs.try_send(job).is_ok() {
+                        conn.waiting = true;
+                        return;
+                    }
+                }
+            }
             api::handle(&self.ctx, req, conn.peer.ip())
         };
+        let mut resp = resp;
+        let size = resp.body.len();
+        let gzip = encode(&mut resp, req, self.limits.gzip_level);
+        self.write_answer(conn, req, &resp, gzip, size, started);
+    }
+
+    /// Puts an encoded answer in the connection's output.
+    fn write_answer(
+        &self,
+        conn: &mut Conn,
+        req: &Request,
+        resp: &Response,
+        gzip: bool,
+        size: usize,
+        started: Instant,
+    ) {
         let keep_alive = req.keep_alive && !conn.close_when_flushed && !conn.peer_eof;
         if !keep_alive {
             conn.close_when_flushed = true;
         }
-        let size = resp.body.len();
-        let mut gzip = false;
-        if resp.gzipped {
-            if req.accepts_gzip {
-                gzip = true;
-            } else if let Some(plain) = super::gzip::decompress(&resp.body) {
-                resp.body = plain;
-                resp.gzipped = false;
-            }
-        } else if let Some(level) = self.limits.gzip_level {
-            if req.accepts_gzip && resp.body.len() >= 1024 {
-                resp.body = super::gzip::compress(&resp.body, level);
-                gzip = true;
-            }
-        }
-        http::write_head(
-            &mut conn.wbuf,
-            &resp,
-            resp.body.len(),
-            gzip,
-            keep_alive,
-            &self.limits.extra_headers,
-        );
+        http::write_head(&mut conn.wbuf, resp, resp.body.len(), gzip, keep_alive, &self.limits.extra_headers);
         if req.method != http::Method::Head {
             conn.wbuf.extend_from_slice(&resp.body);
         }
@@ -475,6 +600,23 @@ impl EventLoop {
             started.elapsed(),
             &req.target,
         );
+    }
+
+    /// Answers computed by the query thread: written to their connections (if still the
+    /// same ones), which then continue.
+    fn collect_answers(&mut self) {
+        loop {
+            let Some(done) = self.queries.as_ref().and_then(|q| q.answers.try_recv().ok()) else { return };
+            let Some(mut conn) = self.conns.get_mut(done.slot).and_then(Option::take) else { continue };
+            if conn.id != done.id || !conn.waiting {
+                self.conns[done.slot] = Some(conn);
+                continue;
+            }
+            conn.waiting = false;
+            self.write_answer(&mut conn, &done.req, &done.resp, done.gzip, done.size, done.started);
+            self.conns[done.slot] = Some(conn);
+            self.drive(done.slot);
+        }
     }
 
     /// A STREAM request head in the read buffer: answers it. `None` while the head is

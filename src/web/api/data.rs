@@ -1239,9 +1239,11 @@ mod tests {
             )
         );
         // A window inside the bound is answered, with a huge `points` taken as MAX_POINTS.
-        let rows =
-            query(&host, &format!("chart=test.c&after={}&before={}&points=999999999", T0 + 100_001, T0 + 4_100_000))
-                .unwrap();
+        let rows = query(
+            &host,
+            &format!("chart=test.c&after={}&before={}&points=999999999", T0 + 100_001, T0 + 4_100_000),
+        )
+        .unwrap();
         assert_eq!(rows.times.len(), MAX_POINTS);
         assert_eq!(rows.view_update_every, 40);
         assert_eq!(rows.values.last().unwrap()[0], Some(1.0));
