@@ -1038,3 +1038,50 @@ fn read_plain(sock: &mut TcpStream, buf: &mut [u8], into: &mut Vec<u8>) -> io::R
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(raw: &str) -> Request {
+        match http::parse(raw.as_bytes(), HEAD_LIMIT) {
+            Parsed::Http(req, _) => req,
+            _ => panic!("not a request: {raw:?}"),
+        }
+    }
+
+    #[test]
+    fn only_the_endpoints_that_walk_the_data_leave_the_loop() {
+        for path in
+            ["/api/v1/data?chart=a", "/host/child/api/v1/data?x", "/api/v1/allmetrics", "/api/v1/charts"]
+        {
+            assert!(off_the_loop(&request(&format!("GET {path} HTTP/1.1\r\n\r\n"))), "{path}");
+        }
+        for path in ["/api/v1/info", "/api/v1/chart?chart=a", "/", "/netdata.conf", "/api/v1/alarms"] {
+            assert!(!off_the_loop(&request(&format!("GET {path} HTTP/1.1\r\n\r\n"))), "{path}");
+        }
+    }
+
+    #[test]
+    fn answers_are_gzipped_for_clients_that_accept_it() {
+        let gz = request("GET /api/v1/data HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n");
+        let plain = request("GET /api/v1/data HTTP/1.1\r\n\r\n");
+        let big = "x".repeat(5000);
+        let mut r = Response::new(Status::Ok, "text/plain", big.clone());
+        assert!(encode(&mut r, &gz, Some(3)));
+        assert!(r.body.len() < 200, "compressed: {}", r.body.len());
+        assert_eq!(super::super::gzip::decompress(&r.body).unwrap(), big.as_bytes());
+        let mut r = Response::new(Status::Ok, "text/plain", big.clone());
+        assert!(!encode(&mut r, &plain, Some(3)) && r.body == big.as_bytes());
+        let mut small = Response::new(Status::Ok, "text/plain", "tiny".to_string());
+        assert!(!encode(&mut small, &gz, Some(3)));
+        let mut off = Response::new(Status::Ok, "text/plain", big.clone());
+        assert!(!encode(&mut off, &gz, None));
+        // A precompressed asset is unpacked for a client without gzip.
+        let mut pre =
+            Response::new(Status::Ok, "text/plain", super::super::gzip::compress(big.as_bytes(), 3));
+        pre.gzipped = true;
+        assert!(!encode(&mut pre, &plain, Some(3)));
+        assert_eq!(pre.body, big.as_bytes());
+    }
+}
