@@ -164,7 +164,7 @@ struct Answer {
 }
 
 /// The event loop's side of the query thread. At most one job per connection is in flight,
-/// so both channels are bounded by `[web] max connections`.
+/// so both channels hold at most `[web] max connections` items.
 struct Queries {
     jobs: crossbeam_channel::Sender<Job>,
     answers: crossbeam_channel::Receiver<Answer>,
@@ -174,14 +174,11 @@ impl Queries {
     /// Starts the thread that answers the endpoints whose cost grows with the stored data
     /// (`data`, `allmetrics`, `charts`): a query of tens of milliseconds then delays only
     /// the queries behind it, never the event loop (other requests, children's streams).
-    fn start(
-        ctx: Arc<Context>,
-        gzip_level: Option<u8>,
-        capacity: usize,
-        waker: Arc<Waker>,
-    ) -> io::Result<Queries> {
-        let (jobs, job_rx) = crossbeam_channel::bounded::<Job>(capacity.max(1));
-        let (answer_tx, answers) = crossbeam_channel::bounded::<Answer>(capacity.max(1));
+    fn start(ctx: Arc<Context>, gzip_level: Option<u8>, waker: Arc<Waker>) -> io::Result<Queries> {
+        // Unbounded in type, bounded in use: one job per connection, at most `[web] max
+        // connections` (a bounded channel would allocate all of its slots up front).
+        let (jobs, job_rx) = crossbeam_channel::unbounded::<Job>();
+        let (answer_tx, answers) = crossbeam_channel::unbounded::<Answer>();
         std::thread::Builder::new().name("WEB_QUERY".into()).spawn(move || {
             for job in job_rx.iter() {
                 let mut resp = api::handle(&ctx, &job.req, job.peer);
@@ -248,12 +245,7 @@ impl EventLoop {
             poll.registry().register(&mut l.sock, Token(i), Interest::READABLE)?;
         }
         let ctx = Arc::new(ctx);
-        let queries = match Queries::start(
-            Arc::clone(&ctx),
-            limits.gzip_level,
-            limits.max_connections,
-            Arc::clone(&waker),
-        ) {
+        let queries = match Queries::start(Arc::clone(&ctx), limits.gzip_level, Arc::clone(&waker)) {
             Ok(q) => Some(q),
             Err(e) => {
                 log::error!(

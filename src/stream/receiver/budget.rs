@@ -4,7 +4,8 @@
 //! megabytes of others. A [`Budget`] counts what the receiver actually does — lines applied,
 //! bytes of those lines, LZ4 blocks decoded — and, when the event loop asks for one, a time
 //! slice read from the monotonic clock after every line that may store or define something
-//! (anything but `SET`/`RSET`, which only buffer a value) and at least every
+//! (anything but `SET`/`RSET`/`BEGIN`/`RBEGIN`, which only buffer a value or select a
+//! chart) and at least every
 //! [`CHECK_TIME_EVERY`] lines. When any of them
 //! runs out the receiver stops *between* lines and keeps the rest of its input for the next
 //! turn ([`Flow::Paused`]); the event loop then serves every other connection before it
@@ -39,7 +40,8 @@ pub enum Flow {
 /// What a line may cost.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Cost {
-    /// `SET`, `RSET`: a value is buffered, nothing stored yet.
+    /// `SET`, `RSET`, `BEGIN`, `RBEGIN`: a value is buffered or a chart selected; nothing
+    /// is stored yet (the collection's cost shows at its `END`).
     Light,
     /// Anything else: may store a collection, define a chart or dimension (allocating its
     /// storage), or move a clock — its cost is not known from its size.
@@ -49,7 +51,8 @@ pub enum Cost {
 impl Cost {
     /// The cost class of a protocol line.
     pub fn of(line: &[u8]) -> Cost {
-        if line.starts_with(b"SET ") || line.starts_with(b"RSET ") {
+        const LIGHT: [&[u8]; 4] = [b"SET ", b"RSET ", b"BEGIN ", b"RBEGIN "];
+        if LIGHT.iter().any(|k| line.starts_with(k)) {
             Cost::Light
         } else {
             Cost::Heavy
@@ -189,7 +192,8 @@ mod tests {
     fn only_value_lines_are_light() {
         assert_eq!(Cost::of(b"SET \"a\" = 1"), Cost::Light);
         assert_eq!(Cost::of(b"RSET \"a\" 1 \"\""), Cost::Light);
-        for l in [&b"END"[..], b"BEGIN \"x\" 3599000000", b"DIMENSION a", b"REND 1 2 3", b"SETX", b""] {
+        assert_eq!(Cost::of(b"BEGIN \"x\" 3599000000"), Cost::Light, "its cost shows at END");
+        for l in [&b"END"[..], b"DIMENSION a", b"CHART x", b"REND 1 2 3", b"SETX", b"RDSTATE 1", b""] {
             assert_eq!(Cost::of(l), Cost::Heavy, "{}", String::from_utf8_lossy(l));
         }
     }
