@@ -181,7 +181,18 @@ impl Queries {
         let (answer_tx, answers) = crossbeam_channel::unbounded::<Answer>();
         std::thread::Builder::new().name("WEB_QUERY".into()).spawn(move || {
             for job in job_rx.iter() {
-                let mut resp = api::handle(&ctx, &job.req, job.peer);
+                // A bug in a handler must not leave its client (and the thread) hanging: in
+                // builds that unwind, it becomes a 500 and a log line.
+                let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    api::handle(&ctx, &job.req, job.peer)
+                }));
+                let mut resp = handled.unwrap_or_else(|_| {
+                    log::error!(
+                        "web: the handler of '{}' failed; answering 500",
+                        job.req.target.escape_debug()
+                    );
+                    Response::text(Status::InternalError, "internal error")
+                });
                 let size = resp.body.len();
                 let gzip = encode(&mut resp, &job.req, gzip_level);
                 let answer = Answer {
