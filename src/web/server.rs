@@ -94,8 +94,6 @@ struct Conn {
     stream: Option<Box<StreamConn>>,
     /// The turn of the loop that last drove this connection.
     turn: u64,
-    /// Its request is with the query thread.
-    waiting: bool,
 }
 
 /// How far [`Conn::flush`] got.
@@ -121,7 +119,7 @@ pub(crate) struct EventLoop {
     conns: Vec<Option<Conn>>,
     free: Vec<usize>,
     open: usize,
-    ctx: Arc<Context>,
+    ctx: Context,
     limits: Limits,
     #[cfg_attr(not(feature = "tls"), allow(dead_code))]
     tls: Option<TlsConfig>,
@@ -138,106 +136,6 @@ pub(crate) struct EventLoop {
     ready: Vec<(usize, u64)>,
     /// Turns of the loop so far.
     turn: u64,
-    /// The query thread (`None` if it could not start: queries are then answered inline).
-    queries: Option<Queries>,
-}
-
-/// A request handed to the query thread.
-struct Job {
-    slot: usize,
-    id: u64,
-    req: Request,
-    peer: IpAddr,
-    started: Instant,
-}
-
-/// Its encoded answer.
-struct Answer {
-    slot: usize,
-    id: u64,
-    req: Request,
-    resp: Response,
-    gzip: bool,
-    /// Body bytes before compression, for the access log.
-    size: usize,
-    started: Instant,
-}
-
-/// The event loop's side of the query thread. At most one job per connection is in flight,
-/// so both channels hold at most `[web] max connections` items.
-struct Queries {
-    jobs: crossbeam_channel::Sender<Job>,
-    answers: crossbeam_channel::Receiver<Answer>,
-}
-
-impl Queries {
-    /// Starts the thread that answers the endpoints whose cost grows with the stored data
-    /// (`data`, `allmetrics`, `charts`): a query of tens of milliseconds then delays only
-    /// the queries behind it, never the event loop (other requests, children's streams).
-    fn start(ctx: Arc<Context>, gzip_level: Option<u8>, waker: Arc<Waker>) -> io::Result<Queries> {
-        // Unbounded in type, bounded in use: one job per connection, at most `[web] max
-        // connections` (a bounded channel would allocate all of its slots up front).
-        let (jobs, job_rx) = crossbeam_channel::unbounded::<Job>();
-        let (answer_tx, answers) = crossbeam_channel::unbounded::<Answer>();
-        std::thread::Builder::new().name("WEB_QUERY".into()).spawn(move || {
-            for job in job_rx.iter() {
-                // A bug in a handler must not leave its client (and the thread) hanging: in
-                // builds that unwind, it becomes a 500 and a log line.
-                let handled = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    api::handle(&ctx, &job.req, job.peer)
-                }));
-                let mut resp = handled.unwrap_or_else(|_| {
-                    log::error!(
-                        "web: the handler of '{}' failed; answering 500",
-                        job.req.target.escape_debug()
-                    );
-                    Response::text(Status::InternalError, "internal error")
-                });
-                let size = resp.body.len();
-                let gzip = encode(&mut resp, &job.req, gzip_level);
-                let answer = Answer {
-                    slot: job.slot,
-                    id: job.id,
-                    req: job.req,
-                    resp,
-                    gzip,
-                    size,
-                    started: job.started,
-                };
-                if answer_tx.send(answer).is_err() {
-                    return;
-                }
-                let _ = waker.wake();
-            }
-        })?;
-        Ok(Queries { jobs, answers })
-    }
-}
-
-/// Whether a request goes to the query thread: the endpoints that walk stored points or
-/// every chart of a host.
-fn off_the_loop(req: &Request) -> bool {
-    ["/api/v1/data", "/api/v1/allmetrics", "/api/v1/charts"].iter().any(|p| req.path.ends_with(p))
-}
-
-/// Compresses (or, for a client without gzip, decompresses a pre-compressed) body; `true`
-/// when the body is gzip.
-fn encode(resp: &mut Response, req: &Request, gzip_level: Option<u8>) -> bool {
-    if resp.gzipped {
-        if req.accepts_gzip {
-            return true;
-        }
-        if let Some(plain) = super::gzip::decompress(&resp.body) {
-            resp.body = plain;
-            resp.gzipped = false;
-        }
-    } else if let Some(level) = gzip_level {
-        if req.accepts_gzip && resp.body.len() >= 1024 {
-            resp.body = super::gzip::compress(&resp.body, level);
-            return true;
-        }
-    }
-    false
 }
 
 impl EventLoop {
@@ -255,16 +153,6 @@ impl EventLoop {
         for (i, l) in listeners.iter_mut().enumerate() {
             poll.registry().register(&mut l.sock, Token(i), Interest::READABLE)?;
         }
-        let ctx = Arc::new(ctx);
-        let queries = match Queries::start(Arc::clone(&ctx), limits.gzip_level, Arc::clone(&waker)) {
-            Ok(q) => Some(q),
-            Err(e) => {
-                log::error!(
-                    "web: cannot start the query thread: {e}; queries are answered in the event loop"
-                );
-                None
-            }
-        };
         let el = EventLoop {
             poll,
             listeners,
@@ -282,7 +170,6 @@ impl EventLoop {
             scratch: vec![0; 16 * 1024],
             ready: Vec::new(),
             turn: 0,
-            queries,
         };
         Ok((el, waker))
     }
@@ -314,7 +201,6 @@ impl EventLoop {
                     self.drive(t.0 - self.listeners.len());
                 }
             }
-            self.collect_answers();
             // One already driven by an event this turn has had its share (and queued itself
             // again if it needs more).
             let turn = self.turn;
@@ -404,7 +290,6 @@ impl EventLoop {
                 listener_ssl,
                 stream: None,
                 turn: 0,
-                waiting: false,
             });
             self.open += 1;
             // The request usually arrived with the connection: answer it in this turn.
@@ -452,9 +337,6 @@ impl EventLoop {
     /// One HTTP connection's share of a turn: at most one request answered and
     /// [`WRITE_PER_TURN`] bytes written; what is left waits on the `ready` list.
     fn step(&mut self, conn: &mut Conn, slot: usize) -> bool {
-        if conn.waiting {
-            return true; // the query thread has its request
-        }
         let mut answered = false;
         loop {
             match conn.flush(WRITE_PER_TURN) {
@@ -472,9 +354,6 @@ impl EventLoop {
             if conn.close_when_flushed {
                 return false;
             }
-            if conn.waiting {
-                return true;
-            }
             if answered {
                 // A pipelined request, or unread bytes in the socket: next turn.
                 self.ready.push((slot, conn.id));
@@ -491,7 +370,7 @@ impl EventLoop {
                     Parsed::Http(req, used) => {
                         conn.rbuf.drain(..used);
                         conn.request_started = if conn.rbuf.is_empty() { None } else { Some(Instant::now()) };
-                        self.respond(conn, &req, slot);
+                        self.respond(conn, &req);
                         answered = true;
                         continue;
                     }
@@ -544,13 +423,10 @@ impl EventLoop {
         }
     }
 
-    /// Answers one request: at once, or — for the endpoints whose cost grows with the
-    /// data ([`off_the_loop`]) — by handing it to the query thread; the connection then
-    /// waits (reads nothing more) until [`EventLoop::collect_answers`] writes the answer.
-    fn respond(&mut self, conn: &mut Conn, req: &Request, slot: usize) {
+    fn respond(&mut self, conn: &mut Conn, req: &Request) {
         let started = Instant::now();
         let listener = &self.listeners[conn.listener];
-        let resp = if conn.redirect_to_tls {
+        let mut resp = if conn.redirect_to_tls {
             conn.close_when_flushed = true;
             let host = req.host.clone().unwrap_or_else(|| listener.addr.to_string());
             Response::redirect(format!("https://{host}{}", req.target))
@@ -559,38 +435,35 @@ impl EventLoop {
         {
             Response::text(Status::Forbidden, "You are not allowed to access this resource.")
         } else {
-            if off_the_loop(req) {
-                if let Some(q) = self.queries.as_ref() {
-                    let job = Job { slot, id: conn.id, req: req.clone(), peer: conn.peer.ip(), started };
-                    if q.jobs.try_send(job).is_ok() {
-                        conn.waiting = true;
-                        return;
-                    }
-                }
-            }
             api::handle(&self.ctx, req, conn.peer.ip())
         };
-        let mut resp = resp;
-        let size = resp.body.len();
-        let gzip = encode(&mut resp, req, self.limits.gzip_level);
-        self.write_answer(conn, req, &resp, gzip, size, started);
-    }
-
-    /// Puts an encoded answer in the connection's output.
-    fn write_answer(
-        &self,
-        conn: &mut Conn,
-        req: &Request,
-        resp: &Response,
-        gzip: bool,
-        size: usize,
-        started: Instant,
-    ) {
         let keep_alive = req.keep_alive && !conn.close_when_flushed && !conn.peer_eof;
         if !keep_alive {
             conn.close_when_flushed = true;
         }
-        http::write_head(&mut conn.wbuf, resp, resp.body.len(), gzip, keep_alive, &self.limits.extra_headers);
+        let size = resp.body.len();
+        let mut gzip = false;
+        if resp.gzipped {
+            if req.accepts_gzip {
+                gzip = true;
+            } else if let Some(plain) = super::gzip::decompress(&resp.body) {
+                resp.body = plain;
+                resp.gzipped = false;
+            }
+        } else if let Some(level) = self.limits.gzip_level {
+            if req.accepts_gzip && resp.body.len() >= 1024 {
+                resp.body = super::gzip::compress(&resp.body, level);
+                gzip = true;
+            }
+        }
+        http::write_head(
+            &mut conn.wbuf,
+            &resp,
+            resp.body.len(),
+            gzip,
+            keep_alive,
+            &self.limits.extra_headers,
+        );
         if req.method != http::Method::Head {
             conn.wbuf.extend_from_slice(&resp.body);
         }
@@ -603,23 +476,6 @@ impl EventLoop {
             started.elapsed(),
             &req.target,
         );
-    }
-
-    /// Answers computed by the query thread: written to their connections (if still the
-    /// same ones), which then continue.
-    fn collect_answers(&mut self) {
-        loop {
-            let Some(done) = self.queries.as_ref().and_then(|q| q.answers.try_recv().ok()) else { return };
-            let Some(mut conn) = self.conns.get_mut(done.slot).and_then(Option::take) else { continue };
-            if conn.id != done.id || !conn.waiting {
-                self.conns[done.slot] = Some(conn);
-                continue;
-            }
-            conn.waiting = false;
-            self.write_answer(&mut conn, &done.req, &done.resp, done.gzip, done.size, done.started);
-            self.conns[done.slot] = Some(conn);
-            self.drive(done.slot);
-        }
     }
 
     /// A STREAM request head in the read buffer: answers it. `None` while the head is
@@ -1039,52 +895,5 @@ fn read_plain(sock: &mut TcpStream, buf: &mut [u8], into: &mut Vec<u8>) -> io::R
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn request(raw: &str) -> Request {
-        match http::parse(raw.as_bytes(), HEAD_LIMIT) {
-            Parsed::Http(req, _) => req,
-            _ => panic!("not a request: {raw:?}"),
-        }
-    }
-
-    #[test]
-    fn only_the_endpoints_that_walk_the_data_leave_the_loop() {
-        for path in
-            ["/api/v1/data?chart=a", "/host/child/api/v1/data?x", "/api/v1/allmetrics", "/api/v1/charts"]
-        {
-            assert!(off_the_loop(&request(&format!("GET {path} HTTP/1.1\r\n\r\n"))), "{path}");
-        }
-        for path in ["/api/v1/info", "/api/v1/chart?chart=a", "/", "/netdata.conf", "/api/v1/alarms"] {
-            assert!(!off_the_loop(&request(&format!("GET {path} HTTP/1.1\r\n\r\n"))), "{path}");
-        }
-    }
-
-    #[test]
-    fn answers_are_gzipped_for_clients_that_accept_it() {
-        let gz = request("GET /api/v1/data HTTP/1.1\r\nAccept-Encoding: gzip\r\n\r\n");
-        let plain = request("GET /api/v1/data HTTP/1.1\r\n\r\n");
-        let big = "x".repeat(5000);
-        let mut r = Response::new(Status::Ok, "text/plain", big.clone());
-        assert!(encode(&mut r, &gz, Some(3)));
-        assert!(r.body.len() < 200, "compressed: {}", r.body.len());
-        assert_eq!(super::super::gzip::decompress(&r.body).unwrap(), big.as_bytes());
-        let mut r = Response::new(Status::Ok, "text/plain", big.clone());
-        assert!(!encode(&mut r, &plain, Some(3)) && r.body == big.as_bytes());
-        let mut small = Response::new(Status::Ok, "text/plain", "tiny".to_string());
-        assert!(!encode(&mut small, &gz, Some(3)));
-        let mut off = Response::new(Status::Ok, "text/plain", big.clone());
-        assert!(!encode(&mut off, &gz, None));
-        // A precompressed asset is unpacked for a client without gzip.
-        let mut pre =
-            Response::new(Status::Ok, "text/plain", super::super::gzip::compress(big.as_bytes(), 3));
-        pre.gzipped = true;
-        assert!(!encode(&mut pre, &plain, Some(3)));
-        assert_eq!(pre.body, big.as_bytes());
     }
 }
