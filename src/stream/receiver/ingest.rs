@@ -47,6 +47,9 @@ pub struct Receiver {
     bytes_in: u64,
     /// Calls that ended at their budget with input left.
     paused: u64,
+    /// When the input kept by a paused call arrived: it is applied at that time, as it
+    /// would have been without the budget.
+    held_ut: Option<u64>,
 }
 
 impl Receiver {
@@ -84,6 +87,7 @@ impl Receiver {
             lines_applied: 0,
             bytes_in: 0,
             paused: 0,
+            held_ut: None,
         }
     }
 
@@ -161,10 +165,14 @@ impl Receiver {
         budget: &mut Budget,
     ) -> Result<Flow, String> {
         self.bytes_in += bytes.len() as u64;
-        let flow = self.feed_inner(bytes, now_ut, out, budget)?;
+        // The caller reads nothing while a call is paused, so what is kept came with the
+        // last bytes given: it keeps their time.
+        let at = if bytes.is_empty() { self.held_ut.unwrap_or(now_ut) } else { now_ut };
+        let flow = self.feed_inner(bytes, at, out, budget)?;
         if flow == Flow::Paused {
             self.paused += 1;
         }
+        self.held_ut = (flow == Flow::Paused).then_some(at);
         Ok(flow)
     }
 
