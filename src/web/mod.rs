@@ -4,7 +4,10 @@
 //! Guarantees: every buffer fed by a client has a fixed cap ([`server::HEAD_LIMIT`] for a
 //! request head, one response in flight per connection); a bad request, a timeout or a
 //! client over the connection cap closes only that connection, with a log line; `[web]
-//! mode = none` opens no socket at all. A `STREAM` request is recognised by the parser
+//! mode = none` opens no socket at all; every connection gets a bounded share of each turn
+//! of the loop (one request and a slice of its response, or one receiver budget of a
+//! child's stream), and a data query too large for one turn is refused with a 400 before it
+//! allocates ([`api::data::MAX_READ`], [`api::data::MAX_VALUES`]). A `STREAM` request is recognised by the parser
 //! ([`http::Parsed::Stream`]) — the hook where the stream receiver will take the socket
 //! over inside the same loop.
 

@@ -5,6 +5,12 @@
 //! response left), an idle deadline and a deadline for a request head to arrive. Over the
 //! connection cap a client gets a `503` and is closed; a bad request gets its status and is
 //! closed; nothing a client sends can affect another connection.
+//!
+//! Fairness: every connection gets a bounded share of each turn of the loop — an HTTP
+//! connection one request and [`WRITE_PER_TURN`] bytes of response, a child's stream one
+//! [`Budget`] (lines, bytes of lines, LZ4 blocks, a time slice) and [`STREAM_READ_BUDGET`]
+//! bytes read. Readiness is edge-triggered, so a connection stopped with work left goes on
+//! the `ready` list and is continued on the next turn, for which `poll` does not wait.
 
 use std::io::{self, Read, Write};
 use std::net::{IpAddr, SocketAddr};
@@ -19,6 +25,7 @@ use super::bind::{BindSpec, SslMode};
 use super::http::{self, Parsed, Request, Response, Status};
 use super::streaming::{StreamConn, Streaming, Upgrade, STREAM_IDLE_TIMEOUT};
 use super::{api, Context, Limits};
+use crate::stream::receiver::{Budget, Flow};
 
 /// Largest request head accepted (request line and headers).
 pub const HEAD_LIMIT: usize = 16 * 1024;
@@ -26,8 +33,12 @@ pub const HEAD_LIMIT: usize = 16 * 1024;
 const KEEP_BUFFER: usize = 64 * 1024;
 const WAKER: Token = Token(usize::MAX);
 const SWEEP_EVERY: Duration = Duration::from_millis(500);
-/// Bytes read from one stream connection before the loop turns to the others.
+/// Bytes read from one stream connection before the loop turns to the others (the
+/// receiver's [`Budget`] usually ends the turn first).
 const STREAM_READ_BUDGET: usize = 256 * 1024;
+/// Bytes of response written to one HTTP connection per turn: a client reading a large
+/// response as fast as loopback allows still lets the others in between.
+const WRITE_PER_TURN: usize = 256 * 1024;
 
 #[cfg(feature = "tls")]
 type TlsConfig = Arc<rustls::ServerConfig>;
@@ -81,6 +92,19 @@ struct Conn {
     listener_ssl: SslMode,
     /// After an accepted STREAM request: the child's stream.
     stream: Option<Box<StreamConn>>,
+    /// The turn of the loop that last drove this connection.
+    turn: u64,
+}
+
+/// How far [`Conn::flush`] got.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Flushed {
+    /// Nothing is left to write.
+    All,
+    /// The socket is full: writable readiness will come.
+    Full,
+    /// The turn's share was written and more is left: continue next turn.
+    Budget,
 }
 
 enum Fill {
@@ -107,8 +131,11 @@ pub(crate) struct EventLoop {
     streaming: Option<Streaming>,
     /// Where stream connections read into (one buffer for all of them).
     scratch: Vec<u8>,
-    /// Stream connections that stopped at their read budget: `(slot, connection id)`.
+    /// Connections that stopped at their budget with work left: `(slot, connection id)`,
+    /// continued on the next turn without waiting for readiness.
     ready: Vec<(usize, u64)>,
+    /// Turns of the loop so far.
+    turn: u64,
 }
 
 impl EventLoop {
@@ -142,6 +169,7 @@ impl EventLoop {
             streaming,
             scratch: vec![0; 16 * 1024],
             ready: Vec::new(),
+            turn: 0,
         };
         Ok((el, waker))
     }
@@ -158,6 +186,10 @@ impl EventLoop {
                 log::error!("web: poll failed: {e}; the web server stops");
                 break;
             }
+            self.turn += 1;
+            // Connections left with work on the previous turn (taken before the events: what
+            // is queued during this turn waits for the next).
+            let pending = std::mem::take(&mut self.ready);
             for ev in events.iter() {
                 let t = ev.token();
                 if t == WAKER {
@@ -169,8 +201,12 @@ impl EventLoop {
                     self.drive(t.0 - self.listeners.len());
                 }
             }
-            for (slot, id) in std::mem::take(&mut self.ready) {
-                if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id) {
+            // One already driven by an event this turn has had its share (and queued itself
+            // again if it needs more).
+            let turn = self.turn;
+            for (slot, id) in pending {
+                if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id && c.turn != turn)
+                {
                     self.drive(slot);
                 }
             }
@@ -253,8 +289,11 @@ impl EventLoop {
                 redirect_to_tls: false,
                 listener_ssl,
                 stream: None,
+                turn: 0,
             });
             self.open += 1;
+            // The request usually arrived with the connection: answer it in this turn.
+            self.drive(slot);
         }
     }
 
@@ -263,6 +302,13 @@ impl EventLoop {
             if let Some(st) = c.stream.take() {
                 let now = crate::clock::now_realtime_sec();
                 log::info!("{}: disconnected (completed {} updates).", st.name, st.receiver.updates());
+                if st.receiver.paused() > 0 {
+                    log::info!(
+                        "{}: {} turn(s) of the event loop ended at this child's work budget.",
+                        st.name,
+                        st.receiver.paused()
+                    );
+                }
                 if let Some(s) = self.streaming.as_mut() {
                     s.detach(&st.guid, c.id, &st.host, now);
                 }
@@ -276,6 +322,7 @@ impl EventLoop {
     /// Runs a connection as far as it can go without blocking.
     fn drive(&mut self, slot: usize) {
         let Some(mut conn) = self.conns.get_mut(slot).and_then(Option::take) else { return };
+        conn.turn = self.turn;
         let keep = if conn.stream.is_some() {
             self.stream_step(&mut conn, slot)
         } else {
@@ -287,11 +334,18 @@ impl EventLoop {
         }
     }
 
+    /// One HTTP connection's share of a turn: at most one request answered and
+    /// [`WRITE_PER_TURN`] bytes written; what is left waits on the `ready` list.
     fn step(&mut self, conn: &mut Conn, slot: usize) -> bool {
+        let mut answered = false;
         loop {
-            match conn.flush() {
-                Ok(true) => {}
-                Ok(false) => return true, // wait until writable
+            match conn.flush(WRITE_PER_TURN) {
+                Ok(Flushed::All) => {}
+                Ok(Flushed::Full) => return true, // wait until writable
+                Ok(Flushed::Budget) => {
+                    self.ready.push((slot, conn.id));
+                    return true;
+                }
                 Err(e) => {
                     log::debug!("web: {}: write failed: {e}", conn.peer);
                     return false;
@@ -299,6 +353,11 @@ impl EventLoop {
             }
             if conn.close_when_flushed {
                 return false;
+            }
+            if answered {
+                // A pipelined request, or unread bytes in the socket: next turn.
+                self.ready.push((slot, conn.id));
+                return true;
             }
             // A STREAM head goes to the receiver's own parser: 1.37 children put raw spaces
             // in the query, which no HTTP request line may hold.
@@ -312,6 +371,7 @@ impl EventLoop {
                         conn.rbuf.drain(..used);
                         conn.request_started = if conn.rbuf.is_empty() { None } else { Some(Instant::now()) };
                         self.respond(conn, &req);
+                        answered = true;
                         continue;
                     }
                     Parsed::Stream { query, .. } => {
@@ -469,32 +529,32 @@ impl EventLoop {
                 conn.request_started = None;
                 let host = Arc::clone(a.receiver.host());
                 let mut st = Box::new(StreamConn { receiver: a.receiver, guid: a.guid, name: a.name, host });
-                if !rest.is_empty() {
-                    if let Err(why) =
-                        st.receiver.feed(&rest, crate::clock::now_realtime_usec(), &mut conn.wbuf)
-                    {
-                        log::error!("{}: {why}; closing the connection.", st.name);
-                        conn.stream = Some(st);
-                        return Some(false);
-                    }
-                }
+                // Bytes that came with the head are applied within the stream's budget.
+                st.receiver.queue(&rest);
                 conn.stream = Some(st);
                 Some(self.stream_step(conn, slot))
             }
         }
     }
 
-    /// Runs a child's stream as far as it goes without blocking (or its read budget).
+    /// Runs a child's stream as far as it goes without blocking, or until its [`Budget`]
+    /// for this turn (or [`STREAM_READ_BUDGET`]) is spent: what is left is continued on the
+    /// next turn, before anything more is read.
     fn stream_step(&mut self, conn: &mut Conn, slot: usize) -> bool {
-        let mut budget = STREAM_READ_BUDGET;
+        let mut budget = Budget::per_turn();
+        let mut read = 0;
+        let mut flow = match self.stream_apply(conn, None, &mut budget) {
+            Some(flow) => flow,
+            None => return false,
+        };
         loop {
-            if let Err(e) = conn.flush() {
+            if let Err(e) = conn.flush(usize::MAX) {
                 if let Some(st) = conn.stream.as_ref() {
                     log::error!("{}: cannot write to the child: {e}; closing the connection.", st.name);
                 }
                 return false;
             }
-            if budget == 0 {
+            if flow == Flow::Paused || read >= STREAM_READ_BUDGET {
                 self.ready.push((slot, conn.id));
                 return true;
             }
@@ -514,17 +574,38 @@ impl EventLoop {
                     return false;
                 }
             };
-            budget = budget.saturating_sub(n);
+            read += n;
             conn.last_activity = Instant::now();
-            let Some(st) = conn.stream.as_mut() else { return false };
-            if let Err(why) =
-                st.receiver.feed(&self.scratch[..n], crate::clock::now_realtime_usec(), &mut conn.wbuf)
-            {
-                log::error!("{}: {why}; closing the connection.", st.name);
-                return false;
+            let scratch = std::mem::take(&mut self.scratch);
+            let applied = self.stream_apply(conn, Some(&scratch[..n]), &mut budget);
+            self.scratch = scratch;
+            flow = match applied {
+                Some(flow) => flow,
+                None => return false,
+            };
+        }
+    }
+
+    /// Hands `bytes` (or, with `None`, what the receiver kept from an earlier turn) to the
+    /// child's receiver; `None` when the connection must close (logged).
+    fn stream_apply(&mut self, conn: &mut Conn, bytes: Option<&[u8]>, budget: &mut Budget) -> Option<Flow> {
+        let st = conn.stream.as_mut()?;
+        let now = crate::clock::now_realtime_usec();
+        let result = match bytes {
+            Some(b) => st.receiver.feed_within(b, now, &mut conn.wbuf, budget),
+            None if st.receiver.has_held_input() => st.receiver.resume(now, &mut conn.wbuf, budget),
+            None => return Some(Flow::Done),
+        };
+        match result {
+            Ok(flow) => {
+                if let Some(s) = self.streaming.as_mut() {
+                    s.data(&st.guid, crate::clock::now_realtime_sec());
+                }
+                Some(flow)
             }
-            if let Some(s) = self.streaming.as_mut() {
-                s.data(&st.guid, crate::clock::now_realtime_sec());
+            Err(why) => {
+                log::error!("{}: {why}; closing the connection.", st.name);
+                None
             }
         }
     }
@@ -652,19 +733,24 @@ impl Conn {
         }
     }
 
-    /// Writes what is pending. `Ok(true)` when everything left, `Ok(false)` when the socket
-    /// is full.
-    fn flush(&mut self) -> io::Result<bool> {
+    /// Writes what is pending, at most about `limit` bytes to the socket.
+    fn flush(&mut self, limit: usize) -> io::Result<Flushed> {
+        let mut written = 0usize;
         match &mut self.transport {
             Transport::Plain | Transport::Detect => {
                 while self.wpos < self.wbuf.len() {
-                    match self.sock.write(&self.wbuf[self.wpos..]) {
+                    if written >= limit {
+                        return Ok(Flushed::Budget);
+                    }
+                    let end = self.wbuf.len().min(self.wpos.saturating_add(limit - written));
+                    match self.sock.write(&self.wbuf[self.wpos..end]) {
                         Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
                         Ok(n) => {
                             self.wpos += n;
+                            written += n;
                             self.last_activity = Instant::now();
                         }
-                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Full),
                         Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                         Err(e) => return Err(e),
                     }
@@ -672,8 +758,10 @@ impl Conn {
             }
             #[cfg(feature = "tls")]
             Transport::Tls(tls) => loop {
-                while self.wpos < self.wbuf.len() {
-                    let n = tls.writer().write(&self.wbuf[self.wpos..])?;
+                // rustls buffers what it is given: hand it no more than the turn's share.
+                while self.wpos < self.wbuf.len() && !tls.wants_write() {
+                    let end = self.wbuf.len().min(self.wpos.saturating_add(limit.min(64 * 1024)));
+                    let n = tls.writer().write(&self.wbuf[self.wpos..end])?;
                     if n == 0 {
                         break;
                     }
@@ -685,10 +773,16 @@ impl Conn {
                     }
                     break;
                 }
+                if written >= limit {
+                    return Ok(Flushed::Budget);
+                }
                 match tls.write_tls(&mut self.sock) {
                     Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-                    Ok(_) => self.last_activity = Instant::now(),
-                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                    Ok(n) => {
+                        written += n;
+                        self.last_activity = Instant::now();
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flushed::Full),
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(e) => return Err(e),
                 }
@@ -699,7 +793,7 @@ impl Conn {
         if self.wbuf.capacity() > KEEP_BUFFER {
             self.wbuf.shrink_to(KEEP_BUFFER);
         }
-        Ok(true)
+        Ok(Flushed::All)
     }
 
     /// Reads what the socket has, up to the head limit.

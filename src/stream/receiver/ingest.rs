@@ -2,8 +2,13 @@
 //! `REPLAY_CHART` requests out. No I/O: the event loop reads the socket and hands the bytes
 //! to [`Receiver::feed`], then writes what it appended to the output buffer.
 //!
+//! Work per call is bounded by a [`Budget`] (lines, bytes of lines, LZ4 blocks, a time slice):
+//! [`Receiver::feed_within`] stops between two lines when it runs out and keeps the rest of
+//! its input, so one child's backlog is spread over turns of the event loop.
+//!
 //! Guarantees: memory per child is fixed by [`ReceiverLimits`] (the line buffer; with LZ4 the
-//! decompressor's 64 KiB window and room for one block on top); every error names its reason
+//! decompressor's 64 KiB window and room for one block on top), plus, only while the child
+//! sends more than a turn's budget, the rest of one read and one block; every error names its reason
 //! and ends only this child's connection; every `CHART_DEFINITION_END` is answered (by the
 //! planner of [`super::replication`]), so no chart of the child is left waiting.
 
@@ -11,9 +16,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::access::ChildSettings;
+use super::budget::{Budget, Cost, Flow};
 use super::limits::ReceiverLimits;
 use super::replication::{ChartReplication, ChildTimes, Local, Rend, ReplayRequest, Settings};
-use crate::protocol::{Event, LineBuffer, Session, Trust};
+use crate::protocol::{Event, Frame, LineBuffer, Session, Trust};
 use crate::rrd::Host;
 use crate::stream::caps::Caps;
 
@@ -27,6 +33,13 @@ pub struct Receiver {
     lines: LineBuffer,
     #[cfg(feature = "compression")]
     lz4: Option<crate::stream::lz4::Decompressor>,
+    /// Input received and not consumed yet: the rest of a read after the turn's budget ran
+    /// out, or (LZ4) the start of a block not complete yet. Empty — and unallocated — while
+    /// the child's lines cost less than the budget.
+    held: Vec<u8>,
+    /// LZ4: text of the last decoded block that the turn's budget did not cover.
+    #[cfg(feature = "compression")]
+    held_text: Vec<u8>,
     replication: Settings,
     charts: HashMap<String, ChartReplication>,
     /// The host's `removed_charts()` when `charts` was last pruned of removed charts.
@@ -34,6 +47,11 @@ pub struct Receiver {
     /// Lines applied so far.
     lines_applied: u64,
     bytes_in: u64,
+    /// Calls that ended at their budget with input left.
+    paused: u64,
+    /// When the input kept by a paused call arrived: it is applied at that time, as it
+    /// would have been without the budget.
+    held_ut: Option<u64>,
 }
 
 impl Receiver {
@@ -63,11 +81,16 @@ impl Receiver {
             lines: LineBuffer::new(limits.line()),
             #[cfg(feature = "compression")]
             lz4,
+            held: Vec::new(),
+            #[cfg(feature = "compression")]
+            held_text: Vec::new(),
             replication: Settings::for_child(settings, granted),
             charts: HashMap::new(),
             pruned_at: 0,
             lines_applied: 0,
             bytes_in: 0,
+            paused: 0,
+            held_ut: None,
         }
     }
 
@@ -85,59 +108,225 @@ impl Receiver {
         self.bytes_in
     }
 
+    /// Lines applied so far.
+    pub fn lines_applied(&self) -> u64 {
+        self.lines_applied
+    }
+
+    /// How many times [`Receiver::feed_within`] stopped at its budget with work left.
+    pub fn paused(&self) -> u64 {
+        self.paused
+    }
+
     /// Bytes of buffers this receiver holds.
     pub fn memory_bytes(&self) -> usize {
         #[cfg(feature = "compression")]
-        let lz4 = self.lz4.as_ref().map_or(0, |d| d.memory_bytes());
+        let lz4 = self.lz4.as_ref().map_or(0, |d| d.memory_bytes()) + self.held_text.capacity();
         #[cfg(not(feature = "compression"))]
         let lz4 = 0;
-        self.lines.max_line() + 4096 + lz4
+        self.lines.max_line() + 4096 + lz4 + self.held.capacity()
     }
 
-    /// Applies bytes received from the child at `now_ut` (microseconds, wall clock);
-    /// `REPLAY_CHART` requests are appended to `out`. An error is the reason to close the
-    /// connection.
+    /// Applies bytes received from the child at `now_ut` (microseconds, wall clock), all of
+    /// them at once; `REPLAY_CHART` requests are appended to `out`. An error is the reason
+    /// to close the connection. (The event loop uses [`Receiver::feed_within`].)
     pub fn feed(&mut self, bytes: &[u8], now_ut: u64, out: &mut Vec<u8>) -> Result<(), String> {
+        self.feed_within(bytes, now_ut, out, &mut Budget::unlimited()).map(|_| ())
+    }
+
+    /// Keeps bytes received with the handshake for the next [`Receiver::feed_within`] (or
+    /// [`Receiver::resume`]), without applying them now.
+    pub fn queue(&mut self, bytes: &[u8]) {
         self.bytes_in += bytes.len() as u64;
+        self.held.extend_from_slice(bytes);
+    }
+
+    /// Whether input is kept from an earlier call (the caller must call
+    /// [`Receiver::resume`] before waiting for the socket again).
+    pub fn has_held_input(&self) -> bool {
+        #[cfg(feature = "compression")]
+        let text = !self.held_text.is_empty();
+        #[cfg(not(feature = "compression"))]
+        let text = false;
+        text || !self.held.is_empty() || self.lines.buffered() > 0
+    }
+
+    /// Continues what an earlier call left within `budget`.
+    pub fn resume(&mut self, now_ut: u64, out: &mut Vec<u8>, budget: &mut Budget) -> Result<Flow, String> {
+        self.feed_within(&[], now_ut, out, budget)
+    }
+
+    /// Applies what earlier calls left, then `bytes`, until `budget` runs out: stops between
+    /// two lines (or two LZ4 blocks) and keeps the rest for [`Receiver::resume`]
+    /// ([`Flow::Paused`]). Kept input is at most one read plus one LZ4 block, since the
+    /// caller reads nothing more while this returns `Paused`.
+    pub fn feed_within(
+        &mut self,
+        bytes: &[u8],
+        now_ut: u64,
+        out: &mut Vec<u8>,
+        budget: &mut Budget,
+    ) -> Result<Flow, String> {
+        self.bytes_in += bytes.len() as u64;
+        // The caller reads nothing while a call is paused, so what is kept came with the
+        // last bytes given: it keeps their time.
+        let at = if bytes.is_empty() { self.held_ut.unwrap_or(now_ut) } else { now_ut };
+        let flow = self.feed_inner(bytes, at, out, budget)?;
+        if flow == Flow::Paused {
+            self.paused += 1;
+        }
+        self.held_ut = (flow == Flow::Paused).then_some(at);
+        Ok(flow)
+    }
+
+    fn feed_inner(
+        &mut self,
+        bytes: &[u8],
+        now_ut: u64,
+        out: &mut Vec<u8>,
+        budget: &mut Budget,
+    ) -> Result<Flow, String> {
+        if self.text_held(now_ut, out, budget)? == Flow::Paused {
+            self.held.extend_from_slice(bytes);
+            return Ok(Flow::Paused);
+        }
+        if !self.held.is_empty() {
+            let mut held = std::mem::take(&mut self.held);
+            held.extend_from_slice(bytes);
+            let (used, flow) = self.consume(&held, now_ut, out, budget)?;
+            if used < held.len() {
+                held.drain(..used);
+                self.held = held;
+            }
+            // Otherwise `held` is dropped: an idle child keeps no buffer here.
+            return Ok(flow);
+        }
+        let (used, flow) = self.consume(bytes, now_ut, out, budget)?;
+        self.held.extend_from_slice(&bytes[used..]);
+        Ok(flow)
+    }
+
+    /// Lines already framed and (LZ4) decoded text left by an earlier call.
+    fn text_held(&mut self, now_ut: u64, out: &mut Vec<u8>, budget: &mut Budget) -> Result<Flow, String> {
+        if self.drain(now_ut, out, budget)? == Flow::Paused {
+            return Ok(Flow::Paused);
+        }
+        #[cfg(feature = "compression")]
+        if !self.held_text.is_empty() {
+            let mut text = std::mem::take(&mut self.held_text);
+            let (used, flow) = self.text(&text, now_ut, out, budget)?;
+            if used < text.len() {
+                text.drain(..used);
+                self.held_text = text;
+            }
+            return Ok(flow);
+        }
+        Ok(Flow::Done)
+    }
+
+    /// Raw input: decoded if compressed, then cut into lines and applied. Returns the bytes
+    /// used; the rest is for the next call.
+    fn consume(
+        &mut self,
+        bytes: &[u8],
+        now_ut: u64,
+        out: &mut Vec<u8>,
+        budget: &mut Budget,
+    ) -> Result<(usize, Flow), String> {
         #[cfg(feature = "compression")]
         if let Some(mut lz4) = self.lz4.take() {
-            // Each block is applied as soon as it is decoded: no buffer of decoded text.
-            let r = lz4.feed_blocks(bytes, |block| self.text(block, now_ut, out));
+            let r = self.blocks(&mut lz4, bytes, now_ut, out, budget);
             self.lz4 = Some(lz4);
             return r;
         }
-        self.text(bytes, now_ut, out)
+        self.text(bytes, now_ut, out, budget)
     }
 
-    /// Plain text of the stream: cut into lines and applied.
-    fn text(&mut self, mut bytes: &[u8], now_ut: u64, out: &mut Vec<u8>) -> Result<(), String> {
-        while !bytes.is_empty() {
-            let n = self.lines.push(bytes);
-            bytes = &bytes[n..];
-            self.drain(now_ut, out)?;
-            if n == 0 && !bytes.is_empty() {
+    /// Decodes whole LZ4 blocks one at a time, each applied as soon as it is decoded (no
+    /// buffer of decoded text unless the budget ends inside a block).
+    #[cfg(feature = "compression")]
+    fn blocks(
+        &mut self,
+        lz4: &mut crate::stream::lz4::Decompressor,
+        input: &[u8],
+        now_ut: u64,
+        out: &mut Vec<u8>,
+        budget: &mut Budget,
+    ) -> Result<(usize, Flow), String> {
+        let mut at = 0;
+        while at < input.len() {
+            if budget.blocks_exhausted() {
+                return Ok((at, Flow::Paused));
+            }
+            let Some(len) = frame_len(&input[at..]) else { break };
+            budget.block();
+            let mut flow = Flow::Done;
+            lz4.feed_blocks(&input[at..at + len], |text| {
+                let (used, f) = self.text(text, now_ut, out, budget)?;
+                if f == Flow::Paused {
+                    self.held_text.extend_from_slice(&text[used..]);
+                    flow = Flow::Paused;
+                }
+                Ok(())
+            })?;
+            at += len;
+            if flow == Flow::Paused {
+                return Ok((at, Flow::Paused));
+            }
+        }
+        Ok((at, Flow::Done))
+    }
+
+    /// Plain text of the stream: cut into lines and applied within the budget.
+    fn text(
+        &mut self,
+        bytes: &[u8],
+        now_ut: u64,
+        out: &mut Vec<u8>,
+        budget: &mut Budget,
+    ) -> Result<(usize, Flow), String> {
+        let mut used = 0;
+        loop {
+            if self.drain(now_ut, out, budget)? == Flow::Paused {
+                return Ok((used, Flow::Paused));
+            }
+            if used == bytes.len() {
+                return Ok((used, Flow::Done));
+            }
+            let n = self.lines.push(&bytes[used..]);
+            if n == 0 {
                 // Cannot happen: a drained buffer always has room.
                 return Err("the line buffer is stuck".into());
             }
+            used += n;
         }
-        Ok(())
     }
 
-    fn drain(&mut self, now_ut: u64, out: &mut Vec<u8>) -> Result<(), String> {
-        while let Some(frame) = self.lines.next_line() {
+    /// Applies the complete lines in the line buffer while the budget lasts.
+    fn drain(&mut self, now_ut: u64, out: &mut Vec<u8>, budget: &mut Budget) -> Result<Flow, String> {
+        let flow = loop {
+            if budget.lines_exhausted() {
+                break if self.lines.buffered() > 0 { Flow::Paused } else { Flow::Done };
+            }
+            let Some(frame) = self.lines.next_line() else { break Flow::Done };
+            let (len, cost) = match frame {
+                Frame::Line(l) => (l.len(), Cost::of(l)),
+                Frame::TooLong { at_least } => (at_least, Cost::Heavy),
+            };
             let event = self.session.frame(frame, now_ut).map_err(|e| e.message)?;
             self.lines_applied += 1;
+            budget.line(len, cost);
             if let Some(event) = event {
                 self.event(event, now_ut, out)?;
             }
-        }
+        };
         if out.len() > MAX_PENDING_OUTPUT {
             return Err(format!(
                 "the child does not read its replication requests ({} bytes pending)",
                 out.len()
             ));
         }
-        Ok(())
+        Ok(flow)
     }
 
     fn event(&mut self, event: Event, now_ut: u64, out: &mut Vec<u8>) -> Result<(), String> {
@@ -194,6 +383,18 @@ impl Receiver {
             }
             None => Local { has_dimensions: false, last: 0, now },
         }
+    }
+}
+
+/// The bytes of the LZ4 frame at the start of `input` once it is complete: a header and its
+/// block, or just 4 bytes that are no valid header (for the decompressor to refuse).
+#[cfg(feature = "compression")]
+fn frame_len(input: &[u8]) -> Option<usize> {
+    use crate::stream::lz4::{parse_header, MAX_BLOCK_OUTPUT};
+    let h: [u8; 4] = input.get(..4)?.try_into().ok()?;
+    match parse_header(h) {
+        Some(len) if len <= MAX_BLOCK_OUTPUT => (input.len() >= 4 + len).then_some(4 + len),
+        _ => Some(4),
     }
 }
 
@@ -297,6 +498,87 @@ mod tests {
         let err =
             receiver(Caps(5056)).feed(b"REND 1 0 0 true 0 0 0\n", T0 * 1_000_000, &mut out).unwrap_err();
         assert!(err.contains("never requested"), "{err}");
+    }
+
+    /// A backlog of `n` collections of a 3-dimension chart, after its definition.
+    fn backlog(n: u64) -> Vec<u8> {
+        let mut text = definition(0, 0, T0);
+        text = text.replace("CHART_DEFINITION_END 0 0", "DIMENSION \"b\" \"b\" \"absolute\" 1 1 \"  \"\nDIMENSION \"c\" \"c\" \"absolute\" 1 1 \"  \"\nCHART_DEFINITION_END 0 0");
+        for i in 0..n {
+            text.push_str(&format!(
+                "BEGIN \"system.x\" 1000000\nSET \"a\" = {i}\nSET \"b\" = {}\nSET \"c\" = 7\nEND\n",
+                2 * i
+            ));
+        }
+        text.into_bytes()
+    }
+
+    /// Feeds `wire` in reads of `read` bytes, each turn with `budget()`, resuming held work
+    /// before reading more as the event loop does; returns how many turns it took.
+    fn turns(r: &mut Receiver, wire: &[u8], read: usize, budget: impl Fn() -> Budget) -> usize {
+        let mut out = Vec::new();
+        let (mut at, mut turns) = (0, 0);
+        loop {
+            turns += 1;
+            assert!(turns < 100_000, "no progress");
+            let mut b = budget();
+            let mut flow = r.resume(T0 * 1_000_000, &mut out, &mut b).unwrap();
+            while flow == Flow::Done && at < wire.len() {
+                let end = (at + read).min(wire.len());
+                flow = r.feed_within(&wire[at..end], T0 * 1_000_000, &mut out, &mut b).unwrap();
+                at = end;
+            }
+            if flow == Flow::Done {
+                return turns;
+            }
+        }
+    }
+
+    #[test]
+    fn a_backlog_is_applied_over_several_turns_with_the_same_result() {
+        let wire = backlog(3000); // 15000 lines + the definition
+        let mut all = receiver(Caps(5056));
+        all.feed(&wire, T0 * 1_000_000, &mut Vec::new()).unwrap();
+        assert_eq!(all.paused(), 0);
+        let lines = all.lines_applied();
+        assert_eq!(lines, 3 + 2 + 15_000);
+
+        let mut r = receiver(Caps(5056));
+        let n = turns(&mut r, &wire, 16 * 1024, || Budget::new(1000, usize::MAX, 8));
+        assert_eq!(r.lines_applied(), lines);
+        assert!(n >= 15, "15005 lines at 1000 a turn took {n} turns");
+        assert!(r.paused() >= 14, "paused {} times", r.paused());
+        assert_eq!(r.updates(), all.updates());
+        assert!(!r.has_held_input());
+        assert_eq!(r.held.capacity(), 0, "nothing kept once the backlog is done");
+        // The bytes budget ends turns as well: ~20 bytes a line, 4 KiB a turn.
+        let mut small = receiver(Caps(5056));
+        let n = turns(&mut small, &wire, 16 * 1024, || Budget::new(u32::MAX, 4096, 8));
+        assert_eq!(small.lines_applied(), lines);
+        assert!(n >= 50, "{n} turns");
+    }
+
+    #[cfg(feature = "compression")]
+    #[test]
+    fn a_compressed_backlog_is_spread_over_turns_by_lines_and_blocks() {
+        let text = backlog(3000);
+        let mut c = crate::stream::lz4::Compressor::new();
+        let mut wire = Vec::new();
+        for chunk in text.chunks(crate::stream::lz4::MAX_BLOCK_INPUT) {
+            c.compress(chunk, &mut wire).unwrap();
+        }
+        let blocks = text.len().div_ceil(crate::stream::lz4::MAX_BLOCK_INPUT);
+        let mut r = receiver(Caps(6080));
+        // Awkward reads that split blocks, 500 lines a turn.
+        let n = turns(&mut r, &wire, 777, || Budget::new(500, usize::MAX, 8));
+        assert_eq!(r.lines_applied(), 15_005);
+        assert!(n >= 30, "{n} turns");
+        assert!(r.held_text.is_empty() && r.held.is_empty());
+        // One block a turn: at least as many turns as blocks.
+        let mut one = receiver(Caps(6080));
+        let n = turns(&mut one, &wire, 16 * 1024, || Budget::new(u32::MAX, usize::MAX, 1));
+        assert_eq!(one.lines_applied(), 15_005);
+        assert!(n >= blocks, "{n} turns for {blocks} blocks");
     }
 
     #[cfg(feature = "compression")]

@@ -11,6 +11,7 @@
 //! reply strings are Netdata 1.37's, byte for byte (see [`super::handshake`]).
 
 pub mod access;
+pub mod budget;
 pub mod ingest;
 pub mod limits;
 pub mod negotiate;
@@ -18,6 +19,7 @@ pub mod replication;
 pub mod request;
 
 pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision, Defaults};
+pub use budget::{Budget, Cost, Flow};
 pub use ingest::Receiver;
 pub use limits::{LimitError, ReceiverLimits};
 pub use negotiate::{for_child, negotiate, Grant};

@@ -10,6 +10,10 @@ use crate::web::{json, Context, API_VERSION};
 
 /// Most distinct `server` values remembered for average/sum windows (oldest forgotten).
 const MAX_SERVERS: usize = 256;
+/// Most slots of each dimension an average/sum reads: a `server` that last scraped long ago
+/// (or a made-up one reused days later) gets the average of the last hour of 1 s slots
+/// instead of a walk over the whole retention of every metric inside the event loop.
+pub const MAX_WINDOW_SLOTS: i64 = 3600;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 enum Format {
@@ -360,7 +364,8 @@ fn prometheus(
             }
             Source::Average | Source::Sum => {
                 let ue = i64::from(m.update_every.max(1));
-                let after = since.map(|s| s + 1).unwrap_or(t - ue + 1).min(t);
+                let after =
+                    since.map(|s| s + 1).unwrap_or(t - ue + 1).min(t).max(t - MAX_WINDOW_SLOTS * ue + 1);
                 let units = if p.source == Source::Average && !p.hideunits {
                     format!("_{}", prom_units(&m.units))
                 } else {
@@ -379,14 +384,17 @@ fn prometheus(
                     if d.options.hidden {
                         continue;
                     }
-                    let points = c.query(i, after, t);
-                    let vals: Vec<f64> = points.iter().filter_map(|p| p.value).collect();
-                    let v = if vals.is_empty() {
+                    let (sum, count) = c
+                        .query(i, after, t)
+                        .iter()
+                        .filter_map(|p| p.value)
+                        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
+                    let v = if count == 0 {
                         last_values.get(i).map_or(f64::NAN, |v| v.1)
                     } else if p.source == Source::Average {
-                        vals.iter().sum::<f64>() / vals.len() as f64
+                        sum / count as f64
                     } else {
-                        vals.iter().sum::<f64>()
+                        sum
                     };
                     if !v.is_finite() {
                         continue;

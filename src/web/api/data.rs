@@ -5,6 +5,14 @@
 //! the selected dimensions for the window in one pass per dimension, groups them into
 //! `points` buckets with the group method, applies the options and renders one of the
 //! formats, optionally wrapped in the `jsonwrap` envelope.
+//!
+//! Bounds (a query runs inside the event loop, so its size is its delay to everyone else):
+//! the window is clamped to what is stored, as Netdata does, and `points` to the window;
+//! then, before anything proportional to the request is allocated, a query that would read
+//! more than [`MAX_READ`] stored points (window × dimensions) or answer more than
+//! [`MAX_VALUES`] values (rows × dimensions) is refused with a 400 that says which bound and
+//! how to narrow it. Points are read [`CHUNK`] slots at a time and grouped as they come, so
+//! the transient memory is one chunk (or one bucket, if larger) plus the answer.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -16,8 +24,37 @@ use crate::web::json;
 
 /// Values with |v| up to this many seconds are relative to now (Netdata's 3 years).
 const RELATIVE_LIMIT: i64 = 3 * 365 * 86_400;
-/// Most rows a query may return (also bounds the memory a query can take).
+/// Most rows a query may return: a larger `points` is taken as this (as Netdata takes a
+/// `points` larger than the window as the window).
 pub const MAX_POINTS: usize = 100_000;
+/// Most stored points (slots × dimensions) one query may read: ~4 M reads are tens of
+/// milliseconds of the event loop (3 M: ~50 ms measured, release build), and cover the
+/// default retention (3600) of the largest chart a child may define (`max dimensions per
+/// chart` = 1000).
+pub const MAX_READ: usize = 4_000_000;
+/// Most values (rows × dimensions) one answer may hold: rendering is the costliest part of a
+/// query (~0.15–0.3 µs a value in the size-optimised build), so this bounds its delay to
+/// ~100 ms; it allows 700 dimensions at 700 points, more than a dashboard asks for.
+pub const MAX_VALUES: usize = 500_000;
+/// Slots read from storage at a time.
+pub const CHUNK: usize = 4096;
+
+/// Why a query has no answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum QueryError {
+    /// No such chart or context (404).
+    NotFound(String),
+    /// Over [`MAX_READ`] or [`MAX_VALUES`] (400).
+    TooLarge(String),
+}
+
+impl QueryError {
+    pub fn message(&self) -> &str {
+        match self {
+            QueryError::NotFound(m) | QueryError::TooLarge(m) => m,
+        }
+    }
+}
 
 /// What the query reads.
 #[derive(Clone, Debug, PartialEq)]
@@ -384,28 +421,30 @@ pub struct Rows {
     pub db_points: usize,
 }
 
-/// One dimension's stored values, one slot per `update every` from `after`.
+/// One output dimension: a dimension of the chart, or for a context query every dimension
+/// of that name across the context's charts (summed).
 struct Series {
     id: String,
     name: String,
     hidden: bool,
-    slots: Vec<Option<f64>>,
-    latest: Option<f64>,
+    /// `(chart index, dimension index)` of what is summed.
+    sources: Vec<(usize, usize)>,
 }
 
-/// Runs the query on `host`. Errors are for the user (404: no such chart).
-pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
+/// Runs the query on `host`.
+pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, QueryError> {
     let charts: Vec<Arc<Chart>> = match &q.target {
         Target::Chart(id) => host.chart_by_id_or_name(id).into_iter().collect(),
         Target::Context(ctx) => host.charts().into_iter().filter(|c| &c.meta().context == ctx).collect(),
     };
     if charts.is_empty() {
-        return Err(match &q.target {
+        return Err(QueryError::NotFound(match &q.target {
             Target::Chart(id) => format!("chart '{id}' is not found"),
             Target::Context(c) => format!("context '{c}' is not found"),
-        });
+        }));
     }
-    let ue = charts.iter().map(|c| i64::from(c.meta().update_every.max(1))).max().unwrap_or(1);
+    let ues: Vec<i64> = charts.iter().map(|c| i64::from(c.meta().update_every.max(1))).collect();
+    let ue = ues.iter().copied().max().unwrap_or(1);
     let first_entry = charts.iter().filter_map(|c| c.first_entry_t()).min();
     let last_entry = charts.iter().filter_map(|c| c.last_entry_t()).max();
 
@@ -442,43 +481,17 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         ..Rows::default()
     };
     let have_data = first_entry.is_some() && after <= before;
-    let slots = if have_data { ((before - after) / ue + 1) as usize } else { 0 };
-    if slots > MAX_POINTS * 64 {
-        return Err(format!("the window holds {slots} points; at most {} can be read", MAX_POINTS * 64));
-    }
+    let slots = if have_data { usize::try_from((before - after) / ue + 1).unwrap_or(usize::MAX) } else { 0 };
 
-    // Read every dimension once.
+    // The output dimensions, from the metadata only.
     let mut series: Vec<Series> = Vec::new();
     let mut by_name: HashMap<String, usize> = HashMap::new();
     let merge = matches!(q.target, Target::Context(_));
-    for chart in &charts {
-        for (i, d) in chart.dimensions().iter().enumerate() {
-            let mut s = vec![None; slots];
-            if slots > 0 {
-                for p in chart.query(i, after, before) {
-                    if p.t < after || p.t > before {
-                        continue;
-                    }
-                    let idx = ((p.t - after) / ue) as usize;
-                    if let (Some(slot), Some(v)) = (s.get_mut(idx), p.value) {
-                        *slot = Some(slot.unwrap_or(0.0) + v);
-                    }
-                }
-            }
-            let latest = s.iter().rev().flatten().next().copied();
-            rows.db_points += s.iter().filter(|v| v.is_some()).count();
+    for (ci, chart) in charts.iter().enumerate() {
+        for (di, d) in chart.dimensions().iter().enumerate() {
             if merge {
                 if let Some(&at) = by_name.get(&d.name) {
-                    let target = &mut series[at];
-                    for (a, b) in target.slots.iter_mut().zip(s) {
-                        if let Some(b) = b {
-                            *a = Some(a.unwrap_or(0.0) + b);
-                        }
-                    }
-                    target.latest = match (target.latest, latest) {
-                        (Some(a), Some(b)) => Some(a + b),
-                        (a, b) => a.or(b),
-                    };
+                    series[at].sources.push((ci, di));
                     continue;
                 }
                 by_name.insert(d.name.clone(), series.len());
@@ -487,19 +500,63 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
                 id: d.id.clone(),
                 name: d.name.clone(),
                 hidden: d.options.hidden,
-                slots: s,
-                latest,
+                sources: vec![(ci, di)],
             });
         }
+    }
+    // Which dimensions are shown.
+    let shown: Vec<usize> = (0..series.len())
+        .filter(|&i| {
+            let s = &series[i];
+            if let Some(p) = &q.dimensions {
+                let by_id = q.options & opt::MATCH_NAMES == 0 || q.options & opt::MATCH_IDS != 0;
+                let by_name = q.options & opt::MATCH_IDS == 0 || q.options & opt::MATCH_NAMES != 0;
+                (by_id && p.matches(&s.id)) || (by_name && p.matches(&s.name))
+            } else {
+                !s.hidden || q.options & opt::ALL_DIMENSIONS != 0
+            }
+        })
+        .collect();
+    // Percentages are of every dimension of the row, hidden ones included: all are read.
+    let needed: Vec<usize> =
+        if q.options & opt::PERCENTAGE != 0 { (0..series.len()).collect() } else { shown.clone() };
+
+    // What the query would read, from the stored range of each source.
+    let stored = |ci: usize| -> usize {
+        let (Some(first), Some(last)) = (charts[ci].first_entry_t(), charts[ci].last_entry_t()) else {
+            return 0;
+        };
+        let cue = ues[ci];
+        let start = after.max(first);
+        let start = start + (cue - start.rem_euclid(cue)) % cue;
+        let end = before.min(last);
+        let end = end - end.rem_euclid(cue);
+        if !have_data || start > end {
+            0
+        } else {
+            usize::try_from((end - start) / cue + 1).unwrap_or(usize::MAX)
+        }
+    };
+    let read = needed
+        .iter()
+        .flat_map(|&i| series[i].sources.iter())
+        .fold(0usize, |acc, &(ci, _)| acc.saturating_add(stored(ci)))
+        .max(slots);
+    if read > MAX_READ {
+        return Err(QueryError::TooLarge(format!(
+            "the query would read {read} stored points ({} dimensions over {slots} points of time); \
+             at most {MAX_READ} per query: shorten the window (after, before) or select fewer dimensions",
+            needed.len()
+        )));
     }
 
     // Buckets.
     let points = if q.points == 0 || q.points > slots { slots } else { q.points };
     let mut group = if points == 0 { 1 } else { slots.div_ceil(points) };
     if q.gtime > ue {
-        group = group.max((q.gtime / ue) as usize);
+        group = group.max(usize::try_from(q.gtime / ue).unwrap_or(usize::MAX));
     }
-    let group = group.max(1) as i64;
+    let group = i64::try_from(group.max(1)).unwrap_or(i64::MAX);
     let bucket_of = |slot: usize| -> i64 {
         let t = after + slot as i64 * ue;
         if q.options & opt::UNALIGNED != 0 {
@@ -523,45 +580,80 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         let drop = bucket_ranges.len() - points;
         bucket_ranges.drain(..drop);
     }
+    let values = bucket_ranges.len().saturating_mul(needed.len().max(shown.len()));
+    if values > MAX_VALUES {
+        return Err(QueryError::TooLarge(format!(
+            "the answer would hold {} points × {} dimensions = {values} values; at most {MAX_VALUES}: \
+             ask for fewer points or dimensions",
+            bucket_ranges.len(),
+            needed.len().max(shown.len())
+        )));
+    }
     rows.view_update_every = group * ue;
     if let Some(&(s, _)) = bucket_ranges.first() {
         rows.after = after + s as i64 * ue;
     }
+    rows.times = bucket_ranges.iter().map(|&(_, e)| after + (e as i64 - 1) * ue).collect();
 
-    // Which dimensions are shown.
-    let shown: Vec<usize> = (0..series.len())
-        .filter(|&i| {
-            let s = &series[i];
-            if let Some(p) = &q.dimensions {
-                let by_id = q.options & opt::MATCH_NAMES == 0 || q.options & opt::MATCH_IDS != 0;
-                let by_name = q.options & opt::MATCH_IDS == 0 || q.options & opt::MATCH_NAMES != 0;
-                (by_id && p.matches(&s.id)) || (by_name && p.matches(&s.name))
-            } else {
-                !s.hidden || q.options & opt::ALL_DIMENSIONS != 0
-            }
-        })
-        .collect();
-
+    // Read and group each needed dimension, a chunk of whole buckets at a time.
+    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); series.len()];
+    let mut latest: Vec<Option<f64>> = vec![None; series.len()];
+    let mut buf: Vec<f64> = Vec::new();
     let mut scratch = Vec::new();
-    let mut grouped: Vec<Vec<Option<f64>>> = Vec::with_capacity(bucket_ranges.len());
-    for &(s, e) in &bucket_ranges {
-        let mut row = Vec::with_capacity(series.len());
-        for ser in &series {
-            scratch.clear();
-            scratch.extend(ser.slots[s..e].iter().flatten().copied());
-            row.push(reduce(q.group, &mut scratch, &q.group_options));
+    for &si in &needed {
+        let ser = &series[si];
+        let mut column = Vec::with_capacity(bucket_ranges.len());
+        let mut b = 0;
+        while b < bucket_ranges.len() {
+            // Buckets [b, e) span slots [s0, s1): at most CHUNK slots, or one bucket.
+            let s0 = bucket_ranges[b].0;
+            let mut e = b + 1;
+            while e < bucket_ranges.len() && bucket_ranges[e].1 - s0 <= CHUNK {
+                e += 1;
+            }
+            let s1 = bucket_ranges[e - 1].1;
+            buf.clear();
+            buf.resize(s1 - s0, f64::NAN);
+            // A chart with a shorter step has several points in a slot: they are summed.
+            let (t0, t1) = (after + s0 as i64 * ue, (after + s1 as i64 * ue - 1).min(before));
+            for &(ci, di) in &ser.sources {
+                for p in charts[ci].query(di, t0, t1) {
+                    if p.t < t0 || p.t > t1 {
+                        continue;
+                    }
+                    let idx = ((p.t - after) / ue) as usize - s0;
+                    if let (Some(slot), Some(v)) = (buf.get_mut(idx), p.value.filter(|v| !v.is_nan())) {
+                        *slot = if slot.is_nan() { v } else { *slot + v };
+                    }
+                }
+            }
+            rows.db_points += buf.iter().filter(|v| !v.is_nan()).count();
+            if let Some(v) = buf.iter().rev().find(|v| !v.is_nan()) {
+                latest[si] = Some(*v);
+            }
+            for &(s, end) in &bucket_ranges[b..e] {
+                scratch.clear();
+                scratch.extend(buf[s - s0..end - s0].iter().copied().filter(|v| !v.is_nan()));
+                column.push(reduce(q.group, &mut scratch, &q.group_options));
+            }
+            b = e;
         }
-        grouped.push(row);
-        rows.times.push(after + (e as i64 - 1) * ue);
+        columns[si] = column;
     }
     // Percentages are of the total of every dimension of the row, hidden ones included; as in
     // Netdata 1.37.1 the total is signed unless `abs` is asked (10, -30, 0, 60 → 25 %, -75 %, 0).
     if q.options & opt::PERCENTAGE != 0 {
         let signed = q.options & opt::ABS == 0;
-        for row in &mut grouped {
-            let total: f64 = row.iter().flatten().map(|v| if signed { *v } else { v.abs() }).sum();
-            for v in row.iter_mut().flatten() {
-                *v = if total == 0.0 { 0.0 } else { *v * 100.0 / total };
+        for r in 0..bucket_ranges.len() {
+            let total: f64 = columns
+                .iter()
+                .filter_map(|c| c.get(r).copied().flatten())
+                .map(|v| if signed { v } else { v.abs() })
+                .sum();
+            for c in columns.iter_mut() {
+                if let Some(Some(v)) = c.get_mut(r) {
+                    *v = if total == 0.0 { 0.0 } else { *v * 100.0 / total };
+                }
             }
         }
     }
@@ -570,7 +662,7 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
         let nonzero: Vec<usize> = shown
             .iter()
             .copied()
-            .filter(|&d| grouped.iter().any(|r| r[d].is_some_and(|v| v != 0.0)))
+            .filter(|&d| columns[d].iter().any(|v| v.is_some_and(|v| v != 0.0)))
             .collect();
         if !nonzero.is_empty() {
             shown = nonzero;
@@ -585,10 +677,12 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, String> {
             v
         }
     };
-    rows.values = grouped.iter().map(|r| shown.iter().map(|&d| fix(r[d])).collect()).collect();
+    rows.values = (0..bucket_ranges.len())
+        .map(|r| shown.iter().map(|&d| fix(columns[d].get(r).copied().flatten())).collect())
+        .collect();
     rows.ids = shown.iter().map(|&d| series[d].id.clone()).collect();
     rows.names = shown.iter().map(|&d| series[d].name.clone()).collect();
-    rows.latest = shown.iter().map(|&d| series[d].latest).collect();
+    rows.latest = shown.iter().map(|&d| latest[d]).collect();
     Ok(rows)
 }
 
@@ -1112,5 +1206,110 @@ mod tests {
         assert!((r("stddev", &[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap() - 2.138).abs() < 0.001);
         assert_eq!(reduce(Group::CountIf, &mut [0.0, 1.0, 0.0, 3.0], ">0"), Some(50.0));
         assert_eq!(reduce(Group::Average, &mut [], ""), None);
+    }
+
+    const T0: i64 = 1_700_000_000;
+
+    /// A host with one chart `test.c` of `dims` dimensions and `history` slots, each
+    /// dimension holding `value(t) + d` at every `t` of `times`.
+    fn host_with(dims: usize, history: u32, times: &[i64], value: impl Fn(i64) -> f64) -> Host {
+        use crate::rrd::{ChartMeta, DimensionMeta, HostSettings};
+        let host = Host::new("g", "h", HostSettings { history, ..HostSettings::default() });
+        let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
+        for d in 0..dims {
+            chart.dimension(DimensionMeta::new(&format!("d{d}")));
+        }
+        for d in 0..dims {
+            for &t in times {
+                chart.store_point(d, t, value(t) + d as f64, false);
+            }
+        }
+        host
+    }
+
+    fn query(host: &Host, q: &str) -> Result<Rows, QueryError> {
+        run(host, &DataQuery::parse(&pairs(q)).unwrap(), T0 + 5_000_000)
+    }
+
+    #[test]
+    fn a_window_over_max_read_is_refused_before_reading() {
+        // Two points 4.1 M seconds apart: the stored range spans 4.1 M slots.
+        let host = host_with(1, 4_200_000, &[T0, T0 + 4_100_000], |_| 1.0);
+        let err = query(&host, &format!("chart=test.c&after={T0}&before={}", T0 + 4_100_000)).unwrap_err();
+        assert_eq!(
+            err,
+            QueryError::TooLarge(
+                "the query would read 4100001 stored points (1 dimensions over 4100001 points of time); \
+                 at most 4000000 per query: shorten the window (after, before) or select fewer dimensions"
+                    .into()
+            )
+        );
+        // A window inside the bound is answered, with a huge `points` taken as MAX_POINTS.
+        let rows = query(
+            &host,
+            &format!("chart=test.c&after={}&before={}&points=999999999", T0 + 100_001, T0 + 4_100_000),
+        )
+        .unwrap();
+        assert_eq!(rows.times.len(), MAX_POINTS);
+        assert_eq!(rows.view_update_every, 40);
+        assert_eq!(rows.values.last().unwrap()[0], Some(1.0));
+        assert_eq!(rows.values[0][0], None);
+    }
+
+    #[test]
+    fn an_answer_over_max_values_is_refused_and_fewer_points_pass() {
+        let host = host_with(300, 4000, &[T0, T0 + 3999], |_| 2.0);
+        let window = format!("chart=test.c&after={T0}&before={}", T0 + 3999);
+        let err = query(&host, &window).unwrap_err();
+        assert_eq!(
+            err,
+            QueryError::TooLarge(
+                "the answer would hold 4000 points × 300 dimensions = 1200000 values; at most 500000: \
+                 ask for fewer points or dimensions"
+                    .into()
+            )
+        );
+        let err = query(&host, &format!("{window}&points=2000")).unwrap_err();
+        assert!(err.message().contains("2000 points × 300 dimensions = 600000 values"), "{err:?}");
+        let rows = query(&host, &format!("{window}&points=1000&group=max")).unwrap();
+        assert_eq!(rows.values.len(), 1000, "groups of 4 aligned slots");
+        assert_eq!(rows.values[0].len(), 300);
+        assert_eq!(rows.values[0][299], Some(2.0 + 299.0));
+        // Selecting dimensions shrinks what is read and returned.
+        let rows = query(&host, &format!("{window}&dimensions=d7")).unwrap();
+        assert_eq!((rows.values.len(), rows.ids.as_slice()), (4000, &["d7".to_string()][..]));
+        assert_eq!(rows.values[3999][0], Some(9.0));
+    }
+
+    #[test]
+    fn grouping_across_read_chunks_matches_a_direct_computation() {
+        let n = 10_000; // more than two CHUNKs
+        let times: Vec<i64> = (0..n).map(|i| T0 + i).collect();
+        let value = |t: i64| (t % 97) as f64;
+        let host = host_with(1, 20_000, &times, value);
+        let window = format!("chart=test.c&after={T0}&before={}", T0 + n - 1);
+        let all = query(&host, &window).unwrap();
+        assert_eq!(all.values.len(), n as usize);
+        assert!(all.values.iter().zip(&times).all(|(r, &t)| r[0] == Some(value(t))));
+        assert_eq!(all.db_points, n as usize);
+        for (points, group) in [(10, "average"), (7, "max"), (3, "median"), (1, "sum")] {
+            let rows = query(&host, &format!("{window}&points={points}&group={group}")).unwrap();
+            // Netdata's aligned buckets: slot t belongs to bucket t / size.
+            let size = (n as usize).div_ceil(points) as i64;
+            let mut buckets: Vec<(i64, Vec<f64>)> = Vec::new();
+            for &t in &times {
+                match buckets.last_mut() {
+                    Some((k, v)) if *k == t.div_euclid(size) => v.push(value(t)),
+                    _ => buckets.push((t.div_euclid(size), vec![value(t)])),
+                }
+            }
+            let from = buckets.len() - buckets.len().min(points);
+            let want: Vec<Option<f64>> = buckets[from..]
+                .iter_mut()
+                .map(|(_, v)| reduce(Group::parse(group).unwrap(), v, ""))
+                .collect();
+            let got: Vec<Option<f64>> = rows.values.iter().map(|r| r[0]).collect();
+            assert_eq!(got, want, "points={points} group={group}");
+        }
     }
 }

@@ -92,7 +92,8 @@ fn data_endpoint(host: &Host, pairs: &[(String, String)]) -> Response {
     };
     let rows = match data::run(host, &q, crate::clock::now_realtime_sec()) {
         Ok(r) => r,
-        Err(e) => return Response::text(Status::NotFound, e),
+        Err(data::QueryError::NotFound(e)) => return Response::text(Status::NotFound, e),
+        Err(data::QueryError::TooLarge(e)) => return Response::text(Status::BadRequest, e),
     };
     let (id, name) = match &q.target {
         data::Target::Chart(c) => match host.chart_by_id_or_name(c) {
