@@ -380,6 +380,9 @@ struct ChartState {
     last_collected_total: i64,
     /// The next `begin` ignores the microseconds it is given (set when the chart is redefined).
     sync_clock: bool,
+    /// Times the clock was found ahead of the local one and adjusted (logged at powers of two,
+    /// so a source cannot flood the log with it).
+    future_adjustments: u64,
     /// Bumped whenever the definition changes (metadata, labels, dimensions added, changed
     /// or removed): lets a source skip a `CHART` line identical to its last one.
     version: u64,
@@ -408,6 +411,7 @@ impl Chart {
                 collected_total: 0,
                 last_collected_total: 0,
                 sync_clock: false,
+                future_adjustments: 0,
                 version: 0,
                 stream: StreamState::default(),
             }),
@@ -921,14 +925,24 @@ impl ChartState {
         }
         if self.last_collected_ut == 0 {
             usec = step;
-        } else if usec == 0 && ClockLeap::check(self.last_collected_ut, now_ut).is_ok() {
-            usec = now_ut.abs_diff(self.last_collected_ut);
+        } else if usec == 0 && now_ut >= self.last_collected_ut {
+            usec = now_ut - self.last_collected_ut;
+        } else if usec == 0 && self.last_collected_ut - now_ut <= step {
+            // Collected again within the current step by a source that gives no durations
+            // (faster than once a step, or just after the half-second alignment): nothing
+            // new to store yet. Netdata's absolute difference would move the clock ahead by
+            // the gap, doubling it with every such collection.
+            usec = 0;
         } else if now_ut < self.last_collected_ut {
-            log::info!(
-                "chart '{}': the database is {:.5} s in the future; adjusting it to the current time",
-                self.meta.id,
-                (self.last_collected_ut - now_ut) as f64 / USEC_PER_SEC as f64
-            );
+            self.future_adjustments += 1;
+            if self.future_adjustments.is_power_of_two() {
+                log::info!(
+                    "chart '{}': the database is {:.5} s in the future; adjusting it to the current time ({} time(s) so far)",
+                    self.meta.id,
+                    (self.last_collected_ut - now_ut) as f64 / USEC_PER_SEC as f64,
+                    self.future_adjustments
+                );
+            }
             let back = now_ut.saturating_sub(step);
             self.last_collected_ut = self.align_collected(back);
             self.last_updated_ut = self.align_updated(back);
@@ -1288,6 +1302,23 @@ mod tests {
 
     fn close(a: Option<f64>, b: f64) -> bool {
         a.is_some_and(|a| (a - b).abs() < 1e-6 * b.abs().max(1.0))
+    }
+
+    #[test]
+    fn collections_without_durations_faster_than_the_step_do_not_push_the_clock_ahead() {
+        // Regression: a source without durations collecting many times within a second
+        // (a backlog applied at once) doubled the clock's lead with each collection, so the
+        // chart ran 60 s ahead after a few dozen and was then refused.
+        let c = chart(1);
+        c.dimension(DimensionMeta::new("x"));
+        let now = T0 * S + 200_000; // the first collection is aligned ahead, to T0+0.5
+        for v in 0..1000 {
+            collect(&c, now, &[v]);
+        }
+        assert_eq!(c.state.lock().last_collected_ut, T0 * S + S / 2);
+        // Time moves on: the next second is stored with the last value collected.
+        collect(&c, (T0 + 1) * S + 600_000, &[5000]);
+        assert_eq!(c.last_entry_t(), Some(T0 as i64 + 1));
     }
 
     #[test]

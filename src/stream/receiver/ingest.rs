@@ -500,15 +500,28 @@ mod tests {
         assert!(err.contains("never requested"), "{err}");
     }
 
-    /// A backlog of `n` collections of a 3-dimension chart, after its definition.
+    /// Dimensions of the backlog's chart: 50 collections of them make 15000 `SET` lines while
+    /// the chart's clock stays within the 60 s a child may be ahead of ours (all of the
+    /// backlog is applied at the same local time).
+    const BACKLOG_DIMS: u64 = 298;
+    /// Lines of `backlog(50)`: CHART, the dimensions, CHART_DEFINITION_END, then per
+    /// collection BEGIN, the SETs and END.
+    const BACKLOG_LINES: u64 = 1 + BACKLOG_DIMS + 1 + 50 * (BACKLOG_DIMS + 2);
+
+    /// A backlog of `n` collections of a [`BACKLOG_DIMS`]-dimension chart, after its definition.
     fn backlog(n: u64) -> Vec<u8> {
-        let mut text = definition(0, 0, T0);
-        text = text.replace("CHART_DEFINITION_END 0 0", "DIMENSION \"b\" \"b\" \"absolute\" 1 1 \"  \"\nDIMENSION \"c\" \"c\" \"absolute\" 1 1 \"  \"\nCHART_DEFINITION_END 0 0");
+        let mut dims = String::new();
+        for d in 1..BACKLOG_DIMS {
+            dims.push_str(&format!("DIMENSION \"d{d}\" \"d{d}\" \"absolute\" 1 1 \"  \"\n"));
+        }
+        let text = definition(0, 0, T0).replace("CHART_DEFINITION_END 0 0", &format!("{dims}CHART_DEFINITION_END 0 0"));
+        let mut text = text;
         for i in 0..n {
-            text.push_str(&format!(
-                "BEGIN \"system.x\" 1000000\nSET \"a\" = {i}\nSET \"b\" = {}\nSET \"c\" = 7\nEND\n",
-                2 * i
-            ));
+            text.push_str(&format!("BEGIN \"system.x\" 1000000\nSET \"a\" = {i}\n"));
+            for d in 1..BACKLOG_DIMS {
+                text.push_str(&format!("SET \"d{d}\" = {}\n", d * i));
+            }
+            text.push_str("END\n");
         }
         text.into_bytes()
     }
@@ -536,17 +549,17 @@ mod tests {
 
     #[test]
     fn a_backlog_is_applied_over_several_turns_with_the_same_result() {
-        let wire = backlog(3000); // 15000 lines + the definition
+        let wire = backlog(50); // 15000 lines + the definition
         let mut all = receiver(Caps(5056));
         all.feed(&wire, T0 * 1_000_000, &mut Vec::new()).unwrap();
         assert_eq!(all.paused(), 0);
         let lines = all.lines_applied();
-        assert_eq!(lines, 3 + 2 + 15_000);
+        assert_eq!(lines, BACKLOG_LINES);
 
         let mut r = receiver(Caps(5056));
         let n = turns(&mut r, &wire, 16 * 1024, || Budget::new(1000, usize::MAX, 8));
         assert_eq!(r.lines_applied(), lines);
-        assert!(n >= 15, "15005 lines at 1000 a turn took {n} turns");
+        assert!(n >= 15, "{lines} lines at 1000 a turn took {n} turns");
         assert!(r.paused() >= 14, "paused {} times", r.paused());
         assert_eq!(r.updates(), all.updates());
         assert!(!r.has_held_input());
@@ -561,7 +574,7 @@ mod tests {
     #[cfg(feature = "compression")]
     #[test]
     fn a_compressed_backlog_is_spread_over_turns_by_lines_and_blocks() {
-        let text = backlog(3000);
+        let text = backlog(50);
         let mut c = crate::stream::lz4::Compressor::new();
         let mut wire = Vec::new();
         for chunk in text.chunks(crate::stream::lz4::MAX_BLOCK_INPUT) {
@@ -571,13 +584,13 @@ mod tests {
         let mut r = receiver(Caps(6080));
         // Awkward reads that split blocks, 500 lines a turn.
         let n = turns(&mut r, &wire, 777, || Budget::new(500, usize::MAX, 8));
-        assert_eq!(r.lines_applied(), 15_005);
+        assert_eq!(r.lines_applied(), BACKLOG_LINES);
         assert!(n >= 30, "{n} turns");
         assert!(r.held_text.is_empty() && r.held.is_empty());
         // One block a turn: at least as many turns as blocks.
         let mut one = receiver(Caps(6080));
         let n = turns(&mut one, &wire, 16 * 1024, || Budget::new(u32::MAX, usize::MAX, 1));
-        assert_eq!(one.lines_applied(), 15_005);
+        assert_eq!(one.lines_applied(), BACKLOG_LINES);
         assert!(n >= blocks, "{n} turns for {blocks} blocks");
     }
 
