@@ -99,6 +99,9 @@ pub struct Decompressor {
     max_output: usize,
     /// Bytes that are not a block header are an error instead of plain text.
     strict: bool,
+    /// Times the history was moved to the front of the window (about once per
+    /// [`MAX_BLOCK_OUTPUT`] bytes decoded).
+    compactions: u64,
 }
 
 impl Default for Decompressor {
@@ -115,6 +118,7 @@ impl Decompressor {
             pending: Vec::new(),
             max_output: MAX_BLOCK_OUTPUT,
             strict: false,
+            compactions: 0,
         }
     }
 
@@ -204,19 +208,41 @@ impl Decompressor {
                 break Ok(()); // wait for the rest of the block
             }
             let body = &input[at + 4..at + 4 + len];
-            let start = self.make_room(self.max_output);
-            let (history, room) = self.window.split_at_mut(start);
-            let dict = &history[start.saturating_sub(WINDOW)..];
-            let n = match block::decompress_into_with_dict(body, &mut room[..self.max_output], dict) {
-                Ok(n) => n,
-                Err(block::DecompressError::OutputTooSmall { .. }) => {
-                    break Err(format!(
-                        "a compressed block of {len} bytes decodes to more than the {} allowed (decompression bomb?)",
-                        self.max_output
-                    ))
+            if self.window.is_empty() {
+                self.window = vec![0; WINDOW + MAX_BLOCK_OUTPUT];
+            }
+            // Decode into the room left after the history; only when the block does not fit
+            // there is the history moved to the front (its last WINDOW bytes) and the block
+            // decoded again. Moving it before every block would copy 64 KiB per block: a
+            // child's blocks are usually a few hundred bytes.
+            let mut compacted = false;
+            let decoded = loop {
+                let start = self.filled;
+                let room_len = (self.window.len() - start).min(self.max_output);
+                let (history, room) = self.window.split_at_mut(start);
+                let dict = &history[start.saturating_sub(WINDOW)..];
+                match block::decompress_into_with_dict(body, &mut room[..room_len], dict) {
+                    Ok(n) => break Ok(n),
+                    Err(block::DecompressError::OutputTooSmall { .. })
+                        if room_len < self.max_output && !compacted =>
+                    {
+                        self.compact();
+                        compacted = true;
+                    }
+                    Err(block::DecompressError::OutputTooSmall { .. }) => {
+                        break Err(format!(
+                            "a compressed block of {len} bytes decodes to more than the {} allowed (decompression bomb?)",
+                            self.max_output
+                        ))
+                    }
+                    Err(e) => break Err(format!("bad LZ4 block: {e}")),
                 }
-                Err(e) => break Err(format!("bad LZ4 block: {e}")),
             };
+            let n = match decoded {
+                Ok(n) => n,
+                Err(e) => break Err(e),
+            };
+            let start = self.filled;
             at += 4 + len;
             self.filled += n;
             if let Err(e) = each(&self.window[start..start + n]) {
@@ -226,19 +252,25 @@ impl Decompressor {
         (at, result)
     }
 
-    /// Makes room for `n` more bytes after the history, keeping its last [`WINDOW`] bytes
-    /// (a copy of 64 KiB per 16 KiB decoded, cheap next to parsing them); returns where
-    /// they go.
+    /// Makes room for `n` (≤ [`MAX_BLOCK_OUTPUT`]) more bytes after the history; returns
+    /// where they go.
     fn make_room(&mut self, n: usize) -> usize {
         if self.window.is_empty() {
             self.window = vec![0; WINDOW + MAX_BLOCK_OUTPUT];
         }
         if self.filled + n > self.window.len() {
-            let keep = self.filled.min(WINDOW);
-            self.window.copy_within(self.filled - keep..self.filled, 0);
-            self.filled = keep;
+            self.compact();
         }
         self.filled
+    }
+
+    /// Moves the last [`WINDOW`] bytes of the history to the front, leaving at least
+    /// [`MAX_BLOCK_OUTPUT`] bytes of room after it.
+    fn compact(&mut self) {
+        let keep = self.filled.min(WINDOW);
+        self.window.copy_within(self.filled - keep..self.filled, 0);
+        self.filled = keep;
+        self.compactions += 1;
     }
 }
 
@@ -269,6 +301,27 @@ mod tests {
         assert_eq!(header(300), [0xFA, 0x80 | 44, 0x80 | 2, 0x0A]);
         assert_eq!(parse_header(*b"SET "), None);
         assert_eq!(parse_header([0xFA, 0x00, 0x80, 0x0A]), None);
+    }
+
+    #[test]
+    fn small_blocks_move_the_history_once_per_block_of_room_not_once_per_block() {
+        // Regression: once 64 KiB were decoded, every block moved the whole history to make
+        // room for the largest possible block: 64 KiB copied per block of a few hundred bytes.
+        let text = stream_text(1_000_000);
+        let mut c = Compressor::new();
+        let mut wire = Vec::new();
+        for chunk in text.chunks(250) {
+            c.compress(chunk, &mut wire).unwrap();
+        }
+        let mut d = Decompressor::strict(MAX_BLOCK_OUTPUT);
+        let mut plain = Vec::new();
+        d.feed(&wire, &mut plain).unwrap();
+        assert_eq!(plain, text);
+        let blocks = text.len().div_ceil(250) as u64;
+        let bound = (text.len() / (MAX_BLOCK_OUTPUT - 250)) as u64 + 1;
+        assert!(d.compactions <= bound, "{} moves of the history for {blocks} blocks", d.compactions);
+        assert!(d.compactions >= bound / 2, "{} moves: the window must still roll", d.compactions);
+        assert_eq!(d.memory_bytes(), WINDOW + MAX_BLOCK_OUTPUT);
     }
 
     #[test]
