@@ -18,12 +18,12 @@ const UNUSED: &str = "# accepted, not used by nanodata";
 fn dumpconfig_marks_unused_options_and_the_start_warns_once_for_each_set() {
     let node = Node::new("unusedopts", "ram");
     node.append_config(
-        "[global]\n\tprocess nice level = 5\n\tOOM score = 0\n[web]\n\tlisten backlog = 128\n\tmode = none\n\
+        "[global]\n\tprocess nice level = 5\n\tOOM score = 0\n[web]\n\tweb server threads = 4\n\tmode = none\n\
          [plugins]\n\ttc = no\n",
     );
     let dump = node.command(&["-W", "dumpconfig"]);
     assert!(dump.contains(&format!("\t{UNUSED}\n\tprocess nice level = 5\n")), "{dump}");
-    assert!(dump.contains(&format!("\t{UNUSED}\n\tlisten backlog = 128\n")), "{dump}");
+    assert!(dump.contains(&format!("\t{UNUSED}\n\tweb server threads = 4\n")), "{dump}");
     assert!(dump.contains(&format!("\t{UNUSED}\n\t# rotate log every lines = 2000\n")), "{dump}");
     assert!(!dump.contains(&format!("{UNUSED}\n\t# hostname")), "a used option is not marked: {dump}");
     let stream_dump = node.command(&["-W", "dumpconfig2"]);
@@ -38,7 +38,7 @@ fn dumpconfig_marks_unused_options_and_the_start_warns_once_for_each_set() {
             + run.count_in_log(&format!("'{name}' in section [plugins] is accepted but not used by nanodata"))
     };
     assert_eq!(warned("process nice level"), 1, "{}", run.log());
-    assert_eq!(warned("listen backlog"), 1, "{}", run.log());
+    assert_eq!(warned("web server threads"), 1, "{}", run.log());
     // Set to their defaults (Netdata's `OOM score = 0`, disabling the absent tc): no warning.
     assert_eq!(warned("OOM score"), 0, "{}", run.log());
     assert_eq!(warned("tc"), 0, "{}", run.log());

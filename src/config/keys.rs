@@ -192,7 +192,7 @@ registry! { NETDATA:
     WEB_MODE = WEB, "mode", "static-threaded", Choice(&["none", "static-threaded", "single-threaded", "multi-threaded"]),
         "none disables the web server; the threaded modes all mean one event loop in nanodata.";
     WEB_LISTEN_BACKLOG = WEB, "listen backlog", "4096", Integer,
-        "Accepted, not used by nanodata (the system's default backlog).";
+        "Connections the kernel queues for the web server before it accepts them (capped by net.core.somaxconn).";
     WEB_DEFAULT_PORT = WEB, "default port", "19999", Integer,
         "Port for bind to entries that give none.";
     WEB_BIND_TO = WEB, "bind to", "*", Text,

@@ -570,14 +570,14 @@ fn config_is_send_sync_clone() {
 #[test]
 fn unused_keys_are_warned_about_once_unless_set_to_their_default() {
     let (_, diags) = netdata(
-        "[global]\nprocess nice level = 5\nOOM score = 0\n[web]\nlisten backlog = 128\n\
+        "[global]\nprocess nice level = 5\nOOM score = 0\n[web]\nweb server threads = 4\n\
          [plugins]\ntc = false\nidlejitter = yes\n[db]\nmode = save\n",
     );
     assert_eq!(
         warnings(&diags),
         [
             "t.conf:2: 'process nice level' in section [global] is accepted but not used by nanodata; '5' has no effect",
-            "t.conf:5: 'listen backlog' in section [web] is accepted but not used by nanodata; '128' has no effect",
+            "t.conf:5: 'web server threads' in section [web] is accepted but not used by nanodata; '4' has no effect",
             "t.conf:8: 'idlejitter' in section [plugins] is accepted but not used by nanodata; 'yes' has no effect",
         ]
     );

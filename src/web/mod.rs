@@ -208,10 +208,11 @@ pub fn bind(cfg: &Config) -> Option<Bound> {
         None
     };
 
+    let backlog = u32::try_from(cfg.integer(&keys::WEB_LISTEN_BACKLOG).clamp(1, 65_535)).unwrap_or(4096);
     let mut listeners = Vec::new();
     for spec in &specs {
         for addr in spec.resolve() {
-            match server::listen(addr) {
+            match server::listen(addr, backlog) {
                 Ok(l) => {
                     let local = l.local_addr().unwrap_or(addr);
                     let ssl = if tls_config.is_some() { spec.ssl } else { SslMode::None };

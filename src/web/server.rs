@@ -53,15 +53,33 @@ pub(crate) struct Listener {
 }
 
 /// Binds a listening socket (SO_REUSEADDR; `[::]` is dual-stack where the kernel allows,
-/// otherwise IPv4 `0.0.0.0` is tried).
-pub(crate) fn listen(addr: SocketAddr) -> io::Result<TcpListener> {
-    match TcpListener::bind(addr) {
-        Ok(l) => Ok(l),
+/// otherwise IPv4 `0.0.0.0` is tried) with a queue of `backlog` connections not yet accepted
+/// (`[web] listen backlog`; the kernel caps it at `net.core.somaxconn`). A burst of
+/// connections beyond the queue would have its handshakes dropped and retried by the clients
+/// a second later.
+pub(crate) fn listen(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> {
+    let l = match TcpListener::bind(addr) {
+        Ok(l) => l,
         Err(e) if addr.ip().is_unspecified() && addr.is_ipv6() => {
             log::warn!("web: cannot listen on {addr} ({e}); trying IPv4 only");
-            TcpListener::bind(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), addr.port()))
+            TcpListener::bind(SocketAddr::new(IpAddr::from([0, 0, 0, 0]), addr.port()))?
         }
-        Err(e) => Err(e),
+        Err(e) => return Err(e),
+    };
+    set_backlog(&l, backlog)?;
+    Ok(l)
+}
+
+/// `listen(2)` again on a listening socket: Linux takes the new queue length.
+fn set_backlog(l: &TcpListener, backlog: u32) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let n = libc::c_int::try_from(backlog.max(1)).unwrap_or(libc::c_int::MAX);
+    // SAFETY: the descriptor belongs to `l`, which is alive and listening; listen() only
+    // changes the length of its queue.
+    if unsafe { libc::listen(l.as_raw_fd(), n) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
     }
 }
 
