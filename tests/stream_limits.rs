@@ -19,7 +19,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::netdata::{free_port, http_get, API_KEY};
-use common::{Node, Run};
+use common::{witness, Node, Run};
 use nanodata::clock::now_realtime_sec;
 
 /// The parent's bound on dimensions per child in this test (the good child has fewer).
@@ -35,50 +35,8 @@ fn parent(port: u16) -> (Node, Run) {
     (node, run)
 }
 
-fn good_child(port: u16) -> (Node, Run) {
-    let node = Node::new("limitsgood", "ram");
-    node.write_stream_conf(&format!(
-        "[stream]\n\tenabled = yes\n\tdestination = 127.0.0.1:{port}\n\tapi key = {API_KEY}\n\treconnect delay seconds = 1\n"
-    ));
-    let run = node.start_ready(&[]);
-    (node, run)
-}
-
-/// The good child's system.cpu rows for `[after, before]` as `(time, all values present)`.
-fn good_rows(port: u16, after: i64, before: i64) -> Vec<(i64, bool)> {
-    let body = http_get(
-        port,
-        &format!(
-            "/host/it-limitsgood/api/v1/data?chart=system.cpu&after={after}&before={before}&points=0&format=csv&options=seconds"
-        ),
-    )
-    .unwrap_or_default();
-    body.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut fields = l.split(',');
-            let t = fields.next()?.parse::<f64>().ok()? as i64;
-            let complete = fields.all(|v| !v.is_empty() && v != "null" && v.parse::<f64>().is_ok());
-            Some((t, complete))
-        })
-        .collect()
-}
-
-fn good_newest(port: u16) -> i64 {
-    let now = now_realtime_sec();
-    good_rows(port, now - 10, now).iter().map(|r| r.0).max().unwrap_or(0)
-}
-
-fn wait_for_good_data(port: u16, at_least: i64, run: &Run) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if good_newest(port) >= at_least {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("the good child has no data up to {at_least} on the parent; log:\n{}", run.log());
-}
+/// The witness child streaming alongside (host `it-limitsgood`).
+const GOOD: &str = "limitsgood";
 
 /// Connects as a scripted child `hostname` with replication (version 5056, no compression).
 fn scripted(port: u16, hostname: &str) -> TcpStream {
@@ -252,18 +210,18 @@ fn too_many_dimensions(port: u16, run: &mut Run) {
 fn children_over_the_bounds_are_disconnected_and_a_good_child_keeps_every_second() {
     let port = free_port();
     let (_node, mut run) = parent(port);
-    let (_good, mut good_run) = good_child(port);
+    let (_good, mut good_run) = witness::start(GOOD, port);
     good_run.wait_for_log("established communication", Duration::from_secs(20));
-    wait_for_good_data(port, now_realtime_sec() - 3, &run);
-    let from = good_newest(port);
+    witness::wait_for(port, GOOD, now_realtime_sec() - 3, &run);
+    let from = witness::newest(port, GOOD);
 
     replay_outside_the_request(port, &mut run);
     replay_without_progress(port, &mut run);
     too_many_dimensions(port, &mut run);
 
     let to = now_realtime_sec() + 2;
-    wait_for_good_data(port, to + 1, &run);
-    let rows = good_rows(port, from, to);
+    witness::wait_for(port, GOOD, to + 1, &run);
+    let rows = witness::rows(port, GOOD, from, to);
     let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
     times.sort_unstable();
     let want: Vec<i64> = (from..=to).collect();

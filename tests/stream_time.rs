@@ -11,7 +11,7 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use common::netdata::{free_port, http_get, API_KEY};
-use common::{Node, Run};
+use common::{witness, Node, Run};
 use nanodata::clock::now_realtime_sec;
 
 /// The tolerance of `nanodata::rrd::MAX_FUTURE_SECS`.
@@ -29,52 +29,8 @@ fn parent(port: u16) -> (Node, Run) {
     (node, run)
 }
 
-/// A nanodata child streaming to `port`.
-fn good_child(port: u16) -> (Node, Run) {
-    let node = Node::new("timegood", "ram");
-    node.write_stream_conf(&format!(
-        "[stream]\n\tenabled = yes\n\tdestination = 127.0.0.1:{port}\n\tapi key = {API_KEY}\n\treconnect delay seconds = 1\n"
-    ));
-    let run = node.start_ready(&[]);
-    (node, run)
-}
-
-/// The good child's system.cpu rows for `[after, before]` as `(time, all values present)`.
-fn good_rows(port: u16, after: i64, before: i64) -> Vec<(i64, bool)> {
-    let body = http_get(
-        port,
-        &format!(
-            "/host/it-timegood/api/v1/data?chart=system.cpu&after={after}&before={before}&points=0&format=csv&options=seconds"
-        ),
-    )
-    .unwrap_or_default();
-    body.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut fields = l.split(',');
-            let t = fields.next()?.parse::<f64>().ok()? as i64;
-            let complete = fields.all(|v| !v.is_empty() && v != "null" && v.parse::<f64>().is_ok());
-            Some((t, complete))
-        })
-        .collect()
-}
-
-/// The newest second the parent holds for the good child.
-fn good_newest(port: u16) -> i64 {
-    let now = now_realtime_sec();
-    good_rows(port, now - 10, now).iter().map(|r| r.0).max().unwrap_or(0)
-}
-
-fn wait_for_good_data(port: u16, at_least: i64, run: &Run) {
-    let start = Instant::now();
-    while start.elapsed() < Duration::from_secs(30) {
-        if good_newest(port) >= at_least {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(250));
-    }
-    panic!("the good child has no data up to {at_least} on the parent; log:\n{}", run.log());
-}
+/// The witness child streaming alongside (host `it-timegood`).
+const GOOD: &str = "timegood";
 
 /// `last_entry` of an `/api/v1/chart` answer.
 fn last_entry(chart: &str) -> i64 {
@@ -130,11 +86,11 @@ fn read_until_closed(s: &mut TcpStream, run: &Run) {
 fn a_child_leaping_into_the_future_is_disconnected_and_harms_no_one() {
     let port = free_port();
     let (_node, mut run) = parent(port);
-    let (_good, mut good_run) = good_child(port);
+    let (_good, mut good_run) = witness::start(GOOD, port);
     good_run.wait_for_log("established communication", Duration::from_secs(20));
-    wait_for_good_data(port, now_realtime_sec() - 3, &run);
+    witness::wait_for(port, GOOD, now_realtime_sec() - 3, &run);
     // The window checked for the good child starts at a second it already has.
-    let from = good_newest(port);
+    let from = witness::newest(port, GOOD);
 
     let mut s = attacker(port);
     let mut def =
@@ -190,8 +146,8 @@ fn a_child_leaping_into_the_future_is_disconnected_and_harms_no_one() {
 
     // (d) the good child lost no second around the attack.
     let to = now_realtime_sec() + 2;
-    wait_for_good_data(port, to + 1, &run);
-    let rows = good_rows(port, from, to);
+    witness::wait_for(port, GOOD, to + 1, &run);
+    let rows = witness::rows(port, GOOD, from, to);
     let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
     times.sort_unstable();
     let want: Vec<i64> = (from..=to).collect();

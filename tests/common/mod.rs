@@ -11,6 +11,7 @@
 #![allow(dead_code)]
 
 pub mod netdata;
+pub mod witness;
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
