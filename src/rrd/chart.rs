@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Mutex, MutexGuard, RwLock};
@@ -246,8 +246,9 @@ pub struct Chart {
     state: Mutex<ChartState>,
     observer: ObserverSlot,
     /// When the chart became obsolete (unix seconds; 0: it is not). Outside the lock so the
-    /// housekeeping scan of thousands of charts takes no chart lock.
-    obsolete_since: AtomicI64,
+    /// housekeeping scan of thousands of charts takes no chart lock; 32 bits (good until
+    /// 2106) because 32-bit MIPS has no 64-bit atomics.
+    obsolete_since: AtomicU32,
     /// How many of its dimensions are obsolete (the scan skips charts without any).
     obsolete_dims: AtomicUsize,
     /// Bumped when dimensions are removed (their indices shift): a source holding indices
@@ -395,7 +396,7 @@ impl Chart {
         Chart {
             id: meta.id.clone(),
             observer,
-            obsolete_since: AtomicI64::new(since),
+            obsolete_since: AtomicU32::new(unix_u32(since)),
             obsolete_dims: AtomicUsize::new(0),
             layout: AtomicUsize::new(0),
             state: Mutex::new(ChartState {
@@ -490,7 +491,7 @@ impl Chart {
         let became_obsolete = meta.options.obsolete && !st.meta.options.obsolete;
         if meta.options.obsolete != st.meta.options.obsolete {
             let since = if meta.options.obsolete { clock::now_realtime_sec().max(1) } else { 0 };
-            self.obsolete_since.store(since, Ordering::Release);
+            self.obsolete_since.store(unix_u32(since), Ordering::Release);
         }
         st.meta = meta;
         if step_changed {
@@ -519,7 +520,7 @@ impl Chart {
     pub fn obsolete_since(&self) -> Option<i64> {
         match self.obsolete_since.load(Ordering::Acquire) {
             0 => None,
-            t => Some(t),
+            t => Some(i64::from(t)),
         }
     }
 
@@ -1253,6 +1254,11 @@ impl ChartState {
             iterations -= 1;
         }
     }
+}
+
+/// Unix seconds as kept in an [`AtomicU32`] (clamped to its range).
+fn unix_u32(t: i64) -> u32 {
+    u32::try_from(t.max(0)).unwrap_or(u32::MAX)
 }
 
 fn open_store(storage: &StorageSettings, meta: &ChartMeta, dim_id: &str) -> DimensionStore {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::RwLock;
@@ -84,7 +84,8 @@ pub struct Host {
     child: RwLock<Option<ChildStatus>>,
     /// Charts removed by cleanup so far: sources that remember chart ids compare it with
     /// the value they last saw to know when to forget the removed ones.
-    removed: AtomicU64,
+    /// (`usize`: 32-bit MIPS has no 64-bit atomics; sources only compare it for change.)
+    removed: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -103,13 +104,13 @@ impl Host {
             labels: RwLock::new(Vec::new()),
             observer: ObserverSlot::default(),
             child: RwLock::new(None),
-            removed: AtomicU64::new(0),
+            removed: AtomicUsize::new(0),
         }
     }
 
     /// How many charts cleanup has removed from this host so far.
     pub fn removed_charts(&self) -> u64 {
-        self.removed.load(Ordering::Acquire)
+        self.removed.load(Ordering::Acquire) as u64
     }
 
     /// Frees what became obsolete at least `policy.after` seconds before `now` (unix
@@ -159,7 +160,7 @@ impl Host {
                 list.shrink_to(list.len() * 2);
                 by_id.shrink_to(list.len() * 2);
             }
-            self.removed.fetch_add(out.charts as u64, Ordering::AcqRel);
+            self.removed.fetch_add(out.charts, Ordering::AcqRel);
         }
         for chart in &expired {
             out.dimensions += chart.dimension_count();
