@@ -38,31 +38,6 @@ fn parent(port: u16) -> (Node, Run) {
 /// The witness child streaming alongside (host `it-limitsgood`).
 const GOOD: &str = "limitsgood";
 
-/// Connects as a scripted child `hostname` with replication (version 5056, no compression).
-fn scripted(port: u16, hostname: &str) -> TcpStream {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-    let q = format!(
-        "key={API_KEY}&hostname={hostname}&machine_guid={}&update_every=1&os=linux&hops=1&ver=15352",
-        uuid::Uuid::new_v4().hyphenated()
-    );
-    s.write_all(format!("STREAM {q} HTTP/1.1\r\nUser-Agent: scripted/1\r\nAccept: */*\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    let start = Instant::now();
-    while !got.ends_with(b"version=5056") && start.elapsed() < Duration::from_secs(5) {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert_eq!(String::from_utf8_lossy(&got), "Hit me baby, push them over with the version=5056");
-    s
-}
-
 /// Reads one line (the parent's `REPLAY_CHART`), waiting up to 10 s.
 fn read_line(s: &mut TcpStream, run: &Run) -> String {
     let mut line = Vec::new();
@@ -119,7 +94,7 @@ fn parse_request(line: &str, chart: &str) -> (bool, i64, i64) {
 /// Points an hour apart from 2001 on, each with a `child_now` just after it, in answer to a
 /// request for the last hour: refused as outside the range, and the child is disconnected.
 fn replay_outside_the_request(port: u16, run: &mut Run) {
-    let mut s = scripted(port, "replaypast");
+    let mut s = witness::scripted(port, "replaypast");
     let now = now_realtime_sec();
     let mut def = chart_def("past.c", 10);
     def.push_str(&format!("CHART_DEFINITION_END {} {now} {now}\n", now - 3600));
@@ -156,7 +131,7 @@ fn replay_outside_the_request(port: u16, run: &mut Run) {
 /// `REND … false` answers that move nothing: the first ends the chart's replication with an
 /// empty request, the second disconnects.
 fn replay_without_progress(port: u16, run: &mut Run) {
-    let mut s = scripted(port, "noprogress");
+    let mut s = witness::scripted(port, "noprogress");
     let now = now_realtime_sec();
     let mut def = chart_def("stuck.c", 2);
     def.push_str(&format!("CHART_DEFINITION_END {} {now} {now}\n", now - 600));
@@ -185,7 +160,7 @@ fn replay_without_progress(port: u16, run: &mut Run) {
 
 /// Four charts of 1000 dimensions against a bound of 3000 per child.
 fn too_many_dimensions(port: u16, run: &mut Run) {
-    let mut s = scripted(port, "manydims");
+    let mut s = witness::scripted(port, "manydims");
     let mut def = String::new();
     for c in 0..4 {
         def.push_str(&chart_def(&format!("many.c{c}"), 1000));

@@ -42,31 +42,6 @@ fn last_entry(chart: &str) -> i64 {
         .unwrap_or_else(|| panic!("no last_entry in {chart}"))
 }
 
-/// Connects as a scripted child with replication (version 5056, no compression).
-fn attacker(port: u16) -> TcpStream {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
-    let q = format!(
-        "key={API_KEY}&hostname=leaper&machine_guid={}&update_every=1&os=linux&hops=1&ver=15352",
-        uuid::Uuid::new_v4().hyphenated()
-    );
-    s.write_all(format!("STREAM {q} HTTP/1.1\r\nUser-Agent: scripted/1\r\nAccept: */*\r\n\r\n").as_bytes())
-        .unwrap();
-    let mut got = Vec::new();
-    let mut buf = [0u8; 256];
-    let start = Instant::now();
-    while !got.ends_with(b"version=5056") && start.elapsed() < Duration::from_secs(5) {
-        match s.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => got.extend_from_slice(&buf[..n]),
-            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
-            Err(e) => panic!("{e}"),
-        }
-    }
-    assert_eq!(String::from_utf8_lossy(&got), "Hit me baby, push them over with the version=5056");
-    s
-}
-
 /// Reads until the parent closes the connection; panics if it does not within 20 s.
 fn read_until_closed(s: &mut TcpStream, run: &Run) {
     let start = Instant::now();
@@ -92,7 +67,7 @@ fn a_child_leaping_into_the_future_is_disconnected_and_harms_no_one() {
     // The window checked for the good child starts at a second it already has.
     let from = witness::newest(port, GOOD);
 
-    let mut s = attacker(port);
+    let mut s = witness::scripted(port, "leaper");
     let mut def =
         String::from("CHART \"leap.c\" \"\" \"t\" \"u\" \"f\" \"leap.c\" \"line\" 1 1 \"   \" \"p\" \"\"\n");
     for i in 0..DIMS {

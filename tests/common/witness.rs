@@ -1,6 +1,9 @@
 //! A well-behaved nanodata child streaming to a parent under test, as a witness: the attack
-//! tests check that it loses no second on the parent while another child misbehaves.
+//! tests check that it loses no second on the parent while another child misbehaves. And
+//! [`scripted`], the misbehaving child's connection.
 
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use super::netdata::{http_get, API_KEY};
@@ -54,4 +57,30 @@ pub fn wait_for(port: u16, name: &str, at_least: i64, parent: &Run) {
         std::thread::sleep(Duration::from_millis(250));
     }
     panic!("the witness '{name}' has no data up to {at_least} on the parent; log:\n{}", parent.log());
+}
+
+/// Connects to the parent on `port` as a scripted child `hostname` with replication (version
+/// 5056, no compression), after checking the parent's exact reply.
+pub fn scripted(port: u16, hostname: &str) -> TcpStream {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let q = format!(
+        "key={API_KEY}&hostname={hostname}&machine_guid={}&update_every=1&os=linux&hops=1&ver=15352",
+        uuid::Uuid::new_v4().hyphenated()
+    );
+    s.write_all(format!("STREAM {q} HTTP/1.1\r\nUser-Agent: scripted/1\r\nAccept: */*\r\n\r\n").as_bytes())
+        .unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 256];
+    let start = Instant::now();
+    while !got.ends_with(b"version=5056") && start.elapsed() < Duration::from_secs(5) {
+        match s.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(String::from_utf8_lossy(&got), "Hit me baby, push them over with the version=5056");
+    s
 }
