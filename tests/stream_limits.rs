@@ -194,14 +194,7 @@ fn children_over_the_bounds_are_disconnected_and_a_good_child_keeps_every_second
     replay_without_progress(port, &mut run);
     too_many_dimensions(port, &mut run);
 
-    let to = now_realtime_sec() + 2;
-    witness::wait_for(port, GOOD, to + 1, &run);
-    let rows = witness::rows(port, GOOD, from, to);
-    let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
-    times.sort_unstable();
-    let want: Vec<i64> = (from..=to).collect();
-    assert_eq!(times, want, "seconds of the good child around the attacks; log:\n{}", run.log());
-    assert!(rows.iter().all(|r| r.1), "a second of the good child is empty: {rows:?}");
+    witness::assert_every_second(port, GOOD, from, &run);
     let log = run.log();
     assert!(
         !log.lines().any(|l| l.contains("STREAM it-limitsgood") && l.contains("closing")),

@@ -59,6 +59,19 @@ pub fn wait_for(port: u16, name: &str, at_least: i64, parent: &Run) {
     panic!("the witness '{name}' has no data up to {at_least} on the parent; log:\n{}", parent.log());
 }
 
+/// Asserts that the parent holds every second of the witness from `from` to two seconds
+/// from now, each with all its values (waiting for the last ones to arrive).
+pub fn assert_every_second(port: u16, name: &str, from: i64, parent: &Run) {
+    let to = now_realtime_sec() + 2;
+    wait_for(port, name, to + 1, parent);
+    let rows = rows(port, name, from, to);
+    let mut times: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    times.sort_unstable();
+    let want: Vec<i64> = (from..=to).collect();
+    assert_eq!(times, want, "seconds of the witness '{name}' on the parent; log:\n{}", parent.log());
+    assert!(rows.iter().all(|r| r.1), "a second of the witness '{name}' is empty: {rows:?}");
+}
+
 /// Connects to the parent on `port` as a scripted child `hostname` with replication (version
 /// 5056, no compression), after checking the parent's exact reply.
 pub fn scripted(port: u16, hostname: &str) -> TcpStream {
