@@ -166,9 +166,8 @@ fn run(o: Options) -> ExitCode {
         })
         .chain(o.pid_file.clone())
         .collect();
-    let files: Vec<&Path> = log_files.iter().map(PathBuf::as_path).collect();
     let dirs = [(cache_dir.as_path(), true), (lib_dir.as_path(), true), (log_dir.as_path(), false)];
-    if daemon::user::run_as_configured(&cfg.text(&keys::GLOBAL_RUN_AS_USER), &dirs, &files).is_err() {
+    if daemon::user::run_as_configured(&cfg.text(&keys::GLOBAL_RUN_AS_USER), &dirs, &log_files).is_err() {
         return ExitCode::from(1);
     }
 

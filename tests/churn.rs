@@ -32,7 +32,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::netdata::{free_port, http_get, require_netdata, NetdataParent, ParentOptions, API_KEY};
-use common::{Node, Run};
+use common::{wait_until, Node, Run};
 
 /// Charts per round (the parent accepts 2000 per child: later rounds only fit because the
 /// removed charts are forgotten).
@@ -184,14 +184,6 @@ fn removed_in_log(run: &Run, host: &str) -> usize {
     run.log().lines().filter_map(|l| l.split(&needle).nth(1)?.split(' ').next()?.parse::<usize>().ok()).sum()
 }
 
-fn wait_until(what: &str, run: &Run, limit: Duration, mut ok: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while !ok() {
-        assert!(start.elapsed() < limit, "{what}: not within {limit:?}\n{}", run.log());
-        std::thread::sleep(Duration::from_millis(200));
-    }
-}
-
 /// Map files of the round still on disk, counted in the host's database directory.
 fn files_of_round(host_dir: &Path, round: usize) -> usize {
     let prefix = format!("churn.r{round}_");
@@ -232,7 +224,7 @@ fn a_parent_frees_the_obsolete_charts_of_a_child_and_does_not_grow_over_rounds()
             send(&mut s, &collection(round, k * 10));
             std::thread::sleep(Duration::from_secs(1));
         }
-        wait_until("the round's charts are listed", &run, Duration::from_secs(10), || {
+        wait_until("the round's charts are listed", Duration::from_secs(10), &[&run], || {
             listed(port, host, &format!("churn.r{round}_")) == CHARTS
         });
         assert_eq!(files_of_round(&host_dir, round), CHARTS * DIMS, "a map file per dimension");
@@ -242,18 +234,18 @@ fn a_parent_frees_the_obsolete_charts_of_a_child_and_does_not_grow_over_rounds()
         let sent = Instant::now();
         let last = chart_id(round, CHARTS - 1);
         // Obsolete: no longer listed at once, still held until the cleanup time passed.
-        wait_until("obsolete charts are not listed", &run, Duration::from_secs(5), || {
+        wait_until("obsolete charts are not listed", Duration::from_secs(5), &[&run], || {
             listed(port, host, "churn.") == 0
         });
         if round == 0 && sent.elapsed() < Duration::from_secs(1) {
             assert!(known(port, host, &last), "freed before [db] cleanup obsolete charts after secs");
         }
-        wait_until("obsolete charts are freed", &run, Duration::from_secs(20), || {
+        wait_until("obsolete charts are freed", Duration::from_secs(20), &[&run], || {
             !known(port, host, &chart_id(round, 0)) && !known(port, host, &last)
         });
         // The log line comes once the storage is dropped (unmapping the deleted files can take
         // the file system seconds for thousands of them).
-        wait_until("the log says they were removed", &run, Duration::from_secs(60), || {
+        wait_until("the log says they were removed", Duration::from_secs(60), &[&run], || {
             removed_in_log(&run, host) == (round + 1) * CHARTS
         });
         assert_eq!(files_of_round(&host_dir, round), 0, "their map files are deleted");
@@ -334,7 +326,7 @@ fn a_headless_node_frees_the_obsolete_charts_of_a_plugin_and_does_not_grow_over_
     let mut run = node.start_ready(&[]);
     let pid = run.pid();
     let host = "it-churn-plugin";
-    wait_until("the live chart", &run, Duration::from_secs(20), || known(port, host, "churnp_live.x"));
+    wait_until("the live chart", Duration::from_secs(20), &[&run], || known(port, host, "churnp_live.x"));
     std::thread::sleep(Duration::from_secs(2));
     let before = rss_kib(pid);
 
@@ -342,9 +334,9 @@ fn a_headless_node_frees_the_obsolete_charts_of_a_plugin_and_does_not_grow_over_
     for round in 0..ROUNDS {
         std::fs::write(node.dir.join(format!("go.{round}")), "").unwrap();
         let last = format!("churnp.r{round}_{}", PLUGIN_CHARTS - 1);
-        wait_until("the round's charts", &run, Duration::from_secs(20), || known(port, host, &last));
+        wait_until("the round's charts", Duration::from_secs(20), &[&run], || known(port, host, &last));
         let peak = rss_kib(pid);
-        wait_until("the log says they were removed", &run, Duration::from_secs(60), || {
+        wait_until("the log says they were removed", Duration::from_secs(60), &[&run], || {
             removed_in_log(&run, host) == (round + 1) * PLUGIN_CHARTS
         });
         assert!(!known(port, host, &last) && !known(port, host, &format!("churnp.r{round}_0")));
@@ -414,7 +406,7 @@ fn obsolete_charts_travel_through_a_proxy_and_are_freed_on_every_hop() {
         std::thread::sleep(Duration::from_secs(1));
     }
     let last = format!("hop.c{}", N - 1);
-    wait_until("the parent lists the proxied charts", &parent_run, Duration::from_secs(30), || {
+    wait_until("the parent lists the proxied charts", Duration::from_secs(30), &[&parent_run], || {
         http_get(parent_port, &format!("/host/{host}/api/v1/charts"))
             .is_some_and(|b| b.matches("\"id\": \"hop.c").count() == N)
     });
@@ -427,7 +419,7 @@ fn obsolete_charts_travel_through_a_proxy_and_are_freed_on_every_hop() {
     }
     send(&mut s, &obsolete);
     for (port, run, what) in [(proxy_port, &proxy_run, "proxy"), (parent_port, &parent_run, "parent")] {
-        wait_until(&format!("the {what} frees them"), run, Duration::from_secs(30), || {
+        wait_until(&format!("the {what} frees them"), Duration::from_secs(30), &[run], || {
             removed_in_log(run, host) == N
         });
         assert!(!known(port, host, &last) && !known(port, host, "hop.c0"), "{what}");
@@ -463,13 +455,13 @@ fn the_hosts_of_children_gone_for_good_are_freed() {
             send(&mut s, &collection(round, k));
             std::thread::sleep(Duration::from_secs(1));
         }
-        wait_until("the child's charts", &run, Duration::from_secs(10), || {
+        wait_until("the child's charts", Duration::from_secs(10), &[&run], || {
             listed(port, &host, &format!("churn.r{round}_")) == CHARTS
         });
         let peak = rss_kib(pid);
         drop(s);
         let freed = format!("host '{host}': freed");
-        wait_until("the orphan host is freed", &run, Duration::from_secs(60), || run.log().contains(&freed));
+        wait_until("the orphan host is freed", Duration::from_secs(60), &[&run], || run.log().contains(&freed));
         assert!(http_get(port, &format!("/host/{host}/api/v1/info")).is_none());
         assert!(!node.dir.join("cache").join(&guid).exists(), "its files are deleted");
         std::thread::sleep(Duration::from_secs(1));
@@ -534,15 +526,15 @@ fn a_netdata_parent_takes_the_obsolete_flag_from_a_nanodata_child() {
             .get(&format!("/host/{hostname}/api/v1/charts"))
             .is_some_and(|b| b.contains(&format!("\"{id}\":")) || b.contains(&format!("\"id\": \"{id}\"")))
     };
-    wait_until("the parent lists both charts", &run, Duration::from_secs(20), || {
+    wait_until("the parent lists both charts", Duration::from_secs(20), &[&run], || {
         listed_on_parent("obs.one") && listed_on_parent("obs.two")
     });
     std::fs::write(&go, "").unwrap();
-    wait_until("the parent stops listing the obsolete chart", &run, Duration::from_secs(20), || {
+    wait_until("the parent stops listing the obsolete chart", Duration::from_secs(20), &[&run], || {
         !listed_on_parent("obs.one")
     });
     assert!(listed_on_parent("obs.two"), "the other chart stays on the parent");
-    wait_until("the child frees it", &run, Duration::from_secs(20), || !known(web, hostname, "obs.one"));
+    wait_until("the child frees it", Duration::from_secs(20), &[&run], || !known(web, hostname, "obs.one"));
     assert!(known(web, hostname, "obs.two"));
     assert!(run.log().contains(&format!("host '{hostname}': removed 1 obsolete chart(s)")), "{}", run.log());
     run.stop_orderly();

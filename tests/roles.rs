@@ -9,10 +9,10 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::netdata::{data_query, data_retrying, free_port, http_get, Rows};
-use common::{Node, Run};
+use common::{wait_until, Node, Run};
 
 fn role_dir(role: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("conf.d/roles").join(role)
@@ -71,18 +71,6 @@ fn db_files(dir: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// Polls `check` every 300 ms until it returns true, for at most `limit`.
-fn wait_until(what: &str, limit: Duration, mut check: impl FnMut() -> bool, logs: &[&Run]) {
-    let start = Instant::now();
-    while !check() {
-        if start.elapsed() > limit {
-            let all: Vec<String> = logs.iter().map(|r| r.log()).collect();
-            panic!("{what}: not within {limit:?}; logs:\n{}", all.join("\n----\n"));
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
 /// Seconds where both hold every dimension; panics on any difference.
 fn same_values(chart: &str, a: &Rows, b: &Rows) -> usize {
     assert_eq!(a.0, b.0, "{chart}: the dimensions differ");
@@ -122,6 +110,7 @@ fn four_roles_from_their_shipped_configs_chained() {
     wait_until(
         "the parent lists every node of the chain",
         Duration::from_secs(40),
+        &logs,
         || {
             let info = http_get(parent_port, "/api/v1/info").unwrap_or_default();
             [("it-role-dbproxy", 1), ("it-role-proxy", 2), ("it-role-collector", 3)].iter().all(
@@ -130,12 +119,12 @@ fn four_roles_from_their_shipped_configs_chained() {
                 },
             )
         },
-        &logs,
     );
     // Give every hop some seconds of the collector's data.
     wait_until(
         "the parent stores the collector's system.cpu",
         Duration::from_secs(30),
+        &logs,
         || {
             let now = nanodata::clock::now_realtime_sec();
             let rows = data_retrying(
@@ -144,7 +133,6 @@ fn four_roles_from_their_shipped_configs_chained() {
             );
             rows.1.iter().filter(|(_, v)| v.iter().all(|x| x.is_some())).count() >= 8
         },
-        &logs,
     );
 
     // The proxy with a database and the parent stored the same values for the collector.

@@ -17,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::netdata::{free_port, http_get};
-use common::{Node, BIN, READY};
+use common::{wait_until, Node, BIN, READY};
 
 /// True when the test may run (as root); otherwise `common::require` decides.
 fn require_root(_test: &str) -> bool {
@@ -145,17 +145,6 @@ fn write_plugin(node: &Node) {
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
 }
 
-fn wait_until(limit: Duration, what: &str, mut done: impl FnMut() -> bool) {
-    let start = Instant::now();
-    while start.elapsed() < limit {
-        if done() {
-            return;
-        }
-        std::thread::sleep(Duration::from_millis(200));
-    }
-    panic!("{what} within {limit:?}");
-}
-
 #[test]
 fn root_switches_to_the_user_and_its_groups_and_keeps_working() {
     if !require_root("root_switches_to_the_user_and_its_groups_and_keeps_working") {
@@ -211,7 +200,7 @@ fn root_switches_to_the_user_and_its_groups_and_keeps_working() {
     assert_eq!(owner(&file).0, user.uid, "{} is the user's", file.display());
 
     // The plugin runs as the user, and its chart arrives.
-    wait_until(Duration::from_secs(15), "the plugin's chart test.runas in /api/v1/charts", || {
+    wait_until("the plugin's chart test.runas in /api/v1/charts", Duration::from_secs(15), &[&run], || {
         http_get(port, "/api/v1/charts").is_some_and(|c| c.contains("\"test.runas\""))
     });
     let children = children_of(run.pid());
@@ -227,7 +216,7 @@ fn root_switches_to_the_user_and_its_groups_and_keeps_working() {
     std::fs::rename(&log, node.dir.join("log/error.log.1")).unwrap();
     // SAFETY: kill(2) on the pid of a child we own.
     unsafe { libc::kill(run.pid() as i32, libc::SIGHUP) };
-    wait_until(Duration::from_secs(10), "a new error.log after SIGHUP", || {
+    wait_until("a new error.log after SIGHUP", Duration::from_secs(10), &[&run], || {
         std::fs::read_to_string(&log).is_ok_and(|t| t.contains("log files reopened"))
     });
     assert_eq!(owner(&log), (user.uid, user.gid), "the reopened log is the user's");

@@ -103,9 +103,9 @@ registry! { NETDATA:
         "Accepted, not used by nanodata (Netdata: yes).";
     GLOBAL_CORRELATIONS_METHOD = GLOBAL, "metric correlations method", "ks2", Text,
         "Accepted, not used by nanodata.";
-    GLOBAL_MALLOC_ARENA_PLUGINS = GLOBAL, "glibc malloc arena max for plugins", "1", Text,
+    GLOBAL_MALLOC_ARENA_PLUGINS = GLOBAL, "glibc malloc arena max for plugins", "1", Integer,
         "MALLOC_ARENA_MAX given to external plugins (glibc malloc arenas).";
-    GLOBAL_MALLOC_ARENA = GLOBAL, "glibc malloc arena max for netdata", "1", Text,
+    GLOBAL_MALLOC_ARENA = GLOBAL, "glibc malloc arena max for netdata", "1", Integer,
         "glibc malloc arenas of nanodata itself (M_ARENA_MAX).";
 
     DB_UPDATE_EVERY = DB, "update every", "1", Seconds,

@@ -103,7 +103,7 @@ pub struct MustStop;
 /// (cache, lib, log) and `files` (log files, pid file) to the user, then switches. Logs
 /// what it did. `Err` (logged) means the daemon must not go on: the switch failed half
 /// way, or the user cannot use a directory the daemon needs (`required`).
-pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(), MustStop> {
+pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[PathBuf]) -> Result<(), MustStop> {
     let euid = euid();
     let name = match parse_name(value) {
         Ok(n) => n,
@@ -130,7 +130,7 @@ pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[&Path]) -
     Ok(())
 }
 
-fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[&Path]) -> Result<(), MustStop> {
+fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[PathBuf]) -> Result<(), MustStop> {
     let groups = group_list(user).unwrap_or_else(|e| {
         log::error!("cannot read the groups of user '{}': {e}; using only its primary group", user.name);
         vec![user.gid]

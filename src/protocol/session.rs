@@ -198,7 +198,7 @@ impl Session {
         let asked = (after, before, start_streaming);
         if let Some(r) = self.replay_asked.get_mut(chart) {
             *r = asked;
-        } else if self.replay_asked.len() <= self.limits.charts {
+        } else if self.replay_asked.len() < self.limits.charts {
             self.replay_asked.insert(chart.to_owned(), asked);
         }
     }
@@ -604,6 +604,8 @@ impl Session {
         });
         self.dimension_total = total;
         self.replay_asked.retain(|id, _| host.chart(id).is_some());
+        let defined = &self.defined;
+        self.restepped.retain(|id| defined.contains_key(id));
         if self.defined.capacity() > 4 * self.defined.len().max(16) {
             self.defined.shrink_to_fit();
         }

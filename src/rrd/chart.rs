@@ -153,8 +153,8 @@ impl DimensionMeta {
     }
     /// Multiplier and divisor; 0 means 1, as in Netdata.
     pub fn scale(mut self, multiplier: i64, divisor: i64) -> Self {
-        self.multiplier = if multiplier == 0 { 1 } else { multiplier };
-        self.divisor = if divisor == 0 { 1 } else { divisor };
+        self.multiplier = zero_is_one(multiplier);
+        self.divisor = zero_is_one(divisor);
         self
     }
     pub fn hidden(mut self) -> Self {
@@ -457,11 +457,10 @@ impl Chart {
         let st = self.state.lock();
         let i = *st.by_id.get(id)?;
         let m = &st.dims.get(i)?.meta;
-        let one = |v: i64| if v == 0 { 1 } else { v };
         (m.name == name
             && m.algorithm == algorithm
-            && m.multiplier == one(multiplier)
-            && m.divisor == one(divisor)
+            && m.multiplier == zero_is_one(multiplier)
+            && m.divisor == zero_is_one(divisor)
             && m.options == options)
             .then_some(i)
     }
@@ -556,13 +555,13 @@ impl Chart {
                 && now.saturating_sub((d.last_collected_ut / USEC_PER_SEC) as i64) >= after
         };
         let before = st.dims.len();
-        let chart_id = st.meta.id.clone();
+        let chart_id = self.id.as_str();
         st.dims.retain(|d| {
             if !expired(d) {
                 return true;
             }
             if let Some(dir) = delete_files_in {
-                let _ = std::fs::remove_file(crate::db::dimension_path(dir, &chart_id, &d.meta.id));
+                let _ = std::fs::remove_file(crate::db::dimension_path(dir, chart_id, &d.meta.id));
             }
             false
         });
@@ -1200,6 +1199,9 @@ impl ChartState {
             }
         }
 
+        // A dimension's first collection is stored only with `store_first` (as Netdata
+        // 1.37.1 does: its first value is in the database), otherwise it is a gap.
+        let first_stored = self.meta.options.store_first && self.counter_done == 1;
         while next_store_ut <= now_collect_ut {
             let t = (next_store_ut / USEC_PER_SEC) as i64;
             let span = (now_collect_ut - last_collect_ut) as f64;
@@ -1233,9 +1235,6 @@ impl ChartState {
                     d.store.store(t, StorageNumber::EMPTY);
                     continue;
                 }
-                // A dimension's first collection is stored only with `store_first` (as Netdata
-                // 1.37.1 does: its first value is in the database), otherwise it is a gap.
-                let first_stored = self.meta.options.store_first && self.counter_done == 1;
                 if d.updated && (d.collections_counter > 1 || first_stored) && iterations < gap_limit {
                     let flag = reset && !d.meta.options.noreset;
                     d.store.store(t, StorageNumber::pack(value, flag));
@@ -1253,6 +1252,15 @@ impl ChartState {
             next_store_ut += step;
             iterations -= 1;
         }
+    }
+}
+
+/// A multiplier or divisor as given on a `DIMENSION` line: 0 means 1 (Netdata's rule).
+fn zero_is_one(v: i64) -> i64 {
+    if v == 0 {
+        1
+    } else {
+        v
     }
 }
 

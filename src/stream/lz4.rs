@@ -208,9 +208,8 @@ impl Decompressor {
                 break Ok(()); // wait for the rest of the block
             }
             let body = &input[at + 4..at + 4 + len];
-            if self.window.is_empty() {
-                self.window = vec![0; WINDOW + MAX_BLOCK_OUTPUT];
-            }
+            // Allocates the window on the first block; moves nothing (no room is asked).
+            self.make_room(0);
             // Decode into the room left after the history; only when the block does not fit
             // there is the history moved to the front (its last WINDOW bytes) and the block
             // decoded again. Moving it before every block would copy 64 KiB per block: a

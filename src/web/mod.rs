@@ -86,12 +86,7 @@ impl Context {
             timezone: "UTC".into(),
             stream_enabled: false,
             https_enabled: false,
-            prometheus: api::allmetrics::PrometheusDefaults {
-                prefix: "netdata".into(),
-                source: api::allmetrics::Source::Average,
-                names: true,
-                timestamps: true,
-            },
+            prometheus: api::allmetrics::PrometheusDefaults::from_config(&cfg),
             prometheus_seen: Mutex::new(HashMap::new()),
             allow_connections: SimplePattern::parse("*"),
             allow_dashboard: SimplePattern::parse("*"),
@@ -252,17 +247,7 @@ pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: A
         timezone: timezone(cfg),
         stream_enabled: false,
         https_enabled,
-        prometheus: api::allmetrics::PrometheusDefaults {
-            prefix: cfg.text_in("prometheus:exporter", "prefix", "netdata"),
-            source: api::allmetrics::Source::parse(&cfg.text_in(
-                "prometheus:exporter",
-                "data source",
-                "average",
-            ))
-            .unwrap_or(api::allmetrics::Source::Average),
-            names: cfg.bool_in("prometheus:exporter", "send names instead of ids", true),
-            timestamps: cfg.bool_in("prometheus:exporter", "send timestamps", true),
-        },
+        prometheus: api::allmetrics::PrometheusDefaults::from_config(cfg),
         prometheus_seen: Mutex::new(HashMap::new()),
         allow_connections: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_CONNECTIONS)),
         allow_dashboard: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_DASHBOARD)),

@@ -195,6 +195,8 @@ impl EventLoop {
     pub(crate) fn run(mut self) {
         let mut events = Events::with_capacity(1024);
         let mut last_sweep = Instant::now();
+        // The other half of `ready`'s double buffer: no allocation per turn under load.
+        let mut spare: Vec<(usize, u64)> = Vec::new();
         while !self.stop.load(Ordering::SeqCst) {
             let timeout = if self.ready.is_empty() { SWEEP_EVERY } else { Duration::ZERO };
             if let Err(e) = self.poll.poll(&mut events, Some(timeout)) {
@@ -207,7 +209,7 @@ impl EventLoop {
             self.turn += 1;
             // Connections left with work on the previous turn (taken before the events: what
             // is queued during this turn waits for the next).
-            let pending = std::mem::take(&mut self.ready);
+            let mut pending = std::mem::replace(&mut self.ready, std::mem::take(&mut spare));
             for ev in events.iter() {
                 let t = ev.token();
                 if t == WAKER {
@@ -222,12 +224,13 @@ impl EventLoop {
             // One already driven by an event this turn has had its share (and queued itself
             // again if it needs more).
             let turn = self.turn;
-            for (slot, id) in pending {
+            for (slot, id) in pending.drain(..) {
                 if self.conns.get(slot).and_then(Option::as_ref).is_some_and(|c| c.id == id && c.turn != turn)
                 {
                     self.drive(slot);
                 }
             }
+            spare = pending;
             if last_sweep.elapsed() >= SWEEP_EVERY {
                 last_sweep = Instant::now();
                 self.sweep();

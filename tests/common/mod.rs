@@ -357,6 +357,19 @@ pub fn api_points(port: u16, chart: &str, dim: &str) -> usize {
     rows.iter().filter(|(_, v)| v.first().copied().flatten().is_some()).count()
 }
 
+/// Polls `check` every 200 ms until it returns true; after `limit` fails with `what` and the
+/// logs of `logs` (the nodes involved).
+pub fn wait_until(what: &str, limit: Duration, logs: &[&Run], mut check: impl FnMut() -> bool) {
+    let start = Instant::now();
+    while !check() {
+        if start.elapsed() > limit {
+            let all: Vec<String> = logs.iter().map(|r| r.log()).collect();
+            panic!("{what}: not within {limit:?}; logs:\n{}", all.join("\n----\n"));
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
 /// Asserts that every point of `before` is still in `after`, unchanged.
 pub fn assert_kept(before: &[(i64, u32)], after: &[(i64, u32)]) {
     for p in before {

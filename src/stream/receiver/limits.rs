@@ -51,6 +51,15 @@ impl fmt::Display for LimitError {
 
 impl std::error::Error for LimitError {}
 
+/// `Ok` when `min ≤ value ≤ max`, else which limit is out of its range.
+fn range(name: &'static str, value: usize, min: usize, max: usize) -> Result<(), LimitError> {
+    if (min..=max).contains(&value) {
+        Ok(())
+    } else {
+        Err(LimitError::OutOfRange { name, value, min, max })
+    }
+}
+
 impl ReceiverLimits {
     /// Defaults for a router-sized or small fleet parent:
     /// * 200 child hosts;
@@ -89,13 +98,6 @@ impl ReceiverLimits {
         decompressed_block: usize,
         receive_buffer: usize,
     ) -> Result<ReceiverLimits, LimitError> {
-        let range = |name: &'static str, value: usize, min: usize, max: usize| {
-            if (min..=max).contains(&value) {
-                Ok(())
-            } else {
-                Err(LimitError::OutOfRange { name, value, min, max })
-            }
-        };
         range("max hosts", max_hosts, 1, 100_000)?;
         range("charts per host", charts_per_host, 1, 100_000)?;
         range("dimensions per chart", dimensions_per_chart, 1, 10_000)?;
@@ -133,14 +135,7 @@ impl ReceiverLimits {
     /// The same limits with at most `n` dimensions per child in total (all its charts
     /// together), in 1..=10000000; one more closes the child's connection.
     pub fn with_dimensions_per_host(self, n: usize) -> Result<ReceiverLimits, LimitError> {
-        if !(1..=10_000_000).contains(&n) {
-            return Err(LimitError::OutOfRange {
-                name: "dimensions per child",
-                value: n,
-                min: 1,
-                max: 10_000_000,
-            });
-        }
+        range("dimensions per child", n, 1, 10_000_000)?;
         Ok(ReceiverLimits { dimensions_per_host: n, ..self })
     }
     pub fn line(&self) -> usize {

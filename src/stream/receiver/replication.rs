@@ -249,6 +249,24 @@ impl ChartReplication {
         ChartReplication::default()
     }
 
+    /// Counts a non-empty request against [`max_rounds`]; past it, the empty request
+    /// ("stream now") instead, with the reason kept for [`ChartReplication::take_note`].
+    fn counted(&mut self, s: &Settings, r: ReplayRequest) -> ReplayRequest {
+        if r.is_empty() {
+            return r;
+        }
+        if self.rounds >= max_rounds(s) {
+            self.note = Some(format!(
+                "{} replication requests on this connection, the most the window needs; \
+                 its replication ends",
+                self.rounds
+            ));
+            return ReplayRequest::EMPTY;
+        }
+        self.rounds += 1;
+        r
+    }
+
     /// `CHART_DEFINITION_END`: the request to send, or `None` while one is in flight.
     pub fn on_definition_end(
         &mut self,
@@ -259,19 +277,7 @@ impl ChartReplication {
         if self.in_flight.is_some() {
             return None;
         }
-        let mut r = plan(s, &child, local, None);
-        if !r.is_empty() {
-            if self.rounds >= max_rounds(s) {
-                self.note = Some(format!(
-                    "{} replication requests on this connection already, the most the window needs; \
-                     not replicating it again",
-                    self.rounds
-                ));
-                r = ReplayRequest::EMPTY;
-            } else {
-                self.rounds += 1;
-            }
-        }
+        let r = self.counted(s, plan(s, &child, local, None));
         self.child = Some(child);
         self.in_flight = Some(r);
         self.finished = false;
@@ -326,19 +332,7 @@ impl ChartReplication {
             self.child = Some(c);
         }
         let child = self.child.unwrap_or(ChildTimes { first: 0, last: 0, now: None });
-        let mut r = plan(s, &child, local, Some(rend.before));
-        if !r.is_empty() {
-            if self.rounds >= max_rounds(s) {
-                self.note = Some(format!(
-                    "{} replication requests on this connection, the most the window needs; \
-                     its replication ends",
-                    self.rounds
-                ));
-                r = ReplayRequest::EMPTY;
-            } else {
-                self.rounds += 1;
-            }
-        }
+        let r = self.counted(s, plan(s, &child, local, Some(rend.before)));
         self.in_flight = Some(r);
         Ok(Some(r))
     }

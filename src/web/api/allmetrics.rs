@@ -50,6 +50,19 @@ pub struct PrometheusDefaults {
     pub timestamps: bool,
 }
 
+impl PrometheusDefaults {
+    /// The `[prometheus:exporter]` section of `cfg` (its built-in defaults when absent).
+    pub fn from_config(cfg: &crate::config::Config) -> PrometheusDefaults {
+        PrometheusDefaults {
+            prefix: cfg.text_in("prometheus:exporter", "prefix", "netdata"),
+            source: Source::parse(&cfg.text_in("prometheus:exporter", "data source", "average"))
+                .unwrap_or(Source::Average),
+            names: cfg.bool_in("prometheus:exporter", "send names instead of ids", true),
+            timestamps: cfg.bool_in("prometheus:exporter", "send timestamps", true),
+        }
+    }
+}
+
 struct Prom {
     prefix: String,
     source: Source,

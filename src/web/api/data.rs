@@ -522,7 +522,9 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, QueryError> {
         if q.options & opt::PERCENTAGE != 0 { (0..series.len()).collect() } else { shown.clone() };
 
     // What the query would read, from the stored range of each source.
-    let stored = |ci: usize| -> usize {
+    // Once per chart: each call locks the chart and walks all its dimensions, so calling it
+    // per dimension would cost dimensions² on a large chart.
+    let stored_of = |ci: usize| -> usize {
         let (Some(first), Some(last)) = (charts[ci].first_entry_t(), charts[ci].last_entry_t()) else {
             return 0;
         };
@@ -537,10 +539,11 @@ pub fn run(host: &Host, q: &DataQuery, now: i64) -> Result<Rows, QueryError> {
             usize::try_from((end - start) / cue + 1).unwrap_or(usize::MAX)
         }
     };
+    let stored: Vec<usize> = (0..charts.len()).map(stored_of).collect();
     let read = needed
         .iter()
         .flat_map(|&i| series[i].sources.iter())
-        .fold(0usize, |acc, &(ci, _)| acc.saturating_add(stored(ci)))
+        .fold(0usize, |acc, &(ci, _)| acc.saturating_add(stored[ci]))
         .max(slots);
     if read > MAX_READ {
         return Err(QueryError::TooLarge(format!(
