@@ -12,6 +12,11 @@
       parent through counting relays: RSS, threads, CPU per minute, bytes per second on the
       wire, samples per second and bytes per sample.
 
+  bench/compare.py stream --bin old=/path/a --bin new=/path/b [--smaps] [--json-out F]
+      Two (or more) nanodata binaries instead of nanodata vs Netdata (bench/ab.sh): the same
+      children side by side, the last column the ratio of the last to the first. --smaps
+      adds each child's /proc/PID/smaps breakdown (bench/smaps.py) at the end of the window.
+
 Everything runs on 127.0.0.1 in temporary directories and is stopped at the end. Figures
 on a shared machine are noisy: run it a few times and take the median.
 """
@@ -194,7 +199,7 @@ class Netdata:
 class Nanodata:
     """A nanodata node built from this tree (release profile)."""
 
-    def __init__(self, name, stream_to, mode, compression=True):
+    def __init__(self, name, stream_to, mode, compression=True, binary=None):
         self.base = tempfile.mkdtemp(prefix=f"nanodata-bench-{name}-")
         b = self.base
         os.makedirs(f"{b}/etc")
@@ -207,7 +212,7 @@ class Nanodata:
         with open(f"{b}/etc/stream.conf", "w") as f:
             f.write(f"[stream]\n    enabled = yes\n    destination = 127.0.0.1:{stream_to}\n"
                     f"    api key = {API_KEY}\n    enable compression = {'yes' if compression else 'no'}\n")
-        binary = os.path.join(ROOT, "target/release/nanodata")
+        binary = binary or os.path.join(ROOT, "target/release/nanodata")
         self.proc = subprocess.Popen([binary, "-D", "-c", f"{b}/nanodata.conf"], stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -289,27 +294,38 @@ def build():
 
 # ---------------------------------------------------------------- the benchmarks
 
-def run(kind, seconds, compression):
+def run(kind, seconds, compression, bins=None, smaps=False, json_out=None):
     if not os.path.exists(NETDATA):
         sys.exit("Netdata is not installed (apt-get install netdata)")
-    build()
+    if not bins:
+        build()
     parent_port = free_port()
     parent = Netdata("bench-parent", parent_port, "parent", compression=compression)
     agents = []
     try:
-        relays = {"nanodata": Relay(parent_port), "netdata": Relay(parent_port)}
         mode = "ram" if kind == "collect" else "none"
         plugins = "internal" if kind == "collect" else "default"
-        agents = [("nanodata", Nanodata("bench-nanodata", relays["nanodata"].port, mode, compression)),
-                  ("netdata", Netdata("bench-netdata", 0, "child", relays["netdata"].port, compression, plugins))]
+        if bins:
+            relays = {label: Relay(parent_port) for label, _ in bins}
+            agents = [(label, Nanodata(f"bench-{label}", relays[label].port, mode, compression, path))
+                      for label, path in bins]
+        else:
+            relays = {"nanodata": Relay(parent_port), "netdata": Relay(parent_port)}
+            agents = [("nanodata", Nanodata("bench-nanodata", relays["nanodata"].port, mode, compression)),
+                      ("netdata", Netdata("bench-netdata", 0, "child", relays["netdata"].port, compression, plugins))]
         # Warm up: connections, definitions, replication, first collections.
         time.sleep(15)
         costs = {name: Cost(a.proc.pid) for name, a in agents}
         sent0 = {name: r.bytes_up() for name, r in relays.items()}
         time.sleep(seconds)
         results = {}
-        for name, _ in agents:
+        breakdowns = {}
+        for name, a in agents:
             r = costs[name].finish()
+            if smaps and isinstance(a, Nanodata):
+                breakdowns[name] = subprocess.run(
+                    [sys.executable, os.path.join(ROOT, "bench/smaps.py"), str(a.proc.pid)],
+                    capture_output=True, text=True).stdout
             charts, dims, samples, system_dims = child_size(parent_port, f"bench-{name}")
             r.update(charts=charts, dimensions=dims, samples_per_s=samples, system_dimensions=system_dims)
             r["bytes_per_s"] = (relays[name].bytes_up() - sent0[name]) / seconds
@@ -322,11 +338,16 @@ def run(kind, seconds, compression):
         for _, a in agents:
             a.stop()
         parent.stop()
-    report(kind, seconds, compression, results)
+    names = [name for name, _ in agents]
+    report(kind, seconds, compression, results, names)
+    for name, text in breakdowns.items():
+        print(f"### smaps of {name}\n\n{text}")
+    if json_out:
+        with open(json_out, "w") as f:
+            json.dump({"kind": kind, "seconds": seconds, "compression": compression, "results": results}, f)
 
 
-def report(kind, seconds, compression, r):
-    n, d = r["nanodata"], r["netdata"]
+def report(kind, seconds, compression, r, names=("nanodata", "netdata")):
     rows = [
         ("charts", "charts", "{:.0f}"),
         ("dimensions", "dimensions", "{:.0f}"),
@@ -344,11 +365,16 @@ def report(kind, seconds, compression, r):
         ("stream bytes per sample", "bytes_per_sample", "{:.2f}"),
     ]
     print(f"## {kind}: {seconds} s window, compression {'on' if compression else 'off'}\n")
-    print("| measure | nanodata | Netdata 1.37.1 | nanodata / Netdata |")
-    print("|---|---:|---:|---:|")
+    heads = ["Netdata 1.37.1" if n == "netdata" else n for n in names]
+    print(f"| measure | {' | '.join(heads)} | {heads[-1]} / {heads[0]} |")
+    print("|---" + "|---:" * (len(names) + 1) + "|")
     for label, key, fmt in rows:
-        ratio = n[key] / d[key] if d.get(key) else float("nan")
-        print(f"| {label} | {fmt.format(n[key])} | {fmt.format(d[key])} | {ratio:.2f} |")
+        first, last = r[names[0]], r[names[-1]]
+        ratio = last[key] / first[key] if first.get(key) else float("nan")
+        if names[-1] == "netdata":  # the historical column order: nanodata / Netdata
+            ratio = first[key] / last[key] if last.get(key) else float("nan")
+        cells = " | ".join(fmt.format(r[n][key]) for n in names)
+        print(f"| {label} | {cells} | {ratio:.2f} |")
     print()
     print(json.dumps({"kind": kind, "seconds": seconds, "compression": compression, "results": r}))
 
@@ -358,8 +384,18 @@ def main():
     ap.add_argument("kind", choices=["collect", "stream"])
     ap.add_argument("--seconds", type=int, default=60)
     ap.add_argument("--compression", choices=["yes", "no"], default="yes")
+    ap.add_argument("--bin", action="append", default=[], metavar="LABEL=PATH",
+                    help="a nanodata binary to run instead of nanodata vs Netdata (repeat)")
+    ap.add_argument("--smaps", action="store_true", help="print each nanodata child's smaps breakdown")
+    ap.add_argument("--json-out", help="write the results as JSON to this file")
     a = ap.parse_args()
-    run(a.kind, a.seconds, a.compression == "yes")
+    bins = []
+    for b in a.bin:
+        label, sep, path = b.partition("=")
+        if not sep or not label or not os.path.exists(path):
+            sys.exit(f"--bin {b}: expected LABEL=PATH of an existing binary")
+        bins.append((label, os.path.abspath(path)))
+    run(a.kind, a.seconds, a.compression == "yes", bins, a.smaps, a.json_out)
 
 
 if __name__ == "__main__":

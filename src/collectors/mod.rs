@@ -107,10 +107,9 @@ impl Collectors {
         let stop = Arc::clone(&self.stop);
         let name = collector.name().to_owned();
         let worker = self.workers.register(&name);
-        let handle = std::thread::Builder::new()
-            .name(name)
-            .stack_size(256 * 1024)
-            .spawn(move || run(collector, update_every.max(1), &stop, &worker))?;
+        let handle = crate::sys::thread::spawn(name, crate::sys::thread::SMALL, move || {
+            run(collector, update_every.max(1), &stop, &worker)
+        })?;
         self.threads.push(handle);
         Ok(())
     }

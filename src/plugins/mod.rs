@@ -52,10 +52,9 @@ pub fn start(cfg: &Config, host: Arc<Host>, host_prefix: &Path) -> Plugins {
         skipped: HashSet::new(),
     };
     let every = cfg.seconds(&keys::PLUGINS_CHECK_EVERY).clamp(1, 86_400);
-    let handle = std::thread::Builder::new()
-        .name("plugins.d".into())
-        .stack_size(256 * 1024)
-        .spawn(move || manager.run(Duration::from_secs(every), &stop_rx));
+    let handle = crate::sys::thread::spawn("plugins.d", crate::sys::thread::SMALL, move || {
+        manager.run(Duration::from_secs(every), &stop_rx)
+    });
     match handle {
         Ok(h) => Plugins { stop: Some(stop), manager: Some(h) },
         Err(e) => {
@@ -128,10 +127,9 @@ impl Manager {
             let spec = self.spec(&name, path);
             let host = Arc::clone(&self.host);
             let stop = stop.clone();
-            let handle = std::thread::Builder::new()
-                .name(format!("PLUGINSD[{name}]"))
-                .stack_size(256 * 1024)
-                .spawn(move || runner::run(spec, host, stop));
+            let thread_name = format!("PLUGINSD[{name}]");
+            let stack = crate::sys::thread::MEDIUM;
+            let handle = crate::sys::thread::spawn(thread_name, stack, move || runner::run(spec, host, stop));
             match handle {
                 Ok(h) => {
                     self.running.insert(name, h);

@@ -85,7 +85,7 @@ pub struct Housekeeping {
 pub fn start(hosts: Arc<Hosts>, policy: CleanupPolicy) -> io::Result<Housekeeping> {
     let (tx, rx) = bounded::<()>(1);
     let every = policy.interval();
-    let thread = std::thread::Builder::new().name("housekeeping".into()).spawn(move || {
+    let thread = crate::sys::thread::spawn("housekeeping", crate::sys::thread::SMALL, move || {
         let mut trim_again = false;
         loop {
             match rx.recv_timeout(every) {

@@ -131,10 +131,9 @@ impl Sender {
         let thread = {
             let shared = Arc::clone(&shared);
             let host = Arc::clone(&host);
-            std::thread::Builder::new()
-                .name("stream.sender".into())
-                .stack_size(256 * 1024)
-                .spawn(move || run(&shared, &host, settings, &stop_rx))?
+            crate::sys::thread::spawn("stream.sender", crate::sys::thread::MEDIUM, move || {
+                run(&shared, &host, settings, &stop_rx)
+            })?
         };
         Ok(Sender { shared, host, stop_tx: Some(stop_tx), thread: Some(thread) })
     }
