@@ -5,6 +5,7 @@
 
 pub mod daemonize;
 pub mod dirs;
+pub mod groups;
 pub mod guid;
 pub mod pidfile;
 pub mod signals;

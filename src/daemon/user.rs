@@ -131,7 +131,7 @@ pub fn run_as_configured(value: &str, dirs: &[(&Path, bool)], files: &[PathBuf])
 }
 
 fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[PathBuf]) -> Result<(), MustStop> {
-    let groups = group_list(user).unwrap_or_else(|e| {
+    let groups = super::groups::of(user).unwrap_or_else(|e| {
         log::error!("cannot read the groups of user '{}': {e}; using only its primary group", user.name);
         vec![user.gid]
     });
