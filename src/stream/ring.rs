@@ -1,12 +1,22 @@
-//! A fixed circular byte buffer: the sender's outgoing stream text.
+//! A circular byte buffer with a fixed cap: the sender's outgoing stream text.
 //!
-//! It never grows. A commit (one chart's lines) goes in whole or not at all; what happens
-//! when it does not fit is the caller's [`Overflow`] policy, counted and logged — never a
-//! silent loss and never "close the connection and throw everything away".
+//! It never grows past its cap. A commit (one chart's lines) goes in whole or not at all;
+//! what happens when it does not fit is the caller's [`Overflow`] policy, counted and logged
+//! — never a silent loss and never "close the connection and throw everything away".
+//!
+//! Memory is taken only when used: the buffer starts at [`INITIAL`] bytes (a connected
+//! child's steady stream is a few KiB a second and is sent at once) and doubles, up to the
+//! cap, only while the parent is slower than the collectors (a reconnection, replication).
+//! Once it has drained it goes back to the small size, so a burst does not stay resident.
+
+/// Bytes allocated before the first growth (or the cap, when smaller).
+pub const INITIAL: usize = 16 * 1024;
 
 /// A circular buffer of bytes with a fixed capacity.
 pub struct RingBuffer {
     buf: Box<[u8]>,
+    /// The most `buf` may grow to; what [`RingBuffer::capacity`] reports.
+    cap: usize,
     head: usize,
     len: usize,
 }
@@ -22,10 +32,17 @@ pub enum Overflow {
 
 impl RingBuffer {
     pub fn with_capacity(capacity: usize) -> RingBuffer {
-        RingBuffer { buf: vec![0; capacity.max(1)].into_boxed_slice(), head: 0, len: 0 }
+        let cap = capacity.max(1);
+        RingBuffer { buf: Box::default(), cap, head: 0, len: 0 }
     }
 
+    /// The most bytes it holds (the configured size), not what is allocated now.
     pub fn capacity(&self) -> usize {
+        self.cap
+    }
+
+    /// The bytes allocated now (at most the capacity).
+    pub fn allocated(&self) -> usize {
         self.buf.len()
     }
 
@@ -38,13 +55,19 @@ impl RingBuffer {
     }
 
     pub fn free(&self) -> usize {
-        self.buf.len() - self.len
+        self.cap - self.len
     }
 
     /// Appends all of `data`, or nothing and `false` when it does not fit.
     pub fn push(&mut self, data: &[u8]) -> bool {
         if data.len() > self.free() {
             return false;
+        }
+        if data.is_empty() {
+            return true; // nothing to place (and no buffer to index before the first push)
+        }
+        if self.len + data.len() > self.buf.len() {
+            self.grow(self.len + data.len());
         }
         let cap = self.buf.len();
         let tail = (self.head + self.len) % cap;
@@ -55,9 +78,27 @@ impl RingBuffer {
         true
     }
 
+    /// Reallocates to the smallest doubling of [`INITIAL`] (at most the cap) that holds
+    /// `need` bytes, with the queued bytes moved to the front.
+    fn grow(&mut self, need: usize) {
+        let mut size = self.buf.len().max(INITIAL.min(self.cap));
+        while size < need {
+            size = size.saturating_mul(2).min(self.cap);
+        }
+        let mut bigger = vec![0u8; size].into_boxed_slice();
+        let first = self.len.min(self.buf.len() - self.head);
+        bigger[..first].copy_from_slice(&self.buf[self.head..self.head + first]);
+        bigger[first..self.len].copy_from_slice(&self.buf[..self.len - first]);
+        self.buf = bigger;
+        self.head = 0;
+    }
+
     /// Copies up to `max` bytes from the front into `out` (appending), without consuming.
     pub fn peek_into(&self, max: usize, out: &mut Vec<u8>) -> usize {
         let n = max.min(self.len);
+        if n == 0 {
+            return 0;
+        }
         let cap = self.buf.len();
         let first = n.min(cap - self.head);
         out.extend_from_slice(&self.buf[self.head..self.head + first]);
@@ -68,16 +109,23 @@ impl RingBuffer {
     /// Drops `n` bytes from the front.
     pub fn consume(&mut self, n: usize) {
         let n = n.min(self.len);
+        if n == 0 {
+            return;
+        }
         self.head = (self.head + n) % self.buf.len();
         self.len -= n;
         if self.len == 0 {
-            self.head = 0;
+            self.clear();
         }
     }
 
+    /// Empties it; memory grown beyond [`INITIAL`] for a burst is given back.
     pub fn clear(&mut self) {
         self.head = 0;
         self.len = 0;
+        if self.buf.len() > INITIAL {
+            self.buf = Box::default();
+        }
     }
 }
 
@@ -116,5 +164,48 @@ mod tests {
         assert!(r.push(b"12345678"));
         r.clear();
         assert!(r.is_empty() && r.free() == 8);
+    }
+
+    #[test]
+    fn grows_to_the_cap_only_when_needed_and_shrinks_when_drained() {
+        let mut r = RingBuffer::with_capacity(100 * 1024);
+        assert_eq!(r.allocated(), 0, "nothing before the first push");
+        assert!(r.push(b""));
+        assert_eq!(r.allocated(), 0, "an empty commit takes nothing");
+        assert!(r.push(b"hello"));
+        assert_eq!(r.allocated(), INITIAL);
+        let chunk = vec![b'x'; 30 * 1024];
+        assert!(r.push(&chunk));
+        assert_eq!(r.allocated(), 32 * 1024, "doubled once past 16 KiB");
+        r.consume(3); // the queued bytes do not start at 0 when it grows again
+        assert!(r.push(&chunk) && r.push(&chunk));
+        assert_eq!(r.allocated(), 100 * 1024, "never past the cap");
+        assert!(!r.push(&chunk), "a full ring still refuses whole commits");
+        let mut out = Vec::new();
+        assert_eq!(r.peek_into(5, &mut out), 5);
+        assert_eq!(out, b"loxxx");
+        r.consume(r.len());
+        assert!(r.is_empty());
+        assert_eq!(r.allocated(), 0, "a drained burst gives its memory back");
+        assert_eq!(r.capacity(), 100 * 1024);
+    }
+
+    #[test]
+    fn growing_keeps_wrapped_bytes_in_order() {
+        let mut r = RingBuffer::with_capacity(64 * 1024);
+        let a: Vec<u8> = (0..12 * 1024).map(|i| (i % 251) as u8).collect();
+        assert!(r.push(&a));
+        r.consume(10 * 1024);
+        let b: Vec<u8> = (0..10 * 1024).map(|i| (i % 13) as u8).collect();
+        assert!(r.push(&b)); // wraps inside the 16 KiB
+        assert_eq!(r.allocated(), INITIAL);
+        let c = vec![9u8; 8 * 1024];
+        assert!(r.push(&c)); // grows: the wrapped bytes are moved to the front in order
+        let mut out = Vec::new();
+        r.peek_into(usize::MAX, &mut out);
+        let mut want = a[10 * 1024..].to_vec();
+        want.extend_from_slice(&b);
+        want.extend_from_slice(&c);
+        assert_eq!(out, want);
     }
 }
