@@ -27,7 +27,7 @@ BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
 .PHONY: fuzz
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent bench-ab
 
 all: build
 
@@ -78,6 +78,13 @@ bench-parent:
 	bench/parent_load.sh 10 100 1000
 	DIMS=2000 NETDATA=no bench/parent_load.sh 1000
 	DIMS=2000 NETDATA=no PROFILE=fast bench/parent_load.sh 1000
+
+# Old against new in one run on this machine (bench/ab.sh: parent ingestion, headless child
+# CPU and RSS, web req/s, binary sizes; medians, old | new | ratio). `make bench-ab OLD=main`.
+OLD ?= main
+NEW ?= HEAD
+bench-ab:
+	bench/ab.sh $(OLD) $(NEW)
 
 # Attacks on a parent with 100 good children (examples/attack.rs): latency of /api/v1/info and
 # of a data query, and the good children's lost seconds, per attack. `BIN=` on the command line

@@ -9,6 +9,7 @@
 #   DIMS=2000 NETDATA=no bench/parent_load.sh 1000     nanodata only (saturation: 2 M samples/s)
 #   SHARED=no ...                                     a payload per child (costlier generator)
 #   PROFILE=fast ...                                  the speed-optimised build (default: release)
+#   BIN=/path/nanodata LOAD=/path/stream_load ...     given binaries, nothing built (bench/ab.sh)
 #
 # Loopback only; every instance lives in a temporary directory and is stopped at the end.
 set -euo pipefail
@@ -22,10 +23,10 @@ counts=("$@")
 [ ${#counts[@]} -gt 0 ] || counts=(10 100 1000)
 key=11111111-2222-3333-4444-555555555555
 profile=${PROFILE:-release}
-cargo build --profile "$profile" --locked --bin nanodata >/dev/null 2>&1
-cargo build --release --locked --example stream_load >/dev/null 2>&1
-bin=target/$profile/nanodata
-load=target/release/examples/stream_load
+bin=${BIN:-target/$profile/nanodata}
+load=${LOAD:-target/release/examples/stream_load}
+[ -n "${BIN:-}" ] || cargo build --profile "$profile" --locked --bin nanodata >/dev/null 2>&1
+[ -n "${LOAD:-}" ] || cargo build --release --locked --example stream_load >/dev/null 2>&1
 state=$(mktemp -d)
 chmod 755 "$state"
 pids=()
@@ -116,7 +117,7 @@ for n in "${counts[@]}"; do
     port=$(free_port)
     nanodata_parent "$n" "$port"
     wait_up "$port"
-    echo "== nanodata parent ($profile build), $n children × $dims dims/s, compression $comp"
+    echo "== nanodata parent (${BIN:-$profile build}), $n children × $dims dims/s, compression $comp"
     "$load" --port "$port" --children "$n" --dims "$dims" --seconds "$secs" --compression "$comp" --shared "$shared" --pid "$pid"
     kill "$pid"
     if [ "$with_netdata" = yes ] && [ -x /usr/sbin/netdata ]; then

@@ -10,6 +10,10 @@
 # (nanodata always serves from one event-loop thread).
 # Needs: apt-get install -y wrk netdata ; the peer scripts in ../shared/peer beside the
 # repository (or PEER=dir).
+#
+#   BIN=/path/nanodata NETDATA=no WARMUP=15 bench/web.sh 10 32
+#       a given binary (nothing built), nanodata alone, after WARMUP seconds of history
+#       (default 62) instead of Netdata's start (bench/ab.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
@@ -17,7 +21,9 @@ conns=${2:-32}
 PEER=${PEER:-$PWD/../shared/peer}
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install -y wrk)" >&2; exit 1; }
 profile=${PROFILE:-release}
-make -s build PROFILE="$profile" >/dev/null
+with_netdata=${NETDATA:-yes}
+bin=${BIN:-target/$profile/nanodata}
+[ -n "${BIN:-}" ] || make -s build PROFILE="$profile" >/dev/null
 nport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 dport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 state=$(mktemp -d)
@@ -32,7 +38,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$state/cache" "$state/lib" "$state/log"
 
-"target/$profile/nanodata" -D -c conf.d/nanodata.conf \
+"$bin" -D -c conf.d/nanodata.conf \
     -W set directories config "$PWD/conf.d" -W set directories cache "$state/cache" \
     -W set directories lib "$state/lib" -W set directories log "$state/log" \
     -W set logs error "$state/log/error.log" -W set logs access none \
@@ -67,6 +73,14 @@ sleep 3
 wait_for "http://127.0.0.1:$nport$data"
 printf '%-34s %-12s %14s %10s\n' "endpoint" "server" "requests/s" "p99"
 row() { set -- "$1" "$2" $3; printf '%-34s %-12s %14s %10s\n' "$1" "$2" "$3" "$4"; }
+if [ "$with_netdata" = no ]; then
+    sleep "${WARMUP:-62}"
+    for ep in "$data" "$prom"; do
+        name=${ep#/api/v1/}; name=${name:0:34}
+        row "$name" "nanodata" "$(load "http://127.0.0.1:$nport$ep")"
+    done
+    exit 0
+fi
 for threads in 1 2; do
     start_netdata "$threads"
     wait_for "http://127.0.0.1:$dport$data"
