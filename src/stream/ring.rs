@@ -7,10 +7,14 @@
 //! Memory is taken only when used: the buffer starts at [`INITIAL`] bytes (a connected
 //! child's steady stream is a few KiB a second and is sent at once) and doubles, up to the
 //! cap, only while the parent is slower than the collectors (a reconnection, replication).
-//! Once it has drained it goes back to the small size, so a burst does not stay resident.
+//! When it has drained [`QUIET_DRAINS`] times in a row without using a quarter of what it
+//! holds, it shrinks to a quarter, so a burst does not stay resident, while a busy proxy's
+//! steady volume does not free and allocate its buffer every second.
 
 /// Bytes allocated before the first growth (or the cap, when smaller).
 pub const INITIAL: usize = 16 * 1024;
+/// Drains in a row that used at most a quarter of the buffer before it shrinks.
+pub const QUIET_DRAINS: u32 = 16;
 
 /// A circular buffer of bytes with a fixed capacity.
 pub struct RingBuffer {
@@ -19,6 +23,10 @@ pub struct RingBuffer {
     cap: usize,
     head: usize,
     len: usize,
+    /// The most bytes held since the last drain.
+    peak: usize,
+    /// Drains in a row whose peak was at most a quarter of `buf`.
+    quiet: u32,
 }
 
 /// What the sender does with a commit that does not fit.
@@ -33,7 +41,7 @@ pub enum Overflow {
 impl RingBuffer {
     pub fn with_capacity(capacity: usize) -> RingBuffer {
         let cap = capacity.max(1);
-        RingBuffer { buf: Box::default(), cap, head: 0, len: 0 }
+        RingBuffer { buf: Box::default(), cap, head: 0, len: 0, peak: 0, quiet: 0 }
     }
 
     /// The most bytes it holds (the configured size), not what is allocated now.
@@ -75,6 +83,7 @@ impl RingBuffer {
         self.buf[tail..tail + first].copy_from_slice(&data[..first]);
         self.buf[..data.len() - first].copy_from_slice(&data[first..]);
         self.len += data.len();
+        self.peak = self.peak.max(self.len);
         true
     }
 
@@ -115,14 +124,29 @@ impl RingBuffer {
         self.head = (self.head + n) % self.buf.len();
         self.len -= n;
         if self.len == 0 {
-            self.clear();
+            self.head = 0;
+            self.drained();
         }
     }
 
-    /// Empties it; memory grown beyond [`INITIAL`] for a burst is given back.
+    /// Counts a drain; after [`QUIET_DRAINS`] quiet ones, a buffer grown past [`INITIAL`]
+    /// shrinks to a quarter (it is empty: nothing to copy).
+    fn drained(&mut self) {
+        let size = self.buf.len();
+        self.quiet = if self.peak <= size / 4 { self.quiet + 1 } else { 0 };
+        self.peak = 0;
+        if self.quiet >= QUIET_DRAINS && size > INITIAL {
+            self.buf = vec![0u8; (size / 4).max(INITIAL)].into_boxed_slice();
+            self.quiet = 0;
+        }
+    }
+
+    /// Empties it (a new connection) and gives back what a burst made it grow to.
     pub fn clear(&mut self) {
         self.head = 0;
         self.len = 0;
+        self.peak = 0;
+        self.quiet = 0;
         if self.buf.len() > INITIAL {
             self.buf = Box::default();
         }
@@ -186,7 +210,29 @@ mod tests {
         assert_eq!(out, b"loxxx");
         r.consume(r.len());
         assert!(r.is_empty());
-        assert_eq!(r.allocated(), 0, "a drained burst gives its memory back");
+        assert_eq!(r.allocated(), 100 * 1024, "one drain after a burst keeps the buffer");
+        for _ in 0..QUIET_DRAINS {
+            assert!(r.push(&[b'y'; 1000]));
+            r.consume(1000);
+        }
+        assert_eq!(r.allocated(), 25 * 1024, "quiet drains shrink it to a quarter");
+        for _ in 0..QUIET_DRAINS - 1 {
+            assert!(r.push(&[b'y'; 1000]));
+            r.consume(1000);
+        }
+        assert!(r.push(&chunk[..10 * 1024]));
+        r.consume(10 * 1024); // a busy drain (over a quarter) starts the count again
+        for _ in 0..QUIET_DRAINS - 1 {
+            assert!(r.push(&[b'y'; 1000]));
+            r.consume(1000);
+        }
+        assert_eq!(r.allocated(), 25 * 1024, "not yet: the busy drain reset the count");
+        assert!(r.push(b"z"));
+        r.consume(1);
+        assert_eq!(r.allocated(), INITIAL, "never below the initial size");
+        assert!(r.push(&chunk));
+        r.clear();
+        assert_eq!(r.allocated(), 0, "a new connection gives everything back");
         assert_eq!(r.capacity(), 100 * 1024);
     }
 
