@@ -25,7 +25,8 @@
 #   CROSS_TARGETS="armv7-unknown-linux-musleabihf mips-unknown-linux-musl"
 #   SKIP="parent stream web" (any of them) AB_DIR=dir (keep the work directory there)
 # About 15 minutes with the defaults and CROSS=no on 2 cores (the first build of the
-# dependencies adds a few minutes; each cross build with -Zbuild-std several more).
+# dependencies adds a few minutes); CROSS adds 8 router builds of a minute or two each once
+# the toolchain's target directory holds std and the dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 repo=$PWD
@@ -91,7 +92,9 @@ for l in old new; do
             for kind in full headless; do
                 flag=$([ $kind = headless ] && echo --headless || true)
                 out=$work/bin/$l/nanodata-$t-$kind
-                if XC_TARGET_DIR=$work/xc-target "$src/cross/build.sh" "$t" --release $flag --out "$out" \
+                # The router toolchain's own target directory: std and the dependencies built
+                # with -Zbuild-std are reused, only nanodata is rebuilt (a minute or two each).
+                if "$src/cross/build.sh" "$t" --release $flag --out "$out" \
                         >/dev/null 2>"$work/cross-$l-$t-$kind.log"; then
                     . "$repo/cross/lib.sh" && xc_target "$t"
                     "$XC_GNU-strip" -o "$out.stripped" "$out"

@@ -52,7 +52,7 @@ pub fn start(cfg: &Config, host: Arc<Host>, host_prefix: &Path) -> Plugins {
         skipped: HashSet::new(),
     };
     let every = cfg.seconds(&keys::PLUGINS_CHECK_EVERY).clamp(1, 86_400);
-    let handle = crate::sys::thread::spawn("plugins.d", crate::sys::thread::SMALL, move || {
+    let handle = crate::sys::thread::spawn("plugins.d", crate::sys::thread::MEDIUM, move || {
         manager.run(Duration::from_secs(every), &stop_rx)
     });
     match handle {

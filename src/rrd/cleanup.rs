@@ -85,7 +85,7 @@ pub struct Housekeeping {
 pub fn start(hosts: Arc<Hosts>, policy: CleanupPolicy) -> io::Result<Housekeeping> {
     let (tx, rx) = bounded::<()>(1);
     let every = policy.interval();
-    let thread = crate::sys::thread::spawn("housekeeping", crate::sys::thread::SMALL, move || {
+    let thread = crate::sys::thread::spawn("housekeeping", crate::sys::thread::MEDIUM, move || {
         let mut trim_again = false;
         loop {
             match rx.recv_timeout(every) {

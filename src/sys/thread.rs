@@ -3,19 +3,21 @@
 //! Rust's default stack is 2 MiB of address space per thread (glibc's would be 8 MiB). Only
 //! the pages a thread touches become resident, so the size is mostly address space, but on a
 //! 32-bit router with twenty threads it is not free, and a size chosen per role documents how
-//! deep that role goes. The sizes below are several times the depth measured in the release
-//! build (`bench/smaps.py PID` lists each stack's resident pages: 8 KiB for a collector, 24 KiB
-//! for the sender during a TLS handshake) and leave room for the debug build's larger frames.
+//! deep that role goes. The sizes below are several times the depth measured with
+//! `bench/smaps.py PID` (each stack's resident pages): a collector 8 KiB in the release build
+//! and 24 KiB in the debug build, the sender 24 and 32 KiB.
 
 use std::io;
 use std::thread::JoinHandle;
 
-/// A `/proc` collector, the housekeeping thread, the freeing of a removed host: short call
-/// chains over small stack frames (measured: 8 KiB resident).
+/// A `/proc` collector: short call chains over small frames (8 KiB resident, 24 in debug).
 pub const SMALL: usize = 128 * 1024;
-/// The stream sender, the web server's event loop, plugins.d runners: TLS handshakes, LZ4,
-/// query rendering (measured: 12 to 24 KiB resident).
+/// The stream sender (TLS handshakes, LZ4), plugins.d and its runners, housekeeping and the
+/// freeing of a removed host (which save databases): 256 KiB, as these threads had before.
 pub const MEDIUM: usize = 256 * 1024;
+/// The web server's event loop: Rust's default. miniz_oxide builds its gzip state on the
+/// stack before boxing it, which overflows 256 KiB in the debug build.
+pub const LARGE: usize = 2 * 1024 * 1024;
 
 /// Starts `f` on a new thread called `name` (as `ps -L` and the log lines show it) with a
 /// stack of `stack_bytes` (rounded up to whole pages by the C library; at least 64 KiB).

@@ -270,7 +270,7 @@ pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: A
             return None;
         }
     };
-    let thread = crate::sys::thread::spawn("WEB", crate::sys::thread::MEDIUM, move || event_loop.run());
+    let thread = crate::sys::thread::spawn("WEB", crate::sys::thread::LARGE, move || event_loop.run());
     match thread {
         Ok(t) => Some(WebServer { stop, waker, thread: Some(t), addrs }),
         Err(e) => {

@@ -268,7 +268,7 @@ impl Streaming {
             let delete = self.delete_orphan_files;
             // Stopping the sender joins its thread, and freeing thousands of charts (their
             // files, their mappings) can take the file system seconds: not in the event loop.
-            let _ = crate::sys::thread::spawn("host.free", crate::sys::thread::SMALL, move || {
+            let _ = crate::sys::thread::spawn("host.free", crate::sys::thread::MEDIUM, move || {
                 drop(sender);
                 if matches!(host.settings().mode, MemoryMode::Save | MemoryMode::Map) {
                     if delete {
