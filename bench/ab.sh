@@ -11,7 +11,8 @@
 # load generator (examples/stream_load, from NEW, so both parents get the same load). Then,
 # ROUNDS times, old and new alternately (new first on even rounds):
 #   parent    bench/parent_load.sh: CHILDREN × DIMS dimensions/s into a nanodata parent;
-#             samples per CPU-second of the parent
+#             samples per CPU-second of the parent (its CPU is read in 10 ms ticks: keep the
+#             load at 1000 children or more, or the figure moves in steps of 10 %)
 #   stream    bench/compare.py stream --bin old --bin new: both headless children (memory
 #             mode none, web none, default collectors) at once, streaming to one Netdata
 #             parent; child CPU s/min and RSS (with each child's smaps breakdown)
@@ -20,7 +21,7 @@
 # stripped binary sizes (x86_64 full and headless; armv7 and mips when the router
 # toolchain of cross/setup.sh exists and CROSS is not "no").
 #
-# Knobs (environment): ROUNDS=3 CHILDREN=100 DIMS=200 PARENT_SECONDS=20 STREAM_SECONDS=60
+# Knobs (environment): ROUNDS=3 CHILDREN=1000 DIMS=200 PARENT_SECONDS=20 STREAM_SECONDS=60
 #   WEB_SECONDS=10 WEB_WARMUP=15 CROSS=yes|no (default yes if the toolchain exists)
 #   CROSS_TARGETS="armv7-unknown-linux-musleabihf mips-unknown-linux-musl"
 #   SKIP="parent stream web" (any of them) AB_DIR=dir (keep the work directory there)
@@ -34,7 +35,7 @@ repo=$PWD
 old_rev=$1
 new_rev=${2:-HEAD}
 rounds=${ROUNDS:-3}
-children=${CHILDREN:-100}
+children=${CHILDREN:-1000}
 dims=${DIMS:-200}
 parent_secs=${PARENT_SECONDS:-20}
 stream_secs=${STREAM_SECONDS:-60}
