@@ -10,6 +10,7 @@ pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod logging;
+pub mod net;
 pub mod plugins;
 pub mod protocol;
 pub mod rrd;

@@ -8,7 +8,7 @@
 //! window of `[stream] replication window` seconds).
 
 pub mod caps;
-pub mod destination;
+pub use crate::net::destination;
 pub mod emit;
 pub mod handshake;
 #[cfg(feature = "compression")]
@@ -17,8 +17,7 @@ pub mod proxy;
 pub mod receiver;
 pub mod ring;
 pub mod sender;
-#[cfg(feature = "tls")]
-pub mod tls;
+pub use crate::net::tls;
 
 /// Builds without the `compression` feature never offer compression to the parent, so the
 /// compressor is never called.
@@ -40,29 +39,6 @@ pub mod lz4 {
         pub fn compress(&mut self, _input: &[u8], _out: &mut Vec<u8>) -> Result<(), String> {
             Err("this build has no stream compression (cargo feature `compression`)".into())
         }
-    }
-}
-
-/// Builds without the `tls` feature: a `:SSL` destination is refused with a log line.
-#[cfg(not(feature = "tls"))]
-pub mod tls {
-    use std::io;
-    use std::path::PathBuf;
-    use std::sync::Arc;
-
-    /// Where trust comes from (read from stream.conf, unused in this build).
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct TlsSettings {
-        pub skip_verification: bool,
-        pub ca_file: Option<PathBuf>,
-        pub ca_path: Option<PathBuf>,
-    }
-
-    /// Never exists in this build.
-    pub enum ClientConfig {}
-
-    pub fn client_config(_settings: &TlsSettings) -> io::Result<Arc<ClientConfig>> {
-        Err(io::Error::other("this build has no TLS support (cargo feature `tls`)"))
     }
 }
 

@@ -20,7 +20,7 @@ pub mod json;
 mod server;
 pub mod streaming;
 #[cfg(feature = "tls")]
-pub mod tls;
+pub use crate::net::tls;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
