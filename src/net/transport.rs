@@ -22,27 +22,13 @@ impl Socket {
     /// A connected std TCP stream, blocking with `timeout` on reads and writes (`None`:
     /// non-blocking).
     pub fn tcp(s: std::net::TcpStream, timeout: Option<Duration>) -> io::Result<Socket> {
-        match timeout {
-            Some(t) => {
-                s.set_nonblocking(false)?;
-                s.set_read_timeout(Some(t))?;
-                s.set_write_timeout(Some(t))?;
-            }
-            None => s.set_nonblocking(true)?,
-        }
+        set_mode(&s, timeout)?;
         Ok(Socket::Tcp(mio::net::TcpStream::from_std(s)))
     }
 
     /// A connected std unix stream, as [`Socket::tcp`].
     pub fn unix(s: std::os::unix::net::UnixStream, timeout: Option<Duration>) -> io::Result<Socket> {
-        match timeout {
-            Some(t) => {
-                s.set_nonblocking(false)?;
-                s.set_read_timeout(Some(t))?;
-                s.set_write_timeout(Some(t))?;
-            }
-            None => s.set_nonblocking(true)?,
-        }
+        set_mode(&s, timeout)?;
         Ok(Socket::Unix(mio::net::UnixStream::from_std(s)))
     }
 
@@ -59,6 +45,37 @@ impl Socket {
             Socket::Tcp(s) => s,
             Socket::Unix(s) => s,
         }
+    }
+}
+
+/// What std offers on both socket types to choose blocking (with timeouts) or not.
+trait Mode {
+    fn nonblocking(&self, on: bool) -> io::Result<()>;
+    fn timeouts(&self, t: Duration) -> io::Result<()>;
+}
+
+impl Mode for std::net::TcpStream {
+    fn nonblocking(&self, on: bool) -> io::Result<()> {
+        self.set_nonblocking(on)
+    }
+    fn timeouts(&self, t: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(t)).and_then(|()| self.set_write_timeout(Some(t)))
+    }
+}
+
+impl Mode for std::os::unix::net::UnixStream {
+    fn nonblocking(&self, on: bool) -> io::Result<()> {
+        self.set_nonblocking(on)
+    }
+    fn timeouts(&self, t: Duration) -> io::Result<()> {
+        self.set_read_timeout(Some(t)).and_then(|()| self.set_write_timeout(Some(t)))
+    }
+}
+
+fn set_mode(s: &impl Mode, timeout: Option<Duration>) -> io::Result<()> {
+    match timeout {
+        Some(t) => s.nonblocking(false).and_then(|()| s.timeouts(t)),
+        None => s.nonblocking(true),
     }
 }
 
