@@ -91,7 +91,7 @@ impl Conn {
         match self.transport.read(buf) {
             Ok(n) => Ok(Some(n)),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-            Err(e) => Err(e),
+            Err(e) => Err(tls_context(e)),
         }
     }
 
@@ -141,14 +141,14 @@ impl Conn {
             Ok(0) => Fill::Eof,
             Ok(_) => Fill::Got,
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => Fill::WouldBlock,
-            Err(e) => return Err(e),
+            Err(e) => return Err(tls_context(e)),
         };
         if let (Some(mode), Some(&first)) = (h.detect, h.rbuf.first()) {
             h.detect = None;
             if first == 0x16 {
                 #[cfg(feature = "tls")]
                 if let Some(cfg) = tls_config {
-                    self.transport.accept_tls(cfg, &h.rbuf)?;
+                    self.transport.accept_tls(cfg, &h.rbuf).map_err(tls_context)?;
                     h.rbuf.clear();
                     return Ok(Fill::Got);
                 }
@@ -157,5 +157,14 @@ impl Conn {
             h.redirect_to_tls = mode == SslMode::Force;
         }
         Ok(r)
+    }
+}
+
+/// The transport reports a TLS protocol error as `InvalidData` with rustls' reason; the log
+/// lines name it as TLS.
+fn tls_context(e: io::Error) -> io::Error {
+    match e.kind() {
+        io::ErrorKind::InvalidData => io::Error::other(format!("TLS: {e}")),
+        _ => e,
     }
 }
