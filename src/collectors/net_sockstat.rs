@@ -54,158 +54,57 @@ const fn abs(s: &'static str, f: &'static str, name: &'static str) -> Dim {
     Dim::abs(s, f, name, 1)
 }
 
+#[rustfmt::skip]
 pub static CHARTS: [Spec; 9] = [
-    Spec::new(
-        "ipv4",
-        "sockstat_sockets",
-        "IPv4 Sockets Used",
-        "sockets",
-        "sockets",
-        5100,
-        &[abs("sockets", "used", "used")],
-    )
-    .option("ipv4 sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_tcp_sockets",
-        "IPv4 TCP Sockets",
-        "sockets",
-        "tcp",
-        5201,
-        &[
-            abs("TCP", "alloc", "alloc"),
-            abs("TCP", "orphan", "orphan"),
-            abs("TCP", "inuse", "inuse"),
-            abs("TCP", "tw", "timewait").id("timewait"),
-        ],
-    )
-    .option("ipv4 TCP sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_tcp_mem",
-        "IPv4 TCP Sockets Memory",
-        "KiB",
-        "tcp",
-        5290,
-        &[abs("TCP", "mem", "mem").divisor(1024).pages()],
-    )
-    .area()
-    .option("ipv4 TCP memory"),
-    Spec::new(
-        "ipv4",
-        "sockstat_udp_sockets",
-        "IPv4 UDP Sockets",
-        "sockets",
-        "udp",
-        5300,
-        &[abs("UDP", "inuse", "inuse")],
-    )
-    .option("ipv4 UDP sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_udp_mem",
-        "IPv4 UDP Sockets Memory",
-        "KiB",
-        "udp",
-        5390,
-        &[abs("UDP", "mem", "mem").divisor(1024).pages()],
-    )
-    .area()
-    .option("ipv4 UDP memory"),
-    Spec::new(
-        "ipv4",
-        "sockstat_udplite_sockets",
-        "IPv4 UDPLITE Sockets",
-        "sockets",
-        "udplite",
-        5400,
-        &[abs("UDPLITE", "inuse", "inuse")],
-    )
-    .option("ipv4 UDPLITE sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_raw_sockets",
-        "IPv4 RAW Sockets",
-        "sockets",
-        "raw",
-        5450,
-        &[abs("RAW", "inuse", "inuse")],
-    )
-    .option("ipv4 RAW sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_frag_sockets",
-        "IPv4 FRAG Sockets",
-        "fragments",
-        "fragments",
-        5460,
-        &[abs("FRAG", "inuse", "inuse")],
-    )
-    .option("ipv4 FRAG sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_frag_mem",
-        "IPv4 FRAG Memory",
-        "KiB",
-        "fragments",
-        5470,
-        &[abs("FRAG", "memory", "memory").divisor(1024)],
-    )
-    .area()
-    .option("ipv4 FRAG memory"),
+    Spec::new("ipv4", "sockstat_sockets", "IPv4 Sockets Used", "sockets", "sockets", 5100, &[
+        abs("sockets", "used", "used"),
+    ]).option("ipv4 sockets"),
+    Spec::new("ipv4", "sockstat_tcp_sockets", "IPv4 TCP Sockets", "sockets", "tcp", 5201, &[
+        abs("TCP", "alloc", "alloc"),
+        abs("TCP", "orphan", "orphan"),
+        abs("TCP", "inuse", "inuse"),
+        abs("TCP", "tw", "timewait").id("timewait"),
+    ]).option("ipv4 TCP sockets"),
+    Spec::new("ipv4", "sockstat_tcp_mem", "IPv4 TCP Sockets Memory", "KiB", "tcp", 5290, &[
+        abs("TCP", "mem", "mem").divisor(1024).pages(),
+    ]).area().option("ipv4 TCP memory"),
+    Spec::new("ipv4", "sockstat_udp_sockets", "IPv4 UDP Sockets", "sockets", "udp", 5300, &[
+        abs("UDP", "inuse", "inuse"),
+    ]).option("ipv4 UDP sockets"),
+    Spec::new("ipv4", "sockstat_udp_mem", "IPv4 UDP Sockets Memory", "KiB", "udp", 5390, &[
+        abs("UDP", "mem", "mem").divisor(1024).pages(),
+    ]).area().option("ipv4 UDP memory"),
+    Spec::new("ipv4", "sockstat_udplite_sockets", "IPv4 UDPLITE Sockets", "sockets", "udplite", 5400, &[
+        abs("UDPLITE", "inuse", "inuse"),
+    ]).option("ipv4 UDPLITE sockets"),
+    Spec::new("ipv4", "sockstat_raw_sockets", "IPv4 RAW Sockets", "sockets", "raw", 5450, &[
+        abs("RAW", "inuse", "inuse"),
+    ]).option("ipv4 RAW sockets"),
+    Spec::new("ipv4", "sockstat_frag_sockets", "IPv4 FRAG Sockets", "fragments", "fragments", 5460, &[
+        abs("FRAG", "inuse", "inuse"),
+    ]).option("ipv4 FRAG sockets"),
+    Spec::new("ipv4", "sockstat_frag_mem", "IPv4 FRAG Memory", "KiB", "fragments", 5470, &[
+        abs("FRAG", "memory", "memory").divisor(1024),
+    ]).area().option("ipv4 FRAG memory"),
 ];
 
+#[rustfmt::skip]
 pub static CHARTS6: [Spec; 5] = [
-    Spec::new(
-        "ipv6",
-        "sockstat6_tcp_sockets",
-        "IPv6 TCP Sockets",
-        "sockets",
-        "tcp6",
-        6500,
-        &[abs("TCP6", "inuse", "inuse")],
-    )
-    .option("ipv6 TCP sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_udp_sockets",
-        "IPv6 UDP Sockets",
-        "sockets",
-        "udp6",
-        6600,
-        &[abs("UDP6", "inuse", "inuse")],
-    )
-    .option("ipv6 UDP sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_udplite_sockets",
-        "IPv6 UDPLITE Sockets",
-        "sockets",
-        "udplite6",
-        6700,
-        &[abs("UDPLITE6", "inuse", "inuse")],
-    )
-    .option("ipv6 UDPLITE sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_raw_sockets",
-        "IPv6 RAW Sockets",
-        "sockets",
-        "raw6",
-        6800,
-        &[abs("RAW6", "inuse", "inuse")],
-    )
-    .option("ipv6 RAW sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_frag_sockets",
-        "IPv6 FRAG Sockets",
-        "fragments",
-        "fragments6",
-        6400,
-        &[abs("FRAG6", "inuse", "inuse")],
-    )
-    .option("ipv6 FRAG sockets"),
+    Spec::new("ipv6", "sockstat6_tcp_sockets", "IPv6 TCP Sockets", "sockets", "tcp6", 6500, &[
+        abs("TCP6", "inuse", "inuse"),
+    ]).option("ipv6 TCP sockets"),
+    Spec::new("ipv6", "sockstat6_udp_sockets", "IPv6 UDP Sockets", "sockets", "udp6", 6600, &[
+        abs("UDP6", "inuse", "inuse"),
+    ]).option("ipv6 UDP sockets"),
+    Spec::new("ipv6", "sockstat6_udplite_sockets", "IPv6 UDPLITE Sockets", "sockets", "udplite6", 6700, &[
+        abs("UDPLITE6", "inuse", "inuse"),
+    ]).option("ipv6 UDPLITE sockets"),
+    Spec::new("ipv6", "sockstat6_raw_sockets", "IPv6 RAW Sockets", "sockets", "raw6", 6800, &[
+        abs("RAW6", "inuse", "inuse"),
+    ]).option("ipv6 RAW sockets"),
+    Spec::new("ipv6", "sockstat6_frag_sockets", "IPv6 FRAG Sockets", "fragments", "fragments6", 6400, &[
+        abs("FRAG6", "inuse", "inuse"),
+    ]).option("ipv6 FRAG sockets"),
 ];
 
 #[cfg(test)]

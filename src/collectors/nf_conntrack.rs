@@ -84,88 +84,48 @@ const fn inc(f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc("", f, name, m)
 }
 
+/// A `netfilter.*` chart of family `conntrack`.
+const fn nf(
+    id: &'static str,
+    title: &'static str,
+    units: &'static str,
+    priority: i64,
+    dims: &'static [Dim],
+) -> Spec {
+    Spec::new("netfilter", id, title, units, "conntrack", priority, dims)
+}
+
+#[rustfmt::skip]
 pub static CHARTS: [Spec; 6] = [
-    Spec::new(
-        "netfilter",
-        "conntrack_sockets",
-        "Connection Tracker Connections",
-        "active connections",
-        "conntrack",
-        8700,
-        &[Dim::abs("", "entries", "connections", 1).id("connections")],
-    )
-    .option("netfilter connections"),
-    Spec::new(
-        "netfilter",
-        "conntrack_new",
-        "Connection Tracker New Connections",
-        "connections/s",
-        "conntrack",
-        8701,
-        &[inc("new", "new", 1), inc("ignore", "ignore", -1), inc("invalid", "invalid", -1)],
-    )
-    .option("netfilter new connections"),
-    Spec::new(
-        "netfilter",
-        "conntrack_changes",
-        "Connection Tracker Changes",
-        "changes/s",
-        "conntrack",
-        8702,
-        &[
-            inc("insert", "inserted", 1).id("inserted"),
-            inc("delete", "deleted", -1).id("deleted"),
-            inc("delete_list", "delete_list", -1),
-        ],
-    )
-    .detail()
-    .option("netfilter connection changes"),
-    Spec::new(
-        "netfilter",
-        "conntrack_expect",
-        "Connection Tracker Expectations",
-        "expectations/s",
-        "conntrack",
-        8703,
-        &[
-            inc("expect_create", "created", 1).id("created"),
-            inc("expect_delete", "deleted", -1).id("deleted"),
-            inc("expect_new", "new", 1).id("new"),
-        ],
-    )
-    .detail()
-    .option("netfilter connection expectations"),
-    Spec::new(
-        "netfilter",
-        "conntrack_search",
-        "Connection Tracker Searches",
-        "searches/s",
-        "conntrack",
-        8710,
-        &[
-            inc("searched", "searched", 1),
-            inc("search_restart", "restarted", -1).id("restarted"),
-            inc("found", "found", 1),
-        ],
-    )
-    .detail()
-    .option("netfilter connection searches"),
-    Spec::new(
-        "netfilter",
-        "conntrack_errors",
-        "Connection Tracker Errors",
-        "events/s",
-        "conntrack",
-        8705,
-        &[
-            inc("icmp_error", "icmp_error", 1),
-            inc("insert_failed", "insert_failed", -1),
-            inc("drop", "drop", -1),
-            inc("early_drop", "early_drop", -1),
-        ],
-    )
-    .detail()
-    .option("netfilter errors"),
+    nf("conntrack_sockets", "Connection Tracker Connections", "active connections", 8700, &[
+        Dim::abs("", "entries", "connections", 1).id("connections"),
+    ]).option("netfilter connections"),
+    nf("conntrack_new", "Connection Tracker New Connections", "connections/s", 8701, &[
+        inc("new", "new", 1),
+        inc("ignore", "ignore", -1),
+        inc("invalid", "invalid", -1),
+    ]).option("netfilter new connections"),
+    nf("conntrack_changes", "Connection Tracker Changes", "changes/s", 8702, &[
+        inc("insert", "inserted", 1).id("inserted"),
+        inc("delete", "deleted", -1).id("deleted"),
+        inc("delete_list", "delete_list", -1),
+    ]).detail().option("netfilter connection changes"),
+    nf("conntrack_expect", "Connection Tracker Expectations", "expectations/s", 8703, &[
+        inc("expect_create", "created", 1).id("created"),
+        inc("expect_delete", "deleted", -1).id("deleted"),
+        inc("expect_new", "new", 1).id("new"),
+    ]).detail().option("netfilter connection expectations"),
+    nf("conntrack_search", "Connection Tracker Searches", "searches/s", 8710, &[
+        inc("searched", "searched", 1),
+        inc("search_restart", "restarted", -1).id("restarted"),
+        inc("found", "found", 1),
+    ]).detail().option("netfilter connection searches"),
+    nf("conntrack_errors", "Connection Tracker Errors", "events/s", 8705, &[
+        inc("icmp_error", "icmp_error", 1),
+        inc("insert_failed", "insert_failed", -1),
+        inc("drop", "drop", -1),
+        inc("early_drop", "early_drop", -1),
+    ]).detail().option("netfilter errors"),
 ];
 
 /// Sums the per-CPU rows; `entries` is the table size, the same on every row, so it is
