@@ -7,12 +7,8 @@
 //! chart is `auto` by default (shown once a counter is non-zero), switched by Netdata's option
 //! names in `[plugin:proc:/proc/net/netstat]`, `…/snmp]` and `…/snmp6]`.
 
-use std::path::Path;
-use std::sync::Arc;
-
-use super::table::{Dim, Format, KeyedFile, Mode, Spec, Table};
+use super::table::{Dim, FileSet, FileSpec, Format, Spec};
 use super::{net_snmp, net_snmp6};
-use crate::rrd::Host;
 
 /// The module name Netdata 1.37 gives all these charts.
 pub const MODULE: &str = "/proc/net/netstat";
@@ -33,33 +29,17 @@ impl Default for Options {
 
 /// The collector for the files `options` enables below `prefix`; `mode(file, spec)` answers
 /// each chart's switch (`file` is `/proc/net/netstat`, `/proc/net/snmp` or `/proc/net/snmp6`).
-pub fn new(
-    host: Arc<Host>,
-    prefix: &Path,
-    options: &Options,
-    mode: &dyn Fn(&str, &Spec) -> Mode,
-    zero_metrics: bool,
-    update_every: u32,
-) -> KeyedFile {
-    let mut groups: Vec<(&'static str, &'static [Spec])> = Vec::new();
-    let mut files = Vec::new();
-    if options.netstat {
-        groups.push(("/proc/net/netstat", &CHARTS));
-        files.push(("proc/net/netstat", Format::Pairs));
+pub use super::table::keyed as new;
+
+impl FileSet for Options {
+    const NAME: &'static str = "proc.net_netstat";
+    const MODULE: Option<&'static str> = Some(MODULE);
+    fn files(&self) -> Vec<(bool, &'static FileSpec)> {
+        vec![(self.netstat, &FILE), (self.snmp, &net_snmp::FILE), (self.snmp6, &net_snmp6::FILE)]
     }
-    if options.snmp {
-        groups.push(("/proc/net/snmp", &net_snmp::CHARTS));
-        files.push(("proc/net/snmp", Format::Pairs));
-    }
-    if options.snmp6 {
-        groups.push(("/proc/net/snmp6", &net_snmp6::CHARTS));
-        files.push(("proc/net/snmp6", Format::Lines));
-    }
-    let table = Table::new(host, Some(MODULE), &groups, mode, zero_metrics, update_every);
-    files.into_iter().fold(KeyedFile::new("proc.net_netstat", table), |c, (path, format)| {
-        c.source(prefix.join(path), format)
-    })
 }
+
+static FILE: FileSpec = FileSpec { name: "/proc/net/netstat", format: Format::Pairs, charts: &CHARTS };
 
 const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, name, m)
@@ -138,8 +118,11 @@ pub static CHARTS: [Spec; 14] = [
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::collectors::table::tests::{approx, drive, fixture, host, last, scratch, T0};
+    use crate::collectors::table::Mode;
     use crate::collectors::{CollectError, Collector};
 
     #[test]

@@ -6,11 +6,14 @@
 //! names; every chart is `auto` by default (`[plugin:proc:/proc/net/snmp]`, Netdata's option
 //! names).
 
-use super::table::{Dim, Spec};
+use super::table::{Dim, FileSpec, Format, Spec};
 
 const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, name, m)
 }
+
+/// Read by [`super::net_netstat`].
+pub static FILE: FileSpec = FileSpec { name: "/proc/net/snmp", format: Format::Pairs, charts: &CHARTS };
 
 #[rustfmt::skip]
 pub static CHARTS: [Spec; 16] = [

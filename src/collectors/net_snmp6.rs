@@ -5,7 +5,7 @@
 //! [`super::net_netstat`] collects it). Every chart is `auto` by default, so a router with
 //! IPv6 idle shows none of them (`[plugin:proc:/proc/net/snmp6]`, Netdata's option names).
 
-use super::table::{Dim, Spec};
+use super::table::{Dim, FileSpec, Format, Spec};
 
 const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, name, m)
@@ -14,6 +14,9 @@ const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Di
 const fn same(s: &'static str, f: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, f, m)
 }
+
+/// Read by [`super::net_netstat`].
+pub static FILE: FileSpec = FileSpec { name: "/proc/net/snmp6", format: Format::Lines, charts: &CHARTS };
 
 #[rustfmt::skip]
 pub static CHARTS: [Spec; 22] = [

@@ -6,11 +6,7 @@
 //! `auto` by default (`[plugin:proc:/proc/net/sockstat]` / `…sockstat6]`, Netdata's option
 //! names).
 
-use std::path::Path;
-use std::sync::Arc;
-
-use super::table::{Dim, Format, KeyedFile, Mode, Spec, Table};
-use crate::rrd::Host;
+use super::table::{Dim, FileSet, FileSpec, Format, Spec};
 
 /// Which files to read (`[plugin:proc] /proc/net/sockstat|sockstat6`).
 #[derive(Clone, Debug)]
@@ -26,29 +22,19 @@ impl Default for Options {
 }
 
 /// The collector for the files `options` enables below `prefix`.
-pub fn new(
-    host: Arc<Host>,
-    prefix: &Path,
-    options: &Options,
-    mode: &dyn Fn(&str, &Spec) -> Mode,
-    zero_metrics: bool,
-    update_every: u32,
-) -> KeyedFile {
-    let mut groups: Vec<(&'static str, &'static [Spec])> = Vec::new();
-    let mut files = Vec::new();
-    if options.sockstat {
-        groups.push(("/proc/net/sockstat", &CHARTS));
-        files.push("proc/net/sockstat");
+pub use super::table::keyed as new;
+
+impl FileSet for Options {
+    const NAME: &'static str = "proc.net_sockstat";
+    const MODULE: Option<&'static str> = None;
+    fn files(&self) -> Vec<(bool, &'static FileSpec)> {
+        vec![(self.sockstat, &FILE), (self.sockstat6, &FILE6)]
     }
-    if options.sockstat6 {
-        groups.push(("/proc/net/sockstat6", &CHARTS6));
-        files.push("proc/net/sockstat6");
-    }
-    let table = Table::new(host, None, &groups, mode, zero_metrics, update_every);
-    files.into_iter().fold(KeyedFile::new("proc.net_sockstat", table), |c, path| {
-        c.source(prefix.join(path), Format::KeyValues)
-    })
 }
+
+static FILE: FileSpec = FileSpec { name: "/proc/net/sockstat", format: Format::KeyValues, charts: &CHARTS };
+static FILE6: FileSpec =
+    FileSpec { name: "/proc/net/sockstat6", format: Format::KeyValues, charts: &CHARTS6 };
 
 const fn abs(s: &'static str, f: &'static str, name: &'static str) -> Dim {
     Dim::abs(s, f, name, 1)
@@ -109,8 +95,12 @@ pub static CHARTS6: [Spec; 5] = [
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
     use super::*;
     use crate::collectors::table::tests::{approx, fixture, host, last, scratch, T0};
+    use crate::collectors::table::Mode;
     use crate::collectors::Collector;
 
     fn stage(dir: &Path, v4: &str, v6: &str) {

@@ -9,7 +9,7 @@
 //! Charts follow Netdata's `yes`/`no`/`auto` switches: an `auto` chart appears the first
 //! time one of its counters is non-zero (at once with `enable zero metrics`) and then stays.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{parse_i64, CollectError, Collector, ProcFile};
@@ -318,6 +318,43 @@ struct Source {
     file: ProcFile,
     format: Format,
     columns: Columns,
+}
+
+/// One file a [`KeyedFile`] may read: its name as `[plugin:proc] <name>` and
+/// `[plugin:proc:<name>]` spell it (the path below the host prefix, with a leading `/`), how
+/// it lays out its counters, and the charts it feeds.
+pub struct FileSpec {
+    pub name: &'static str,
+    pub format: Format,
+    pub charts: &'static [Spec],
+}
+
+/// The files one [`KeyedFile`] collector may read, and which of them the configuration enables.
+pub trait FileSet {
+    /// The collector's name (and its thread's).
+    const NAME: &'static str;
+    /// The `CHART` lines' module, when it is not each file's own name.
+    const MODULE: Option<&'static str>;
+    /// Every file, with whether it is to be read.
+    fn files(&self) -> Vec<(bool, &'static FileSpec)>;
+}
+
+/// The collector reading, below `prefix`, the files `set` enables into one table;
+/// `mode(file, spec)` answers each chart's switch (`file` as `[plugin:proc:<file>]` spells it).
+pub fn keyed<S: FileSet>(
+    host: Arc<Host>,
+    prefix: &Path,
+    set: &S,
+    mode: &dyn Fn(&str, &Spec) -> Mode,
+    zero_metrics: bool,
+    update_every: u32,
+) -> KeyedFile {
+    let files: Vec<&FileSpec> = set.files().into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
+    let groups: Vec<(&'static str, &'static [Spec])> = files.iter().map(|f| (f.name, f.charts)).collect();
+    let table = Table::new(host, S::MODULE, &groups, mode, zero_metrics, update_every);
+    files.iter().fold(KeyedFile::new(S::NAME, table), |c, f| {
+        c.source(prefix.join(f.name.trim_start_matches('/')), f.format)
+    })
 }
 
 impl KeyedFile {
