@@ -6,6 +6,7 @@
 //! itself with one log line; a failing read is logged (with back-off of the log lines, not of
 //! the collection) and retried on the next tick.
 
+pub mod chart_def;
 pub mod diskspace;
 pub mod diskstats;
 pub mod loadavg;

@@ -19,10 +19,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::chart_def::{set_obsolete, Template, PLUGIN};
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::rrd::{label_source, Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host, Label};
 
-const PLUGIN: &str = "proc.plugin";
 const MODULE: &str = "/proc/net/dev";
 
 /// `yes`, `no` or `auto` (create once non-zero), as Netdata's per-chart switches.
@@ -80,94 +80,46 @@ pub struct NetDev {
     total: Option<Arc<Chart>>,
 }
 
-/// One chart kind per interface: where its numbers sit on the line and how it looks.
-struct Kind {
-    type_: &'static str,
-    title: &'static str,
-    units: &'static str,
-    context: &'static str,
-    priority: i64,
-    chart_type: ChartType,
-    detail: bool,
-    /// Dimension id, multiplier, divisor and the index of the field it takes.
-    dims: &'static [(&'static str, i64, i64, usize)],
-}
+/// One chart kind per interface; each dimension's source is the index of its field on the
+/// line.
+type Kind = Template<usize>;
 
 /// Field indexes of a `/proc/net/dev` line after the interface name.
 const RBYTES: usize = 0;
 const TBYTES: usize = 8;
 
+#[rustfmt::skip]
 const KINDS: [Kind; 7] = [
-    Kind {
-        type_: "net",
-        title: "Bandwidth",
-        units: "kilobits/s",
-        context: "net.net",
-        priority: 7000,
-        chart_type: ChartType::Area,
-        detail: false,
-        dims: &[("received", 8, 1000, RBYTES), ("sent", -8, 1000, TBYTES)],
-    },
-    Kind {
-        type_: "net_packets",
-        title: "Packets",
-        units: "packets/s",
-        context: "net.packets",
-        priority: 7001,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("received", 1, 1, 1), ("sent", -1, 1, 9), ("multicast", 1, 1, 7)],
-    },
-    Kind {
-        type_: "net_errors",
-        title: "Interface Errors",
-        units: "errors/s",
-        context: "net.errors",
-        priority: 7002,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("inbound", 1, 1, 2), ("outbound", -1, 1, 10)],
-    },
-    Kind {
-        type_: "net_drops",
-        title: "Interface Drops",
-        units: "drops/s",
-        context: "net.drops",
-        priority: 7003,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("inbound", 1, 1, 3), ("outbound", -1, 1, 11)],
-    },
-    Kind {
-        type_: "net_fifo",
-        title: "Interface FIFO Buffer Errors",
-        units: "errors",
-        context: "net.fifo",
-        priority: 7004,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("receive", 1, 1, 4), ("transmit", -1, 1, 12)],
-    },
-    Kind {
-        type_: "net_compressed",
-        title: "Compressed Packets",
-        units: "packets/s",
-        context: "net.compressed",
-        priority: 7005,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("received", 1, 1, 6), ("sent", -1, 1, 15)],
-    },
-    Kind {
-        type_: "net_events",
-        title: "Network Interface Events",
-        units: "events/s",
-        context: "net.events",
-        priority: 7006,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("frames", 1, 1, 5), ("collisions", -1, 1, 13), ("carrier", -1, 1, 14)],
-    },
+    Kind::new("net", "Bandwidth", "kilobits/s", "net.net", 7000, &[
+        ("received", 8, 1000, RBYTES),
+        ("sent", -8, 1000, TBYTES),
+    ]).area(),
+    Kind::new("net_packets", "Packets", "packets/s", "net.packets", 7001, &[
+        ("received", 1, 1, 1),
+        ("sent", -1, 1, 9),
+        ("multicast", 1, 1, 7),
+    ]).detail(),
+    Kind::new("net_errors", "Interface Errors", "errors/s", "net.errors", 7002, &[
+        ("inbound", 1, 1, 2),
+        ("outbound", -1, 1, 10),
+    ]).detail(),
+    Kind::new("net_drops", "Interface Drops", "drops/s", "net.drops", 7003, &[
+        ("inbound", 1, 1, 3),
+        ("outbound", -1, 1, 11),
+    ]).detail(),
+    Kind::new("net_fifo", "Interface FIFO Buffer Errors", "errors", "net.fifo", 7004, &[
+        ("receive", 1, 1, 4),
+        ("transmit", -1, 1, 12),
+    ]).detail(),
+    Kind::new("net_compressed", "Compressed Packets", "packets/s", "net.compressed", 7005, &[
+        ("received", 1, 1, 6),
+        ("sent", -1, 1, 15),
+    ]).detail(),
+    Kind::new("net_events", "Network Interface Events", "events/s", "net.events", 7006, &[
+        ("frames", 1, 1, 5),
+        ("collisions", -1, 1, 13),
+        ("carrier", -1, 1, 14),
+    ]).detail(),
 ];
 
 /// What is known about one interface.
@@ -283,7 +235,7 @@ impl Collector for NetDev {
         self.devices.retain(|d| {
             if !d.present && d.charts.iter().any(Option::is_some) {
                 log::info!("network interface {} disappeared; its charts are obsolete", d.name);
-                set_obsolete(d);
+                set_obsolete(&d.charts);
             }
             d.present
         });
@@ -340,35 +292,12 @@ pub(super) fn chart_id_part(name: &str) -> String {
 }
 
 fn define(host: &Host, kind: &Kind, name: &str, physical: bool, update_every: u32) -> Arc<Chart> {
-    let mut meta = ChartMeta::new(kind.type_, &chart_id_part(name))
-        .title(kind.title)
-        .units(kind.units)
-        .family(name)
-        .context(kind.context)
-        .chart_type(kind.chart_type)
-        .priority(kind.priority)
-        .update_every(update_every)
-        .source(PLUGIN, MODULE);
-    if kind.detail {
-        meta = meta.detail();
-    }
+    let mut meta = kind.look.meta(&chart_id_part(name), name, MODULE, update_every);
     let source = label_source::AUTO | label_source::PERMANENT;
     let kind_label = if physical { "real" } else { "virtual" };
     meta.labels.push(Label { name: "interface_type".into(), value: kind_label.into(), source });
     meta.labels.push(Label { name: "device".into(), value: name.into(), source });
-    let chart = host.chart_define(meta);
-    for &(id, mul, div, _) in kind.dims {
-        chart.dimension(DimensionMeta::new(id).algorithm(Algorithm::Incremental).scale(mul, div));
-    }
-    chart
-}
-
-fn set_obsolete(d: &Device) {
-    for chart in d.charts.iter().flatten() {
-        let mut meta = chart.meta();
-        meta.options.obsolete = true;
-        chart.redefine(meta);
-    }
+    kind.define(host, meta)
 }
 
 fn is_physical(prefix: &Path, name: &str) -> bool {

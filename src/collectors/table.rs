@@ -12,21 +12,17 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::chart_def::Look;
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
 
-pub const PLUGIN: &str = "proc.plugin";
+pub use super::chart_def::PLUGIN;
 
 /// One chart: everything of its `CHART` line, the config key switching it, its dimensions.
 pub struct Spec {
-    pub type_: &'static str,
+    pub look: Look,
     pub id: &'static str,
-    pub title: &'static str,
-    pub units: &'static str,
     pub family: &'static str,
-    pub priority: i64,
-    pub chart_type: ChartType,
-    pub detail: bool,
     /// The `[plugin:proc:<file>]` key switching this chart (`yes`/`no`/`auto`).
     pub option: &'static str,
     pub dims: &'static [Dim],
@@ -42,24 +38,13 @@ impl Spec {
         priority: i64,
         dims: &'static [Dim],
     ) -> Spec {
-        Spec {
-            type_,
-            id,
-            title,
-            units,
-            family,
-            priority,
-            chart_type: ChartType::Line,
-            detail: false,
-            option: "",
-            dims,
-        }
+        Spec { look: Look::new(type_, title, units, priority), id, family, option: "", dims }
     }
     pub const fn detail(self) -> Spec {
-        Spec { detail: true, ..self }
+        Spec { look: Look { detail: true, ..self.look }, ..self }
     }
     pub const fn area(self) -> Spec {
-        Spec { chart_type: ChartType::Area, ..self }
+        Spec { look: Look { chart_type: ChartType::Area, ..self.look }, ..self }
     }
     pub const fn option(self, option: &'static str) -> Spec {
         Spec { option, ..self }
@@ -411,18 +396,7 @@ impl Collector for KeyedFile {
 
 /// The chart's metadata as its spec says.
 pub fn meta(spec: &Spec, module: &str, update_every: u32) -> ChartMeta {
-    let mut m = ChartMeta::new(spec.type_, spec.id)
-        .title(spec.title)
-        .units(spec.units)
-        .family(spec.family)
-        .chart_type(spec.chart_type)
-        .priority(spec.priority)
-        .update_every(update_every)
-        .source(PLUGIN, module);
-    if spec.detail {
-        m = m.detail();
-    }
-    m
+    spec.look.meta(spec.id, spec.family, module, update_every)
 }
 
 fn dimension(d: &Dim) -> DimensionMeta {
