@@ -15,6 +15,30 @@ const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Di
 /// Read by [`super::net_netstat`].
 pub static FILE: FileSpec = FileSpec { name: "/proc/net/snmp", format: Format::Pairs, charts: &CHARTS };
 
+/// The ICMP message types charted, each counted in (`InType<n>`, named `In<name>`) and out.
+macro_rules! icmp_messages {
+    ($(($n:literal, $name:ident)),* $(,)?) => {
+        &[$(
+            inc("IcmpMsg", concat!("InType", $n), concat!("In", stringify!($name)), 1),
+            inc("IcmpMsg", concat!("OutType", $n), concat!("Out", stringify!($name)), -1),
+        )*]
+    };
+}
+
+/// UDP and UDP-Lite count the same errors (one MIB, two sections).
+const fn udp_errors(s: &'static str) -> [Dim; 6] {
+    [
+        inc(s, "RcvbufErrors", "RcvbufErrors", 1),
+        inc(s, "SndbufErrors", "SndbufErrors", -1),
+        inc(s, "InErrors", "InErrors", 1),
+        inc(s, "NoPorts", "NoPorts", 1),
+        inc(s, "InCsumErrors", "InCsumErrors", 1),
+        inc(s, "IgnoredMulti", "IgnoredMulti", 1),
+    ]
+}
+static UDP_ERRORS: [Dim; 6] = udp_errors("Udp");
+static UDPLITE_ERRORS: [Dim; 6] = udp_errors("UdpLite");
+
 #[rustfmt::skip]
 pub static CHARTS: [Spec; 16] = [
     Spec::new("ipv4", "packets", "IPv4 Packets", "packets/s", "packets", 5130, &[
@@ -50,27 +74,9 @@ pub static CHARTS: [Spec; 16] = [
         inc("Icmp", "OutErrors", "OutErrors", -1),
         inc("Icmp", "InCsumErrors", "InCsumErrors", 1),
     ]).option("ipv4 ICMP packets"),
-    Spec::new("ipv4", "icmpmsg", "IPv4 ICMP Messages", "packets/s", "icmp", 5172, &[
-        inc("IcmpMsg", "InType0", "InEchoReps", 1),
-        inc("IcmpMsg", "OutType0", "OutEchoReps", -1),
-        inc("IcmpMsg", "InType3", "InDestUnreachs", 1),
-        inc("IcmpMsg", "OutType3", "OutDestUnreachs", -1),
-        inc("IcmpMsg", "InType5", "InRedirects", 1),
-        inc("IcmpMsg", "OutType5", "OutRedirects", -1),
-        inc("IcmpMsg", "InType8", "InEchos", 1),
-        inc("IcmpMsg", "OutType8", "OutEchos", -1),
-        inc("IcmpMsg", "InType9", "InRouterAdvert", 1),
-        inc("IcmpMsg", "OutType9", "OutRouterAdvert", -1),
-        inc("IcmpMsg", "InType10", "InRouterSelect", 1),
-        inc("IcmpMsg", "OutType10", "OutRouterSelect", -1),
-        inc("IcmpMsg", "InType11", "InTimeExcds", 1),
-        inc("IcmpMsg", "OutType11", "OutTimeExcds", -1),
-        inc("IcmpMsg", "InType12", "InParmProbs", 1),
-        inc("IcmpMsg", "OutType12", "OutParmProbs", -1),
-        inc("IcmpMsg", "InType13", "InTimestamps", 1),
-        inc("IcmpMsg", "OutType13", "OutTimestamps", -1),
-        inc("IcmpMsg", "InType14", "InTimestampReps", 1),
-        inc("IcmpMsg", "OutType14", "OutTimestampReps", -1),
+    Spec::new("ipv4", "icmpmsg", "IPv4 ICMP Messages", "packets/s", "icmp", 5172, icmp_messages![
+        (0, EchoReps), (3, DestUnreachs), (5, Redirects), (8, Echos), (9, RouterAdvert),
+        (10, RouterSelect), (11, TimeExcds), (12, ParmProbs), (13, Timestamps), (14, TimestampReps),
     ]).option("ipv4 ICMP messages"),
     Spec::new("ipv4", "tcpsock", "IPv4 TCP Connections", "active connections", "tcp", 5200, &[
         Dim::abs("Tcp", "CurrEstab", "connections", 1),
@@ -99,26 +105,14 @@ pub static CHARTS: [Spec; 16] = [
         inc("Udp", "InDatagrams", "received", 1),
         inc("Udp", "OutDatagrams", "sent", -1),
     ]).option("ipv4 UDP packets"),
-    Spec::new("ipv4", "udperrors", "IPv4 UDP Errors", "events/s", "udp", 5310, &[
-        inc("Udp", "RcvbufErrors", "RcvbufErrors", 1),
-        inc("Udp", "SndbufErrors", "SndbufErrors", -1),
-        inc("Udp", "InErrors", "InErrors", 1),
-        inc("Udp", "NoPorts", "NoPorts", 1),
-        inc("Udp", "InCsumErrors", "InCsumErrors", 1),
-        inc("Udp", "IgnoredMulti", "IgnoredMulti", 1),
-    ]).detail().option("ipv4 UDP errors"),
+    Spec::new("ipv4", "udperrors", "IPv4 UDP Errors", "events/s", "udp", 5310, &UDP_ERRORS)
+        .detail().option("ipv4 UDP errors"),
     Spec::new("ipv4", "udplite", "IPv4 UDPLite Packets", "packets/s", "udplite", 5400, &[
         inc("UdpLite", "InDatagrams", "received", 1),
         inc("UdpLite", "OutDatagrams", "sent", -1),
     ]).option("ipv4 UDPLite packets"),
-    Spec::new("ipv4", "udplite_errors", "IPv4 UDPLite Errors", "packets/s", "udplite", 5401, &[
-        inc("UdpLite", "RcvbufErrors", "RcvbufErrors", 1),
-        inc("UdpLite", "SndbufErrors", "SndbufErrors", -1),
-        inc("UdpLite", "InErrors", "InErrors", 1),
-        inc("UdpLite", "NoPorts", "NoPorts", 1),
-        inc("UdpLite", "InCsumErrors", "InCsumErrors", 1),
-        inc("UdpLite", "IgnoredMulti", "IgnoredMulti", 1),
-    ]).detail().option("ipv4 UDPLite packets"),
+    Spec::new("ipv4", "udplite_errors", "IPv4 UDPLite Errors", "packets/s", "udplite", 5401, &UDPLITE_ERRORS)
+        .detail().option("ipv4 UDPLite packets"),
 ];
 
 #[cfg(test)]
