@@ -39,7 +39,8 @@ impl FileSet for Options {
     }
 }
 
-static FILE: FileSpec = FileSpec { name: "/proc/net/netstat", format: Format::Pairs, charts: &CHARTS };
+static FILE: FileSpec =
+    FileSpec { name: "/proc/net/netstat", format: Format::Pairs, charts: &CHARTS, fallback: false };
 
 const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, name, m)

@@ -13,7 +13,8 @@ const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Di
 }
 
 /// Read by [`super::net_netstat`].
-pub static FILE: FileSpec = FileSpec { name: "/proc/net/snmp", format: Format::Pairs, charts: &CHARTS };
+pub static FILE: FileSpec =
+    FileSpec { name: "/proc/net/snmp", format: Format::Pairs, charts: &CHARTS, fallback: false };
 
 /// The ICMP message types charted, each counted in (`InType<n>`, named `In<name>`) and out.
 macro_rules! icmp_messages {

@@ -16,7 +16,8 @@ const fn same(s: &'static str, f: &'static str, m: i64) -> Dim {
 }
 
 /// Read by [`super::net_netstat`].
-pub static FILE: FileSpec = FileSpec { name: "/proc/net/snmp6", format: Format::Lines, charts: &CHARTS };
+pub static FILE: FileSpec =
+    FileSpec { name: "/proc/net/snmp6", format: Format::Lines, charts: &CHARTS, fallback: false };
 
 #[rustfmt::skip]
 pub static CHARTS: [Spec; 22] = [

@@ -32,9 +32,10 @@ impl FileSet for Options {
     }
 }
 
-static FILE: FileSpec = FileSpec { name: "/proc/net/sockstat", format: Format::KeyValues, charts: &CHARTS };
+static FILE: FileSpec =
+    FileSpec { name: "/proc/net/sockstat", format: Format::KeyValues, charts: &CHARTS, fallback: false };
 static FILE6: FileSpec =
-    FileSpec { name: "/proc/net/sockstat6", format: Format::KeyValues, charts: &CHARTS6 };
+    FileSpec { name: "/proc/net/sockstat6", format: Format::KeyValues, charts: &CHARTS6, fallback: false };
 
 const fn abs(s: &'static str, f: &'static str, name: &'static str) -> Dim {
     Dim::abs(s, f, name, 1)

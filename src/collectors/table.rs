@@ -119,6 +119,8 @@ pub struct Table {
     update_every: u32,
     zero_metrics: bool,
     keys: Vec<(&'static str, &'static str)>,
+    /// Per key: only absolute dimensions read it.
+    gauges: Vec<bool>,
     values: Vec<Option<i64>>,
     charts: Vec<Slot>,
 }
@@ -188,11 +190,21 @@ impl Table {
             }
             charts[i].trigger = trigger;
         }
+        let dims = || groups.iter().flat_map(|(_, specs)| specs.iter().flat_map(|s| s.dims.iter()));
+        let gauges = keys
+            .iter()
+            .map(|&(section, field)| {
+                dims()
+                    .filter(|d| d.section == section && d.field == field)
+                    .all(|d| d.algorithm == Algorithm::Absolute)
+            })
+            .collect();
         Table {
             host,
             update_every: update_every.max(1),
             zero_metrics,
             values: vec![None; keys.len()],
+            gauges,
             keys,
             charts,
         }
@@ -289,6 +301,12 @@ pub enum Format {
     Lines,
     /// `SECTION: name value name value …` per line (`sockstat`).
     KeyValues,
+    /// A header line of column names, then one row of hexadecimal values per CPU
+    /// (`stat/nf_conntrack`): counters are summed over the rows, gauges (a counter only
+    /// absolute dimensions read, like the table size every row repeats) taken once.
+    HexRows,
+    /// The whole file is one decimal, counter `field` of section `""` (`nf_conntrack_count`).
+    Number(&'static str),
 }
 
 /// A collector reading one or more such files into one [`Table`]. A file that does not
@@ -302,6 +320,7 @@ pub struct KeyedFile {
 struct Source {
     file: ProcFile,
     format: Format,
+    fallback: bool,
     columns: Columns,
 }
 
@@ -312,6 +331,9 @@ pub struct FileSpec {
     pub name: &'static str,
     pub format: Format,
     pub charts: &'static [Spec],
+    /// Read only once every file before it in the set is gone (an older kernel's or a
+    /// container's second-best source of the same counters).
+    pub fallback: bool,
 }
 
 /// The files one [`KeyedFile`] collector may read, and which of them the configuration enables.
@@ -338,7 +360,12 @@ pub fn keyed<S: FileSet>(
     let groups: Vec<(&'static str, &'static [Spec])> = files.iter().map(|f| (f.name, f.charts)).collect();
     let table = Table::new(host, S::MODULE, &groups, mode, zero_metrics, update_every);
     files.iter().fold(KeyedFile::new(S::NAME, table), |c, f| {
-        c.source(prefix.join(f.name.trim_start_matches('/')), f.format)
+        let c = c.source(prefix.join(f.name.trim_start_matches('/')), f.format);
+        if f.fallback {
+            c.fallback()
+        } else {
+            c
+        }
     })
 }
 
@@ -349,7 +376,16 @@ impl KeyedFile {
 
     /// Adds a file to read on every tick.
     pub fn source(mut self, path: impl Into<PathBuf>, format: Format) -> KeyedFile {
-        self.sources.push(Source { file: ProcFile::new(path), format, columns: Columns::default() });
+        let columns = Columns::default();
+        self.sources.push(Source { file: ProcFile::new(path), format, fallback: false, columns });
+        self
+    }
+
+    /// Makes the file added last a fallback, read only once those before it are gone.
+    pub fn fallback(mut self) -> KeyedFile {
+        if let Some(s) = self.sources.last_mut() {
+            s.fallback = true;
+        }
         self
     }
 }
@@ -365,15 +401,31 @@ impl Collector for KeyedFile {
         let mut i = 0;
         while i < self.sources.len() {
             let several = self.sources.len() > 1;
+            if self.sources[i].fallback && self.sources[..i].iter().any(|s| !s.fallback) {
+                i += 1;
+                continue;
+            }
             let s = &mut self.sources[i];
             match s.file.read() {
                 Ok(text) => match s.format {
                     Format::Pairs => parse_pairs(text, &mut s.columns, &mut self.table),
                     Format::Lines => parse_lines(text, &mut s.columns, &mut self.table),
                     Format::KeyValues => parse_key_values(text, &mut self.table),
+                    Format::HexRows => parse_hex_rows(text, &mut s.columns, &mut self.table),
+                    Format::Number(field) => {
+                        if let Some(slot) = self.table.slot("", field) {
+                            self.table.put(slot, parse_i64(text.trim()));
+                        }
+                    }
                 },
                 Err(CollectError::Disabled(why)) if several => {
-                    log::info!("{}: {why}; not reading it any more", self.name);
+                    let next = self.sources.get(i + 1).filter(|n| n.fallback);
+                    match next {
+                        Some(n) => {
+                            log::info!("{}: {why}; reading {} instead", self.name, n.file.path().display())
+                        }
+                        None => log::info!("{}: {why}; not reading it any more", self.name),
+                    }
                     self.sources.remove(i);
                     continue;
                 }
@@ -447,6 +499,23 @@ fn parse_lines(text: &str, columns: &mut Columns, table: &mut Table) {
         };
         if let Some(Some(s)) = columns.map(n, name, section, field, table).first() {
             table.values[*s] = Some(parse_signed(value));
+        }
+    }
+}
+
+fn parse_hex_rows(text: &str, columns: &mut Columns, table: &mut Table) {
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else { return };
+    let slots = columns.map(0, header, "", header, table);
+    for line in lines {
+        for (slot, word) in slots.iter().zip(line.split_ascii_whitespace()) {
+            let Some(s) = *slot else { continue };
+            let v = u64::from_str_radix(word, 16).unwrap_or(0) as i64;
+            if table.gauges[s] {
+                table.put(s, v);
+            } else {
+                table.add(s, v);
+            }
         }
     }
 }
