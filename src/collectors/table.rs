@@ -1,15 +1,19 @@
 //! Charts fed from named kernel counters (`/proc/net/snmp`, `netstat`, `snmp6`, `sockstat`,
-//! `stat/nf_conntrack`).
+//! `stat/nf_conntrack`): the one piece of code that walks their tables.
 //!
-//! A static table of [`Spec`]s says which counter feeds which dimension of which chart. The
-//! parsers find counters by their names, never by position, and [`Columns`] remembers where
-//! each name sat, so a file whose layout does not change costs no lookups and no allocation
-//! per tick; a new kernel with more (or fewer) columns just remaps.
+//! A static table of [`Spec`]s says which counter feeds which dimension of which chart; a
+//! [`FileSpec`] says where a file is, how it lays its counters out ([`Format`]) and which
+//! specs it feeds; a [`FileSet`] lists the files one collector thread reads, and [`keyed`]
+//! builds that collector. A new `/proc` file of named counters is a new table, not new code.
+//!
+//! The parsers find counters by their names, never by position, and [`Columns`] remembers
+//! where each name sat, so a file whose layout does not change costs no lookups and no
+//! allocation per tick; a new kernel with more (or fewer) columns just remaps.
 //!
 //! Charts follow Netdata's `yes`/`no`/`auto` switches: an `auto` chart appears the first
 //! time one of its counters is non-zero (at once with `enable zero metrics`) and then stays.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::chart_def::Look;
@@ -359,35 +363,16 @@ pub fn keyed<S: FileSet>(
     let files: Vec<&FileSpec> = set.files().into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
     let groups: Vec<(&'static str, &'static [Spec])> = files.iter().map(|f| (f.name, f.charts)).collect();
     let table = Table::new(host, S::MODULE, &groups, mode, zero_metrics, update_every);
-    files.iter().fold(KeyedFile::new(S::NAME, table), |c, f| {
-        let c = c.source(prefix.join(f.name.trim_start_matches('/')), f.format);
-        if f.fallback {
-            c.fallback()
-        } else {
-            c
-        }
-    })
-}
-
-impl KeyedFile {
-    pub fn new(name: &'static str, table: Table) -> KeyedFile {
-        KeyedFile { name, sources: Vec::new(), table }
-    }
-
-    /// Adds a file to read on every tick.
-    pub fn source(mut self, path: impl Into<PathBuf>, format: Format) -> KeyedFile {
-        let columns = Columns::default();
-        self.sources.push(Source { file: ProcFile::new(path), format, fallback: false, columns });
-        self
-    }
-
-    /// Makes the file added last a fallback, read only once those before it are gone.
-    pub fn fallback(mut self) -> KeyedFile {
-        if let Some(s) = self.sources.last_mut() {
-            s.fallback = true;
-        }
-        self
-    }
+    let sources = files
+        .iter()
+        .map(|f| Source {
+            file: ProcFile::new(prefix.join(f.name.trim_start_matches('/'))),
+            format: f.format,
+            fallback: f.fallback,
+            columns: Columns::default(),
+        })
+        .collect();
+    KeyedFile { name: S::NAME, sources, table }
 }
 
 impl Collector for KeyedFile {

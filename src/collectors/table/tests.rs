@@ -1,5 +1,7 @@
 //! The table walker's tests, and the fixture helpers the collectors' tests share.
 
+use std::path::PathBuf;
+
 use super::*;
 use crate::clock::USEC_PER_SEC;
 
