@@ -20,10 +20,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::chart_def::{set_obsolete, Template, PLUGIN};
+use super::chart_def::{set_obsolete, Template};
 use super::net_dev::{chart_id_part, simple_match, Switch};
+use super::table::{Dim, Spec};
 use super::{parse_i64, CollectError, Collector, ProcFile};
-use crate::rrd::{label_source, Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host, Label};
+use crate::rrd::{label_source, Chart, Host, Label};
 
 const MODULE: &str = "/proc/diskstats";
 
@@ -163,6 +164,18 @@ const KINDS: [Kind; 17] = [
         ("svctm", 1, 1000, ServiceTime),
     ]).detail().absolute(),
 ];
+
+/// The physical disks' bandwidth together.
+static SYSTEM_IO: Spec = Spec::new(
+    "system",
+    "io",
+    "Disk I/O",
+    "KiB/s",
+    "disk",
+    150,
+    &[Dim::inc("", "in", "in", 1), Dim::inc("", "out", "out", -1)],
+)
+.area();
 
 /// Whether a chart is computed from two ticks (an average per operation).
 fn derived(kind: &Kind) -> bool {
@@ -314,19 +327,7 @@ impl Collector for DiskStats {
         });
 
         if self.system_io.is_none() && physical {
-            let chart = self.host.chart_define(
-                ChartMeta::new("system", "io")
-                    .title("Disk I/O")
-                    .units("KiB/s")
-                    .family("disk")
-                    .chart_type(ChartType::Area)
-                    .priority(150)
-                    .update_every(self.update_every)
-                    .source(PLUGIN, MODULE),
-            );
-            chart.dimension(DimensionMeta::new("in").algorithm(Algorithm::Incremental));
-            chart.dimension(DimensionMeta::new("out").algorithm(Algorithm::Incremental).scale(-1, 1));
-            self.system_io = Some(chart);
+            self.system_io = Some(SYSTEM_IO.define(&self.host, MODULE, self.update_every));
         }
         if let Some(chart) = &self.system_io {
             // Sectors are 512 bytes: KiB is half the count.
@@ -442,6 +443,7 @@ mod tests {
     use super::*;
     use crate::clock::USEC_PER_SEC;
     use crate::collectors::testing::{fixture, host, last, sys_prefix, Scratch, T0};
+    use crate::rrd::ChartType;
 
     fn run(dir: &Scratch, host: &Arc<Host>, files: &[&str]) -> DiskStats {
         let mut c = DiskStats::new(

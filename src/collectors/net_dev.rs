@@ -19,9 +19,10 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::chart_def::{set_obsolete, Template, PLUGIN};
+use super::chart_def::{set_obsolete, Template};
+use super::table::{Dim, Spec};
 use super::{parse_i64, CollectError, Collector, ProcFile};
-use crate::rrd::{label_source, Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host, Label};
+use crate::rrd::{label_source, Chart, Host, Label};
 
 const MODULE: &str = "/proc/net/dev";
 
@@ -121,6 +122,21 @@ const KINDS: [Kind; 7] = [
         ("carrier", -1, 1, 14),
     ]).detail(),
 ];
+
+/// The physical interfaces' bandwidth together.
+static SYSTEM_NET: Spec = Spec::new(
+    "system",
+    "net",
+    "Physical Network Interfaces Aggregated Bandwidth",
+    "kilobits/s",
+    "network",
+    500,
+    &[
+        Dim::inc("", "InOctets", "received", 8).divisor(1000),
+        Dim::inc("", "OutOctets", "sent", -8).divisor(1000),
+    ],
+)
+.area();
 
 /// What is known about one interface.
 struct Device {
@@ -242,22 +258,7 @@ impl Collector for NetDev {
 
         let wanted = self.switches[0] != Some(false) && physical && (total_rx != 0 || total_tx != 0);
         if self.total.is_none() && wanted {
-            let chart = self.host.chart_define(
-                ChartMeta::new("system", "net")
-                    .title("Physical Network Interfaces Aggregated Bandwidth")
-                    .units("kilobits/s")
-                    .family("network")
-                    .chart_type(ChartType::Area)
-                    .priority(500)
-                    .update_every(self.update_every)
-                    .source(PLUGIN, MODULE),
-            );
-            let dim = |id: &str, name: &str, mul: i64| {
-                DimensionMeta::new(id).name(name).algorithm(Algorithm::Incremental).scale(mul, 1000)
-            };
-            chart.dimension(dim("InOctets", "received", 8));
-            chart.dimension(dim("OutOctets", "sent", -8));
-            self.total = Some(chart);
+            self.total = Some(SYSTEM_NET.define(&self.host, MODULE, self.update_every));
         }
         if let Some(chart) = &self.total {
             let mut c = chart.begin(now_ut, 0, false);
@@ -331,6 +332,7 @@ mod tests {
     use super::*;
     use crate::clock::USEC_PER_SEC;
     use crate::collectors::testing::{fixture, host, last, sys_prefix, Scratch, T0};
+    use crate::rrd::ChartType;
 
     #[test]
     fn simple_patterns() {

@@ -53,6 +53,16 @@ impl Spec {
     pub const fn option(self, option: &'static str) -> Spec {
         Spec { option, ..self }
     }
+
+    /// Defines this chart (of `module` of [`PLUGIN`]) on `host`, dimensions and all: for a
+    /// chart a collector feeds itself rather than through a [`Table`].
+    pub fn define(&self, host: &Host, module: &str, update_every: u32) -> Arc<Chart> {
+        let chart = host.chart_define(meta(self, module, update_every));
+        for d in self.dims {
+            chart.dimension(dimension(d));
+        }
+        chart
+    }
 }
 
 /// One dimension and the counter (`section`, `field`) that feeds it.
