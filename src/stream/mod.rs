@@ -7,9 +7,7 @@
 //! link that drops is refilled from the database (or, in memory mode `none`, from a RAM
 //! window of `[stream] replication window` seconds).
 
-pub mod caps;
 pub use crate::net::destination;
-pub mod emit;
 pub mod handshake;
 #[cfg(feature = "compression")]
 pub mod lz4;
@@ -121,7 +119,7 @@ pub fn start(
             utc_offset: info.utc_offset,
             hops: 1,
             tags: String::new(),
-            caps: caps::Caps(0),
+            caps: crate::protocol::Caps(0),
             system_info: info.pairs.clone(),
             program: crate::PROGRAM.into(),
             version: format!("v{}", crate::VERSION),

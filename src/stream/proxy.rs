@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::receiver::ChildSettings;
-use super::{caps, chart_filter, handshake, sender, tls, Destination, Sender};
+use super::{chart_filter, handshake, sender, tls, Destination, Sender};
 use crate::config::{keys, Config};
 use crate::rrd::{ChildStatus, Host};
 
@@ -89,7 +89,7 @@ pub fn start(
             utc_offset: i64::from(child.utc_offset),
             hops: u32::from(child.hops) + 1,
             tags: child.tags.clone(),
-            caps: caps::Caps(0),
+            caps: crate::protocol::Caps(0),
             system_info,
             program: child.program.clone(),
             version: child.program_version.clone(),

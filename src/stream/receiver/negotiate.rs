@@ -5,7 +5,7 @@
 //! accepted prompts, with no trailing newline, to be written alone on the socket.
 
 use super::access::ChildSettings;
-use crate::stream::caps::Caps;
+use crate::protocol::Caps;
 use crate::stream::handshake::{PROMPT_V1, PROMPT_V2, PROMPT_VN};
 
 /// What a child was granted and the reply that tells it so.

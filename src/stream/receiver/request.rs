@@ -328,7 +328,7 @@ fn url_decode(raw: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::caps::Caps;
+    use crate::protocol::Caps;
     use crate::stream::handshake::Request;
 
     const KEY: &str = "11111111-2222-3333-4444-555555555555";

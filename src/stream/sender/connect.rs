@@ -14,8 +14,8 @@ use super::{Settings, Shared};
 use crate::clock;
 use crate::net::connect::{self, Connector, Failure, Round};
 use crate::net::{tls, Destination, Transport};
+use crate::protocol::Caps;
 use crate::rrd::Host;
-use crate::stream::caps::Caps;
 use crate::stream::handshake::{self, Backoff, Reply};
 
 pub(super) fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, stop: &Receiver<()>) {

@@ -21,13 +21,12 @@ use std::time::Duration;
 use mio::Waker;
 use parking_lot::Mutex;
 
-use super::caps::Caps;
 use super::destination::Destination;
-use super::emit;
 use super::handshake::Request;
 use super::ring::RingBuffer;
 use super::tls::TlsSettings;
 use crate::clock;
+use crate::protocol::{emit, Caps};
 use crate::rrd::{ChartView, Host, Observer, StreamState};
 
 mod connect;

@@ -6,11 +6,11 @@ use std::sync::atomic::Ordering;
 
 use super::Shared;
 use crate::clock;
+use crate::protocol::{emit, ReplayChart};
 use crate::rrd::Host;
-use crate::stream::emit::{self, ReplayRequest};
 
 /// Answers queued replication requests while the buffer has room for live data too.
-pub(super) fn serve_replays(shared: &Shared, host: &Host, replays: &mut VecDeque<ReplayRequest>) {
+pub(super) fn serve_replays(shared: &Shared, host: &Host, replays: &mut VecDeque<ReplayChart>) {
     let capacity = shared.ring.lock().capacity();
     // An answer may use at most a quarter of the buffer; none starts above half full.
     let budget = capacity / 4;

@@ -15,9 +15,8 @@ use super::{Settings, Shared};
 use crate::clock;
 use crate::net::connect::Failure;
 use crate::net::{Destination, Transport};
+use crate::protocol::{emit, Caps, ReplayChart, Words};
 use crate::rrd::Host;
-use crate::stream::caps::Caps;
-use crate::stream::emit::{self, ReplayRequest};
 use crate::stream::lz4::{Compressor, MAX_BLOCK_INPUT};
 
 const SOCKET: Token = Token(0);
@@ -73,7 +72,7 @@ pub(super) fn stream(
     let mut out: Vec<u8> = Vec::with_capacity(MAX_BLOCK_INPUT + 64);
     let mut inbuf: Vec<u8> = Vec::with_capacity(4096);
     let mut tmp = [0u8; 4096];
-    let mut replays: VecDeque<ReplayRequest> = VecDeque::new();
+    let mut replays: VecDeque<ReplayChart> = VecDeque::new();
     let mut events = Events::with_capacity(8);
     let mut last_progress = clock::now_monotonic();
     // When the first bytes of a batch arrived: collectors all tick on the same second, so
@@ -181,9 +180,9 @@ pub(super) fn stream(
     }
 }
 
-pub(super) fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayRequest>) {
-    let words = emit::words(line);
-    match words.first().copied() {
+pub(super) fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayChart>) {
+    let words = Words::split(line);
+    match words.keyword() {
         None => {}
         Some("REPLAY_CHART") if !Caps(shared.caps.load(Ordering::Acquire)).has(Caps::REPLICATION) => {
             // Not negotiated (`[db] enable replication = no`): nothing is replayed.
@@ -192,7 +191,7 @@ pub(super) fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<Re
                 shared.hostname
             );
         }
-        Some("REPLAY_CHART") => match ReplayRequest::parse(&words) {
+        Some("REPLAY_CHART") => match ReplayChart::parse(&words) {
             Some(req) => {
                 if let Some(old) = replays.iter_mut().find(|r| r.chart == req.chart) {
                     *old = req; // the newest request for a chart replaces an older one

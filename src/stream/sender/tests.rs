@@ -4,8 +4,8 @@ use std::collections::VecDeque;
 
 use super::replay::serve_replays;
 use super::*;
+use crate::protocol::ReplayChart;
 use crate::rrd::{ChartMeta, DimensionMeta, HostSettings};
-use crate::stream::emit::ReplayRequest;
 
 fn shared(capacity: usize, caps: Caps) -> Arc<Shared> {
     Arc::new(Shared {
@@ -102,7 +102,7 @@ fn replication_holds_data_until_the_parent_asked_and_filters_apply() {
     assert!(!text.contains("skip.me"), "send charts matching: {text}");
 
     let mut replays =
-        VecDeque::from([ReplayRequest { chart: "a.b".into(), start_streaming: true, after: 0, before: 0 }]);
+        VecDeque::from([ReplayChart { chart: "a.b".into(), start_streaming: true, after: 0, before: 0 }]);
     serve_replays(&s, &host, &mut replays);
     assert!(replays.is_empty());
     assert!(drain(&s).contains("REND 1 "));
