@@ -96,14 +96,14 @@ fn data_endpoint(host: &Host, pairs: &[(String, String)]) -> Response {
         Err(data::QueryError::TooLarge(e)) => return Response::text(Status::BadRequest, e),
     };
     let (id, name) = match &q.target {
-        data::Target::Chart(c) => match host.chart_by_id_or_name(c) {
+        crate::query::Target::Chart(c) => match host.chart_by_id_or_name(c) {
             Some(ch) => {
                 let m = ch.meta();
                 (m.id, m.name)
             }
             None => (c.clone(), c.clone()),
         },
-        data::Target::Context(c) => (c.clone(), c.clone()),
+        crate::query::Target::Context(c) => (c.clone(), c.clone()),
     };
     let (body, ct) = data::render(&q, &id, &name, &rows);
     let mut r = Response::new(Status::Ok, ct, body);
