@@ -11,14 +11,8 @@ use std::sync::Arc;
 
 use crate::rrd::Host;
 use crate::web::http::{query_pairs, Method, Request, Response, Status};
-use crate::web::{dashboard, json, Context};
-
-/// Which ACL a request falls under.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Acl {
-    Dashboard,
-    NetdataConf,
-}
+use crate::web::context::{Acl, Context};
+use crate::web::{dashboard, json};
 
 /// Answers one request. `peer` is the client address for the ACLs.
 pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
