@@ -9,7 +9,8 @@
 //! child's stream), and a data query too large for one turn is refused with a 400 before it
 //! allocates ([`api::data::MAX_READ`], [`api::data::MAX_VALUES`]). A `STREAM` request is recognised by the parser
 //! ([`http::Parsed::Stream`]) — the hook where the stream receiver will take the socket
-//! over inside the same loop.
+//! over inside the same loop. This file only starts the server; what its parts share
+//! (`Context`, `Limits`, the ACLs) is in [`context`].
 
 pub mod api;
 pub mod bind;
