@@ -386,6 +386,7 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     let mut latest: Vec<Option<f64>> = vec![None; series.len()];
     let mut buf: Vec<f64> = Vec::new();
     let mut scratch = Vec::new();
+    let mut raw = Vec::new();
     for &si in &needed {
         let ser = &series[si];
         let mut column = Vec::with_capacity(bucket_ranges.len());
@@ -403,12 +404,13 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
             // A chart with a shorter step has several points in a slot: they are summed.
             let (t0, t1) = (after + s0 as i64 * ue, (after + s1 as i64 * ue - 1).min(before));
             for &(ci, di) in &ser.sources {
-                for p in charts[ci].query(di, t0, t1) {
-                    if p.t < t0 || p.t > t1 {
+                charts[ci].query_into(di, t0, t1, &mut raw);
+                for &(t, n) in &raw {
+                    if t < t0 || t > t1 {
                         continue;
                     }
-                    let idx = ((p.t - after) / ue) as usize - s0;
-                    if let (Some(slot), Some(v)) = (buf.get_mut(idx), p.value.filter(|v| !v.is_nan())) {
+                    let idx = ((t - after) / ue) as usize - s0;
+                    if let (Some(slot), Some(v)) = (buf.get_mut(idx), n.value().filter(|v| !v.is_nan())) {
                         *slot = if slot.is_nan() { v } else { *slot + v };
                     }
                 }
