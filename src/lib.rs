@@ -15,6 +15,7 @@ pub mod protocol;
 pub mod rrd;
 pub mod simple_pattern;
 pub mod stream;
+pub mod sys;
 #[cfg(feature = "web")]
 pub mod web;
 

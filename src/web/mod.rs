@@ -47,7 +47,7 @@ pub struct Context {
     pub hosts: Arc<Hosts>,
     /// The effective configuration, rendered once at start.
     pub netdata_conf: String,
-    pub system: api::info::SystemInfo,
+    pub system: crate::daemon::sysinfo::SystemInfo,
     pub timezone: String,
     pub stream_enabled: bool,
     pub https_enabled: bool,
@@ -82,7 +82,7 @@ impl Context {
         Context {
             hosts,
             netdata_conf: cfg.render(),
-            system: api::info::SystemInfo::unknown(),
+            system: crate::daemon::sysinfo::SystemInfo::default(),
             timezone: "UTC".into(),
             stream_enabled: false,
             https_enabled: false,
@@ -243,7 +243,7 @@ pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: A
     let ctx = Context {
         hosts,
         netdata_conf: cfg.render(),
-        system: api::info::SystemInfo::detect(),
+        system: crate::daemon::sysinfo::SystemInfo::detect(std::path::Path::new("/")),
         timezone: timezone(cfg),
         stream_enabled: false,
         https_enabled,
