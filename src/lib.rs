@@ -3,6 +3,8 @@
 //! The binary (`src/main.rs`) only wires the roles below together; each role is a module
 //! with one job. See `../README.md` for the user-facing picture.
 
+#![deny(unsafe_op_in_unsafe_fn, unused_must_use, rust_2018_idioms)]
+
 pub mod cli;
 pub mod clock;
 pub mod collectors;
