@@ -96,9 +96,10 @@ pub fn zone_at(secs: i64) -> Option<(String, i64)> {
 
 fn tm(secs: i64) -> Option<libc::tm> {
     // The C time_t is 32 bits on some 32-bit targets: a time it cannot hold is refused
-    // rather than wrapped to 1901.
+    // rather than wrapped to 1901. (`time_t` is not named: the libc crate deprecates the
+    // alias on musl, whose width it is going to change.)
     #[allow(clippy::useless_conversion)] // time_t is i64 here, i32 on some 32-bit targets
-    let t: libc::time_t = secs.try_into().ok()?;
+    let t = secs.try_into().ok()?;
     // SAFETY: an all-zero `tm` is a valid value of this plain C struct (tm_zone may be null).
     let mut tm: libc::tm = unsafe { std::mem::zeroed() };
     // SAFETY: both pointers refer to live, properly aligned locals; localtime_r is the
