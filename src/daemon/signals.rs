@@ -106,11 +106,7 @@ mod tests {
     fn spawned_threads_inherit_the_mask() {
         let handle = std::thread::spawn(|| {
             block_all();
-            std::thread::spawn(|| {
-                signal::current_mask().contains(SIGHUP)
-            })
-            .join()
-            .unwrap()
+            std::thread::spawn(|| signal::current_mask().contains(SIGHUP)).join().unwrap()
         });
         assert!(handle.join().unwrap());
     }

@@ -243,7 +243,12 @@ fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[PathBuf]) -> Result
 /// Looks `name` up in the password database (`getpwnam_r`); `Ok(None)` if there is no such
 /// user.
 pub fn lookup(name: &str) -> io::Result<Option<User>> {
-    Ok(sys::user::getpwnam(name)?.map(|p| User { name: name.to_owned(), uid: p.uid, gid: p.gid, home: p.home }))
+    Ok(sys::user::getpwnam(name)?.map(|p| User {
+        name: name.to_owned(),
+        uid: p.uid,
+        gid: p.gid,
+        home: p.home,
+    }))
 }
 
 /// The groups of `user`: its primary group and every group listing it (`getgrouplist`).

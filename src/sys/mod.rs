@@ -8,6 +8,8 @@
 //! can be tested with fixtures. Constants the callers compare with (signal numbers, clock
 //! flags, syslog levels) are re-exported from the submodule that uses them.
 
+#![warn(missing_docs)]
+
 pub mod fd;
 pub mod fs;
 pub mod mem;

@@ -1,8 +1,10 @@
 //! The system log: connecting with a facility and sending one message at a priority.
 
-pub use libc::{LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_WARNING};
 pub use libc::{LOG_AUTH, LOG_AUTHPRIV, LOG_CRON, LOG_DAEMON, LOG_FTP, LOG_KERN, LOG_LPR, LOG_MAIL};
-pub use libc::{LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7};
+pub use libc::{LOG_DEBUG, LOG_ERR, LOG_INFO, LOG_WARNING};
+pub use libc::{
+    LOG_LOCAL0, LOG_LOCAL1, LOG_LOCAL2, LOG_LOCAL3, LOG_LOCAL4, LOG_LOCAL5, LOG_LOCAL6, LOG_LOCAL7,
+};
 pub use libc::{LOG_NEWS, LOG_SYSLOG, LOG_USER, LOG_UUCP};
 
 /// A syslog facility or priority code (`LOG_*`).

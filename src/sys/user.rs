@@ -19,7 +19,9 @@ pub const MAX_GROUPS: usize = 65_536;
 /// One entry of the password database (the fields nanodata uses).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Passwd {
+    /// The user id.
     pub uid: u32,
+    /// The primary group id.
     pub gid: u32,
     /// The home directory (empty if the entry has none).
     pub home: PathBuf,
