@@ -10,11 +10,18 @@ use super::{check, signal};
 /// Forks; the parent exits at once with status 0 (skipping destructors and `atexit`
 /// handlers, which belong to the child now) and the child returns.
 ///
-/// Must be called before any other thread exists: a fork copies only the calling thread,
-/// so a lock another thread held would stay locked in the child forever.
+/// Refused while other threads run (counted in `/proc/self/task`): a fork copies only the
+/// calling thread, so a lock another thread held (the allocator's, the logger's) would stay
+/// locked in the child forever. Where `/proc` cannot be read the caller's word is taken.
 pub fn fork_and_leave_parent() -> io::Result<()> {
-    // SAFETY: fork() has no memory-safety preconditions of its own; the caller guarantees
-    // the process has a single thread, so the child's state is consistent.
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        let threads = tasks.count();
+        if threads > 1 {
+            return Err(io::Error::other(format!("cannot fork with {threads} threads running")));
+        }
+    }
+    // SAFETY: the process has a single thread (checked above; main calls this before it
+    // spawns any), so the child's copy of every lock and allocator state is consistent.
     match check(unsafe { libc::fork() })? {
         0 => Ok(()),
         // SAFETY: _exit ends the process immediately; nothing of ours runs afterwards.
@@ -56,6 +63,13 @@ pub fn reset_signals_before_exec(cmd: &mut Command) {
 mod tests {
     use super::*;
     use std::os::unix::process::ExitStatusExt;
+
+    #[test]
+    fn fork_is_refused_with_threads_running() {
+        // The test harness runs this on a thread of its own, so there are at least two.
+        let e = fork_and_leave_parent().unwrap_err();
+        assert!(e.to_string().contains("threads running"), "{e}");
+    }
 
     #[test]
     fn signal_group_ends_a_child_and_its_group() {
