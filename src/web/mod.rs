@@ -167,7 +167,7 @@ pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: A
     let ctx = Context {
         hosts,
         netdata_conf: cfg.render(),
-        system: api::info::SystemInfo::detect(),
+        system: crate::daemon::sysinfo::SystemInfo::detect(std::path::Path::new("/")),
         timezone: timezone(cfg),
         stream_enabled: false,
         https_enabled,
