@@ -130,7 +130,7 @@ impl Streaming {
         let ip = peer.ip().to_canonical();
         let ip_text = ip.to_string();
         let pattern = &self.allow;
-        let allow = |_: &str| listener_allows && (pattern.is_empty() || super::ip_matches(pattern, ip));
+        let allow = |_: &str| listener_allows && (pattern.is_empty() || super::context::ip_matches(pattern, ip));
         let active = &self.active;
         let last_activity = |g: &Uuid| active.get(g).map(|a| a.last_data);
         let ctx = access::Context {
