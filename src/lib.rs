@@ -15,6 +15,7 @@ pub mod logging;
 pub mod net;
 pub mod plugins;
 pub mod protocol;
+pub mod rng;
 pub mod query;
 pub mod rrd;
 pub mod simple_pattern;

@@ -10,7 +10,7 @@ pub struct Backoff {
     base: Duration,
     max: Duration,
     failures: u32,
-    rng: u64,
+    rng: crate::rng::Rng,
 }
 
 impl Backoff {
@@ -23,7 +23,7 @@ impl Backoff {
         if max < base {
             return Err("the maximum back-off must not be below the reconnect delay".into());
         }
-        Ok(Backoff { base, max, failures: 0, rng: seed | 1 })
+        Ok(Backoff { base, max, failures: 0, rng: crate::rng::Rng::new(seed) })
     }
 
     /// The delay after one more failure, at least `floor` (a rejection's own delay), with
@@ -32,12 +32,7 @@ impl Backoff {
         let growth = 1u32 << self.failures.min(6);
         self.failures = self.failures.saturating_add(1);
         let delay = (self.base * growth).min(self.max).max(floor);
-        // xorshift64*
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-        let unit = r as f64 / (1u64 << 53) as f64; // [0, 1)
+        let unit = self.rng.unit();
         delay.mul_f64(0.8 + 0.4 * unit).max(Duration::from_secs(1))
     }
 
