@@ -14,6 +14,7 @@
 mod alias;
 mod dialect;
 pub mod keys;
+pub mod settings;
 pub mod units;
 
 pub use dialect::MAX_LINE_BYTES;

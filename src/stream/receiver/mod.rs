@@ -12,13 +12,14 @@
 
 pub mod access;
 pub mod budget;
+pub mod hub;
 pub mod ingest;
 pub mod limits;
 pub mod negotiate;
 pub mod replication;
 pub mod request;
 
-pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision, Defaults};
+pub use access::{decide, AcceptedStream, ChildSettings, Context, Decision};
 pub use budget::{Budget, Cost, Flow};
 pub use ingest::Receiver;
 pub use limits::{LimitError, ReceiverLimits};
