@@ -257,7 +257,8 @@ mod tests {
     use crate::rrd::HostSettings;
 
     fn plugin_settings(netdata: Config) -> PluginSettings {
-        NodeSettings::from_config(&netdata, &Config::new(FileKind::Stream)).plugins
+        let stream = Config::new(FileKind::Stream);
+        NodeSettings::from_config(&netdata, &stream).plugins
     }
 
     fn temp(name: &str) -> PathBuf {

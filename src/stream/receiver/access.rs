@@ -315,7 +315,8 @@ mod tests {
     }
 
     fn stream_conf(text: &str) -> StreamConf {
-        StreamConf::from_config(&Config::parse(FileKind::Stream, text, "stream.conf").0)
+        let (conf, _) = Config::parse(FileKind::Stream, text, "stream.conf");
+        StreamConf::from_config(&conf)
     }
 
     fn enabled_key() -> String {
