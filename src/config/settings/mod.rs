@@ -13,7 +13,7 @@
 
 mod stream;
 
-pub use stream::{ChildDefaults, ParentSettings, PeerSection, SenderSettings, StreamConf};
+pub use stream::{ChildSettings, ParentSettings, PeerSection, SenderSettings, StreamConf};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

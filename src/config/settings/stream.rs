@@ -3,7 +3,7 @@
 //! machine-GUID sections.
 //!
 //! A [`PeerSection`] keeps Netdata's reading rules: a key absent or blank inherits (from
-//! the API key's `default …` keys, then from [`ChildDefaults`]); an invalid value inherits
+//! the API key's `default …` keys, then from [`ChildSettings`]); an invalid value inherits
 //! too (the file reader already warned about it); an invalid memory mode falls back to
 //! the defaults' mode, skipping the API key's.
 
@@ -53,7 +53,7 @@ pub struct SenderSettings {
 pub struct ParentSettings {
     /// The API-key and machine-GUID sections, looked up per connection.
     pub conf: StreamConf,
-    pub defaults: ChildDefaults,
+    pub defaults: ChildSettings,
     /// `[web] allow streaming from`.
     pub allow_streaming: SimplePattern,
     /// `[web] accept a streaming request every seconds` (0: no limit).
@@ -78,22 +78,32 @@ pub struct ParentSettings {
     pub proxy: SenderSettings,
 }
 
-/// The values a child inherits before `stream.conf`'s per-key and per-GUID sections.
+/// A child's settings: as [`ParentSettings::defaults`], what every child inherits from
+/// `netdata.conf` and `[stream]`; once resolved by the receiver for an accepted child, those
+/// defaults overridden by its API key section's `default …` keys, then by its machine GUID
+/// section's.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChildDefaults {
+pub struct ChildSettings {
+    /// Netdata's `alloc` and `dbengine` are kept in RAM.
     pub memory_mode: MemoryMode,
+    /// Slots per dimension (at least 5 once resolved).
     pub history: i64,
+    /// `None`: auto (alarms while connected).
     pub health: Option<bool>,
     pub postpone_alarms: u64,
     pub proxy_enabled: bool,
     pub proxy_destination: String,
     pub proxy_api_key: String,
     pub proxy_send_charts: String,
+    /// LZ4 may be granted.
     pub compression: bool,
+    /// Replication may be granted.
     pub replication: bool,
     pub seconds_to_replicate: u64,
+    /// At least 1 once resolved.
     pub replication_step: u64,
-    /// Used when the child sends no `update_every`.
+    /// The defaults': used when the child sends no `update_every`; resolved: the child's
+    /// (or its GUID section's `update every`), 1 ..= 86 400.
     pub update_every: u32,
 }
 
@@ -177,7 +187,7 @@ impl ParentSettings {
         sender: &SenderSettings,
     ) -> ParentSettings {
         let n = |k| usize::try_from(stream.integer(k)).unwrap_or(0);
-        let defaults = ChildDefaults {
+        let defaults = ChildSettings {
             memory_mode: db.mode,
             history: netdata.integer(&keys::DB_RETENTION),
             health: Some(netdata.bool(&keys::HEALTH_ENABLED)),

@@ -23,8 +23,8 @@
 use uuid::Uuid;
 
 use super::request::{parse_uuid, Refusal, StreamRequest};
-use crate::config::settings::{ChildDefaults, PeerSection, StreamConf};
-use crate::db::MemoryMode;
+pub use crate::config::settings::ChildSettings;
+use crate::config::settings::{PeerSection, StreamConf};
 use crate::simple_pattern::SimplePattern;
 use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_DENIED, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
 
@@ -38,7 +38,7 @@ pub struct Context<'a> {
     /// The API-key and machine-GUID sections of `stream.conf`.
     pub stream: &'a StreamConf,
     /// What applies before the API key and machine GUID sections override it.
-    pub defaults: &'a ChildDefaults,
+    pub defaults: &'a ChildSettings,
     /// `[web] allow streaming from` (`ParentSettings::allow_streaming`).
     pub allow_streaming: &'a dyn Fn(&str) -> bool,
     /// `[web] accept a streaming request every seconds` (0: no limit).
@@ -73,32 +73,6 @@ pub struct AcceptedStream {
     pub replaces_stale: bool,
     /// The line to log on acceptance.
     pub log: String,
-}
-
-/// A child's effective settings: built-in/`netdata.conf`/`[stream]` defaults, overridden by
-/// the API key section's `default …` keys, overridden by the machine GUID section's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChildSettings {
-    /// Netdata's `alloc` and `dbengine` are kept in RAM.
-    pub memory_mode: MemoryMode,
-    /// Slots per dimension, at least 5.
-    pub history: i64,
-    /// `None`: auto (alarms while connected).
-    pub health: Option<bool>,
-    pub postpone_alarms: u64,
-    pub proxy_enabled: bool,
-    pub proxy_destination: String,
-    pub proxy_api_key: String,
-    pub proxy_send_charts: String,
-    /// LZ4 may be granted.
-    pub compression: bool,
-    /// Replication may be granted.
-    pub replication: bool,
-    pub seconds_to_replicate: u64,
-    /// At least 1.
-    pub replication_step: u64,
-    /// The child's (or the GUID section's `update every`), 1 ..= 86400.
-    pub update_every: u32,
 }
 
 /// Applies the checks in Netdata's order; see the module documentation.
@@ -236,7 +210,7 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
 /// An empty or invalid value keeps what was inherited (invalid ones are logged by the
 /// configuration reader); an invalid memory mode falls back to the defaults' mode.
 pub fn resolve(
-    d: &ChildDefaults,
+    d: &ChildSettings,
     key_section: Option<&PeerSection>,
     guid_section: Option<&PeerSection>,
     req: &StreamRequest,
@@ -302,6 +276,7 @@ pub fn find_section<'c>(stream: &'c StreamConf, id: &Uuid) -> Option<&'c PeerSec
 mod tests {
     use super::*;
     use crate::config::settings::NodeSettings;
+    use crate::db::MemoryMode;
     use crate::config::{Config, FileKind};
     use crate::stream::receiver::request::parse;
 
@@ -325,7 +300,7 @@ mod tests {
 
     struct World {
         stream: StreamConf,
-        defaults: ChildDefaults,
+        defaults: ChildSettings,
         ip: &'static str,
         allow: bool,
         accept_every: u64,
