@@ -119,6 +119,8 @@ fn run(o: Options) -> ExitCode {
     drop(configs);
     let NodeSettings { global, logs, dirs, db, web, sender, parent, collectors: collector_settings, plugins, .. } =
         settings;
+    #[cfg(not(feature = "web"))]
+    drop((web, parent));
 
     let (log_dir, cache_dir, lib_dir) = (&dirs.log, &dirs.cache, &dirs.lib);
     for dir in [cache_dir, lib_dir] {
@@ -226,8 +228,6 @@ fn run(o: Options) -> ExitCode {
     drop(collector_settings);
     #[cfg(feature = "web")]
     let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
-    #[cfg(not(feature = "web"))]
-    drop((web, parent));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
     let mut sender = stream::start(&sender, &localhost, &info, localhost.settings().update_every);

@@ -125,7 +125,7 @@ pub struct WebSettings {
     pub timezone: String,
     pub prometheus: PrometheusSettings,
     /// The effective `netdata.conf`, served at `/netdata.conf` (empty when the web server
-    /// is disabled: nobody can ask for it).
+    /// is disabled or not built: nobody can ask for it).
     pub netdata_conf: String,
 }
 
@@ -284,6 +284,7 @@ impl DbSettings {
 impl WebSettings {
     fn from_config(cfg: &Config, dirs: &Directories) -> WebSettings {
         let enabled = cfg.text(&keys::WEB_MODE) != "none";
+        let served = enabled && cfg!(feature = "web");
         let path = |key| match cfg.text(key) {
             p if p.is_empty() => None,
             p => Some(relative_to(&dirs.config, &p)),
@@ -307,7 +308,7 @@ impl WebSettings {
             tls_version: cfg.text(&keys::WEB_TLS_VERSION),
             timezone: cfg.text(&keys::GLOBAL_TIMEZONE),
             // Read only when served: an invalid value is then logged, as before.
-            prometheus: match enabled {
+            prometheus: match served {
                 true => PrometheusSettings {
                     prefix: cfg.text_in(prometheus, "prefix", "netdata"),
                     data_source: cfg.text_in(prometheus, "data source", "average"),
@@ -316,7 +317,7 @@ impl WebSettings {
                 },
                 false => PrometheusSettings::default(),
             },
-            netdata_conf: if enabled { cfg.render() } else { String::new() },
+            netdata_conf: if served { cfg.render() } else { String::new() },
         }
     }
 }

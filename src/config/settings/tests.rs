@@ -12,7 +12,8 @@ fn defaults_and_clamps() {
     let d = NodeSettings::default();
     assert_eq!((d.db.mode, d.db.history, d.db.update_every), (MemoryMode::Ram, 3600, 1));
     assert_eq!(d.db.replication_window, 0, "no window unless streaming");
-    assert!(d.web.enabled && !d.web.netdata_conf.is_empty());
+    assert!(d.web.enabled);
+    assert_eq!(d.web.netdata_conf.is_empty(), !cfg!(feature = "web"), "rendered when served");
     assert_eq!(d.web.default_port, 19999);
     assert_eq!(d.sender.buffer_size, 1 << 20);
     assert_eq!(d.sender.timeout, Duration::from_secs(60));

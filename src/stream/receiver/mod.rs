@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod budget;
+#[cfg(feature = "web")]
 pub mod hub;
 pub mod ingest;
 pub mod limits;
