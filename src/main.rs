@@ -117,8 +117,18 @@ fn run(o: Options) -> ExitCode {
     // Everything the roles need, read once; the configurations themselves are not kept.
     let settings = NodeSettings::from_config(&configs.netdata, &configs.stream);
     drop(configs);
-    let NodeSettings { global, logs, dirs, db, web, sender, parent, collectors: collector_settings, plugins, .. } =
-        settings;
+    let NodeSettings {
+        global,
+        logs,
+        dirs,
+        db,
+        web,
+        sender,
+        parent,
+        collectors: collector_settings,
+        plugins,
+        ..
+    } = settings;
     #[cfg(not(feature = "web"))]
     drop((web, parent));
 

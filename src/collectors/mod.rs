@@ -147,7 +147,12 @@ impl Drop for Collectors {
 ///
 /// `[plugins] proc` switches the `/proc` family; `[plugin:proc] <file> = yes|no` each
 /// module; `[plugin:proc] update every` their interval (default: the host's).
-pub fn start_internal(settings: &CollectorSettings, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+pub fn start_internal(
+    settings: &CollectorSettings,
+    host: &Arc<Host>,
+    prefix: &Path,
+    collectors: &mut Collectors,
+) {
     let cfg = &settings.sections;
     let host_every = u64::from(host.settings().update_every);
     if cfg.bool_in("plugins", "diskspace", true) {

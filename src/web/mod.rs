@@ -33,8 +33,8 @@ use parking_lot::Mutex;
 use crate::config::settings::{ParentSettings, WebSettings};
 use crate::config::Config;
 use crate::rrd::Hosts;
-use crate::stream::receiver::hub;
 use crate::simple_pattern::SimplePattern;
+use crate::stream::receiver::hub;
 
 pub use api::Acl;
 pub use bind::{BindSpec, SslMode};

@@ -23,8 +23,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::bind::{BindSpec, SslMode};
 use super::http::{self, Parsed, Request, Response, Status};
-use crate::stream::receiver::hub::{StreamConn, Streaming, Upgrade, STREAM_IDLE_TIMEOUT};
 use super::{api, Context, Limits};
+use crate::stream::receiver::hub::{StreamConn, Streaming, Upgrade, STREAM_IDLE_TIMEOUT};
 use crate::stream::receiver::{Budget, Flow};
 
 /// Largest request head accepted (request line and headers).

@@ -294,11 +294,14 @@ impl WebSettings {
             enabled,
             default_port: u16::try_from(cfg.integer(&keys::WEB_DEFAULT_PORT)).unwrap_or(19999),
             bind_to: cfg.text(&keys::WEB_BIND_TO),
-            listen_backlog: u32::try_from(cfg.integer(&keys::WEB_LISTEN_BACKLOG).clamp(1, 65_535)).unwrap_or(4096),
+            listen_backlog: u32::try_from(cfg.integer(&keys::WEB_LISTEN_BACKLOG).clamp(1, 65_535))
+                .unwrap_or(4096),
             max_connections: cfg.integer(&keys::WEB_MAX_CONNECTIONS).clamp(1, 1_000_000) as usize,
             idle_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_IDLE_TIMEOUT).max(1)),
             request_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_FIRST_REQUEST_TIMEOUT).max(1)),
-            gzip_level: cfg.bool(&keys::WEB_GZIP).then(|| cfg.integer(&keys::WEB_GZIP_LEVEL).clamp(1, 9) as u8),
+            gzip_level: cfg
+                .bool(&keys::WEB_GZIP)
+                .then(|| cfg.integer(&keys::WEB_GZIP_LEVEL).clamp(1, 9) as u8),
             x_frame_options: cfg.text(&keys::WEB_X_FRAME_OPTIONS),
             allow_connections: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_CONNECTIONS)),
             allow_dashboard: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_DASHBOARD)),

@@ -215,21 +215,10 @@ pub fn resolve(
     guid_section: Option<&PeerSection>,
     req: &StreamRequest,
 ) -> ChildSettings {
-    // The GUID section's value, else the API key section's, else `inherited`.
-    fn pick<T: Clone>(
-        (k, g): (Option<&PeerSection>, Option<&PeerSection>),
-        guid: fn(&PeerSection) -> &Option<T>,
-        key: fn(&PeerSection) -> &Option<T>,
-        inherited: T,
-    ) -> T {
-        let value = |s: Option<&PeerSection>, f: fn(&PeerSection) -> &Option<T>| s.and_then(|s| f(s).clone());
-        value(g, guid).or_else(|| value(k, key)).unwrap_or(inherited)
-    }
-    let both = (key_section, guid_section);
-
-    let memory_mode = pick(both, |s| &s.memory_mode, |s| &s.default_memory_mode, Some(d.memory_mode))
+    let (k, g) = (key_section, guid_section);
+    let memory_mode = or(g.and_then(|s| s.memory_mode), k.and_then(|s| s.default_memory_mode), None)
         .unwrap_or(d.memory_mode);
-    let guid_update_every = guid_section.and_then(|s| s.update_every).unwrap_or(0);
+    let guid_update_every = g.and_then(|s| s.update_every).unwrap_or(0);
     let update_every = if guid_update_every > 0 {
         guid_update_every
     } else {
@@ -237,29 +226,53 @@ pub fn resolve(
     };
     ChildSettings {
         memory_mode,
-        history: pick(both, |s| &s.history, |s| &s.default_history, d.history).max(5),
-        health: pick(both, |s| &s.health, |s| &s.default_health, d.health),
-        postpone_alarms: pick(both, |s| &s.postpone_alarms, |s| &s.default_postpone_alarms, d.postpone_alarms),
-        proxy_enabled: pick(both, |s| &s.proxy_enabled, |s| &s.default_proxy_enabled, d.proxy_enabled),
-        proxy_destination: pick(
-            both,
-            |s| &s.proxy_destination,
-            |s| &s.default_proxy_destination,
+        history: or(g.and_then(|s| s.history), k.and_then(|s| s.default_history), d.history).max(5),
+        health: or(g.and_then(|s| s.health), k.and_then(|s| s.default_health), d.health),
+        postpone_alarms: or(
+            g.and_then(|s| s.postpone_alarms),
+            k.and_then(|s| s.default_postpone_alarms),
+            d.postpone_alarms,
+        ),
+        proxy_enabled: or(
+            g.and_then(|s| s.proxy_enabled),
+            k.and_then(|s| s.default_proxy_enabled),
+            d.proxy_enabled,
+        ),
+        proxy_destination: or(
+            g.and_then(|s| s.proxy_destination.clone()),
+            k.and_then(|s| s.default_proxy_destination.clone()),
             d.proxy_destination.clone(),
         ),
-        proxy_api_key: pick(both, |s| &s.proxy_api_key, |s| &s.default_proxy_api_key, d.proxy_api_key.clone()),
-        proxy_send_charts: pick(
-            both,
-            |s| &s.proxy_send_charts,
-            |s| &s.default_proxy_send_charts,
+        proxy_api_key: or(
+            g.and_then(|s| s.proxy_api_key.clone()),
+            k.and_then(|s| s.default_proxy_api_key.clone()),
+            d.proxy_api_key.clone(),
+        ),
+        proxy_send_charts: or(
+            g.and_then(|s| s.proxy_send_charts.clone()),
+            k.and_then(|s| s.default_proxy_send_charts.clone()),
             d.proxy_send_charts.clone(),
         ),
-        compression: pick(both, |s| &s.compression, |s| &s.compression, d.compression),
-        replication: pick(both, |s| &s.replication, |s| &s.replication, d.replication),
-        seconds_to_replicate: pick(both, |s| &s.seconds_to_replicate, |s| &s.seconds_to_replicate, d.seconds_to_replicate),
-        replication_step: pick(both, |s| &s.replication_step, |s| &s.replication_step, d.replication_step).max(1),
+        compression: or(g.and_then(|s| s.compression), k.and_then(|s| s.compression), d.compression),
+        replication: or(g.and_then(|s| s.replication), k.and_then(|s| s.replication), d.replication),
+        seconds_to_replicate: or(
+            g.and_then(|s| s.seconds_to_replicate),
+            k.and_then(|s| s.seconds_to_replicate),
+            d.seconds_to_replicate,
+        ),
+        replication_step: or(
+            g.and_then(|s| s.replication_step),
+            k.and_then(|s| s.replication_step),
+            d.replication_step,
+        )
+        .max(1),
         update_every: u32::try_from(update_every.clamp(1, 86_400)).unwrap_or(1),
     }
+}
+
+/// The machine GUID section's value, else the API key section's, else `inherited`.
+fn or<T>(guid: Option<T>, key: Option<T>, inherited: T) -> T {
+    guid.or(key).unwrap_or(inherited)
 }
 
 /// The `stream.conf` section of a UUID: the one written exactly as the canonical lowercase
@@ -276,8 +289,8 @@ pub fn find_section<'c>(stream: &'c StreamConf, id: &Uuid) -> Option<&'c PeerSec
 mod tests {
     use super::*;
     use crate::config::settings::NodeSettings;
-    use crate::db::MemoryMode;
     use crate::config::{Config, FileKind};
+    use crate::db::MemoryMode;
     use crate::stream::receiver::request::parse;
 
     const KEY: &str = "11111111-2222-3333-4444-555555555555";
