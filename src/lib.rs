@@ -12,6 +12,7 @@ pub mod db;
 pub mod logging;
 pub mod plugins;
 pub mod protocol;
+pub mod query;
 pub mod rrd;
 pub mod simple_pattern;
 pub mod stream;

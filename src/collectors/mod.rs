@@ -6,6 +6,7 @@
 //! itself with one log line; a failing read is logged (with back-off of the log lines, not of
 //! the collection) and retried on the next tick.
 
+pub mod chart_def;
 pub mod diskspace;
 pub mod diskstats;
 pub mod loadavg;
@@ -327,7 +328,7 @@ fn start_group_b(
         spawn(Box::new(net_sockstat::new(Arc::clone(host), prefix, &sock, &mode, zero, every)), every);
     }
     if on("/proc/net/stat/nf_conntrack") {
-        spawn(Box::new(nf_conntrack::Conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
+        spawn(Box::new(nf_conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
     }
     if on("/proc/net/softnet_stat") {
         let per_core = cfg.bool_in("plugin:proc:/proc/net/softnet_stat", "softnet_stat per core", true);

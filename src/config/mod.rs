@@ -508,7 +508,10 @@ fn check(file: FileKind, section: &str, name: &str, value: &str) -> Option<Strin
     }
 }
 
-/// Words separated by spaces; a word in double quotes may hold spaces.
+/// Words separated by spaces; a word in double quotes may hold spaces. Not the wire's
+/// tokenizer (`protocol::Words`), on purpose: these words are paths in netdata.conf, where
+/// `=`, `'` and `\` are ordinary characters, empty words mean nothing and there is no limit
+/// of 20 words; the wire's rules would cut `/opt/a=b` in two and read `/a\ /b` as one word.
 fn words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut rest = text.trim_start();

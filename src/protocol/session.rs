@@ -26,6 +26,7 @@ use std::sync::Arc;
 
 use super::command::{printable, ChartDef, Command, DimensionDef, VariableScope};
 use super::framer::Frame;
+use super::replay::{check_in_request, check_point};
 use super::words::Words;
 use super::{Action, Error, Limits};
 use crate::rrd::{label_source, Chart, ChartMeta, ClockLeap, DimensionMeta, Host, Label};
@@ -405,17 +406,9 @@ impl Session {
                         (after, if open && !empty { i64::MAX } else { before })
                     });
                     let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
-                    if let Err(why) =
-                        crate::stream::receiver::replication::check_in_request(start_t, end_t, ue, asked)
-                    {
+                    if let Err(why) = check_in_request(start_t, end_t, ue, asked) {
                         // (Said with the clock's reason too, when there is one.)
-                        let why = match crate::stream::receiver::replication::check_point(
-                            start_t,
-                            end_t,
-                            ue,
-                            child_now_t,
-                            now_s,
-                        ) {
+                        let why = match check_point(start_t, end_t, ue, child_now_t, now_s) {
                             Ok(()) => why.to_string(),
                             Err(clock) => format!("{clock}, and {why}"),
                         };
@@ -425,13 +418,7 @@ impl Session {
                     // The local clock bounds the point whatever child_now says (refused points
                     // cost O(1) and are no strike: a child whose clock is ahead sends some
                     // on every connection).
-                    match crate::stream::receiver::replication::check_point(
-                        start_t,
-                        end_t,
-                        ue,
-                        child_now_t,
-                        now_s,
-                    ) {
+                    match check_point(start_t, end_t, ue, child_now_t, now_s) {
                         Ok(()) => self.replay_at = Some(end_t),
                         Err(why) => {
                             self.replay_refused += 1;

@@ -713,12 +713,19 @@ impl Chart {
 
     /// The stored points of dimension `dim` with `after ≤ t ≤ before`, oldest first.
     pub fn query(&self, dim: usize, after: i64, before: i64) -> Vec<Point> {
-        let st = self.state.lock();
         let mut raw = Vec::new();
-        if let Some(d) = st.dims.get(dim) {
-            d.store.query(after, before, &mut raw);
-        }
+        self.query_into(dim, after, before, &mut raw);
         raw.into_iter().map(|(t, n)| Point { t, value: n.value(), reset: n.is_reset() }).collect()
+    }
+
+    /// [`Chart::query`] as stored numbers into `raw` (cleared first), so that a caller
+    /// reading many dimensions and windows (the query engine) reuses one buffer.
+    pub fn query_into(&self, dim: usize, after: i64, before: i64, raw: &mut Vec<(i64, StorageNumber)>) {
+        raw.clear();
+        let st = self.state.lock();
+        if let Some(d) = st.dims.get(dim) {
+            d.store.query(after, before, raw);
+        }
     }
 
     /// Last raw collected integer, last stored value and how many times each dimension was

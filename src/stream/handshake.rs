@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::caps::Caps;
+use crate::protocol::Caps;
 
 /// The accepted-with-version prompt; the negotiated bitmask follows in decimal.
 pub const PROMPT_VN: &str = "Hit me baby, push them over with the version=";

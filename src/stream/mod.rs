@@ -7,9 +7,7 @@
 //! link that drops is refilled from the database (or, in memory mode `none`, from a RAM
 //! window of `[stream] replication window` seconds).
 
-pub mod caps;
 pub mod destination;
-pub mod emit;
 pub mod handshake;
 #[cfg(feature = "compression")]
 pub mod lz4;
@@ -78,7 +76,12 @@ pub use sender::Sender;
 
 /// Starts streaming `host` if `[stream] enabled = yes`; `None` when disabled or
 /// misconfigured (with a log line saying why).
-pub fn start(conf: &SenderSettings, host: &Arc<Host>, info: &SystemInfo, update_every: u32) -> Option<Sender> {
+pub fn start(
+    conf: &SenderSettings,
+    host: &Arc<Host>,
+    info: &SystemInfo,
+    update_every: u32,
+) -> Option<Sender> {
     if !conf.enabled {
         return None;
     }
@@ -110,7 +113,7 @@ pub fn start(conf: &SenderSettings, host: &Arc<Host>, info: &SystemInfo, update_
         utc_offset: info.utc_offset,
         hops: 1,
         tags: String::new(),
-        caps: caps::Caps(0),
+        caps: crate::protocol::Caps(0),
         system_info: info.pairs.clone(),
         program: crate::PROGRAM.into(),
         version: format!("v{}", crate::VERSION),

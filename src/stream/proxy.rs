@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use super::receiver::ChildSettings;
-use super::{caps, handshake, sender_settings, Destination, Sender};
+use super::{handshake, sender_settings, Destination, Sender};
 use crate::config::settings::SenderSettings;
 use crate::rrd::{ChildStatus, Host};
 
@@ -64,7 +64,7 @@ pub fn start(
         utc_offset: i64::from(child.utc_offset),
         hops: u32::from(child.hops) + 1,
         tags: child.tags.clone(),
-        caps: caps::Caps(0),
+        caps: crate::protocol::Caps(0),
         system_info,
         program: child.program.clone(),
         version: child.program_version.clone(),

@@ -20,14 +20,13 @@ use crossbeam_channel::{Receiver, RecvTimeoutError};
 use mio::{Events, Interest, Poll, Token, Waker};
 use parking_lot::Mutex;
 
-use super::caps::Caps;
 use super::destination::{Destination, Endpoint};
-use super::emit::{self, ReplayRequest};
 use super::handshake::{self, Backoff, Rejection, Reply, Request};
 use super::lz4::{Compressor, MAX_BLOCK_INPUT};
 use super::ring::RingBuffer;
 use super::tls::{self, TlsSettings};
 use crate::clock;
+use crate::protocol::{emit, Caps, ReplayChart, Words};
 use crate::rrd::{ChartView, Host, Observer, StreamState};
 
 /// Chooses the charts that are streamed (`send charts matching`, on id or name).
@@ -645,7 +644,7 @@ fn stream(
     let mut out: Vec<u8> = Vec::with_capacity(MAX_BLOCK_INPUT + 64);
     let mut inbuf: Vec<u8> = Vec::with_capacity(4096);
     let mut tmp = [0u8; 4096];
-    let mut replays: VecDeque<ReplayRequest> = VecDeque::new();
+    let mut replays: VecDeque<ReplayChart> = VecDeque::new();
     let mut events = Events::with_capacity(8);
     let mut last_progress = Instant::now();
     // When the first bytes of a batch arrived: collectors all tick on the same second, so
@@ -753,9 +752,9 @@ fn stream(
     }
 }
 
-fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayRequest>) {
-    let words = emit::words(line);
-    match words.first().copied() {
+fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayChart>) {
+    let words = Words::split(line);
+    match words.keyword() {
         None => {}
         Some("REPLAY_CHART") if !Caps(shared.caps.load(Ordering::Acquire)).has(Caps::REPLICATION) => {
             // Not negotiated (`[db] enable replication = no`): nothing is replayed.
@@ -764,7 +763,7 @@ fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayRequest
                 shared.hostname
             );
         }
-        Some("REPLAY_CHART") => match ReplayRequest::parse(&words) {
+        Some("REPLAY_CHART") => match ReplayChart::parse(&words) {
             Some(req) => {
                 if let Some(old) = replays.iter_mut().find(|r| r.chart == req.chart) {
                     *old = req; // the newest request for a chart replaces an older one
@@ -786,7 +785,7 @@ fn parent_line(shared: &Shared, line: &str, replays: &mut VecDeque<ReplayRequest
 }
 
 /// Answers queued replication requests while the buffer has room for live data too.
-fn serve_replays(shared: &Shared, host: &Host, replays: &mut VecDeque<ReplayRequest>) {
+fn serve_replays(shared: &Shared, host: &Host, replays: &mut VecDeque<ReplayChart>) {
     let capacity = shared.ring.lock().capacity();
     // An answer may use at most a quarter of the buffer; none starts above half full.
     let budget = capacity / 4;
@@ -925,7 +924,7 @@ mod tests {
         assert!(!text.contains("BEGIN"), "no data before REPLAY_CHART is served: {text}");
         assert!(!text.contains("skip.me"), "send charts matching: {text}");
 
-        let mut replays = VecDeque::from([ReplayRequest {
+        let mut replays = VecDeque::from([ReplayChart {
             chart: "a.b".into(),
             start_streaming: true,
             after: 0,

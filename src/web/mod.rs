@@ -9,10 +9,12 @@
 //! child's stream), and a data query too large for one turn is refused with a 400 before it
 //! allocates ([`api::data::MAX_READ`], [`api::data::MAX_VALUES`]). A `STREAM` request is recognised by the parser
 //! ([`http::Parsed::Stream`]) — the hook where the stream receiver will take the socket
-//! over inside the same loop.
+//! over inside the same loop. This file only starts the server; what its parts share
+//! (`Context`, `Limits`, the ACLs) is in [`context`].
 
 pub mod api;
 pub mod bind;
+pub mod context;
 pub mod dashboard;
 pub mod gzip;
 pub mod http;
@@ -22,100 +24,19 @@ mod server;
 pub mod tls;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use parking_lot::Mutex;
 
 use crate::config::settings::{ParentSettings, WebSettings};
-use crate::config::Config;
 use crate::rrd::Hosts;
-use crate::simple_pattern::SimplePattern;
 use crate::stream::receiver::hub;
 
-pub use api::Acl;
 pub use bind::{BindSpec, SslMode};
-
-/// The Netdata API version nanodata answers like (clients compare it).
-pub const API_VERSION: &str = "v1.37.1";
-
-/// What request handlers share: the hosts and the node's fixed facts.
-pub struct Context {
-    pub hosts: Arc<Hosts>,
-    /// The effective configuration, rendered once at start.
-    pub netdata_conf: String,
-    pub system: api::info::SystemInfo,
-    pub timezone: String,
-    pub stream_enabled: bool,
-    pub https_enabled: bool,
-    pub prometheus: api::allmetrics::PrometheusDefaults,
-    /// Last scrape time per (`server`, host GUID), for prometheus average/sum windows.
-    pub prometheus_seen: Mutex<HashMap<(String, String), i64>>,
-    allow_connections: SimplePattern,
-    allow_dashboard: SimplePattern,
-    allow_netdata_conf: SimplePattern,
-}
-
-impl Context {
-    /// Whether `ip` passes the ACL (`allow dashboard from`, `allow netdata.conf from`).
-    pub fn allowed(&self, acl: Acl, ip: IpAddr) -> bool {
-        let p = match acl {
-            Acl::Dashboard => &self.allow_dashboard,
-            Acl::NetdataConf => &self.allow_netdata_conf,
-        };
-        ip_matches(p, ip)
-    }
-
-    /// `allow connections from`.
-    pub fn connection_allowed(&self, ip: IpAddr) -> bool {
-        ip_matches(&self.allow_connections, ip)
-    }
-
-    /// A context with the built-in defaults and no server, so that the fuzz targets
-    /// (`fuzz/`) can route requests through [`api::handle`] without a socket.
-    #[doc(hidden)]
-    pub fn for_fuzzing(hosts: Arc<Hosts>) -> Context {
-        let cfg = Config::new(crate::config::FileKind::Netdata);
-        Context {
-            hosts,
-            netdata_conf: cfg.render(),
-            system: api::info::SystemInfo::unknown(),
-            timezone: "UTC".into(),
-            stream_enabled: false,
-            https_enabled: false,
-            prometheus: api::allmetrics::PrometheusDefaults::from_config(&cfg),
-            prometheus_seen: Mutex::new(HashMap::new()),
-            allow_connections: SimplePattern::parse("*"),
-            allow_dashboard: SimplePattern::parse("*"),
-            allow_netdata_conf: SimplePattern::parse("*"),
-        }
-    }
-}
-
-/// Matches the client address as text; a loopback address also matches the word
-/// `localhost` (nanodata does no reverse DNS).
-pub fn ip_matches(p: &SimplePattern, ip: IpAddr) -> bool {
-    let ip = ip.to_canonical();
-    if let Some(d) = p.decide(&ip.to_string()) {
-        return d;
-    }
-    ip.is_loopback() && p.matches("localhost")
-}
-
-/// Server limits and behaviour, from `[web]`.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_connections: usize,
-    pub idle_timeout: Duration,
-    /// How long a request head may take to arrive (slowloris guard).
-    pub request_timeout: Duration,
-    pub gzip_level: Option<u8>,
-    /// Extra header lines for every response (`x-frame-options`).
-    pub extra_headers: String,
-}
+use context::{Context, Limits};
 
 /// A running web server; [`WebServer::stop`] ends the loop and closes every socket.
 pub struct WebServer {
@@ -337,23 +258,4 @@ fn timezone(configured: &str) -> String {
                 .and_then(|p| p.to_str().and_then(|s| s.split("zoneinfo/").nth(1).map(str::to_owned)))
                 .unwrap_or_else(|| "UTC".into())
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn acl_matches_ip_text_and_localhost() {
-        let p = SimplePattern::parse("localhost");
-        assert!(ip_matches(&p, "127.0.0.1".parse().unwrap()));
-        assert!(ip_matches(&p, "::1".parse().unwrap()));
-        assert!(!ip_matches(&p, "10.0.0.1".parse().unwrap()));
-        let p = SimplePattern::parse("!127.0.0.1 *");
-        assert!(!ip_matches(&p, "127.0.0.1".parse().unwrap()), "a negative IP match beats localhost");
-        assert!(!ip_matches(&p, "::ffff:127.0.0.1".parse().unwrap()), "v4-mapped addresses are canonical");
-        assert!(ip_matches(&p, "::1".parse().unwrap()));
-        let p = SimplePattern::parse("10.* 192.168.*");
-        assert!(ip_matches(&p, "10.1.2.3".parse().unwrap()) && !ip_matches(&p, "127.0.0.1".parse().unwrap()));
-    }
 }

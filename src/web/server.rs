@@ -23,7 +23,8 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::bind::{BindSpec, SslMode};
 use super::http::{self, Parsed, Request, Response, Status};
-use super::{api, Context, Limits};
+use super::api;
+use super::context::{Context, Limits};
 use crate::stream::receiver::hub::{StreamConn, Streaming, Upgrade, STREAM_IDLE_TIMEOUT};
 use crate::stream::receiver::{Budget, Flow};
 

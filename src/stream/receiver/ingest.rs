@@ -18,10 +18,9 @@ use std::sync::Arc;
 use super::access::ChildSettings;
 use super::budget::{Budget, Cost, Flow};
 use super::limits::ReceiverLimits;
-use super::replication::{ChartReplication, ChildTimes, Local, Rend, ReplayRequest, Settings};
-use crate::protocol::{Event, Frame, LineBuffer, Session, Trust};
+use super::replication::{ChartReplication, ChildTimes, Local, Rend, Settings};
+use crate::protocol::{Caps, Event, Frame, LineBuffer, ReplayChart, Session, Trust};
 use crate::rrd::Host;
-use crate::stream::caps::Caps;
 
 /// Most bytes of `REPLAY_CHART` requests waiting for a child that does not read them.
 pub const MAX_PENDING_OUTPUT: usize = 256 * 1024;
@@ -337,10 +336,10 @@ impl Receiver {
                 let local = self.local(&chart, now);
                 let child = ChildTimes { first: first_entry_t, last: last_entry_t, now: child_now_t };
                 let state = self.charts.entry(chart.clone()).or_default();
-                if let Some(req) = state.on_definition_end(&self.replication, child, &local) {
+                if let Some(req) = state.on_definition_end(&self.replication, &chart, child, &local) {
                     note(&self.session, &chart, state.take_note());
                     self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
-                    request(out, &chart, &req)?;
+                    request(out, &req)?;
                 }
             }
             Event::ReplayEnd { chart, start_streaming, after, before } => {
@@ -355,7 +354,7 @@ impl Receiver {
                 note(&self.session, &chart, state.take_note());
                 if let Some(req) = next {
                     self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
-                    request(out, &chart, &req)?;
+                    request(out, &req)?;
                 }
             }
             Event::ClaimedId { .. } | Event::FunctionResult { .. } => {}
@@ -398,9 +397,9 @@ fn frame_len(input: &[u8]) -> Option<usize> {
     }
 }
 
-fn request(out: &mut Vec<u8>, chart: &str, req: &ReplayRequest) -> Result<(), String> {
+fn request(out: &mut Vec<u8>, req: &ReplayChart) -> Result<(), String> {
     let line =
-        req.line(chart).ok_or_else(|| format!("chart id '{}' cannot be quoted", chart.escape_debug()))?;
+        req.line().ok_or_else(|| format!("chart id '{}' cannot be quoted", req.chart.escape_debug()))?;
     out.extend_from_slice(line.as_bytes());
     Ok(())
 }

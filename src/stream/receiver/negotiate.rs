@@ -6,7 +6,7 @@
 
 use super::access::ChildSettings;
 use crate::db::MemoryMode;
-use crate::stream::caps::Caps;
+use crate::protocol::Caps;
 use crate::stream::handshake::{PROMPT_V1, PROMPT_V2, PROMPT_VN};
 
 /// What a child was granted and the reply that tells it so.

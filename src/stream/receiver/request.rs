@@ -89,9 +89,17 @@ impl std::fmt::Display for HeadError {
     }
 }
 
+/// The start of every STREAM request head.
+pub const METHOD: &[u8] = b"STREAM ";
+
+/// Whether `buf` starts with a STREAM request (the one test for it: the web server's HTTP
+/// parser and event loop hand such a connection to the receiver, whose [`parse`] reads it).
+pub fn is_stream(buf: &[u8]) -> bool {
+    buf.starts_with(METHOD)
+}
+
 /// Parses the head at the start of `buf`: `Ok(None)` until the blank line has arrived.
 pub fn parse(buf: &[u8]) -> Result<Option<Parsed>, HeadError> {
-    const METHOD: &[u8] = b"STREAM ";
     let n = buf.len().min(METHOD.len());
     if buf[..n] != METHOD[..n] {
         return Err(HeadError::NotStream);
@@ -328,7 +336,7 @@ fn url_decode(raw: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::caps::Caps;
+    use crate::protocol::Caps;
     use crate::stream::handshake::Request;
 
     const KEY: &str = "11111111-2222-3333-4444-555555555555";

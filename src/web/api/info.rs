@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 
 use crate::rrd::Host;
-use crate::web::{json, Context, API_VERSION};
+use crate::web::context::{Context, API_VERSION};
+use crate::web::json;
 
 /// Facts about the machine this node runs on, read once at start.
 #[derive(Clone, Debug)]
