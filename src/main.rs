@@ -193,11 +193,7 @@ fn run(o: Options) -> ExitCode {
 
     // One malloc arena for all threads: glibc would give each thread its own, and a small
     // daemon with twenty threads would pay for twenty (Netdata does the same).
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, global.malloc_arena as libc::c_int);
-    }
+    nanodata::sys::mem::set_malloc_arenas(global.malloc_arena);
 
     // Every thread started from here on inherits the blocked signal mask; only main takes them.
     signals::block_all();

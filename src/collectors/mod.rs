@@ -580,7 +580,7 @@ mod tests {
         c.spawn(Box::new(Counting(Arc::clone(&ticks), false)), 1).unwrap();
         c.spawn(Box::new(Counting(Arc::clone(&once), true)), 1).unwrap();
         std::thread::sleep(Duration::from_millis(2300));
-        let started = std::time::Instant::now();
+        let started = crate::clock::now_monotonic();
         c.stop();
         assert!(started.elapsed() < Duration::from_millis(500), "stop is prompt");
         let n = ticks.load(Ordering::SeqCst);

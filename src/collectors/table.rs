@@ -19,6 +19,7 @@ use std::sync::Arc;
 use super::chart_def::Look;
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
+use crate::sys::mem::page_size;
 
 pub use super::chart_def::PLUGIN;
 
@@ -449,16 +450,6 @@ pub fn meta(spec: &Spec, module: &str, update_every: u32) -> ChartMeta {
 fn dimension(d: &Dim) -> DimensionMeta {
     let multiplier = if d.pages { d.multiplier * page_size() } else { d.multiplier };
     DimensionMeta::new(d.id).name(d.name).algorithm(d.algorithm).scale(multiplier, d.divisor)
-}
-
-fn page_size() -> i64 {
-    // SAFETY: sysconf reads a constant of the running system; it has no preconditions.
-    let v = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if v > 0 {
-        v as i64
-    } else {
-        4096
-    }
 }
 
 fn parse_pairs(text: &str, columns: &mut Columns, table: &mut Table) {

@@ -111,12 +111,7 @@ pub fn start(hosts: Arc<Hosts>, policy: CleanupPolicy) -> io::Result<Housekeepin
 /// host): glibc keeps freed memory in its heap (only its top is trimmed on its own), so
 /// without this the node's RSS would stay near its highest point after every churn.
 pub fn give_back_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases unused pages of the allocator's heaps; it takes the
-    // allocator's own locks and touches no memory in use.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::sys::mem::trim_allocator();
 }
 
 impl Housekeeping {

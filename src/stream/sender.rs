@@ -486,12 +486,7 @@ fn tls_error(e: io::Error) -> Failure {
 fn resolve(host: &str, interface: Option<&str>, port: u16) -> io::Result<Vec<SocketAddr>> {
     let mut addrs: Vec<SocketAddr> = (host, port).to_socket_addrs()?.collect();
     if let Some(ifname) = interface {
-        let c = std::ffi::CString::new(ifname).map_err(|_| io::Error::other("bad interface name"))?;
-        // SAFETY: if_nametoindex reads a NUL-terminated string.
-        let index = unsafe { libc::if_nametoindex(c.as_ptr()) };
-        if index == 0 {
-            return Err(io::Error::other(format!("no interface '{ifname}'")));
-        }
+        let index = crate::sys::net::interface_index(ifname)?;
         for a in &mut addrs {
             if let SocketAddr::V6(v6) = a {
                 v6.set_scope_id(index);

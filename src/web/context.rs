@@ -30,7 +30,7 @@ pub struct Context {
     pub hosts: Arc<Hosts>,
     /// The effective configuration, rendered once at start.
     pub netdata_conf: String,
-    pub system: api::info::SystemInfo,
+    pub system: crate::daemon::sysinfo::SystemInfo,
     pub timezone: String,
     pub stream_enabled: bool,
     pub https_enabled: bool,
@@ -66,7 +66,7 @@ impl Context {
         Context {
             hosts,
             netdata_conf: cfg.render(),
-            system: api::info::SystemInfo::unknown(),
+            system: crate::daemon::sysinfo::SystemInfo::default(),
             timezone: "UTC".into(),
             stream_enabled: false,
             https_enabled: false,

@@ -177,7 +177,7 @@ pub fn start_bound(
     };
     let ctx = Context {
         hosts,
-        system: api::info::SystemInfo::detect(),
+        system: crate::daemon::sysinfo::SystemInfo::detect(std::path::Path::new("/")),
         timezone: timezone(&settings.timezone),
         stream_enabled: false,
         https_enabled,

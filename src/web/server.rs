@@ -73,15 +73,7 @@ pub(crate) fn listen(addr: SocketAddr, backlog: u32) -> io::Result<TcpListener> 
 
 /// `listen(2)` again on a listening socket: Linux takes the new queue length.
 fn set_backlog(l: &TcpListener, backlog: u32) -> io::Result<()> {
-    use std::os::fd::AsRawFd;
-    let n = libc::c_int::try_from(backlog.max(1)).unwrap_or(libc::c_int::MAX);
-    // SAFETY: the descriptor belongs to `l`, which is alive and listening; listen() only
-    // changes the length of its queue.
-    if unsafe { libc::listen(l.as_raw_fd(), n) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
+    crate::sys::net::set_listen_backlog(l, backlog)
 }
 
 enum Transport {

@@ -51,7 +51,7 @@ pub struct GlobalSettings {
     /// Empty: `/` (unless given on the command line).
     pub host_access_prefix: String,
     /// `glibc malloc arena max for netdata`, 1 ..= 64.
-    pub malloc_arena: i32,
+    pub malloc_arena: u32,
     /// `[host labels]`, in order.
     pub host_labels: Vec<(String, String)>,
     /// See [`Config::machine_guid_file`].
@@ -225,7 +225,7 @@ impl NodeSettings {
             hostname: cfg.text(&keys::GLOBAL_HOSTNAME),
             run_as_user: cfg.text(&keys::GLOBAL_RUN_AS_USER),
             host_access_prefix: cfg.text(&keys::GLOBAL_HOST_ACCESS_PREFIX),
-            malloc_arena: cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as i32,
+            malloc_arena: cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as u32,
             host_labels: cfg.entries("host labels").map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
             machine_guid_file: cfg.machine_guid_file(),
         };
