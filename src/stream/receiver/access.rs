@@ -216,7 +216,19 @@ pub fn resolve(
     req: &StreamRequest,
 ) -> ChildSettings {
     let (k, g) = (key_section, guid_section);
-    let memory_mode = or(g.and_then(|s| s.memory_mode), k.and_then(|s| s.default_memory_mode), None)
+    // The machine GUID section's `guid` key, else the API key section's `key`, else the
+    // defaults' (`ChildSettings` and `PeerSection` name their fields alike).
+    macro_rules! inherit {
+        ($guid:ident, $key:ident) => {
+            g.and_then(|s| s.$guid.clone())
+                .or_else(|| k.and_then(|s| s.$key.clone()))
+                .unwrap_or_else(|| d.$guid.clone())
+        };
+    }
+    let memory_mode = g
+        .and_then(|s| s.memory_mode)
+        .or_else(|| k.and_then(|s| s.default_memory_mode))
+        .flatten()
         .unwrap_or(d.memory_mode);
     let guid_update_every = g.and_then(|s| s.update_every).unwrap_or(0);
     let update_every = if guid_update_every > 0 {
@@ -226,53 +238,19 @@ pub fn resolve(
     };
     ChildSettings {
         memory_mode,
-        history: or(g.and_then(|s| s.history), k.and_then(|s| s.default_history), d.history).max(5),
-        health: or(g.and_then(|s| s.health), k.and_then(|s| s.default_health), d.health),
-        postpone_alarms: or(
-            g.and_then(|s| s.postpone_alarms),
-            k.and_then(|s| s.default_postpone_alarms),
-            d.postpone_alarms,
-        ),
-        proxy_enabled: or(
-            g.and_then(|s| s.proxy_enabled),
-            k.and_then(|s| s.default_proxy_enabled),
-            d.proxy_enabled,
-        ),
-        proxy_destination: or(
-            g.and_then(|s| s.proxy_destination.clone()),
-            k.and_then(|s| s.default_proxy_destination.clone()),
-            d.proxy_destination.clone(),
-        ),
-        proxy_api_key: or(
-            g.and_then(|s| s.proxy_api_key.clone()),
-            k.and_then(|s| s.default_proxy_api_key.clone()),
-            d.proxy_api_key.clone(),
-        ),
-        proxy_send_charts: or(
-            g.and_then(|s| s.proxy_send_charts.clone()),
-            k.and_then(|s| s.default_proxy_send_charts.clone()),
-            d.proxy_send_charts.clone(),
-        ),
-        compression: or(g.and_then(|s| s.compression), k.and_then(|s| s.compression), d.compression),
-        replication: or(g.and_then(|s| s.replication), k.and_then(|s| s.replication), d.replication),
-        seconds_to_replicate: or(
-            g.and_then(|s| s.seconds_to_replicate),
-            k.and_then(|s| s.seconds_to_replicate),
-            d.seconds_to_replicate,
-        ),
-        replication_step: or(
-            g.and_then(|s| s.replication_step),
-            k.and_then(|s| s.replication_step),
-            d.replication_step,
-        )
-        .max(1),
+        history: inherit!(history, default_history).max(5),
+        health: inherit!(health, default_health),
+        postpone_alarms: inherit!(postpone_alarms, default_postpone_alarms),
+        proxy_enabled: inherit!(proxy_enabled, default_proxy_enabled),
+        proxy_destination: inherit!(proxy_destination, default_proxy_destination),
+        proxy_api_key: inherit!(proxy_api_key, default_proxy_api_key),
+        proxy_send_charts: inherit!(proxy_send_charts, default_proxy_send_charts),
+        compression: inherit!(compression, compression),
+        replication: inherit!(replication, replication),
+        seconds_to_replicate: inherit!(seconds_to_replicate, seconds_to_replicate),
+        replication_step: inherit!(replication_step, replication_step).max(1),
         update_every: u32::try_from(update_every.clamp(1, 86_400)).unwrap_or(1),
     }
-}
-
-/// The machine GUID section's value, else the API key section's, else `inherited`.
-fn or<T>(guid: Option<T>, key: Option<T>, inherited: T) -> T {
-    guid.or(key).unwrap_or(inherited)
 }
 
 /// The `stream.conf` section of a UUID: the one written exactly as the canonical lowercase
