@@ -46,7 +46,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::clock;
-use crate::config::Config;
+use crate::config::settings::CollectorSettings;
 use crate::rrd::Host;
 
 /// Why a collection did not happen.
@@ -148,7 +148,13 @@ impl Drop for Collectors {
 ///
 /// `[plugins] proc` switches the `/proc` family; `[plugin:proc] <file> = yes|no` each
 /// module; `[plugin:proc] update every` their interval (default: the host's).
-pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+pub fn start_internal(
+    settings: &CollectorSettings,
+    host: &Arc<Host>,
+    prefix: &Path,
+    collectors: &mut Collectors,
+) {
+    let cfg = &settings.sections;
     let host_every = u64::from(host.settings().update_every);
     if cfg.bool_in("plugins", "diskspace", true) {
         let s = "plugin:proc:diskspace";
@@ -276,15 +282,22 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
             every,
         ))
     });
-    start_group_b(cfg, host, prefix, every, collectors);
+    start_group_b(settings, host, prefix, every, collectors);
 }
 
 /// Group B of the internal collectors: protocol counters, router essentials, pressure,
 /// interrupts. `[plugin:proc] <file> = yes|no` switches each; charts inside a file follow
 /// Netdata's `[plugin:proc:<file>] <chart option> = yes|no|auto`.
-fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, collectors: &mut Collectors) {
+fn start_group_b(
+    settings: &CollectorSettings,
+    host: &Arc<Host>,
+    prefix: &Path,
+    every: u32,
+    collectors: &mut Collectors,
+) {
+    let cfg = &settings.sections;
     let on = |module: &str| cfg.bool_in("plugin:proc", module, true);
-    let zero = cfg.bool(&crate::config::keys::DB_ZERO_METRICS);
+    let zero = settings.zero_metrics;
     let mode = |file: &str, spec: &table::Spec| {
         let auto = if spec.option.is_empty() {
             None

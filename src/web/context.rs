@@ -82,11 +82,7 @@ impl Context {
 /// Matches the client address as text; a loopback address also matches the word
 /// `localhost` (nanodata does no reverse DNS).
 pub fn ip_matches(p: &SimplePattern, ip: IpAddr) -> bool {
-    let ip = ip.to_canonical();
-    if let Some(d) = p.decide(&ip.to_string()) {
-        return d;
-    }
-    ip.is_loopback() && p.matches("localhost")
+    p.matches_ip(ip)
 }
 
 /// Server limits and behaviour, from `[web]`.

@@ -9,7 +9,7 @@ use std::time::Instant;
 use super::{TlsConfig, HEAD_LIMIT, KEEP_BUFFER};
 use crate::net::Transport;
 use crate::web::bind::SslMode;
-use crate::web::streaming::StreamConn;
+use crate::stream::receiver::hub::StreamConn;
 
 pub(super) struct Conn {
     pub id: u64,
