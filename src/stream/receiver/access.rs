@@ -469,20 +469,11 @@ mod tests {
         let a = w.accepted(&request(KEY, GUID));
         assert_eq!(
             a.settings,
+            // Netdata's defaults (negotiate's fixture lists them), but these two.
             ChildSettings {
-                memory_mode: MemoryMode::Ram,
-                history: 3600,
                 health: Some(false), // [health] enabled: no alarms in nanodata yet
-                postpone_alarms: 60,
-                proxy_enabled: false,
-                proxy_destination: String::new(),
-                proxy_api_key: String::new(),
-                proxy_send_charts: "*".into(),
-                compression: true,
-                replication: true,
-                seconds_to_replicate: 86400,
-                replication_step: 600,
                 update_every: 2,
+                ..super::super::negotiate::tests::settings()
             }
         );
         assert!(!a.replaces_stale);
