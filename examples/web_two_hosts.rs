@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use nanodata::config::settings::NodeSettings;
 use nanodata::config::{Config, FileKind};
 use nanodata::db::MemoryMode;
 use nanodata::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host, HostSettings, Hosts};
@@ -112,7 +113,8 @@ fn main() {
     for t in now - 900..=now {
         feed(&all, t);
     }
-    let web = nanodata::web::start(&cfg, Arc::clone(&hosts)).expect("web server");
+    let node = NodeSettings::from_config(&cfg, &Config::new(FileKind::Stream));
+    let web = nanodata::web::start(node.web, Arc::clone(&hosts)).expect("web server");
     println!("listening on {:?}", web.local_addrs());
     for _ in 0..secs {
         std::thread::sleep(nanodata::clock::until_next_boundary(nanodata::clock::now_realtime_usec(), 1));

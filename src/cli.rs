@@ -195,7 +195,7 @@ pub fn help() -> String {
 /// build supports. Every line is derived from the build (`cfg!`) or from the code it
 /// describes (the stream capabilities), so it cannot claim what the binary cannot do.
 pub fn build_info() -> String {
-    use crate::stream::caps::Caps;
+    use crate::protocol::Caps;
     let (web, tls, lz4) = (cfg!(feature = "web"), cfg!(feature = "tls"), cfg!(feature = "compression"));
     let (health, exporting) = (cfg!(feature = "health"), cfg!(feature = "exporting"));
     let yes = |b: bool| if b { "YES" } else { "NO" }.to_string();

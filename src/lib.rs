@@ -3,6 +3,8 @@
 //! The binary (`src/main.rs`) only wires the roles below together; each role is a module
 //! with one job. See `../README.md` for the user-facing picture.
 
+#![deny(unsafe_op_in_unsafe_fn, unused_must_use, rust_2018_idioms)]
+
 pub mod cli;
 pub mod clock;
 pub mod collectors;
@@ -10,8 +12,11 @@ pub mod config;
 pub mod daemon;
 pub mod db;
 pub mod logging;
+pub mod net;
 pub mod plugins;
 pub mod protocol;
+pub mod rng;
+pub mod query;
 pub mod rrd;
 pub mod simple_pattern;
 pub mod stream;

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use nanodata::cli::{self, Command, Options};
 use nanodata::collectors::{self, Collectors};
+use nanodata::config::settings::{DbSettings, NodeSettings};
 use nanodata::config::{keys, Config, FileKind};
 use nanodata::daemon::sysinfo::SystemInfo;
 use nanodata::daemon::{self, signals, Signal};
-use nanodata::db::MemoryMode;
 use nanodata::rrd::{label_source, Host, HostSettings, Hosts, Label};
 use nanodata::{logging, stream, PROGRAM, VERSION};
 
@@ -105,7 +105,6 @@ fn run(o: Options) -> ExitCode {
         Ok(c) => c,
         Err(code) => return code,
     };
-    let cfg = &configs.netdata;
 
     // Fork before any thread exists; stderr is still the terminal for the last words.
     if !o.foreground {
@@ -115,29 +114,36 @@ fn run(o: Options) -> ExitCode {
         }
     }
 
-    let log_dir = PathBuf::from(cfg.text(&keys::DIR_LOG));
-    let cache_dir = PathBuf::from(cfg.text(&keys::DIR_CACHE));
-    let lib_dir = PathBuf::from(cfg.text(&keys::DIR_LIB));
-    for dir in [&cache_dir, &lib_dir] {
+    // Everything the roles need, read once; the configurations themselves are not kept.
+    let settings = NodeSettings::from_config(&configs.netdata, &configs.stream);
+    drop(configs);
+    let NodeSettings {
+        global,
+        logs,
+        dirs,
+        db,
+        web,
+        sender,
+        parent,
+        collectors: collector_settings,
+        plugins,
+        ..
+    } = settings;
+    #[cfg(not(feature = "web"))]
+    drop((web, parent));
+
+    let (log_dir, cache_dir, lib_dir) = (&dirs.log, &dirs.cache, &dirs.lib);
+    for dir in [cache_dir, lib_dir] {
         if let Err(e) = daemon::ensure_dir(dir) {
             log::error!("cannot create directory {}: {e}", dir.display());
             return ExitCode::from(1);
         }
     }
     // Only log files need it; without it (not root, say) they fall back to stderr.
-    if let Err(e) = daemon::ensure_dir(&log_dir) {
+    if let Err(e) = daemon::ensure_dir(log_dir) {
         log::debug!("cannot create directory {}: {e}", log_dir.display());
     }
-    let settings = logging::Settings {
-        error: logging::Target::parse(&cfg.text(&keys::LOGS_ERROR), &log_dir),
-        access: logging::Target::parse(&cfg.text(&keys::LOGS_ACCESS), &log_dir),
-        health: logging::Target::parse(&cfg.text(&keys::LOGS_HEALTH), &log_dir),
-        level: level(&cfg.text(&keys::LOGS_SEVERITY)),
-        flood_period_secs: cfg.seconds(&keys::LOGS_FLOOD_PERIOD),
-        flood_max_lines: cfg.integer(&keys::LOGS_FLOOD_ERRORS).max(0) as u64,
-        syslog_facility: cfg.text(&keys::LOGS_FACILITY),
-    };
-    if let Err(e) = logging::configure(&settings) {
+    if let Err(e) = logging::configure(&logs) {
         log::error!("logs: {e}; logging to stderr instead");
     }
     log::info!("{PROGRAM} v{VERSION} starting (pid {})", std::process::id());
@@ -157,8 +163,8 @@ fn run(o: Options) -> ExitCode {
     // switch to `[global] run as user`. Nothing from outside has been read yet: no
     // connection is served, no plugin or collector runs before the switch.
     #[cfg(feature = "web")]
-    let web_bound = nanodata::web::bind(cfg);
-    let log_files: Vec<PathBuf> = [&settings.error, &settings.access, &settings.health]
+    let web_bound = nanodata::web::bind(&web);
+    let log_files: Vec<PathBuf> = [&logs.error, &logs.access, &logs.health]
         .into_iter()
         .filter_map(|t| match t {
             logging::Target::File(p) => Some(p.clone()),
@@ -166,13 +172,13 @@ fn run(o: Options) -> ExitCode {
         })
         .chain(o.pid_file.clone())
         .collect();
-    let dirs = [(cache_dir.as_path(), true), (lib_dir.as_path(), true), (log_dir.as_path(), false)];
-    if daemon::user::run_as_configured(&cfg.text(&keys::GLOBAL_RUN_AS_USER), &dirs, &log_files).is_err() {
+    let owned = [(cache_dir.as_path(), true), (lib_dir.as_path(), true), (log_dir.as_path(), false)];
+    if daemon::user::run_as_configured(&global.run_as_user, &owned, &log_files).is_err() {
         return ExitCode::from(1);
     }
 
-    let guid_file = cfg.machine_guid_file();
-    let guid = match daemon::guid::load_or_create(&guid_file) {
+    let guid_file = &global.machine_guid_file;
+    let guid = match daemon::guid::load_or_create(guid_file) {
         Ok((guid, created)) => {
             if created {
                 log::info!("machine GUID {guid} created in {}", guid_file.display());
@@ -187,31 +193,22 @@ fn run(o: Options) -> ExitCode {
 
     // One malloc arena for all threads: glibc would give each thread its own, and a small
     // daemon with twenty threads would pay for twenty (Netdata does the same).
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called before any thread exists.
-    unsafe {
-        libc::mallopt(libc::M_ARENA_MAX, cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as libc::c_int);
-    }
+    nanodata::sys::mem::set_malloc_arenas(global.malloc_arena);
 
     // Every thread started from here on inherits the blocked signal mask; only main takes them.
     signals::block_all();
 
-    let hostname = match cfg.text(&keys::GLOBAL_HOSTNAME) {
+    let hostname = match &global.hostname {
         s if s.is_empty() => daemon::hostname(),
-        s => s,
+        s => s.clone(),
     };
-    let prefix = match (&o.host_prefix, cfg.text(&keys::GLOBAL_HOST_ACCESS_PREFIX)) {
+    let prefix = match (&o.host_prefix, &global.host_access_prefix) {
         (Some(p), _) => p.clone(),
         (None, p) if !p.is_empty() => PathBuf::from(p),
         _ => PathBuf::from("/"),
     };
     let info = SystemInfo::detect(&prefix);
-    let mut settings = host_settings(cfg, &cache_dir);
-    if configs.stream.bool(&keys::STREAM_ENABLED) {
-        settings.replication_window =
-            configs.stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32;
-    }
-    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, settings)));
+    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, host_settings(&db, cache_dir))));
     let localhost = Arc::clone(hosts.localhost());
     log::info!(
         "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
@@ -222,7 +219,7 @@ fn run(o: Options) -> ExitCode {
 
     let mut housekeeping = match nanodata::rrd::cleanup::start(
         Arc::clone(&hosts),
-        nanodata::rrd::CleanupPolicy::from_config(cfg),
+        nanodata::rrd::CleanupPolicy::from_settings(&db.cleanup),
     ) {
         Ok(h) => Some(h),
         Err(e) => {
@@ -232,14 +229,14 @@ fn run(o: Options) -> ExitCode {
     };
 
     let mut collectors = Collectors::new();
-    localhost.set_labels(host_labels(cfg, &info));
-    collectors::start_internal(cfg, &localhost, &prefix, &mut collectors);
+    localhost.set_labels(host_labels(&global.host_labels, &info));
+    collectors::start_internal(&collector_settings, &localhost, &prefix, &mut collectors);
+    drop(collector_settings);
     #[cfg(feature = "web")]
-    let web = web_bound.and_then(|b| nanodata::web::start_bound(b, cfg, Some(&configs.stream), Arc::clone(&hosts)));
+    let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
-    let mut plugins = nanodata::plugins::start(cfg, Arc::clone(&localhost), &prefix);
-    let mut sender =
-        stream::start(&configs.stream, cfg, &localhost, &info, localhost.settings().update_every);
+    let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
+    let mut sender = stream::start(&sender, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
         *collectors.stream_slot().lock() = Some(Box::new(move || {
@@ -286,34 +283,20 @@ fn run(o: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn level(name: &str) -> log::LevelFilter {
-    match name {
-        "debug" => log::LevelFilter::Debug,
-        "warning" | "warn" => log::LevelFilter::Warn,
-        "error" => log::LevelFilter::Error,
-        _ => log::LevelFilter::Info,
-    }
-}
-
-fn host_settings(cfg: &Config, cache_dir: &Path) -> HostSettings {
-    let mode_name = cfg.text(&keys::DB_MODE);
-    let mode = MemoryMode::parse(&mode_name).unwrap_or_else(|| {
-        log::warn!("[db] mode = {mode_name} is not supported by {PROGRAM}; using ram");
-        MemoryMode::Ram
-    });
+fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {
     HostSettings {
-        mode,
-        history: cfg.integer(&keys::DB_RETENTION).clamp(5, 10_000_000) as u32,
-        update_every: cfg.seconds(&keys::DB_UPDATE_EVERY).clamp(1, 86_400) as u32,
+        mode: db.mode,
+        history: db.history,
+        update_every: db.update_every,
         cache_dir: cache_dir.to_path_buf(),
-        gap_when_lost_iterations_above: cfg.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
-        replication_window: 0,
+        gap_when_lost_iterations_above: db.gap_when_lost_iterations_above,
+        replication_window: db.replication_window,
     }
 }
 
 /// The host's labels: Netdata's automatic `_…` labels from the system information, then
 /// `[host labels]` of the configuration.
-fn host_labels(cfg: &Config, info: &SystemInfo) -> Vec<Label> {
+fn host_labels(configured: &[(String, String)], info: &SystemInfo) -> Vec<Label> {
     let auto = label_source::AUTO;
     let mut labels = Vec::new();
     let mut add = |name: &str, value: &str, source: u32| {
@@ -330,7 +313,7 @@ fn host_labels(cfg: &Config, info: &SystemInfo) -> Vec<Label> {
         add(name, info.get(var).unwrap_or("unknown"), auto);
     }
     add("_is_parent", "false", auto);
-    for (name, value) in cfg.entries("host labels") {
+    for (name, value) in configured {
         add(name, value, label_source::CONFIG);
     }
     labels

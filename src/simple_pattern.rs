@@ -90,6 +90,16 @@ impl SimplePattern {
         self.decide(s).unwrap_or(false)
     }
 
+    /// Matches a client address as text; a loopback address also matches the word
+    /// `localhost` (nanodata does no reverse DNS).
+    pub fn matches_ip(&self, ip: std::net::IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        if let Some(d) = self.decide(&ip.to_string()) {
+            return d;
+        }
+        ip.is_loopback() && self.matches("localhost")
+    }
+
     /// `Some(true/false)` when a word matched (positive/negative), `None` when none did.
     pub fn decide(&self, s: &str) -> Option<bool> {
         if s.is_empty() {

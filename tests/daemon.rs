@@ -2,6 +2,9 @@
 //! GUID, the memory modes across restarts and `kill -9`, damaged database files,
 //! configuration warnings and `-W set` overrides, orderly stop on TERM.
 
+// Tests and benches time themselves with the standard clock; clippy.toml's rule is for src/.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! Property tests (proptest) of the round trips the fuzz targets cannot judge alone:
 //! the sender's LZ4 compressor against the receiver's decoder over random splits of the
 //! stream, storage numbers within their documented precision, and the line protocol as
-//! `stream::emit` writes it parsed back by `protocol`.
+//! `protocol::emit` writes it parsed back by `protocol`.
 //!
 //! Case counts are kept small so that `cargo test` stays quick; `PROPTEST_CASES=N` runs more.
 
@@ -10,13 +10,11 @@ use std::sync::{Arc, Mutex};
 use proptest::prelude::*;
 
 use nanodata::db::StorageNumber;
-use nanodata::protocol::{Command, Words};
+use nanodata::protocol::{emit, Caps, Command, ReplayChart, Words};
 use nanodata::rrd::{
     Algorithm, ChartMeta, ChartOptions, ChartType, ChartView, DimensionMeta, DimensionOptions, Host,
     HostSettings, Label, Observer, StreamState,
 };
-use nanodata::stream::caps::Caps;
-use nanodata::stream::emit;
 use nanodata::stream::lz4::{Compressor, Decompressor, MAX_BLOCK_INPUT, MAX_BLOCK_OUTPUT};
 
 fn config(cases: u32) -> ProptestConfig {
@@ -129,7 +127,7 @@ proptest! {
     }
 }
 
-// ---- the line protocol: stream::emit ↔ protocol ------------------------------------------
+// ---- the line protocol: protocol::emit ↔ protocol ----------------------------------------
 
 /// What a value becomes on the wire: `quoted` has no escaping, so `"` becomes `'` and
 /// control characters become spaces…
@@ -385,7 +383,7 @@ proptest! {
         prop_assert_eq!(lines.next(), None);
 
         // RBEGIN, (RBEGIN '', RSET…)…, RDSTATE…, RSSTATE, REND
-        let req = emit::ReplayRequest { chart: meta.id.clone(), start_streaming: true, after: T0 - 10 * ue, before: now };
+        let req = ReplayChart { chart: meta.id.clone(), start_streaming: true, after: T0 - 10 * ue, before: now };
         let mut out = String::new();
         let enabled = c.with_view(|v, _| emit::replay(&mut out, v, &req, now, 1000));
         let mut lines = out.lines().peekable();

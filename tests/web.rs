@@ -5,6 +5,9 @@
 //! Most tests run the server in-process on a registry of two hosts filled with known
 //! values, so the query engine's answers can be checked exactly.
 
+// Tests and benches time themselves with the standard clock; clippy.toml's rule is for src/.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::io::{Read, Write};
@@ -12,6 +15,7 @@ use std::net::{Shutdown, SocketAddr, TcpStream};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nanodata::config::settings::NodeSettings;
 use nanodata::config::{Config, FileKind};
 use nanodata::db::MemoryMode;
 use nanodata::rrd::{Algorithm, ChartMeta, ChartType, DimensionMeta, Host, HostSettings, Hosts};
@@ -106,7 +110,8 @@ impl Server {
         let now = fill(hosts.localhost());
         let child = hosts.add(Host::new(CHILD_GUID, "child1", settings()));
         fill(&child);
-        let web = web::start(&cfg, hosts).expect("web server started");
+        let node = NodeSettings::from_config(&cfg, &Config::new(FileKind::Stream));
+        let web = web::start(node.web, hosts).expect("web server started");
         Server { web: Some(web), now }
     }
 
@@ -667,7 +672,8 @@ fn bind_acl_limits_what_an_address_serves() {
     let text = "[web]\n\tbind to = 127.0.0.1:0=netdata.conf\n";
     let (cfg, _) = Config::parse(FileKind::Netdata, text, "test");
     let hosts = Arc::new(Hosts::new(Host::new(PARENT_GUID, "parent", settings())));
-    let web = web::start(&cfg, hosts).unwrap();
+    let node = NodeSettings::from_config(&cfg, &Config::new(FileKind::Stream));
+    let web = web::start(node.web, hosts).unwrap();
     let addr = web.local_addrs()[0];
     assert_eq!(get(addr, "/api/v1/info", "").status, 403);
     assert_eq!(get(addr, "/netdata.conf", "").status, 200);

@@ -8,7 +8,8 @@ use std::sync::{Arc, OnceLock};
 use libfuzzer_sys::fuzz_target;
 use nanodata::rrd::{Algorithm, ChartMeta, DimensionMeta, Host, HostSettings, Hosts};
 use nanodata::web::http::{self, Parsed};
-use nanodata::web::{api, Context};
+use nanodata::web::api;
+use nanodata::web::context::Context;
 
 /// One context for the whole run: a host with two charts and a minute of data.
 fn context() -> &'static Context {

@@ -1,14 +1,13 @@
 //! What a child reads from its parent (`stream::handshake::parse_reply`, then
-//! `stream::emit::words` / `ReplayRequest::parse`), with each replication request answered
-//! by `stream::emit::replay` from a chart holding a minute of data, as the sender does.
+//! `protocol::Words::split` / `ReplayChart::parse`), with each replication request answered
+//! by `protocol::emit::replay` from a chart holding a minute of data, as the sender does.
 #![no_main]
 
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
+use nanodata::protocol::{emit, Caps, ReplayChart, Words};
 use nanodata::rrd::{Algorithm, Chart, ChartMeta, DimensionMeta, Host, HostSettings};
-use nanodata::stream::caps::Caps;
-use nanodata::stream::emit::{self, ReplayRequest};
 use nanodata::stream::handshake;
 
 const T0: u64 = 1_700_000_000;
@@ -42,9 +41,9 @@ fuzz_target!(|data: &[u8]| {
     let (_, c) = chart();
     let now = (T0 + 130) as i64;
     for line in lines.take(64) {
-        let words = emit::words(line);
+        let words = Words::split(line);
         assert!(words.len() <= 20);
-        if let Some(req) = ReplayRequest::parse(&words) {
+        if let Some(req) = ReplayChart::parse(&words) {
             let mut out = String::new();
             c.with_view(|v, _| emit::replay(&mut out, v, &req, now, 100));
             assert!(out.lines().filter(|l| l.starts_with("RBEGIN ''")).count() <= 100, "the point budget holds");

@@ -1,7 +1,7 @@
 //! A session applying protocol bytes to a host (`protocol::Session` with `LineBuffer`),
 //! as a plugin or a streaming child would send them, on a `ram` host with a small
 //! retention; then everything the host holds is queried and written back out as a child
-//! would stream it (`stream::emit`).
+//! would stream it (`protocol::emit`).
 //!
 //! Input: byte 0 picks the trust (plugin or child) and the clock step per line; the rest is
 //! the stream.
@@ -11,10 +11,8 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use nanodata::db::MemoryMode;
-use nanodata::protocol::{Limits, LineBuffer, Session, Trust};
+use nanodata::protocol::{emit, Caps, Limits, LineBuffer, ReplayChart, Session, Trust};
 use nanodata::rrd::{Host, HostSettings};
-use nanodata::stream::caps::Caps;
-use nanodata::stream::emit;
 
 const T0: u64 = 1_700_000_000_000_000;
 
@@ -61,7 +59,8 @@ fuzz_target!(|data: &[u8]| {
         chart.with_view(|v, _| {
             emit::definition(&mut out, v, Caps(u32::MAX), now_s);
             emit::data(&mut out, v, 1_000_000);
-            let req = emit::ReplayRequest { chart: v.meta().id.clone(), start_streaming: true, after: 1, before: now_s };
+            let req =
+                ReplayChart { chart: v.meta().id.clone(), start_streaming: true, after: 1, before: now_s };
             emit::replay(&mut out, v, &req, now_s, 32);
         });
     }

@@ -29,6 +29,7 @@ use super::net_dev::{chart_id_part, simple_match};
 use super::{CollectError, Collector, ProcFile};
 use crate::clock::USEC_PER_SEC;
 use crate::rrd::{label_source, Chart, ChartMeta, ChartType, DimensionMeta, Host, Label};
+use crate::sys::fs::StatVfs as Stat;
 
 const PLUGIN: &str = "diskspace.plugin";
 
@@ -329,38 +330,9 @@ fn store(chart: &Chart, now_ut: u64, avail: u64, used: u64, reserved: u64) {
     c.end();
 }
 
-/// What `statvfs(3)` says, in plain integers.
-struct Stat {
-    bsize: u64,
-    frsize: u64,
-    blocks: u64,
-    bfree: u64,
-    bavail: u64,
-    files: u64,
-    ffree: u64,
-    favail: u64,
-}
-
+/// What `statvfs(3)` says; `None` when the mount cannot be asked.
 fn statvfs(path: &CString) -> Option<Stat> {
-    // SAFETY: `statvfs` is a plain C struct of integers, for which all-zero bytes are valid.
-    let mut buf: libc::statvfs = unsafe { std::mem::zeroed() };
-    // SAFETY: `path` is a valid NUL-terminated string and `buf` a writable statvfs that
-    // outlives the call.
-    let rc = unsafe { libc::statvfs(path.as_ptr(), &mut buf) };
-    if rc != 0 {
-        return None;
-    }
-    #[allow(clippy::unnecessary_cast)] // the field widths differ between targets
-    Some(Stat {
-        bsize: buf.f_bsize as u64,
-        frsize: buf.f_frsize as u64,
-        blocks: buf.f_blocks as u64,
-        bfree: buf.f_bfree as u64,
-        bavail: buf.f_bavail as u64,
-        files: buf.f_files as u64,
-        ffree: buf.f_ffree as u64,
-        favail: buf.f_favail as u64,
-    })
+    crate::sys::fs::statvfs(path).ok()
 }
 
 /// A mount point as a path below `prefix`.

@@ -20,11 +20,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::chart_def::{set_obsolete, Template};
 use super::net_dev::{chart_id_part, simple_match, Switch};
+use super::table::{Dim, Spec};
 use super::{parse_i64, CollectError, Collector, ProcFile};
-use crate::rrd::{label_source, Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host, Label};
+use crate::rrd::{label_source, Chart, Host, Label};
 
-const PLUGIN: &str = "proc.plugin";
 const MODULE: &str = "/proc/diskstats";
 
 /// `[plugin:proc:/proc/diskstats]` settings.
@@ -94,241 +95,92 @@ enum Src {
     Utilization,
 }
 
-struct Kind {
-    type_: &'static str,
-    title: &'static str,
-    units: &'static str,
-    context: &'static str,
-    priority: i64,
-    chart_type: ChartType,
-    detail: bool,
-    algorithm: Algorithm,
-    /// Needs the previous tick.
-    derived: bool,
-    dims: &'static [(&'static str, i64, i64, Src)],
-}
+/// A disk's chart; derived ones ([`derived`]) need the previous tick.
+type Kind = Template<Src>;
 
-#[allow(clippy::too_many_arguments)] // one row of the table below
-const fn kind(
-    type_: &'static str,
-    title: &'static str,
-    units: &'static str,
-    context: &'static str,
-    priority: i64,
-    chart_type: ChartType,
-    detail: bool,
-    derived: bool,
-    dims: &'static [(&'static str, i64, i64, Src)],
-) -> Kind {
-    let algorithm = if derived { Algorithm::Absolute } else { Algorithm::Incremental };
-    Kind { type_, title, units, context, priority, chart_type, detail, algorithm, derived, dims }
-}
-
-use ChartType::{Area, Line};
 use Src::{Field, PerOp, PerOpRaw, ServiceTime, Utilization};
 
 /// In Netdata's creation order.
+#[rustfmt::skip]
 const KINDS: [Kind; 17] = [
-    kind(
-        "disk",
-        "Disk I/O Bandwidth",
-        "KiB/s",
-        "disk.io",
-        2000,
-        Area,
-        false,
-        false,
-        &[("reads", 512, 1024, Field(SECTORS_READ)), ("writes", -512, 1024, Field(SECTORS_WRITTEN))],
-    ),
-    kind(
-        "disk_ext",
-        "Amount of Discarded Data",
-        "KiB/s",
-        "disk_ext.io",
-        2001,
-        Area,
-        false,
-        false,
-        &[("discards", 512, 1024, Field(SECTORS_DISCARDED))],
-    ),
-    kind(
-        "disk_ops",
-        "Disk Completed I/O Operations",
-        "operations/s",
-        "disk.ops",
-        2010,
-        Line,
-        true,
-        false,
-        &[("reads", 1, 1, Field(READS)), ("writes", -1, 1, Field(WRITES))],
-    ),
-    kind(
-        "disk_ext_ops",
-        "Disk Completed Extended I/O Operations",
-        "operations/s",
-        "disk_ext.ops",
-        2011,
-        Line,
-        true,
-        false,
-        &[("discards", 1, 1, Field(DISCARDS)), ("flushes", 1, 1, Field(FLUSHES))],
-    ),
-    Kind {
-        algorithm: Algorithm::Absolute,
-        ..kind(
-            "disk_qops",
-            "Disk Current I/O Operations",
-            "operations",
-            "disk.qops",
-            2015,
-            Line,
-            true,
-            false,
-            &[("operations", 1, 1, Field(IN_PROGRESS))],
-        )
-    },
-    kind(
-        "disk_backlog",
-        "Disk Backlog",
-        "milliseconds",
-        "disk.backlog",
-        2020,
-        Area,
-        true,
-        false,
-        &[("backlog", 1, 1, Field(MS_WEIGHTED))],
-    ),
-    kind(
-        "disk_busy",
-        "Disk Busy Time",
-        "milliseconds",
-        "disk.busy",
-        2030,
-        Area,
-        true,
-        false,
-        &[("busy", 1, 1, Field(MS_BUSY))],
-    ),
-    Kind {
-        algorithm: Algorithm::Absolute,
-        ..kind(
-            "disk_util",
-            "Disk Utilization Time",
-            "% of time working",
-            "disk.util",
-            2040,
-            Area,
-            true,
-            false,
-            &[("utilization", 1, 1, Utilization)],
-        )
-    },
-    kind(
-        "disk_mops",
-        "Disk Merged Operations",
-        "merged operations/s",
-        "disk.mops",
-        2080,
-        Line,
-        true,
-        false,
-        &[("reads", 1, 1, Field(READS_MERGED)), ("writes", -1, 1, Field(WRITES_MERGED))],
-    ),
-    kind(
-        "disk_ext_mops",
-        "Disk Merged Discard Operations",
-        "merged operations/s",
-        "disk_ext.mops",
-        2081,
-        Line,
-        true,
-        false,
-        &[("discards", 1, 1, Field(DISCARDS_MERGED))],
-    ),
-    kind(
-        "disk_iotime",
-        "Disk Total I/O Time",
-        "milliseconds/s",
-        "disk.iotime",
-        2090,
-        Line,
-        true,
-        false,
-        &[("reads", 1, 1, Field(MS_READING)), ("writes", -1, 1, Field(MS_WRITING))],
-    ),
-    kind(
-        "disk_ext_iotime",
-        "Disk Total I/O Time for Extended Operations",
-        "milliseconds/s",
-        "disk_ext.iotime",
-        2091,
-        Line,
-        true,
-        false,
-        &[("discards", 1, 1, Field(MS_DISCARDING)), ("flushes", 1, 1, Field(MS_FLUSHING))],
-    ),
-    kind(
-        "disk_await",
-        "Average Completed I/O Operation Time",
-        "milliseconds/operation",
-        "disk.await",
-        2050,
-        Line,
-        true,
-        true,
-        &[("reads", 1, 1000, PerOp(MS_READING, READS)), ("writes", -1, 1000, PerOp(MS_WRITING, WRITES))],
-    ),
-    kind(
-        "disk_ext_await",
-        "Average Completed Extended I/O Operation Time",
-        "milliseconds/operation",
-        "disk_ext.await",
-        2051,
-        Line,
-        true,
-        true,
-        &[
-            ("discards", 1, 1000, PerOp(MS_DISCARDING, DISCARDS)),
-            ("flushes", 1, 1000, PerOp(MS_FLUSHING, FLUSHES)),
-        ],
-    ),
-    kind(
-        "disk_avgsz",
-        "Average Completed I/O Operation Bandwidth",
-        "KiB/operation",
-        "disk.avgsz",
-        2060,
-        Area,
-        true,
-        true,
-        &[
-            ("reads", 512, 1024, PerOpRaw(SECTORS_READ, READS)),
-            ("writes", -512, 1024, PerOpRaw(SECTORS_WRITTEN, WRITES)),
-        ],
-    ),
-    kind(
-        "disk_ext_avgsz",
-        "Average Amount of Discarded Data",
-        "KiB/operation",
-        "disk_ext.avgsz",
-        2061,
-        Area,
-        true,
-        true,
-        &[("discards", 512, 1024, PerOpRaw(SECTORS_DISCARDED, DISCARDS))],
-    ),
-    kind(
-        "disk_svctm",
-        "Average Service Time",
-        "milliseconds/operation",
-        "disk.svctm",
-        2070,
-        Line,
-        true,
-        true,
-        &[("svctm", 1, 1000, ServiceTime)],
-    ),
+    Kind::new("disk", "Disk I/O Bandwidth", "KiB/s", "disk.io", 2000, &[
+        ("reads", 512, 1024, Field(SECTORS_READ)),
+        ("writes", -512, 1024, Field(SECTORS_WRITTEN)),
+    ]).area(),
+    Kind::new("disk_ext", "Amount of Discarded Data", "KiB/s", "disk_ext.io", 2001, &[
+        ("discards", 512, 1024, Field(SECTORS_DISCARDED)),
+    ]).area(),
+    Kind::new("disk_ops", "Disk Completed I/O Operations", "operations/s", "disk.ops", 2010, &[
+        ("reads", 1, 1, Field(READS)),
+        ("writes", -1, 1, Field(WRITES)),
+    ]).detail(),
+    Kind::new("disk_ext_ops", "Disk Completed Extended I/O Operations", "operations/s", "disk_ext.ops", 2011, &[
+        ("discards", 1, 1, Field(DISCARDS)),
+        ("flushes", 1, 1, Field(FLUSHES)),
+    ]).detail(),
+    Kind::new("disk_qops", "Disk Current I/O Operations", "operations", "disk.qops", 2015, &[
+        ("operations", 1, 1, Field(IN_PROGRESS)),
+    ]).detail().absolute(),
+    Kind::new("disk_backlog", "Disk Backlog", "milliseconds", "disk.backlog", 2020, &[
+        ("backlog", 1, 1, Field(MS_WEIGHTED)),
+    ]).area().detail(),
+    Kind::new("disk_busy", "Disk Busy Time", "milliseconds", "disk.busy", 2030, &[
+        ("busy", 1, 1, Field(MS_BUSY)),
+    ]).area().detail(),
+    Kind::new("disk_util", "Disk Utilization Time", "% of time working", "disk.util", 2040, &[
+        ("utilization", 1, 1, Utilization),
+    ]).area().detail().absolute(),
+    Kind::new("disk_mops", "Disk Merged Operations", "merged operations/s", "disk.mops", 2080, &[
+        ("reads", 1, 1, Field(READS_MERGED)),
+        ("writes", -1, 1, Field(WRITES_MERGED)),
+    ]).detail(),
+    Kind::new("disk_ext_mops", "Disk Merged Discard Operations", "merged operations/s", "disk_ext.mops", 2081, &[
+        ("discards", 1, 1, Field(DISCARDS_MERGED)),
+    ]).detail(),
+    Kind::new("disk_iotime", "Disk Total I/O Time", "milliseconds/s", "disk.iotime", 2090, &[
+        ("reads", 1, 1, Field(MS_READING)),
+        ("writes", -1, 1, Field(MS_WRITING)),
+    ]).detail(),
+    Kind::new("disk_ext_iotime", "Disk Total I/O Time for Extended Operations", "milliseconds/s", "disk_ext.iotime", 2091, &[
+        ("discards", 1, 1, Field(MS_DISCARDING)),
+        ("flushes", 1, 1, Field(MS_FLUSHING)),
+    ]).detail(),
+    Kind::new("disk_await", "Average Completed I/O Operation Time", "milliseconds/operation", "disk.await", 2050, &[
+        ("reads", 1, 1000, PerOp(MS_READING, READS)),
+        ("writes", -1, 1000, PerOp(MS_WRITING, WRITES)),
+    ]).detail().absolute(),
+    Kind::new("disk_ext_await", "Average Completed Extended I/O Operation Time", "milliseconds/operation", "disk_ext.await", 2051, &[
+        ("discards", 1, 1000, PerOp(MS_DISCARDING, DISCARDS)),
+        ("flushes", 1, 1000, PerOp(MS_FLUSHING, FLUSHES)),
+    ]).detail().absolute(),
+    Kind::new("disk_avgsz", "Average Completed I/O Operation Bandwidth", "KiB/operation", "disk.avgsz", 2060, &[
+        ("reads", 512, 1024, PerOpRaw(SECTORS_READ, READS)),
+        ("writes", -512, 1024, PerOpRaw(SECTORS_WRITTEN, WRITES)),
+    ]).area().detail().absolute(),
+    Kind::new("disk_ext_avgsz", "Average Amount of Discarded Data", "KiB/operation", "disk_ext.avgsz", 2061, &[
+        ("discards", 512, 1024, PerOpRaw(SECTORS_DISCARDED, DISCARDS)),
+    ]).area().detail().absolute(),
+    Kind::new("disk_svctm", "Average Service Time", "milliseconds/operation", "disk.svctm", 2070, &[
+        ("svctm", 1, 1000, ServiceTime),
+    ]).detail().absolute(),
 ];
+
+/// The physical disks' bandwidth together.
+static SYSTEM_IO: Spec = Spec::new(
+    "system",
+    "io",
+    "Disk I/O",
+    "KiB/s",
+    "disk",
+    150,
+    &[Dim::inc("", "in", "in", 1), Dim::inc("", "out", "out", -1)],
+)
+.area();
+
+/// Whether a chart is computed from two ticks (an average per operation).
+fn derived(kind: &Kind) -> bool {
+    kind.dims.iter().any(|&(_, _, _, s)| matches!(s, PerOp(..) | PerOpRaw(..) | ServiceTime))
+}
 
 /// Indexes into [`KINDS`] of the charts a derived chart is computed from.
 fn inputs(k: usize) -> &'static [usize] {
@@ -469,25 +321,13 @@ impl Collector for DiskStats {
         self.disks.retain(|d| {
             if !d.present && d.charts.iter().any(Option::is_some) {
                 log::info!("disk {} disappeared; its charts are obsolete", d.name);
-                set_obsolete(d);
+                set_obsolete(&d.charts);
             }
             d.present
         });
 
         if self.system_io.is_none() && physical {
-            let chart = self.host.chart_define(
-                ChartMeta::new("system", "io")
-                    .title("Disk I/O")
-                    .units("KiB/s")
-                    .family("disk")
-                    .chart_type(ChartType::Area)
-                    .priority(150)
-                    .update_every(self.update_every)
-                    .source(PLUGIN, MODULE),
-            );
-            chart.dimension(DimensionMeta::new("in").algorithm(Algorithm::Incremental));
-            chart.dimension(DimensionMeta::new("out").algorithm(Algorithm::Incremental).scale(-1, 1));
-            self.system_io = Some(chart);
+            self.system_io = Some(SYSTEM_IO.define(&self.host, MODULE, self.update_every));
         }
         if let Some(chart) = &self.system_io {
             // Sectors are 512 bytes: KiB is half the count.
@@ -504,8 +344,8 @@ fn collect_disk(host: &Host, update_every: u32, d: &mut Disk, v: &[i64; FIELDS],
     let first = d.prev_ut == 0;
     for (k, kind) in KINDS.iter().enumerate() {
         if d.charts[k].is_none() {
-            let wanted = if kind.derived || k == 7 {
-                !(kind.derived && first) && inputs(k).iter().all(|&i| d.charts[i].is_some())
+            let wanted = if derived(kind) || k == 7 {
+                !(derived(kind) && first) && inputs(k).iter().all(|&i| d.charts[i].is_some())
             } else {
                 let has_fields = kind.dims.iter().any(|&(_, _, _, s)| matches!(s, Field(f) if f < d.fields));
                 has_fields && kind.dims.iter().any(|&(_, _, _, s)| matches!(s, Field(f) if v[f] != 0))
@@ -557,18 +397,7 @@ fn value(src: Src, v: &[i64; FIELDS], prev: &[i64; FIELDS], elapsed_ut: u64, fir
 
 fn define(host: &Host, kind: &Kind, d: &Disk, update_every: u32) -> Arc<Chart> {
     let family = d.mount_point.as_deref().unwrap_or(&d.name);
-    let mut meta = ChartMeta::new(kind.type_, &chart_id_part(&d.name))
-        .title(kind.title)
-        .units(kind.units)
-        .family(family)
-        .context(kind.context)
-        .chart_type(kind.chart_type)
-        .priority(kind.priority)
-        .update_every(update_every)
-        .source(PLUGIN, MODULE);
-    if kind.detail {
-        meta = meta.detail();
-    }
+    let mut meta = kind.look.meta(&chart_id_part(&d.name), family, MODULE, update_every);
     let source = label_source::AUTO;
     meta.labels.push(Label { name: "device".into(), value: d.name.clone(), source });
     if let Some(m) = &d.mount_point {
@@ -580,19 +409,7 @@ fn define(host: &Host, kind: &Kind, d: &Disk, update_every: u32) -> Arc<Chart> {
         DiskKind::Partition => "partition",
     };
     meta.labels.push(Label { name: "device_type".into(), value: device_type.into(), source });
-    let chart = host.chart_define(meta);
-    for &(id, mul, div, _) in kind.dims {
-        chart.dimension(DimensionMeta::new(id).algorithm(kind.algorithm).scale(mul, div));
-    }
-    chart
-}
-
-fn set_obsolete(d: &Disk) {
-    for chart in d.charts.iter().flatten() {
-        let mut meta = chart.meta();
-        meta.options.obsolete = true;
-        chart.redefine(meta);
-    }
+    kind.define(host, meta)
 }
 
 fn disk_kind(prefix: &Path, name: &str) -> DiskKind {
@@ -626,6 +443,7 @@ mod tests {
     use super::*;
     use crate::clock::USEC_PER_SEC;
     use crate::collectors::testing::{fixture, host, last, sys_prefix, Scratch, T0};
+    use crate::rrd::ChartType;
 
     fn run(dir: &Scratch, host: &Arc<Host>, files: &[&str]) -> DiskStats {
         let mut c = DiskStats::new(

@@ -6,6 +6,7 @@
 //! itself with one log line; a failing read is logged (with back-off of the log lines, not of
 //! the collection) and retried on the next tick.
 
+pub mod chart_def;
 pub mod diskspace;
 pub mod diskstats;
 pub mod loadavg;
@@ -45,7 +46,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 
 use crate::clock;
-use crate::config::Config;
+use crate::config::settings::CollectorSettings;
 use crate::rrd::Host;
 
 /// Why a collection did not happen.
@@ -146,7 +147,13 @@ impl Drop for Collectors {
 ///
 /// `[plugins] proc` switches the `/proc` family; `[plugin:proc] <file> = yes|no` each
 /// module; `[plugin:proc] update every` their interval (default: the host's).
-pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors: &mut Collectors) {
+pub fn start_internal(
+    settings: &CollectorSettings,
+    host: &Arc<Host>,
+    prefix: &Path,
+    collectors: &mut Collectors,
+) {
+    let cfg = &settings.sections;
     let host_every = u64::from(host.settings().update_every);
     if cfg.bool_in("plugins", "diskspace", true) {
         let s = "plugin:proc:diskspace";
@@ -274,15 +281,22 @@ pub fn start_internal(cfg: &Config, host: &Arc<Host>, prefix: &Path, collectors:
             every,
         ))
     });
-    start_group_b(cfg, host, prefix, every, collectors);
+    start_group_b(settings, host, prefix, every, collectors);
 }
 
 /// Group B of the internal collectors: protocol counters, router essentials, pressure,
 /// interrupts. `[plugin:proc] <file> = yes|no` switches each; charts inside a file follow
 /// Netdata's `[plugin:proc:<file>] <chart option> = yes|no|auto`.
-fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, collectors: &mut Collectors) {
+fn start_group_b(
+    settings: &CollectorSettings,
+    host: &Arc<Host>,
+    prefix: &Path,
+    every: u32,
+    collectors: &mut Collectors,
+) {
+    let cfg = &settings.sections;
     let on = |module: &str| cfg.bool_in("plugin:proc", module, true);
-    let zero = cfg.bool(&crate::config::keys::DB_ZERO_METRICS);
+    let zero = settings.zero_metrics;
     let mode = |file: &str, spec: &table::Spec| {
         let auto = if spec.option.is_empty() {
             None
@@ -313,7 +327,7 @@ fn start_group_b(cfg: &Config, host: &Arc<Host>, prefix: &Path, every: u32, coll
         spawn(Box::new(net_sockstat::new(Arc::clone(host), prefix, &sock, &mode, zero, every)), every);
     }
     if on("/proc/net/stat/nf_conntrack") {
-        spawn(Box::new(nf_conntrack::Conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
+        spawn(Box::new(nf_conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
     }
     if on("/proc/net/softnet_stat") {
         let per_core = cfg.bool_in("plugin:proc:/proc/net/softnet_stat", "softnet_stat per core", true);
@@ -565,7 +579,7 @@ mod tests {
         c.spawn(Box::new(Counting(Arc::clone(&ticks), false)), 1).unwrap();
         c.spawn(Box::new(Counting(Arc::clone(&once), true)), 1).unwrap();
         std::thread::sleep(Duration::from_millis(2300));
-        let started = std::time::Instant::now();
+        let started = crate::clock::now_monotonic();
         c.stop();
         assert!(started.elapsed() < Duration::from_millis(500), "stop is prompt");
         let n = ticks.load(Ordering::SeqCst);

@@ -19,10 +19,11 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use super::chart_def::{set_obsolete, Template};
+use super::table::{Dim, Spec};
 use super::{parse_i64, CollectError, Collector, ProcFile};
-use crate::rrd::{label_source, Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host, Label};
+use crate::rrd::{label_source, Chart, Host, Label};
 
-const PLUGIN: &str = "proc.plugin";
 const MODULE: &str = "/proc/net/dev";
 
 /// `yes`, `no` or `auto` (create once non-zero), as Netdata's per-chart switches.
@@ -80,95 +81,62 @@ pub struct NetDev {
     total: Option<Arc<Chart>>,
 }
 
-/// One chart kind per interface: where its numbers sit on the line and how it looks.
-struct Kind {
-    type_: &'static str,
-    title: &'static str,
-    units: &'static str,
-    context: &'static str,
-    priority: i64,
-    chart_type: ChartType,
-    detail: bool,
-    /// Dimension id, multiplier, divisor and the index of the field it takes.
-    dims: &'static [(&'static str, i64, i64, usize)],
-}
+/// One chart kind per interface; each dimension's source is the index of its field on the
+/// line.
+type Kind = Template<usize>;
 
 /// Field indexes of a `/proc/net/dev` line after the interface name.
 const RBYTES: usize = 0;
 const TBYTES: usize = 8;
 
+#[rustfmt::skip]
 const KINDS: [Kind; 7] = [
-    Kind {
-        type_: "net",
-        title: "Bandwidth",
-        units: "kilobits/s",
-        context: "net.net",
-        priority: 7000,
-        chart_type: ChartType::Area,
-        detail: false,
-        dims: &[("received", 8, 1000, RBYTES), ("sent", -8, 1000, TBYTES)],
-    },
-    Kind {
-        type_: "net_packets",
-        title: "Packets",
-        units: "packets/s",
-        context: "net.packets",
-        priority: 7001,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("received", 1, 1, 1), ("sent", -1, 1, 9), ("multicast", 1, 1, 7)],
-    },
-    Kind {
-        type_: "net_errors",
-        title: "Interface Errors",
-        units: "errors/s",
-        context: "net.errors",
-        priority: 7002,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("inbound", 1, 1, 2), ("outbound", -1, 1, 10)],
-    },
-    Kind {
-        type_: "net_drops",
-        title: "Interface Drops",
-        units: "drops/s",
-        context: "net.drops",
-        priority: 7003,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("inbound", 1, 1, 3), ("outbound", -1, 1, 11)],
-    },
-    Kind {
-        type_: "net_fifo",
-        title: "Interface FIFO Buffer Errors",
-        units: "errors",
-        context: "net.fifo",
-        priority: 7004,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("receive", 1, 1, 4), ("transmit", -1, 1, 12)],
-    },
-    Kind {
-        type_: "net_compressed",
-        title: "Compressed Packets",
-        units: "packets/s",
-        context: "net.compressed",
-        priority: 7005,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("received", 1, 1, 6), ("sent", -1, 1, 15)],
-    },
-    Kind {
-        type_: "net_events",
-        title: "Network Interface Events",
-        units: "events/s",
-        context: "net.events",
-        priority: 7006,
-        chart_type: ChartType::Line,
-        detail: true,
-        dims: &[("frames", 1, 1, 5), ("collisions", -1, 1, 13), ("carrier", -1, 1, 14)],
-    },
+    Kind::new("net", "Bandwidth", "kilobits/s", "net.net", 7000, &[
+        ("received", 8, 1000, RBYTES),
+        ("sent", -8, 1000, TBYTES),
+    ]).area(),
+    Kind::new("net_packets", "Packets", "packets/s", "net.packets", 7001, &[
+        ("received", 1, 1, 1),
+        ("sent", -1, 1, 9),
+        ("multicast", 1, 1, 7),
+    ]).detail(),
+    Kind::new("net_errors", "Interface Errors", "errors/s", "net.errors", 7002, &[
+        ("inbound", 1, 1, 2),
+        ("outbound", -1, 1, 10),
+    ]).detail(),
+    Kind::new("net_drops", "Interface Drops", "drops/s", "net.drops", 7003, &[
+        ("inbound", 1, 1, 3),
+        ("outbound", -1, 1, 11),
+    ]).detail(),
+    Kind::new("net_fifo", "Interface FIFO Buffer Errors", "errors", "net.fifo", 7004, &[
+        ("receive", 1, 1, 4),
+        ("transmit", -1, 1, 12),
+    ]).detail(),
+    Kind::new("net_compressed", "Compressed Packets", "packets/s", "net.compressed", 7005, &[
+        ("received", 1, 1, 6),
+        ("sent", -1, 1, 15),
+    ]).detail(),
+    Kind::new("net_events", "Network Interface Events", "events/s", "net.events", 7006, &[
+        ("frames", 1, 1, 5),
+        ("collisions", -1, 1, 13),
+        ("carrier", -1, 1, 14),
+    ]).detail(),
 ];
+
+/// The physical interfaces' bandwidth together.
+static SYSTEM_NET: Spec = Spec::new(
+    "system",
+    "net",
+    "Physical Network Interfaces Aggregated Bandwidth",
+    "kilobits/s",
+    "network",
+    500,
+    &[
+        Dim::inc("", "InOctets", "received", 8).divisor(1000),
+        Dim::inc("", "OutOctets", "sent", -8).divisor(1000),
+    ],
+)
+.area();
 
 /// What is known about one interface.
 struct Device {
@@ -283,29 +251,14 @@ impl Collector for NetDev {
         self.devices.retain(|d| {
             if !d.present && d.charts.iter().any(Option::is_some) {
                 log::info!("network interface {} disappeared; its charts are obsolete", d.name);
-                set_obsolete(d);
+                set_obsolete(&d.charts);
             }
             d.present
         });
 
         let wanted = self.switches[0] != Some(false) && physical && (total_rx != 0 || total_tx != 0);
         if self.total.is_none() && wanted {
-            let chart = self.host.chart_define(
-                ChartMeta::new("system", "net")
-                    .title("Physical Network Interfaces Aggregated Bandwidth")
-                    .units("kilobits/s")
-                    .family("network")
-                    .chart_type(ChartType::Area)
-                    .priority(500)
-                    .update_every(self.update_every)
-                    .source(PLUGIN, MODULE),
-            );
-            let dim = |id: &str, name: &str, mul: i64| {
-                DimensionMeta::new(id).name(name).algorithm(Algorithm::Incremental).scale(mul, 1000)
-            };
-            chart.dimension(dim("InOctets", "received", 8));
-            chart.dimension(dim("OutOctets", "sent", -8));
-            self.total = Some(chart);
+            self.total = Some(SYSTEM_NET.define(&self.host, MODULE, self.update_every));
         }
         if let Some(chart) = &self.total {
             let mut c = chart.begin(now_ut, 0, false);
@@ -340,35 +293,12 @@ pub(super) fn chart_id_part(name: &str) -> String {
 }
 
 fn define(host: &Host, kind: &Kind, name: &str, physical: bool, update_every: u32) -> Arc<Chart> {
-    let mut meta = ChartMeta::new(kind.type_, &chart_id_part(name))
-        .title(kind.title)
-        .units(kind.units)
-        .family(name)
-        .context(kind.context)
-        .chart_type(kind.chart_type)
-        .priority(kind.priority)
-        .update_every(update_every)
-        .source(PLUGIN, MODULE);
-    if kind.detail {
-        meta = meta.detail();
-    }
+    let mut meta = kind.look.meta(&chart_id_part(name), name, MODULE, update_every);
     let source = label_source::AUTO | label_source::PERMANENT;
     let kind_label = if physical { "real" } else { "virtual" };
     meta.labels.push(Label { name: "interface_type".into(), value: kind_label.into(), source });
     meta.labels.push(Label { name: "device".into(), value: name.into(), source });
-    let chart = host.chart_define(meta);
-    for &(id, mul, div, _) in kind.dims {
-        chart.dimension(DimensionMeta::new(id).algorithm(Algorithm::Incremental).scale(mul, div));
-    }
-    chart
-}
-
-fn set_obsolete(d: &Device) {
-    for chart in d.charts.iter().flatten() {
-        let mut meta = chart.meta();
-        meta.options.obsolete = true;
-        chart.redefine(meta);
-    }
+    kind.define(host, meta)
 }
 
 fn is_physical(prefix: &Path, name: &str) -> bool {
@@ -402,6 +332,7 @@ mod tests {
     use super::*;
     use crate::clock::USEC_PER_SEC;
     use crate::collectors::testing::{fixture, host, last, sys_prefix, Scratch, T0};
+    use crate::rrd::ChartType;
 
     #[test]
     fn simple_patterns() {

@@ -7,12 +7,8 @@
 //! chart is `auto` by default (shown once a counter is non-zero), switched by Netdata's option
 //! names in `[plugin:proc:/proc/net/netstat]`, `…/snmp]` and `…/snmp6]`.
 
-use std::path::Path;
-use std::sync::Arc;
-
-use super::table::{Dim, Format, KeyedFile, Mode, Spec, Table};
+use super::table::{Dim, FileSet, FileSpec, Format, Spec};
 use super::{net_snmp, net_snmp6};
-use crate::rrd::Host;
 
 /// The module name Netdata 1.37 gives all these charts.
 pub const MODULE: &str = "/proc/net/netstat";
@@ -33,233 +29,101 @@ impl Default for Options {
 
 /// The collector for the files `options` enables below `prefix`; `mode(file, spec)` answers
 /// each chart's switch (`file` is `/proc/net/netstat`, `/proc/net/snmp` or `/proc/net/snmp6`).
-pub fn new(
-    host: Arc<Host>,
-    prefix: &Path,
-    options: &Options,
-    mode: &dyn Fn(&str, &Spec) -> Mode,
-    zero_metrics: bool,
-    update_every: u32,
-) -> KeyedFile {
-    let mut groups: Vec<(&'static str, &'static [Spec])> = Vec::new();
-    let mut files = Vec::new();
-    if options.netstat {
-        groups.push(("/proc/net/netstat", &CHARTS));
-        files.push(("proc/net/netstat", Format::Pairs));
+pub use super::table::keyed as new;
+
+impl FileSet for Options {
+    const NAME: &'static str = "proc.net_netstat";
+    const MODULE: Option<&'static str> = Some(MODULE);
+    fn files(&self) -> Vec<(bool, &'static FileSpec)> {
+        vec![(self.netstat, &FILE), (self.snmp, &net_snmp::FILE), (self.snmp6, &net_snmp6::FILE)]
     }
-    if options.snmp {
-        groups.push(("/proc/net/snmp", &net_snmp::CHARTS));
-        files.push(("proc/net/snmp", Format::Pairs));
-    }
-    if options.snmp6 {
-        groups.push(("/proc/net/snmp6", &net_snmp6::CHARTS));
-        files.push(("proc/net/snmp6", Format::Lines));
-    }
-    let table = Table::new(host, Some(MODULE), &groups, mode, zero_metrics, update_every);
-    files.into_iter().fold(KeyedFile::new("proc.net_netstat", table), |c, (path, format)| {
-        c.source(prefix.join(path), format)
-    })
 }
+
+static FILE: FileSpec =
+    FileSpec { name: "/proc/net/netstat", format: Format::Pairs, charts: &CHARTS, fallback: false };
 
 const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, name, m)
 }
 
+#[rustfmt::skip]
 pub static CHARTS: [Spec; 14] = [
-    Spec::new(
-        "system",
-        "ip",
-        "IP Bandwidth",
-        "kilobits/s",
-        "network",
-        501,
-        &[
-            inc("IpExt", "InOctets", "received", 8).divisor(1000),
-            inc("IpExt", "OutOctets", "sent", -8).divisor(1000),
-        ],
-    )
-    .area()
-    .option("bandwidth"),
-    Spec::new(
-        "ip",
-        "inerrors",
-        "IP Input Errors",
-        "packets/s",
-        "errors",
-        4100,
-        &[
-            inc("IpExt", "InNoRoutes", "noroutes", 1),
-            inc("IpExt", "InTruncatedPkts", "truncated", 1),
-            inc("IpExt", "InCsumErrors", "checksum", 1),
-        ],
-    )
-    .detail()
-    .option("input errors"),
-    Spec::new(
-        "ip",
-        "mcast",
-        "IP Multicast Bandwidth",
-        "kilobits/s",
-        "multicast",
-        4500,
-        &[
-            inc("IpExt", "InMcastOctets", "received", 8).divisor(1000),
-            inc("IpExt", "OutMcastOctets", "sent", -8).divisor(1000),
-        ],
-    )
-    .area()
-    .detail()
-    .option("multicast bandwidth"),
-    Spec::new(
-        "ip",
-        "bcast",
-        "IP Broadcast Bandwidth",
-        "kilobits/s",
-        "broadcast",
-        4600,
-        &[
-            inc("IpExt", "InBcastOctets", "received", 8).divisor(1000),
-            inc("IpExt", "OutBcastOctets", "sent", -8).divisor(1000),
-        ],
-    )
-    .area()
-    .detail()
-    .option("broadcast bandwidth"),
-    Spec::new(
-        "ip",
-        "mcastpkts",
-        "IP Multicast Packets",
-        "packets/s",
-        "multicast",
-        4510,
-        &[inc("IpExt", "InMcastPkts", "received", 1), inc("IpExt", "OutMcastPkts", "sent", -1)],
-    )
-    .detail()
-    .option("multicast packets"),
-    Spec::new(
-        "ip",
-        "bcastpkts",
-        "IP Broadcast Packets",
-        "packets/s",
-        "broadcast",
-        4610,
-        &[inc("IpExt", "InBcastPkts", "received", 1), inc("IpExt", "OutBcastPkts", "sent", -1)],
-    )
-    .detail()
-    .option("broadcast packets"),
-    Spec::new(
-        "ip",
-        "ecnpkts",
-        "IP ECN Statistics",
-        "packets/s",
-        "ecn",
-        4700,
-        &[
-            inc("IpExt", "InCEPkts", "CEP", 1),
-            inc("IpExt", "InNoECTPkts", "NoECTP", -1),
-            inc("IpExt", "InECT0Pkts", "ECTP0", 1),
-            inc("IpExt", "InECT1Pkts", "ECTP1", 1),
-        ],
-    )
-    .detail()
-    .option("ECN packets"),
-    Spec::new(
-        "ip",
-        "tcpmemorypressures",
-        "TCP Memory Pressures",
-        "events/s",
-        "tcp",
-        4290,
-        &[inc("TcpExt", "TCPMemoryPressures", "pressures", 1)],
-    )
-    .option("TCP memory pressures"),
-    Spec::new(
-        "ip",
-        "tcpconnaborts",
-        "TCP Connection Aborts",
-        "connections/s",
-        "tcp",
-        4210,
-        &[
-            inc("TcpExt", "TCPAbortOnData", "baddata", 1),
-            inc("TcpExt", "TCPAbortOnClose", "userclosed", 1),
-            inc("TcpExt", "TCPAbortOnMemory", "nomemory", 1),
-            inc("TcpExt", "TCPAbortOnTimeout", "timeout", 1),
-            inc("TcpExt", "TCPAbortOnLinger", "linger", 1),
-            inc("TcpExt", "TCPAbortFailed", "failed", -1),
-        ],
-    )
-    .option("TCP connection aborts"),
-    Spec::new(
-        "ip",
-        "tcpreorders",
-        "TCP Reordered Packets by Detection Method",
-        "packets/s",
-        "tcp",
-        4220,
-        &[
-            inc("TcpExt", "TCPTSReorder", "timestamp", 1),
-            inc("TcpExt", "TCPSACKReorder", "sack", 1),
-            inc("TcpExt", "TCPFACKReorder", "fack", 1),
-            inc("TcpExt", "TCPRenoReorder", "reno", 1),
-        ],
-    )
-    .option("TCP reorders"),
-    Spec::new(
-        "ip",
-        "tcpofo",
-        "TCP Out-Of-Order Queue",
-        "packets/s",
-        "tcp",
-        4250,
-        &[
-            inc("TcpExt", "TCPOFOQueue", "inqueue", 1),
-            inc("TcpExt", "TCPOFODrop", "dropped", -1),
-            inc("TcpExt", "TCPOFOMerge", "merged", 1),
-            inc("TcpExt", "OfoPruned", "pruned", -1),
-        ],
-    )
-    .option("TCP out-of-order queue"),
-    Spec::new(
-        "ip",
-        "tcpsyncookies",
-        "TCP SYN Cookies",
-        "packets/s",
-        "tcp",
-        4260,
-        &[
-            inc("TcpExt", "SyncookiesRecv", "received", 1),
-            inc("TcpExt", "SyncookiesSent", "sent", -1),
-            inc("TcpExt", "SyncookiesFailed", "failed", -1),
-        ],
-    )
-    .option("TCP SYN cookies"),
-    Spec::new(
-        "ip",
-        "tcp_syn_queue",
-        "TCP SYN Queue Issues",
-        "packets/s",
-        "tcp",
-        4215,
-        &[inc("TcpExt", "TCPReqQFullDrop", "drops", 1), inc("TcpExt", "TCPReqQFullDoCookies", "cookies", 1)],
-    )
-    .option("TCP SYN queue"),
-    Spec::new(
-        "ip",
-        "tcp_accept_queue",
-        "TCP Accept Queue Issues",
-        "packets/s",
-        "tcp",
-        4216,
-        &[inc("TcpExt", "ListenOverflows", "overflows", 1), inc("TcpExt", "ListenDrops", "drops", 1)],
-    )
-    .option("TCP accept queue"),
+    Spec::new("system", "ip", "IP Bandwidth", "kilobits/s", "network", 501, &[
+        inc("IpExt", "InOctets", "received", 8).divisor(1000),
+        inc("IpExt", "OutOctets", "sent", -8).divisor(1000),
+    ]).area().option("bandwidth"),
+    Spec::new("ip", "inerrors", "IP Input Errors", "packets/s", "errors", 4100, &[
+        inc("IpExt", "InNoRoutes", "noroutes", 1),
+        inc("IpExt", "InTruncatedPkts", "truncated", 1),
+        inc("IpExt", "InCsumErrors", "checksum", 1),
+    ]).detail().option("input errors"),
+    Spec::new("ip", "mcast", "IP Multicast Bandwidth", "kilobits/s", "multicast", 4500, &[
+        inc("IpExt", "InMcastOctets", "received", 8).divisor(1000),
+        inc("IpExt", "OutMcastOctets", "sent", -8).divisor(1000),
+    ]).area().detail().option("multicast bandwidth"),
+    Spec::new("ip", "bcast", "IP Broadcast Bandwidth", "kilobits/s", "broadcast", 4600, &[
+        inc("IpExt", "InBcastOctets", "received", 8).divisor(1000),
+        inc("IpExt", "OutBcastOctets", "sent", -8).divisor(1000),
+    ]).area().detail().option("broadcast bandwidth"),
+    Spec::new("ip", "mcastpkts", "IP Multicast Packets", "packets/s", "multicast", 4510, &[
+        inc("IpExt", "InMcastPkts", "received", 1),
+        inc("IpExt", "OutMcastPkts", "sent", -1),
+    ]).detail().option("multicast packets"),
+    Spec::new("ip", "bcastpkts", "IP Broadcast Packets", "packets/s", "broadcast", 4610, &[
+        inc("IpExt", "InBcastPkts", "received", 1),
+        inc("IpExt", "OutBcastPkts", "sent", -1),
+    ]).detail().option("broadcast packets"),
+    Spec::new("ip", "ecnpkts", "IP ECN Statistics", "packets/s", "ecn", 4700, &[
+        inc("IpExt", "InCEPkts", "CEP", 1),
+        inc("IpExt", "InNoECTPkts", "NoECTP", -1),
+        inc("IpExt", "InECT0Pkts", "ECTP0", 1),
+        inc("IpExt", "InECT1Pkts", "ECTP1", 1),
+    ]).detail().option("ECN packets"),
+    Spec::new("ip", "tcpmemorypressures", "TCP Memory Pressures", "events/s", "tcp", 4290, &[
+        inc("TcpExt", "TCPMemoryPressures", "pressures", 1),
+    ]).option("TCP memory pressures"),
+    Spec::new("ip", "tcpconnaborts", "TCP Connection Aborts", "connections/s", "tcp", 4210, &[
+        inc("TcpExt", "TCPAbortOnData", "baddata", 1),
+        inc("TcpExt", "TCPAbortOnClose", "userclosed", 1),
+        inc("TcpExt", "TCPAbortOnMemory", "nomemory", 1),
+        inc("TcpExt", "TCPAbortOnTimeout", "timeout", 1),
+        inc("TcpExt", "TCPAbortOnLinger", "linger", 1),
+        inc("TcpExt", "TCPAbortFailed", "failed", -1),
+    ]).option("TCP connection aborts"),
+    Spec::new("ip", "tcpreorders", "TCP Reordered Packets by Detection Method", "packets/s", "tcp", 4220, &[
+        inc("TcpExt", "TCPTSReorder", "timestamp", 1),
+        inc("TcpExt", "TCPSACKReorder", "sack", 1),
+        inc("TcpExt", "TCPFACKReorder", "fack", 1),
+        inc("TcpExt", "TCPRenoReorder", "reno", 1),
+    ]).option("TCP reorders"),
+    Spec::new("ip", "tcpofo", "TCP Out-Of-Order Queue", "packets/s", "tcp", 4250, &[
+        inc("TcpExt", "TCPOFOQueue", "inqueue", 1),
+        inc("TcpExt", "TCPOFODrop", "dropped", -1),
+        inc("TcpExt", "TCPOFOMerge", "merged", 1),
+        inc("TcpExt", "OfoPruned", "pruned", -1),
+    ]).option("TCP out-of-order queue"),
+    Spec::new("ip", "tcpsyncookies", "TCP SYN Cookies", "packets/s", "tcp", 4260, &[
+        inc("TcpExt", "SyncookiesRecv", "received", 1),
+        inc("TcpExt", "SyncookiesSent", "sent", -1),
+        inc("TcpExt", "SyncookiesFailed", "failed", -1),
+    ]).option("TCP SYN cookies"),
+    Spec::new("ip", "tcp_syn_queue", "TCP SYN Queue Issues", "packets/s", "tcp", 4215, &[
+        inc("TcpExt", "TCPReqQFullDrop", "drops", 1),
+        inc("TcpExt", "TCPReqQFullDoCookies", "cookies", 1),
+    ]).option("TCP SYN queue"),
+    Spec::new("ip", "tcp_accept_queue", "TCP Accept Queue Issues", "packets/s", "tcp", 4216, &[
+        inc("TcpExt", "ListenOverflows", "overflows", 1),
+        inc("TcpExt", "ListenDrops", "drops", 1),
+    ]).option("TCP accept queue"),
 ];
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
     use crate::collectors::table::tests::{approx, drive, fixture, host, last, scratch, T0};
+    use crate::collectors::table::Mode;
     use crate::collectors::{CollectError, Collector};
 
     #[test]

@@ -6,250 +6,114 @@
 //! names; every chart is `auto` by default (`[plugin:proc:/proc/net/snmp]`, Netdata's option
 //! names).
 
-use super::table::{Dim, Spec};
+use super::table::{Dim, FileSpec, Format, Spec};
 
 const fn inc(s: &'static str, f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc(s, f, name, m)
 }
 
+/// Read by [`super::net_netstat`].
+pub static FILE: FileSpec =
+    FileSpec { name: "/proc/net/snmp", format: Format::Pairs, charts: &CHARTS, fallback: false };
+
+/// The ICMP message types charted, each counted in (`InType<n>`, named `In<name>`) and out.
+macro_rules! icmp_messages {
+    ($(($n:literal, $name:ident)),* $(,)?) => {
+        &[$(
+            inc("IcmpMsg", concat!("InType", $n), concat!("In", stringify!($name)), 1),
+            inc("IcmpMsg", concat!("OutType", $n), concat!("Out", stringify!($name)), -1),
+        )*]
+    };
+}
+
+/// UDP and UDP-Lite count the same errors (one MIB, two sections).
+const fn udp_errors(s: &'static str) -> [Dim; 6] {
+    [
+        inc(s, "RcvbufErrors", "RcvbufErrors", 1),
+        inc(s, "SndbufErrors", "SndbufErrors", -1),
+        inc(s, "InErrors", "InErrors", 1),
+        inc(s, "NoPorts", "NoPorts", 1),
+        inc(s, "InCsumErrors", "InCsumErrors", 1),
+        inc(s, "IgnoredMulti", "IgnoredMulti", 1),
+    ]
+}
+static UDP_ERRORS: [Dim; 6] = udp_errors("Udp");
+static UDPLITE_ERRORS: [Dim; 6] = udp_errors("UdpLite");
+
+#[rustfmt::skip]
 pub static CHARTS: [Spec; 16] = [
-    Spec::new(
-        "ipv4",
-        "packets",
-        "IPv4 Packets",
-        "packets/s",
-        "packets",
-        5130,
-        &[
-            inc("Ip", "InReceives", "received", 1),
-            inc("Ip", "OutRequests", "sent", -1),
-            inc("Ip", "ForwDatagrams", "forwarded", 1),
-            inc("Ip", "InDelivers", "delivered", 1),
-        ],
-    )
-    .option("ipv4 packets"),
-    Spec::new(
-        "ipv4",
-        "fragsout",
-        "IPv4 Fragments Sent",
-        "packets/s",
-        "fragments",
-        5460,
-        &[
-            inc("Ip", "FragOKs", "ok", 1),
-            inc("Ip", "FragFails", "failed", -1),
-            inc("Ip", "FragCreates", "created", 1),
-        ],
-    )
-    .detail()
-    .option("ipv4 fragments sent"),
-    Spec::new(
-        "ipv4",
-        "fragsin",
-        "IPv4 Fragments Reassembly",
-        "packets/s",
-        "fragments",
-        5461,
-        &[
-            inc("Ip", "ReasmOKs", "ok", 1),
-            inc("Ip", "ReasmFails", "failed", -1),
-            inc("Ip", "ReasmReqds", "all", 1),
-        ],
-    )
-    .detail()
-    .option("ipv4 fragments assembly"),
-    Spec::new(
-        "ipv4",
-        "errors",
-        "IPv4 Errors",
-        "packets/s",
-        "errors",
-        5150,
-        &[
-            inc("Ip", "InDiscards", "InDiscards", 1),
-            inc("Ip", "OutDiscards", "OutDiscards", -1),
-            inc("Ip", "InHdrErrors", "InHdrErrors", 1),
-            inc("Ip", "OutNoRoutes", "OutNoRoutes", -1),
-            inc("Ip", "InAddrErrors", "InAddrErrors", 1),
-            inc("Ip", "InUnknownProtos", "InUnknownProtos", 1),
-        ],
-    )
-    .detail()
-    .option("ipv4 errors"),
-    Spec::new(
-        "ipv4",
-        "icmp",
-        "IPv4 ICMP Packets",
-        "packets/s",
-        "icmp",
-        5170,
-        &[inc("Icmp", "InMsgs", "received", 1), inc("Icmp", "OutMsgs", "sent", -1)],
-    )
-    .option("ipv4 ICMP packets"),
-    Spec::new(
-        "ipv4",
-        "icmp_errors",
-        "IPv4 ICMP Errors",
-        "packets/s",
-        "icmp",
-        5171,
-        &[
-            inc("Icmp", "InErrors", "InErrors", 1),
-            inc("Icmp", "OutErrors", "OutErrors", -1),
-            inc("Icmp", "InCsumErrors", "InCsumErrors", 1),
-        ],
-    )
-    .option("ipv4 ICMP packets"),
-    Spec::new(
-        "ipv4",
-        "icmpmsg",
-        "IPv4 ICMP Messages",
-        "packets/s",
-        "icmp",
-        5172,
-        &[
-            inc("IcmpMsg", "InType0", "InEchoReps", 1),
-            inc("IcmpMsg", "OutType0", "OutEchoReps", -1),
-            inc("IcmpMsg", "InType3", "InDestUnreachs", 1),
-            inc("IcmpMsg", "OutType3", "OutDestUnreachs", -1),
-            inc("IcmpMsg", "InType5", "InRedirects", 1),
-            inc("IcmpMsg", "OutType5", "OutRedirects", -1),
-            inc("IcmpMsg", "InType8", "InEchos", 1),
-            inc("IcmpMsg", "OutType8", "OutEchos", -1),
-            inc("IcmpMsg", "InType9", "InRouterAdvert", 1),
-            inc("IcmpMsg", "OutType9", "OutRouterAdvert", -1),
-            inc("IcmpMsg", "InType10", "InRouterSelect", 1),
-            inc("IcmpMsg", "OutType10", "OutRouterSelect", -1),
-            inc("IcmpMsg", "InType11", "InTimeExcds", 1),
-            inc("IcmpMsg", "OutType11", "OutTimeExcds", -1),
-            inc("IcmpMsg", "InType12", "InParmProbs", 1),
-            inc("IcmpMsg", "OutType12", "OutParmProbs", -1),
-            inc("IcmpMsg", "InType13", "InTimestamps", 1),
-            inc("IcmpMsg", "OutType13", "OutTimestamps", -1),
-            inc("IcmpMsg", "InType14", "InTimestampReps", 1),
-            inc("IcmpMsg", "OutType14", "OutTimestampReps", -1),
-        ],
-    )
-    .option("ipv4 ICMP messages"),
-    Spec::new(
-        "ipv4",
-        "tcpsock",
-        "IPv4 TCP Connections",
-        "active connections",
-        "tcp",
-        5200,
-        &[Dim::abs("Tcp", "CurrEstab", "connections", 1)],
-    )
-    .option("ipv4 TCP connections"),
-    Spec::new(
-        "ipv4",
-        "tcppackets",
-        "IPv4 TCP Packets",
-        "packets/s",
-        "tcp",
-        5204,
-        &[inc("Tcp", "InSegs", "received", 1), inc("Tcp", "OutSegs", "sent", -1)],
-    )
-    .option("ipv4 TCP packets"),
-    Spec::new(
-        "ipv4",
-        "tcperrors",
-        "IPv4 TCP Errors",
-        "packets/s",
-        "tcp",
-        5220,
-        &[
-            inc("Tcp", "InErrs", "InErrs", 1),
-            inc("Tcp", "InCsumErrors", "InCsumErrors", 1),
-            inc("Tcp", "RetransSegs", "RetransSegs", -1),
-        ],
-    )
-    .detail()
-    .option("ipv4 TCP errors"),
-    Spec::new(
-        "ipv4",
-        "tcpopens",
-        "IPv4 TCP Opens",
-        "connections/s",
-        "tcp",
-        5205,
-        &[inc("Tcp", "ActiveOpens", "active", 1), inc("Tcp", "PassiveOpens", "passive", 1)],
-    )
-    .detail()
-    .option("ipv4 TCP opens"),
-    Spec::new(
-        "ipv4",
-        "tcphandshake",
-        "IPv4 TCP Handshake Issues",
-        "events/s",
-        "tcp",
-        5230,
-        &[
-            inc("Tcp", "EstabResets", "EstabResets", 1),
-            inc("Tcp", "OutRsts", "OutRsts", 1),
-            inc("Tcp", "AttemptFails", "AttemptFails", 1),
-            // From /proc/net/netstat, read by the same collector.
-            inc("TcpExt", "TCPSynRetrans", "SynRetrans", 1),
-        ],
-    )
-    .detail()
-    .option("ipv4 TCP handshake issues"),
-    Spec::new(
-        "ipv4",
-        "udppackets",
-        "IPv4 UDP Packets",
-        "packets/s",
-        "udp",
-        5300,
-        &[inc("Udp", "InDatagrams", "received", 1), inc("Udp", "OutDatagrams", "sent", -1)],
-    )
-    .option("ipv4 UDP packets"),
-    Spec::new(
-        "ipv4",
-        "udperrors",
-        "IPv4 UDP Errors",
-        "events/s",
-        "udp",
-        5310,
-        &[
-            inc("Udp", "RcvbufErrors", "RcvbufErrors", 1),
-            inc("Udp", "SndbufErrors", "SndbufErrors", -1),
-            inc("Udp", "InErrors", "InErrors", 1),
-            inc("Udp", "NoPorts", "NoPorts", 1),
-            inc("Udp", "InCsumErrors", "InCsumErrors", 1),
-            inc("Udp", "IgnoredMulti", "IgnoredMulti", 1),
-        ],
-    )
-    .detail()
-    .option("ipv4 UDP errors"),
-    Spec::new(
-        "ipv4",
-        "udplite",
-        "IPv4 UDPLite Packets",
-        "packets/s",
-        "udplite",
-        5400,
-        &[inc("UdpLite", "InDatagrams", "received", 1), inc("UdpLite", "OutDatagrams", "sent", -1)],
-    )
-    .option("ipv4 UDPLite packets"),
-    Spec::new(
-        "ipv4",
-        "udplite_errors",
-        "IPv4 UDPLite Errors",
-        "packets/s",
-        "udplite",
-        5401,
-        &[
-            inc("UdpLite", "RcvbufErrors", "RcvbufErrors", 1),
-            inc("UdpLite", "SndbufErrors", "SndbufErrors", -1),
-            inc("UdpLite", "InErrors", "InErrors", 1),
-            inc("UdpLite", "NoPorts", "NoPorts", 1),
-            inc("UdpLite", "InCsumErrors", "InCsumErrors", 1),
-            inc("UdpLite", "IgnoredMulti", "IgnoredMulti", 1),
-        ],
-    )
-    .detail()
-    .option("ipv4 UDPLite packets"),
+    Spec::new("ipv4", "packets", "IPv4 Packets", "packets/s", "packets", 5130, &[
+        inc("Ip", "InReceives", "received", 1),
+        inc("Ip", "OutRequests", "sent", -1),
+        inc("Ip", "ForwDatagrams", "forwarded", 1),
+        inc("Ip", "InDelivers", "delivered", 1),
+    ]).option("ipv4 packets"),
+    Spec::new("ipv4", "fragsout", "IPv4 Fragments Sent", "packets/s", "fragments", 5460, &[
+        inc("Ip", "FragOKs", "ok", 1),
+        inc("Ip", "FragFails", "failed", -1),
+        inc("Ip", "FragCreates", "created", 1),
+    ]).detail().option("ipv4 fragments sent"),
+    Spec::new("ipv4", "fragsin", "IPv4 Fragments Reassembly", "packets/s", "fragments", 5461, &[
+        inc("Ip", "ReasmOKs", "ok", 1),
+        inc("Ip", "ReasmFails", "failed", -1),
+        inc("Ip", "ReasmReqds", "all", 1),
+    ]).detail().option("ipv4 fragments assembly"),
+    Spec::new("ipv4", "errors", "IPv4 Errors", "packets/s", "errors", 5150, &[
+        inc("Ip", "InDiscards", "InDiscards", 1),
+        inc("Ip", "OutDiscards", "OutDiscards", -1),
+        inc("Ip", "InHdrErrors", "InHdrErrors", 1),
+        inc("Ip", "OutNoRoutes", "OutNoRoutes", -1),
+        inc("Ip", "InAddrErrors", "InAddrErrors", 1),
+        inc("Ip", "InUnknownProtos", "InUnknownProtos", 1),
+    ]).detail().option("ipv4 errors"),
+    Spec::new("ipv4", "icmp", "IPv4 ICMP Packets", "packets/s", "icmp", 5170, &[
+        inc("Icmp", "InMsgs", "received", 1),
+        inc("Icmp", "OutMsgs", "sent", -1),
+    ]).option("ipv4 ICMP packets"),
+    Spec::new("ipv4", "icmp_errors", "IPv4 ICMP Errors", "packets/s", "icmp", 5171, &[
+        inc("Icmp", "InErrors", "InErrors", 1),
+        inc("Icmp", "OutErrors", "OutErrors", -1),
+        inc("Icmp", "InCsumErrors", "InCsumErrors", 1),
+    ]).option("ipv4 ICMP packets"),
+    Spec::new("ipv4", "icmpmsg", "IPv4 ICMP Messages", "packets/s", "icmp", 5172, icmp_messages![
+        (0, EchoReps), (3, DestUnreachs), (5, Redirects), (8, Echos), (9, RouterAdvert),
+        (10, RouterSelect), (11, TimeExcds), (12, ParmProbs), (13, Timestamps), (14, TimestampReps),
+    ]).option("ipv4 ICMP messages"),
+    Spec::new("ipv4", "tcpsock", "IPv4 TCP Connections", "active connections", "tcp", 5200, &[
+        Dim::abs("Tcp", "CurrEstab", "connections", 1),
+    ]).option("ipv4 TCP connections"),
+    Spec::new("ipv4", "tcppackets", "IPv4 TCP Packets", "packets/s", "tcp", 5204, &[
+        inc("Tcp", "InSegs", "received", 1),
+        inc("Tcp", "OutSegs", "sent", -1),
+    ]).option("ipv4 TCP packets"),
+    Spec::new("ipv4", "tcperrors", "IPv4 TCP Errors", "packets/s", "tcp", 5220, &[
+        inc("Tcp", "InErrs", "InErrs", 1),
+        inc("Tcp", "InCsumErrors", "InCsumErrors", 1),
+        inc("Tcp", "RetransSegs", "RetransSegs", -1),
+    ]).detail().option("ipv4 TCP errors"),
+    Spec::new("ipv4", "tcpopens", "IPv4 TCP Opens", "connections/s", "tcp", 5205, &[
+        inc("Tcp", "ActiveOpens", "active", 1),
+        inc("Tcp", "PassiveOpens", "passive", 1),
+    ]).detail().option("ipv4 TCP opens"),
+    Spec::new("ipv4", "tcphandshake", "IPv4 TCP Handshake Issues", "events/s", "tcp", 5230, &[
+        inc("Tcp", "EstabResets", "EstabResets", 1),
+        inc("Tcp", "OutRsts", "OutRsts", 1),
+        inc("Tcp", "AttemptFails", "AttemptFails", 1),
+        // From /proc/net/netstat, read by the same collector.
+        inc("TcpExt", "TCPSynRetrans", "SynRetrans", 1),
+    ]).detail().option("ipv4 TCP handshake issues"),
+    Spec::new("ipv4", "udppackets", "IPv4 UDP Packets", "packets/s", "udp", 5300, &[
+        inc("Udp", "InDatagrams", "received", 1),
+        inc("Udp", "OutDatagrams", "sent", -1),
+    ]).option("ipv4 UDP packets"),
+    Spec::new("ipv4", "udperrors", "IPv4 UDP Errors", "events/s", "udp", 5310, &UDP_ERRORS)
+        .detail().option("ipv4 UDP errors"),
+    Spec::new("ipv4", "udplite", "IPv4 UDPLite Packets", "packets/s", "udplite", 5400, &[
+        inc("UdpLite", "InDatagrams", "received", 1),
+        inc("UdpLite", "OutDatagrams", "sent", -1),
+    ]).option("ipv4 UDPLite packets"),
+    Spec::new("ipv4", "udplite_errors", "IPv4 UDPLite Errors", "packets/s", "udplite", 5401, &UDPLITE_ERRORS)
+        .detail().option("ipv4 UDPLite packets"),
 ];
 
 #[cfg(test)]

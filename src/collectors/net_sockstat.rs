@@ -6,11 +6,7 @@
 //! `auto` by default (`[plugin:proc:/proc/net/sockstat]` / `…sockstat6]`, Netdata's option
 //! names).
 
-use std::path::Path;
-use std::sync::Arc;
-
-use super::table::{Dim, Format, KeyedFile, Mode, Spec, Table};
-use crate::rrd::Host;
+use super::table::{Dim, FileSet, FileSpec, Format, Spec};
 
 /// Which files to read (`[plugin:proc] /proc/net/sockstat|sockstat6`).
 #[derive(Clone, Debug)]
@@ -26,192 +22,86 @@ impl Default for Options {
 }
 
 /// The collector for the files `options` enables below `prefix`.
-pub fn new(
-    host: Arc<Host>,
-    prefix: &Path,
-    options: &Options,
-    mode: &dyn Fn(&str, &Spec) -> Mode,
-    zero_metrics: bool,
-    update_every: u32,
-) -> KeyedFile {
-    let mut groups: Vec<(&'static str, &'static [Spec])> = Vec::new();
-    let mut files = Vec::new();
-    if options.sockstat {
-        groups.push(("/proc/net/sockstat", &CHARTS));
-        files.push("proc/net/sockstat");
+pub use super::table::keyed as new;
+
+impl FileSet for Options {
+    const NAME: &'static str = "proc.net_sockstat";
+    const MODULE: Option<&'static str> = None;
+    fn files(&self) -> Vec<(bool, &'static FileSpec)> {
+        vec![(self.sockstat, &FILE), (self.sockstat6, &FILE6)]
     }
-    if options.sockstat6 {
-        groups.push(("/proc/net/sockstat6", &CHARTS6));
-        files.push("proc/net/sockstat6");
-    }
-    let table = Table::new(host, None, &groups, mode, zero_metrics, update_every);
-    files.into_iter().fold(KeyedFile::new("proc.net_sockstat", table), |c, path| {
-        c.source(prefix.join(path), Format::KeyValues)
-    })
 }
+
+static FILE: FileSpec =
+    FileSpec { name: "/proc/net/sockstat", format: Format::KeyValues, charts: &CHARTS, fallback: false };
+static FILE6: FileSpec =
+    FileSpec { name: "/proc/net/sockstat6", format: Format::KeyValues, charts: &CHARTS6, fallback: false };
 
 const fn abs(s: &'static str, f: &'static str, name: &'static str) -> Dim {
     Dim::abs(s, f, name, 1)
 }
 
+#[rustfmt::skip]
 pub static CHARTS: [Spec; 9] = [
-    Spec::new(
-        "ipv4",
-        "sockstat_sockets",
-        "IPv4 Sockets Used",
-        "sockets",
-        "sockets",
-        5100,
-        &[abs("sockets", "used", "used")],
-    )
-    .option("ipv4 sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_tcp_sockets",
-        "IPv4 TCP Sockets",
-        "sockets",
-        "tcp",
-        5201,
-        &[
-            abs("TCP", "alloc", "alloc"),
-            abs("TCP", "orphan", "orphan"),
-            abs("TCP", "inuse", "inuse"),
-            abs("TCP", "tw", "timewait").id("timewait"),
-        ],
-    )
-    .option("ipv4 TCP sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_tcp_mem",
-        "IPv4 TCP Sockets Memory",
-        "KiB",
-        "tcp",
-        5290,
-        &[abs("TCP", "mem", "mem").divisor(1024).pages()],
-    )
-    .area()
-    .option("ipv4 TCP memory"),
-    Spec::new(
-        "ipv4",
-        "sockstat_udp_sockets",
-        "IPv4 UDP Sockets",
-        "sockets",
-        "udp",
-        5300,
-        &[abs("UDP", "inuse", "inuse")],
-    )
-    .option("ipv4 UDP sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_udp_mem",
-        "IPv4 UDP Sockets Memory",
-        "KiB",
-        "udp",
-        5390,
-        &[abs("UDP", "mem", "mem").divisor(1024).pages()],
-    )
-    .area()
-    .option("ipv4 UDP memory"),
-    Spec::new(
-        "ipv4",
-        "sockstat_udplite_sockets",
-        "IPv4 UDPLITE Sockets",
-        "sockets",
-        "udplite",
-        5400,
-        &[abs("UDPLITE", "inuse", "inuse")],
-    )
-    .option("ipv4 UDPLITE sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_raw_sockets",
-        "IPv4 RAW Sockets",
-        "sockets",
-        "raw",
-        5450,
-        &[abs("RAW", "inuse", "inuse")],
-    )
-    .option("ipv4 RAW sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_frag_sockets",
-        "IPv4 FRAG Sockets",
-        "fragments",
-        "fragments",
-        5460,
-        &[abs("FRAG", "inuse", "inuse")],
-    )
-    .option("ipv4 FRAG sockets"),
-    Spec::new(
-        "ipv4",
-        "sockstat_frag_mem",
-        "IPv4 FRAG Memory",
-        "KiB",
-        "fragments",
-        5470,
-        &[abs("FRAG", "memory", "memory").divisor(1024)],
-    )
-    .area()
-    .option("ipv4 FRAG memory"),
+    Spec::new("ipv4", "sockstat_sockets", "IPv4 Sockets Used", "sockets", "sockets", 5100, &[
+        abs("sockets", "used", "used"),
+    ]).option("ipv4 sockets"),
+    Spec::new("ipv4", "sockstat_tcp_sockets", "IPv4 TCP Sockets", "sockets", "tcp", 5201, &[
+        abs("TCP", "alloc", "alloc"),
+        abs("TCP", "orphan", "orphan"),
+        abs("TCP", "inuse", "inuse"),
+        abs("TCP", "tw", "timewait").id("timewait"),
+    ]).option("ipv4 TCP sockets"),
+    Spec::new("ipv4", "sockstat_tcp_mem", "IPv4 TCP Sockets Memory", "KiB", "tcp", 5290, &[
+        abs("TCP", "mem", "mem").divisor(1024).pages(),
+    ]).area().option("ipv4 TCP memory"),
+    Spec::new("ipv4", "sockstat_udp_sockets", "IPv4 UDP Sockets", "sockets", "udp", 5300, &[
+        abs("UDP", "inuse", "inuse"),
+    ]).option("ipv4 UDP sockets"),
+    Spec::new("ipv4", "sockstat_udp_mem", "IPv4 UDP Sockets Memory", "KiB", "udp", 5390, &[
+        abs("UDP", "mem", "mem").divisor(1024).pages(),
+    ]).area().option("ipv4 UDP memory"),
+    Spec::new("ipv4", "sockstat_udplite_sockets", "IPv4 UDPLITE Sockets", "sockets", "udplite", 5400, &[
+        abs("UDPLITE", "inuse", "inuse"),
+    ]).option("ipv4 UDPLITE sockets"),
+    Spec::new("ipv4", "sockstat_raw_sockets", "IPv4 RAW Sockets", "sockets", "raw", 5450, &[
+        abs("RAW", "inuse", "inuse"),
+    ]).option("ipv4 RAW sockets"),
+    Spec::new("ipv4", "sockstat_frag_sockets", "IPv4 FRAG Sockets", "fragments", "fragments", 5460, &[
+        abs("FRAG", "inuse", "inuse"),
+    ]).option("ipv4 FRAG sockets"),
+    Spec::new("ipv4", "sockstat_frag_mem", "IPv4 FRAG Memory", "KiB", "fragments", 5470, &[
+        abs("FRAG", "memory", "memory").divisor(1024),
+    ]).area().option("ipv4 FRAG memory"),
 ];
 
+#[rustfmt::skip]
 pub static CHARTS6: [Spec; 5] = [
-    Spec::new(
-        "ipv6",
-        "sockstat6_tcp_sockets",
-        "IPv6 TCP Sockets",
-        "sockets",
-        "tcp6",
-        6500,
-        &[abs("TCP6", "inuse", "inuse")],
-    )
-    .option("ipv6 TCP sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_udp_sockets",
-        "IPv6 UDP Sockets",
-        "sockets",
-        "udp6",
-        6600,
-        &[abs("UDP6", "inuse", "inuse")],
-    )
-    .option("ipv6 UDP sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_udplite_sockets",
-        "IPv6 UDPLITE Sockets",
-        "sockets",
-        "udplite6",
-        6700,
-        &[abs("UDPLITE6", "inuse", "inuse")],
-    )
-    .option("ipv6 UDPLITE sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_raw_sockets",
-        "IPv6 RAW Sockets",
-        "sockets",
-        "raw6",
-        6800,
-        &[abs("RAW6", "inuse", "inuse")],
-    )
-    .option("ipv6 RAW sockets"),
-    Spec::new(
-        "ipv6",
-        "sockstat6_frag_sockets",
-        "IPv6 FRAG Sockets",
-        "fragments",
-        "fragments6",
-        6400,
-        &[abs("FRAG6", "inuse", "inuse")],
-    )
-    .option("ipv6 FRAG sockets"),
+    Spec::new("ipv6", "sockstat6_tcp_sockets", "IPv6 TCP Sockets", "sockets", "tcp6", 6500, &[
+        abs("TCP6", "inuse", "inuse"),
+    ]).option("ipv6 TCP sockets"),
+    Spec::new("ipv6", "sockstat6_udp_sockets", "IPv6 UDP Sockets", "sockets", "udp6", 6600, &[
+        abs("UDP6", "inuse", "inuse"),
+    ]).option("ipv6 UDP sockets"),
+    Spec::new("ipv6", "sockstat6_udplite_sockets", "IPv6 UDPLITE Sockets", "sockets", "udplite6", 6700, &[
+        abs("UDPLITE6", "inuse", "inuse"),
+    ]).option("ipv6 UDPLITE sockets"),
+    Spec::new("ipv6", "sockstat6_raw_sockets", "IPv6 RAW Sockets", "sockets", "raw6", 6800, &[
+        abs("RAW6", "inuse", "inuse"),
+    ]).option("ipv6 RAW sockets"),
+    Spec::new("ipv6", "sockstat6_frag_sockets", "IPv6 FRAG Sockets", "fragments", "fragments6", 6400, &[
+        abs("FRAG6", "inuse", "inuse"),
+    ]).option("ipv6 FRAG sockets"),
 ];
 
 #[cfg(test)]
 mod tests {
+    use std::path::Path;
+    use std::sync::Arc;
+
     use super::*;
     use crate::collectors::table::tests::{approx, fixture, host, last, scratch, T0};
+    use crate::collectors::table::Mode;
     use crate::collectors::Collector;
 
     fn stage(dir: &Path, v4: &str, v6: &str) {

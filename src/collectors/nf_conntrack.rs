@@ -10,194 +10,101 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use super::table::{Columns, Dim, Mode, Spec, Table};
-use super::{parse_i64, CollectError, Collector, ProcFile};
+use super::table::{keyed, Dim, FileSet, FileSpec, Format, KeyedFile, Mode, Spec};
 use crate::rrd::Host;
 
 const MODULE: &str = "/proc/net/stat/nf_conntrack";
 
-/// The conntrack collector.
-pub struct Conntrack {
-    stat: Option<ProcFile>,
-    count: ProcFile,
-    columns: Columns,
-    table: Table,
-    entries: Option<usize>,
+/// The conntrack collector: reads `proc/net/stat/nf_conntrack` (or, without it,
+/// `proc/sys/net/netfilter/nf_conntrack_count`) below `prefix`; `mode` answers each chart's
+/// switch.
+pub fn new(
+    host: Arc<Host>,
+    prefix: &Path,
+    mode: &dyn Fn(&str, &Spec) -> Mode,
+    update_every: u32,
+) -> KeyedFile {
+    keyed(host, prefix, &Files, mode, false, update_every)
 }
 
-impl Conntrack {
-    /// Reads `proc/net/stat/nf_conntrack` (or `proc/sys/net/netfilter/nf_conntrack_count`)
-    /// below `prefix`; `mode` answers each chart's switch.
-    pub fn new(
-        host: Arc<Host>,
-        prefix: &Path,
-        mode: &dyn Fn(&str, &Spec) -> Mode,
-        update_every: u32,
-    ) -> Conntrack {
-        let table = Table::new(host, None, &[(MODULE, &CHARTS)], mode, false, update_every);
-        Conntrack {
-            stat: Some(ProcFile::new(prefix.join("proc/net/stat/nf_conntrack"))),
-            count: ProcFile::new(prefix.join("proc/sys/net/netfilter/nf_conntrack_count")),
-            columns: Columns::default(),
-            entries: table.slot("", "entries"),
-            table,
-        }
+struct Files;
+
+impl FileSet for Files {
+    const NAME: &'static str = "proc.nf_conntrack";
+    const MODULE: Option<&'static str> = None;
+    fn files(&self) -> Vec<(bool, &'static FileSpec)> {
+        vec![(true, &STAT), (true, &COUNT)]
     }
 }
 
-impl Collector for Conntrack {
-    fn name(&self) -> &str {
-        "proc.nf_conntrack"
-    }
-
-    fn collect(&mut self, now_ut: u64) -> Result<(), CollectError> {
-        self.table.clear();
-        let read = match self.stat.as_mut() {
-            Some(f) => f.read().map(|text| parse(text, &mut self.columns, &mut self.table, self.entries)),
-            None => Err(CollectError::Disabled(String::new())),
-        };
-        match read {
-            Ok(()) => {}
-            Err(CollectError::Disabled(why)) => {
-                if self.stat.take().is_some() {
-                    log::info!(
-                        "proc.nf_conntrack: {why}; counting connections from {}",
-                        self.count.path().display()
-                    );
-                }
-                let text = self.count.read()?;
-                if let Some(s) = self.entries {
-                    self.table.put(s, parse_i64(text.trim()));
-                }
-            }
-            Err(e) => return Err(e),
-        }
-        if !self.table.found_any() {
-            return Err(CollectError::Failed("no conntrack counters found".into()));
-        }
-        self.table.publish(now_ut);
-        Ok(())
-    }
-}
+static STAT: FileSpec = FileSpec { name: MODULE, format: Format::HexRows, charts: &CHARTS, fallback: false };
+static COUNT: FileSpec = FileSpec {
+    name: "/proc/sys/net/netfilter/nf_conntrack_count",
+    format: Format::Number("entries"),
+    charts: &[],
+    fallback: true,
+};
 
 const fn inc(f: &'static str, name: &'static str, m: i64) -> Dim {
     Dim::inc("", f, name, m)
 }
 
-pub static CHARTS: [Spec; 6] = [
-    Spec::new(
-        "netfilter",
-        "conntrack_sockets",
-        "Connection Tracker Connections",
-        "active connections",
-        "conntrack",
-        8700,
-        &[Dim::abs("", "entries", "connections", 1).id("connections")],
-    )
-    .option("netfilter connections"),
-    Spec::new(
-        "netfilter",
-        "conntrack_new",
-        "Connection Tracker New Connections",
-        "connections/s",
-        "conntrack",
-        8701,
-        &[inc("new", "new", 1), inc("ignore", "ignore", -1), inc("invalid", "invalid", -1)],
-    )
-    .option("netfilter new connections"),
-    Spec::new(
-        "netfilter",
-        "conntrack_changes",
-        "Connection Tracker Changes",
-        "changes/s",
-        "conntrack",
-        8702,
-        &[
-            inc("insert", "inserted", 1).id("inserted"),
-            inc("delete", "deleted", -1).id("deleted"),
-            inc("delete_list", "delete_list", -1),
-        ],
-    )
-    .detail()
-    .option("netfilter connection changes"),
-    Spec::new(
-        "netfilter",
-        "conntrack_expect",
-        "Connection Tracker Expectations",
-        "expectations/s",
-        "conntrack",
-        8703,
-        &[
-            inc("expect_create", "created", 1).id("created"),
-            inc("expect_delete", "deleted", -1).id("deleted"),
-            inc("expect_new", "new", 1).id("new"),
-        ],
-    )
-    .detail()
-    .option("netfilter connection expectations"),
-    Spec::new(
-        "netfilter",
-        "conntrack_search",
-        "Connection Tracker Searches",
-        "searches/s",
-        "conntrack",
-        8710,
-        &[
-            inc("searched", "searched", 1),
-            inc("search_restart", "restarted", -1).id("restarted"),
-            inc("found", "found", 1),
-        ],
-    )
-    .detail()
-    .option("netfilter connection searches"),
-    Spec::new(
-        "netfilter",
-        "conntrack_errors",
-        "Connection Tracker Errors",
-        "events/s",
-        "conntrack",
-        8705,
-        &[
-            inc("icmp_error", "icmp_error", 1),
-            inc("insert_failed", "insert_failed", -1),
-            inc("drop", "drop", -1),
-            inc("early_drop", "early_drop", -1),
-        ],
-    )
-    .detail()
-    .option("netfilter errors"),
-];
-
-/// Sums the per-CPU rows; `entries` is the table size, the same on every row, so it is
-/// taken once.
-fn parse(text: &str, columns: &mut Columns, table: &mut Table, entries: Option<usize>) {
-    let mut lines = text.lines();
-    let Some(header) = lines.next() else { return };
-    let slots = columns.map(0, header, "", header, table);
-    for line in lines {
-        for (slot, word) in slots.iter().zip(line.split_ascii_whitespace()) {
-            let Some(s) = *slot else { continue };
-            let v = u64::from_str_radix(word, 16).unwrap_or(0) as i64;
-            if Some(s) == entries {
-                table.put(s, v);
-            } else {
-                table.add(s, v);
-            }
-        }
-    }
+/// A `netfilter.*` chart of family `conntrack`.
+const fn nf(
+    id: &'static str,
+    title: &'static str,
+    units: &'static str,
+    priority: i64,
+    dims: &'static [Dim],
+) -> Spec {
+    Spec::new("netfilter", id, title, units, "conntrack", priority, dims)
 }
+
+#[rustfmt::skip]
+pub static CHARTS: [Spec; 6] = [
+    nf("conntrack_sockets", "Connection Tracker Connections", "active connections", 8700, &[
+        Dim::abs("", "entries", "connections", 1).id("connections"),
+    ]).option("netfilter connections"),
+    nf("conntrack_new", "Connection Tracker New Connections", "connections/s", 8701, &[
+        inc("new", "new", 1),
+        inc("ignore", "ignore", -1),
+        inc("invalid", "invalid", -1),
+    ]).option("netfilter new connections"),
+    nf("conntrack_changes", "Connection Tracker Changes", "changes/s", 8702, &[
+        inc("insert", "inserted", 1).id("inserted"),
+        inc("delete", "deleted", -1).id("deleted"),
+        inc("delete_list", "delete_list", -1),
+    ]).detail().option("netfilter connection changes"),
+    nf("conntrack_expect", "Connection Tracker Expectations", "expectations/s", 8703, &[
+        inc("expect_create", "created", 1).id("created"),
+        inc("expect_delete", "deleted", -1).id("deleted"),
+        inc("expect_new", "new", 1).id("new"),
+    ]).detail().option("netfilter connection expectations"),
+    nf("conntrack_search", "Connection Tracker Searches", "searches/s", 8710, &[
+        inc("searched", "searched", 1),
+        inc("search_restart", "restarted", -1).id("restarted"),
+        inc("found", "found", 1),
+    ]).detail().option("netfilter connection searches"),
+    nf("conntrack_errors", "Connection Tracker Errors", "events/s", 8705, &[
+        inc("icmp_error", "icmp_error", 1),
+        inc("insert_failed", "insert_failed", -1),
+        inc("drop", "drop", -1),
+        inc("early_drop", "early_drop", -1),
+    ]).detail().option("netfilter errors"),
+];
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::collectors::table::tests::{approx, fixture, host, last, scratch, T0};
+    use crate::collectors::{CollectError, Collector};
 
     #[test]
     fn rows_are_summed_and_entries_taken_once() {
         let dir = scratch("conntrack");
         std::fs::create_dir_all(dir.join("proc/net/stat")).unwrap();
         let host = host();
-        let mut c = Conntrack::new(Arc::clone(&host), &dir, &|_, _| Mode::Yes, 1);
+        let mut c = new(Arc::clone(&host), &dir, &|_, _| Mode::Yes, 1);
         for (i, f) in ["nf_conntrack.1", "nf_conntrack.2", "nf_conntrack.3"].iter().enumerate() {
             std::fs::copy(fixture(&format!("proc/{f}")), dir.join("proc/net/stat/nf_conntrack")).unwrap();
             c.collect(T0 + i as u64 * 1_000_000).unwrap();
@@ -235,12 +142,12 @@ mod tests {
         )
         .unwrap();
         let host = host();
-        let mut c = Conntrack::new(Arc::clone(&host), &dir, &|_, _| Mode::Yes, 1);
+        let mut c = new(Arc::clone(&host), &dir, &|_, _| Mode::Yes, 1);
         c.collect(T0).unwrap();
         c.collect(T0 + 1_000_000).unwrap();
         assert!(approx(last(&host, "netfilter.conntrack_sockets", "connections"), 1234.0));
         assert!(host.chart("netfilter.conntrack_new").is_none());
-        let mut gone = Conntrack::new(host, &scratch("conntrack-none"), &|_, _| Mode::Yes, 1);
+        let mut gone = new(host, &scratch("conntrack-none"), &|_, _| Mode::Yes, 1);
         assert!(matches!(gone.collect(T0), Err(CollectError::Disabled(_))));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -248,9 +155,13 @@ mod tests {
     #[test]
     fn new_kernel_header_parses() {
         let host = host();
-        let mut c = Conntrack::new(Arc::clone(&host), Path::new("/nonexistent"), &|_, _| Mode::Yes, 1);
-        c.stat = Some(ProcFile::new(fixture("proc/nf_conntrack.real-x86_64")));
+        let dir = scratch("conntrack-real");
+        std::fs::create_dir_all(dir.join("proc/net/stat")).unwrap();
+        std::fs::copy(fixture("proc/nf_conntrack.real-x86_64"), dir.join("proc/net/stat/nf_conntrack"))
+            .unwrap();
+        let mut c = new(Arc::clone(&host), &dir, &|_, _| Mode::Yes, 1);
         c.collect(T0).unwrap();
         assert_eq!(host.chart_count(), 6);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

@@ -16,6 +16,7 @@ use super::workers::Workers;
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::clock::USEC_PER_SEC;
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
+use crate::sys::mem::page_size;
 
 const PLUGIN: &str = "netdata";
 const MODULE: &str = "stats";
@@ -250,25 +251,7 @@ impl Collector for SelfStats {
 
 /// User and system CPU time of this process, in microseconds.
 fn rusage() -> (i64, i64) {
-    // SAFETY: `rusage` is a plain C struct of integers, for which all-zero bytes are valid.
-    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `ru` is a writable rusage that outlives the call.
-    if unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) } != 0 {
-        return (0, 0);
-    }
-    #[allow(clippy::unnecessary_cast)] // the field widths differ between targets
-    let us = |t: libc::timeval| (t.tv_sec as i64).saturating_mul(1_000_000).saturating_add(t.tv_usec as i64);
-    (us(ru.ru_utime), us(ru.ru_stime))
-}
-
-fn page_size() -> i64 {
-    // SAFETY: sysconf only reads a constant of the running system.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 {
-        n as i64
-    } else {
-        4096
-    }
+    crate::sys::mem::process_cpu_usec().unwrap_or((0, 0))
 }
 
 #[cfg(test)]

@@ -1,32 +1,33 @@
 //! Charts fed from named kernel counters (`/proc/net/snmp`, `netstat`, `snmp6`, `sockstat`,
-//! `stat/nf_conntrack`).
+//! `stat/nf_conntrack`): the one piece of code that walks their tables.
 //!
-//! A static table of [`Spec`]s says which counter feeds which dimension of which chart. The
-//! parsers find counters by their names, never by position, and [`Columns`] remembers where
-//! each name sat, so a file whose layout does not change costs no lookups and no allocation
-//! per tick; a new kernel with more (or fewer) columns just remaps.
+//! A static table of [`Spec`]s says which counter feeds which dimension of which chart; a
+//! [`FileSpec`] says where a file is, how it lays its counters out ([`Format`]) and which
+//! specs it feeds; a [`FileSet`] lists the files one collector thread reads, and [`keyed`]
+//! builds that collector. A new `/proc` file of named counters is a new table, not new code.
+//!
+//! The parsers find counters by their names, never by position, and [`Columns`] remembers
+//! where each name sat, so a file whose layout does not change costs no lookups and no
+//! allocation per tick; a new kernel with more (or fewer) columns just remaps.
 //!
 //! Charts follow Netdata's `yes`/`no`/`auto` switches: an `auto` chart appears the first
 //! time one of its counters is non-zero (at once with `enable zero metrics`) and then stays.
 
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 
+use super::chart_def::Look;
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
+use crate::sys::mem::page_size;
 
-pub const PLUGIN: &str = "proc.plugin";
+pub use super::chart_def::PLUGIN;
 
 /// One chart: everything of its `CHART` line, the config key switching it, its dimensions.
 pub struct Spec {
-    pub type_: &'static str,
+    pub look: Look,
     pub id: &'static str,
-    pub title: &'static str,
-    pub units: &'static str,
     pub family: &'static str,
-    pub priority: i64,
-    pub chart_type: ChartType,
-    pub detail: bool,
     /// The `[plugin:proc:<file>]` key switching this chart (`yes`/`no`/`auto`).
     pub option: &'static str,
     pub dims: &'static [Dim],
@@ -42,27 +43,26 @@ impl Spec {
         priority: i64,
         dims: &'static [Dim],
     ) -> Spec {
-        Spec {
-            type_,
-            id,
-            title,
-            units,
-            family,
-            priority,
-            chart_type: ChartType::Line,
-            detail: false,
-            option: "",
-            dims,
-        }
+        Spec { look: Look::new(type_, title, units, priority), id, family, option: "", dims }
     }
     pub const fn detail(self) -> Spec {
-        Spec { detail: true, ..self }
+        Spec { look: Look { detail: true, ..self.look }, ..self }
     }
     pub const fn area(self) -> Spec {
-        Spec { chart_type: ChartType::Area, ..self }
+        Spec { look: Look { chart_type: ChartType::Area, ..self.look }, ..self }
     }
     pub const fn option(self, option: &'static str) -> Spec {
         Spec { option, ..self }
+    }
+
+    /// Defines this chart (of `module` of [`PLUGIN`]) on `host`, dimensions and all: for a
+    /// chart a collector feeds itself rather than through a [`Table`].
+    pub fn define(&self, host: &Host, module: &str, update_every: u32) -> Arc<Chart> {
+        let chart = host.chart_define(meta(self, module, update_every));
+        for d in self.dims {
+            chart.dimension(dimension(d));
+        }
+        chart
     }
 }
 
@@ -134,6 +134,8 @@ pub struct Table {
     update_every: u32,
     zero_metrics: bool,
     keys: Vec<(&'static str, &'static str)>,
+    /// Per key: only absolute dimensions read it.
+    gauges: Vec<bool>,
     values: Vec<Option<i64>>,
     charts: Vec<Slot>,
 }
@@ -203,11 +205,21 @@ impl Table {
             }
             charts[i].trigger = trigger;
         }
+        let dims = || groups.iter().flat_map(|(_, specs)| specs.iter().flat_map(|s| s.dims.iter()));
+        let gauges = keys
+            .iter()
+            .map(|&(section, field)| {
+                dims()
+                    .filter(|d| d.section == section && d.field == field)
+                    .all(|d| d.algorithm == Algorithm::Absolute)
+            })
+            .collect();
         Table {
             host,
             update_every: update_every.max(1),
             zero_metrics,
             values: vec![None; keys.len()],
+            gauges,
             keys,
             charts,
         }
@@ -304,6 +316,12 @@ pub enum Format {
     Lines,
     /// `SECTION: name value name value …` per line (`sockstat`).
     KeyValues,
+    /// A header line of column names, then one row of hexadecimal values per CPU
+    /// (`stat/nf_conntrack`): counters are summed over the rows, gauges (a counter only
+    /// absolute dimensions read, like the table size every row repeats) taken once.
+    HexRows,
+    /// The whole file is one decimal, counter `field` of section `""` (`nf_conntrack_count`).
+    Number(&'static str),
 }
 
 /// A collector reading one or more such files into one [`Table`]. A file that does not
@@ -317,19 +335,55 @@ pub struct KeyedFile {
 struct Source {
     file: ProcFile,
     format: Format,
+    fallback: bool,
     columns: Columns,
 }
 
-impl KeyedFile {
-    pub fn new(name: &'static str, table: Table) -> KeyedFile {
-        KeyedFile { name, sources: Vec::new(), table }
-    }
+/// One file a [`KeyedFile`] may read: its name as `[plugin:proc] <name>` and
+/// `[plugin:proc:<name>]` spell it (the path below the host prefix, with a leading `/`), how
+/// it lays out its counters, and the charts it feeds.
+pub struct FileSpec {
+    pub name: &'static str,
+    pub format: Format,
+    pub charts: &'static [Spec],
+    /// Read only once every file before it in the set is gone (an older kernel's or a
+    /// container's second-best source of the same counters).
+    pub fallback: bool,
+}
 
-    /// Adds a file to read on every tick.
-    pub fn source(mut self, path: impl Into<PathBuf>, format: Format) -> KeyedFile {
-        self.sources.push(Source { file: ProcFile::new(path), format, columns: Columns::default() });
-        self
-    }
+/// The files one [`KeyedFile`] collector may read, and which of them the configuration enables.
+pub trait FileSet {
+    /// The collector's name (and its thread's).
+    const NAME: &'static str;
+    /// The `CHART` lines' module, when it is not each file's own name.
+    const MODULE: Option<&'static str>;
+    /// Every file, with whether it is to be read.
+    fn files(&self) -> Vec<(bool, &'static FileSpec)>;
+}
+
+/// The collector reading, below `prefix`, the files `set` enables into one table;
+/// `mode(file, spec)` answers each chart's switch (`file` as `[plugin:proc:<file>]` spells it).
+pub fn keyed<S: FileSet>(
+    host: Arc<Host>,
+    prefix: &Path,
+    set: &S,
+    mode: &dyn Fn(&str, &Spec) -> Mode,
+    zero_metrics: bool,
+    update_every: u32,
+) -> KeyedFile {
+    let files: Vec<&FileSpec> = set.files().into_iter().filter(|(on, _)| *on).map(|(_, f)| f).collect();
+    let groups: Vec<(&'static str, &'static [Spec])> = files.iter().map(|f| (f.name, f.charts)).collect();
+    let table = Table::new(host, S::MODULE, &groups, mode, zero_metrics, update_every);
+    let sources = files
+        .iter()
+        .map(|f| Source {
+            file: ProcFile::new(prefix.join(f.name.trim_start_matches('/'))),
+            format: f.format,
+            fallback: f.fallback,
+            columns: Columns::default(),
+        })
+        .collect();
+    KeyedFile { name: S::NAME, sources, table }
 }
 
 impl Collector for KeyedFile {
@@ -343,15 +397,31 @@ impl Collector for KeyedFile {
         let mut i = 0;
         while i < self.sources.len() {
             let several = self.sources.len() > 1;
+            if self.sources[i].fallback && self.sources[..i].iter().any(|s| !s.fallback) {
+                i += 1;
+                continue;
+            }
             let s = &mut self.sources[i];
             match s.file.read() {
                 Ok(text) => match s.format {
                     Format::Pairs => parse_pairs(text, &mut s.columns, &mut self.table),
                     Format::Lines => parse_lines(text, &mut s.columns, &mut self.table),
                     Format::KeyValues => parse_key_values(text, &mut self.table),
+                    Format::HexRows => parse_hex_rows(text, &mut s.columns, &mut self.table),
+                    Format::Number(field) => {
+                        if let Some(slot) = self.table.slot("", field) {
+                            self.table.put(slot, parse_i64(text.trim()));
+                        }
+                    }
                 },
                 Err(CollectError::Disabled(why)) if several => {
-                    log::info!("{}: {why}; not reading it any more", self.name);
+                    let next = self.sources.get(i + 1).filter(|n| n.fallback);
+                    match next {
+                        Some(n) => {
+                            log::info!("{}: {why}; reading {} instead", self.name, n.file.path().display())
+                        }
+                        None => log::info!("{}: {why}; not reading it any more", self.name),
+                    }
                     self.sources.remove(i);
                     continue;
                 }
@@ -374,33 +444,12 @@ impl Collector for KeyedFile {
 
 /// The chart's metadata as its spec says.
 pub fn meta(spec: &Spec, module: &str, update_every: u32) -> ChartMeta {
-    let mut m = ChartMeta::new(spec.type_, spec.id)
-        .title(spec.title)
-        .units(spec.units)
-        .family(spec.family)
-        .chart_type(spec.chart_type)
-        .priority(spec.priority)
-        .update_every(update_every)
-        .source(PLUGIN, module);
-    if spec.detail {
-        m = m.detail();
-    }
-    m
+    spec.look.meta(spec.id, spec.family, module, update_every)
 }
 
 fn dimension(d: &Dim) -> DimensionMeta {
     let multiplier = if d.pages { d.multiplier * page_size() } else { d.multiplier };
     DimensionMeta::new(d.id).name(d.name).algorithm(d.algorithm).scale(multiplier, d.divisor)
-}
-
-fn page_size() -> i64 {
-    // SAFETY: sysconf reads a constant of the running system; it has no preconditions.
-    let v = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if v > 0 {
-        v as i64
-    } else {
-        4096
-    }
 }
 
 fn parse_pairs(text: &str, columns: &mut Columns, table: &mut Table) {
@@ -440,6 +489,23 @@ fn parse_lines(text: &str, columns: &mut Columns, table: &mut Table) {
     }
 }
 
+fn parse_hex_rows(text: &str, columns: &mut Columns, table: &mut Table) {
+    let mut lines = text.lines();
+    let Some(header) = lines.next() else { return };
+    let slots = columns.map(0, header, "", header, table);
+    for line in lines {
+        for (slot, word) in slots.iter().zip(line.split_ascii_whitespace()) {
+            let Some(s) = *slot else { continue };
+            let v = u64::from_str_radix(word, 16).unwrap_or(0) as i64;
+            if table.gauges[s] {
+                table.put(s, v);
+            } else {
+                table.add(s, v);
+            }
+        }
+    }
+}
+
 fn parse_key_values(text: &str, table: &mut Table) {
     for line in text.lines() {
         let Some((section, rest)) = line.split_once(':') else { continue };
@@ -461,115 +527,4 @@ pub fn parse_signed(word: &str) -> i64 {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
-    use super::*;
-    use crate::clock::USEC_PER_SEC;
-
-    use crate::rrd::HostSettings;
-
-    pub const T0: u64 = 1_700_000_000 * USEC_PER_SEC + USEC_PER_SEC / 2;
-
-    pub fn fixture(name: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
-    }
-
-    pub fn host() -> Arc<Host> {
-        Arc::new(Host::new(
-            "00000000-0000-0000-0000-000000000001",
-            "test",
-            HostSettings { history: 60, ..HostSettings::default() },
-        ))
-    }
-
-    /// A scratch directory unique to this test.
-    pub fn scratch(tag: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("nanodata-{tag}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        dir
-    }
-
-    /// Runs `c` over fixtures `names` (under `tests/fixtures/proc`) copied in turn to `target`,
-    /// one second apart from [`T0`].
-    pub fn drive(c: &mut dyn Collector, target: &std::path::Path, names: &[&str]) {
-        for (i, f) in names.iter().enumerate() {
-            std::fs::copy(fixture(&format!("proc/{f}")), target).unwrap();
-            c.collect(T0 + i as u64 * USEC_PER_SEC).unwrap();
-        }
-    }
-
-    /// The last stored value of dimension `dim` of chart `chart`.
-    pub fn last(host: &Host, chart: &str, dim: &str) -> Option<f64> {
-        let c = host.chart(chart)?;
-        let i = c.dimension_index(dim)?;
-        c.query(i, 0, i64::MAX).last().and_then(|p| p.value)
-    }
-
-    pub fn approx(v: Option<f64>, want: f64) -> bool {
-        v.is_some_and(|v| (v - want).abs() < 1e-3)
-    }
-
-    static SPECS: [Spec; 2] = [
-        Spec::new("t", "a", "A", "x", "f", 1, &[Dim::inc("Ip", "InReceives", "received", 1)]),
-        Spec::new("t", "b", "B", "x", "f", 2, &[Dim::abs("Tcp", "MaxConn", "max", 1)]).option("b"),
-    ];
-
-    #[test]
-    fn pairs_are_found_by_name_and_auto_waits_for_non_zero() {
-        let host = host();
-        let table = Table::new(Arc::clone(&host), Some("m"), &[("f", &SPECS)], &|_, _| Mode::Auto, false, 1);
-        let mut cols = Columns::default();
-        let mut t = table;
-        parse_pairs("Ip: Forwarding InReceives\nIp: 1 0\nTcp: MaxConn\nTcp: -1\n", &mut cols, &mut t);
-        assert_eq!(t.values, [Some(0), Some(-1)]);
-        t.publish(T0);
-        assert!(host.chart("t.a").is_none(), "all zero: auto waits");
-        assert!(host.chart("t.b").is_some());
-        // Columns move: found by name again.
-        t.clear();
-        parse_pairs("Ip: InReceives Forwarding\nIp: 7 1\n", &mut cols, &mut t);
-        assert_eq!(t.values, [Some(7), None]);
-        t.publish(T0 + USEC_PER_SEC);
-        assert!(host.chart("t.a").is_some());
-    }
-
-    #[test]
-    fn charts_of_one_switch_appear_together() {
-        static PAIR: [Spec; 3] = [
-            Spec::new("t", "icmp", "P", "x", "f", 1, &[Dim::inc("Icmp", "InMsgs", "received", 1)])
-                .option("icmp"),
-            Spec::new("t", "icmp_errors", "E", "x", "f", 2, &[Dim::inc("Icmp", "InErrors", "InErrors", 1)])
-                .option("icmp"),
-            Spec::new("t", "other", "O", "x", "f", 3, &[Dim::inc("Icmp", "OutRare", "rare", 1)]),
-        ];
-        let host = host();
-        let mut t = Table::new(Arc::clone(&host), Some("m"), &[("f", &PAIR)], &|_, _| Mode::Auto, false, 1);
-        parse_key_values("Icmp: InMsgs 0\nIcmp: InErrors 0\nIcmp: OutRare 0\n", &mut t);
-        t.publish(T0);
-        assert!(host.chart("t.icmp").is_none() && host.chart("t.icmp_errors").is_none());
-        t.clear();
-        parse_key_values("Icmp: InMsgs 3\nIcmp: InErrors 0\nIcmp: OutRare 0\n", &mut t);
-        t.publish(T0 + USEC_PER_SEC);
-        assert!(host.chart("t.icmp").is_some());
-        assert!(host.chart("t.icmp_errors").is_some(), "its switch's packets are non-zero");
-        assert!(host.chart("t.other").is_none(), "a chart of no switch waits for its own");
-    }
-
-    #[test]
-    fn switches_yes_and_no() {
-        let host = host();
-        let mode = |_: &str, s: &Spec| if s.option == "b" { Mode::No } else { Mode::Yes };
-        let mut t = Table::new(Arc::clone(&host), Some("m"), &[("f", &SPECS)], &mode, false, 1);
-        parse_key_values("Ip: InReceives 0\nTcp: MaxConn 5\n", &mut t);
-        t.publish(T0);
-        assert!(host.chart("t.a").is_some(), "yes shows zeros");
-        assert!(host.chart("t.b").is_none(), "no never shows");
-    }
-
-    #[test]
-    fn signed_numbers() {
-        assert_eq!(parse_signed("-1"), -1);
-        assert_eq!(parse_signed("42"), 42);
-        assert_eq!(parse_signed("x"), 0);
-    }
-}
+pub(crate) mod tests;

@@ -10,19 +10,12 @@ use std::sync::Arc;
 
 use super::{CollectError, Collector};
 use crate::rrd::{Chart, ChartMeta, DimensionMeta, Host};
+use crate::sys::time;
 
 const PLUGIN: &str = "timex.plugin";
 
 /// What one `adjtimex` call said.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Reading {
-    /// The call's return value: the clock state (`TIME_OK` … `TIME_ERROR`).
-    pub state: i32,
-    /// `timex.status` flags.
-    pub status: i32,
-    /// `timex.offset`: nanoseconds with `STA_NANO`, else microseconds.
-    pub offset: i64,
-}
+pub use crate::sys::time::ClockState as Reading;
 
 /// Where readings come from (the system call, or a test's sequence).
 pub type Source = Box<dyn FnMut() -> Result<Reading, String> + Send>;
@@ -126,20 +119,20 @@ impl Collector for Timex {
                 return Err(CollectError::Failed(format!("cannot read the clock state: {e}")));
             }
         };
-        let nano = r.status & libc::STA_NANO != 0;
+        let nano = r.status & time::STA_NANO != 0;
         if self.charts.is_none() {
             self.charts = Some(self.define(nano));
         }
         let Some(charts) = &mut self.charts else { return Ok(()) };
         if let Some(c) = &charts.state {
             let mut c = c.begin(now_ut, 0, false);
-            c.set(0, i64::from(r.state != libc::TIME_ERROR));
+            c.set(0, i64::from(r.state != time::TIME_ERROR));
             c.end();
         }
         if let Some(c) = &charts.status {
             let mut c = c.begin(now_ut, 0, false);
-            c.set(0, i64::from(r.status & libc::STA_UNSYNC != 0));
-            c.set(1, i64::from(r.status & libc::STA_CLOCKERR != 0));
+            c.set(0, i64::from(r.status & time::STA_UNSYNC != 0));
+            c.set(1, i64::from(r.status & time::STA_CLOCKERR != 0));
             c.end();
         }
         if let Some((c, was_nano)) = &mut charts.offset {
@@ -158,17 +151,7 @@ impl Collector for Timex {
 
 /// `adjtimex(2)` with no modes: reads the kernel's clock discipline without changing it.
 pub fn adjtimex() -> Result<Reading, String> {
-    // SAFETY: `timex` is a plain C struct of integers, for which all-zero bytes are valid;
-    // `modes = 0` asks for a read only.
-    let mut t: libc::timex = unsafe { std::mem::zeroed() };
-    // SAFETY: `t` is a writable timex that outlives the call.
-    let state = unsafe { libc::adjtimex(&mut t) };
-    if state == -1 {
-        return Err(std::io::Error::last_os_error().to_string());
-    }
-    #[allow(clippy::unnecessary_cast)] // the field widths differ between targets
-    let offset = t.offset as i64;
-    Ok(Reading { state, status: t.status, offset })
+    crate::sys::time::adjtimex().map_err(|e| e.to_string())
 }
 
 #[cfg(test)]
@@ -185,9 +168,9 @@ mod tests {
     #[test]
     fn synchronised_then_lost_then_nanoseconds() {
         let host = host();
-        let ok = Reading { state: libc::TIME_OK, status: libc::STA_PLL, offset: -2_500 };
-        let lost = Reading { state: libc::TIME_ERROR, status: libc::STA_UNSYNC, offset: 0 };
-        let nano = Reading { state: libc::TIME_OK, status: libc::STA_NANO, offset: 7_000_000 };
+        let ok = Reading { state: time::TIME_OK, status: time::STA_PLL, offset: -2_500 };
+        let lost = Reading { state: time::TIME_ERROR, status: time::STA_UNSYNC, offset: 0 };
+        let nano = Reading { state: time::TIME_OK, status: time::STA_NANO, offset: 7_000_000 };
         let mut c =
             Timex::new(Arc::clone(&host), sequence(vec![Ok(ok), Ok(ok), Ok(lost), Ok(nano)]), 1, true, true);
         // The first collection opens the slot; values are stored from the second on.
@@ -224,7 +207,7 @@ mod tests {
     #[test]
     fn switches() {
         let host = host();
-        let ok = Reading { state: libc::TIME_OK, status: 0, offset: 1_000 };
+        let ok = Reading { state: time::TIME_OK, status: 0, offset: 1_000 };
         let mut c = Timex::new(Arc::clone(&host), sequence(vec![Ok(ok), Ok(ok)]), 10, false, true);
         c.collect(T0).unwrap();
         c.collect(T0 + 10 * USEC_PER_SEC).unwrap();
@@ -238,6 +221,6 @@ mod tests {
     fn this_system() {
         // Reading the clock needs no privilege; containers allow it too.
         let r = adjtimex().expect("adjtimex");
-        assert!((libc::TIME_OK..=libc::TIME_ERROR).contains(&r.state), "{r:?}");
+        assert!((time::TIME_OK..=time::TIME_ERROR).contains(&r.state), "{r:?}");
     }
 }

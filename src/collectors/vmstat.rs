@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
+use crate::sys::mem::page_size;
 
 const PLUGIN: &str = "proc.plugin";
 const MODULE: &str = "/proc/vmstat";
@@ -157,16 +158,6 @@ fn store(chart: &Chart, now_ut: u64, values: &[i64]) {
         c.set(i, *v);
     }
     c.end();
-}
-
-fn page_size() -> i64 {
-    // SAFETY: sysconf only reads a constant of the running system.
-    let n = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
-    if n > 0 {
-        n as i64
-    } else {
-        4096
-    }
 }
 
 #[cfg(test)]

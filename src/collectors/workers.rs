@@ -86,14 +86,7 @@ impl Workers {
 
 /// The calling thread's CPU time (user + system) in nanoseconds.
 pub fn thread_cpu_ns() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a writable timespec that outlives the call.
-    if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } != 0 {
-        return 0;
-    }
-    #[allow(clippy::unnecessary_cast)] // the field widths differ between targets
-    let ns = (ts.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(ts.tv_nsec as u64);
-    ns
+    crate::sys::time::thread_cpu_ns().unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! A [`Config`] holds the sections and keys of one file as written (after old key names are
 //! mapped to Netdata 1.37's, see `alias.rs`), each value with the `file:line` it came from.
 //! Defaults live only in the registry ([`keys`]); typed getters return the written value when
-//! it is valid for the key's [`Kind`] and the default otherwise.
+//! it is valid for the key's [`Kind`] and the default otherwise. [`settings`] reads both
+//! files once into the typed values the roles receive; no role reads a [`Config`] itself.
 //!
 //! Guarantees: reading a file never panics and never stops the daemon. Input is bounded
 //! ([`MAX_FILE_BYTES`], [`MAX_LINE_BYTES`]); every line that is refused, every unknown key or
@@ -14,6 +15,7 @@
 mod alias;
 mod dialect;
 pub mod keys;
+pub mod settings;
 pub mod units;
 
 pub use dialect::MAX_LINE_BYTES;
@@ -506,7 +508,10 @@ fn check(file: FileKind, section: &str, name: &str, value: &str) -> Option<Strin
     }
 }
 
-/// Words separated by spaces; a word in double quotes may hold spaces.
+/// Words separated by spaces; a word in double quotes may hold spaces. Not the wire's
+/// tokenizer (`protocol::Words`), on purpose: these words are paths in netdata.conf, where
+/// `=`, `'` and `\` are ordinary characters, empty words mean nothing and there is no limit
+/// of 20 words; the wire's rules would cut `/opt/a=b` in two and read `/a\ /b` as one word.
 fn words(text: &str) -> Vec<String> {
     let mut words = Vec::new();
     let mut rest = text.trim_start();

@@ -12,15 +12,10 @@ pub fn ensure_dir(path: &Path) -> io::Result<()> {
 
 /// The kernel's host name, or `localhost` when it is unset or unreadable.
 pub fn hostname() -> String {
-    let mut buf = [0u8; 256];
-    // SAFETY: the pointer and length describe `buf`, which lives across the call; one byte
-    // is held back so the result is NUL-terminated even if truncated.
-    let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast::<libc::c_char>(), buf.len() - 1) };
-    if rc != 0 {
+    let Ok(name) = crate::sys::uname::hostname() else {
         return "localhost".to_owned();
-    }
-    let len = buf.iter().position(|&b| b == 0).unwrap_or(buf.len());
-    let name = String::from_utf8_lossy(&buf[..len]).trim().to_owned();
+    };
+    let name = name.trim().to_owned();
     if name.is_empty() {
         "localhost".to_owned()
     } else {

@@ -1,7 +1,8 @@
 //! Process-level chores of the daemon: the machine GUID file, the pid file, signal handling
 //! for the main thread, directories, the hostname, going to the background and dropping root.
 //!
-//! Each is a small function over the OS so `main` stays a list of steps.
+//! Each is a small function over the OS (its C calls are in `crate::sys`) so `main` stays a
+//! list of steps.
 
 pub mod daemonize;
 pub mod dirs;

@@ -8,6 +8,8 @@
 use std::io;
 use std::time::Duration;
 
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM};
+
 /// What a received signal asks the daemon to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Signal {
@@ -22,49 +24,23 @@ pub enum Signal {
 /// Blocks the handled signals in the calling thread (and so in every thread it spawns
 /// afterwards) and ignores SIGPIPE process-wide.
 pub fn block_all() {
-    let set = handled_set();
-    // SAFETY: `set` is an initialised sigset_t; a null old-set pointer is allowed.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+    let rc = signal::block(&handled_set());
     // pthread_sigmask fails only on an invalid `how`, which is a constant here.
-    debug_assert_eq!(rc, 0);
-    // SAFETY: installing SIG_IGN runs no code of ours in signal context.
-    unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+    debug_assert!(rc.is_ok());
+    // Ignoring a valid signal cannot fail.
+    let _ = signal::ignore(SIGPIPE);
 }
 
 /// Waits up to `timeout` (forever with `None`) for one of the handled signals; `None` when
 /// the time ran out. Must be called from a thread that has them blocked (see [`block_all`]),
 /// otherwise they are delivered the default way instead.
 pub fn wait(timeout: Option<Duration>) -> Option<Signal> {
-    let set = handled_set();
-    let ts = timeout.map(|d| {
-        // Built field by field: with musl's 64-bit time_t on 32-bit targets the struct has
-        // private padding. `time_t` is not named (32 or 64 bits depending on the target):
-        // timeouts beyond i32::MAX seconds (68 years) are clamped to that.
-        // SAFETY: an all-zero timespec is a valid value of this plain C struct.
-        let mut t: libc::timespec = unsafe { std::mem::zeroed() };
-        t.tv_sec = d.as_secs().try_into().unwrap_or_else(|_| i32::MAX.into());
-        // c_long: 32 bits on some targets, so the conversion is fallible there.
-        #[allow(clippy::unnecessary_fallible_conversions)]
-        {
-            t.tv_nsec = d.subsec_nanos().try_into().unwrap_or(0);
-        }
-        t
-    });
-    loop {
-        let signo = match &ts {
-            // SAFETY: `set` and `t` are valid for the call; a null siginfo is allowed.
-            Some(t) => unsafe { libc::sigtimedwait(&set, std::ptr::null_mut(), t) },
-            // SAFETY: `set` is valid for the call; a null siginfo is allowed.
-            None => unsafe { libc::sigwaitinfo(&set, std::ptr::null_mut()) },
-        };
-        match signo {
-            libc::SIGTERM | libc::SIGINT | libc::SIGQUIT => return Some(Signal::Terminate),
-            libc::SIGHUP => return Some(Signal::Reload),
-            libc::SIGCHLD => return Some(Signal::Child),
-            -1 if io::Error::last_os_error().kind() == io::ErrorKind::Interrupted => continue,
-            // EAGAIN (timeout), or a signal outside the set, which cannot happen.
-            _ => return None,
-        }
+    match signal::wait(&handled_set(), timeout)? {
+        SIGTERM | SIGINT | SIGQUIT => Some(Signal::Terminate),
+        SIGHUP => Some(Signal::Reload),
+        SIGCHLD => Some(Signal::Child),
+        // A signal outside the set, which cannot happen.
+        _ => None,
     }
 }
 
@@ -72,36 +48,12 @@ pub fn wait(timeout: Option<Duration>) -> Option<Signal> {
 /// Meant for a freshly forked child before exec (`CommandExt::pre_exec`); it only makes
 /// async-signal-safe calls. (`std::process::Command` already does this itself.)
 pub fn unblock_in_child() -> io::Result<()> {
-    // SAFETY: sigemptyset initialises `set` before it is read.
-    let set = unsafe {
-        let mut set = std::mem::zeroed::<libc::sigset_t>();
-        libc::sigemptyset(&mut set);
-        set
-    };
-    // SAFETY: `set` is an initialised sigset_t; a null old-set pointer is allowed.
-    let rc = unsafe { libc::pthread_sigmask(libc::SIG_SETMASK, &set, std::ptr::null_mut()) };
-    if rc != 0 {
-        return Err(io::Error::from_raw_os_error(rc));
-    }
-    // SAFETY: restoring SIG_DFL runs no code of ours in signal context.
-    if unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) } == libc::SIG_ERR {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    signal::reset_for_child()
 }
 
 /// TERM, INT, QUIT, HUP and CHLD.
-fn handled_set() -> libc::sigset_t {
-    // SAFETY: sigemptyset initialises the zeroed set before sigaddset adds valid signal
-    // numbers to it.
-    unsafe {
-        let mut set = std::mem::zeroed::<libc::sigset_t>();
-        libc::sigemptyset(&mut set);
-        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT, libc::SIGHUP, libc::SIGCHLD] {
-            libc::sigaddset(&mut set, sig);
-        }
-        set
-    }
+fn handled_set() -> SigSet {
+    SigSet::of(&[SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD])
 }
 
 #[cfg(test)]
@@ -112,11 +64,9 @@ mod tests {
     /// threads, and only this thread has the signals blocked; a process-directed signal
     /// could land on another thread and take its default action (HUP/TERM would kill the
     /// test binary).
-    fn raise_in_this_thread(sig: libc::c_int) {
-        // SAFETY: pthread_self is always valid for the calling thread, and `sig` is blocked
-        // here, so it stays pending instead of running a default action.
-        let rc = unsafe { libc::pthread_kill(libc::pthread_self(), sig) };
-        assert_eq!(rc, 0);
+    fn raise_in_this_thread(sig: signal::Signo) {
+        // `sig` is blocked here, so it stays pending instead of running a default action.
+        signal::raise_in_this_thread(sig).unwrap();
     }
 
     /// Waits for `want`, skipping SIGCHLD: children spawned by other tests send a
@@ -135,16 +85,16 @@ mod tests {
     fn blocked_signals_are_collected_by_wait() {
         // Runs in its own test thread, so the mask dies with it.
         block_all();
-        raise_in_this_thread(libc::SIGHUP);
+        raise_in_this_thread(SIGHUP);
         assert_eq!(wait_for(Signal::Reload), Some(Signal::Reload));
-        for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGQUIT] {
+        for sig in [SIGTERM, SIGINT, SIGQUIT] {
             raise_in_this_thread(sig);
             assert_eq!(wait_for(Signal::Terminate), Some(Signal::Terminate));
         }
-        raise_in_this_thread(libc::SIGCHLD);
+        raise_in_this_thread(SIGCHLD);
         assert_eq!(wait(Some(Duration::from_secs(2))), Some(Signal::Child));
         // Nothing pending for this thread: times out.
-        let t = std::time::Instant::now();
+        let t = crate::clock::now_monotonic();
         let got = wait(Some(Duration::from_millis(50)));
         assert!(got.is_none() || got == Some(Signal::Child));
         if got.is_none() {
@@ -156,15 +106,7 @@ mod tests {
     fn spawned_threads_inherit_the_mask() {
         let handle = std::thread::spawn(|| {
             block_all();
-            std::thread::spawn(|| {
-                let mut old = handled_set();
-                // SAFETY: a null new set only queries the mask into `old`.
-                unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut old) };
-                // SAFETY: `old` is an initialised sigset_t.
-                unsafe { libc::sigismember(&old, libc::SIGHUP) == 1 }
-            })
-            .join()
-            .unwrap()
+            std::thread::spawn(|| signal::current_mask().contains(SIGHUP)).join().unwrap()
         });
         assert!(handle.join().unwrap());
     }
@@ -174,14 +116,9 @@ mod tests {
         let inner = std::thread::spawn(|| {
             block_all();
             unblock_in_child().unwrap();
-            let mut cur = handled_set();
-            // SAFETY: a null new set only queries the mask into `cur`.
-            unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, std::ptr::null(), &mut cur) };
-            // SAFETY: `cur` is an initialised sigset_t.
-            let hup_blocked = unsafe { libc::sigismember(&cur, libc::SIGHUP) == 1 };
+            let hup_blocked = signal::current_mask().contains(SIGHUP);
             // Put SIGPIPE back the way the Rust runtime keeps it for the other tests.
-            // SAFETY: installing SIG_IGN runs no code of ours in signal context.
-            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_IGN) };
+            signal::ignore(SIGPIPE).unwrap();
             hup_blocked
         });
         assert!(!inner.join().unwrap());

@@ -4,6 +4,8 @@
 
 use std::path::Path;
 
+use crate::sys;
+
 /// System information as `NETDATA_*` name/value pairs, in Netdata's order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SystemInfo {
@@ -25,7 +27,10 @@ impl SystemInfo {
                 .map(|v| v.trim_matches('"').to_owned())
                 .unwrap_or_else(|| "unknown".to_owned())
         };
-        let (sysname, release, machine) = uname();
+        let (sysname, release, machine) = match sys::uname::uname() {
+            Ok(u) => (u.sysname, u.release, u.machine),
+            Err(_) => ("Linux".into(), "unknown".into(), std::env::consts::ARCH.into()),
+        };
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let ram = std::fs::read_to_string(prefix.join("proc/meminfo"))
             .ok()
@@ -64,20 +69,6 @@ impl SystemInfo {
     }
 }
 
-fn uname() -> (String, String, String) {
-    // SAFETY: utsname is plain old data; uname fills it and NUL-terminates every field.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid, writable utsname.
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return ("Linux".into(), "unknown".into(), std::env::consts::ARCH.into());
-    }
-    let text = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f.iter().take_while(|c| **c != 0).map(|c| *c as u8).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    (text(&u.sysname), text(&u.release), text(&u.machine))
-}
-
 /// `(zone name, abbreviation, seconds east of UTC)`.
 fn timezone(prefix: &Path) -> (String, String, i64) {
     let name = std::env::var("TZ")
@@ -93,20 +84,8 @@ fn timezone(prefix: &Path) -> (String, String, i64) {
         })
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "UTC".to_owned());
-    // SAFETY: time(NULL) and localtime_r into a zeroed tm are always valid calls.
-    let (abbrev, offset) = unsafe {
-        let now = libc::time(std::ptr::null_mut());
-        let mut tm: libc::tm = std::mem::zeroed();
-        if libc::localtime_r(&now, &mut tm).is_null() || tm.tm_zone.is_null() {
-            ("UTC".to_owned(), 0)
-        } else {
-            let zone = std::ffi::CStr::from_ptr(tm.tm_zone).to_string_lossy().into_owned();
-            // c_long: 32 bits on 32-bit targets, 64 elsewhere.
-            #[allow(clippy::useless_conversion)]
-            let offset = i64::from(tm.tm_gmtoff);
-            (zone, offset)
-        }
-    };
+    let (abbrev, offset) =
+        sys::time::zone_at(crate::clock::now_realtime_sec()).unwrap_or_else(|| ("UTC".to_owned(), 0));
     (name, abbrev, offset)
 }
 

@@ -13,21 +13,16 @@
 //! away. Not started as root, there is nothing to switch (the service manager already
 //! chose the user).
 //!
-//! The libc calls are wrapped here in small safe functions with bounded buffers.
+//! The libc calls are in `sys::user`, small safe functions with bounded buffers.
 
-use std::ffi::{CStr, CString};
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 
+use crate::sys;
+
 /// Longest user name accepted (Linux tools limit names to 32 bytes; leave room).
 const MAX_NAME: usize = 256;
-/// Largest buffer `getpwnam_r` may ask for (a passwd entry is a few hundred bytes; NSS
-/// back ends with long GECOS fields or home paths ask for more, never this much).
-const MAX_PW_BUFFER: usize = 1 << 20;
-/// Most supplementary groups taken (Linux's NGROUPS_MAX is 65536).
-const MAX_GROUPS: usize = 65_536;
 /// How deep the ownership walk goes below a directory (host / chart / dimension file is 3).
 const MAX_DEPTH: usize = 8;
 /// Most entries the ownership walk visits in one directory tree.
@@ -248,104 +243,36 @@ fn switch_step(user: &User, dirs: &[(&Path, bool)], files: &[PathBuf]) -> Result
 /// Looks `name` up in the password database (`getpwnam_r`); `Ok(None)` if there is no such
 /// user.
 pub fn lookup(name: &str) -> io::Result<Option<User>> {
-    let cname =
-        CString::new(name).map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in user name"))?;
-    let mut len = 1024usize;
-    loop {
-        let mut buf = vec![0u8; len];
-        // SAFETY: passwd is a plain C struct; all-zero (null pointers) is a valid value that
-        // getpwnam_r overwrites.
-        let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
-        let mut result: *mut libc::passwd = std::ptr::null_mut();
-        // SAFETY: every pointer is valid for the call: the NUL-terminated name, `pwd`, the
-        // buffer with its true length, and `result`. The strings `pwd` points to live in
-        // `buf`, which outlives their use below.
-        let rc = unsafe {
-            libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result)
-        };
-        if rc == libc::ERANGE && len < MAX_PW_BUFFER {
-            len *= 2;
-            continue;
-        }
-        // POSIX lets "not found" be reported as any of these.
-        if matches!(rc, libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM) {
-            return Ok(None);
-        }
-        if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
-        }
-        if result.is_null() {
-            return Ok(None);
-        }
-        let home = if pwd.pw_dir.is_null() {
-            PathBuf::new()
-        } else {
-            // SAFETY: a non-null pw_dir points at a NUL-terminated string inside `buf`.
-            PathBuf::from(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(pwd.pw_dir) }.to_bytes()))
-        };
-        return Ok(Some(User { name: name.to_owned(), uid: pwd.pw_uid, gid: pwd.pw_gid, home }));
-    }
+    Ok(sys::user::getpwnam(name)?.map(|p| User {
+        name: name.to_owned(),
+        uid: p.uid,
+        gid: p.gid,
+        home: p.home,
+    }))
 }
 
 /// The groups of `user`: its primary group and every group listing it (`getgrouplist`).
 pub fn group_list(user: &User) -> io::Result<Vec<u32>> {
-    let cname = CString::new(user.name.as_str())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in user name"))?;
-    let mut want: usize = 64;
-    loop {
-        let mut groups: Vec<libc::gid_t> = vec![0; want];
-        let mut n = want as libc::c_int;
-        // SAFETY: `groups` has room for `n` gids, `n` is a valid c_int; getgrouplist writes
-        // at most `n` entries and stores the real count in `n`.
-        let rc = unsafe { libc::getgrouplist(cname.as_ptr(), user.gid, groups.as_mut_ptr(), &mut n) };
-        let n = usize::try_from(n).unwrap_or(0);
-        if rc >= 0 {
-            groups.truncate(n.min(want));
-            return Ok(groups);
-        }
-        // -1: the list did not fit; `n` says how many there are (glibc and musl both).
-        if n <= want || want >= MAX_GROUPS {
-            return Err(io::Error::other(format!("more than {want} groups")));
-        }
-        want = n.min(MAX_GROUPS);
-    }
+    sys::user::group_list(&user.name, user.gid)
 }
 
 /// Real, effective and saved user ids, then the same for groups.
 pub fn ids() -> ([u32; 3], [u32; 3]) {
-    let (mut ru, mut eu, mut su) = (0, 0, 0);
-    let (mut rg, mut eg, mut sg) = (0, 0, 0);
-    // SAFETY: the pointers are valid, writable u32s; these calls cannot fail on Linux.
-    unsafe {
-        libc::getresuid(&mut ru, &mut eu, &mut su);
-        libc::getresgid(&mut rg, &mut eg, &mut sg);
-    }
-    ([ru, eu, su], [rg, eg, sg])
+    sys::user::ids()
 }
 
 /// The effective user id.
 pub fn euid() -> u32 {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    unsafe { libc::geteuid() }
+    sys::user::euid()
 }
 
 /// Switches the whole process (every thread: glibc and musl apply set*id to all of them)
 /// to `user` with `groups` as supplementary groups, and checks that it cannot go back.
 pub fn switch_to(user: &User, groups: &[u32]) -> io::Result<()> {
-    let groups = &groups[..groups.len().min(MAX_GROUPS)];
-    // SAFETY: the pointer and length describe `groups`, which lives across the call.
-    if unsafe { libc::setgroups(groups.len(), groups.as_ptr()) } != 0 {
-        return Err(context("setgroups", io::Error::last_os_error()));
-    }
+    sys::user::set_groups(groups).map_err(|e| context("setgroups", e))?;
     // As root, setgid and setuid set the real, effective and saved ids together.
-    // SAFETY: plain syscall wrapper, result checked.
-    if unsafe { libc::setgid(user.gid) } != 0 {
-        return Err(context("setgid", io::Error::last_os_error()));
-    }
-    // SAFETY: plain syscall wrapper, result checked.
-    if unsafe { libc::setuid(user.uid) } != 0 {
-        return Err(context("setuid", io::Error::last_os_error()));
-    }
+    sys::user::set_gid(user.gid).map_err(|e| context("setgid", e))?;
+    sys::user::set_uid(user.uid).map_err(|e| context("setuid", e))?;
     let (u, g) = ids();
     if u != [user.uid; 3] || g != [user.gid; 3] {
         return Err(io::Error::other(format!(
@@ -354,8 +281,7 @@ pub fn switch_to(user: &User, groups: &[u32]) -> io::Result<()> {
         )));
     }
     // The switch must be irreversible (a saved uid of 0 would allow going back).
-    // SAFETY: plain syscall wrapper; success here is the error being detected.
-    if user.uid != 0 && unsafe { libc::setuid(0) } == 0 {
+    if user.uid != 0 && sys::user::set_uid(0).is_ok() {
         return Err(io::Error::other("setuid(0) succeeded after the switch"));
     }
     Ok(())
@@ -373,13 +299,7 @@ pub fn chown(path: &Path, uid: u32, gid: u32) -> io::Result<()> {
 /// Whether the user with real uid/gid of this process may read, write and enter `dir`
 /// (`access(2)` checks the real ids, so after the switch this asks for the user).
 pub fn can_use_dir(dir: &Path) -> io::Result<()> {
-    let c = CString::new(dir.as_os_str().as_bytes())
-        .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "NUL in path"))?;
-    // SAFETY: `c` is a valid NUL-terminated path for the call.
-    if unsafe { libc::access(c.as_ptr(), libc::R_OK | libc::W_OK | libc::X_OK) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
+    sys::fs::can_read_write_enter(dir)
 }
 
 /// Directories the system and other programs share: never handed over.
@@ -568,7 +488,7 @@ mod tests {
     #[test]
     fn plan_covers_every_case() {
         let found = |uid| move |_: &str| Ok(Some(user(uid)));
-        let failing = |_: &str| Err(io::Error::from_raw_os_error(libc::EIO));
+        let failing = |_: &str| Err(io::Error::other("EIO"));
         assert_eq!(plan(None, 0, |_| panic!("no lookup for an empty value")).unwrap(), Plan::Keep);
         assert_eq!(plan(Some("u"), 0, found(999)).unwrap(), Plan::Switch(user(999)));
         assert_eq!(plan(Some("u"), 0, found(0)).unwrap(), Plan::AlreadyRoot);

@@ -90,13 +90,13 @@ pub struct DimensionStore {
 
 impl DimensionStore {
     /// Opens (or creates) the store, judging any file against the current clock.
-    pub fn open(spec: &StoreSpec) -> DimensionStore {
+    pub fn open(spec: &StoreSpec<'_>) -> DimensionStore {
         Self::open_at(spec, crate::clock::now_realtime_sec())
     }
 
     /// Like [`open`](Self::open) with an explicit "now": a file whose `last_t` is more than a
     /// day after `now` is distrusted.
-    pub fn open_at(spec: &StoreSpec, now: i64) -> DimensionStore {
+    pub fn open_at(spec: &StoreSpec<'_>, now: i64) -> DimensionStore {
         let update_every = spec.update_every.max(1);
         let entries = spec.entries.clamp(1, MAX_ENTRIES);
         let mut store = DimensionStore {

@@ -187,26 +187,17 @@ pub fn level_label(level: Level) -> &'static str {
 /// `YYYY-MM-DD HH:MM:SS` in local time, without allocating.
 pub fn local_timestamp(secs: i64) -> [u8; 19] {
     let mut out = *b"0000-00-00 00:00:00";
-    // The C time_t is 32 bits on 32-bit musl targets: a time it cannot hold is left as zeros
-    // rather than wrapped to 1901.
-    #[allow(clippy::useless_conversion)] // time_t is i64 here, i32 on 32-bit musl
-    let Some(t) = secs.try_into().ok() else {
+    // A time the C library cannot hold (a 32-bit time_t past 2038) is left as zeros rather
+    // than wrapped to 1901.
+    let Some(tm) = crate::sys::time::local_time(secs) else {
         return out;
     };
-    // SAFETY: an all-zero `tm` is a valid value of this plain C struct (tm_zone may be null).
-    let mut tm: libc::tm = unsafe { std::mem::zeroed() };
-    // SAFETY: both pointers refer to live, properly aligned locals; localtime_r is the
-    // thread-safe variant and writes only into `tm`.
-    if unsafe { libc::localtime_r(&t, &mut tm) }.is_null() {
-        return out;
-    }
-    let year = (i64::from(tm.tm_year) + 1900).clamp(0, 9999) as u32;
-    put_digits(&mut out[0..4], year);
-    put_digits(&mut out[5..7], (tm.tm_mon + 1) as u32);
-    put_digits(&mut out[8..10], tm.tm_mday as u32);
-    put_digits(&mut out[11..13], tm.tm_hour as u32);
-    put_digits(&mut out[14..16], tm.tm_min as u32);
-    put_digits(&mut out[17..19], tm.tm_sec as u32);
+    put_digits(&mut out[0..4], tm.year.clamp(0, 9999) as u32);
+    put_digits(&mut out[5..7], tm.month);
+    put_digits(&mut out[8..10], tm.day);
+    put_digits(&mut out[11..13], tm.hour);
+    put_digits(&mut out[14..16], tm.minute);
+    put_digits(&mut out[17..19], tm.second);
     out
 }
 

@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use log::Level;
 
 use super::Target;
+use crate::sys::syslog;
 
 /// An opened log destination.
 pub enum Sink {
@@ -74,34 +75,32 @@ impl Sink {
 /// Connects to syslog as `nanodata[pid]` with the named facility ("daemon", "local0"..).
 /// Unknown names fall back to `daemon`.
 pub fn open_syslog(facility: &str) {
-    // SAFETY: the ident is a 'static NUL-terminated string, so the pointer syslog keeps
-    // stays valid for the life of the process.
-    unsafe { libc::openlog(c"nanodata".as_ptr(), libc::LOG_PID, facility_code(facility)) };
+    syslog::open(facility_code(facility));
 }
 
 /// The syslog facility code for a netdata.conf facility name.
-pub fn facility_code(name: &str) -> libc::c_int {
+pub fn facility_code(name: &str) -> syslog::Code {
     match name.trim().to_ascii_lowercase().as_str() {
-        "auth" => libc::LOG_AUTH,
-        "authpriv" => libc::LOG_AUTHPRIV,
-        "cron" => libc::LOG_CRON,
-        "ftp" => libc::LOG_FTP,
-        "kern" => libc::LOG_KERN,
-        "lpr" => libc::LOG_LPR,
-        "mail" => libc::LOG_MAIL,
-        "news" => libc::LOG_NEWS,
-        "syslog" => libc::LOG_SYSLOG,
-        "user" => libc::LOG_USER,
-        "uucp" => libc::LOG_UUCP,
-        "local0" => libc::LOG_LOCAL0,
-        "local1" => libc::LOG_LOCAL1,
-        "local2" => libc::LOG_LOCAL2,
-        "local3" => libc::LOG_LOCAL3,
-        "local4" => libc::LOG_LOCAL4,
-        "local5" => libc::LOG_LOCAL5,
-        "local6" => libc::LOG_LOCAL6,
-        "local7" => libc::LOG_LOCAL7,
-        _ => libc::LOG_DAEMON,
+        "auth" => syslog::LOG_AUTH,
+        "authpriv" => syslog::LOG_AUTHPRIV,
+        "cron" => syslog::LOG_CRON,
+        "ftp" => syslog::LOG_FTP,
+        "kern" => syslog::LOG_KERN,
+        "lpr" => syslog::LOG_LPR,
+        "mail" => syslog::LOG_MAIL,
+        "news" => syslog::LOG_NEWS,
+        "syslog" => syslog::LOG_SYSLOG,
+        "user" => syslog::LOG_USER,
+        "uucp" => syslog::LOG_UUCP,
+        "local0" => syslog::LOG_LOCAL0,
+        "local1" => syslog::LOG_LOCAL1,
+        "local2" => syslog::LOG_LOCAL2,
+        "local3" => syslog::LOG_LOCAL3,
+        "local4" => syslog::LOG_LOCAL4,
+        "local5" => syslog::LOG_LOCAL5,
+        "local6" => syslog::LOG_LOCAL6,
+        "local7" => syslog::LOG_LOCAL7,
+        _ => syslog::LOG_DAEMON,
     }
 }
 
@@ -117,19 +116,13 @@ fn open_append(path: &Path) -> io::Result<File> {
 
 fn syslog(level: Level, line: &[u8]) {
     let prio = match level {
-        Level::Error => libc::LOG_ERR,
-        Level::Warn => libc::LOG_WARNING,
-        Level::Info => libc::LOG_INFO,
-        Level::Debug | Level::Trace => libc::LOG_DEBUG,
+        Level::Error => syslog::LOG_ERR,
+        Level::Warn => syslog::LOG_WARNING,
+        Level::Info => syslog::LOG_INFO,
+        Level::Debug | Level::Trace => syslog::LOG_DEBUG,
     };
-    // The C string stops at the first NUL or the newline, whichever comes first.
-    let end = line.iter().position(|&b| b == 0 || b == b'\n').unwrap_or(line.len());
-    let mut msg = Vec::with_capacity(end + 1);
-    msg.extend_from_slice(&line[..end]);
-    msg.push(0);
-    // SAFETY: the format is a constant "%s" taking exactly one argument, and `msg` is a
-    // NUL-terminated buffer that outlives the call.
-    unsafe { libc::syslog(prio, c"%s".as_ptr(), msg.as_ptr().cast::<libc::c_char>()) };
+    // The message stops at the first NUL or the newline, whichever comes first.
+    syslog::send(prio, line);
 }
 
 #[cfg(test)]
@@ -138,9 +131,9 @@ mod tests {
 
     #[test]
     fn facility_names() {
-        assert_eq!(facility_code("daemon"), libc::LOG_DAEMON);
-        assert_eq!(facility_code("LOCAL3"), libc::LOG_LOCAL3);
-        assert_eq!(facility_code("bogus"), libc::LOG_DAEMON);
+        assert_eq!(facility_code("daemon"), syslog::LOG_DAEMON);
+        assert_eq!(facility_code("LOCAL3"), syslog::LOG_LOCAL3);
+        assert_eq!(facility_code("bogus"), syslog::LOG_DAEMON);
     }
 
     #[test]

@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::sys::signal::SIGTERM;
+
 /// Consecutive failed runs after which a plugin is disabled ("more than 10").
 pub const MAX_SERIAL_FAILURES: u32 = 10;
 
@@ -57,7 +59,7 @@ pub fn decide(
         }
     };
     match exit {
-        Exit::Signal(sig) if sig != libc::SIGTERM => Next::Disable(format!("it was killed by signal {sig}")),
+        Exit::Signal(sig) if sig != SIGTERM => Next::Disable(format!("it was killed by signal {sig}")),
         Exit::Code(0) | Exit::Signal(_) => {
             if collected {
                 history.serial_failures = 0;
@@ -82,6 +84,7 @@ pub fn decide(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sys::signal::{SIGKILL, SIGSEGV};
 
     const UE: u32 = 2;
     fn secs(s: u64) -> Next {
@@ -98,7 +101,7 @@ mod tests {
     fn clean_exit_after_collecting_restarts_after_update_every() {
         let mut h = History::default();
         assert_eq!(decide(&mut h, None, Exit::Code(0), true, UE), secs(2));
-        assert_eq!(decide(&mut h, None, Exit::Signal(libc::SIGTERM), true, UE), secs(2));
+        assert_eq!(decide(&mut h, None, Exit::Signal(SIGTERM), true, UE), secs(2));
         assert_eq!(h.serial_failures, 0);
     }
 
@@ -134,7 +137,7 @@ mod tests {
     #[test]
     fn killed_by_another_signal_disables() {
         let mut h = History { ever_collected: true, serial_failures: 0 };
-        assert!(matches!(decide(&mut h, None, Exit::Signal(libc::SIGKILL), true, UE), Next::Disable(_)));
-        assert!(matches!(decide(&mut h, None, Exit::Signal(libc::SIGSEGV), false, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Signal(SIGKILL), true, UE), Next::Disable(_)));
+        assert!(matches!(decide(&mut h, None, Exit::Signal(SIGSEGV), false, UE), Next::Disable(_)));
     }
 }

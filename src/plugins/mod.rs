@@ -26,8 +26,7 @@ use std::time::Duration;
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 
-use crate::config::{keys, Config, FileKind};
-use crate::logging::Target;
+use crate::config::settings::PluginSettings;
 use crate::rrd::Host;
 
 pub use runner::Spec;
@@ -41,17 +40,17 @@ pub struct Plugins {
 /// Starts the plugin runner for `host` (the local host): scans now, then periodically.
 /// `host_prefix` is the `/proc` prefix given to plugins as `NETDATA_HOST_PREFIX` (`/` means
 /// none).
-pub fn start(cfg: &Config, host: Arc<Host>, host_prefix: &Path) -> Plugins {
+pub fn start(settings: PluginSettings, host: Arc<Host>, host_prefix: &Path) -> Plugins {
     let (stop, stop_rx) = crossbeam_channel::bounded::<()>(0);
+    let every = settings.check_every;
     let manager = Manager {
-        cfg: cfg.clone(),
-        env: Arc::new(environment(cfg, &host, host_prefix)),
-        dirs: cfg.plugin_dirs().into_iter().map(PathBuf::from).collect(),
+        env: Arc::new(environment(&settings, &host, host_prefix)),
+        dirs: settings.dirs.iter().map(PathBuf::from).collect(),
+        settings,
         host,
         running: HashMap::new(),
         skipped: HashSet::new(),
     };
-    let every = cfg.seconds(&keys::PLUGINS_CHECK_EVERY).clamp(1, 86_400);
     let handle = crate::sys::thread::spawn("plugins.d", crate::sys::thread::MEDIUM, move || {
         manager.run(Duration::from_secs(every), &stop_rx)
     });
@@ -81,7 +80,7 @@ impl Drop for Plugins {
 }
 
 struct Manager {
-    cfg: Config,
+    settings: PluginSettings,
     env: Arc<Vec<(String, String)>>,
     dirs: Vec<PathBuf>,
     host: Arc<Host>,
@@ -111,7 +110,7 @@ impl Manager {
             if self.running.contains_key(&name) {
                 continue;
             }
-            if !self.enabled(&name) {
+            if !self.settings.enabled(&name) {
                 if self.skipped.insert(name.clone()) {
                     log::info!("plugins.d: '{name}.plugin' is disabled by [plugins] {name} = no");
                 }
@@ -139,33 +138,20 @@ impl Manager {
         }
     }
 
-    fn enabled(&self, name: &str) -> bool {
-        let default = match keys::find(FileKind::Netdata, keys::PLUGINS, name) {
-            Some(key) => self.cfg.bool(key),
-            None if name == "slabinfo" => false,
-            None => self.cfg.bool(&keys::PLUGINS_RUN_NEW),
-        };
-        self.cfg.bool_in(keys::PLUGINS, name, default)
-    }
-
     fn spec(&self, name: &str, path: PathBuf) -> Spec {
         let section = format!("plugin:{name}");
         let host_every = u64::from(self.host.settings().update_every.max(1));
-        let update_every = self.cfg.seconds_in(&section, "update every", host_every).clamp(1, 86_400) as u32;
-        let silence = self
-            .cfg
+        let cfg = self.settings.sections();
+        let update_every = cfg.seconds_in(&section, "update every", host_every).clamp(1, 86_400) as u32;
+        let silence = cfg
             .seconds_in(&section, "kill after silent seconds", 10 * u64::from(update_every) + 60)
             .clamp(1, 7 * 86_400);
-        let log_dir = PathBuf::from(self.cfg.text(&keys::DIR_LOG));
-        let stderr = match Target::parse(&self.cfg.text(&keys::LOGS_ERROR), &log_dir) {
-            Target::File(p) => Some(p),
-            _ => None,
-        };
+        let stderr = self.settings.stderr.clone();
         Spec {
             name: name.to_owned(),
             path,
             update_every,
-            command_options: self.cfg.text_in(&section, "command options", ""),
+            command_options: cfg.text_in(&section, "command options", ""),
             silence: Duration::from_secs(silence),
             env: Arc::clone(&self.env),
             stderr,
@@ -206,20 +192,19 @@ fn is_executable(path: &Path) -> bool {
 /// per plugin. `NETDATA_VERSION` is nanodata's own version with a `v` prefix (`v0.1.0`), so a
 /// plugin can tell the agents apart; the `NETDATA_SYSTEM_*` family of Netdata's
 /// `system-info.sh` is not set.
-pub fn environment(cfg: &Config, host: &Host, host_prefix: &Path) -> Vec<(String, String)> {
-    let dirs = cfg.plugin_dirs();
-    let text = |k: &keys::Key| cfg.text(k);
+pub fn environment(settings: &PluginSettings, host: &Host, host_prefix: &Path) -> Vec<(String, String)> {
+    let dirs = &settings.dirs;
+    let e = &settings.env;
     let prefix = match host_prefix.to_string_lossy() {
         p if p == "/" => String::new(),
         p => p.trim_end_matches('/').to_owned(),
     };
-    let registry_hostname = match text(&keys::REGISTRY_HOSTNAME) {
+    let registry_hostname = match &e.registry_hostname {
         h if h.is_empty() => host.hostname().to_owned(),
-        h => h,
+        h => h.clone(),
     };
-    let env_section = "environment variables";
-    let path = match cfg.raw(env_section, "PATH") {
-        Some(p) => p.to_owned(),
+    let path = match &e.path {
+        Some(p) => p.clone(),
         None => {
             let base = std::env::var("PATH").unwrap_or_else(|_| "/bin:/usr/bin".into());
             format!("{base}:/sbin:/usr/sbin:/usr/local/bin:/usr/local/sbin")
@@ -228,38 +213,35 @@ pub fn environment(cfg: &Config, host: &Host, host_prefix: &Path) -> Vec<(String
     let mut env: Vec<(String, String)> = vec![
         ("NETDATA_VERSION".into(), format!("v{}", crate::VERSION)),
         ("NETDATA_HOSTNAME".into(), host.hostname().to_owned()),
-        ("NETDATA_CONFIG_DIR".into(), text(&keys::DIR_CONFIG)),
-        ("NETDATA_USER_CONFIG_DIR".into(), text(&keys::DIR_CONFIG)),
-        ("NETDATA_STOCK_CONFIG_DIR".into(), text(&keys::DIR_STOCK_CONFIG)),
+        ("NETDATA_CONFIG_DIR".into(), e.config_dir.clone()),
+        ("NETDATA_USER_CONFIG_DIR".into(), e.config_dir.clone()),
+        ("NETDATA_STOCK_CONFIG_DIR".into(), e.stock_config_dir.clone()),
         ("NETDATA_PLUGINS_DIR".into(), dirs.first().cloned().unwrap_or_default()),
         ("NETDATA_USER_PLUGINS_DIRS".into(), dirs.iter().skip(1).cloned().collect::<Vec<_>>().join(" ")),
-        ("NETDATA_WEB_DIR".into(), text(&keys::DIR_WEB)),
-        ("NETDATA_CACHE_DIR".into(), text(&keys::DIR_CACHE)),
-        ("NETDATA_LIB_DIR".into(), text(&keys::DIR_LIB)),
-        ("NETDATA_LOCK_DIR".into(), text(&keys::DIR_LOCK)),
-        ("NETDATA_LOG_DIR".into(), text(&keys::DIR_LOG)),
-        ("HOME".into(), text(&keys::DIR_HOME)),
+        ("NETDATA_WEB_DIR".into(), e.web_dir.clone()),
+        ("NETDATA_CACHE_DIR".into(), e.cache_dir.clone()),
+        ("NETDATA_LIB_DIR".into(), e.lib_dir.clone()),
+        ("NETDATA_LOCK_DIR".into(), e.lock_dir.clone()),
+        ("NETDATA_LOG_DIR".into(), e.log_dir.clone()),
+        ("HOME".into(), e.home_dir.clone()),
         ("NETDATA_HOST_PREFIX".into(), prefix),
-        ("NETDATA_LISTEN_PORT".into(), cfg.integer(&keys::WEB_DEFAULT_PORT).to_string()),
+        ("NETDATA_LISTEN_PORT".into(), e.listen_port.to_string()),
         ("NETDATA_REGISTRY_HOSTNAME".into(), registry_hostname),
-        ("NETDATA_REGISTRY_URL".into(), text(&keys::REGISTRY_ANNOUNCE)),
+        ("NETDATA_REGISTRY_URL".into(), e.registry_url.clone()),
         ("NETDATA_REGISTRY_UNIQUE_ID".into(), host.guid().to_owned()),
-        ("NETDATA_ERRORS_THROTTLE_PERIOD".into(), cfg.seconds(&keys::LOGS_FLOOD_PERIOD).to_string()),
-        ("NETDATA_ERRORS_PER_PERIOD".into(), cfg.integer(&keys::LOGS_FLOOD_ERRORS).to_string()),
-        (
-            "NETDATA_INTERNALS_MONITORING".into(),
-            if cfg.bool(&keys::PLUGINS_NETDATA_MONITORING) { "YES" } else { "NO" }.into(),
-        ),
+        ("NETDATA_ERRORS_THROTTLE_PERIOD".into(), e.errors_throttle_period.to_string()),
+        ("NETDATA_ERRORS_PER_PERIOD".into(), e.errors_per_period.to_string()),
+        ("NETDATA_INTERNALS_MONITORING".into(), if e.internals_monitoring { "YES" } else { "NO" }.into()),
         ("PATH".into(), path),
         ("PYTHONUNBUFFERED".into(), "1".into()),
         ("LC_ALL".into(), "C".into()),
-        ("MALLOC_ARENA_MAX".into(), cfg.integer(&keys::GLOBAL_MALLOC_ARENA_PLUGINS).clamp(1, 64).to_string()),
+        ("MALLOC_ARENA_MAX".into(), e.malloc_arena_max.to_string()),
     ];
-    if let Some(p) = cfg.raw(env_section, "PYTHONPATH") {
-        env.push(("PYTHONPATH".into(), p.to_owned()));
+    if let Some(p) = &e.pythonpath {
+        env.push(("PYTHONPATH".into(), p.clone()));
     }
     if std::env::var_os("TZ").is_none() {
-        env.push(("TZ".into(), cfg.text_in(env_section, "TZ", ":/etc/localtime")));
+        env.push(("TZ".into(), e.tz.clone()));
     }
     env
 }
@@ -268,7 +250,14 @@ pub fn environment(cfg: &Config, host: &Host, host_prefix: &Path) -> Vec<(String
 mod tests {
     use super::*;
 
+    use crate::config::settings::NodeSettings;
+    use crate::config::{Config, FileKind};
     use crate::rrd::HostSettings;
+
+    fn plugin_settings(netdata: Config) -> PluginSettings {
+        let stream = Config::new(FileKind::Stream);
+        NodeSettings::from_config(&netdata, &stream).plugins
+    }
 
     fn temp(name: &str) -> PathBuf {
         let d = std::env::temp_dir().join(format!("nanodata-plugins-{name}-{}", std::process::id()));
@@ -303,6 +292,7 @@ mod tests {
         );
         let settings = HostSettings { history: 10, ..HostSettings::default() };
         let host = Host::new("guid-1", "router", settings);
+        let cfg = plugin_settings(cfg);
         let env = environment(&cfg, &host, Path::new("/host"));
         let get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
         assert_eq!(get("NETDATA_PLUGINS_DIR"), Some("/p/one"));
@@ -317,7 +307,7 @@ mod tests {
         assert_eq!(get("MALLOC_ARENA_MAX"), Some("1"));
         let (arenas, _) =
             Config::parse(FileKind::Netdata, "[global]\nglibc malloc arena max for plugins = 4\n", "t");
-        let env4 = environment(&arenas, &host, Path::new("/"));
+        let env4 = environment(&plugin_settings(arenas), &host, Path::new("/"));
         assert!(env4.contains(&("MALLOC_ARENA_MAX".to_string(), "4".to_string())));
         assert!(get("NETDATA_VERSION").is_some_and(|v| v.starts_with('v')));
         let env = environment(&cfg, &host, Path::new("/"));

@@ -6,7 +6,6 @@
 //! too), then SIGKILL after a grace period, and always reaps it.
 
 use std::io::{self, Read};
-use std::os::fd::AsRawFd;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdout, Command, ExitStatus, Stdio};
@@ -19,9 +18,11 @@ use super::lifecycle::{self, Exit, History, Next};
 use crate::clock;
 use crate::protocol::{Action, Limits, LineBuffer, Session, Trust};
 use crate::rrd::Host;
+use crate::sys;
+use crate::sys::signal::{SIGKILL, SIGTERM};
 
 /// How often the reader wakes up to look at the stop signal and the silence timer.
-const POLL_MS: i32 = 100;
+const POLL: Duration = Duration::from_millis(100);
 /// Time a plugin gets between SIGTERM and SIGKILL when it misbehaved.
 const GRACE: Duration = Duration::from_secs(2);
 /// The same when the daemon stops: every plugin must be gone within about a second.
@@ -60,11 +61,7 @@ impl Spec {
         let stderr = self.stderr.as_ref().and_then(|p| std::fs::OpenOptions::new().append(true).open(p).ok());
         cmd.stderr(stderr.map_or_else(Stdio::inherit, Stdio::from));
         cmd.process_group(0);
-        // SAFETY: the closure only makes async-signal-safe calls (pthread_sigmask, signal),
-        // as required between fork and exec.
-        unsafe {
-            cmd.pre_exec(crate::daemon::signals::unblock_in_child);
-        }
+        sys::process::reset_signals_before_exec(&mut cmd);
         cmd
     }
 }
@@ -170,17 +167,12 @@ fn read(out: &mut ChildStdout, session: &mut Session, spec: &Spec, stop: &Receiv
             Err(TryRecvError::Empty) => {}
             _ => return Ended::Stopping,
         }
-        let mut pfd = libc::pollfd { fd: out.as_raw_fd(), events: libc::POLLIN, revents: 0 };
-        // SAFETY: `pfd` is one valid pollfd for the duration of the call.
-        let rc = unsafe { libc::poll(&mut pfd, 1, POLL_MS) };
-        if rc < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Ended::Io(e);
-        }
-        if rc == 0 {
+        let ready = match sys::fd::wait_readable(out, POLL) {
+            Ok(ready) => ready,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Ended::Io(e),
+        };
+        if !ready {
             if last_output.elapsed() >= spec.silence {
                 return Ended::Silent;
             }
@@ -218,7 +210,7 @@ fn terminate(child: &mut Child, grace: Duration, tag: &str) -> ExitStatus {
     if let Ok(Some(status)) = child.try_wait() {
         return status;
     }
-    signal_group(child, libc::SIGTERM);
+    sys::process::signal_group(child, SIGTERM);
     let deadline = clock::now_monotonic() + grace;
     while clock::now_monotonic() < deadline {
         if let Ok(Some(status)) = child.try_wait() {
@@ -227,23 +219,11 @@ fn terminate(child: &mut Child, grace: Duration, tag: &str) -> ExitStatus {
         std::thread::sleep(Duration::from_millis(10));
     }
     log::error!("{tag}: still running {} ms after SIGTERM; sending SIGKILL", grace.as_millis());
-    signal_group(child, libc::SIGKILL);
+    sys::process::signal_group(child, SIGKILL);
     match child.wait() {
         Ok(status) => status,
         // Only if it was reaped elsewhere, which nothing in the daemon does.
-        Err(_) => ExitStatus::from_raw(libc::SIGKILL),
-    }
-}
-
-/// Signals the plugin's process group, or the plugin alone if it left the group.
-fn signal_group(child: &Child, sig: libc::c_int) {
-    let pid = child.id() as libc::pid_t;
-    // SAFETY: kill(2) on a process (group) we started and have not reaped yet, so the id
-    // cannot have been reused.
-    unsafe {
-        if libc::kill(-pid, sig) != 0 {
-            libc::kill(pid, sig);
-        }
+        Err(_) => ExitStatus::from_raw(SIGKILL),
     }
 }
 

@@ -338,7 +338,7 @@ fn required<'a>(
 }
 
 /// Like [`required`], but the word may be empty (`""`): a label's value may be empty, and
-/// `stream::emit` writes it so (found by tests/properties.rs).
+/// `protocol::emit` writes it so (found by tests/properties.rs).
 fn present<'a>(w: &Words<'a>, i: usize, keyword: &str, what: &str, action: Action) -> Result<&'a str, Error> {
     w.get(i).ok_or_else(|| Error { action, message: format!("{keyword} without a {what}") })
 }
@@ -573,7 +573,7 @@ mod tests {
         assert_eq!(action("BEGIN2 a.b"), Action::Stop, "not in 1.37");
     }
 
-    /// tests/properties.rs found a chart label with an empty value, as `stream::emit`
+    /// tests/properties.rs found a chart label with an empty value, as `protocol::emit`
     /// writes it (`CLABEL "name" "" 1`), refused and the source stopped; a host label
     /// likewise. An empty value is a value; a missing one is still an error.
     #[test]

@@ -1,23 +1,36 @@
-//! The line protocol of Netdata 1.37 (protocol.md §2), shared by plugins.d and the stream
-//! receiver.
+//! The line protocol of Netdata 1.37 (protocol.md §1.4, §2, §3), in both directions: it owns
+//! the wire. Reading serves plugins.d and the stream receiver (a parent); writing serves the
+//! stream sender (a child). Nothing here knows about sockets or roles: `stream` and `plugins`
+//! move the bytes and call in.
 //!
-//! Layers, each usable alone:
+//! Reading, in layers each usable alone:
 //! * [`LineBuffer`] cuts bytes into lines of at most [`MAX_LINE`] bytes, without blocking;
-//! * [`Words`] splits a line by the §2.1 rules (quotes, `=` as separator, 20 words at most);
+//! * [`Words`] splits a line by the §2.1 rules (quotes, `=` as separator, 20 words at most) —
+//!   the one tokenizer of the wire, for lines from a plugin, a child or a parent;
 //! * [`Command`] is one line parsed into a typed keyword with its arguments;
 //! * [`Session`] applies commands to one host with the §2.2 semantics.
+//!
+//! Writing: [`emit`] formats what a child sends (host labels, definitions, data, replication
+//! answers). Both: [`Caps`], the capabilities negotiated in the handshake, which decide what
+//! is sent; [`ReplayChart`], the parent's replication request, parsed and written by one
+//! type; [`check_point`] and [`check_in_request`], the rule a replicated point must pass.
 //!
 //! Nothing here panics on any input. Every bound is a field of [`Limits`]; crossing one is an
 //! [`Error`] whose [`Action`] says what the owner of the source does next.
 
+mod caps;
 mod command;
+pub mod emit;
 mod framer;
 pub mod number;
+mod replay;
 mod session;
 mod words;
 
+pub use caps::Caps;
 pub use command::{ChartDef, Command, DimensionDef, VariableScope};
 pub use framer::{head_end, Frame, LineBuffer, MAX_LINE};
+pub use replay::{check_in_request, check_point, PointError, ReplayChart};
 pub use session::{Event, Session, Trust};
 pub use words::{Words, MAX_WORDS};
 

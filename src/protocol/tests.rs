@@ -357,21 +357,6 @@ fn a_session_never_touches_another_host() {
     assert!(b.labels().is_empty());
 }
 
-/// A tiny fixed-seed PRNG (xorshift64*), so the property loop is reproducible.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
 
 #[test]
 fn random_input_never_panics() {
@@ -428,7 +413,7 @@ fn random_input_never_panics() {
         "\"\"",
     ];
     let h = host("fuzz");
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = crate::rng::Rng::new(0x9E37_79B9_7F4A_7C15);
     let mut lb = LineBuffer::new(256);
     let mut s =
         Session::new(Arc::clone(&h), "fuzz", 0, Trust::Measured, Limits { charts: 8, ..Limits::PLUGIN });
@@ -438,7 +423,7 @@ fn random_input_never_panics() {
         if round % 3 == 0 {
             // Raw bytes, newlines included.
             for _ in 0..rng.below(300) {
-                bytes.push(rng.next() as u8);
+                bytes.push(rng.next_u64() as u8);
             }
         } else {
             // Token soup that reaches deep into the keyword handlers.

@@ -18,7 +18,7 @@ use crossbeam_channel::{bounded, RecvTimeoutError, Sender};
 
 use super::Hosts;
 use crate::clock;
-use crate::config::{keys, Config};
+use crate::config::settings::CleanupSettings;
 
 /// Netdata's default for `cleanup obsolete charts after secs`.
 pub const DEFAULT_AFTER_SECS: i64 = 3600;
@@ -53,13 +53,13 @@ impl CleanupPolicy {
     }
 
     /// `[db] cleanup obsolete charts after secs` and `[db] delete obsolete charts files`.
-    pub fn from_config(cfg: &Config) -> CleanupPolicy {
-        let secs = cfg.seconds(&keys::DB_CLEANUP_OBSOLETE_CHARTS);
+    pub fn from_settings(settings: &CleanupSettings) -> CleanupPolicy {
+        let secs = settings.obsolete_charts_after_secs;
         if secs == 0 {
             log::warn!("[db] cleanup obsolete charts after secs = 0 is too short; using 1");
         }
         let after = i64::try_from(secs).unwrap_or(i64::MAX);
-        CleanupPolicy::new(after, cfg.bool(&keys::DB_DELETE_OBSOLETE_FILES))
+        CleanupPolicy::new(after, settings.delete_obsolete_files)
     }
 
     /// How often the housekeeping thread runs: a tenth of the expiry time, between 1 s and
@@ -111,12 +111,7 @@ pub fn start(hosts: Arc<Hosts>, policy: CleanupPolicy) -> io::Result<Housekeepin
 /// host): glibc keeps freed memory in its heap (only its top is trimmed on its own), so
 /// without this the node's RSS would stay near its highest point after every churn.
 pub fn give_back_free_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only releases unused pages of the allocator's heaps; it takes the
-    // allocator's own locks and touches no memory in use.
-    unsafe {
-        libc::malloc_trim(0);
-    }
+    crate::sys::mem::trim_allocator();
 }
 
 impl Housekeeping {

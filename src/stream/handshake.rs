@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use super::caps::Caps;
+use crate::protocol::Caps;
 
 /// The accepted-with-version prompt; the negotiated bitmask follows in decimal.
 pub const PROMPT_VN: &str = "Hit me baby, push them over with the version=";
@@ -196,48 +196,7 @@ fn printable(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { '?' } else { c }).collect()
 }
 
-/// Jittered exponential back-off for reconnections.
-#[derive(Clone, Debug)]
-pub struct Backoff {
-    base: Duration,
-    max: Duration,
-    failures: u32,
-    rng: u64,
-}
-
-impl Backoff {
-    /// `base` is `reconnect delay seconds`; the delay doubles per consecutive failure up to
-    /// `max`. Rejects a zero base or a max below the base.
-    pub fn try_new(base: Duration, max: Duration, seed: u64) -> Result<Backoff, String> {
-        if base.is_zero() {
-            return Err("reconnect delay must be at least 1 second".into());
-        }
-        if max < base {
-            return Err("the maximum back-off must not be below the reconnect delay".into());
-        }
-        Ok(Backoff { base, max, failures: 0, rng: seed | 1 })
-    }
-
-    /// The delay after one more failure, at least `floor` (a rejection's own delay), with
-    /// ±20 % jitter so that a fleet of children does not reconnect in lock-step.
-    pub fn next(&mut self, floor: Duration) -> Duration {
-        let growth = 1u32 << self.failures.min(6);
-        self.failures = self.failures.saturating_add(1);
-        let delay = (self.base * growth).min(self.max).max(floor);
-        // xorshift64*
-        self.rng ^= self.rng >> 12;
-        self.rng ^= self.rng << 25;
-        self.rng ^= self.rng >> 27;
-        let r = self.rng.wrapping_mul(0x2545_F491_4F6C_DD1D) >> 11;
-        let unit = r as f64 / (1u64 << 53) as f64; // [0, 1)
-        delay.mul_f64(0.8 + 0.4 * unit).max(Duration::from_secs(1))
-    }
-
-    /// A successful connection starts the sequence again.
-    pub fn reset(&mut self) {
-        self.failures = 0;
-    }
-}
+pub use crate::net::backoff::Backoff;
 
 #[cfg(test)]
 mod tests {
@@ -323,28 +282,5 @@ mod tests {
         assert!(text.ends_with("\r\nUser-Agent: nanodata/v0.1.0\r\nAccept: */*\r\n\r\n"));
         let huge = Request { tags: "x".repeat(9000), ..r };
         assert!(huge.encode().is_err());
-    }
-
-    #[test]
-    fn backoff_grows_jitters_and_resets() {
-        assert!(Backoff::try_new(Duration::ZERO, Duration::from_secs(1), 1).is_err());
-        assert!(Backoff::try_new(Duration::from_secs(5), Duration::from_secs(1), 1).is_err());
-        let mut b = Backoff::try_new(Duration::from_secs(5), Duration::from_secs(60), 42).unwrap();
-        let first = b.next(Duration::ZERO);
-        assert!(first >= Duration::from_secs(4) && first <= Duration::from_secs(6), "{first:?}");
-        let mut last = first;
-        for _ in 0..10 {
-            last = b.next(Duration::ZERO);
-            assert!(last <= Duration::from_secs(72), "capped: {last:?}");
-        }
-        assert!(last >= Duration::from_secs(48), "grew to the cap: {last:?}");
-        let floor = b.next(Duration::from_secs(3600));
-        assert!(floor >= Duration::from_secs(2880), "a rejection's delay is a floor: {floor:?}");
-        b.reset();
-        assert!(b.next(Duration::ZERO) <= Duration::from_secs(6));
-        // Different seeds spread a fleet.
-        let mut a = Backoff::try_new(Duration::from_secs(5), Duration::from_secs(60), 1).unwrap();
-        let mut c = Backoff::try_new(Duration::from_secs(5), Duration::from_secs(60), 2).unwrap();
-        assert_ne!(a.next(Duration::ZERO), c.next(Duration::ZERO));
     }
 }

@@ -7,9 +7,7 @@
 //! link that drops is refilled from the database (or, in memory mode `none`, from a RAM
 //! window of `[stream] replication window` seconds).
 
-pub mod caps;
-pub mod destination;
-pub mod emit;
+pub use crate::net::destination;
 pub mod handshake;
 #[cfg(feature = "compression")]
 pub mod lz4;
@@ -17,8 +15,7 @@ pub mod proxy;
 pub mod receiver;
 pub mod ring;
 pub mod sender;
-#[cfg(feature = "tls")]
-pub mod tls;
+pub use crate::net::tls;
 
 /// Builds without the `compression` feature never offer compression to the parent, so the
 /// compressor is never called.
@@ -43,34 +40,9 @@ pub mod lz4 {
     }
 }
 
-/// Builds without the `tls` feature: a `:SSL` destination is refused with a log line.
-#[cfg(not(feature = "tls"))]
-pub mod tls {
-    use std::io;
-    use std::path::PathBuf;
-    use std::sync::Arc;
-
-    /// Where trust comes from (read from stream.conf, unused in this build).
-    #[derive(Clone, Debug, Default, PartialEq, Eq)]
-    pub struct TlsSettings {
-        pub skip_verification: bool,
-        pub ca_file: Option<PathBuf>,
-        pub ca_path: Option<PathBuf>,
-    }
-
-    /// Never exists in this build.
-    pub enum ClientConfig {}
-
-    pub fn client_config(_settings: &TlsSettings) -> io::Result<Arc<ClientConfig>> {
-        Err(io::Error::other("this build has no TLS support (cargo feature `tls`)"))
-    }
-}
-
-use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Duration;
 
-use crate::config::{keys, Config};
+use crate::config::settings::SenderSettings;
 use crate::daemon::sysinfo::SystemInfo;
 use crate::rrd::Host;
 use crate::simple_pattern::SimplePattern;
@@ -78,29 +50,26 @@ use crate::simple_pattern::SimplePattern;
 pub use destination::Destination;
 pub use sender::Sender;
 
-/// Starts streaming `host` if `[stream] enabled = yes` in `stream`; `None` when disabled
-/// or misconfigured (with a log line saying why). `netdata` gives `[db] enable replication`.
+/// Starts streaming `host` if `[stream] enabled = yes`; `None` when disabled or
+/// misconfigured (with a log line saying why).
 pub fn start(
-    stream: &Config,
-    netdata: &Config,
+    conf: &SenderSettings,
     host: &Arc<Host>,
     info: &SystemInfo,
     update_every: u32,
 ) -> Option<Sender> {
-    if !stream.bool(&keys::STREAM_ENABLED) {
+    if !conf.enabled {
         return None;
     }
     let hostname = host.hostname().to_owned();
-    let api_key = stream.text(&keys::STREAM_API_KEY);
+    let api_key = conf.api_key.clone();
     if uuid::Uuid::parse_str(&api_key).is_err() {
         log::error!(
             "STREAM {hostname} [send]: [stream] api key '{api_key}' is not a UUID; streaming is disabled"
         );
         return None;
     }
-    let default_port = u16::try_from(stream.integer(&keys::STREAM_DEFAULT_PORT)).unwrap_or(19999);
-    let (destinations, errors) =
-        Destination::parse_list(&stream.text(&keys::STREAM_DESTINATION), default_port);
+    let (destinations, errors) = Destination::parse_list(&conf.destination, conf.default_port);
     for e in errors {
         log::error!("STREAM {hostname} [send]: {e} (ignored)");
     }
@@ -108,55 +77,59 @@ pub fn start(
         log::error!("STREAM {hostname} [send]: [stream] destination is empty; streaming is disabled");
         return None;
     }
-    let path = |key| {
-        let v = stream.text(key);
-        (!v.is_empty()).then(|| PathBuf::from(v))
+    let request = handshake::Request {
+        api_key,
+        hostname: hostname.clone(),
+        registry_hostname: hostname.clone(),
+        machine_guid: host.guid().to_owned(),
+        update_every,
+        os: "linux".into(),
+        timezone: info.timezone.clone(),
+        abbrev_timezone: info.abbrev_timezone.clone(),
+        utc_offset: info.utc_offset,
+        hops: 1,
+        tags: String::new(),
+        caps: crate::protocol::Caps(0),
+        system_info: info.pairs.clone(),
+        program: crate::PROGRAM.into(),
+        version: format!("v{}", crate::VERSION),
     };
-    let pattern = stream.text(&keys::STREAM_SEND_CHARTS);
-    let settings = sender::Settings {
-        destinations,
-        timeout: Duration::from_secs(stream.seconds(&keys::STREAM_TIMEOUT).clamp(1, 3600)),
-        reconnect_delay: Duration::from_secs(stream.seconds(&keys::STREAM_RECONNECT_DELAY).clamp(1, 3600)),
-        max_backoff: Duration::from_secs(
-            stream
-                .seconds(&keys::STREAM_MAX_BACKOFF)
-                .max(stream.seconds(&keys::STREAM_RECONNECT_DELAY))
-                .clamp(1, 86_400),
-        ),
-        buffer_size: stream.bytes(&keys::STREAM_BUFFER_SIZE).clamp(64 * 1024, 1 << 30) as usize,
-        compression: stream.bool(&keys::STREAM_COMPRESSION) && cfg!(feature = "compression"),
-        replication: netdata.bool(&keys::DB_REPLICATION),
-        resync_iterations: stream.integer(&keys::STREAM_CLOCK_RESYNC).clamp(0, 100_000) as u32,
-        tls: tls::TlsSettings {
-            skip_verification: stream.bool(&keys::STREAM_SSL_SKIP_VERIFY),
-            ca_file: path(&keys::STREAM_CA_FILE),
-            ca_path: path(&keys::STREAM_CA_PATH),
-        },
-        send_charts: chart_filter(&pattern),
-        request: handshake::Request {
-            api_key,
-            hostname: hostname.clone(),
-            registry_hostname: hostname.clone(),
-            machine_guid: host.guid().to_owned(),
-            update_every,
-            os: "linux".into(),
-            timezone: info.timezone.clone(),
-            abbrev_timezone: info.abbrev_timezone.clone(),
-            utc_offset: info.utc_offset,
-            hops: 1,
-            tags: String::new(),
-            caps: caps::Caps(0),
-            system_info: info.pairs.clone(),
-            program: crate::PROGRAM.into(),
-            version: format!("v{}", crate::VERSION),
-        },
-    };
+    let settings = sender_settings(conf, destinations, conf.replication, &conf.send_charts, request);
     match Sender::start(Arc::clone(host), settings) {
         Ok(s) => Some(s),
         Err(e) => {
             log::error!("STREAM {hostname} [send]: cannot start the sender thread: {e}");
             None
         }
+    }
+}
+
+/// The one place a sender's settings are made, for the node's own host and for proxied
+/// children alike: `[stream]`'s timeouts, buffer, compression and TLS, with the
+/// destinations, replication, chart filter and handshake of the host being sent.
+pub(crate) fn sender_settings(
+    conf: &SenderSettings,
+    destinations: Vec<Destination>,
+    replication: bool,
+    send_charts: &str,
+    request: handshake::Request,
+) -> sender::Settings {
+    sender::Settings {
+        destinations,
+        timeout: conf.timeout,
+        reconnect_delay: conf.reconnect_delay,
+        max_backoff: conf.max_backoff,
+        buffer_size: conf.buffer_size,
+        compression: conf.compression,
+        replication,
+        resync_iterations: conf.resync_iterations,
+        tls: tls::TlsSettings {
+            skip_verification: conf.ssl_skip_verification,
+            ca_file: conf.ca_file.clone(),
+            ca_path: conf.ca_path.clone(),
+        },
+        send_charts: chart_filter(send_charts),
+        request,
     }
 }
 

@@ -1,11 +1,14 @@
 //! HTTP/1.1 requests and responses: the wire type the event loop speaks.
 //!
 //! [`parse`] looks at the bytes a connection has buffered and returns one request, a
-//! `STREAM` upgrade (the hook for the stream receiver), "need more bytes" or a rejection
-//! with the status to send. It never allocates more than the request it returns and never
-//! looks past `limit` bytes, so a 1 MB header costs the server one bounded buffer.
+//! `STREAM` upgrade (the hook for the stream receiver, recognised by its own test,
+//! [`request::is_stream`]), "need more bytes" or a rejection with the status to send. It
+//! never allocates more than the request it returns and never looks past `limit` bytes, so
+//! a 1 MB header costs the server one bounded buffer.
 
 use std::fmt::Write as _;
+
+use crate::stream::receiver::request;
 
 /// A request the API can act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -154,7 +157,8 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
         "GET" => Method::Get,
         "HEAD" => Method::Head,
         "OPTIONS" => Method::Options,
-        "STREAM" => return Parsed::Stream { query: target.to_owned(), consumed },
+        // The method token is the line's first word: the same test as the receiver's.
+        _ if request::is_stream(window) => return Parsed::Stream { query: target.to_owned(), consumed },
         "POST" | "PUT" | "DELETE" | "PATCH" | "CONNECT" | "TRACE" => {
             return Parsed::Bad(Status::MethodNotAllowed, "method not allowed")
         }

@@ -9,113 +9,34 @@
 //! child's stream), and a data query too large for one turn is refused with a 400 before it
 //! allocates ([`api::data::MAX_READ`], [`api::data::MAX_VALUES`]). A `STREAM` request is recognised by the parser
 //! ([`http::Parsed::Stream`]) — the hook where the stream receiver will take the socket
-//! over inside the same loop.
+//! over inside the same loop. This file only starts the server; what its parts share
+//! (`Context`, `Limits`, the ACLs) is in [`context`].
 
 pub mod api;
 pub mod bind;
+pub mod context;
 pub mod dashboard;
 pub mod gzip;
 pub mod http;
 pub mod json;
 mod server;
-pub mod streaming;
 #[cfg(feature = "tls")]
-pub mod tls;
+pub use crate::net::tls;
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::path::{Path, PathBuf};
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use parking_lot::Mutex;
 
-use crate::config::{keys, Config};
+use crate::config::settings::{ParentSettings, WebSettings};
 use crate::rrd::Hosts;
-use crate::simple_pattern::SimplePattern;
+use crate::stream::receiver::hub;
 
-pub use api::Acl;
 pub use bind::{BindSpec, SslMode};
-
-/// The Netdata API version nanodata answers like (clients compare it).
-pub const API_VERSION: &str = "v1.37.1";
-
-/// What request handlers share: the hosts and the node's fixed facts.
-pub struct Context {
-    pub hosts: Arc<Hosts>,
-    /// The effective configuration, rendered once at start.
-    pub netdata_conf: String,
-    pub system: api::info::SystemInfo,
-    pub timezone: String,
-    pub stream_enabled: bool,
-    pub https_enabled: bool,
-    pub prometheus: api::allmetrics::PrometheusDefaults,
-    /// Last scrape time per (`server`, host GUID), for prometheus average/sum windows.
-    pub prometheus_seen: Mutex<HashMap<(String, String), i64>>,
-    allow_connections: SimplePattern,
-    allow_dashboard: SimplePattern,
-    allow_netdata_conf: SimplePattern,
-}
-
-impl Context {
-    /// Whether `ip` passes the ACL (`allow dashboard from`, `allow netdata.conf from`).
-    pub fn allowed(&self, acl: Acl, ip: IpAddr) -> bool {
-        let p = match acl {
-            Acl::Dashboard => &self.allow_dashboard,
-            Acl::NetdataConf => &self.allow_netdata_conf,
-        };
-        ip_matches(p, ip)
-    }
-
-    /// `allow connections from`.
-    pub fn connection_allowed(&self, ip: IpAddr) -> bool {
-        ip_matches(&self.allow_connections, ip)
-    }
-
-    /// A context with the built-in defaults and no server, so that the fuzz targets
-    /// (`fuzz/`) can route requests through [`api::handle`] without a socket.
-    #[doc(hidden)]
-    pub fn for_fuzzing(hosts: Arc<Hosts>) -> Context {
-        let cfg = Config::new(crate::config::FileKind::Netdata);
-        Context {
-            hosts,
-            netdata_conf: cfg.render(),
-            system: api::info::SystemInfo::unknown(),
-            timezone: "UTC".into(),
-            stream_enabled: false,
-            https_enabled: false,
-            prometheus: api::allmetrics::PrometheusDefaults::from_config(&cfg),
-            prometheus_seen: Mutex::new(HashMap::new()),
-            allow_connections: SimplePattern::parse("*"),
-            allow_dashboard: SimplePattern::parse("*"),
-            allow_netdata_conf: SimplePattern::parse("*"),
-        }
-    }
-}
-
-/// Matches the client address as text; a loopback address also matches the word
-/// `localhost` (nanodata does no reverse DNS).
-pub fn ip_matches(p: &SimplePattern, ip: IpAddr) -> bool {
-    let ip = ip.to_canonical();
-    if let Some(d) = p.decide(&ip.to_string()) {
-        return d;
-    }
-    ip.is_loopback() && p.matches("localhost")
-}
-
-/// Server limits and behaviour, from `[web]`.
-#[derive(Clone, Debug)]
-pub struct Limits {
-    pub max_connections: usize,
-    pub idle_timeout: Duration,
-    /// How long a request head may take to arrive (slowloris guard).
-    pub request_timeout: Duration,
-    pub gzip_level: Option<u8>,
-    /// Extra header lines for every response (`x-frame-options`).
-    pub extra_headers: String,
-}
+use context::{Context, Limits};
 
 /// A running web server; [`WebServer::stop`] ends the loop and closes every socket.
 pub struct WebServer {
@@ -151,17 +72,21 @@ impl Drop for WebServer {
     }
 }
 
-/// Starts the web server described by `[web]` of `cfg`, serving `hosts`, without the
-/// parent side of streaming (STREAM requests are closed). Returns `None` when `[web] mode =
-/// none` or when no address could be bound (logged).
-pub fn start(cfg: &Config, hosts: Arc<Hosts>) -> Option<WebServer> {
-    start_with_streaming(cfg, None, hosts)
+/// Starts the web server described by `settings`, serving `hosts`, without the parent side
+/// of streaming (STREAM requests are closed). Returns `None` when `[web] mode = none` or
+/// when no address could be bound (logged).
+pub fn start(settings: WebSettings, hosts: Arc<Hosts>) -> Option<WebServer> {
+    start_with_streaming(settings, None, hosts)
 }
 
-/// [`start`], also receiving children that stream to this node as `stream` (stream.conf)
+/// [`start`], also receiving children that stream to this node as `parent` (stream.conf)
 /// allows.
-pub fn start_with_streaming(cfg: &Config, stream: Option<&Config>, hosts: Arc<Hosts>) -> Option<WebServer> {
-    start_bound(bind(cfg)?, cfg, stream, hosts)
+pub fn start_with_streaming(
+    settings: WebSettings,
+    parent: Option<ParentSettings>,
+    hosts: Arc<Hosts>,
+) -> Option<WebServer> {
+    start_bound(bind(&settings)?, settings, parent, hosts)
 }
 
 #[cfg(feature = "tls")]
@@ -179,14 +104,12 @@ pub struct Bound {
 
 /// Binds the addresses of `[web] bind to` and loads the TLS certificate. `None` when `[web]
 /// mode = none` or when no address could be bound (logged).
-pub fn bind(cfg: &Config) -> Option<Bound> {
-    let mode = cfg.text(&keys::WEB_MODE);
-    if mode == "none" {
+pub fn bind(settings: &WebSettings) -> Option<Bound> {
+    if !settings.enabled {
         log::info!("web server is disabled ([web] mode = none)");
         return None;
     }
-    let port = u16::try_from(cfg.integer(&keys::WEB_DEFAULT_PORT)).unwrap_or(19999);
-    let specs = match bind::parse(&cfg.text(&keys::WEB_BIND_TO), port) {
+    let specs = match bind::parse(&settings.bind_to, settings.default_port) {
         Ok(s) => s,
         Err(e) => {
             log::error!("web: [web] bind to: {e}; the web server is not started");
@@ -194,7 +117,7 @@ pub fn bind(cfg: &Config) -> Option<Bound> {
         }
     };
     #[cfg(feature = "tls")]
-    let tls_config = tls_setup(cfg, &specs);
+    let tls_config = tls_setup(settings, &specs);
     #[cfg(not(feature = "tls"))]
     let tls_config: Option<()> = {
         if specs.iter().any(|s| s.ssl != SslMode::None) {
@@ -203,7 +126,7 @@ pub fn bind(cfg: &Config) -> Option<Bound> {
         None
     };
 
-    let backlog = u32::try_from(cfg.integer(&keys::WEB_LISTEN_BACKLOG).clamp(1, 65_535)).unwrap_or(4096);
+    let backlog = settings.listen_backlog;
     let mut listeners = Vec::new();
     for spec in &specs {
         for addr in spec.resolve() {
@@ -225,33 +148,45 @@ pub fn bind(cfg: &Config) -> Option<Bound> {
     Some(Bound { listeners, tls_config })
 }
 
-/// Serves sockets of [`bind`] on the web thread, with the streaming parent side when
-/// `stream` (stream.conf) is given.
-pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: Arc<Hosts>) -> Option<WebServer> {
+/// Serves sockets of [`bind`] on the web thread, with the streaming parent side (the hub)
+/// when `parent` is given.
+pub fn start_bound(
+    bound: Bound,
+    settings: WebSettings,
+    parent: Option<ParentSettings>,
+    hosts: Arc<Hosts>,
+) -> Option<WebServer> {
     let Bound { listeners, tls_config } = bound;
     let https_enabled = tls_config.is_some();
     let limits = Limits {
-        max_connections: cfg.integer(&keys::WEB_MAX_CONNECTIONS).clamp(1, 1_000_000) as usize,
-        idle_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_IDLE_TIMEOUT).max(1)),
-        request_timeout: Duration::from_secs(cfg.seconds(&keys::WEB_FIRST_REQUEST_TIMEOUT).max(1)),
-        gzip_level: cfg.bool(&keys::WEB_GZIP).then(|| cfg.integer(&keys::WEB_GZIP_LEVEL).clamp(1, 9) as u8),
-        extra_headers: match cfg.text(&keys::WEB_X_FRAME_OPTIONS) {
-            v if v.is_empty() => String::new(),
+        max_connections: settings.max_connections,
+        idle_timeout: settings.idle_timeout,
+        request_timeout: settings.request_timeout,
+        gzip_level: settings.gzip_level,
+        extra_headers: match settings.x_frame_options.as_str() {
+            "" => String::new(),
             v => format!("X-Frame-Options: {v}\r\n"),
         },
     };
+    let p = &settings.prometheus;
+    let prometheus = api::allmetrics::PrometheusDefaults {
+        prefix: p.prefix.clone(),
+        source: api::allmetrics::Source::parse(&p.data_source).unwrap_or(api::allmetrics::Source::Average),
+        names: p.send_names,
+        timestamps: p.send_timestamps,
+    };
     let ctx = Context {
         hosts,
-        netdata_conf: cfg.render(),
-        system: api::info::SystemInfo::detect(),
-        timezone: timezone(cfg),
+        system: crate::daemon::sysinfo::SystemInfo::detect(std::path::Path::new("/")),
+        timezone: timezone(&settings.timezone),
         stream_enabled: false,
         https_enabled,
-        prometheus: api::allmetrics::PrometheusDefaults::from_config(cfg),
+        prometheus,
         prometheus_seen: Mutex::new(HashMap::new()),
-        allow_connections: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_CONNECTIONS)),
-        allow_dashboard: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_DASHBOARD)),
-        allow_netdata_conf: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_NETDATA_CONF)),
+        netdata_conf: settings.netdata_conf,
+        allow_connections: settings.allow_connections,
+        allow_dashboard: settings.allow_dashboard,
+        allow_netdata_conf: settings.allow_netdata_conf,
     };
 
     let addrs = listeners.iter().map(|l| l.addr).collect();
@@ -262,7 +197,7 @@ pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: A
         limits,
         tls_config,
         Arc::clone(&stop),
-        stream.map(|s| streaming::Streaming::new(cfg, s)),
+        parent.map(hub::Streaming::new),
     ) {
         Ok(x) => x,
         Err(e) => {
@@ -281,19 +216,15 @@ pub fn start_bound(bound: Bound, cfg: &Config, stream: Option<&Config>, hosts: A
 }
 
 #[cfg(feature = "tls")]
-fn tls_setup(cfg: &Config, specs: &[BindSpec]) -> Option<Arc<rustls::ServerConfig>> {
-    let key = cfg.text(&keys::WEB_SSL_KEY);
-    let cert = cfg.text(&keys::WEB_SSL_CERTIFICATE);
+fn tls_setup(settings: &WebSettings, specs: &[BindSpec]) -> Option<Arc<rustls::ServerConfig>> {
     let wants = specs.iter().any(|s| s.ssl != SslMode::None);
-    if key.is_empty() || cert.is_empty() {
+    let (Some(key), Some(cert)) = (&settings.ssl_key, &settings.ssl_certificate) else {
         if wants {
             log::warn!("web: ^SSL in [web] bind to, but [web] ssl key / ssl certificate are not set; serving plain HTTP");
         }
         return None;
-    }
-    let base = PathBuf::from(cfg.text(&keys::DIR_CONFIG));
-    let (key, cert) = (relative_to(&base, &key), relative_to(&base, &cert));
-    match tls::server_config(&cert, &key, &cfg.text(&keys::WEB_TLS_VERSION)) {
+    };
+    match tls::server_config(cert, key, &settings.tls_version) {
         Ok(c) => {
             if !wants {
                 log::info!("web: TLS certificate loaded; no address of [web] bind to asks for ^SSL");
@@ -307,20 +238,10 @@ fn tls_setup(cfg: &Config, specs: &[BindSpec]) -> Option<Arc<rustls::ServerConfi
     }
 }
 
-#[cfg_attr(not(feature = "tls"), allow(dead_code))]
-fn relative_to(base: &Path, p: &str) -> PathBuf {
-    let p = PathBuf::from(p);
-    if p.is_absolute() {
-        p
-    } else {
-        base.join(p)
-    }
-}
-
-fn timezone(cfg: &Config) -> String {
-    let tz = cfg.text(&keys::GLOBAL_TIMEZONE);
-    if !tz.is_empty() {
-        return tz;
+/// `[global] timezone`, else the system's.
+fn timezone(configured: &str) -> String {
+    if !configured.is_empty() {
+        return configured.to_owned();
     }
     if let Ok(tz) = std::env::var("TZ") {
         if !tz.is_empty() {
@@ -337,23 +258,4 @@ fn timezone(cfg: &Config) -> String {
                 .and_then(|p| p.to_str().and_then(|s| s.split("zoneinfo/").nth(1).map(str::to_owned)))
                 .unwrap_or_else(|| "UTC".into())
         })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn acl_matches_ip_text_and_localhost() {
-        let p = SimplePattern::parse("localhost");
-        assert!(ip_matches(&p, "127.0.0.1".parse().unwrap()));
-        assert!(ip_matches(&p, "::1".parse().unwrap()));
-        assert!(!ip_matches(&p, "10.0.0.1".parse().unwrap()));
-        let p = SimplePattern::parse("!127.0.0.1 *");
-        assert!(!ip_matches(&p, "127.0.0.1".parse().unwrap()), "a negative IP match beats localhost");
-        assert!(!ip_matches(&p, "::ffff:127.0.0.1".parse().unwrap()), "v4-mapped addresses are canonical");
-        assert!(ip_matches(&p, "::1".parse().unwrap()));
-        let p = SimplePattern::parse("10.* 192.168.*");
-        assert!(ip_matches(&p, "10.1.2.3".parse().unwrap()) && !ip_matches(&p, "127.0.0.1".parse().unwrap()));
-    }
 }

@@ -23,7 +23,8 @@
 use uuid::Uuid;
 
 use super::request::{parse_uuid, Refusal, StreamRequest};
-use crate::config::{keys, Config};
+pub use crate::config::settings::ChildSettings;
+use crate::config::settings::{PeerSection, StreamConf};
 use crate::simple_pattern::SimplePattern;
 use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_DENIED, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
 
@@ -34,11 +35,11 @@ pub const STALE_AFTER: i64 = 30;
 pub struct Context<'a> {
     pub client_ip: &'a str,
     pub client_port: u16,
-    /// `stream.conf`.
-    pub stream: &'a Config,
+    /// The API-key and machine-GUID sections of `stream.conf`.
+    pub stream: &'a StreamConf,
     /// What applies before the API key and machine GUID sections override it.
-    pub defaults: &'a Defaults,
-    /// `[web] allow streaming from` (see [`web_allow_streaming`]).
+    pub defaults: &'a ChildSettings,
+    /// `[web] allow streaming from` (`ParentSettings::allow_streaming`).
     pub allow_streaming: &'a dyn Fn(&str) -> bool,
     /// `[web] accept a streaming request every seconds` (0: no limit).
     pub accept_every: u64,
@@ -74,81 +75,6 @@ pub struct AcceptedStream {
     pub log: String,
 }
 
-/// A child's effective settings: built-in/`netdata.conf`/`[stream]` defaults, overridden by
-/// the API key section's `default …` keys, overridden by the machine GUID section's.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ChildSettings {
-    /// One of `none ram save map alloc dbengine`.
-    pub memory_mode: String,
-    /// Slots per dimension, at least 5.
-    pub history: i64,
-    /// `None`: auto (alarms while connected).
-    pub health: Option<bool>,
-    pub postpone_alarms: u64,
-    pub proxy_enabled: bool,
-    pub proxy_destination: String,
-    pub proxy_api_key: String,
-    pub proxy_send_charts: String,
-    /// LZ4 may be granted.
-    pub compression: bool,
-    /// Replication may be granted.
-    pub replication: bool,
-    pub seconds_to_replicate: u64,
-    /// At least 1.
-    pub replication_step: u64,
-    /// The child's (or the GUID section's `update every`), 1 ..= 86400.
-    pub update_every: u32,
-}
-
-/// The values a child inherits before `stream.conf`'s per-key and per-GUID sections.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Defaults {
-    pub memory_mode: String,
-    pub history: i64,
-    pub health: Option<bool>,
-    pub postpone_alarms: u64,
-    pub proxy_enabled: bool,
-    pub proxy_destination: String,
-    pub proxy_api_key: String,
-    pub proxy_send_charts: String,
-    pub compression: bool,
-    pub replication: bool,
-    pub seconds_to_replicate: u64,
-    pub replication_step: u64,
-    /// Used when the child sends no `update_every`.
-    pub update_every: u32,
-}
-
-impl Defaults {
-    /// Netdata's sources: `[db] mode`, `[db] retention`, `[health] enabled`, `[db]
-    /// enable replication`, `seconds to replicate`, `seconds per replication step`, `[db]
-    /// update every`; `[stream] enabled`, `destination`, `api key`, `send charts matching`,
-    /// `enable compression` for the proxy and compression; 60 s of postponed alarms.
-    pub fn from_configs(netdata: &Config, stream: &Config) -> Defaults {
-        Defaults {
-            memory_mode: netdata.text(&keys::DB_MODE),
-            history: netdata.integer(&keys::DB_RETENTION),
-            health: Some(netdata.bool(&keys::HEALTH_ENABLED)),
-            postpone_alarms: 60,
-            proxy_enabled: stream.bool(&keys::STREAM_ENABLED),
-            proxy_destination: stream.text(&keys::STREAM_DESTINATION),
-            proxy_api_key: stream.text(&keys::STREAM_API_KEY),
-            proxy_send_charts: stream.text(&keys::STREAM_SEND_CHARTS),
-            compression: stream.bool(&keys::STREAM_COMPRESSION),
-            replication: netdata.bool(&keys::DB_REPLICATION),
-            seconds_to_replicate: netdata.seconds(&keys::DB_SECONDS_TO_REPLICATE),
-            replication_step: netdata.seconds(&keys::DB_REPLICATION_STEP),
-            update_every: u32::try_from(netdata.seconds(&keys::DB_UPDATE_EVERY)).unwrap_or(1).max(1),
-        }
-    }
-}
-
-/// `[web] allow streaming from` of `netdata.conf` as a matcher for [`Context::allow_streaming`]
-/// (an empty list allows everyone, as in Netdata).
-pub fn web_allow_streaming(netdata: &Config) -> SimplePattern {
-    SimplePattern::parse(&netdata.text(&keys::WEB_ALLOW_STREAMING))
-}
-
 /// Applies the checks in Netdata's order; see the module documentation.
 pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> Decision {
     let prefix = format!("STREAM [receive from [{}]:{}]: ", ctx.client_ip, ctx.client_port);
@@ -171,12 +97,11 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
     let guid = req.machine_guid.hyphenated().to_string();
     let key_section = find_section(ctx.stream, &req.api_key);
     let guid_section = find_section(ctx.stream, &req.machine_guid);
-    let from = |section: Option<&str>, name: &str, default: &str| match section {
-        Some(s) => ctx.stream.text_in(s, name, default),
-        None => default.to_string(),
+    let from = |section: Option<&PeerSection>, value: fn(&PeerSection) -> &Option<String>, default: &str| {
+        section.and_then(|s| value(s).clone()).unwrap_or_else(|| default.to_string())
     };
 
-    let key_type = from(key_section, "type", "api");
+    let key_type = from(key_section, |s| &s.kind, "api");
     if key_type != "api" {
         let reason = if key_type == "machine" {
             format!("API key '{key}' is a machine GUID (its section has type = machine)")
@@ -185,22 +110,19 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
         };
         return forbid(REPLY_DENIED, reason);
     }
-    let key_enabled = match key_section {
-        Some(s) => ctx.stream.bool_in(s, "enabled", false),
-        None => false,
-    };
+    let key_enabled = key_section.and_then(|s| s.enabled).unwrap_or(false);
     if !key_enabled {
         let why = if key_section.is_some() { "not enabled" } else { "not in stream.conf" };
         return forbid(REPLY_DENIED, format!("API key '{key}' is not allowed ({why})"));
     }
-    if !SimplePattern::parse(&from(key_section, "allow from", "*")).allows(ctx.client_ip) {
+    if !SimplePattern::parse(&from(key_section, |s| &s.allow_from, "*")).allows(ctx.client_ip) {
         return forbid(REPLY_DENIED, format!("API key '{key}' is not permitted from this IP (allow from)"));
     }
 
     // Netdata stores a default when it first reads a key, so a GUID equal to the API key
     // finds the `type = api` its key check left behind: a key never doubles as a GUID.
     let guid_type =
-        if req.machine_guid == req.api_key { key_type } else { from(guid_section, "type", "machine") };
+        if req.machine_guid == req.api_key { key_type } else { from(guid_section, |s| &s.kind, "machine") };
     if guid_type != "machine" {
         return forbid(
             REPLY_DENIED,
@@ -210,17 +132,14 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
             ),
         );
     }
-    let guid_enabled = match guid_section {
-        Some(s) => ctx.stream.bool_in(s, "enabled", true),
-        None => true,
-    };
+    let guid_enabled = guid_section.and_then(|s| s.enabled).unwrap_or(true);
     if !guid_enabled {
         return forbid(
             REPLY_DENIED,
             format!("machine GUID '{guid}' of host '{}' is not allowed (not enabled)", req.hostname),
         );
     }
-    if !SimplePattern::parse(&from(guid_section, "allow from", "*")).allows(ctx.client_ip) {
+    if !SimplePattern::parse(&from(guid_section, |s| &s.allow_from, "*")).allows(ctx.client_ip) {
         return forbid(
             REPLY_DENIED,
             format!(
@@ -278,7 +197,7 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
         };
     }
 
-    let settings = resolve(ctx.stream, ctx.defaults, key_section, guid_section, req);
+    let settings = resolve(ctx.defaults, key_section, guid_section, req);
     let stale = if replaces_stale { " (replacing a stale receiver of the same GUID)" } else { "" };
     let log = format!(
         "{prefix}host '{}' (machine GUID '{guid}', {}/{}) accepted with API key '{key}'{stale}.",
@@ -289,26 +208,29 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
 
 /// The effective settings: defaults ← API key section `default …` ← machine GUID section.
 /// An empty or invalid value keeps what was inherited (invalid ones are logged by the
-/// configuration reader).
+/// configuration reader); an invalid memory mode falls back to the defaults' mode.
 pub fn resolve(
-    stream: &Config,
-    d: &Defaults,
-    key_section: Option<&str>,
-    guid_section: Option<&str>,
+    d: &ChildSettings,
+    key_section: Option<&PeerSection>,
+    guid_section: Option<&PeerSection>,
     req: &StreamRequest,
 ) -> ChildSettings {
-    let o = Overrides { cfg: stream };
     let (k, g) = (key_section, guid_section);
-
-    let mut memory_mode = o.text(g, "memory mode", o.text(k, "default memory mode", d.memory_mode.clone()));
-    if !keys::DB_MODES.contains(&memory_mode.as_str()) {
-        memory_mode = if keys::DB_MODES.contains(&d.memory_mode.as_str()) {
-            d.memory_mode.clone()
-        } else {
-            "ram".into()
+    // The machine GUID section's `guid` key, else the API key section's `key`, else the
+    // defaults' (`ChildSettings` and `PeerSection` name their fields alike).
+    macro_rules! inherit {
+        ($guid:ident, $key:ident) => {
+            g.and_then(|s| s.$guid.clone())
+                .or_else(|| k.and_then(|s| s.$key.clone()))
+                .unwrap_or_else(|| d.$guid.clone())
         };
     }
-    let guid_update_every = o.seconds(g, "update every", 0);
+    let memory_mode = g
+        .and_then(|s| s.memory_mode)
+        .or_else(|| k.and_then(|s| s.default_memory_mode))
+        .flatten()
+        .unwrap_or(d.memory_mode);
+    let guid_update_every = g.and_then(|s| s.update_every).unwrap_or(0);
     let update_every = if guid_update_every > 0 {
         guid_update_every
     } else {
@@ -316,92 +238,37 @@ pub fn resolve(
     };
     ChildSettings {
         memory_mode,
-        history: o.integer(g, "history", o.integer(k, "default history", d.history)).max(5),
-        health: o.tristate(g, "health enabled", o.tristate(k, "health enabled by default", d.health)),
-        postpone_alarms: o.seconds(
-            g,
-            "postpone alarms on connect seconds",
-            o.seconds(k, "default postpone alarms on connect seconds", d.postpone_alarms),
-        ),
-        proxy_enabled: o.boolean(g, "proxy enabled", o.boolean(k, "default proxy enabled", d.proxy_enabled)),
-        proxy_destination: o.text(
-            g,
-            "proxy destination",
-            o.text(k, "default proxy destination", d.proxy_destination.clone()),
-        ),
-        proxy_api_key: o.text(
-            g,
-            "proxy api key",
-            o.text(k, "default proxy api key", d.proxy_api_key.clone()),
-        ),
-        proxy_send_charts: o.text(
-            g,
-            "proxy send charts matching",
-            o.text(k, "default proxy send charts matching", d.proxy_send_charts.clone()),
-        ),
-        compression: o.boolean(g, "enable compression", o.boolean(k, "enable compression", d.compression)),
-        replication: o.boolean(g, "enable replication", o.boolean(k, "enable replication", d.replication)),
-        seconds_to_replicate: o.seconds(
-            g,
-            "seconds to replicate",
-            o.seconds(k, "seconds to replicate", d.seconds_to_replicate),
-        ),
-        replication_step: o
-            .seconds(
-                g,
-                "seconds per replication step",
-                o.seconds(k, "seconds per replication step", d.replication_step),
-            )
-            .max(1),
+        history: inherit!(history, default_history).max(5),
+        health: inherit!(health, default_health),
+        postpone_alarms: inherit!(postpone_alarms, default_postpone_alarms),
+        proxy_enabled: inherit!(proxy_enabled, default_proxy_enabled),
+        proxy_destination: inherit!(proxy_destination, default_proxy_destination),
+        proxy_api_key: inherit!(proxy_api_key, default_proxy_api_key),
+        proxy_send_charts: inherit!(proxy_send_charts, default_proxy_send_charts),
+        compression: inherit!(compression, compression),
+        replication: inherit!(replication, replication),
+        seconds_to_replicate: inherit!(seconds_to_replicate, seconds_to_replicate),
+        replication_step: inherit!(replication_step, replication_step).max(1),
         update_every: u32::try_from(update_every.clamp(1, 86_400)).unwrap_or(1),
     }
 }
 
 /// The `stream.conf` section of a UUID: the one written exactly as the canonical lowercase
 /// form, else the first whose name is the same UUID in another case.
-pub fn find_section<'c>(stream: &'c Config, id: &Uuid) -> Option<&'c str> {
+pub fn find_section<'c>(stream: &'c StreamConf, id: &Uuid) -> Option<&'c PeerSection> {
     let canonical = id.hyphenated().to_string();
     stream
         .sections()
-        .find(|s| *s == canonical)
-        .or_else(|| stream.sections().find(|s| parse_uuid(s) == Some(*id)))
-}
-
-/// Reads a value of an optional section, keeping `inherited` when the section or the key is
-/// absent or the value is empty.
-struct Overrides<'c> {
-    cfg: &'c Config,
-}
-
-impl Overrides<'_> {
-    fn raw<'s>(&self, section: Option<&'s str>, name: &str) -> Option<&'s str> {
-        let s = section?;
-        self.cfg.raw(s, name).filter(|v| !v.trim().is_empty()).map(|_| s)
-    }
-    fn text(&self, section: Option<&str>, name: &str, inherited: String) -> String {
-        match self.raw(section, name) {
-            Some(s) => self.cfg.text_in(s, name, &inherited).trim().to_string(),
-            None => inherited,
-        }
-    }
-    fn boolean(&self, section: Option<&str>, name: &str, inherited: bool) -> bool {
-        self.raw(section, name).map_or(inherited, |s| self.cfg.bool_in(s, name, inherited))
-    }
-    fn tristate(&self, section: Option<&str>, name: &str, inherited: Option<bool>) -> Option<bool> {
-        self.raw(section, name).map_or(inherited, |s| self.cfg.tristate_in(s, name, inherited))
-    }
-    fn integer(&self, section: Option<&str>, name: &str, inherited: i64) -> i64 {
-        self.raw(section, name).map_or(inherited, |s| self.cfg.integer_in(s, name, inherited))
-    }
-    fn seconds(&self, section: Option<&str>, name: &str, inherited: u64) -> u64 {
-        self.raw(section, name).map_or(inherited, |s| self.cfg.seconds_in(s, name, inherited))
-    }
+        .find(|s| s.name == canonical)
+        .or_else(|| stream.sections().find(|s| parse_uuid(&s.name) == Some(*id)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::FileKind;
+    use crate::config::settings::NodeSettings;
+    use crate::config::{Config, FileKind};
+    use crate::db::MemoryMode;
     use crate::stream::receiver::request::parse;
 
     const KEY: &str = "11111111-2222-3333-4444-555555555555";
@@ -413,8 +280,9 @@ mod tests {
         parse(head.as_bytes()).expect("parses").expect("complete").request
     }
 
-    fn stream_conf(text: &str) -> Config {
-        Config::parse(FileKind::Stream, text, "stream.conf").0
+    fn stream_conf(text: &str) -> StreamConf {
+        let (conf, _) = Config::parse(FileKind::Stream, text, "stream.conf");
+        StreamConf::from_config(&conf)
     }
 
     fn enabled_key() -> String {
@@ -422,8 +290,8 @@ mod tests {
     }
 
     struct World {
-        stream: Config,
-        defaults: Defaults,
+        stream: StreamConf,
+        defaults: ChildSettings,
         ip: &'static str,
         allow: bool,
         accept_every: u64,
@@ -436,10 +304,7 @@ mod tests {
         fn new(conf: &str) -> World {
             World {
                 stream: stream_conf(conf),
-                defaults: Defaults::from_configs(
-                    &Config::new(FileKind::Netdata),
-                    &Config::new(FileKind::Stream),
-                ),
+                defaults: NodeSettings::default().parent.defaults,
                 ip: "10.0.0.2",
                 allow: true,
                 accept_every: 0,
@@ -490,7 +355,7 @@ mod tests {
             log,
             "STREAM [receive from [10.0.0.2]:41000]: the address is not in [web] allow streaming from. Forbidding access."
         );
-        let p = web_allow_streaming(&Config::new(FileKind::Netdata));
+        let p = NodeSettings::default().parent.allow_streaming;
         assert!(p.allows("192.0.2.1"), "default `*`");
     }
 
@@ -604,20 +469,11 @@ mod tests {
         let a = w.accepted(&request(KEY, GUID));
         assert_eq!(
             a.settings,
+            // Netdata's defaults (negotiate's fixture lists them), but these two.
             ChildSettings {
-                memory_mode: "ram".into(),
-                history: 3600,
                 health: Some(false), // [health] enabled: no alarms in nanodata yet
-                postpone_alarms: 60,
-                proxy_enabled: false,
-                proxy_destination: String::new(),
-                proxy_api_key: String::new(),
-                proxy_send_charts: "*".into(),
-                compression: true,
-                replication: true,
-                seconds_to_replicate: 86400,
-                replication_step: 600,
                 update_every: 2,
+                ..super::super::negotiate::tests::settings()
             }
         );
         assert!(!a.replaces_stale);
@@ -639,7 +495,7 @@ mod tests {
         );
         let s = World::new(&conf).accepted(&request(KEY, GUID)).settings;
         assert_eq!(s.history, 5, "at least 5");
-        assert_eq!(s.memory_mode, "save");
+        assert_eq!(s.memory_mode, MemoryMode::Save);
         assert_eq!(s.health, Some(false));
         assert_eq!(s.postpone_alarms, 5);
         assert!(!s.proxy_enabled);
@@ -654,6 +510,6 @@ mod tests {
             "[{KEY}]\n enabled = yes\n health enabled by default = auto\n default memory mode = none\n"
         );
         let s = World::new(&key_only).accepted(&request(KEY, GUID)).settings;
-        assert_eq!((s.health, s.memory_mode.as_str()), (None, "none"));
+        assert_eq!((s.health, s.memory_mode), (None, MemoryMode::None));
     }
 }

@@ -180,11 +180,11 @@ mod tests {
         b.line(5, Cost::Light);
         assert!(b.lines_exhausted());
         // A deadline already past still lets the first CHECK_TIME_EVERY lines through.
-        let mut late = Budget::new(1000, 1 << 20, 8).with_deadline(Instant::now() - Duration::from_secs(1));
+        let mut late = Budget::new(1000, 1 << 20, 8).with_deadline(crate::clock::now_monotonic() - Duration::from_secs(1));
         assert_eq!(lines_until_exhausted(&mut late, 10), CHECK_TIME_EVERY);
         assert!(late.lines_exhausted(), "the slice stays spent");
         // A heavy line (END, CHART, …) has the clock read at once.
-        let mut heavy = Budget::new(1000, 1 << 20, 8).with_deadline(Instant::now() - Duration::from_secs(1));
+        let mut heavy = Budget::new(1000, 1 << 20, 8).with_deadline(crate::clock::now_monotonic() - Duration::from_secs(1));
         assert!(!heavy.lines_exhausted());
         heavy.line(3, Cost::Heavy);
         assert!(heavy.lines_exhausted());
@@ -202,7 +202,7 @@ mod tests {
 
     #[test]
     fn a_distant_deadline_leaves_the_counts_in_charge() {
-        let far = Instant::now() + Duration::from_secs(3600);
+        let far = crate::clock::now_monotonic() + Duration::from_secs(3600);
         let mut b = Budget::new(LINES_PER_TURN, TEXT_BYTES_PER_TURN, 8).with_deadline(far);
         assert_eq!(lines_until_exhausted(&mut b, 20), LINES_PER_TURN);
         let mut b = Budget::new(LINES_PER_TURN, TEXT_BYTES_PER_TURN, 8).with_deadline(far);

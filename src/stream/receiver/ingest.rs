@@ -18,10 +18,9 @@ use std::sync::Arc;
 use super::access::ChildSettings;
 use super::budget::{Budget, Cost, Flow};
 use super::limits::ReceiverLimits;
-use super::replication::{ChartReplication, ChildTimes, Local, Rend, ReplayRequest, Settings};
-use crate::protocol::{Event, Frame, LineBuffer, Session, Trust};
+use super::replication::{ChartReplication, ChildTimes, Local, Rend, Settings};
+use crate::protocol::{Caps, Event, Frame, LineBuffer, ReplayChart, Session, Trust};
 use crate::rrd::Host;
-use crate::stream::caps::Caps;
 
 /// Most bytes of `REPLAY_CHART` requests waiting for a child that does not read them.
 pub const MAX_PENDING_OUTPUT: usize = 256 * 1024;
@@ -171,7 +170,7 @@ impl Receiver {
         // The caller reads nothing while a call is paused, so what is kept came with the
         // last bytes given: it keeps their time.
         let at = if bytes.is_empty() { self.held_ut.unwrap_or(now_ut) } else { now_ut };
-        let flow = self.feed_inner(bytes, at, out, budget)?;
+        let flow = self.feed_inner(bytes, &mut Turn { now_ut: at, out, budget })?;
         if flow == Flow::Paused {
             self.paused += 1;
         }
@@ -179,21 +178,15 @@ impl Receiver {
         Ok(flow)
     }
 
-    fn feed_inner(
-        &mut self,
-        bytes: &[u8],
-        now_ut: u64,
-        out: &mut Vec<u8>,
-        budget: &mut Budget,
-    ) -> Result<Flow, String> {
-        if self.text_held(now_ut, out, budget)? == Flow::Paused {
+    fn feed_inner(&mut self, bytes: &[u8], t: &mut Turn<'_>) -> Result<Flow, String> {
+        if self.text_held(t)? == Flow::Paused {
             self.held.extend_from_slice(bytes);
             return Ok(Flow::Paused);
         }
         if !self.held.is_empty() {
             let mut held = std::mem::take(&mut self.held);
             held.extend_from_slice(bytes);
-            let (used, flow) = self.consume(&held, now_ut, out, budget)?;
+            let (used, flow) = self.consume(&held, t)?;
             if used < held.len() {
                 held.drain(..used);
                 self.held = held;
@@ -201,20 +194,20 @@ impl Receiver {
             // Otherwise `held` is dropped: an idle child keeps no buffer here.
             return Ok(flow);
         }
-        let (used, flow) = self.consume(bytes, now_ut, out, budget)?;
+        let (used, flow) = self.consume(bytes, t)?;
         self.held.extend_from_slice(&bytes[used..]);
         Ok(flow)
     }
 
     /// Lines already framed and (LZ4) decoded text left by an earlier call.
-    fn text_held(&mut self, now_ut: u64, out: &mut Vec<u8>, budget: &mut Budget) -> Result<Flow, String> {
-        if self.drain(now_ut, out, budget)? == Flow::Paused {
+    fn text_held(&mut self, t: &mut Turn<'_>) -> Result<Flow, String> {
+        if self.drain(t)? == Flow::Paused {
             return Ok(Flow::Paused);
         }
         #[cfg(feature = "compression")]
         if !self.held_text.is_empty() {
             let mut text = std::mem::take(&mut self.held_text);
-            let (used, flow) = self.text(&text, now_ut, out, budget)?;
+            let (used, flow) = self.text(&text, t)?;
             if used < text.len() {
                 text.drain(..used);
                 self.held_text = text;
@@ -226,20 +219,14 @@ impl Receiver {
 
     /// Raw input: decoded if compressed, then cut into lines and applied. Returns the bytes
     /// used; the rest is for the next call.
-    fn consume(
-        &mut self,
-        bytes: &[u8],
-        now_ut: u64,
-        out: &mut Vec<u8>,
-        budget: &mut Budget,
-    ) -> Result<(usize, Flow), String> {
+    fn consume(&mut self, bytes: &[u8], t: &mut Turn<'_>) -> Result<(usize, Flow), String> {
         #[cfg(feature = "compression")]
         if let Some(mut lz4) = self.lz4.take() {
-            let r = self.blocks(&mut lz4, bytes, now_ut, out, budget);
+            let r = self.blocks(&mut lz4, bytes, t);
             self.lz4 = Some(lz4);
             return r;
         }
-        self.text(bytes, now_ut, out, budget)
+        self.text(bytes, t)
     }
 
     /// Decodes whole LZ4 blocks one at a time, each applied as soon as it is decoded (no
@@ -249,20 +236,18 @@ impl Receiver {
         &mut self,
         lz4: &mut crate::stream::lz4::Decompressor,
         input: &[u8],
-        now_ut: u64,
-        out: &mut Vec<u8>,
-        budget: &mut Budget,
+        t: &mut Turn<'_>,
     ) -> Result<(usize, Flow), String> {
         let mut at = 0;
         while at < input.len() {
-            if budget.blocks_exhausted() {
+            if t.budget.blocks_exhausted() {
                 return Ok((at, Flow::Paused));
             }
             let Some(len) = frame_len(&input[at..]) else { break };
-            budget.block();
+            t.budget.block();
             let mut flow = Flow::Done;
             lz4.feed_blocks(&input[at..at + len], |text| {
-                let (used, f) = self.text(text, now_ut, out, budget)?;
+                let (used, f) = self.text(text, t)?;
                 if f == Flow::Paused {
                     self.held_text.extend_from_slice(&text[used..]);
                     flow = Flow::Paused;
@@ -278,16 +263,10 @@ impl Receiver {
     }
 
     /// Plain text of the stream: cut into lines and applied within the budget.
-    fn text(
-        &mut self,
-        bytes: &[u8],
-        now_ut: u64,
-        out: &mut Vec<u8>,
-        budget: &mut Budget,
-    ) -> Result<(usize, Flow), String> {
+    fn text(&mut self, bytes: &[u8], t: &mut Turn<'_>) -> Result<(usize, Flow), String> {
         let mut used = 0;
         loop {
-            if self.drain(now_ut, out, budget)? == Flow::Paused {
+            if self.drain(t)? == Flow::Paused {
                 return Ok((used, Flow::Paused));
             }
             if used == bytes.len() {
@@ -303,7 +282,9 @@ impl Receiver {
     }
 
     /// Applies the complete lines in the line buffer while the budget lasts.
-    fn drain(&mut self, now_ut: u64, out: &mut Vec<u8>, budget: &mut Budget) -> Result<Flow, String> {
+    fn drain(&mut self, t: &mut Turn<'_>) -> Result<Flow, String> {
+        let Turn { now_ut, out, budget } = t;
+        let now_ut = *now_ut;
         let flow = loop {
             if budget.lines_exhausted() {
                 break if self.lines.buffered() > 0 { Flow::Paused } else { Flow::Done };
@@ -337,10 +318,10 @@ impl Receiver {
                 let local = self.local(&chart, now);
                 let child = ChildTimes { first: first_entry_t, last: last_entry_t, now: child_now_t };
                 let state = self.charts.entry(chart.clone()).or_default();
-                if let Some(req) = state.on_definition_end(&self.replication, child, &local) {
+                if let Some(req) = state.on_definition_end(&self.replication, &chart, child, &local) {
                     note(&self.session, &chart, state.take_note());
                     self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
-                    request(out, &chart, &req)?;
+                    request(out, &req)?;
                 }
             }
             Event::ReplayEnd { chart, start_streaming, after, before } => {
@@ -355,7 +336,7 @@ impl Receiver {
                 note(&self.session, &chart, state.take_note());
                 if let Some(req) = next {
                     self.session.expect_replay(&chart, req.after, req.before, req.start_streaming);
-                    request(out, &chart, &req)?;
+                    request(out, &req)?;
                 }
             }
             Event::ClaimedId { .. } | Event::FunctionResult { .. } => {}
@@ -386,6 +367,13 @@ impl Receiver {
     }
 }
 
+/// What one call applies with: its time, where replication requests go, its budget.
+struct Turn<'a> {
+    now_ut: u64,
+    out: &'a mut Vec<u8>,
+    budget: &'a mut Budget,
+}
+
 /// The bytes of the LZ4 frame at the start of `input` once it is complete: a header and its
 /// block, or just 4 bytes that are no valid header (for the decompressor to refuse).
 #[cfg(feature = "compression")]
@@ -398,9 +386,9 @@ fn frame_len(input: &[u8]) -> Option<usize> {
     }
 }
 
-fn request(out: &mut Vec<u8>, chart: &str, req: &ReplayRequest) -> Result<(), String> {
+fn request(out: &mut Vec<u8>, req: &ReplayChart) -> Result<(), String> {
     let line =
-        req.line(chart).ok_or_else(|| format!("chart id '{}' cannot be quoted", chart.escape_debug()))?;
+        req.line().ok_or_else(|| format!("chart id '{}' cannot be quoted", req.chart.escape_debug()))?;
     out.extend_from_slice(line.as_bytes());
     Ok(())
 }

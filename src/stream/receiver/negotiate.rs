@@ -5,7 +5,8 @@
 //! accepted prompts, with no trailing newline, to be written alone on the socket.
 
 use super::access::ChildSettings;
-use crate::stream::caps::Caps;
+use crate::db::MemoryMode;
+use crate::protocol::Caps;
 use crate::stream::handshake::{PROMPT_V1, PROMPT_V2, PROMPT_VN};
 
 /// What a child was granted and the reply that tells it so.
@@ -37,7 +38,7 @@ pub fn supported(compression: bool, replication: bool) -> Caps {
 /// [`negotiate`] for an accepted child: LZ4 if its `enable compression` resolved to yes,
 /// replication if `enable replication` did and its memory mode stores history (not `none`).
 pub fn for_child(ver: Option<u32>, settings: &ChildSettings) -> Grant {
-    let replication = settings.replication && settings.memory_mode != "none";
+    let replication = settings.replication && settings.memory_mode != MemoryMode::None;
     negotiate(ver, supported(settings.compression, replication))
 }
 
@@ -118,7 +119,7 @@ pub(super) mod tests {
 
     pub(crate) fn settings() -> ChildSettings {
         ChildSettings {
-            memory_mode: "ram".into(),
+            memory_mode: MemoryMode::Ram,
             history: 3600,
             health: None,
             postpone_alarms: 60,
@@ -138,7 +139,7 @@ pub(super) mod tests {
     fn per_child_settings() {
         let mut s = settings();
         assert_eq!(for_child(Some(16376), &s).caps.0, 6080);
-        s.memory_mode = "none".into();
+        s.memory_mode = MemoryMode::None;
         assert_eq!(for_child(Some(16376), &s).caps.0, 6080 - 4096, "no history, no replication");
         s.compression = false;
         assert_eq!(for_child(Some(5), &s).reply, format!("{PROMPT_VN}4"));

@@ -89,9 +89,17 @@ impl std::fmt::Display for HeadError {
     }
 }
 
+/// The start of every STREAM request head.
+pub const METHOD: &[u8] = b"STREAM ";
+
+/// Whether `buf` starts with a STREAM request (the one test for it: the web server's HTTP
+/// parser and event loop hand such a connection to the receiver, whose [`parse`] reads it).
+pub fn is_stream(buf: &[u8]) -> bool {
+    buf.starts_with(METHOD)
+}
+
 /// Parses the head at the start of `buf`: `Ok(None)` until the blank line has arrived.
 pub fn parse(buf: &[u8]) -> Result<Option<Parsed>, HeadError> {
-    const METHOD: &[u8] = b"STREAM ";
     let n = buf.len().min(METHOD.len());
     if buf[..n] != METHOD[..n] {
         return Err(HeadError::NotStream);
@@ -328,7 +336,7 @@ fn url_decode(raw: &[u8]) -> Result<String, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stream::caps::Caps;
+    use crate::protocol::Caps;
     use crate::stream::handshake::Request;
 
     const KEY: &str = "11111111-2222-3333-4444-555555555555";
@@ -483,29 +491,15 @@ mod tests {
         assert_eq!(parse(&more).expect("ok").expect("complete").head_len, head.len());
     }
 
-    /// xorshift64*: a fixed-seed PRNG so the fuzz loop is reproducible.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-        }
-        fn below(&mut self, n: usize) -> usize {
-            (self.next() % n as u64) as usize
-        }
-    }
-
     #[test]
     fn random_bytes_never_panic() {
-        let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+        let mut rng = crate::rng::Rng::new(0x9E37_79B9_7F4A_7C15);
         let seed = netdata_head().into_bytes();
         let alphabet = b"%+&=/:\r\n 0123456789abcdefABCDEF-\x00\xff\xc3\xa9STREAM HTTP/1.1";
         for round in 0..20_000 {
             let mut buf = match round % 3 {
                 // Pure noise.
-                0 => (0..rng.below(400)).map(|_| rng.next() as u8).collect::<Vec<u8>>(),
+                0 => (0..rng.below(400)).map(|_| rng.next_u64() as u8).collect::<Vec<u8>>(),
                 // Noise from a protocol-flavoured alphabet behind the method.
                 1 => {
                     let mut b = b"STREAM ".to_vec();
@@ -522,7 +516,7 @@ mod tests {
                         let at = rng.below(b.len());
                         match rng.below(3) {
                             0 => b[at] = alphabet[rng.below(alphabet.len())],
-                            1 => b.insert(at, rng.next() as u8),
+                            1 => b.insert(at, rng.next_u64() as u8),
                             _ => b.truncate(at.max(1)),
                         }
                     }

@@ -3,7 +3,8 @@
 use crate::db::MemoryMode;
 use crate::rrd::{Chart, Host};
 use crate::web::http::{Response, Status};
-use crate::web::{json, Context, API_VERSION};
+use crate::web::context::{Context, API_VERSION};
+use crate::web::json;
 
 /// Whether a chart is listed: not hidden, not obsolete, with dimensions, stored somewhere.
 pub fn listed(host: &Host, chart: &Chart) -> bool {

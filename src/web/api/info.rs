@@ -3,111 +3,46 @@
 use std::collections::BTreeSet;
 
 use crate::rrd::Host;
-use crate::web::{json, Context, API_VERSION};
+use crate::web::context::{Context, API_VERSION};
+use crate::web::json;
 
-/// Facts about the machine this node runs on, read once at start.
-#[derive(Clone, Debug)]
-pub struct SystemInfo {
-    pub cores: String,
-    pub ram_total: String,
-    pub kernel_name: String,
-    pub kernel_version: String,
-    pub architecture: String,
-    pub os_name: String,
-    pub os_id: String,
-    pub os_id_like: String,
-    pub os_version: String,
-    pub os_version_id: String,
-    pub os_detection: String,
+/// The system facts `/api/v1/info` shows about one host, taken from its `NETDATA_*`
+/// variables: this node's own [`SystemInfo`](crate::daemon::sysinfo::SystemInfo) (the one
+/// the STREAM handshake sends) or what a child sent; `unknown` where a value is missing.
+struct Facts {
+    cores: String,
+    ram_total: String,
+    kernel_name: String,
+    kernel_version: String,
+    architecture: String,
+    os_name: String,
+    os_id: String,
+    os_id_like: String,
+    os_version: String,
+    os_version_id: String,
+    os_detection: String,
 }
 
-impl SystemInfo {
-    /// Reads `uname`, `/proc/meminfo` and `/etc/os-release`; unknown facts are `unknown`.
-    pub fn detect() -> SystemInfo {
-        let unknown = || "unknown".to_string();
-        let cores =
-            std::thread::available_parallelism().map(|n| n.get().to_string()).unwrap_or_else(|_| unknown());
-        let ram_total = std::fs::read_to_string("/proc/meminfo")
-            .ok()
-            .and_then(|m| {
-                m.lines()
-                    .find(|l| l.starts_with("MemTotal:"))
-                    .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<u64>().ok()))
-            })
-            .map(|kib| (kib * 1024).to_string())
-            .unwrap_or_else(unknown);
-        let (kernel_name, kernel_version) = uname();
-        let os = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
-        let field = |k: &str| {
-            os.lines()
-                .find_map(|l| l.strip_prefix(k).and_then(|r| r.strip_prefix('=')))
-                .map(|v| v.trim_matches('"').to_string())
-                .unwrap_or_else(unknown)
-        };
-        SystemInfo {
-            cores,
-            ram_total,
-            kernel_name,
-            kernel_version,
-            architecture: std::env::consts::ARCH.to_string(),
-            os_name: field("NAME"),
-            os_id: field("ID"),
-            os_id_like: field("ID_LIKE"),
-            os_version: field("VERSION"),
-            os_version_id: field("VERSION_ID"),
-            os_detection: if os.is_empty() { unknown() } else { "/etc/os-release".into() },
+impl Facts {
+    /// Looks every fact up with `get`; the OS names are `{os}NAME`, `{os}ID`, … (a child's
+    /// request renames `NETDATA_SYSTEM_OS_*` to `NETDATA_HOST_OS_*`).
+    fn lookup<'a>(os: &str, get: impl Fn(&str) -> Option<&'a str>) -> Facts {
+        let value = |k: &str| get(k).unwrap_or("unknown").to_string();
+        let os_value = |k: &str| value(&format!("{os}{k}"));
+        Facts {
+            cores: value("NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT"),
+            ram_total: value("NETDATA_SYSTEM_TOTAL_RAM"),
+            kernel_name: value("NETDATA_SYSTEM_KERNEL_NAME"),
+            kernel_version: value("NETDATA_SYSTEM_KERNEL_VERSION"),
+            architecture: value("NETDATA_SYSTEM_ARCHITECTURE"),
+            os_name: os_value("NAME"),
+            os_id: os_value("ID"),
+            os_id_like: os_value("ID_LIKE"),
+            os_version: os_value("VERSION"),
+            os_version_id: os_value("VERSION_ID"),
+            os_detection: os_value("DETECTION"),
         }
     }
-
-    /// What a child said about its system in its STREAM request.
-    pub fn of_child(child: &crate::rrd::ChildStatus) -> SystemInfo {
-        let get = |k: &str| child.info(k).unwrap_or("unknown").to_string();
-        SystemInfo {
-            cores: get("NETDATA_SYSTEM_CPU_LOGICAL_CPU_COUNT"),
-            ram_total: get("NETDATA_SYSTEM_TOTAL_RAM"),
-            kernel_name: get("NETDATA_SYSTEM_KERNEL_NAME"),
-            kernel_version: get("NETDATA_SYSTEM_KERNEL_VERSION"),
-            architecture: get("NETDATA_SYSTEM_ARCHITECTURE"),
-            os_name: get("NETDATA_HOST_OS_NAME"),
-            os_id: get("NETDATA_HOST_OS_ID"),
-            os_id_like: get("NETDATA_HOST_OS_ID_LIKE"),
-            os_version: get("NETDATA_HOST_OS_VERSION"),
-            os_version_id: get("NETDATA_HOST_OS_VERSION_ID"),
-            os_detection: get("NETDATA_HOST_OS_DETECTION"),
-        }
-    }
-
-    /// What is known about a host streamed to this node without system information.
-    pub fn unknown() -> SystemInfo {
-        let u = || "unknown".to_string();
-        SystemInfo {
-            cores: u(),
-            ram_total: u(),
-            kernel_name: u(),
-            kernel_version: u(),
-            architecture: u(),
-            os_name: u(),
-            os_id: u(),
-            os_id_like: u(),
-            os_version: u(),
-            os_version_id: u(),
-            os_detection: u(),
-        }
-    }
-}
-
-fn uname() -> (String, String) {
-    // SAFETY: utsname is plain old data; uname(2) fills it and returns 0 on success.
-    let mut u: libc::utsname = unsafe { std::mem::zeroed() };
-    // SAFETY: `u` is a valid, writable utsname.
-    if unsafe { libc::uname(&mut u) } != 0 {
-        return ("unknown".into(), "unknown".into());
-    }
-    let text = |f: &[libc::c_char]| {
-        let bytes: Vec<u8> = f.iter().take_while(|&&c| c != 0).map(|&c| c as u8).collect();
-        String::from_utf8_lossy(&bytes).into_owned()
-    };
-    (text(&u.sysname), text(&u.release))
 }
 
 /// The body of `/api/v1/info` for `host`.
@@ -115,9 +50,9 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     let local = ctx.hosts.localhost();
     let is_local = local.guid() == host.guid();
     let sys = match host.child_status() {
-        _ if is_local => ctx.system.clone(),
-        Some(child) => SystemInfo::of_child(&child),
-        None => SystemInfo::unknown(),
+        _ if is_local => Facts::lookup("NETDATA_SYSTEM_OS_", |k| ctx.system.get(k)),
+        Some(child) => Facts::lookup("NETDATA_HOST_OS_", |k| child.info(k)),
+        None => Facts::lookup("", |_| None),
     };
     let hosts = ctx.hosts.all();
     let mut o = String::with_capacity(4096);

@@ -11,14 +11,8 @@ use std::sync::Arc;
 
 use crate::rrd::Host;
 use crate::web::http::{query_pairs, Method, Request, Response, Status};
-use crate::web::{dashboard, json, Context};
-
-/// Which ACL a request falls under.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Acl {
-    Dashboard,
-    NetdataConf,
-}
+use crate::web::context::{Acl, Context};
+use crate::web::{dashboard, json};
 
 /// Answers one request. `peer` is the client address for the ACLs.
 pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
@@ -96,14 +90,14 @@ fn data_endpoint(host: &Host, pairs: &[(String, String)]) -> Response {
         Err(data::QueryError::TooLarge(e)) => return Response::text(Status::BadRequest, e),
     };
     let (id, name) = match &q.target {
-        data::Target::Chart(c) => match host.chart_by_id_or_name(c) {
+        crate::query::Target::Chart(c) => match host.chart_by_id_or_name(c) {
             Some(ch) => {
                 let m = ch.meta();
                 (m.id, m.name)
             }
             None => (c.clone(), c.clone()),
         },
-        data::Target::Context(c) => (c.clone(), c.clone()),
+        crate::query::Target::Context(c) => (c.clone(), c.clone()),
     };
     let (body, ct) = data::render(&q, &id, &name, &rows);
     let mut r = Response::new(Status::Ok, ct, body);

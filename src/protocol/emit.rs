@@ -1,14 +1,18 @@
-//! Writing the line protocol a 1.37 child sends (protocol.md §2.3, §3): chart definitions,
-//! per-collection data and replication answers, formatted into a reusable `String`.
+//! Writing the line protocol a 1.37 child sends (protocol.md §2.3, §3): host labels, chart
+//! definitions, per-collection data and the answers to [`ReplayChart`] requests, appended
+//! to a reusable `String`. What is written here is read back by [`super::Session`] (a
+//! parent's receiver); tests/properties.rs checks the round trip.
 
 use std::fmt::Write;
 
 use super::caps::Caps;
+use super::replay::ReplayChart;
 use crate::rrd::{ChartView, Label};
 
 /// Appends `"value"`; the protocol has no escaping, so a double quote inside becomes a single
 /// quote, control characters become spaces and a backslash that would escape the closing
-/// quote is dropped.
+/// quote is dropped. (A [`ReplayChart`] must name its chart exactly, so it has its own rule:
+/// [`ReplayChart::line`].)
 pub fn quoted(out: &mut String, value: &str) {
     out.push('"');
     for c in value.chars() {
@@ -116,36 +120,12 @@ pub fn data(out: &mut String, chart: &ChartView<'_>, usec: u64) {
     out.push_str("END\n");
 }
 
-/// A `REPLAY_CHART` request from the parent.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ReplayRequest {
-    pub chart: String,
-    pub start_streaming: bool,
-    pub after: i64,
-    pub before: i64,
-}
-
-impl ReplayRequest {
-    /// Parses the words of `REPLAY_CHART "<id>" "<true|false>" <after> <before>`.
-    pub fn parse(words: &[&str]) -> Option<ReplayRequest> {
-        match words {
-            ["REPLAY_CHART", chart, start, after, before, ..] => Some(ReplayRequest {
-                chart: (*chart).to_owned(),
-                start_streaming: *start == "true",
-                after: after.parse().ok()?,
-                before: before.parse().ok()?,
-            }),
-            _ => None,
-        }
-    }
-}
-
 /// Writes the answer to `req` (protocol.md §3.1 step 4), at most `max_points` points.
 /// Returns whether the chart may stream normally afterwards.
 pub fn replay(
     out: &mut String,
     chart: &ChartView<'_>,
-    req: &ReplayRequest,
+    req: &ReplayChart,
     now: i64,
     max_points: usize,
 ) -> bool {
@@ -224,30 +204,6 @@ fn finite(v: f64) -> f64 {
     } else {
         0.0
     }
-}
-
-/// Splits a line the parent sent into words: spaces separate, `"…"`/`'…'` quote.
-pub fn words(line: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut rest = line.trim_start();
-    while !rest.is_empty() && out.len() < 20 {
-        let (word, tail) = match rest.as_bytes()[0] {
-            q @ (b'"' | b'\'') => {
-                let inner = &rest[1..];
-                match inner.find(q as char) {
-                    Some(end) => (&inner[..end], &inner[end + 1..]),
-                    None => (inner, ""),
-                }
-            }
-            _ => match rest.find([' ', '\t', '\r']) {
-                Some(end) => (&rest[..end], &rest[end..]),
-                None => (rest, ""),
-            },
-        };
-        out.push(word);
-        rest = tail.trim_start_matches([' ', '\t', '\r']);
-    }
-    out
 }
 
 #[cfg(test)]
@@ -334,7 +290,7 @@ mod tests {
         assert_eq!(out, "BEGIN \"net.eth0\" 1000000\nEND\n", "only dimensions set in this collection");
 
         // Points T0+1..T0+5 are stored; ask for (T0+2, T0+4].
-        let req = ReplayRequest {
+        let req = ReplayChart {
             chart: "net.eth0".into(),
             start_streaming: false,
             after: (T0 + 2) as i64,
@@ -358,7 +314,7 @@ mod tests {
         );
 
         // start_streaming extends to the last point and enables streaming with the states.
-        let req = ReplayRequest { start_streaming: true, ..req };
+        let req = ReplayChart { start_streaming: true, ..req };
         let mut out = String::new();
         assert!(c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 100)));
         assert!(out.contains(&format!("RBEGIN '' {} {} {}", T0 + 4, T0 + 5, T0 + 6)));
@@ -375,7 +331,7 @@ mod tests {
 
         // A point budget cuts the answer short and asks to continue.
         let mut out = String::new();
-        let req = ReplayRequest { start_streaming: true, after: T0 as i64, before: (T0 + 5) as i64, ..req };
+        let req = ReplayChart { start_streaming: true, after: T0 as i64, before: (T0 + 5) as i64, ..req };
         assert!(!c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 2)));
         assert!(
             out.ends_with(&format!("REND 1 {} {} false {} {} {}\n", T0 + 1, T0 + 5, T0, T0 + 2, T0 + 6)),
@@ -384,7 +340,7 @@ mod tests {
 
         // An empty request (no data on the parent's side or none here).
         let mut out = String::new();
-        let req = ReplayRequest { chart: "net.eth0".into(), start_streaming: true, after: 0, before: 0 };
+        let req = ReplayChart { chart: "net.eth0".into(), start_streaming: true, after: 0, before: 0 };
         assert!(c.with_view(|v, _| replay(&mut out, v, &req, (T0 + 6) as i64, 100)));
         assert!(!out.contains("RSET"));
     }
@@ -404,7 +360,7 @@ mod tests {
         }
         let now = (T0 + 10) as i64;
         let points = |after, before| {
-            let req = ReplayRequest { chart: "system.cpu".into(), start_streaming: false, after, before };
+            let req = ReplayChart { chart: "system.cpu".into(), start_streaming: false, after, before };
             let mut out = String::new();
             c.with_view(|v, _| replay(&mut out, v, &req, now, 100));
             assert!(out.ends_with(&format!("{now}\n")), "{out}");
@@ -416,19 +372,5 @@ mod tests {
             assert_eq!(points(after, before), 0, "nothing is after {after}");
         }
         assert_eq!(points(i64::MIN, i64::MAX), all);
-    }
-
-    #[test]
-    fn parent_lines_split_into_words() {
-        assert_eq!(
-            words("REPLAY_CHART \"system.cpu\" \"true\" 0 0"),
-            ["REPLAY_CHART", "system.cpu", "true", "0", "0"]
-        );
-        assert_eq!(
-            ReplayRequest::parse(&words("REPLAY_CHART 'a.b' \"false\" 10 20\r")),
-            Some(ReplayRequest { chart: "a.b".into(), start_streaming: false, after: 10, before: 20 })
-        );
-        assert_eq!(ReplayRequest::parse(&words("REPLAY_CHART x")), None);
-        assert_eq!(words(""), Vec::<&str>::new());
     }
 }

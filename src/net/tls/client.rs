@@ -57,13 +57,13 @@ pub fn client_config(settings: &TlsSettings) -> io::Result<Arc<ClientConfig>> {
         .with_safe_default_protocol_versions()
         .map_err(io::Error::other)?;
     let verifier: Arc<dyn ServerCertVerifier> = if settings.skip_verification {
-        Arc::new(AcceptAny(provider))
+        Arc::new(Verifier::accept_any(provider))
     } else {
         let trust = load_trust(settings)?;
         for warning in &trust.warnings {
             log::warn!("STREAM: TLS trust: {warning}");
         }
-        Arc::new(TrustedOrPinned::new(trust, provider)?)
+        Arc::new(Verifier::trusted_or_pinned(trust, provider)?)
     };
     Ok(Arc::new(builder.dangerous().with_custom_certificate_verifier(verifier).with_no_client_auth()))
 }
@@ -188,23 +188,31 @@ fn read_certificates(file: &Path) -> Result<Vec<CertificateDer<'static>>, String
     Ok(certs)
 }
 
-/// WebPKI verification, plus OpenSSL's rule that a trusted certificate is trusted as itself.
+/// The parent's certificate check. With a chain verifier: WebPKI verification, plus
+/// OpenSSL's rule that a trusted certificate is trusted as itself. Without one (`ssl skip
+/// certificate verification = yes`): any certificate. The handshake signatures are checked
+/// either way.
 #[derive(Debug)]
-struct TrustedOrPinned {
-    inner: Arc<WebPkiServerVerifier>,
+struct Verifier {
+    chain: Option<Arc<WebPkiServerVerifier>>,
     pinned: Vec<CertificateDer<'static>>,
+    provider: Arc<CryptoProvider>,
 }
 
-impl TrustedOrPinned {
-    fn new(trust: Trust, provider: Arc<CryptoProvider>) -> io::Result<TrustedOrPinned> {
-        let inner = WebPkiServerVerifier::builder_with_provider(Arc::new(trust.roots), provider)
+impl Verifier {
+    fn accept_any(provider: Arc<CryptoProvider>) -> Verifier {
+        Verifier { chain: None, pinned: Vec::new(), provider }
+    }
+
+    fn trusted_or_pinned(trust: Trust, provider: Arc<CryptoProvider>) -> io::Result<Verifier> {
+        let chain = WebPkiServerVerifier::builder_with_provider(Arc::new(trust.roots), Arc::clone(&provider))
             .build()
             .map_err(io::Error::other)?;
-        Ok(TrustedOrPinned { inner, pinned: trust.pinned })
+        Ok(Verifier { chain: Some(chain), pinned: trust.pinned, provider })
     }
 }
 
-impl ServerCertVerifier for TrustedOrPinned {
+impl ServerCertVerifier for Verifier {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -213,7 +221,10 @@ impl ServerCertVerifier for TrustedOrPinned {
         ocsp: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.inner.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp, now) {
             Err(e) if is_ca_used_as_end_entity(&e) && self.pinned.iter().any(|p| p == end_entity) => {
                 // The user trusts exactly this certificate: no chain to build, and no name to
                 // match (OpenSSL checks none either); the validity period still applies.
@@ -231,7 +242,12 @@ impl ServerCertVerifier for TrustedOrPinned {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn verify_tls13_signature(
@@ -240,11 +256,16 @@ impl ServerCertVerifier for TrustedOrPinned {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        self.provider.signature_verification_algorithms.supported_schemes()
     }
 }
 
@@ -345,45 +366,6 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
-}
-
-/// Accepts any certificate but still checks the handshake signatures.
-#[derive(Debug)]
-struct AcceptAny(Arc<CryptoProvider>);
-
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.0.signature_verification_algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,6 @@
-//! Stream capabilities: the `ver=` bitmask of the STREAM handshake (protocol.md §1.4).
+//! Stream capabilities: the `ver=` bitmask of the STREAM handshake (protocol.md §1.4). Both
+//! ends agree on them before the first line, and they decide which lines the wire carries
+//! (chart labels, replication), so they live with the protocol; `stream` negotiates them.
 
 use std::fmt;
 

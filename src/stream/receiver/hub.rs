@@ -1,10 +1,12 @@
-//! The parent side of streaming inside the web event loop: a `STREAM` request on the web
-//! port is checked and answered here, and the connection then carries the child's stream.
+//! The streaming hub, the parent side of streaming that the web event loop drives: a
+//! `STREAM` request on the web port is checked and answered here, and the connection then
+//! carries the child's stream.
 //!
-//! This module owns what the receivers share — `stream.conf`, the rate limit, which GUID is
-//! attached to which connection, the orphan-host timer — and turns a request head into a
-//! [`Upgrade`]. The socket work (reading, TLS, writing the reply) stays in the server; the
-//! per-child stream logic is [`crate::stream::receiver::Receiver`].
+//! This module owns what the receivers share — `stream.conf` (typed, as
+//! [`ParentSettings`]), the rate limit, which GUID is attached to which connection, the
+//! orphan-host timer, the proxy senders — and turns a request head into a [`Upgrade`]. The
+//! socket work (reading, TLS, writing the reply) stays in the web server; the per-child
+//! stream logic is [`super::Receiver`].
 //!
 //! Guarantees: one receiver per machine GUID (a second gets Netdata's "already streaming"
 //! reply unless the first was silent for [`access::STALE_AFTER`] seconds); our own GUID is
@@ -14,18 +16,16 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
 use uuid::Uuid;
 
-use crate::config::{keys, Config};
+use super::{access, negotiate, request, Decision, Receiver, ReceiverLimits};
+use crate::config::settings::ParentSettings;
 use crate::db::MemoryMode;
 use crate::rrd::{ChildStatus, Host, HostSettings, Hosts};
-use crate::simple_pattern::SimplePattern;
 use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
-use crate::stream::receiver::{access, negotiate, request, Decision, Defaults, Receiver, ReceiverLimits};
 
 /// A stream connection silent for this long is closed (children send every second).
 pub const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
@@ -33,24 +33,15 @@ pub const STREAM_IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 /// How often the orphan-host timer looks at the hosts.
 const CLEANUP_EVERY: i64 = 1;
 
-/// What the shared receivers' state needs from the configuration.
+/// What the receivers share.
 pub struct Streaming {
-    stream_conf: Config,
-    defaults: Defaults,
-    allow: SimplePattern,
-    accept_every: u64,
+    settings: ParentSettings,
     last_accepted: Option<i64>,
     limits: ReceiverLimits,
-    cleanup_after: i64,
-    delete_orphan_files: bool,
-    cache_dir: PathBuf,
-    gap_when_lost_iterations_above: u32,
     /// The receiver attached to each GUID.
     active: HashMap<Uuid, Active>,
     /// Children streamed onward (proxy), by GUID.
     senders: HashMap<Uuid, crate::stream::Sender>,
-    /// `[stream] replication window` for proxied hosts in memory mode `none`.
-    replication_window: u32,
     last_cleanup: i64,
 }
 
@@ -89,22 +80,14 @@ pub struct Accepted {
 }
 
 impl Streaming {
-    /// The receivers' settings from `netdata.conf` and `stream.conf`.
-    pub fn new(netdata: &Config, stream: &Config) -> Streaming {
+    /// The hub of a parent configured by `settings`.
+    pub fn new(settings: ParentSettings) -> Streaming {
         Streaming {
-            stream_conf: stream.clone(),
-            defaults: Defaults::from_configs(netdata, stream),
-            allow: access::web_allow_streaming(netdata),
-            accept_every: netdata.seconds(&keys::WEB_STREAM_ACCEPT_EVERY),
+            limits: limits(&settings),
+            settings,
             last_accepted: None,
-            limits: limits(stream),
-            cleanup_after: i64::try_from(netdata.seconds(&keys::DB_CLEANUP_ORPHAN_HOSTS)).unwrap_or(i64::MAX),
-            delete_orphan_files: netdata.bool(&keys::DB_DELETE_ORPHAN_FILES),
-            cache_dir: PathBuf::from(netdata.text(&keys::DIR_CACHE)),
-            gap_when_lost_iterations_above: netdata.integer(&keys::DB_GAP).clamp(1, 1_000_000) as u32,
             active: HashMap::new(),
             senders: HashMap::new(),
-            replication_window: stream.seconds(&keys::STREAM_REPLICATION_WINDOW).min(86_400) as u32,
             last_cleanup: 0,
         }
     }
@@ -129,17 +112,17 @@ impl Streaming {
         };
         let ip = peer.ip().to_canonical();
         let ip_text = ip.to_string();
-        let pattern = &self.allow;
-        let allow = |_: &str| listener_allows && (pattern.is_empty() || super::ip_matches(pattern, ip));
+        let pattern = &self.settings.allow_streaming;
+        let allow = |_: &str| listener_allows && (pattern.is_empty() || pattern.matches_ip(ip));
         let active = &self.active;
         let last_activity = |g: &Uuid| active.get(g).map(|a| a.last_data);
         let ctx = access::Context {
             client_ip: &ip_text,
             client_port: peer.port(),
-            stream: &self.stream_conf,
-            defaults: &self.defaults,
+            stream: &self.settings.conf,
+            defaults: &self.settings.defaults,
             allow_streaming: &allow,
-            accept_every: self.accept_every,
+            accept_every: self.settings.accept_every,
             last_accepted: self.last_accepted,
             now,
             last_activity: &last_activity,
@@ -170,15 +153,16 @@ impl Streaming {
         log::info!("{}", accepted.log);
 
         let s = &accepted.settings;
-        let mode = MemoryMode::parse(&s.memory_mode).unwrap_or(MemoryMode::Ram);
+        let mode = s.memory_mode;
+        let replication_window = self.settings.replication_window;
         let settings = HostSettings {
             mode,
             history: u32::try_from(s.history.clamp(5, 10_000_000)).unwrap_or(3600),
             update_every: s.update_every,
-            cache_dir: self.cache_dir.clone(),
-            gap_when_lost_iterations_above: self.gap_when_lost_iterations_above,
+            cache_dir: self.settings.cache_dir.clone(),
+            gap_when_lost_iterations_above: self.settings.gap_when_lost_iterations_above,
             // A headless proxy answers its parent's replication from RAM, as a headless child.
-            replication_window: if s.proxy_enabled { self.replication_window } else { 0 },
+            replication_window: if s.proxy_enabled { replication_window } else { 0 },
         };
         let host = hosts.add(Host::new(&guid_text, &req.hostname, settings));
         let status = ChildStatus {
@@ -196,13 +180,13 @@ impl Streaming {
         };
         host.set_child_status(status.clone());
         if !self.senders.contains_key(&req.machine_guid) {
-            if let Some(sender) = crate::stream::proxy::start(&self.stream_conf, &host, &status, s) {
+            if let Some(sender) = crate::stream::proxy::start(&self.settings.proxy, &host, &status, s) {
                 self.senders.insert(req.machine_guid, sender);
             }
         }
         // A headless proxy keeps a RAM window (like a headless child), so it replicates too:
         // its collection clock then follows the child's, and its parent's gaps are filled.
-        let grant = if s.proxy_enabled && mode == MemoryMode::None && self.replication_window > 0 {
+        let grant = if s.proxy_enabled && mode == MemoryMode::None && replication_window > 0 {
             negotiate::negotiate(req.ver, negotiate::supported(s.compression, s.replication))
         } else {
             negotiate::for_child(req.ver, &accepted.settings)
@@ -250,7 +234,8 @@ impl Streaming {
         self.last_cleanup = now;
         for host in hosts.all().into_iter().skip(1) {
             let Some(status) = host.child_status() else { continue };
-            if status.reachable || now.saturating_sub(status.since) < self.cleanup_after {
+            let cleanup_after = self.settings.cleanup_orphans_after;
+            if status.reachable || now.saturating_sub(status.since) < cleanup_after {
                 continue;
             }
             if Uuid::parse_str(host.guid()).is_ok_and(|g| self.active.contains_key(&g)) {
@@ -261,11 +246,11 @@ impl Streaming {
                 host.hostname(),
                 host.guid(),
                 now - status.since,
-                self.cleanup_after
+                cleanup_after
             );
             hosts.remove(host.guid());
             let sender = Uuid::parse_str(host.guid()).ok().and_then(|g| self.senders.remove(&g));
-            let delete = self.delete_orphan_files;
+            let delete = self.settings.delete_orphan_files;
             // Stopping the sender joins its thread, and freeing thousands of charts (their
             // files, their mappings) can take the file system seconds: not in the event loop.
             let _ = crate::sys::thread::spawn("host.free", crate::sys::thread::MEDIUM, move || {
@@ -291,18 +276,17 @@ impl Streaming {
 
 /// `max child hosts`, `max charts per child`, `max dimensions per chart`, `max dimensions
 /// per child` of `[stream]`; out-of-range values fall back to the defaults with a log line.
-fn limits(stream: &Config) -> ReceiverLimits {
+fn limits(s: &ParentSettings) -> ReceiverLimits {
     let d = ReceiverLimits::DEFAULT;
-    let n = |k| usize::try_from(stream.integer(k)).unwrap_or(0);
     match ReceiverLimits::try_new(
-        n(&keys::STREAM_MAX_CHILDREN),
-        n(&keys::STREAM_MAX_CHARTS),
-        n(&keys::STREAM_MAX_DIMENSIONS),
+        s.max_children,
+        s.max_charts,
+        s.max_dimensions,
         d.line(),
         d.decompressed_block(),
         d.receive_buffer(),
     )
-    .and_then(|l| l.with_dimensions_per_host(n(&keys::STREAM_MAX_DIMENSIONS_PER_CHILD)))
+    .and_then(|l| l.with_dimensions_per_host(s.max_dimensions_per_child))
     {
         Ok(l) => l,
         Err(e) => {

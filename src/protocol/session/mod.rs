@@ -21,14 +21,18 @@
 //! ([`Limits::total_dimensions`]), and a `CHART` or `DIMENSION` line that changes nothing
 //! costs a hash lookup and a comparison.
 
+mod define;
+mod strikes;
+
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::command::{printable, ChartDef, Command, DimensionDef, VariableScope};
+use super::command::{printable, ChartDef, Command, VariableScope};
 use super::framer::Frame;
+use super::replay::{check_in_request, check_point};
 use super::words::Words;
 use super::{Action, Error, Limits};
-use crate::rrd::{label_source, Chart, ChartMeta, ClockLeap, DimensionMeta, Host, Label};
+use crate::rrd::{label_source, Chart, Host, Label};
 
 /// A fingerprint of everything a `CHART` line says (with the source's default update
 /// every, which stands in for a 0): equal lines, equal fingerprints.
@@ -405,17 +409,9 @@ impl Session {
                         (after, if open && !empty { i64::MAX } else { before })
                     });
                     let now_s = i64::try_from(now_ut / 1_000_000).unwrap_or(i64::MAX);
-                    if let Err(why) =
-                        crate::stream::receiver::replication::check_in_request(start_t, end_t, ue, asked)
-                    {
+                    if let Err(why) = check_in_request(start_t, end_t, ue, asked) {
                         // (Said with the clock's reason too, when there is one.)
-                        let why = match crate::stream::receiver::replication::check_point(
-                            start_t,
-                            end_t,
-                            ue,
-                            child_now_t,
-                            now_s,
-                        ) {
+                        let why = match check_point(start_t, end_t, ue, child_now_t, now_s) {
                             Ok(()) => why.to_string(),
                             Err(clock) => format!("{clock}, and {why}"),
                         };
@@ -425,13 +421,7 @@ impl Session {
                     // The local clock bounds the point whatever child_now says (refused points
                     // cost O(1) and are no strike: a child whose clock is ahead sends some
                     // on every connection).
-                    match crate::stream::receiver::replication::check_point(
-                        start_t,
-                        end_t,
-                        ue,
-                        child_now_t,
-                        now_s,
-                    ) {
+                    match check_point(start_t, end_t, ue, child_now_t, now_s) {
                         Ok(()) => self.replay_at = Some(end_t),
                         Err(why) => {
                             self.replay_refused += 1;
@@ -511,160 +501,6 @@ impl Session {
         Ok(None)
     }
 
-    fn chart(&mut self, def: ChartDef<'_>) -> Result<(), Error> {
-        let full = def.full_id();
-        self.forget_removed();
-        let fingerprint = fingerprint(&def, self.update_every);
-        if let Some(&(f, version)) = self.defined.get(&full) {
-            if f == fingerprint {
-                if let Some(chart) = self.host.chart(&full) {
-                    if chart.redefine_unchanged(version) {
-                        // The same line as last time and nothing changed since: O(line).
-                        self.set_current(Some(chart));
-                        return Ok(());
-                    }
-                }
-            }
-        }
-        if !self.defined.contains_key(&full) && self.defined.len() >= self.limits.charts {
-            return Err(Error::disable(format!(
-                "chart '{}' would exceed the limit of {} charts per source",
-                printable(&full),
-                self.limits.charts
-            )));
-        }
-        let existing = self.host.chart(&full).map(|c| c.meta());
-        let mut meta = ChartMeta::new(def.type_, def.id)
-            .title(def.title)
-            .units(def.units.unwrap_or("unknown"))
-            .family(def.family.unwrap_or(def.type_))
-            .chart_type(def.chart_type)
-            .priority(def.priority)
-            .update_every(if def.update_every == 0 { self.update_every } else { def.update_every });
-        if let Some(name) = def.name {
-            meta.name = format!("{}.{name}", def.type_);
-        }
-        if let Some(context) = def.context {
-            meta.context = context.to_owned();
-        }
-        meta.options = match (def.options, &existing) {
-            (Some(o), _) => o,
-            // Absent options: not obsolete, no detail or store_first; hidden is kept.
-            (None, Some(old)) => {
-                crate::rrd::ChartOptions { hidden: old.options.hidden, ..Default::default() }
-            }
-            (None, None) => Default::default(),
-        };
-        if let Some(old) = existing {
-            if old.update_every != meta.update_every && !self.restepped.insert(full.clone()) {
-                return Err(Error::stop(format!(
-                    "chart '{}' changed its update every again ({} s to {} s) on this connection; \
-                     each change restarts the storage of all its dimensions",
-                    printable(&full),
-                    old.update_every,
-                    meta.update_every
-                )));
-            }
-            meta.labels = old.labels;
-        }
-        let meta = meta.source(def.plugin.unwrap_or(&self.source), def.module.unwrap_or(""));
-        let chart = self.host.chart_define(meta);
-        if !self.defined.contains_key(&full) {
-            // A chart this source takes over (defined on an earlier connection) brings its
-            // dimensions into this source's total.
-            let dims = chart.dimension_count();
-            if self.dimension_total.saturating_add(dims) > self.limits.total_dimensions {
-                return Err(self.too_many_dimensions(&full, dims));
-            }
-            self.dimension_total += dims;
-        }
-        self.defined.insert(full, (fingerprint, chart.definition_version()));
-        self.set_current(Some(chart));
-        Ok(())
-    }
-
-    /// Forgets the charts cleanup removed (obsolete ones), so that a source that keeps
-    /// replacing its charts is bounded by what exists, not by what it ever defined, and the
-    /// ids do not pin the freed charts' memory. One atomic load per call; the walk runs only
-    /// when the host removed charts since the last one.
-    fn forget_removed(&mut self) {
-        let removed = self.host.removed_charts();
-        if removed == self.pruned_at {
-            return;
-        }
-        self.pruned_at = removed;
-        let host = &self.host;
-        let mut total = 0usize;
-        self.defined.retain(|id, _| match host.chart(id) {
-            Some(c) => {
-                total = total.saturating_add(c.dimension_count());
-                true
-            }
-            None => false,
-        });
-        self.dimension_total = total;
-        self.replay_asked.retain(|id, _| host.chart(id).is_some());
-        let defined = &self.defined;
-        self.restepped.retain(|id| defined.contains_key(id));
-        if self.defined.capacity() > 4 * self.defined.len().max(16) {
-            self.defined.shrink_to_fit();
-        }
-    }
-
-    fn dimension(&mut self, def: DimensionDef<'_>) -> Result<(), Error> {
-        let chart = self.need_chart("DIMENSION", Action::Disable)?;
-        let same = chart.dimension_unchanged(
-            def.id,
-            def.name,
-            def.algorithm,
-            def.multiplier,
-            def.divisor,
-            def.options,
-        );
-        if same.is_some() {
-            return Ok(()); // defined again as it is: nothing to build or compare
-        }
-        let new = chart.dimension_index(def.id).is_none();
-        if new && chart.dimension_count() >= self.limits.dimensions {
-            return Err(Error::disable(format!(
-                "dimension '{}' would exceed the limit of {} dimensions of chart '{}'",
-                printable(def.id),
-                self.limits.dimensions,
-                chart.id()
-            )));
-        }
-        if new && self.dimension_total >= self.limits.total_dimensions {
-            return Err(self.too_many_dimensions(chart.id(), 1));
-        }
-        let mut meta = DimensionMeta::new(def.id)
-            .name(def.name)
-            .algorithm(def.algorithm)
-            .scale(def.multiplier, def.divisor);
-        meta.options = def.options;
-        let before = chart.dimension_count();
-        chart.dimension(meta);
-        // (Counted from the chart, not from `new`: another source may add the same id.)
-        self.dimension_total += chart.dimension_count().saturating_sub(before);
-        Ok(())
-    }
-
-    /// The error of a definition that would take this source past
-    /// [`Limits::total_dimensions`]: it disables the source (it would hit the same bound on
-    /// every reconnection).
-    fn too_many_dimensions(&self, chart: &str, adding: usize) -> Error {
-        Error::disable(format!(
-            "chart '{}': {adding} more dimension(s) would bring this source to {} dimensions, \
-             more than the limit of {} (each keeps its own ring of slots)",
-            printable(chart),
-            self.dimension_total.saturating_add(adding),
-            self.limits.total_dimensions
-        ))
-    }
-
-    fn need_chart(&self, keyword: &str, action: Action) -> Result<Arc<Chart>, Error> {
-        self.current.clone().ok_or_else(|| Error { action, message: format!("{keyword} without a chart") })
-    }
-
     /// Changes the current chart; values `SET` and a `CLABEL` batch of the old one are
     /// dropped (Netdata does not roll back, but nothing of them was stored yet here).
     fn set_current(&mut self, chart: Option<Arc<Chart>>) {
@@ -679,77 +515,5 @@ impl Session {
         self.values.iter_mut().for_each(|v| *v = None);
         let layout = self.current.as_ref().map_or(0, |c| c.layout());
         self.collecting = Some(Begun { now_ut, usec, layout });
-    }
-
-    /// A collection refused for its clock: counted, logged (rate-limited), and the source is
-    /// stopped once it has done so [`Limits::clock_strikes`] times.
-    fn clock_leap(&mut self, chart: &Chart, usec: u64, leap: ClockLeap) -> Result<(), Error> {
-        self.clock_strikes = self.clock_strikes.saturating_add(1);
-        if self.clock_strikes >= self.limits.clock_strikes.max(1) {
-            return Err(Error::stop(format!(
-                "{} collections refused for moving their chart's clock into the future \
-                 (the last: BEGIN '{}' {usec} would put it {leap}); its time is not trusted",
-                self.clock_strikes,
-                chart.id()
-            )));
-        }
-        if self.clock_strikes.is_power_of_two() {
-            log::warn!(
-                "{}: BEGIN '{}' {usec} refused, nothing stored: it would put the chart's clock {leap} ({} refused so far)",
-                self.source,
-                chart.id(),
-                self.clock_strikes
-            );
-        }
-        Ok(())
-    }
-
-    /// A replicated point outside the range asked: refused (nothing stored), counted, logged
-    /// (rate-limited); the source is stopped once it has done so [`Limits::replay_strikes`]
-    /// times.
-    fn replay_strike(&mut self, chart: &Chart, start: i64, end: i64, why: &str) -> Result<(), Error> {
-        self.replay_strikes = self.replay_strikes.saturating_add(1);
-        if self.replay_strikes >= self.limits.replay_strikes.max(1) {
-            return Err(Error::stop(format!(
-                "{} replicated points refused for lying outside the range asked (the last: \
-                 RBEGIN '{}' {start} {end}: {why}); its replication is not trusted",
-                self.replay_strikes,
-                chart.id()
-            )));
-        }
-        if self.replay_strikes.is_power_of_two() {
-            log::warn!(
-                "{}: replicated point {start}..{end} of chart '{}' not stored: {why} ({} refused so far)",
-                self.source,
-                chart.id(),
-                self.replay_strikes
-            );
-        }
-        Ok(())
-    }
-
-    fn state_refused(&mut self, keyword: &str, chart: &Chart, why: impl std::fmt::Display) {
-        self.states_refused += 1;
-        if self.states_refused.is_power_of_two() {
-            log::warn!(
-                "{}: {keyword} of chart '{}' refused: its time is {why} ({} refused so far)",
-                self.source,
-                chart.id(),
-                self.states_refused
-            );
-        }
-    }
-
-    fn label_dropped(&mut self, name: &str) {
-        self.dropped_labels += 1;
-        if self.dropped_labels.is_power_of_two() {
-            log::warn!(
-                "{}: label '{}' dropped: more than {} pending labels ({} dropped so far)",
-                self.source,
-                printable(name),
-                self.limits.labels,
-                self.dropped_labels
-            );
-        }
     }
 }

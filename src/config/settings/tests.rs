@@ -1,0 +1,76 @@
+use super::*;
+use crate::config::FileKind;
+
+fn settings(netdata: &str, stream: &str) -> NodeSettings {
+    let (n, _) = Config::parse(FileKind::Netdata, netdata, "netdata.conf");
+    let (s, _) = Config::parse(FileKind::Stream, stream, "stream.conf");
+    NodeSettings::from_config(&n, &s)
+}
+
+#[test]
+fn defaults_and_clamps() {
+    let d = NodeSettings::default();
+    assert_eq!((d.db.mode, d.db.history, d.db.update_every), (MemoryMode::Ram, 3600, 1));
+    assert_eq!(d.db.replication_window, 0, "no window unless streaming");
+    assert!(d.web.enabled);
+    assert_eq!(d.web.netdata_conf.is_empty(), !cfg!(feature = "web"), "rendered when served");
+    assert_eq!(d.web.default_port, 19999);
+    assert_eq!(d.sender.buffer_size, 1 << 20);
+    assert_eq!(d.sender.timeout, Duration::from_secs(60));
+    assert_eq!(d.parent.defaults.memory_mode, MemoryMode::Ram);
+    assert_eq!(d.parent.max_children, 200);
+
+    let s = settings(
+        "[db]\n mode = dbengine\n retention = 1\n update every = 0\n\
+         [web]\n mode = none\n gzip compression level = 42\n max connections = 0\n",
+        "[stream]\n enabled = yes\n buffer size bytes = 1\n reconnect delay seconds = 9000\n\
+         maximum reconnect delay seconds = 10\n replication window = 999999\n",
+    );
+    assert_eq!(s.db.mode, MemoryMode::Ram, "dbengine is kept in RAM");
+    assert_eq!((s.db.history, s.db.update_every), (5, 1));
+    assert_eq!(s.db.replication_window, 86_400);
+    assert!(!s.web.enabled && s.web.netdata_conf.is_empty(), "nothing rendered for a disabled server");
+    assert_eq!((s.web.gzip_level, s.web.max_connections), (Some(9), 1));
+    assert_eq!(s.sender.buffer_size, 64 * 1024);
+    assert_eq!(s.sender.reconnect_delay, Duration::from_secs(3600));
+    assert_eq!(s.sender.max_backoff, Duration::from_secs(9000), "at least the reconnect delay");
+    assert_eq!(s.parent.proxy, s.sender, "proxied children are sent with the node's [stream]");
+}
+
+#[test]
+fn peer_sections_keep_the_inheritance_rules() {
+    let key = "11111111-2222-3333-4444-555555555555";
+    let s = settings(
+        "",
+        &format!(
+            "[{key}]\n enabled = maybe\n type = api\n default memory mode = save\n memory mode = bogus\n\
+             proxy destination =   \n health enabled = auto\n history = x\n\
+             [stream]\n enabled = no\n"
+        ),
+    );
+    let peers: Vec<&PeerSection> = s.parent.conf.sections().collect();
+    assert_eq!(peers.len(), 1, "[stream] is not a peer");
+    let p = peers[0];
+    assert_eq!(p.name, key);
+    assert_eq!(p.enabled, None, "invalid: the caller's default");
+    assert_eq!(p.kind.as_deref(), Some("api"));
+    assert_eq!(p.default_memory_mode, Some(Some(MemoryMode::Save)));
+    assert_eq!(p.memory_mode, Some(None), "written, not a mode");
+    assert_eq!(p.proxy_destination, None, "blank inherits");
+    assert_eq!(p.health, Some(None), "auto");
+    assert_eq!(p.history, None);
+}
+
+#[test]
+fn plugins_and_open_sections() {
+    let s = settings(
+        "[plugins]\n enable running new plugins = no\n apps = yes\n mine = yes\n\
+         [plugin:proc]\n /proc/stat = no\n[logs]\n error = /tmp/e.log\n",
+        "",
+    );
+    assert!(s.plugins.enabled("apps") && s.plugins.enabled("mine"));
+    assert!(!s.plugins.enabled("other") && !s.plugins.enabled("slabinfo"));
+    assert_eq!(s.plugins.stderr, Some(PathBuf::from("/tmp/e.log")));
+    assert!(!s.collectors.sections.bool_in("plugin:proc", "/proc/stat", true));
+    assert_eq!(s.collectors.sections.entries("logs").count(), 0, "only open sections are kept");
+}

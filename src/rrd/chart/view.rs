@@ -1,0 +1,79 @@
+//! Read-only views of a locked chart and its dimensions, for the streaming sender.
+
+use super::*;
+
+/// A read-only view of a locked chart, for the streaming sender.
+pub struct ChartView<'a> {
+    pub(super) st: &'a ChartState,
+}
+
+impl<'a> ChartView<'a> {
+    pub fn meta(&self) -> &'a ChartMeta {
+        &self.st.meta
+    }
+
+    /// Microseconds since the previous collection, as the chart counted them.
+    pub fn usec_since_last_update(&self) -> u64 {
+        self.st.usec_since_last_update
+    }
+
+    /// Time of the last collection (microseconds; 0 before the first).
+    pub fn last_collected_ut(&self) -> u64 {
+        self.st.last_collected_ut
+    }
+
+    /// Time of the last stored slot (microseconds; 0 before the first).
+    pub fn last_updated_ut(&self) -> u64 {
+        self.st.last_updated_ut
+    }
+
+    /// Oldest and newest stored times over all dimensions.
+    pub fn first_entry_t(&self) -> Option<i64> {
+        self.st.dims.iter().filter_map(|d| d.store.first_t()).min()
+    }
+
+    pub fn last_entry_t(&self) -> Option<i64> {
+        self.st.dims.iter().filter_map(|d| d.store.last_t()).max()
+    }
+
+    pub fn dimensions(&self) -> impl Iterator<Item = DimView<'a>> + 'a {
+        self.st.dims.iter().map(|d| DimView { d })
+    }
+
+    /// The stored point of dimension `dim` at `t`.
+    pub fn point(&self, dim: usize, t: i64) -> Point {
+        let n = self.st.dims.get(dim).map_or(StorageNumber::EMPTY, |d| d.store.get(t));
+        Point { t, value: n.value(), reset: n.is_reset() }
+    }
+}
+
+/// A read-only view of one dimension of a locked chart.
+pub struct DimView<'a> {
+    pub(super) d: &'a Dim,
+}
+
+impl<'a> DimView<'a> {
+    pub fn meta(&self) -> &'a DimensionMeta {
+        &self.d.meta
+    }
+    /// Set in the collection being completed.
+    pub fn updated(&self) -> bool {
+        self.d.updated
+    }
+    /// The raw value of the collection being completed.
+    pub fn collected_value(&self) -> i64 {
+        self.d.collected_value
+    }
+    pub fn last_collected_value(&self) -> i64 {
+        self.d.last_collected_value
+    }
+    pub fn last_collected_ut(&self) -> u64 {
+        self.d.last_collected_ut
+    }
+    pub fn last_calculated_value(&self) -> f64 {
+        self.d.last_calculated_value
+    }
+    pub fn last_stored_value(&self) -> f64 {
+        self.d.last_stored_value
+    }
+}

@@ -1,0 +1,117 @@
+//! What the web server's parts share: the [`Context`] every request handler reads (the
+//! hosts, the node's fixed facts, the ACL patterns), the server [`Limits`], the [`Acl`]
+//! classes and the address matching of the ACLs. The starter (`web/mod.rs`) builds them;
+//! `api/*`, the event loop and the streaming parent side import them from here.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use parking_lot::Mutex;
+
+use crate::config::Config;
+use crate::rrd::Hosts;
+use crate::simple_pattern::SimplePattern;
+use crate::web::api;
+
+/// Which ACL a request falls under.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Acl {
+    Dashboard,
+    NetdataConf,
+}
+
+/// The Netdata API version nanodata answers like (clients compare it).
+pub const API_VERSION: &str = "v1.37.1";
+
+/// What request handlers share: the hosts and the node's fixed facts.
+pub struct Context {
+    pub hosts: Arc<Hosts>,
+    /// The effective configuration, rendered once at start.
+    pub netdata_conf: String,
+    pub system: crate::daemon::sysinfo::SystemInfo,
+    pub timezone: String,
+    pub stream_enabled: bool,
+    pub https_enabled: bool,
+    pub prometheus: api::allmetrics::PrometheusDefaults,
+    /// Last scrape time per (`server`, host GUID), for prometheus average/sum windows.
+    pub prometheus_seen: Mutex<HashMap<(String, String), i64>>,
+    // Built by the starter (`super::start_bound`).
+    pub(crate) allow_connections: SimplePattern,
+    pub(crate) allow_dashboard: SimplePattern,
+    pub(crate) allow_netdata_conf: SimplePattern,
+}
+
+impl Context {
+    /// Whether `ip` passes the ACL (`allow dashboard from`, `allow netdata.conf from`).
+    pub fn allowed(&self, acl: Acl, ip: IpAddr) -> bool {
+        let p = match acl {
+            Acl::Dashboard => &self.allow_dashboard,
+            Acl::NetdataConf => &self.allow_netdata_conf,
+        };
+        ip_matches(p, ip)
+    }
+
+    /// `allow connections from`.
+    pub fn connection_allowed(&self, ip: IpAddr) -> bool {
+        ip_matches(&self.allow_connections, ip)
+    }
+
+    /// A context with the built-in defaults and no server, so that the fuzz targets
+    /// (`fuzz/`) can route requests through [`super::api::handle`] without a socket.
+    #[doc(hidden)]
+    pub fn for_fuzzing(hosts: Arc<Hosts>) -> Context {
+        let cfg = Config::new(crate::config::FileKind::Netdata);
+        Context {
+            hosts,
+            netdata_conf: cfg.render(),
+            system: crate::daemon::sysinfo::SystemInfo::default(),
+            timezone: "UTC".into(),
+            stream_enabled: false,
+            https_enabled: false,
+            prometheus: api::allmetrics::PrometheusDefaults::from_config(&cfg),
+            prometheus_seen: Mutex::new(HashMap::new()),
+            allow_connections: SimplePattern::parse("*"),
+            allow_dashboard: SimplePattern::parse("*"),
+            allow_netdata_conf: SimplePattern::parse("*"),
+        }
+    }
+}
+
+/// Matches the client address as text; a loopback address also matches the word
+/// `localhost` (nanodata does no reverse DNS).
+pub fn ip_matches(p: &SimplePattern, ip: IpAddr) -> bool {
+    p.matches_ip(ip)
+}
+
+/// Server limits and behaviour, from `[web]`.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    pub max_connections: usize,
+    pub idle_timeout: Duration,
+    /// How long a request head may take to arrive (slowloris guard).
+    pub request_timeout: Duration,
+    pub gzip_level: Option<u8>,
+    /// Extra header lines for every response (`x-frame-options`).
+    pub extra_headers: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn acl_matches_ip_text_and_localhost() {
+        let p = SimplePattern::parse("localhost");
+        assert!(ip_matches(&p, "127.0.0.1".parse().unwrap()));
+        assert!(ip_matches(&p, "::1".parse().unwrap()));
+        assert!(!ip_matches(&p, "10.0.0.1".parse().unwrap()));
+        let p = SimplePattern::parse("!127.0.0.1 *");
+        assert!(!ip_matches(&p, "127.0.0.1".parse().unwrap()), "a negative IP match beats localhost");
+        assert!(!ip_matches(&p, "::ffff:127.0.0.1".parse().unwrap()), "v4-mapped addresses are canonical");
+        assert!(ip_matches(&p, "::1".parse().unwrap()));
+        let p = SimplePattern::parse("10.* 192.168.*");
+        assert!(ip_matches(&p, "10.1.2.3".parse().unwrap()) && !ip_matches(&p, "127.0.0.1".parse().unwrap()));
+    }
+}
