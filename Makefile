@@ -27,7 +27,7 @@ BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
 .PHONY: fuzz
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent bench-ab
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab
 
 all: build
 
@@ -49,6 +49,12 @@ run: build
 test:
 	$(CARGO) test --locked --all-targets
 	CARGO="$(CARGO)" sh tests/browser/run.sh
+
+# Clippy with warnings as errors: among others, `Instant::now` outside src/clock.rs
+# (clippy.toml) and the lint header of src/lib.rs.
+lint:
+	$(CARGO) clippy --locked --all-targets -- -D warnings
+	$(CARGO) clippy --locked --no-default-features --lib -- -D warnings
 
 # Coverage-guided fuzzing of every parser of outside bytes (fuzz/, its own workspace).
 # FUZZ_TARGETS narrows the run (e.g. `make fuzz FUZZ_TARGETS="http lz4"`).
