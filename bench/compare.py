@@ -366,7 +366,10 @@ def report(kind, seconds, compression, r, names=("nanodata", "netdata")):
     ]
     print(f"## {kind}: {seconds} s window, compression {'on' if compression else 'off'}\n")
     heads = ["Netdata 1.37.1" if n == "netdata" else n for n in names]
-    print(f"| measure | {' | '.join(heads)} | {heads[-1]} / {heads[0]} |")
+    # nanodata against Netdata keeps its historical ratio (nanodata / Netdata); binaries
+    # against each other read as new / old (the last over the first).
+    ratio_head = f"{heads[0]} / {heads[-1]}" if names[-1] == "netdata" else f"{heads[-1]} / {heads[0]}"
+    print(f"| measure | {' | '.join(heads)} | {ratio_head} |")
     print("|---" + "|---:" * (len(names) + 1) + "|")
     for label, key, fmt in rows:
         first, last = r[names[0]], r[names[-1]]
