@@ -71,9 +71,14 @@ test-browser:
 bench-collect:
 	python3 bench/compare.py collect --seconds 60
 
-bench-stream:
-	python3 bench/compare.py stream --seconds 60 --compression yes
-	python3 bench/compare.py stream --seconds 60 --compression no
+# The headless child three ways: this machine's release build (glibc, all features), the
+# router build (static musl, headless with compression: what goes into firmware), Netdata.
+ROUTER_BIN := target/router/nanodata-x86_64-musl-headless
+bench-stream: cross-setup
+	$(CARGO) build --profile $(PROFILE) --locked --bin nanodata
+	cross/build.sh x86_64-unknown-linux-musl --release --headless --features compression --out $(ROUTER_BIN) >/dev/null
+	python3 bench/compare.py stream --seconds 60 --compression yes --bin nanodata=$(BIN) --bin router=$(ROUTER_BIN) --with-netdata --smaps
+	python3 bench/compare.py stream --seconds 60 --compression no --bin nanodata=$(BIN) --bin router=$(ROUTER_BIN) --with-netdata
 
 bench-footprint:
 	bench/footprint.sh 60

@@ -294,7 +294,7 @@ def build():
 
 # ---------------------------------------------------------------- the benchmarks
 
-def run(kind, seconds, compression, bins=None, smaps=False, json_out=None):
+def run(kind, seconds, compression, bins=None, smaps=False, json_out=None, with_netdata=False):
     if not os.path.exists(NETDATA):
         sys.exit("Netdata is not installed (apt-get install netdata)")
     if not bins:
@@ -309,6 +309,10 @@ def run(kind, seconds, compression, bins=None, smaps=False, json_out=None):
             relays = {label: Relay(parent_port) for label, _ in bins}
             agents = [(label, Nanodata(f"bench-{label}", relays[label].port, mode, compression, path))
                       for label, path in bins]
+            if with_netdata:
+                relays["netdata"] = Relay(parent_port)
+                agents.append(("netdata", Netdata("bench-netdata", 0, "child", relays["netdata"].port,
+                                                  compression, plugins)))
         else:
             relays = {"nanodata": Relay(parent_port), "netdata": Relay(parent_port)}
             agents = [("nanodata", Nanodata("bench-nanodata", relays["nanodata"].port, mode, compression)),
@@ -389,6 +393,8 @@ def main():
     ap.add_argument("--compression", choices=["yes", "no"], default="yes")
     ap.add_argument("--bin", action="append", default=[], metavar="LABEL=PATH",
                     help="a nanodata binary to run instead of nanodata vs Netdata (repeat)")
+    ap.add_argument("--with-netdata", action="store_true",
+                    help="with --bin: run a Netdata 1.37 child beside the nanodata binaries")
     ap.add_argument("--smaps", action="store_true", help="print each nanodata child's smaps breakdown")
     ap.add_argument("--json-out", help="write the results as JSON to this file")
     a = ap.parse_args()
@@ -398,7 +404,7 @@ def main():
         if not sep or not label or not os.path.exists(path):
             sys.exit(f"--bin {b}: expected LABEL=PATH of an existing binary")
         bins.append((label, os.path.abspath(path)))
-    run(a.kind, a.seconds, a.compression == "yes", bins, a.smaps, a.json_out)
+    run(a.kind, a.seconds, a.compression == "yes", bins, a.smaps, a.json_out, a.with_netdata)
 
 
 if __name__ == "__main__":

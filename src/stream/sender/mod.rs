@@ -101,7 +101,9 @@ impl Shared {
 }
 
 thread_local! {
-    static SCRATCH: std::cell::RefCell<String> = std::cell::RefCell::new(String::with_capacity(4096));
+    /// Each collecting thread's line buffer: it grows to its largest chart and stays, so
+    /// twenty collector threads cost what their charts need, not a fixed page each.
+    static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
 }
 
 impl Sender {
