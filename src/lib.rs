@@ -10,6 +10,8 @@ pub mod clock;
 pub mod collectors;
 pub mod config;
 pub mod daemon;
+#[cfg(feature = "health")]
+pub mod health;
 pub mod db;
 pub mod logging;
 pub mod net;

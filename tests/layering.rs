@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["web"],
     &["stream", "plugins", "cli"],
+    &["health"],
     &["collectors", "protocol", "query"],
     &["rrd"],
     &["config"],
