@@ -17,6 +17,11 @@
 //!     --seconds 30 --compression yes --pid <parent pid>
 //! ```
 //!
+//! `--set router` streams, instead of `--dims` dimensions in charts of `load.c`, what a
+//! router's collectors chart (cpu, load, ram, entropy, two interfaces, TCP/UDP errors,
+//! conntrack, the root filesystem; 21 charts, 59 dimensions) with Netdata's chart ids and
+//! contexts, so stock health alarms bind to every simulated child.
+//!
 //! Replication is not offered (the children have no history); every child gets its own
 //! random machine GUID. Loopback or test networks only.
 
@@ -40,6 +45,7 @@ struct Args {
     compression: bool,
     threads: usize,
     shared: bool,
+    router: bool,
     pid: Option<u32>,
 }
 
@@ -55,6 +61,7 @@ fn args() -> Args {
         compression: true,
         threads: 2,
         shared: true,
+        router: false,
         pid: None,
     };
     let mut it = std::env::args().skip(1);
@@ -73,6 +80,11 @@ fn args() -> Args {
             "--threads" => a.threads = num(&v).max(1),
             "--shared" => a.shared = v == "yes",
             "--pid" => a.pid = Some(num(&v) as u32),
+            "--set" => match v.as_str() {
+                "load" => a.router = false,
+                "router" => a.router = true,
+                _ => usage("--set: load or router"),
+            },
             _ => usage(&format!("unknown option {flag}")),
         }
     }
@@ -80,8 +92,156 @@ fn args() -> Args {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--pid PARENT_PID]");
+    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--set load|router] [--pid PARENT_PID]");
     std::process::exit(2)
+}
+
+/// How a simulated dimension's collected value moves from one second to the next.
+#[derive(Clone, Copy)]
+enum Gen {
+    /// The load set's counter (distinct per dimension, a little noise).
+    Load(u64),
+    /// A counter growing by this much a second.
+    Rate(u64),
+    /// A gauge around `base`, swinging by up to `swing` with a slow period.
+    Gauge(u64, u64),
+}
+
+impl Gen {
+    fn value(self, t: u64) -> u64 {
+        match self {
+            Gen::Load(k) => t * (k + 1) * 1000 + (t * 7919 + k) % 997,
+            Gen::Rate(r) => t * r,
+            Gen::Gauge(base, swing) => base + (t * 7 % 120).abs_diff(60) * swing / 60,
+        }
+    }
+}
+
+/// One simulated chart: its `CHART` line and its dimensions (`DIMENSION` line, generator).
+struct ChartDef {
+    id: String,
+    chart: String,
+    dims: Vec<(String, String, Gen)>,
+}
+
+impl ChartDef {
+    #[allow(clippy::too_many_arguments)]
+    fn new(id: &str, title: &str, units: &str, family: &str, context: &str, kind: &str, prio: u32) -> ChartDef {
+        ChartDef {
+            id: id.to_string(),
+            chart: format!(
+                "CHART \"{id}\" \"\" \"{title}\" \"{units}\" \"{family}\" \"{context}\" \"{kind}\" {prio} 1 \"\" \"stream_load\" \"\""
+            ),
+            dims: Vec::new(),
+        }
+    }
+
+    /// Adds a dimension: `algorithm multiplier divisor` as on the wire.
+    fn dim(mut self, id: &str, algorithm: &str, mul: i64, div: i64, gen: Gen) -> ChartDef {
+        self.dims.push((id.to_string(), format!("DIMENSION \"{id}\" \"{id}\" \"{algorithm}\" {mul} {div} \"\""), gen));
+        self
+    }
+}
+
+/// `--set load`: M dimensions in charts of K, context `load.c`.
+fn load_set(dims: usize, per_chart: usize) -> Vec<ChartDef> {
+    (0..dims.div_ceil(per_chart))
+        .map(|c| {
+            let mut chart = ChartDef::new(&format!("load.c{c}"), &format!("load {c}"), "things/s", "load", "load.c", "line", 1000 + c as u32);
+            for k in 0..per_chart.min(dims - c * per_chart) {
+                chart = chart.dim(&format!("d{k}"), "incremental", 1, 1, Gen::Load(k as u64));
+            }
+            chart
+        })
+        .collect()
+}
+
+/// `--set router`: what a router's collectors chart, with the ids and contexts Netdata gives
+/// them, so the stock health.d alarms bind to every simulated child (cpu, load, ram, entropy,
+/// two interfaces, TCP/UDP, conntrack, the root filesystem, softnet).
+fn router_set() -> Vec<ChartDef> {
+    use Gen::{Gauge, Rate};
+    let mut set = vec![
+        ChartDef::new("system.cpu", "Total CPU utilization", "percentage", "cpu", "system.cpu", "stacked", 100)
+            .dim("guest_nice", "percentage-of-incremental-row", 1, 1, Rate(0))
+            .dim("guest", "percentage-of-incremental-row", 1, 1, Rate(0))
+            .dim("steal", "percentage-of-incremental-row", 1, 1, Rate(0))
+            .dim("softirq", "percentage-of-incremental-row", 1, 1, Rate(4))
+            .dim("irq", "percentage-of-incremental-row", 1, 1, Rate(1))
+            .dim("user", "percentage-of-incremental-row", 1, 1, Rate(22))
+            .dim("system", "percentage-of-incremental-row", 1, 1, Rate(11))
+            .dim("nice", "percentage-of-incremental-row", 1, 1, Rate(0))
+            .dim("iowait", "percentage-of-incremental-row", 1, 1, Rate(2))
+            .dim("idle", "percentage-of-incremental-row", 1, 1, Rate(160)),
+        ChartDef::new("system.load", "System Load Average", "load", "load", "system.load", "line", 100)
+            .dim("load1", "absolute", 1, 1000, Gauge(400, 300))
+            .dim("load5", "absolute", 1, 1000, Gauge(450, 100))
+            .dim("load15", "absolute", 1, 1000, Gauge(420, 50)),
+        ChartDef::new("system.ram", "System RAM", "MiB", "ram", "system.ram", "stacked", 200)
+            .dim("free", "absolute", 1, 1048576, Gauge(40 << 20, 8 << 20))
+            .dim("used", "absolute", 1, 1048576, Gauge(150 << 20, 8 << 20))
+            .dim("cached", "absolute", 1, 1048576, Gauge(50 << 20, 0))
+            .dim("buffers", "absolute", 1, 1048576, Gauge(8 << 20, 0)),
+        ChartDef::new("mem.available", "Available RAM for applications", "MiB", "system", "mem.available", "area", 1010)
+            .dim("avail", "absolute", 1, 1048576, Gauge(90 << 20, 8 << 20)),
+        ChartDef::new("system.entropy", "Available Entropy", "entropy", "entropy", "system.entropy", "line", 1000)
+            .dim("entropy", "absolute", 1, 1, Gauge(3000, 500)),
+        ChartDef::new("system.softnet_stat", "System softnet_stat", "events/s", "softnet_stat", "system.softnet_stat", "line", 955)
+            .dim("processed", "incremental", 1, 1, Rate(900))
+            .dim("dropped", "incremental", 1, 1, Rate(0))
+            .dim("squeezed", "incremental", 1, 1, Rate(0)),
+        ChartDef::new("ipv4.tcphandshake", "IPv4 TCP Handshake Issues", "events/s", "tcp", "ipv4.tcphandshake", "line", 2500)
+            .dim("EstabResets", "incremental", 1, 1, Rate(1))
+            .dim("OutRsts", "incremental", 1, 1, Rate(2))
+            .dim("AttemptFails", "incremental", 1, 1, Rate(0))
+            .dim("SynRetrans", "incremental", 1, 1, Rate(0)),
+        ChartDef::new("ip.tcp_accept_queue", "TCP Accept Queue Issues", "packets/s", "tcp", "ip.tcp_accept_queue", "line", 4470)
+            .dim("TCPListenOverflows", "incremental", 1, 1, Rate(0))
+            .dim("TCPListenDrops", "incremental", 1, 1, Rate(0)),
+        ChartDef::new("ip.tcp_syn_queue", "TCP SYN Queue Issues", "packets/s", "tcp", "ip.tcp_syn_queue", "line", 4490)
+            .dim("TCPReqQFullDrop", "incremental", 1, 1, Rate(0))
+            .dim("TCPReqQFullDoCookies", "incremental", 1, 1, Rate(0)),
+        ChartDef::new("ipv4.udperrors", "IPv4 UDP Errors", "events/s", "udp", "ipv4.udperrors", "line", 2701)
+            .dim("RcvbufErrors", "incremental", 1, 1, Rate(0))
+            .dim("SndbufErrors", "incremental", 1, 1, Rate(0))
+            .dim("InErrors", "incremental", 1, 1, Rate(0))
+            .dim("NoPorts", "incremental", 1, 1, Rate(1)),
+        ChartDef::new("netfilter.conntrack_sockets", "Connection Tracker Connections", "active connections", "connection tracker", "netfilter.conntrack_sockets", "line", 8700)
+            .dim("connections", "absolute", 1, 1, Gauge(900, 300)),
+        ChartDef::new("disk_space._", "Disk Space Usage for / [overlay]", "GiB", "/", "disk.space", "stacked", 2023)
+            .dim("avail", "absolute", 1, 1073741824, Gauge(6 << 30, 0))
+            .dim("used", "absolute", 1, 1073741824, Gauge(2 << 30, 1 << 20))
+            .dim("reserved_for_root", "absolute", 1, 1073741824, Gauge(0, 0)),
+        ChartDef::new("disk_inodes._", "Disk Files (inodes) Usage for / [overlay]", "inodes", "/", "disk.inodes", "stacked", 2024)
+            .dim("avail", "absolute", 1, 1, Gauge(400_000, 0))
+            .dim("used", "absolute", 1, 1, Gauge(30_000, 100))
+            .dim("reserved_for_root", "absolute", 1, 1, Gauge(0, 0)),
+    ];
+    for (n, iface) in ["eth0", "wlan0"].iter().enumerate() {
+        let prio = 7000 + n as u32 * 10;
+        set.push(
+            ChartDef::new(&format!("net.{iface}"), "Bandwidth", "kilobits/s", iface, "net.net", "area", prio)
+                .dim("received", "incremental", 8, 1000, Rate(400_000))
+                .dim("sent", "incremental", -8, 1000, Rate(90_000)),
+        );
+        set.push(
+            ChartDef::new(&format!("net_packets.{iface}"), "Packets", "packets/s", iface, "net.packets", "line", prio + 1)
+                .dim("received", "incremental", 1, 1, Rate(350))
+                .dim("sent", "incremental", -1, 1, Rate(120))
+                .dim("multicast", "incremental", 1, 1, Rate(2)),
+        );
+        set.push(
+            ChartDef::new(&format!("net_errors.{iface}"), "Interface Errors", "errors/s", iface, "net.errors", "line", prio + 5)
+                .dim("inbound", "incremental", 1, 1, Rate(0))
+                .dim("outbound", "incremental", -1, 1, Rate(0)),
+        );
+        set.push(
+            ChartDef::new(&format!("net_drops.{iface}"), "Interface Drops", "drops/s", iface, "net.drops", "line", prio + 6)
+                .dim("inbound", "incremental", 1, 1, Rate(0))
+                .dim("outbound", "incremental", -1, 1, Rate(0)),
+        );
+    }
+    set
 }
 
 /// The protocol text of a simulated child, turned into wire bytes (LZ4 blocks with the
@@ -89,9 +249,7 @@ fn usage(why: &str) -> ! {
 /// the same bytes, which is what `--shared` relies on.
 struct Stream {
     lz4: Option<Compressor>,
-    charts: Vec<String>,
-    dims_per_chart: usize,
-    dims: usize,
+    charts: Vec<ChartDef>,
     counter: u64,
     text: String,
     wire: Vec<u8>,
@@ -101,9 +259,7 @@ impl Stream {
     fn new(a: &Args, compression: bool) -> Stream {
         Stream {
             lz4: compression.then(Compressor::new),
-            charts: (0..a.dims.div_ceil(a.dims_per_chart)).map(|c| format!("load.c{c}")).collect(),
-            dims_per_chart: a.dims_per_chart,
-            dims: a.dims,
+            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart) },
             counter: 0,
             text: String::new(),
             wire: Vec::new(),
@@ -112,21 +268,13 @@ impl Stream {
 
     /// The chart definitions, one commit (one LZ4 block) per chart, as `wire` pieces.
     fn define(&mut self, mut emit: impl FnMut(&[u8]) -> Result<(), String>) -> Result<(), String> {
-        use std::fmt::Write as _;
-        let mut d = 0;
         for ci in 0..self.charts.len() {
-            let _ = writeln!(
-                self.text,
-                "CHART \"{}\" \"\" \"load {ci}\" \"things/s\" \"load\" \"load.c\" \"line\" {} 1 \"   \" \"stream_load\" \"\"",
-                self.charts[ci],
-                1000 + ci
-            );
-            for k in 0..self.dims_per_chart {
-                if d == self.dims {
-                    break;
-                }
-                let _ = writeln!(self.text, "DIMENSION \"d{k}\" \"d{k}\" \"incremental\" 1 1 \"  \"");
-                d += 1;
+            let c = &self.charts[ci];
+            self.text.push_str(&c.chart);
+            self.text.push('\n');
+            for (_, line, _) in &c.dims {
+                self.text.push_str(line);
+                self.text.push('\n');
             }
             self.seal()?;
             emit(&self.wire)?;
@@ -139,22 +287,19 @@ impl Stream {
     fn tick(&mut self, mut emit: impl FnMut(&[u8]) -> Result<(), String>) -> Result<usize, String> {
         use std::fmt::Write as _;
         self.counter += 1;
-        let mut d = 0;
+        let mut n = 0;
         for ci in 0..self.charts.len() {
-            let _ = writeln!(self.text, "BEGIN \"{}\" 1000000", self.charts[ci]);
-            for k in 0..self.dims_per_chart {
-                if d == self.dims {
-                    break;
-                }
-                let v = self.counter * (k as u64 + 1) * 1000 + (self.counter * 7919 + k as u64) % 997;
-                let _ = writeln!(self.text, "SET \"d{k}\" = {v}");
-                d += 1;
+            let c = &self.charts[ci];
+            let _ = writeln!(self.text, "BEGIN \"{}\" 1000000", c.id);
+            for (id, _, gen) in &c.dims {
+                let _ = writeln!(self.text, "SET \"{id}\" = {}", gen.value(self.counter));
             }
             self.text.push_str("END\n");
+            n += c.dims.len();
             self.seal()?;
             emit(&self.wire)?;
         }
-        Ok(d)
+        Ok(n)
     }
 
     /// Moves the pending text into `wire`.
@@ -335,12 +480,14 @@ fn main() {
         }
         groups.push(group);
     }
+    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart) };
     println!(
-        "{} children connected and defined in {:.1} s ({} charts × {} dims each, compression {}, {})",
+        "{} children connected and defined in {:.1} s ({} set: {} charts, {} dims, compression {}, {})",
         a.children,
         started.elapsed().as_secs_f64(),
-        a.dims.div_ceil(a.dims_per_chart),
-        a.dims_per_chart,
+        if a.router { "router" } else { "load" },
+        set.len(),
+        set.iter().map(|c| c.dims.len()).sum::<usize>(),
         if compression { "on" } else { "off" },
         if a.shared { "one payload shared by all children" } else { "a payload per child" }
     );
