@@ -138,9 +138,7 @@ impl<U: Unknown> Evaluator<'_, U> {
                     UnaryOp::Abs => arithmetic(n, 0.0, |n, _| n.abs()),
                 }
             }
-            Node::Binary(BinaryOp::And, a, b) => {
-                boolean(truth(self.value(a)) && truth(self.value(b)))
-            }
+            Node::Binary(BinaryOp::And, a, b) => boolean(truth(self.value(a)) && truth(self.value(b))),
             Node::Binary(BinaryOp::Or, a, b) => boolean(truth(self.value(a)) || truth(self.value(b))),
             Node::Binary(op, a, b) => {
                 let (x, y) = (self.value(a), self.value(b));
@@ -190,10 +188,7 @@ pub(super) fn eval(nodes: &[Node], names: &[String], vars: &dyn Vars) -> Result<
         ids.sort_unstable();
         ids.into_iter().map(|i| names[i as usize].clone()).collect()
     } else {
-        (0..64u32)
-            .filter(|i| bits & (1 << i) != 0)
-            .map(|i| names[i as usize].clone())
-            .collect()
+        (0..64u32).filter(|i| bits & (1 << i) != 0).map(|i| names[i as usize].clone()).collect()
     };
     Err(EvalError::NaN { unknown })
 }

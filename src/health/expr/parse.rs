@@ -4,9 +4,7 @@
 //! evaluator can recurse freely over what this produces.
 
 use super::eval::status_constant_index;
-use super::{
-    BinaryOp, Node, NodeId, ParseError, UnaryOp, MAX_DEPTH, MAX_SOURCE_LEN, MAX_VARIABLE_NAME_LEN,
-};
+use super::{BinaryOp, Node, NodeId, ParseError, UnaryOp, MAX_DEPTH, MAX_SOURCE_LEN, MAX_VARIABLE_NAME_LEN};
 
 /// Parse `source` into nodes (root last) and the names it looks up.
 pub(super) fn parse(source: &str) -> Result<(Vec<Node>, Vec<String>), ParseError> {
@@ -164,9 +162,7 @@ impl<'a> Lexer<'a> {
             }
         }
         let text = &self.src[start..end];
-        let value = text
-            .parse::<f64>()
-            .map_err(|_| error(start, format!("invalid number '{text}'")))?;
+        let value = text.parse::<f64>().map_err(|_| error(start, format!("invalid number '{text}'")))?;
         self.pos = end;
         Ok((start, Token::Number(value)))
     }
@@ -192,10 +188,7 @@ impl<'a> Lexer<'a> {
             return Err(error(start, "expected a variable name after '$'"));
         }
         if name_end - name_start > MAX_VARIABLE_NAME_LEN {
-            return Err(error(
-                start,
-                format!("variable name longer than {MAX_VARIABLE_NAME_LEN} bytes"),
-            ));
+            return Err(error(start, format!("variable name longer than {MAX_VARIABLE_NAME_LEN} bytes")));
         }
         self.pos = end;
         Ok((start, Token::Variable(&self.src[name_start..name_end])))

@@ -9,7 +9,7 @@
 
 use super::eval::{print_node, status_constant_index};
 use super::parse::{Lexer, Token};
-use super::{BinaryOp, Expr, Node, NodeId, NoVars, UnaryOp};
+use super::{BinaryOp, Expr, NoVars, Node, NodeId, UnaryOp};
 
 const STOCK_DIR: &str = "/usr/lib/netdata/conf.d/health.d";
 
@@ -34,8 +34,7 @@ fn stock_expressions() -> Option<Vec<(String, usize, String)>> {
     paths.sort();
     let mut found = Vec::new();
     for path in paths {
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut lines = text.lines().enumerate();
         while let Some((i, line)) = lines.next() {
             let mut line = line.trim().to_owned();
@@ -63,8 +62,7 @@ fn every_stock_expression_parses_and_evaluates() {
     let ones = |name: &str| Some(if name == "status" { 3.0 } else { 1.0 });
     let mixed = |name: &str| Some(name.len() as f64 - 4.0);
     for (file, line, source) in &all {
-        let e = Expr::parse(source)
-            .unwrap_or_else(|err| panic!("{file}:{line}: {source:?}: {err}"));
+        let e = Expr::parse(source).unwrap_or_else(|err| panic!("{file}:{line}: {source:?}: {err}"));
         // Each evaluation either has a value or is one of the two failures; none may panic.
         let _ = e.eval(&NoVars);
         let _ = e.eval(&ones);

@@ -315,9 +315,7 @@ fn limits_refuse_instead_of_overflowing() {
     assert!(Expr::parse(&long).unwrap_err().message.contains("longer than 4096"));
     assert!(Expr::parse(&long[..MAX_SOURCE_LEN]).is_ok());
 
-    let deep = |open: &str, n: usize, close: &str| {
-        format!("{}1{}", open.repeat(n), close.repeat(n))
-    };
+    let deep = |open: &str, n: usize, close: &str| format!("{}1{}", open.repeat(n), close.repeat(n));
     assert!(Expr::parse(&deep("(", MAX_DEPTH - 1, ")")).is_ok());
     for source in [
         deep("(", 2000, ")"),
@@ -389,10 +387,24 @@ fn variables_are_listed_once_without_constants() {
 #[test]
 fn eval_error_messages() {
     let nan = EvalError::NaN { unknown: vec!["x".into(), "y z".into()] };
-    assert_eq!(
-        nan.to_string(),
-        "[ undefined variable 'x' ] [ undefined variable 'y z' ] undefined variable"
-    );
+    assert_eq!(nan.to_string(), "[ undefined variable 'x' ] [ undefined variable 'y z' ] undefined variable");
     assert_eq!(EvalError::NaN { unknown: vec![] }.to_string(), "value is unset");
     assert_eq!(EvalError::Infinite.to_string(), "computed value is infinite");
+}
+
+/// `cargo test --release --lib health::expr::tests::speed -- --ignored --nocapture`
+#[test]
+#[ignore = "timing, run by hand"]
+fn speed() {
+    let e = Expr::parse("$this > (($status >= $WARNING) ? (75) : (85)) && $other != nan").unwrap();
+    let vars: HashMap<String, f64> =
+        [("this".into(), 80.0), ("status".into(), 1.0), ("other".into(), 2.0)].into();
+    let n = 1_000_000;
+    let start = crate::clock::now_monotonic();
+    let mut sum = 0.0;
+    for _ in 0..n {
+        sum += e.eval(&vars).unwrap_or(0.0);
+    }
+    let ns = start.elapsed().as_nanos() as f64 / f64::from(n);
+    eprintln!("{ns:.1} ns per evaluation (sum {sum})");
 }
