@@ -157,17 +157,13 @@ fn list(dir: &Path, errors: &mut Vec<ConfigError>) -> Listing {
 
 /// Netdata reads names longer than `.conf` that end in `.conf`.
 fn is_conf(path: &Path) -> bool {
-    path.file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.len() > 5 && n.ends_with(".conf"))
+    path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.len() > 5 && n.ends_with(".conf"))
 }
 
 fn read_bounded(path: &Path) -> Result<String, String> {
     let file = fs::File::open(path).map_err(|e| format!("cannot open the file: {e}"))?;
     let mut bytes = Vec::new();
-    file.take(MAX_FILE + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| format!("cannot read the file: {e}"))?;
+    file.take(MAX_FILE + 1).read_to_end(&mut bytes).map_err(|e| format!("cannot read the file: {e}"))?;
     if bytes.len() as u64 > MAX_FILE {
         return Err(format!("file larger than {MAX_FILE} bytes; not read"));
     }

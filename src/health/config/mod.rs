@@ -25,9 +25,9 @@ use crate::query::{Group, Options};
 
 mod load;
 mod parse;
-mod values;
 #[cfg(test)]
 mod tests;
+mod values;
 
 pub use load::{load, read, Loaded};
 pub use values::duration;

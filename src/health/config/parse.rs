@@ -126,10 +126,7 @@ impl Parser<'_> {
             return;
         }
         if let Some(fixed) = values::fix_name(value) {
-            log::warn!(
-                "health: {}:{line}: renamed {what} '{value}' to '{fixed}'",
-                self.path.display()
-            );
+            log::warn!("health: {}:{line}: renamed {what} '{value}' to '{fixed}'", self.path.display());
             config.name = fixed;
         }
         self.current = Some(Current { config, line, broken: false });
@@ -227,11 +224,7 @@ impl Parser<'_> {
             None => false,
         };
         let message = match &self.current {
-            Some(c) => format!(
-                "{message}; {} '{}' skipped",
-                kind_name(c.config.kind),
-                c.config.name
-            ),
+            Some(c) => format!("{message}; {} '{}' skipped", kind_name(c.config.kind), c.config.name),
             None => message,
         };
         self.errors.push(ConfigError { path: self.path.to_path_buf(), line, message, entry_skipped });

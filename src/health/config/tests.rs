@@ -159,7 +159,8 @@ fn delay_and_repeat() {
         "every: soon",
         "green: lots",
     ] {
-        let (entries, errors) = parse(&format!("alarm: a\non: c\nevery: 10s\ncalc: 1\n{bad}\n"), Path::new("f"));
+        let (entries, errors) =
+            parse(&format!("alarm: a\non: c\nevery: 10s\ncalc: 1\n{bad}\n"), Path::new("f"));
         assert!(entries.is_empty(), "{bad}");
         assert_eq!((errors.len(), errors[0].line), (1, 5), "{bad}: {errors:?}");
     }
@@ -234,7 +235,8 @@ component: Network
 
 #[test]
 fn continuation_lines() {
-    let text = "alarm: a\non: c\nevery: 10s\ncalc: 1\ninfo: first part, \\\n      second part \\\n  third\nto: x\n";
+    let text =
+        "alarm: a\non: c\nevery: 10s\ncalc: 1\ninfo: first part, \\\n      second part \\\n  third\nto: x\n";
     let c = one(text);
     assert_eq!(c.info.as_deref(), Some("first part, second part third"));
     assert_eq!(c.to.as_deref(), Some("x"));
@@ -342,7 +344,8 @@ fn names_are_fixed_like_rrdvar_fix_name() {
 
 #[test]
 fn sources_name_the_entry_line_and_file() {
-    let text = "# c\n\n alarm: a\n on: c\n every: 10s\n calc: 1\n\n\ntemplate: b\non: c\nevery: 1m\ncalc: 2\n";
+    let text =
+        "# c\n\n alarm: a\n on: c\n every: 10s\n calc: 1\n\n\ntemplate: b\non: c\nevery: 1m\ncalc: 2\n";
     let entries = {
         let (e, errors) = parse(text, Path::new("/usr/lib/netdata/conf.d/health.d/x.conf"));
         assert!(errors.is_empty());
@@ -359,7 +362,8 @@ fn sources_name_the_entry_line_and_file() {
 #[test]
 fn long_line_is_a_bad_line() {
     let long = "x".repeat(MAX_LINE + 1);
-    let (entries, errors) = parse(&format!("alarm: a\non: c\nevery: 10s\ncalc: 1\ninfo: {long}\n"), Path::new("f"));
+    let (entries, errors) =
+        parse(&format!("alarm: a\non: c\nevery: 10s\ncalc: 1\ninfo: {long}\n"), Path::new("f"));
     assert!(entries.is_empty());
     assert_eq!(errors[0].line, 5);
     // Continuations count together.

@@ -75,9 +75,7 @@ pub(super) fn seconds(s: &str) -> Result<u32, String> {
 pub(super) fn lookup(value: &str) -> Result<Lookup, String> {
     let (method, rest) = split_word(value);
     if rest.is_empty() {
-        return Err(format!(
-            "lookup expects a group method followed by the 'after' time, but got '{value}'"
-        ));
+        return Err(format!("lookup expects a group method followed by the 'after' time, but got '{value}'"));
     }
     let group = Group::parse(method).ok_or_else(|| format!("invalid group method '{method}'"))?;
     let (after_text, mut rest) = split_word(rest);
@@ -104,8 +102,8 @@ pub(super) fn lookup(value: &str) -> Result<Lookup, String> {
             "at" | "every" => {
                 let (v, tail) = split_word(rest);
                 rest = tail;
-                let d = duration(v)
-                    .ok_or_else(|| format!("invalid duration '{v}' for the '{word}' keyword"))?;
+                let d =
+                    duration(v).ok_or_else(|| format!("invalid duration '{v}' for the '{word}' keyword"))?;
                 if lower == "at" {
                     lookup.before = d;
                 } else if d > 0 {
@@ -114,8 +112,8 @@ pub(super) fn lookup(value: &str) -> Result<Lookup, String> {
                     return Err(format!("the lookup's 'every' must be positive, got '{v}'"));
                 }
             }
-            "absolute" | "abs" | "absolute_sum" | "min2max" | "null2zero" | "percentage"
-            | "unaligned" | "match-ids" | "match_ids" | "match-names" | "match_names" => {
+            "absolute" | "abs" | "absolute_sum" | "min2max" | "null2zero" | "percentage" | "unaligned"
+            | "match-ids" | "match_ids" | "match-names" | "match_names" => {
                 lookup.options.set(&lower);
             }
             "anomaly-bit" => lookup.anomaly_bit = true,
