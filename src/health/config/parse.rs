@@ -215,8 +215,10 @@ impl Parser<'_> {
     }
 
     /// A line that drops the entry it belongs to.
+    /// Only the first bad line of an entry is reported; the rest of it is not read.
     fn bad_line(&mut self, line: usize, message: String) {
         let entry_skipped = match self.current.as_mut() {
+            Some(c) if c.broken => return,
             Some(c) => {
                 c.broken = true;
                 true

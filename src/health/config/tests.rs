@@ -372,6 +372,10 @@ fn long_line_is_a_bad_line() {
     let (entries, errors) = parse(&text, Path::new("f"));
     assert!(entries.is_empty());
     assert_eq!(errors[0].line, 6);
+    // A long line in an entry already dropped is not reported again.
+    let text = format!("alarm: a\non: c\nevery: soon\ninfo: {long}\nalarm: b\non: c\nevery: 1m\ncalc: 1\n");
+    let (entries, errors) = parse(&text, Path::new("f"));
+    assert_eq!((entries.len(), errors.len(), errors[0].line), (1, 1, 3));
 }
 
 /// A fresh directory under the system's temp dir, removed on drop.
