@@ -268,3 +268,145 @@ fn nanodata_stock_files_are_not_netdata_text() {
         }
     }
 }
+
+// ---- properties --------------------------------------------------------------------------
+
+mod properties {
+    use proptest::prelude::*;
+
+    use nanodata::health::config::{self, duration, Kind};
+    use nanodata::query::Group;
+    use std::path::Path;
+
+    fn cfg() -> ProptestConfig {
+        let cases = std::env::var("PROPTEST_CASES").ok().and_then(|c| c.parse().ok()).unwrap_or(64);
+        ProptestConfig { cases, failure_persistence: None, ..ProptestConfig::default() }
+    }
+
+    /// Lines made of the pieces the syntax cares about, shuffled: whatever the text, the
+    /// parser returns, and what it returns is complete.
+    fn line() -> impl Strategy<Value = String> {
+        let piece = prop::sample::select(vec![
+            "alarm:",
+            "template:",
+            "on:",
+            "lookup:",
+            "every:",
+            "calc:",
+            "warn:",
+            "crit:",
+            "delay:",
+            "repeat:",
+            "options:",
+            "to:",
+            "info:",
+            "host labels:",
+            "families:",
+            " ",
+            "  ",
+            "\t",
+            "\\",
+            "#",
+            ":",
+            "-10m",
+            "1h",
+            "never",
+            "average",
+            "sum",
+            "of",
+            "foreach",
+            "at",
+            "unaligned",
+            "up",
+            "down",
+            "multiplier",
+            "max",
+            "off",
+            "warning",
+            "1.5",
+            "x",
+            "é",
+            "$this > 1",
+            "*",
+            ",",
+            "\r",
+        ]);
+        prop::collection::vec(piece, 0..8).prop_map(|v| v.concat())
+    }
+
+    proptest! {
+        #![proptest_config(cfg())]
+
+        #[test]
+        fn any_text_parses_into_complete_entries(lines in prop::collection::vec(line(), 0..40)) {
+            let text = lines.join("\n");
+            let (entries, errors) = config::parse(&text, Path::new("p.conf"));
+            let physical = text.split('\n').count();
+            for e in &entries {
+                prop_assert!(!e.on.is_empty());
+                prop_assert!(e.update_every().is_some_and(|s| s > 0));
+                prop_assert!(e.lookup.is_some() || e.calc.is_some() || e.warn.is_some() || e.crit.is_some());
+                prop_assert!(e.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_'));
+                prop_assert!(e.source.ends_with("@p.conf"));
+            }
+            for err in &errors {
+                prop_assert!(err.line >= 1 && err.line <= physical, "{}", err);
+            }
+        }
+
+        #[test]
+        fn duration_never_panics(s in ".{0,12}") {
+            let _ = duration(&s);
+        }
+
+        /// A well-formed entry, written with any case of keys, any spacing, and its lookup
+        /// split over continuation lines, reads back as written.
+        #[test]
+        fn written_entries_read_back(
+            after_min in 1i64..600,
+            before_min in 0i64..60,
+            every_s in 1u32..3600,
+            up_s in 0u32..7200,
+            mult_tenths in 10u32..40,
+            upper in any::<bool>(),
+            pad in prop::sample::select(vec![" ", "   ", "\t", " \t "]),
+            split_at in 0usize..6,
+            template in any::<bool>(),
+        ) {
+            let key = |k: &str| if upper { k.to_ascii_uppercase() } else { k.to_owned() };
+            let words = [
+                "max".to_owned(),
+                format!("-{after_min}m"),
+                "at".to_owned(),
+                format!("-{before_min}m"),
+                "unaligned".to_owned(),
+                "of a,b".to_owned(),
+            ];
+            let mut lookup = words[..split_at].join(" ");
+            lookup.push_str(" \\\n   ");
+            lookup.push_str(&words[split_at..].join(" "));
+            let kind = if template { "template" } else { "alarm" };
+            let text = format!(
+                "# generated\n{pad}{}:{pad}gen_1{pad}\n{}: c.x\n{}: {lookup}\n{}:{pad}{every_s}s\n{}: $this > 0\n\
+                 {}: up {up_s} multiplier {}.{}\n",
+                key(kind), key("on"), key("lookup"), key("every"), key("warn"), key("delay"),
+                mult_tenths / 10, mult_tenths % 10,
+            );
+            let (entries, errors) = config::parse(&text, Path::new("g.conf"));
+            prop_assert!(errors.is_empty(), "{:?}\n{}", errors, text);
+            prop_assert_eq!(entries.len(), 1);
+            let e = &entries[0];
+            prop_assert_eq!(e.kind, if template { Kind::Template } else { Kind::Alarm });
+            prop_assert_eq!(e.name.as_str(), "gen_1");
+            prop_assert_eq!(e.source.as_str(), "2@g.conf");
+            let l = e.lookup.as_ref().expect("lookup");
+            prop_assert_eq!(l.group, Group::Max);
+            prop_assert_eq!((l.after, l.before, l.every), (-60 * after_min, -60 * before_min, 60 * after_min as u32));
+            prop_assert!(l.options.unaligned);
+            prop_assert_eq!(l.of.as_deref(), Some("a,b"));
+            prop_assert_eq!(e.every, Some(every_s));
+            prop_assert_eq!(e.delay.up, up_s);
+            prop_assert!((e.delay.multiplier - f64::from(mult_tenths) / 10.0).abs() < 1e-9);
+        }
+    }
+}
