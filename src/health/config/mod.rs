@@ -91,13 +91,15 @@ pub struct AlarmConfig {
     pub charts: Option<String>,
     pub plugin: Option<String>,
     pub module: Option<String>,
+    /// `host labels:`, with the spaces around `=` taken out (Netdata's
+    /// `simple_pattern_trim_around_equal`).
     pub host_labels: Option<String>,
     pub lookup: Option<Lookup>,
     pub calc: Option<Expr>,
     pub warn: Option<Expr>,
     pub crit: Option<Expr>,
-    /// Seconds between evaluations (`every:`; `None`: the lookup's `every`, else the chart's
-    /// update every).
+    /// Seconds between evaluations (`every:`; `None`: the lookup's `every`, see
+    /// [`AlarmConfig::update_every`]; an entry with neither is refused, as Netdata does).
     pub every: Option<u32>,
     pub green: Option<f64>,
     pub red: Option<f64>,
@@ -160,7 +162,7 @@ impl AlarmConfig {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Lookup {
     pub group: Group,
-    /// Seconds, negative (relative to now).
+    /// Seconds relative to now, normally negative; never 0 (no lookup then).
     pub after: i64,
     /// Seconds, `at`; 0 when absent.
     pub before: i64,
