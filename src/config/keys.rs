@@ -388,13 +388,17 @@ registry! { STREAM_KEYS:
     PEER_MEMORY_MODE = PEER, "memory mode", "ram", Choice(DB_MODES),
         "Machine GUID: database mode; overrides the API key's default memory mode.";
     PEER_DEFAULT_HEALTH = PEER, "health enabled by default", "auto", BoolAuto,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "API key: alarms for its children; auto: while the child is connected.";
     PEER_HEALTH = PEER, "health enabled", "auto", BoolAuto,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Machine GUID: alarms for this child (yes/no/auto); overrides the API key's default.";
     PEER_DEFAULT_POSTPONE = PEER, "default postpone alarms on connect seconds", "60", Seconds,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "API key: after a child connects, its alarms notify nothing for this long.";
     PEER_POSTPONE = PEER, "postpone alarms on connect seconds", "60", Seconds,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Machine GUID: overrides the API key's default postpone alarms on connect seconds.";
+    PEER_DEFAULT_HEALTH_LOG_HISTORY = PEER, "default health log history", "432000", Seconds,
+        "API key: seconds of alarm log kept per child.";
+    PEER_HEALTH_LOG_HISTORY = PEER, "health log history", "432000", Seconds,
+        "Machine GUID: overrides the API key's default health log history.";
     PEER_DEFAULT_PROXY_ENABLED = PEER, "default proxy enabled", "", BoolAuto,
         "API key: re-stream its children; empty = [stream] enabled.";
     PEER_PROXY_ENABLED = PEER, "proxy enabled", "", BoolAuto,

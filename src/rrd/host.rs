@@ -10,6 +10,7 @@ use parking_lot::RwLock;
 
 use super::chart::{Chart, ChartMeta, ObserverSlot, StorageSettings};
 use super::cleanup::{CleanupPolicy, Removed};
+use super::health_policy::HealthPolicy;
 use super::{Label, Observer};
 use crate::db::MemoryMode;
 
@@ -82,6 +83,7 @@ pub struct Host {
     labels: RwLock<Vec<Label>>,
     observer: ObserverSlot,
     child: RwLock<Option<ChildStatus>>,
+    health: RwLock<HealthPolicy>,
     /// Charts removed by cleanup so far: sources that remember chart ids compare it with
     /// the value they last saw to know when to forget the removed ones.
     /// (`usize`: 32-bit MIPS has no 64-bit atomics; sources only compare it for change.)
@@ -104,6 +106,7 @@ impl Host {
             labels: RwLock::new(Vec::new()),
             observer: ObserverSlot::default(),
             child: RwLock::new(None),
+            health: RwLock::new(HealthPolicy::default()),
             removed: AtomicUsize::new(0),
         }
     }
@@ -212,6 +215,31 @@ impl Host {
             s.reachable = reachable;
             s.since = since;
         }
+    }
+
+    /// Whether alarms run for this host and from when they may notify (localhost: enabled,
+    /// nothing postponed, until the health configuration says otherwise).
+    pub fn health_policy(&self) -> HealthPolicy {
+        *self.health.read()
+    }
+
+    /// Sets the health policy (the receiver does, on every connection of the child).
+    pub fn set_health_policy(&self, policy: HealthPolicy) {
+        *self.health.write() = policy;
+    }
+
+    /// Whether alarms are evaluated for this host now: its policy, with `auto` following
+    /// whether the child is connected (localhost counts as connected). Reads no more than
+    /// two small locks; clones nothing.
+    pub fn health_active(&self) -> bool {
+        let reachable = self.child.read().as_ref().is_none_or(|s| s.reachable);
+        self.health_policy().active(reachable)
+    }
+
+    /// Whether a child is connected now (`None` for localhost), and since when (unix
+    /// seconds), without copying the rest of its [`ChildStatus`].
+    pub fn child_reachable(&self) -> Option<(bool, i64)> {
+        self.child.read().as_ref().map(|s| (s.reachable, s.since))
     }
 
     /// Sets (or clears) the observer of every collection of this host's charts.

@@ -16,6 +16,7 @@
 
 mod chart;
 pub mod cleanup;
+mod health_policy;
 mod host;
 
 pub use chart::{
@@ -23,6 +24,7 @@ pub use chart::{
     StreamState,
 };
 pub use cleanup::{CleanupPolicy, Removed};
+pub use health_policy::{HealthEnabled, HealthPolicy, DEFAULT_HEALTH_LOG_HISTORY};
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
 
 use std::fmt;

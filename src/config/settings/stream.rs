@@ -91,6 +91,8 @@ pub struct ChildSettings {
     /// `None`: auto (alarms while connected).
     pub health: Option<bool>,
     pub postpone_alarms: u64,
+    /// `health log history`: seconds of alarm log kept for the child.
+    pub health_log_history: u64,
     pub proxy_enabled: bool,
     pub proxy_destination: String,
     pub proxy_api_key: String,
@@ -133,6 +135,9 @@ pub struct PeerSection {
     pub default_health: Option<Option<bool>>,
     pub postpone_alarms: Option<u64>,
     pub default_postpone_alarms: Option<u64>,
+    /// `health log history` / `default health log history`.
+    pub health_log_history: Option<u64>,
+    pub default_health_log_history: Option<u64>,
     pub proxy_enabled: Option<bool>,
     pub default_proxy_enabled: Option<bool>,
     pub proxy_destination: Option<String>,
@@ -192,6 +197,7 @@ impl ParentSettings {
             history: netdata.integer(&keys::DB_RETENTION),
             health: Some(netdata.bool(&keys::HEALTH_ENABLED)),
             postpone_alarms: 60,
+            health_log_history: crate::rrd::DEFAULT_HEALTH_LOG_HISTORY,
             proxy_enabled: sender.enabled,
             proxy_destination: sender.destination.clone(),
             proxy_api_key: sender.api_key.clone(),
@@ -258,6 +264,8 @@ impl PeerSection {
             default_health: tristate("health enabled by default"),
             postpone_alarms: seconds("postpone alarms on connect seconds"),
             default_postpone_alarms: seconds("default postpone alarms on connect seconds"),
+            health_log_history: seconds("health log history"),
+            default_health_log_history: seconds("default health log history"),
             proxy_enabled: boolean("proxy enabled"),
             default_proxy_enabled: boolean("default proxy enabled"),
             proxy_destination: text("proxy destination"),

@@ -241,6 +241,7 @@ pub fn resolve(
         history: inherit!(history, default_history).max(5),
         health: inherit!(health, default_health),
         postpone_alarms: inherit!(postpone_alarms, default_postpone_alarms),
+        health_log_history: inherit!(health_log_history, default_health_log_history),
         proxy_enabled: inherit!(proxy_enabled, default_proxy_enabled),
         proxy_destination: inherit!(proxy_destination, default_proxy_destination),
         proxy_api_key: inherit!(proxy_api_key, default_proxy_api_key),

@@ -21,10 +21,11 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
+use super::charts::ChildCharts;
 use super::{access, negotiate, request, Decision, Receiver, ReceiverLimits};
 use crate::config::settings::ParentSettings;
 use crate::db::MemoryMode;
-use crate::rrd::{ChildStatus, Host, HostSettings, Hosts};
+use crate::rrd::{ChildStatus, HealthPolicy, Host, HostSettings, Hosts};
 use crate::stream::handshake::{REPLY_ALREADY, REPLY_BUSY, REPLY_LOCALHOST, REPLY_NOT_ALLOWED};
 
 /// A stream connection silent for this long is closed (children send every second).
@@ -43,6 +44,8 @@ pub struct Streaming {
     /// Children streamed onward (proxy), by GUID.
     senders: HashMap<Uuid, crate::stream::Sender>,
     last_cleanup: i64,
+    /// The connection chart of each child, on localhost.
+    charts: ChildCharts,
 }
 
 /// A connected child.
@@ -89,6 +92,7 @@ impl Streaming {
             active: HashMap::new(),
             senders: HashMap::new(),
             last_cleanup: 0,
+            charts: ChildCharts::default(),
         }
     }
 
@@ -179,6 +183,13 @@ impl Streaming {
             tags: req.tags.clone(),
         };
         host.set_child_status(status.clone());
+        // On every (re)connection: `health enabled`, and a fresh postponement of alarms.
+        host.set_health_policy(HealthPolicy::on_connect(
+            s.health,
+            s.postpone_alarms,
+            s.health_log_history,
+            now,
+        ));
         if !self.senders.contains_key(&req.machine_guid) {
             if let Some(sender) = crate::stream::proxy::start(&self.settings.proxy, &host, &status, s) {
                 self.senders.insert(req.machine_guid, sender);
@@ -225,13 +236,22 @@ impl Streaming {
         }
     }
 
-    /// Removes the hosts of children gone for longer than `[db] cleanup orphan hosts after
-    /// secs` (their files too, with `[db] delete orphan hosts files`).
+    /// Once a second: removes the hosts of children gone for longer than `[db] cleanup
+    /// orphan hosts after secs` (their files too, with `[db] delete orphan hosts files`),
+    /// then collects each child's connection chart (see [`super::charts`]).
     pub fn cleanup(&mut self, hosts: &Hosts, now: i64) {
         if now - self.last_cleanup < CLEANUP_EVERY {
             return;
         }
         self.last_cleanup = now;
+        self.remove_orphans(hosts, now);
+        let active = &self.active;
+        let last_data =
+            |h: &Host| Uuid::parse_str(h.guid()).ok().and_then(|g| active.get(&g)).map(|a| a.last_data);
+        self.charts.collect(hosts, &last_data, now);
+    }
+
+    fn remove_orphans(&mut self, hosts: &Hosts, now: i64) {
         for host in hosts.all().into_iter().skip(1) {
             let Some(status) = host.child_status() else { continue };
             let cleanup_after = self.settings.cleanup_orphans_after;

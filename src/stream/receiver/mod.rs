@@ -15,6 +15,7 @@
 
 pub mod access;
 pub mod budget;
+pub mod charts;
 #[cfg(feature = "web")]
 pub mod hub;
 pub mod ingest;

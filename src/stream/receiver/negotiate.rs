@@ -123,6 +123,7 @@ pub(super) mod tests {
             history: 3600,
             health: None,
             postpone_alarms: 60,
+            health_log_history: 432_000,
             proxy_enabled: false,
             proxy_destination: String::new(),
             proxy_api_key: String::new(),
