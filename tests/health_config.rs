@@ -170,7 +170,8 @@ fn netdata_stock_entries_read_by_hand() {
 /// files use: src/collectors/proc_stat.rs (system.cpu), loadavg.rs, meminfo.rs (system.ram,
 /// system.swap, mem.available), vmstat.rs (mem.oom_kill), net_dev.rs (net.errors, net.drops),
 /// softnet.rs, nf_conntrack.rs, net_netstat.rs (ip.tcp_accept_queue), net_snmp.rs
-/// (ipv4.tcphandshake), entropy.rs, diskspace.rs, uptime.rs, self_stats.rs (streaming).
+/// (ipv4.tcphandshake), entropy.rs, diskspace.rs, uptime.rs, self_stats.rs (streaming), and
+/// the parent's per-child connection charts (src/stream/receiver/charts.rs).
 const NANODATA_CONTEXTS: &[(&str, &[&str])] = &[
     ("system.cpu", &["guest_nice", "guest", "steal", "softirq", "irq", "user", "system", "nice", "iowait"]),
     ("system.load", &["load1", "load5", "load15"]),
@@ -191,6 +192,8 @@ const NANODATA_CONTEXTS: &[(&str, &[&str])] = &[
     ("system.uptime", &["uptime"]),
     ("netdata.streaming_buffer", &["used", "free"]),
     ("netdata.streaming_dropped", &["dropped"]),
+    // src/stream/receiver/charts.rs: one chart per child, on a parent.
+    ("netdata.streaming_child", &["connected", "seconds_since_data"]),
 ];
 
 fn nanodata_stock() -> PathBuf {
@@ -243,6 +246,11 @@ fn nanodata_stock_files_load_and_bind_to_nanodata_charts() {
     let c = find(&loaded.entries, "ram_available_low");
     assert_eq!(expr(&c.warn), Some("$this < (($status >= $WARNING) ? (15) : (10))"));
     assert_eq!(c.delay, Delay { up: 0, down: 600, multiplier: 1.5, max: Some(3600) });
+    let c = find(&loaded.entries, "streaming_child_disconnected");
+    assert_eq!((c.kind, c.on.as_str(), c.every), (Kind::Template, "netdata.streaming_child", Some(10)));
+    assert_eq!((expr(&c.calc), expr(&c.crit)), (Some("$connected"), Some("$this == 0")));
+    assert_eq!(c.delay, Delay { up: 30, down: 120, multiplier: 1.5, max: Some(3600) });
+    assert_eq!(c.to.as_deref(), Some("sysadmin"));
 }
 
 /// nanodata's stock files never carry Netdata's text: no line of them (other than
