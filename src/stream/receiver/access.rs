@@ -513,4 +513,40 @@ mod tests {
         let s = World::new(&key_only).accepted(&request(KEY, GUID)).settings;
         assert_eq!((s.health, s.memory_mode), (None, MemoryMode::None));
     }
+
+    #[test]
+    fn health_policy_from_the_key_and_guid_sections() {
+        use crate::rrd::{HealthEnabled, HealthPolicy};
+        let policy = |conf: &str| {
+            let s = World::new(conf).accepted(&request(KEY, GUID)).settings;
+            HealthPolicy::on_connect(s.health, s.postpone_alarms, s.health_log_history, 1_000_000)
+        };
+        let key = |extra: &str| format!("[{KEY}]\n enabled = yes\n{extra}");
+        let guid = |extra: &str| format!("[{GUID}]\n{extra}");
+
+        // Netdata's defaults but `[health] enabled` (the defaults' health): 60 s, 5 days.
+        let p = policy(&key(" health enabled by default = auto\n"));
+        assert_eq!(p.enabled, HealthEnabled::Auto);
+        assert_eq!((p.postpone_until, p.log_history_secs), (1_000_060, 432_000));
+        assert!(p.active(true) && !p.active(false));
+
+        let keyed = key(
+            " health enabled by default = yes\n default postpone alarms on connect seconds = 10\n\
+             default health log history = 1d\n",
+        );
+        let p = policy(&keyed);
+        assert_eq!((p.enabled, p.postpone_until, p.log_history_secs), (HealthEnabled::Yes, 1_000_010, 86_400));
+
+        // The GUID section overrides each; a blank value inherits the key's.
+        let both = format!(
+            "{keyed}{}",
+            guid(" health enabled = no\n postpone alarms on connect seconds = 0\n health log history = \n")
+        );
+        let p = policy(&both);
+        assert_eq!((p.enabled, p.postpone_until, p.log_history_secs), (HealthEnabled::No, 1_000_000, 86_400));
+        assert!(!p.active(true));
+        let auto = format!("{keyed}{}", guid(" health enabled = auto\n health log history = 3600\n"));
+        let p = policy(&auto);
+        assert_eq!((p.enabled, p.postpone_until, p.log_history_secs), (HealthEnabled::Auto, 1_000_010, 3600));
+    }
 }
