@@ -530,12 +530,14 @@ mod tests {
         assert_eq!((p.postpone_until, p.log_history_secs), (1_000_060, 432_000));
         assert!(p.active(true) && !p.active(false));
 
-        let keyed = key(
-            " health enabled by default = yes\n default postpone alarms on connect seconds = 10\n\
-             default health log history = 1d\n",
-        );
+        let keyed =
+            key(" health enabled by default = yes\n default postpone alarms on connect seconds = 10\n\
+             default health log history = 1d\n");
         let p = policy(&keyed);
-        assert_eq!((p.enabled, p.postpone_until, p.log_history_secs), (HealthEnabled::Yes, 1_000_010, 86_400));
+        assert_eq!(
+            (p.enabled, p.postpone_until, p.log_history_secs),
+            (HealthEnabled::Yes, 1_000_010, 86_400)
+        );
 
         // The GUID section overrides each; a blank value inherits the key's.
         let both = format!(

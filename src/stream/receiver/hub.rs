@@ -334,3 +334,61 @@ pub struct StreamConn {
     pub name: String,
     pub host: Arc<Host>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::settings::{NodeSettings, StreamConf};
+    use crate::config::{Config, FileKind};
+    use crate::rrd::HealthEnabled;
+
+    const KEY: &str = "11111111-2222-3333-4444-555555555555";
+    const GUID: &str = "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee";
+
+    fn connect(hub: &mut Streaming, hosts: &Hosts, now: i64) -> Arc<Host> {
+        let head = format!(
+            "STREAM key={KEY}&hostname=kid&machine_guid={GUID}&update_every=1 HTTP/1.1\r\nUser-Agent: netdata/v1.37.1\r\n\r\n"
+        );
+        let peer: SocketAddr = "127.0.0.1:40000".parse().expect("address");
+        let Upgrade::Accept(a) = hub.upgrade(hosts, head.as_bytes(), peer, true, now) else {
+            panic!("not accepted")
+        };
+        hub.attach(a.guid, 7, 0, now);
+        Arc::clone(a.receiver.host())
+    }
+
+    #[test]
+    fn every_connection_sets_the_child_s_health_policy_afresh() {
+        let mut settings = NodeSettings::default().parent;
+        let text = format!(
+            "[{KEY}]\n enabled = yes\n health enabled by default = auto\n\
+             default postpone alarms on connect seconds = 30\n default health log history = 7200\n"
+        );
+        settings.conf = StreamConf::from_config(&Config::parse(FileKind::Stream, &text, "stream.conf").0);
+        let mut hub = Streaming::new(settings);
+        let hosts =
+            Hosts::new(Host::new("99999999-8888-7777-6666-555555555555", "parent", HostSettings::default()));
+
+        let host = connect(&mut hub, &hosts, 1_000);
+        let policy = host.health_policy();
+        assert_eq!(
+            (policy.enabled, policy.postpone_until, policy.log_history_secs),
+            (HealthEnabled::Auto, 1_030, 7200)
+        );
+        assert!(host.health_active(), "auto, connected");
+        assert!(hosts.localhost().health_active() && !hosts.localhost().health_policy().postponed(1_000));
+
+        let guid = Uuid::parse_str(GUID).expect("uuid");
+        hub.detach(&guid, 7, &host, 1_010);
+        assert!(!host.health_active(), "auto, disconnected");
+
+        // Back 1000 s later: a new postponement from the new connection.
+        let again = connect(&mut hub, &hosts, 2_000);
+        assert!(Arc::ptr_eq(&again, &host));
+        assert_eq!(host.health_policy().postpone_until, 2_030);
+        assert!(host.health_active());
+        // And the parent charts it.
+        hub.cleanup(&hosts, 2_001);
+        assert!(hosts.localhost().chart("netdata.streaming_child_kid").is_some());
+    }
+}
