@@ -429,7 +429,10 @@ fn netdata_1_37_sample() {
 fn stream_sample() {
     let (c, diags) = stream(STREAM_CONF);
     // The health keys of the API key and machine GUID sections are used (per-child health).
-    assert_eq!(unused(&diags), Vec::<String>::new());
+    assert_eq!(
+        unused(&diags),
+        [format!("'multiple connections' in section [{GUID}] is accepted but not used by nanodata; 'deny' has no effect")]
+    );
     assert_eq!(problems(&diags), Vec::<String>::new());
     assert_eq!(notes(&diags).len(), 3, "{diags:?}");
     assert!(c.bool(&STREAM_ENABLED));

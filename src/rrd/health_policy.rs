@@ -94,6 +94,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_default_log_history_is_the_stream_conf_key_s() {
+        let key = crate::config::keys::PEER_DEFAULT_HEALTH_LOG_HISTORY;
+        assert_eq!(key.default, DEFAULT_HEALTH_LOG_HISTORY.to_string());
+        assert_eq!(crate::config::keys::PEER_HEALTH_LOG_HISTORY.default, key.default);
+    }
+
+    #[test]
     fn tristate_maps_to_yes_no_auto() {
         assert_eq!(HealthEnabled::from_tristate(None), HealthEnabled::Auto);
         assert_eq!(HealthEnabled::from_tristate(Some(true)), HealthEnabled::Yes);

@@ -197,7 +197,8 @@ impl ParentSettings {
             history: netdata.integer(&keys::DB_RETENTION),
             health: Some(netdata.bool(&keys::HEALTH_ENABLED)),
             postpone_alarms: 60,
-            health_log_history: crate::rrd::DEFAULT_HEALTH_LOG_HISTORY,
+            // Netdata's `default health log history` (5 days).
+            health_log_history: 432_000,
             proxy_enabled: sender.enabled,
             proxy_destination: sender.destination.clone(),
             proxy_api_key: sender.api_key.clone(),
