@@ -10,3 +10,6 @@
 
 pub mod config;
 pub mod expr;
+pub mod engine;
+
+pub use engine::{AlarmView, Counts, Health, LogEntry, Running, Status};
