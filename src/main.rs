@@ -127,8 +127,11 @@ fn run(o: Options) -> ExitCode {
         parent,
         collectors: collector_settings,
         plugins,
+        health: health_settings,
         ..
     } = settings;
+    #[cfg(not(feature = "health"))]
+    drop(health_settings);
     #[cfg(not(feature = "web"))]
     drop((web, parent));
 
@@ -236,6 +239,8 @@ fn run(o: Options) -> ExitCode {
     let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
+    #[cfg(feature = "health")]
+    let mut health = start_health(&health_settings, &hosts);
     let mut sender = stream::start(&sender, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
@@ -269,6 +274,10 @@ fn run(o: Options) -> ExitCode {
         web.stop();
     }
     collectors.stop();
+    #[cfg(feature = "health")]
+    if let Some((_, running)) = health.as_mut() {
+        running.stop();
+    }
     if let Some(h) = housekeeping.as_mut() {
         h.stop();
     }
@@ -281,6 +290,38 @@ fn run(o: Options) -> ExitCode {
     log::info!("{PROGRAM} stopped");
     logging::flush();
     ExitCode::SUCCESS
+}
+
+/// Starts health when `[health] enabled` and this node has a database, with the entries of
+/// the stock and user `health.d` directories. The `Health` is what the web API reads.
+#[cfg(feature = "health")]
+fn start_health(
+    settings: &nanodata::config::settings::HealthSettings,
+    hosts: &Arc<Hosts>,
+) -> Option<(Arc<nanodata::health::Health>, nanodata::health::Running)> {
+    use nanodata::health::{config, Health};
+    if !settings.enabled {
+        log::info!("health: disabled ([health] enabled = no)");
+        return None;
+    }
+    if hosts.localhost().settings().mode == nanodata::db::MemoryMode::None {
+        log::info!("health: off on a node without a database ([db] mode = none)");
+        return None;
+    }
+    // Without the stock directory the user directory stands in for it: a user file replaces
+    // the stock file of the same name, so each file is read once.
+    let dirs = config::Dirs {
+        stock: settings.stock_dir.clone().unwrap_or_else(|| settings.user_dir.clone()),
+        user: settings.user_dir.clone(),
+    };
+    let health = Arc::new(Health::new(settings, nanodata::health::load_config(&dirs)));
+    match health.start(Arc::clone(hosts)) {
+        Ok(running) => Some((health, running)),
+        Err(e) => {
+            log::error!("health: cannot start the health thread: {e}; no alarms");
+            None
+        }
+    }
 }
 
 fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {

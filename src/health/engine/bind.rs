@@ -82,10 +82,6 @@ impl Entries {
         e
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
-    }
-
     /// The entries whose host filters accept `host` (one flag per entry).
     pub fn for_host(&self, host: &HostFacts) -> Vec<bool> {
         self.list.iter().map(|e| e.matches_host(host)).collect()
@@ -305,6 +301,6 @@ pub(crate) mod tests {
             of: None,
             foreach: Some("*".into()),
         });
-        assert!(Entries::new(vec![c]).is_empty());
+        assert!(Entries::new(vec![c]).list.is_empty());
     }
 }

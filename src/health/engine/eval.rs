@@ -238,7 +238,11 @@ impl Health {
         let (changed, full) = {
             let st = hh.state.lock();
             let m = &st.memo;
-            let quick = !m.bound || m.force || m.chart_count != count || m.removed != removed;
+            let quick = !m.bound
+                || m.force
+                || m.chart_count != count
+                || m.removed != removed
+                || st.alarms.iter().any(|a| a.chart.obsolete_since().is_some());
             (quick, now - m.checked_at >= FULL_CHECK_EVERY)
         };
         if !changed && !full {
@@ -362,7 +366,8 @@ fn measure(d: &Due, now: i64) -> Measured {
         if needed + ue < first || needed - ue > last {
             return m;
         }
-        m.lookup = Some(match query::run_chart(&d.chart, req, now) {
+        let req = window(req, ue, now);
+        m.lookup = Some(match query::run_chart(&d.chart, &req, now) {
             Ok(rows) => {
                 let v = rows.values.last().and_then(|row| query::row_value(row, req.options.min2max));
                 (v.unwrap_or(f64::NAN), rows.after, rows.before)
@@ -375,6 +380,23 @@ fn measure(d: &Due, now: i64) -> Measured {
     }
     m.runnable = true;
     m
+}
+
+/// The lookup's window as absolute times, one bucket: `[now + before − |after| + 1, now +
+/// before]`, unless `unaligned` with its end moved back to a multiple of its duration (as
+/// Netdata aligns a one-point query), so consecutive evaluations see whole, disjoint windows.
+fn window(req: &Request, ue: i64, now: i64) -> Request {
+    let duration = (-req.after).max(ue);
+    let mut before = now + req.before;
+    if !req.options.unaligned {
+        let step = duration + (ue - duration % ue) % ue;
+        before -= before.rem_euclid(step);
+    }
+    let mut r = req.clone();
+    r.after = before - duration + 1;
+    r.before = before;
+    r.options.unaligned = true;
+    r
 }
 
 /// A log entry for alarm `a` going from `old` to `new` at `now` (ids and delay left to the
@@ -488,5 +510,30 @@ fn expression(a: &Alarm, status: Status) -> Expression {
             EvalError::NaN { .. } => "expression result is NaN".to_owned(),
             EvalError::Infinite => "expression result is infinite".to_owned(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lookup_windows_are_whole_and_aligned_unless_unaligned() {
+        let t0 = 1_700_000_000;
+        let req = Request { after: -10, before: 0, points: 1, ..Request::default() };
+        // At T0 + 25 the window ends at T0 + 20 and spans 10 slots.
+        let w = window(&req, 1, t0 + 25);
+        assert_eq!((w.after, w.before, w.options.unaligned), (t0 + 11, t0 + 20, true));
+        let mut un = req.clone();
+        un.options.unaligned = true;
+        let w = window(&un, 1, t0 + 25);
+        assert_eq!((w.after, w.before), (t0 + 16, t0 + 25));
+        // `at -1m` on a 2 s chart, a 5 s lookup: aligned on 6 s (5 rounded up to the step);
+        // T0 + 40 is a multiple of 6 (1 700 000 040 = 6 × 283 333 340).
+        let at = Request { after: -5, before: -60, points: 1, ..Request::default() };
+        let w = window(&at, 2, t0 + 100);
+        assert_eq!((w.after, w.before), (t0 + 36, t0 + 40));
+        let w = window(&at, 2, t0 + 103);
+        assert_eq!((w.after, w.before), (t0 + 36, t0 + 40), "T0 + 43 goes back to T0 + 40");
     }
 }
