@@ -87,7 +87,11 @@ impl Alarm {
             request: config.lookup.as_ref().map(|l| Arc::new(request_of(l))),
             update_every,
             exec: config.exec.clone().filter(|e| !e.is_empty()).unwrap_or_else(|| d.exec.clone()),
-            recipient: config.to.clone().filter(|t| !t.is_empty()).unwrap_or_else(|| DEFAULT_RECIPIENT.into()),
+            recipient: config
+                .to
+                .clone()
+                .filter(|t| !t.is_empty())
+                .unwrap_or_else(|| DEFAULT_RECIPIENT.into()),
             delay_policy: DelayPolicy::new(&config.delay),
             repeat_policy: RepeatPolicy::new(&config.repeat, d.repeat_warning, d.repeat_critical),
             config,
@@ -268,9 +272,8 @@ fn config_hash(c: &AlarmConfig) -> String {
         c.to
     );
     // Two FNV-1a 64 hashes with different bases: 128 bits.
-    let fnv = |basis: u64| {
-        text.bytes().fold(basis, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
-    };
+    let fnv =
+        |basis: u64| text.bytes().fold(basis, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3));
     let (a, b) = (fnv(0xcbf2_9ce4_8422_2325), fnv(0x8422_2325_cbf2_9ce4));
     format!(
         "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",

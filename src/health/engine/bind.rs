@@ -191,7 +191,8 @@ pub(crate) mod tests {
 
     fn chart(id: &str, name: &str, context: &str, family: &str) -> ChartMeta {
         let (t, i) = id.split_once('.').unwrap();
-        let mut m = ChartMeta::new(t, i).context(context).family(family).source("proc.plugin", "/proc/net/dev");
+        let mut m =
+            ChartMeta::new(t, i).context(context).family(family).source("proc.plugin", "/proc/net/dev");
         m.name = name.into();
         m
     }
@@ -226,7 +227,10 @@ pub(crate) mod tests {
         ];
         let acc = e.for_host(&host("linux", &[]));
         let b = e.bind(&acc, &charts);
-        assert_eq!(names(&e, &b, &charts), ["wan_down@net.eth0", "inbound@net.eth0", "lo_seen@net.lo", "inbound@net.lo"]);
+        assert_eq!(
+            names(&e, &b, &charts),
+            ["wan_down@net.eth0", "inbound@net.eth0", "lo_seen@net.lo", "inbound@net.lo"]
+        );
     }
 
     #[test]
@@ -238,7 +242,10 @@ pub(crate) mod tests {
         let mut t2 = config(Kind::Template, "x", "net.net");
         t2.source = "second template".into();
         let e = Entries::new(vec![t, a, t2]);
-        let charts = [chart("net.eth0", "net.eth0", "net.net", "eth0"), chart("net.eth1", "net.eth1", "net.net", "eth1")];
+        let charts = [
+            chart("net.eth0", "net.eth0", "net.net", "eth0"),
+            chart("net.eth1", "net.eth1", "net.net", "eth1"),
+        ];
         let b = e.bind(&e.for_host(&host("linux", &[])), &charts);
         let got: Vec<_> = b.iter().map(|&(ei, ci)| (e.list[ei].config.source.as_str(), ci)).collect();
         assert_eq!(got, [("alarm", 0), ("template", 1)]);
@@ -264,8 +271,10 @@ pub(crate) mod tests {
         not_labels.host_labels = Some("!_os_name=OpenWrt *".into());
         let mut fam_on_alarm = config(Kind::Alarm, "alarm_ignores_families", "net.lo");
         fam_on_alarm.families = Some("nothing".into());
-        let e = Entries::new(vec![os, hosts, fam, charts_f, plugin, module, labels, not_labels, fam_on_alarm]);
-        let charts = [chart("net.eth0", "net.wan", "net.net", "eth0"), chart("net.lo", "net.lo", "net.net", "lo")];
+        let e =
+            Entries::new(vec![os, hosts, fam, charts_f, plugin, module, labels, not_labels, fam_on_alarm]);
+        let charts =
+            [chart("net.eth0", "net.wan", "net.net", "eth0"), chart("net.lo", "net.lo", "net.net", "lo")];
         let h = host("linux", &[("role", "gateway"), ("_os_name", "OpenWrt")]);
         let b = e.bind(&e.for_host(&h), &charts);
         assert_eq!(

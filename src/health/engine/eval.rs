@@ -124,7 +124,8 @@ impl Health {
                 let c = a.config.crit.as_ref().map(|e| (self.eval)(e, &vars));
                 (w, c)
             };
-            let side = |r: &Option<Result<f64, EvalError>>| r.as_ref().map_or(Status::Undefined, Status::of_result);
+            let side =
+                |r: &Option<Result<f64, EvalError>>| r.as_ref().map_or(Status::Undefined, Status::of_result);
             let status = Status::decide(side(&warn), side(&crit));
             let a = &mut st.alarms[i];
             a.warn_error = warn.and_then(Result::err);
@@ -168,7 +169,13 @@ impl Health {
             if status::notification(&check).is_ok() {
                 let r = raised.get_or_insert_with(|| raised_of(&st.alarms));
                 let args = notify::arguments(&e, &hh.hostname, &child_guid, &expression(a, e.status), r);
-                jobs.push(Job { host: Arc::downgrade(hh), unique_id: e.unique_id, logged: false, program: a.exec.clone(), args });
+                jobs.push(Job {
+                    host: Arc::downgrade(hh),
+                    unique_id: e.unique_id,
+                    logged: false,
+                    program: a.exec.clone(),
+                    args,
+                });
             }
         }
 
@@ -214,7 +221,13 @@ impl Health {
                     let r = raised.get_or_insert_with(|| raised_of(alarms));
                     let expr = alarm.map(|a| expression(a, e.status)).unwrap_or_default();
                     let args = notify::arguments(e, &hh.hostname, &child_guid, &expr, r);
-                    jobs.push(Job { host: Arc::downgrade(hh), unique_id: e.unique_id, logged: true, program: e.exec.clone(), args });
+                    jobs.push(Job {
+                        host: Arc::downgrade(hh),
+                        unique_id: e.unique_id,
+                        logged: true,
+                        program: e.exec.clone(),
+                        args,
+                    });
                 }
                 Err(Skip::Silent) => e.silenced = true,
                 Err(_) => {}
@@ -252,14 +265,15 @@ impl Health {
         let mut signature = 0u64;
         for c in &charts {
             let obsolete = u64::from(c.obsolete_since().is_some());
-            signature = signature.wrapping_mul(31).wrapping_add(c.definition_version().wrapping_mul(2) + obsolete);
+            signature =
+                signature.wrapping_mul(31).wrapping_add(c.definition_version().wrapping_mul(2) + obsolete);
         }
         {
             let mut st = hh.state.lock();
             if full {
                 st.memo.checked_at = now;
             }
-            if !changed && !(full && st.memo.signature != signature) {
+            if !(changed || full && st.memo.signature != signature) {
                 return;
             }
         }
@@ -279,8 +293,12 @@ impl Health {
             .iter()
             .zip(&metas)
             .map(|(c, m)| {
-                let key =
-                    ChartKey { id: m.id.clone(), name: m.name.clone(), family: m.family.clone(), context: m.context.clone() };
+                let key = ChartKey {
+                    id: m.id.clone(),
+                    name: m.name.clone(),
+                    family: m.family.clone(),
+                    context: m.context.clone(),
+                };
                 (Arc::clone(c), key)
             })
             .collect();
@@ -301,8 +319,10 @@ impl Health {
         }
         for &(ei, ci) in &pairs {
             let config = &self.entries.list[ei].config;
-            let exists =
-                st.alarms.iter().any(|a| Arc::ptr_eq(&a.chart, &usable[ci]) && Arc::ptr_eq(&a.config, config));
+            let exists = st
+                .alarms
+                .iter()
+                .any(|a| Arc::ptr_eq(&a.chart, &usable[ci]) && Arc::ptr_eq(&a.config, config));
             if exists {
                 continue;
             }
@@ -315,7 +335,14 @@ impl Health {
                     (id, 1)
                 }
             };
-            st.alarms.push(Alarm::new(Arc::clone(config), Arc::clone(&usable[ci]), key, ids, &self.defaults, now));
+            st.alarms.push(Alarm::new(
+                Arc::clone(config),
+                Arc::clone(&usable[ci]),
+                key,
+                ids,
+                &self.defaults,
+                now,
+            ));
         }
     }
 

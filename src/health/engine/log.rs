@@ -563,7 +563,13 @@ mod tests {
 
         let loaded = AlarmLog::load(10, 1, path.clone());
         assert_eq!(loaded.entries().len(), 2);
-        let want0 = LogEntry { unique_id: 500, exec_run: true, updated: true, updated_by_id: 501, ..entry(1, Status::Warning, Status::Clear) };
+        let want0 = LogEntry {
+            unique_id: 500,
+            exec_run: true,
+            updated: true,
+            updated_by_id: 501,
+            ..entry(1, Status::Warning, Status::Clear)
+        };
         assert_eq!(format!("{:?}", loaded.entries()[0]), format!("{want0:?}"), "NaN compares by text");
         assert_eq!(loaded.entries()[1].updates_id, 500);
         assert_eq!(loaded.entries()[0].source, "3@/etc/health.d/a\tb.conf");

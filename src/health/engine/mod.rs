@@ -57,6 +57,9 @@ pub const POSTPONE_ON_CONNECT: i64 = 60;
 /// How an expression is evaluated (the real [`Expr::eval`]; tests may substitute one).
 pub type Evaluator = fn(&Expr, &dyn Vars) -> Result<f64, EvalError>;
 
+/// A host and its health.
+type HostPair = (Arc<HostHealth>, Arc<Host>);
+
 /// The health of every host this node holds.
 pub struct Health {
     run_every: u32,
@@ -200,13 +203,16 @@ impl Health {
 
     /// The hosts with a database, each with its health (created, with its log loaded, for
     /// a new one), and the health of hosts that went away (forgotten here).
-    fn sync_hosts(&self, hosts: &Hosts, now: i64) -> (Vec<(Arc<HostHealth>, Arc<Host>)>, Vec<Arc<HostHealth>>) {
-        let all: Vec<Arc<Host>> = hosts.all().into_iter().filter(|h| h.settings().mode != MemoryMode::None).collect();
+    fn sync_hosts(&self, hosts: &Hosts, now: i64) -> (Vec<HostPair>, Vec<Arc<HostHealth>>) {
+        let all: Vec<Arc<Host>> =
+            hosts.all().into_iter().filter(|h| h.settings().mode != MemoryMode::None).collect();
         let known = self.hosts.read().clone();
         let mut current = Vec::with_capacity(all.len());
         let mut added = Vec::new();
         for host in &all {
-            let found = known.iter().find(|hh| hh.guid == host.guid() && hh.host.upgrade().is_some_and(|h| Arc::ptr_eq(&h, host)));
+            let found = known.iter().find(|hh| {
+                hh.guid == host.guid() && hh.host.upgrade().is_some_and(|h| Arc::ptr_eq(&h, host))
+            });
             let hh = match found {
                 Some(hh) => Arc::clone(hh),
                 None => {
@@ -217,11 +223,8 @@ impl Health {
             };
             current.push((hh, Arc::clone(host)));
         }
-        let gone: Vec<Arc<HostHealth>> = known
-            .iter()
-            .filter(|hh| !current.iter().any(|(c, _)| Arc::ptr_eq(c, hh)))
-            .cloned()
-            .collect();
+        let gone: Vec<Arc<HostHealth>> =
+            known.iter().filter(|hh| !current.iter().any(|(c, _)| Arc::ptr_eq(c, hh))).cloned().collect();
         if !added.is_empty() || !gone.is_empty() {
             let mut list = self.hosts.write();
             list.retain(|hh| !gone.iter().any(|g| Arc::ptr_eq(g, hh)));

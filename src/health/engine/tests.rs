@@ -98,7 +98,10 @@ fn a_template_looks_up_evaluates_and_logs_its_changes() {
     collect(&chart, 0..=20, 2);
     assert_eq!(h.pass(&hosts, T0 + 20), T0 + 30, "next due in `every`");
     let a = &h.host_alarms("g0")[0];
-    assert_eq!((a.name.as_str(), a.chart.as_str(), a.status, a.value), ("high", "test.load", Status::Clear, 2.0));
+    assert_eq!(
+        (a.name.as_str(), a.chart.as_str(), a.status, a.value),
+        ("high", "test.load", Status::Clear, 2.0)
+    );
     assert_eq!((a.db_after, a.db_before, a.update_every), (T0 + 11, T0 + 20, 10));
     assert_eq!(a.value_string(), "2%");
     assert_eq!(h.counts("h"), Counts { normal: 1, ..Counts::default() });
@@ -116,7 +119,10 @@ fn a_template_looks_up_evaluates_and_logs_its_changes() {
     collect(&chart, 61..=80, 1);
     h.pass(&hosts, T0 + 80);
     use Status::*;
-    assert_eq!(statuses(&h), [(Uninitialized, Clear), (Clear, Warning), (Warning, Critical), (Critical, Clear)]);
+    assert_eq!(
+        statuses(&h),
+        [(Uninitialized, Clear), (Clear, Warning), (Warning, Critical), (Critical, Clear)]
+    );
 
     let log = h.host_log("g0", 0);
     let (clear, crit, warn, first) = (&log[0], &log[1], &log[2], &log[3]);
@@ -311,7 +317,8 @@ fn the_notification_program_gets_netdatas_29_arguments() {
     let dir = scratch("notify");
     let out = dir.join("args");
     let script = dir.join("notify.sh");
-    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit 3\n", out.display())).unwrap();
+    std::fs::write(&script, format!("#!/bin/sh\nprintf '%s\\n' \"$@\" > '{}'\nexit 3\n", out.display()))
+        .unwrap();
     std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
 
     let (hosts, chart) = hosts();

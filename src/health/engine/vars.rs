@@ -58,7 +58,8 @@ impl Vars for AlarmVars<'_> {
         }
         // The family's.
         let family = &a.key.family;
-        for (chart, _) in self.charts.iter().filter(|(c, k)| &k.family == family && !Arc::ptr_eq(c, &a.chart)) {
+        for (chart, _) in self.charts.iter().filter(|(c, k)| &k.family == family && !Arc::ptr_eq(c, &a.chart))
+        {
             if let Some(v) = dimension(chart, name) {
                 return Some(v);
             }
