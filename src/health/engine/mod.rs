@@ -17,7 +17,9 @@ mod alarm;
 mod bind;
 mod eval;
 mod log;
+mod notices;
 mod notify;
+mod record;
 pub mod status;
 mod vars;
 
