@@ -1,8 +1,8 @@
 //! One host's evaluation pass (protocol.md §9.1): rebind when its charts changed, pick the
 //! alarms due, check that each can run, look its value up (no health lock held), then under
 //! the host's health lock: `calc`, `warn`/`crit` → status, delay, log entries, repeats and
-//! notifications (see `notices`). The log's new records are written and the notifications queued after the
-//! lock is released.
+//! notifications (see `notices`). The log's new records are written and the notifications
+//! queued after the lock is released.
 
 use std::sync::Arc;
 

@@ -374,3 +374,43 @@ fn the_notification_program_gets_netdatas_29_arguments() {
     assert_eq!(done.exec_code, 3);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn a_repeating_alarm_notifies_every_period_and_its_clear_once() {
+    let dir = scratch("repeat");
+    let out = dir.join("statuses");
+    let script = dir.join("notify.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"${{10}} $6\" >> '{}'\n", out.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let (hosts, chart) = hosts();
+    let mut c = high();
+    c.exec = Some(script.to_string_lossy().into_owned());
+    c.repeat = crate::health::config::Repeat { off: false, warning: Some(10), critical: None };
+    let h = health(vec![c]);
+    h.start_notifier(Duration::from_secs(10)).unwrap();
+    collect(&chart, 0..=20, 2);
+    h.pass(&hosts, T0 + 20); // CLEAR: not a repeat (nothing raised yet)
+    collect(&chart, 21..=40, 8);
+    h.pass(&hosts, T0 + 40); // WARNING: sent at once (never repeated before)
+    collect(&chart, 41..=50, 8);
+    h.pass(&hosts, T0 + 50); // still WARNING, 10 s later: again
+    collect(&chart, 51..=60, 2);
+    h.pass(&hosts, T0 + 60); // CLEAR: once, with the warning period
+    collect(&chart, 61..=70, 2);
+    h.pass(&hosts, T0 + 70); // nothing more
+    let want = format!("WARNING {}\nWARNING {}\nCLEAR {}\n", T0 + 40, T0 + 50, T0 + 60);
+    let deadline = crate::clock::now_monotonic() + Duration::from_secs(10);
+    while std::fs::read_to_string(&out).unwrap_or_default().len() < want.len()
+        && crate::clock::now_monotonic() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), want);
+    let a = &h.host_alarms("g0")[0];
+    assert_eq!((a.times_repeat, a.last_repeat, a.warn_repeat_every), (3, T0 + 60, 10));
+    // The log's entries of a repeating alarm are not what notifies.
+    assert!(h.host_log("g0", 0).iter().all(|e| !e.exec_run));
+    let _ = std::fs::remove_dir_all(dir);
+}
