@@ -70,11 +70,9 @@ impl Health {
             self.evaluate(st, &measured, hh, now);
             let jobs = self.notifications(st, hh, now);
             let next = st.alarms.iter().map(|a| a.next_update).filter(|&t| t > now).min();
-            (st.log.take_writes(), jobs, next)
+            (st.take_output(), jobs, next)
         };
-        if let Some(w) = writes {
-            w.write();
-        }
+        write_output(writes);
         for job in jobs {
             self.queue(job);
         }
@@ -250,11 +248,9 @@ impl Health {
                 st.alarms.remove(0);
             }
             st.charts.clear();
-            st.log.take_writes()
+            st.take_output()
         };
-        if let Some(w) = writes {
-            w.write();
-        }
+        write_output(writes);
     }
 }
 
@@ -267,6 +263,25 @@ pub struct HostState {
     pub charts: Vec<(Arc<Chart>, ChartKey)>,
     pub memo: Memo,
     pub last_processed_id: u32,
+    /// Health log lines, written once the lock is released.
+    pub lines: Vec<String>,
+}
+
+impl HostState {
+    /// What to write once the lock is released: the log's records and the health log lines.
+    pub fn take_output(&mut self) -> (Option<super::log::Writes>, Vec<String>) {
+        (self.log.take_writes(), std::mem::take(&mut self.lines))
+    }
+}
+
+/// Writes what [`HostState::take_output`] took.
+pub fn write_output((writes, lines): (Option<super::log::Writes>, Vec<String>)) {
+    if let Some(w) = writes {
+        w.write();
+    }
+    for line in lines {
+        crate::logging::health(&line);
+    }
 }
 
 /// Whether a due alarm can run now, and its lookup value (§9.1).
@@ -380,7 +395,7 @@ fn transition(st: &mut HostState, i: usize, new: Status, now: i64, hostname: &st
         e.delay = a.delay.last;
         e.delay_up_to_timestamp = a.delay.up_to;
     }
-    crate::logging::health(&format!(
+    st.lines.push(format!(
         "{hostname} {}.{} {old} -> {new}, value {} ({})",
         a.key.id,
         a.config.name,

@@ -31,6 +31,7 @@ pub use log::{value_string, LogEntry};
 pub use notify::{arguments, NO_EDIT_COMMAND};
 pub use status::Status;
 
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -183,10 +184,7 @@ impl Health {
     /// `run at least every seconds` away).
     pub fn pass(&self, hosts: &Hosts, now: i64) -> i64 {
         let mut next = now + i64::from(self.run_every);
-        let (current, gone) = self.sync_hosts(hosts, now);
-        for hh in gone {
-            self.remove_host(&hh, now);
-        }
+        let current = self.sync_hosts(hosts, now);
         if now < *self.postponed_until.lock() {
             return next;
         }
@@ -203,36 +201,50 @@ impl Health {
         next
     }
 
-    /// The hosts with a database, each with its health (created, with its log loaded, for
-    /// a new one), and the health of hosts that went away (forgotten here).
-    fn sync_hosts(&self, hosts: &Hosts, now: i64) -> (Vec<HostPair>, Vec<Arc<HostHealth>>) {
+    /// The hosts with a database, each with its health. The health of hosts that went
+    /// away is REMOVED and forgotten first, then a new host's is created with its log
+    /// loaded (so a child that comes back reads what its previous life wrote).
+    fn sync_hosts(&self, hosts: &Hosts, now: i64) -> Vec<HostPair> {
         let all: Vec<Arc<Host>> =
             hosts.all().into_iter().filter(|h| h.settings().mode != MemoryMode::None).collect();
         let known = self.hosts.read().clone();
-        let mut current = Vec::with_capacity(all.len());
-        let mut added = Vec::new();
-        for host in &all {
-            let found = known.iter().find(|hh| {
-                hh.guid == host.guid() && hh.host.upgrade().is_some_and(|h| Arc::ptr_eq(&h, host))
-            });
-            let hh = match found {
-                Some(hh) => Arc::clone(hh),
-                None => {
-                    let hh = Arc::new(self.host_health(host, Arc::ptr_eq(host, hosts.localhost()), now));
-                    added.push(Arc::clone(&hh));
-                    hh
-                }
-            };
-            current.push((hh, Arc::clone(host)));
-        }
+        let by_guid: HashMap<&str, &Arc<HostHealth>> =
+            known.iter().map(|hh| (hh.guid.as_str(), hh)).collect();
+        let found: Vec<(Option<Arc<HostHealth>>, Arc<Host>)> = all
+            .into_iter()
+            .map(|host| {
+                let hh = by_guid
+                    .get(host.guid())
+                    .filter(|hh| hh.host.upgrade().is_some_and(|h| Arc::ptr_eq(&h, &host)))
+                    .map(|hh| Arc::clone(hh));
+                (hh, host)
+            })
+            .collect();
+        let kept: HashSet<*const HostHealth> =
+            found.iter().filter_map(|(hh, _)| hh.as_ref().map(Arc::as_ptr)).collect();
         let gone: Vec<Arc<HostHealth>> =
-            known.iter().filter(|hh| !current.iter().any(|(c, _)| Arc::ptr_eq(c, hh))).cloned().collect();
+            known.iter().filter(|hh| !kept.contains(&Arc::as_ptr(hh))).cloned().collect();
+        for hh in &gone {
+            self.remove_host(hh, now);
+        }
+        let mut added = Vec::new();
+        let current: Vec<HostPair> = found
+            .into_iter()
+            .map(|(hh, host)| match hh {
+                Some(hh) => (hh, host),
+                None => {
+                    let hh = Arc::new(self.host_health(&host, Arc::ptr_eq(&host, hosts.localhost()), now));
+                    added.push(Arc::clone(&hh));
+                    (hh, host)
+                }
+            })
+            .collect();
         if !added.is_empty() || !gone.is_empty() {
             let mut list = self.hosts.write();
             list.retain(|hh| !gone.iter().any(|g| Arc::ptr_eq(g, hh)));
             list.extend(added);
         }
-        (current, gone)
+        current
     }
 
     fn host_health(&self, host: &Arc<Host>, localhost: bool, now: i64) -> HostHealth {
@@ -254,6 +266,7 @@ impl Health {
                 charts: Vec::new(),
                 memo: Memo::default(),
                 last_processed_id: 0,
+                lines: Vec::new(),
             }),
         }
     }
