@@ -177,6 +177,13 @@ impl Health {
             }
         })?;
         ::log::info!("health: {} alarm and template entries loaded", self.entries.list.len());
+        if !self.entries.list.is_empty() && !std::path::Path::new(&self.defaults.exec).exists() {
+            ::log::warn!(
+                "health: the notification script {} does not exist ([health] script to execute on alarm); \
+                 notifications of alarms without exec: will fail",
+                self.defaults.exec
+            );
+        }
         Ok(Running { stop: Some(tx), thread: Some(thread), health: Arc::clone(self) })
     }
 

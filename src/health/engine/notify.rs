@@ -5,7 +5,7 @@
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -98,7 +98,8 @@ pub fn arguments(
     ]
 }
 
-/// A value rounded to an integer as C's `%0.0f` prints it (`nan`, `inf`, `-inf`).
+/// A value rounded to an integer as C's `%0.0f` prints it (`nan`, `inf`, `-inf`; but `0`
+/// for a negative value that rounds to zero).
 fn rounded(v: f64) -> String {
     if v.is_nan() {
         "nan".into()
@@ -165,14 +166,19 @@ pub struct Notifier {
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     dropped: Arc<AtomicU64>,
+    /// Set by [`Notifier::stop`]: jobs still queued are not run.
+    stopping: Arc<AtomicBool>,
 }
 
 impl Notifier {
     /// Starts the notifier thread.
     pub fn start(timeout: Duration) -> std::io::Result<Notifier> {
         let (tx, rx) = bounded::<Job>(QUEUE);
-        let thread = sys::thread::spawn("health.notify", sys::thread::SMALL, move || serve(&rx, timeout))?;
-        Ok(Notifier { tx: Some(tx), thread: Some(thread), dropped: Arc::new(AtomicU64::new(0)) })
+        let stopping = Arc::new(AtomicBool::new(false));
+        let stop = Arc::clone(&stopping);
+        let thread =
+            sys::thread::spawn("health.notify", sys::thread::SMALL, move || serve(&rx, timeout, &stop))?;
+        Ok(Notifier { tx: Some(tx), thread: Some(thread), dropped: Arc::new(AtomicU64::new(0)), stopping })
     }
 
     /// Queues a job; never blocks. Returns false (counted, logged) when the queue is full.
@@ -199,8 +205,10 @@ impl Notifier {
         self.dropped.load(Ordering::Relaxed)
     }
 
-    /// Stops taking jobs; the thread ends after the one running (not waited for).
+    /// Stops taking jobs; the thread ends after the one running (not waited for), and the
+    /// jobs still queued are not run.
     pub fn stop(&mut self) {
+        self.stopping.store(true, Ordering::Release);
         self.tx = None;
         if let Some(t) = self.thread.take() {
             if t.is_finished() {
@@ -216,22 +224,27 @@ impl Drop for Notifier {
     }
 }
 
-fn serve(rx: &Receiver<Job>, timeout: Duration) {
+fn serve(rx: &Receiver<Job>, timeout: Duration, stopping: &AtomicBool) {
     loop {
         let job = match rx.recv_timeout(Duration::from_secs(3600)) {
             Ok(j) => j,
             Err(RecvTimeoutError::Timeout) => continue,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        let outcome = run(&job.program, &job.args, timeout);
-        let what = format!("notification of {} on {} ({})", job.args[6], job.args[7], job.args[9]);
-        if outcome.failed {
-            log::error!("health: {what}: '{}' {}", job.program, outcome.detail);
+        if stopping.load(Ordering::Acquire) {
+            return;
         }
-        crate::logging::health(&format!(
-            "notification {} {} {}: {} {}",
-            job.args[1], job.args[7], job.args[6], job.args[9], outcome.detail
-        ));
+        let outcome = run(&job.program, &job.args, timeout);
+        let arg = |i: usize| job.args.get(i).map_or("", String::as_str);
+        let (host, name, chart, status) = (arg(1), arg(6), arg(7), arg(9));
+        if outcome.failed {
+            log::error!(
+                "health: notification of {name} on {host} {chart} ({status}): '{}' {}",
+                job.program,
+                outcome.detail
+            );
+        }
+        crate::logging::health(&format!("notification {host} {chart}.{name} {status}: {}", outcome.detail));
         if job.logged {
             record(&job, Some(&outcome));
         }
@@ -254,5 +267,54 @@ fn record(job: &Job, outcome: Option<&Outcome>) {
             }
         }
         st.log.touch(job.unique_id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A job whose program takes a second, whatever its 29 arguments.
+    fn slow_job() -> Job {
+        let mut args = vec!["x".to_owned(); 29];
+        args[0] = "-c".into();
+        args[1] = "sleep 1".into();
+        Job { host: Weak::new(), unique_id: 1, logged: false, program: "/bin/sh".into(), args }
+    }
+
+    #[test]
+    fn exit_codes_timeouts_and_missing_programs() {
+        assert_eq!(
+            run("/bin/true", &[], TIMEOUT),
+            Outcome { code: 0, failed: false, detail: "exited with code 0".into() }
+        );
+        let o = run("/bin/sh", &["-c".into(), "exit 7".into()], TIMEOUT);
+        assert_eq!((o.code, o.failed), (7, true));
+        let o = run("/bin/sleep", &["30".into()], Duration::from_millis(200));
+        assert_eq!((o.code, o.failed), (128 + 9, true));
+        assert!(o.detail.contains("killed after"), "{}", o.detail);
+        let o = run("/nonexistent/alarm-notify.sh", &[], TIMEOUT);
+        assert_eq!((o.code, o.failed), (-1, true));
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_without_blocking() {
+        let mut n = Notifier::start(Duration::from_secs(5)).unwrap();
+        // The first job keeps the thread busy; the queue holds QUEUE more; the rest drop.
+        let sent = (0..QUEUE + 20).filter(|_| n.send(slow_job())).count();
+        assert!(sent <= QUEUE + 1, "{sent}");
+        assert_eq!(n.dropped() as usize, QUEUE + 20 - sent);
+        assert!(n.dropped() >= 19);
+        n.stop();
+        assert!(!n.send(slow_job()), "stopped");
+    }
+
+    #[test]
+    fn rounded_values() {
+        assert_eq!(rounded(2.5), "2");
+        assert_eq!(rounded(3.7), "4");
+        assert_eq!(rounded(-0.2), "0");
+        assert_eq!(rounded(f64::NAN), "nan");
+        assert_eq!(rounded(f64::NEG_INFINITY), "-inf");
     }
 }
