@@ -22,9 +22,23 @@ pub struct ChartKey {
     pub context: String,
 }
 
+/// What an alarm is made from: an entry bound to a chart (for `foreach`, to one of its
+/// dimensions).
+pub struct Instance {
+    pub config: Arc<AlarmConfig>,
+    pub chart: Arc<Chart>,
+    pub key: ChartKey,
+    /// The entry's name, or `<name>_<dimension>` for `foreach`.
+    pub name: String,
+    /// The dimension id a `foreach` alarm's lookup reads.
+    pub dimension: Option<String>,
+}
+
 /// An alarm bound to a chart.
 pub struct Alarm {
     pub id: u32,
+    pub name: String,
+    pub dimension: Option<String>,
     pub next_event_id: u32,
     pub config: Arc<AlarmConfig>,
     pub config_hash_id: String,
@@ -66,14 +80,8 @@ pub struct Defaults {
 }
 
 impl Alarm {
-    pub fn new(
-        config: Arc<AlarmConfig>,
-        chart: Arc<Chart>,
-        key: ChartKey,
-        ids: (u32, u32),
-        d: &Defaults,
-        now: i64,
-    ) -> Alarm {
+    pub fn new(i: Instance, ids: (u32, u32), d: &Defaults, now: i64) -> Alarm {
+        let Instance { config, chart, key, name, dimension } = i;
         let chart_every = chart.update_every().max(1);
         let update_every = config
             .every
@@ -84,7 +92,9 @@ impl Alarm {
             id: ids.0,
             next_event_id: ids.1.max(1),
             config_hash_id: config_hash(&config),
-            request: config.lookup.as_ref().map(|l| Arc::new(request_of(l))),
+            request: config.lookup.as_ref().map(|l| Arc::new(request_of(l, dimension.as_deref()))),
+            name,
+            dimension,
             update_every,
             exec: config.exec.clone().filter(|e| !e.is_empty()).unwrap_or_else(|| d.exec.clone()),
             recipient: config
@@ -116,7 +126,7 @@ impl Alarm {
     }
 
     pub fn name(&self) -> &str {
-        &self.config.name
+        &self.name
     }
 
     /// A copy for the API.
@@ -124,7 +134,8 @@ impl Alarm {
         AlarmView {
             id: self.id,
             config_hash_id: self.config_hash_id.clone(),
-            name: self.config.name.clone(),
+            name: self.name.clone(),
+            dimension: self.dimension.clone(),
             chart: self.key.id.clone(),
             chart_name: self.key.name.clone(),
             family: self.key.family.clone(),
@@ -161,6 +172,8 @@ pub struct AlarmView {
     pub id: u32,
     pub config_hash_id: String,
     pub name: String,
+    /// The dimension a `foreach` alarm reads.
+    pub dimension: Option<String>,
     /// Chart id (`type.id`); the API key is `<chart>.<name>`.
     pub chart: String,
     pub chart_name: String,
@@ -201,7 +214,7 @@ impl AlarmView {
     /// `lookup_before`, `lookup_options` — `None` without a lookup.
     pub fn lookup(&self) -> Option<LookupView> {
         self.config.lookup.as_ref().map(|l| LookupView {
-            dimensions: l.of.clone().unwrap_or_default(),
+            dimensions: self.dimension.clone().or_else(|| l.of.clone()).unwrap_or_default(),
             method: l.group.name(),
             after: l.after,
             before: l.before,
@@ -237,22 +250,47 @@ fn options_text(l: &Lookup) -> String {
     on.join(" ")
 }
 
-/// The query of a `lookup:`: one point over `[now + after, now + before]`.
-pub fn request_of(l: &Lookup) -> Request {
+/// The query of a `lookup:`: one point over `[now + after, now + before]`; a `foreach`
+/// alarm reads its one dimension (by id) instead of `of`.
+pub fn request_of(l: &Lookup, dimension: Option<&str>) -> Request {
+    let mut options = l.options;
+    let dimensions = match dimension {
+        Some(id) => {
+            options.match_ids = true;
+            options.match_names = false;
+            Some(SimplePattern::parse_with(&escape(id), " "))
+        }
+        None => {
+            l.of.as_deref()
+                .map(str::trim)
+                .filter(|of| !of.is_empty() && *of != "all")
+                .map(|of| SimplePattern::parse_with(of, ",| \t\r\n"))
+        }
+    };
     Request {
         after: l.after,
         before: l.before,
         points: 1,
         group: l.group,
-        dimensions: l
-            .of
-            .as_deref()
-            .map(str::trim)
-            .filter(|of| !of.is_empty() && *of != "all")
-            .map(|of| SimplePattern::parse_with(of, ",| \t\r\n")),
-        options: l.options,
+        dimensions,
+        options,
         ..Request::default()
     }
+}
+
+/// A dimension id as a one-word simple pattern that matches only itself.
+fn escape(id: &str) -> String {
+    let mut out = String::with_capacity(id.len() + 2);
+    if id.starts_with('!') {
+        out.push('\\');
+    }
+    for c in id.chars() {
+        if matches!(c, '*' | '\\' | ' ') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A stable id of an entry's definition, shaped like a UUID (Netdata's `config_hash_id`).

@@ -12,12 +12,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::health::config::{AlarmConfig, Kind};
-use crate::rrd::{ChartMeta, Label};
+use crate::rrd::{ChartMeta, DimensionMeta, Label};
 use crate::simple_pattern::SimplePattern;
 
 /// One entry with its filters parsed.
 pub struct Entry {
     pub config: Arc<AlarmConfig>,
+    /// `lookup: … foreach DIMS`: one alarm per matching dimension (id or name).
+    foreach: Option<SimplePattern>,
     os: Option<SimplePattern>,
     hosts: Option<SimplePattern>,
     host_labels: Option<SimplePattern>,
@@ -47,22 +49,14 @@ pub struct HostFacts {
 }
 
 impl Entries {
-    /// Compiles `configs`. Entries with `foreach` are left out (not supported yet; logged
-    /// once per entry).
+    /// Compiles `configs`.
     pub fn new(configs: Vec<AlarmConfig>) -> Entries {
         let mut e = Entries::default();
         for config in configs {
-            if config.lookup.as_ref().is_some_and(|l| l.foreach.is_some()) {
-                log::warn!(
-                    "health: {} '{}' ({}): lookup foreach is not supported yet; the entry is ignored",
-                    if config.kind == Kind::Alarm { "alarm" } else { "template" },
-                    config.name,
-                    config.source
-                );
-                continue;
-            }
             let p = |s: &Option<String>| s.as_deref().map(SimplePattern::parse);
+            let foreach = config.lookup.as_ref().and_then(|l| l.foreach.as_deref());
             let entry = Entry {
+                foreach: foreach.map(|f| SimplePattern::parse_with(f, ",| \t\r\n")),
                 os: p(&config.os),
                 hosts: p(&config.hosts),
                 host_labels: p(&config.host_labels),
@@ -87,11 +81,17 @@ impl Entries {
         self.list.iter().map(|e| e.matches_host(host)).collect()
     }
 
-    /// The `(entry, chart)` pairs to run on a host whose usable charts are `charts`, given
-    /// the entries its filters accept (`accepted`, from [`Entries::for_host`]).
-    pub fn bind(&self, accepted: &[bool], charts: &[ChartMeta]) -> Vec<(usize, usize)> {
+    /// The alarms to run on a host whose usable charts are `charts` (with their
+    /// dimensions: `dims(chart index)`, asked only for `foreach` entries), given the entries
+    /// its filters accept (`accepted`, from [`Entries::for_host`]).
+    pub fn bind(
+        &self,
+        accepted: &[bool],
+        charts: &[ChartMeta],
+        dims: impl Fn(usize) -> Vec<DimensionMeta>,
+    ) -> Vec<Binding> {
         let mut out = Vec::new();
-        let mut names: HashSet<&str> = HashSet::new();
+        let mut names: HashSet<String> = HashSet::new();
         for (ci, meta) in charts.iter().enumerate() {
             names.clear();
             let alarms = [&meta.id, &meta.name]
@@ -106,13 +106,45 @@ impl Entries {
                 if !accepted.get(ei).copied().unwrap_or(false) || !e.matches_chart(meta) {
                     continue;
                 }
-                if names.insert(e.config.name.as_str()) {
-                    out.push((ei, ci));
+                let Some(each) = &e.foreach else {
+                    if names.insert(e.config.name.clone()) {
+                        out.push(Binding {
+                            entry: ei,
+                            chart: ci,
+                            name: e.config.name.clone(),
+                            dimension: None,
+                        });
+                    }
+                    continue;
+                };
+                for d in dims(ci).into_iter().filter(|d| each.matches(&d.id) || each.matches(&d.name)) {
+                    let name = foreach_name(&e.config.name, &d.name);
+                    if names.insert(name.clone()) {
+                        out.push(Binding { entry: ei, chart: ci, name, dimension: Some(d.id) });
+                    }
                 }
             }
         }
         out
     }
+}
+
+/// One alarm to run: an entry on a chart, with its name (for `foreach`, one per dimension:
+/// `<name>_<dimension>`, and the dimension id its lookup reads).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub entry: usize,
+    pub chart: usize,
+    pub name: String,
+    pub dimension: Option<String>,
+}
+
+/// The name of a `foreach` alarm: `<name>_<dimension name>`, characters other than
+/// letters, digits, `_` and `-` turned into `_` (so the name stays a variable name).
+fn foreach_name(name: &str, dim: &str) -> String {
+    let mut out = format!("{name}_");
+    out.extend(dim.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' || c == '-' { c } else { '_' }));
+    out
 }
 
 impl Entry {
@@ -208,8 +240,12 @@ pub(crate) mod tests {
         }
     }
 
-    fn names(e: &Entries, b: &[(usize, usize)], charts: &[ChartMeta]) -> Vec<String> {
-        b.iter().map(|&(ei, ci)| format!("{}@{}", e.list[ei].config.name, charts[ci].id)).collect()
+    fn names(b: &[Binding], charts: &[ChartMeta]) -> Vec<String> {
+        b.iter().map(|b| format!("{}@{}", b.name, charts[b.chart].id)).collect()
+    }
+
+    fn no_dims(_: usize) -> Vec<DimensionMeta> {
+        Vec::new()
     }
 
     #[test]
@@ -226,9 +262,9 @@ pub(crate) mod tests {
             chart("system.load", "system.load", "system.load", "load"),
         ];
         let acc = e.for_host(&host("linux", &[]));
-        let b = e.bind(&acc, &charts);
+        let b = e.bind(&acc, &charts, no_dims);
         assert_eq!(
-            names(&e, &b, &charts),
+            names(&b, &charts),
             ["wan_down@net.eth0", "inbound@net.eth0", "lo_seen@net.lo", "inbound@net.lo"]
         );
     }
@@ -246,8 +282,8 @@ pub(crate) mod tests {
             chart("net.eth0", "net.eth0", "net.net", "eth0"),
             chart("net.eth1", "net.eth1", "net.net", "eth1"),
         ];
-        let b = e.bind(&e.for_host(&host("linux", &[])), &charts);
-        let got: Vec<_> = b.iter().map(|&(ei, ci)| (e.list[ei].config.source.as_str(), ci)).collect();
+        let b = e.bind(&e.for_host(&host("linux", &[])), &charts, no_dims);
+        let got: Vec<_> = b.iter().map(|b| (e.list[b.entry].config.source.as_str(), b.chart)).collect();
         assert_eq!(got, [("alarm", 0), ("template", 1)]);
     }
 
@@ -276,9 +312,9 @@ pub(crate) mod tests {
         let charts =
             [chart("net.eth0", "net.wan", "net.net", "eth0"), chart("net.lo", "net.lo", "net.net", "lo")];
         let h = host("linux", &[("role", "gateway"), ("_os_name", "OpenWrt")]);
-        let b = e.bind(&e.for_host(&h), &charts);
+        let b = e.bind(&e.for_host(&h), &charts, no_dims);
         assert_eq!(
-            names(&e, &b, &charts),
+            names(&b, &charts),
             [
                 "fam@net.eth0",
                 "charts@net.eth0",
@@ -290,15 +326,15 @@ pub(crate) mod tests {
             ]
         );
         let h = host("freebsd", &[("role", "ap")]);
-        let b = e.bind(&e.for_host(&h), &charts[..1]);
+        let b = e.bind(&e.for_host(&h), &charts[..1], no_dims);
         assert_eq!(
-            names(&e, &b, &charts),
+            names(&b, &charts),
             ["os@net.eth0", "fam@net.eth0", "charts@net.eth0", "module@net.eth0", "not_labels@net.eth0"]
         );
     }
 
     #[test]
-    fn foreach_entries_are_left_out() {
+    fn foreach_makes_one_alarm_per_matching_dimension() {
         let mut c = config(Kind::Template, "each", "net.net");
         c.lookup = Some(crate::health::config::Lookup {
             group: crate::query::Group::Average,
@@ -308,8 +344,18 @@ pub(crate) mod tests {
             options: Default::default(),
             anomaly_bit: false,
             of: None,
-            foreach: Some("*".into()),
+            foreach: Some("eth* !lo wlan0".into()),
         });
-        assert!(Entries::new(vec![c]).list.is_empty());
+        let mut plain = config(Kind::Template, "each_eth0", "net.net");
+        plain.source = "taken first".into();
+        let e = Entries::new(vec![plain, c]);
+        let charts = [chart("net.all", "net.all", "net.net", "all")];
+        let dims = |_: usize| {
+            ["eth0", "lo", "wlan0", "eth1.100"].iter().map(|d| DimensionMeta::new(d)).collect::<Vec<_>>()
+        };
+        let b = e.bind(&e.for_host(&host("linux", &[])), &charts, dims);
+        assert_eq!(names(&b, &charts), ["each_eth0@net.all", "each_wlan0@net.all", "each_eth1_100@net.all"]);
+        assert_eq!(b[0].dimension, None, "the plain entry of that name came first");
+        assert_eq!(b[2].dimension.as_deref(), Some("eth1.100"));
     }
 }

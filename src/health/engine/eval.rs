@@ -6,8 +6,8 @@
 
 use std::sync::Arc;
 
-use super::alarm::{Alarm, ChartKey};
-use super::bind::HostFacts;
+use super::alarm::{Alarm, ChartKey, Instance};
+use super::bind::{Binding, HostFacts};
 use super::log::LogEntry;
 use super::status::Status;
 use super::vars::AlarmVars;
@@ -176,7 +176,8 @@ impl Health {
         };
         let usable: Vec<Arc<Chart>> = charts.into_iter().filter(|c| c.obsolete_since().is_none()).collect();
         let metas: Vec<_> = usable.iter().map(|c| c.meta()).collect();
-        let pairs = self.entries.bind(&self.entries.for_host(&facts), &metas);
+        let bindings =
+            self.entries.bind(&self.entries.for_host(&facts), &metas, |ci| usable[ci].dimensions());
 
         let mut st = hh.state.lock();
         let st = &mut *st;
@@ -195,11 +196,12 @@ impl Health {
             })
             .collect();
         // Alarms no longer wanted are REMOVED (logged) and freed.
-        let wanted = |a: &Alarm| {
-            pairs.iter().any(|&(ei, ci)| {
-                Arc::ptr_eq(&usable[ci], &a.chart) && Arc::ptr_eq(&self.entries.list[ei].config, &a.config)
-            })
+        let same = |a: &Alarm, b: &Binding| {
+            Arc::ptr_eq(&usable[b.chart], &a.chart)
+                && Arc::ptr_eq(&self.entries.list[b.entry].config, &a.config)
+                && a.name == b.name
         };
+        let wanted = |a: &Alarm| bindings.iter().any(|b| same(a, b));
         let mut i = 0;
         while i < st.alarms.len() {
             if wanted(&st.alarms[i]) {
@@ -209,17 +211,12 @@ impl Health {
             transition(st, i, Status::Removed, now, &hh.hostname, false);
             st.alarms.remove(i);
         }
-        for &(ei, ci) in &pairs {
-            let config = &self.entries.list[ei].config;
-            let exists = st
-                .alarms
-                .iter()
-                .any(|a| Arc::ptr_eq(&a.chart, &usable[ci]) && Arc::ptr_eq(&a.config, config));
-            if exists {
+        for b in bindings {
+            if st.alarms.iter().any(|a| same(a, &b)) {
                 continue;
             }
-            let key = st.charts[ci].1.clone();
-            let ids = match st.log.ids_of(&key.id, &config.name) {
+            let key = st.charts[b.chart].1.clone();
+            let ids = match st.log.ids_of(&key.id, &b.name) {
                 Some(ids) => ids,
                 None => {
                     let id = st.next_alarm_id;
@@ -227,14 +224,14 @@ impl Health {
                     (id, 1)
                 }
             };
-            st.alarms.push(Alarm::new(
-                Arc::clone(config),
-                Arc::clone(&usable[ci]),
+            let instance = Instance {
+                config: Arc::clone(&self.entries.list[b.entry].config),
+                chart: Arc::clone(&usable[b.chart]),
                 key,
-                ids,
-                &self.defaults,
-                now,
-            ));
+                name: b.name,
+                dimension: b.dimension,
+            };
+            st.alarms.push(Alarm::new(instance, ids, &self.defaults, now));
         }
     }
 
@@ -350,7 +347,7 @@ pub(super) fn entry_of(a: &Alarm, new: Status, old: Status, now: i64) -> LogEntr
         when: now,
         duration,
         non_clear_duration: if raised(old) { duration } else { 0 },
-        name: c.name.clone(),
+        name: a.name.clone(),
         chart: a.key.id.clone(),
         context: a.key.context.clone(),
         family: a.key.family.clone(),
@@ -398,7 +395,7 @@ fn transition(st: &mut HostState, i: usize, new: Status, now: i64, hostname: &st
     st.lines.push(format!(
         "{hostname} {}.{} {old} -> {new}, value {} ({})",
         a.key.id,
-        a.config.name,
+        a.name,
         e.value_string(),
         a.config.source
     ));

@@ -131,7 +131,7 @@ fn raised_of(alarms: &[Alarm]) -> Raised {
         if !list.is_empty() {
             list.push(',');
         }
-        list.push_str(&format!("{}={}", a.config.name, a.last_status_change));
+        list.push_str(&format!("{}={}", a.name, a.last_status_change));
     }
     r
 }

@@ -414,3 +414,29 @@ fn a_repeating_alarm_notifies_every_period_and_its_clear_once() {
     assert!(h.host_log("g0", 0).iter().all(|e| !e.exec_run));
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn foreach_runs_one_alarm_per_dimension_on_that_dimension() {
+    let (hosts, chart) = hosts();
+    chart.dimension(DimensionMeta::new("y"));
+    let mut c = high();
+    c.lookup.as_mut().unwrap().foreach = Some("*".into());
+    let h = health(vec![c]);
+    for k in 0..=20 {
+        let mut col = chart.begin((T0 + k) as u64 * USEC_PER_SEC + 200_000, 0, false);
+        col.set(0, 2);
+        col.set(1, 8);
+        col.end();
+    }
+    h.pass(&hosts, T0 + 20);
+    let got: Vec<_> =
+        h.host_alarms("g0").into_iter().map(|a| (a.name.clone(), a.status, a.value, a.dimension)).collect();
+    assert_eq!(
+        got,
+        [
+            ("high_ex".to_owned(), Status::Clear, 2.0, Some("x".to_owned())),
+            ("high_y".to_owned(), Status::Warning, 8.0, Some("y".to_owned())),
+        ]
+    );
+    assert_eq!(h.host_alarms("g0")[1].lookup().unwrap().dimensions, "y");
+}
