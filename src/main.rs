@@ -235,12 +235,21 @@ fn run(o: Options) -> ExitCode {
     localhost.set_labels(host_labels(&global.host_labels, &info));
     collectors::start_internal(&collector_settings, &localhost, &prefix, &mut collectors);
     drop(collector_settings);
+    // Built before the web server, which shows its alarms; its thread starts below.
+    #[cfg(feature = "health")]
+    let health = new_health(&health_settings, &hosts);
     #[cfg(feature = "web")]
     let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
     #[cfg(feature = "health")]
-    let mut health = start_health(&health_settings, &hosts);
+    let mut health_thread = health.as_ref().and_then(|h| match h.start(Arc::clone(&hosts)) {
+        Ok(running) => Some(running),
+        Err(e) => {
+            log::error!("health: cannot start the health thread: {e}; no alarms");
+            None
+        }
+    });
     let mut sender = stream::start(&sender, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
@@ -275,7 +284,7 @@ fn run(o: Options) -> ExitCode {
     }
     collectors.stop();
     #[cfg(feature = "health")]
-    if let Some((_, running)) = health.as_mut() {
+    if let Some(running) = health_thread.as_mut() {
         running.stop();
     }
     if let Some(h) = housekeeping.as_mut() {
@@ -292,13 +301,13 @@ fn run(o: Options) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Starts health when `[health] enabled` and this node has a database, with the entries of
-/// the stock and user `health.d` directories. The `Health` is what the web API reads.
+/// The health engine when `[health] enabled` and this node has a database, with the
+/// entries of the stock and user `health.d` directories (what the web API reads).
 #[cfg(feature = "health")]
-fn start_health(
+fn new_health(
     settings: &nanodata::config::settings::HealthSettings,
-    hosts: &Arc<Hosts>,
-) -> Option<(Arc<nanodata::health::Health>, nanodata::health::Running)> {
+    hosts: &Hosts,
+) -> Option<Arc<nanodata::health::Health>> {
     use nanodata::health::{config, Health};
     if !settings.enabled {
         log::info!("health: disabled ([health] enabled = no)");
@@ -314,14 +323,7 @@ fn start_health(
         stock: settings.stock_dir.clone().unwrap_or_else(|| settings.user_dir.clone()),
         user: settings.user_dir.clone(),
     };
-    let health = Arc::new(Health::new(settings, nanodata::health::load_config(&dirs)));
-    match health.start(Arc::clone(hosts)) {
-        Ok(running) => Some((health, running)),
-        Err(e) => {
-            log::error!("health: cannot start the health thread: {e}; no alarms");
-            None
-        }
-    }
+    Some(Arc::new(Health::new(settings, nanodata::health::load_config(&dirs))))
 }
 
 fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {
