@@ -196,8 +196,8 @@ impl Health {
             return next;
         }
         for (hh, host) in current {
-            if let Some(c) = host.child_status() {
-                if c.reachable && now < c.since + POSTPONE_ON_CONNECT {
+            if let Some((reachable, since)) = host.child_connection() {
+                if reachable && now < since + POSTPONE_ON_CONNECT {
                     continue;
                 }
             }

@@ -440,3 +440,16 @@ fn foreach_runs_one_alarm_per_dimension_on_that_dimension() {
     );
     assert_eq!(h.host_alarms("g0")[1].lookup().unwrap().dimensions, "y");
 }
+
+#[test]
+fn a_child_that_just_connected_waits_a_minute() {
+    let (hosts, _) = hosts();
+    let child = hosts.add(Host::new("g1", "child", HostSettings::default()));
+    child.set_child_status(crate::rrd::ChildStatus { reachable: true, since: T0, ..Default::default() });
+    child.chart_define(ChartMeta::new("net", "eth0").context("net.net"));
+    let h = health(vec![config(Kind::Template, "net", "net.net")]);
+    h.pass(&hosts, T0 + 59);
+    assert!(h.host_alarms("child").is_empty(), "postponed: not even bound");
+    h.pass(&hosts, T0 + 60);
+    assert_eq!(h.host_alarms("child").len(), 1);
+}
