@@ -453,3 +453,44 @@ fn a_child_that_just_connected_waits_a_minute() {
     h.pass(&hosts, T0 + 60);
     assert_eq!(h.host_alarms("child").len(), 1);
 }
+
+#[test]
+#[ignore = "timing, by hand"]
+fn timing_many_hosts() {
+    let hosts = Hosts::new(Host::new("g0", "h", HostSettings { history: 120, ..HostSettings::default() }));
+    let mut charts = Vec::new();
+    for i in 0..200 {
+        let host = hosts.add(Host::new(
+            &format!("g{}", i + 1),
+            &format!("c{i}"),
+            HostSettings { history: 120, ..HostSettings::default() },
+        ));
+        for j in 0..50 {
+            let c = host
+                .chart_define(ChartMeta::new("test", &format!("c{j}")).context(&format!("ctx{}", j % 10)));
+            c.dimension(DimensionMeta::new("x"));
+            charts.push(c);
+        }
+    }
+    for c in &charts {
+        collect(c, 0..=20, 2);
+    }
+    let configs: Vec<_> = (0..10)
+        .map(|k| {
+            let mut c = high();
+            c.name = format!("t{k}");
+            c.on = format!("ctx{k}");
+            c
+        })
+        .collect();
+    let h = health(configs);
+    let t = crate::clock::now_monotonic();
+    h.pass(&hosts, T0 + 20);
+    eprintln!("first pass (bind + eval of {} alarms): {:?}", 200 * 50, t.elapsed());
+    let t = crate::clock::now_monotonic();
+    h.pass(&hosts, T0 + 30);
+    eprintln!("second pass: {:?}", t.elapsed());
+    let t = crate::clock::now_monotonic();
+    h.pass(&hosts, T0 + 31);
+    eprintln!("idle pass: {:?}", t.elapsed());
+}
