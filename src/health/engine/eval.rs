@@ -82,6 +82,10 @@ impl Health {
     /// Lookup results → calc → warn/crit → status, for every runnable alarm.
     fn evaluate(&self, st: &mut HostState, measured: &[Measured], hh: &HostHealth, now: i64) {
         let mut runnable = Vec::with_capacity(measured.len());
+        // Runnable means evaluated in this pass (repeats are looked at only then).
+        for a in &mut st.alarms {
+            a.runnable = false;
+        }
         for m in measured {
             st.memo.force |= m.obsolete;
             let Some(a) = st.alarms.get_mut(m.index) else { continue };
