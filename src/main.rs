@@ -127,8 +127,11 @@ fn run(o: Options) -> ExitCode {
         parent,
         collectors: collector_settings,
         plugins,
+        health: health_settings,
         ..
     } = settings;
+    #[cfg(not(feature = "health"))]
+    drop(health_settings);
     #[cfg(not(feature = "web"))]
     drop((web, parent));
 
@@ -232,10 +235,21 @@ fn run(o: Options) -> ExitCode {
     localhost.set_labels(host_labels(&global.host_labels, &info));
     collectors::start_internal(&collector_settings, &localhost, &prefix, &mut collectors);
     drop(collector_settings);
+    // Built before the web server, which shows its alarms; its thread starts below.
+    #[cfg(feature = "health")]
+    let health = new_health(&health_settings, &hosts);
     #[cfg(feature = "web")]
     let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
+    #[cfg(feature = "health")]
+    let mut health_thread = health.as_ref().and_then(|h| match h.start(Arc::clone(&hosts)) {
+        Ok(running) => Some(running),
+        Err(e) => {
+            log::error!("health: cannot start the health thread: {e}; no alarms");
+            None
+        }
+    });
     let mut sender = stream::start(&sender, &localhost, &info, localhost.settings().update_every);
     if let Some(s) = &sender {
         let stats = s.stats_reader();
@@ -269,6 +283,10 @@ fn run(o: Options) -> ExitCode {
         web.stop();
     }
     collectors.stop();
+    #[cfg(feature = "health")]
+    if let Some(running) = health_thread.as_mut() {
+        running.stop();
+    }
     if let Some(h) = housekeeping.as_mut() {
         h.stop();
     }
@@ -281,6 +299,31 @@ fn run(o: Options) -> ExitCode {
     log::info!("{PROGRAM} stopped");
     logging::flush();
     ExitCode::SUCCESS
+}
+
+/// The health engine when `[health] enabled` and this node has a database, with the
+/// entries of the stock and user `health.d` directories (what the web API reads).
+#[cfg(feature = "health")]
+fn new_health(
+    settings: &nanodata::config::settings::HealthSettings,
+    hosts: &Hosts,
+) -> Option<Arc<nanodata::health::Health>> {
+    use nanodata::health::{config, Health};
+    if !settings.enabled {
+        log::info!("health: disabled ([health] enabled = no)");
+        return None;
+    }
+    if hosts.localhost().settings().mode == nanodata::db::MemoryMode::None {
+        log::info!("health: off on a node without a database ([db] mode = none)");
+        return None;
+    }
+    // Without the stock directory the user directory stands in for it: a user file replaces
+    // the stock file of the same name, so each file is read once.
+    let dirs = config::Dirs {
+        stock: settings.stock_dir.clone().unwrap_or_else(|| settings.user_dir.clone()),
+        user: settings.user_dir.clone(),
+    };
+    Some(Arc::new(Health::new(settings, nanodata::health::load_config(&dirs))))
 }
 
 fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {

@@ -164,9 +164,9 @@ registry! { NETDATA:
     DIR_PLUGINS = DIRECTORIES, "plugins", "\"/usr/libexec/nanodata/plugins.d\" \"/etc/nanodata/custom-plugins.d\"", Path,
         "External plugin directories, each in double quotes, separated by spaces.";
     DIR_HEALTH_CONFIG = DIRECTORIES, "health config", "/etc/nanodata/health.d", Path,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "User health.d directory (a file replaces the stock file of the same name); unset = <[directories] config>/health.d.";
     DIR_STOCK_HEALTH_CONFIG = DIRECTORIES, "stock health config", "/usr/lib/nanodata/conf.d/health.d", Path,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Stock health.d directory; unset = <[directories] stock config>/health.d (Debian's Netdata: /usr/lib/netdata/conf.d/health.d).";
     DIR_REGISTRY = DIRECTORIES, "registry", "/var/lib/nanodata/registry", Path,
         "Directory of the machine GUID file when [registry] netdata unique id file is empty; unset = <[directories] lib>/registry.";
 
@@ -262,26 +262,26 @@ registry! { NETDATA:
     WEB_FILES_GROUP = WEB, "web files group", "", Text,
         "Accepted, not used by nanodata (the dashboard is built in).";
 
-    HEALTH_ENABLED = HEALTH, "enabled", "no", Bool,
-        "Accepted, not used by nanodata yet (no alarms; Netdata: yes).";
+    HEALTH_ENABLED = HEALTH, "enabled", "yes", Bool,
+        "Evaluate alarms (only on a node with a database: [db] mode is not none).";
     HEALTH_SILENCERS_FILE = HEALTH, "silencers file", "", Path,
         "Accepted, not used by nanodata yet (no alarms).";
     HEALTH_RUN_EVERY = HEALTH, "run at least every seconds", "10", Seconds,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Longest sleep of the health thread between evaluation passes.";
     HEALTH_POSTPONE_HIBERNATION = HEALTH, "postpone alarms during hibernation for seconds", "60", Seconds,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "After the system was suspended, alarms wait this long before they are evaluated again.";
     HEALTH_SCRIPT = HEALTH, "script to execute on alarm", "", Path,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Notification script run with Netdata's 29 arguments; unset = alarm-notify.sh in the first [directories] plugins directory.";
     HEALTH_LOG_ENTRIES = HEALTH, "in memory max health log entries", "1000", Integer,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Alarm log entries kept per host (10 ..= 100 000), in memory and in <[directories] lib>/health.";
     HEALTH_ROTATE_LINES = HEALTH, "rotate log every lines", "2000", Integer,
         "Accepted, not used by nanodata.";
     HEALTH_STOCK = HEALTH, "enable stock health configuration", "yes", Bool,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Read the stock health.d directory too.";
     HEALTH_REPEAT_WARNING = HEALTH, "default repeat warning", "never", Text,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Re-notify a WARNING alarm this often (a duration, or never) unless its repeat: says otherwise.";
     HEALTH_REPEAT_CRITICAL = HEALTH, "default repeat critical", "never", Text,
-        "Accepted, not used by nanodata yet (no alarms).";
+        "Re-notify a CRITICAL alarm this often (a duration, or never) unless its repeat: says otherwise.";
 
     REGISTRY_ENABLED = REGISTRY, "enabled", "no", Bool,
         "Accepted, not used by nanodata (nanodata is never a registry).";

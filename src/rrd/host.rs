@@ -204,6 +204,12 @@ impl Host {
         self.child.read().clone()
     }
 
+    /// Whether the child is connected and since when (unix seconds), without copying its
+    /// status; `None` for localhost.
+    pub fn child_connection(&self) -> Option<(bool, i64)> {
+        self.child.read().as_ref().map(|c| (c.reachable, c.since))
+    }
+
     /// Sets how this host is streamed to this node.
     pub fn set_child_status(&self, status: ChildStatus) {
         *self.child.write() = Some(status);

@@ -189,9 +189,31 @@ pub struct PluginEnv {
     pub tz: String,
 }
 
-/// Room for `[health]` (alarms): nanodata reads none of its keys yet.
-#[derive(Debug, Clone, Default)]
-pub struct HealthSettings {}
+/// `[health]` and the health directories of `[directories]`.
+#[derive(Debug, Clone)]
+pub struct HealthSettings {
+    /// `[health] enabled` (the daemon also needs a database: `[db] mode` not `none`).
+    pub enabled: bool,
+    /// `run at least every seconds`, 1 ..= 86 400.
+    pub run_every: u32,
+    /// `postpone alarms during hibernation for seconds`, at most a day.
+    pub postpone_hibernation: u32,
+    /// `in memory max health log entries`, 10 ..= 100 000 (per host).
+    pub max_log_entries: usize,
+    /// `default repeat warning` / `default repeat critical`, seconds; 0: never.
+    pub repeat_warning: u32,
+    pub repeat_critical: u32,
+    /// `script to execute on alarm`; unset: `alarm-notify.sh` in the first plugins
+    /// directory (Netdata's `<plugins dir>/alarm-notify.sh`).
+    pub script: PathBuf,
+    /// `[directories] stock health config` (unset: `<stock config>/health.d`), read only
+    /// when `enable stock health configuration`.
+    pub stock_dir: Option<PathBuf>,
+    /// `[directories] health config` (unset: `<config>/health.d`).
+    pub user_dir: PathBuf,
+    /// Where each host's alarm log is kept across restarts: `<[directories] lib>/health`.
+    pub log_dir: PathBuf,
+}
 
 /// Room for `[exporting:*]` (exporting connectors): none yet.
 #[derive(Debug, Clone, Default)]
@@ -238,6 +260,7 @@ impl NodeSettings {
         };
         NodeSettings {
             web: WebSettings::from_config(cfg, &dirs),
+            health: HealthSettings::from_config(cfg, &dirs),
             plugins: PluginSettings::from_config(cfg, &logs),
             global,
             logs,
@@ -246,7 +269,6 @@ impl NodeSettings {
             sender,
             parent,
             collectors,
-            health: HealthSettings {},
             exporting: ExportingSettings {},
         }
     }
@@ -277,6 +299,54 @@ impl DbSettings {
                 obsolete_charts_after_secs: cfg.seconds(&keys::DB_CLEANUP_OBSOLETE_CHARTS),
                 delete_obsolete_files: cfg.bool(&keys::DB_DELETE_OBSOLETE_FILES),
             },
+        }
+    }
+}
+
+impl HealthSettings {
+    fn from_config(cfg: &Config, dirs: &Directories) -> HealthSettings {
+        let secs = |k: &keys::Key, max: u64| cfg.seconds(k).min(max) as u32;
+        let repeat = |k: &keys::Key| -> u32 {
+            let text = cfg.text(k);
+            match text.trim() {
+                "never" | "off" | "no" | "" => 0,
+                t => match super::units::parse_duration_secs(t) {
+                    Ok(n) => u32::try_from(n).unwrap_or(u32::MAX),
+                    Err(e) => {
+                        log::warn!("[{}] {} = {t}: {e}; using never", k.section, k.name);
+                        0
+                    }
+                },
+            }
+        };
+        // As in Netdata, the health directories follow [directories] config and stock
+        // config unless set.
+        let dir_or = |k: &keys::Key, base: &keys::Key| -> PathBuf {
+            match cfg.raw(k.section, k.name).map(str::trim) {
+                Some(d) if !d.is_empty() => PathBuf::from(d),
+                _ => Path::new(&cfg.text(base)).join("health.d"),
+            }
+        };
+        let script = match cfg.text(&keys::HEALTH_SCRIPT) {
+            s if s.trim().is_empty() => {
+                let first = cfg.plugin_dirs().into_iter().next().unwrap_or_default();
+                Path::new(&first).join("alarm-notify.sh")
+            }
+            s => PathBuf::from(s.trim()),
+        };
+        HealthSettings {
+            enabled: cfg.bool(&keys::HEALTH_ENABLED),
+            run_every: secs(&keys::HEALTH_RUN_EVERY, 86_400).max(1),
+            postpone_hibernation: secs(&keys::HEALTH_POSTPONE_HIBERNATION, 86_400),
+            max_log_entries: cfg.integer(&keys::HEALTH_LOG_ENTRIES).clamp(10, 100_000) as usize,
+            repeat_warning: repeat(&keys::HEALTH_REPEAT_WARNING),
+            repeat_critical: repeat(&keys::HEALTH_REPEAT_CRITICAL),
+            script,
+            stock_dir: cfg
+                .bool(&keys::HEALTH_STOCK)
+                .then(|| dir_or(&keys::DIR_STOCK_HEALTH_CONFIG, &keys::DIR_STOCK_CONFIG)),
+            user_dir: dir_or(&keys::DIR_HEALTH_CONFIG, &keys::DIR_CONFIG),
+            log_dir: dirs.lib.join("health"),
         }
     }
 }

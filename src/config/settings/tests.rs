@@ -74,3 +74,39 @@ fn plugins_and_open_sections() {
     assert!(!s.collectors.sections.bool_in("plugin:proc", "/proc/stat", true));
     assert_eq!(s.collectors.sections.entries("logs").count(), 0, "only open sections are kept");
 }
+
+#[test]
+fn health_defaults_follow_the_directories() {
+    let d = NodeSettings::default().health;
+    assert!(d.enabled);
+    assert_eq!((d.run_every, d.postpone_hibernation, d.max_log_entries), (10, 60, 1000));
+    assert_eq!((d.repeat_warning, d.repeat_critical), (0, 0));
+    assert_eq!(d.script, PathBuf::from("/usr/libexec/nanodata/plugins.d/alarm-notify.sh"));
+    assert_eq!(d.stock_dir, Some(PathBuf::from("/usr/lib/nanodata/conf.d/health.d")));
+    assert_eq!(d.user_dir, PathBuf::from("/etc/nanodata/health.d"));
+    assert_eq!(d.log_dir, PathBuf::from("/var/lib/nanodata/health"));
+
+    let s = settings(
+        "[directories]\n config = /c\n stock config = /s\n lib = /l\n plugins = \"/p\" \"/q\"\n\
+         [health]\n enabled = no\n run at least every seconds = 0\n in memory max health log entries = 3\n\
+         default repeat warning = 10m\n default repeat critical = 1h\n",
+        "",
+    )
+    .health;
+    assert!(!s.enabled);
+    assert_eq!((s.run_every, s.max_log_entries), (1, 10));
+    assert_eq!((s.repeat_warning, s.repeat_critical), (600, 3600));
+    assert_eq!(s.script, PathBuf::from("/p/alarm-notify.sh"));
+    assert_eq!(s.stock_dir, Some(PathBuf::from("/s/health.d")));
+    assert_eq!(s.user_dir, PathBuf::from("/c/health.d"));
+    assert_eq!(s.log_dir, PathBuf::from("/l/health"));
+
+    let s = settings(
+        "[directories]\n health config = /h\n stock health config = /sh\n\
+         [health]\n script to execute on alarm = /bin/notify\n enable stock health configuration = no\n",
+        "",
+    )
+    .health;
+    assert_eq!((s.user_dir, s.stock_dir), (PathBuf::from("/h"), None));
+    assert_eq!(s.script, PathBuf::from("/bin/notify"));
+}

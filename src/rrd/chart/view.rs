@@ -1,4 +1,4 @@
-//! Read-only views of a locked chart and its dimensions, for the streaming sender.
+//! Read-only views of a locked chart and its dimensions, for the streaming sender and health.
 
 use super::*;
 
@@ -20,6 +20,12 @@ impl<'a> ChartView<'a> {
     /// Time of the last collection (microseconds; 0 before the first).
     pub fn last_collected_ut(&self) -> u64 {
         self.st.last_collected_ut
+    }
+
+    /// Collections completed since the chart was created (health runs an alarm only on a
+    /// chart collected at least twice).
+    pub fn collections(&self) -> u64 {
+        self.st.counter_done
     }
 
     /// Time of the last stored slot (microseconds; 0 before the first).

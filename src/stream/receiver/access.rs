@@ -472,7 +472,7 @@ mod tests {
             a.settings,
             // Netdata's defaults (negotiate's fixture lists them), but these two.
             ChildSettings {
-                health: Some(false), // [health] enabled: no alarms in nanodata yet
+                health: Some(true), // [health] enabled (default yes)
                 update_every: 2,
                 ..super::super::negotiate::tests::settings()
             }
