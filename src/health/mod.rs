@@ -14,11 +14,7 @@ pub mod engine;
 
 pub use engine::{AlarmView, Counts, Health, LogEntry, Running, Status};
 
-/// The entries of the stock and user `health.d` directories.
-///
-/// MERGE: becomes `config::load(dirs)` once the `health.d` parser lands (this branch was
-/// built beside it and has no parser yet, so nothing is loaded here).
+/// The entries of the stock and user `health.d` directories (errors logged).
 pub fn load_config(dirs: &config::Dirs) -> Vec<config::AlarmConfig> {
-    let _ = dirs;
-    Vec::new()
+    config::load(dirs)
 }

@@ -242,11 +242,6 @@ impl Host {
         self.health_policy().active(reachable)
     }
 
-    /// Whether a child is connected now (`None` for localhost), and since when (unix
-    /// seconds), without copying the rest of its [`ChildStatus`].
-    pub fn child_reachable(&self) -> Option<(bool, i64)> {
-        self.child.read().as_ref().map(|s| (s.reachable, s.since))
-    }
 
     /// Sets (or clears) the observer of every collection of this host's charts.
     pub fn set_observer(&self, observer: Option<Arc<dyn Observer>>) {

@@ -104,7 +104,7 @@ impl Health {
         for &i in &runnable {
             let Some(calc) = st.alarms[i].config.calc.as_ref() else { continue };
             let vars = AlarmVars { this: &st.alarms[i], alarms: &st.alarms, charts: &st.charts, now };
-            let r = (self.eval)(calc, &vars);
+            let r = calc.eval(&vars);
             let a = &mut st.alarms[i];
             match r {
                 Ok(v) => {
@@ -121,8 +121,8 @@ impl Health {
             let (warn, crit) = {
                 let a = &st.alarms[i];
                 let vars = AlarmVars { this: a, alarms: &st.alarms, charts: &st.charts, now };
-                let w = a.config.warn.as_ref().map(|e| (self.eval)(e, &vars));
-                let c = a.config.crit.as_ref().map(|e| (self.eval)(e, &vars));
+                let w = a.config.warn.as_ref().map(|e| e.eval(&vars));
+                let c = a.config.crit.as_ref().map(|e| e.eval(&vars));
                 (w, c)
             };
             let side =
@@ -240,6 +240,15 @@ impl Health {
     }
 
     /// Every alarm of a host that went away becomes REMOVED (logged).
+    /// A host whose health is off for now: its alarms are REMOVED (once) and binding starts
+    /// afresh when it is on again.
+    pub(super) fn deactivate_host(&self, hh: &HostHealth, now: i64) {
+        if hh.state.lock().memo.bound {
+            self.remove_host(hh, now);
+            hh.state.lock().memo = Memo::default();
+        }
+    }
+
     pub(super) fn remove_host(&self, hh: &HostHealth, now: i64) {
         let writes = {
             let mut st = hh.state.lock();

@@ -45,7 +45,6 @@ use crate::clock::{self, USEC_PER_SEC};
 use crate::config::settings::HealthSettings;
 use crate::db::MemoryMode;
 use crate::health::config::AlarmConfig;
-use crate::health::expr::{EvalError, Expr, Vars};
 use crate::rrd::{Host, Hosts};
 
 use self::alarm::Defaults;
@@ -54,11 +53,7 @@ use self::eval::{HostState, Memo};
 use self::log::AlarmLog;
 use self::notify::{Job, Notifier};
 
-/// Netdata's `default postpone alarms on connect seconds`.
-pub const POSTPONE_ON_CONNECT: i64 = 60;
 
-/// How an expression is evaluated (the real [`Expr::eval`]; tests may substitute one).
-pub type Evaluator = fn(&Expr, &dyn Vars) -> Result<f64, EvalError>;
 
 /// A host and its health.
 type HostPair = (Arc<HostHealth>, Arc<Host>);
@@ -75,7 +70,6 @@ pub struct Health {
     notifier: Mutex<Option<Notifier>>,
     /// Until when every alarm waits (a hibernation was detected).
     postponed_until: Mutex<i64>,
-    eval: Evaluator,
 }
 
 /// One host's health: its alarms and log, behind one lock.
@@ -115,15 +109,9 @@ impl Health {
             hosts: RwLock::new(Vec::new()),
             notifier: Mutex::new(None),
             postponed_until: Mutex::new(0),
-            eval: Expr::eval,
         }
     }
 
-    /// Replaces how expressions are evaluated (tests).
-    pub fn with_evaluator(mut self, eval: Evaluator) -> Health {
-        self.eval = eval;
-        self
-    }
 
     /// Keeps the alarm logs in memory only (tests).
     pub fn without_files(mut self) -> Health {
@@ -196,10 +184,17 @@ impl Health {
             return next;
         }
         for (hh, host) in current {
-            if let Some((reachable, since)) = host.child_connection() {
-                if reachable && now < since + POSTPONE_ON_CONNECT {
-                    continue;
-                }
+            // `health enabled = no`, or `auto` and the child is away: nothing is evaluated
+            // and nothing stays bound (its alarms are REMOVED, which notifies no one), so a
+            // child that left leaves no stale or flapping alarm behind. Its log stays: when
+            // it is back, what was already notified is not notified again.
+            if !host.health_active() {
+                self.deactivate_host(&hh, now);
+                continue;
+            }
+            // A child that has just connected: `postpone alarms on connect seconds`.
+            if host.health_policy().postponed(now) {
+                continue;
             }
             if let Some(t) = self.host_pass(&hh, &host, now) {
                 next = next.min(t);

@@ -15,26 +15,6 @@ use crate::rrd::{Chart, ChartMeta, DimensionMeta, Host, HostSettings, Hosts};
 
 const T0: i64 = 1_700_000_000;
 
-/// A stand-in for the expression engine with the real semantics of the few forms the tests
-/// use: `$var`, `$var > N`, `$var < N` (unknown ⇒ NaN ⇒ failure).
-fn fake_eval(e: &Expr, vars: &dyn Vars) -> Result<f64, EvalError> {
-    let words: Vec<&str> = e.source().split_whitespace().collect();
-    let var = |w: &str| vars.get(w.trim_start_matches('$')).unwrap_or(f64::NAN);
-    let v = match words.as_slice() {
-        [a] => var(a),
-        [a, ">", n] => f64::from(u8::from(var(a) > n.parse::<f64>().unwrap_or(f64::NAN))),
-        [a, "<", n] => f64::from(u8::from(var(a) < n.parse::<f64>().unwrap_or(f64::NAN))),
-        _ => f64::NAN,
-    };
-    if v.is_nan() {
-        Err(EvalError::NaN { unknown: vec![] })
-    } else if v.is_infinite() {
-        Err(EvalError::Infinite)
-    } else {
-        Ok(v)
-    }
-}
-
 fn expr(s: &str) -> Option<Expr> {
     Some(Expr::parse(s).expect("expression"))
 }
@@ -82,7 +62,7 @@ fn high() -> AlarmConfig {
 }
 
 fn health(configs: Vec<AlarmConfig>) -> Health {
-    Health::new(&NodeSettings::default().health, configs).with_evaluator(fake_eval).without_files()
+    Health::new(&NodeSettings::default().health, configs).without_files()
 }
 
 fn statuses(h: &Health) -> Vec<(Status, Status)> {
@@ -144,7 +124,6 @@ fn a_template_looks_up_evaluates_and_logs_its_changes() {
 }
 
 #[test]
-#[ignore = "enable when expr lands: runs the real expression engine"]
 fn a_template_with_the_real_expressions() {
     let (hosts, chart) = hosts();
     let h = Health::new(&NodeSettings::default().health, vec![high()]).without_files();
@@ -293,14 +272,14 @@ fn the_log_survives_a_restart_and_alarm_ids_are_kept() {
     settings.log_dir = dir.clone();
     let (hosts, chart) = hosts();
     collect(&chart, 0..=20, 2);
-    let h = Health::new(&settings, vec![high()]).with_evaluator(fake_eval);
+    let h = Health::new(&settings, vec![high()]);
     h.pass(&hosts, T0 + 20);
     let before = h.host_log("g0", 0);
     let id = h.host_alarms("g0")[0].id;
     drop(h);
     assert!(dir.join("g0.log").exists());
 
-    let h = Health::new(&settings, vec![high()]).with_evaluator(fake_eval);
+    let h = Health::new(&settings, vec![high()]);
     collect(&chart, 21..=40, 8);
     h.pass(&hosts, T0 + 40);
     let after = h.host_log("g0", 0);
@@ -446,12 +425,39 @@ fn a_child_that_just_connected_waits_a_minute() {
     let (hosts, _) = hosts();
     let child = hosts.add(Host::new("g1", "child", HostSettings::default()));
     child.set_child_status(crate::rrd::ChildStatus { reachable: true, since: T0, ..Default::default() });
+    // `postpone alarms on connect seconds = 60` (the receiver sets this on every connect).
+    child.set_health_policy(crate::rrd::HealthPolicy::on_connect(None, 60, 3600, T0));
     child.chart_define(ChartMeta::new("net", "eth0").context("net.net"));
     let h = health(vec![config(Kind::Template, "net", "net.net")]);
     h.pass(&hosts, T0 + 59);
     assert!(h.host_alarms("child").is_empty(), "postponed: not even bound");
     h.pass(&hosts, T0 + 60);
     assert_eq!(h.host_alarms("child").len(), 1);
+}
+
+#[test]
+fn health_auto_follows_the_child_s_connection_and_no_leaves_it_off() {
+    let (hosts, _) = hosts();
+    let child = hosts.add(Host::new("g1", "child", HostSettings::default()));
+    child.set_child_status(crate::rrd::ChildStatus { reachable: true, since: T0, ..Default::default() });
+    child.set_health_policy(crate::rrd::HealthPolicy::on_connect(None, 0, 3600, T0));
+    child.chart_define(ChartMeta::new("net", "eth0").context("net.net"));
+    let h = health(vec![config(Kind::Template, "net", "net.net")]);
+    h.pass(&hosts, T0 + 1);
+    assert_eq!(h.host_alarms("child").len(), 1, "auto: bound while connected");
+    // The child leaves: nothing of it stays bound (REMOVED, logged).
+    child.set_reachable(false, T0 + 2);
+    h.pass(&hosts, T0 + 3);
+    assert!(h.host_alarms("child").is_empty(), "auto: nothing stale once the child left");
+    assert_eq!(h.host_log("child", 0)[0].status, Status::Removed);
+    // Back: bound again.
+    child.set_reachable(true, T0 + 4);
+    h.pass(&hosts, T0 + 5);
+    assert_eq!(h.host_alarms("child").len(), 1, "auto: bound again once back");
+    // `health enabled = no`: never bound, even connected.
+    child.set_health_policy(crate::rrd::HealthPolicy::on_connect(Some(false), 0, 3600, T0 + 6));
+    h.pass(&hosts, T0 + 7);
+    assert!(h.host_alarms("child").is_empty(), "no: nothing bound");
 }
 
 #[test]

@@ -79,7 +79,7 @@ impl ChildCharts {
         self.tick = self.tick.wrapping_add(1);
         let tick = self.tick;
         for host in children.iter().skip(1) {
-            let Some((reachable, since)) = host.child_reachable() else { continue };
+            let Some((reachable, since)) = host.child_connection() else { continue };
             if !self.children.contains_key(host.guid()) {
                 let chart = define(localhost, host, &self.unique_id(host));
                 self.children.insert(host.guid().to_owned(), ChildChart { chart, last_data: None, seen: 0 });
