@@ -9,7 +9,7 @@ use super::*;
 use crate::clock::USEC_PER_SEC;
 use crate::config::settings::NodeSettings;
 use crate::health::config::{Delay, Kind, Lookup};
-use crate::health::expr::{EvalError, Expr, Vars};
+use crate::health::expr::Expr;
 use crate::query::Group;
 use crate::rrd::{Chart, ChartMeta, DimensionMeta, Host, HostSettings, Hosts};
 
