@@ -157,6 +157,7 @@ fn stream_and_compare(name: &str, compression: bool, tls: bool) {
             compression,
             memory_mode: "ram".into(),
             web_port: Some(child_port),
+            health: false,
         },
     );
     wait_for_chart(port, &hostname, "system.cpu", &run, Duration::from_secs(40));
@@ -238,6 +239,7 @@ fn netdata_child_history_is_replicated_when_the_parent_comes_up() {
             compression: true,
             memory_mode: "ram".into(),
             web_port: Some(child_port),
+            health: false,
         },
     );
     let start = Instant::now();
@@ -360,6 +362,7 @@ fn a_gap_in_the_netdata_childs_history_ends_replication_and_live_data_follows() 
             compression: true,
             memory_mode: "ram".into(),
             web_port: Some(free_port()),
+            health: false,
         },
     );
     let start = Instant::now();

@@ -386,6 +386,8 @@ pub struct ChildOptions {
     pub memory_mode: String,
     /// The child's own web port (its API), or `None` for a headless child.
     pub web_port: Option<u16>,
+    /// `[health] enabled` (Debian's stock `health.d`, notifications to `/bin/true`).
+    pub health: bool,
 }
 
 /// A running Netdata child (only the proc plugin collects), streaming to a parent.
@@ -438,12 +440,13 @@ impl NetdataChild {
              {web}\
              [logs]\n    errors to trigger flood protection = 1000000\n\
              [registry]\n    enabled = no\n\
-             [health]\n    enabled = no\n    script to execute on alarm = /bin/true\n\
+             [health]\n    enabled = {health}\n    script to execute on alarm = /bin/true\n\
              [statsd]\n    enabled = no\n\
              [ml]\n    enabled = no\n\
              [plugins]\n    enable running new plugins = no\n    proc = yes\n{off}",
             host = options.hostname,
             mode = options.memory_mode,
+            health = if options.health { "yes" } else { "no" },
         );
         std::fs::write(base.join("etc/netdata.conf"), conf).unwrap();
         let stream = format!(
