@@ -269,6 +269,13 @@ fn run(o: Options) -> ExitCode {
             Some(Signal::Reload) => {
                 logging::reopen();
             }
+            Some(Signal::ReloadHealth) => {
+                #[cfg(feature = "health")]
+                match &health {
+                    Some(h) => h.reload(nanodata::health::load_config(&health_dirs(&health_settings))),
+                    None => log::info!("SIGUSR2: health is off, nothing to reload"),
+                }
+            }
             Some(Signal::Terminate) => {
                 log::info!("signal received: stopping");
                 break;
@@ -308,7 +315,7 @@ fn new_health(
     settings: &nanodata::config::settings::HealthSettings,
     hosts: &Hosts,
 ) -> Option<Arc<nanodata::health::Health>> {
-    use nanodata::health::{config, Health};
+    use nanodata::health::Health;
     if !settings.enabled {
         log::info!("health: disabled ([health] enabled = no)");
         return None;
@@ -317,13 +324,18 @@ fn new_health(
         log::info!("health: off on a node without a database ([db] mode = none)");
         return None;
     }
-    // Without the stock directory the user directory stands in for it: a user file replaces
-    // the stock file of the same name, so each file is read once.
-    let dirs = config::Dirs {
+    Some(Arc::new(Health::new(settings, nanodata::health::load_config(&health_dirs(settings)))))
+}
+
+/// The stock and user `health.d` directories. Without the stock directory the user
+/// directory stands in for it: a user file replaces the stock file of the same name, so
+/// each file is read once.
+#[cfg(feature = "health")]
+fn health_dirs(settings: &nanodata::config::settings::HealthSettings) -> nanodata::health::config::Dirs {
+    nanodata::health::config::Dirs {
         stock: settings.stock_dir.clone().unwrap_or_else(|| settings.user_dir.clone()),
         user: settings.user_dir.clone(),
-    };
-    Some(Arc::new(Health::new(settings, nanodata::health::load_config(&dirs))))
+    }
 }
 
 fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {

@@ -1,14 +1,14 @@
 //! Signals, handled synchronously by the main thread.
 //!
 //! `main` calls [`block_all`] before it spawns any thread, so every thread inherits a mask
-//! blocking TERM, INT, QUIT, HUP and CHLD; those signals then stay pending until the main
+//! blocking TERM, INT, QUIT, HUP, USR2 and CHLD; those signals then stay pending until the main
 //! thread collects them with [`wait`]. No handler runs asynchronously, so no code has to be
 //! async-signal-safe. SIGPIPE is ignored: a closed socket becomes a write error instead.
 
 use std::io;
 use std::time::Duration;
 
-use crate::sys::signal::{self, SigSet, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM};
+use crate::sys::signal::{self, SigSet, SIGCHLD, SIGHUP, SIGINT, SIGPIPE, SIGQUIT, SIGTERM, SIGUSR2};
 
 /// What a received signal asks the daemon to do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,6 +17,8 @@ pub enum Signal {
     Terminate,
     /// SIGHUP: reopen log files (and reload what can be reloaded).
     Reload,
+    /// SIGUSR2: reload the health configuration (Netdata's signal for it).
+    ReloadHealth,
     /// SIGCHLD: a child (plugin) exited; reap it.
     Child,
 }
@@ -38,6 +40,7 @@ pub fn wait(timeout: Option<Duration>) -> Option<Signal> {
     match signal::wait(&handled_set(), timeout)? {
         SIGTERM | SIGINT | SIGQUIT => Some(Signal::Terminate),
         SIGHUP => Some(Signal::Reload),
+        SIGUSR2 => Some(Signal::ReloadHealth),
         SIGCHLD => Some(Signal::Child),
         // A signal outside the set, which cannot happen.
         _ => None,
@@ -51,9 +54,9 @@ pub fn unblock_in_child() -> io::Result<()> {
     signal::reset_for_child()
 }
 
-/// TERM, INT, QUIT, HUP and CHLD.
+/// TERM, INT, QUIT, HUP, USR2 and CHLD.
 fn handled_set() -> SigSet {
-    SigSet::of(&[SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGCHLD])
+    SigSet::of(&[SIGTERM, SIGINT, SIGQUIT, SIGHUP, SIGUSR2, SIGCHLD])
 }
 
 #[cfg(test)]

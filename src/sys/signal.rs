@@ -9,7 +9,7 @@ use std::time::Duration;
 /// A signal number.
 pub type Signo = libc::c_int;
 
-pub use libc::{SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSEGV, SIGTERM};
+pub use libc::{SIGCHLD, SIGHUP, SIGINT, SIGKILL, SIGPIPE, SIGQUIT, SIGSEGV, SIGTERM, SIGUSR2};
 
 /// A set of signals (`sigset_t`), always initialised.
 #[derive(Clone, Copy)]

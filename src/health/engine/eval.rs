@@ -180,8 +180,8 @@ impl Health {
         };
         let usable: Vec<Arc<Chart>> = charts.into_iter().filter(|c| c.obsolete_since().is_none()).collect();
         let metas: Vec<_> = usable.iter().map(|c| c.meta()).collect();
-        let bindings =
-            self.entries.bind(&self.entries.for_host(&facts), &metas, |ci| usable[ci].dimensions());
+        let entries = Arc::clone(&self.entries.read());
+        let bindings = entries.bind(&entries.for_host(&facts), &metas, |ci| usable[ci].dimensions());
 
         let mut st = hh.state.lock();
         let st = &mut *st;
@@ -202,7 +202,7 @@ impl Health {
         // Alarms no longer wanted are REMOVED (logged) and freed.
         let same = |a: &Alarm, b: &Binding| {
             Arc::ptr_eq(&usable[b.chart], &a.chart)
-                && Arc::ptr_eq(&self.entries.list[b.entry].config, &a.config)
+                && Arc::ptr_eq(&entries.list[b.entry].config, &a.config)
                 && a.name == b.name
         };
         let wanted = |a: &Alarm| bindings.iter().any(|b| same(a, b));
@@ -229,7 +229,7 @@ impl Health {
                 }
             };
             let instance = Instance {
-                config: Arc::clone(&self.entries.list[b.entry].config),
+                config: Arc::clone(&entries.list[b.entry].config),
                 chart: Arc::clone(&usable[b.chart]),
                 key,
                 name: b.name,
@@ -239,7 +239,6 @@ impl Health {
         }
     }
 
-    /// Every alarm of a host that went away becomes REMOVED (logged).
     /// A host whose health is off for now: its alarms are REMOVED (once) and binding starts
     /// afresh when it is on again.
     pub(super) fn deactivate_host(&self, hh: &HostHealth, now: i64) {
@@ -249,6 +248,7 @@ impl Health {
         }
     }
 
+    /// Every alarm of a host that went away becomes REMOVED (logged).
     pub(super) fn remove_host(&self, hh: &HostHealth, now: i64) {
         let writes = {
             let mut st = hh.state.lock();

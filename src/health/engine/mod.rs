@@ -65,7 +65,8 @@ pub struct Health {
     max_log_entries: usize,
     log_dir: Option<PathBuf>,
     defaults: Defaults,
-    entries: Entries,
+    /// Swapped whole by [`Health::reload`]; a pass works on the one it started with.
+    entries: RwLock<Arc<Entries>>,
     hosts: RwLock<Vec<Arc<HostHealth>>>,
     notifier: Mutex<Option<Notifier>>,
     /// Until when every alarm waits (a hibernation was detected).
@@ -105,7 +106,7 @@ impl Health {
                 repeat_warning: settings.repeat_warning,
                 repeat_critical: settings.repeat_critical,
             },
-            entries: Entries::new(configs),
+            entries: RwLock::new(Arc::new(Entries::new(configs))),
             hosts: RwLock::new(Vec::new()),
             notifier: Mutex::new(None),
             postponed_until: Mutex::new(0),
@@ -121,7 +122,19 @@ impl Health {
 
     /// How many entries were loaded (without `foreach` ones).
     pub fn entries(&self) -> usize {
-        self.entries.list.len()
+        self.entries.read().list.len()
+    }
+
+    /// Replaces the loaded entries (SIGUSR2): every host rebinds on its next pass. Alarms
+    /// whose entry is gone are REMOVED; the others start again under the new entry with the
+    /// ids the log knows them by, so what was already notified is not notified again.
+    pub fn reload(&self, configs: Vec<AlarmConfig>) {
+        let entries = Arc::new(Entries::new(configs));
+        ::log::info!("health: reloaded, {} alarm and template entries", entries.list.len());
+        *self.entries.write() = entries;
+        for hh in self.hosts.read().iter() {
+            hh.state.lock().memo.force = true;
+        }
     }
 
     /// Starts the notifier thread (done by [`Health::start`]).
@@ -164,8 +177,9 @@ impl Health {
                 }
             }
         })?;
-        ::log::info!("health: {} alarm and template entries loaded", self.entries.list.len());
-        if !self.entries.list.is_empty() && !std::path::Path::new(&self.defaults.exec).exists() {
+        let loaded = self.entries();
+        ::log::info!("health: {loaded} alarm and template entries loaded");
+        if loaded > 0 && !std::path::Path::new(&self.defaults.exec).exists() {
             ::log::warn!(
                 "health: the notification script {} does not exist ([health] script to execute on alarm); \
                  notifications of alarms without exec: will fail",

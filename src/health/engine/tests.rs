@@ -500,3 +500,23 @@ fn timing_many_hosts() {
     h.pass(&hosts, T0 + 31);
     eprintln!("idle pass: {:?}", t.elapsed());
 }
+
+#[test]
+fn a_reload_rebinds_every_host_to_the_new_entries() {
+    let (hosts, _) = hosts();
+    let child = hosts.add(Host::new("g1", "child", HostSettings::default()));
+    child.chart_define(ChartMeta::new("net", "eth0").context("net.net"));
+    let h = health(vec![config(Kind::Template, "old_one", "net.net")]);
+    h.pass(&hosts, T0);
+    let names = |h: &Health| h.host_alarms("child").into_iter().map(|a| a.name).collect::<Vec<_>>();
+    assert_eq!(names(&h), ["old_one"]);
+    h.reload(vec![config(Kind::Template, "new_one", "net.net")]);
+    assert_eq!(h.entries(), 1);
+    h.pass(&hosts, T0 + 1);
+    assert_eq!(names(&h), ["new_one"], "the old entry's alarm is gone, the new one bound");
+    let log = h.host_log("child", 0);
+    assert!(
+        log.iter().any(|e| e.name == "old_one" && e.status == Status::Removed),
+        "the old alarm is logged REMOVED: {log:?}"
+    );
+}
