@@ -27,7 +27,7 @@ BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
 .PHONY: fuzz
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab bench-health
 
 all: build
 
@@ -89,6 +89,10 @@ bench-parent:
 	bench/parent_load.sh 10 100 1000
 	DIMS=2000 NETDATA=no bench/parent_load.sh 1000
 	DIMS=2000 NETDATA=no PROFILE=fast bench/parent_load.sh 1000
+
+# Health on a parent with 1000 simulated children and the stock alarms, beside Netdata 1.37.
+bench-health:
+	bench/health_load.sh 1000
 
 # Old against new in one run on this machine (bench/ab.sh: parent ingestion, headless child
 # CPU and RSS, web req/s, binary sizes; medians, old | new | ratio). `make bench-ab OLD=main`.
