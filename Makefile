@@ -123,6 +123,8 @@ install-files:
 	install -D -m 0644 conf.d/stream.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/stream.conf
 	install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d
 	install -m 0644 conf.d/*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/
+	install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/health.d
+	install -m 0644 conf.d/health.d/*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/health.d/
 	for r in conf.d/roles/*/; do \
 		install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/roles/$$(basename $$r) && \
 		install -m 0644 $$r*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/roles/$$(basename $$r)/ || exit 1; \
