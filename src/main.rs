@@ -237,7 +237,8 @@ fn run(o: Options) -> ExitCode {
     drop(collector_settings);
     // Built before the web server, which shows its alarms; its thread starts below.
     #[cfg(feature = "health")]
-    let health = new_health(&health_settings, &hosts);
+    let health = new_health(&health_settings, &hosts)
+        .map(|h| Arc::new(h.with_environment(nanodata::plugins::environment(&plugins, &localhost, &prefix))));
     #[cfg(feature = "web")]
     let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
     log::info!("{} collector thread(s) running", collectors.len());
@@ -314,7 +315,7 @@ fn run(o: Options) -> ExitCode {
 fn new_health(
     settings: &nanodata::config::settings::HealthSettings,
     hosts: &Hosts,
-) -> Option<Arc<nanodata::health::Health>> {
+) -> Option<nanodata::health::Health> {
     use nanodata::health::Health;
     if !settings.enabled {
         log::info!("health: disabled ([health] enabled = no)");
@@ -324,7 +325,7 @@ fn new_health(
         log::info!("health: off on a node without a database ([db] mode = none)");
         return None;
     }
-    Some(Arc::new(Health::new(settings, nanodata::health::load_config(&health_dirs(settings)))))
+    Some(Health::new(settings, nanodata::health::load_config(&health_dirs(settings))))
 }
 
 /// The stock and user `health.d` directories. Without the stock directory the user

@@ -69,6 +69,8 @@ pub struct Health {
     entries: RwLock<Arc<Entries>>,
     hosts: RwLock<Vec<Arc<HostHealth>>>,
     notifier: Mutex<Option<Notifier>>,
+    /// Added to the environment of every notification script.
+    environment: notify::Environment,
     /// Until when every alarm waits (a hibernation was detected).
     postponed_until: Mutex<i64>,
 }
@@ -109,10 +111,18 @@ impl Health {
             entries: RwLock::new(Arc::new(Entries::new(configs))),
             hosts: RwLock::new(Vec::new()),
             notifier: Mutex::new(None),
+            environment: notify::Environment::default(),
             postponed_until: Mutex::new(0),
         }
     }
 
+
+    /// The `NETDATA_*` variables (those of plugins.d) for the notification scripts, as
+    /// Netdata exports them to `alarm-notify.sh`.
+    pub fn with_environment(mut self, env: Vec<(String, String)>) -> Health {
+        self.environment = Arc::new(env);
+        self
+    }
 
     /// Keeps the alarm logs in memory only (tests).
     pub fn without_files(mut self) -> Health {
@@ -139,7 +149,7 @@ impl Health {
 
     /// Starts the notifier thread (done by [`Health::start`]).
     pub fn start_notifier(&self, timeout: Duration) -> io::Result<()> {
-        let n = Notifier::start(timeout)?;
+        let n = Notifier::start(timeout, Arc::clone(&self.environment))?;
         *self.notifier.lock() = Some(n);
         Ok(())
     }

@@ -124,10 +124,15 @@ pub struct Outcome {
     pub detail: String,
 }
 
-/// Runs `program` with `args` (no shell), killing it (and its process group) after `timeout`.
-pub fn run(program: &str, args: &[String], timeout: Duration) -> Outcome {
+/// The environment a notification script gets besides the daemon's own (Netdata's
+/// `NETDATA_*` variables: `alarm-notify.sh` reads its configuration directories from them).
+pub type Environment = Arc<Vec<(String, String)>>;
+
+/// Runs `program` with `args` (no shell) and `env` added to the daemon's environment,
+/// killing it (and its process group) after `timeout`.
+pub fn run(program: &str, args: &[String], env: &[(String, String)], timeout: Duration) -> Outcome {
     let mut cmd = Command::new(program);
-    cmd.args(args).stdin(Stdio::null()).stdout(Stdio::null()).process_group(0);
+    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::null()).process_group(0);
     sys::process::reset_signals_before_exec(&mut cmd);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -172,12 +177,12 @@ pub struct Notifier {
 
 impl Notifier {
     /// Starts the notifier thread.
-    pub fn start(timeout: Duration) -> std::io::Result<Notifier> {
+    pub fn start(timeout: Duration, env: Environment) -> std::io::Result<Notifier> {
         let (tx, rx) = bounded::<Job>(QUEUE);
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&stopping);
         let thread =
-            sys::thread::spawn("health.notify", sys::thread::SMALL, move || serve(&rx, timeout, &stop))?;
+            sys::thread::spawn("health.notify", sys::thread::SMALL, move || serve(&rx, timeout, &env, &stop))?;
         Ok(Notifier { tx: Some(tx), thread: Some(thread), dropped: Arc::new(AtomicU64::new(0)), stopping })
     }
 
@@ -224,7 +229,7 @@ impl Drop for Notifier {
     }
 }
 
-fn serve(rx: &Receiver<Job>, timeout: Duration, stopping: &AtomicBool) {
+fn serve(rx: &Receiver<Job>, timeout: Duration, env: &[(String, String)], stopping: &AtomicBool) {
     loop {
         let job = match rx.recv_timeout(Duration::from_secs(3600)) {
             Ok(j) => j,
@@ -234,7 +239,7 @@ fn serve(rx: &Receiver<Job>, timeout: Duration, stopping: &AtomicBool) {
         if stopping.load(Ordering::Acquire) {
             return;
         }
-        let outcome = run(&job.program, &job.args, timeout);
+        let outcome = run(&job.program, &job.args, env, timeout);
         let arg = |i: usize| job.args.get(i).map_or("", String::as_str);
         let (host, name, chart, status) = (arg(1), arg(6), arg(7), arg(9));
         if outcome.failed {
@@ -285,21 +290,21 @@ mod tests {
     #[test]
     fn exit_codes_timeouts_and_missing_programs() {
         assert_eq!(
-            run("/bin/true", &[], TIMEOUT),
+            run("/bin/true", &[], &[], TIMEOUT),
             Outcome { code: 0, failed: false, detail: "exited with code 0".into() }
         );
-        let o = run("/bin/sh", &["-c".into(), "exit 7".into()], TIMEOUT);
+        let o = run("/bin/sh", &["-c".into(), "exit 7".into()], &[], TIMEOUT);
         assert_eq!((o.code, o.failed), (7, true));
-        let o = run("/bin/sleep", &["30".into()], Duration::from_millis(200));
+        let o = run("/bin/sleep", &["30".into()], &[], Duration::from_millis(200));
         assert_eq!((o.code, o.failed), (128 + 9, true));
         assert!(o.detail.contains("killed after"), "{}", o.detail);
-        let o = run("/nonexistent/alarm-notify.sh", &[], TIMEOUT);
+        let o = run("/nonexistent/alarm-notify.sh", &[], &[], TIMEOUT);
         assert_eq!((o.code, o.failed), (-1, true));
     }
 
     #[test]
     fn a_full_queue_drops_and_counts_without_blocking() {
-        let mut n = Notifier::start(Duration::from_secs(5)).unwrap();
+        let mut n = Notifier::start(Duration::from_secs(5), Environment::default()).unwrap();
         // The first job keeps the thread busy; the queue holds QUEUE more; the rest drop.
         let sent = (0..QUEUE + 20).filter(|_| n.send(slow_job())).count();
         assert!(sent <= QUEUE + 1, "{sent}");
