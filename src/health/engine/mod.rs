@@ -33,7 +33,7 @@ pub use log::{value_string, LogEntry};
 pub use notify::{arguments, NO_EDIT_COMMAND};
 pub use silencers::{Selector, SelectorKey, SilenceType, Silencers};
 pub use status::Status;
-pub use variables::ChartVariables;
+pub use variables::{list as list_chart_variables, ChartVariables};
 
 use std::collections::{HashMap, HashSet};
 use std::io;
