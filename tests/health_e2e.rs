@@ -118,7 +118,8 @@ fn a_child_alarm_notifies_through_the_parent_and_its_disconnection_too() {
     let alarms = |q: &str| http_get(port, &format!("/host/{name}/api/v1/alarms{q}")).unwrap_or_default();
 
     wait_until("the child's test alarm is bound and evaluated", LIMIT, &[&parent_run, &child_run], || {
-        alarms("?all").contains("\"test.hval.it_value_high\"") && alarms("?all").contains("\"status\": \"CLEAR\"")
+        alarms("?all").contains("\"test.hval.it_value_high\"")
+            && alarms("?all").contains("\"status\": \"CLEAR\"")
     });
     assert!(!alarms("").contains("it_value_high"), "CLEAR is not listed by default");
 

@@ -101,7 +101,12 @@ impl Context {
     /// [`Context::for_fuzzing`] with a health engine, a management token and `allow
     /// management from` (tests).
     #[doc(hidden)]
-    pub fn for_tests(hosts: Arc<Hosts>, health: Option<HealthHandle>, token: &str, management: &str) -> Context {
+    pub fn for_tests(
+        hosts: Arc<Hosts>,
+        health: Option<HealthHandle>,
+        token: &str,
+        management: &str,
+    ) -> Context {
         Context {
             health,
             api_token: token.to_owned(),

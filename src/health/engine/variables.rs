@@ -40,6 +40,9 @@ impl Vars {
     }
 }
 
+/// A dimension's id, name and its three variables (suffix, value).
+type DimVars = (String, String, [(&'static str, f64); 3]);
+
 /// What one chart contributes.
 struct Facts {
     id: String,
@@ -49,7 +52,7 @@ struct Facts {
     /// `last_collected_t`, `green`, `red`, `update_every`.
     base: [(&'static str, f64); 4],
     /// Per dimension: (id, name, [(suffix, value)]).
-    dims: Vec<(String, String, [(&'static str, f64); 3])>,
+    dims: Vec<DimVars>,
     /// The chart's alarms: (name, value).
     alarms: Vec<(String, f64)>,
 }

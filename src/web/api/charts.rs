@@ -5,8 +5,8 @@ use std::collections::HashMap;
 use super::alarms::{chart_alarms, ChartAlarm};
 use crate::db::MemoryMode;
 use crate::rrd::{Chart, Host};
-use crate::web::http::{Response, Status};
 use crate::web::context::{Context, API_VERSION};
+use crate::web::http::{Response, Status};
 use crate::web::json;
 
 /// Whether a chart is listed: not hidden, not obsolete, with dimensions, stored somewhere.
@@ -135,7 +135,10 @@ pub fn chart_object(o: &mut String, c: &Chart, alarms: &HashMap<String, Vec<Char
     for (i, a) in alarms.get(&m.id).map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
         o.push_str(if i > 0 { ",\n\t\t\t\t" } else { "\n\t\t\t\t" });
         json::str(o, &a.name);
-        o.push_str(&format!(": {{\n\t\t\t\t\t\"id\": {},\n\t\t\t\t\t\"status\": \"{}\",\n\t\t\t\t\t\"units\": ", a.id, a.status));
+        o.push_str(&format!(
+            ": {{\n\t\t\t\t\t\"id\": {},\n\t\t\t\t\t\"status\": \"{}\",\n\t\t\t\t\t\"units\": ",
+            a.id, a.status
+        ));
         json::str(o, &a.units);
         o.push_str(&format!(",\n\t\t\t\t\t\"update_every\": {}\n\t\t\t\t}}", a.update_every));
     }

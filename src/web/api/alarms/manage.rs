@@ -105,7 +105,8 @@ fn run(h: &crate::health::Health, pairs: &[(String, String)]) -> Response {
 #[cfg(feature = "health")]
 pub fn list(s: &crate::health::engine::Silencers) -> String {
     use crate::web::json;
-    let mut o = format!("{{\n\t\"all\": {},\n\t\"type\": \"{}\",\n\t\"silencers\": [", s.all, s.kind.as_str());
+    let mut o =
+        format!("{{\n\t\"all\": {},\n\t\"type\": \"{}\",\n\t\"silencers\": [", s.all, s.kind.as_str());
     for (i, sel) in s.selectors.iter().enumerate() {
         o.push_str(if i > 0 { ",\n\t\t{" } else { "\n\t\t{" });
         for (j, (k, text)) in sel.keys().enumerate() {

@@ -114,7 +114,8 @@ pub fn alarms_values(ctx: &Context, host: &Host, filter: Filter) -> String {
 pub fn alarm_log(ctx: &Context, host: &Host, after: u32, chart: Option<&str>) -> String {
     #[cfg(feature = "health")]
     if let Some(h) = &ctx.health {
-        let chart = chart.map(|c| host.chart_by_id_or_name(c).map_or_else(|| c.to_owned(), |ch| ch.id().to_owned()));
+        let chart =
+            chart.map(|c| host.chart_by_id_or_name(c).map_or_else(|| c.to_owned(), |ch| ch.id().to_owned()));
         return render::alarm_log(h, host, after, chart.as_deref(), &ctx.timezone);
     }
     let _ = (ctx, host, after, chart);

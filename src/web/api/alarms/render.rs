@@ -82,7 +82,11 @@ fn alarm(o: &mut String, a: &AlarmView) {
     field(o, t, "class", or_unknown(&c.class));
     field(o, t, "component", or_unknown(&c.component));
     field(o, t, "type", or_unknown(&c.type_));
-    let _ = writeln!(o, "{t}\"active\": true,\n{t}\"disabled\": {},\n{t}\"silenced\": {},", a.disabled, a.silenced);
+    let _ = writeln!(
+        o,
+        "{t}\"active\": true,\n{t}\"disabled\": {},\n{t}\"silenced\": {},",
+        a.disabled, a.silenced
+    );
     field(o, t, "exec", &a.exec);
     field(o, t, "recipient", &a.recipient);
     field(o, t, "source", &c.source);
@@ -106,7 +110,8 @@ fn alarm(o: &mut String, a: &AlarmView) {
         a.crit_repeat_every,
     );
     field(o, t, "value_string", &a.value_string());
-    let _ = writeln!(o, "{t}\"last_repeat\": \"{}\",\n{t}\"times_repeat\": {},", a.last_repeat, a.times_repeat);
+    let _ =
+        writeln!(o, "{t}\"last_repeat\": \"{}\",\n{t}\"times_repeat\": {},", a.last_repeat, a.times_repeat);
     if c.no_clear_notification {
         let _ = writeln!(o, "{t}\"no_clear_notification\": true,");
     }
@@ -150,7 +155,11 @@ pub fn alarms_values(h: &Health, host: &Host, filter: Filter) -> String {
         json::str(&mut o, &format!("{}.{}", a.chart, a.name));
         let _ = write!(o, ": {{\n\t\t\t\"id\": {},\n\t\t\t\"value\":", a.id);
         json::num(&mut o, a.value);
-        let _ = write!(o, ",\n\t\t\t\"last_updated\":{},\n\t\t\t\"status\": \"{}\"\n\t\t}}", a.last_updated, a.status);
+        let _ = write!(
+            o,
+            ",\n\t\t\t\"last_updated\":{},\n\t\t\t\"status\": \"{}\"\n\t\t}}",
+            a.last_updated, a.status
+        );
     }
     o.push_str("\n\t}\n}\n");
     o

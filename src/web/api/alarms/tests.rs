@@ -47,11 +47,8 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let hosts = Arc::new(Hosts::new(Host::new(
-        "g0",
-        "h",
-        HostSettings { history: 120, ..HostSettings::default() },
-    )));
+    let hosts =
+        Arc::new(Hosts::new(Host::new("g0", "h", HostSettings { history: 120, ..HostSettings::default() })));
     let chart = hosts
         .localhost()
         .chart_define(ChartMeta::new("test", "load").context("test.load").family("load").units("%"));
@@ -132,14 +129,51 @@ fn alarms_lists_raised_alarms_by_default_and_every_alarm_with_all() {
     assert_eq!(
         a.keys(),
         [
-            "id", "config_hash_id", "name", "chart", "family", "class", "component", "type", "active",
-            "disabled", "silenced", "exec", "recipient", "source", "units", "info", "status",
-            "last_status_change", "last_updated", "next_update", "update_every", "delay_up_duration",
-            "delay_down_duration", "delay_max_duration", "delay_multiplier", "delay",
-            "delay_up_to_timestamp", "warn_repeat_every", "crit_repeat_every", "value_string",
-            "last_repeat", "times_repeat", "db_after", "db_before", "lookup_method", "lookup_after",
-            "lookup_before", "lookup_options", "warn", "warn_parsed", "crit", "crit_parsed", "green",
-            "red", "value",
+            "id",
+            "config_hash_id",
+            "name",
+            "chart",
+            "family",
+            "class",
+            "component",
+            "type",
+            "active",
+            "disabled",
+            "silenced",
+            "exec",
+            "recipient",
+            "source",
+            "units",
+            "info",
+            "status",
+            "last_status_change",
+            "last_updated",
+            "next_update",
+            "update_every",
+            "delay_up_duration",
+            "delay_down_duration",
+            "delay_max_duration",
+            "delay_multiplier",
+            "delay",
+            "delay_up_to_timestamp",
+            "warn_repeat_every",
+            "crit_repeat_every",
+            "value_string",
+            "last_repeat",
+            "times_repeat",
+            "db_after",
+            "db_before",
+            "lookup_method",
+            "lookup_after",
+            "lookup_before",
+            "lookup_options",
+            "warn",
+            "warn_parsed",
+            "crit",
+            "crit_parsed",
+            "green",
+            "red",
+            "value",
         ]
     );
     assert_eq!(a["status"].str(), "WARNING");
@@ -186,12 +220,45 @@ fn alarms_values_log_and_count_have_netdatas_shapes() {
     assert_eq!(
         high.keys(),
         [
-            "hostname", "utc_offset", "timezone", "unique_id", "alarm_id", "alarm_event_id",
-            "config_hash_id", "name", "chart", "context", "family", "class", "component", "type",
-            "processed", "updated", "exec_run", "exec_failed", "exec", "recipient", "exec_code",
-            "source", "command", "units", "when", "duration", "non_clear_duration", "status",
-            "old_status", "delay", "delay_up_to_timestamp", "updated_by_id", "updates_id",
-            "value_string", "old_value_string", "last_repeat", "silenced", "info", "value",
+            "hostname",
+            "utc_offset",
+            "timezone",
+            "unique_id",
+            "alarm_id",
+            "alarm_event_id",
+            "config_hash_id",
+            "name",
+            "chart",
+            "context",
+            "family",
+            "class",
+            "component",
+            "type",
+            "processed",
+            "updated",
+            "exec_run",
+            "exec_failed",
+            "exec",
+            "recipient",
+            "exec_code",
+            "source",
+            "command",
+            "units",
+            "when",
+            "duration",
+            "non_clear_duration",
+            "status",
+            "old_status",
+            "delay",
+            "delay_up_to_timestamp",
+            "updated_by_id",
+            "updates_id",
+            "value_string",
+            "old_value_string",
+            "last_repeat",
+            "silenced",
+            "info",
+            "value",
             "old_value",
         ]
     );
@@ -253,7 +320,16 @@ fn alarm_variables_lists_chart_family_and_host_variables() {
     let v = get(&f, "/api/v1/alarm_variables?chart=test.load");
     assert_eq!(
         v.keys(),
-        ["chart", "chart_name", "chart_context", "chart_variables", "family", "family_variables", "host", "host_variables"]
+        [
+            "chart",
+            "chart_name",
+            "chart_context",
+            "chart_variables",
+            "family",
+            "family_variables",
+            "host",
+            "host_variables"
+        ]
     );
     let c = &v["chart_variables"];
     assert_eq!(c["ex"].num(), 8.0, "by name: the last stored value");
@@ -309,7 +385,10 @@ fn manage_silence_notifies_no_one_and_disable_stops_evaluation() {
     let list = Value::parse(&manage(&f, "cmd=LIST")).unwrap();
     assert_eq!(list.keys(), ["all", "type", "silencers"]);
     assert_eq!((list["all"].clone(), list["type"].str()), (Value::Bool(false), "SILENCE"));
-    assert_eq!(list["silencers"], Value::Arr(vec![Value::Obj(vec![("alarm".into(), Value::Str("hi*".into()))])]));
+    assert_eq!(
+        list["silencers"],
+        Value::Arr(vec![Value::Obj(vec![("alarm".into(), Value::Str("hi*".into()))])])
+    );
 
     assert_eq!(manage(&f, "cmd=DISABLE%20ALL"), manage::MSG_DISABLE_ALL);
     collect(&f.chart, 21..=40, 100);
@@ -509,7 +588,8 @@ impl Parser<'_> {
                                 b'r' => out.push('\r'),
                                 b'"' | b'\\' | b'/' => out.push(e as char),
                                 b'u' => {
-                                    let hex = std::str::from_utf8(&self.s[self.i..self.i + 4]).map_err(|e| e.to_string())?;
+                                    let hex = std::str::from_utf8(&self.s[self.i..self.i + 4])
+                                        .map_err(|e| e.to_string())?;
                                     let n = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
                                     out.push(char::from_u32(n).ok_or("bad \\u")?);
                                     self.i += 4;
@@ -526,7 +606,10 @@ impl Parser<'_> {
                                 0xe0..=0xef => 3,
                                 _ => 4,
                             };
-                            out.push_str(std::str::from_utf8(&self.s[start..start + len]).map_err(|e| e.to_string())?);
+                            out.push_str(
+                                std::str::from_utf8(&self.s[start..start + len])
+                                    .map_err(|e| e.to_string())?,
+                            );
                             self.i = start + len;
                         }
                     }
@@ -546,7 +629,9 @@ impl Parser<'_> {
             }
             Some(c) if *c == b'-' || c.is_ascii_digit() => {
                 let start = self.i;
-                while self.i < self.s.len() && matches!(self.s[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9') {
+                while self.i < self.s.len()
+                    && matches!(self.s[self.i], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+                {
                     self.i += 1;
                 }
                 let t = std::str::from_utf8(&self.s[start..self.i]).map_err(|e| e.to_string())?;
