@@ -231,4 +231,6 @@ pub fn html_escape(out: &mut String, s: &str) {
 }
 
 #[cfg(test)]
+pub(crate) mod json_value;
+#[cfg(test)]
 mod tests;
