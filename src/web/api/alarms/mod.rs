@@ -230,7 +230,7 @@ pub fn html_escape(out: &mut String, s: &str) {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(test, feature = "health"))]
 pub(crate) mod json_value;
-#[cfg(test)]
+#[cfg(all(test, feature = "health"))]
 mod tests;
