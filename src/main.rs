@@ -239,8 +239,13 @@ fn run(o: Options) -> ExitCode {
     #[cfg(feature = "health")]
     let health = new_health(&health_settings, &hosts)
         .map(|h| Arc::new(h.with_environment(nanodata::plugins::environment(&plugins, &localhost, &prefix))));
+    #[cfg(all(feature = "web", feature = "health"))]
+    let web_health = health.clone();
+    #[cfg(all(feature = "web", not(feature = "health")))]
+    let web_health = None;
     #[cfg(feature = "web")]
-    let web = web_bound.and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts)));
+    let web = web_bound
+        .and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts), web_health));
     log::info!("{} collector thread(s) running", collectors.len());
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
     #[cfg(feature = "health")]

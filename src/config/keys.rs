@@ -228,9 +228,9 @@ registry! { NETDATA:
     WEB_ALLOW_NETDATA_CONF_DNS = WEB, "allow netdata.conf by dns", "no", Choice(DNS_MODES),
         "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_MANAGEMENT = WEB, "allow management from", "localhost", Pattern,
-        "Accepted, not used by nanodata (no management API).";
+        "Clients allowed to use /api/v1/manage/health (with the X-Auth-Token of <lib>/netdata.api.key).";
     WEB_ALLOW_MANAGEMENT_DNS = WEB, "allow management by dns", "heuristic", Choice(DNS_MODES),
-        "Accepted, not used by nanodata (no management API).";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_GZIP = WEB, "enable gzip compression", "yes", Bool,
         "Compress responses for clients that accept gzip.";
     WEB_GZIP_STRATEGY = WEB, "gzip compression strategy", "default", Choice(&["default", "filtered", "huffman only", "rle", "fixed"]),

@@ -20,7 +20,17 @@ use crate::web::api;
 pub enum Acl {
     Dashboard,
     NetdataConf,
+    /// `allow management from` (`/api/v1/manage/health`).
+    Management,
 }
+
+/// The health engine the API shows (`None`: health disabled on this node).
+#[cfg(feature = "health")]
+pub type HealthHandle = Arc<crate::health::Health>;
+/// Without the `health` feature there is no engine: the alarm endpoints answer as
+/// Netdata does with health disabled.
+#[cfg(not(feature = "health"))]
+pub type HealthHandle = std::convert::Infallible;
 
 /// The Netdata API version nanodata answers like (clients compare it).
 pub const API_VERSION: &str = "v1.37.1";
@@ -37,10 +47,16 @@ pub struct Context {
     pub prometheus: api::allmetrics::PrometheusDefaults,
     /// Last scrape time per (`server`, host GUID), for prometheus average/sum windows.
     pub prometheus_seen: Mutex<HashMap<(String, String), i64>>,
+    /// The health engine (`None`: health disabled).
+    pub health: Option<HealthHandle>,
+    /// The management API token (`X-Auth-Token`); empty: none could be read or made, every
+    /// management request is refused.
+    pub api_token: String,
     // Built by the starter (`super::start_bound`).
     pub(crate) allow_connections: SimplePattern,
     pub(crate) allow_dashboard: SimplePattern,
     pub(crate) allow_netdata_conf: SimplePattern,
+    pub(crate) allow_management: SimplePattern,
 }
 
 impl Context {
@@ -49,6 +65,7 @@ impl Context {
         let p = match acl {
             Acl::Dashboard => &self.allow_dashboard,
             Acl::NetdataConf => &self.allow_netdata_conf,
+            Acl::Management => &self.allow_management,
         };
         ip_matches(p, ip)
     }
@@ -72,9 +89,61 @@ impl Context {
             https_enabled: false,
             prometheus: api::allmetrics::PrometheusDefaults::from_config(&cfg),
             prometheus_seen: Mutex::new(HashMap::new()),
+            health: None,
+            api_token: String::new(),
             allow_connections: SimplePattern::parse("*"),
             allow_dashboard: SimplePattern::parse("*"),
             allow_netdata_conf: SimplePattern::parse("*"),
+            allow_management: SimplePattern::parse("localhost"),
+        }
+    }
+
+    /// [`Context::for_fuzzing`] with a health engine, a management token and `allow
+    /// management from` (tests).
+    #[doc(hidden)]
+    pub fn for_tests(
+        hosts: Arc<Hosts>,
+        health: Option<HealthHandle>,
+        token: &str,
+        management: &str,
+    ) -> Context {
+        Context {
+            health,
+            api_token: token.to_owned(),
+            allow_management: SimplePattern::parse(management),
+            ..Context::for_fuzzing(hosts)
+        }
+    }
+}
+
+/// The management API token in `path` (Netdata's `netdata.api.key`): its first line,
+/// trimmed; created with a random UUID when missing or empty. Empty when neither works
+/// (logged): then no management request is accepted.
+pub fn api_token(path: &std::path::Path) -> String {
+    match std::fs::read_to_string(path) {
+        Ok(t) if !t.trim().is_empty() => return t.lines().next().unwrap_or("").trim().to_owned(),
+        Ok(_) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => {
+            log::error!("web: cannot read the management API key {}: {e}", path.display());
+            return String::new();
+        }
+    }
+    let token = uuid::Uuid::new_v4().to_string();
+    if let Some(dir) = path.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    match std::fs::write(path, &token) {
+        Ok(()) => {
+            log::info!("web: created the management API key {}", path.display());
+            token
+        }
+        Err(e) => {
+            log::error!(
+                "web: cannot write the management API key {}: {e}; /api/v1/manage is refused",
+                path.display()
+            );
+            String::new()
         }
     }
 }

@@ -24,6 +24,8 @@ pub struct Request {
     pub accepts_gzip: bool,
     /// `Host` header, for redirects.
     pub host: Option<String>,
+    /// `X-Auth-Token` header (`/api/v1/manage/health`).
+    pub auth_token: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -167,6 +169,7 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
     let mut keep_alive = !http10;
     let mut accepts_gzip = false;
     let mut host = None;
+    let mut auth_token = None;
     for (n, line) in lines.enumerate() {
         if line.is_empty() {
             continue;
@@ -197,6 +200,8 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
             });
         } else if name.eq_ignore_ascii_case("host") {
             host = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("x-auth-token") {
+            auth_token = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("content-length") {
             if value != "0" {
                 return Parsed::Bad(Status::BadRequest, "request bodies are not accepted");
@@ -225,6 +230,7 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
             keep_alive,
             accepts_gzip,
             host,
+            auth_token,
         },
         consumed,
     )

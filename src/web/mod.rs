@@ -86,7 +86,7 @@ pub fn start_with_streaming(
     parent: Option<ParentSettings>,
     hosts: Arc<Hosts>,
 ) -> Option<WebServer> {
-    start_bound(bind(&settings)?, settings, parent, hosts)
+    start_bound(bind(&settings)?, settings, parent, hosts, None)
 }
 
 #[cfg(feature = "tls")]
@@ -149,12 +149,13 @@ pub fn bind(settings: &WebSettings) -> Option<Bound> {
 }
 
 /// Serves sockets of [`bind`] on the web thread, with the streaming parent side (the hub)
-/// when `parent` is given.
+/// when `parent` is given, showing the alarms of `health` (`None`: health disabled).
 pub fn start_bound(
     bound: Bound,
     settings: WebSettings,
     parent: Option<ParentSettings>,
     hosts: Arc<Hosts>,
+    health: Option<context::HealthHandle>,
 ) -> Option<WebServer> {
     let Bound { listeners, tls_config } = bound;
     let https_enabled = tls_config.is_some();
@@ -184,9 +185,12 @@ pub fn start_bound(
         prometheus,
         prometheus_seen: Mutex::new(HashMap::new()),
         netdata_conf: settings.netdata_conf,
+        health,
+        api_token: context::api_token(&settings.api_key_file),
         allow_connections: settings.allow_connections,
         allow_dashboard: settings.allow_dashboard,
         allow_netdata_conf: settings.allow_netdata_conf,
+        allow_management: settings.allow_management,
     };
 
     let addrs = listeners.iter().map(|l| l.addr).collect();

@@ -116,6 +116,11 @@ pub struct WebSettings {
     pub allow_connections: SimplePattern,
     pub allow_dashboard: SimplePattern,
     pub allow_netdata_conf: SimplePattern,
+    /// `allow management from` (`/api/v1/manage/health`).
+    pub allow_management: SimplePattern,
+    /// `<[directories] lib>/netdata.api.key`: the management API token (created when
+    /// missing).
+    pub api_key_file: PathBuf,
     /// `ssl key` / `ssl certificate`, relative ones under `[directories] config`; `None`
     /// when empty.
     pub ssl_key: Option<PathBuf>,
@@ -376,6 +381,8 @@ impl WebSettings {
             allow_connections: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_CONNECTIONS)),
             allow_dashboard: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_DASHBOARD)),
             allow_netdata_conf: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_NETDATA_CONF)),
+            allow_management: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_MANAGEMENT)),
+            api_key_file: dirs.lib.join("netdata.api.key"),
             ssl_key: path(&keys::WEB_SSL_KEY),
             ssl_certificate: path(&keys::WEB_SSL_CERTIFICATE),
             tls_version: cfg.text(&keys::WEB_TLS_VERSION),

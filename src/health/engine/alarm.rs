@@ -65,6 +65,10 @@ pub struct Alarm {
     pub repeat: RepeatState,
     /// Runnable in the current pass.
     pub runnable: bool,
+    /// Not evaluated (`/api/v1/manage/health` DISABLE).
+    pub disabled: bool,
+    /// Evaluated but not notified (`/api/v1/manage/health` SILENCE).
+    pub silenced: bool,
     /// The last evaluation errors of calc, warn, crit (for the notification's argument 22).
     pub calc_error: Option<EvalError>,
     pub warn_error: Option<EvalError>,
@@ -119,6 +123,8 @@ impl Alarm {
             delay: DelayState::default(),
             repeat: RepeatState::default(),
             runnable: false,
+            disabled: false,
+            silenced: false,
             calc_error: None,
             warn_error: None,
             crit_error: None,
@@ -160,6 +166,8 @@ impl Alarm {
             db_after: self.db_after,
             db_before: self.db_before,
             value: self.value,
+            disabled: self.disabled,
+            silenced: self.silenced,
             config: Arc::clone(&self.config),
         }
     }
@@ -201,6 +209,8 @@ pub struct AlarmView {
     pub db_before: i64,
     /// NaN: no value (`null`).
     pub value: f64,
+    pub disabled: bool,
+    pub silenced: bool,
     pub config: Arc<AlarmConfig>,
 }
 

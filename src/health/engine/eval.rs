@@ -52,12 +52,13 @@ impl Health {
     /// Evaluates the due alarms of one host; returns when it next has one due.
     pub(super) fn host_pass(&self, hh: &Arc<HostHealth>, host: &Host, now: i64) -> Option<i64> {
         self.rebind_if_needed(hh, host, now);
+        self.apply_silencers(hh);
         let due: Vec<Due> = {
             let st = hh.state.lock();
             st.alarms
                 .iter()
                 .enumerate()
-                .filter(|(_, a)| a.next_update <= now && a.update_every > 0)
+                .filter(|(_, a)| a.next_update <= now && a.update_every > 0 && !a.disabled)
                 .map(|(index, a)| Due { index, chart: Arc::clone(&a.chart), request: a.request.clone() })
                 .collect()
         };
@@ -138,6 +139,28 @@ impl Health {
             a.last_updated = now;
             a.next_update = now + i64::from(a.update_every);
         }
+    }
+
+    /// Sets the alarms' disabled and silenced flags when the silencers changed since this
+    /// host last applied them (or its alarms were rebound).
+    fn apply_silencers(&self, hh: &HostHealth) {
+        let version = self.silencers_version.load(std::sync::atomic::Ordering::SeqCst);
+        if hh.state.lock().silencers_version == version {
+            return;
+        }
+        let silencers = self.silencers.read().clone();
+        let mut st = hh.state.lock();
+        for a in &mut st.alarms {
+            let t = super::silencers::Target {
+                alarm: &a.name,
+                chart: &a.key.id,
+                context: &a.key.context,
+                host: &hh.hostname,
+                family: &a.key.family,
+            };
+            (a.disabled, a.silenced) = silencers.flags(&t);
+        }
+        st.silencers_version = version;
     }
 
     /// Rebinds the host's alarms when its charts changed (see [`Memo`]).
@@ -236,6 +259,7 @@ impl Health {
                 dimension: b.dimension,
             };
             st.alarms.push(Alarm::new(instance, ids, &self.defaults, now));
+            st.silencers_version = 0;
         }
     }
 
@@ -275,6 +299,8 @@ pub struct HostState {
     pub last_processed_id: u32,
     /// Health log lines, written once the lock is released.
     pub lines: Vec<String>,
+    /// The silencers version applied to `alarms` (0: none yet).
+    pub silencers_version: u64,
 }
 
 impl HostState {
@@ -386,7 +412,7 @@ pub(super) fn entry_of(a: &Alarm, new: Status, old: Status, now: i64) -> LogEntr
         exec_failed: false,
         exec_code: -1,
         exec_run_timestamp: 0,
-        silenced: false,
+        silenced: a.silenced,
         no_clear_notification: c.no_clear_notification,
         last_repeat: 0,
     }

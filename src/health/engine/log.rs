@@ -83,10 +83,13 @@ impl LogEntry {
     }
 }
 
-/// A value with its units as Netdata shows it in the log and notifications (`-` for no
-/// value; two decimals, trailing zeros dropped).
+/// A value with its units as Netdata shows it in the log and notifications (`-` alone for
+/// no value, as Netdata 1.37 shows it; two decimals, trailing zeros dropped).
 pub fn value_string(value: f64, units: &str) -> String {
-    let mut s = if value.is_finite() {
+    if !value.is_finite() {
+        return "-".to_owned();
+    }
+    let mut s = {
         let t = format!("{value:.2}");
         let t = if t.contains('.') { t.trim_end_matches('0').trim_end_matches('.').to_owned() } else { t };
         if t == "-0" {
@@ -94,8 +97,6 @@ pub fn value_string(value: f64, units: &str) -> String {
         } else {
             t
         }
-    } else {
-        "-".to_owned()
     };
     if !units.is_empty() {
         if units != "%" {
@@ -336,7 +337,7 @@ mod tests {
         assert_eq!(value_string(12.345, "%"), "12.35%");
         assert_eq!(value_string(3.0, "MiB"), "3 MiB");
         assert_eq!(value_string(0.5, ""), "0.5");
-        assert_eq!(value_string(f64::NAN, "%"), "-%");
+        assert_eq!(value_string(f64::NAN, "%"), "-", "Netdata 1.37 shows no units without a value");
     }
 
     #[test]

@@ -20,7 +20,9 @@ mod log;
 mod notices;
 mod notify;
 mod record;
+pub mod silencers;
 pub mod status;
+mod variables;
 mod vars;
 
 #[cfg(test)]
@@ -29,11 +31,14 @@ mod tests;
 pub use alarm::{AlarmView, LookupView, DEFAULT_RECIPIENT};
 pub use log::{value_string, LogEntry};
 pub use notify::{arguments, NO_EDIT_COMMAND};
+pub use silencers::{Selector, SelectorKey, SilenceType, Silencers};
 pub use status::Status;
+pub use variables::{list as list_chart_variables, ChartVariables};
 
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -73,6 +78,10 @@ pub struct Health {
     environment: notify::Environment,
     /// Until when every alarm waits (a hibernation was detected).
     postponed_until: Mutex<i64>,
+    /// `/api/v1/manage/health`'s state, and its version (bumped on every change; a host
+    /// applies it to its alarms when its copy is older).
+    silencers: RwLock<Silencers>,
+    silencers_version: AtomicU64,
 }
 
 /// One host's health: its alarms and log, behind one lock.
@@ -113,6 +122,8 @@ impl Health {
             notifier: Mutex::new(None),
             environment: notify::Environment::default(),
             postponed_until: Mutex::new(0),
+            silencers: RwLock::new(Silencers::default()),
+            silencers_version: AtomicU64::new(1),
         }
     }
 
@@ -293,6 +304,7 @@ impl Health {
                 memo: Memo::default(),
                 last_processed_id: 0,
                 lines: Vec::new(),
+                silencers_version: 0,
             }),
         }
     }
@@ -348,6 +360,34 @@ impl Health {
     /// Whether alarms run for this host (it has a database and was seen by a pass).
     pub fn runs_on(&self, guid: &str) -> bool {
         self.host(guid).is_some()
+    }
+
+    /// A copy of the silencers (`/api/v1/manage/health?cmd=LIST`).
+    pub fn silencers(&self) -> Silencers {
+        self.silencers.read().clone()
+    }
+
+    /// Changes the silencers; every host applies them to its alarms at its next pass.
+    pub fn change_silencers<R>(&self, f: impl FnOnce(&mut Silencers) -> R) -> R {
+        let r = f(&mut self.silencers.write());
+        self.silencers_version.fetch_add(1, Ordering::SeqCst);
+        r
+    }
+
+    /// Whether alarms are evaluated for `host` now (it has a database and its health
+    /// policy is on): `/api/v1/alarms` `status`.
+    pub fn enabled_for(&self, host: &Host) -> bool {
+        host.settings().mode != MemoryMode::None && host.health_active()
+    }
+
+    /// The variables the alarms of `chart` (id or name) of `host` see, as
+    /// `/api/v1/alarm_variables` lists them; `None` without such a chart.
+    pub fn chart_variables(&self, host: &Host, chart: &str) -> Option<ChartVariables> {
+        let alarms: Vec<(String, String, f64)> = self
+            .host(host.guid())
+            .map(|h| h.state.lock().alarms.iter().map(|a| (a.key.id.clone(), a.name.clone(), a.value)).collect())
+            .unwrap_or_default();
+        variables::list(host, chart, &alarms)
     }
 
     /// Notifications dropped because the queue was full.

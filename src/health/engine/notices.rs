@@ -19,7 +19,7 @@ impl Health {
         let child_guid = if hh.localhost { String::new() } else { hh.guid.clone() };
         for i in 0..st.alarms.len() {
             let a = &mut st.alarms[i];
-            if !a.runnable || !a.repeat_policy.repeating() {
+            if !a.runnable || !a.repeat_policy.repeating() || a.silenced {
                 continue;
             }
             let Some(due) = a.repeat.due(&a.repeat_policy, a.status, a.old_status, a.delay.up_to, now) else {
@@ -83,7 +83,8 @@ impl Health {
                 last_sent,
                 clear_once: false,
             };
-            let verdict = status::notification(&check);
+            // Silenced (`/api/v1/manage/health`): looked at, never run.
+            let verdict = if e.silenced { Err(Skip::Silent) } else { status::notification(&check) };
             let e = &mut entries[k];
             e.processed = true;
             touched.push(e.unique_id);

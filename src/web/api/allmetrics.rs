@@ -140,7 +140,11 @@ pub fn allmetrics(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Res
     }
     let now = crate::clock::now_realtime_sec();
     match format {
-        Format::Shell => Response::new(Status::Ok, "text/plain; charset=utf-8", shell(host, filter.as_ref())),
+        Format::Shell => {
+            let mut out = shell(host, filter.as_ref());
+            super::alarms::shell_lines(ctx, host, filter.as_ref(), &mut out);
+            Response::new(Status::Ok, "text/plain; charset=utf-8", out)
+        }
         Format::Json => Response::json(json_format(host, filter.as_ref())),
         Format::Prometheus => {
             let mut out = String::with_capacity(16 * 1024);

@@ -1,9 +1,12 @@
 //! `/api/v1/charts` and `/api/v1/chart` (protocol.md §8.2).
 
+use std::collections::HashMap;
+
+use super::alarms::{chart_alarms, ChartAlarm};
 use crate::db::MemoryMode;
 use crate::rrd::{Chart, Host};
-use crate::web::http::{Response, Status};
 use crate::web::context::{Context, API_VERSION};
+use crate::web::http::{Response, Status};
 use crate::web::json;
 
 /// Whether a chart is listed: not hidden, not obsolete, with dimensions, stored somewhere.
@@ -33,6 +36,8 @@ pub fn charts(ctx: &Context, host: &Host) -> String {
     ));
     let mut dims = 0;
     let mut memory = 0;
+    let alarms = chart_alarms(ctx, host);
+    let alarms_count: usize = alarms.values().map(Vec::len).sum();
     for (i, c) in list.iter().enumerate() {
         if i > 0 {
             o.push(',');
@@ -40,14 +45,15 @@ pub fn charts(ctx: &Context, host: &Host) -> String {
         o.push_str("\n\t\t");
         json::str(&mut o, c.id());
         o.push_str(": ");
-        dims += chart_object(&mut o, c);
+        dims += chart_object(&mut o, c, &alarms);
         memory += c.memory_bytes();
     }
     let hosts = ctx.hosts.all();
     o.push_str(&format!(
-        "\n\t}},\n\t\"charts_count\": {},\n\t\"dimensions_count\": {},\n\t\"alarms_count\": 0,\n\t\"rrd_memory_bytes\": {},\n\t\"hosts_count\": {},\n\t\"hosts\": [",
+        "\n\t}},\n\t\"charts_count\": {},\n\t\"dimensions_count\": {},\n\t\"alarms_count\": {},\n\t\"rrd_memory_bytes\": {},\n\t\"hosts_count\": {},\n\t\"hosts\": [",
         list.len(),
         dims,
+        alarms_count,
         memory,
         hosts.len()
     ));
@@ -64,14 +70,14 @@ pub fn charts(ctx: &Context, host: &Host) -> String {
 }
 
 /// `/api/v1/chart?chart=<id or name>`.
-pub fn chart(host: &Host, pairs: &[(String, String)]) -> Response {
+pub fn chart(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Response {
     let Some(key) = pairs.iter().find(|(n, v)| n == "chart" && !v.is_empty()).map(|(_, v)| v) else {
         return Response::text(Status::BadRequest, "parameter 'chart' is required");
     };
     match host.chart_by_id_or_name(key) {
         Some(c) => {
             let mut o = String::with_capacity(2048);
-            chart_object(&mut o, &c);
+            chart_object(&mut o, &c, &chart_alarms(ctx, host));
             o.push('\n');
             Response::json(o)
         }
@@ -79,31 +85,9 @@ pub fn chart(host: &Host, pairs: &[(String, String)]) -> Response {
     }
 }
 
-/// `/api/v1/alarm_variables?chart=`: no variables until health lands, same shape.
-pub fn alarm_variables(host: &Host, pairs: &[(String, String)]) -> Response {
-    let Some(key) = pairs.iter().find(|(n, v)| n == "chart" && !v.is_empty()).map(|(_, v)| v) else {
-        return Response::text(Status::BadRequest, "parameter 'chart' is required");
-    };
-    let Some(c) = host.chart_by_id_or_name(key) else {
-        return Response::text(Status::NotFound, format!("chart '{key}' is not found"));
-    };
-    let m = c.meta();
-    let mut o = String::from("{\n\t\"chart\": ");
-    json::str(&mut o, &m.id);
-    o.push_str(",\n\t\"chart_name\": ");
-    json::str(&mut o, &m.name);
-    o.push_str(",\n\t\"chart_context\": ");
-    json::str(&mut o, &m.context);
-    o.push_str(",\n\t\"family\": ");
-    json::str(&mut o, &m.family);
-    o.push_str(",\n\t\"host\": ");
-    json::str(&mut o, host.hostname());
-    o.push_str(",\n\t\"current_alarm_values\": {},\n\t\"dimensions_last_stored_values\": {},\n\t\"dimensions_last_collected_values\": {},\n\t\"dimensions_last_collected_time\": {},\n\t\"chart_variables\": {},\n\t\"family_variables\": {},\n\t\"host_variables\": {}\n}\n");
-    Response::json(o)
-}
-
-/// Writes one CHART object; returns how many dimensions it listed.
-pub fn chart_object(o: &mut String, c: &Chart) -> usize {
+/// Writes one CHART object, with its alarms from `alarms` (chart id → alarms); returns how
+/// many dimensions it listed.
+pub fn chart_object(o: &mut String, c: &Chart, alarms: &HashMap<String, Vec<ChartAlarm>>) -> usize {
     let m = c.meta();
     let dims = c.dimensions();
     let first = c.first_entry_t().unwrap_or(0);
@@ -147,7 +131,18 @@ pub fn chart_object(o: &mut String, c: &Chart) -> usize {
         json::str(o, &d.name);
         o.push_str(" }");
     }
-    o.push_str("\n\t\t\t},\n\t\t\t\"chart_variables\": {},\n\t\t\t\"green\": null,\n\t\t\t\"red\": null,\n\t\t\t\"alarms\": {},\n\t\t\t\"chart_labels\": {");
+    o.push_str("\n\t\t\t},\n\t\t\t\"chart_variables\": {},\n\t\t\t\"green\": null,\n\t\t\t\"red\": null,\n\t\t\t\"alarms\": {");
+    for (i, a) in alarms.get(&m.id).map(Vec::as_slice).unwrap_or_default().iter().enumerate() {
+        o.push_str(if i > 0 { ",\n\t\t\t\t" } else { "\n\t\t\t\t" });
+        json::str(o, &a.name);
+        o.push_str(&format!(
+            ": {{\n\t\t\t\t\t\"id\": {},\n\t\t\t\t\t\"status\": \"{}\",\n\t\t\t\t\t\"units\": ",
+            a.id, a.status
+        ));
+        json::str(o, &a.units);
+        o.push_str(&format!(",\n\t\t\t\t\t\"update_every\": {}\n\t\t\t\t}}", a.update_every));
+    }
+    o.push_str("\n\t\t\t},\n\t\t\t\"chart_labels\": {");
     for (i, l) in m.labels.iter().enumerate() {
         if i > 0 {
             o.push(',');

@@ -92,7 +92,11 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     }
     o.push_str("\n\t]");
     json::key(&mut o, &mut first, "alarms");
-    o.push_str("{\n\t\t\"normal\": 0,\n\t\t\"warning\": 0,\n\t\t\"critical\": 0\n\t}");
+    let counts = super::alarms::info_counts(ctx, host);
+    o.push_str(&format!(
+        "{{\n\t\t\"normal\": {},\n\t\t\"warning\": {},\n\t\t\"critical\": {}\n\t}}",
+        counts.normal, counts.warning, counts.critical
+    ));
     let strings: [(&str, &str); 11] = [
         ("os_name", &sys.os_name),
         ("os_id", &sys.os_id),

@@ -1,6 +1,7 @@
 //! Routing of HTTP requests to the API v1 endpoints, the dashboard and `/netdata.conf`, for
 //! this node and for every host it holds (`/host/<hostname or guid>/…`).
 
+pub mod alarms;
 pub mod allmetrics;
 pub mod charts;
 pub mod data;
@@ -42,28 +43,28 @@ pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
         if sub.is_empty() {
             return Response::redirect(format!("/host/{key}/"));
         }
-        return host_route(ctx, &host, sub, req);
+        return host_route(ctx, &host, sub, req, peer);
     }
     let localhost = Arc::clone(ctx.hosts.localhost());
-    host_route(ctx, &localhost, path, req)
+    host_route(ctx, &localhost, path, req, peer)
 }
 
-fn host_route(ctx: &Context, host: &Arc<Host>, path: &str, req: &Request) -> Response {
+fn host_route(ctx: &Context, host: &Arc<Host>, path: &str, req: &Request, peer: IpAddr) -> Response {
     if let Some(api) = path.strip_prefix("/api/v1/") {
         let pairs = match query_pairs(&req.query) {
             Ok(p) => p,
             Err(e) => return Response::text(Status::BadRequest, e),
         };
+        if let Some(r) = alarms::route(ctx, host, api, &pairs) {
+            return r;
+        }
         return match api {
             "info" => Response::json(info::info(ctx, host)),
             "charts" => Response::json(charts::charts(ctx, host)),
-            "chart" => charts::chart(host, &pairs),
+            "chart" => charts::chart(ctx, host, &pairs),
             "data" => data_endpoint(host, &pairs),
             "allmetrics" => allmetrics::allmetrics(ctx, host, &pairs),
-            "alarms" => Response::json(alarms(host)),
-            "alarm_log" => Response::json("[]\n".into()),
-            "alarm_count" => Response::json("[0]\n".into()),
-            "alarm_variables" => charts::alarm_variables(host, &pairs),
+            "manage/health" => alarms::manage::health(ctx, req, &pairs, peer),
             "registry" => registry(ctx, host, &pairs),
             _ => Response::text(Status::NotFound, format!("API endpoint '{api}' is not found")),
         };
@@ -105,17 +106,6 @@ fn data_endpoint(host: &Host, pairs: &[(String, String)]) -> Response {
         r.headers.push_str(&format!("Content-Disposition: attachment; filename=\"{f}\"\r\n"));
     }
     r
-}
-
-/// `/api/v1/alarms`: the shape of protocol.md §8.5 with no alarms (health is not built yet).
-fn alarms(host: &Host) -> String {
-    let mut out = String::from("{\n\t\"hostname\": ");
-    json::str(&mut out, host.hostname());
-    out.push_str(&format!(
-        ",\n\t\"latest_alarm_log_unique_id\": 0,\n\t\"status\": false,\n\t\"now\": {},\n\t\"alarms\": {{\n\t}}\n}}\n",
-        crate::clock::now_realtime_sec()
-    ));
-    out
 }
 
 /// `/api/v1/registry?action=hello`: this node is its own registry-less registry.
