@@ -520,3 +520,45 @@ fn a_reload_rebinds_every_host_to_the_new_entries() {
         "the old alarm is logged REMOVED: {log:?}"
     );
 }
+
+#[test]
+fn a_child_that_reconnects_is_not_notified_again_of_what_was_already_sent() {
+    let dir = scratch("reconnect");
+    let out = dir.join("statuses");
+    let script = dir.join("notify.sh");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"${{10}} $2\" >> '{}'\n", out.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+
+    let (hosts, _) = hosts();
+    let child = hosts.add(Host::new("g1", "child", HostSettings { history: 120, ..HostSettings::default() }));
+    child.set_child_status(crate::rrd::ChildStatus { reachable: true, since: T0, ..Default::default() });
+    child.set_health_policy(crate::rrd::HealthPolicy::on_connect(None, 0, 3600, T0));
+    let chart = child.chart_define(ChartMeta::new("test", "load").context("test.load").family("load"));
+    chart.dimension(DimensionMeta::new("x"));
+    let mut c = high();
+    c.exec = Some(script.to_string_lossy().into_owned());
+    let h = health(vec![c]);
+    h.start_notifier(Duration::from_secs(10)).unwrap();
+    collect(&chart, 0..=20, 8);
+    h.pass(&hosts, T0 + 20); // WARNING: notified
+    child.set_reachable(false, T0 + 21);
+    h.pass(&hosts, T0 + 22); // away (auto): REMOVED, which notifies no one
+    child.set_reachable(true, T0 + 30);
+    child.set_health_policy(crate::rrd::HealthPolicy::on_connect(None, 0, 3600, T0 + 30));
+    collect(&chart, 30..=45, 8);
+    h.pass(&hosts, T0 + 45); // WARNING again: the last notification said WARNING already
+    collect(&chart, 46..=60, 2);
+    h.pass(&hosts, T0 + 60); // CLEAR: notified
+    let want = "WARNING child\nCLEAR child\n";
+    let deadline = crate::clock::now_monotonic() + Duration::from_secs(10);
+    while std::fs::read_to_string(&out).unwrap_or_default().len() < want.len()
+        && crate::clock::now_monotonic() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(100));
+    let log: Vec<_> = h.host_log("child", 0).into_iter().rev().map(|e| (e.old_status, e.status)).collect();
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), want, "log: {log:?}");
+    assert!(log.contains(&(Status::Warning, Status::Removed)), "{log:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
