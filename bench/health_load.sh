@@ -11,6 +11,7 @@
 #   bench/health_load.sh [CHILDREN]           default 1000
 #   WARMUP=75 SECONDS_RUN=120 NETDATA=no bench/health_load.sh 200
 #   BIN=/path/nanodata LOAD=/path/stream_load ...   given binaries, nothing built
+#   ONLY=nanodata|netdata ...                       one side only
 #
 # Lookups of 10 minutes and more only run once 10 minutes of data are stored; with the
 # defaults the window holds the alarms of shorter lookups and the calc-only ones, on both
@@ -121,17 +122,25 @@ EOF
 
 wait_up() { for _ in $(seq 1 300); do curl -sf "127.0.0.1:$1/api/v1/info" >/dev/null && return; sleep 0.2; done; echo "parent on $1 did not start" >&2; exit 1; }
 
-# utime+stime (s) of the thread of $1 named $2 (the first one).
+# utime+stime (s) of the threads of $1 whose name matches the regex $2, summed (nanodata has
+# one `health` thread; Netdata 1.37 one `HEALTH[<hostname>]` thread per host).
 thread_cpu() {
-    local pid=$1 name=$2 t
+    local pid=$1 re=$2 t sum=0 n=0
     for t in /proc/"$pid"/task/*; do
-        if [ "$(cat "$t/comm" 2>/dev/null)" = "$name" ]; then
-            awk '{ sub(/^.*\) /, ""); print ($12 + $13) / 100 }' "$t/stat"
-            return
+        if [[ "$(cat "$t/comm" 2>/dev/null)" =~ $re ]]; then
+            sum=$(awk -v s="$sum" '{ sub(/^.*\) /, ""); print s + ($12 + $13) / 100 }' "$t/stat")
+            n=$((n + 1))
         fi
     done
-    echo "no thread named $name in $pid" >&2
-    echo 0
+    [ "$n" -gt 0 ] || echo "no thread matching $re in $pid" >&2
+    echo "$sum"
+}
+
+# Children connected now (reachable hosts other than the parent itself).
+connected() {
+    curl -sf "127.0.0.1:$1/api/v1/info" | python3 -c '
+import json, sys
+print(sum(1 for h in json.load(sys.stdin)["mirrored_hosts_status"][1:] if h.get("reachable")))'
 }
 
 # Evaluations per second per child, from one child's alarms (see the header).
@@ -148,17 +157,25 @@ run() {
     port=$(free_port)
     "${who}_parent" "$port"
     wait_up "$port"
-    "$load" --port "$port" --children "$children" --set router --seconds $((warmup + secs + 5)) --pid "$pid" >"$state/$who-load.log" 2>&1 &
-    local gen=$!
+    "$load" --port "$port" --children "$children" --set router --seconds $((warmup + secs + 400)) >"$state/$who-load.log" 2>&1 &
+    local gen=$! waited=0
+    # Every child connected (at most 300 s), then the warm-up.
+    while [ "$(connected "$port" || echo 0)" -lt "$children" ] && [ "$waited" -lt 300 ]; do
+        sleep 2
+        waited=$((waited + 2))
+    done
     sleep "$warmup"
     local c0 c1
     c0=$(thread_cpu "$pid" "$thread")
     sleep "$secs"
     c1=$(thread_cpu "$pid" "$thread")
     read -r bound ran per_s < <(evals_per_s "$port")
-    wait "$gen" || true
+    local up
+    up=$(connected "$port")
+    kill "$gen" 2>/dev/null || true
+    wait "$gen" 2>/dev/null || true
     kill "$pid"
-    python3 - "$who" "$children" "$secs" "$c0" "$c1" "$bound" "$ran" "$per_s" <<'EOF'
+    python3 - "$who" "$up" "$secs" "$c0" "$c1" "$bound" "$ran" "$per_s" <<'EOF'
 import sys
 who, n, secs, c0, c1, bound, ran, per_s = sys.argv[1:]
 n, secs, cpu, per_s = int(n), float(secs), float(sys.argv[5]) - float(c0), float(per_s)
@@ -169,9 +186,9 @@ EOF
 
 echo "## health: $children children × the router set, Debian's stock health.d, ${secs} s after a ${warmup} s warm-up"
 echo
-echo "| parent | children | alarms per child | alarms that ran | evaluations | health thread CPU (% of a core) | CPU per evaluation |"
+echo "| parent | children connected | alarms per child | alarms that ran | evaluations | health thread CPU (% of a core) | CPU per evaluation |"
 echo "|---|---:|---:|---:|---:|---:|---:|"
-run nanodata health
-if [ "$with_netdata" = yes ] && [ -x /usr/sbin/netdata ]; then
-    run netdata HEALTH
+[ "${ONLY:-nanodata}" = netdata ] || run nanodata '^health$'
+if [ "$with_netdata" = yes ] && [ -x /usr/sbin/netdata ] && [ "${ONLY:-netdata}" = netdata ]; then
+    run netdata '^HEALTH'
 fi
