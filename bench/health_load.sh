@@ -22,6 +22,7 @@ children=${1:-1000}
 warmup=${WARMUP:-75}
 secs=${SECONDS_RUN:-120}
 with_netdata=${NETDATA:-yes}
+connect_wait=${CONNECT_WAIT:-1500}
 stock=/usr/lib/netdata/conf.d/health.d
 key=11111111-2222-3333-4444-555555555555
 bin=${BIN:-target/release/nanodata}
@@ -157,10 +158,11 @@ run() {
     port=$(free_port)
     "${who}_parent" "$port"
     wait_up "$port"
-    "$load" --port "$port" --children "$children" --set router --seconds $((warmup + secs + 400)) >"$state/$who-load.log" 2>&1 &
+    "$load" --port "$port" --children "$children" --set router --seconds $((warmup + secs + 60)) >"$state/$who-load.log" 2>&1 &
     local gen=$! waited=0
-    # Every child connected (at most 300 s), then the warm-up.
-    while [ "$(connected "$port" || echo 0)" -lt "$children" ] && [ "$waited" -lt 300 ]; do
+    # Every child connected (at most CONNECT_WAIT s: Netdata 1.37 takes about a second per
+    # child here, loading its health.d for each new host), then the warm-up.
+    while [ "$(connected "$port" || echo 0)" -lt "$children" ] && [ "$waited" -lt "$connect_wait" ]; do
         sleep 2
         waited=$((waited + 2))
     done

@@ -295,6 +295,29 @@ for i, s in enumerate([
     "host:99999 :19999 [::1 tcp: :SSL",
 ]):
     put("destination", f"hand-{i}", s)
+# ---- health: expressions and health.d entries (hand-written, nanodata's own) --------------
+for i, s in enumerate([
+    "$this > (($status >= $WARNING) ? (75) : (85))",
+    "($this * 100 / $load_cpu_number) > (($status >= $WARNING) ? 175 : 200)",
+    "${a b} + $x.y - abs(-3) * 2 / 0",
+    "nan == nan AND inf != 1 or NOT 0",
+    "$used * 100 / ($avail + $used)",
+    "1 ? 2 : 3 ? 4 : 5",
+    "((((((1))))))",
+    "$ ${ } = <> !! -- ++",
+]):
+    put("health_expr", f"hand-{i}", s)
+for i, s in enumerate([
+    " template: cpu_busy\n       on: system.cpu\n   lookup: average -10m unaligned of user,system\n"
+    "    every: 1m\n     warn: $this > 80\n     crit: $this > 95\n    delay: up 1m down 5m multiplier 1.5 max 1h\n"
+    "   repeat: warning 1h critical 10m\n  options: no-clear-notification\n       to: sysadmin\n",
+    "    alarm: a\n       on: x.y\n     calc: $v\n    every: 10s\n     info: one \\\n      two\n"
+    "    alarm: b\n       on: x.y\n   lookup: bogus -1m\n    every: 1s\n"
+    "    alarm: c\n       on: x.y\n   lookup: sum -1h at -5m every 2m absolute percentage min2max null2zero match-names of a b foreach *\n",
+    "host labels: _os=linux\n template: t\n on: ctx\n families: !/dev *\n hosts: *\n os: linux freebsd\n"
+    " plugin: proc\n module: /proc/net/dev\n charts: net.*\n green: 1\n red: 2e3\n calc: $green\n every: never\n",
+]):
+    put("health_config", f"hand-{i}", s)
 # ---- what a child reads from its parent ------------------------------------------------
 reply = cap("nocomp-2-parent-reply.raw").rstrip(b"\r\n") + b"\n"
 put("parent_lines", "capture-head", reply + lines_upto(strip_comments(to_child), 3000))

@@ -19,8 +19,10 @@ pub(super) fn parse(text: &str, path: &Path) -> (Vec<AlarmConfig>, Vec<ConfigErr
     let mut joined = String::new();
     let mut lines = text.split('\n').enumerate().peekable();
     while let Some((index, raw)) = lines.next() {
-        let line = index + 1;
         let at_end = lines.peek().is_none();
+        // The empty piece after a final newline is no line: a continuation that runs into
+        // it ends on the line before.
+        let line = if at_end && raw.is_empty() { index.max(1) } else { index + 1 };
         if at_end && raw.is_empty() && joined.is_empty() {
             break;
         }

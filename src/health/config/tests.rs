@@ -459,3 +459,16 @@ fn oversized_file_is_skipped() {
     assert_eq!(loaded.errors.len(), 1);
     assert_eq!((loaded.errors[0].line, loaded.errors[0].path.clone()), (0, root.0.join("big.conf")));
 }
+
+#[test]
+fn a_continuation_on_the_last_line_reports_that_line() {
+    // Found by the `health_config` fuzz target: the empty piece after the final newline was
+    // counted as line 3 of a two-line file.
+    let (entries, errors) = parse("info: one \\\n", Path::new("/x.conf"));
+    assert!(entries.is_empty());
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].line, 1);
+    let (_, errors) = parse("alarm: a\n  bogus: x \\\n", Path::new("/x.conf"));
+    let lines: Vec<usize> = errors.iter().map(|e| e.line).collect();
+    assert!(lines.contains(&2) && lines.iter().all(|&l| l <= 2), "{errors:?}");
+}
