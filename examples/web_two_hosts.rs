@@ -1,6 +1,8 @@
 //! A web server holding two hosts with synthetic charts, for the dashboard browser test
 //! (`tests/browser/run.sh`) and for trying the dashboard: `cargo run --example
 //! web_two_hosts -- 127.0.0.1:19999 [seconds]`. Exits by itself after `seconds` (120).
+//! With the `health` feature one template (`cpu_user_busy`, on `system.cpu`) is raised on
+//! both hosts, so the dashboard's alarm list has something to show.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -114,7 +116,20 @@ fn main() {
         feed(&all, t);
     }
     let node = NodeSettings::from_config(&cfg, &Config::new(FileKind::Stream));
-    let web = nanodata::web::start(node.web, Arc::clone(&hosts)).expect("web server");
+    #[cfg(feature = "health")]
+    let (health, mut running) = {
+        let text = " template: cpu_user_busy\n       on: system.cpu\n   lookup: average -10s unaligned of user\n\
+                    \x20  every: 1s\n   units: %\n    warn: $this > 1\n    info: user CPU above 1%\n";
+        let (entries, errors) = nanodata::health::config::parse(text, std::path::Path::new("example.conf"));
+        assert!(errors.is_empty(), "{errors:?}");
+        let health = Arc::new(nanodata::health::Health::new(&node.health, entries).without_files());
+        let running = health.start(Arc::clone(&hosts)).expect("health thread");
+        (Some(health), running)
+    };
+    #[cfg(not(feature = "health"))]
+    let health = None;
+    let bound = nanodata::web::bind(&node.web).expect("web server");
+    let web = nanodata::web::start_bound(bound, node.web, None, Arc::clone(&hosts), health).expect("web server");
     println!("listening on {:?}", web.local_addrs());
     for _ in 0..secs {
         std::thread::sleep(nanodata::clock::until_next_boundary(nanodata::clock::now_realtime_usec(), 1));
@@ -122,4 +137,6 @@ fn main() {
         std::thread::sleep(Duration::from_millis(5));
     }
     web.stop();
+    #[cfg(feature = "health")]
+    running.stop();
 }

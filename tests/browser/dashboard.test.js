@@ -1,5 +1,6 @@
 // Drives Debian's chromium through playwright-core: the dashboard loads, lists both hosts,
-// draws charts with data, follows live updates, and switches to the child host.
+// draws charts with data, lists the active alarm and scrolls to its chart, follows live
+// updates, and switches to the child host.
 // Usage: node dashboard.test.js http://127.0.0.1:PORT/ screenshot.png
 "use strict";
 const { chromium } = require("playwright-core");
@@ -62,6 +63,24 @@ function check(cond, what) {
       return colored;
     });
     check(painted > 500, "the canvas has colored pixels: " + painted);
+
+    // Active alarms: the example's `cpu_user_busy` is raised on system.cpu.
+    await page.waitForFunction(() => document.getElementById("alarmsbtn").textContent === "alarms: 1", null, { timeout: 15000 });
+    check(await page.$eval("#alarmsbtn", b => b.classList.contains("bad")), "the alarm button counts one active alarm and turns red");
+    await page.click("#alarmsbtn");
+    const rows = await page.$$eval("#alarmlist tr.alarm", trs => trs.map(tr => [...tr.children].map(td => td.textContent)));
+    check(rows.length === 1 && rows[0][0] === "router" && rows[0][1] === "system.cpu" && rows[0][2] === "cpu_user_busy" && rows[0][3] === "WARNING" && /%/.test(rows[0][4]),
+      "the alarm list shows host, chart, alarm, status and value: " + JSON.stringify(rows));
+    await page.evaluate(() => window.scrollTo(0, document.body.scrollHeight));
+    await page.click("#alarmlist tr.alarm.go");
+    await page.waitForFunction(() => {
+      const r = document.querySelector('.chart[data-chart="system.cpu"]').getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight;
+    }, null, { timeout: 5000 });
+    check(true, "a click on the alarm scrolls its chart into view");
+    await page.click("#alarmsbtn");
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.waitForTimeout(500);
 
     // Live: a new row arrives within a few seconds.
     const last = async () => page.evaluate(() => {
