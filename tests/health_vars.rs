@@ -36,8 +36,8 @@ fn processors() -> Option<f64> {
     let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let last = stat
         .lines()
-        .filter_map(|l| l.split_whitespace().next()?.strip_prefix("cpu")?.parse::<u32>().ok())
-        .last()?;
+        .rev()
+        .find_map(|l| l.split_whitespace().next()?.strip_prefix("cpu")?.parse::<u32>().ok())?;
     Some(f64::from(last + 1))
 }
 
@@ -94,9 +94,12 @@ fn a_child_host_variable_reaches_the_parent_s_alarm_and_follows_changes() {
     let alarms = || http_get(port, &format!("/host/{name}/api/v1/alarms?all")).unwrap_or_default();
     let key = "test.hvar.it_limit_seen";
 
-    wait_until("the parent's alarm reads the child's $it_limit = 7", LIMIT, &[&parent_run, &child_run], || {
-        alarm_value(&alarms(), key) == Some(7.0)
-    });
+    wait_until(
+        "the parent's alarm reads the child's $it_limit = 7",
+        LIMIT,
+        &[&parent_run, &child_run],
+        || alarm_value(&alarms(), key) == Some(7.0),
+    );
 
     std::fs::write(&limit, "9\n").unwrap();
     wait_until("the alarm follows the change to 9", LIMIT, &[&parent_run, &child_run], || {

@@ -393,7 +393,9 @@ mod tests {
         // Without the total CPU chart Netdata has no such variable either.
         let other = self::host();
         let options = Options { cpu: false, ..Options::default() };
-        ProcStat::new(Arc::clone(&other), dir.join("stat"), options, 1).collect(1_700_000_000 * USEC_PER_SEC).unwrap();
+        ProcStat::new(Arc::clone(&other), dir.join("stat"), options, 1)
+            .collect(1_700_000_000 * USEC_PER_SEC)
+            .unwrap();
         assert_eq!(other.variable("active_processors"), None);
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -6,8 +6,7 @@ use super::*;
 fn custom_chart_and_host_variables_resolve_in_netdata_order() {
     let (hosts, chart) = hosts();
     let host = Arc::clone(hosts.localhost());
-    let other =
-        host.chart_define(ChartMeta::new("test", "other").context("ctx.other").family("load"));
+    let other = host.chart_define(ChartMeta::new("test", "other").context("ctx.other").family("load"));
     other.dimension(DimensionMeta::new("y"));
     chart.set_variable("limit", 20.0);
     chart.set_variable("x", 99.0); // a dimension of the chart has this name
