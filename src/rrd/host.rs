@@ -11,9 +11,12 @@ use parking_lot::RwLock;
 use super::chart::{Chart, ChartMeta, ObserverSlot, StorageSettings};
 use super::cleanup::{CleanupPolicy, Removed};
 use super::health_policy::HealthPolicy;
-use super::variables::{VariableSet, Variables, MAX_HOST_VARIABLES};
+use super::variables::Variables;
 use super::{Label, Observer};
 use crate::db::MemoryMode;
+
+#[path = "host_variables.rs"]
+mod variables;
 
 /// How a host stores its charts.
 #[derive(Clone, Debug)]
@@ -117,41 +120,6 @@ impl Host {
             variables: RwLock::new(Variables::default()),
             variables_version: AtomicUsize::new(0),
         }
-    }
-
-    /// Sets the custom host variable `name` (cleaned as Netdata does) to `value`. At most
-    /// [`MAX_HOST_VARIABLES`] are kept; a new one past that is refused, with one log line
-    /// per host. [`Host::variables_version`] changes when the value is different.
-    pub fn set_variable(&self, name: &str, value: f64) -> VariableSet {
-        let mut vars = self.variables.write();
-        let r = vars.set(name, value, MAX_HOST_VARIABLES);
-        match r {
-            VariableSet::Added | VariableSet::Changed => {
-                self.variables_version.fetch_add(1, Ordering::AcqRel);
-            }
-            VariableSet::Full if vars.first_refusal() => log::error!(
-                "host '{}': more than {MAX_HOST_VARIABLES} host variables; '{}' and any further new ones are not kept",
-                self.hostname,
-                name.escape_debug()
-            ),
-            _ => {}
-        }
-        r
-    }
-
-    /// The value of the custom host variable `name`.
-    pub fn variable(&self, name: &str) -> Option<f64> {
-        self.variables.read().get(name)
-    }
-
-    /// Runs `f` on the host's custom variables (read-locked; `f` must not block).
-    pub fn with_variables<R>(&self, f: impl FnOnce(&Variables) -> R) -> R {
-        f(&self.variables.read())
-    }
-
-    /// Changes whenever a host variable was added or set to a different value.
-    pub fn variables_version(&self) -> usize {
-        self.variables_version.load(Ordering::Acquire)
     }
 
     /// How many charts cleanup has removed from this host so far.
