@@ -63,6 +63,16 @@ fn assert_same_values(parent: &NetdataParent, node: &Node, hostname: &str, chart
     assert!(compared >= min, "only {compared} seconds of {chart} compared; parent rows {rows:?}");
 }
 
+/// Netdata's `active_processors`: the last `cpuN` line of `/proc/stat`, N + 1.
+fn processors() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
+    let last = stat
+        .lines()
+        .rev()
+        .find_map(|l| l.split_whitespace().next()?.strip_prefix("cpu")?.parse::<u32>().ok())?;
+    Some(f64::from(last + 1))
+}
+
 fn stream_and_compare(
     name: &str,
     parent_options: ParentOptions,
@@ -93,6 +103,11 @@ fn stream_and_compare(
     ] {
         assert!(meta.contains(needle), "{needle} in {meta}");
     }
+    // The child's host variables (`VARIABLE HOST active_processors = N`, sent on connect)
+    // are taken by Netdata's parser and listed among the host's variables.
+    let vars = parent.get(&format!("/host/{hostname}/api/v1/alarm_variables?chart=system.cpu")).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&vars).unwrap();
+    assert_eq!(json["host_variables"]["active_processors"].as_f64(), processors(), "{vars}");
     let log = run.log();
     run.stop_orderly();
     drop(parent);

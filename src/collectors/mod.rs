@@ -327,7 +327,13 @@ fn start_group_b(
         spawn(Box::new(net_sockstat::new(Arc::clone(host), prefix, &sock, &mode, zero, every)), every);
     }
     if on("/proc/net/stat/nf_conntrack") {
-        spawn(Box::new(nf_conntrack::new(Arc::clone(host), prefix, &yes, every)), every);
+        let max_every = cfg.seconds_in(
+            "plugin:proc:/proc/sys/net/netfilter/nf_conntrack_max",
+            "read every seconds",
+            u64::from(nf_conntrack::DEFAULT_MAX_EVERY),
+        );
+        let max_every = max_every.clamp(1, 86_400) as u32;
+        spawn(Box::new(nf_conntrack::new(Arc::clone(host), prefix, &yes, every, max_every)), every);
     }
     if on("/proc/net/softnet_stat") {
         let per_core = cfg.bool_in("plugin:proc:/proc/net/softnet_stat", "softnet_stat per core", true);

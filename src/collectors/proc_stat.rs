@@ -1,5 +1,7 @@
 //! `/proc/stat`: CPU utilisation (total and per core), interrupts, context switches,
-//! process creation and running/blocked processes.
+//! process creation and running/blocked processes; and, like Netdata's proc plugin, the
+//! host variable `active_processors` (the highest `cpuN` number plus one) that the stock
+//! load alarms divide by.
 //!
 //! Chart ids, titles, units, families, contexts, priorities, dimension ids, algorithms,
 //! multipliers and divisors are Netdata 1.37's, so dashboards, alarms and queries written for
@@ -12,6 +14,8 @@ use super::{parse_i64, CollectError, Collector, ProcFile};
 use crate::rrd::{Algorithm, Chart, ChartMeta, ChartType, DimensionMeta, Host};
 
 const PLUGIN: &str = "proc.plugin";
+/// The host variable holding the number of CPUs (stock `health.d/load.conf` reads it).
+pub const ACTIVE_PROCESSORS: &str = "active_processors";
 const MODULE: &str = "/proc/stat";
 
 /// Which charts to produce (`[plugin:proc:/proc/stat]`).
@@ -186,6 +190,8 @@ impl Collector for ProcStat {
         // Parse first (the buffer borrows the file), act after.
         let mut cpu_rows: [[i64; 10]; 1] = [[0; 10]];
         let mut per_core: Vec<[i64; 10]> = Vec::new();
+        // Netdata's `cores_found`: the last `cpuN` line's N + 1 (offline CPUs have no line).
+        let mut cores_found: Option<u32> = None;
         let (mut intr, mut ctxt, mut forks, mut running, mut blocked) = (None, None, None, None, None);
         {
             let text = self.file.read()?;
@@ -199,7 +205,12 @@ impl Collector for ProcStat {
                     }
                     if rest.is_empty() {
                         cpu_rows[0] = row;
-                    } else if self.options.per_core {
+                        continue;
+                    }
+                    if let Ok(n) = rest.parse::<u32>() {
+                        cores_found = Some(n.saturating_add(1));
+                    }
+                    if self.options.per_core {
                         per_core.push(row);
                     }
                     continue;
@@ -224,6 +235,10 @@ impl Collector for ProcStat {
 
         if self.options.cpu {
             collect_cpu(&self.cpu_chart(0), now_ut, &cpu_rows[0]);
+            if let Some(n) = cores_found {
+                // Changes nothing (and allocates nothing) once set, unless CPUs come or go.
+                self.host.set_variable(ACTIVE_PROCESSORS, f64::from(n));
+            }
         }
         if self.options.per_core {
             for (i, row) in per_core.iter().enumerate() {
@@ -343,6 +358,8 @@ mod tests {
         let procs = host.chart("system.processes").unwrap();
         assert!(approx(procs.query(1, 0, i64::MAX).last().and_then(|p| p.value), -2.0));
         assert_eq!(procs.dimensions()[1].multiplier, -1);
+        // cpu0 and cpu1: two processors, for the load alarms.
+        assert_eq!(host.variable("active_processors"), Some(2.0));
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -355,6 +372,32 @@ mod tests {
         assert!(host.chart("cpu.cpu0").is_none());
         assert!(host.chart("system.intr").is_none());
         assert!(host.chart("system.cpu").is_some());
+        assert_eq!(host.variable("active_processors"), Some(2.0), "counted without per-core charts");
+    }
+
+    #[test]
+    fn active_processors_is_the_highest_cpu_number_plus_one() {
+        // CPU 2 offline: its line is missing, and Netdata still counts 4 (cpu3 is last).
+        let dir = std::env::temp_dir().join(format!("nanodata-procstat-cpus-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let row = " 1 0 1 10 0 0 0 0 0 0\n";
+        let text = format!("cpu {row}cpu0 {row}cpu1 {row}cpu3 {row}intr 5 0\nctxt 7\n");
+        std::fs::write(dir.join("stat"), text).unwrap();
+        let host = host();
+        let mut c = ProcStat::new(Arc::clone(&host), dir.join("stat"), Options::default(), 1);
+        c.collect(1_700_000_000 * USEC_PER_SEC).unwrap();
+        assert_eq!(host.variable("active_processors"), Some(4.0));
+        let version = host.variables_version();
+        c.collect(1_700_000_001 * USEC_PER_SEC).unwrap();
+        assert_eq!(host.variables_version(), version, "the same count is no change");
+        // Without the total CPU chart Netdata has no such variable either.
+        let other = self::host();
+        let options = Options { cpu: false, ..Options::default() };
+        ProcStat::new(Arc::clone(&other), dir.join("stat"), options, 1)
+            .collect(1_700_000_000 * USEC_PER_SEC)
+            .unwrap();
+        assert_eq!(other.variable("active_processors"), None);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

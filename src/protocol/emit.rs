@@ -7,7 +7,7 @@ use std::fmt::Write;
 
 use super::caps::Caps;
 use super::replay::ReplayChart;
-use crate::rrd::{ChartView, Label};
+use crate::rrd::{ChartView, Label, Variables};
 
 /// Appends `"value"`; the protocol has no escaping, so a double quote inside becomes a single
 /// quote, control characters become spaces and a backslash that would escape the closing
@@ -43,8 +43,30 @@ pub fn host_labels(out: &mut String, labels: &[Label]) {
     out.push_str("OVERWRITE labels\n");
 }
 
-/// The definition block of a chart: `CHART`, chart labels, `DIMENSION`s and, with
-/// replication, `CHART_DEFINITION_END first last now`.
+/// `VARIABLE HOST <name> = <value>` per custom host variable (what a 1.37 child sends on
+/// connect and when one changes; the value as C's `%0.7f`).
+pub fn host_variables(out: &mut String, vars: &Variables) {
+    for (name, value) in vars.iter() {
+        variable(out, "HOST", name, value);
+    }
+}
+
+/// One `VARIABLE <scope> <name> = <value>` line. Names are already clean (letters, digits,
+/// `.` and `_`), so they go unquoted as Netdata sends them.
+fn variable(out: &mut String, scope: &str, name: &str, value: f64) {
+    let _ = write!(out, "VARIABLE {scope} {name} = ");
+    // C's printf spelling of the non-finite values, which both parsers read back.
+    if value.is_nan() {
+        out.push_str("nan\n");
+    } else if value.is_infinite() {
+        out.push_str(if value > 0.0 { "inf\n" } else { "-inf\n" });
+    } else {
+        let _ = writeln!(out, "{value:.7}");
+    }
+}
+
+/// The definition block of a chart: `CHART`, chart labels, `DIMENSION`s, the chart's custom
+/// variables and, with replication, `CHART_DEFINITION_END first last now`.
 pub fn definition(out: &mut String, chart: &ChartView<'_>, caps: Caps, now: i64) {
     let m = chart.meta();
     out.push_str("CHART ");
@@ -87,6 +109,9 @@ pub fn definition(out: &mut String, chart: &ChartView<'_>, caps: Caps, now: i64)
         let _ = write!(out, " {} {} ", dm.multiplier, dm.divisor);
         quoted(out, &dm.options.to_wire());
         out.push('\n');
+    }
+    for (name, value) in chart.variables().iter() {
+        variable(out, "CHART", name, value);
     }
     if caps.has(Caps::REPLICATION) {
         let (first, last) = retention(chart, now);
@@ -247,6 +272,49 @@ mod tests {
              DIMENSION \"idle\" \"idle\" \"percentage-of-incremental-row\" 1 1 \" hidden \"\n\
              CHART_DEFINITION_END 0 0 1795300178\n"
         );
+    }
+
+    #[test]
+    fn variables_are_sent_as_a_1_37_child_writes_them() {
+        let h = host();
+        assert!(h.set_variable("active_processors", 4.0).changed());
+        assert!(h.set_variable("odd", -0.125).changed());
+        assert!(h.set_variable("gone", f64::NAN).changed());
+        assert!(h.set_variable("big", f64::INFINITY).changed());
+        let mut out = String::new();
+        h.with_variables(|v| host_variables(&mut out, v));
+        assert_eq!(
+            out,
+            "VARIABLE HOST active_processors = 4.0000000\n\
+             VARIABLE HOST odd = -0.1250000\n\
+             VARIABLE HOST gone = nan\n\
+             VARIABLE HOST big = inf\n"
+        );
+
+        // Read back by the parser (scopes, names, values).
+        let parent = std::sync::Arc::new(host());
+        let mut s = crate::protocol::Session::new(
+            std::sync::Arc::clone(&parent),
+            "child",
+            0,
+            crate::protocol::Trust::Trusted,
+            crate::protocol::Limits::PLUGIN,
+        );
+        for line in out.lines() {
+            s.line(line.as_bytes(), T0 * S).unwrap();
+        }
+        assert_eq!(parent.variable("active_processors"), Some(4.0));
+        assert_eq!(parent.variable("odd"), Some(-0.125));
+        assert!(parent.variable("gone").is_some_and(f64::is_nan));
+        assert_eq!(parent.variable("big"), Some(f64::INFINITY));
+
+        // A chart's variables go with its definition, after the dimensions.
+        let c = h.chart_define(ChartMeta::new("a", "b"));
+        c.dimension(DimensionMeta::new("x"));
+        c.set_variable("limit", 7.0);
+        let mut out = String::new();
+        c.with_view(|v, _| definition(&mut out, v, Caps(0), 0));
+        assert!(out.ends_with("DIMENSION \"x\" \"x\" \"absolute\" 1 1 \"  \"\nVARIABLE CHART limit = 7.0000000\n"), "{out}");
     }
 
     /// tests/properties.rs found a value ending in a backslash (`C:\`) written as

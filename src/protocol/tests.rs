@@ -102,7 +102,6 @@ fn missing_chart_or_dimension_disables() {
     assert_eq!(action(&mut s, "END"), Action::Disable);
     assert_eq!(action(&mut s, "DIMENSION x"), Action::Disable);
     assert_eq!(action(&mut s, "CHART_DEFINITION_END 1 2 3"), Action::Disable);
-    assert_eq!(action(&mut s, "VARIABLE CHART v = 1"), Action::Disable);
     assert_eq!(action(&mut s, "RBEGIN"), Action::Disable);
     assert_eq!(action(&mut s, "CHART nodot"), Action::Disable);
     assert_eq!(action(&mut s, "DISABLE"), Action::Disable);
@@ -685,3 +684,6 @@ fn a_child_told_to_stream_may_send_up_to_its_last_entry() {
     feed(&mut s, &point(last - 15), now).unwrap();
     assert_eq!(s.replay_strikes(), 2);
 }
+
+#[path = "tests_vars.rs"]
+mod variables;

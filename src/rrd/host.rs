@@ -11,8 +11,12 @@ use parking_lot::RwLock;
 use super::chart::{Chart, ChartMeta, ObserverSlot, StorageSettings};
 use super::cleanup::{CleanupPolicy, Removed};
 use super::health_policy::HealthPolicy;
+use super::variables::Variables;
 use super::{Label, Observer};
 use crate::db::MemoryMode;
+
+#[path = "host_variables.rs"]
+mod variables;
 
 /// How a host stores its charts.
 #[derive(Clone, Debug)]
@@ -88,6 +92,11 @@ pub struct Host {
     /// the value they last saw to know when to forget the removed ones.
     /// (`usize`: 32-bit MIPS has no 64-bit atomics; sources only compare it for change.)
     removed: AtomicUsize,
+    /// Custom host variables (`VARIABLE HOST`, collectors' `active_processors`, …).
+    variables: RwLock<Variables>,
+    /// Bumped whenever a host variable is added or gets a different value: the sender
+    /// compares it to know when to send them again (`usize`: no 64-bit atomics on MIPS).
+    variables_version: AtomicUsize,
 }
 
 #[derive(Default)]
@@ -108,6 +117,8 @@ impl Host {
             child: RwLock::new(None),
             health: RwLock::new(HealthPolicy::default()),
             removed: AtomicUsize::new(0),
+            variables: RwLock::new(Variables::default()),
+            variables_version: AtomicUsize::new(0),
         }
     }
 

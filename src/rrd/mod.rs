@@ -18,6 +18,7 @@ mod chart;
 pub mod cleanup;
 mod health_policy;
 mod host;
+mod variables;
 
 pub use chart::{
     Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
@@ -26,6 +27,9 @@ pub use chart::{
 pub use cleanup::{CleanupPolicy, Removed};
 pub use health_policy::{HealthEnabled, HealthPolicy, DEFAULT_HEALTH_LOG_HISTORY};
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
+pub use variables::{
+    VariableSet, Variables, MAX_CHART_VARIABLES, MAX_HOST_VARIABLES, MAX_VARIABLE_NAME,
+};
 
 use std::fmt;
 

@@ -68,7 +68,7 @@ impl Health {
         let (writes, jobs, next) = {
             let mut st = hh.state.lock();
             let st = &mut *st;
-            self.evaluate(st, &measured, hh, now);
+            self.evaluate(st, &measured, hh, host, now);
             let jobs = self.notifications(st, hh, now);
             let next = st.alarms.iter().map(|a| a.next_update).filter(|&t| t > now).min();
             (st.take_output(), jobs, next)
@@ -81,7 +81,7 @@ impl Health {
     }
 
     /// Lookup results → calc → warn/crit → status, for every runnable alarm.
-    fn evaluate(&self, st: &mut HostState, measured: &[Measured], hh: &HostHealth, now: i64) {
+    fn evaluate(&self, st: &mut HostState, measured: &[Measured], hh: &HostHealth, host: &Host, now: i64) {
         let mut runnable = Vec::with_capacity(measured.len());
         // Runnable means evaluated in this pass (repeats are looked at only then).
         for a in &mut st.alarms {
@@ -104,7 +104,7 @@ impl Health {
         }
         for &i in &runnable {
             let Some(calc) = st.alarms[i].config.calc.as_ref() else { continue };
-            let vars = AlarmVars { this: &st.alarms[i], alarms: &st.alarms, charts: &st.charts, now };
+            let vars = AlarmVars { this: &st.alarms[i], alarms: &st.alarms, charts: &st.charts, host, now };
             let r = calc.eval(&vars);
             let a = &mut st.alarms[i];
             match r {
@@ -121,7 +121,7 @@ impl Health {
         for &i in &runnable {
             let (warn, crit) = {
                 let a = &st.alarms[i];
-                let vars = AlarmVars { this: a, alarms: &st.alarms, charts: &st.charts, now };
+                let vars = AlarmVars { this: a, alarms: &st.alarms, charts: &st.charts, host, now };
                 let w = a.config.warn.as_ref().map(|e| e.eval(&vars));
                 let c = a.config.crit.as_ref().map(|e| e.eval(&vars));
                 (w, c)

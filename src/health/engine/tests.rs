@@ -562,3 +562,6 @@ fn a_child_that_reconnects_is_not_notified_again_of_what_was_already_sent() {
     assert!(log.contains(&(Status::Warning, Status::Removed)), "{log:?}");
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[path = "tests_vars.rs"]
+mod custom_variables;

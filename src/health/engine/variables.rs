@@ -1,9 +1,9 @@
 //! The variables of one chart as `/api/v1/alarm_variables` lists them (Netdata 1.37
 //! names): the chart's own (`last_collected_t`, `green`, `red`, `update_every`, its
 //! alarms by name, each dimension `<dim>`, `<dim>_raw`, `<dim>_last_collected_t` by id and
-//! by name), its family's (every chart of the same family: `<chart>.<var>`, alarms by
-//! name, dimensions plain and as `<context>.<dim>`), and the host's (`<chart id or
-//! name>.<var, dim or alarm>`). The first of two equal names wins, as in Netdata's
+//! by name, its custom variables), its family's (every chart of the same family:
+//! `<chart>.<var>`, alarms by name, dimensions plain and as `<context>.<dim>`), and the
+//! host's (`<chart id or name>.<var, dim or alarm>`, then the host's custom variables). The first of two equal names wins, as in Netdata's
 //! dictionaries. These are the names the expression resolver (`vars`) answers.
 
 use std::collections::HashSet;
@@ -55,11 +55,13 @@ struct Facts {
     dims: Vec<DimVars>,
     /// The chart's alarms: (name, value).
     alarms: Vec<(String, f64)>,
+    /// The chart's custom variables: (name, value).
+    custom: Vec<(String, f64)>,
 }
 
 fn facts(chart: &Arc<Chart>, alarms: &[(String, String, f64)]) -> Facts {
     let m = chart.meta();
-    let (last, dims) = chart.with_view(|v, _| {
+    let (last, dims, custom) = chart.with_view(|v, _| {
         let dims = v
             .dimensions()
             .map(|d| {
@@ -72,7 +74,8 @@ fn facts(chart: &Arc<Chart>, alarms: &[(String, String, f64)]) -> Facts {
                 (dm.id.clone(), dm.name.clone(), values)
             })
             .collect();
-        ((v.last_collected_ut() / USEC_PER_SEC) as f64, dims)
+        let custom = v.variables().iter().map(|(n, x)| (n.to_owned(), x)).collect();
+        ((v.last_collected_ut() / USEC_PER_SEC) as f64, dims, custom)
     });
     Facts {
         base: [
@@ -83,6 +86,7 @@ fn facts(chart: &Arc<Chart>, alarms: &[(String, String, f64)]) -> Facts {
         ],
         alarms: alarms.iter().filter(|(c, _, _)| *c == m.id).map(|(_, n, v)| (n.clone(), *v)).collect(),
         dims,
+        custom,
         id: m.id,
         name: m.name,
         family: m.family,
@@ -110,12 +114,19 @@ pub fn list(host: &Host, chart: &str, alarms: &[(String, String, f64)]) -> Optio
             chart_vars.add(format!("{name}{suffix}"), *v);
         }
     }
+    for (n, v) in &me.custom {
+        chart_vars.add(n.clone(), *v);
+    }
 
     let mut family = Vars::default();
     for f in all.iter().filter(|f| f.family == me.family) {
         for (n, v) in f.base {
             family.add(format!("{}.{n}", f.id), v);
             family.add(format!("{}.{n}", f.name), v);
+        }
+        for (n, v) in &f.custom {
+            family.add(format!("{}.{n}", f.id), *v);
+            family.add(format!("{}.{n}", f.name), *v);
         }
         for (n, v) in &f.alarms {
             family.add(n.clone(), *v);
@@ -136,7 +147,7 @@ pub fn list(host: &Host, chart: &str, alarms: &[(String, String, f64)]) -> Optio
             for (n, v) in f.base {
                 host_vars.add(format!("{prefix}.{n}"), v);
             }
-            for (n, v) in &f.alarms {
+            for (n, v) in f.alarms.iter().chain(&f.custom) {
                 host_vars.add(format!("{prefix}.{n}"), *v);
             }
         }
@@ -149,6 +160,12 @@ pub fn list(host: &Host, chart: &str, alarms: &[(String, String, f64)]) -> Optio
             }
         }
     }
+
+    host.with_variables(|vars| {
+        for (n, v) in vars.iter() {
+            host_vars.add(n.to_owned(), v);
+        }
+    });
 
     Some(ChartVariables {
         chart: me.id,

@@ -1,9 +1,11 @@
 //! The variables an alarm's expressions see, in Netdata's lookup order (protocol.md §9.1):
 //! `$this`, `$after`, `$before`, `$now`, `$status` and the status constants; the chart's
 //! variables (`last_collected_t`, `green`, `red`, `update_every`, each dimension by id and by
-//! name — its last stored value —, `<dim>_raw`, `<dim>_last_collected_t`, the other alarms
-//! of the chart by name); the family's (dimensions and alarms of the charts of the same
-//! family, `<context>.<dim>`); the host's (`<chart id or name>.<dim or alarm>`).
+//! name — its last stored value —, `<dim>_raw`, `<dim>_last_collected_t`, the chart's custom
+//! variables (`VARIABLE CHART`), the other alarms of the chart by name); the family's
+//! (dimensions and alarms of the charts of the same family, `<context>.<dim>`); the host's
+//! (`<chart id or name>.<dim, alarm or custom chart variable>`, then the host's custom
+//! variables: `VARIABLE HOST`, `active_processors`, `netfilter_conntrack_max`, …).
 //!
 //! Values are read when asked for, each with one short chart lock.
 
@@ -13,7 +15,7 @@ use super::alarm::{Alarm, ChartKey};
 use super::status::Status;
 use crate::clock::USEC_PER_SEC;
 use crate::health::expr::Vars;
-use crate::rrd::Chart;
+use crate::rrd::{Chart, Host};
 
 /// The variables of one alarm's evaluation.
 pub struct AlarmVars<'a> {
@@ -22,6 +24,8 @@ pub struct AlarmVars<'a> {
     pub alarms: &'a [Alarm],
     /// Every usable chart of the host.
     pub charts: &'a [(Arc<Chart>, ChartKey)],
+    /// The host, for its custom variables.
+    pub host: &'a Host,
     pub now: i64,
 }
 
@@ -50,6 +54,9 @@ impl Vars for AlarmVars<'_> {
             _ => {}
         }
         if let Some(v) = dimension(&a.chart, name) {
+            return Some(v);
+        }
+        if let Some(v) = a.chart.variable(name) {
             return Some(v);
         }
         let same_chart = |o: &&Alarm| Arc::ptr_eq(&o.chart, &a.chart);
@@ -87,8 +94,11 @@ impl Vars for AlarmVars<'_> {
             if let Some(o) = self.alarms.iter().find(|o| Arc::ptr_eq(&o.chart, chart) && o.name() == rest) {
                 return Some(o.value);
             }
+            if let Some(v) = chart.variable(rest) {
+                return Some(v);
+            }
         }
-        None
+        self.host.variable(name)
     }
 }
 

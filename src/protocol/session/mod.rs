@@ -32,7 +32,7 @@ use super::framer::Frame;
 use super::replay::{check_in_request, check_point};
 use super::words::Words;
 use super::{Action, Error, Limits};
-use crate::rrd::{label_source, Chart, Host, Label};
+use crate::rrd::{label_source, Chart, Host, Label, VariableSet, MAX_VARIABLE_NAME};
 
 /// A fingerprint of everything a `CHART` line says (with the source's default update
 /// every, which stands in for a 0): equal lines, equal fingerprints.
@@ -324,16 +324,7 @@ impl Session {
                 self.set_current(None);
             }
             Command::Disable => return Err(Error::disable("the source asked to be disabled (DISABLE)")),
-            Command::Variable { scope, name, value } => {
-                if scope == Some(VariableScope::Chart) && self.current.is_none() {
-                    return Err(Error::disable(format!(
-                        "VARIABLE CHART '{}' without a chart",
-                        printable(name)
-                    )));
-                }
-                // Custom variables are for health, which reads none yet: accepted, not kept.
-                log::debug!("{}: VARIABLE {} = {value:?} ignored", self.source, printable(name));
-            }
+            Command::Variable { scope, name, value } => self.variable(scope, name, value),
             Command::Label { name, source, value } => {
                 if self.host_labels.len() < self.limits.labels {
                     self.host_labels.push(Label { name: name.to_owned(), value: value.into_owned(), source });
@@ -509,6 +500,44 @@ impl Session {
         self.chart_labels = None;
         self.replay_at = None;
         self.values.iter_mut().for_each(|v| *v = None);
+    }
+
+    /// `VARIABLE [scope] name = value` (Netdata 1.37's `pluginsd_variable`): `HOST`/`GLOBAL`
+    /// sets a host variable, `CHART`/`LOCAL` one of the current chart; without a scope the
+    /// current chart's if there is one, else the host's. An empty value, or `CHART` without
+    /// a current chart, is logged and ignored (not an error: Netdata carries on too).
+    fn variable(&mut self, scope: Option<VariableScope>, name: &str, value: Option<f64>) {
+        let Some(value) = value else {
+            log::debug!("{}: VARIABLE '{}' with an empty value ignored", self.source, printable(name));
+            return;
+        };
+        let chart = match scope {
+            Some(VariableScope::Host) => None,
+            Some(VariableScope::Chart) => match &self.current {
+                Some(c) => Some(c),
+                None => {
+                    log::error!(
+                        "{}: VARIABLE CHART '{}' on host '{}' without a chart; ignored",
+                        self.source,
+                        printable(name),
+                        self.host.hostname()
+                    );
+                    return;
+                }
+            },
+            None => self.current.as_ref(),
+        };
+        let set = match chart {
+            Some(c) => c.set_variable(name, value),
+            None => self.host.set_variable(name, value),
+        };
+        if set == VariableSet::BadName {
+            log::error!(
+                "{}: VARIABLE name '{}' is longer than {MAX_VARIABLE_NAME} bytes; ignored",
+                self.source,
+                printable(name)
+            );
+        }
     }
 
     fn begin(&mut self, now_ut: u64, usec: u64) {

@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 mod collect;
+mod custom;
 mod leap;
 mod meta;
 mod view;
@@ -135,6 +136,8 @@ struct ChartState {
     /// or removed): lets a source skip a `CHART` line identical to its last one.
     version: u64,
     stream: StreamState,
+    /// Custom chart variables (`VARIABLE CHART`), for health.
+    variables: super::Variables,
 }
 
 impl Chart {
@@ -162,6 +165,7 @@ impl Chart {
                 future_adjustments: 0,
                 version: 0,
                 stream: StreamState::default(),
+                variables: super::Variables::default(),
             }),
         }
     }

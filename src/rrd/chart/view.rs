@@ -42,6 +42,11 @@ impl<'a> ChartView<'a> {
         self.st.dims.iter().filter_map(|d| d.store.last_t()).max()
     }
 
+    /// The chart's custom variables (`VARIABLE CHART`).
+    pub fn variables(&self) -> &'a crate::rrd::Variables {
+        &self.st.variables
+    }
+
     pub fn dimensions(&self) -> impl Iterator<Item = DimView<'a>> + 'a {
         self.st.dims.iter().map(|d| DimView { d })
     }

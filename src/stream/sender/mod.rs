@@ -10,7 +10,8 @@
 //! Here: the settings, the running [`Sender`], its [`Stats`], and the observer that fills the
 //! buffer. `connect.rs` runs the thread (destinations, handshake, back-off; sockets and TLS
 //! come from [`crate::net`]), `session.rs` one connected session (batching, LZ4, the
-//! parent's lines), `replay.rs` the replication answers.
+//! parent's lines), `host_lines.rs` the host's labels and variables, `replay.rs` the
+//! replication answers.
 
 use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -30,6 +31,7 @@ use crate::protocol::{emit, Caps};
 use crate::rrd::{ChartView, Host, Observer, StreamState};
 
 mod connect;
+mod host_lines;
 mod replay;
 mod session;
 

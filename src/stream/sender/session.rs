@@ -10,12 +10,13 @@ use std::time::{Duration, Instant};
 
 use mio::{Events, Interest, Poll, Token, Waker};
 
+use super::host_lines::HostVariables;
 use super::replay::serve_replays;
 use super::{Settings, Shared};
 use crate::clock;
 use crate::net::connect::Failure;
 use crate::net::{Destination, Transport};
-use crate::protocol::{emit, Caps, ReplayChart, Words};
+use crate::protocol::{Caps, ReplayChart, Words};
 use crate::rrd::Host;
 use crate::stream::lz4::{Compressor, MAX_BLOCK_INPUT};
 
@@ -49,18 +50,14 @@ pub(super) fn stream(
     );
 
     // Host-level lines first; chart lines follow once the generation is published.
-    {
+    let mut host_variables = {
         let mut first = String::new();
-        if caps.has(Caps::CLAIM) {
-            first.push_str(&format!("CLAIMED_ID {} NULL\n", host.guid()));
-        }
-        if caps.has(Caps::HLABELS) {
-            emit::host_labels(&mut first, &host.labels());
-        }
+        let tracker = HostVariables::connect(host, caps, &mut first);
         let mut ring = shared.ring.lock();
         ring.clear();
         ring.push(first.as_bytes());
-    }
+        tracker
+    };
     shared.caps.store(caps.0, Ordering::Release);
     *shared.waker.lock() = Some(Arc::clone(&waker));
     shared.generation.store(generation, Ordering::Release);
@@ -116,6 +113,7 @@ pub(super) fn stream(
             }
         }
 
+        host_variables.poll(shared, host);
         serve_replays(shared, host, &mut replays);
 
         // What we send.

@@ -109,3 +109,50 @@ fn replication_holds_data_until_the_parent_asked_and_filters_apply() {
     collect(&chart, 1002, 3);
     assert!(drain(&s).contains("SET \"x\" = 3\n"), "streams after the replication answer");
 }
+
+#[test]
+fn host_variables_go_on_connect_and_again_when_one_changes() {
+    use super::host_lines::HostVariables;
+    let host = Host::new("g", "h", HostSettings::default());
+    host.set_variable("active_processors", 2.0);
+    let s = shared(64 * 1024, Caps::HLABELS);
+
+    let mut first = String::new();
+    let mut tracker = HostVariables::connect(&host, Caps::HLABELS, &mut first);
+    assert_eq!(first, "OVERWRITE labels\nVARIABLE HOST active_processors = 2.0000000\n");
+
+    // Nothing changed: nothing queued, whatever the number of turns.
+    for _ in 0..3 {
+        tracker.poll(&s, &host);
+    }
+    assert_eq!(drain(&s), "");
+
+    // A new variable, and an old one set to the same value: all of them go once.
+    host.set_variable("netfilter_conntrack_max", 65536.0);
+    host.set_variable("active_processors", 2.0);
+    tracker.poll(&s, &host);
+    tracker.poll(&s, &host);
+    assert_eq!(
+        drain(&s),
+        "VARIABLE HOST active_processors = 2.0000000\nVARIABLE HOST netfilter_conntrack_max = 65536.0000000\n"
+    );
+    host.set_variable("active_processors", 2.0);
+    tracker.poll(&s, &host);
+    assert_eq!(drain(&s), "", "the same value is not a change");
+
+    // No room: tried again on the next turn, not lost.
+    host.set_variable("active_processors", 4.0);
+    assert!(s.ring.lock().push(&[b'#'; 64 * 1024 - 10]));
+    tracker.poll(&s, &host);
+    assert_eq!(drain(&s).len(), 64 * 1024 - 10, "only the filler was queued");
+    tracker.poll(&s, &host);
+    assert!(drain(&s).starts_with("VARIABLE HOST active_processors = 4.0000000\n"));
+
+    // A reconnection sends them all again.
+    let mut again = String::new();
+    HostVariables::connect(&host, Caps(0), &mut again);
+    assert_eq!(
+        again,
+        "VARIABLE HOST active_processors = 4.0000000\nVARIABLE HOST netfilter_conntrack_max = 65536.0000000\n"
+    );
+}
