@@ -186,39 +186,9 @@ fn labels_match(p: &SimplePattern, labels: &[Label]) -> bool {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::health::config::{Delay, Repeat};
 
     pub(crate) fn config(kind: Kind, name: &str, on: &str) -> AlarmConfig {
-        AlarmConfig {
-            kind,
-            name: name.into(),
-            on: on.into(),
-            source: format!("1@/test/{name}.conf"),
-            os: None,
-            hosts: None,
-            families: None,
-            charts: None,
-            plugin: None,
-            module: None,
-            host_labels: None,
-            lookup: None,
-            calc: None,
-            warn: None,
-            crit: None,
-            every: None,
-            green: None,
-            red: None,
-            exec: None,
-            to: None,
-            units: None,
-            info: None,
-            class: None,
-            type_: None,
-            component: None,
-            delay: Delay::default(),
-            repeat: Repeat::default(),
-            no_clear_notification: false,
-        }
+        AlarmConfig { on: on.into(), ..AlarmConfig::new(kind, name.into(), format!("1@/test/{name}.conf")) }
     }
 
     fn chart(id: &str, name: &str, context: &str, family: &str) -> ChartMeta {
