@@ -461,47 +461,6 @@ fn health_auto_follows_the_child_s_connection_and_no_leaves_it_off() {
 }
 
 #[test]
-#[ignore = "timing, by hand"]
-fn timing_many_hosts() {
-    let hosts = Hosts::new(Host::new("g0", "h", HostSettings { history: 120, ..HostSettings::default() }));
-    let mut charts = Vec::new();
-    for i in 0..200 {
-        let host = hosts.add(Host::new(
-            &format!("g{}", i + 1),
-            &format!("c{i}"),
-            HostSettings { history: 120, ..HostSettings::default() },
-        ));
-        for j in 0..50 {
-            let c = host
-                .chart_define(ChartMeta::new("test", &format!("c{j}")).context(&format!("ctx{}", j % 10)));
-            c.dimension(DimensionMeta::new("x"));
-            charts.push(c);
-        }
-    }
-    for c in &charts {
-        collect(c, 0..=20, 2);
-    }
-    let configs: Vec<_> = (0..10)
-        .map(|k| {
-            let mut c = high();
-            c.name = format!("t{k}");
-            c.on = format!("ctx{k}");
-            c
-        })
-        .collect();
-    let h = health(configs);
-    let t = crate::clock::now_monotonic();
-    h.pass(&hosts, T0 + 20);
-    eprintln!("first pass (bind + eval of {} alarms): {:?}", 200 * 50, t.elapsed());
-    let t = crate::clock::now_monotonic();
-    h.pass(&hosts, T0 + 30);
-    eprintln!("second pass: {:?}", t.elapsed());
-    let t = crate::clock::now_monotonic();
-    h.pass(&hosts, T0 + 31);
-    eprintln!("idle pass: {:?}", t.elapsed());
-}
-
-#[test]
 fn a_reload_rebinds_every_host_to_the_new_entries() {
     let (hosts, _) = hosts();
     let child = hosts.add(Host::new("g1", "child", HostSettings::default()));

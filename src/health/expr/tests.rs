@@ -392,19 +392,3 @@ fn eval_error_messages() {
     assert_eq!(EvalError::Infinite.to_string(), "computed value is infinite");
 }
 
-/// `cargo test --release --lib health::expr::tests::speed -- --ignored --nocapture`
-#[test]
-#[ignore = "timing, run by hand"]
-fn speed() {
-    let e = Expr::parse("$this > (($status >= $WARNING) ? (75) : (85)) && $other != nan").unwrap();
-    let vars: HashMap<String, f64> =
-        [("this".into(), 80.0), ("status".into(), 1.0), ("other".into(), 2.0)].into();
-    let n = 1_000_000;
-    let start = crate::clock::now_monotonic();
-    let mut sum = 0.0;
-    for _ in 0..n {
-        sum += e.eval(&vars).unwrap_or(0.0);
-    }
-    let ns = start.elapsed().as_nanos() as f64 / f64::from(n);
-    eprintln!("{ns:.1} ns per evaluation (sum {sum})");
-}
