@@ -329,7 +329,9 @@ impl Child {
     fn connect(a: &Args, n: usize) -> Result<Child, String> {
         let mut sock = TcpStream::connect((a.host.as_str(), a.port)).map_err(|e| e.to_string())?;
         sock.set_nodelay(true).ok();
-        sock.set_read_timeout(Some(Duration::from_secs(30))).ok();
+        // A parent may take long to answer while many children connect (Netdata 1.37 loads
+        // its health.d for each new host): wait up to 5 minutes for the handshake.
+        sock.set_read_timeout(Some(Duration::from_secs(300))).ok();
         let guid = uuid::Uuid::new_v4();
         // VCAPS HLABELS CLAIM CLABELS (+ COMPRESSION): no replication.
         let ver = 64 + 128 + 256 + 512 + if a.compression { 1024 } else { 0 };
