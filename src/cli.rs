@@ -145,13 +145,8 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                             "get2" => FileKind::Stream,
                             _ => FileKind::Exporting,
                         };
-                        wanted = Some(Command::Get {
-                            options: Options::default(),
-                            file,
-                            section,
-                            name,
-                            default,
-                        });
+                        wanted =
+                            Some(Command::Get { options: Options::default(), file, section, name, default });
                     }
                     "dumpconfig" => wanted = Some(Command::DumpConfig(Options::default())),
                     "dumpconfig2" => wanted = Some(Command::DumpStreamConfig(Options::default())),
@@ -344,7 +339,8 @@ mod tests {
         };
         assert_eq!(file, FileKind::Stream);
         assert_eq!((section.as_str(), name.as_str(), default.as_str()), ("stream", "enabled", "no"));
-        let Ok(Command::Get { file, section, .. }) = p(&["-W", "get3", "graphite:g", "prefix", "netdata"]) else {
+        let Ok(Command::Get { file, section, .. }) = p(&["-W", "get3", "graphite:g", "prefix", "netdata"])
+        else {
             panic!()
         };
         assert_eq!((file, section.as_str()), (FileKind::Exporting, "graphite:g"));
@@ -352,7 +348,8 @@ mod tests {
         assert_eq!(file, FileKind::Netdata);
         let Ok(Command::DumpExportingConfig(o)) = p(&["-W", "dumpconfig3", "-c", "b.conf"]) else { panic!() };
         assert_eq!(o.config_file, Some(PathBuf::from("b.conf")));
-        let Ok(Command::Run(o)) = p(&["-W", "set3", "exporting:global", "enabled", "yes", "-W", "set2", "stream", "enabled", "no"])
+        let Ok(Command::Run(o)) =
+            p(&["-W", "set3", "exporting:global", "enabled", "yes", "-W", "set2", "stream", "enabled", "no"])
         else {
             panic!()
         };

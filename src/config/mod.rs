@@ -528,7 +528,8 @@ impl Config {
                 // An instance inherits what [exporting:global] sets.
                 None if class == Class::Instance => {
                     let global = self.raw(keys::EXPORTING_GLOBAL, key.name);
-                    let inherited = global.filter(|v| key.kind.accepts(v, key.default)).unwrap_or(key.default);
+                    let inherited =
+                        global.filter(|v| key.kind.accepts(v, key.default)).unwrap_or(key.default);
                     writeln!(out, "\t# {} = {inherited}", key.name)
                 }
                 None => writeln!(out, "\t# {} = {}", key.name, key.default),
@@ -553,7 +554,9 @@ fn check(file: FileKind, section: &str, name: &str, value: &str) -> Option<Strin
     match keys::find(file, section, name) {
         Some(key) => key.kind.check(value, key.default).err().map(|why| {
             let fallback = match class {
-                Class::Instance => format!("using [{}]'s value or the default '{}'", keys::EXPORTING_GLOBAL, key.default),
+                Class::Instance => {
+                    format!("using [{}]'s value or the default '{}'", keys::EXPORTING_GLOBAL, key.default)
+                }
                 _ => format!("using the default '{}'", key.default),
             };
             format!("invalid value '{value}' for '{name}' in section [{section}] ({why}); {fallback}")

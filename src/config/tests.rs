@@ -637,7 +637,14 @@ fn exporting_sample() {
     );
     assert_eq!(
         c.sections().collect::<Vec<_>>(),
-        ["exporting:global", "prometheus:exporter", "graphite:carbon", "opentsdb:http:tsdb", "prometheus_remote_write:https:vm", "json:"]
+        [
+            "exporting:global",
+            "prometheus:exporter",
+            "graphite:carbon",
+            "opentsdb:http:tsdb",
+            "prometheus_remote_write:https:vm",
+            "json:"
+        ]
     );
     assert!(c.bool(&EXPORTING_ENABLED));
     assert_eq!(c.text(&EXPORTING_HOSTNAME), "parent-01");

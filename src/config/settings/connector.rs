@@ -169,7 +169,9 @@ impl DataSource {
         Some(match text {
             "average" => DataSource::Average,
             "sum" | "volume" => DataSource::Sum,
-            "as collected" | "as-collected" | "as_collected" | "ascollected" | "raw" => DataSource::AsCollected,
+            "as collected" | "as-collected" | "as_collected" | "ascollected" | "raw" => {
+                DataSource::AsCollected
+            }
             _ => return None,
         })
     }
@@ -260,17 +262,33 @@ mod tests {
         ];
         for (text, connector, transport, port) in cases {
             let kind = ConnectorKind::parse(text).unwrap_or_else(|| panic!("{text}"));
-            assert_eq!((kind.connector(), kind.transport(), kind.default_port()), (connector, transport, port));
+            assert_eq!(
+                (kind.connector(), kind.transport(), kind.default_port()),
+                (connector, transport, port)
+            );
             assert_eq!(kind.tls(), transport == Https, "{text}");
             assert_eq!(kind.http(), matches!(transport, Http | Https), "{text}");
             assert_eq!(ConnectorKind::parse(kind.name()), Some(kind), "{text}");
         }
         assert_eq!(ConnectorKind::names().count(), cases.len());
         assert_eq!(ConnectorKind::parse("graphite:plaintext").map(|k| k.name()), Some("graphite"));
-        assert_eq!(ConnectorKind::parse("opentsdb:telnet").map(|k| k.to_string()).as_deref(), Some("opentsdb"));
-        for bad in ["Graphite", "graphite:udp", "opentsdb:plaintext", "json:telnet", "prometheus_remote_write:plaintext",
-            "kinesis", "pubsub", "mongodb", "prometheus", "", " graphite"]
-        {
+        assert_eq!(
+            ConnectorKind::parse("opentsdb:telnet").map(|k| k.to_string()).as_deref(),
+            Some("opentsdb")
+        );
+        for bad in [
+            "Graphite",
+            "graphite:udp",
+            "opentsdb:plaintext",
+            "json:telnet",
+            "prometheus_remote_write:plaintext",
+            "kinesis",
+            "pubsub",
+            "mongodb",
+            "prometheus",
+            "",
+            " graphite",
+        ] {
             assert_eq!(ConnectorKind::parse(bad), None, "{bad}");
         }
     }
@@ -313,7 +331,11 @@ mod tests {
         );
         assert_eq!(
             SectionName::parse("graphite:http:my_name"),
-            SectionName::Instance { kind: kind("graphite:http"), type_name: "graphite:http", name: "my_name" }
+            SectionName::Instance {
+                kind: kind("graphite:http"),
+                type_name: "graphite:http",
+                name: "my_name"
+            }
         );
         assert_eq!(
             SectionName::parse("opentsdb:https:tsdb"),
@@ -321,7 +343,11 @@ mod tests {
         );
         assert_eq!(
             SectionName::parse("prometheus_remote_write:vm"),
-            SectionName::Instance { kind: kind("prometheus_remote_write"), type_name: "prometheus_remote_write", name: "vm" }
+            SectionName::Instance {
+                kind: kind("prometheus_remote_write"),
+                type_name: "prometheus_remote_write",
+                name: "vm"
+            }
         );
         // A type written with its transport keeps it; the name is after the last colon.
         assert_eq!(
@@ -368,7 +394,8 @@ mod tests {
             p("opentsdb:http").as_deref(),
             Some("section [opentsdb:http] names a connector type but no instance; write [opentsdb:http:<name>] (ignored)")
         );
-        assert!(p("influx:x").is_some_and(|m| m.contains("unknown connector type 'influx'") && m.contains("graphite:https")));
+        assert!(p("influx:x")
+            .is_some_and(|m| m.contains("unknown connector type 'influx'") && m.contains("graphite:https")));
         assert!(p("foo").is_some_and(|m| m.contains("[<type>:<name>]")));
     }
 }

@@ -420,7 +420,8 @@ fn backend(netdata: &Config, taken: bool, db_update_every: u64) -> Option<Instan
         );
         return None;
     };
-    let instance = read_instance(&c, &BACKEND_KEYS, kind, type_name, BACKEND_INSTANCE.to_owned(), db_update_every);
+    let instance =
+        read_instance(&c, &BACKEND_KEYS, kind, type_name, BACKEND_INSTANCE.to_owned(), db_update_every);
     log::info!(
         "config: {at}: section [backend] (removed in Netdata 1.34) is read as the exporting \
          instance '{BACKEND_INSTANCE}' of type {type_name}{}; Netdata 1.37 keeps it in exporting.conf \

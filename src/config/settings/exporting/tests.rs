@@ -104,7 +104,8 @@ fn section_names_split_and_unnamed_instances_are_numbered() {
                 [influxdb:i]\nenabled = yes\n\
                 [graphite]\nenabled = yes\n";
     let (s, diags) = parse(text, "");
-    let names: Vec<(&str, &str)> = s.instances.iter().map(|i| (i.name.as_str(), i.type_name.as_str())).collect();
+    let names: Vec<(&str, &str)> =
+        s.instances.iter().map(|i| (i.name.as_str(), i.type_name.as_str())).collect();
     assert_eq!(names, [("my_name", "graphite:http"), ("instance_1", "graphite"), ("instance_2", "json")]);
     assert_eq!(
         warnings(&diags),
@@ -259,7 +260,10 @@ fn bad_values_are_reported_and_fall_back() {
 
 #[test]
 fn an_instance_name_is_unique_across_types() {
-    let (s, diags) = parse("[graphite:a]\nenabled = yes\n[json:a]\nenabled = yes\nprefix = j\n[graphite:a]\nprefix = g\n", "");
+    let (s, diags) = parse(
+        "[graphite:a]\nenabled = yes\n[json:a]\nenabled = yes\nprefix = j\n[graphite:a]\nprefix = g\n",
+        "",
+    );
     assert_eq!(
         warnings(&diags),
         ["exporting.conf:3: section [json:a]: instance name 'a' is already used by section [graphite:a]; \
@@ -282,7 +286,8 @@ fn backend_section_becomes_one_instance() {
                    \tbuffer on failures = 3\n\tsend names instead of ids = no\n\
                    \tsend charts matching = system.*\n\tsend hosts matching = *\n";
     // [backend] has its own defaults: [exporting:global] does not reach it.
-    let (s, _) = parse("[exporting:global]\nprefix = fleet\nsend automatic labels = yes\ntimeout ms = 1\n", netdata);
+    let (s, _) =
+        parse("[exporting:global]\nprefix = fleet\nsend automatic labels = yes\ntimeout ms = 1\n", netdata);
     let b = only(&s);
     assert_eq!((b.name.as_str(), b.type_name.as_str()), ("backend", "opentsdb"));
     assert_eq!((b.kind.connector(), b.kind.transport()), (Connector::Opentsdb, Transport::Telnet));
@@ -319,7 +324,9 @@ fn exporting_conf_wins_over_backend() {
 
 #[test]
 fn backend_that_cannot_be_an_instance() {
-    for netdata in ["[backend]\ntype = kinesis\nenabled = yes\n", "[backend]\ntype = influxdb\n", "[backend]\n"] {
+    for netdata in
+        ["[backend]\ntype = kinesis\nenabled = yes\n", "[backend]\ntype = influxdb\n", "[backend]\n"]
+    {
         assert!(parse("", netdata).0.instances.is_empty(), "{netdata}");
     }
 }
@@ -344,7 +351,8 @@ fn prometheus_exporter_reads_exporting_conf_then_netdata_conf_then_global() {
     assert_eq!(p.send_hosts_matching, SimplePattern::parse("*"));
 
     // The web server's allmetrics defaults come from here.
-    let (x, _) = Config::parse(FileKind::Exporting, "[prometheus:exporter]\nprefix = edge\ndata source = raw\n", "x");
+    let (x, _) =
+        Config::parse(FileKind::Exporting, "[prometheus:exporter]\nprefix = edge\ndata source = raw\n", "x");
     let (n, _) = Config::parse(FileKind::Netdata, "", "n");
     let node = NodeSettings::from_configs(&n, &Config::new(FileKind::Stream), &x);
     if cfg!(feature = "web") {
