@@ -121,6 +121,7 @@ install-files:
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/sbin/nanodata
 	install -D -m 0644 conf.d/nanodata.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/nanodata.conf
 	install -D -m 0644 conf.d/stream.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/stream.conf
+	install -D -m 0644 conf.d/exporting.conf $(DESTDIR)$(SYSCONFDIR)/nanodata/exporting.conf
 	install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d
 	install -m 0644 conf.d/*.conf $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/
 	install -d $(DESTDIR)$(PREFIX)/lib/nanodata/conf.d/health.d

@@ -1,11 +1,14 @@
 //! Command line in Netdata's habits: `-c FILE`, `-D`, `-P PIDFILE`, `-p PORT`,
-//! `-s PREFIX`, `-u USER`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W get …`,
-//! `-W dumpconfig`, `-W buildinfo`, `-v`/`-V`, `-h`.
+//! `-s PREFIX`, `-u USER`, `-W set SECTION OPTION VALUE`, `-W set2 …` (stream.conf), `-W set3 …`
+//! (exporting.conf), `-W get …` (`get2`, `get3`), `-W dumpconfig` (`dumpconfig2`,
+//! `dumpconfig3`), `-W buildinfo`, `-v`/`-V`, `-h`.
 //!
 //! Parsing is pure (no I/O) so every combination is unit-tested.
 
 use std::fmt;
 use std::path::PathBuf;
+
+use crate::config::FileKind;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -19,10 +22,13 @@ pub enum Command {
     DumpConfig(Options),
     /// Print the effective `stream.conf` (`-W dumpconfig2`) and exit.
     DumpStreamConfig(Options),
-    /// Print one effective value (`-W get SECTION OPTION DEFAULT`, `get2` for stream.conf).
+    /// Print the effective `exporting.conf` (`-W dumpconfig3`) and exit.
+    DumpExportingConfig(Options),
+    /// Print one effective value (`-W get SECTION OPTION DEFAULT`, `get2` for stream.conf,
+    /// `get3` for exporting.conf).
     Get {
         options: Options,
-        stream: bool,
+        file: FileKind,
         section: String,
         name: String,
         default: String,
@@ -48,6 +54,8 @@ pub struct Options {
     pub set: Vec<Override>,
     /// `-W set2 SECTION OPTION VALUE` for stream.conf, in order.
     pub set_stream: Vec<Override>,
+    /// `-W set3 SECTION OPTION VALUE` for exporting.conf, in order.
+    pub set_exporting: Vec<Override>,
 }
 
 /// One `-W set` override.
@@ -108,7 +116,7 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
             "-W" => {
                 let sub = value("a sub-command")?;
                 match sub.as_str() {
-                    "set" | "set2" => {
+                    "set" | "set2" | "set3" => {
                         let ov = Override {
                             section: args
                                 .next()
@@ -120,28 +128,29 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
                                 .next()
                                 .ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION VALUE")))?,
                         };
-                        if sub == "set" {
-                            o.set.push(ov);
-                        } else {
-                            o.set_stream.push(ov);
+                        match sub.as_str() {
+                            "set" => o.set.push(ov),
+                            "set2" => o.set_stream.push(ov),
+                            _ => o.set_exporting.push(ov),
                         }
                     }
-                    "get" | "get2" => {
+                    "get" | "get2" | "get3" => {
                         let mut next = || {
                             args.next()
                                 .ok_or_else(|| UsageError(format!("-W {sub} needs SECTION OPTION DEFAULT")))
                         };
                         let (section, name, default) = (next()?, next()?, next()?);
-                        wanted = Some(Command::Get {
-                            options: Options::default(),
-                            stream: sub == "get2",
-                            section,
-                            name,
-                            default,
-                        });
+                        let file = match sub.as_str() {
+                            "get" => FileKind::Netdata,
+                            "get2" => FileKind::Stream,
+                            _ => FileKind::Exporting,
+                        };
+                        wanted =
+                            Some(Command::Get { options: Options::default(), file, section, name, default });
                     }
                     "dumpconfig" => wanted = Some(Command::DumpConfig(Options::default())),
                     "dumpconfig2" => wanted = Some(Command::DumpStreamConfig(Options::default())),
+                    "dumpconfig3" => wanted = Some(Command::DumpExportingConfig(Options::default())),
                     "buildinfo" => wanted = Some(Command::BuildInfo),
                     other => return Err(UsageError(format!("unknown -W sub-command '{other}' (see -h)"))),
                 }
@@ -153,8 +162,9 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, UsageEr
         None => Command::Run(o),
         Some(Command::DumpConfig(_)) => Command::DumpConfig(o),
         Some(Command::DumpStreamConfig(_)) => Command::DumpStreamConfig(o),
-        Some(Command::Get { stream, section, name, default, .. }) => {
-            Command::Get { options: o, stream, section, name, default }
+        Some(Command::DumpExportingConfig(_)) => Command::DumpExportingConfig(o),
+        Some(Command::Get { file, section, name, default, .. }) => {
+            Command::Get { options: o, file, section, name, default }
         }
         Some(c) => c,
     })
@@ -176,11 +186,12 @@ pub fn help() -> String {
          \x20 -u USER                 started as root, switch to USER, same as\n\
          \x20                         -W set global \"run as user\" USER\n\
          \x20 -W set S O V            set option O of section [S] of nanodata.conf to V\n\
-         \x20 -W set2 S O V           the same for stream.conf\n\
+         \x20 -W set2 S O V           the same for stream.conf (set3: for exporting.conf)\n\
          \x20 -W get S O D            print the effective value of option O of [S] (D if unset)\n\
-         \x20 -W get2 S O D           the same for stream.conf\n\
+         \x20 -W get2 S O D           the same for stream.conf (get3: for exporting.conf)\n\
          \x20 -W dumpconfig           print the effective nanodata.conf and exit\n\
          \x20 -W dumpconfig2          print the effective stream.conf and exit\n\
+         \x20 -W dumpconfig3          print the effective exporting.conf and exit\n\
          \x20 -W buildinfo            print the features compiled in and exit\n\
          \x20 -v, -V                  print the version and exit\n\
          \x20 -h                      this help\n\
@@ -321,13 +332,30 @@ mod tests {
         assert_eq!(p(&["-W", "buildinfo"]), Ok(Command::BuildInfo));
         let Ok(Command::DumpConfig(o)) = p(&["-c", "a.conf", "-W", "dumpconfig"]) else { panic!() };
         assert_eq!(o.config_file, Some(PathBuf::from("a.conf")));
-        let Ok(Command::Get { stream, section, name, default, .. }) =
+        let Ok(Command::Get { file, section, name, default, .. }) =
             p(&["-W", "get2", "stream", "enabled", "no"])
         else {
             panic!()
         };
-        assert!(stream);
+        assert_eq!(file, FileKind::Stream);
         assert_eq!((section.as_str(), name.as_str(), default.as_str()), ("stream", "enabled", "no"));
+        let Ok(Command::Get { file, section, .. }) = p(&["-W", "get3", "graphite:g", "prefix", "netdata"])
+        else {
+            panic!()
+        };
+        assert_eq!((file, section.as_str()), (FileKind::Exporting, "graphite:g"));
+        let Ok(Command::Get { file, .. }) = p(&["-W", "get", "db", "mode", "ram"]) else { panic!() };
+        assert_eq!(file, FileKind::Netdata);
+        let Ok(Command::DumpExportingConfig(o)) = p(&["-W", "dumpconfig3", "-c", "b.conf"]) else { panic!() };
+        assert_eq!(o.config_file, Some(PathBuf::from("b.conf")));
+        let Ok(Command::Run(o)) =
+            p(&["-W", "set3", "exporting:global", "enabled", "yes", "-W", "set2", "stream", "enabled", "no"])
+        else {
+            panic!()
+        };
+        let ov = |s: &str, n: &str, v: &str| Override { section: s.into(), name: n.into(), value: v.into() };
+        assert_eq!(o.set_exporting, [ov("exporting:global", "enabled", "yes")]);
+        assert_eq!(o.set_stream, [ov("stream", "enabled", "no")]);
     }
 
     #[test]

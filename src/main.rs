@@ -37,9 +37,17 @@ fn main() -> ExitCode {
             Ok(c) => print!("{}", c.stream.render()),
             Err(code) => return code,
         },
-        Command::Get { options, stream, section, name, default } => match load_config(&options) {
+        Command::DumpExportingConfig(o) => match load_config(&o) {
+            Ok(c) => print!("{}", c.exporting.render()),
+            Err(code) => return code,
+        },
+        Command::Get { options, file, section, name, default } => match load_config(&options) {
             Ok(c) => {
-                let file = if stream { &c.stream } else { &c.netdata };
+                let file = match file {
+                    FileKind::Netdata => &c.netdata,
+                    FileKind::Stream => &c.stream,
+                    FileKind::Exporting => &c.exporting,
+                };
                 println!("{}", file.raw(&section, &name).unwrap_or(&default));
             }
             Err(code) => return code,
@@ -49,10 +57,11 @@ fn main() -> ExitCode {
     ExitCode::SUCCESS
 }
 
-/// Both configuration files, with command-line overrides applied.
+/// The configuration files, with command-line overrides applied.
 struct Configs {
     netdata: Config,
     stream: Config,
+    exporting: Config,
 }
 
 fn load_config(o: &Options) -> Result<Configs, ExitCode> {
@@ -85,19 +94,27 @@ fn load_config(o: &Options) -> Result<Configs, ExitCode> {
         netdata.set(keys::GLOBAL_RUN_AS_USER.section, keys::GLOBAL_RUN_AS_USER.name, user);
     }
 
-    // stream.conf sits in the configuration directory, like Netdata's.
-    let stream_path = PathBuf::from(netdata.text(&keys::DIR_CONFIG)).join("stream.conf");
-    let mut stream = match Config::load(FileKind::Stream, &stream_path) {
+    // stream.conf and exporting.conf sit in the configuration directory, like Netdata's.
+    let dir = PathBuf::from(netdata.text(&keys::DIR_CONFIG));
+    let stream = load_optional(FileKind::Stream, &dir.join("stream.conf"), &o.set_stream);
+    let exporting = load_optional(FileKind::Exporting, &dir.join("exporting.conf"), &o.set_exporting);
+    Ok(Configs { netdata, stream, exporting })
+}
+
+/// A file of the configuration directory: built-in defaults when it cannot be read, then
+/// the command line's `set`s.
+fn load_optional(kind: FileKind, path: &Path, set: &[cli::Override]) -> Config {
+    let mut config = match Config::load(kind, path) {
         Ok((c, _)) => {
-            log::info!("config: loaded {}", stream_path.display());
+            log::info!("config: loaded {}", path.display());
             c
         }
-        Err(_) => Config::new(FileKind::Stream),
+        Err(_) => Config::new(kind),
     };
-    for ov in &o.set_stream {
-        stream.set(&ov.section, &ov.name, &ov.value);
+    for ov in set {
+        config.set(&ov.section, &ov.name, &ov.value);
     }
-    Ok(Configs { netdata, stream })
+    config
 }
 
 fn run(o: Options) -> ExitCode {
@@ -115,7 +132,7 @@ fn run(o: Options) -> ExitCode {
     }
 
     // Everything the roles need, read once; the configurations themselves are not kept.
-    let settings = NodeSettings::from_config(&configs.netdata, &configs.stream);
+    let settings = NodeSettings::from_configs(&configs.netdata, &configs.stream, &configs.exporting);
     drop(configs);
     let NodeSettings {
         global,

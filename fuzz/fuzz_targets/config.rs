@@ -1,4 +1,4 @@
-//! The configuration dialect (`config::Config::parse`) for both file kinds, every typed
+//! The configuration dialect (`config::Config::parse`) for every file kind, every typed
 //! getter, and the rendering: what `render` writes must parse back to the same rendering.
 #![no_main]
 
@@ -8,11 +8,12 @@ use nanodata::config::{keys, Config, FileKind, Kind};
 fuzz_target!(|data: &[u8]| {
     let Some((&mode, text)) = data.split_first() else { return };
     let text = String::from_utf8_lossy(text);
-    let (kind, all) = if mode & 1 == 0 {
-        (FileKind::Netdata, keys::NETDATA)
-    } else {
-        (FileKind::Stream, keys::STREAM_KEYS)
+    let kind = match mode % 3 {
+        0 => FileKind::Netdata,
+        1 => FileKind::Stream,
+        _ => FileKind::Exporting,
     };
+    let all = keys::all(kind);
     let (cfg, diags) = Config::parse(kind, &text, "fuzz.conf");
     for d in &diags {
         let _ = format!("{d:?}");

@@ -6,8 +6,13 @@
 //!
 //! Keys of the API-key and machine-GUID sections of `stream.conf` are templates: their
 //! section is [`PEER`], standing for any section whose name is a UUID. Read them with the
-//! `*_in` getters of [`super::Config`], passing the UUID section's name.
+//! `*_in` getters of [`super::Config`], passing the UUID section's name. Likewise the keys of
+//! the connector instances of `exporting.conf` have the section [`INSTANCE`].
+//!
+//! `netdata.conf` keys are here; `stream.conf`'s in `keys/stream.rs`, `exporting.conf`'s in
+//! `keys/exporting.rs`.
 
+use super::settings::SectionName;
 use super::FileKind;
 
 /// What a value is, and so how it is checked and read.
@@ -58,11 +63,22 @@ pub const PLUGIN_PROC: &str = "plugin:proc";
 pub const STREAM: &str = "stream";
 /// The section of template keys that apply to every API-key or machine-GUID section.
 pub const PEER: &str = "<api key or machine guid>";
+/// The single exporting connector of Netdata before 1.34 (`netdata.conf`).
+pub const BACKEND: &str = "backend";
+/// `exporting.conf`: the defaults of every connector instance.
+pub const EXPORTING_GLOBAL: &str = "exporting:global";
+/// `exporting.conf`: the defaults of `/api/v1/allmetrics?format=prometheus`.
+pub const PROMETHEUS_EXPORTER: &str = "prometheus:exporter";
+/// The section of template keys that apply to every `[<type>:<name>]` connector instance.
+pub const INSTANCE: &str = "<type>:<name>";
 
 /// `[db] mode` and the stream.conf memory modes.
 pub const DB_MODES: &[&str] = &["none", "ram", "save", "map", "alloc", "dbengine"];
 /// `allow ... by dns`.
 pub const DNS_MODES: &[&str] = &["yes", "no", "heuristic"];
+/// `data source` of the exporting connectors, in Netdata's spellings.
+pub const DATA_SOURCES: &[&str] =
+    &["average", "sum", "volume", "as collected", "as-collected", "as_collected", "ascollected", "raw"];
 
 macro_rules! registry {
     ($list:ident: $($id:ident = $sec:expr, $name:literal, $def:literal, $kind:expr, $help:literal;)*) => {
@@ -77,6 +93,12 @@ macro_rules! registry {
 }
 
 use Kind::*;
+
+mod exporting;
+mod stream;
+
+pub use exporting::*;
+pub use stream::*;
 
 registry! { NETDATA:
     GLOBAL_HOSTNAME = GLOBAL, "hostname", "", Text,
@@ -329,104 +351,35 @@ registry! { NETDATA:
 
     PROC_UPDATE_EVERY = PLUGIN_PROC, "update every", "", Seconds,
         "Collection interval of the /proc collectors; empty = [db] update every.";
-}
 
-registry! { STREAM_KEYS:
-    STREAM_ENABLED = STREAM, "enabled", "no", Bool,
-        "Stream this node's metrics to a parent.";
-    STREAM_DESTINATION = STREAM, "destination", "", Text,
-        "Parents, tried in order: [PROTOCOL:]HOST[%IFACE][:PORT][:SSL], separated by spaces.";
-    STREAM_API_KEY = STREAM, "api key", "", Text,
-        "API key (a UUID) the parent accepts.";
-    STREAM_TIMEOUT = STREAM, "timeout seconds", "60", Seconds,
-        "Connect, send and receive timeout.";
-    STREAM_DEFAULT_PORT = STREAM, "default port", "19999", Integer,
-        "Port for destinations that give none.";
-    STREAM_SEND_CHARTS = STREAM, "send charts matching", "*", Pattern,
-        "Charts (id or name) that are streamed.";
-    STREAM_BUFFER_SIZE = STREAM, "buffer size bytes", "1048576", Bytes,
-        "Send buffer; when full the connection is restarted (nanodata default 1 MiB; Netdata: 10 MiB).";
-    STREAM_RECONNECT_DELAY = STREAM, "reconnect delay seconds", "5", Seconds,
-        "Pause before reconnecting to a parent.";
-    STREAM_CLOCK_RESYNC = STREAM, "initial clock resync iterations", "60", Integer,
-        "Collections during which the clock is resynchronised after start.";
-    STREAM_COMPRESSION = STREAM, "enable compression", "yes", Bool,
-        "Offer LZ4 compression to the parent.";
-    STREAM_SSL_SKIP_VERIFY = STREAM, "ssl skip certificate verification", "no", Bool,
-        "Accept any certificate from the parent.";
-    STREAM_CA_PATH = STREAM, "CApath", "", Path,
-        "Directory of trusted CA certificates; empty = the system's.";
-    STREAM_CA_FILE = STREAM, "CAfile", "", Path,
-        "File of trusted CA certificates; empty = the system's.";
-    STREAM_REPLICATION_WINDOW = STREAM, "replication window", "300", Seconds,
-        "In memory mode none, seconds of recent values kept in RAM to fill the parent's gaps after a reconnection (nanodata extension; 0: off).";
-    STREAM_MAX_BACKOFF = STREAM, "maximum reconnect delay seconds", "300", Seconds,
-        "Upper bound of the growing, jittered reconnection delay (nanodata extension).";
-    STREAM_MAX_CHILDREN = STREAM, "max child hosts", "200", Integer,
-        "Receiving side: most child hosts this node keeps; a new child beyond it gets the busy reply (nanodata extension).";
-    STREAM_MAX_CHARTS = STREAM, "max charts per child", "2000", Integer,
-        "Receiving side: charts one child may define; one more closes its connection (nanodata extension).";
-    STREAM_MAX_DIMENSIONS = STREAM, "max dimensions per chart", "1000", Integer,
-        "Receiving side: dimensions per chart of a child; one more closes its connection (nanodata extension).";
-    STREAM_MAX_DIMENSIONS_PER_CHILD = STREAM, "max dimensions per child", "10000", Integer,
-        "Receiving side: dimensions of all the charts of one child together (each keeps its own ring of slots); one more closes its connection (nanodata extension).";
-
-    PEER_TYPE = PEER, "type", "api", Choice(&["api", "machine"]),
-        "api: the section is an API key; machine: it is a child's machine GUID.";
-    PEER_ENABLED = PEER, "enabled", "no", Bool,
-        "Accept children using this API key or GUID.";
-    PEER_ALLOW_FROM = PEER, "allow from", "*", Pattern,
-        "Addresses allowed to use it.";
-    PEER_ALLOW_DNS = PEER, "allow by dns", "heuristic", Choice(DNS_MODES),
-        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
-    PEER_DEFAULT_HISTORY = PEER, "default history", "3600", Integer,
-        "API key: slots per dimension for its children.";
-    PEER_HISTORY = PEER, "history", "3600", Integer,
-        "Machine GUID: slots per dimension; overrides the API key's default history.";
-    PEER_DEFAULT_MEMORY_MODE = PEER, "default memory mode", "ram", Choice(DB_MODES),
-        "API key: database mode of its children.";
-    PEER_MEMORY_MODE = PEER, "memory mode", "ram", Choice(DB_MODES),
-        "Machine GUID: database mode; overrides the API key's default memory mode.";
-    PEER_DEFAULT_HEALTH = PEER, "health enabled by default", "auto", BoolAuto,
-        "API key: alarms for its children; auto: while the child is connected.";
-    PEER_HEALTH = PEER, "health enabled", "auto", BoolAuto,
-        "Machine GUID: alarms for this child (yes/no/auto); overrides the API key's default.";
-    PEER_DEFAULT_POSTPONE = PEER, "default postpone alarms on connect seconds", "60", Seconds,
-        "API key: after a child connects, its alarms notify nothing for this long.";
-    PEER_POSTPONE = PEER, "postpone alarms on connect seconds", "60", Seconds,
-        "Machine GUID: overrides the API key's default postpone alarms on connect seconds.";
-    PEER_DEFAULT_HEALTH_LOG_HISTORY = PEER, "default health log history", "432000", Seconds,
-        "API key: seconds of alarm log kept per child.";
-    PEER_HEALTH_LOG_HISTORY = PEER, "health log history", "432000", Seconds,
-        "Machine GUID: overrides the API key's default health log history.";
-    PEER_DEFAULT_PROXY_ENABLED = PEER, "default proxy enabled", "", BoolAuto,
-        "API key: re-stream its children; empty = [stream] enabled.";
-    PEER_PROXY_ENABLED = PEER, "proxy enabled", "", BoolAuto,
-        "Machine GUID: re-stream this child; empty = the API key's setting.";
-    PEER_DEFAULT_PROXY_DESTINATION = PEER, "default proxy destination", "", Text,
-        "API key: where to re-stream; empty = [stream] destination.";
-    PEER_PROXY_DESTINATION = PEER, "proxy destination", "", Text,
-        "Machine GUID: where to re-stream; empty = the API key's setting.";
-    PEER_DEFAULT_PROXY_API_KEY = PEER, "default proxy api key", "", Text,
-        "API key: key used when re-streaming; empty = [stream] api key.";
-    PEER_PROXY_API_KEY = PEER, "proxy api key", "", Text,
-        "Machine GUID: key used when re-streaming; empty = the API key's setting.";
-    PEER_DEFAULT_PROXY_SEND_CHARTS = PEER, "default proxy send charts matching", "*", Pattern,
-        "API key: charts re-streamed.";
-    PEER_PROXY_SEND_CHARTS = PEER, "proxy send charts matching", "*", Pattern,
-        "Machine GUID: charts re-streamed.";
-    PEER_COMPRESSION = PEER, "enable compression", "yes", Bool,
-        "Accept LZ4 compression from these children.";
-    PEER_REPLICATION = PEER, "enable replication", "yes", Bool,
-        "Ask these children to fill gaps.";
-    PEER_SECONDS_TO_REPLICATE = PEER, "seconds to replicate", "86400", Seconds,
-        "How far back replication goes.";
-    PEER_REPLICATION_STEP = PEER, "seconds per replication step", "600", Seconds,
-        "Seconds of data per replication request.";
-    PEER_UPDATE_EVERY = PEER, "update every", "0", Seconds,
-        "Collection interval forced on the child; 0 = the child's own.";
-    PEER_MULTIPLE_CONNECTIONS = PEER, "multiple connections", "allow", Choice(&["allow", "deny"]),
-        "Accepted, not used by nanodata.";
+    BACKEND_ENABLED = BACKEND, "enabled", "no", Bool,
+        "Netdata before 1.34: the one exporting connector, read as the exporting instance named backend.";
+    BACKEND_TYPE = BACKEND, "type", "graphite", Text,
+        "A connector type of exporting.conf (graphite, opentsdb, opentsdb:http, json, prometheus_remote_write, …); another is logged and the backend skipped.";
+    BACKEND_DESTINATION = BACKEND, "destination", "localhost", Text,
+        "Where to send: [PROTOCOL:]HOST[:PORT], separated by spaces, tried in order; the port defaults to the type's.";
+    BACKEND_DATA_SOURCE = BACKEND, "data source", "average", Choice(DATA_SOURCES),
+        "average, sum (volume) or as collected (raw).";
+    BACKEND_PREFIX = BACKEND, "prefix", "netdata", Text,
+        "Prefix of every metric name.";
+    BACKEND_HOSTNAME = BACKEND, "hostname", "", Text,
+        "Name sent for this node; empty = [global] hostname.";
+    BACKEND_UPDATE_EVERY = BACKEND, "update every", "10", Seconds,
+        "Seconds between exports.";
+    BACKEND_BUFFER_ON_FAILURES = BACKEND, "buffer on failures", "10", Integer,
+        "Batches kept while the destination fails; then the oldest is dropped.";
+    BACKEND_TIMEOUT_MS = BACKEND, "timeout ms", "", Integer,
+        "Connect and send timeout; empty = 2 × update every (Netdata's backend default, 20000 ms).";
+    BACKEND_SEND_NAMES = BACKEND, "send names instead of ids", "yes", Bool,
+        "Chart and dimension names instead of ids in metric names.";
+    BACKEND_SEND_CHARTS = BACKEND, "send charts matching", "*", Pattern,
+        "Charts (id or name) exported.";
+    BACKEND_SEND_HOSTS = BACKEND, "send hosts matching", "localhost *", Pattern,
+        "Hosts exported (localhost is this node).";
+    BACKEND_REMOTE_WRITE_PATH = BACKEND, "remote write URL path", "/receive", Text,
+        "prometheus_remote_write: the path POSTed to.";
+    BACKEND_HOST_TAGS = BACKEND, "host tags", "", Text,
+        "Accepted, not used by nanodata (the [host labels] are sent instead).";
 }
 
 impl Key {
@@ -495,6 +448,9 @@ pub(crate) enum Class {
     Open,
     /// A UUID section of stream.conf: closed, with the [`PEER`] template keys.
     Peer,
+    /// A `[<type>:<name>]` connector instance of exporting.conf: closed, with the
+    /// [`INSTANCE`] template keys.
+    Instance,
     /// Known to Netdata, not used by nanodata: accepted, keys not checked.
     Unused,
     /// Not known at all.
@@ -504,7 +460,7 @@ pub(crate) enum Class {
 /// Netdata 1.37 sections that nanodata accepts and ignores.
 #[rustfmt::skip]
 const UNUSED: &[&str] = &[
-    "ml", "statsd", "cloud", "sqlite", "global statistics", "aclk", "backend", "plugin:cgroups",
+    "ml", "statsd", "cloud", "sqlite", "global statistics", "aclk", "plugin:cgroups",
     "plugin:apps", "plugin:tc", "plugin:python.d", "plugin:charts.d", "plugin:go.d",
     "plugin:ebpf", "plugin:timex", "plugin:idlejitter", "plugin:slabinfo", "plugin:perf",
     "plugin:freeipmi", "plugin:nfacct", "plugin:cups", "plugin:fping", "plugin:ioping",
@@ -513,7 +469,7 @@ const UNUSED: &[&str] = &[
 pub(crate) fn classify(file: FileKind, section: &str) -> Class {
     match file {
         FileKind::Netdata => match section {
-            GLOBAL | DB | DIRECTORIES | LOGS | WEB | HEALTH | REGISTRY => Class::Closed,
+            GLOBAL | DB | DIRECTORIES | LOGS | WEB | HEALTH | REGISTRY | BACKEND => Class::Closed,
             PLUGINS => Class::Open,
             _ if UNUSED.contains(&section) => Class::Unused,
             "environment variables" | "host labels" | "prometheus:exporter" => Class::Open,
@@ -525,6 +481,12 @@ pub(crate) fn classify(file: FileKind, section: &str) -> Class {
             _ if is_uuid(section) => Class::Peer,
             _ => Class::Unknown,
         },
+        FileKind::Exporting => match SectionName::parse(section) {
+            SectionName::Global | SectionName::PrometheusExporter => Class::Closed,
+            SectionName::Instance { .. } => Class::Instance,
+            SectionName::Unsupported { .. } => Class::Unused,
+            _ => Class::Unknown,
+        },
     }
 }
 
@@ -534,8 +496,19 @@ pub(crate) fn find(file: FileKind, section: &str, name: &str) -> Option<&'static
         FileKind::Netdata => (NETDATA, section),
         FileKind::Stream if is_uuid(section) => (STREAM_KEYS, PEER),
         FileKind::Stream => (STREAM_KEYS, section),
+        FileKind::Exporting if classify(file, section) == Class::Instance => (EXPORTING_KEYS, INSTANCE),
+        FileKind::Exporting => (EXPORTING_KEYS, section),
     };
     list.iter().find(|k| k.section == section && k.name == name)
+}
+
+/// Every registered key of a file kind.
+pub fn all(file: FileKind) -> &'static [Key] {
+    match file {
+        FileKind::Netdata => NETDATA,
+        FileKind::Stream => STREAM_KEYS,
+        FileKind::Exporting => EXPORTING_KEYS,
+    }
 }
 
 /// Unregistered keys of closed sections that are accepted without a warning: the many
@@ -559,7 +532,7 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_for_their_kind() {
-        for key in NETDATA.iter().chain(STREAM_KEYS) {
+        for key in NETDATA.iter().chain(STREAM_KEYS).chain(EXPORTING_KEYS) {
             assert!(
                 key.kind.accepts(key.default, key.default),
                 "default of [{}] {} is invalid",
@@ -571,7 +544,7 @@ mod tests {
 
     #[test]
     fn no_key_is_registered_twice() {
-        for list in [NETDATA, STREAM_KEYS] {
+        for list in [NETDATA, STREAM_KEYS, EXPORTING_KEYS] {
             for (i, a) in list.iter().enumerate() {
                 for b in &list[i + 1..] {
                     assert!(!(a.section == b.section && a.name == b.name), "{}", a.name);
@@ -602,5 +575,24 @@ mod tests {
         assert_eq!(classify(Stream, "stream"), Class::Closed);
         assert_eq!(classify(Stream, "11111111-2222-3333-4444-555555555555"), Class::Peer);
         assert_eq!(classify(Stream, "db"), Class::Unknown);
+        assert_eq!(classify(Netdata, "backend"), Class::Closed);
+        assert_eq!(classify(Exporting, "exporting:global"), Class::Closed);
+        assert_eq!(classify(Exporting, "prometheus:exporter"), Class::Closed);
+        assert_eq!(classify(Exporting, "graphite:http:a"), Class::Instance);
+        assert_eq!(classify(Exporting, "kinesis:a"), Class::Unused);
+        assert_eq!(classify(Exporting, "graphite:http"), Class::Unknown);
+        assert_eq!(classify(Exporting, "stream"), Class::Unknown);
+    }
+
+    #[test]
+    fn every_instance_key_is_also_a_global_default() {
+        // Netdata reads an instance's key from its section, then from [exporting:global].
+        for key in EXPORTING_KEYS.iter().filter(|k| k.section == INSTANCE) {
+            let global = find(FileKind::Exporting, EXPORTING_GLOBAL, key.name);
+            assert_eq!(global.map(|g| (g.default, g.kind)), Some((key.default, key.kind)), "{}", key.name);
+        }
+        assert!(find(FileKind::Exporting, "json:http:x", "remote write URL path").is_some());
+        assert!(find(FileKind::Exporting, "json:http:x", "stream name").is_none());
+        assert!(find(FileKind::Exporting, "kinesis:x", "enabled").is_none());
     }
 }

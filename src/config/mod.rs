@@ -1,9 +1,10 @@
-//! Configuration: Netdata's `netdata.conf` / `stream.conf` dialect and vocabulary.
+//! Configuration: Netdata's `netdata.conf` / `stream.conf` / `exporting.conf` dialect and
+//! vocabulary.
 //!
 //! A [`Config`] holds the sections and keys of one file as written (after old key names are
 //! mapped to Netdata 1.37's, see `alias.rs`), each value with the `file:line` it came from.
 //! Defaults live only in the registry ([`keys`]); typed getters return the written value when
-//! it is valid for the key's [`Kind`] and the default otherwise. [`settings`] reads both
+//! it is valid for the key's [`Kind`] and the default otherwise. [`settings`] reads the
 //! files once into the typed values the roles receive; no role reads a [`Config`] itself.
 //!
 //! Guarantees: reading a file never panics and never stops the daemon. Input is bounded
@@ -38,6 +39,9 @@ pub enum FileKind {
     Netdata,
     /// `stream.conf`: `[stream]` plus API-key and machine-GUID sections.
     Stream,
+    /// `exporting.conf`: `[exporting:global]`, `[prometheus:exporter]` and one
+    /// `[<type>:<name>]` section per connector instance.
+    Exporting,
 }
 
 /// Something worth telling the user about a configuration, and where it comes from.
@@ -81,6 +85,12 @@ impl Config {
             match dialect::line(line) {
                 Ok(dialect::Line::Blank) => {}
                 Ok(dialect::Line::Section(name)) => {
+                    if let Some(message) = config.instance_name_taken(name) {
+                        diags.push(warn(&at, message));
+                        current = None;
+                        after_bad_header = true;
+                        continue;
+                    }
                     config.section_mut(name, &at, &mut diags);
                     current = Some(name.to_string());
                 }
@@ -152,6 +162,11 @@ impl Config {
     /// The value as written (after old names are mapped), or `None` when not set.
     pub fn raw(&self, section: &str, name: &str) -> Option<&str> {
         self.entry(section, name).map(|e| e.value.as_str())
+    }
+
+    /// Where the value was set: `path:line`, or `-W` for a command-line `set`.
+    pub fn origin(&self, section: &str, name: &str) -> Option<&str> {
+        self.entry(section, name).map(|e| e.origin.as_str())
     }
 
     /// A registered key's value, or its default when unset or invalid.
@@ -251,9 +266,11 @@ impl Config {
     /// registered key, set ones as `name = value` and the others commented out with their
     /// default; keys accepted but not used, and keys nanodata does not know, are marked. Reading it back gives the same values.
     pub fn render(&self) -> String {
-        let (list, title) = match self.kind {
-            FileKind::Netdata => (keys::NETDATA, "netdata.conf"),
-            FileKind::Stream => (keys::STREAM_KEYS, "stream.conf"),
+        let list = keys::all(self.kind);
+        let title = match self.kind {
+            FileKind::Netdata => "netdata.conf",
+            FileKind::Stream => "stream.conf",
+            FileKind::Exporting => "exporting.conf",
         };
         let mut out = format!(
             "# {} {} effective configuration ({title} dialect)\n#\n\
@@ -265,7 +282,12 @@ impl Config {
         let mut order: Vec<&str> = Vec::new();
         let names = list.iter().map(|k| k.section).chain(self.sections());
         for name in names {
-            if name != keys::PEER && !order.contains(&name) {
+            // Templates are not sections; [backend] was removed in Netdata 1.34, so it is shown
+            // only to those who still have it.
+            let hidden = name == keys::PEER
+                || name == keys::INSTANCE
+                || (name == keys::BACKEND && self.kind == FileKind::Netdata && !self.has_section(name));
+            if !hidden && !order.contains(&name) {
                 order.push(name);
             }
         }
@@ -397,6 +419,9 @@ impl Config {
             Some(i) => i,
             None => {
                 let message = match (keys::classify(self.kind, name), self.kind) {
+                    (Class::Unused | Class::Unknown, FileKind::Exporting) => {
+                        settings::SectionName::parse(name).problem(name).map(|m| warn(at, m))
+                    }
                     (Class::Unused, _) => {
                         Some(note(at, format!("section [{name}] is not used by nanodata (ignored)")))
                     }
@@ -415,6 +440,29 @@ impl Config {
             }
         };
         &mut self.sections[index]
+    }
+
+    fn has_section(&self, name: &str) -> bool {
+        self.sections.iter().any(|s| s.name == name)
+    }
+
+    /// exporting.conf: a new `[<type>:<name>]` whose instance name another section of
+    /// another type already has (Netdata keys instances by name and refuses the second).
+    fn instance_name_taken(&self, section: &str) -> Option<String> {
+        use settings::SectionName;
+        if self.kind != FileKind::Exporting || self.has_section(section) {
+            return None;
+        }
+        let SectionName::Instance { name, .. } = SectionName::parse(section) else {
+            return None;
+        };
+        let earlier = self.sections.iter().map(|s| s.name.as_str()).find(|s| {
+            matches!(SectionName::parse(s), SectionName::Instance { name: n, .. } if n == name && !name.is_empty())
+        })?;
+        Some(format!(
+            "section [{section}]: instance name '{name}' is already used by section [{earlier}]; \
+             the keys up to the next section are ignored"
+        ))
     }
 
     fn entry(&self, section: &str, name: &str) -> Option<&Entry> {
@@ -466,17 +514,28 @@ impl Config {
             _ => {}
         }
         let _ = writeln!(out, "[{name}]");
-        let template = if class == Class::Peer { keys::PEER } else { name };
+        let template = match class {
+            Class::Peer => keys::PEER,
+            Class::Instance => keys::INSTANCE,
+            _ => name,
+        };
         for key in list.iter().filter(|k| k.section == template) {
             if key.unused() {
                 let _ = writeln!(out, "\t# accepted, not used by {}", crate::PROGRAM);
             }
             let _ = match self.raw(name, key.name) {
                 Some(value) => writeln!(out, "\t{} = {value}", key.name),
+                // An instance inherits what [exporting:global] sets.
+                None if class == Class::Instance => {
+                    let global = self.raw(keys::EXPORTING_GLOBAL, key.name);
+                    let inherited =
+                        global.filter(|v| key.kind.accepts(v, key.default)).unwrap_or(key.default);
+                    writeln!(out, "\t# {} = {inherited}", key.name)
+                }
                 None => writeln!(out, "\t# {} = {}", key.name, key.default),
             };
         }
-        let closed = matches!(class, Class::Closed | Class::Peer);
+        let closed = matches!(class, Class::Closed | Class::Peer | Class::Instance);
         for (key, value) in self.entries(name) {
             if keys::find(self.kind, name, key).is_some() {
                 continue;
@@ -491,16 +550,19 @@ impl Config {
 
 /// What is wrong with `value` for the key `name` of `section`, if anything.
 fn check(file: FileKind, section: &str, name: &str, value: &str) -> Option<String> {
+    let class = keys::classify(file, section);
     match keys::find(file, section, name) {
         Some(key) => key.kind.check(value, key.default).err().map(|why| {
-            format!(
-                "invalid value '{value}' for '{name}' in section [{section}] ({why}); \
-                 using the default '{}'",
-                key.default
-            )
+            let fallback = match class {
+                Class::Instance => {
+                    format!("using [{}]'s value or the default '{}'", keys::EXPORTING_GLOBAL, key.default)
+                }
+                _ => format!("using the default '{}'", key.default),
+            };
+            format!("invalid value '{value}' for '{name}' in section [{section}] ({why}); {fallback}")
         }),
-        None => match keys::classify(file, section) {
-            Class::Closed | Class::Peer if !keys::tolerated(section, name) => {
+        None => match class {
+            Class::Closed | Class::Peer | Class::Instance if !keys::tolerated(section, name) => {
                 Some(format!("unknown key '{name}' in section [{section}] (ignored)"))
             }
             _ => None,

@@ -3,6 +3,7 @@ use super::*;
 
 const NETDATA_CONF: &str = include_str!("../../tests/fixtures/config/netdata.conf");
 const STREAM_CONF: &str = include_str!("../../tests/fixtures/config/stream.conf");
+const EXPORTING_CONF: &str = include_str!("../../tests/fixtures/config/exporting.conf");
 const API_KEY: &str = "11111111-2222-3333-4444-555555555555";
 const GUID: &str = "8f1e2f4a-0d5c-11ee-9b2e-0242ac120002";
 
@@ -12,6 +13,10 @@ fn netdata(text: &str) -> (Config, Vec<Diagnostic>) {
 
 fn stream(text: &str) -> (Config, Vec<Diagnostic>) {
     Config::parse(FileKind::Stream, text, "s.conf")
+}
+
+fn exporting(text: &str) -> (Config, Vec<Diagnostic>) {
+    Config::parse(FileKind::Exporting, text, "x.conf")
 }
 
 fn warnings(diags: &[Diagnostic]) -> Vec<String> {
@@ -469,17 +474,21 @@ fn effective(c: &Config) -> Vec<(String, String, String)> {
 fn render_round_trips() {
     // The sample's keys are all used now: one that is not, to see it marked.
     let netdata_conf = format!("{NETDATA_CONF}\n[global]\n\tprocess nice level = 5\n");
-    let cases = [(FileKind::Netdata, netdata_conf.as_str(), "host labels"), (FileKind::Stream, STREAM_CONF, GUID)];
-    for (kind, text, section) in cases {
+    let cases = [
+        (FileKind::Netdata, netdata_conf.as_str(), "host labels", "allow from"),
+        (FileKind::Stream, STREAM_CONF, GUID, "allow from"),
+        (FileKind::Exporting, EXPORTING_CONF, "graphite:carbon", "prefix"),
+    ];
+    for (kind, text, section, key) in cases {
         let (mut c, first) = Config::parse(kind, text, "x");
-        assert!(c.set(section, "allow from", "10.*").is_empty());
+        assert!(c.set(section, key, "10.*").is_empty());
         let rendered = c.render();
         let (again, diags) = Config::parse(kind, &rendered, "rendered");
         assert_eq!(problems(&diags), Vec::<String>::new(), "{rendered}");
         assert_eq!(unused(&diags), unused(&first), "{rendered}");
         assert!(!unused(&diags).is_empty());
         assert_eq!(effective(&again), effective(&c), "{rendered}");
-        for key in NETDATA.iter().chain(STREAM_KEYS) {
+        for key in NETDATA.iter().chain(STREAM_KEYS).chain(EXPORTING_KEYS) {
             assert_eq!(again.text(key), c.text(key));
         }
         assert_eq!(again.render(), rendered);
@@ -539,7 +548,7 @@ fn load_reads_a_file_and_reports_unreadable_ones() {
 /// Arbitrary bytes (a cheap stand-in for a fuzz target) never panic the parser.
 #[test]
 fn garbage_never_panics() {
-    let alphabet = "[]=#; \t\r\nab:é€0123456789-dbglobalmodeupdate every\u{feff}";
+    let alphabet = "[]=#; \t\r\nab:é€0123456789-dbglobalmodeupdate everygraphitejson\u{feff}";
     let chars: Vec<char> = alphabet.chars().collect();
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
     for _ in 0..300 {
@@ -550,7 +559,7 @@ fn garbage_never_panics() {
             seed ^= seed << 17;
             text.push(chars[(seed % chars.len() as u64) as usize]);
         }
-        for kind in [FileKind::Netdata, FileKind::Stream] {
+        for kind in [FileKind::Netdata, FileKind::Stream, FileKind::Exporting] {
             let (c, _) = Config::parse(kind, &text, "fuzz");
             let (again, _) = Config::parse(kind, &c.render(), "rendered");
             assert_eq!(effective(&again), effective(&c), "{text:?}");
@@ -599,7 +608,9 @@ fn render_marks_unused_keys() {
     assert!(r.contains("\t# accepted, not used by nanodata\n\t# OOM score = 0\n"), "{r}");
     assert!(r.contains("[global]\n\t# hostname = \n"), "used keys are not marked: {r}");
     let marked = r.matches("# accepted, not used by nanodata\n").count();
-    assert_eq!(marked, NETDATA.iter().filter(|k| k.unused()).count());
+    // [backend] is shown only when the file has it.
+    assert!(!r.contains("[backend]"), "{r}");
+    assert_eq!(marked, NETDATA.iter().filter(|k| k.unused() && k.section != BACKEND).count());
     assert!(marked > 40, "{marked}");
     let s = Config::new(FileKind::Stream).render();
     assert!(!s.contains("not used"), "every [stream] key is used: {s}");
@@ -614,3 +625,5 @@ fn registry_directory_holds_the_machine_guid_unless_the_file_is_named() {
     let d = Config::new(FileKind::Netdata);
     assert_eq!(d.machine_guid_file(), PathBuf::from("/var/lib/nanodata/registry/netdata.public.unique.id"));
 }
+
+mod exporting;

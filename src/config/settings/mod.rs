@@ -1,18 +1,22 @@
-//! Typed settings: everything the roles need from `netdata.conf` and `stream.conf`, read
-//! once, in one place, into plain values.
+//! Typed settings: everything the roles need from `netdata.conf`, `stream.conf` and
+//! `exporting.conf`, read once, in one place, into plain values.
 //!
-//! [`NodeSettings::from_config`] is the only code outside `config/` that knows key names:
-//! the daemon builds it once after loading both files and hands each role its part (the
+//! [`NodeSettings::from_configs`] is the only code outside `config/` that knows key names:
+//! the daemon builds it once after loading the files and hands each role its part (the
 //! database, the web server, the sender, the parent side of streaming, the collectors, the
-//! plugins). No role sees a [`Config`]. Defaults and clamps are the ones the roles used to
+//! plugins, exporting). No role sees a [`Config`]. Defaults and clamps are the ones the roles used to
 //! apply themselves; a value out of range is clamped, never refused.
 //!
 //! Open sections (`[plugins]`, `[plugin:*]`), whose keys only their collector or plugin
 //! knows, travel as [`Sections`]: a read-only copy of just those sections with the same
 //! typed `*_in` getters (an invalid value of an unregistered key is logged when read).
 
+mod connector;
+mod exporting;
 mod stream;
 
+pub use connector::{Connector, ConnectorKind, DataSource, SectionName, Transport, UNSUPPORTED_TYPES};
+pub use exporting::{ExportingSettings, Instance, PrometheusExporterSettings, BACKEND_INSTANCE};
 pub use stream::{ChildSettings, ParentSettings, PeerSection, SenderSettings, StreamConf};
 
 use std::path::{Path, PathBuf};
@@ -23,7 +27,7 @@ use crate::db::MemoryMode;
 use crate::logging::{self, Target};
 use crate::simple_pattern::SimplePattern;
 
-/// The whole node's settings, built once by [`NodeSettings::from_config`].
+/// The whole node's settings, built once by [`NodeSettings::from_configs`].
 #[derive(Debug, Clone)]
 pub struct NodeSettings {
     pub global: GlobalSettings,
@@ -38,6 +42,7 @@ pub struct NodeSettings {
     pub collectors: CollectorSettings,
     pub plugins: PluginSettings,
     pub health: HealthSettings,
+    /// exporting.conf, with `[backend]` of netdata.conf.
     pub exporting: ExportingSettings,
 }
 
@@ -134,7 +139,8 @@ pub struct WebSettings {
     pub netdata_conf: String,
 }
 
-/// `[prometheus:exporter]` defaults of `/api/v1/allmetrics`.
+/// What the web server takes of [`PrometheusExporterSettings`]: the defaults of
+/// `/api/v1/allmetrics`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrometheusSettings {
     pub prefix: String,
@@ -220,18 +226,20 @@ pub struct HealthSettings {
     pub log_dir: PathBuf,
 }
 
-/// Room for `[exporting:*]` (exporting connectors): none yet.
-#[derive(Debug, Clone, Default)]
-pub struct ExportingSettings {}
-
 /// A read-only copy of some open sections, with the typed getters of [`Config`].
 #[derive(Debug, Clone)]
 pub struct Sections(Config);
 
 impl NodeSettings {
-    /// Reads everything, once. Logs only what the roles logged when they read it
-    /// themselves (an unsupported `[db] mode`).
+    /// [`NodeSettings::from_configs`] without an exporting.conf.
     pub fn from_config(netdata: &Config, stream: &Config) -> NodeSettings {
+        NodeSettings::from_configs(netdata, stream, &Config::new(FileKind::Exporting))
+    }
+
+    /// Reads everything, once. Logs only what the roles logged when they read it
+    /// themselves (an unsupported `[db] mode`), and what exporting.conf's diagnostics cannot
+    /// say (see [`ExportingSettings::from_config`]).
+    pub fn from_configs(netdata: &Config, stream: &Config, exporting: &Config) -> NodeSettings {
         let cfg = netdata;
         let dirs = Directories {
             config: PathBuf::from(cfg.text(&keys::DIR_CONFIG)),
@@ -263,8 +271,9 @@ impl NodeSettings {
             zero_metrics: cfg.bool(&keys::DB_ZERO_METRICS),
             sections: Sections::of(cfg, |s| s == keys::PLUGINS || s.starts_with("plugin:")),
         };
+        let exporting = ExportingSettings::from_config(exporting, netdata);
         NodeSettings {
-            web: WebSettings::from_config(cfg, &dirs),
+            web: WebSettings::from_config(cfg, &dirs, &exporting.prometheus),
             health: HealthSettings::from_config(cfg, &dirs),
             plugins: PluginSettings::from_config(cfg, &logs),
             global,
@@ -274,7 +283,7 @@ impl NodeSettings {
             sender,
             parent,
             collectors,
-            exporting: ExportingSettings {},
+            exporting,
         }
     }
 }
@@ -357,14 +366,13 @@ impl HealthSettings {
 }
 
 impl WebSettings {
-    fn from_config(cfg: &Config, dirs: &Directories) -> WebSettings {
+    fn from_config(cfg: &Config, dirs: &Directories, prometheus: &PrometheusExporterSettings) -> WebSettings {
         let enabled = cfg.text(&keys::WEB_MODE) != "none";
         let served = enabled && cfg!(feature = "web");
         let path = |key| match cfg.text(key) {
             p if p.is_empty() => None,
             p => Some(relative_to(&dirs.config, &p)),
         };
-        let prometheus = "prometheus:exporter";
         WebSettings {
             enabled,
             default_port: u16::try_from(cfg.integer(&keys::WEB_DEFAULT_PORT)).unwrap_or(19999),
@@ -387,13 +395,12 @@ impl WebSettings {
             ssl_certificate: path(&keys::WEB_SSL_CERTIFICATE),
             tls_version: cfg.text(&keys::WEB_TLS_VERSION),
             timezone: cfg.text(&keys::GLOBAL_TIMEZONE),
-            // Read only when served: an invalid value is then logged, as before.
             prometheus: match served {
                 true => PrometheusSettings {
-                    prefix: cfg.text_in(prometheus, "prefix", "netdata"),
-                    data_source: cfg.text_in(prometheus, "data source", "average"),
-                    send_names: cfg.bool_in(prometheus, "send names instead of ids", true),
-                    send_timestamps: cfg.bool_in(prometheus, "send timestamps", true),
+                    prefix: prometheus.prefix.clone(),
+                    data_source: prometheus.data_source.as_str().to_owned(),
+                    send_names: prometheus.send_names_instead_of_ids,
+                    send_timestamps: prometheus.send_timestamps,
                 },
                 false => PrometheusSettings::default(),
             },
