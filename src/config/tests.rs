@@ -469,7 +469,8 @@ fn effective(c: &Config) -> Vec<(String, String, String)> {
 fn render_round_trips() {
     // The sample's keys are all used now: one that is not, to see it marked.
     let netdata_conf = format!("{NETDATA_CONF}\n[global]\n\tprocess nice level = 5\n");
-    let cases = [(FileKind::Netdata, netdata_conf.as_str(), "host labels"), (FileKind::Stream, STREAM_CONF, GUID)];
+    let cases =
+        [(FileKind::Netdata, netdata_conf.as_str(), "host labels"), (FileKind::Stream, STREAM_CONF, GUID)];
     for (kind, text, section) in cases {
         let (mut c, first) = Config::parse(kind, text, "x");
         assert!(c.set(section, "allow from", "10.*").is_empty());
