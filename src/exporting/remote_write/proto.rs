@@ -64,8 +64,15 @@ impl WriteRequestBuilder {
             let (n, v) = labels[i as usize];
             !n.is_empty() && !v.is_empty()
         }));
-        // Unstable sort with the index as the tie-break: stable in effect, and no allocation.
-        self.order.sort_unstable_by(|&a, &b| labels[a as usize].0.cmp(labels[b as usize].0).then(a.cmp(&b)));
+        // Insertion sort, stable (the first of equal names stays first): label sets are
+        // short, and the standard library's sorts would add kilobytes to the router build.
+        for k in 1..self.order.len() {
+            let mut j = k;
+            while j > 0 && labels[self.order[j - 1] as usize].0 > labels[self.order[j] as usize].0 {
+                self.order.swap(j - 1, j);
+                j -= 1;
+            }
+        }
         self.order.dedup_by(|later, first| labels[*later as usize].0 == labels[*first as usize].0);
         self.buf.push(TAG_1_LEN);
         self.open = Some(self.buf.len());
