@@ -386,28 +386,39 @@ fn the_request_carries_the_specs_headers_once() {
 }
 
 /// Bytes per sample on the wire (snappy body) for batches shaped like a parent's export:
-/// `average` values of Netdata charts, labels as Netdata's remote write sets them. Printed for
-/// the closing note; the assertions only pin what must hold whatever the numbers.
+/// labels as Netdata's remote write sets them, values `average`s (tenths: the low mantissa
+/// bytes are noise), as-collected integers, or all zero (what labels and timestamps alone
+/// cost). Printed for the closing note; the assertions only pin what must hold whatever the
+/// numbers.
 #[test]
 fn bytes_per_sample_of_netdata_like_batches() {
-    let one = measure(1000, 1);
-    let ten = measure(200, 10);
-    eprintln!(
-        "remote write, snappy body: 1000 series x 1 sample: {} B ({:.2} B/sample, protobuf {} B); \
-         200 series x 10 samples: {} B ({:.2} B/sample, protobuf {} B)",
-        one.0,
-        one.0 as f64 / 1000.0,
-        one.1,
-        ten.0,
-        ten.0 as f64 / 2000.0,
-        ten.1
-    );
-    assert!(one.0 < one.1 / 3, "labels repeat across series: snappy must take off two thirds");
-    assert!(ten.0 / 2000 < one.0 / 1000, "samples sharing a label set cost less");
+    for values in [Values::Tenths, Values::Integers, Values::Zeros] {
+        let one = measure(1000, 1, values);
+        let ten = measure(200, 10, values);
+        eprintln!(
+            "remote write {values:?}: 1000 series x 1 sample: snappy {} B = {:.2} B/sample (protobuf {:.2}); \
+             200 series x 10 samples: snappy {} B = {:.2} B/sample (protobuf {:.2})",
+            one.0,
+            one.0 as f64 / 1000.0,
+            one.1 as f64 / 1000.0,
+            ten.0,
+            ten.0 as f64 / 2000.0,
+            ten.1 as f64 / 2000.0,
+        );
+        assert!(one.0 < one.1 / 3, "labels repeat across series: snappy must take off two thirds");
+        assert!(ten.0 / 2000 < one.0 / 1000, "samples sharing a label set cost less");
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Values {
+    Tenths,
+    Integers,
+    Zeros,
 }
 
 /// (snappy bytes, protobuf bytes) for `series` × `samples` Netdata-like values.
-fn measure(series: usize, samples: usize) -> (usize, usize) {
+fn measure(series: usize, samples: usize, values: Values) -> (usize, usize) {
     // (chart, context, family, units, dimensions)
     type Chart = (&'static str, &'static str, &'static str, &'static str, &'static [&'static str]);
     const CHARTS: &[Chart] = &[
@@ -451,8 +462,12 @@ fn measure(series: usize, samples: usize) -> (usize, usize) {
                 let labels = rw::dimension_labels(&metric, chart, family, dim, &hostname);
                 batch.request().series(&labels);
                 for k in 0..samples {
-                    // Averages over 10 s of integer collections: tenths, mostly small.
-                    let v = (next() % 100_000) as f64 / 10.0;
+                    let v = match values {
+                        // Averages over 10 s of integer collections: tenths, mostly small.
+                        Values::Tenths => (next() % 100_000) as f64 / 10.0,
+                        Values::Integers => (next() % 1_000_000) as f64,
+                        Values::Zeros => 0.0,
+                    };
                     batch.request().sample(v, t0 + 10_000 * k as i64);
                 }
             }
