@@ -126,7 +126,15 @@ struct ChartDef {
 
 impl ChartDef {
     #[allow(clippy::too_many_arguments)]
-    fn new(id: &str, title: &str, units: &str, family: &str, context: &str, kind: &str, prio: u32) -> ChartDef {
+    fn new(
+        id: &str,
+        title: &str,
+        units: &str,
+        family: &str,
+        context: &str,
+        kind: &str,
+        prio: u32,
+    ) -> ChartDef {
         ChartDef {
             id: id.to_string(),
             chart: format!(
@@ -138,7 +146,11 @@ impl ChartDef {
 
     /// Adds a dimension: `algorithm multiplier divisor` as on the wire.
     fn dim(mut self, id: &str, algorithm: &str, mul: i64, div: i64, gen: Gen) -> ChartDef {
-        self.dims.push((id.to_string(), format!("DIMENSION \"{id}\" \"{id}\" \"{algorithm}\" {mul} {div} \"\""), gen));
+        self.dims.push((
+            id.to_string(),
+            format!("DIMENSION \"{id}\" \"{id}\" \"{algorithm}\" {mul} {div} \"\""),
+            gen,
+        ));
         self
     }
 }
@@ -147,7 +159,15 @@ impl ChartDef {
 fn load_set(dims: usize, per_chart: usize) -> Vec<ChartDef> {
     (0..dims.div_ceil(per_chart))
         .map(|c| {
-            let mut chart = ChartDef::new(&format!("load.c{c}"), &format!("load {c}"), "things/s", "load", "load.c", "line", 1000 + c as u32);
+            let mut chart = ChartDef::new(
+                &format!("load.c{c}"),
+                &format!("load {c}"),
+                "things/s",
+                "load",
+                "load.c",
+                "line",
+                1000 + c as u32,
+            );
             for k in 0..per_chart.min(dims - c * per_chart) {
                 chart = chart.dim(&format!("d{k}"), "incremental", 1, 1, Gen::Load(k as u64));
             }
@@ -162,17 +182,25 @@ fn load_set(dims: usize, per_chart: usize) -> Vec<ChartDef> {
 fn router_set() -> Vec<ChartDef> {
     use Gen::{Gauge, Rate};
     let mut set = vec![
-        ChartDef::new("system.cpu", "Total CPU utilization", "percentage", "cpu", "system.cpu", "stacked", 100)
-            .dim("guest_nice", "percentage-of-incremental-row", 1, 1, Rate(0))
-            .dim("guest", "percentage-of-incremental-row", 1, 1, Rate(0))
-            .dim("steal", "percentage-of-incremental-row", 1, 1, Rate(0))
-            .dim("softirq", "percentage-of-incremental-row", 1, 1, Rate(4))
-            .dim("irq", "percentage-of-incremental-row", 1, 1, Rate(1))
-            .dim("user", "percentage-of-incremental-row", 1, 1, Rate(22))
-            .dim("system", "percentage-of-incremental-row", 1, 1, Rate(11))
-            .dim("nice", "percentage-of-incremental-row", 1, 1, Rate(0))
-            .dim("iowait", "percentage-of-incremental-row", 1, 1, Rate(2))
-            .dim("idle", "percentage-of-incremental-row", 1, 1, Rate(160)),
+        ChartDef::new(
+            "system.cpu",
+            "Total CPU utilization",
+            "percentage",
+            "cpu",
+            "system.cpu",
+            "stacked",
+            100,
+        )
+        .dim("guest_nice", "percentage-of-incremental-row", 1, 1, Rate(0))
+        .dim("guest", "percentage-of-incremental-row", 1, 1, Rate(0))
+        .dim("steal", "percentage-of-incremental-row", 1, 1, Rate(0))
+        .dim("softirq", "percentage-of-incremental-row", 1, 1, Rate(4))
+        .dim("irq", "percentage-of-incremental-row", 1, 1, Rate(1))
+        .dim("user", "percentage-of-incremental-row", 1, 1, Rate(22))
+        .dim("system", "percentage-of-incremental-row", 1, 1, Rate(11))
+        .dim("nice", "percentage-of-incremental-row", 1, 1, Rate(0))
+        .dim("iowait", "percentage-of-incremental-row", 1, 1, Rate(2))
+        .dim("idle", "percentage-of-incremental-row", 1, 1, Rate(160)),
         ChartDef::new("system.load", "System Load Average", "load", "load", "system.load", "line", 100)
             .dim("load1", "absolute", 1, 1000, Gauge(400, 300))
             .dim("load5", "absolute", 1, 1000, Gauge(450, 100))
@@ -182,40 +210,112 @@ fn router_set() -> Vec<ChartDef> {
             .dim("used", "absolute", 1, 1048576, Gauge(150 << 20, 8 << 20))
             .dim("cached", "absolute", 1, 1048576, Gauge(50 << 20, 0))
             .dim("buffers", "absolute", 1, 1048576, Gauge(8 << 20, 0)),
-        ChartDef::new("mem.available", "Available RAM for applications", "MiB", "system", "mem.available", "area", 1010)
-            .dim("avail", "absolute", 1, 1048576, Gauge(90 << 20, 8 << 20)),
-        ChartDef::new("system.entropy", "Available Entropy", "entropy", "entropy", "system.entropy", "line", 1000)
-            .dim("entropy", "absolute", 1, 1, Gauge(3000, 500)),
-        ChartDef::new("system.softnet_stat", "System softnet_stat", "events/s", "softnet_stat", "system.softnet_stat", "line", 955)
-            .dim("processed", "incremental", 1, 1, Rate(900))
-            .dim("dropped", "incremental", 1, 1, Rate(0))
-            .dim("squeezed", "incremental", 1, 1, Rate(0)),
-        ChartDef::new("ipv4.tcphandshake", "IPv4 TCP Handshake Issues", "events/s", "tcp", "ipv4.tcphandshake", "line", 2500)
-            .dim("EstabResets", "incremental", 1, 1, Rate(1))
-            .dim("OutRsts", "incremental", 1, 1, Rate(2))
-            .dim("AttemptFails", "incremental", 1, 1, Rate(0))
-            .dim("SynRetrans", "incremental", 1, 1, Rate(0)),
-        ChartDef::new("ip.tcp_accept_queue", "TCP Accept Queue Issues", "packets/s", "tcp", "ip.tcp_accept_queue", "line", 4470)
-            .dim("TCPListenOverflows", "incremental", 1, 1, Rate(0))
-            .dim("TCPListenDrops", "incremental", 1, 1, Rate(0)),
-        ChartDef::new("ip.tcp_syn_queue", "TCP SYN Queue Issues", "packets/s", "tcp", "ip.tcp_syn_queue", "line", 4490)
-            .dim("TCPReqQFullDrop", "incremental", 1, 1, Rate(0))
-            .dim("TCPReqQFullDoCookies", "incremental", 1, 1, Rate(0)),
+        ChartDef::new(
+            "mem.available",
+            "Available RAM for applications",
+            "MiB",
+            "system",
+            "mem.available",
+            "area",
+            1010,
+        )
+        .dim("avail", "absolute", 1, 1048576, Gauge(90 << 20, 8 << 20)),
+        ChartDef::new(
+            "system.entropy",
+            "Available Entropy",
+            "entropy",
+            "entropy",
+            "system.entropy",
+            "line",
+            1000,
+        )
+        .dim("entropy", "absolute", 1, 1, Gauge(3000, 500)),
+        ChartDef::new(
+            "system.softnet_stat",
+            "System softnet_stat",
+            "events/s",
+            "softnet_stat",
+            "system.softnet_stat",
+            "line",
+            955,
+        )
+        .dim("processed", "incremental", 1, 1, Rate(900))
+        .dim("dropped", "incremental", 1, 1, Rate(0))
+        .dim("squeezed", "incremental", 1, 1, Rate(0)),
+        ChartDef::new(
+            "ipv4.tcphandshake",
+            "IPv4 TCP Handshake Issues",
+            "events/s",
+            "tcp",
+            "ipv4.tcphandshake",
+            "line",
+            2500,
+        )
+        .dim("EstabResets", "incremental", 1, 1, Rate(1))
+        .dim("OutRsts", "incremental", 1, 1, Rate(2))
+        .dim("AttemptFails", "incremental", 1, 1, Rate(0))
+        .dim("SynRetrans", "incremental", 1, 1, Rate(0)),
+        ChartDef::new(
+            "ip.tcp_accept_queue",
+            "TCP Accept Queue Issues",
+            "packets/s",
+            "tcp",
+            "ip.tcp_accept_queue",
+            "line",
+            4470,
+        )
+        .dim("TCPListenOverflows", "incremental", 1, 1, Rate(0))
+        .dim("TCPListenDrops", "incremental", 1, 1, Rate(0)),
+        ChartDef::new(
+            "ip.tcp_syn_queue",
+            "TCP SYN Queue Issues",
+            "packets/s",
+            "tcp",
+            "ip.tcp_syn_queue",
+            "line",
+            4490,
+        )
+        .dim("TCPReqQFullDrop", "incremental", 1, 1, Rate(0))
+        .dim("TCPReqQFullDoCookies", "incremental", 1, 1, Rate(0)),
         ChartDef::new("ipv4.udperrors", "IPv4 UDP Errors", "events/s", "udp", "ipv4.udperrors", "line", 2701)
             .dim("RcvbufErrors", "incremental", 1, 1, Rate(0))
             .dim("SndbufErrors", "incremental", 1, 1, Rate(0))
             .dim("InErrors", "incremental", 1, 1, Rate(0))
             .dim("NoPorts", "incremental", 1, 1, Rate(1)),
-        ChartDef::new("netfilter.conntrack_sockets", "Connection Tracker Connections", "active connections", "connection tracker", "netfilter.conntrack_sockets", "line", 8700)
-            .dim("connections", "absolute", 1, 1, Gauge(900, 300)),
-        ChartDef::new("disk_space._", "Disk Space Usage for / [overlay]", "GiB", "/", "disk.space", "stacked", 2023)
-            .dim("avail", "absolute", 1, 1073741824, Gauge(6 << 30, 0))
-            .dim("used", "absolute", 1, 1073741824, Gauge(2 << 30, 1 << 20))
-            .dim("reserved_for_root", "absolute", 1, 1073741824, Gauge(0, 0)),
-        ChartDef::new("disk_inodes._", "Disk Files (inodes) Usage for / [overlay]", "inodes", "/", "disk.inodes", "stacked", 2024)
-            .dim("avail", "absolute", 1, 1, Gauge(400_000, 0))
-            .dim("used", "absolute", 1, 1, Gauge(30_000, 100))
-            .dim("reserved_for_root", "absolute", 1, 1, Gauge(0, 0)),
+        ChartDef::new(
+            "netfilter.conntrack_sockets",
+            "Connection Tracker Connections",
+            "active connections",
+            "connection tracker",
+            "netfilter.conntrack_sockets",
+            "line",
+            8700,
+        )
+        .dim("connections", "absolute", 1, 1, Gauge(900, 300)),
+        ChartDef::new(
+            "disk_space._",
+            "Disk Space Usage for / [overlay]",
+            "GiB",
+            "/",
+            "disk.space",
+            "stacked",
+            2023,
+        )
+        .dim("avail", "absolute", 1, 1073741824, Gauge(6 << 30, 0))
+        .dim("used", "absolute", 1, 1073741824, Gauge(2 << 30, 1 << 20))
+        .dim("reserved_for_root", "absolute", 1, 1073741824, Gauge(0, 0)),
+        ChartDef::new(
+            "disk_inodes._",
+            "Disk Files (inodes) Usage for / [overlay]",
+            "inodes",
+            "/",
+            "disk.inodes",
+            "stacked",
+            2024,
+        )
+        .dim("avail", "absolute", 1, 1, Gauge(400_000, 0))
+        .dim("used", "absolute", 1, 1, Gauge(30_000, 100))
+        .dim("reserved_for_root", "absolute", 1, 1, Gauge(0, 0)),
     ];
     for (n, iface) in ["eth0", "wlan0"].iter().enumerate() {
         let prio = 7000 + n as u32 * 10;
@@ -225,20 +325,44 @@ fn router_set() -> Vec<ChartDef> {
                 .dim("sent", "incremental", -8, 1000, Rate(90_000)),
         );
         set.push(
-            ChartDef::new(&format!("net_packets.{iface}"), "Packets", "packets/s", iface, "net.packets", "line", prio + 1)
-                .dim("received", "incremental", 1, 1, Rate(350))
-                .dim("sent", "incremental", -1, 1, Rate(120))
-                .dim("multicast", "incremental", 1, 1, Rate(2)),
+            ChartDef::new(
+                &format!("net_packets.{iface}"),
+                "Packets",
+                "packets/s",
+                iface,
+                "net.packets",
+                "line",
+                prio + 1,
+            )
+            .dim("received", "incremental", 1, 1, Rate(350))
+            .dim("sent", "incremental", -1, 1, Rate(120))
+            .dim("multicast", "incremental", 1, 1, Rate(2)),
         );
         set.push(
-            ChartDef::new(&format!("net_errors.{iface}"), "Interface Errors", "errors/s", iface, "net.errors", "line", prio + 5)
-                .dim("inbound", "incremental", 1, 1, Rate(0))
-                .dim("outbound", "incremental", -1, 1, Rate(0)),
+            ChartDef::new(
+                &format!("net_errors.{iface}"),
+                "Interface Errors",
+                "errors/s",
+                iface,
+                "net.errors",
+                "line",
+                prio + 5,
+            )
+            .dim("inbound", "incremental", 1, 1, Rate(0))
+            .dim("outbound", "incremental", -1, 1, Rate(0)),
         );
         set.push(
-            ChartDef::new(&format!("net_drops.{iface}"), "Interface Drops", "drops/s", iface, "net.drops", "line", prio + 6)
-                .dim("inbound", "incremental", 1, 1, Rate(0))
-                .dim("outbound", "incremental", -1, 1, Rate(0)),
+            ChartDef::new(
+                &format!("net_drops.{iface}"),
+                "Interface Drops",
+                "drops/s",
+                iface,
+                "net.drops",
+                "line",
+                prio + 6,
+            )
+            .dim("inbound", "incremental", 1, 1, Rate(0))
+            .dim("outbound", "incremental", -1, 1, Rate(0)),
         );
     }
     set

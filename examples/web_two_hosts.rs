@@ -118,7 +118,8 @@ fn main() {
     let node = NodeSettings::from_config(&cfg, &Config::new(FileKind::Stream));
     #[cfg(feature = "health")]
     let (health, mut running) = {
-        let text = " template: cpu_user_busy\n       on: system.cpu\n   lookup: average -10s unaligned of user\n\
+        let text =
+            " template: cpu_user_busy\n       on: system.cpu\n   lookup: average -10s unaligned of user\n\
                     \x20  every: 1s\n   units: %\n    warn: $this > 1\n    info: user CPU above 1%\n";
         let (entries, errors) = nanodata::health::config::parse(text, std::path::Path::new("example.conf"));
         assert!(errors.is_empty(), "{errors:?}");
@@ -129,7 +130,8 @@ fn main() {
     #[cfg(not(feature = "health"))]
     let health = None;
     let bound = nanodata::web::bind(&node.web).expect("web server");
-    let web = nanodata::web::start_bound(bound, node.web, None, Arc::clone(&hosts), health).expect("web server");
+    let web =
+        nanodata::web::start_bound(bound, node.web, None, Arc::clone(&hosts), health).expect("web server");
     println!("listening on {:?}", web.local_addrs());
     for _ in 0..secs {
         std::thread::sleep(nanodata::clock::until_next_boundary(nanodata::clock::now_realtime_usec(), 1));

@@ -292,7 +292,8 @@ fn run(o: Options) -> ExitCode {
             Some(Signal::Reload) => {
                 logging::reopen();
             }
-            Some(Signal::ReloadHealth) => {
+            Some(Signal::ReloadHealth) =>
+            {
                 #[cfg(feature = "health")]
                 match &health {
                     Some(h) => h.reload(nanodata::health::load_config(&health_dirs(&health_settings))),

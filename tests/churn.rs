@@ -464,7 +464,9 @@ fn the_hosts_of_children_gone_for_good_are_freed() {
         let peak = rss_kib(pid);
         drop(s);
         let freed = format!("host '{host}': freed");
-        wait_until("the orphan host is freed", Duration::from_secs(60), &[&run], || run.log().contains(&freed));
+        wait_until("the orphan host is freed", Duration::from_secs(60), &[&run], || {
+            run.log().contains(&freed)
+        });
         assert!(http_get(port, &format!("/host/{host}/api/v1/info")).is_none());
         assert!(!node.dir.join("cache").join(&guid).exists(), "its files are deleted");
         std::thread::sleep(Duration::from_secs(1));

@@ -19,7 +19,8 @@ const STOCK: &str = "/usr/lib/netdata/conf.d/health.d";
 
 /// `"<chart>.<alarm>"` → (status, value) of an `/api/v1/alarms?all` answer.
 fn alarms(body: &str) -> BTreeMap<String, (String, Option<f64>)> {
-    let v: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    let v: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
     let all = v["alarms"].as_object().unwrap_or_else(|| panic!("no \"alarms\" object: {body}"));
     all.iter()
         .map(|(k, a)| {
@@ -55,10 +56,7 @@ fn a_nanodata_parent_alarms_on_a_netdata_child_as_the_child_does() {
     if !require(Dep::Netdata, "the differential health test runs the real Netdata 1.37 as the child") {
         return;
     }
-    assert!(
-        std::path::Path::new(STOCK).is_dir(),
-        "{STOCK} is missing: Debian's netdata package installs it"
-    );
+    assert!(std::path::Path::new(STOCK).is_dir(), "{STOCK} is missing: Debian's netdata package installs it");
     let port = free_port();
     let parent = Node::new("health-diff-parent", "ram");
     std::fs::create_dir_all(parent.dir.join("health.d")).unwrap();
@@ -123,7 +121,11 @@ fn a_nanodata_parent_alarms_on_a_netdata_child_as_the_child_does() {
             break;
         }
     }
-    eprintln!("after {:?}: {compared} alarms on the child, {clear} CLEAR, {} differences", start.elapsed(), last.len());
+    eprintln!(
+        "after {:?}: {compared} alarms on the child, {clear} CLEAR, {} differences",
+        start.elapsed(),
+        last.len()
+    );
     let child_log = child.log();
     child.stop();
     let _ = std::fs::remove_dir_all(&base);

@@ -97,7 +97,9 @@ fn netdata_s_alarm_notify_sh_sends_through_its_custom_sender() {
     }
 
     std::fs::write(&value, "1").unwrap();
-    wait_until("the CLEAR notification", Duration::from_secs(30), &[&run], || read().contains("status=CLEAR"));
+    wait_until("the CLEAR notification", Duration::from_secs(30), &[&run], || {
+        read().contains("status=CLEAR")
+    });
     let clear = read().lines().find(|l| l.contains("status=CLEAR")).unwrap().to_string();
     assert!(clear.contains("old=WARNING"), "{clear}");
     assert!(run.is_running(), "the daemon stopped; log:\n{}", run.log());

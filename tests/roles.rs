@@ -107,33 +107,19 @@ fn four_roles_from_their_shipped_configs_chained() {
     let logs = [&collector_run, &proxy_run, &dbproxy_run, &parent_run];
 
     // The parent sees the whole chain, each node one hop further away.
-    wait_until(
-        "the parent lists every node of the chain",
-        Duration::from_secs(40),
-        &logs,
-        || {
-            let info = http_get(parent_port, "/api/v1/info").unwrap_or_default();
-            [("it-role-dbproxy", 1), ("it-role-proxy", 2), ("it-role-collector", 3)].iter().all(
-                |(h, hops)| {
-                    info.contains(&format!("\"hostname\": \"{h}\", \"reachable\": true, \"hops\": {hops}"))
-                },
-            )
-        },
-    );
+    wait_until("the parent lists every node of the chain", Duration::from_secs(40), &logs, || {
+        let info = http_get(parent_port, "/api/v1/info").unwrap_or_default();
+        [("it-role-dbproxy", 1), ("it-role-proxy", 2), ("it-role-collector", 3)].iter().all(|(h, hops)| {
+            info.contains(&format!("\"hostname\": \"{h}\", \"reachable\": true, \"hops\": {hops}"))
+        })
+    });
     // Give every hop some seconds of the collector's data.
-    wait_until(
-        "the parent stores the collector's system.cpu",
-        Duration::from_secs(30),
-        &logs,
-        || {
-            let now = nanodata::clock::now_realtime_sec();
-            let rows = data_retrying(
-                parent_port,
-                &data_query("/host/it-role-collector", "system.cpu", now - 30, now),
-            );
-            rows.1.iter().filter(|(_, v)| v.iter().all(|x| x.is_some())).count() >= 8
-        },
-    );
+    wait_until("the parent stores the collector's system.cpu", Duration::from_secs(30), &logs, || {
+        let now = nanodata::clock::now_realtime_sec();
+        let rows =
+            data_retrying(parent_port, &data_query("/host/it-role-collector", "system.cpu", now - 30, now));
+        rows.1.iter().filter(|(_, v)| v.iter().all(|x| x.is_some())).count() >= 8
+    });
 
     // The proxy with a database and the parent stored the same values for the collector.
     let now = nanodata::clock::now_realtime_sec();

@@ -989,7 +989,8 @@ mod tls {
         let srv = start(&c, "force");
         // A window fixed at the fill's last second (one relative to the query's clock is
         // empty when a second passes between the fill and the query).
-        let data = format!("/api/v1/data?chart=test.mixed&after={}&before={}&format=csv", srv.now - 1, srv.now);
+        let data =
+            format!("/api/v1/data?chart=test.mixed&after={}&before={}&format=csv", srv.now - 1, srv.now);
         let replies = tls_get(&c, srv.v4(), &["/api/v1/info", &data]);
         assert_eq!(replies[0].status, 200);
         assert!(replies[0].body.contains("\"https-enabled\": true"));

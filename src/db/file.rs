@@ -440,7 +440,9 @@ mod tests {
             let h = Header { update_every: ue, entries: 4, ids_hash: 1, last_t, first_t };
             let mut b = h.encode().to_vec();
             for i in 0..4u32 {
-                b.extend_from_slice(&(crate::db::StorageNumber::pack(f64::from(i), false).to_bits()).to_le_bytes());
+                b.extend_from_slice(
+                    &(crate::db::StorageNumber::pack(f64::from(i), false).to_bits()).to_le_bytes(),
+                );
             }
             std::fs::write(&path, b).unwrap();
         };

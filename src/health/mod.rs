@@ -9,8 +9,8 @@
 //!   keeps the alarm log and hands notifications to a bounded queue.
 
 pub mod config;
-pub mod expr;
 pub mod engine;
+pub mod expr;
 
 pub use engine::{AlarmView, Counts, Health, LogEntry, Running, Status};
 

@@ -314,7 +314,12 @@ mod tests {
         c.set_variable("limit", 7.0);
         let mut out = String::new();
         c.with_view(|v, _| definition(&mut out, v, Caps(0), 0));
-        assert!(out.ends_with("DIMENSION \"x\" \"x\" \"absolute\" 1 1 \"  \"\nVARIABLE CHART limit = 7.0000000\n"), "{out}");
+        assert!(
+            out.ends_with(
+                "DIMENSION \"x\" \"x\" \"absolute\" 1 1 \"  \"\nVARIABLE CHART limit = 7.0000000\n"
+            ),
+            "{out}"
+        );
     }
 
     /// tests/properties.rs found a value ending in a backslash (`C:\`) written as
@@ -322,7 +327,9 @@ mod tests {
     /// Netdata's) then took the rest of the line into that word and lost the others.
     #[test]
     fn trailing_backslash_cannot_swallow_the_closing_quote() {
-        for (value, want) in [("C:\\", "\"C:\""), ("a\\\\", "\"a\\\\\""), ("\\\\\\", "\"\\\\\""), ("a\\b", "\"a\\b\"")] {
+        for (value, want) in
+            [("C:\\", "\"C:\""), ("a\\\\", "\"a\\\\\""), ("\\\\\\", "\"\\\\\""), ("a\\b", "\"a\\b\"")]
+        {
             let mut out = String::new();
             quoted(&mut out, value);
             assert_eq!(out, want, "{value}");

@@ -356,7 +356,6 @@ fn a_session_never_touches_another_host() {
     assert!(b.labels().is_empty());
 }
 
-
 #[test]
 fn random_input_never_panics() {
     const TOKENS: &[&str] = &[

@@ -253,7 +253,6 @@ impl Host {
         self.health_policy().active(reachable)
     }
 
-
     /// Sets (or clears) the observer of every collection of this host's charts.
     pub fn set_observer(&self, observer: Option<Arc<dyn Observer>>) {
         *self.observer.write() = observer;

@@ -27,9 +27,7 @@ pub use chart::{
 pub use cleanup::{CleanupPolicy, Removed};
 pub use health_policy::{HealthEnabled, HealthPolicy, DEFAULT_HEALTH_LOG_HISTORY};
 pub use host::{ChildStatus, Host, HostSettings, Hosts};
-pub use variables::{
-    VariableSet, Variables, MAX_CHART_VARIABLES, MAX_HOST_VARIABLES, MAX_VARIABLE_NAME,
-};
+pub use variables::{VariableSet, Variables, MAX_CHART_VARIABLES, MAX_HOST_VARIABLES, MAX_VARIABLE_NAME};
 
 use std::fmt;
 

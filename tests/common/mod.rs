@@ -40,6 +40,10 @@ pub enum Dep {
     Ping,
     /// Root, to switch users (CI runs as root).
     Root,
+    /// VictoriaMetrics, a remote write / graphite / opentsdb backend for the exporting tests.
+    VictoriaMetrics,
+    /// Prometheus with its remote write receiver, for the exporting tests.
+    Prometheus,
 }
 
 impl Dep {
@@ -52,6 +56,8 @@ impl Dep {
             Dep::Ping => on_path("ping"),
             // SAFETY: geteuid has no preconditions and cannot fail.
             Dep::Root => (unsafe { libc::geteuid() }) == 0,
+            Dep::VictoriaMetrics => on_path("victoria-metrics"),
+            Dep::Prometheus => on_path("prometheus"),
         }
     }
 
@@ -63,6 +69,8 @@ impl Dep {
             Dep::Openssl => "apt-get install openssl",
             Dep::Ping => "apt-get install iputils-ping",
             Dep::Root => "run the tests as root",
+            Dep::VictoriaMetrics => "apt-get install victoria-metrics",
+            Dep::Prometheus => "apt-get install prometheus",
         }
     }
 }

@@ -58,8 +58,6 @@ use self::eval::{HostState, Memo};
 use self::log::AlarmLog;
 use self::notify::{Job, Notifier};
 
-
-
 /// A host and its health.
 type HostPair = (Arc<HostHealth>, Arc<Host>);
 
@@ -126,7 +124,6 @@ impl Health {
             silencers_version: AtomicU64::new(1),
         }
     }
-
 
     /// The `NETDATA_*` variables (those of plugins.d) for the notification scripts, as
     /// Netdata exports them to `alarm-notify.sh`.
@@ -385,7 +382,9 @@ impl Health {
     pub fn chart_variables(&self, host: &Host, chart: &str) -> Option<ChartVariables> {
         let alarms: Vec<(String, String, f64)> = self
             .host(host.guid())
-            .map(|h| h.state.lock().alarms.iter().map(|a| (a.key.id.clone(), a.name.clone(), a.value)).collect())
+            .map(|h| {
+                h.state.lock().alarms.iter().map(|a| (a.key.id.clone(), a.name.clone(), a.value)).collect()
+            })
             .unwrap_or_default();
         variables::list(host, chart, &alarms)
     }

@@ -132,7 +132,11 @@ pub type Environment = Arc<Vec<(String, String)>>;
 /// killing it (and its process group) after `timeout`.
 pub fn run(program: &str, args: &[String], env: &[(String, String)], timeout: Duration) -> Outcome {
     let mut cmd = Command::new(program);
-    cmd.args(args).envs(env.iter().map(|(k, v)| (k, v))).stdin(Stdio::null()).stdout(Stdio::null()).process_group(0);
+    cmd.args(args)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .process_group(0);
     sys::process::reset_signals_before_exec(&mut cmd);
     let mut child = match cmd.spawn() {
         Ok(c) => c,
@@ -181,8 +185,9 @@ impl Notifier {
         let (tx, rx) = bounded::<Job>(QUEUE);
         let stopping = Arc::new(AtomicBool::new(false));
         let stop = Arc::clone(&stopping);
-        let thread =
-            sys::thread::spawn("health.notify", sys::thread::SMALL, move || serve(&rx, timeout, &env, &stop))?;
+        let thread = sys::thread::spawn("health.notify", sys::thread::SMALL, move || {
+            serve(&rx, timeout, &env, &stop)
+        })?;
         Ok(Notifier { tx: Some(tx), thread: Some(thread), dropped: Arc::new(AtomicU64::new(0)), stopping })
     }
 

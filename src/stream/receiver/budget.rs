@@ -180,11 +180,13 @@ mod tests {
         b.line(5, Cost::Light);
         assert!(b.lines_exhausted());
         // A deadline already past still lets the first CHECK_TIME_EVERY lines through.
-        let mut late = Budget::new(1000, 1 << 20, 8).with_deadline(crate::clock::now_monotonic() - Duration::from_secs(1));
+        let mut late = Budget::new(1000, 1 << 20, 8)
+            .with_deadline(crate::clock::now_monotonic() - Duration::from_secs(1));
         assert_eq!(lines_until_exhausted(&mut late, 10), CHECK_TIME_EVERY);
         assert!(late.lines_exhausted(), "the slice stays spent");
         // A heavy line (END, CHART, …) has the clock read at once.
-        let mut heavy = Budget::new(1000, 1 << 20, 8).with_deadline(crate::clock::now_monotonic() - Duration::from_secs(1));
+        let mut heavy = Budget::new(1000, 1 << 20, 8)
+            .with_deadline(crate::clock::now_monotonic() - Duration::from_secs(1));
         assert!(!heavy.lines_exhausted());
         heavy.line(3, Cost::Heavy);
         assert!(heavy.lines_exhausted());

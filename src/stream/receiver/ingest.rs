@@ -502,7 +502,8 @@ mod tests {
         for d in 1..BACKLOG_DIMS {
             dims.push_str(&format!("DIMENSION \"d{d}\" \"d{d}\" \"absolute\" 1 1 \"  \"\n"));
         }
-        let text = definition(0, 0, T0).replace("CHART_DEFINITION_END 0 0", &format!("{dims}CHART_DEFINITION_END 0 0"));
+        let text = definition(0, 0, T0)
+            .replace("CHART_DEFINITION_END 0 0", &format!("{dims}CHART_DEFINITION_END 0 0"));
         let mut text = text;
         for i in 0..n {
             text.push_str(&format!("BEGIN \"system.x\" 1000000\nSET \"a\" = {i}\n"));

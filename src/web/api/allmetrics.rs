@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use crate::rrd::{Algorithm, Chart, Host};
 use crate::simple_pattern::SimplePattern;
-use crate::web::http::{Response, Status};
 use crate::web::context::{Context, API_VERSION};
+use crate::web::http::{Response, Status};
 use crate::web::json;
 
 /// Most distinct `server` values remembered for average/sum windows (oldest forgotten).

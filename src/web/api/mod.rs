@@ -11,8 +11,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use crate::rrd::Host;
-use crate::web::http::{query_pairs, Method, Request, Response, Status};
 use crate::web::context::{Acl, Context};
+use crate::web::http::{query_pairs, Method, Request, Response, Status};
 use crate::web::{dashboard, json};
 
 /// Answers one request. `peer` is the client address for the ACLs.

@@ -8,8 +8,8 @@ use std::time::Instant;
 
 use super::{TlsConfig, HEAD_LIMIT, KEEP_BUFFER};
 use crate::net::Transport;
-use crate::web::bind::SslMode;
 use crate::stream::receiver::hub::StreamConn;
+use crate::web::bind::SslMode;
 
 pub(super) struct Conn {
     pub id: u64,

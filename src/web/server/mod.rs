@@ -28,9 +28,9 @@ use mio::{Events, Interest, Poll, Token, Waker};
 use super::bind::SslMode;
 use super::context::{Context, Limits};
 use super::http::{self, Response, Status};
-use crate::stream::receiver::hub::{Streaming, STREAM_IDLE_TIMEOUT};
 use crate::clock::now_monotonic;
 use crate::net::{Socket, Transport};
+use crate::stream::receiver::hub::{Streaming, STREAM_IDLE_TIMEOUT};
 
 mod conn;
 mod requests;

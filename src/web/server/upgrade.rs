@@ -7,9 +7,9 @@ use std::sync::Arc;
 use super::conn::{Conn, State};
 use super::{EventLoop, STREAM_READ_BUDGET};
 use crate::clock::now_monotonic;
+use crate::stream::receiver::hub::{StreamConn, Upgrade};
 use crate::stream::receiver::{Budget, Flow};
 use crate::web::bind::BindSpec;
-use crate::stream::receiver::hub::{StreamConn, Upgrade};
 
 impl EventLoop {
     /// A STREAM request head in the read buffer: answers it. `None` while the head is

@@ -121,7 +121,8 @@ fn a_pinned_certificate_still_needs_its_key() {
 #[test]
 fn a_pinned_certificate_is_refused_outside_its_validity_period() {
     let trust = load_trust(&ca_file("pinned.pem")).unwrap();
-    let verifier = Verifier::trusted_or_pinned(trust, Arc::new(rustls::crypto::ring::default_provider())).unwrap();
+    let verifier =
+        Verifier::trusted_or_pinned(trust, Arc::new(rustls::crypto::ring::default_provider())).unwrap();
     let name = server_name("localhost").unwrap();
     let at = |secs: u64| UnixTime::since_unix_epoch(std::time::Duration::from_secs(secs));
     let check = |secs| verifier.verify_server_cert(&cert("pinned.pem"), &[], &name, &[], at(secs));

@@ -1,0 +1,3 @@
+//! Exporting.
+
+pub mod remote_write;
