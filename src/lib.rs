@@ -13,6 +13,8 @@ pub mod daemon;
 #[cfg(feature = "health")]
 pub mod health;
 pub mod db;
+#[cfg(feature = "exporting")]
+pub mod exporting;
 pub mod logging;
 pub mod net;
 pub mod plugins;

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 const LAYERS: &[&[&str]] = &[
     &["web"],
     &["stream", "plugins", "cli"],
-    &["health"],
+    &["health", "exporting"],
     &["collectors", "protocol", "query"],
     &["rrd"],
     &["config"],
