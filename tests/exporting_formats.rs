@@ -7,6 +7,9 @@
 //! json) and object (opentsdb http, json http) byte for byte: same metric names, tags,
 //! label sanitising, number formats and line shapes.
 
+// Tests time themselves with the standard clock; clippy.toml's rule is for src/.
+#![allow(clippy::disallowed_methods)]
+
 mod common;
 
 use std::collections::{BTreeMap, HashMap};
@@ -139,8 +142,25 @@ impl Exporter {
         std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
         let b = base.display();
         let off: String = [
-            "diskspace", "cgroups", "tc", "idlejitter", "timex", "statsd", "checks", "apps", "python.d",
-            "charts.d", "perf", "slabinfo", "cups", "nfacct", "fping", "ioping", "ebpf", "go.d", "freeipmi",
+            "diskspace",
+            "cgroups",
+            "tc",
+            "idlejitter",
+            "timex",
+            "statsd",
+            "checks",
+            "apps",
+            "python.d",
+            "charts.d",
+            "perf",
+            "slabinfo",
+            "cups",
+            "nfacct",
+            "fping",
+            "ioping",
+            "ebpf",
+            "go.d",
+            "freeipmi",
         ]
         .iter()
         .map(|p| format!("    {p} = no\n"))
@@ -219,8 +239,10 @@ fn describe(record: &Json, text: &str) -> Described {
     let id = s("chart_id");
     let (type_, rest) = id.split_once('.').expect("type.id");
     assert_eq!(s("chart_type"), type_, "chart_type is the type part of the id: {record}");
-    let mut chart =
-        ChartMeta::new(type_, rest).family(&s("chart_family")).context(&s("chart_context")).units(&s("units"));
+    let mut chart = ChartMeta::new(type_, rest)
+        .family(&s("chart_family"))
+        .context(&s("chart_context"))
+        .units(&s("units"));
     chart.name = s("chart_name");
     Described {
         chart,
@@ -267,7 +289,11 @@ fn labels_in_order(text: &str) -> Vec<Label> {
     }
     strings
         .chunks(2)
-        .map(|p| Label { name: p[0].clone(), value: p.get(1).cloned().unwrap_or_default(), source: label_source::CONFIG })
+        .map(|p| Label {
+            name: p[0].clone(),
+            value: p.get(1).cloned().unwrap_or_default(),
+            source: label_source::CONFIG,
+        })
         .collect()
 }
 
@@ -371,7 +397,8 @@ impl Case {
         let mut described: HashMap<String, Described> = HashMap::new();
         let mut compared = 0;
         for line in self.json.lines() {
-            let record: Json = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{}", ctx(&format!("{e}: {line}"))));
+            let record: Json =
+                serde_json::from_str(&line).unwrap_or_else(|e| panic!("{}", ctx(&format!("{e}: {line}"))));
             let d = describe(&record, &line);
             assert_eq!(d.hostname, HOSTNAME, "{}", ctx("hostname"));
             let value = if raw {
@@ -396,11 +423,17 @@ impl Case {
         let mut seen = 0;
         for line in self.graphite.lines() {
             let mut parts = line.rsplitn(3, ' ');
-            let (t, v, path) = (parts.next().unwrap(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+            let (t, v, path) =
+                (parts.next().unwrap(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
             let name = path.split(';').next().unwrap_or("");
-            let k = name.strip_prefix(&format!("netdata.{HOSTNAME}.")).unwrap_or_else(|| panic!("{}", ctx(&line)));
+            let k = name
+                .strip_prefix(&format!("netdata.{HOSTNAME}."))
+                .unwrap_or_else(|| panic!("{}", ctx(&line)));
             let Some(d) = described.get(k) else {
-                panic!("{}", ctx(&format!("graphite metric {k} is not one nanodata names from the json records")))
+                panic!(
+                    "{}",
+                    ctx(&format!("graphite metric {k} is not one nanodata names from the json records"))
+                )
             };
             let want = nanodata(Format::Graphite, d, value_of(v, raw), t.parse().expect("time"));
             assert_eq!(want, format!("{line}\n"), "{}", ctx("graphite"));
@@ -413,11 +446,15 @@ impl Case {
         let mut seen = 0;
         for line in self.telnet.lines() {
             let mut w = line.splitn(5, ' ');
-            let (put, metric, t, v) = (w.next(), w.next().unwrap_or(""), w.next().unwrap_or(""), w.next().unwrap_or(""));
+            let (put, metric, t, v) =
+                (w.next(), w.next().unwrap_or(""), w.next().unwrap_or(""), w.next().unwrap_or(""));
             assert_eq!(put, Some("put"), "{}", ctx(&line));
             let k = metric.strip_prefix("netdata.").unwrap_or("");
             let Some(d) = described.get(k) else {
-                panic!("{}", ctx(&format!("opentsdb metric {k} is not one nanodata names from the json records")))
+                panic!(
+                    "{}",
+                    ctx(&format!("opentsdb metric {k} is not one nanodata names from the json records"))
+                )
             };
             let want = nanodata(Format::OpentsdbTelnet, d, value_of(v, raw), t.parse().expect("time"));
             assert_eq!(want, format!("{line}\n"), "{}", ctx("opentsdb telnet"));
@@ -427,10 +464,10 @@ impl Case {
         compared += seen;
 
         // The HTTP variants: each object of each POSTed array.
-        for (format, sink, content_type) in [
-            (Format::OpentsdbHttp, &self.opentsdb_http, "application/json"),
-            (Format::JsonHttp, &self.json_http, "application/json"),
-        ] {
+        for (format, sink) in
+            [(Format::OpentsdbHttp, &self.opentsdb_http), (Format::JsonHttp, &self.json_http)]
+        {
+            let content_type = format.content_type().expect("an HTTP format");
             let mut seen = 0;
             for (head, body) in sink.requests() {
                 assert!(head.starts_with("POST /api/put HTTP/1.1\r\n"), "{}", ctx(&head));
@@ -439,20 +476,37 @@ impl Case {
                 let inner = &body[2..body.len() - 3];
                 for object in inner.split(",\n").filter(|o| !o.is_empty()) {
                     let want = if format == Format::JsonHttp {
-                        let record: Json = serde_json::from_str(object).unwrap_or_else(|e| panic!("{}", ctx(&format!("{e}: {object}"))));
+                        let record: Json = serde_json::from_str(object)
+                            .unwrap_or_else(|e| panic!("{}", ctx(&format!("{e}: {object}"))));
                         let d = describe(&record, object);
-                        let text = object.split("\"value\":").nth(1).and_then(|r| r.split(',').next()).expect("value");
+                        let text = object
+                            .split("\"value\":")
+                            .nth(1)
+                            .and_then(|r| r.split(',').next())
+                            .expect("value");
                         nanodata(format, &d, value_of(text, raw), record["timestamp"].as_i64().expect("t"))
                     } else {
                         // {"metric":"netdata.<key>","timestamp":t,"value":v,"tags":{…}}
                         let field = |name: &str| {
-                            object.split(&format!("\"{name}\":")).nth(1).and_then(|r| r.split(',').next()).unwrap_or("")
+                            object
+                                .split(&format!("\"{name}\":"))
+                                .nth(1)
+                                .and_then(|r| r.split(',').next())
+                                .unwrap_or("")
                         };
                         let k = field("metric").trim_matches('"').strip_prefix("netdata.").unwrap_or("");
                         let Some(d) = described.get(k) else {
-                            panic!("{}", ctx(&format!("opentsdb http metric {k} is not named from the json records")))
+                            panic!(
+                                "{}",
+                                ctx(&format!("opentsdb http metric {k} is not named from the json records"))
+                            )
                         };
-                        nanodata(format, d, value_of(field("value"), raw), field("timestamp").parse().expect("t"))
+                        nanodata(
+                            format,
+                            d,
+                            value_of(field("value"), raw),
+                            field("timestamp").parse().expect("t"),
+                        )
                     };
                     assert_eq!(want, format!("[\n{object}\n]\n"), "{}", ctx(&format!("{format:?}")));
                     seen += 1;
@@ -477,7 +531,8 @@ fn netdata_and_nanodata_write_the_same_lines() {
         average.conf("avg"),
         collected.conf("raw"),
     );
-    let base = std::env::temp_dir().join(format!("nanodata-it-exporting-{}-{}", std::process::id(), free_port()));
+    let base =
+        std::env::temp_dir().join(format!("nanodata-it-exporting-{}-{}", std::process::id(), free_port()));
     let netdata = Exporter::start(&base, &conf);
     let start = Instant::now();
     while !(average.enough() && collected.enough()) {

@@ -21,7 +21,7 @@ pub enum NameSource {
 
 impl NameSource {
     /// The chart's name or id.
-    pub fn chart<'a>(self, meta: &'a ChartMeta) -> &'a str {
+    pub fn chart(self, meta: &ChartMeta) -> &str {
         match self {
             NameSource::Names if !meta.name.is_empty() => &meta.name,
             _ => &meta.id,
@@ -29,7 +29,7 @@ impl NameSource {
     }
 
     /// The dimension's name or id.
-    pub fn dimension<'a>(self, meta: &'a DimensionMeta) -> &'a str {
+    pub fn dimension(self, meta: &DimensionMeta) -> &str {
         match self {
             NameSource::Names if !meta.name.is_empty() => &meta.name,
             _ => &meta.id,
@@ -40,7 +40,9 @@ impl NameSource {
 /// Appends `src` as a metric name part: every byte that is not an ASCII letter, digit or
 /// `.` becomes `_`; at most [`MAX_NAME`] bytes.
 pub fn push_name(out: &mut Vec<u8>, src: &str) {
-    out.extend(src.bytes().take(MAX_NAME).map(|b| if b == b'.' || b.is_ascii_alphanumeric() { b } else { b'_' }));
+    out.extend(
+        src.bytes().take(MAX_NAME).map(|b| if b == b'.' || b.is_ascii_alphanumeric() { b } else { b'_' }),
+    );
 }
 
 /// [`push_name`] into a new string.

@@ -153,7 +153,12 @@ pub fn read_chart(
                     let Some(value) = reduce(raw, export.source) else {
                         continue;
                     };
-                    Metric { chart: meta, dimension: d.meta(), value: Value::Stored(value), timestamp: before }
+                    Metric {
+                        chart: meta,
+                        dimension: d.meta(),
+                        value: Value::Stored(value),
+                        timestamp: before,
+                    }
                 }
             };
             emit(&metric);

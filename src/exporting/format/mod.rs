@@ -47,12 +47,13 @@ pub enum Format {
 }
 
 impl Format {
-    /// The `Content-Type` of the HTTP variants' POST.
-    pub fn content_type(self) -> &'static str {
+    /// The `Content-Type` Netdata POSTs this format with (`graphite:http`, `opentsdb:http`,
+    /// `json:http`); `None` for the formats only sent over plain TCP.
+    pub fn content_type(self) -> Option<&'static str> {
         match self {
-            Format::Graphite => "application/graphite",
-            Format::OpentsdbTelnet => "text/plain",
-            Format::OpentsdbHttp | Format::Json | Format::JsonHttp => "application/json",
+            Format::Graphite => Some("application/graphite"),
+            Format::OpentsdbHttp | Format::JsonHttp => Some("application/json"),
+            Format::OpentsdbTelnet | Format::Json => None,
         }
     }
 

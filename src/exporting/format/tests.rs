@@ -120,9 +120,13 @@ fn opentsdb_http_array() {
         got,
         "[\n{\"metric\":\"netdata.net.eth0_1.received\",\"timestamp\":1700000003,\"value\":-42,\"tags\":{\"host\":\"router dc=eu\"}}\n]\n"
     );
-    let v: serde_json::Value =
-        serde_json::from_str(&batch(Format::OpentsdbHttp, options(NameSource::Names, CONFIGURED), "", &stored()))
-            .expect("valid JSON");
+    let v: serde_json::Value = serde_json::from_str(&batch(
+        Format::OpentsdbHttp,
+        options(NameSource::Names, CONFIGURED),
+        "",
+        &stored(),
+    ))
+    .expect("valid JSON");
     assert_eq!(v[1]["tags"]["rack"], "r_2");
 }
 
