@@ -299,10 +299,10 @@ fn labels_in_order(text: &str) -> Vec<Label> {
 
 /// What nanodata writes for `d` in `format` with `value` and `timestamp`: the batch of one
 /// metric (framing included for the HTTP formats).
-fn nanodata(format: Format, d: &Described, value: Value, timestamp: i64) -> String {
+fn nanodata(format: Format, names: NameSource, d: &Described, value: Value, timestamp: i64) -> String {
     let options = FormatOptions {
         prefix: "netdata".into(),
-        names: NameSource::Names,
+        names,
         labels: SendLabels { configured: true, automatic: false },
     };
     let mut f = format.formatter(options);
@@ -327,17 +327,19 @@ fn value_of(text: &str, raw: bool) -> Value {
 }
 
 /// The key graphite and opentsdb lines are found by: `<chart>.<dimension>`, sanitised.
-fn key(d: &Described) -> String {
+fn key(d: &Described, names: NameSource) -> String {
     format!(
         "{}.{}",
-        nanodata::exporting::names::name(&d.chart.name),
-        nanodata::exporting::names::name(&d.dim.name)
+        nanodata::exporting::names::name(names.chart(&d.chart)),
+        nanodata::exporting::names::name(names.dimension(&d.dim))
     )
 }
 
 struct Case {
     /// `average` or `as collected`.
     source: &'static str,
+    /// `send names instead of ids`.
+    names: NameSource,
     graphite: Sink,
     telnet: Sink,
     json: Sink,
@@ -346,9 +348,10 @@ struct Case {
 }
 
 impl Case {
-    fn new(source: &'static str) -> Case {
+    fn new(source: &'static str, names: NameSource) -> Case {
         Case {
             source,
+            names,
             graphite: Sink::start(false),
             telnet: Sink::start(false),
             json: Sink::start(false),
@@ -366,8 +369,9 @@ impl Case {
         let inst = |kind: &str, port: u16| {
             let name = kind.replace(':', "_");
             format!(
-                "[{kind}:{tag}_{name}]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    data source = {src}\n    update every = 1\n    prefix = netdata\n    send charts matching = {CHARTS}\n    send names instead of ids = yes\n\n",
-                src = self.source
+                "[{kind}:{tag}_{name}]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    data source = {src}\n    update every = 1\n    prefix = netdata\n    send charts matching = {CHARTS}\n    send names instead of ids = {names}\n\n",
+                src = self.source,
+                names = if self.names == NameSource::Names { "yes" } else { "no" },
             )
         };
         [
@@ -392,7 +396,7 @@ impl Case {
     /// Every captured line and object against nanodata's; returns how many were compared.
     fn compare(&self, log: &str) -> usize {
         let raw = self.raw();
-        let ctx = |what: &str| format!("[{}] {what}\nNetdata log:\n{log}", self.source);
+        let ctx = |what: &str| format!("[{} {:?}] {what}\nNetdata log:\n{log}", self.source, self.names);
         // The JSON records: the metadata of every exported dimension.
         let mut described: HashMap<String, Described> = HashMap::new();
         let mut compared = 0;
@@ -408,15 +412,27 @@ impl Case {
                 value_of(text, false)
             };
             let t = record["timestamp"].as_i64().expect("timestamp");
-            assert_eq!(nanodata(Format::Json, &d, value, t), format!("{line}\n"), "{}", ctx("json"));
+            assert_eq!(
+                nanodata(Format::Json, self.names, &d, value, t),
+                format!("{line}\n"),
+                "{}",
+                ctx("json")
+            );
             compared += 1;
-            described.insert(key(&d), d);
+            described.insert(key(&d, self.names), d);
         }
         assert!(described.len() >= 20, "{}", ctx(&format!("only {} json records", described.len())));
         assert!(
             described.values().any(|d| !d.labels.is_empty()),
             "{}",
             ctx("the configured host labels are in the records")
+        );
+
+        // Names and ids differ for some of them, so the choice shows in the lines.
+        assert!(
+            described.values().any(|d| d.dim.id != d.dim.name),
+            "{}",
+            ctx("no dimension whose name differs from its id")
         );
 
         // graphite: `netdata.<host>.<chart>.<dim>;labels <value> <t>`.
@@ -435,7 +451,7 @@ impl Case {
                     ctx(&format!("graphite metric {k} is not one nanodata names from the json records"))
                 )
             };
-            let want = nanodata(Format::Graphite, d, value_of(v, raw), t.parse().expect("time"));
+            let want = nanodata(Format::Graphite, self.names, d, value_of(v, raw), t.parse().expect("time"));
             assert_eq!(want, format!("{line}\n"), "{}", ctx("graphite"));
             seen += 1;
         }
@@ -456,7 +472,8 @@ impl Case {
                     ctx(&format!("opentsdb metric {k} is not one nanodata names from the json records"))
                 )
             };
-            let want = nanodata(Format::OpentsdbTelnet, d, value_of(v, raw), t.parse().expect("time"));
+            let want =
+                nanodata(Format::OpentsdbTelnet, self.names, d, value_of(v, raw), t.parse().expect("time"));
             assert_eq!(want, format!("{line}\n"), "{}", ctx("opentsdb telnet"));
             seen += 1;
         }
@@ -484,7 +501,13 @@ impl Case {
                             .nth(1)
                             .and_then(|r| r.split(',').next())
                             .expect("value");
-                        nanodata(format, &d, value_of(text, raw), record["timestamp"].as_i64().expect("t"))
+                        nanodata(
+                            format,
+                            self.names,
+                            &d,
+                            value_of(text, raw),
+                            record["timestamp"].as_i64().expect("t"),
+                        )
                     } else {
                         // {"metric":"netdata.<key>","timestamp":t,"value":v,"tags":{…}}
                         let field = |name: &str| {
@@ -503,6 +526,7 @@ impl Case {
                         };
                         nanodata(
                             format,
+                            self.names,
                             d,
                             value_of(field("value"), raw),
                             field("timestamp").parse().expect("t"),
@@ -524,8 +548,9 @@ fn netdata_and_nanodata_write_the_same_lines() {
     if !require_netdata("the side-by-side exporting formats") {
         return;
     }
-    let average = Case::new("average");
-    let collected = Case::new("as collected");
+    // Names on one, ids on the other: system.net's dimension `InOctets` is named `received`.
+    let average = Case::new("average", NameSource::Names);
+    let collected = Case::new("as collected", NameSource::Ids);
     let conf = format!(
         "[exporting:global]\n    enabled = yes\n    send configured labels = yes\n    send automatic labels = no\n    update every = 1\n\n{}{}",
         average.conf("avg"),

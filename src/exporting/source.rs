@@ -115,7 +115,8 @@ pub fn reduce(raw: &[(i64, StorageNumber)], source: DataSource) -> Option<f64> {
 ///
 /// Like Netdata, nothing is read from an obsolete chart, a chart without dimensions, or —
 /// unless the source is `as collected` — a chart of a host that stores nothing
-/// (`mode = none`). `raw` is scratch space, reused across calls.
+/// (`mode = none`). Unlike Netdata, a dimension never collected is not sent `as collected`
+/// (Netdata writes its initial 0 stamped 1970). `raw` is scratch space, reused across calls.
 pub fn read_chart(
     chart: &Chart,
     mode: MemoryMode,
@@ -134,6 +135,8 @@ pub fn read_chart(
         let mut emitted = 0;
         for d in view.dimensions() {
             let metric = match export.source {
+                // A dimension never collected has no value (Netdata would send 0 at time 0).
+                DataSource::AsCollected if d.last_collected_ut() == 0 => continue,
                 DataSource::AsCollected => Metric {
                     chart: meta,
                     dimension: d.meta(),

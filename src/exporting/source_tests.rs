@@ -194,3 +194,14 @@ fn obsolete_charts_are_not_exported() {
     let raw = Export { source: DataSource::AsCollected, ..avg(T0, T0 + 10) };
     assert!(read(&c, MemoryMode::Ram, raw).is_empty());
 }
+
+#[test]
+fn a_dimension_never_collected_is_not_sent_as_collected() {
+    let h = host(MemoryMode::None);
+    let c = chart(&h, 1);
+    let mut col = c.begin(T0 as u64 * USEC_PER_SEC, 0, false);
+    col.set(1, 7);
+    col.end();
+    let raw = Export { source: DataSource::AsCollected, ..avg(T0, T0 + 10) };
+    assert_eq!(read(&c, MemoryMode::None, raw), vec![("b".into(), Value::Collected(7), T0)]);
+}

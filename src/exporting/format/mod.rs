@@ -214,7 +214,7 @@ pub fn write_host(
     let mode = host.settings().mode;
     let mut written = 0;
     for chart in host.charts() {
-        if !batch.filters.chart(&chart.meta()) {
+        if !chart.with_view(|view, _| batch.filters.chart(view.meta())) {
             continue;
         }
         written += source::read_chart(&chart, mode, &batch.export, raw, |m| fmt.metric(out, m));
