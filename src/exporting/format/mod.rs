@@ -8,9 +8,12 @@
 //!
 //! Label rules (Netdata's `send configured labels` / `send automatic labels`): a host label
 //! is sent when its source has the `CONFIG` bit and configured labels are on, or the `AUTO`
-//! bit and automatic labels are on. When either switch is on, the label part is written even
-//! if no label passes (Netdata writes its separator unconditionally: a graphite line then
-//! ends its path with `;`).
+//! bit and automatic labels are on. Netdata writes the label part's opening separator
+//! whenever either switch is on, even when no label passes: a graphite path then ends in `;`
+//! and an OpenTSDB HTTP object in `,}` (invalid JSON). Netdata's own hosts always carry the
+//! configured `_is_ephemeral` and `_has_unstable_connection` labels, so it rarely shows; here
+//! the label part is written only when a label passes, which is byte-identical whenever
+//! Netdata's output is well-formed.
 //!
 //! Where Netdata writes a string into JSON unescaped (hostnames, units, families), it is
 //! escaped here: identical for every ordinary value, valid JSON for the rest.
@@ -238,7 +241,7 @@ pub(crate) fn push_int(out: &mut Vec<u8>, v: i64) {
 
 /// Renders the labels `send` lets through: `before` once, then `name<equal>value` pairs
 /// separated by `between`, names and values quoted with `quote`; values sanitised by
-/// `value`. Nothing at all when neither switch is on.
+/// `value`, then `after`. Nothing at all when no label passes.
 pub(crate) fn push_labels(
     out: &mut Vec<u8>,
     labels: &[Label],
@@ -247,15 +250,9 @@ pub(crate) fn push_labels(
     name: fn(&mut Vec<u8>, &str),
     value: fn(&mut Vec<u8>, &str),
 ) {
-    if !send.any() {
-        return;
-    }
-    out.extend_from_slice(parts.before.as_bytes());
     let mut first = true;
     for l in labels.iter().filter(|l| send.sends(l.source)) {
-        if !first {
-            out.extend_from_slice(parts.between.as_bytes());
-        }
+        out.extend_from_slice(if first { parts.before } else { parts.between }.as_bytes());
         first = false;
         out.extend_from_slice(parts.quote.as_bytes());
         name(out, &l.name);
@@ -265,7 +262,9 @@ pub(crate) fn push_labels(
         value(out, &l.value);
         out.extend_from_slice(parts.quote.as_bytes());
     }
-    out.extend_from_slice(parts.after.as_bytes());
+    if !first {
+        out.extend_from_slice(parts.after.as_bytes());
+    }
 }
 
 /// The punctuation of a format's label part.

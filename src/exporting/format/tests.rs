@@ -77,13 +77,28 @@ fn graphite_lines() {
 }
 
 #[test]
-fn graphite_writes_the_label_separator_even_without_labels() {
+fn no_label_part_when_no_label_passes() {
+    // Netdata would write `…in_put; 2.0…`, `host=h ` and `"host":"h",}` here.
     let (c, (d, _)) = (chart(), dims());
-    let mut f = Format::Graphite.formatter(options(NameSource::Names, ALL_LABELS));
-    let mut out = Vec::new();
-    f.begin_host(&HostInfo { hostname: "h", tags: "", labels: &[] });
-    f.metric(&mut out, &Metric { chart: &c, dimension: &d, value: Value::Stored(2.0), timestamp: T });
-    assert_eq!(String::from_utf8(out).unwrap(), "netdata.h.net.lan_side.in_put; 2.0000000 1700000000\n");
+    let only_auto = [Label { name: "_a".into(), value: "1".into(), source: label_source::AUTO }];
+    for (format, want) in [
+        (Format::Graphite, "netdata.h.net.lan_side.in_put 2.0000000 1700000000\n"),
+        (Format::OpentsdbTelnet, "put netdata.net.lan_side.in_put 1700000000 2.0000000 host=h\n"),
+        (
+            Format::OpentsdbHttp,
+            "[\n{\"metric\":\"netdata.net.lan_side.in_put\",\"timestamp\":1700000000,\"value\":2.0000000,\"tags\":{\"host\":\"h\"}}\n]\n",
+        ),
+    ] {
+        for labels in [&[][..], &only_auto[..]] {
+            let mut f = format.formatter(options(NameSource::Names, CONFIGURED));
+            let mut out = Vec::new();
+            f.begin_batch(&mut out);
+            f.begin_host(&HostInfo { hostname: "h", tags: "", labels });
+            f.metric(&mut out, &Metric { chart: &c, dimension: &d, value: Value::Stored(2.0), timestamp: T });
+            f.end_batch(&mut out);
+            assert_eq!(String::from_utf8(out).unwrap(), want, "{format:?}");
+        }
+    }
 }
 
 #[test]
@@ -251,7 +266,7 @@ fn a_batch_covers_every_host_with_its_own_name_tags_and_labels() {
     assert_eq!(n, 2);
     assert_eq!(
         String::from_utf8(out).unwrap(),
-        "netdata.node-name.system.cpu.user; 10 1700000001\n\
+        "netdata.node-name.system.cpu.user 10 1700000001\n\
          netdata.child1.system.cpu.user;dc=eu;role=edge 11 1700000001\n"
     );
 }
