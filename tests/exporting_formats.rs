@@ -21,10 +21,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::netdata::{free_port, require_netdata, NETDATA};
+use nanodata::db::MemoryMode;
 use nanodata::exporting::format::{Format, FormatOptions, HostInfo, SendLabels};
 use nanodata::exporting::names::NameSource;
-use nanodata::exporting::source::{Metric, Value};
-use nanodata::rrd::{label_source, ChartMeta, DimensionMeta, Label};
+use nanodata::exporting::source::{read_chart, DataSource, Export, Metric, Value};
+use nanodata::rrd::{label_source, ChartMeta, DimensionMeta, Host, HostSettings, Label};
 use serde_json::Value as Json;
 
 /// How long Netdata may take to start and send enough batches.
@@ -130,11 +131,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 /// Netdata with the proc plugin and an `exporting.conf` naming the sinks.
 struct Exporter {
     base: PathBuf,
+    web_port: u16,
     child: Option<Child>,
 }
 
 impl Exporter {
-    fn start(base: &Path, exporting_conf: &str) -> Exporter {
+    fn start(base: &Path, web_port: u16, exporting_conf: &str) -> Exporter {
         let _ = std::fs::remove_dir_all(base);
         for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
             std::fs::create_dir_all(base.join(d)).unwrap();
@@ -169,7 +171,7 @@ impl Exporter {
             "[global]\n    hostname = {HOSTNAME}\n    run as user = netdata\n\
              [db]\n    mode = ram\n    update every = 1\n    retention = 600\n\
              [directories]\n    config = {b}/etc\n    cache = {b}/cache\n    lib = {b}/lib\n    log = {b}/log\n    lock = {b}/lib/lock\n    home = {b}/lib\n\
-             [web]\n    mode = none\n\
+             [web]\n    bind to = 127.0.0.1:{web_port}\n    mode = static-threaded\n\
              [logs]\n    errors to trigger flood protection = 1000000\n\
              [registry]\n    enabled = no\n\
              [health]\n    enabled = no\n\
@@ -198,7 +200,7 @@ impl Exporter {
             .stderr(stdout)
             .spawn()
             .expect("start netdata");
-        Exporter { base: base.to_path_buf(), child: Some(child) }
+        Exporter { base: base.to_path_buf(), web_port, child: Some(child) }
     }
 
     fn log(&self) -> String {
@@ -341,6 +343,8 @@ struct Case {
     /// `send names instead of ids`.
     names: NameSource,
     graphite: Sink,
+    /// A second graphite instance exporting every 5 s: windows of 5 slots.
+    graphite5: Sink,
     telnet: Sink,
     json: Sink,
     opentsdb_http: Sink,
@@ -353,6 +357,7 @@ impl Case {
             source,
             names,
             graphite: Sink::start(false),
+            graphite5: Sink::start(false),
             telnet: Sink::start(false),
             json: Sink::start(false),
             opentsdb_http: Sink::start(true),
@@ -366,20 +371,21 @@ impl Case {
 
     fn conf(&self, tag: &str) -> String {
         // Instance names are global in Netdata: one per type and source.
-        let inst = |kind: &str, port: u16| {
-            let name = kind.replace(':', "_");
+        let inst = |kind: &str, port: u16, every: u32| {
+            let name = format!("{}{every}", kind.replace(':', "_"));
             format!(
-                "[{kind}:{tag}_{name}]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    data source = {src}\n    update every = 1\n    prefix = netdata\n    send charts matching = {CHARTS}\n    send names instead of ids = {names}\n\n",
+                "[{kind}:{tag}_{name}]\n    enabled = yes\n    destination = 127.0.0.1:{port}\n    data source = {src}\n    update every = {every}\n    prefix = netdata\n    send charts matching = {CHARTS}\n    send names instead of ids = {names}\n\n",
                 src = self.source,
                 names = if self.names == NameSource::Names { "yes" } else { "no" },
             )
         };
         [
-            inst("graphite", self.graphite.port),
-            inst("opentsdb", self.telnet.port),
-            inst("json", self.json.port),
-            inst("opentsdb:http", self.opentsdb_http.port),
-            inst("json:http", self.json_http.port),
+            inst("graphite", self.graphite.port, 1),
+            inst("graphite", self.graphite5.port, 5),
+            inst("opentsdb", self.telnet.port, 1),
+            inst("json", self.json.port, 1),
+            inst("opentsdb:http", self.opentsdb_http.port, 1),
+            inst("json:http", self.json_http.port, 1),
         ]
         .concat()
     }
@@ -558,7 +564,7 @@ fn netdata_and_nanodata_write_the_same_lines() {
     );
     let base =
         std::env::temp_dir().join(format!("nanodata-it-exporting-{}-{}", std::process::id(), free_port()));
-    let netdata = Exporter::start(&base, &conf);
+    let netdata = Exporter::start(&base, free_port(), &conf);
     let start = Instant::now();
     while !(average.enough() && collected.enough()) {
         assert!(
@@ -576,4 +582,96 @@ fn netdata_and_nanodata_write_the_same_lines() {
         counts.insert(case.source, case.compare(&log));
     }
     eprintln!("compared lines and objects: {counts:?}");
+    let every_second = same_averages(&average.graphite, 5, &netdata);
+    let every_5s = same_averages(&average.graphite5, 3, &netdata);
+    eprintln!(
+        "averages computed by nanodata from Netdata's stored points: {every_second} (1 s), {every_5s} (5 s)"
+    );
+}
+
+/// Netdata's exported averages of `system.cpu` (collected every second), against
+/// nanodata's [`read_chart`] over Netdata's own stored points. Consecutive batches stamped
+/// `prev` and `ts` were made at `prev + 3` and `ts + 3` (protocol.md §10: back 2 steps, then
+/// one more for `before`), whatever the instance's `update every`, so nanodata's export of
+/// those times must average exactly the slots Netdata averaged. Returns how many values
+/// were compared.
+fn same_averages(graphite: &Sink, min_batches: usize, netdata: &Exporter) -> usize {
+    const CHART: &str = "system.cpu";
+    let batches = || {
+        let lines = graphite.lines();
+        let mut times: Vec<&str> = lines
+            .iter()
+            .filter(|l| l.starts_with(&format!("netdata.{HOSTNAME}.{CHART}.")))
+            .filter_map(|l| l.rsplit(' ').next())
+            .collect();
+        times.sort();
+        times.dedup();
+        times.len()
+    };
+    let start = Instant::now();
+    while batches() < min_batches {
+        assert!(
+            start.elapsed() < LIMIT,
+            "fewer than {min_batches} batches of {CHART} within {LIMIT:?}\n{}",
+            netdata.log()
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let mut by_time: BTreeMap<i64, HashMap<String, f64>> = BTreeMap::new();
+    for line in graphite.lines() {
+        let mut parts = line.rsplitn(3, ' ');
+        let (t, v, path) = (parts.next().unwrap(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let name = path.split(';').next().unwrap_or("");
+        if let Some(dim) = name.strip_prefix(&format!("netdata.{HOSTNAME}.{CHART}.")) {
+            by_time
+                .entry(t.parse().expect("time"))
+                .or_default()
+                .insert(dim.to_owned(), v.parse().expect("value"));
+        }
+    }
+    let times: Vec<i64> = by_time.keys().copied().collect();
+    assert!(times.len() >= 3, "too few batches of {CHART}: {times:?}\n{}", netdata.log());
+    let (first, last) = (times[0], times[times.len() - 1]);
+    let path = common::netdata::data_query("", CHART, first - 10, last);
+    let (labels, rows) = common::netdata::data_retrying(netdata.web_port, &path);
+    assert!(!labels.is_empty(), "no {CHART} data from Netdata's API\n{}", netdata.log());
+
+    // Netdata's stored points, in a nanodata chart of a RAM host.
+    let host = Host::new("g", "h", HostSettings { history: 600, ..HostSettings::default() });
+    let chart = host.chart_define(ChartMeta::new("system", "cpu"));
+    for l in &labels {
+        chart.dimension(DimensionMeta::new(l));
+    }
+    for (t, values) in &rows {
+        for (i, v) in values.iter().enumerate() {
+            chart.store_point(i, *t, v.unwrap_or(f64::NAN), false);
+        }
+    }
+    let mut compared = 0;
+    let mut raw = Vec::new();
+    for pair in times.windows(2) {
+        let (prev, ts) = (pair[0], pair[1]);
+        let export = Export { source: DataSource::Average, after: prev + 3, before: ts + 3 };
+        let mut ours = HashMap::new();
+        read_chart(&chart, MemoryMode::Ram, &export, &mut raw, |m| {
+            if let Value::Stored(v) = m.value {
+                ours.insert(m.dimension.id.clone(), (v, m.timestamp));
+            }
+        });
+        // The API does not answer the hidden `idle`.
+        for (dim, theirs) in by_time[&ts].iter().filter(|(d, _)| labels.contains(d)) {
+            let Some(&(v, t)) = ours.get(dim) else {
+                panic!("nanodata has no average of {dim} for the batch at {ts}\n{}", netdata.log())
+            };
+            assert_eq!(t, ts, "the timestamp of {dim}");
+            // The API prints rounded values; Netdata averaged the unrounded ones.
+            assert!(
+                (v - theirs).abs() <= 1e-4 + 1e-6 * theirs.abs(),
+                "{dim} at {ts} (window after the batch at {prev}): nanodata {v}, Netdata {theirs}"
+            );
+            compared += 1;
+        }
+    }
+    assert!(compared >= 10, "only {compared} averages compared");
+    compared
 }
