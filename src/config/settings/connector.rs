@@ -45,11 +45,12 @@ pub struct ConnectorKind {
 }
 
 /// Where the values of a metric come from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum DataSource {
     /// The last collected raw integer and its collection time.
     AsCollected,
-    /// The average of the stored values since the last export.
+    /// The average of the stored values since the last export (Netdata's default).
+    #[default]
     Average,
     /// The sum of the stored values since the last export.
     Sum,

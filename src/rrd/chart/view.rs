@@ -87,4 +87,17 @@ impl<'a> DimView<'a> {
     pub fn last_stored_value(&self) -> f64 {
         self.d.last_stored_value
     }
+    /// Oldest and newest stored time of this dimension (its own database range).
+    pub fn first_entry_t(&self) -> Option<i64> {
+        self.d.store.first_t()
+    }
+    pub fn last_entry_t(&self) -> Option<i64> {
+        self.d.store.last_t()
+    }
+    /// The stored numbers with `after ≤ t ≤ before` into `raw` (cleared first), oldest
+    /// first, empty slots included (see `DimensionStore::query`).
+    pub fn query_into(&self, after: i64, before: i64, raw: &mut Vec<(i64, StorageNumber)>) {
+        raw.clear();
+        self.d.store.query(after, before, raw);
+    }
 }

@@ -1,0 +1,55 @@
+//! Graphite plaintext (also the body of `graphite:http`):
+//! `<prefix>.<host>.<chart>.<dimension>[;<tags>][;<k>=<v>…] <value> <seconds>⏎`.
+
+use super::{push_int, push_labels, push_raw, push_value, FormatOptions, Formatter, HostInfo, LabelParts};
+use crate::exporting::names::{push_graphite_label, push_name};
+use crate::exporting::source::Metric;
+
+/// The graphite formatter.
+pub struct Graphite {
+    options: FormatOptions,
+    /// `<prefix>.<host>.` of the current host.
+    head: Vec<u8>,
+    /// `[;<tags>][;labels]` of the current host.
+    tail: Vec<u8>,
+}
+
+impl Graphite {
+    pub fn new(options: FormatOptions) -> Graphite {
+        Graphite { options, head: Vec::new(), tail: Vec::new() }
+    }
+}
+
+impl Formatter for Graphite {
+    fn begin_batch(&mut self, _out: &mut Vec<u8>) {}
+
+    fn begin_host(&mut self, host: &HostInfo<'_>) {
+        self.head.clear();
+        push_raw(&mut self.head, &self.options.prefix);
+        self.head.push(b'.');
+        push_raw(&mut self.head, host.hostname);
+        self.head.push(b'.');
+        self.tail.clear();
+        if !host.tags.is_empty() {
+            self.tail.push(b';');
+            push_raw(&mut self.tail, host.tags);
+        }
+        let parts = LabelParts { before: ";", equal: "=", quote: "", between: ";", after: "" };
+        push_labels(&mut self.tail, host.labels, self.options.labels, parts, push_raw, push_graphite_label);
+    }
+
+    fn metric(&mut self, out: &mut Vec<u8>, m: &Metric<'_>) {
+        out.extend_from_slice(&self.head);
+        push_name(out, self.options.names.chart(m.chart));
+        out.push(b'.');
+        push_name(out, self.options.names.dimension(m.dimension));
+        out.extend_from_slice(&self.tail);
+        out.push(b' ');
+        push_value(out, m.value);
+        out.push(b' ');
+        push_int(out, m.timestamp);
+        out.push(b'\n');
+    }
+
+    fn end_batch(&mut self, _out: &mut Vec<u8>) {}
+}
