@@ -145,6 +145,7 @@ fn run(o: Options) -> ExitCode {
         collectors: collector_settings,
         plugins,
         health: health_settings,
+        exporting: exporting_settings,
         ..
     } = settings;
     #[cfg(not(feature = "health"))]
@@ -264,6 +265,15 @@ fn run(o: Options) -> ExitCode {
     let web = web_bound
         .and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts), web_health));
     log::info!("{} collector thread(s) running", collectors.len());
+    // Read and checked, not sent yet: say so instead of exporting nothing silently.
+    for i in exporting_settings.enabled_instances() {
+        log::warn!(
+            "exporting: instance '{}' ({}) is enabled, but this version of {PROGRAM} does not send to backends yet; nothing is exported",
+            i.name,
+            i.kind
+        );
+    }
+    drop(exporting_settings);
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
     #[cfg(feature = "health")]
     let mut health_thread = health.as_ref().and_then(|h| match h.start(Arc::clone(&hosts)) {

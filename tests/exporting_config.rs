@@ -50,3 +50,16 @@ fn start_logs_bad_values_with_file_and_line_and_maps_backend() {
     assert!(mapped.contains("nanodata.conf:") && mapped.contains("type opentsdb"), "{mapped}");
     run.stop_orderly();
 }
+
+#[test]
+fn an_enabled_instance_is_reported_as_not_sent_yet() {
+    let node = Node::new("xconfnotyet", "ram");
+    write_exporting_conf(&node, "[graphite:g]\n\tenabled = yes\n\tdestination = 127.0.0.1:2003\n[json:off]\n\tenabled = no\n");
+    let mut run = node.start_ready(&[]);
+    run.wait_for_log("does not send to backends yet", Duration::from_secs(10));
+    let log = run.log();
+    let lines: Vec<&str> = log.lines().filter(|l| l.contains("does not send to backends yet")).collect();
+    assert_eq!(lines.len(), 1, "only the enabled instance: {lines:?}");
+    assert!(lines[0].contains("instance 'g' (graphite)") && lines[0].contains("WARN"), "{}", lines[0]);
+    run.stop_orderly();
+}

@@ -97,3 +97,25 @@ fn the_checker_sees_an_upward_import() {
     assert_eq!(found.into_iter().collect::<Vec<_>>(), ["clock", "web"]);
     assert!(layer_of("web") < layer_of("protocol"));
 }
+
+/// 32-bit MIPS (a router target) has no 64-bit atomics: `AtomicU64` or `AtomicI64` in `src/`
+/// builds here and breaks the router build (cross/ci.sh). Counters are `usize`, or behind a
+/// lock.
+#[test]
+fn no_64_bit_atomics_for_32_bit_mips() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut files = Vec::new();
+    sources(&src, &mut files);
+    let needles = [["Atomic", "U64"].concat(), ["Atomic", "I64"].concat()];
+    let mut found = Vec::new();
+    for file in &files {
+        let text = fs::read_to_string(file).expect("readable source");
+        for (n, line) in text.lines().enumerate() {
+            if needles.iter().any(|w| line.contains(w.as_str())) {
+                found.push(format!("{}:{}: {}", file.display(), n + 1, line.trim()));
+            }
+        }
+    }
+    assert!(files.len() > 50, "the sources were not found");
+    assert!(found.is_empty(), "64-bit atomics (none on 32-bit MIPS):\n{}", found.join("\n"));
+}

@@ -300,7 +300,7 @@ pub struct HostState {
     /// Health log lines, written once the lock is released.
     pub lines: Vec<String>,
     /// The silencers version applied to `alarms` (0: none yet).
-    pub silencers_version: u64,
+    pub silencers_version: usize,
 }
 
 impl HostState {

@@ -38,7 +38,8 @@ pub use variables::{list as list_chart_variables, ChartVariables};
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
+// 32-bit MIPS has no 64-bit atomics: counters are `usize`.
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -79,7 +80,7 @@ pub struct Health {
     /// `/api/v1/manage/health`'s state, and its version (bumped on every change; a host
     /// applies it to its alarms when its copy is older).
     silencers: RwLock<Silencers>,
-    silencers_version: AtomicU64,
+    silencers_version: AtomicUsize,
 }
 
 /// One host's health: its alarms and log, behind one lock.
@@ -121,7 +122,7 @@ impl Health {
             environment: notify::Environment::default(),
             postponed_until: Mutex::new(0),
             silencers: RwLock::new(Silencers::default()),
-            silencers_version: AtomicU64::new(1),
+            silencers_version: AtomicUsize::new(1),
         }
     }
 

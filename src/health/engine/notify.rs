@@ -5,7 +5,8 @@
 
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+// 32-bit MIPS has no 64-bit atomics: the drop counter is a `usize`.
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -174,7 +175,7 @@ pub fn run(program: &str, args: &[String], env: &[(String, String)], timeout: Du
 pub struct Notifier {
     tx: Option<Sender<Job>>,
     thread: Option<JoinHandle<()>>,
-    dropped: Arc<AtomicU64>,
+    dropped: Arc<AtomicUsize>,
     /// Set by [`Notifier::stop`]: jobs still queued are not run.
     stopping: Arc<AtomicBool>,
 }
@@ -188,7 +189,7 @@ impl Notifier {
         let thread = sys::thread::spawn("health.notify", sys::thread::SMALL, move || {
             serve(&rx, timeout, &env, &stop)
         })?;
-        Ok(Notifier { tx: Some(tx), thread: Some(thread), dropped: Arc::new(AtomicU64::new(0)), stopping })
+        Ok(Notifier { tx: Some(tx), thread: Some(thread), dropped: Arc::new(AtomicUsize::new(0)), stopping })
     }
 
     /// Queues a job; never blocks. Returns false (counted, logged) when the queue is full.
@@ -212,7 +213,7 @@ impl Notifier {
 
     /// Notifications dropped because the queue was full.
     pub fn dropped(&self) -> u64 {
-        self.dropped.load(Ordering::Relaxed)
+        self.dropped.load(Ordering::Relaxed) as u64
     }
 
     /// Stops taking jobs; the thread ends after the one running (not waited for), and the
