@@ -44,6 +44,8 @@ pub enum Dep {
     VictoriaMetrics,
     /// Prometheus with its remote write receiver, for the exporting tests.
     Prometheus,
+    /// `promtool`, from the same `prometheus` package: checks the exposition format.
+    Promtool,
 }
 
 impl Dep {
@@ -58,6 +60,7 @@ impl Dep {
             Dep::Root => (unsafe { libc::geteuid() }) == 0,
             Dep::VictoriaMetrics => on_path("victoria-metrics"),
             Dep::Prometheus => on_path("prometheus"),
+            Dep::Promtool => on_path("promtool"),
         }
     }
 
@@ -70,7 +73,7 @@ impl Dep {
             Dep::Ping => "apt-get install iputils-ping",
             Dep::Root => "run the tests as root",
             Dep::VictoriaMetrics => "apt-get install victoria-metrics",
-            Dep::Prometheus => "apt-get install prometheus",
+            Dep::Prometheus | Dep::Promtool => "apt-get install prometheus",
         }
     }
 }

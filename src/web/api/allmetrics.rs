@@ -1,11 +1,13 @@
 //! `/api/v1/allmetrics` (protocol.md §8.4): shell, json, prometheus and
 //! prometheus_all_hosts.
 
+mod prometheus;
+
 use std::fmt::Write as _;
 
-use crate::rrd::{Algorithm, Chart, Host};
+use crate::rrd::{Chart, Host};
 use crate::simple_pattern::SimplePattern;
-use crate::web::context::{Context, API_VERSION};
+use crate::web::context::Context;
 use crate::web::http::{Response, Status};
 use crate::web::json;
 
@@ -148,14 +150,14 @@ pub fn allmetrics(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Res
         Format::Json => Response::json(json_format(host, filter.as_ref())),
         Format::Prometheus => {
             let mut out = String::with_capacity(16 * 1024);
-            prometheus(ctx, host, &p, filter.as_ref(), false, now, &mut out);
+            prometheus::write(ctx, &[host], &p, filter.as_ref(), false, now, &mut out);
             Response::new(Status::Ok, "text/plain; version=0.0.4", out)
         }
         Format::PrometheusAllHosts => {
             let mut out = String::with_capacity(16 * 1024);
-            for h in ctx.hosts.all() {
-                prometheus(ctx, &h, &p, filter.as_ref(), true, now, &mut out);
-            }
+            let all = ctx.hosts.all();
+            let hosts: Vec<&Host> = all.iter().map(|h| &**h).collect();
+            prometheus::write(ctx, &hosts, &p, filter.as_ref(), true, now, &mut out);
             Response::new(Status::Ok, "text/plain; version=0.0.4", out)
         }
     }
@@ -273,162 +275,6 @@ fn json_format(host: &Host, filter: Option<&SimplePattern>) -> String {
     }
     out.push_str("\n}\n");
     out
-}
-
-#[allow(clippy::too_many_arguments)]
-fn prometheus(
-    ctx: &Context,
-    host: &Host,
-    p: &Prom,
-    filter: Option<&SimplePattern>,
-    instance: bool,
-    now: i64,
-    out: &mut String,
-) {
-    // The average/sum window: since this server's previous scrape of this host.
-    let since = {
-        let mut seen = ctx.prometheus_seen.lock();
-        let key = (p.server.clone(), host.guid().to_owned());
-        let prev = seen.get(&key).copied();
-        if prev.is_none() && seen.len() >= MAX_SERVERS {
-            seen.clear();
-        }
-        seen.insert(key, now);
-        prev
-    };
-    let ts = |out: &mut String, t: i64| {
-        if p.timestamps {
-            let _ = write!(out, " {t}000");
-        }
-    };
-    let _ = write!(out, "netdata_info{{instance=\"");
-    label_value(out, host.hostname());
-    let _ = write!(out, "\",application=\"netdata\",version=\"{API_VERSION}\"");
-    for l in host.labels() {
-        let _ = write!(out, ",{}=\"", prom_name(&l.name));
-        label_value(out, &l.value);
-        out.push('"');
-    }
-    out.push_str("} 1");
-    ts(out, now);
-    out.push('\n');
-    let inst = if instance {
-        let mut s = String::from(",instance=\"");
-        label_value(&mut s, host.hostname());
-        s.push('"');
-        s
-    } else {
-        String::new()
-    };
-    for c in host.charts() {
-        if !visible(host, &c) {
-            continue;
-        }
-        let m = c.meta();
-        let chart_key = if p.names { &m.name } else { &m.id };
-        if filter.is_some_and(|f| !f.matches(chart_key)) {
-            continue;
-        }
-        let dims = c.dimensions();
-        let last_values = c.last_values();
-        let t = c.last_entry_t().unwrap_or(now);
-        let context = prom_name(&m.context);
-        let mut labels = String::from("chart=\"");
-        label_value(&mut labels, chart_key);
-        labels.push_str("\",family=\"");
-        label_value(&mut labels, &m.family);
-        labels.push('"');
-        match p.source {
-            Source::AsCollected => {
-                let homogeneous = dims.windows(2).all(|w| {
-                    w[0].algorithm == w[1].algorithm
-                        && w[0].multiplier == w[1].multiplier
-                        && w[0].divisor == w[1].divisor
-                });
-                for (d, (collected, _)) in dims.iter().zip(&last_values) {
-                    if d.options.hidden {
-                        continue;
-                    }
-                    let counter =
-                        matches!(d.algorithm, Algorithm::Incremental | Algorithm::PercentageOfIncrementalRow);
-                    let suffix = if counter { "_total" } else { "" };
-                    let dim_key = if p.names { &d.name } else { &d.id };
-                    let metric = if homogeneous {
-                        format!("{}_{context}{suffix}", p.prefix)
-                    } else {
-                        format!("{}_{context}_{}{suffix}", p.prefix, prom_name(dim_key))
-                    };
-                    if p.help {
-                        let _ = writeln!(
-                            out,
-                            "# HELP {metric} netdata \"{}\" with units \"{}\", algorithm {}, multiplier {}, divisor {}",
-                            m.title, m.units, d.algorithm, d.multiplier, d.divisor
-                        );
-                    }
-                    if p.types {
-                        let _ =
-                            writeln!(out, "# TYPE {metric} {}", if counter { "counter" } else { "gauge" });
-                    }
-                    let _ = write!(out, "{metric}{{{labels}");
-                    if homogeneous {
-                        out.push_str(",dimension=\"");
-                        label_value(out, dim_key);
-                        out.push('"');
-                    }
-                    let _ = write!(out, "{inst}}} {collected}");
-                    ts(out, t);
-                    out.push('\n');
-                }
-            }
-            Source::Average | Source::Sum => {
-                let ue = i64::from(m.update_every.max(1));
-                let after =
-                    since.map(|s| s + 1).unwrap_or(t - ue + 1).min(t).max(t - MAX_WINDOW_SLOTS * ue + 1);
-                let units = if p.source == Source::Average && !p.hideunits {
-                    format!("_{}", prom_units(&m.units))
-                } else {
-                    String::new()
-                };
-                let kind = if p.source == Source::Average { "average" } else { "sum" };
-                let metric = format!("{}_{context}{units}_{kind}", p.prefix);
-                if p.help {
-                    let _ =
-                        writeln!(out, "# HELP {metric} netdata \"{}\" with units \"{}\"", m.title, m.units);
-                }
-                if p.types {
-                    let _ = writeln!(out, "# TYPE {metric} gauge");
-                }
-                for (i, d) in dims.iter().enumerate() {
-                    if d.options.hidden {
-                        continue;
-                    }
-                    let (sum, count) = c
-                        .query(i, after, t)
-                        .iter()
-                        .filter_map(|p| p.value)
-                        .fold((0.0, 0usize), |(s, n), v| (s + v, n + 1));
-                    let v = if count == 0 {
-                        last_values.get(i).map_or(f64::NAN, |v| v.1)
-                    } else if p.source == Source::Average {
-                        sum / count as f64
-                    } else {
-                        sum
-                    };
-                    if !v.is_finite() {
-                        continue;
-                    }
-                    let dim_key = if p.names { &d.name } else { &d.id };
-                    let _ = write!(out, "{metric}{{{labels},dimension=\"");
-                    label_value(out, dim_key);
-                    let _ = write!(out, "\"{inst}}} ");
-                    json::fmt_number(out, v);
-                    ts(out, t);
-                    out.push('\n');
-                }
-            }
-        }
-    }
-    out.push('\n');
 }
 
 #[cfg(test)]
