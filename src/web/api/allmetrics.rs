@@ -278,14 +278,4 @@ fn json_format(host: &Host, filter: Option<&SimplePattern>) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn units_like_netdata() {
-        assert_eq!(prom_units("%"), "percent");
-        assert_eq!(prom_units("kilobits/s"), "kilobits_persec");
-        assert_eq!(prom_units("MiB"), "MiB");
-        assert_eq!(shell_name("system.cpu"), "SYSTEM_CPU");
-    }
-}
+mod tests;
