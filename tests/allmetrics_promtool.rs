@@ -136,9 +136,10 @@ fn both_prometheus_formats_pass_promtool_with_and_without_types() {
                     failures.push(format!("{query}: {e}\n{text}"));
                 }
                 let (code, said) = promtool(&text);
-                // Exit 3 is a lint finding about Netdata's own metric names (camelCase units
-                // such as `MiB`, no `_total` on untyped counters): names are kept as Netdata's.
-                // Exit 1 is a parse error: what this test is about.
+                // Exit 1 is a parse error (a second TYPE, a family's samples apart, a bad
+                // escape): what this test is about. Exit 3 is promtool's lint on Netdata's own
+                // metric names, which nanodata keeps (camelCase `netdata_ipv4_udperrors_InErrors_total`,
+                // `kilobits`/`milliseconds` not base units, a `_ms` part); any other remark fails.
                 let lint_only = code == Some(3)
                     && said.lines().all(|l| {
                         l.contains("metric names should be written in 'snake_case'")
