@@ -79,11 +79,14 @@ fn one_family(text: &str, types: bool, average: bool) -> Result<(), String> {
         }
         next += 1;
     }
-    let samples: Vec<&str> = lines.iter().filter(|l| l.starts_with(&format!("{family}{{"))).copied().collect();
+    let samples: Vec<&str> =
+        lines.iter().filter(|l| l.starts_with(&format!("{family}{{"))).copied().collect();
     if samples.len() != 4 || lines.get(next..next + 4) != Some(&samples[..]) {
         return Err(format!("not 2 charts x 2 dimensions right under the HELP/TYPE: {samples:?}"));
     }
-    let want = format!("{family}{{chart=\"test.net_eth1\",family=\"fam \\\"eth1\\\" \\\\ x\",dimension=\"received\"");
+    let want = format!(
+        "{family}{{chart=\"test.net_eth1\",family=\"fam \\\"eth1\\\" \\\\ x\",dimension=\"received\""
+    );
     if !samples[2].starts_with(&want) {
         return Err(format!("sample {:?} does not start with {want:?}", samples[2]));
     }
@@ -117,20 +120,28 @@ fn both_prometheus_formats_pass_promtool_with_and_without_types() {
 
     // Both plugin charts collected twice (incremental: values from the second one), and the
     // child's own system.cpu streamed to the parent.
-    wait_until("the plugin charts and the child's charts are exported", Duration::from_secs(30), &[&parent_run, &child_run], || {
-        http_get(port, "/api/v1/allmetrics?format=prometheus_all_hosts&timestamps=no").is_some_and(|t| {
-            t.contains("chart=\"test.net_eth0\"")
-                && t.contains("chart=\"test.net_eth1\"")
-                && t.contains("instance=\"it-promkid\"")
-                && t.lines().any(|l| l.starts_with("netdata_system_cpu_") && l.contains("instance=\"it-promkid\""))
-        })
-    });
+    wait_until(
+        "the plugin charts and the child's charts are exported",
+        Duration::from_secs(30),
+        &[&parent_run, &child_run],
+        || {
+            http_get(port, "/api/v1/allmetrics?format=prometheus_all_hosts&timestamps=no").is_some_and(|t| {
+                t.contains("chart=\"test.net_eth0\"")
+                    && t.contains("chart=\"test.net_eth1\"")
+                    && t.contains("instance=\"it-promkid\"")
+                    && t.lines().any(|l| {
+                        l.starts_with("netdata_system_cpu_") && l.contains("instance=\"it-promkid\"")
+                    })
+            })
+        },
+    );
 
     let mut failures = Vec::new();
     for format in ["prometheus", "prometheus_all_hosts"] {
         for types in ["yes", "no"] {
             for source in ["average", "as-collected"] {
-                let query = format!("/api/v1/allmetrics?format={format}&help=yes&types={types}&data={source}");
+                let query =
+                    format!("/api/v1/allmetrics?format={format}&help=yes&types={types}&data={source}");
                 let text = http_get(port, &query).unwrap_or_else(|| panic!("{query} answers"));
                 if let Err(e) = one_family(&text, types == "yes", source == "average") {
                     failures.push(format!("{query}: {e}\n{text}"));

@@ -267,12 +267,8 @@ fn write_family(parts: &[HostPart<'_>], p: &Prom, f: &Family, now: i64, out: &mu
             }
             Source::Average | Source::Sum => {
                 let ue = i64::from(m.update_every.max(1));
-                let after = part
-                    .since
-                    .map(|s| s + 1)
-                    .unwrap_or(t - ue + 1)
-                    .min(t)
-                    .max(t - MAX_WINDOW_SLOTS * ue + 1);
+                let after =
+                    part.since.map(|s| s + 1).unwrap_or(t - ue + 1).min(t).max(t - MAX_WINDOW_SLOTS * ue + 1);
                 for (i, d) in dims.iter().enumerate() {
                     if d.options.hidden {
                         continue;

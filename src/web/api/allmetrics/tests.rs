@@ -36,7 +36,8 @@ fn net(h: &Host, dev: &str, title: &str, family: &str, values: &[i64]) {
 }
 
 fn load(h: &Host, value: i64) {
-    let c = h.chart_define(ChartMeta::new("system", "load").context("system.load").family("load").units("load"));
+    let c =
+        h.chart_define(ChartMeta::new("system", "load").context("system.load").family("load").units("load"));
     c.dimension(DimensionMeta::new("load1").algorithm(Algorithm::Absolute));
     collect(&c, &[value]);
 }
