@@ -233,12 +233,14 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     let last_entry = charts.iter().filter_map(|c| c.last_entry_t()).max();
 
     // Resolve the window: before relative to now, after relative to before.
-    let mut before = if req.before.abs() <= RELATIVE_LIMIT { now + req.before } else { req.before };
-    let mut after = if req.after.abs() <= RELATIVE_LIMIT {
+    // Any i64 may come from a request: no step of this may overflow (`i64::MIN.abs()` does).
+    let relative = |v: i64| v.unsigned_abs() <= RELATIVE_LIMIT.unsigned_abs();
+    let mut before = if relative(req.before) { now.saturating_add(req.before) } else { req.before };
+    let mut after = if relative(req.after) {
         if req.after == 0 {
-            before - 600 + 1
+            before.saturating_sub(600 - 1)
         } else {
-            before + req.after + 1
+            before.saturating_add(req.after).saturating_add(1)
         }
     } else {
         req.after
@@ -253,8 +255,8 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
         after = after.max(first);
     }
     // Align both ends on the step.
-    before -= before.rem_euclid(ue);
-    after += (ue - after.rem_euclid(ue)) % ue;
+    before = before.saturating_sub(before.rem_euclid(ue));
+    after = after.saturating_add((ue - after.rem_euclid(ue)) % ue);
     let mut rows = Rows {
         update_every: ue,
         view_update_every: ue,

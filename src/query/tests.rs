@@ -255,3 +255,24 @@ fn a_lookup_is_one_point_reduced_over_the_dimensions() {
     assert_eq!(row_value(&[Some(2.0), None, Some(-1.0)], false), Some(1.0));
     assert_eq!(row_value(&[Some(2.0), None, Some(-1.0)], true), Some(3.0));
 }
+
+#[test]
+fn extreme_windows_do_not_overflow() {
+    // Found by the `http` fuzz target: `before=-9223372036854775808` overflowed `abs()`.
+    let host = host_with(2, 60, &[T0, T0 + 1, T0 + 2], |t| t as f64);
+    for (after, before) in [
+        (i64::MIN, i64::MIN),
+        (i64::MAX, i64::MAX),
+        (i64::MIN, i64::MAX),
+        (i64::MAX, i64::MIN),
+        (-10, i64::MIN),
+        (10, i64::MAX),
+        (0, i64::MIN + 1),
+        (i64::MIN, 0),
+    ] {
+        let _ = query(&host, &window(after, before));
+        let _ = query(&host, &Request { points: 5, ..window(after, before) });
+    }
+    // An ordinary window still answers.
+    assert!(query(&host, &window(T0, T0 + 2)).is_ok());
+}
