@@ -14,9 +14,8 @@ import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-CAPS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "..", "shared", "peer", "captures")
-if not os.path.isdir(CAPS):
-    CAPS = "/work/shared/peer/captures"
+# The captures live beside the checkout: ../shared/peer/captures from the project root.
+CAPS = sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "..", "shared", "peer", "captures")
 
 
 def cap(name):
