@@ -34,6 +34,7 @@ pid=
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; sleep 1; rm -rf "$state"; }
 trap cleanup EXIT
 [ -n "${KEEP_STATE:-}" ] && trap - EXIT
+. bench/netdata_parent.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ulimit -n 65536 2>/dev/null || true
 
@@ -58,46 +59,7 @@ EOF
 
 netdata_parent() {
     local dir=$state/netdata-$1 port=$2
-    mkdir -p "$dir/etc" "$dir/cache" "$dir/lib/registry" "$dir/lib/lock" "$dir/log"
-    touch "$dir/etc/.opt-out-from-anonymous-statistics"
-    cat > "$dir/etc/netdata.conf" <<EOF
-[global]
-    run as user = netdata
-[db]
-    mode = ram
-    retention = 60
-[directories]
-    config = $dir/etc
-    cache = $dir/cache
-    lib = $dir/lib
-    log = $dir/log
-    lock = $dir/lib/lock
-    home = $dir/lib
-[web]
-    bind to = 127.0.0.1:$port
-    mode = static-threaded
-    allow connections from = *
-    allow streaming from = *
-[logs]
-    errors to trigger flood protection = 1000000
-[registry]
-    enabled = no
-[health]
-    enabled = no
-[statsd]
-    enabled = no
-[ml]
-    enabled = no
-[plugins]
-    enable running new plugins = no
-    proc = no
-    diskspace = no
-    cgroups = no
-    tc = no
-    idlejitter = no
-    timex = no
-    checks = no
-EOF
+    netdata_parent_conf "$dir" "$port" no
     cat > "$dir/etc/stream.conf" <<EOF
 [$key]
     enabled = yes
