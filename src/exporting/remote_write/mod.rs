@@ -11,9 +11,11 @@
 //! sorted and unique, names match Prometheus' character sets, and label values go out as they
 //! are (Netdata escaped them as for the text format, which protobuf does not need).
 
+pub mod hosts;
 pub mod proto;
 pub mod snappy;
 
+pub use hosts::write_batch;
 pub use proto::{stale_nan, WriteRequestBuilder, STALE_NAN_BITS};
 
 /// `Content-Type` of a remote write request.
