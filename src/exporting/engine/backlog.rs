@@ -344,7 +344,7 @@ mod tests {
         let mut one = Backlog::new(0, false);
         one.push(entry("x", 1));
         assert_eq!(one.push(entry("y", 1)).batches, 1);
-        assert_eq!(text(one.pop().unwrap()), "y");
+        assert_eq!(text(&one.pop().unwrap()), "y");
     }
 
     #[test]
@@ -356,7 +356,8 @@ mod tests {
         }
         let before = b.held();
         b.compact();
-        assert!(b.held() < before / 3, "{} of {before}", b.held());
+        // The oldest stays as it is (it is retried first), the two behind it shrink.
+        assert!(b.held() < before * 2 / 5, "{} of {before}", b.held());
         assert_eq!(b.bytes(), 3 * line.len(), "wire bytes are counted uncompressed");
         while let Some(e) = b.pop() {
             assert_eq!(text(&e), line);
