@@ -329,4 +329,34 @@ FUNCTION 2a4c8bd4-0000-11f1-8000-000000000001 10 "processes"
 HELLO
 """)
 put("parent_lines", "rejected", b"SAME LOCALHOST\nREPLAY_CHART system.cpu true -5 -1\n")
+# ---- exporting: backend answers and backlog spool files (hand-written) ---------------------
+for i, s in enumerate([
+    b"\x05HTTP/1.1 204 No Content\r\nDate: x\r\n\r\n",
+    b"\x01HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nContent-Length: 26\r\n\r\ncannot parse the WriteRequest",
+    b"\x10HTTP/1.1 429 Too Many Requests\r\nRetry-After: 7\r\nConnection: close\r\n\r\n",
+    b"\x1fHTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;x=y\r\nhello\r\n0\r\nTrailer: t\r\n\r\n",
+    b"\x82HTTP/1.0 503 Service Unavailable\r\n\r\nbody until close",
+    b"\x03HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+]):
+    put("http_response", f"hand-{i}", s)
+
+
+def spool(kind, last_export, records):
+    out = b"NDXSPL1\n" + struct.pack("<Q", len(kind)) + kind + struct.pack("<q", last_export)
+    for compressed, raw_len, metrics, made, data in records:
+        out += bytes([compressed]) + struct.pack("<QQq", raw_len, metrics, made)
+        out += struct.pack("<Q", len(data)) + data
+    return out
+
+
+line = b"netdata.node.system.cpu.user 1.5000000 1700000000\n"
+# An LZ4 block of literals only: a token with the literal count, then the literals.
+lz4_hello = bytes([0x50]) + b"hello"
+kind = b"graphite average netdata"
+put("exporting_spool", "empty", spool(kind, 1700000000, []))
+put("exporting_spool", "plain", spool(kind, 1700000010, [(0, len(line), 1, 1700000000, line)] * 2))
+put("exporting_spool", "lz4", spool(kind, 1700000020, [(1, 5, 1, 1700000010, lz4_hello), (0, len(line), 1, 1700000020, line)]))
+put("exporting_spool", "other-kind", spool(b"opentsdb sum netdata", 0, [(0, 1, 1, 0, b"x")]))
+put("exporting_spool", "bad-length", spool(kind, 0, [(1, 1 << 40, 1, 0, lz4_hello)]))
+
 print("seeds written under", os.path.join(HERE, "corpus"))

@@ -194,16 +194,52 @@ impl Client {
     }
 }
 
+/// Where an answer's bytes come from: the connection, or (for the fuzz target) a slice.
+trait Source {
+    /// Appends what can be read now, at most `max` bytes; 0 at the end of the stream.
+    fn read_some(&mut self, into: &mut Vec<u8>, max: usize) -> io::Result<usize>;
+}
+
+impl Source for Transport {
+    fn read_some(&mut self, into: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        self.read_into(into, max)
+    }
+}
+
+/// Bytes given at once, handed out in small pieces (so every split of the input is seen).
+struct Slice<'a> {
+    data: &'a [u8],
+    step: usize,
+}
+
+impl Source for Slice<'_> {
+    fn read_some(&mut self, into: &mut Vec<u8>, max: usize) -> io::Result<usize> {
+        let n = self.data.len().min(max).min(self.step.max(1));
+        into.extend_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+/// Reads one answer from `data` as [`Client::request`] would from a connection, `step`
+/// bytes per read (the fuzz target's entry: any bytes give an answer or an error, never a
+/// panic, and the body is never longer than `max_body`). Returns the answer and whether
+/// the connection could be kept.
+pub fn parse_response(data: &[u8], step: usize, method: &str, max_body: usize) -> Result<(Response, bool), Error> {
+    let mut conn = Conn { t: Slice { data, step }, buf: Vec::new(), pos: 0, got_any: false };
+    read_response(&mut conn, method, max_body, now_monotonic() + Duration::from_secs(3600))
+}
+
 /// A connection and what was read from it but not used yet.
-struct Conn {
-    t: Transport,
+struct Conn<S = Transport> {
+    t: S,
     buf: Vec<u8>,
     pos: usize,
     /// A byte of the answer arrived (so a failure is not a stale keep-alive connection).
     got_any: bool,
 }
 
-impl Conn {
+impl<S: Source> Conn<S> {
     /// Reads more into the buffer; `false` at the end of the stream.
     fn fill(&mut self, deadline: Instant) -> Result<bool, Error> {
         if now_monotonic() > deadline {
@@ -213,7 +249,7 @@ impl Conn {
             self.buf.clear();
             self.pos = 0;
         }
-        let n = self.t.read_into(&mut self.buf, 16 * 1024).map_err(io_error)?;
+        let n = self.t.read_some(&mut self.buf, 16 * 1024).map_err(io_error)?;
         if n > 0 {
             self.got_any = true;
         }
@@ -278,8 +314,8 @@ fn send(conn: &mut Conn, head: &[u8], body: &[u8]) -> Result<(), Error> {
 }
 
 /// The answer, and whether the connection may be kept.
-fn read_response(
-    conn: &mut Conn,
+fn read_response<S: Source>(
+    conn: &mut Conn<S>,
     method: &str,
     max_body: usize,
     deadline: Instant,
@@ -349,7 +385,7 @@ fn read_response(
 }
 
 /// A chunked body; `false` when it was cut at `room`.
-fn chunked_body(conn: &mut Conn, out: &mut Vec<u8>, room: usize, deadline: Instant) -> Result<bool, Error> {
+fn chunked_body<S: Source>(conn: &mut Conn<S>, out: &mut Vec<u8>, room: usize, deadline: Instant) -> Result<bool, Error> {
     loop {
         let line = conn.line(1024, deadline)?;
         let size_text = line.split(';').next().unwrap_or("").trim();
