@@ -12,46 +12,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use common::netdata::{data_query, data_retrying, free_port, http_get, Rows};
-use common::{wait_until, Node, Run};
+use common::roles::start_role;
+use common::{wait_until, Node};
 
-fn role_dir(role: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("conf.d/roles").join(role)
-}
-
-/// Starts `role` from its directory: `port` is its web port (none for a node without a web
-/// server), `upstream` the port it streams to.
-fn start_role(node: &Node, role: &str, hostname: &str, port: Option<u16>, upstream: Option<u16>) -> Run {
-    let dir = role_dir(role);
-    let d = node.dir.display().to_string();
-    let mut set: Vec<(&str, &str, String, String)> = vec![
-        ("set", "directories", "config".into(), dir.display().to_string()),
-        ("set", "directories", "cache".into(), format!("{d}/cache")),
-        ("set", "directories", "lib".into(), format!("{d}/lib")),
-        ("set", "directories", "log".into(), format!("{d}/log")),
-        ("set", "logs", "error".into(), format!("{d}/log/error.log")),
-        ("set", "logs", "health".into(), "none".into()),
-        ("set", "global", "hostname".into(), hostname.into()),
-    ];
-    if let Some(p) = port {
-        set.push(("set", "web", "bind to".into(), format!("127.0.0.1:{p}")));
-    }
-    if let Some(p) = upstream {
-        set.push(("set2", "stream", "destination".into(), format!("127.0.0.1:{p}")));
-        set.push(("set2", "stream", "reconnect delay seconds".into(), "1".into()));
-    }
-    let mut args: Vec<&str> = Vec::new();
-    for (verb, section, option, value) in &set {
-        args.extend(["-W", verb, section, option.as_str(), value.as_str()]);
-    }
-    let config = dir.join("nanodata.conf").display().to_string();
-    let mut run = node.start_config(&config, &args);
-    run.wait_for_log(common::READY, Duration::from_secs(10));
-    // A shipped configuration is understood in full: no option is unknown or invalid.
-    let log = run.log();
-    let complaints: Vec<&str> =
-        log.lines().filter(|l| l.contains("config: ") && !l.contains("config: loaded")).collect();
-    assert!(complaints.is_empty(), "{role}: {complaints:#?}");
-    run
+fn local(port: u16) -> String {
+    format!("127.0.0.1:{port}")
 }
 
 /// Every `.db` file below `dir`.
@@ -90,16 +55,16 @@ fn same_values(chart: &str, a: &Rows, b: &Rows) -> usize {
 fn four_roles_from_their_shipped_configs_chained() {
     let (proxy_port, dbproxy_port, parent_port) = (free_port(), free_port(), free_port());
     let parent = Node::new("role-parent", "map");
-    let mut parent_run = start_role(&parent, "parent", "it-role-parent", Some(parent_port), None);
+    let mut parent_run = start_role(&parent, "parent", "it-role-parent", Some(parent_port), None, &[]);
     let dbproxy = Node::new("role-dbproxy", "map");
     let mut dbproxy_run =
-        start_role(&dbproxy, "proxy-with-db", "it-role-dbproxy", Some(dbproxy_port), Some(parent_port));
+        start_role(&dbproxy, "proxy-with-db", "it-role-dbproxy", Some(dbproxy_port), Some(&local(parent_port)), &[]);
     let proxy = Node::new("role-proxy", "none");
     let mut proxy_run =
-        start_role(&proxy, "headless-proxy", "it-role-proxy", Some(proxy_port), Some(dbproxy_port));
+        start_role(&proxy, "headless-proxy", "it-role-proxy", Some(proxy_port), Some(&local(dbproxy_port)), &[]);
     let collector = Node::new("role-collector", "none");
     let mut collector_run =
-        start_role(&collector, "headless-collector", "it-role-collector", None, Some(proxy_port));
+        start_role(&collector, "headless-collector", "it-role-collector", None, Some(&local(proxy_port)), &[]);
 
     // The collector opens no port and streams to the headless proxy.
     collector_run.wait_for_log("web server is disabled", Duration::from_secs(5));

@@ -14,6 +14,7 @@
 
 pub mod backends;
 pub mod netdata;
+pub mod roles;
 pub mod witness;
 
 use std::path::{Path, PathBuf};
