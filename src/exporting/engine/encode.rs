@@ -11,7 +11,12 @@ use crate::rrd::Hosts;
 /// Writes the batches of one instance.
 pub enum Encoder {
     Lines(Box<dyn Formatter>),
-    RemoteWrite { batch: Box<remote_write::Batch>, options: FormatOptions },
+    RemoteWrite {
+        batch: Box<remote_write::Batch>,
+        options: FormatOptions,
+        /// `send variables`: the hosts' custom variables too.
+        variables: bool,
+    },
 }
 
 /// The line format of an instance's type; `None` for remote write.
@@ -43,7 +48,11 @@ impl Encoder {
     pub fn new(instance: &Instance) -> Encoder {
         match format_of(instance) {
             Some(f) => Encoder::Lines(f.formatter(options(instance))),
-            None => Encoder::RemoteWrite { batch: Box::default(), options: options(instance) },
+            None => Encoder::RemoteWrite {
+                batch: Box::default(),
+                options: options(instance),
+                variables: instance.send_variables,
+            },
         }
     }
 
@@ -63,9 +72,12 @@ impl Encoder {
         out.clear();
         match self {
             Encoder::Lines(fmt) => Ok(format::write_batch(fmt.as_mut(), out, hosts, batch, raw)),
-            Encoder::RemoteWrite { batch: rw, options } => {
+            Encoder::RemoteWrite { batch: rw, options, variables } => {
                 rw.clear();
-                let n = remote_write::write_batch(rw, hosts, batch, options, raw);
+                let mut n = remote_write::write_batch(rw, hosts, batch, options, raw);
+                if *variables && n > 0 {
+                    n += remote_write::hosts::write_variables(rw, hosts, batch, &options.prefix);
+                }
                 let body = rw.body().map_err(|_| "the request is over 4 GiB, too large to compress".to_string())?;
                 out.extend_from_slice(body);
                 Ok(n)

@@ -62,6 +62,33 @@ pub fn write_batch(
     written
 }
 
+/// `send variables`: the custom variables of every host `batch.filters` let through (those a
+/// host sets with `VARIABLE HOST`, or a child streamed), one series each, as Netdata's remote
+/// write sends them: named `<prefix>_<variable>`, labelled `instance` only, stamped with the
+/// export's `before`. Returns how many were written. (Netdata 1.37 also sends custom chart
+/// variables; nanodata does not yet.)
+pub fn write_variables(rw: &mut Batch, hosts: &Hosts, batch: &format::Batch<'_>, prefix: &str) -> usize {
+    let ts_ms = batch.export.before.saturating_mul(1000);
+    let mut name = String::new();
+    let mut written = 0;
+    for host in hosts.all() {
+        let is_localhost = Arc::ptr_eq(&host, hosts.localhost());
+        if !batch.filters.host(host.hostname(), is_localhost) {
+            continue;
+        }
+        let instance = if is_localhost { batch.hostname } else { host.hostname() };
+        host.with_variables(|vars| {
+            for (var, value) in vars.iter() {
+                name.clear();
+                push_collected_metric_name(&mut name, prefix, var, None, false);
+                rw.request().series(&[("__name__", name.as_str()), ("instance", instance)]).sample(value, ts_ms);
+                written += 1;
+            }
+        });
+    }
+    written
+}
+
 /// How the dimensions of one chart are named.
 #[derive(Clone, Copy)]
 enum Naming {

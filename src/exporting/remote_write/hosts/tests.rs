@@ -357,3 +357,29 @@ fn the_batch_is_not_cleared_and_counts_add_up() {
     rw.clear();
     assert_eq!(rw.series_count(), 0);
 }
+
+#[test]
+fn send_variables_writes_each_hosts_custom_variables() {
+    let hosts = stored_hosts();
+    hosts.localhost().set_variable("upsLoad", 42.5);
+    let child = hosts.all().into_iter().find(|h| h.hostname() == "child1").expect("child1");
+    child.set_variable("site.id", 7.0);
+    let skipped = hosts.all().into_iter().find(|h| h.hostname() == "skip-me").expect("skip-me");
+    skipped.set_variable("never", 1.0);
+    let filters = Filters::new("localhost child1", "*");
+    let batch = format::Batch {
+        export: Export { source: DataSource::Average, after: T0 + 5, before: T0 + 15 },
+        filters: &filters,
+        hostname: "node-name",
+    };
+    let mut rw = Batch::new();
+    assert_eq!(write_variables(&mut rw, &hosts, &batch, "nd"), 2, "not the filtered-out host's");
+    let got = series_of(rw.body().expect("small batch"));
+    assert_eq!(
+        got,
+        vec![
+            series("nd_upsLoad", &[("instance", "node-name")], 42.5, INFO_MS),
+            series("nd_site_id", &[("instance", "child1")], 7.0, INFO_MS),
+        ]
+    );
+}
