@@ -269,6 +269,16 @@ impl Worker {
         loop {
             let now_us = clock::now_realtime_usec();
             let now = (now_us / USEC_PER_SEC) as i64;
+            if next - now > ue {
+                // The clock went back: start again from now rather than wait for it.
+                log::warn!(
+                    "exporting: instance '{}': the clock went back {} s; exporting from now",
+                    self.instance.name,
+                    next - ue - now
+                );
+                self.last_export = now;
+                next = (now / ue + 1) * ue;
+            }
             if now >= next {
                 next = self.export_due(now, next);
             }
