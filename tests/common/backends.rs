@@ -52,6 +52,21 @@ impl Backend {
         })
     }
 
+    /// VictoriaMetrics with more command line flags (its other listeners:
+    /// `-graphiteListenAddr=127.0.0.1:P`, `-opentsdbListenAddr=…`, `-opentsdbHTTPListenAddr=…`).
+    pub fn victoria_metrics_with(extra: &[String]) -> Backend {
+        Backend::start("vm", "victoria-metrics", |dir, port| {
+            let mut args = vec![
+                format!("-storageDataPath={}", dir.join("data").display()),
+                format!("-httpListenAddr=127.0.0.1:{port}"),
+                "-retentionPeriod=100y".into(),
+                "-loggerLevel=WARN".into(),
+            ];
+            args.extend(extra.iter().cloned());
+            args
+        })
+    }
+
     pub fn prometheus() -> Backend {
         Backend::start("prom", "prometheus", |dir, port| {
             let config = dir.join("prometheus.yml");
@@ -125,4 +140,3 @@ impl Drop for Backend {
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
-
