@@ -59,11 +59,13 @@ struct Got {
     /// Allowed difference from the parent's API besides 1e-9 relative: both sides round to 7
     /// decimals for the text formats; remote write carries the f64 itself.
     abs: f64,
+    /// Hosts whose custom variables arrived (remote write).
+    variables: BTreeSet<String>,
 }
 
 impl Got {
     fn new(name: &'static str, abs: f64) -> Got {
-        Got { name, samples: Samples::new(), abs }
+        Got { name, samples: Samples::new(), abs, variables: BTreeSet::new() }
     }
 
     fn add(&mut self, host: &str, chart: &str, dim: &str, t: i64, v: f64) {

@@ -99,6 +99,20 @@ fn remote_write(
             continue;
         }
         let keys: Vec<&str> = labels.keys().map(String::as_str).collect();
+        if keys == ["__name__", "instance"] && name == "netdata_active_processors" {
+            // `send variables` (on by default): the host variable the proc.stat collector sets,
+            // the highest `cpuN` of /proc/stat plus one — parent and child share the machine.
+            let want = active_processors();
+            if points.is_empty() || points.iter().any(|&(_, v)| v != want) {
+                problems.push(format!("{}: {labels:?} = {points:?}, want {want}", got.name));
+            }
+            got.variables.insert(get("instance").to_owned());
+            continue;
+        }
+        if keys == ["__name__", "instance"] && name == "netdata_netfilter_conntrack_max" {
+            got.variables.insert(get("instance").to_owned());
+            continue;
+        }
         if keys != ["__name__", "chart", "dimension", "family", "instance"] {
             problems.push(format!("{}: labels of {labels:?}", got.name));
         }
@@ -174,6 +188,7 @@ pub fn read_vm(
     let mut info = BTreeMap::new();
     remote_write(&mut rw, &rw_series, metas, &mut info, problems);
     check_info(rw.name, &info, problems);
+    check_variables(&rw, problems);
     vec![graphite, telnet, http, rw]
 }
 
@@ -182,7 +197,18 @@ pub fn read_prom(prom: &Backend, metas: &HashMap<(String, String), Meta>, proble
     let mut info = BTreeMap::new();
     remote_write(&mut rw, &prom_series(prom), metas, &mut info, problems);
     check_info(rw.name, &info, problems);
+    check_variables(&rw, problems);
     rw
+}
+
+/// `send variables`: both hosts' `active_processors` arrived (the child's streamed to the
+/// parent with `VARIABLE HOST`).
+fn check_variables(got: &Got, problems: &mut Vec<String>) {
+    for host in HOSTS {
+        if !got.variables.contains(host) {
+            problems.push(format!("{}: no host variable of {host} (send variables = yes)", got.name));
+        }
+    }
 }
 
 /// Each host's `netdata_info`: the program that runs it, and its configured label as it is.
@@ -310,4 +336,15 @@ impl Drop for Sink {
             let _ = t.join();
         }
     }
+}
+
+/// The highest `cpuN` of /proc/stat plus one.
+fn active_processors() -> f64 {
+    let stat = std::fs::read_to_string("/proc/stat").expect("/proc/stat");
+    let top = stat
+        .lines()
+        .filter_map(|l| l.split_whitespace().next()?.strip_prefix("cpu")?.parse::<u32>().ok())
+        .max()
+        .expect("cpuN lines");
+    f64::from(top + 1)
 }
