@@ -8,8 +8,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::*;
-use crate::config::{Config, FileKind};
 use crate::config::settings::ExportingSettings;
+use crate::config::{Config, FileKind};
 use crate::exporting::engine::encode;
 
 /// The one instance of an `exporting.conf` made of section `[section]` (enabled) and the
@@ -244,7 +244,10 @@ fn a_refused_connection_fails_over_to_the_next_destination() {
 /// A TCP backend: accepts one connection per entry of `script`, reads `len` bytes on it,
 /// writes the entry's bytes back, then closes it when the entry says so. Sends what each
 /// connection got.
-fn tcp_backend(len: usize, script: Vec<(&'static [u8], bool)>) -> (u16, crossbeam_channel::Receiver<Vec<u8>>) {
+fn tcp_backend(
+    len: usize,
+    script: Vec<(&'static [u8], bool)>,
+) -> (u16, crossbeam_channel::Receiver<Vec<u8>>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let (tx, rx) = crossbeam_channel::unbounded();
@@ -357,7 +360,8 @@ fn credentials_go_in_a_basic_authorization_header() {
     assert_eq!(sink.requests()[0].header("authorization"), Some("Basic dXNlcjpwYXNz"));
     // A password alone still authenticates, with an empty user name: base64(":secret").
     let sink = HttpSink::answering("200 OK", "");
-    let mut d = delivery("json:http:j", &format!("\tdestination = {}\n\tpassword = secret\n", sink.destination()));
+    let mut d =
+        delivery("json:http:j", &format!("\tdestination = {}\n\tpassword = secret\n", sink.destination()));
     assert_eq!(d.send(b"[]"), Outcome::Sent);
     assert_eq!(sink.requests()[0].header("authorization"), Some("Basic OnNlY3JldA=="));
 }

@@ -8,6 +8,8 @@
 //! - **Delivery** ([`deliver`]): a batch counts as sent only once the backend took it. Until
 //!   then it waits in the [`backlog`], and the thread retries with a capped, jittered
 //!   exponential back-off (1 s doubling to [`MAX_BACKOFF`], at least a `Retry-After`).
+//!   A backlog that is full is tried once more at each export, back-off or not, before the
+//!   new batch pushes its oldest out.
 //!   A refusal for good (a 4xx but 408/429) drops the batch and counts it.
 //! - **Restart.** With `keep backlog on restart` (default), a stop writes the backlog and the
 //!   time of the last export to `<cache dir>/exporting/<name>.spool`; the next start sends
@@ -268,13 +270,8 @@ impl Worker {
         let mut next = (self.last_export / ue + 1) * ue;
         loop {
             let now_us = clock::now_realtime_usec();
-            let now = (now_us / USEC_PER_SEC) as i64;
-            if now >= next {
-                next = self.export_due(now, next);
-            }
-            if !self.deliver(stop) {
-                break;
-            }
+            let Some(n) = self.step((now_us / USEC_PER_SEC) as i64, next, stop) else { break };
+            next = n;
             let until_next = u64::try_from(next).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
             let mut wait = Duration::from_micros(until_next.max(1000));
             if let (Some(t), false) = (self.retry_at, self.backlog.is_empty()) {
@@ -286,6 +283,29 @@ impl Worker {
             }
         }
         self.finish();
+    }
+
+    /// One turn of the loop at `now` (seconds): the exports due from the boundary `next` on,
+    /// then delivery. Returns the next boundary; `None` when told to stop.
+    fn step(&mut self, now: i64, mut next: i64, stop: &Receiver<()>) -> Option<i64> {
+        if now >= next {
+            if !self.last_chance(stop) {
+                return None;
+            }
+            next = self.export_due(now, next);
+        }
+        self.deliver(stop).then_some(next)
+    }
+
+    /// A full backlog drops its oldest batch when the next one is made: before that, the
+    /// backend is tried once more, whatever the back-off says (it may be back, and a minute
+    /// of back-off must not cost data). False when told to stop.
+    fn last_chance(&mut self, stop: &Receiver<()>) -> bool {
+        if self.retry_at.is_none() || self.backlog.len() < self.backlog.capacity() {
+            return true;
+        }
+        self.retry_at = None;
+        self.deliver(stop)
     }
 
     /// Makes the exports due at `now`, from the boundary `next` on; returns the next
@@ -400,7 +420,8 @@ impl Worker {
                     });
                 }
                 Outcome::Retry { why, floor } => {
-                    let delay = self.backoff.next(floor);
+                    // The jitter spreads the back-off, never below a `Retry-After`.
+                    let delay = self.backoff.next(floor).max(floor);
                     self.retry_at = Some(clock::now_monotonic() + delay);
                     self.failures += 1;
                     self.backlog.compact();
