@@ -14,7 +14,8 @@
 //! - **Restart.** With `keep backlog on restart` (default), a stop writes the backlog and the
 //!   time of the last export to `<cache dir>/exporting/<name>.spool`; the next start sends
 //!   those batches first and, for `average`/`sum` on a node whose database survived
-//!   (`save`, `map`), exports the windows it missed while down.
+//!   (`save`, `map`), exports the windows it missed while down — two collection intervals
+//!   after the start, once the collectors have defined their charts again.
 //! - **Self-monitoring** ([`stats`]): counters readable through [`Running::counters`], and
 //!   the `netdata.exporting_<name>_*` charts.
 //!
@@ -177,6 +178,9 @@ struct Worker {
     spool: Option<PathBuf>,
     /// The `before` of the last export (seconds).
     last_export: i64,
+    /// No export before this (seconds): after a restart, the collectors define their charts
+    /// again before the missed windows are read from them.
+    settle_until: i64,
     out: Vec<u8>,
     scratch: Vec<u8>,
     raw: Vec<(i64, StorageNumber)>,
@@ -227,6 +231,7 @@ impl Worker {
             charts,
             spool,
             last_export: clock::now_realtime_sec(),
+            settle_until: 0,
             out: Vec::new(),
             scratch: Vec::new(),
             raw: Vec::new(),
@@ -245,6 +250,10 @@ impl Worker {
                 let stores = self.hosts.localhost().settings().mode != MemoryMode::None;
                 if let Some(t) = last.filter(|_| stores && self.instance.data_source != DataSource::AsCollected) {
                     self.last_export = t.min(self.last_export);
+                    // A chart exists again only once its collector ran: until then the
+                    // windows missed while down would read as empty and be skipped.
+                    let host_every = i64::from(self.hosts.localhost().settings().update_every.max(1));
+                    self.settle_until = clock::now_realtime_sec() + 2 * host_every;
                 }
                 log::info!(
                     "exporting: instance '{name}': {n} batch(es) kept from the previous run ({}); \
@@ -272,7 +281,8 @@ impl Worker {
             let now_us = clock::now_realtime_usec();
             let Some(n) = self.step((now_us / USEC_PER_SEC) as i64, next, stop) else { break };
             next = n;
-            let until_next = u64::try_from(next).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
+            let at = next.max(self.settle_until);
+            let until_next = u64::try_from(at).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
             let mut wait = Duration::from_micros(until_next.max(1000));
             if let (Some(t), false) = (self.retry_at, self.backlog.is_empty()) {
                 wait = wait.min(t.saturating_duration_since(clock::now_monotonic()));
@@ -288,7 +298,7 @@ impl Worker {
     /// One turn of the loop at `now` (seconds): the exports due from the boundary `next` on,
     /// then delivery. Returns the next boundary; `None` when told to stop.
     fn step(&mut self, now: i64, mut next: i64, stop: &Receiver<()>) -> Option<i64> {
-        if now >= next {
+        if now >= next && now >= self.settle_until {
             if !self.last_chance(stop) {
                 return None;
             }

@@ -17,6 +17,11 @@ const HOSTNAME: &str = "h";
 
 /// A node whose chart `test.x` has one dimension `a` holding `k` at `T0 + k`, k = 0..=60.
 fn hosts() -> Arc<Hosts> {
+    hosts_from(T0)
+}
+
+/// The same with `k` at `base + k`.
+fn hosts_from(base: i64) -> Arc<Hosts> {
     let hosts = Hosts::new(Host::new(
         "g0",
         "node",
@@ -25,7 +30,7 @@ fn hosts() -> Arc<Hosts> {
     let c = hosts.localhost().chart_define(ChartMeta::new("test", "x").update_every(1));
     c.dimension(DimensionMeta::new("a"));
     for k in 0..=60 {
-        c.store_point(0, T0 + k, k as f64, false);
+        c.store_point(0, base + k, k as f64, false);
     }
     Arc::new(hosts)
 }
@@ -68,7 +73,12 @@ fn drain_backlog(w: &mut Worker) -> Vec<(f64, i64)> {
 
 /// The average of slots `s − 1` and `s` (values `k` at `T0 + k`), stamped `s`.
 fn window(s: i64) -> (f64, i64) {
-    ((2 * (s - T0) - 1) as f64 / 2.0, s)
+    window_from(T0, s)
+}
+
+/// The same with values `k` at `base + k`.
+fn window_from(base: i64, s: i64) -> (f64, i64) {
+    ((2 * (s - base) - 1) as f64 / 2.0, s)
 }
 
 fn stop() -> Receiver<()> {
@@ -253,4 +263,48 @@ fn a_full_backlog_tries_once_more_at_each_export_before_it_drops() {
     assert_eq!(graphite_points(&read_lines(&l, 3)), vec![window(T0 + 11), window(T0 + 13), window(T0 + 15)]);
     let c = counters(&w);
     assert_eq!((c.sent_batches, c.lost_batches, c.buffered_batches), (3, 1, 0));
+}
+
+#[test]
+fn a_restart_sends_the_spool_and_then_the_windows_it_missed() {
+    let dir = std::env::temp_dir().join(format!("nanodata-engine-restart-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let now = clock::now_realtime_sec();
+    let r = now - now.rem_euclid(2) - 20; // the last export of the previous run
+    let base = r - 30;
+    let ctx = Context { hosts: hosts_from(base), hostname: HOSTNAME.into(), spool_dir: Some(dir.clone()) };
+    let i = instance(
+        "graphite:g",
+        &format!(
+            "\tupdate every = 2\n\tsend charts matching = test.*\n\tbuffer on failures = 60\n\tdestination = 127.0.0.1:{}\n",
+            closed_port()
+        ),
+    );
+    let new = || Worker::new(&i, &ctx, Arc::new(Mutex::new(Counters::default()))).expect("a worker");
+
+    // The previous run: one batch not sent, then an orderly stop.
+    let mut before = new();
+    before.last_export = r - 2;
+    before.make(r);
+    before.finish();
+    assert!(dir.join("g.spool").exists());
+
+    // The next start has the batch and exports from r on, but only once the charts are back.
+    let mut w = new();
+    assert!(!dir.join("g.spool").exists(), "read once");
+    assert_eq!((w.last_export, w.backlog.len()), (r, 1));
+    assert!(w.settle_until >= now + 2, "{} {now}", w.settle_until);
+    let rx = stop();
+    let next = r + 2;
+    assert_eq!(w.step(w.settle_until - 1, next, &rx), Some(next), "not yet");
+    let c = counters(&w);
+    assert_eq!((c.made_batches, c.failures, c.buffered_batches), (0, 1, 1), "the spool is tried at once");
+    let at = w.settle_until;
+    let last_due = at - at.rem_euclid(2);
+    assert_eq!(w.step(at, next, &rx), Some(last_due + 2));
+    let mut want = vec![window_from(base, r - 3)];
+    want.extend((next..=last_due).step_by(2).map(|b| window_from(base, b - 3)));
+    assert_eq!(drain_backlog(&mut w), want, "the spooled batch, then every window since r");
+    let _ = std::fs::remove_dir_all(&dir);
 }
