@@ -42,29 +42,7 @@ impl Backend {
     }
 
     pub fn victoria_metrics() -> Backend {
-        Backend::start("vm", "victoria-metrics", |dir, port| {
-            vec![
-                format!("-storageDataPath={}", dir.join("data").display()),
-                format!("-httpListenAddr=127.0.0.1:{port}"),
-                "-retentionPeriod=100y".into(),
-                "-loggerLevel=WARN".into(),
-            ]
-        })
-    }
-
-    /// VictoriaMetrics with more command line flags (its other listeners:
-    /// `-graphiteListenAddr=127.0.0.1:P`, `-opentsdbListenAddr=…`, `-opentsdbHTTPListenAddr=…`).
-    pub fn victoria_metrics_with(extra: &[String]) -> Backend {
-        Backend::start("vm", "victoria-metrics", |dir, port| {
-            let mut args = vec![
-                format!("-storageDataPath={}", dir.join("data").display()),
-                format!("-httpListenAddr=127.0.0.1:{port}"),
-                "-retentionPeriod=100y".into(),
-                "-loggerLevel=WARN".into(),
-            ];
-            args.extend(extra.iter().cloned());
-            args
-        })
+        Backend::start("vm", "victoria-metrics", |dir, port| victoria_metrics_args(dir, port, &[]))
     }
 
     pub fn prometheus() -> Backend {
@@ -138,5 +116,100 @@ impl Drop for Backend {
         unsafe { libc::kill(-pgid, libc::SIGKILL) };
         let _ = self.child.wait();
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Numbers the data directories of [`Backend::start_own`].
+static OWN: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// The flags [`Backend::victoria_metrics`] starts with, and `extra`.
+fn victoria_metrics_args(dir: &std::path::Path, port: u16, extra: &[String]) -> Vec<String> {
+    let mut args = vec![
+        format!("-storageDataPath={}", dir.join("data").display()),
+        format!("-httpListenAddr=127.0.0.1:{port}"),
+        "-retentionPeriod=100y".into(),
+        "-loggerLevel=WARN".into(),
+    ];
+    args.extend(extra.iter().cloned());
+    args
+}
+
+/// Starts `program` with `args` in its own process group in `dir`, its output appended to
+/// `dir/backend.log`.
+fn spawn_in(dir: &std::path::Path, program: &str, args: &[String]) -> Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("backend.log"))
+        .unwrap_or_else(|e| panic!("{}/backend.log: {e}", dir.display()));
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {program}: {e}"))
+}
+
+impl Backend {
+    /// Like [`Backend::start`], in a data directory of its own, so that several backends of
+    /// one kind can run in one test binary.
+    pub fn start_own(
+        name: &'static str,
+        program: &str,
+        args: impl Fn(&PathBuf, u16) -> Vec<String>,
+    ) -> Backend {
+        let n = OWN.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("nanodata-be-{name}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let port = free_port();
+        let child = spawn_in(&dir, program, &args(&dir, port));
+        let mut b = Backend { name, child, dir, port };
+        b.wait_ready();
+        b
+    }
+
+    /// VictoriaMetrics in a data directory of its own with `extra` flags (for example
+    /// `-graphiteListenAddr=127.0.0.1:<port>`); [`Backend::restart_victoria_metrics`] takes
+    /// the same.
+    pub fn victoria_metrics_with(extra: &[String]) -> Backend {
+        let extra = extra.to_vec();
+        Backend::start_own("vm", "victoria-metrics", move |dir, port| {
+            victoria_metrics_args(dir, port, &extra)
+        })
+    }
+
+    /// Stops the backend's process group (SIGTERM, SIGKILL after 20 s) and keeps its data
+    /// directory and port for [`Backend::restart_victoria_metrics`].
+    pub fn stop(&mut self) {
+        let pgid = self.child.id() as i32;
+        // SAFETY: signals the process group this test started (the child leads it).
+        unsafe { libc::kill(-pgid, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(-pgid, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+
+    /// Starts VictoriaMetrics again (after [`Backend::stop`]) on the same port with the same
+    /// data directory and `extra` flags; waits until it is ready.
+    pub fn restart_victoria_metrics(&mut self, extra: &[String]) {
+        assert!(
+            matches!(self.child.try_wait(), Ok(Some(_))),
+            "{} is still running: stop it first",
+            self.name
+        );
+        self.child =
+            spawn_in(&self.dir, "victoria-metrics", &victoria_metrics_args(&self.dir, self.port, extra));
+        self.wait_ready();
     }
 }

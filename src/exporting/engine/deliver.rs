@@ -169,12 +169,14 @@ fn send_tcp(
     traffic: &mut Traffic,
     body: &[u8],
 ) -> Attempt {
-    if conn.as_ref().is_some_and(Transport::peer_closed) {
-        // Whatever it said before closing is lost with it; the batch is not.
-        *conn = None;
-    }
+    // What the backend wrote back is read first: a backend that wrote (an OpenTSDB error
+    // line) and then closed shows its end only once that is read.
     if let Some(t) = conn.as_mut() {
         traffic.received += drain(t);
+    }
+    if conn.as_ref().is_some_and(Transport::peer_closed) {
+        // Bytes written into it would be lost: the batch goes on a new connection.
+        *conn = None;
     }
     let t = match conn {
         Some(t) => t,
@@ -282,4 +284,4 @@ pub fn base64(data: &[u8]) -> String {
 
 #[cfg(test)]
 #[path = "deliver_tests.rs"]
-mod tests;
+pub(super) mod tests;

@@ -8,11 +8,14 @@
 //! - **Delivery** ([`deliver`]): a batch counts as sent only once the backend took it. Until
 //!   then it waits in the [`backlog`], and the thread retries with a capped, jittered
 //!   exponential back-off (1 s doubling to [`MAX_BACKOFF`], at least a `Retry-After`).
+//!   A backlog that is full is tried once more at each export, back-off or not, before the
+//!   new batch pushes its oldest out.
 //!   A refusal for good (a 4xx but 408/429) drops the batch and counts it.
 //! - **Restart.** With `keep backlog on restart` (default), a stop writes the backlog and the
 //!   time of the last export to `<cache dir>/exporting/<name>.spool`; the next start sends
 //!   those batches first and, for `average`/`sum` on a node whose database survived
-//!   (`save`, `map`), exports the windows it missed while down.
+//!   (`save`, `map`), exports the windows it missed while down — two collection intervals
+//!   after the start, once the collectors have defined their charts again.
 //! - **Self-monitoring** ([`stats`]): counters readable through [`Running::counters`], and
 //!   the `netdata.exporting_<name>_*` charts.
 //!
@@ -175,6 +178,9 @@ struct Worker {
     spool: Option<PathBuf>,
     /// The `before` of the last export (seconds).
     last_export: i64,
+    /// No export before this (seconds): after a restart, the collectors define their charts
+    /// again before the missed windows are read from them.
+    settle_until: i64,
     out: Vec<u8>,
     scratch: Vec<u8>,
     raw: Vec<(i64, StorageNumber)>,
@@ -225,6 +231,7 @@ impl Worker {
             charts,
             spool,
             last_export: clock::now_realtime_sec(),
+            settle_until: 0,
             out: Vec::new(),
             scratch: Vec::new(),
             raw: Vec::new(),
@@ -243,6 +250,10 @@ impl Worker {
                 let stores = self.hosts.localhost().settings().mode != MemoryMode::None;
                 if let Some(t) = last.filter(|_| stores && self.instance.data_source != DataSource::AsCollected) {
                     self.last_export = t.min(self.last_export);
+                    // A chart exists again only once its collector ran: until then the
+                    // windows missed while down would read as empty and be skipped.
+                    let host_every = i64::from(self.hosts.localhost().settings().update_every.max(1));
+                    self.settle_until = clock::now_realtime_sec() + 2 * host_every;
                 }
                 log::info!(
                     "exporting: instance '{name}': {n} batch(es) kept from the previous run ({}); \
@@ -268,24 +279,10 @@ impl Worker {
         let mut next = (self.last_export / ue + 1) * ue;
         loop {
             let now_us = clock::now_realtime_usec();
-            let now = (now_us / USEC_PER_SEC) as i64;
-            if next - now > ue {
-                // The clock went back: start again from now rather than wait for it.
-                log::warn!(
-                    "exporting: instance '{}': the clock went back {} s; exporting from now",
-                    self.instance.name,
-                    next - ue - now
-                );
-                self.last_export = now;
-                next = (now / ue + 1) * ue;
-            }
-            if now >= next {
-                next = self.export_due(now, next);
-            }
-            if !self.deliver(stop) {
-                break;
-            }
-            let until_next = u64::try_from(next).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
+            let Some(n) = self.step((now_us / USEC_PER_SEC) as i64, next, stop) else { break };
+            next = n;
+            let at = next.max(self.settle_until);
+            let until_next = u64::try_from(at).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
             let mut wait = Duration::from_micros(until_next.max(1000));
             if let (Some(t), false) = (self.retry_at, self.backlog.is_empty()) {
                 wait = wait.min(t.saturating_duration_since(clock::now_monotonic()));
@@ -296,6 +293,40 @@ impl Worker {
             }
         }
         self.finish();
+    }
+
+    /// One turn of the loop at `now` (seconds): the exports due from the boundary `next` on,
+    /// then delivery. Returns the next boundary; `None` when told to stop.
+    fn step(&mut self, now: i64, mut next: i64, stop: &Receiver<()>) -> Option<i64> {
+        let ue = i64::from(self.instance.update_every.max(1));
+        if next - now > ue {
+            // The clock went back: start again from now rather than wait for it.
+            log::warn!(
+                "exporting: instance '{}': the clock went back {} s; exporting from now",
+                self.instance.name,
+                next - ue - now
+            );
+            self.last_export = now;
+            next = (now / ue + 1) * ue;
+        }
+        if now >= next && now >= self.settle_until {
+            if !self.last_chance(stop) {
+                return None;
+            }
+            next = self.export_due(now, next);
+        }
+        self.deliver(stop).then_some(next)
+    }
+
+    /// A full backlog drops its oldest batch when the next one is made: before that, the
+    /// backend is tried once more, whatever the back-off says (it may be back, and a minute
+    /// of back-off must not cost data). False when told to stop.
+    fn last_chance(&mut self, stop: &Receiver<()>) -> bool {
+        if self.retry_at.is_none() || self.backlog.len() < self.backlog.capacity() {
+            return true;
+        }
+        self.retry_at = None;
+        self.deliver(stop)
     }
 
     /// Makes the exports due at `now`, from the boundary `next` on; returns the next
@@ -410,7 +441,8 @@ impl Worker {
                     });
                 }
                 Outcome::Retry { why, floor } => {
-                    let delay = self.backoff.next(floor);
+                    // The jitter spreads the back-off, never below a `Retry-After`.
+                    let delay = self.backoff.next(floor).max(floor);
                     self.retry_at = Some(clock::now_monotonic() + delay);
                     self.failures += 1;
                     self.backlog.compact();
