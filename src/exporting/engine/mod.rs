@@ -349,6 +349,8 @@ impl Worker {
             );
             first += skipped * ue;
             self.last_export = first - ue;
+            // Counted as lost batches (their metrics were never read, so are not counted).
+            self.count(|c| c.lost_batches += usize::try_from(skipped).unwrap_or(usize::MAX));
         }
         let mut before = first;
         while before <= last_due {

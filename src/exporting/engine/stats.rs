@@ -31,7 +31,8 @@ pub struct Counters {
     pub sent_batches: usize,
     pub sent_metrics: usize,
     pub sent_bytes: usize,
-    /// Dropped because the backlog was full (oldest first).
+    /// Dropped because the backlog was full (oldest first); `lost_batches` also counts the
+    /// exports skipped when the thread fell further behind than the backlog holds.
     pub lost_batches: usize,
     pub lost_metrics: usize,
     pub lost_bytes: usize,
