@@ -463,7 +463,7 @@ fn netdata_and_nanodata_write_the_same_lines() {
     // Then every sink of both agents has each compared chart (charts collected every 5 s
     // and the instance exporting every 5 s take longer); what is missing at the limit is
     // reported by the comparison.
-    let charts = shapes::charts_here(&collected, &logs(&run));
+    let charts = shapes::charts_here(&collected, &ours.1, &logs(&run));
     while ![&average, &collected, &ours.0, &ours.1].iter().all(|c| shapes::covers(c, &charts))
         && started.elapsed() < LIMIT
     {

@@ -60,11 +60,11 @@ pub const EXCEPTIONS: &[(&str, &str, &str)] = &[
     (
         "Netdata",
         "host label _is_ephemeral=false",
-        "Netdata 1.37 gives its own host this label with the CONFIG source (from 'is ephemeral \
-         node'), so 'send configured labels' exports it; nanodata's hosts carry only \
-         [host labels] as configured labels",
+        "Netdata 1.37 gives its own host this label (false unless set) with the CONFIG source, \
+         so 'send configured labels' exports it; nanodata's hosts carry only [host labels] as \
+         configured labels",
     ),
-    ("Netdata", "host label _has_unstable_connection=false", "the same, from 'has unstable connection'"),
+    ("Netdata", "host label _has_unstable_connection=false", "the same"),
     (
         "Netdata",
         "an HTTP request with an empty array '[\\n\\n]\\n'",
@@ -98,21 +98,17 @@ fn sinks(case: &Case) -> [(&'static str, Kind, i64, &Sink); 6] {
     ]
 }
 
-/// The compared charts Netdata exports on this machine (from its `as collected` JSON
-/// records); fails when one of [`CORE`] is not among them.
-pub fn charts_here(netdata_collected: &Case, logs: &str) -> BTreeSet<&'static str> {
-    let mut seen = BTreeSet::new();
-    for line in netdata_collected.json.lines() {
-        if let Ok(record) = serde_json::from_str::<Json>(&line) {
-            if let Some(c) = CHARTS.iter().find(|c| record["chart_id"].as_str() == Some(c)) {
-                seen.insert(*c);
-            }
-        }
-    }
+/// The compared charts either agent exports on this machine (from the `as collected` JSON
+/// records); fails when one of [`CORE`] is not among Netdata's.
+pub fn charts_here(netdata_collected: &Case, ours_collected: &Case, logs: &str) -> BTreeSet<&'static str> {
+    let charts = |case: &Case| -> BTreeSet<&'static str> {
+        case.json.lines().iter().filter_map(|l| chart_in(Kind::Json, l)).collect()
+    };
+    let seen = charts(netdata_collected);
     for c in CORE {
         assert!(seen.contains(c), "Netdata exported no {c}; charts seen: {seen:?}\n{logs}");
     }
-    seen
+    seen.union(&charts(ours_collected)).copied().collect()
 }
 
 /// True when every sink of `case` has sent something of each of `charts`.
