@@ -1,26 +1,37 @@
 //! Side by side with the real Netdata 1.37.1 (Debian's package): Netdata exports its own
-//! charts through graphite, opentsdb (telnet and http) and json (plaintext and http)
-//! instances to loopback TCP sinks this test runs, with `data source = average` and
-//! `as collected`. Each JSON record carries a dimension's full chart metadata; nanodata's
-//! formatters, given that metadata, the host's name and labels and the value and
-//! timestamp Netdata sent, must write every captured line (graphite, opentsdb telnet,
-//! json) and object (opentsdb http, json http) byte for byte: same metric names, tags,
-//! label sanitising, number formats and line shapes.
+//! charts through graphite (every second and every 5 s), opentsdb (telnet and http) and json
+//! (plaintext and http) instances to loopback TCP sinks this test runs, with `data source =
+//! average` and `as collected`, as host `ndexport` with odd `[host labels]`.
+//!
+//! - **The formatters, byte for byte.** Each JSON record carries a dimension's full chart
+//!   metadata; nanodata's formatters, given that metadata, the host's name and labels and the
+//!   value and timestamp Netdata sent, must write every captured line (graphite, opentsdb
+//!   telnet, json) and object (opentsdb http, json http) byte for byte: same metric names,
+//!   tags, label sanitising, number formats and line shapes. nanodata's averages over
+//!   Netdata's stored points equal Netdata's.
+//! - **The daemon, by shape** (`exporting_formats/shapes.rs`). At the same time the nanodata
+//!   daemon runs with the same hostname, `[host labels]` and `exporting.conf`, sending to sinks
+//!   of its own. For the charts both collect from `/proc` with the same dimensions, each
+//!   connector must send the same metrics, and each metric the same line with the value and
+//!   timestamp as placeholders of their format, timestamps on the same second of each
+//!   `update every`, HTTP requests alike; a short list of exceptions says what differs and why.
+//!
+//! Runs in about 40 s (bounded by [`LIMIT`] per wait).
 
 // Tests time themselves with the standard clock; clippy.toml's rule is for src/.
 #![allow(clippy::disallowed_methods)]
 
 mod common;
 
-use std::collections::{BTreeMap, HashMap};
-use std::io::Read;
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+#[path = "exporting_formats/shapes.rs"]
+mod shapes;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::netdata::{free_port, require_netdata, NETDATA};
+use common::exporting::{Exporter, Sink};
+use common::netdata::{free_port, require_netdata};
+use common::{Node, Run};
 use nanodata::db::MemoryMode;
 use nanodata::exporting::format::{Format, FormatOptions, HostInfo, SendLabels};
 use nanodata::exporting::names::NameSource;
@@ -33,199 +44,11 @@ const LIMIT: Duration = Duration::from_secs(90);
 /// The charts exported (the proc plugin's; enough names with `_` and mixed case).
 const CHARTS: &str = "system.* mem.* ipv4.*";
 const HOSTNAME: &str = "ndexport";
-
-/// A loopback TCP sink: everything received on any connection, per connection. HTTP
-/// requests are answered `200` (Netdata reads and discards the answer).
-struct Sink {
-    port: u16,
-    data: Arc<Mutex<Vec<Vec<u8>>>>,
-}
-
-impl Sink {
-    fn start(http: bool) -> Sink {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a sink");
-        let port = listener.local_addr().expect("address").port();
-        let data = Arc::new(Mutex::new(Vec::new()));
-        let shared = Arc::clone(&data);
-        std::thread::spawn(move || {
-            for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { return };
-                let shared = Arc::clone(&shared);
-                std::thread::spawn(move || {
-                    let index = {
-                        let mut all = shared.lock().unwrap();
-                        all.push(Vec::new());
-                        all.len() - 1
-                    };
-                    let mut buf = [0u8; 65536];
-                    let mut answered = 0;
-                    loop {
-                        let n = match stream.read(&mut buf) {
-                            Ok(0) | Err(_) => return,
-                            Ok(n) => n,
-                        };
-                        let requests = {
-                            let mut all = shared.lock().unwrap();
-                            all[index].extend_from_slice(&buf[..n]);
-                            http_requests(&all[index]).len()
-                        };
-                        while http && answered < requests {
-                            use std::io::Write;
-                            let _ = stream.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
-                            answered += 1;
-                        }
-                    }
-                });
-            }
-        });
-        Sink { port, data }
-    }
-
-    /// All bytes received so far, connections one after the other.
-    fn bytes(&self) -> Vec<Vec<u8>> {
-        self.data.lock().unwrap().clone()
-    }
-
-    /// The complete lines received so far.
-    fn lines(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for conn in self.bytes() {
-            let text = String::from_utf8_lossy(&conn).into_owned();
-            let complete = text.rfind('\n').map_or("", |i| &text[..i]);
-            out.extend(complete.lines().filter(|l| !l.is_empty()).map(str::to_owned));
-        }
-        out
-    }
-
-    /// The bodies of the complete HTTP requests received so far, with their headers.
-    fn requests(&self) -> Vec<(String, String)> {
-        self.bytes().iter().flat_map(|c| http_requests(c)).collect()
-    }
-}
-
-/// Complete `(head, body)` HTTP requests in `raw` (by `Content-Length`).
-fn http_requests(raw: &[u8]) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut rest = raw;
-    while let Some(end) = find(rest, b"\r\n\r\n") {
-        let head = String::from_utf8_lossy(&rest[..end]).into_owned();
-        let length = head
-            .lines()
-            .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned()))
-            .and_then(|v| v.parse::<usize>().ok())
-            .unwrap_or(0);
-        let body_start = end + 4;
-        if rest.len() < body_start + length {
-            break;
-        }
-        out.push((head, String::from_utf8_lossy(&rest[body_start..body_start + length]).into_owned()));
-        rest = &rest[body_start + length..];
-    }
-    out
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Netdata with the proc plugin and an `exporting.conf` naming the sinks.
-struct Exporter {
-    base: PathBuf,
-    web_port: u16,
-    child: Option<Child>,
-}
-
-impl Exporter {
-    fn start(base: &Path, web_port: u16, exporting_conf: &str) -> Exporter {
-        let _ = std::fs::remove_dir_all(base);
-        for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
-            std::fs::create_dir_all(base.join(d)).unwrap();
-        }
-        std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
-        let b = base.display();
-        let off: String = [
-            "diskspace",
-            "cgroups",
-            "tc",
-            "idlejitter",
-            "timex",
-            "statsd",
-            "checks",
-            "apps",
-            "python.d",
-            "charts.d",
-            "perf",
-            "slabinfo",
-            "cups",
-            "nfacct",
-            "fping",
-            "ioping",
-            "ebpf",
-            "go.d",
-            "freeipmi",
-        ]
-        .iter()
-        .map(|p| format!("    {p} = no\n"))
-        .collect();
-        let conf = format!(
-            "[global]\n    hostname = {HOSTNAME}\n    run as user = netdata\n\
-             [db]\n    mode = ram\n    update every = 1\n    retention = 600\n\
-             [directories]\n    config = {b}/etc\n    cache = {b}/cache\n    lib = {b}/lib\n    log = {b}/log\n    lock = {b}/lib/lock\n    home = {b}/lib\n\
-             [web]\n    bind to = 127.0.0.1:{web_port}\n    mode = static-threaded\n\
-             [logs]\n    errors to trigger flood protection = 1000000\n\
-             [registry]\n    enabled = no\n\
-             [health]\n    enabled = no\n\
-             [statsd]\n    enabled = no\n\
-             [ml]\n    enabled = no\n\
-             [host labels]\n    room = lab one;a~b\n    rack = r=2/x\n\
-             [plugins]\n    enable running new plugins = no\n    proc = yes\n{off}"
-        );
-        std::fs::write(base.join("etc/netdata.conf"), conf).unwrap();
-        std::fs::write(base.join("etc/stream.conf"), "[stream]\n    enabled = no\n").unwrap();
-        std::fs::write(base.join("etc/exporting.conf"), exporting_conf).unwrap();
-        let status = Command::new("chown")
-            .args(["-R", "netdata:"])
-            .args(["cache", "lib", "log"].map(|d| base.join(d)))
-            .status()
-            .expect("chown");
-        assert!(status.success(), "chown to the netdata user failed (tests run as root)");
-        let stdout = std::fs::File::create(base.join("stdout.log")).unwrap();
-        let child = Command::new(NETDATA)
-            .args(["-D", "-c"])
-            .arg(base.join("etc/netdata.conf"))
-            .env("DO_NOT_TRACK", "1")
-            .env("DISABLE_TELEMETRY", "1")
-            .stdin(Stdio::null())
-            .stdout(stdout.try_clone().unwrap())
-            .stderr(stdout)
-            .spawn()
-            .expect("start netdata");
-        Exporter { base: base.to_path_buf(), web_port, child: Some(child) }
-    }
-
-    fn log(&self) -> String {
-        let read = |p: &str| std::fs::read_to_string(self.base.join(p)).unwrap_or_default();
-        format!("--- error.log\n{}\n--- stdout\n{}", read("log/error.log"), read("stdout.log"))
-    }
-}
-
-impl Drop for Exporter {
-    fn drop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            // SAFETY: kill(2) on the pid of a child we own.
-            unsafe { libc::kill(c.id() as i32, libc::SIGTERM) };
-            let start = Instant::now();
-            while start.elapsed() < Duration::from_secs(20) {
-                if let Ok(Some(_)) = c.try_wait() {
-                    return;
-                }
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
+/// The `[host labels]` of both agents, with what Netdata's label rules change when it
+/// stores them (`lab one:a_b`, `r:2/x`, `zone_name` = `(a)_b_.c/d`, `_it__s_ _x_`) and what
+/// each connector changes next. ASCII only: Netdata's JSON writes other UTF-8 as `_` on x86.
+const HOST_LABELS: &str =
+    "    room = lab one;a~b\n    rack = r=2/x\n    Zone Name = (a)[b],c\\d\n    q = 'it''s'  \"x\"\n";
 
 /// A dimension as a JSON record describes it.
 struct Described {
@@ -390,6 +213,20 @@ impl Case {
         .concat()
     }
 
+    /// What each sink holds, for a failure message.
+    fn counts(&self) -> String {
+        format!(
+            "[{}] graphite {} lines, every 5 s {}, opentsdb {}, json {}, opentsdb:http {} requests, json:http {}",
+            self.source,
+            self.graphite.lines().len(),
+            self.graphite5.lines().len(),
+            self.telnet.lines().len(),
+            self.json.lines().len(),
+            self.opentsdb_http.requests().len(),
+            self.json_http.requests().len()
+        )
+    }
+
     fn enough(&self) -> bool {
         let some = |lines: Vec<String>| lines.iter().filter(|l| l.contains("system")).count() >= 20;
         some(self.graphite.lines())
@@ -403,10 +240,35 @@ impl Case {
     fn compare(&self, log: &str) -> usize {
         let raw = self.raw();
         let ctx = |what: &str| format!("[{} {:?}] {what}\nNetdata log:\n{log}", self.source, self.names);
-        // The JSON records: the metadata of every exported dimension.
+        // What the sinks hold now; then the JSON records, the metadata of every exported
+        // dimension, once they name every metric of the others (the json instance's batch
+        // of a second may arrive after theirs).
+        let graphite = self.graphite.lines();
+        let telnet = self.telnet.lines();
+        let http = [self.opentsdb_http.requests(), self.json_http.requests()];
+        let mut needed: Vec<&str> = graphite
+            .iter()
+            .filter_map(|l| l.rsplitn(3, ' ').nth(2))
+            .filter_map(|p| p.split(';').next()?.strip_prefix(&format!("netdata.{HOSTNAME}.")))
+            .collect();
+        needed.extend(telnet.iter().filter_map(|l| l.split(' ').nth(1)?.strip_prefix("netdata.")));
+        let waiting = Instant::now();
+        let json = loop {
+            let json = self.json.lines();
+            let names: HashSet<String> = json
+                .iter()
+                .filter_map(|l| {
+                    serde_json::from_str::<Json>(l).ok().map(|r| key(&describe(&r, l), self.names))
+                })
+                .collect();
+            if needed.iter().all(|k| names.contains(*k)) || waiting.elapsed() > Duration::from_secs(5) {
+                break json;
+            }
+            std::thread::sleep(Duration::from_millis(200));
+        };
         let mut described: HashMap<String, Described> = HashMap::new();
         let mut compared = 0;
-        for line in self.json.lines() {
+        for line in json {
             let record: Json =
                 serde_json::from_str(&line).unwrap_or_else(|e| panic!("{}", ctx(&format!("{e}: {line}"))));
             let d = describe(&record, &line);
@@ -443,7 +305,7 @@ impl Case {
 
         // graphite: `netdata.<host>.<chart>.<dim>;labels <value> <t>`.
         let mut seen = 0;
-        for line in self.graphite.lines() {
+        for line in graphite {
             let mut parts = line.rsplitn(3, ' ');
             let (t, v, path) =
                 (parts.next().unwrap(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
@@ -466,7 +328,7 @@ impl Case {
 
         // opentsdb telnet: `put netdata.<chart>.<dim> <t> <value> host=<host> labels`.
         let mut seen = 0;
-        for line in self.telnet.lines() {
+        for line in telnet {
             let mut w = line.splitn(5, ' ');
             let (put, metric, t, v) =
                 (w.next(), w.next().unwrap_or(""), w.next().unwrap_or(""), w.next().unwrap_or(""));
@@ -487,12 +349,10 @@ impl Case {
         compared += seen;
 
         // The HTTP variants: each object of each POSTed array.
-        for (format, sink) in
-            [(Format::OpentsdbHttp, &self.opentsdb_http), (Format::JsonHttp, &self.json_http)]
-        {
+        for (format, requests) in [Format::OpentsdbHttp, Format::JsonHttp].into_iter().zip(http) {
             let content_type = format.content_type().expect("an HTTP format");
             let mut seen = 0;
-            for (head, body) in sink.requests() {
+            for (head, body) in requests {
                 assert!(head.starts_with("POST /api/put HTTP/1.1\r\n"), "{}", ctx(&head));
                 assert!(head.contains(&format!("Content-Type: {content_type}")), "{}", ctx(&head));
                 assert!(body.starts_with("[\n") && body.ends_with("\n]\n"), "{}", ctx(&body));
@@ -549,6 +409,25 @@ impl Case {
     }
 }
 
+/// The exporting.conf of both agents: the two cases' instances.
+fn exporting_conf(average: &Case, collected: &Case) -> String {
+    format!(
+        "[exporting:global]\n    enabled = yes\n    send configured labels = yes\n    send automatic labels = no\n    update every = 1\n\n{}{}",
+        average.conf("avg"),
+        collected.conf("raw"),
+    )
+}
+
+/// The nanodata daemon as `HOSTNAME` with `HOST_LABELS`, exporting its own charts.
+fn start_nanodata(node: &Node, exporting_conf: &str) -> Run {
+    node.append_config(&format!(
+        "[global]\n\thostname = {HOSTNAME}\n[web]\n\tbind to = 127.0.0.1:0\n[host labels]\n{HOST_LABELS}"
+    ));
+    std::fs::create_dir_all(node.dir.join("etc")).unwrap();
+    std::fs::write(node.dir.join("etc/exporting.conf"), exporting_conf).unwrap();
+    node.start(&[])
+}
+
 #[test]
 fn netdata_and_nanodata_write_the_same_lines() {
     if !require_netdata("the side-by-side exporting formats") {
@@ -557,36 +436,60 @@ fn netdata_and_nanodata_write_the_same_lines() {
     // Names on one, ids on the other: system.net's dimension `InOctets` is named `received`.
     let average = Case::new("average", NameSource::Names);
     let collected = Case::new("as collected", NameSource::Ids);
-    let conf = format!(
-        "[exporting:global]\n    enabled = yes\n    send configured labels = yes\n    send automatic labels = no\n    update every = 1\n\n{}{}",
-        average.conf("avg"),
-        collected.conf("raw"),
-    );
+    // The same instances in nanodata, sending to sinks of their own; both agents run at once.
+    let ours = (Case::new("average", NameSource::Names), Case::new("as collected", NameSource::Ids));
+    let node = Node::new("exporting-side", "ram");
+    let mut run = start_nanodata(&node, &exporting_conf(&ours.0, &ours.1));
     let base =
         std::env::temp_dir().join(format!("nanodata-it-exporting-{}-{}", std::process::id(), free_port()));
-    let netdata = Exporter::start(&base, free_port(), &conf);
-    let start = Instant::now();
-    while !(average.enough() && collected.enough()) {
-        assert!(
-            start.elapsed() < LIMIT,
-            "Netdata did not export enough to every sink within {LIMIT:?} (graphite {} lines, json {} lines); log:\n{}",
-            average.graphite.lines().len(),
-            average.json.lines().len(),
-            netdata.log()
-        );
+    let netdata =
+        Exporter::start(&base, free_port(), HOSTNAME, HOST_LABELS, &exporting_conf(&average, &collected));
+    let started = Instant::now();
+    let logs = |run: &Run| format!("Netdata:\n{}\n--- nanodata log\n{}", netdata.log(), run.log());
+    let seen = |who: &str, cases: [&Case; 2], run: &mut Run| {
+        while !cases.iter().all(|c| c.enough()) {
+            assert!(run.is_running(), "nanodata exited; {}", logs(run));
+            assert!(
+                started.elapsed() < LIMIT,
+                "{who} did not export enough to every sink within {LIMIT:?}: {}; {}",
+                cases.iter().map(|c| c.counts()).collect::<Vec<_>>().join("; "),
+                logs(run)
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    };
+    seen("nanodata", [&ours.0, &ours.1], &mut run);
+    seen("Netdata", [&average, &collected], &mut run);
+    // Then every sink of both agents has each compared chart (charts collected every 5 s
+    // and the instance exporting every 5 s take longer); what is missing at the limit is
+    // reported by the comparison.
+    let charts = shapes::charts_here(&collected, &ours.1, &logs(&run));
+    while ![&average, &collected, &ours.0, &ours.1].iter().all(|c| shapes::covers(c, &charts))
+        && started.elapsed() < LIMIT
+    {
+        assert!(run.is_running(), "nanodata exited; {}", logs(&run));
         std::thread::sleep(Duration::from_millis(500));
     }
+    eprintln!("both agents exported {} compared charts after {:?}", charts.len(), started.elapsed());
     let log = netdata.log();
     let mut counts = BTreeMap::new();
     for case in [&average, &collected] {
         counts.insert(case.source, case.compare(&log));
     }
-    eprintln!("compared lines and objects: {counts:?}");
+    eprintln!("Netdata's lines and objects written byte for byte by the formatters: {counts:?}");
+    for (theirs, ours) in [(&average, &ours.0), (&collected, &ours.1)] {
+        let compared = shapes::compare(theirs, ours, &charts, &logs(&run));
+        eprintln!("[{}] metrics of the nanodata daemon with Netdata's shapes: {compared}", theirs.source);
+    }
+    for (agent, what, why) in shapes::EXCEPTIONS {
+        eprintln!("allowed: only {agent} sends {what}: {why}");
+    }
     let every_second = same_averages(&average.graphite, 5, &netdata);
     let every_5s = same_averages(&average.graphite5, 3, &netdata);
     eprintln!(
         "averages computed by nanodata from Netdata's stored points: {every_second} (1 s), {every_5s} (5 s)"
     );
+    run.stop_orderly();
 }
 
 /// Netdata's exported averages of `system.cpu` (collected every second), against

@@ -13,6 +13,7 @@
 #![allow(dead_code)]
 
 pub mod backends;
+pub mod exporting;
 pub mod netdata;
 pub mod roles;
 pub mod witness;

@@ -1,8 +1,11 @@
 //! The exporting engine: one thread per enabled instance (`exp-<name>`), each making a batch
 //! of every host the node holds every `update every` seconds and getting it to its backend.
 //!
-//! - **Schedule.** Exports happen on wall-clock multiples of `update every`; each covers the
-//!   window since the previous one ([`crate::exporting::source`]). A thread that fell behind
+//! - **Schedule.** Exports happen when Netdata 1.37 makes them (`mark_scheduled_instances`):
+//!   once per `update every`, in the last of its seconds the node collects in before each
+//!   wall-clock multiple — at `now % update every == update every − the node's update
+//!   every` (second 9 of 10 on a node collecting every second). Each covers the window
+//!   since the previous one ([`crate::exporting::source`]). A thread that fell behind
 //!   (a slow backend, a suspended machine) makes the exports it missed, up to `buffer on
 //!   failures` of them, so `average`/`sum` series have no hole; `as collected` makes one.
 //! - **Delivery** ([`deliver`]): a batch counts as sent only once the backend took it. Until
@@ -181,6 +184,8 @@ struct Worker {
     /// No export before this (seconds): after a restart, the collectors define their charts
     /// again before the missed windows are read from them.
     settle_until: i64,
+    /// Exports are made at seconds `t` with `t % update every == phase` ([`phase`]).
+    phase: i64,
     out: Vec<u8>,
     scratch: Vec<u8>,
     raw: Vec<(i64, StorageNumber)>,
@@ -232,6 +237,7 @@ impl Worker {
             spool,
             last_export: clock::now_realtime_sec(),
             settle_until: 0,
+            phase: phase(instance.update_every, localhost.settings().update_every),
             out: Vec::new(),
             scratch: Vec::new(),
             raw: Vec::new(),
@@ -276,7 +282,7 @@ impl Worker {
 
     fn run(mut self, stop: &Receiver<()>) {
         let ue = i64::from(self.instance.update_every.max(1));
-        let mut next = (self.last_export / ue + 1) * ue;
+        let mut next = due_at_or_before(self.last_export, ue, self.phase) + ue;
         loop {
             let now_us = clock::now_realtime_usec();
             let Some(n) = self.step((now_us / USEC_PER_SEC) as i64, next, stop) else { break };
@@ -307,7 +313,7 @@ impl Worker {
                 next - ue - now
             );
             self.last_export = now;
-            next = (now / ue + 1) * ue;
+            next = due_at_or_before(now, ue, self.phase) + ue;
         }
         if now >= next && now >= self.settle_until {
             if !self.last_chance(stop) {
@@ -333,7 +339,7 @@ impl Worker {
     /// boundary.
     fn export_due(&mut self, now: i64, next: i64) -> i64 {
         let ue = i64::from(self.instance.update_every.max(1));
-        let last_due = now - now.rem_euclid(ue);
+        let last_due = due_at_or_before(now, ue, self.phase);
         let mut first = next;
         if self.instance.data_source == DataSource::AsCollected {
             first = last_due;
@@ -534,6 +540,20 @@ impl Worker {
             None => {}
         }
     }
+}
+
+/// When in each period of `update every` an instance exports, as Netdata 1.37 does: the
+/// first second `t` with `t % update_every >= update_every - node_update_every`, seconds
+/// the node collects in being multiples of its update every.
+pub fn phase(update_every: u32, node_update_every: u32) -> i64 {
+    let (ue, node) = (i64::from(update_every.max(1)), i64::from(node_update_every.max(1)));
+    // Netdata's loop wakes on multiples of the node's update every.
+    (ue - node.min(ue)..ue).find(|t| t % node == 0).unwrap_or(0)
+}
+
+/// The latest export time at or before `t`, exporting every `every` seconds at `phase`.
+pub fn due_at_or_before(t: i64, every: i64, phase: i64) -> i64 {
+    t - (t - phase).rem_euclid(every.max(1))
 }
 
 /// A file name from an instance name.

@@ -42,6 +42,9 @@ fn worker(section: &str, body: &str) -> Worker {
     let ctx = Context { hosts: hosts(), hostname: HOSTNAME.into(), spool_dir: None };
     let mut w = Worker::new(&i, &ctx, Arc::new(Mutex::new(Counters::default()))).expect("a worker");
     w.last_export = T0 + 10;
+    // Exports on the even seconds, so the windows below read simply (Netdata's phase, second
+    // 1 of 2 on this node, is tested on its own at the end).
+    w.phase = 0;
     w
 }
 
@@ -293,6 +296,7 @@ fn a_restart_sends_the_spool_and_then_the_windows_it_missed() {
 
     // The next start has the batch and exports from r on, but only once the charts are back.
     let mut w = new();
+    w.phase = 0;
     assert!(!dir.join("g.spool").exists(), "read once");
     assert_eq!((w.last_export, w.backlog.len()), (r, 1));
     assert!(w.settle_until >= now + 2, "{} {now}", w.settle_until);
@@ -308,4 +312,34 @@ fn a_restart_sends_the_spool_and_then_the_windows_it_missed() {
     want.extend((next..=last_due).step_by(2).map(|b| window_from(base, b - 3)));
     assert_eq!(drain_backlog(&mut w), want, "the spooled batch, then every window since r");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+// The schedule against Netdata 1.37's `mark_scheduled_instances`: an instance is due when
+// `now % update every >= update every - the node's update every`, `now` being a second the
+// node collects in.
+
+#[test]
+fn exports_in_the_last_collected_second_before_each_multiple() {
+    // Node collecting every second: second 4 of 5, 9 of 10, every second for 1.
+    assert_eq!(phase(5, 1), 4);
+    assert_eq!(phase(10, 1), 9);
+    assert_eq!(phase(1, 1), 0);
+    // Every 2 s: Netdata wakes at even seconds, 8 is the first with 8 % 10 >= 8.
+    assert_eq!(phase(10, 2), 8);
+    // Every 5 s: 5 % 10 >= 5.
+    assert_eq!(phase(10, 5), 5);
+    // An instance faster than the node: every multiple.
+    assert_eq!(phase(1, 5), 0);
+}
+
+#[test]
+fn the_latest_export_time() {
+    // Every 5 s at second 4: …, 1699999999, 1700000004, …
+    assert_eq!(due_at_or_before(1_700_000_004, 5, 4), 1_700_000_004);
+    assert_eq!(due_at_or_before(1_700_000_003, 5, 4), 1_699_999_999);
+    assert_eq!(due_at_or_before(1_700_000_008, 5, 4), 1_700_000_004);
+    assert_eq!(due_at_or_before(1_700_000_009, 5, 4), 1_700_000_009);
+    assert_eq!(due_at_or_before(1_700_000_009, 1, 0), 1_700_000_009);
+    assert_eq!(due_at_or_before(1_700_000_009, 10, 9), 1_700_000_009);
+    assert_eq!(due_at_or_before(1_700_000_008, 10, 9), 1_699_999_999);
 }

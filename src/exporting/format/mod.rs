@@ -8,7 +8,9 @@
 //!
 //! Label rules (Netdata's `send configured labels` / `send automatic labels`): a host label
 //! is sent when its source has the `CONFIG` bit and configured labels are on, or the `AUTO`
-//! bit and automatic labels are on. Netdata writes the label part's opening separator
+//! bit and automatic labels are on. Its name and value are first sanitised the way Netdata
+//! stores labels (`[host labels]` `room = lab one;a~b` is stored `lab one:a_b`), then the
+//! way the connector writes them. Netdata writes the label part's opening separator
 //! whenever either switch is on, even when no label passes: a graphite path then ends in `;`
 //! and an OpenTSDB HTTP object in `,}` (invalid JSON). Netdata's own hosts always carry the
 //! configured `_is_ephemeral` and `_has_unstable_connection` labels, so it rarely shows; here
@@ -245,8 +247,9 @@ pub(crate) fn push_int(out: &mut Vec<u8>, v: i64) {
 }
 
 /// Renders the labels `send` lets through: `before` once, then `name<equal>value` pairs
-/// separated by `between`, names and values quoted with `quote`; values sanitised by
-/// `value`, then `after`. Nothing at all when no label passes.
+/// separated by `between`, names and values quoted with `quote`; names and values first
+/// made what Netdata stores ([`super::names::label_name`], [`super::names::label_value`]),
+/// then written by `name` and `value`; then `after`. Nothing at all when no label passes.
 pub(crate) fn push_labels(
     out: &mut Vec<u8>,
     labels: &[Label],
@@ -257,14 +260,19 @@ pub(crate) fn push_labels(
 ) {
     let mut first = true;
     for l in labels.iter().filter(|l| send.sends(l.source)) {
+        // As Netdata stored it; a name it would not store is not sent.
+        let stored = super::names::label_name(&l.name);
+        if stored.is_empty() {
+            continue;
+        }
         out.extend_from_slice(if first { parts.before } else { parts.between }.as_bytes());
         first = false;
         out.extend_from_slice(parts.quote.as_bytes());
-        name(out, &l.name);
+        name(out, &stored);
         out.extend_from_slice(parts.quote.as_bytes());
         out.extend_from_slice(parts.equal.as_bytes());
         out.extend_from_slice(parts.quote.as_bytes());
-        value(out, &l.value);
+        value(out, &super::names::label_value(&l.value));
         out.extend_from_slice(parts.quote.as_bytes());
     }
     if !first {

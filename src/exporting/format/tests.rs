@@ -17,6 +17,8 @@ fn dims() -> (DimensionMeta, DimensionMeta) {
     (DimensionMeta::new("received").name("in put"), DimensionMeta::new("sent/x").name("out"))
 }
 
+/// As configured: Netdata stores `room` as `lab 1:a_b` and `rack` as `r:2` (its label
+/// rules), and each connector writes what is stored.
 fn labels() -> Vec<Label> {
     let l = |name: &str, value: &str, source| Label { name: name.into(), value: value.into(), source };
     vec![
@@ -63,8 +65,8 @@ fn graphite_lines() {
     let got = batch(Format::Graphite, options(NameSource::Names, CONFIGURED), "", &stored());
     assert_eq!(
         got,
-        "netdata.router.net.lan_side.in_put;room=lab_1_a_b;rack=r=2 1.5000000 1700000000\n\
-         netdata.router.net.lan_side.out;room=lab_1_a_b;rack=r=2 -0.0000001 1700000000\n"
+        "netdata.router.net.lan_side.in_put;room=lab_1:a_b;rack=r:2 1.5000000 1700000000\n\
+         netdata.router.net.lan_side.out;room=lab_1:a_b;rack=r:2 -0.0000001 1700000000\n"
     );
     let got = batch(Format::Graphite, options(NameSource::Ids, AUTOMATIC), "dc=eu", &collected());
     assert_eq!(
@@ -74,6 +76,33 @@ fn graphite_lines() {
     );
     let got = batch(Format::Graphite, options(NameSource::Names, NO_LABELS), "", &collected()[..1]);
     assert_eq!(got, "netdata.router.net.lan_side.in_put -42 1700000003\n");
+}
+
+#[test]
+fn labels_are_written_as_netdata_stores_them() {
+    // Netdata 1.37.1 with `[host labels]` `Zone Name = (a)[b]`, `@@ = x`: the name is lower
+    // case with `_` for the space, `[`/`]` become `_`, and `@@` (all `_`) is not stored.
+    let l = |name: &str, value: &str| Label {
+        name: name.into(),
+        value: value.into(),
+        source: label_source::CONFIG,
+    };
+    let labels = [l("Zone Name", "(a)[b]"), l("@@", "x"), l("e", "")];
+    let (c, (d0, _)) = (chart(), dims());
+    let mut out = Vec::new();
+    for format in [Format::Graphite, Format::OpentsdbTelnet, Format::Json] {
+        let mut f = format.formatter(options(NameSource::Ids, CONFIGURED));
+        f.begin_host(&HostInfo { hostname: "h", tags: "", labels: &labels });
+        f.metric(&mut out, &Metric { chart: &c, dimension: &d0, value: Value::Collected(1), timestamp: T });
+    }
+    assert_eq!(
+        String::from_utf8(out).expect("utf-8"),
+        "netdata.h.net.eth0_1.received;zone_name=(a)_b_;e=[none] 1 1700000000\n\
+         put netdata.net.eth0_1.received 1700000000 1 host=h zone_name=_a__b_ e=_none_\n\
+         {\"prefix\":\"netdata\",\"hostname\":\"h\",\"labels\":{\"zone_name\":\"(a)_b_\",\"e\":\"[none]\"},\
+         \"chart_id\":\"net.eth0-1\",\"chart_name\":\"net.lan side\",\"chart_family\":\"eth0-1\",\"chart_context\":\"net.net\",\
+         \"chart_type\":\"net\",\"units\":\"kilobits/s\",\"id\":\"received\",\"name\":\"in put\",\"value\":1,\"timestamp\":1700000000}\n"
+    );
 }
 
 #[test]
@@ -150,7 +179,7 @@ fn json_records() {
     let got = batch(Format::Json, options(NameSource::Names, CONFIGURED), "", &stored()[..1]);
     assert_eq!(
         got,
-        "{\"prefix\":\"netdata\",\"hostname\":\"router\",\"labels\":{\"room\":\"lab 1;a~b\",\"rack\":\"r=2\"},\
+        "{\"prefix\":\"netdata\",\"hostname\":\"router\",\"labels\":{\"room\":\"lab 1:a_b\",\"rack\":\"r:2\"},\
          \"chart_id\":\"net.eth0-1\",\"chart_name\":\"net.lan side\",\"chart_family\":\"eth0-1\",\
          \"chart_context\": \"net.net\",\"chart_type\":\"net\",\"units\": \"kilobits/s\",\
          \"id\":\"received\",\"name\":\"in put\",\"value\":1.5000000,\"timestamp\": 1700000000}\n"

@@ -39,6 +39,7 @@ use std::sync::Arc;
 use super::{push_collected_metric_name, push_stored_metric_name, Batch, Reduction};
 use crate::db::{MemoryMode, StorageNumber};
 use crate::exporting::format::{self, FormatOptions};
+use crate::exporting::names;
 use crate::exporting::source::{self, DataSource, Value};
 use crate::rrd::{Algorithm, ChartMeta, DimensionMeta, Host, Hosts};
 
@@ -176,11 +177,14 @@ fn write_info(
     ts_ms: i64,
 ) {
     let labels = host.labels();
-    let sent: Vec<(&str, &str)> = labels
+    // Named and valued as Netdata stores them; a name it would not store is not sent.
+    let stored: Vec<(String, String)> = labels
         .iter()
         .filter(|l| options.labels.sends(l.source))
-        .map(|l| (l.name.as_str(), l.value.as_str()))
+        .map(|l| (names::label_name(&l.name), names::label_value(&l.value)))
+        .filter(|(name, _)| !name.is_empty())
         .collect();
+    let sent: Vec<(&str, &str)> = stored.iter().map(|(n, v)| (n.as_str(), v.as_str())).collect();
     if is_localhost {
         rw.host_info(instance, crate::PROGRAM, crate::VERSION, &sent, ts_ms);
     } else {
