@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use nanodata::cli::{self, Command, Options};
 use nanodata::collectors::{self, Collectors};
-use nanodata::config::settings::{DbSettings, NodeSettings};
+use nanodata::config::settings::{DbSettings, GlobalSettings, NodeSettings};
 use nanodata::config::{keys, Config, FileKind};
 use nanodata::daemon::sysinfo::SystemInfo;
 use nanodata::daemon::{self, signals, Signal};
@@ -250,7 +250,7 @@ fn run(o: Options) -> ExitCode {
     };
 
     let mut collectors = Collectors::new();
-    localhost.set_labels(host_labels(&global.host_labels, &info));
+    localhost.set_labels(host_labels(&global, &info));
     collectors::start_internal(&collector_settings, &localhost, &prefix, &mut collectors);
     drop(collector_settings);
     // Built before the web server, which shows its alarms; its thread starts below.
@@ -392,7 +392,7 @@ fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {
 
 /// The host's labels: Netdata's automatic `_…` labels from the system information, then
 /// `[host labels]` of the configuration.
-fn host_labels(configured: &[(String, String)], info: &SystemInfo) -> Vec<Label> {
+fn host_labels(global: &GlobalSettings, info: &SystemInfo) -> Vec<Label> {
     let auto = label_source::AUTO;
     let mut labels = Vec::new();
     let mut add = |name: &str, value: &str, source: u32| {
@@ -409,7 +409,11 @@ fn host_labels(configured: &[(String, String)], info: &SystemInfo) -> Vec<Label>
         add(name, info.get(var).unwrap_or("unknown"), auto);
     }
     add("_is_parent", "false", auto);
-    for (name, value) in configured {
+    // Netdata 1.37 marks these two as configured labels, so its exports carry them by default.
+    let yes_no = |b: bool| if b { "true" } else { "false" };
+    add("_is_ephemeral", yes_no(global.is_ephemeral), label_source::CONFIG);
+    add("_has_unstable_connection", yes_no(global.has_unstable_connection), label_source::CONFIG);
+    for (name, value) in &global.host_labels {
         add(name, value, label_source::CONFIG);
     }
     labels

@@ -5,8 +5,9 @@
 //! into a sink in this test — and what each backend's query API gives back must equal what
 //! the parent's own `/api/v1/data` gives for the same windows.
 //!
-//! The windows come from protocol.md §10, computed here: exports happen at every multiple B of
-//! `update every` (U); the one at B, after the one at B − U, covers for a chart stored every
+//! The windows come from protocol.md §10, computed here: exports happen once every `update
+//! every` (U) seconds, as Netdata 1.37 schedules them on a node collecting every second: at the
+//! seconds B with B % U = U − 1 (the last second before each multiple); the one at B, after the one at B − U, covers for a chart stored every
 //! `ue` seconds the slots [a, b] with a = B − U − 2·ue and b = B − 2·ue both aligned down to
 //! `ue`, b less one more `ue` (a = b when a > b), stamped b. A sample stamped T is compared with
 //! the `average` of `/api/v1/data` over the window ending at T (`points=1`,
@@ -46,7 +47,12 @@ const INSTANCES: [&str; 6] = ["vmgraphite", "vmtelnet", "vmhttp", "vmrw", "promr
 const EXPORTS: i64 = 7;
 /// The child's configured host label; graphite and opentsdb send it sanitised.
 const RACK: &str = "a1 b;c";
-const RACK_SANITISED: &str = "a1_b_c";
+/// As Netdata 1.37 stores a label value (`;` → `:`), and so exports it.
+const RACK_STORED: &str = "a1 b:c";
+/// In a graphite tag (spaces → `_`).
+const RACK_SANITISED: &str = "a1_b:c";
+/// In an OpenTSDB tag (`:` too).
+const RACK_TSDB: &str = "a1_b_c";
 
 type Labels = BTreeMap<String, String>;
 /// (host, chart, dimension name) → timestamp (s) → the values read back at it.
@@ -333,7 +339,7 @@ fn a_parent_exports_itself_and_its_child_and_every_backend_reads_back_its_api() 
     // The previous export of every export compared surely happened after the child arrived.
     // The last one is late enough for the windows of every chart to cover a second stored slot
     // (system.load's windows end 15 to 20 s before their export).
-    let first = (now_secs() / U + 3) * U;
+    let first = (now_secs() / U + 3) * U + (U - 1);
     let mut last = first + (EXPORTS - 1) * U;
     for m in metas.values() {
         while window(last - U, last, m.ue).1 < m.first_entry + m.ue {

@@ -129,6 +129,10 @@ registry! { NETDATA:
         "MALLOC_ARENA_MAX given to external plugins (glibc malloc arenas).";
     GLOBAL_MALLOC_ARENA = GLOBAL, "glibc malloc arena max for netdata", "1", Integer,
         "glibc malloc arenas of nanodata itself (M_ARENA_MAX).";
+    GLOBAL_IS_EPHEMERAL = GLOBAL, "is ephemeral node", "no", Bool,
+        "The node comes and goes (a container, a laptop): the host label _is_ephemeral, as in Netdata 1.37.";
+    GLOBAL_UNSTABLE_CONNECTION = GLOBAL, "has unstable connection", "no", Bool,
+        "The node's link to its parent drops often: the host label _has_unstable_connection, as in Netdata 1.37.";
 
     DB_UPDATE_EVERY = DB, "update every", "1", Seconds,
         "Seconds between collections, the default for every chart.";

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use super::{Got, Labels, Meta, CHARTS, CHILD, HOSTS, RACK, RACK_SANITISED};
+use super::{Got, Labels, Meta, CHARTS, CHILD, HOSTS, RACK_SANITISED, RACK_STORED, RACK_TSDB};
 use crate::common::backends::Backend;
 
 /// The remote write name of a chart's `average` (Netdata's naming, protocol.md §8.4).
@@ -33,10 +33,20 @@ fn split_chart(rest: &str) -> Option<(&'static str, &str)> {
     CHARTS.iter().find_map(|&c| Some((c, rest.strip_prefix(c)?.strip_prefix('.')?)))
 }
 
-/// The host labels graphite and opentsdb carry (sanitised), by host.
-fn tag_labels(host: &str) -> Labels {
-    let (k, v) = if host == CHILD { ("rack", RACK_SANITISED) } else { ("role", "parent") };
-    Labels::from([(k.to_owned(), v.to_owned())])
+/// The host labels graphite and opentsdb carry (sanitised), by host: the configured one and
+/// the two Netdata 1.37 gives every host as configured labels.
+fn tag_labels(host: &str, opentsdb: bool) -> Labels {
+    // OpenTSDB tags take no `:` either.
+    let rack = if opentsdb { RACK_TSDB } else { RACK_SANITISED };
+    host_labels(if host == CHILD { ("rack", rack) } else { ("role", "parent") })
+}
+
+fn host_labels((k, v): (&str, &str)) -> Labels {
+    Labels::from([
+        (k.to_owned(), v.to_owned()),
+        ("_is_ephemeral".to_owned(), "false".to_owned()),
+        ("_has_unstable_connection".to_owned(), "false".to_owned()),
+    ])
 }
 
 fn json_labels(m: &Value) -> Labels {
@@ -177,8 +187,9 @@ pub fn read_vm(
             problems.push(format!("{}: a series not asked for: {labels:?}", got.name));
             continue;
         };
-        if rest_labels != tag_labels(&host) {
-            problems.push(format!("{}: {labels:?}: want the host labels {:?}", got.name, tag_labels(&host)));
+        let want = tag_labels(&host, !got.name.starts_with("graphite"));
+        if rest_labels != want {
+            problems.push(format!("{}: {labels:?}: want the host labels {want:?}", got.name));
         }
         for (ms, v) in points {
             let t = secs(ms, got.name, problems);
@@ -211,10 +222,10 @@ fn check_variables(got: &Got, problems: &mut Vec<String>) {
     }
 }
 
-/// Each host's `netdata_info`: the program that runs it, and its configured label as it is.
+/// Each host's `netdata_info`: the program that runs it, and its configured label as stored.
 fn check_info(backend: &str, info: &BTreeMap<String, Labels>, problems: &mut Vec<String>) {
     for host in HOSTS {
-        let (k, v) = if host == CHILD { ("rack", RACK) } else { ("role", "parent") };
+        let (k, v) = if host == CHILD { ("rack", RACK_STORED) } else { ("role", "parent") };
         match info.get(host) {
             Some(l)
                 if l.get("application").is_some_and(|a| a == "nanodata")
@@ -243,7 +254,7 @@ pub fn read_sink(
             problems.push(format!("json: a record not asked for: {line}"));
             continue;
         };
-        let want_labels = if host == CHILD { ("rack", RACK) } else { ("role", "parent") };
+        let want_labels = if host == CHILD { ("rack", RACK_STORED) } else { ("role", "parent") };
         let fields_ok = s("prefix") == "netdata"
             && s("chart_name") == chart
             && s("chart_family") == m.family
@@ -251,7 +262,7 @@ pub fn read_sink(
             && s("chart_type") == "system"
             && s("units") == m.units
             && m.dims.iter().any(|(id, name)| s("id") == id && s("name") == name)
-            && json_labels(&j["labels"]) == Labels::from([(want_labels.0.into(), want_labels.1.into())]);
+            && json_labels(&j["labels"]) == host_labels(want_labels);
         match (fields_ok, j["value"].as_f64(), j["timestamp"].as_i64()) {
             (true, Some(v), Some(t)) => got.add(host, chart, s("name"), t, v),
             _ => problems.push(format!(

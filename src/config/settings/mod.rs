@@ -59,6 +59,10 @@ pub struct GlobalSettings {
     pub malloc_arena: u32,
     /// `[host labels]`, in order.
     pub host_labels: Vec<(String, String)>,
+    /// `is ephemeral node`, `has unstable connection`: the host labels Netdata 1.37 makes of
+    /// them (`_is_ephemeral`, `_has_unstable_connection`).
+    pub is_ephemeral: bool,
+    pub has_unstable_connection: bool,
     /// See [`Config::machine_guid_file`].
     pub machine_guid_file: PathBuf,
 }
@@ -262,6 +266,8 @@ impl NodeSettings {
             host_access_prefix: cfg.text(&keys::GLOBAL_HOST_ACCESS_PREFIX),
             malloc_arena: cfg.integer(&keys::GLOBAL_MALLOC_ARENA).clamp(1, 64) as u32,
             host_labels: cfg.entries("host labels").map(|(n, v)| (n.to_owned(), v.to_owned())).collect(),
+            is_ephemeral: cfg.bool(&keys::GLOBAL_IS_EPHEMERAL),
+            has_unstable_connection: cfg.bool(&keys::GLOBAL_UNSTABLE_CONNECTION),
             machine_guid_file: cfg.machine_guid_file(),
         };
         let sender = SenderSettings::from_config(netdata, stream);
