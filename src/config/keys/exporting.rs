@@ -46,6 +46,12 @@ registry! { EXPORTING_KEYS:
         "Default of every remote write instance's remote write URL path.";
     EXPORTING_KEEP_BACKLOG = EXPORTING_GLOBAL, "keep backlog on restart", "yes", Bool,
         "Default of every instance's keep backlog on restart (nanodata extension).";
+    EXPORTING_SSL_SKIP = EXPORTING_GLOBAL, "ssl skip certificate verification", "no", Bool,
+        "Default of every instance's ssl skip certificate verification (nanodata extension).";
+    EXPORTING_CA_FILE = EXPORTING_GLOBAL, "CAfile", "", Text,
+        "Default of every instance's CAfile (nanodata extension).";
+    EXPORTING_CA_PATH = EXPORTING_GLOBAL, "CApath", "", Text,
+        "Default of every instance's CApath (nanodata extension).";
 
     PROMETHEUS_PREFIX = PROMETHEUS_EXPORTER, "prefix", "netdata", Text,
         "/api/v1/allmetrics: prefix of the prometheus metric names (the prefix= parameter overrides it).";
@@ -100,6 +106,12 @@ registry! { EXPORTING_KEYS:
         "HTTP basic authentication password (:http and :https types).";
     INSTANCE_REMOTE_WRITE_PATH = INSTANCE, "remote write URL path", "/receive", Text,
         "prometheus_remote_write: the path POSTed to.";
+    INSTANCE_SSL_SKIP = INSTANCE, "ssl skip certificate verification", "no", Bool,
+        "nanodata extension, :https types and :SSL destinations: accept any certificate (as stream.conf's option of that name).";
+    INSTANCE_CA_FILE = INSTANCE, "CAfile", "", Text,
+        "nanodata extension, :https types and :SSL destinations: a PEM file of the CAs (or the certificate itself) to trust; empty = the system's CA bundle.";
+    INSTANCE_CA_PATH = INSTANCE, "CApath", "", Text,
+        "nanodata extension, :https types and :SSL destinations: a directory of PEM files to trust.";
     INSTANCE_KEEP_BACKLOG = INSTANCE, "keep backlog on restart", "yes", Bool,
         "nanodata extension: on stop, write the batches not yet accepted and the time of the last export to [directories] cache/exporting/<name>.spool; the next start sends them and exports from there (written once per stop).";
 }

@@ -25,6 +25,7 @@ use super::connector::{Connector, ConnectorKind, DataSource, SectionName};
 use crate::config::keys::{self, Key};
 use crate::config::{units, Config, FileKind};
 use crate::net::destination::{Destination, Endpoint};
+use crate::net::tls::TlsSettings;
 use crate::simple_pattern::SimplePattern;
 
 /// Everything the exporting engine and `/api/v1/allmetrics` need, built once by
@@ -83,6 +84,9 @@ pub struct Instance {
     pub remote_write_url_path: String,
     /// `keep backlog on restart` (nanodata extension): spool the backlog on stop.
     pub keep_backlog: bool,
+    /// `ssl skip certificate verification`, `CAfile`, `CApath` (nanodata extensions): whom a
+    /// TLS connection trusts.
+    pub tls: TlsSettings,
 }
 
 /// `[prometheus:exporter]`: the defaults of `/api/v1/allmetrics?format=prometheus…`.
@@ -207,6 +211,7 @@ impl fmt::Debug for Instance {
             .field("password", &password)
             .field("remote_write_url_path", &self.remote_write_url_path)
             .field("keep_backlog", &self.keep_backlog)
+            .field("tls", &self.tls)
             .finish()
     }
 }
@@ -256,6 +261,8 @@ struct InstanceKeys {
     username: Option<&'static Key>,
     password: Option<&'static Key>,
     keep_backlog: Option<&'static Key>,
+    /// The TLS trust keys (exporting.conf only).
+    tls: Option<[&'static Key; 3]>,
 }
 
 const INSTANCE_KEYS: InstanceKeys = InstanceKeys {
@@ -277,6 +284,7 @@ const INSTANCE_KEYS: InstanceKeys = InstanceKeys {
     username: Some(&keys::INSTANCE_USERNAME),
     password: Some(&keys::INSTANCE_PASSWORD),
     keep_backlog: Some(&keys::INSTANCE_KEEP_BACKLOG),
+    tls: Some([&keys::INSTANCE_SSL_SKIP, &keys::INSTANCE_CA_FILE, &keys::INSTANCE_CA_PATH]),
 };
 
 const BACKEND_KEYS: InstanceKeys = InstanceKeys {
@@ -298,6 +306,7 @@ const BACKEND_KEYS: InstanceKeys = InstanceKeys {
     username: None,
     password: None,
     keep_backlog: None,
+    tls: None,
 };
 
 fn read_instance(
@@ -335,6 +344,13 @@ fn read_instance(
         password: text_or_default(k.password, &keys::INSTANCE_PASSWORD),
         remote_write_url_path: c.text(k.remote_write_path),
         keep_backlog: or_default(k.keep_backlog, &keys::INSTANCE_KEEP_BACKLOG),
+        tls: match k.tls {
+            Some([skip, file, path]) => {
+                let dir = |key: &'static Key| Some(c.text(key)).filter(|t| !t.is_empty()).map(Into::into);
+                TlsSettings { skip_verification: c.bool(skip), ca_file: dir(file), ca_path: dir(path) }
+            }
+            None => TlsSettings::default(),
+        },
         name,
         kind,
         type_name: type_name.to_owned(),

@@ -365,3 +365,80 @@ fn credentials_go_in_a_basic_authorization_header() {
     assert_eq!(d.send(b"[]"), Outcome::Sent);
     assert_eq!(sink.requests()[0].header("authorization"), Some("Basic OnNlY3JldA=="));
 }
+
+/// A TLS server on loopback with the fixtures' `leaf.pem` (signed by `ca.pem`, for
+/// `localhost` and 127.0.0.1) answering every request `204`; returns its port and how many
+/// requests it answered.
+#[cfg(feature = "tls")]
+fn tls_sink() -> (u16, Arc<AtomicUsize>) {
+    use crate::net::transport::{Socket, Transport};
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
+    let config = crate::net::tls::server_config(&fixtures.join("leaf.pem"), &fixtures.join("leaf.key"), "1.2")
+        .expect("fixture certificate");
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let answered = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&answered);
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { return };
+            let (config, count) = (Arc::clone(&config), Arc::clone(&count));
+            std::thread::spawn(move || {
+                let Ok(sock) = Socket::tcp(s, Some(Duration::from_secs(5))) else { return };
+                let mut t = Transport::plain(sock);
+                let mut hello = Vec::new();
+                if t.read_into(&mut hello, 4096).is_err() || t.accept_tls(&config, &hello).is_err() {
+                    return;
+                }
+                let mut seen = Vec::new();
+                while let Ok(n) = t.read_into(&mut seen, 1 << 16) {
+                    if n == 0 {
+                        return;
+                    }
+                    // One request: a head with Content-Length, then its body.
+                    let Some(end) = seen.windows(4).position(|w| w == b"\r\n\r\n") else { continue };
+                    let head = String::from_utf8_lossy(&seen[..end]).to_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if seen.len() < end + 4 + len {
+                        continue;
+                    }
+                    seen.drain(..end + 4 + len);
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = std::io::Write::write_all(&mut t, b"HTTP/1.1 204 No Content\r\n\r\n");
+                    let _ = std::io::Write::flush(&mut t);
+                }
+            });
+        }
+    });
+    (port, answered)
+}
+
+#[cfg(feature = "tls")]
+#[test]
+fn https_trusts_the_configured_ca_and_refuses_an_unknown_certificate() {
+    let (port, answered) = tls_sink();
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls/ca.pem");
+    let body = b"[{\"metric\":\"netdata.system.cpu.user\"}]";
+    let deliver = |extra: &str| {
+        let i = instance("json:https:j", &format!("\tdestination = localhost:{port}\n{extra}"));
+        assert!(i.kind.tls());
+        let tls = crate::net::tls::client_config(&i.tls).expect("trust");
+        Delivery::new(&i, Some(Format::JsonHttp), Some(tls)).send(body)
+    };
+    // The CA that signed the server's certificate.
+    assert_eq!(deliver(&format!("\tCAfile = {}\n", ca.display())), Outcome::Sent);
+    assert_eq!(answered.load(Ordering::SeqCst), 1);
+    // The system's CAs do not know it: retried later, nothing delivered.
+    match deliver("") {
+        Outcome::Retry { why, .. } => assert!(why.contains(&format!("localhost:{port}")), "{why}"),
+        other => panic!("an unknown certificate must not pass: {other:?}"),
+    }
+    assert_eq!(answered.load(Ordering::SeqCst), 1);
+    // Verification off, as the user asked.
+    assert_eq!(deliver("\tssl skip certificate verification = yes\n"), Outcome::Sent);
+    assert_eq!(answered.load(Ordering::SeqCst), 2);
+}

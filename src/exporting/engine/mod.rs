@@ -197,8 +197,7 @@ impl Worker {
             return Err("no destination".into());
         }
         let tls = if instance.kind.tls() || instance.destinations.iter().any(|d| d.tls) {
-            let settings = crate::net::tls::TlsSettings::default();
-            Some(crate::net::tls::client_config(&settings).map_err(|e| format!("TLS: {e}"))?)
+            Some(crate::net::tls::client_config(&instance.tls).map_err(|e| format!("TLS: {e}"))?)
         } else {
             None
         };
