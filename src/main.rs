@@ -265,13 +265,18 @@ fn run(o: Options) -> ExitCode {
     let web = web_bound
         .and_then(|b| nanodata::web::start_bound(b, web, Some(parent), Arc::clone(&hosts), web_health));
     log::info!("{} collector thread(s) running", collectors.len());
-    // Read and checked, not sent yet: say so instead of exporting nothing silently.
+    #[cfg(feature = "exporting")]
+    let mut exporting = nanodata::exporting::start(
+        &exporting_settings,
+        &nanodata::exporting::Context {
+            hosts: Arc::clone(&hosts),
+            hostname: hostname.clone(),
+            spool_dir: Some(nanodata::exporting::engine::spool_dir(cache_dir)),
+        },
+    );
+    #[cfg(not(feature = "exporting"))]
     for i in exporting_settings.enabled_instances() {
-        log::warn!(
-            "exporting: instance '{}' ({}) is enabled, but this version of {PROGRAM} does not send to backends yet; nothing is exported",
-            i.name,
-            i.kind
-        );
+        log::warn!("exporting: instance '{}' is enabled, but this build has no exporting (cargo feature `exporting`)", i.name);
     }
     drop(exporting_settings);
     let mut plugins = nanodata::plugins::start(plugins, Arc::clone(&localhost), &prefix);
@@ -334,6 +339,8 @@ fn run(o: Options) -> ExitCode {
     if let Some(s) = sender.as_mut() {
         s.stop();
     }
+    #[cfg(feature = "exporting")]
+    exporting.stop();
     if let Err(e) = hosts.save() {
         log::error!("database: saving failed: {e}");
     }

@@ -52,14 +52,23 @@ fn start_logs_bad_values_with_file_and_line_and_maps_backend() {
 }
 
 #[test]
-fn an_enabled_instance_is_reported_as_not_sent_yet() {
-    let node = Node::new("xconfnotyet", "ram");
-    write_exporting_conf(&node, "[graphite:g]\n\tenabled = yes\n\tdestination = 127.0.0.1:2003\n[json:off]\n\tenabled = no\n");
+fn only_enabled_instances_get_a_thread() {
+    let node = Node::new("xconfthreads", "ram");
+    write_exporting_conf(
+        &node,
+        "[graphite:g]\n\tenabled = yes\n\tdestination = 127.0.0.1:2003\n[json:off]\n\tenabled = no\n",
+    );
     let mut run = node.start_ready(&[]);
-    run.wait_for_log("does not send to backends yet", Duration::from_secs(10));
+    let said = "exporting: instance 'g' (graphite) sends average every 10 s to 127.0.0.1:2003";
+    run.wait_for_log(said, Duration::from_secs(10));
     let log = run.log();
-    let lines: Vec<&str> = log.lines().filter(|l| l.contains("does not send to backends yet")).collect();
-    assert_eq!(lines.len(), 1, "only the enabled instance: {lines:?}");
-    assert!(lines[0].contains("instance 'g' (graphite)") && lines[0].contains("WARN"), "{}", lines[0]);
+    assert!(!log.contains("instance 'off'"), "a disabled instance is not started:\n{log}");
+    let threads: Vec<String> = std::fs::read_dir(format!("/proc/{}/task", run.pid()))
+        .unwrap()
+        .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+        .map(|c| c.trim().to_owned())
+        .filter(|c| c.starts_with("exp-"))
+        .collect();
+    assert_eq!(threads, ["exp-g"], "one thread per enabled instance");
     run.stop_orderly();
 }

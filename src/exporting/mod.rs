@@ -8,8 +8,13 @@
 //!   opentsdb telnet and http, json plaintext and http) in a reusable buffer, and holds the
 //!   `send hosts matching` / `send charts matching` filters.
 //! - [`remote_write`] is the Prometheus remote-write connector.
+//! - [`engine`] runs the instances: one thread each, the schedule, delivery with retries
+//!   and a bounded backlog, the self-monitoring charts.
 
+pub mod engine;
 pub mod format;
 pub mod names;
 pub mod remote_write;
 pub mod source;
+
+pub use engine::{start, Context, Counters, Running};

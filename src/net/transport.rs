@@ -270,6 +270,33 @@ impl Transport {
         }
     }
 
+    /// Whether the peer has closed the connection (or it broke), seen without blocking:
+    /// checked before a batch goes out on a connection that sat idle, so that a backend which
+    /// restarted is not written into (the kernel would take the bytes and lose them). Bytes
+    /// the peer sent and nobody reads (a backend's error lines) do not count as closed.
+    pub fn peer_closed(&self) -> bool {
+        let mut b = [0u8; 1];
+        let r = match &self.sock {
+            Socket::Tcp(s) => crate::sys::net::peek_nonblocking(s, &mut b),
+            Socket::Unix(s) => crate::sys::net::peek_nonblocking(s, &mut b),
+        };
+        match r {
+            Ok(0) => true,
+            Ok(_) => false,
+            Err(e) => !matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted),
+        }
+    }
+
+    /// Whether bytes wait to be read (seen without blocking).
+    pub fn has_pending(&self) -> bool {
+        let mut b = [0u8; 1];
+        let r = match &self.sock {
+            Socket::Tcp(s) => crate::sys::net::peek_nonblocking(s, &mut b),
+            Socket::Unix(s) => crate::sys::net::peek_nonblocking(s, &mut b),
+        };
+        matches!(r, Ok(n) if n > 0)
+    }
+
     /// Pushes out TLS records still buffered: `true` when nothing is left, `false` when the
     /// socket is full (plain sockets buffer nothing).
     pub fn flush(&mut self) -> io::Result<bool> {

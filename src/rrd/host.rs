@@ -221,6 +221,12 @@ impl Host {
         self.child.read().as_ref().map(|c| (c.reachable, c.since))
     }
 
+    /// Calls `f` with how this host is streamed to this node (`None` for localhost), read
+    /// under the lock without copying it. `f` must not call back into this host's status.
+    pub fn with_child_status<R>(&self, f: impl FnOnce(Option<&ChildStatus>) -> R) -> R {
+        f(self.child.read().as_ref())
+    }
+
     /// Sets how this host is streamed to this node.
     pub fn set_child_status(&self, status: ChildStatus) {
         *self.child.write() = Some(status);

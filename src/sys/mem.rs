@@ -50,6 +50,18 @@ pub fn process_cpu_usec() -> io::Result<(i64, i64)> {
     Ok((us(ru.ru_utime), us(ru.ru_stime)))
 }
 
+/// CPU time the calling thread has used, in microseconds: `(user, system)`
+/// (`getrusage(RUSAGE_THREAD)`).
+pub fn thread_cpu_usec() -> io::Result<(i64, i64)> {
+    // SAFETY: `rusage` is a plain C struct of integers, for which all-zero bytes are valid.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `ru` is a writable rusage that outlives the call.
+    check(unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut ru) })?;
+    #[allow(clippy::unnecessary_cast)] // the field widths differ between targets
+    let us = |t: libc::timeval| (t.tv_sec as i64).saturating_mul(1_000_000).saturating_add(t.tv_usec as i64);
+    Ok((us(ru.ru_utime), us(ru.ru_stime)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

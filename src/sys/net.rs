@@ -1,5 +1,5 @@
-//! Socket details the standard library does not expose: the listen queue length and
-//! network interface indexes.
+//! Socket details the standard library does not expose: the listen queue length, network
+//! interface indexes, and a look at what waits on a blocking socket without blocking.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd};
@@ -24,6 +24,22 @@ pub fn interface_index(name: &str) -> io::Result<u32> {
         0 => Err(io::Error::other(format!("no interface '{name}'"))),
         index => Ok(index),
     }
+}
+
+/// What waits to be read on `s`, without reading it or blocking (`recv` with `MSG_PEEK |
+/// MSG_DONTWAIT`, into `buf`): `Ok(0)` when the peer closed, `WouldBlock` when nothing waits.
+pub fn peek_nonblocking(s: &impl AsFd, buf: &mut [u8]) -> io::Result<usize> {
+    // SAFETY: the descriptor is borrowed from `s`, so it stays open across the call; recv
+    // writes at most `buf.len()` bytes into `buf`, which outlives the call.
+    let n = unsafe {
+        libc::recv(
+            s.as_fd().as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_PEEK | libc::MSG_DONTWAIT,
+        )
+    };
+    usize::try_from(n).map_err(|_| io::Error::last_os_error())
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@
 #![allow(clippy::disallowed_methods)]
 #![allow(dead_code)]
 
+pub mod backends;
 pub mod netdata;
 pub mod witness;
 

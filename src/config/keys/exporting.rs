@@ -44,6 +44,8 @@ registry! { EXPORTING_KEYS:
         "Default of every instance's password.";
     EXPORTING_REMOTE_WRITE_PATH = EXPORTING_GLOBAL, "remote write URL path", "/receive", Text,
         "Default of every remote write instance's remote write URL path.";
+    EXPORTING_KEEP_BACKLOG = EXPORTING_GLOBAL, "keep backlog on restart", "yes", Bool,
+        "Default of every instance's keep backlog on restart (nanodata extension).";
 
     PROMETHEUS_PREFIX = PROMETHEUS_EXPORTER, "prefix", "netdata", Text,
         "/api/v1/allmetrics: prefix of the prometheus metric names (the prefix= parameter overrides it).";
@@ -98,4 +100,6 @@ registry! { EXPORTING_KEYS:
         "HTTP basic authentication password (:http and :https types).";
     INSTANCE_REMOTE_WRITE_PATH = INSTANCE, "remote write URL path", "/receive", Text,
         "prometheus_remote_write: the path POSTed to.";
+    INSTANCE_KEEP_BACKLOG = INSTANCE, "keep backlog on restart", "yes", Bool,
+        "nanodata extension: on stop, write the batches not yet accepted and the time of the last export to [directories] cache/exporting/<name>.spool; the next start sends them and exports from there (written once per stop).";
 }

@@ -81,6 +81,8 @@ pub struct Instance {
     pub password: String,
     /// Remote write: the path POSTed to, starting with `/`.
     pub remote_write_url_path: String,
+    /// `keep backlog on restart` (nanodata extension): spool the backlog on stop.
+    pub keep_backlog: bool,
 }
 
 /// `[prometheus:exporter]`: the defaults of `/api/v1/allmetrics?format=prometheus…`.
@@ -204,6 +206,7 @@ impl fmt::Debug for Instance {
             .field("username", &self.username)
             .field("password", &password)
             .field("remote_write_url_path", &self.remote_write_url_path)
+            .field("keep_backlog", &self.keep_backlog)
             .finish()
     }
 }
@@ -252,6 +255,7 @@ struct InstanceKeys {
     send_automatic_labels: Option<&'static Key>,
     username: Option<&'static Key>,
     password: Option<&'static Key>,
+    keep_backlog: Option<&'static Key>,
 }
 
 const INSTANCE_KEYS: InstanceKeys = InstanceKeys {
@@ -272,6 +276,7 @@ const INSTANCE_KEYS: InstanceKeys = InstanceKeys {
     send_automatic_labels: Some(&keys::INSTANCE_SEND_AUTOMATIC_LABELS),
     username: Some(&keys::INSTANCE_USERNAME),
     password: Some(&keys::INSTANCE_PASSWORD),
+    keep_backlog: Some(&keys::INSTANCE_KEEP_BACKLOG),
 };
 
 const BACKEND_KEYS: InstanceKeys = InstanceKeys {
@@ -292,6 +297,7 @@ const BACKEND_KEYS: InstanceKeys = InstanceKeys {
     send_automatic_labels: None,
     username: None,
     password: None,
+    keep_backlog: None,
 };
 
 fn read_instance(
@@ -328,6 +334,7 @@ fn read_instance(
         username: text_or_default(k.username, &keys::INSTANCE_USERNAME),
         password: text_or_default(k.password, &keys::INSTANCE_PASSWORD),
         remote_write_url_path: c.text(k.remote_write_path),
+        keep_backlog: or_default(k.keep_backlog, &keys::INSTANCE_KEEP_BACKLOG),
         name,
         kind,
         type_name: type_name.to_owned(),

@@ -155,6 +155,11 @@ impl Filters {
         }
     }
 
+    /// The filters of patterns read already.
+    pub fn from_patterns(send_hosts_matching: SimplePattern, send_charts_matching: SimplePattern) -> Filters {
+        Filters { hosts: send_hosts_matching, charts: send_charts_matching }
+    }
+
     /// A host is exported when the pattern matches its hostname — `localhost` for the node
     /// itself — or the pattern is empty.
     pub fn host(&self, hostname: &str, is_localhost: bool) -> bool {

@@ -10,10 +10,15 @@
 //! the host's labels. Where Netdata 1.37 broke the spec, this follows the spec: labels are
 //! sorted and unique, names match Prometheus' character sets, and label values go out as they
 //! are (Netdata escaped them as for the text format, which protobuf does not need).
+//!
+//! [`Batch`] holds one request; [`write_batch`] ([`hosts`]) fills it with one export of every
+//! host a node holds.
 
+pub mod hosts;
 pub mod proto;
 pub mod snappy;
 
+pub use hosts::write_batch;
 pub use proto::{stale_nan, WriteRequestBuilder, STALE_NAN_BITS};
 
 /// `Content-Type` of a remote write request.
@@ -51,15 +56,27 @@ pub enum Reduction {
 /// `<prefix>_<context>_<units>_average` or `<prefix>_<context>_sum`: the units only for the
 /// average (as Netdata's Prometheus naming, §8.4), see [`units_suffix`].
 pub fn stored_metric_name(prefix: &str, context: &str, units: &str, reduction: Reduction) -> String {
-    let mut s = format!("{prefix}_{}", netdata_name(context));
+    let mut s = String::new();
+    push_stored_metric_name(&mut s, prefix, context, units, reduction);
+    s
+}
+
+/// [`stored_metric_name`] appended to `out` (nothing allocated once `out` has grown).
+pub fn push_stored_metric_name(
+    out: &mut String,
+    prefix: &str,
+    context: &str,
+    units: &str,
+    reduction: Reduction,
+) {
+    push_metric_head(out, prefix, context);
     match reduction {
         Reduction::Average => {
-            s.push_str(&units_suffix(units));
-            s.push_str("_average");
+            push_units_suffix(out, units);
+            out.push_str("_average");
         }
-        Reduction::Sum => s.push_str("_sum"),
+        Reduction::Sum => out.push_str("_sum"),
     }
-    sanitize_metric_name(&s)
 }
 
 /// As-collected naming: `<prefix>_<context>[_total]` when every dimension of the chart has
@@ -73,28 +90,60 @@ pub fn collected_metric_name(
     per_dimension: Option<&str>,
     counter: bool,
 ) -> String {
-    let mut s = format!("{prefix}_{}", netdata_name(context));
+    let mut s = String::new();
+    push_collected_metric_name(&mut s, prefix, context, per_dimension, counter);
+    s
+}
+
+/// [`collected_metric_name`] appended to `out` (nothing allocated once `out` has grown).
+pub fn push_collected_metric_name(
+    out: &mut String,
+    prefix: &str,
+    context: &str,
+    per_dimension: Option<&str>,
+    counter: bool,
+) {
+    push_metric_head(out, prefix, context);
     if let Some(d) = per_dimension {
-        s.push('_');
-        s.push_str(&netdata_name(d));
+        out.push('_');
+        push_netdata_name(out, d);
     }
     if counter {
-        s.push_str("_total");
+        out.push_str("_total");
     }
-    sanitize_metric_name(&s)
 }
 
 /// Netdata's units suffix: `_` + the units with every non-alphanumeric as `_`; `%` is
 /// `_percent` and a trailing `/s` becomes `_persec` (`kilobits/s` → `_kilobits_persec`). Empty
 /// units give a lone `_`, as in Netdata.
 pub fn units_suffix(units: &str) -> String {
+    let mut s = String::new();
+    push_units_suffix(&mut s, units);
+    s
+}
+
+fn push_units_suffix(out: &mut String, units: &str) {
     if units == "%" {
-        return "_percent".into();
+        out.push_str("_percent");
+        return;
     }
+    out.push('_');
     match units.strip_suffix("/s").filter(|base| !base.is_empty()) {
-        Some(base) => format!("_{}_persec", netdata_name(base)),
-        None => format!("_{}", netdata_name(units)),
+        Some(base) => {
+            push_netdata_name(out, base);
+            out.push_str("_persec");
+        }
+        None => push_netdata_name(out, units),
     }
+}
+
+/// `<prefix>_<context>`, a valid metric name start: the prefix made valid as
+/// [`sanitize_metric_name`] does (what follows it is only ASCII letters, digits and `_`, which
+/// sanitising the whole name would leave alone).
+fn push_metric_head(out: &mut String, prefix: &str, context: &str) {
+    push_sanitized(out, prefix, true);
+    out.push('_');
+    push_netdata_name(out, context);
 }
 
 /// A metric name as Prometheus accepts it, `[a-zA-Z_:][a-zA-Z0-9_:]*`: every other character
@@ -215,9 +264,10 @@ impl Batch {
     }
 }
 
-/// Netdata's `prometheus_name_copy`: every non-alphanumeric ASCII character as `_`.
-fn netdata_name(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect()
+/// Netdata's `prometheus_name_copy`: every character that is not an ASCII letter or digit
+/// as `_`.
+fn push_netdata_name(out: &mut String, s: &str) {
+    out.extend(s.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }));
 }
 
 fn sanitize(s: &str, colon: bool) -> String {

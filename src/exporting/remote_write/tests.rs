@@ -69,11 +69,11 @@ fn headers_are_the_specs() {
     assert_eq!(user_agent(), format!("nanodata/{}", env!("CARGO_PKG_VERSION")));
 }
 
-type Series = (Vec<(String, String)>, Vec<(f64, i64)>);
+pub(super) type Series = (Vec<(String, String)>, Vec<(f64, i64)>);
 
 /// The series of a block, labels and samples as text, read with an independent walk of the
 /// protobuf (just enough of it for these tests).
-fn series_of(block: &[u8]) -> Vec<Series> {
+pub(super) fn series_of(block: &[u8]) -> Vec<Series> {
     fn var(b: &[u8], at: &mut usize) -> u64 {
         let mut v = 0;
         let mut shift = 0;
