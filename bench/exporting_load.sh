@@ -3,7 +3,8 @@
 # the real protocol) stream into a nanodata parent and into a Netdata 1.37 parent, each STORING
 # the children (memory mode ram on both sides, so that `data source = average` has a database
 # to read, and so that the comparison is the exporting and not the storage engine: Netdata's
-# default is dbengine), and each exporting every EVERY s to loopback sinks (bench/exporting_sink.py):
+# default is dbengine), and each exporting every EVERY s to loopback sinks (bench/exporting_sink.py;
+# bench/exporting_measure.py takes the snapshots and prints the tables):
 # graphite (plaintext), opentsdb (telnet) and json (plaintext) on both, Prometheus remote write
 # (HTTP sink answering 204) on nanodata only (Debian's Netdata 1.37.1 has no remote write).
 #
@@ -151,36 +152,6 @@ import json, sys
 print(sum(1 for h in json.load(sys.stdin)["mirrored_hosts_status"][1:] if h.get("reachable")))'
 }
 
-# One JSON line: the time, utime+stime (s) of the threads of $1 whose name matches $2 (their
-# count), of the whole process, the process's VmRSS (KiB), the sinks' counters.
-snapshot() {
-    local pid=$1 re=$2 t sum=0 n=0 comm
-    for t in /proc/"$pid"/task/*; do
-        comm=$(cat "$t/comm" 2>/dev/null) || continue
-        if [[ "$comm" =~ $re ]]; then
-            sum=$(awk -v s="$sum" '{ sub(/^.*\) /, ""); print s + ($12 + $13) / 100 }' "$t/stat")
-            n=$((n + 1))
-        fi
-    done
-    local proc rss
-    proc=$(awk '{ sub(/^.*\) /, ""); print ($12 + $13) / 100 }' "/proc/$pid/stat")
-    rss=$(awk '/^VmRSS:/ { print $2 }' "/proc/$pid/status")
-    printf '{"t": %s, "cpu": %s, "threads": %s, "proc": %s, "rss_kib": %s, "sink": %s}' \
-        "$(date +%s.%N)" "$sum" "$n" "$proc" "$rss" "$(curl -sf "$sink/stats")"
-}
-
-# Sleeps until the wall clock is half an export interval past a multiple of EVERY.
-align() {
-    python3 -c "
-import time
-e = $every
-now = time.time()
-t = (now // e) * e + e / 2
-while t < now + 1:
-    t += e
-time.sleep(t - now)"
-}
-
 run() {
     local who=$1 c=$2 re port
     [ "$who" = nanodata ] && re='^exp-' || re='^EXPORTING'
@@ -199,29 +170,13 @@ run() {
     up=$(connected "$port" || echo 0)
     echo "   $who $c: $up children connected after ${waited} s; warm-up ${warmup} s, then $windows windows of $every s" >&2
     sleep "$warmup"
-    align
-    local snaps=() k
-    for k in $(seq 0 "$windows"); do
-        [ "$k" -eq 0 ] || sleep "$every"
-        snaps+=("$(snapshot "$pid" "$re")")
-    done
+    python3 bench/exporting_measure.py window "$pid" "$re" "$every" "$windows" "http://$sink" >"$state/snaps.json"
     up=$(connected "$port" || echo 0)
     kill "$gen" 2>/dev/null || true
     wait "$gen" 2>/dev/null || true
     kill "$pid"
     wait "$pid" 2>/dev/null || true
-    # Remote write: the samples of each window's requests, decoded now that the parent is stopped.
-    local decodes=() a b
-    if [ "$c" = remote_write ]; then
-        for k in $(seq 1 "$windows"); do
-            a=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sink"]["remote_write"]["requests"])' "${snaps[$((k - 1))]}")
-            b=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["sink"]["remote_write"]["requests"])' "${snaps[$k]}")
-            decodes+=("$(curl -sf "$sink/decode?name=remote_write&from=$a&to=$b")")
-        done
-    fi
-    local IFS=,
-    printf '{"who": "%s", "connector": "%s", "children": %s, "snaps": [%s], "decodes": [%s]}\n' \
-        "$who" "$c" "$up" "${snaps[*]}" "${decodes[*]}" >> "$results"
+    python3 bench/exporting_measure.py record "$who" "$c" "$up" "$state/snaps.json" "http://$sink" >>"$results"
 }
 
 echo "## exporting: $children children × $dims dims/s stored in ram, data source $source_, update every $every s;" \
@@ -234,4 +189,4 @@ for c in "${connectors[@]}"; do
         run netdata "$c"
     fi
 done
-python3 bench/exporting_report.py "$results" "$every"
+python3 bench/exporting_measure.py report "$results" "$every"
