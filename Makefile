@@ -27,7 +27,7 @@ BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
 .PHONY: fuzz
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab bench-health
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab bench-health bench-exporting
 
 all: build
 
@@ -93,6 +93,11 @@ bench-parent:
 # Health on a parent with 1000 simulated children and the stock alarms, beside Netdata 1.37.
 bench-health:
 	bench/health_load.sh 1000
+
+# Exporting on a parent with 1000 simulated children × 200 dimensions stored in ram, every 10 s
+# to loopback sinks (graphite, opentsdb, json; remote write on nanodata only), beside Netdata 1.37.
+bench-exporting:
+	bench/exporting_load.sh 1000
 
 # Old against new in one run on this machine (bench/ab.sh: parent ingestion, headless child
 # CPU and RSS, web req/s, binary sizes; medians, old | new | ratio). `make bench-ab OLD=main`.
