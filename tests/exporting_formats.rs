@@ -551,12 +551,11 @@ fn same_averages(graphite: &Sink, min_batches: usize, netdata: &Exporter) -> usi
         }
     }
     let mut compared = 0;
-    let mut raw = Vec::new();
     for pair in times.windows(2) {
         let (prev, ts) = (pair[0], pair[1]);
         let export = Export { source: DataSource::Average, after: prev + 3, before: ts + 3 };
         let mut ours = HashMap::new();
-        read_chart(&chart, MemoryMode::Ram, &export, &mut raw, |m| {
+        read_chart(&chart, MemoryMode::Ram, &export, |m| {
             if let Value::Stored(v) = m.value {
                 ours.insert(m.dimension.id.clone(), (v, m.timestamp));
             }

@@ -45,10 +45,29 @@ impl NameSource {
 /// Appends `src` as a metric name part: every byte that is not an ASCII letter, digit or
 /// `.` becomes `_`; at most [`MAX_NAME`] bytes.
 pub fn push_name(out: &mut Vec<u8>, src: &str) {
-    out.extend(
-        src.bytes().take(MAX_NAME).map(|b| if b == b'.' || b.is_ascii_alphanumeric() { b } else { b'_' }),
-    );
+    let src = &src.as_bytes()[..src.len().min(MAX_NAME)];
+    let keep = |b: &u8| NAME_BYTE[usize::from(*b)];
+    // Most names need nothing changed: one copy.
+    match src.iter().position(|b| !keep(b)) {
+        None => out.extend_from_slice(src),
+        Some(first) => {
+            out.extend_from_slice(&src[..first]);
+            out.extend(src[first..].iter().map(|b| if keep(b) { *b } else { b'_' }));
+        }
+    }
 }
+
+/// The bytes a metric name part keeps: ASCII letters, digits and `.`.
+static NAME_BYTE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = c == b'.' || c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    t
+};
 
 /// [`push_name`] into a new string.
 pub fn name(src: &str) -> String {
@@ -81,6 +100,11 @@ pub fn push_opentsdb_label(out: &mut Vec<u8>, src: &str) {
 /// valid JSON). UTF-8 characters are kept, as Netdata keeps them where `char` is unsigned
 /// (ARM, MIPS).
 pub fn push_json(out: &mut Vec<u8>, src: &str) {
+    // Most strings need nothing escaped: one copy.
+    if !src.bytes().any(|b| b == b'"' || b == b'\\' || b <= 0x1F) {
+        out.extend_from_slice(src.as_bytes());
+        return;
+    }
     for b in src.bytes() {
         match b {
             b'"' | b'\\' => out.extend_from_slice(&[b'\\', b]),

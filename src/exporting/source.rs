@@ -11,10 +11,10 @@
 //!   Σ stored values / count (average) or Σ (sum) over the non-empty slots, stamped with
 //!   the window's `before`; a dimension with nothing stored in the window is skipped.
 //!
-//! Charts are read under their lock, through the chart's view, one dimension at a time into
-//! a scratch buffer the caller reuses.
+//! Charts are read under their lock, through the chart's view, one dimension at a time; a
+//! window's slots are summed where they are stored.
 
-use crate::db::{MemoryMode, StorageNumber};
+use crate::db::MemoryMode;
 use crate::rrd::{Chart, ChartMeta, DimensionMeta};
 
 /// `data source` of an exporting instance (read from `exporting.conf` by the settings).
@@ -60,22 +60,6 @@ pub fn window(after: i64, before: i64, update_every: u32) -> (i64, i64) {
     (after.min(before), before)
 }
 
-/// The `average`/`sum` of the slots stored in `raw` (as read for a window): `None` when
-/// none holds a value.
-pub fn reduce(raw: &[(i64, StorageNumber)], source: DataSource) -> Option<f64> {
-    let mut sum = 0.0;
-    let mut count = 0usize;
-    for v in raw.iter().filter_map(|(_, n)| n.value()) {
-        sum += v;
-        count += 1;
-    }
-    match (count, source) {
-        (0, _) => None,
-        (_, DataSource::Sum) => Some(sum),
-        _ => Some(sum / count as f64),
-    }
-}
-
 /// Calls `emit` for every dimension of `chart` that has something to export in `export`,
 /// in the chart's dimension order; returns how many it emitted. `mode` is the memory mode of
 /// the chart's host.
@@ -83,14 +67,9 @@ pub fn reduce(raw: &[(i64, StorageNumber)], source: DataSource) -> Option<f64> {
 /// Like Netdata, nothing is read from an obsolete chart, a chart without dimensions, or —
 /// unless the source is `as collected` — a chart of a host that stores nothing
 /// (`mode = none`). Unlike Netdata, a dimension never collected is not sent `as collected`
-/// (Netdata writes its initial 0 stamped 1970). `raw` is scratch space, reused across calls.
-pub fn read_chart(
-    chart: &Chart,
-    mode: MemoryMode,
-    export: &Export,
-    raw: &mut Vec<(i64, StorageNumber)>,
-    mut emit: impl FnMut(&Metric<'_>),
-) -> usize {
+/// (Netdata writes its initial 0 stamped 1970). The stored slots of a window are summed in
+/// place ([`crate::db::DimensionStore::sum_count`]), without a copy.
+pub fn read_chart(chart: &Chart, mode: MemoryMode, export: &Export, mut emit: impl FnMut(&Metric<'_>)) -> usize {
     if mode == MemoryMode::None && export.source != DataSource::AsCollected {
         return 0;
     }
@@ -119,9 +98,11 @@ pub fn read_chart(
                     if before < first || after > last {
                         continue;
                     }
-                    d.query_into(after, before, raw);
-                    let Some(value) = reduce(raw, export.source) else {
-                        continue;
+                    let (sum, count) = d.sum_count(after, before);
+                    let value = match (count, export.source) {
+                        (0, _) => continue,
+                        (_, DataSource::Sum) => sum,
+                        _ => sum / count as f64,
                     };
                     Metric {
                         chart: meta,

@@ -21,9 +21,8 @@ fn chart(host: &Host, update_every: u32) -> Arc<Chart> {
 
 /// `(dimension id, value, timestamp)` of each emitted metric.
 fn read(chart: &Chart, mode: MemoryMode, export: Export) -> Vec<(String, Value, i64)> {
-    let mut raw = Vec::new();
     let mut out = Vec::new();
-    let n = read_chart(chart, mode, &export, &mut raw, |m| {
+    let n = read_chart(chart, mode, &export, |m| {
         out.push((m.dimension.id.clone(), m.value, m.timestamp));
     });
     assert_eq!(n, out.len());

@@ -2,7 +2,6 @@
 //! [`crate::exporting::format`], remote write through [`crate::exporting::remote_write`].
 
 use crate::config::settings::{Connector, Instance, Transport};
-use crate::db::StorageNumber;
 use crate::exporting::format::{self, Batch, Format, FormatOptions, Formatter, SendLabels};
 use crate::exporting::names::NameSource;
 use crate::exporting::remote_write;
@@ -66,15 +65,14 @@ impl Encoder {
         &mut self,
         hosts: &Hosts,
         batch: &Batch<'_>,
-        raw: &mut Vec<(i64, StorageNumber)>,
         out: &mut Vec<u8>,
     ) -> Result<usize, String> {
         out.clear();
         match self {
-            Encoder::Lines(fmt) => Ok(format::write_batch(fmt.as_mut(), out, hosts, batch, raw)),
+            Encoder::Lines(fmt) => Ok(format::write_batch(fmt.as_mut(), out, hosts, batch)),
             Encoder::RemoteWrite { batch: rw, options, variables } => {
                 rw.clear();
-                let mut n = remote_write::write_batch(rw, hosts, batch, options, raw);
+                let mut n = remote_write::write_batch(rw, hosts, batch, options);
                 if *variables && n > 0 {
                     n += remote_write::hosts::write_variables(rw, hosts, batch, &options.prefix);
                 }

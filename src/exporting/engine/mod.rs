@@ -40,7 +40,7 @@ use parking_lot::Mutex;
 
 use crate::clock::{self, USEC_PER_SEC};
 use crate::config::settings::{DataSource, ExportingSettings, Instance};
-use crate::db::{MemoryMode, StorageNumber};
+use crate::db::MemoryMode;
 use crate::exporting::format::{Batch, Filters};
 use crate::exporting::source::Export;
 use crate::net::backoff::Backoff;
@@ -188,7 +188,6 @@ struct Worker {
     phase: i64,
     out: Vec<u8>,
     scratch: Vec<u8>,
-    raw: Vec<(i64, StorageNumber)>,
 }
 
 impl Worker {
@@ -239,7 +238,6 @@ impl Worker {
             phase: phase(instance.update_every, localhost.settings().update_every),
             out: Vec::new(),
             scratch: Vec::new(),
-            raw: Vec::new(),
         };
         w.restore();
         Ok(w)
@@ -374,7 +372,7 @@ impl Worker {
     fn make(&mut self, before: i64) {
         let export = Export { source: self.instance.data_source, after: self.last_export, before };
         let batch = Batch { export, filters: &self.filters, hostname: &self.hostname };
-        let made = self.encoder.encode(&self.hosts, &batch, &mut self.raw, &mut self.out);
+        let made = self.encoder.encode(&self.hosts, &batch, &mut self.out);
         self.last_export = before;
         let metrics = match made {
             Ok(0) => return,

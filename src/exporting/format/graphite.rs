@@ -1,7 +1,9 @@
 //! Graphite plaintext (also the body of `graphite:http`):
 //! `<prefix>.<host>.<chart>.<dimension>[;<tags>][;<k>=<v>…] <value> <seconds>⏎`.
 
-use super::{push_int, push_labels, push_raw, push_value, FormatOptions, Formatter, HostInfo, LabelParts};
+use super::{
+    push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
+};
 use crate::exporting::names::{push_graphite_label, push_name};
 use crate::exporting::source::Metric;
 
@@ -12,11 +14,13 @@ pub struct Graphite {
     head: Vec<u8>,
     /// `[;<tags>][;labels]` of the current host.
     tail: Vec<u8>,
+    /// `<prefix>.<host>.<chart>.` of the current chart.
+    chart: ChartPart,
 }
 
 impl Graphite {
     pub fn new(options: FormatOptions) -> Graphite {
-        Graphite { options, head: Vec::new(), tail: Vec::new() }
+        Graphite { options, head: Vec::new(), tail: Vec::new(), chart: ChartPart::default() }
     }
 }
 
@@ -24,6 +28,7 @@ impl Formatter for Graphite {
     fn begin_batch(&mut self, _out: &mut Vec<u8>) {}
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
+        self.chart.reset();
         self.head.clear();
         push_raw(&mut self.head, &self.options.prefix);
         self.head.push(b'.');
@@ -39,9 +44,12 @@ impl Formatter for Graphite {
     }
 
     fn metric(&mut self, out: &mut Vec<u8>, m: &Metric<'_>) {
-        out.extend_from_slice(&self.head);
-        push_name(out, self.options.names.chart(m.chart));
-        out.push(b'.');
+        let (head, names) = (&self.head, self.options.names);
+        out.extend_from_slice(self.chart.get(m.chart, |p| {
+            p.extend_from_slice(head);
+            push_name(p, names.chart(m.chart));
+            p.push(b'.');
+        }));
         push_name(out, self.options.names.dimension(m.dimension));
         out.extend_from_slice(&self.tail);
         out.push(b' ');

@@ -19,13 +19,18 @@ pub struct Json {
     http: bool,
     /// `{"prefix":…,"hostname":…,[host_tags][labels]` of the current host.
     head: Vec<u8>,
+    /// The chart `chart_part` was made for (its metadata's address, and the record kind);
+    /// cleared at each host.
+    chart: Option<(usize, bool)>,
+    /// `head` and the chart's fields.
+    chart_part: Vec<u8>,
     first: bool,
 }
 
 impl Json {
     /// `http`: the `json:http` array; otherwise one record per line.
     pub fn new(options: FormatOptions, http: bool) -> Json {
-        Json { options, http, head: Vec::new(), first: true }
+        Json { options, http, head: Vec::new(), chart: None, chart_part: Vec::new(), first: true }
     }
 }
 
@@ -38,6 +43,7 @@ impl Formatter for Json {
     }
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
+        self.chart = None;
         let h = &mut self.head;
         h.clear();
         push_raw(h, "{\"prefix\":\"");
@@ -69,7 +75,6 @@ impl Formatter for Json {
         // Netdata's stored-value record has `": "` in three places.
         let sp = if matches!(m.value, Value::Stored(_)) { " " } else { "" };
         let c = m.chart;
-        out.extend_from_slice(&self.head);
         let field = |out: &mut Vec<u8>, key: &str, space: &str, value: &str| {
             push_raw(out, "\"");
             push_raw(out, key);
@@ -79,12 +84,22 @@ impl Formatter for Json {
             push_json(out, value);
             push_raw(out, "\",");
         };
-        field(out, "chart_id", "", &c.id);
-        field(out, "chart_name", "", &c.name);
-        field(out, "chart_family", "", &c.family);
-        field(out, "chart_context", sp, &c.context);
-        field(out, "chart_type", "", c.type_part());
-        field(out, "units", sp, &c.units);
+        // The host's part and the chart's fields are the same for every dimension of a chart:
+        // made once per chart (charts of one host are alive and distinct while it is written).
+        let key = (std::ptr::from_ref(c) as usize, sp.is_empty());
+        if self.chart != Some(key) {
+            self.chart = Some(key);
+            let h = &mut self.chart_part;
+            h.clear();
+            h.extend_from_slice(&self.head);
+            field(h, "chart_id", "", &c.id);
+            field(h, "chart_name", "", &c.name);
+            field(h, "chart_family", "", &c.family);
+            field(h, "chart_context", sp, &c.context);
+            field(h, "chart_type", "", c.type_part());
+            field(h, "units", sp, &c.units);
+        }
+        out.extend_from_slice(&self.chart_part);
         field(out, "id", "", &m.dimension.id);
         field(out, "name", "", &m.dimension.name);
         push_raw(out, "\"value\":");

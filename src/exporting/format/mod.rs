@@ -22,13 +22,12 @@
 
 mod graphite;
 mod json;
+mod number;
 mod opentsdb;
 
-use std::io::Write;
 
 use super::names::NameSource;
 use super::source::{self, Export, Metric, Value};
-use crate::db::StorageNumber;
 use crate::rrd::{label_source, ChartMeta, Host, Hosts, Label};
 use crate::simple_pattern::SimplePattern;
 
@@ -190,13 +189,12 @@ pub fn write_batch(
     out: &mut Vec<u8>,
     hosts: &Hosts,
     batch: &Batch<'_>,
-    raw: &mut Vec<(i64, StorageNumber)>,
 ) -> usize {
     fmt.begin_batch(out);
     let mut written = 0;
     for host in hosts.all() {
         let is_localhost = std::sync::Arc::ptr_eq(&host, hosts.localhost());
-        written += write_host(fmt, out, &host, is_localhost, batch, raw);
+        written += write_host(fmt, out, &host, is_localhost, batch);
     }
     fmt.end_batch(out);
     written
@@ -209,7 +207,6 @@ pub fn write_host(
     host: &Host,
     is_localhost: bool,
     batch: &Batch<'_>,
-    raw: &mut Vec<(i64, StorageNumber)>,
 ) -> usize {
     if !batch.filters.host(host.hostname(), is_localhost) {
         return 0;
@@ -227,23 +224,48 @@ pub fn write_host(
         if !chart.with_view(|view, _| batch.filters.chart(view.meta())) {
             continue;
         }
-        written += source::read_chart(&chart, mode, &batch.export, raw, |m| fmt.metric(out, m));
+        written += source::read_chart(&chart, mode, &batch.export, |m| fmt.metric(out, m));
     }
     written
 }
 
+/// The part of a line that is the same for every dimension of a chart, made once per chart.
+/// Charts are told apart by the address of their metadata, which is unique among the charts
+/// of one host while it is written: [`ChartPart::reset`] at every host.
+#[derive(Default)]
+pub(crate) struct ChartPart {
+    chart: Option<usize>,
+    bytes: Vec<u8>,
+}
+
+impl ChartPart {
+    pub fn reset(&mut self) {
+        self.chart = None;
+    }
+
+    /// The part for `chart`, made by `make` when it is not the chart of the previous call.
+    pub fn get(&mut self, chart: &ChartMeta, make: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
+        let key = std::ptr::from_ref(chart) as usize;
+        if self.chart != Some(key) {
+            self.chart = Some(key);
+            self.bytes.clear();
+            make(&mut self.bytes);
+        }
+        &self.bytes
+    }
+}
+
 /// Writes a value the way Netdata does: `%lld` or `%0.7f`.
 pub(crate) fn push_value(out: &mut Vec<u8>, value: Value) {
-    // Writing into a Vec cannot fail.
-    let _ = match value {
-        Value::Collected(v) => write!(out, "{v}"),
-        Value::Stored(v) => write!(out, "{v:.7}"),
-    };
+    match value {
+        Value::Collected(v) => number::push_i64(out, v),
+        Value::Stored(v) => number::push_fixed7(out, v),
+    }
 }
 
 /// Writes an integer (timestamps).
 pub(crate) fn push_int(out: &mut Vec<u8>, v: i64) {
-    let _ = write!(out, "{v}");
+    number::push_i64(out, v);
 }
 
 /// Renders the labels `send` lets through: `before` once, then `name<equal>value` pairs

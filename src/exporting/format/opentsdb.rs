@@ -5,7 +5,9 @@
 //!   "tags":{"host":"<host>[ <tags>]"[,"<k>":"<v>"…]}}`, objects joined by `,⏎` inside
 //!   `[⏎` … `⏎]⏎`. Netdata writes a host's tags inside the `host` tag's value; so does this.
 
-use super::{push_int, push_labels, push_raw, push_value, FormatOptions, Formatter, HostInfo, LabelParts};
+use super::{
+    push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
+};
 use crate::exporting::names::{push_json, push_name, push_opentsdb_label};
 use crate::exporting::source::Metric;
 
@@ -14,11 +16,13 @@ pub struct OpentsdbTelnet {
     options: FormatOptions,
     /// ` host=<host>[ <tags>][ labels]⏎` of the current host.
     tail: Vec<u8>,
+    /// `put <prefix>.<chart>.` of the current chart.
+    chart: ChartPart,
 }
 
 impl OpentsdbTelnet {
     pub fn new(options: FormatOptions) -> OpentsdbTelnet {
-        OpentsdbTelnet { options, tail: Vec::new() }
+        OpentsdbTelnet { options, tail: Vec::new(), chart: ChartPart::default() }
     }
 }
 
@@ -26,6 +30,7 @@ impl Formatter for OpentsdbTelnet {
     fn begin_batch(&mut self, _out: &mut Vec<u8>) {}
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
+        self.chart.reset();
         self.tail.clear();
         push_raw(&mut self.tail, " host=");
         push_raw(&mut self.tail, host.hostname);
@@ -39,11 +44,14 @@ impl Formatter for OpentsdbTelnet {
     }
 
     fn metric(&mut self, out: &mut Vec<u8>, m: &Metric<'_>) {
-        push_raw(out, "put ");
-        push_raw(out, &self.options.prefix);
-        out.push(b'.');
-        push_name(out, self.options.names.chart(m.chart));
-        out.push(b'.');
+        let (prefix, names) = (&self.options.prefix, self.options.names);
+        out.extend_from_slice(self.chart.get(m.chart, |p| {
+            push_raw(p, "put ");
+            push_raw(p, prefix);
+            p.push(b'.');
+            push_name(p, names.chart(m.chart));
+            p.push(b'.');
+        }));
         push_name(out, self.options.names.dimension(m.dimension));
         out.push(b' ');
         push_int(out, m.timestamp);

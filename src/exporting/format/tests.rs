@@ -290,8 +290,8 @@ fn a_batch_covers_every_host_with_its_own_name_tags_and_labels() {
         hostname: "node-name",
     };
     let mut f = Format::Graphite.formatter(options(NameSource::Names, CONFIGURED));
-    let (mut out, mut raw) = (Vec::new(), Vec::new());
-    let n = write_batch(f.as_mut(), &mut out, &hosts, &batch, &mut raw);
+    let mut out = Vec::new();
+    let n = write_batch(f.as_mut(), &mut out, &hosts, &batch);
     assert_eq!(n, 2);
     assert_eq!(
         String::from_utf8(out).unwrap(),

@@ -37,7 +37,7 @@
 use std::sync::Arc;
 
 use super::{push_collected_metric_name, push_stored_metric_name, Batch, Reduction};
-use crate::db::{MemoryMode, StorageNumber};
+use crate::db::MemoryMode;
 use crate::exporting::format::{self, FormatOptions};
 use crate::exporting::names;
 use crate::exporting::source::{self, DataSource, Value};
@@ -52,13 +52,12 @@ pub fn write_batch(
     hosts: &Hosts,
     batch: &format::Batch<'_>,
     options: &FormatOptions,
-    raw: &mut Vec<(i64, StorageNumber)>,
 ) -> usize {
     let mut name = String::new();
     let mut written = 0;
     for host in hosts.all() {
         let is_localhost = Arc::ptr_eq(&host, hosts.localhost());
-        written += write_host(rw, &host, is_localhost, batch, options, raw, &mut name);
+        written += write_host(rw, &host, is_localhost, batch, options, &mut name);
     }
     written
 }
@@ -107,7 +106,6 @@ fn write_host(
     is_localhost: bool,
     batch: &format::Batch<'_>,
     options: &FormatOptions,
-    raw: &mut Vec<(i64, StorageNumber)>,
     name: &mut String,
 ) -> usize {
     if !batch.filters.host(host.hostname(), is_localhost) {
@@ -132,7 +130,7 @@ fn write_host(
             Some(name_chart(name, meta, view.dimensions().map(|d| d.meta()), options, source))
         });
         let Some(naming) = naming else { continue };
-        written += source::read_chart(&chart, mode, &batch.export, raw, |m| {
+        written += source::read_chart(&chart, mode, &batch.export, |m| {
             let dimension = options.names.dimension(m.dimension);
             let dimension_label = match naming {
                 Naming::Shared => dimension,

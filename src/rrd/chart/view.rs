@@ -96,6 +96,12 @@ impl<'a> DimView<'a> {
     }
     /// The stored numbers with `after ≤ t ≤ before` into `raw` (cleared first), oldest
     /// first, empty slots included (see `DimensionStore::query`).
+    /// The sum and count of the values stored with `after ≤ t ≤ before`, empty slots
+    /// skipped (`DimensionStore::sum_count`).
+    pub fn sum_count(&self, after: i64, before: i64) -> (f64, usize) {
+        self.d.store.sum_count(after, before)
+    }
+
     pub fn query_into(&self, after: i64, before: i64, raw: &mut Vec<(i64, StorageNumber)>) {
         raw.clear();
         self.d.store.query(after, before, raw);

@@ -108,8 +108,7 @@ fn export(
         hostname: "node-name",
     };
     let mut rw = Batch::new();
-    let mut raw = Vec::new();
-    let n = write_batch(&mut rw, hosts, &batch, opts, &mut raw);
+    let n = write_batch(&mut rw, hosts, &batch, opts);
     let body = rw.body().expect("small batch");
     (n, series_of(body))
 }
@@ -348,11 +347,11 @@ fn the_batch_is_not_cleared_and_counts_add_up() {
         hostname: "node-name",
     };
     let opts = options(NameSource::Names, SendLabels::default());
-    let (mut rw, mut raw) = (Batch::new(), Vec::new());
+    let mut rw = Batch::new();
     // me: cpu 2 + disk 1 + net 2; child1: 1; skip-me: 1; four netdata_info.
-    assert_eq!(write_batch(&mut rw, &hosts, &batch, &opts, &mut raw), 7);
+    assert_eq!(write_batch(&mut rw, &hosts, &batch, &opts), 7);
     assert_eq!((rw.series_count(), rw.sample_count()), (11, 11));
-    assert_eq!(write_batch(&mut rw, &hosts, &batch, &opts, &mut raw), 7);
+    assert_eq!(write_batch(&mut rw, &hosts, &batch, &opts), 7);
     assert_eq!(rw.series_count(), 22, "the caller clears");
     rw.clear();
     assert_eq!(rw.series_count(), 0);
