@@ -32,7 +32,7 @@ pub fn push_i64(out: &mut Vec<u8>, v: i64) {
 pub fn push_fixed7(out: &mut Vec<u8>, v: f64) {
     const SCALE: f64 = 1e7;
     let a = v.abs();
-    if !(a < 1e8) {
+    if a.is_nan() || a >= 1e8 {
         let _ = write!(out, "{v:.7}");
         return;
     }
