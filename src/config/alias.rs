@@ -31,6 +31,7 @@ const ALIASES: &[Alias] = &[
     (N, (GLOBAL, "delete orphan hosts files"), (DB, "delete orphan hosts files")),
     (N, (GLOBAL, "enable zero metrics"), (DB, "enable zero metrics")),
     (N, (GLOBAL, "debug log"), (LOGS, "debug")),
+    (N, (GLOBAL, "debug flags"), (LOGS, "debug flags")),
     (N, (GLOBAL, "error log"), (LOGS, "error")),
     (N, (GLOBAL, "access log"), (LOGS, "access")),
     (N, (GLOBAL, "facility log"), (LOGS, "facility")),

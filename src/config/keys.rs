@@ -186,7 +186,7 @@ registry! { NETDATA:
     DIR_HOME = DIRECTORIES, "home", "/var/cache/nanodata", Path,
         "Given to plugins as HOME.";
     DIR_LOCK = DIRECTORIES, "lock", "/var/lib/nanodata/lock", Path,
-        "Given to plugins as NETDATA_LOCK_DIR.";
+        "Given to plugins as NETDATA_LOCK_DIR (created at start); unset = <[directories] lib>/lock.";
     DIR_PLUGINS = DIRECTORIES, "plugins", "\"/usr/libexec/nanodata/plugins.d\" \"/etc/nanodata/custom-plugins.d\"", Path,
         "External plugin directories, each in double quotes, separated by spaces.";
     DIR_HEALTH_CONFIG = DIRECTORIES, "health config", "/etc/nanodata/health.d", Path,

@@ -163,6 +163,7 @@ fn every_old_name_reaches_its_new_key() {
         ("global", "delete orphan hosts files", "no", &DB_DELETE_ORPHAN_FILES),
         ("global", "enable zero metrics", "yes", &DB_ZERO_METRICS),
         ("global", "debug log", "/tmp/debug.log", &LOGS_DEBUG),
+        ("global", "debug flags", "0x10", &LOGS_DEBUG_FLAGS),
         ("global", "error log", "syslog", &LOGS_ERROR),
         ("global", "access log", "none", &LOGS_ACCESS),
         ("global", "facility log", "local0", &LOGS_FACILITY),

@@ -6,7 +6,8 @@
 //! seconds. Each plugin runs as `/bin/sh -c "exec <path> <update every> <command options>"`
 //! with the environment of §5.2, its stdout parsed by [`crate::protocol::Session`] on a
 //! thread of its own, its stdin kept open (for function calls later) and its stderr
-//! appended to the error log.
+//! appended to the error log. `NETDATA_LOCK_DIR` is created at start: Netdata's
+//! `python.d.plugin` takes a lock file there for each of its jobs.
 //!
 //! A plugin that prints something unusable, a line longer than 15360 bytes, or nothing for
 //! `[plugin:<name>] kill after silent seconds` (default 10 × update every + 60) is stopped —
@@ -15,6 +16,8 @@
 //! another plugin, another host, or the daemon's other threads.
 
 pub mod lifecycle;
+#[cfg(test)]
+mod pythond_lines;
 mod runner;
 
 use std::collections::{HashMap, HashSet};
@@ -41,6 +44,7 @@ pub struct Plugins {
 /// `host_prefix` is the `/proc` prefix given to plugins as `NETDATA_HOST_PREFIX` (`/` means
 /// none).
 pub fn start(settings: PluginSettings, host: Arc<Host>, host_prefix: &Path) -> Plugins {
+    prepare_lock_dir(&settings);
     let (stop, stop_rx) = crossbeam_channel::bounded::<()>(0);
     let every = settings.check_every;
     let manager = Manager {
@@ -184,6 +188,24 @@ pub fn discover(dirs: &[PathBuf]) -> Vec<(String, PathBuf)> {
     found
 }
 
+/// Creates `NETDATA_LOCK_DIR` when plugins may run: Netdata's `python.d.plugin` takes a lock
+/// file there for every job (`<job>.collector.lock`) and drops any job whose lock it cannot
+/// create, so without the directory it collects nothing.
+fn prepare_lock_dir(settings: &PluginSettings) {
+    let dir = Path::new(&settings.env.lock_dir);
+    if settings.dirs.is_empty() || settings.env.lock_dir.is_empty() || dir.is_dir() {
+        return;
+    }
+    match crate::daemon::ensure_dir(dir) {
+        Ok(()) => log::info!("plugins.d: created the lock directory {}", dir.display()),
+        Err(e) => log::error!(
+            "plugins.d: cannot create the lock directory {} ([directories] lock): {e}; \
+             plugins that lock their jobs there (python.d.plugin) will skip them",
+            dir.display()
+        ),
+    }
+}
+
 fn is_executable(path: &Path) -> bool {
     path.metadata().is_ok_and(|m| m.permissions().mode() & 0o111 != 0)
 }
@@ -232,6 +254,7 @@ pub fn environment(settings: &PluginSettings, host: &Host, host_prefix: &Path) -
         ("NETDATA_ERRORS_THROTTLE_PERIOD".into(), e.errors_throttle_period.to_string()),
         ("NETDATA_ERRORS_PER_PERIOD".into(), e.errors_per_period.to_string()),
         ("NETDATA_INTERNALS_MONITORING".into(), if e.internals_monitoring { "YES" } else { "NO" }.into()),
+        ("NETDATA_DEBUG_FLAGS".into(), e.debug_flags.clone()),
         ("PATH".into(), path),
         ("PYTHONUNBUFFERED".into(), "1".into()),
         ("LC_ALL".into(), "C".into()),
@@ -312,5 +335,50 @@ mod tests {
         assert!(get("NETDATA_VERSION").is_some_and(|v| v.starts_with('v')));
         let env = environment(&cfg, &host, Path::new("/"));
         assert_eq!(env.iter().find(|(n, _)| n == "NETDATA_HOST_PREFIX").map(|(_, v)| v.as_str()), Some(""));
+    }
+
+    /// Netdata 1.37: `[directories] lock` defaults to `<lib>/lock`; `NETDATA_DEBUG_FLAGS` is
+    /// `[logs] debug flags` (old name `[global] debug flags`), default `0x0000000000000000`.
+    #[test]
+    fn lock_dir_follows_lib_and_debug_flags_are_passed() {
+        let host = Host::new("g", "h", HostSettings { history: 10, ..HostSettings::default() });
+        let var = |text: &str, key: &str| {
+            let (cfg, _) = Config::parse(FileKind::Netdata, text, "test");
+            let env = environment(&plugin_settings(cfg), &host, Path::new("/"));
+            env.into_iter().find(|(n, _)| n == key).map(|(_, v)| v)
+        };
+        let lib = "[directories]\n lib = /srv/nd/lib/\n";
+        assert_eq!(var(lib, "NETDATA_LOCK_DIR").as_deref(), Some("/srv/nd/lib/lock"));
+        assert_eq!(var(lib, "NETDATA_LIB_DIR").as_deref(), Some("/srv/nd/lib/"));
+        let own = "[directories]\n lib = /srv/nd/lib\n lock = /run/nd-lock\n";
+        assert_eq!(var(own, "NETDATA_LOCK_DIR").as_deref(), Some("/run/nd-lock"));
+        assert_eq!(var("", "NETDATA_LOCK_DIR").as_deref(), Some("/var/lib/nanodata/lock"));
+        assert_eq!(var("", "NETDATA_DEBUG_FLAGS").as_deref(), Some("0x0000000000000000"));
+        assert_eq!(var("[global]\n debug flags = 0x10\n", "NETDATA_DEBUG_FLAGS").as_deref(), Some("0x10"));
+        assert_eq!(var("[logs]\n debug flags = 0xff\n", "NETDATA_DEBUG_FLAGS").as_deref(), Some("0xff"));
+    }
+
+    /// python.d.plugin drops every job whose lock file it cannot create in NETDATA_LOCK_DIR.
+    #[test]
+    fn the_lock_directory_is_created_when_plugins_may_run() {
+        let base = temp("lockdir");
+        let conf = |lock: &Path| {
+            let (cfg, _) = Config::parse(
+                FileKind::Netdata,
+                &format!("[directories]\n plugins = {}\n lock = {}\n", base.display(), lock.display()),
+                "test",
+            );
+            plugin_settings(cfg)
+        };
+        let lock = base.join("lib/lock");
+        prepare_lock_dir(&conf(&lock));
+        assert!(lock.is_dir());
+        prepare_lock_dir(&conf(&lock)); // already there: nothing to do
+        assert!(lock.is_dir());
+        // Cannot be created (a file is in the way): logged, not fatal.
+        std::fs::write(base.join("file"), "").unwrap();
+        prepare_lock_dir(&conf(&base.join("file/lock")));
+        assert!(!base.join("file/lock").exists());
+        std::fs::remove_dir_all(base).unwrap();
     }
 }

@@ -37,6 +37,8 @@ pub enum Dep {
     Netdata,
     /// Netdata's `charts.d.plugin` and its modules.
     NetdataPluginsBash,
+    /// Netdata's `python.d.plugin` and its modules (with python3 and its libraries).
+    NetdataPluginsPython,
     /// The `openssl` command, to make test certificates.
     Openssl,
     /// The `ping` command, used by the shipped `gateway_ping.plugin`.
@@ -57,6 +59,11 @@ impl Dep {
         match self {
             Dep::Netdata => Path::new(netdata::NETDATA).exists(),
             Dep::NetdataPluginsBash => Path::new("/usr/lib/netdata/plugins.d/charts.d.plugin").exists(),
+            Dep::NetdataPluginsPython => {
+                Path::new("/usr/lib/netdata/plugins.d/python.d.plugin").exists()
+                    && Path::new("/usr/lib/netdata/python.d/python_modules").is_dir()
+                    && on_path("python3")
+            }
             Dep::Openssl => on_path("openssl"),
             Dep::Ping => on_path("ping"),
             // SAFETY: geteuid has no preconditions and cannot fail.
@@ -72,6 +79,7 @@ impl Dep {
         match self {
             Dep::Netdata => "apt-get install netdata",
             Dep::NetdataPluginsBash => "apt-get install netdata-plugins-bash",
+            Dep::NetdataPluginsPython => "apt-get install netdata-plugins-python",
             Dep::Openssl => "apt-get install openssl",
             Dep::Ping => "apt-get install iputils-ping",
             Dep::Root => "run the tests as root",

@@ -186,6 +186,7 @@ pub struct PluginEnv {
     pub web_dir: String,
     pub cache_dir: String,
     pub lib_dir: String,
+    /// `[directories] lock`; unset: `<[directories] lib>/lock`, as in Netdata.
     pub lock_dir: String,
     pub log_dir: String,
     pub home_dir: String,
@@ -202,6 +203,8 @@ pub struct PluginEnv {
     pub path: Option<String>,
     pub pythonpath: Option<String>,
     pub tz: String,
+    /// `[logs] debug flags` (Netdata 1.37: `[global] debug flags`), given as is.
+    pub debug_flags: String,
 }
 
 /// `[health]` and the health directories of `[directories]`.
@@ -444,7 +447,10 @@ impl PluginSettings {
                 web_dir: text(&keys::DIR_WEB),
                 cache_dir: text(&keys::DIR_CACHE),
                 lib_dir: text(&keys::DIR_LIB),
-                lock_dir: text(&keys::DIR_LOCK),
+                lock_dir: match cfg.raw(keys::DIR_LOCK.section, keys::DIR_LOCK.name).map(str::trim) {
+                    Some(dir) if !dir.is_empty() => dir.to_owned(),
+                    _ => format!("{}/lock", text(&keys::DIR_LIB).trim_end_matches('/')),
+                },
                 log_dir: text(&keys::DIR_LOG),
                 home_dir: text(&keys::DIR_HOME),
                 listen_port: cfg.integer(&keys::WEB_DEFAULT_PORT),
@@ -457,6 +463,7 @@ impl PluginSettings {
                 path: cfg.raw(env_section, "PATH").map(str::to_owned),
                 pythonpath: cfg.raw(env_section, "PYTHONPATH").map(str::to_owned),
                 tz: cfg.text_in(env_section, "TZ", ":/etc/localtime"),
+                debug_flags: text(&keys::LOGS_DEBUG_FLAGS),
             },
             run_new: cfg.bool(&keys::PLUGINS_RUN_NEW),
             sections: Sections::of(cfg, |s| s == keys::PLUGINS || s.starts_with("plugin:")),
