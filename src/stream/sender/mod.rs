@@ -142,7 +142,10 @@ impl Sender {
             let shared = Arc::clone(&shared);
             let host = Arc::clone(&host);
             // Netdata's thread name, which its log lines carry (`grep STREAM` finds them).
-            let name = format!("STREAM_SENDER[{}]", host.hostname());
+            // (A NUL would make the thread's creation panic: no control character goes in.)
+            let hostname: String =
+                host.hostname().chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+            let name = format!("STREAM_SENDER[{hostname}]");
             crate::sys::thread::spawn(name, crate::sys::thread::MEDIUM, move || {
                 connect::run(&shared, &host, settings, &stop_rx)
             })?
