@@ -77,6 +77,17 @@ pub fn open(
     timeout: Duration,
     tls_config: Option<&Arc<tls::ClientConfig>>,
 ) -> Result<Transport, Failure> {
+    open_reporting(dest, timeout, tls_config, &mut |_, _| {})
+}
+
+/// [`open`], telling `refused` about each address of the destination that could not be
+/// connected to (the stream sender logs Netdata's line for each, see [`failed_to_connect`]).
+pub fn open_reporting(
+    dest: &Destination,
+    timeout: Duration,
+    tls_config: Option<&Arc<tls::ClientConfig>>,
+    refused: &mut dyn FnMut(&SocketAddr, &std::io::Error),
+) -> Result<Transport, Failure> {
     let transport = |e: std::io::Error, what: &str| Failure::Transport(format!("{what}: {e}"));
     match &dest.endpoint {
         Endpoint::Unix(path) => {
@@ -94,7 +105,10 @@ pub fn open(
                         stream = Some(s);
                         break;
                     }
-                    Err(e) => last = e,
+                    Err(e) => {
+                        refused(&addr, &e);
+                        last = e;
+                    }
                 }
             }
             let s = stream.ok_or_else(|| transport(last, "cannot connect"))?;
@@ -109,6 +123,25 @@ pub fn open(
                 _ => Failure::Transport(format!("TLS: {e}")),
             })
         }
+    }
+}
+
+/// Netdata's words for an address that could not be connected to, as its streaming guide
+/// quotes them: `Failed to connect to '10.11.12.1', port '19999' (errno 111, Connection
+/// refused)`; a timeout (no errno) is `Timed out while connecting to '…', port '…'.`
+pub fn failed_to_connect(addr: &SocketAddr, e: &std::io::Error) -> String {
+    let (ip, port) = (addr.ip(), addr.port());
+    match e.raw_os_error() {
+        Some(errno) => {
+            // The C library's text alone, without Rust's " (os error N)".
+            let text = std::io::Error::from_raw_os_error(errno).to_string();
+            let text = text.strip_suffix(&format!(" (os error {errno})")).unwrap_or(&text);
+            format!("Failed to connect to '{ip}', port '{port}' (errno {errno}, {text})")
+        }
+        None if e.kind() == std::io::ErrorKind::TimedOut => {
+            format!("Timed out while connecting to '{ip}', port '{port}'.")
+        }
+        None => format!("Failed to connect to '{ip}', port '{port}' ({e})"),
     }
 }
 

@@ -9,7 +9,7 @@ use std::borrow::Cow;
 
 use super::number::{c_integer, decimal, double, unsigned};
 use super::words::Words;
-use super::{Action, Error};
+use super::{Action, Cause, Error};
 use crate::rrd::{Algorithm, ChartOptions, ChartType, DimensionOptions};
 
 /// A parsed protocol line.
@@ -178,7 +178,8 @@ impl<'a> Command<'a> {
                 usec: w.get(2).map_or(0, unsigned),
             },
             "SET" => Command::Set {
-                dim: required(w, 1, "SET", "dimension id", Action::Disable)?,
+                dim: required(w, 1, "SET", "dimension id", Action::Disable)
+                    .map_err(|e| e.because(Cause::SetWithoutDimension))?,
                 value: w.non_empty(2).map(c_integer),
             },
             "END" => Command::End,
@@ -269,7 +270,11 @@ impl<'a> Command<'a> {
                 };
                 Command::ClaimedId { machine_guid, claim_id }
             }
-            other => return Err(Error::stop(format!("unknown keyword '{}'", printable(other)))),
+            other => {
+                let word = printable(other);
+                let message = format!("unknown keyword '{word}'");
+                return Err(Error::stop(message).because(Cause::UnknownKeyword(word)));
+            }
         })
     }
 }
@@ -334,13 +339,21 @@ fn required<'a>(
     what: &str,
     action: Action,
 ) -> Result<&'a str, Error> {
-    w.non_empty(i).ok_or_else(|| Error { action, message: format!("{keyword} without a {what}") })
+    w.non_empty(i).ok_or_else(|| Error {
+        action,
+        message: format!("{keyword} without a {what}"),
+        cause: Cause::Other,
+    })
 }
 
 /// Like [`required`], but the word may be empty (`""`): a label's value may be empty, and
 /// `protocol::emit` writes it so (found by tests/properties.rs).
 fn present<'a>(w: &Words<'a>, i: usize, keyword: &str, what: &str, action: Action) -> Result<&'a str, Error> {
-    w.get(i).ok_or_else(|| Error { action, message: format!("{keyword} without a {what}") })
+    w.get(i).ok_or_else(|| Error {
+        action,
+        message: format!("{keyword} without a {what}"),
+        cause: Cause::Other,
+    })
 }
 
 fn label_source(word: &str) -> u32 {

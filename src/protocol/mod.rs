@@ -52,15 +52,33 @@ pub enum Action {
 pub struct Error {
     pub action: Action,
     pub message: String,
+    /// Set for the errors Netdata's streaming guide quotes in its own words (see
+    /// [`Session::stream_wording`]).
+    pub cause: Cause,
+}
+
+/// Errors a stream receiver words as Netdata does.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Cause {
+    #[default]
+    Other,
+    /// A line whose keyword is not one of the protocol's (printable form).
+    UnknownKeyword(String),
+    /// `SET` without a dimension id.
+    SetWithoutDimension,
 }
 
 impl Error {
     pub fn stop(message: impl Into<String>) -> Error {
-        Error { action: Action::Stop, message: message.into() }
+        Error { action: Action::Stop, message: message.into(), cause: Cause::Other }
     }
 
     pub fn disable(message: impl Into<String>) -> Error {
-        Error { action: Action::Disable, message: message.into() }
+        Error { action: Action::Disable, message: message.into(), cause: Cause::Other }
+    }
+
+    fn because(self, cause: Cause) -> Error {
+        Error { cause, ..self }
     }
 }
 

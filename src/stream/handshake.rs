@@ -78,9 +78,10 @@ impl Rejection {
                 "remote server does not allow streaming from this IP ([web] allow streaming from)".into()
             }
             Rejection::Busy => "remote server is too busy to accept the stream now".into(),
-            Rejection::NotUnderstood(r) => {
-                format!("remote node response is not understood: '{}'", printable(r))
-            }
+            Rejection::NotUnderstood(r) => format!(
+                "server is not replying properly (is it a netdata?). Its response is not understood: '{}'",
+                printable(r)
+            ),
         }
     }
 }

@@ -70,6 +70,8 @@ pub struct ParentSettings {
     pub delete_orphan_files: bool,
     /// `[directories] cache`.
     pub cache_dir: PathBuf,
+    /// `[directories] lib`.
+    pub lib_dir: PathBuf,
     /// `[db] gap when lost iterations above`.
     pub gap_when_lost_iterations_above: u32,
     /// `[stream] replication window`, for proxied children in memory mode `none`.
@@ -222,6 +224,7 @@ impl ParentSettings {
                 .unwrap_or(i64::MAX),
             delete_orphan_files: netdata.bool(&keys::DB_DELETE_ORPHAN_FILES),
             cache_dir: dirs.cache.clone(),
+            lib_dir: dirs.lib.clone(),
             gap_when_lost_iterations_above: db.gap_when_lost_iterations_above,
             replication_window: sender.replication_window,
             proxy: sender.clone(),

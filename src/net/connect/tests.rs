@@ -79,6 +79,17 @@ fn opening_a_closed_port_or_unix_path_is_a_transport_failure() {
         Err(Failure::Transport(e)) => assert!(e.starts_with("cannot connect"), "{e}"),
         other => panic!("{:?}", other.err()),
     }
+    // Each address refused is reported, in Netdata's words.
+    let mut lines = Vec::new();
+    let r =
+        open_reporting(&dest, Duration::from_secs(2), None, &mut |a, e| lines.push(failed_to_connect(a, e)));
+    assert!(matches!(r, Err(Failure::Transport(_))));
+    // (ECONNREFUSED is 111 on every Linux architecture but MIPS.)
+    let errno = if cfg!(any(target_arch = "mips", target_arch = "mips64")) { 146 } else { 111 };
+    assert_eq!(
+        lines,
+        [format!("Failed to connect to '127.0.0.1', port '{port}' (errno {errno}, Connection refused)")]
+    );
     let dest = Destination::parse("unix:/nonexistent/nanodata.sock", 19999).unwrap();
     assert!(matches!(open(&dest, Duration::from_secs(2), None), Err(Failure::Transport(_))));
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
@@ -88,4 +99,16 @@ fn opening_a_closed_port_or_unix_path_is_a_transport_failure() {
         Err(Failure::Transport(e)) => assert_eq!(e, "TLS is not configured"),
         other => panic!("{:?}", other.err()),
     }
+}
+
+#[test]
+fn failed_to_connect_uses_netdata_s_words() {
+    let addr: SocketAddr = "[::1]:19999".parse().unwrap();
+    let e = std::io::Error::from_raw_os_error(2);
+    assert_eq!(
+        failed_to_connect(&addr, &e),
+        "Failed to connect to '::1', port '19999' (errno 2, No such file or directory)"
+    );
+    let e = std::io::Error::new(std::io::ErrorKind::TimedOut, "connection timed out");
+    assert_eq!(failed_to_connect(&addr, &e), "Timed out while connecting to '::1', port '19999'.");
 }

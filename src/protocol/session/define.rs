@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::{fingerprint, Session};
 use crate::protocol::command::{printable, ChartDef, DimensionDef};
-use crate::protocol::{Action, Error};
+use crate::protocol::{Action, Cause, Error};
 use crate::rrd::{Chart, ChartMeta, DimensionMeta};
 
 impl Session {
@@ -160,6 +160,10 @@ impl Session {
     }
 
     pub(super) fn need_chart(&self, keyword: &str, action: Action) -> Result<Arc<Chart>, Error> {
-        self.current.clone().ok_or_else(|| Error { action, message: format!("{keyword} without a chart") })
+        self.current.clone().ok_or_else(|| Error {
+            action,
+            message: format!("{keyword} without a chart"),
+            cause: Cause::Other,
+        })
     }
 }

@@ -31,7 +31,7 @@ use super::command::{printable, ChartDef, Command, VariableScope};
 use super::framer::Frame;
 use super::replay::{check_in_request, check_point};
 use super::words::Words;
-use super::{Action, Error, Limits};
+use super::{Action, Cause, Error, Limits};
 use crate::rrd::{label_source, Chart, Host, Label, VariableSet, MAX_VARIABLE_NAME};
 
 /// A fingerprint of everything a `CHART` line says (with the source's default update
@@ -189,6 +189,24 @@ impl Session {
     /// The name of the source in log lines (`ip:port` of a child, a plugin's file name).
     pub fn source(&self) -> &str {
         &self.source
+    }
+
+    /// `e` in the words of Netdata's streaming guide where it quotes them (a child's unknown
+    /// command, a `SET` without a dimension), else its own message.
+    pub fn stream_wording(&self, e: &Error) -> String {
+        let host = self.host.hostname();
+        match (&e.cause, &self.current) {
+            (Cause::UnknownKeyword(word), _) => {
+                format!(
+                    "sent command '{word}' which is not known by netdata, for host '{host}'. Disabling it."
+                )
+            }
+            (Cause::SetWithoutDimension, Some(chart)) => format!(
+                "requested a SET on chart '{}' of host '{host}', without a dimension. Disabling it.",
+                chart.id()
+            ),
+            _ => e.message.clone(),
+        }
     }
 
     /// The owner sent `REPLAY_CHART <chart> <start_streaming> <after> <before>`: the points

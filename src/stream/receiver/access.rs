@@ -157,11 +157,12 @@ pub fn decide(request: &Result<StreamRequest, Refusal>, ctx: &Context<'_>) -> De
             if (0..every).contains(&elapsed) {
                 return Decision::Refuse {
                     reply: REPLY_BUSY,
+                    // Netdata's words, then which child and which setting.
                     log: format!(
-                        "{prefix}host '{}' (machine GUID '{guid}'): too busy to accept a new streaming request; \
-                         the next is allowed in {} secs ([web] accept a streaming request every seconds = {}).",
-                        req.hostname,
+                        "{prefix}too busy to accept new streaming request. Will be allowed in {} secs. \
+                         (host '{}', machine GUID '{guid}'; [web] accept a streaming request every seconds = {})",
                         every - elapsed,
+                        req.hostname,
                         ctx.accept_every
                     ),
                 };
@@ -420,7 +421,13 @@ mod tests {
         w.last_accepted = Some(1_000_000 - 4);
         let (reply, log) = w.refused(&request(KEY, GUID));
         assert_eq!(reply, "The server is too busy now to accept this request. Try later.");
-        assert!(log.contains("allowed in 6 secs"), "{log}");
+        assert!(
+            log.starts_with(
+                "STREAM [receive from [10.0.0.2]:41000]: too busy to accept new streaming request. \
+                 Will be allowed in 6 secs."
+            ),
+            "{log}"
+        );
         // A denied request is denied, not "busy".
         assert_eq!(
             World { accept_every: 10, last_accepted: Some(999_999), ..World::new("") }

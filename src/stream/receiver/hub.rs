@@ -16,6 +16,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -106,15 +107,19 @@ impl Streaming {
         listener_allows: bool,
         now: i64,
     ) -> Upgrade {
+        let ip = peer.ip().to_canonical();
+        let prefix = format!("STREAM [receive from [{ip}]:{}]", peer.port());
         let parsed = match request::parse(buf) {
             Ok(Some(p)) => p,
             Ok(None) => return Upgrade::Incomplete,
             Err(e) => {
-                log::info!("STREAM [receive from [{}]:{}]: {e}; closing.", peer.ip(), peer.port());
+                log::info!("{prefix}: new client connection.");
+                log::info!("{prefix}: {e}; closing.");
                 return Upgrade::Close;
             }
         };
-        let ip = peer.ip().to_canonical();
+        // The words of Netdata's streaming guide, for every complete STREAM request.
+        log::info!("{prefix}: new client connection.");
         let ip_text = ip.to_string();
         let pattern = &self.settings.allow_streaming;
         let allow = |_: &str| listener_allows && (pattern.is_empty() || pattern.matches_ip(ip));
@@ -141,8 +146,8 @@ impl Streaming {
         };
         let Ok(req) = parsed.request else { return Upgrade::Close };
         let guid_text = req.machine_guid.hyphenated().to_string();
-        let prefix = format!("STREAM [receive from [{ip}]:{}]", peer.port());
-        if hosts.find(&guid_text).is_none() {
+        let is_new = hosts.find(&guid_text).is_none();
+        if is_new {
             if let Err(why) = self.limits.check_hosts(hosts.children()) {
                 log::error!("{prefix}: host '{}': {why}. Forbidding access.", req.hostname);
                 return Upgrade::Refuse { reply: REPLY_BUSY, status: 503 };
@@ -169,6 +174,12 @@ impl Streaming {
             replication_window: if s.proxy_enabled { replication_window } else { 0 },
         };
         let host = hosts.add(Host::new(&guid_text, &req.hostname, settings));
+        let name = format!("STREAM {} [receive from [{ip}]:{}]", req.hostname, peer.port());
+        if is_new {
+            // Netdata's thread name (STREAM_RECEIVER[…]) makes `grep STREAM` find this line;
+            // the receivers share the web thread here, so the line carries the prefix.
+            log::info!("{name}: {}", host_initialized(&host, &req.os, s, &self.settings.lib_dir));
+        }
         let status = ChildStatus {
             reachable: true,
             hops: req.hops,
@@ -202,7 +213,16 @@ impl Streaming {
         } else {
             negotiate::for_child(req.ver, &accepted.settings)
         };
-        let name = format!("STREAM {} [receive from [{ip}]:{}]", req.hostname, peer.port());
+        log::info!(
+            "{name}: client willing to stream metrics for host '{}' with machine_guid '{guid_text}': \
+             update every = {}, history = {}, memory mode = {}, health {}",
+            req.hostname,
+            s.update_every,
+            host.settings().history,
+            mode.as_str(),
+            health_word(s.health)
+        );
+        log::info!("{name}: initializing communication...");
         log::info!("{name}: established link with negotiated capabilities: {}", grant.caps);
         log::info!("{name}: receiving metrics...");
         let receiver = Receiver::new(host, grant.caps, &accepted.settings, &self.limits, &peer.to_string());
@@ -292,6 +312,42 @@ impl Streaming {
             });
         }
     }
+}
+
+/// `health auto`, `health enabled`, `health disabled`, as Netdata words a child's health.
+fn health_word(health: Option<bool>) -> &'static str {
+    match health {
+        None => "auto",
+        Some(true) => "enabled",
+        Some(false) => "disabled",
+    }
+}
+
+/// The line Netdata's streaming guide quotes when a parent creates a child's host:
+/// `Host '…' with guid '…' initialized, os: …, update every: …, memory mode: …, history
+/// entries: …, streaming: …, health: …, cache_dir: '…', varlib_dir: '…'`.
+fn host_initialized(
+    host: &Host,
+    os: &str,
+    s: &crate::config::settings::ChildSettings,
+    lib_dir: &Path,
+) -> String {
+    let streaming =
+        if s.proxy_enabled { format!("enabled (to '{}')", s.proxy_destination) } else { "disabled".into() };
+    let settings = host.settings();
+    format!(
+        "Host '{}' with guid '{}' initialized, os: {}, update every: {}, memory mode: {}, history entries: {}, \
+         streaming: {streaming}, health: {}, cache_dir: '{}', varlib_dir: '{}'",
+        host.hostname(),
+        host.guid(),
+        if os.is_empty() { "unknown" } else { os },
+        settings.update_every,
+        settings.mode.as_str(),
+        settings.history,
+        health_word(s.health),
+        host.db_dir().display(),
+        lib_dir.display()
+    )
 }
 
 /// `max child hosts`, `max charts per child`, `max dimensions per chart`, `max dimensions

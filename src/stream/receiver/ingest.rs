@@ -294,7 +294,7 @@ impl Receiver {
                 Frame::Line(l) => (l.len(), Cost::of(l)),
                 Frame::TooLong { at_least } => (at_least, Cost::Heavy),
             };
-            let event = self.session.frame(frame, now_ut).map_err(|e| e.message)?;
+            let event = self.session.frame(frame, now_ut).map_err(|e| self.session.stream_wording(&e))?;
             self.lines_applied += 1;
             budget.line(len, cost);
             if let Some(event) = event {
@@ -478,7 +478,14 @@ mod tests {
         let err = receiver(Caps(5056)).feed(b"SET \"a\" = 1\n", T0 * 1_000_000, &mut out).unwrap_err();
         assert_eq!(err, "SET without a chart");
         let err = receiver(Caps(5056)).feed(b"HELLO world\n", T0 * 1_000_000, &mut out).unwrap_err();
-        assert_eq!(err, "unknown keyword 'HELLO'");
+        // In the words of Netdata's streaming guide.
+        assert_eq!(
+            err,
+            "sent command 'HELLO' which is not known by netdata, for host 'child'. Disabling it."
+        );
+        let set = format!("{}BEGIN system.x\nSET\n", definition(0, 0, T0));
+        let err = receiver(Caps(5056)).feed(set.as_bytes(), T0 * 1_000_000, &mut out).unwrap_err();
+        assert!(err.starts_with("requested a SET on chart 'system.x' of host 'child', without a dimension."));
         let mut long = vec![b'x'; 20_000];
         long.push(b'\n');
         let err = receiver(Caps(5056)).feed(&long, T0 * 1_000_000, &mut out).unwrap_err();

@@ -56,9 +56,18 @@ pub(super) fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, st
     loop {
         let round = connector.round(
             |dest| {
-                log::info!("STREAM {} [send to {dest}]: connecting...", shared.hostname);
-                let conn = connect::open(dest, settings.timeout, tls_config.as_ref())?;
-                shake_hands(conn, dest, &request, ours, settings.reconnect_delay)
+                let name = format!("STREAM {} [send to {dest}]", shared.hostname);
+                log::info!("{name}: connecting...");
+                let conn =
+                    connect::open_reporting(dest, settings.timeout, tls_config.as_ref(), &mut |a, e| {
+                        log::error!("{}", connect::failed_to_connect(a, e))
+                    })
+                    .map_err(|f| match f {
+                        Failure::Transport(e) => Failure::Transport(format!("failed to connect: {e}")),
+                        other => other,
+                    })?;
+                log::info!("{name}: initializing communication...");
+                shake_hands(conn, dest, &name, &request, ours, settings.reconnect_delay)
             },
             |dest, failure| match failure {
                 Failure::Timeout => log::error!(
@@ -113,6 +122,7 @@ pub(super) fn run(shared: &Arc<Shared>, host: &Arc<Host>, settings: Settings, st
 fn shake_hands(
     mut conn: Transport,
     dest: &Destination,
+    name: &str,
     request: &[u8],
     ours: Caps,
     reconnect_delay: Duration,
@@ -120,6 +130,7 @@ fn shake_hands(
     let fail = |e: io::Error| Failure::handshake(e, dest.tls);
     conn.write_all(request).map_err(fail)?;
     Write::flush(&mut conn).map_err(fail)?;
+    log::info!("{name}: waiting response from remote netdata...");
     let mut reply = [0u8; handshake::MAX_REPLY];
     let n = conn.read(&mut reply).map_err(fail)?;
     if n == 0 {

@@ -87,6 +87,17 @@ struct Shared {
     bytes_sent: AtomicU32,
     dropped: AtomicU32,
     dropped_logged: AtomicU32,
+    /// Where the current connection goes, and the bytes sent, for the log lines.
+    link: Mutex<Link>,
+}
+
+/// The connection as the log lines name it.
+#[derive(Default)]
+struct Link {
+    destination: String,
+    /// Bytes written to parents since start, and on the current connection.
+    sent_total: u64,
+    sent_connection: u64,
 }
 
 impl Shared {
@@ -123,13 +134,19 @@ impl Sender {
             bytes_sent: AtomicU32::new(0),
             dropped: AtomicU32::new(0),
             dropped_logged: AtomicU32::new(0),
+            link: Mutex::new(Link::default()),
         });
         let (stop_tx, stop_rx) = crossbeam_channel::bounded(0);
         host.set_observer(Some(Arc::clone(&shared) as Arc<dyn Observer>));
         let thread = {
             let shared = Arc::clone(&shared);
             let host = Arc::clone(&host);
-            crate::sys::thread::spawn("stream.sender", crate::sys::thread::MEDIUM, move || {
+            // Netdata's thread name, which its log lines carry (`grep STREAM` finds them).
+            // (A NUL would make the thread's creation panic: no control character goes in.)
+            let hostname: String =
+                host.hostname().chars().map(|c| if c.is_control() { '?' } else { c }).collect();
+            let name = format!("STREAM_SENDER[{hostname}]");
+            crate::sys::thread::spawn(name, crate::sys::thread::MEDIUM, move || {
                 connect::run(&shared, &host, settings, &stop_rx)
             })?
         };
@@ -232,14 +249,26 @@ impl Shared {
         let mut ring = self.ring.lock();
         let was_empty = ring.is_empty();
         if !ring.push(bytes) {
+            let (size, unsent) = (ring.capacity(), ring.len());
             drop(ring);
             let n = self.dropped.fetch_add(1, Ordering::Relaxed).wrapping_add(1);
             let logged = self.dropped_logged.load(Ordering::Relaxed);
             if n.wrapping_sub(logged) >= 1 && (logged == 0 || n.is_power_of_two()) {
                 self.dropped_logged.store(n, Ordering::Relaxed);
+                let (destination, total, connection) = {
+                    let link = self.link.lock();
+                    (link.destination.clone(), link.sent_total, link.sent_connection)
+                };
+                // Netdata's words (its guide quotes them), then what nanodata does instead
+                // of closing the connection.
                 log::error!(
-                    "STREAM {} [send]: the send buffer is full; {n} collections dropped so far, their charts will be sent again and replicated",
-                    self.hostname
+                    "STREAM {} [send to {}]: too many data pending - buffer is {size} bytes long, {unsent} unsent - \
+                     we have sent {} bytes in total, {} on this connection. nanodata does not close the connection: \
+                     it drops this collection instead ({n} dropped so far); the charts are sent again and replicated.",
+                    self.hostname,
+                    destination,
+                    total,
+                    connection
                 );
             }
             return false;

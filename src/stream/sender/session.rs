@@ -49,19 +49,34 @@ pub(super) fn stream(
         shared.hostname
     );
 
-    // Host-level lines first; chart lines follow once the generation is published.
-    let mut host_variables = {
+    {
+        let mut link = shared.link.lock();
+        link.destination = dest.to_string();
+        link.sent_connection = 0;
+    }
+    // Host-level lines first; chart lines follow once the generation is published. What an
+    // earlier connection left unsent goes: every chart is defined again on this one.
+    let (mut host_variables, discarded) = {
         let mut first = String::new();
         let tracker = HostVariables::connect(host, caps, &mut first);
         let mut ring = shared.ring.lock();
+        let discarded = ring.len();
         ring.clear();
         ring.push(first.as_bytes());
-        tracker
+        (tracker, discarded)
     };
     shared.caps.store(caps.0, Ordering::Release);
     *shared.waker.lock() = Some(Arc::clone(&waker));
     shared.generation.store(generation, Ordering::Release);
+    // The words of Netdata's streaming guide.
     log::info!("STREAM {} [send to {dest}]: established communication - sending metrics...", shared.hostname);
+    if discarded > 0 {
+        log::error!(
+            "STREAM {} [send]: discarding {discarded} bytes of metrics already in the buffer.",
+            shared.hostname
+        );
+    }
+    log::info!("STREAM {} [send]: ready - sending metrics...", shared.hostname);
 
     let compress = caps.has(Caps::COMPRESSION);
     let mut compressor = Compressor::new();
@@ -162,6 +177,11 @@ pub(super) fn stream(
                 Ok(n) => {
                     out.drain(..n);
                     shared.bytes_sent.fetch_add(n as u32, Ordering::Relaxed);
+                    {
+                        let mut link = shared.link.lock();
+                        link.sent_total += n as u64;
+                        link.sent_connection += n as u64;
+                    }
                     last_progress = clock::now_monotonic();
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,

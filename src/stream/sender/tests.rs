@@ -20,6 +20,7 @@ fn shared(capacity: usize, caps: Caps) -> Arc<Shared> {
         bytes_sent: AtomicU32::new(0),
         dropped: AtomicU32::new(0),
         dropped_logged: AtomicU32::new(0),
+        link: Mutex::new(Link::default()),
     })
 }
 

@@ -94,7 +94,8 @@ impl EventLoop {
             let n = match conn.read_stream(&mut self.scratch) {
                 Ok(Some(0)) => {
                     if let Some(st) = conn.stream() {
-                        log::info!("{}: the child closed the connection.", st.name);
+                        // Netdata's words (its streaming guide quotes them), then ours.
+                        log::info!("{}: read failed: end of file; the child closed the connection.", st.name);
                     }
                     return false;
                 }
@@ -137,7 +138,10 @@ impl EventLoop {
                 Some(flow)
             }
             Err(why) => {
-                log::error!("{}: {why}; closing the connection.", st.name);
+                // Netdata's sentences end with a full stop ("… Disabling it.").
+                let then =
+                    if why.ends_with('.') { " Closing the connection." } else { "; closing the connection." };
+                log::error!("{}: {why}{then}", st.name);
                 None
             }
         }
