@@ -31,6 +31,11 @@
 #   PROFILE=fast ...                              the speed-optimised build (default: release)
 #   KEEP_STATE=1 KEEP_HEAD=256 ...                keep the temporary directory, with the first
 #                                                 256 KB of each line-sink connection in dump/
+#   OUTAGE=150 ...                                the backlog instead: every destination is a
+#                                                 closed port for 150 s after the warm-up; reported
+#                                                 are the batches, metrics and bytes kept (`buffer
+#                                                 on failures` = 10), the memory they take (nanodata's
+#                                                 `held`) and the parent's RSS growth
 #
 # Loopback only; every process lives in a temporary directory and is stopped at the end.
 set -euo pipefail
@@ -78,6 +83,11 @@ python3 bench/exporting_sink.py --tcp graphite="${sink_port[graphite]}" --tcp op
     --control "${sink_port[control]}" --dump "$state/dump" --keep-head "${KEEP_HEAD:-0}" >"$state/sink.log" 2>&1 &
 pids+=("$!")
 sink="127.0.0.1:${sink_port[control]}"
+# Where the instances send: the sinks, or (OUTAGE) ports nobody listens on.
+declare -A dest_port
+for c in graphite opentsdb json remote_write; do
+    if [ -n "${OUTAGE:-}" ]; then dest_port[$c]=$(free_port); else dest_port[$c]=${sink_port[$c]}; fi
+done
 for _ in $(seq 1 50); do curl -sf "$sink/stats" >/dev/null && break; sleep 0.1; done
 
 # exporting.conf with the one instance of connector $2, into directory $1.
@@ -95,7 +105,7 @@ exporting_conf() {
     enabled = yes
 [$type:$name]
     enabled = yes
-    destination = 127.0.0.1:${sink_port[$c]}
+    destination = 127.0.0.1:${dest_port[$c]}
     data source = $source_
     update every = $every
     send hosts matching = *
@@ -178,6 +188,62 @@ run() {
     wait "$pid" 2>/dev/null || true
     python3 bench/exporting_measure.py record "$who" "$c" "$up" "$state/snaps.json" "http://$sink" >>"$results"
 }
+
+# The backlog while the backend is away: OUTAGE seconds after the warm-up.
+outage_run() {
+    local who=$1 c=$2 port name rss0 rss1
+    case $c in graphite) name=g ;; opentsdb) name=o ;; json) name=j ;; remote_write) name=rw ;; esac
+    port=$(free_port)
+    "${who}_parent" "$c" "$port"
+    wait_up "$port"
+    "$load" --port "$port" --children "$children" --dims "$dims" --seconds $((connect_wait + warmup + OUTAGE + 60)) \
+        >"$state/$who-$c-load.log" 2>&1 &
+    local gen=$! waited=0
+    pids+=("$gen")
+    while [ "$(connected "$port" || echo 0)" -lt "$children" ] && [ "$waited" -lt "$connect_wait" ]; do
+        sleep 2
+        waited=$((waited + 2))
+    done
+    sleep "$warmup"
+    rss0=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    sleep "$OUTAGE"
+    rss1=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status")
+    python3 - "$who" "$c" "$port" "$name" "$rss0" "$rss1" <<'PY'
+import json, sys, urllib.request
+who, c, port, name, rss0, rss1 = sys.argv[1:]
+def last(chart):
+    url = f"http://127.0.0.1:{port}/api/v1/data?chart=netdata.exporting_{name}_{chart}&after=-30&points=1&group=max&format=json&options=jsonwrap"
+    try:
+        j = json.load(urllib.request.urlopen(url, timeout=10))
+    except Exception as e:
+        return {}
+    r = j["result"]
+    return dict(zip(r["labels"][1:], r["data"][0][1:])) if r["data"] else {}
+m, b = last("metrics"), last("bytes")
+held = b.get("held")
+print(f"| {who} | {c} | {m.get('buffered', 0):.0f} | {b.get('buffered', 0) / 1024:.1f} | "
+      + (f"{held / 1024:.1f}" if held is not None else "n/a") + f" | {(int(rss1) - int(rss0)) / 1024:.1f} |")
+PY
+    kill "$gen" 2>/dev/null || true
+    wait "$gen" 2>/dev/null || true
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
+}
+
+if [ -n "${OUTAGE:-}" ]; then
+    echo "## exporting backlog: $children children × $dims dims/s, every destination closed for $OUTAGE s after a $warmup s warm-up, buffer on failures = 10, update every $every s"
+    echo
+    echo "| parent | connector | metrics kept | MiB kept (wire) | MiB held in memory | RSS growth MiB |"
+    echo "|---|---|---:|---:|---:|---:|"
+    [ -x /usr/sbin/netdata ] || with_netdata=no
+    for c in "${connectors[@]}"; do
+        [ "${ONLY:-nanodata}" = netdata ] || outage_run nanodata "$c"
+        if [ "$with_netdata" = yes ] && [ "${ONLY:-netdata}" = netdata ] && [ "$c" != remote_write ]; then
+            outage_run netdata "$c"
+        fi
+    done
+    exit 0
+fi
 
 echo "## exporting: $children children × $dims dims/s stored in ram, data source $source_, update every $every s;" \
     "$secs s measured after a $warmup s warm-up"

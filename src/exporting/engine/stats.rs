@@ -7,7 +7,7 @@
 //! | chart | dimensions | per export |
 //! |---|---|---|
 //! | `_metrics` (metrics) | buffered, lost, sent | waiting now; dropped (backlog full or refused); accepted |
-//! | `_bytes` (KiB) | buffered, lost, sent, received | the same in wire bytes; read back |
+//! | `_bytes` (KiB) | buffered, lost, sent, received, held | the same in wire bytes; read back; the memory the backlog holds (waiting batches compressed; nanodata only) |
 //! | `_ops` (operations) | write, discard, reconnect, failure, receive | batches accepted; batches dropped; connections opened; failed attempts; answers read |
 //! | `_thread_cpu` (milliseconds/s) | user, system | the connector thread's CPU |
 //!
@@ -109,7 +109,13 @@ impl Charts {
                 "KiB",
                 "exporting_data_size",
                 1,
-                &[("buffered", A, 1024), ("lost", A, 1024), ("sent", A, 1024), ("received", A, 1024)],
+                &[
+                    ("buffered", A, 1024),
+                    ("lost", A, 1024),
+                    ("sent", A, 1024),
+                    ("received", A, 1024),
+                    ("held", A, 1024),
+                ],
             ),
             ops: define(
                 "ops",
@@ -159,6 +165,7 @@ impl Charts {
                 d(c.lost_bytes + c.refused_bytes, last.lost_bytes + last.refused_bytes),
                 d(c.sent_bytes, last.sent_bytes),
                 d(c.received_bytes, last.received_bytes),
+                c.backlog_memory as i64,
             ],
         );
         set(
@@ -199,6 +206,7 @@ mod tests {
         c.lost_metrics = 30;
         c.refused_metrics = 20;
         c.buffered_metrics = 400;
+        c.backlog_memory = 10_240;
         c.failures = 2;
         charts.update(t0 + 1, &c, (5_000, 1_000));
         c.sent_metrics = 300;
@@ -212,6 +220,7 @@ mod tests {
         assert_eq!(last("netdata.exporting_vm_metrics", 1), vec![Some(50.0), Some(0.0)]);
         assert_eq!(last("netdata.exporting_vm_metrics", 2), vec![Some(200.0), Some(100.0)]);
         assert_eq!(last("netdata.exporting_vm_bytes", 2), vec![Some(4.0), Some(0.0)]);
+        assert_eq!(last("netdata.exporting_vm_bytes", 4), vec![Some(10.0), Some(10.0)], "held");
         assert_eq!(last("netdata.exporting_vm_ops", 3), vec![Some(2.0), Some(0.0)]);
         // 500 µs of user CPU in one second: 0.5 ms/s.
         assert_eq!(last("netdata.exporting_vm_thread_cpu", 0)[1], Some(0.5));
