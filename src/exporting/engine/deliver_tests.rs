@@ -287,12 +287,11 @@ fn tcp_a_written_batch_is_sent() {
     assert_eq!((d.traffic.connects, d.traffic.responses), (1, 1));
 }
 
-#[test]
-fn tcp_a_connection_the_backend_closed_is_reopened_and_the_batch_delivered() {
-    // The backend takes one batch and closes (a restart, an idle timeout); the next batch
-    // must go on a new connection, not into the dead one.
-    let (port, got) = tcp_backend(BODY.len(), vec![(b"", true), (b"", false)]);
-    let mut d = delivery("graphite:g", &format!("\tdestination = 127.0.0.1:{port}\n"));
+/// The backend answers the first batch with `answer` and closes; the second batch must go
+/// on a new connection, not into the dead one. Returns the delivery, for its traffic.
+fn second_batch_after_a_close(section: &str, answer: &'static [u8]) -> Delivery {
+    let (port, got) = tcp_backend(BODY.len(), vec![(answer, true), (b"", false)]);
+    let mut d = delivery(section, &format!("\tdestination = 127.0.0.1:{port}\n"));
     assert_eq!(d.send(BODY), Outcome::Sent);
     assert_eq!(got.recv_timeout(Duration::from_secs(10)).unwrap(), BODY);
     settle();
@@ -302,23 +301,20 @@ fn tcp_a_connection_the_backend_closed_is_reopened_and_the_batch_delivered() {
         BODY
     );
     assert_eq!(d.traffic.connects, 2);
+    d
+}
+
+#[test]
+fn tcp_a_connection_the_backend_closed_is_reopened_and_the_batch_delivered() {
+    // A restart, an idle timeout.
+    second_batch_after_a_close("graphite:g", b"");
 }
 
 #[test]
 fn tcp_a_backend_that_answered_then_closed_is_reopened_too() {
     // OpenTSDB's telnet interface writes an error line back, then may close: what it wrote
     // is counted, and the closed connection is still noticed before the next batch.
-    let (port, got) = tcp_backend(BODY.len(), vec![(b"put: illegal argument\n", true), (b"", false)]);
-    let mut d = delivery("opentsdb:o", &format!("\tdestination = 127.0.0.1:{port}\n"));
-    assert_eq!(d.send(BODY), Outcome::Sent);
-    assert_eq!(got.recv_timeout(Duration::from_secs(10)).unwrap(), BODY);
-    settle();
-    assert_eq!(d.send(BODY), Outcome::Sent);
-    assert_eq!(
-        got.recv_timeout(Duration::from_secs(10)).expect("the second batch reached the backend"),
-        BODY
-    );
-    assert_eq!(d.traffic.connects, 2);
+    let d = second_batch_after_a_close("opentsdb:o", b"put: illegal argument\n");
     assert_eq!(d.traffic.received, "put: illegal argument\n".len());
 }
 
