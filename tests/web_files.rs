@@ -431,6 +431,19 @@ fn symlinks_that_leave_the_directory_are_refused() {
     }
     assert_eq!(srv.get("/in.js").body, b"inside", "a symlink inside the directory is followed");
     assert_eq!(srv.get("/parent/web/real.js").body, b"inside", "out and back in: the file is inside");
+
+    // `[web] web files symlink targets` names the places outside a symlink may lead to
+    // (the default: Debian's shared fonts and scripts, which netdata-web links to).
+    std::fs::create_dir_all(t.base.join("public")).unwrap();
+    std::fs::write(t.base.join("public/font.woff2"), b"wOF2").unwrap();
+    symlink(t.base.join("public/font.woff2"), web.join("font.woff2")).unwrap();
+    assert_eq!(srv.get("/font.woff2").status, 403, "not a default place");
+    let public = std::fs::canonicalize(t.base.join("public")).unwrap();
+    let srv = Server::start(&web, &format!("\tweb files symlink targets = {}/*\n", public.display()));
+    assert_eq!(srv.get("/font.woff2").body, b"wOF2");
+    for target in ["/out.txt", "/relative-out.txt", "/etc/passwd", "/parent/secret.txt"] {
+        assert_eq!(srv.get(target).status, 403, "{target} is still refused");
+    }
     assert_eq!(srv.get("/alias/").body, b"<p>sub</p>");
 }
 

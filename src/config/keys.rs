@@ -287,6 +287,8 @@ registry! { NETDATA:
         "Serve only web files owned by this user (403 otherwise); empty = no check (Netdata 1.37 never checks).";
     WEB_FILES_GROUP = WEB, "web files group", "", Text,
         "Serve only web files owned by this group (403 otherwise); empty = no check.";
+    WEB_FILES_SYMLINK_TARGETS = WEB, "web files symlink targets", "/usr/share/fonts/* /usr/share/fonts-* /usr/share/javascript/*", Pattern,
+        "Outside [directories] web, the real paths a symlink in it may lead to (simple pattern; empty = none); the default covers the fonts Debian's netdata-web links to (nanodata extension).";
 
     HEALTH_ENABLED = HEALTH, "enabled", "yes", Bool,
         "Evaluate alarms (only on a node with a database: [db] mode is not none).";

@@ -193,6 +193,7 @@ pub fn start_bound(
             &settings.web_dir,
             &settings.web_files_owner,
             &settings.web_files_group,
+            &settings.web_files_symlink_targets,
         ),
         allow_connections: settings.allow_connections,
         allow_dashboard: settings.allow_dashboard,

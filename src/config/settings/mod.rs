@@ -147,6 +147,8 @@ pub struct WebSettings {
     /// `[web] web files owner` / `web files group`: empty = no ownership check.
     pub web_files_owner: String,
     pub web_files_group: String,
+    /// `[web] web files symlink targets`: where outside the directory a symlink may lead.
+    pub web_files_symlink_targets: String,
     /// `[registry] registry to announce` when the configuration sets it, else empty: what
     /// `/api/v1/registry` tells dashboards (nanodata has no registry of its own).
     pub registry_announce: String,
@@ -423,6 +425,7 @@ impl WebSettings {
             web_dir: PathBuf::from(cfg.text(&keys::DIR_WEB)),
             web_files_owner: cfg.text(&keys::WEB_FILES_OWNER),
             web_files_group: cfg.text(&keys::WEB_FILES_GROUP),
+            web_files_symlink_targets: cfg.text(&keys::WEB_FILES_SYMLINK_TARGETS),
             registry_announce: match cfg.raw(keys::REGISTRY, keys::REGISTRY_ANNOUNCE.name) {
                 Some(_) => cfg.text(&keys::REGISTRY_ANNOUNCE),
                 None => String::new(),

@@ -14,10 +14,12 @@
 //!   (Netdata answers 400 to the first two).
 //! - **Place.** The directory is resolved once at start (`canonicalize`); a requested
 //!   file is resolved too (every symlink followed) and must lie inside it: a symlink whose
-//!   target leaves the directory is refused with 403. Netdata 1.37 follows any symlink;
-//!   Debian's `netdata-web` has a few that point to `/usr/share/fonts-font-awesome` and
-//!   `/usr/share/javascript` (fonts and one stylesheet neither dashboard loads): copy them
-//!   in (`cp -L`) to serve them.
+//!   target leaves the directory is refused with 403 — unless the real target matches
+//!   `[web] web files symlink targets` (a simple pattern of absolute paths, a nanodata
+//!   extension). Netdata 1.37 follows any symlink anywhere; Debian's `netdata-web` links
+//!   its fonts and one stylesheet to `/usr/share/fonts*` (the alarms window of Netdata's
+//!   dashboard loads the glyphicons), which the default pattern allows, with
+//!   `/usr/share/javascript/*`: places that hold public web assets by Debian policy.
 //! - **Kind.** The resolved path is opened with `O_NOFOLLOW | O_NONBLOCK`, and the opened
 //!   file's own metadata decides: a directory means its `index.html` (a path without the
 //!   trailing `/` is redirected to it first, so relative links work), anything but a
@@ -46,6 +48,7 @@ use std::path::{Path, PathBuf};
 
 pub use body::{FileBody, Workspace};
 
+use crate::simple_pattern::SimplePattern;
 use crate::web::http::{Request, Response, Status};
 
 /// Largest file served.
@@ -62,13 +65,15 @@ pub struct WebFiles {
     root: PathBuf,
     owner: Option<u32>,
     group: Option<u32>,
+    /// Real paths outside `root` a symlink may lead to.
+    targets: SimplePattern,
 }
 
 impl WebFiles {
     /// Serves `dir` when it holds an `index.html` (logged either way: `None` keeps the
     /// built-in dashboard). `owner` / `group`: `[web] web files owner|group`, empty for no
-    /// check.
-    pub fn open(dir: &Path, owner: &str, group: &str) -> Option<WebFiles> {
+    /// check; `targets`: `[web] web files symlink targets`.
+    pub fn open(dir: &Path, owner: &str, group: &str, targets: &str) -> Option<WebFiles> {
         if dir.as_os_str().is_empty() {
             return None;
         }
@@ -89,7 +94,8 @@ impl WebFiles {
                 return None;
             }
         }
-        let files = WebFiles::with_ids(root, owner_id(owner), group_id(group));
+        let mut files = WebFiles::with_ids(root, owner_id(owner), group_id(group));
+        files.targets = SimplePattern::parse(targets);
         log::info!(
             "web: serving the web files of {} ([directories] web){}",
             files.root.display(),
@@ -108,7 +114,7 @@ impl WebFiles {
     /// Serves the canonical directory `root` with these id checks (tests).
     #[doc(hidden)]
     pub fn with_ids(root: PathBuf, owner: Option<u32>, group: Option<u32>) -> WebFiles {
-        WebFiles { root, owner, group }
+        WebFiles { root, owner, group, targets: SimplePattern::parse("") }
     }
 
     /// The canonical directory.
@@ -161,9 +167,9 @@ impl WebFiles {
             Ok(r) => r,
             Err(e) => return Err(not_found(&e)),
         };
-        if !real.starts_with(&self.root) {
+        if !real.starts_with(&self.root) && !real.to_str().is_some_and(|r| self.targets.matches(r)) {
             log::warn!(
-                "web: '{path}' resolves to {}, outside the web files directory {}; access denied",
+                "web: '{path}' resolves to {}, outside the web files directory {} and [web] web files symlink targets; access denied",
                 real.display(),
                 self.root.display()
             );

@@ -160,6 +160,20 @@ fn symlinks_out_of_the_directory_are_refused() {
 }
 
 #[test]
+fn symlinks_may_lead_only_to_the_configured_places_outside() {
+    let d = Dir::new("targets");
+    let secret = std::fs::canonicalize(d.base.join("secret.txt")).unwrap();
+    let req = get("/out.txt", "");
+    let mut files = WebFiles::open(&d.web(), "", "", &secret.display().to_string()).unwrap();
+    assert_eq!(files.serve("/out.txt", &req).status, Status::Ok, "the pattern names the target");
+    assert_eq!(files.serve("/etc/passwd", &get("/etc/passwd", "")).status, Status::Forbidden);
+    files.targets = SimplePattern::parse(&format!("!{} *", secret.display()));
+    assert_eq!(files.serve("/out.txt", &req).status, Status::Forbidden, "a negative word refuses");
+    let files = WebFiles::open(&d.web(), "", "", "/usr/share/fonts/* /usr/share/fonts-* /usr/share/javascript/*").unwrap();
+    assert_eq!(files.serve("/out.txt", &req).status, Status::Forbidden, "the default names only public places");
+}
+
+#[test]
 fn only_regular_files_are_served() {
     let d = Dir::new("kinds");
     let fifo = d.web().join("fifo.txt");
@@ -229,13 +243,13 @@ fn a_changed_file_gets_a_new_etag() {
 #[test]
 fn the_directory_needs_an_index() {
     let d = Dir::new("open");
-    assert!(WebFiles::open(&d.web(), "", "").is_some());
-    assert!(WebFiles::open(&d.web().join("empty"), "", "").is_none(), "no index.html");
-    assert!(WebFiles::open(&d.base.join("missing"), "", "").is_none());
-    assert!(WebFiles::open(Path::new(""), "", "").is_none());
-    let files = WebFiles::open(&d.web(), "root", "root").unwrap();
+    assert!(WebFiles::open(&d.web(), "", "", "").is_some());
+    assert!(WebFiles::open(&d.web().join("empty"), "", "", "").is_none(), "no index.html");
+    assert!(WebFiles::open(&d.base.join("missing"), "", "", "").is_none());
+    assert!(WebFiles::open(Path::new(""), "", "", "").is_none());
+    let files = WebFiles::open(&d.web(), "root", "root", "").unwrap();
     assert_eq!((files.owner, files.group), (Some(0), Some(0)));
-    let files = WebFiles::open(&d.web(), "12345", "").unwrap();
+    let files = WebFiles::open(&d.web(), "12345", "", "").unwrap();
     assert_eq!(files.owner, Some(12345), "a number is an id");
 }
 
