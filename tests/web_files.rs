@@ -3,8 +3,8 @@
 //! in chunks, HEAD, HTTP/1.0), what is refused (path traversal as raw bytes, encoded,
 //! double-encoded, with backslashes or NUL, absolute paths, symlinks out of the directory,
 //! files of another owner), that API paths win over files, that `/host/<name>/` serves the
-//! same files, and that the built-in dashboard stays the default. Also the registry actions
-//! Netdata's dashboard sends, answered as Netdata 1.37 answers them with its registry off.
+//! same files, and that the built-in dashboard stays the default (the registry actions of
+//! Netdata's dashboard: `tests/web_registry.rs`).
 //!
 //! Every test runs the server in-process on a temporary directory it fills itself; expected
 //! values come from the files written and their metadata, never from the server.
@@ -586,54 +586,4 @@ fn a_slow_reader_of_a_large_file_does_not_hold_up_others() {
     }
     let r = Reply::parse(&all).unwrap();
     assert_eq!(r.body, random_bytes(want));
-}
-
-/// The registry answers recorded from Netdata 1.37.1 with `[registry] enabled = no`
-/// (`/api/v1/registry?action=…` against the Debian package), with nanodata's two
-/// documented differences: no global registry is announced unless configured, and a
-/// disabled action has no `registry` to redirect the dashboard to.
-#[test]
-fn registry_actions_answer_as_netdata_with_its_registry_off() {
-    let t = Tree::new("registry");
-    let srv = Server::start(&t.web(), "");
-    let r = srv.get("/api/v1/registry?action=hello");
-    assert_eq!(r.status, 200);
-    assert_eq!(
-        r.text(),
-        format!("{{\n\t\"action\": \"hello\",\n\t\"status\": \"ok\",\n\t\"hostname\": \"parent\",\n\t\"machine_guid\": \"{PARENT_GUID}\",\n\t\"registry\": \"\",\n\t\"cloud_base_url\": \"https://app.netdata.cloud\",\n\t\"anonymous_statistics\": false\n}}\n")
-    );
-    // A child's hello names the child.
-    let r = srv.get("/host/child1/api/v1/registry?action=hello");
-    assert!(r.text().contains(&format!("\"hostname\": \"child1\",\n\t\"machine_guid\": \"{CHILD_GUID}\"")), "{}", r.text());
-    for (q, action) in [
-        ("action=access&machine=m&name=n&url=u", "access"),
-        ("action=delete&machine=m&url=u&delete_url=d", "delete"),
-        ("action=search&machine=m&url=u&for=f", "search"),
-        ("action=switch&machine=m&url=u&to=t", "switch"),
-    ] {
-        let r = srv.get(&format!("/api/v1/registry?{q}"));
-        assert_eq!(r.status, 200, "{q}");
-        assert_eq!(
-            r.text(),
-            format!("{{\n\t\"action\": \"{action}\",\n\t\"status\": \"disabled\",\n\t\"hostname\": \"parent\",\n\t\"machine_guid\": \"{PARENT_GUID}\"\n}}\n"),
-            "{q}"
-        );
-    }
-    for (q, msg) in [
-        ("action=access&machine=m&url=u", "Invalid registry Access request."),
-        ("action=access&machine=&name=n&url=u", "Invalid registry Access request."),
-        ("action=delete&machine=m&url=u", "Invalid registry Delete request."),
-        ("action=search&machine=m&url=u", "Invalid registry Search request."),
-        ("action=switch&machine=m&url=u", "Invalid registry Switch request."),
-        ("action=HELLO", "Invalid registry request - you need to set an action: hello, access, delete, search"),
-        ("", "Invalid registry request - you need to set an action: hello, access, delete, search"),
-    ] {
-        let r = srv.get(&format!("/api/v1/registry?{q}"));
-        assert_eq!((r.status, r.text().trim_end()), (400, msg), "{q}");
-    }
-    // A registry set in the configuration is announced, as Netdata does.
-    let own = Server::start(&t.web(), "[registry]\n\tregistry to announce = http://reg.example:19999\n[web]\n");
-    let r = own.get("/api/v1/registry?action=access&machine=m&name=n&url=u");
-    assert!(r.text().contains("\"registry\": \"http://reg.example:19999\"\n}"), "{}", r.text());
-    assert!(own.get("/api/v1/registry?action=hello").text().contains("\"registry\": \"http://reg.example:19999\""));
 }
