@@ -106,6 +106,13 @@ impl Context {
         }
     }
 
+    /// This context serving the static files of `files` (fuzzing and tests).
+    #[doc(hidden)]
+    pub fn with_web_files(mut self, files: Option<crate::web::files::WebFiles>) -> Context {
+        self.web_files = files;
+        self
+    }
+
     /// [`Context::for_fuzzing`] with a health engine, a management token and `allow
     /// management from` (tests).
     #[doc(hidden)]
