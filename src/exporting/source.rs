@@ -79,6 +79,8 @@ pub fn read_chart(chart: &Chart, mode: MemoryMode, export: &Export, mut emit: im
             return 0;
         }
         let mut emitted = 0;
+        // The same for every dimension of the chart.
+        let (w_after, w_before) = window(export.after, export.before, meta.update_every);
         for d in view.dimensions() {
             let metric = match export.source {
                 // A dimension never collected has no value (Netdata would send 0 at time 0).
@@ -93,8 +95,7 @@ pub fn read_chart(chart: &Chart, mode: MemoryMode, export: &Export, mut emit: im
                     let (Some(first), Some(last)) = (d.first_entry_t(), d.last_entry_t()) else {
                         continue;
                     };
-                    let (after, before) = window(export.after, export.before, meta.update_every);
-                    let (after, before) = (after.max(first), before.min(last));
+                    let (after, before) = (w_after.max(first), w_before.min(last));
                     if before < first || after > last {
                         continue;
                     }

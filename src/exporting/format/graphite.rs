@@ -2,7 +2,7 @@
 //! `<prefix>.<host>.<chart>.<dimension>[;<tags>][;<k>=<v>…] <value> <seconds>⏎`.
 
 use super::{
-    push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
+    push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts, Stamp,
 };
 use crate::exporting::names::{push_graphite_label, push_name};
 use crate::exporting::source::Metric;
@@ -16,11 +16,18 @@ pub struct Graphite {
     tail: Vec<u8>,
     /// `<prefix>.<host>.<chart>.` of the current chart.
     chart: ChartPart,
+    stamp: Stamp,
 }
 
 impl Graphite {
     pub fn new(options: FormatOptions) -> Graphite {
-        Graphite { options, head: Vec::new(), tail: Vec::new(), chart: ChartPart::default() }
+        Graphite {
+            options,
+            head: Vec::new(),
+            tail: Vec::new(),
+            chart: ChartPart::default(),
+            stamp: Stamp::default(),
+        }
     }
 }
 
@@ -55,7 +62,7 @@ impl Formatter for Graphite {
         out.push(b' ');
         push_value(out, m.value);
         out.push(b' ');
-        push_int(out, m.timestamp);
+        self.stamp.push(out, m.timestamp);
         out.push(b'\n');
     }
 

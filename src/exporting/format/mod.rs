@@ -255,6 +255,26 @@ impl ChartPart {
     }
 }
 
+/// A timestamp's text, kept while consecutive metrics carry the same second (every
+/// dimension of a chart, most charts of a batch).
+#[derive(Default)]
+pub(crate) struct Stamp {
+    t: Option<i64>,
+    text: Vec<u8>,
+}
+
+impl Stamp {
+    /// Appends `t` in decimal.
+    pub fn push(&mut self, out: &mut Vec<u8>, t: i64) {
+        if self.t != Some(t) {
+            self.t = Some(t);
+            self.text.clear();
+            number::push_i64(&mut self.text, t);
+        }
+        out.extend_from_slice(&self.text);
+    }
+}
+
 /// Writes a value the way Netdata does: `%lld` or `%0.7f`.
 pub(crate) fn push_value(out: &mut Vec<u8>, value: Value) {
     match value {

@@ -7,6 +7,7 @@
 
 use super::{
     push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
+    Stamp,
 };
 use crate::exporting::names::{push_json, push_name, push_opentsdb_label};
 use crate::exporting::source::Metric;
@@ -18,11 +19,12 @@ pub struct OpentsdbTelnet {
     tail: Vec<u8>,
     /// `put <prefix>.<chart>.` of the current chart.
     chart: ChartPart,
+    stamp: Stamp,
 }
 
 impl OpentsdbTelnet {
     pub fn new(options: FormatOptions) -> OpentsdbTelnet {
-        OpentsdbTelnet { options, tail: Vec::new(), chart: ChartPart::default() }
+        OpentsdbTelnet { options, tail: Vec::new(), chart: ChartPart::default(), stamp: Stamp::default() }
     }
 }
 
@@ -54,7 +56,7 @@ impl Formatter for OpentsdbTelnet {
         }));
         push_name(out, self.options.names.dimension(m.dimension));
         out.push(b' ');
-        push_int(out, m.timestamp);
+        self.stamp.push(out, m.timestamp);
         out.push(b' ');
         push_value(out, m.value);
         out.extend_from_slice(&self.tail);
