@@ -4,7 +4,11 @@
 //!   byte was written and flushed. A connection that sat idle is checked first
 //!   ([`Transport::peer_closed`]): a backend that restarted closed it, and bytes written into
 //!   it would be lost. What the backend writes back (OpenTSDB's error lines) is read and
-//!   counted, never waited for.
+//!   counted, never waited for. Plain TCP has no acknowledgement: a backend that stops just
+//!   after a batch was written may never have read it. So the last batch written on a
+//!   connection is kept, and when that connection turns out closed or broken it is written
+//!   again, first, on the next one — a duplicate (same names, values and times) at worst,
+//!   never a hole.
 //! - HTTP connectors (`:http`, `:https`, remote write): a batch is sent when the answer is
 //!   2xx. 429, 408 and 5xx are retried later (`Retry-After` is a floor, capped at
 //!   [`MAX_RETRY_AFTER`]); any other status refuses the batch for good.
@@ -57,7 +61,13 @@ pub struct Traffic {
 }
 
 enum Wire {
-    Tcp { conn: Option<Transport> },
+    Tcp {
+        conn: Option<Transport>,
+        /// The last batch written on `conn`: written again if `conn` turns out dead.
+        last: Vec<u8>,
+        /// `last` must go again before the next batch (its connection died).
+        resend: bool,
+    },
     Http { clients: Vec<Client>, path: String, headers: Vec<(String, String)> },
 }
 
@@ -97,7 +107,7 @@ impl Delivery {
                 .collect();
             Wire::Http { clients, path, headers }
         } else {
-            Wire::Tcp { conn: None }
+            Wire::Tcp { conn: None, last: Vec::new(), resend: false }
         };
         Delivery {
             destinations: instance.destinations.clone(),
@@ -121,8 +131,9 @@ impl Delivery {
         let mut why = String::from("no destination");
         for _ in 0..n {
             let result = match &mut self.wire {
-                Wire::Tcp { conn } => send_tcp(
+                Wire::Tcp { conn, last, resend } => send_tcp(
                     conn,
+                    (last, resend),
                     &self.destinations[self.current],
                     self.timeout,
                     self.tls.as_ref(),
@@ -149,7 +160,7 @@ impl Delivery {
     /// Closes what is open (the next batch connects again).
     pub fn close(&mut self) {
         match &mut self.wire {
-            Wire::Tcp { conn } => *conn = None,
+            Wire::Tcp { conn, .. } => *conn = None,
             Wire::Http { clients, .. } => clients.iter_mut().for_each(Client::close),
         }
     }
@@ -163,6 +174,7 @@ enum Attempt {
 
 fn send_tcp(
     conn: &mut Option<Transport>,
+    (last, resend): (&mut Vec<u8>, &mut bool),
     dest: &Destination,
     timeout: Duration,
     tls: Option<&Arc<ClientConfig>>,
@@ -175,8 +187,10 @@ fn send_tcp(
         traffic.received += drain(t);
     }
     if conn.as_ref().is_some_and(Transport::peer_closed) {
-        // Bytes written into it would be lost: the batch goes on a new connection.
+        // Bytes written into it would be lost: the batch goes on a new connection, after the
+        // one written last (the backend may have gone before reading it).
         *conn = None;
+        *resend = !last.is_empty();
     }
     let t = match conn {
         Some(t) => t,
@@ -188,14 +202,19 @@ fn send_tcp(
             Err(f) => return Attempt::NextDestination(describe(&f), f.floor()),
         },
     };
-    let written = t.write_all(body).and_then(|()| Write::flush(t));
+    let again: &[u8] = if *resend { last } else { &[] };
+    let written = t.write_all(again).and_then(|()| t.write_all(body)).and_then(|()| Write::flush(t));
     match written {
         Ok(()) => {
             traffic.responses += 1;
+            *resend = false;
+            last.clear();
+            last.extend_from_slice(body);
             Attempt::Done(Outcome::Sent)
         }
         Err(e) => {
             *conn = None;
+            *resend = !last.is_empty();
             let floor = match e.kind() {
                 std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut => connect::TIMEOUT_FLOOR,
                 _ => Duration::ZERO,
