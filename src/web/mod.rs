@@ -189,6 +189,7 @@ pub fn start_bound(
         api_token: context::api_token(&settings.api_key_file),
         allow_connections: settings.allow_connections,
         allow_dashboard: settings.allow_dashboard,
+        allow_badges: settings.allow_badges,
         allow_netdata_conf: settings.allow_netdata_conf,
         allow_management: settings.allow_management,
     };

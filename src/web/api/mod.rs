@@ -3,6 +3,7 @@
 
 pub mod alarms;
 pub mod allmetrics;
+pub mod badge;
 pub mod charts;
 pub mod data;
 pub mod info;
@@ -29,7 +30,7 @@ pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
         }
         return Response::new(Status::Ok, "text/plain; charset=utf-8", ctx.netdata_conf.clone());
     }
-    if !ctx.allowed(Acl::Dashboard, peer) {
+    if !ctx.allowed(Acl::Dashboard, peer) && !(badge::is_badge_path(path) && ctx.allowed(Acl::Badges, peer)) {
         return forbidden();
     }
     if let Some(rest) = path.strip_prefix("/host/") {
@@ -65,6 +66,7 @@ fn host_route(ctx: &Context, host: &Arc<Host>, path: &str, req: &Request, peer: 
             "data" => data_endpoint(host, &pairs),
             "allmetrics" => allmetrics::allmetrics(ctx, host, &pairs),
             "manage/health" => alarms::manage::health(ctx, req, &pairs, peer),
+            badge::ENDPOINT => badge::badge(ctx, host, &pairs),
             "registry" => registry(ctx, host, &pairs),
             _ => Response::text(Status::NotFound, format!("API endpoint '{api}' is not found")),
         };
