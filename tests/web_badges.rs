@@ -157,7 +157,8 @@ fn a_chart_badge_shows_what_the_data_api_answers() {
     let (_node, run) = node_with_plugin("badges-data", port);
     wait_until("15 s of test.bval and system.cpu", LIMIT, &[&run], || {
         let rows = |c: &str| {
-            http_get(port, &format!("/api/v1/data?chart={c}&after=-20&format=csv")).map_or(0, |b| b.lines().count())
+            http_get(port, &format!("/api/v1/data?chart={c}&after=-20&format=csv"))
+                .map_or(0, |b| b.lines().count())
         };
         rows("test.bval") > 15 && rows("system.cpu") > 15
     });
@@ -177,8 +178,9 @@ fn a_chart_badge_shows_what_the_data_api_answers() {
         ("test.bval", "&options=percentage&dimension=w"),
     ] {
         // The badge's default is one point for the window.
-        let data = http_get(port, &format!("/api/v1/data?chart={chart}&{window}&format=ssv&points=1{params}"))
-            .unwrap_or_else(|| panic!("{chart} {params}: no data"));
+        let data =
+            http_get(port, &format!("/api/v1/data?chart={chart}&{window}&format=ssv&points=1{params}"))
+                .unwrap_or_else(|| panic!("{chart} {params}: no data"));
         // `ssv` lists each row's value (its dimensions summed), newest first.
         let newest: f64 = data.split_whitespace().next().and_then(|v| v.parse().ok()).unwrap_or(f64::NAN);
         let s = badge(port, &format!("chart={chart}&{window}{params}&units=empty&precision=4"));
@@ -257,7 +259,9 @@ fn allow_badges_from_and_the_listeners_acl_decide_who_gets_badges() {
          \tallow dashboard from = 10.*\n\tallow badges from = localhost\n"
     ));
     let run = node.start_ready(&[]);
-    wait_until("system.cpu", LIMIT, &[&run], || fetch(open, "/api/v1/badge.svg?chart=system.cpu").body.contains("system.cpu"));
+    wait_until("system.cpu", LIMIT, &[&run], || {
+        fetch(open, "/api/v1/badge.svg?chart=system.cpu").body.contains("system.cpu")
+    });
     for port in [open, badges_only] {
         let a = fetch(port, "/api/v1/badge.svg?chart=system.cpu");
         assert_eq!(a.status, 200, "{port}: {}", a.body);
@@ -275,7 +279,11 @@ fn allow_badges_from_and_the_listeners_acl_decide_who_gets_badges() {
         "[web]\n\tbind to = 127.0.0.1:{port}\n\tallow dashboard from = 10.*\n\tallow badges from = !127.0.0.1 *\n"
     ));
     let run = node.start_ready(&[]);
-    for path in ["/api/v1/badge.svg?chart=system.cpu", "/api/v1/badge.svg", "/host/it-badges-refused/api/v1/badge.svg?chart=system.cpu"] {
+    for path in [
+        "/api/v1/badge.svg?chart=system.cpu",
+        "/api/v1/badge.svg",
+        "/host/it-badges-refused/api/v1/badge.svg?chart=system.cpu",
+    ] {
         let a = fetch(port, path);
         assert_eq!((a.status, a.body.trim()), (403, FORBIDDEN), "{path}; log:\n{}", run.log());
     }
@@ -302,7 +310,9 @@ fn same_value(a: &str, b: &str) -> bool {
         Some((n, 10f64.powi(-(decimals as i32)), s[end..].to_owned()))
     };
     match (num(a), num(b)) {
-        (Some((x, ux, rest_a)), Some((y, uy, rest_b))) => rest_a == rest_b && (x - y).abs() <= ux.max(uy) * 1.000_001,
+        (Some((x, ux, rest_a)), Some((y, uy, rest_b))) => {
+            rest_a == rest_b && (x - y).abs() <= ux.max(uy) * 1.000_001
+        }
         _ => false,
     }
 }
@@ -403,12 +413,17 @@ fn the_same_badges_as_netdata_for_a_streamed_child() {
         "chart=system.cpu&alarm=badge_warn&value_color=blue".to_string(),
     ] {
         let (n, o) = (nd(&q), ours(&q));
-        let same = n.label == o.label && same_value(&n.value, &o.value) && Shown { value: n.value.clone(), ..o.clone() } == n;
+        let same = n.label == o.label
+            && same_value(&n.value, &o.value)
+            && Shown { value: n.value.clone(), ..o.clone() } == n;
         if !same {
             let data = |p: u16, prefix: &str| {
                 let chart = q.split('&').find_map(|kv| kv.strip_prefix("chart=")).unwrap_or("");
-                http_get(p, &format!("{prefix}/api/v1/data?chart={chart}&{window}&format=csv&options=seconds"))
-                    .unwrap_or_default()
+                http_get(
+                    p,
+                    &format!("{prefix}/api/v1/data?chart={chart}&{window}&format=csv&options=seconds"),
+                )
+                .unwrap_or_default()
             };
             panic!(
                 "{q}:\n  Netdata  {n:?}\n  nanodata {o:?}\nNetdata's data:\n{}\nnanodata's data:\n{}",
@@ -419,13 +434,17 @@ fn the_same_badges_as_netdata_for_a_streamed_child() {
         checked += 1;
     }
     // Headers: refresh from the window, and the alarm's every.
-    for q in [format!("chart=system.cpu&{window}&refresh=auto"), "chart=system.cpu&alarm=badge_warn&refresh=auto".into()] {
+    for q in [
+        format!("chart=system.cpu&{window}&refresh=auto"),
+        "chart=system.cpu&alarm=badge_warn&refresh=auto".into(),
+    ] {
         let n = fetch(child_port, &format!("/api/v1/badge.svg?{q}"));
         let o = fetch(port, &format!("/host/{host}/api/v1/badge.svg?{q}"));
         assert_eq!(header(&o.head, "Refresh"), header(&n.head, "Refresh"), "{q}");
         assert_eq!(header(&o.head, "Content-Type"), header(&n.head, "Content-Type"), "{q}");
     }
-    let (n, o) = (fetch(child_port, "/api/v1/badge.svg"), fetch(port, &format!("/host/{host}/api/v1/badge.svg")));
+    let (n, o) =
+        (fetch(child_port, "/api/v1/badge.svg"), fetch(port, &format!("/host/{host}/api/v1/badge.svg")));
     assert_eq!((o.status, o.body.trim()), (n.status, n.body.trim()));
     eprintln!("{checked} badges the same on Netdata and nanodata after {:?}", start.elapsed());
     child.stop();

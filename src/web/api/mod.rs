@@ -30,7 +30,8 @@ pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
         }
         return Response::new(Status::Ok, "text/plain; charset=utf-8", ctx.netdata_conf.clone());
     }
-    if !ctx.allowed(Acl::Dashboard, peer) && !(badge::is_badge_path(path) && ctx.allowed(Acl::Badges, peer)) {
+    let badges_allowed = || badge::is_badge_path(path) && ctx.allowed(Acl::Badges, peer);
+    if !(ctx.allowed(Acl::Dashboard, peer) || badges_allowed()) {
         return forbidden();
     }
     if let Some(rest) = path.strip_prefix("/host/") {

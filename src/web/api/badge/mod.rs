@@ -313,7 +313,13 @@ fn chart_badge(q: &BadgeQuery, host: &Host, chart: &Arc<Chart>, now: i64) -> Res
         Refresh::Every(n) => Some(n),
     };
     let label = q.label.clone().or_else(|| q.dimensions.clone()).unwrap_or_else(|| meta.name.clone());
-    let units = q.units.clone().unwrap_or_else(|| if q.options.percentage { "%".to_owned() } else { meta.units.clone() });
+    let units = q.units.clone().unwrap_or_else(|| {
+        if q.options.percentage {
+            "%".to_owned()
+        } else {
+            meta.units.clone()
+        }
+    });
 
     let gap = i64::from(host.settings().gap_when_lost_iterations_above) + 2;
     let fresh = chart.last_entry_t().is_some_and(|last| last >= now - ue * gap);
@@ -391,7 +397,8 @@ pub fn cache_headers(caching: Caching, now: i64) -> String {
 /// `secs` (Unix time) as an HTTP date: `Sun, 06 Dec 2026 19:16:32 GMT`.
 pub fn http_date(secs: i64) -> String {
     const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    const MONTHS: [&str; 12] =
+        ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
     let days = secs.div_euclid(86_400);
     let rest = secs.rem_euclid(86_400);
     // Civil date from days since 1970-01-01 (the proleptic Gregorian calendar in 400-year eras).

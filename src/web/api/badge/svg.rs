@@ -74,7 +74,10 @@ pub fn box_widths(b: &Badge) -> (f64, f64) {
     let s = f64::from(b.scale) / 100.0;
     match b.fixed_widths {
         Some((l, v)) => (f64::from(l) * s, f64::from(v) * s),
-        None => ((text_width(&shown(&b.label)) + 2.0 * PADDING) * s, (text_width(&shown(&b.value)) + 2.0 * PADDING) * s),
+        None => (
+            (text_width(&shown(&b.label)) + 2.0 * PADDING) * s,
+            (text_width(&shown(&b.value)) + 2.0 * PADDING) * s,
+        ),
     }
 }
 

@@ -228,7 +228,10 @@ fn text_widths_follow_verdana_11px() {
     // h é l l o €: 6.96 + 0.2 + 11 + 2 × (3.02 + 0.2) + 6.68 + 0.2 + 11 − 0.2 + 1 = 43.28.
     assert!(close(text_width("héllo€"), 43.28));
     assert!(close(text_width(""), 0.8));
-    assert!(close(text_width("a\u{1}b"), 6.61 + 0.2 + 6.85 + 0.2 - 0.2 + 1.0), "control characters count nothing");
+    assert!(
+        close(text_width("a\u{1}b"), 6.61 + 0.2 + 6.85 + 0.2 - 0.2 + 1.0),
+        "control characters count nothing"
+    );
 }
 
 fn sample(label: &str, value: &str) -> Badge {
@@ -301,7 +304,8 @@ fn scale_multiplies_every_size() {
 #[test]
 fn baselines_grow_by_14_2_px_per_100_percent() {
     // What Netdata 1.37.1 wrote for these scales.
-    for (scale, y) in [(100, 14), (101, 14), (150, 21), (199, 28), (200, 28), (250, 35), (300, 42), (500, 70)] {
+    for (scale, y) in [(100, 14), (101, 14), (150, 21), (199, 28), (200, 28), (250, 35), (300, 42), (500, 70)]
+    {
         assert_eq!(baseline(scale), y, "{scale}");
     }
     assert_eq!(baseline(1000), 141);
@@ -367,8 +371,14 @@ fn requests_read_like_netdatas() {
     assert!(q.options.absolute && q.options.percentage && !q.options.unaligned);
     assert_eq!((q.label, q.units), (None, None), "empty values are not given");
     let q = BadgeQuery::parse(&pairs("refresh=auto&fixed_width_lbl=100&after=-60&before=-10&precision=3"));
-    assert_eq!((q.refresh, q.fixed_widths, q.after, q.before, q.precision), (Refresh::Auto, None, Some(-60), -10, Some(3)));
-    assert_eq!(BadgeQuery::parse(&pairs("fixed_width_lbl=100&fixed_width_val=50")).fixed_widths, Some((100, 50)));
+    assert_eq!(
+        (q.refresh, q.fixed_widths, q.after, q.before, q.precision),
+        (Refresh::Auto, None, Some(-60), -10, Some(3))
+    );
+    assert_eq!(
+        BadgeQuery::parse(&pairs("fixed_width_lbl=100&fixed_width_val=50")).fixed_widths,
+        Some((100, 50))
+    );
     assert_eq!(BadgeQuery::parse(&pairs("fixed_width_lbl=0&fixed_width_val=50")).fixed_widths, None);
     assert_eq!(BadgeQuery::parse(&pairs("refresh=abc")).refresh, Refresh::None);
 }
@@ -378,7 +388,10 @@ fn http_dates_are_imf_fixdate() {
     assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
     assert_eq!(http_date(1_796_584_592), "Sun, 06 Dec 2026 19:16:32 GMT");
-    assert_eq!(cache_headers(Caching::None, 0), "Pragma: no-cache\r\nExpires: Thu, 01 Jan 1970 00:00:01 GMT\r\n");
+    assert_eq!(
+        cache_headers(Caching::None, 0),
+        "Pragma: no-cache\r\nExpires: Thu, 01 Jan 1970 00:00:01 GMT\r\n"
+    );
     assert_eq!(cache_headers(Caching::For(10), 0), "Expires: Thu, 01 Jan 1970 00:00:10 GMT\r\n");
     assert_eq!(
         cache_headers(Caching::NoneExpiresIn(5), 0),
@@ -409,8 +422,10 @@ struct Fixture {
 }
 
 fn fixture() -> Fixture {
-    let hosts = Arc::new(Hosts::new(Host::new("g0", "h", HostSettings { history: 120, ..HostSettings::default() })));
-    let chart = hosts.localhost().chart_define(ChartMeta::new("test", "load").context("test.load").units("%"));
+    let hosts =
+        Arc::new(Hosts::new(Host::new("g0", "h", HostSettings { history: 120, ..HostSettings::default() })));
+    let chart =
+        hosts.localhost().chart_define(ChartMeta::new("test", "load").context("test.load").units("%"));
     chart.dimension(DimensionMeta::new("a"));
     chart.dimension(DimensionMeta::new("b"));
     let (configs, errors) = crate::health::config::parse(CONF, Path::new("/etc/netdata/health.d/t.conf"));
@@ -465,7 +480,10 @@ fn a_chart_badge_shows_the_newest_point_summed_over_its_dimensions() {
     assert_eq!(headers, format!("Pragma: no-cache\r\nExpires: {}\r\n", http_date(now + 1)));
     assert_eq!(get(&f, "chart=test.load&dimension=a", now).2, t("a", "3%", "#4c1"));
     // a's share of a + b: 3 / 8.
-    assert_eq!(get(&f, "chart=test.load&dimension=a&options=percentage&units=x", now).2, t("a", "37.5 x", "#4c1"));
+    assert_eq!(
+        get(&f, "chart=test.load&dimension=a&options=percentage&units=x", now).2,
+        t("a", "37.5 x", "#4c1")
+    );
     assert_eq!(
         get(&f, "chart=test.load&label=load&multiply=10&divide=3&precision=2&value_color=red>20|blue", now).2,
         t("load", "26.67%", "#e05d44")
@@ -511,9 +529,16 @@ fn an_alarm_badge_is_coloured_by_its_status() {
     f.health.pass(&f.hosts, T0 + 20);
     let q = "chart=test.load&alarm=warm";
     assert_eq!(get(&f, q, T0 + 20).2, t("warm", "8%", "#fe7d37"), "WARNING is orange");
-    assert_eq!(get(&f, &format!("{q}&value_color=blue&label=w&units=u"), T0 + 20).2, t("w", "8 u", "#007ec6"));
+    assert_eq!(
+        get(&f, &format!("{q}&value_color=blue&label=w&units=u"), T0 + 20).2,
+        t("w", "8 u", "#007ec6")
+    );
     let (_, h, _) = get(&f, &format!("{q}&refresh=auto"), T0 + 20);
-    assert_eq!(h, format!("Expires: {}\r\nRefresh: 10\r\n", http_date(T0 + 30)), "the alarm's every, cacheable");
+    assert_eq!(
+        h,
+        format!("Expires: {}\r\nRefresh: 10\r\n", http_date(T0 + 30)),
+        "the alarm's every, cacheable"
+    );
     collect(&f.chart, 21..=40, 100, 0);
     f.health.pass(&f.hosts, T0 + 40);
     assert_eq!(get(&f, q, T0 + 40).2, t("warm", "100%", "#e05d44"), "CRITICAL is red");
