@@ -73,6 +73,26 @@ for k, v in http.items():
     put("http", k, v)
 put("http", "stream-capture", cap("nocomp-1-child-request.raw"))
 
+# ---- static web files: request targets, traversal spellings --------------------------------
+web_files = {
+    "index": get("/"),
+    "file": get("/app.js"),
+    "deep": get("/sub/deeper/page.html", "If-None-Match: W/\"1-2-3\"\r\n"),
+    "dir": get("/sub"),
+    "dotdot": get("/../secret.txt"),
+    "encoded": get("/%2e%2e/secret.txt"),
+    "double": get("/%252e%252e/secret.txt"),
+    "backslash": get("/sub\\..\\..\\secret.txt"),
+    "symlink-out": get("/out.txt"),
+    "symlink-up": get("/sub/up.txt"),
+    "symlink-base": get("/base/secret.txt"),
+    "symlink-in": get("/in.js", "If-Modified-Since: Tue, 17 Jan 2023 17:56:13 GMT\r\n"),
+    "host": get("/host/fuzz/base/web/app.js"),
+    "slashes": get("//base//secret.txt"),
+}
+for k, v in web_files.items():
+    put("web_files", k, v)
+
 # ---- the STREAM request ---------------------------------------------------------------
 put("stream_request", "nocomp-capture", cap("nocomp-1-child-request.raw"))
 put("stream_request", "comp-capture", cap("comp-1-child-request.raw"))

@@ -492,7 +492,9 @@ fn data_every_format() {
         r.body
     );
     let r = q("markdown");
-    assert!(r.body.starts_with("time | pos | neg | zero\n:---: |:---: |:---: |:---:\n"), "{}", r.body);
+    // As Netdata 1.37.1 answers (recorded): no spaces around the bars, CRLF.
+    assert!(r.body.starts_with("time|pos|neg|zero\r\n:---:|:---:|:---:|:---:\r\n"), "{}", r.body);
+    assert!(r.body.contains(&format!("\r\n{now}|10|-30|0\r\n")), "{}", r.body);
     let r = q("csvjsonarray");
     assert!(r.body.starts_with("[\n[\"time\",\"pos\",\"neg\",\"zero\"]"), "{}", r.body);
     // Dates without `seconds`.
@@ -530,6 +532,15 @@ fn context_queries_merge_charts() {
     let srv = Server::start("");
     let body = srv.ok("/api/v1/data?context=test.mixed&after=-1&format=csv&options=seconds");
     assert!(body.contains(",10,-30,0"), "{body}");
+    // jsonwrap of a context query names the chart of every dimension, after `functions`,
+    // as Netdata 1.37.1 does (recorded: `"functions": [],\n   "chart_ids": ["net.eth0", …]`).
+    let body = srv.ok("/api/v1/data?context=test.mixed&after=-1&options=jsonwrap");
+    assert!(
+        body.contains("\"functions\": [],\n   \"chart_ids\": [\"test.mixed\", \"test.mixed\", \"test.mixed\"],\n   \"latest_values\""),
+        "{body}"
+    );
+    let body = srv.ok("/api/v1/data?chart=test.mixed&after=-1&options=jsonwrap");
+    assert!(!body.contains("chart_ids"), "only context queries have it: {body}");
     assert_eq!(srv.get("/api/v1/data?context=nope").status, 404);
 }
 

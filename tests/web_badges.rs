@@ -212,6 +212,7 @@ fn a_chart_badge_shows_what_the_data_api_answers() {
     assert_eq!(header(&a.head, "Refresh"), Some("5"));
     let a = fetch(port, "/api/v1/badge.svg?chart=system.cpu");
     assert_eq!((header(&a.head, "Refresh"), header(&a.head, "Pragma")), (None, Some("no-cache")));
+    assert_eq!(header(&a.head, "Cache-Control"), Some("no-cache, no-store, must-revalidate"));
 }
 
 #[test]
@@ -245,6 +246,7 @@ fn an_alarm_badge_changes_colour_with_the_status() {
     assert_eq!((s.label.as_str(), s.value_fill.as_str()), ("Level", "#007ec6"));
     let a = fetch(port, &format!("/api/v1/badge.svg?{q}&refresh=auto"));
     assert_eq!(header(&a.head, "Refresh"), Some("1"), "{}", a.head);
+    assert_eq!(header(&a.head, "Cache-Control"), Some("public"), "{}", a.head);
     let s = badge(port, "chart=test.bval&alarm=no_such_alarm");
     assert_eq!((s.label.as_str(), s.value.as_str()), ("alarm not found", "-"));
 }
@@ -441,6 +443,8 @@ fn the_same_badges_as_netdata_for_a_streamed_child() {
         let n = fetch(child_port, &format!("/api/v1/badge.svg?{q}"));
         let o = fetch(port, &format!("/host/{host}/api/v1/badge.svg?{q}"));
         assert_eq!(header(&o.head, "Refresh"), header(&n.head, "Refresh"), "{q}");
+        assert_eq!(header(&o.head, "Cache-Control"), header(&n.head, "Cache-Control"), "{q}");
+        assert_eq!(header(&o.head, "Pragma"), header(&n.head, "Pragma"), "{q}");
         assert_eq!(header(&o.head, "Content-Type"), header(&n.head, "Content-Type"), "{q}");
     }
     let (n, o) =

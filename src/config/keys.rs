@@ -178,7 +178,7 @@ registry! { NETDATA:
     DIR_LOG = DIRECTORIES, "log", "/var/log/nanodata", Path,
         "Log directory; relative [logs] file names are relative to it.";
     DIR_WEB = DIRECTORIES, "web", "/usr/share/nanodata/web", Path,
-        "Given to plugins as NETDATA_WEB_DIR (nanodata's dashboard is built in).";
+        "Static web files (Netdata's dashboard from netdata-web, your own pages), served when it holds an index.html; otherwise the built-in dashboard. Given to plugins as NETDATA_WEB_DIR.";
     DIR_CACHE = DIRECTORIES, "cache", "/var/cache/nanodata", Path,
         "Database files (one directory per host).";
     DIR_LIB = DIRECTORIES, "lib", "/var/lib/nanodata", Path,
@@ -284,9 +284,11 @@ registry! { NETDATA:
     WEB_CUSTOM_DASHBOARD_INFO = WEB, "custom dashboard_info.js", "", Path,
         "Accepted, not used by nanodata.";
     WEB_FILES_OWNER = WEB, "web files owner", "", Text,
-        "Accepted, not used by nanodata (the dashboard is built in).";
+        "Serve only web files owned by this user (403 otherwise); empty = no check (Netdata 1.37 never checks).";
     WEB_FILES_GROUP = WEB, "web files group", "", Text,
-        "Accepted, not used by nanodata (the dashboard is built in).";
+        "Serve only web files owned by this group (403 otherwise); empty = no check.";
+    WEB_FILES_SYMLINK_TARGETS = WEB, "web files symlink targets", "/usr/share/fonts/* /usr/share/fonts-* /usr/share/javascript/*", Pattern,
+        "Outside [directories] web, the real paths a symlink in it may lead to (simple pattern; empty = none); the default covers the fonts Debian's netdata-web links to (nanodata extension).";
 
     HEALTH_ENABLED = HEALTH, "enabled", "yes", Bool,
         "Evaluate alarms (only on a node with a database: [db] mode is not none).";
@@ -316,7 +318,7 @@ registry! { NETDATA:
     REGISTRY_DB_DIRECTORY = REGISTRY, "registry db directory", "", Path,
         "Accepted, not used by nanodata.";
     REGISTRY_ANNOUNCE = REGISTRY, "registry to announce", "https://registry.my-netdata.io", Text,
-        "Given to plugins as NETDATA_REGISTRY_URL; nanodata does not send dashboards to a registry.";
+        "Given to plugins as NETDATA_REGISTRY_URL; /api/v1/registry announces it to dashboards only when set here (nanodata keeps no registry).";
     REGISTRY_HOSTNAME = REGISTRY, "registry hostname", "", Text,
         "Given to plugins as NETDATA_REGISTRY_HOSTNAME; empty = [global] hostname.";
     REGISTRY_DOMAIN = REGISTRY, "registry domain", "", Text,

@@ -157,6 +157,9 @@ impl Default for Request {
 pub struct Rows {
     pub ids: Vec<String>,
     pub names: Vec<String>,
+    /// The chart of each dimension (its first source when a context query merged several):
+    /// `chart_ids` of a context query's jsonwrap.
+    pub chart_ids: Vec<String>,
     pub times: Vec<i64>,
     /// `values[row][dim]`.
     pub values: Vec<Vec<Option<f64>>>,
@@ -479,6 +482,7 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
         .collect();
     rows.ids = shown.iter().map(|&d| series[d].id.clone()).collect();
     rows.names = shown.iter().map(|&d| series[d].name.clone()).collect();
+    rows.chart_ids = shown.iter().map(|&d| charts[series[d].sources[0].0].meta().id).collect();
     rows.latest = shown.iter().map(|&d| latest[d]).collect();
     Ok(rows)
 }

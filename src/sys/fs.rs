@@ -1,4 +1,5 @@
-//! File system queries: sizes (`statvfs`) and access checks with the real ids (`access`).
+//! File system queries: sizes (`statvfs`), access checks with the real ids (`access`), and
+//! opening a file to serve it without following a last symlink or waiting on a FIFO.
 
 use std::ffi::CStr;
 use std::io;
@@ -46,6 +47,19 @@ pub fn statvfs(path: &CStr) -> io::Result<StatVfs> {
         ffree: buf.f_ffree as u64,
         favail: buf.f_favail as u64,
     })
+}
+
+/// Opens `path` read-only to serve it: `O_NOFOLLOW` (a symlink in the last component is
+/// an error, `ELOOP`) and `O_NONBLOCK` (a FIFO put in place of a file does not block the
+/// opener; the caller checks the opened file's type). `O_CLOEXEC` as always in std.
+pub fn open_nofollow_nonblock(path: &Path) -> io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK).open(path)
+}
+
+/// Whether `e` is the error of [`open_nofollow_nonblock`] on a symlink.
+pub fn is_symlink_loop(e: &io::Error) -> bool {
+    e.raw_os_error() == Some(libc::ELOOP)
 }
 
 /// Whether the real user and group of this process may read, write and enter `dir`

@@ -68,6 +68,41 @@ pub fn getpwnam(name: &str) -> io::Result<Option<Passwd>> {
     }
 }
 
+/// The id of group `name` (`getgrnam_r`); `Ok(None)` if there is no such group.
+pub fn getgrnam(name: &str) -> io::Result<Option<u32>> {
+    let cname = c_string(name.as_bytes(), "group name")?;
+    let mut len = 1024usize;
+    loop {
+        let mut buf = vec![0u8; len];
+        // SAFETY: group is a plain C struct; all-zero (null pointers) is a valid value that
+        // getgrnam_r overwrites.
+        let mut grp: libc::group = unsafe { std::mem::zeroed() };
+        let mut result: *mut libc::group = std::ptr::null_mut();
+        // SAFETY: every pointer is valid for the call: the NUL-terminated name, `grp`, the
+        // buffer with its true length, and `result`; only the gid (no pointer) is read after.
+        let rc = unsafe {
+            libc::getgrnam_r(cname.as_ptr(), &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut result)
+        };
+        if rc == libc::ERANGE && len < MAX_PW_BUFFER {
+            len *= 2;
+            continue;
+        }
+        if matches!(rc, libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM) {
+            return Ok(None);
+        }
+        if rc != 0 {
+            return Err(io::Error::from_raw_os_error(rc));
+        }
+        return Ok((!result.is_null()).then_some(grp.gr_gid));
+    }
+}
+
+/// The effective group id.
+pub fn egid() -> u32 {
+    // SAFETY: getegid has no preconditions and cannot fail.
+    unsafe { libc::getegid() }
+}
+
 /// The groups of user `name` whose primary group is `gid`: `gid` first, then every group
 /// listing the user (`getgrouplist`).
 pub fn group_list(name: &str, gid: u32) -> io::Result<Vec<u32>> {
@@ -145,6 +180,8 @@ mod tests {
         assert_eq!(getpwnam("a\0b").unwrap_err().kind(), io::ErrorKind::InvalidInput);
         let groups = group_list("root", 0).unwrap();
         assert_eq!(groups.first(), Some(&0), "the primary group comes first: {groups:?}");
+        assert_eq!(getgrnam("root").unwrap(), Some(0), "group root is 0 on Linux");
+        assert_eq!(getgrnam("nanodata-no-such-group-x").unwrap(), None);
     }
 
     #[test]
@@ -158,5 +195,6 @@ mod tests {
         assert_eq!(u.to_vec(), line("Uid:"));
         assert_eq!(g.to_vec(), line("Gid:"));
         assert_eq!(euid(), u[1]);
+        assert_eq!(egid(), g[1]);
     }
 }

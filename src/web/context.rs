@@ -54,6 +54,12 @@ pub struct Context {
     /// The management API token (`X-Auth-Token`); empty: none could be read or made, every
     /// management request is refused.
     pub api_token: String,
+    /// `[directories] web` when it holds an `index.html`: served instead of the built-in
+    /// dashboard.
+    pub web_files: Option<crate::web::files::WebFiles>,
+    /// The registry `/api/v1/registry` announces: `[registry] registry to announce` when the
+    /// configuration sets it, else empty (see `api::registry`).
+    pub registry_announce: String,
     // Built by the starter (`super::start_bound`).
     pub(crate) allow_connections: SimplePattern,
     pub(crate) allow_dashboard: SimplePattern,
@@ -95,12 +101,21 @@ impl Context {
             prometheus_seen: Mutex::new(HashMap::new()),
             health: None,
             api_token: String::new(),
+            web_files: None,
+            registry_announce: String::new(),
             allow_connections: SimplePattern::parse("*"),
             allow_dashboard: SimplePattern::parse("*"),
             allow_badges: SimplePattern::parse("*"),
             allow_netdata_conf: SimplePattern::parse("*"),
             allow_management: SimplePattern::parse("localhost"),
         }
+    }
+
+    /// This context serving the static files of `files` (fuzzing and tests).
+    #[doc(hidden)]
+    pub fn with_web_files(mut self, files: Option<crate::web::files::WebFiles>) -> Context {
+        self.web_files = files;
+        self
     }
 
     /// [`Context::for_fuzzing`] with a health engine, a management token and `allow

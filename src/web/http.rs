@@ -21,11 +21,16 @@ pub struct Request {
     /// The request target as received, for the access log.
     pub target: String,
     pub keep_alive: bool,
+    /// `HTTP/1.0`: no chunked responses.
+    pub http10: bool,
     pub accepts_gzip: bool,
     /// `Host` header, for redirects.
     pub host: Option<String>,
     /// `X-Auth-Token` header (`/api/v1/manage/health`).
     pub auth_token: Option<String>,
+    /// `If-None-Match` and `If-Modified-Since` (static web files answer 304).
+    pub if_none_match: Option<String>,
+    pub if_modified_since: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -170,6 +175,8 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
     let mut accepts_gzip = false;
     let mut host = None;
     let mut auth_token = None;
+    let mut if_none_match = None;
+    let mut if_modified_since = None;
     for (n, line) in lines.enumerate() {
         if line.is_empty() {
             continue;
@@ -202,6 +209,10 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
             host = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("x-auth-token") {
             auth_token = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("if-none-match") {
+            if_none_match = Some(value.to_owned());
+        } else if name.eq_ignore_ascii_case("if-modified-since") {
+            if_modified_since = Some(value.to_owned());
         } else if name.eq_ignore_ascii_case("content-length") {
             if value != "0" {
                 return Parsed::Bad(Status::BadRequest, "request bodies are not accepted");
@@ -228,9 +239,12 @@ pub fn parse(buf: &[u8], limit: usize) -> Parsed {
             query: query.to_owned(),
             target: target.to_owned(),
             keep_alive,
+            http10,
             accepts_gzip,
             host,
             auth_token,
+            if_none_match,
+            if_modified_since,
         },
         consumed,
     )
@@ -283,8 +297,11 @@ pub struct Response {
     pub body: Vec<u8>,
     /// The body is already gzip-compressed (a precompressed asset).
     pub gzipped: bool,
-    /// Cache for a day (static assets) instead of `no-cache`.
-    pub cacheable: bool,
+    /// The `Cache-Control` value.
+    pub cache_control: &'static str,
+    /// A static web file sent after the head in pieces (the body stays empty); the server
+    /// decides its encoding.
+    pub file: Option<crate::web::files::FileBody>,
     /// `Location` for redirects.
     pub location: Option<String>,
     /// Extra header lines, each ending in `\r\n`.
@@ -298,7 +315,8 @@ impl Response {
             content_type,
             body: body.into(),
             gzipped: false,
-            cacheable: false,
+            cache_control: NO_CACHE,
+            file: None,
             location: None,
             headers: String::new(),
         }
@@ -323,6 +341,18 @@ impl Response {
     }
 }
 
+/// The `Cache-Control` of API answers.
+pub const NO_CACHE: &str = "no-cache, no-store";
+
+/// How the length of a body is told.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Length {
+    /// `Content-Length` (left out of a 304, which has no body).
+    Bytes(usize),
+    /// `Transfer-Encoding: chunked` (HTTP/1.1 only).
+    Chunked,
+}
+
 /// Appends the status line and headers for a body of `body_len` bytes.
 pub fn write_head(
     out: &mut Vec<u8>,
@@ -332,22 +362,36 @@ pub fn write_head(
     keep_alive: bool,
     extra: &str,
 ) {
+    write_head_with(out, r, Length::Bytes(body_len), gzip, keep_alive, extra)
+}
+
+/// [`write_head`] for a body of any [`Length`].
+pub fn write_head_with(
+    out: &mut Vec<u8>,
+    r: &Response,
+    length: Length,
+    gzip: bool,
+    keep_alive: bool,
+    extra: &str,
+) {
     let mut h = String::with_capacity(256);
     let _ = write!(
         h,
-        "HTTP/1.1 {} {}\r\nServer: {}/{}\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: {}\r\nContent-Length: {}\r\n",
+        "HTTP/1.1 {} {}\r\nServer: {}/{}\r\nAccess-Control-Allow-Origin: *\r\nContent-Type: {}\r\n",
         r.status.code(),
         r.status.reason(),
         crate::PROGRAM,
         crate::VERSION,
         r.content_type,
-        body_len
     );
-    h.push_str(if r.cacheable {
-        "Cache-Control: public, max-age=86400\r\n"
-    } else {
-        "Cache-Control: no-cache, no-store\r\n"
-    });
+    match length {
+        Length::Bytes(_) if r.status == Status::NotModified => {}
+        Length::Bytes(n) => {
+            let _ = write!(h, "Content-Length: {n}\r\n");
+        }
+        Length::Chunked => h.push_str("Transfer-Encoding: chunked\r\n"),
+    }
+    let _ = write!(h, "Cache-Control: {}\r\n", r.cache_control);
     if gzip {
         h.push_str("Content-Encoding: gzip\r\nVary: Accept-Encoding\r\n");
     }
@@ -448,6 +492,29 @@ mod tests {
             ]
         );
         assert!(query_pairs("a=%G1").is_err());
+    }
+
+    #[test]
+    fn conditional_headers_are_kept() {
+        let r = req("GET /a.js HTTP/1.0\r\nIf-None-Match: W/\"1-2\"\r\nIf-Modified-Since: Tue, 17 Jan 2023 17:56:13 GMT\r\n\r\n");
+        assert!(r.http10);
+        assert_eq!(r.if_none_match.as_deref(), Some("W/\"1-2\""));
+        assert_eq!(r.if_modified_since.as_deref(), Some("Tue, 17 Jan 2023 17:56:13 GMT"));
+    }
+
+    #[test]
+    fn a_304_has_no_content_length_and_chunked_has_no_length() {
+        let mut r = Response::new(Status::NotModified, "text/css", Vec::new());
+        let mut out = Vec::new();
+        write_head(&mut out, &r, 0, false, true, "");
+        let head = String::from_utf8(out).unwrap();
+        assert!(head.starts_with("HTTP/1.1 304 Not Modified\r\n") && !head.contains("Content-Length"), "{head}");
+        r.status = Status::Ok;
+        let mut out = Vec::new();
+        write_head_with(&mut out, &r, Length::Chunked, true, true, "");
+        let head = String::from_utf8(out).unwrap();
+        assert!(head.contains("Transfer-Encoding: chunked\r\n") && !head.contains("Content-Length"), "{head}");
+        assert!(head.contains("Content-Encoding: gzip\r\n"), "{head}");
     }
 
     #[test]

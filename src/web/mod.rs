@@ -16,6 +16,7 @@ pub mod api;
 pub mod bind;
 pub mod context;
 pub mod dashboard;
+pub mod files;
 pub mod gzip;
 pub mod http;
 pub mod json;
@@ -187,6 +188,13 @@ pub fn start_bound(
         netdata_conf: settings.netdata_conf,
         health,
         api_token: context::api_token(&settings.api_key_file),
+        registry_announce: settings.registry_announce.clone(),
+        web_files: files::WebFiles::open(
+            &settings.web_dir,
+            &settings.web_files_owner,
+            &settings.web_files_group,
+            &settings.web_files_symlink_targets,
+        ),
         allow_connections: settings.allow_connections,
         allow_dashboard: settings.allow_dashboard,
         allow_badges: settings.allow_badges,

@@ -143,6 +143,17 @@ pub struct WebSettings {
     /// The effective `netdata.conf`, served at `/netdata.conf` (empty when the web server
     /// is disabled or not built: nobody can ask for it).
     pub netdata_conf: String,
+    /// `[directories] web`: static files served instead of the built-in dashboard when it
+    /// holds an `index.html` (`web::files`).
+    pub web_dir: PathBuf,
+    /// `[web] web files owner` / `web files group`: empty = no ownership check.
+    pub web_files_owner: String,
+    pub web_files_group: String,
+    /// `[web] web files symlink targets`: where outside the directory a symlink may lead.
+    pub web_files_symlink_targets: String,
+    /// `[registry] registry to announce` when the configuration sets it, else empty: what
+    /// `/api/v1/registry` tells dashboards (nanodata has no registry of its own).
+    pub registry_announce: String,
 }
 
 /// What the web server takes of [`PrometheusExporterSettings`]: the defaults of
@@ -417,6 +428,14 @@ impl WebSettings {
                 false => PrometheusSettings::default(),
             },
             netdata_conf: if served { cfg.render() } else { String::new() },
+            web_dir: PathBuf::from(cfg.text(&keys::DIR_WEB)),
+            web_files_owner: cfg.text(&keys::WEB_FILES_OWNER),
+            web_files_group: cfg.text(&keys::WEB_FILES_GROUP),
+            web_files_symlink_targets: cfg.text(&keys::WEB_FILES_SYMLINK_TARGETS),
+            registry_announce: match cfg.raw(keys::REGISTRY, keys::REGISTRY_ANNOUNCE.name) {
+                Some(_) => cfg.text(&keys::REGISTRY_ANNOUNCE),
+                None => String::new(),
+            },
         }
     }
 }

@@ -33,7 +33,9 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(data: Vec<u8>, metrics: usize, made: i64) -> Entry {
+    pub fn new(mut data: Vec<u8>, metrics: usize, made: i64) -> Entry {
+        // The buffer grew by doubling: what waits holds its bytes, not the growth room.
+        data.shrink_to_fit();
         let raw_len = data.len();
         Entry { data, compressed: false, raw_len, metrics, made }
     }

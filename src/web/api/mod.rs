@@ -1,5 +1,6 @@
-//! Routing of HTTP requests to the API v1 endpoints, the dashboard and `/netdata.conf`, for
-//! this node and for every host it holds (`/host/<hostname or guid>/…`).
+//! Routing of HTTP requests to the API v1 endpoints, the dashboard (or the static web files
+//! of `[directories] web`) and `/netdata.conf`, for this node and for every host it holds
+//! (`/host/<hostname or guid>/…`). API paths are matched first: a file never shadows them.
 
 pub mod alarms;
 pub mod allmetrics;
@@ -7,6 +8,7 @@ pub mod badge;
 pub mod charts;
 pub mod data;
 pub mod info;
+pub mod registry;
 
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -14,7 +16,7 @@ use std::sync::Arc;
 use crate::rrd::Host;
 use crate::web::context::{Acl, Context};
 use crate::web::http::{query_pairs, Method, Request, Response, Status};
-use crate::web::{dashboard, json};
+use crate::web::dashboard;
 
 /// Answers one request. `peer` is the client address for the ACLs.
 pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
@@ -23,7 +25,14 @@ pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
         r.headers.push_str("Access-Control-Allow-Methods: GET, OPTIONS\r\nAccess-Control-Allow-Headers: accept, x-requested-with, origin, content-type, cookie, pragma, cache-control, x-auth-token\r\nAccess-Control-Max-Age: 1209600\r\n");
         return r;
     }
-    let path = req.path.as_str();
+    // Netdata's URL parser skips empty path segments: its dashboard asks `//api/v1/info`.
+    let collapsed;
+    let path = if req.path.contains("//") {
+        collapsed = collapse_slashes(&req.path);
+        collapsed.as_str()
+    } else {
+        req.path.as_str()
+    };
     if path == "/netdata.conf" {
         if !ctx.allowed(Acl::NetdataConf, peer) {
             return forbidden();
@@ -68,15 +77,34 @@ fn host_route(ctx: &Context, host: &Arc<Host>, path: &str, req: &Request, peer: 
             "allmetrics" => allmetrics::allmetrics(ctx, host, &pairs),
             "manage/health" => alarms::manage::health(ctx, req, &pairs, peer),
             badge::ENDPOINT => badge::badge(ctx, host, &pairs),
-            "registry" => registry(ctx, host, &pairs),
+            "registry" => registry::registry(host, &pairs, &ctx.registry_announce),
             _ => Response::text(Status::NotFound, format!("API endpoint '{api}' is not found")),
         };
+    }
+    if let Some(files) = &ctx.web_files {
+        let r = files.serve(path, req);
+        // Browsers ask for it by themselves; a user's directory may have none.
+        if r.status == Status::NotFound && path == "/favicon.ico" {
+            return Response::new(Status::Ok, "image/svg+xml", dashboard::FAVICON);
+        }
+        return r;
     }
     match path {
         "/" | "/index.html" => dashboard::page(),
         "/favicon.ico" => Response::new(Status::Ok, "image/svg+xml", dashboard::FAVICON),
         _ => Response::text(Status::NotFound, "not found"),
     }
+}
+
+/// `path` with every run of `/` made one.
+fn collapse_slashes(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 fn forbidden() -> Response {
@@ -109,21 +137,4 @@ fn data_endpoint(host: &Host, pairs: &[(String, String)]) -> Response {
         r.headers.push_str(&format!("Content-Disposition: attachment; filename=\"{f}\"\r\n"));
     }
     r
-}
-
-/// `/api/v1/registry?action=hello`: this node is its own registry-less registry.
-fn registry(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Response {
-    let action = pairs.iter().find(|(n, _)| n == "action").map(|(_, v)| v.as_str()).unwrap_or("");
-    if action != "hello" {
-        return Response::text(Status::BadRequest, format!("registry action '{action}' is not supported"));
-    }
-    let local = ctx.hosts.localhost();
-    let mut out = String::from("{\n\t\"action\": \"hello\",\n\t\"status\": \"ok\",\n\t\"hostname\": ");
-    json::str(&mut out, host.hostname());
-    out.push_str(",\n\t\"machine_guid\": ");
-    json::str(&mut out, local.guid());
-    out.push_str(
-        ",\n\t\"registry\": \"\",\n\t\"cloud_base_url\": \"\",\n\t\"anonymous_statistics\": false\n}\n",
-    );
-    Response::json(out)
 }

@@ -9,6 +9,7 @@ use std::time::Instant;
 use super::{TlsConfig, HEAD_LIMIT, KEEP_BUFFER};
 use crate::net::Transport;
 use crate::stream::receiver::hub::StreamConn;
+use crate::web::files::FileBody;
 use crate::web::bind::SslMode;
 
 pub(super) struct Conn {
@@ -44,6 +45,8 @@ pub(super) struct Http {
     pub detect: Option<SslMode>,
     /// A plain-text client on a `^SSL=force` address: redirect to https.
     pub redirect_to_tls: bool,
+    /// The rest of a static file being sent, a piece at a time after `wbuf` empties.
+    pub body: Option<FileBody>,
 }
 
 impl Http {
@@ -55,6 +58,7 @@ impl Http {
             peer_eof: false,
             detect: (listener_ssl != SslMode::None).then_some(listener_ssl),
             redirect_to_tls: false,
+            body: None,
         }
     }
 }

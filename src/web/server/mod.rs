@@ -27,6 +27,7 @@ use mio::{Events, Interest, Poll, Token, Waker};
 
 use super::bind::SslMode;
 use super::context::{Context, Limits};
+use super::files::Workspace;
 use super::http::{self, Response, Status};
 use crate::clock::now_monotonic;
 use crate::net::{Socket, Transport};
@@ -109,6 +110,8 @@ pub(crate) struct EventLoop {
     ready: Vec<(usize, u64)>,
     /// Turns of the loop so far.
     turn: u64,
+    /// The compressor and buffers static files are sent through, one piece at a time.
+    files: Workspace,
 }
 
 impl EventLoop {
@@ -133,7 +136,6 @@ impl EventLoop {
             free: Vec::new(),
             open: 0,
             ctx,
-            limits,
             tls,
             stop,
             next_id: 1,
@@ -143,6 +145,8 @@ impl EventLoop {
             scratch: vec![0; 16 * 1024],
             ready: Vec::new(),
             turn: 0,
+            files: Workspace::new(limits.gzip_level.unwrap_or(3)),
+            limits,
         };
         Ok((el, waker))
     }

@@ -1,5 +1,6 @@
 //! HTTP requests on a connection: one request answered per turn (pipelined ones wait for
-//! the next), the access log, and the hand-over of a STREAM head to `upgrade.rs`.
+//! the next), a static file's body sent a piece at a time within the turn's write share,
+//! the access log, and the hand-over of a STREAM head to `upgrade.rs`.
 
 use std::time::Duration;
 
@@ -15,6 +16,8 @@ impl EventLoop {
     /// [`WRITE_PER_TURN`] bytes written; what is left waits on the `ready` list.
     pub(super) fn step(&mut self, conn: &mut Conn, slot: usize) -> bool {
         let mut answered = false;
+        // Bytes of static file put in `wbuf` this turn.
+        let mut produced = 0usize;
         loop {
             match conn.flush(WRITE_PER_TURN) {
                 Ok(Flushed::All) => {}
@@ -29,6 +32,23 @@ impl EventLoop {
                 }
             }
             let State::Http(h) = &mut conn.state else { return false };
+            if let Some(body) = h.body.as_mut() {
+                if produced >= WRITE_PER_TURN {
+                    self.ready.push((slot, conn.id));
+                    return true;
+                }
+                match body.fill(&mut conn.wbuf, &mut self.files) {
+                    Ok(n) => produced += n.max(1),
+                    Err(e) => {
+                        log::warn!("web: {}: cannot send the rest of a file: {e}; closing", conn.peer);
+                        return false;
+                    }
+                }
+                if body.done() {
+                    h.body = None;
+                }
+                continue;
+            }
             if h.close_when_flushed {
                 return false;
             }
@@ -129,6 +149,27 @@ impl EventLoop {
         let keep_alive = req.keep_alive && !h.close_when_flushed && !h.peer_eof;
         if !keep_alive {
             h.close_when_flushed = true;
+        }
+        if let Some(mut body) = resp.file.take() {
+            // A static file: its head now, its body a piece at a time from `step`.
+            let gzip = self.limits.gzip_level.is_some()
+                && req.accepts_gzip
+                && !req.http10
+                && body.compressible()
+                && body.size() >= 1024;
+            let size = usize::try_from(body.size()).unwrap_or(usize::MAX);
+            let length = if gzip {
+                body.use_gzip();
+                http::Length::Chunked
+            } else {
+                http::Length::Bytes(size)
+            };
+            http::write_head_with(&mut conn.wbuf, &resp, length, gzip, keep_alive, &self.limits.extra_headers);
+            if req.method != http::Method::Head {
+                h.body = Some(body);
+            }
+            access_log(conn, req.method.as_str(), resp.status, size, size, started.elapsed(), &req.target);
+            return;
         }
         let size = resp.body.len();
         let mut gzip = false;

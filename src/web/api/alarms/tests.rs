@@ -88,9 +88,12 @@ fn request(target: &str, token: Option<&str>) -> Request {
         query: query.to_owned(),
         target: target.to_owned(),
         keep_alive: false,
+        http10: false,
         accepts_gzip: false,
         host: None,
         auth_token: token.map(str::to_owned),
+        if_none_match: None,
+        if_modified_since: None,
     }
 }
 

@@ -369,30 +369,34 @@ fn draw(q: &BadgeQuery, label: String, value: f64, units: &str, status_color: Op
 /// The SVG answer with Netdata's caching headers and, with a refresh, `Refresh: N`.
 fn respond(badge: &Badge, caching: Caching, refresh: Option<u32>, now: i64) -> Response {
     let mut r = Response::new(Status::Ok, "image/svg+xml", svg::render(badge));
-    r.headers = cache_headers(caching, now);
+    let (cache_control, headers) = cache_headers(caching, now);
+    r.cache_control = cache_control;
+    r.headers = headers;
     if let Some(n) = refresh {
         r.headers.push_str(&format!("Refresh: {n}\r\n"));
     }
     r
 }
 
-/// `Pragma` and `Expires` for `caching` at `now`. (`Cache-Control` is the server's: its
-/// `no-cache, no-store` for every API answer.)
-pub fn cache_headers(caching: Caching, now: i64) -> String {
-    let (pragma, expires) = match caching {
-        Caching::None => (true, now + 1),
-        Caching::NoneExpiresIn(n) => (true, now + i64::from(n)),
-        Caching::For(n) => (false, now + i64::from(n)),
+/// Netdata's `Cache-Control` for `caching`, and the `Pragma` and `Expires` lines at `now`.
+pub fn cache_headers(caching: Caching, now: i64) -> (&'static str, String) {
+    let (cache_control, expires) = match caching {
+        Caching::None => (NOT_KEPT, now + 1),
+        Caching::NoneExpiresIn(n) => (NOT_KEPT, now + i64::from(n)),
+        Caching::For(n) => ("public", now + i64::from(n)),
     };
     let mut h = String::with_capacity(64);
-    if pragma {
+    if cache_control == NOT_KEPT {
         h.push_str("Pragma: no-cache\r\n");
     }
     h.push_str("Expires: ");
     h.push_str(&http_date(expires));
     h.push_str("\r\n");
-    h
+    (cache_control, h)
 }
+
+/// Netdata's `Cache-Control` of an answer that must not be kept.
+const NOT_KEPT: &str = "no-cache, no-store, must-revalidate";
 
 /// `secs` (Unix time) as an HTTP date: `Sun, 06 Dec 2026 19:16:32 GMT`.
 pub fn http_date(secs: i64) -> String {

@@ -388,14 +388,18 @@ fn http_dates_are_imf_fixdate() {
     assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
     assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
     assert_eq!(http_date(1_796_584_592), "Sun, 06 Dec 2026 19:16:32 GMT");
+    let no = "no-cache, no-store, must-revalidate";
     assert_eq!(
         cache_headers(Caching::None, 0),
-        "Pragma: no-cache\r\nExpires: Thu, 01 Jan 1970 00:00:01 GMT\r\n"
+        (no, "Pragma: no-cache\r\nExpires: Thu, 01 Jan 1970 00:00:01 GMT\r\n".to_string())
     );
-    assert_eq!(cache_headers(Caching::For(10), 0), "Expires: Thu, 01 Jan 1970 00:00:10 GMT\r\n");
+    assert_eq!(
+        cache_headers(Caching::For(10), 0),
+        ("public", "Expires: Thu, 01 Jan 1970 00:00:10 GMT\r\n".into())
+    );
     assert_eq!(
         cache_headers(Caching::NoneExpiresIn(5), 0),
-        "Pragma: no-cache\r\nExpires: Thu, 01 Jan 1970 00:00:05 GMT\r\n"
+        (no, "Pragma: no-cache\r\nExpires: Thu, 01 Jan 1970 00:00:05 GMT\r\n".to_string())
     );
 }
 
@@ -445,11 +449,11 @@ fn collect(chart: &Chart, ks: std::ops::RangeInclusive<i64>, a: i64, b: i64) {
     }
 }
 
-/// The answer's status, headers and (label, value, value box colour).
+/// The answer's status, headers (`Cache-Control` first) and (label, value, value box colour).
 fn get(f: &Fixture, query: &str, now: i64) -> (u16, String, (String, String, String)) {
     let r = answer(&f.ctx, f.hosts.localhost(), &pairs(query), now);
     let body = String::from_utf8(r.body).unwrap();
-    (r.status.code(), r.headers, texts(&body))
+    (r.status.code(), format!("Cache-Control: {}\r\n{}", r.cache_control, r.headers), texts(&body))
 }
 
 /// (label, value, value box fill) of a badge SVG.
@@ -477,7 +481,13 @@ fn a_chart_badge_shows_the_newest_point_summed_over_its_dimensions() {
     let (code, headers, shown) = get(&f, "chart=test.load", now);
     assert_eq!(code, 200);
     assert_eq!(shown, t("test.load", "8%", "#4c1"));
-    assert_eq!(headers, format!("Pragma: no-cache\r\nExpires: {}\r\n", http_date(now + 1)));
+    assert_eq!(
+        headers,
+        format!(
+            "Cache-Control: no-cache, no-store, must-revalidate\r\nPragma: no-cache\r\nExpires: {}\r\n",
+            http_date(now + 1)
+        )
+    );
     assert_eq!(get(&f, "chart=test.load&dimension=a", now).2, t("a", "3%", "#4c1"));
     // a's share of a + b: 3 / 8.
     assert_eq!(
@@ -497,7 +507,7 @@ fn refresh_sets_the_header_and_the_expiry() {
     collect(&f.chart, 0..=20, 3, 5);
     let now = T0 + 20;
     let (_, h, _) = get(&f, "chart=test.load&refresh=auto", now);
-    assert_eq!(h, format!("Pragma: no-cache\r\nExpires: {}\r\nRefresh: 1\r\n", http_date(now + 1)));
+    assert_eq!(h, format!("Cache-Control: no-cache, no-store, must-revalidate\r\nPragma: no-cache\r\nExpires: {}\r\nRefresh: 1\r\n", http_date(now + 1)));
     let (_, h, _) = get(&f, "chart=test.load&refresh=auto&after=-10", now);
     assert!(h.ends_with("Refresh: 10\r\n") && h.contains(&http_date(now + 10)), "{h}");
     let (_, h, _) = get(&f, "chart=test.load&refresh=auto&after=-10&options=unaligned", now);
@@ -536,7 +546,7 @@ fn an_alarm_badge_is_coloured_by_its_status() {
     let (_, h, _) = get(&f, &format!("{q}&refresh=auto"), T0 + 20);
     assert_eq!(
         h,
-        format!("Expires: {}\r\nRefresh: 10\r\n", http_date(T0 + 30)),
+        format!("Cache-Control: public\r\nExpires: {}\r\nRefresh: 10\r\n", http_date(T0 + 30)),
         "the alarm's every, cacheable"
     );
     collect(&f.chart, 21..=40, 100, 0);

@@ -228,7 +228,13 @@ pub struct RenderOptions {
     pub objectrows: bool,
     /// Accepted and echoed; no effect here.
     pub google_json: bool,
+    /// `anomaly-bit`, `selected-tier`, `raw`, `jw-anomaly-rates`, `virtual-points`:
+    /// accepted and echoed as Netdata 1.37 echoes them; no effect here.
+    pub echoed: [bool; 5],
 }
+
+/// The words of [`RenderOptions::echoed`], in Netdata's order.
+const ECHOED: [&str; 5] = ["anomaly-bit", "selected-tier", "raw", "jw-anomaly-rates", "virtual-points"];
 
 impl RenderOptions {
     /// Sets the option `word` names; `false` when it names none of these.
@@ -240,7 +246,10 @@ impl RenderOptions {
             "seconds" => &mut self.seconds,
             "objectrows" => &mut self.objectrows,
             "google_json" => &mut self.google_json,
-            _ => return false,
+            w => match ECHOED.iter().position(|&e| e == w) {
+                Some(i) => &mut self.echoed[i],
+                None => return false,
+            },
         };
         *flag = true;
         true
@@ -248,33 +257,26 @@ impl RenderOptions {
 }
 
 /// Words accepted for compatibility that have no effect here (anomaly bits, tiers, raw, …).
-const IGNORED_OPTIONS: &[&str] = &[
-    "anomaly-bit",
-    "selected-tier",
-    "raw",
-    "jw-anomaly-rates",
-    "natural-points",
-    "virtual-points",
-    "plan",
-    "debug",
-    "nonzero-ignore",
-];
+const IGNORED_OPTIONS: &[&str] = &["natural-points", "plan", "debug", "nonzero-ignore"];
 
 /// Applies one `options` word; `false` for an unknown word (a 400).
 fn set_option(values: &mut query::Options, render: &mut RenderOptions, word: &str) -> bool {
     values.set(word) || render.set(word) || IGNORED_OPTIONS.contains(&word)
 }
 
-/// The words for the jsonwrap `options` field, in Netdata's order (`display_absolute` and
-/// the ignored words are not echoed).
+/// The jsonwrap `options` field as Netdata 1.37.1 writes it (recorded): the options given,
+/// each once under its first name, comma-separated, in Netdata's order, then
+/// `natural-points` (or `virtual-points` when asked for), then `all-dimensions`.
 fn option_names(values: &query::Options, render: &RenderOptions) -> String {
+    let [anomaly_bit, selected_tier, raw, jw_anomaly_rates, virtual_points] = render.echoed;
     let all = [
         (values.nonzero, "nonzero"),
         (render.flip, "flip"),
         (render.jsonwrap, "jsonwrap"),
         (values.min2max, "min2max"),
         (render.milliseconds, "ms"),
-        (values.absolute, "absolute"),
+        (values.absolute, "abs"),
+        (values.display_absolute, "display_absolute"),
         (render.seconds, "seconds"),
         (values.null2zero, "null2zero"),
         (render.objectrows, "objectrows"),
@@ -283,9 +285,15 @@ fn option_names(values: &query::Options, render: &RenderOptions) -> String {
         (values.unaligned, "unaligned"),
         (values.match_ids, "match_ids"),
         (values.match_names, "match_names"),
+        (anomaly_bit, "anomaly-bit"),
+        (selected_tier, "selected-tier"),
+        (raw, "raw"),
+        (jw_anomaly_rates, "jw-anomaly-rates"),
+        (!virtual_points, "natural-points"),
+        (virtual_points, "virtual-points"),
         (values.all_dimensions, "all-dimensions"),
     ];
-    all.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect::<Vec<_>>().join(" ")
+    all.iter().filter(|(on, _)| *on).map(|(_, n)| *n).collect::<Vec<_>>().join(",")
 }
 
 #[cfg(test)]

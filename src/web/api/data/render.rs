@@ -102,7 +102,13 @@ fn envelope(out: &mut String, q: &DataQuery, id: &str, name: &str, rows: &Rows, 
     strs(out, &rows.names);
     out.push_str(",\n   \"dimension_ids\": ");
     strs(out, &rows.ids);
-    out.push_str(",\n   \"functions\": [],\n   \"latest_values\": ");
+    out.push_str(",\n   \"functions\": [],");
+    if matches!(q.target, crate::query::Target::Context(_)) {
+        out.push_str("\n   \"chart_ids\": ");
+        strs(out, &rows.chart_ids);
+        out.push(',');
+    }
+    out.push_str("\n   \"latest_values\": ");
     nums(out, &rows.latest);
     out.push_str(",\n   \"view_latest_values\": ");
     nums(out, &newest);
@@ -233,7 +239,7 @@ fn payload(q: &DataQuery, rows: &Rows) -> String {
             let (sep, line_start, line_end, cell_start, cell_end) = match q.format {
                 Format::Csv => (",", "", "\r\n", "", ""),
                 Format::Tsv => ("\t", "", "\r\n", "", ""),
-                Format::Markdown => (" | ", "", "\n", "", ""),
+                Format::Markdown => ("|", "", "\r\n", "", ""),
                 _ => ("", "<tr>", "</tr>\n", "<td>", "</td>"),
             };
             if q.format == Format::Html {
@@ -255,9 +261,9 @@ fn payload(q: &DataQuery, rows: &Rows) -> String {
             if q.format == Format::Markdown {
                 out.push_str(":---:");
                 for _ in &rows.names {
-                    out.push_str(" |:---:");
+                    out.push_str("|:---:");
                 }
-                out.push('\n');
+                out.push_str("\r\n");
             }
             for r in order(q, n) {
                 out.push_str(line_start);

@@ -30,17 +30,27 @@ fn every_option_spelling_is_accepted_and_echoed_in_netdata_order() {
                all_dimensions anomaly-bit selected-tier raw jw-anomaly-rates natural-points \
                virtual-points plan debug nonzero-ignore";
     let q = DataQuery::parse(&pairs(&format!("chart=a&options={}", all.replace(' ', "|")))).unwrap();
+    // As Netdata 1.37.1 echoes them (recorded against the Debian package).
     assert_eq!(
         option_names(&q.request.options, &q.render),
-        "nonzero flip jsonwrap min2max ms absolute seconds null2zero objectrows google_json percentage \
-         unaligned match_ids match_names all-dimensions"
+        "nonzero,flip,jsonwrap,min2max,ms,abs,display_absolute,seconds,null2zero,objectrows,google_json,\
+         percentage,unaligned,match_ids,match_names,anomaly-bit,selected-tier,raw,jw-anomaly-rates,\
+         virtual-points,all-dimensions"
     );
-    // Ignored and display-only words are accepted but not echoed.
-    let q = DataQuery::parse(&pairs("chart=a&options=display_absolute raw plan")).unwrap();
-    assert!(q.request.options.display_absolute);
-    assert_eq!(option_names(&q.request.options, &q.render), "");
-    let q = DataQuery::parse(&pairs("chart=a&options=reversed,milliseconds,abs")).unwrap();
-    assert_eq!(option_names(&q.request.options, &q.render), "flip ms absolute");
+    // Recorded: `options=jsonwrap|display_absolute|anomaly-bit|selected-tier|raw|jw-anomaly-rates`.
+    let q = DataQuery::parse(&pairs("chart=a&options=jsonwrap|display_absolute|anomaly-bit|selected-tier|raw|jw-anomaly-rates")).unwrap();
+    assert_eq!(
+        option_names(&q.request.options, &q.render),
+        "jsonwrap,display_absolute,anomaly-bit,selected-tier,raw,jw-anomaly-rates,natural-points"
+    );
+    // Later versions' words are accepted, not echoed.
+    let q = DataQuery::parse(&pairs("chart=a&options=plan nonzero-ignore")).unwrap();
+    assert_eq!(option_names(&q.request.options, &q.render), "natural-points");
+    // Recorded: `options=jsonwrap|absolute_sum|reverse` → `flip,jsonwrap,abs,natural-points`.
+    let q = DataQuery::parse(&pairs("chart=a&options=jsonwrap,absolute_sum,reverse")).unwrap();
+    assert_eq!(option_names(&q.request.options, &q.render), "flip,jsonwrap,abs,natural-points");
+    let q = DataQuery::parse(&pairs("chart=a&options=natural-points|virtual-points")).unwrap();
+    assert_eq!(option_names(&q.request.options, &q.render), "virtual-points");
 }
 
 #[test]
