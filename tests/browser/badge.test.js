@@ -69,7 +69,10 @@ function check(cond, what) {
       "chart=system.cpu&scale=200&label_color=blue",
       "chart=no.such.chart",
     ].map(q => '<p><img id="b' + q.length + '" src="' + base + "/api/v1/badge.svg?" + q + '"></p>').join("");
-    await page.setContent("<html><body style='background:#fff'>" + imgs + "</body></html>", { waitUntil: "load" });
+    // A page of the node's origin (answered here), as a wiki page embedding them.
+    const html = "<html><body style='background:#fff'>" + imgs + "</body></html>";
+    await page.route(base + "/badges.html", route => route.fulfill({ contentType: "text/html", body: html }));
+    await page.goto(base + "/badges.html", { waitUntil: "load" });
     const sizes = await page.$$eval("img", is => is.map(i => [i.complete, i.naturalWidth, i.naturalHeight]));
     check(sizes.every(([c, w, h]) => c && w > 20 && h >= 20), "every <img> badge renders: " + JSON.stringify(sizes));
     check(sizes[3][1] > sizes[0][1] && sizes[3][2] === 40, "scale=200 doubles the height");

@@ -145,8 +145,9 @@ pub fn render(b: &Badge) -> String {
     o
 }
 
-/// Re-lays the boxes out from the texts' drawn widths (nanodata's own script).
-const RESIZE_SCRIPT: &str = "<script type=\"text/javascript\">(function(){\
+/// Re-lays the boxes out from the texts' drawn widths (nanodata's own script; in CDATA, as
+/// its `<` and `&&` are not XML).
+const RESIZE_SCRIPT: &str = "<script type=\"text/javascript\"><![CDATA[(function(){\
 var svg=document.currentScript&&document.currentScript.closest(\"svg\");if(!svg)return;\
 var pad=PAD;function els(c){return svg.getElementsByClassName(c);}\
 function put(list,name,v){for(var i=0;i<list.length;i++)list[i].setAttribute(name,v);}\
@@ -154,7 +155,7 @@ var lbl=els(\"bdge-lbl-lbl\"),val=els(\"bdge-lbl-val\");if(!lbl.length||!val.len
 var lw=lbl[0].getBBox().width+2*pad,vw=val[0].getBBox().width+2*pad;\
 put(els(\"bdge-rect-lbl\"),\"width\",lw);put(els(\"bdge-rect-val\"),\"x\",lw);put(els(\"bdge-rect-val\"),\"width\",vw);\
 put(lbl,\"x\",lw/2);put(val,\"x\",lw+vw/2);put(els(\"bdge-ttl-width\"),\"width\",lw+vw);svg.setAttribute(\"width\",lw+vw);\
-})();</script>";
+})();]]></script>";
 
 /// The text as drawn: a backslash shows as a slash (as in Netdata's badges).
 fn shown(text: &str) -> String {

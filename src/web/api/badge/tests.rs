@@ -285,6 +285,44 @@ fn the_layout_is_netdatas() {
     assert!(close(lw, 35.22) && close(vw, 35.22));
 }
 
+/// The XML rules a browser's parser enforces that a badge could break: outside CDATA
+/// sections every `&` starts an entity and every `<` a tag; tags balance.
+fn assert_xml(svg: &str) {
+    let mut rest = svg.to_owned();
+    while let Some(at) = rest.find("<![CDATA[") {
+        let end = rest[at..].find("]]>").map(|e| at + e + 3).unwrap_or_else(|| panic!("open CDATA: {svg}"));
+        rest.replace_range(at..end, "");
+    }
+    for (i, _) in rest.match_indices('&') {
+        let tail = &rest[i..];
+        assert!(
+            ["&amp;", "&lt;", "&gt;", "&quot;", "&apos;"].iter().any(|e| tail.starts_with(e)),
+            "a bare & at {:?}",
+            &tail[..tail.len().min(20)]
+        );
+    }
+    let mut open: Vec<String> = Vec::new();
+    for (i, _) in rest.match_indices('<') {
+        let tag = &rest[i + 1..i + rest[i..].find('>').expect("unclosed tag")];
+        assert!(tag.starts_with(|c: char| c.is_ascii_alphabetic() || c == '/'), "a bare < at {:?}", tag);
+        let name = tag.trim_start_matches('/').split(|c: char| c.is_whitespace()).next().unwrap().to_owned();
+        if tag.starts_with('/') {
+            assert_eq!(open.pop().as_deref(), Some(name.as_str()), "unbalanced </{name}>");
+        } else if !tag.ends_with('/') {
+            open.push(name);
+        }
+    }
+    assert!(open.is_empty(), "unclosed {open:?}");
+}
+
+#[test]
+fn badges_are_well_formed_xml() {
+    let mut b = sample("a&b <c> \"d\" 'e' \\ é", "1 < 2 & 3");
+    assert_xml(&render(&b));
+    b.fixed_widths = Some((50, 50));
+    assert_xml(&render(&b));
+}
+
 #[test]
 fn scale_multiplies_every_size() {
     let mut b = sample("system.cpu", "59%");
