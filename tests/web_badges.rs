@@ -435,10 +435,12 @@ fn the_same_badges_as_netdata_for_a_streamed_child() {
         }
         checked += 1;
     }
-    // Headers: refresh from the window, and the alarm's every.
+    // Headers: refresh from the window or the alarm's every; kept or not.
     for q in [
         format!("chart=system.cpu&{window}&refresh=auto"),
+        "chart=system.cpu&after=-10&refresh=5".into(),
         "chart=system.cpu&alarm=badge_warn&refresh=auto".into(),
+        "chart=system.cpu&alarm=badge_warn".into(),
     ] {
         let n = fetch(child_port, &format!("/api/v1/badge.svg?{q}"));
         let o = fetch(port, &format!("/host/{host}/api/v1/badge.svg?{q}"));

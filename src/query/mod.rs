@@ -27,7 +27,7 @@ use crate::simple_pattern::SimplePattern;
 pub use group::{reduce, Group};
 
 /// Values with |v| up to this many seconds are relative to now (Netdata's 3 years).
-const RELATIVE_LIMIT: i64 = 3 * 365 * 86_400;
+pub const RELATIVE_LIMIT: i64 = 3 * 365 * 86_400;
 /// Most rows a query may return: a larger `points` is taken as this (as Netdata takes a
 /// `points` larger than the window as the window).
 pub const MAX_POINTS: usize = 100_000;

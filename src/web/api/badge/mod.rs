@@ -268,9 +268,11 @@ fn find_alarm(_: &Context, _: &Host, _: &Chart, _: &str) -> Option<AlarmValue> {
 pub enum Caching {
     /// Not at all (`Pragma: no-cache`; expires in a second, as Netdata's API answers).
     None,
-    /// For `refresh` seconds, without revalidation (Netdata's alarm badges with a refresh).
+    /// For `refresh` seconds (Netdata's alarm badges with a refresh, and chart badges of an
+    /// absolute window).
     For(u32),
-    /// Not kept, but expires after `refresh` seconds (Netdata's chart badges with a refresh).
+    /// Not kept, but expires after `refresh` seconds (chart badges of a window relative to
+    /// now, with a refresh).
     NoneExpiresIn(u32),
 }
 
@@ -342,7 +344,11 @@ fn chart_badge(q: &BadgeQuery, host: &Host, chart: &Arc<Chart>, now: i64) -> Res
     match value {
         Some(v) => {
             let badge = draw(q, label, v.map_or(f64::NAN, |v| q.scaled(v)), &units, None);
-            respond(&badge, refresh.map_or(Caching::None, Caching::NoneExpiresIn), refresh, now)
+            // A window of two absolute times may be kept for the refresh period, as Netdata's.
+            let absolute = |t: i64| t.unsigned_abs() > query::RELATIVE_LIMIT.unsigned_abs();
+            let keep =
+                if absolute(after) && absolute(q.before) { Caching::For } else { Caching::NoneExpiresIn };
+            respond(&badge, refresh.map_or(Caching::None, keep), refresh, now)
         }
         // No answer: no value, and nothing to refresh.
         None => respond(&draw(q, label, f64::NAN, &units, None), Caching::None, None, now),

@@ -552,6 +552,14 @@ fn refresh_sets_the_header_and_the_expiry() {
     assert!(h.ends_with("Refresh: 1\r\n"), "{h}");
     let (_, h, _) = get(&f, "chart=test.load&refresh=-7", now);
     assert!(h.ends_with("Refresh: 7\r\n"), "{h}");
+    // Two absolute ends: kept for the refresh period.
+    let (_, h, _) = get(&f, &format!("chart=test.load&after={}&before={now}&refresh=5", now - 5), now);
+    assert_eq!(h, format!("Cache-Control: public\r\nExpires: {}\r\nRefresh: 5\r\n", http_date(now + 5)));
+    let (_, h, _) = get(&f, &format!("chart=test.load&after=-5&before={now}&refresh=5"), now);
+    assert!(
+        h.starts_with("Cache-Control: no-cache, no-store, must-revalidate\r\nPragma: no-cache\r\n"),
+        "{h}"
+    );
     // A chart not collected for `update every × (1 + 2)` s has no value and no refresh.
     let (_, h, shown) = get(&f, "chart=test.load&refresh=5", now + 4);
     assert_eq!((h.contains("Refresh"), shown), (false, t("test.load", "-", "#999")));
