@@ -23,6 +23,8 @@ mod format;
 mod svg;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_answers;
 
 use std::net::IpAddr;
 use std::sync::Arc;
