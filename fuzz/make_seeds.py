@@ -59,6 +59,8 @@ http = {
     "alarms": get("/api/v1/alarms?all"),
     "alarm_variables": get("/api/v1/alarm_variables?chart=system.cpu"),
     "registry": get("/api/v1/registry?action=hello"),
+    "badge": get("/api/v1/badge.svg?chart=system.cpu&after=-60&points=3&group=max&options=percentage%7Cunaligned&label=cpu%20%26%20%3Cme%3E&units=seconds%20ago&multiply=-3&divide=0&precision=60&scale=100000&refresh=auto&value_color=red%3E5%7Cyellow%3C%3Dnull%7C%7Cgreen&label_color=ff0&text_color_val=%23000&fixed_width_lbl=9&fixed_width_val=1000000000"),
+    "badge-alarm": get("/host/fuzz/api/v1/badge.svg?chart=system.net&alarm=no_such&dimension=a&dim=b&refresh=-2147483648"),
     "host": get("/host/fuzz/api/v1/data?chart=system.net&points=3", "Connection: close\r\n"),
     "host-guid": get("/host/fuzz-guid/api/v1/charts"),
     "netdata-conf": get("/netdata.conf"),

@@ -242,9 +242,9 @@ registry! { NETDATA:
     WEB_ALLOW_DASHBOARD_DNS = WEB, "allow dashboard by dns", "heuristic", Choice(DNS_MODES),
         "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_BADGES = WEB, "allow badges from", "*", Pattern,
-        "Accepted, not used by nanodata (no badges API).";
+        "Clients allowed to fetch /api/v1/badge.svg (as in Netdata 1.37, clients allowed the dashboard may too).";
     WEB_ALLOW_BADGES_DNS = WEB, "allow badges by dns", "heuristic", Choice(DNS_MODES),
-        "Accepted, not used by nanodata (no badges API).";
+        "Accepted, not used by nanodata (patterns match addresses only; names are not resolved).";
     WEB_ALLOW_STREAMING = WEB, "allow streaming from", "*", Pattern,
         "Children allowed to stream to this node.";
     WEB_ALLOW_STREAMING_DNS = WEB, "allow streaming by dns", "heuristic", Choice(DNS_MODES),

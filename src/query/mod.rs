@@ -27,7 +27,7 @@ use crate::simple_pattern::SimplePattern;
 pub use group::{reduce, Group};
 
 /// Values with |v| up to this many seconds are relative to now (Netdata's 3 years).
-const RELATIVE_LIMIT: i64 = 3 * 365 * 86_400;
+pub const RELATIVE_LIMIT: i64 = 3 * 365 * 86_400;
 /// Most rows a query may return: a larger `points` is taken as this (as Netdata takes a
 /// `points` larger than the window as the window).
 pub const MAX_POINTS: usize = 100_000;
@@ -250,6 +250,13 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     };
     if after > before {
         std::mem::swap(&mut after, &mut before);
+    }
+    // A window wholly relative to now ends at the last stored point when that is earlier (a
+    // chart updated every 5 s, a plugin a second behind) and keeps its length, as Netdata
+    // 1.37's does: `after=-1` is the last point, not nothing.
+    if let Some(last) = last_entry.filter(|&l| l < before && relative(req.before) && relative(req.after)) {
+        after = after.saturating_sub(before - last);
+        before = last;
     }
     if let Some(last) = last_entry {
         before = before.min(last);

@@ -249,8 +249,10 @@ fn a_lookup_is_one_point_reduced_over_the_dimensions() {
     assert_eq!(lookup_value(&chart, &req, T0 + 9), Ok(Some(5.0)));
     req.options.min2max = true;
     assert_eq!(lookup_value(&chart, &req, T0 + 9), Ok(Some(3.0)));
-    // Nothing stored in the window: no value.
-    assert_eq!(lookup_value(&chart, &req, T0 + 1000), Ok(None));
+    // Nothing stored in the window: no value. (A window relative to now would end at the
+    // last stored point, T0 + 9: health gives its lookups absolute windows.)
+    let absolute = Request { after: T0 + 995, before: T0 + 1000, ..req.clone() };
+    assert_eq!(lookup_value(&chart, &absolute, T0 + 1000), Ok(None));
     assert_eq!(row_value(&[None, None], false), None);
     assert_eq!(row_value(&[Some(2.0), None, Some(-1.0)], false), Some(1.0));
     assert_eq!(row_value(&[Some(2.0), None, Some(-1.0)], true), Some(3.0));
@@ -275,4 +277,29 @@ fn extreme_windows_do_not_overflow() {
     }
     // An ordinary window still answers.
     assert!(query(&host, &window(T0, T0 + 2)).is_ok());
+}
+
+#[test]
+fn a_relative_window_ends_at_the_last_stored_point() {
+    // Netdata 1.37.1 answered `after=-1` on system.load (every 5 s), at now = last + 5.5,
+    // with the last point; an absolute window is only clamped.
+    let host = Host::new("g", "h", HostSettings { history: 100, ..HostSettings::default() });
+    let chart = host.chart_define(ChartMeta::new("test", "c").update_every(5));
+    chart.dimension(DimensionMeta::new("a"));
+    for k in 0..10 {
+        chart.store_point(0, T0 + 5 * k, k as f64, false);
+    }
+    let last = T0 + 45;
+    let at = |after: i64, before: i64, now: i64| {
+        let rows = run(&host, &Target::Chart("test.c".into()), &Request { after, before, ..Request::default() }, now)
+            .unwrap();
+        (rows.times, rows.values.iter().map(|r| r[0]).collect::<Vec<_>>())
+    };
+    assert_eq!(at(-1, 0, last + 5), (vec![last], vec![Some(9.0)]));
+    // Ten seconds back from the last point: its two slots.
+    assert_eq!(at(-10, 0, last + 3), (vec![last - 5, last], vec![Some(8.0), Some(9.0)]));
+    assert_eq!(at(-10, -5, last + 8), (vec![last - 5, last], vec![Some(8.0), Some(9.0)]), "before relative too");
+    // Absolute ends are not moved.
+    assert_eq!(at(last + 1, last + 5, last + 5).0, Vec::<i64>::new());
+    assert_eq!(at(-10, last + 5, last + 5).0, vec![last]);
 }

@@ -22,6 +22,8 @@ pub enum Acl {
     NetdataConf,
     /// `allow management from` (`/api/v1/manage/health`).
     Management,
+    /// `allow badges from` (`/api/v1/badge.svg`, which `Dashboard` also opens).
+    Badges,
 }
 
 /// The health engine the API shows (`None`: health disabled on this node).
@@ -61,17 +63,19 @@ pub struct Context {
     // Built by the starter (`super::start_bound`).
     pub(crate) allow_connections: SimplePattern,
     pub(crate) allow_dashboard: SimplePattern,
+    pub(crate) allow_badges: SimplePattern,
     pub(crate) allow_netdata_conf: SimplePattern,
     pub(crate) allow_management: SimplePattern,
 }
 
 impl Context {
-    /// Whether `ip` passes the ACL (`allow dashboard from`, `allow netdata.conf from`).
+    /// Whether `ip` passes the ACL (`allow dashboard from`, `allow netdata.conf from`, …).
     pub fn allowed(&self, acl: Acl, ip: IpAddr) -> bool {
         let p = match acl {
             Acl::Dashboard => &self.allow_dashboard,
             Acl::NetdataConf => &self.allow_netdata_conf,
             Acl::Management => &self.allow_management,
+            Acl::Badges => &self.allow_badges,
         };
         ip_matches(p, ip)
     }
@@ -101,6 +105,7 @@ impl Context {
             registry_announce: String::new(),
             allow_connections: SimplePattern::parse("*"),
             allow_dashboard: SimplePattern::parse("*"),
+            allow_badges: SimplePattern::parse("*"),
             allow_netdata_conf: SimplePattern::parse("*"),
             allow_management: SimplePattern::parse("localhost"),
         }

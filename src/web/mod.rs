@@ -197,6 +197,7 @@ pub fn start_bound(
         ),
         allow_connections: settings.allow_connections,
         allow_dashboard: settings.allow_dashboard,
+        allow_badges: settings.allow_badges,
         allow_netdata_conf: settings.allow_netdata_conf,
         allow_management: settings.allow_management,
     };

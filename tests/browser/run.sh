@@ -1,9 +1,9 @@
 #!/bin/sh
 # The dashboards in a real headless browser (Debian's chromium via playwright-core):
-# nanodata's built-in one (dashboard.test.js, target/dashboard*.png), then Netdata's own
-# (Debian's netdata-web) served by nanodata for itself and a streamed child, and a custom
-# page on Netdata's dashboard.js (netdata_dashboard.test.js, target/netdata-dashboard*.png,
-# target/custom-dashboard.png).
+# nanodata's built-in one (dashboard.test.js, target/dashboard*.png) and badges
+# (badge.test.js, target/badge.png), then Netdata's own (Debian's netdata-web) served by
+# nanodata for itself and a streamed child, and a custom page on Netdata's dashboard.js
+# (netdata_dashboard.test.js, target/netdata-dashboard*.png, target/custom-dashboard.png).
 # Needs: apt-get install -y chromium nodejs npm curl python3 netdata-web.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
@@ -59,6 +59,7 @@ until curl -sf "http://127.0.0.1:$port/api/v1/info" >/dev/null 2>&1; do
     sleep 0.2
 done
 node "$here/dashboard.test.js" "http://127.0.0.1:$port/" "$repo/target/dashboard.png"
+node "$here/badge.test.js" "http://127.0.0.1:$port/" "$repo/target/badge.png"
 kill "$pid" 2>/dev/null || true
 
 # Netdata's dashboard from Debian's netdata-web, served by the nanodata binary: a parent

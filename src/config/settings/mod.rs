@@ -124,6 +124,8 @@ pub struct WebSettings {
     pub x_frame_options: String,
     pub allow_connections: SimplePattern,
     pub allow_dashboard: SimplePattern,
+    /// `allow badges from` (`/api/v1/badge.svg`; `allow dashboard from` also opens it).
+    pub allow_badges: SimplePattern,
     pub allow_netdata_conf: SimplePattern,
     /// `allow management from` (`/api/v1/manage/health`).
     pub allow_management: SimplePattern,
@@ -408,6 +410,7 @@ impl WebSettings {
             x_frame_options: cfg.text(&keys::WEB_X_FRAME_OPTIONS),
             allow_connections: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_CONNECTIONS)),
             allow_dashboard: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_DASHBOARD)),
+            allow_badges: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_BADGES)),
             allow_netdata_conf: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_NETDATA_CONF)),
             allow_management: SimplePattern::parse(&cfg.text(&keys::WEB_ALLOW_MANAGEMENT)),
             api_key_file: dirs.lib.join("netdata.api.key"),

@@ -4,6 +4,7 @@
 
 pub mod alarms;
 pub mod allmetrics;
+pub mod badge;
 pub mod charts;
 pub mod data;
 pub mod info;
@@ -38,7 +39,8 @@ pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {
         }
         return Response::new(Status::Ok, "text/plain; charset=utf-8", ctx.netdata_conf.clone());
     }
-    if !ctx.allowed(Acl::Dashboard, peer) {
+    let badges_allowed = || badge::is_badge_path(path) && ctx.allowed(Acl::Badges, peer);
+    if !(ctx.allowed(Acl::Dashboard, peer) || badges_allowed()) {
         return forbidden();
     }
     if let Some(rest) = path.strip_prefix("/host/") {
@@ -74,6 +76,7 @@ fn host_route(ctx: &Context, host: &Arc<Host>, path: &str, req: &Request, peer: 
             "data" => data_endpoint(host, &pairs),
             "allmetrics" => allmetrics::allmetrics(ctx, host, &pairs),
             "manage/health" => alarms::manage::health(ctx, req, &pairs, peer),
+            badge::ENDPOINT => badge::badge(ctx, host, &pairs),
             "registry" => registry::registry(host, &pairs, &ctx.registry_announce),
             _ => Response::text(Status::NotFound, format!("API endpoint '{api}' is not found")),
         };

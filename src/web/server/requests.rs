@@ -136,8 +136,11 @@ impl EventLoop {
             h.close_when_flushed = true;
             let host = req.host.clone().unwrap_or_else(|| listener.addr.to_string());
             Response::redirect(format!("https://{host}{}", req.target))
-        } else if req.path == "/netdata.conf" && !BindSpec::allows(&listener.acl, "netdata.conf")
-            || req.path != "/netdata.conf" && !BindSpec::allows(&listener.acl, "dashboard")
+        } else if api::badge::is_badge_path(&req.path) && !api::badge::allowed(&self.ctx, &listener.acl, conn.peer.ip())
+            || req.path == "/netdata.conf" && !BindSpec::allows(&listener.acl, "netdata.conf")
+            || req.path != "/netdata.conf"
+                && !api::badge::is_badge_path(&req.path)
+                && !BindSpec::allows(&listener.acl, "dashboard")
         {
             Response::text(Status::Forbidden, "You are not allowed to access this resource.")
         } else {
