@@ -84,12 +84,21 @@ fn opening_a_closed_port_or_unix_path_is_a_transport_failure() {
     let r =
         open_reporting(&dest, Duration::from_secs(2), None, &mut |a, e| lines.push(failed_to_connect(a, e)));
     assert!(matches!(r, Err(Failure::Transport(_))));
-    // (ECONNREFUSED is 111 on every Linux architecture but MIPS.)
-    let errno = if cfg!(any(target_arch = "mips", target_arch = "mips64")) { 146 } else { 111 };
-    assert_eq!(
-        lines,
-        [format!("Failed to connect to '127.0.0.1', port '{port}' (errno {errno}, Connection refused)")]
-    );
+    // ECONNREFUSED is 111 on every Linux architecture but MIPS (146). Under qemu-user the
+    // error of a connect with a timeout comes from getsockopt(SO_ERROR), which qemu passes
+    // through untranslated: the host's 111, which MIPS' C library does not know.
+    let want = format!("Failed to connect to '127.0.0.1', port '{port}' (errno 111, Connection refused)");
+    if cfg!(any(target_arch = "mips", target_arch = "mips64")) {
+        let head = format!("Failed to connect to '127.0.0.1', port '{port}' (errno ");
+        assert_eq!(lines.len(), 1, "{lines:?}");
+        assert!(
+            lines[0].starts_with(&head)
+                && (lines[0].ends_with("146, Connection refused)") || lines[0].contains("(errno 111, ")),
+            "{lines:?}"
+        );
+    } else {
+        assert_eq!(lines, [want]);
+    }
     let dest = Destination::parse("unix:/nonexistent/nanodata.sock", 19999).unwrap();
     assert!(matches!(open(&dest, Duration::from_secs(2), None), Err(Failure::Transport(_))));
     let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
