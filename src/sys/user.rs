@@ -31,9 +31,7 @@ pub struct Passwd {
 /// user.
 pub fn getpwnam(name: &str) -> io::Result<Option<Passwd>> {
     let cname = c_string(name.as_bytes(), "user name")?;
-    let mut len = 1024usize;
-    loop {
-        let mut buf = vec![0u8; len];
+    lookup_r(|buf| {
         // SAFETY: passwd is a plain C struct; all-zero (null pointers) is a valid value that
         // getpwnam_r overwrites.
         let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
@@ -44,19 +42,8 @@ pub fn getpwnam(name: &str) -> io::Result<Option<Passwd>> {
         let rc = unsafe {
             libc::getpwnam_r(cname.as_ptr(), &mut pwd, buf.as_mut_ptr().cast(), buf.len(), &mut result)
         };
-        if rc == libc::ERANGE && len < MAX_PW_BUFFER {
-            len *= 2;
-            continue;
-        }
-        // POSIX lets "not found" be reported as any of these.
-        if matches!(rc, libc::ENOENT | libc::ESRCH | libc::EBADF | libc::EPERM) {
-            return Ok(None);
-        }
-        if rc != 0 {
-            return Err(io::Error::from_raw_os_error(rc));
-        }
-        if result.is_null() {
-            return Ok(None);
+        if rc != 0 || result.is_null() {
+            return (rc, None);
         }
         let home = if pwd.pw_dir.is_null() {
             PathBuf::new()
@@ -64,16 +51,14 @@ pub fn getpwnam(name: &str) -> io::Result<Option<Passwd>> {
             // SAFETY: a non-null pw_dir points at a NUL-terminated string inside `buf`.
             PathBuf::from(std::ffi::OsStr::from_bytes(unsafe { CStr::from_ptr(pwd.pw_dir) }.to_bytes()))
         };
-        return Ok(Some(Passwd { uid: pwd.pw_uid, gid: pwd.pw_gid, home }));
-    }
+        (0, Some(Passwd { uid: pwd.pw_uid, gid: pwd.pw_gid, home }))
+    })
 }
 
 /// The id of group `name` (`getgrnam_r`); `Ok(None)` if there is no such group.
 pub fn getgrnam(name: &str) -> io::Result<Option<u32>> {
     let cname = c_string(name.as_bytes(), "group name")?;
-    let mut len = 1024usize;
-    loop {
-        let mut buf = vec![0u8; len];
+    lookup_r(|buf| {
         // SAFETY: group is a plain C struct; all-zero (null pointers) is a valid value that
         // getgrnam_r overwrites.
         let mut grp: libc::group = unsafe { std::mem::zeroed() };
@@ -83,6 +68,18 @@ pub fn getgrnam(name: &str) -> io::Result<Option<u32>> {
         let rc = unsafe {
             libc::getgrnam_r(cname.as_ptr(), &mut grp, buf.as_mut_ptr().cast(), buf.len(), &mut result)
         };
+        (rc, (rc == 0 && !result.is_null()).then_some(grp.gr_gid))
+    })
+}
+
+/// Runs one reentrant `get*nam_r` lookup: `call` gets a scratch buffer and returns the C
+/// return code and what it read from the entry found. The buffer doubles on `ERANGE` up to
+/// [`MAX_PW_BUFFER`]; the codes POSIX allows for "not found" are `Ok(None)`.
+fn lookup_r<T>(mut call: impl FnMut(&mut [u8]) -> (libc::c_int, Option<T>)) -> io::Result<Option<T>> {
+    let mut len = 1024usize;
+    loop {
+        let mut buf = vec![0u8; len];
+        let (rc, found) = call(&mut buf);
         if rc == libc::ERANGE && len < MAX_PW_BUFFER {
             len *= 2;
             continue;
@@ -93,7 +90,7 @@ pub fn getgrnam(name: &str) -> io::Result<Option<u32>> {
         if rc != 0 {
             return Err(io::Error::from_raw_os_error(rc));
         }
-        return Ok((!result.is_null()).then_some(grp.gr_gid));
+        return Ok(found);
     }
 }
 

@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::netdata::NETDATA;
+use super::netdata::{netdata_dirs, plugins_off, NETDATA};
 
 /// A loopback TCP sink: everything received on any connection, per connection. HTTP
 /// requests are answered `200` (Netdata reads and discards the answer).
@@ -125,35 +125,9 @@ impl Exporter {
         exporting_conf: &str,
     ) -> Exporter {
         let _ = std::fs::remove_dir_all(base);
-        for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
-            std::fs::create_dir_all(base.join(d)).unwrap();
-        }
-        std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
+        netdata_dirs(base);
         let b = base.display();
-        let off: String = [
-            "diskspace",
-            "cgroups",
-            "tc",
-            "idlejitter",
-            "timex",
-            "statsd",
-            "checks",
-            "apps",
-            "python.d",
-            "charts.d",
-            "perf",
-            "slabinfo",
-            "cups",
-            "nfacct",
-            "fping",
-            "ioping",
-            "ebpf",
-            "go.d",
-            "freeipmi",
-        ]
-        .iter()
-        .map(|p| format!("    {p} = no\n"))
-        .collect();
+        let off = plugins_off();
         let conf = format!(
             "[global]\n    hostname = {hostname}\n    run as user = netdata\n\
              [db]\n    mode = ram\n    update every = 1\n    retention = 600\n\

@@ -67,10 +67,7 @@ impl NetdataParent {
     /// Writes the configuration under `base` and starts the parent; waits until its API
     /// answers.
     pub fn start(base: &Path, port: u16, options: ParentOptions) -> NetdataParent {
-        for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
-            std::fs::create_dir_all(base.join(d)).unwrap();
-        }
-        std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
+        netdata_dirs(base);
         let b = base.display();
         let tls = match &options.tls {
             Some((cert, key)) => {
@@ -85,31 +82,7 @@ impl NetdataParent {
         } else {
             format!("127.0.0.1:{port}")
         };
-        let off: String = [
-            "proc",
-            "diskspace",
-            "cgroups",
-            "tc",
-            "idlejitter",
-            "timex",
-            "statsd",
-            "checks",
-            "apps",
-            "python.d",
-            "charts.d",
-            "perf",
-            "slabinfo",
-            "cups",
-            "nfacct",
-            "fping",
-            "ioping",
-            "ebpf",
-            "go.d",
-            "freeipmi",
-        ]
-        .iter()
-        .map(|p| format!("    {p} = no\n"))
-        .collect();
+        let off = format!("    proc = no\n{}", plugins_off());
         let conf = format!(
             "[global]\n    hostname = ndparent\n    run as user = netdata\n\
              [db]\n    mode = ram\n    update every = 1\n    retention = 3600\n\
@@ -397,42 +370,54 @@ pub struct NetdataChild {
     child: Option<Child>,
 }
 
+/// The `[plugins]` lines that turn off what a Netdata test peer does not need: every
+/// external plugin and the internal modules but `proc` (callers that want `proc` off too say
+/// so themselves).
+pub fn plugins_off() -> String {
+    [
+        "diskspace",
+        "cgroups",
+        "tc",
+        "idlejitter",
+        "timex",
+        "statsd",
+        "checks",
+        "apps",
+        "python.d",
+        "charts.d",
+        "perf",
+        "slabinfo",
+        "cups",
+        "nfacct",
+        "fping",
+        "ioping",
+        "ebpf",
+        "go.d",
+        "freeipmi",
+    ]
+    .iter()
+    .map(|p| format!("    {p} = no\n"))
+    .collect()
+}
+
+/// The directories a Netdata test peer under `base` uses, and its telemetry opt-out.
+pub fn netdata_dirs(base: &Path) {
+    for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
+        std::fs::create_dir_all(base.join(d)).unwrap();
+    }
+    std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
+}
+
 impl NetdataChild {
     /// Writes the configuration under `base` and starts the child.
     pub fn start(base: &Path, options: ChildOptions) -> NetdataChild {
-        for d in ["etc", "cache", "lib/registry", "lib/lock", "log"] {
-            std::fs::create_dir_all(base.join(d)).unwrap();
-        }
-        std::fs::write(base.join("etc/.opt-out-from-anonymous-statistics"), "").unwrap();
+        netdata_dirs(base);
         let b = base.display();
         let web = match options.web_port {
             Some(p) => format!("[web]\n    bind to = 127.0.0.1:{p}\n    mode = static-threaded\n"),
             None => "[web]\n    mode = none\n".to_string(),
         };
-        let off: String = [
-            "diskspace",
-            "cgroups",
-            "tc",
-            "idlejitter",
-            "timex",
-            "statsd",
-            "checks",
-            "apps",
-            "python.d",
-            "charts.d",
-            "perf",
-            "slabinfo",
-            "cups",
-            "nfacct",
-            "fping",
-            "ioping",
-            "ebpf",
-            "go.d",
-            "freeipmi",
-        ]
-        .iter()
-        .map(|p| format!("    {p} = no\n"))
-        .collect();
+        let off = plugins_off();
         let conf = format!(
             "[global]\n    hostname = {host}\n    run as user = netdata\n\
              [db]\n    mode = {mode}\n    update every = 1\n    retention = 3600\n\

@@ -9,7 +9,9 @@
 //! kept byte for byte. `chart_type` is the type part of the chart id (`system` of
 //! `system.cpu`); ids and names are written as they are, not sanitised.
 
-use super::{push_int, push_labels, push_raw, push_value, FormatOptions, Formatter, HostInfo, LabelParts};
+use super::{
+    push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
+};
 use crate::exporting::names::push_json;
 use crate::exporting::source::{Metric, Value};
 
@@ -19,18 +21,15 @@ pub struct Json {
     http: bool,
     /// `{"prefix":…,"hostname":…,[host_tags][labels]` of the current host.
     head: Vec<u8>,
-    /// The chart `chart_part` was made for (its metadata's address, and the record kind);
-    /// cleared at each host.
-    chart: Option<(usize, bool)>,
-    /// `head` and the chart's fields.
-    chart_part: Vec<u8>,
+    /// `head` and the fields of the current chart.
+    chart: ChartPart,
     first: bool,
 }
 
 impl Json {
     /// `http`: the `json:http` array; otherwise one record per line.
     pub fn new(options: FormatOptions, http: bool) -> Json {
-        Json { options, http, head: Vec::new(), chart: None, chart_part: Vec::new(), first: true }
+        Json { options, http, head: Vec::new(), chart: ChartPart::default(), first: true }
     }
 }
 
@@ -43,7 +42,7 @@ impl Formatter for Json {
     }
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
-        self.chart = None;
+        self.chart.reset();
         let h = &mut self.head;
         h.clear();
         push_raw(h, "{\"prefix\":\"");
@@ -84,22 +83,18 @@ impl Formatter for Json {
             push_json(out, value);
             push_raw(out, "\",");
         };
-        // The host's part and the chart's fields are the same for every dimension of a chart:
-        // made once per chart (charts of one host are alive and distinct while it is written).
-        let key = (std::ptr::from_ref(c) as usize, sp.is_empty());
-        if self.chart != Some(key) {
-            self.chart = Some(key);
-            let h = &mut self.chart_part;
-            h.clear();
-            h.extend_from_slice(&self.head);
+        // The host's part and the chart's fields are the same for every dimension of a chart
+        // (and an instance writes one kind of record: its data source is fixed).
+        let head = &self.head;
+        out.extend_from_slice(self.chart.get(c, |h| {
+            h.extend_from_slice(head);
             field(h, "chart_id", "", &c.id);
             field(h, "chart_name", "", &c.name);
             field(h, "chart_family", "", &c.family);
             field(h, "chart_context", sp, &c.context);
             field(h, "chart_type", "", c.type_part());
             field(h, "units", sp, &c.units);
-        }
-        out.extend_from_slice(&self.chart_part);
+        }));
         field(out, "id", "", &m.dimension.id);
         field(out, "name", "", &m.dimension.name);
         push_raw(out, "\"value\":");
