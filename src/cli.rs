@@ -235,7 +235,7 @@ pub fn build_info() -> String {
         &mut out,
         "Database and collection",
         &[
-            ("memory modes", "none ram save map (alloc = ram; dbengine: ram, with a warning)".into()),
+            ("memory modes", "none ram save map dbengine (alloc = ram; dbengine = map with tiers)".into()),
             ("storage tiers", "1".into()),
             ("internal collectors", "proc, diskspace, timex, netdata monitoring".into()),
             ("external plugins", "YES (plugins.d)".into()),

@@ -13,6 +13,7 @@ use nanodata::daemon::sysinfo::SystemInfo;
 use nanodata::daemon::{self, signals, Signal};
 use nanodata::rrd::{label_source, Host, HostSettings, Hosts, Label};
 use nanodata::{logging, stream, PROGRAM, VERSION};
+use nanodata::db::TierPlans;
 
 /// Where the configuration lives when `-c` is not given.
 const DEFAULT_CONFIG_FILE: &str = "/etc/nanodata/nanodata.conf";
@@ -229,14 +230,27 @@ fn run(o: Options) -> ExitCode {
         _ => PathBuf::from("/"),
     };
     let info = SystemInfo::detect(&prefix);
-    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, host_settings(&db, cache_dir))));
+    #[cfg(feature = "web")]
+    let plans = tier_plans(&db, Some(&parent), cache_dir);
+    #[cfg(not(feature = "web"))]
+    let plans = tier_plans(&db, None, cache_dir);
+    #[cfg(feature = "web")]
+    let parent = nanodata::config::settings::ParentSettings { tier_plans: plans.clone(), ..parent };
+    let hosts = Arc::new(Hosts::new(Host::new(&guid, &hostname, host_settings(&db, cache_dir, &plans))));
     let localhost = Arc::clone(hosts.localhost());
-    log::info!(
-        "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
-        localhost.settings().mode.as_str(),
-        localhost.settings().history,
-        localhost.settings().update_every
-    );
+    match &localhost.settings().tiers {
+        Some(plan) => log::info!(
+            "host '{hostname}' ({guid}): memory mode {}, {}",
+            localhost.settings().mode.as_str(),
+            plan.describe(localhost.settings().update_every)
+        ),
+        None => log::info!(
+            "host '{hostname}' ({guid}): memory mode {}, {} slots of {} s per dimension",
+            localhost.settings().mode.as_str(),
+            localhost.settings().history,
+            localhost.settings().update_every
+        ),
+    }
 
     let mut housekeeping = match nanodata::rrd::cleanup::start(
         Arc::clone(&hosts),
@@ -379,8 +393,39 @@ fn health_dirs(settings: &nanodata::config::settings::HealthSettings) -> nanodat
     }
 }
 
-fn host_settings(db: &DbSettings, cache_dir: &Path) -> HostSettings {
+/// The node's tier plans: the fixed one when `storage tiers` is written for `ram`, `save` or
+/// `map`, and the dbengine one when any host may be stored as `dbengine` (`[db] mode`, or a
+/// memory mode of stream.conf), sized for the dimension files found in the cache directory
+/// (one log line says how the budget became retention).
+fn tier_plans(
+    db: &DbSettings,
+    parent: Option<&nanodata::config::settings::ParentSettings>,
+    cache_dir: &Path,
+) -> TierPlans {
+    use nanodata::db::{count_dimension_files, MemoryMode, TierPlan};
+    let dbengine = |m: Option<Option<MemoryMode>>| m == Some(Some(MemoryMode::Dbengine));
+    let wanted = db.mode == MemoryMode::Dbengine
+        || parent.is_some_and(|p| {
+            p.defaults.memory_mode == MemoryMode::Dbengine
+                || p.conf.sections().any(|s| dbengine(s.memory_mode) || dbengine(s.default_memory_mode))
+        });
+    let fixed = db.fixed_tiers.clone().map(|o| Arc::new(TierPlan::new(o, 0)));
+    let dbengine = wanted.then(|| {
+        let on_disk = count_dimension_files(cache_dir);
+        let plan = TierPlan::new(db.dbengine.clone(), on_disk);
+        log::info!(
+            "db: dbengine: {on_disk} dimension files in {}; {}",
+            cache_dir.display(),
+            plan.describe(db.update_every)
+        );
+        Arc::new(plan)
+    });
+    TierPlans { fixed, dbengine }
+}
+
+fn host_settings(db: &DbSettings, cache_dir: &Path, plans: &TierPlans) -> HostSettings {
     HostSettings {
+        tiers: plans.for_mode(db.mode),
         mode: db.mode,
         history: db.history,
         update_every: db.update_every,

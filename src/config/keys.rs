@@ -137,21 +137,35 @@ registry! { NETDATA:
     DB_UPDATE_EVERY = DB, "update every", "1", Seconds,
         "Seconds between collections, the default for every chart.";
     DB_MODE = DB, "mode", "ram", Choice(DB_MODES),
-        "Where metrics are stored: none, ram, save, map; Netdata's alloc and dbengine are accepted (nanodata default ram; Netdata: dbengine).";
+        "Where metrics are stored: none, ram, save, map, or dbengine (map with tiers sized from the disk budgets); Netdata's alloc is ram (nanodata default ram; Netdata: dbengine).";
     DB_RETENTION = DB, "retention", "3600", Integer,
-        "Slots kept per dimension (4 bytes each); with update every = 1, one hour.";
-    DB_STORAGE_TIERS = DB, "storage tiers", "1", Integer,
-        "Accepted, not used by nanodata (one tier).";
+        "Slots kept per dimension in tier 0 (4 bytes each; with update every = 1, one hour); not used by dbengine, which sizes tier 0 from its budget.";
+    DB_STORAGE_TIERS = DB, "storage tiers", "3", Integer,
+        "Tiers per dimension with dbengine, 1 to 5 (tier 1 per minute, tier 2 per hour); set explicitly, also for ram, save and map.";
     DB_GAP = DB, "gap when lost iterations above", "1", Integer,
         "Missed collections after which a gap is stored instead of interpolating.";
     DB_KSM = DB, "memory deduplication (ksm)", "no", Bool,
         "Accepted, not used by nanodata (Netdata: yes).";
     DB_PAGE_CACHE_MB = DB, "dbengine page cache size MB", "32", Integer,
-        "Accepted, not used by nanodata.";
+        "Accepted, not used by nanodata (its rings are mapped files: the kernel's page cache serves them).";
     DB_DISK_SPACE_MB = DB, "dbengine disk space MB", "256", Integer,
-        "Accepted, not used by nanodata.";
+        "Tier-0 disk budget of dbengine when the multihost one is not set.";
     DB_MULTIHOST_DISK_SPACE_MB = DB, "dbengine multihost disk space MB", "256", Integer,
-        "Accepted, not used by nanodata.";
+        "Tier-0 disk budget of dbengine, shared by every host this node stores.";
+    DB_TIER1_ITERATIONS = DB, "dbengine tier 1 update every iterations", "60", Integer,
+        "Tier-0 points consolidated into one tier-1 point (2 to 255; 60: per minute at update every = 1).";
+    DB_TIER2_ITERATIONS = DB, "dbengine tier 2 update every iterations", "60", Integer,
+        "Tier-1 points consolidated into one tier-2 point (2 to 255; 60: per hour).";
+    DB_TIER1_DISK_SPACE_MB = DB, "dbengine tier 1 multihost disk space MB", "128", Integer,
+        "Tier-1 disk budget of dbengine, shared by every host.";
+    DB_TIER2_DISK_SPACE_MB = DB, "dbengine tier 2 multihost disk space MB", "64", Integer,
+        "Tier-2 disk budget of dbengine, shared by every host.";
+    DB_TIER0_RETENTION_TIME = DB, "dbengine tier 0 retention time", "", Seconds,
+        "Time tier 0 keeps (for example 2h); sets its size instead of the budget (Netdata 2's spelling; not in 1.37).";
+    DB_TIER1_RETENTION_TIME = DB, "dbengine tier 1 retention time", "", Seconds,
+        "Time tier 1 keeps (for example 7d); sets its size instead of the budget.";
+    DB_TIER2_RETENTION_TIME = DB, "dbengine tier 2 retention time", "", Seconds,
+        "Time tier 2 keeps (for example 1y); sets its size instead of the budget.";
     DB_CLEANUP_OBSOLETE_CHARTS = DB, "cleanup obsolete charts after secs", "3600", Seconds,
         "Obsolete charts and dimensions, uncollected this long, are freed (minimum 1).";
     DB_CLEANUP_ORPHAN_HOSTS = DB, "cleanup orphan hosts after secs", "3600", Seconds,

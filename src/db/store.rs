@@ -41,6 +41,7 @@ pub struct StoreSpec<'a> {
     pub update_every: u32,
     /// Slots; clamped to `1..=MAX_ENTRIES`.
     pub entries: u32,
+    pub tiers: &'a [super::TierSpec],
 }
 
 /// How [`DimensionStore::open`] found its file.
@@ -752,7 +753,7 @@ mod tests {
     }
 
     fn spec(mode: MemoryMode, dir: Option<&Path>, entries: u32) -> StoreSpec<'_> {
-        StoreSpec { mode, dir, chart_id: "system.cpu", dim_id: "user", update_every: 2, entries }
+        StoreSpec { mode, dir, chart_id: "system.cpu", dim_id: "user", update_every: 2, entries, tiers: &[] }
     }
 
     fn n(v: f64) -> StorageNumber {

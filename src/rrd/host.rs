@@ -13,7 +13,7 @@ use super::cleanup::{CleanupPolicy, Removed};
 use super::health_policy::HealthPolicy;
 use super::variables::Variables;
 use super::{Label, Observer};
-use crate::db::MemoryMode;
+use crate::db::{MemoryMode, TierPlan};
 
 #[path = "host_variables.rs"]
 mod variables;
@@ -33,6 +33,9 @@ pub struct HostSettings {
     /// In memory mode `none`, seconds of recent values kept in RAM to answer replication
     /// (`[stream] replication window`; 0: none).
     pub replication_window: u32,
+    /// How the rings of the host's dimensions are sized, tiers included (`dbengine`, or
+    /// `storage tiers` on `ram`/`save`/`map`); `None`: one tier of `history` slots.
+    pub tiers: Option<Arc<TierPlan>>,
 }
 
 impl Default for HostSettings {
@@ -45,6 +48,7 @@ impl Default for HostSettings {
             cache_dir: PathBuf::from("/var/cache/nanodata"),
             gap_when_lost_iterations_above: 1,
             replication_window: 0,
+            tiers: None,
         }
     }
 }
@@ -143,7 +147,7 @@ impl Host {
                 index.list.iter().filter(|c| c.has_obsolete_dimensions()).take(budget).cloned().collect();
             (charts, dims)
         };
-        let files = matches!(self.settings.mode, MemoryMode::Save | MemoryMode::Map) && policy.delete_files;
+        let files = self.settings.mode.has_files() && policy.delete_files;
         let dir = self.db_dir();
 
         // Obsolete charts still collected are skipped, so they never use up the budget.
@@ -307,10 +311,12 @@ impl Host {
             }
             (mode, _) => (mode, self.settings.history.max(1)),
         };
+        let plan = if mode == self.settings.mode { self.settings.tiers.clone() } else { None };
         let storage = StorageSettings {
             mode,
-            dir: matches!(mode, MemoryMode::Save | MemoryMode::Map).then(|| self.db_dir()),
+            dir: mode.has_files().then(|| self.db_dir()),
             entries,
+            plan,
             gap_when_lost_iterations_above: self.settings.gap_when_lost_iterations_above,
         };
         let id = meta.id.clone();

@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use super::{keys, Config, DbSettings, Directories};
 use crate::config::units;
-use crate::db::MemoryMode;
+use crate::db::{MemoryMode, TierPlans};
 use crate::simple_pattern::SimplePattern;
 
 /// `[stream]` as the sender uses it.
@@ -76,6 +76,9 @@ pub struct ParentSettings {
     pub gap_when_lost_iterations_above: u32,
     /// `[stream] replication window`, for proxied children in memory mode `none`.
     pub replication_window: u32,
+    /// How children's rings are sized, per memory mode (set by the daemon at start, once it
+    /// has counted what is on disk; empty in settings read from files alone).
+    pub tier_plans: TierPlans,
     /// `[stream]`: how proxied children are sent onward.
     pub proxy: SenderSettings,
 }
@@ -86,7 +89,7 @@ pub struct ParentSettings {
 /// section's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ChildSettings {
-    /// Netdata's `alloc` and `dbengine` are kept in RAM.
+    /// Netdata's `alloc` is kept in RAM; `dbengine` is `map` with tiers.
     pub memory_mode: MemoryMode,
     /// Slots per dimension (at least 5 once resolved).
     pub history: i64,
@@ -227,6 +230,7 @@ impl ParentSettings {
             lib_dir: dirs.lib.clone(),
             gap_when_lost_iterations_above: db.gap_when_lost_iterations_above,
             replication_window: sender.replication_window,
+            tier_plans: TierPlans::default(),
             proxy: sender.clone(),
         }
     }
@@ -287,8 +291,7 @@ impl PeerSection {
     }
 }
 
-/// A memory mode of stream.conf: one of Netdata's names (`dbengine` and `alloc` are kept
-/// in RAM), or `None`.
+/// A memory mode of stream.conf: one of Netdata's names (`alloc` is kept in RAM), or `None`.
 fn memory_mode(name: &str) -> Option<MemoryMode> {
     keys::DB_MODES.contains(&name).then(|| MemoryMode::parse(name).unwrap_or(MemoryMode::Ram))
 }

@@ -26,7 +26,11 @@ fn defaults_and_clamps() {
         "[stream]\n enabled = yes\n buffer size bytes = 1\n reconnect delay seconds = 9000\n\
          maximum reconnect delay seconds = 10\n replication window = 999999\n",
     );
-    assert_eq!(s.db.mode, MemoryMode::Ram, "dbengine is kept in RAM");
+    assert_eq!(s.db.mode, MemoryMode::Dbengine, "dbengine is map with tiers");
+    assert_eq!(s.db.fixed_tiers, None, "no tiers for other modes unless written");
+    let e = &s.db.dbengine;
+    assert_eq!((e.tiers, &e.iterations[..]), (3, &[60, 60][..]), "Netdata's defaults");
+    assert_eq!(e.budget_bytes.as_deref(), Some(&[256 << 20, 128 << 20, 64 << 20][..]));
     assert_eq!((s.db.history, s.db.update_every), (5, 1));
     assert_eq!(s.db.replication_window, 86_400);
     assert!(!s.web.enabled && s.web.netdata_conf.is_empty(), "nothing rendered for a disabled server");
@@ -109,4 +113,22 @@ fn health_defaults_follow_the_directories() {
     .health;
     assert_eq!((s.user_dir, s.stock_dir), (PathBuf::from("/h"), None));
     assert_eq!(s.script, PathBuf::from("/bin/notify"));
+}
+
+#[test]
+fn tier_options_are_read_in_netdatas_words() {
+    let s = settings(
+        "[db]\n mode = map\n storage tiers = 4\n retention = 500\n\
+         dbengine tier 1 update every iterations = 10\n dbengine tier 2 update every iterations = 1000\n\
+         dbengine tier 3 update every iterations = 7\n dbengine tier 1 retention time = 7d\n\
+         dbengine disk space MB = 100\n dbengine tier 3 multihost disk space MB = 3\n",
+        "",
+    );
+    let f = s.db.fixed_tiers.as_ref().expect("storage tiers written: map gets tiers");
+    assert_eq!((f.tiers, &f.iterations[..]), (4, &[10, 255, 7][..]), "1000 is taken as 255");
+    assert_eq!(f.retention, 500);
+    assert_eq!(f.retention_secs, vec![None, Some(7 * 86_400), None, None]);
+    assert_eq!(f.budget_bytes, None, "fixed sizes for map");
+    let b = s.db.dbengine.budget_bytes.as_deref().unwrap();
+    assert_eq!(b, &[100 << 20, 128 << 20, 64 << 20, 3 << 20][..], "the per-host budget stands in for tier 0");
 }

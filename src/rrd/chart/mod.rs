@@ -22,7 +22,7 @@ use parking_lot::{Mutex, MutexGuard, RwLock};
 
 use super::{Algorithm, DimensionOptions, Label, Observer};
 use crate::clock::{self, USEC_PER_SEC};
-use crate::db::{DimensionStore, MemoryMode, StorageNumber, StoreSpec};
+use crate::db::{DimensionStore, MemoryMode, Sizes, StorageNumber, StoreSpec, Ticket, TierPlan};
 
 pub use collect::Collection;
 pub use leap::{ClockLeap, ClockRefused};
@@ -56,6 +56,8 @@ pub(crate) struct StorageSettings {
     /// The host's database directory (`<cache dir>/<machine guid>`), for `save` and `map`.
     pub dir: Option<PathBuf>,
     pub entries: u32,
+    /// Sizes the rings and their upper tiers instead of `entries`, when set.
+    pub plan: Option<Arc<TierPlan>>,
     /// `[db] gap when lost iterations above`.
     pub gap_when_lost_iterations_above: u32,
 }
@@ -95,6 +97,8 @@ pub struct StreamState {
 struct Dim {
     meta: DimensionMeta,
     store: DimensionStore,
+    /// Counts the dimension in its tier plan's budget while its rings exist.
+    _ticket: Option<Ticket>,
     /// When the dimension became obsolete (unix seconds; 0: it is not).
     obsolete_since: i64,
     collected_value: i64,
@@ -247,7 +251,7 @@ impl Chart {
         if step_changed {
             let st = &mut *st;
             for d in &mut st.dims {
-                d.store = open_store(&st.storage, &st.meta, &d.meta.id);
+                (d.store, d._ticket) = open_store(&st.storage, &st.meta, &d.meta.id);
             }
             st.last_collected_ut = 0;
             st.last_updated_ut = 0;
@@ -382,7 +386,7 @@ impl Chart {
         }
         st.stream.generation = 0;
         st.version += 1;
-        let store = open_store(&st.storage, &st.meta, &meta.id);
+        let (store, ticket) = open_store(&st.storage, &st.meta, &meta.id);
         let obsolete_since = if meta.options.obsolete {
             self.obsolete_dims.fetch_add(1, Ordering::AcqRel);
             clock::now_realtime_sec().max(1)
@@ -394,6 +398,7 @@ impl Chart {
         st.dims.push(Dim {
             meta,
             store,
+            _ticket: ticket,
             obsolete_since,
             collected_value: 0,
             last_collected_value: 0,
@@ -592,15 +597,26 @@ fn unix_u32(t: i64) -> u32 {
     u32::try_from(t.max(0)).unwrap_or(u32::MAX)
 }
 
-fn open_store(storage: &StorageSettings, meta: &ChartMeta, dim_id: &str) -> DimensionStore {
-    DimensionStore::open(&StoreSpec {
-        mode: storage.mode,
+/// Opens a dimension's rings, sized by the chart's tier plan when it has one.
+fn open_store(storage: &StorageSettings, meta: &ChartMeta, dim_id: &str) -> (DimensionStore, Option<Ticket>) {
+    let update_every = meta.update_every.max(1);
+    let (sizes, ticket) = match &storage.plan {
+        Some(plan) => {
+            let (sizes, ticket) = plan.new_dimension(update_every);
+            (sizes, Some(ticket))
+        }
+        None => (Sizes { entries: storage.entries.max(1), tiers: Vec::new() }, None),
+    };
+    let store = DimensionStore::open(&StoreSpec {
+        mode: storage.mode.storage(),
         dir: storage.dir.as_deref().map(Path::new),
         chart_id: &meta.id,
         dim_id,
-        update_every: meta.update_every.max(1),
-        entries: storage.entries.max(1),
-    })
+        update_every,
+        entries: sizes.entries,
+        tiers: &sizes.tiers,
+    });
+    (store, ticket)
 }
 
 #[cfg(test)]

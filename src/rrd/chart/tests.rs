@@ -8,7 +8,7 @@ fn chart(ue: u32) -> Chart {
     let meta = ChartMeta::new("test", "chart").update_every(ue);
     Chart::new(
         meta,
-        StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 100, gap_when_lost_iterations_above: 1 },
+        StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 100, plan: None, gap_when_lost_iterations_above: 1 },
         ObserverSlot::default(),
     )
 }
@@ -331,6 +331,7 @@ fn store_first_stores_the_first_collection() {
             mode: MemoryMode::Ram,
             dir: None,
             entries: 10,
+            plan: None,
             gap_when_lost_iterations_above: 1,
         };
         let c = Chart::new(meta, settings, ObserverSlot::default());
@@ -383,7 +384,7 @@ fn chart_with(ue: u32, entries: u32) -> Chart {
     let meta = ChartMeta::new("test", "chart").update_every(ue);
     Chart::new(
         meta,
-        StorageSettings { mode: MemoryMode::Ram, dir: None, entries, gap_when_lost_iterations_above: 1 },
+        StorageSettings { mode: MemoryMode::Ram, dir: None, entries, plan: None, gap_when_lost_iterations_above: 1 },
         ObserverSlot::default(),
     )
 }

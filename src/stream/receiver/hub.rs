@@ -172,6 +172,7 @@ impl Streaming {
             gap_when_lost_iterations_above: self.settings.gap_when_lost_iterations_above,
             // A headless proxy answers its parent's replication from RAM, as a headless child.
             replication_window: if s.proxy_enabled { replication_window } else { 0 },
+            tiers: self.settings.tier_plans.for_mode(mode),
         };
         let host = hosts.add(Host::new(&guid_text, &req.hostname, settings));
         let name = format!("STREAM {} [receive from [{ip}]:{}]", req.hostname, peer.port());
@@ -295,7 +296,7 @@ impl Streaming {
             // files, their mappings) can take the file system seconds: not in the event loop.
             let _ = crate::sys::thread::spawn("host.free", crate::sys::thread::MEDIUM, move || {
                 drop(sender);
-                if matches!(host.settings().mode, MemoryMode::Save | MemoryMode::Map) {
+                if host.settings().mode.has_files() {
                     if delete {
                         let _ = std::fs::remove_dir_all(host.db_dir());
                     } else if let Err(e) = host.save() {

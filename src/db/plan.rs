@@ -1,0 +1,346 @@
+//! How many points each tier of a new dimension keeps: the `[db]` tier options turned into
+//! ring sizes.
+//!
+//! Two ways, both decided once at start from `netdata.conf`:
+//! - **fixed** (`ram`, `save`, `map` with `storage tiers` > 1): tier 0 keeps `[db] retention`
+//!   slots, every upper tier the same number of points, or what its `dbengine tier N
+//!   retention time` asks for;
+//! - **budget** (`dbengine`): each tier has a disk budget (`dbengine multihost disk space MB`
+//!   for tier 0, `dbengine tier N multihost disk space MB` above), shared by every
+//!   dimension of every host. A ring is a fixed-size file, so the budget is turned into
+//!   points per dimension for an expected number of dimensions: those found on disk at
+//!   start (at least [`MIN_EXPECTED`]). When more dimensions are alive than expected, the
+//!   expectation doubles (logged) and newer dimensions get rings sized for it; the disk can
+//!   then exceed the budget by half of it per doubling, until the next start sizes every
+//!   ring for the dimensions on disk (a resized ring keeps its newest points).
+//!
+//! Guarantees: sizes never depend on anything a peer sends except through the number of
+//! live dimensions, which only shrinks new rings; every tier below an upper tier keeps at
+//! least twice that tier's iterations (a span is consolidated from the tier below when it
+//! closes); sizes stay within `2..=MAX_ENTRIES`.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use super::{TierSpec, MAX_ENTRIES, MAX_TIERS, TIER_POINT_BYTES};
+
+/// The least number of dimensions a budget is sized for (a node's own charts and a few
+/// children).
+pub const MIN_EXPECTED: usize = 1000;
+/// Bytes of one tier-0 slot.
+const SLOT_BYTES: u64 = 4;
+/// Most files counted at start (a bound on the walk).
+const MAX_COUNTED: usize = 50_000_000;
+
+/// The options a plan is made of (`[db]` keys, already range-checked by the settings).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// `storage tiers`: 1 ..= [`MAX_TIERS`].
+    pub tiers: usize,
+    /// `dbengine tier N update every iterations`, for N = 1 .. tiers (2 ..= 255).
+    pub iterations: Vec<u32>,
+    /// `[db] retention`: tier-0 slots of the fixed way.
+    pub retention: u32,
+    /// `dbengine tier N retention time`, N = 0 .. tiers, seconds; `None`: from the budget
+    /// (or, the fixed way, the same points as tier 0).
+    pub retention_secs: Vec<Option<u64>>,
+    /// The disk budget of each tier in bytes, N = 0 .. tiers; `None`: the fixed way.
+    pub budget_bytes: Option<Vec<u64>>,
+}
+
+/// The sizes of a new dimension's rings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sizes {
+    pub entries: u32,
+    pub tiers: Vec<TierSpec>,
+}
+
+/// A plan shared by every host that uses it.
+#[derive(Debug)]
+pub struct TierPlan {
+    options: PlanOptions,
+    /// Dimensions the budget is sized for now (budget way).
+    expected: AtomicUsize,
+    /// Dimensions alive (a [`Ticket`] each).
+    alive: Arc<AtomicUsize>,
+}
+
+/// The plans of a node: the fixed one (`storage tiers` set for `ram`, `save`, `map`) and the
+/// budget one (`dbengine`), each present only when some host uses it.
+#[derive(Clone, Debug, Default)]
+pub struct TierPlans {
+    pub fixed: Option<Arc<TierPlan>>,
+    pub dbengine: Option<Arc<TierPlan>>,
+}
+
+impl TierPlans {
+    /// The plan of a host stored in `mode`.
+    pub fn for_mode(&self, mode: super::MemoryMode) -> Option<Arc<TierPlan>> {
+        use super::MemoryMode as M;
+        match mode {
+            M::Dbengine => self.dbengine.clone(),
+            M::Ram | M::Save | M::Map => self.fixed.clone(),
+            M::None => None,
+        }
+    }
+}
+
+/// Held by a dimension for as long as its rings exist: counts it as alive.
+#[derive(Debug)]
+pub struct Ticket(Arc<AtomicUsize>);
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl TierPlan {
+    /// A plan; `on_disk` is the number of dimension files found at start (budget way).
+    pub fn new(options: PlanOptions, on_disk: usize) -> TierPlan {
+        let mut options = options;
+        options.tiers = options.tiers.clamp(1, MAX_TIERS);
+        options.iterations.resize(options.tiers - 1, 60);
+        for it in &mut options.iterations {
+            *it = (*it).clamp(2, 255);
+        }
+        options.retention_secs.resize(options.tiers, None);
+        if let Some(b) = &mut options.budget_bytes {
+            let last = b.last().copied().unwrap_or(256 << 20);
+            b.resize(options.tiers, last);
+        }
+        TierPlan {
+            options,
+            expected: AtomicUsize::new(on_disk.max(MIN_EXPECTED)),
+            alive: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    pub fn options(&self) -> &PlanOptions {
+        &self.options
+    }
+
+    /// True when sized from disk budgets (`dbengine`).
+    pub fn is_budget(&self) -> bool {
+        self.options.budget_bytes.is_some()
+    }
+
+    /// Dimensions the budget is sized for now.
+    pub fn expected(&self) -> usize {
+        self.expected.load(Ordering::Relaxed)
+    }
+
+    /// Dimensions alive under this plan.
+    pub fn alive(&self) -> usize {
+        self.alive.load(Ordering::Relaxed)
+    }
+
+    /// Seconds per point of `tier` for a chart updated every `update_every` seconds.
+    pub fn tier_update_every(&self, update_every: u32, tier: usize) -> u64 {
+        let mult: u64 = self.options.iterations.iter().take(tier).map(|&i| u64::from(i)).product();
+        u64::from(update_every.max(1)) * mult
+    }
+
+    /// The rings of a new dimension of a chart updated every `update_every` seconds, and its
+    /// ticket (keep it as long as the rings).
+    pub fn new_dimension(&self, update_every: u32) -> (Sizes, Ticket) {
+        let alive = self.alive.fetch_add(1, Ordering::Relaxed) + 1;
+        if self.is_budget() {
+            let mut expected = self.expected.load(Ordering::Relaxed);
+            while alive > expected {
+                let doubled = expected.saturating_mul(2);
+                match self.expected.compare_exchange(expected, doubled, Ordering::Relaxed, Ordering::Relaxed) {
+                    Ok(_) => {
+                        log::warn!(
+                            "db: dbengine: {alive} dimensions are alive, more than the {expected} the disk \
+                             budget was sized for; new dimensions get rings sized for {doubled} (the next \
+                             start sizes every ring for the dimensions on disk)"
+                        );
+                        expected = doubled;
+                    }
+                    Err(now) => expected = now,
+                }
+            }
+        }
+        (self.sizes(update_every), Ticket(Arc::clone(&self.alive)))
+    }
+
+    /// The rings of a dimension of a chart updated every `update_every` seconds, for the
+    /// current expectation.
+    pub fn sizes(&self, update_every: u32) -> Sizes {
+        let o = &self.options;
+        let expected = self.expected() as u64;
+        let mut entries: Vec<u32> = (0..o.tiers)
+            .map(|k| {
+                let per_point = if k == 0 { SLOT_BYTES } else { TIER_POINT_BYTES as u64 };
+                let by_time = o.retention_secs[k].map(|s| s.div_ceil(self.tier_update_every(update_every, k)));
+                let n = match (&o.budget_bytes, by_time) {
+                    (_, Some(n)) => n,
+                    (Some(b), None) => b[k] / expected.max(1) / per_point,
+                    (None, None) => u64::from(o.retention),
+                };
+                u32::try_from(n).unwrap_or(MAX_ENTRIES)
+            })
+            .collect();
+        // A tier below an upper tier keeps at least two of its spans.
+        for k in 0..o.tiers {
+            let floor = o.iterations.get(k).map_or(2, |&it| 2 * it);
+            entries[k] = entries[k].clamp(floor, MAX_ENTRIES);
+        }
+        Sizes {
+            entries: entries[0],
+            tiers: (1..o.tiers).map(|k| TierSpec { iterations: o.iterations[k - 1], entries: entries[k] }).collect(),
+        }
+    }
+
+    /// One line saying what each tier keeps, for the log and `/api/v1/info`: points, time
+    /// span at `update_every`, and disk per dimension.
+    pub fn describe(&self, update_every: u32) -> String {
+        let s = self.sizes(update_every);
+        let mut out = String::new();
+        if let Some(b) = &self.options.budget_bytes {
+            out.push_str(&format!("sized for {} dimensions: ", self.expected()));
+            let _ = b;
+        }
+        let points = std::iter::once(s.entries).chain(s.tiers.iter().map(|t| t.entries));
+        for (k, n) in points.enumerate() {
+            if k > 0 {
+                out.push_str(", ");
+            }
+            let every = self.tier_update_every(update_every, k);
+            let bytes = if k == 0 { SLOT_BYTES } else { TIER_POINT_BYTES as u64 } * u64::from(n);
+            out.push_str(&format!(
+                "tier {k} {n} points every {} = {}",
+                span_text(every),
+                span_text(every.saturating_mul(u64::from(n)))
+            ));
+            if let Some(b) = &self.options.budget_bytes {
+                out.push_str(&format!(" ({} MiB budget, {} B each)", b[k] >> 20, bytes));
+            } else {
+                out.push_str(&format!(" ({bytes} B each)"));
+            }
+        }
+        out
+    }
+}
+
+/// `90` → `1m 30s`, `86400` → `1d`: the two largest units.
+pub fn span_text(secs: u64) -> String {
+    const UNITS: [(u64, &str); 5] = [(365 * 86_400, "y"), (86_400, "d"), (3600, "h"), (60, "m"), (1, "s")];
+    let mut parts = Vec::new();
+    let mut rest = secs;
+    for (size, name) in UNITS {
+        if rest >= size {
+            parts.push(format!("{}{name}", rest / size));
+            rest %= size;
+        }
+        if parts.len() == 2 {
+            break;
+        }
+    }
+    if parts.is_empty() {
+        "0s".into()
+    } else {
+        parts.join(" ")
+    }
+}
+
+/// Counts the dimension files (`*.db`) under the cache directory: `<cache>/<host>/<chart>/
+/// <dim>.db`. Unreadable directories count as empty; the walk stops at [`MAX_COUNTED`].
+pub fn count_dimension_files(cache_dir: &Path) -> usize {
+    let mut n = 0usize;
+    let Ok(hosts) = std::fs::read_dir(cache_dir) else {
+        return 0;
+    };
+    for host in hosts.flatten() {
+        let Ok(charts) = std::fs::read_dir(host.path()) else { continue };
+        for chart in charts.flatten() {
+            let Ok(dims) = std::fs::read_dir(chart.path()) else { continue };
+            n += dims.flatten().filter(|d| d.file_name().as_encoded_bytes().ends_with(b".db")).count();
+            if n >= MAX_COUNTED {
+                return n;
+            }
+        }
+    }
+    n
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn budget(tiers: usize, mb: &[u64]) -> PlanOptions {
+        PlanOptions {
+            tiers,
+            iterations: vec![60; tiers.saturating_sub(1)],
+            retention: 3600,
+            retention_secs: vec![],
+            budget_bytes: Some(mb.iter().map(|m| m << 20).collect()),
+        }
+    }
+
+    #[test]
+    fn a_budget_becomes_points_per_dimension() {
+        // 256 MiB over 2000 dimensions of 4-byte slots: 33 554 points; 128 MiB of 14-byte
+        // points: 4 793; 64 MiB: 2 396.
+        let plan = TierPlan::new(budget(3, &[256, 128, 64]), 2000);
+        let s = plan.sizes(1);
+        assert_eq!(s.entries, (256u64 << 20) as u32 / 2000 / 4);
+        assert_eq!(s.entries, 33_554);
+        assert_eq!(s.tiers, vec![TierSpec { iterations: 60, entries: 4793 }, TierSpec { iterations: 60, entries: 2396 }]);
+        assert_eq!(plan.tier_update_every(1, 2), 3600);
+        assert_eq!(plan.tier_update_every(2, 1), 120);
+    }
+
+    #[test]
+    fn floors_keep_two_spans_of_the_tier_above() {
+        // 1 MiB over a million dimensions: nothing fits; each lower tier keeps 2 × 60.
+        let plan = TierPlan::new(budget(3, &[1, 1, 1]), 1_000_000);
+        let s = plan.sizes(1);
+        assert_eq!(s.entries, 120);
+        assert_eq!(s.tiers[0].entries, 120);
+        assert_eq!(s.tiers[1].entries, 2, "the top tier's own floor");
+    }
+
+    #[test]
+    fn retention_time_overrides_the_budget() {
+        let mut o = budget(3, &[256, 128, 64]);
+        o.retention_secs = vec![Some(2 * 3600), Some(7 * 86_400), Some(365 * 86_400)];
+        let s = TierPlan::new(o, 0).sizes(1);
+        assert_eq!((s.entries, s.tiers[0].entries, s.tiers[1].entries), (7200, 10_080, 8760));
+    }
+
+    #[test]
+    fn the_fixed_way_keeps_the_tier_0_points_in_every_tier() {
+        let o = PlanOptions { tiers: 2, iterations: vec![10], retention: 500, retention_secs: vec![], budget_bytes: None };
+        let plan = TierPlan::new(o, 0);
+        assert_eq!(plan.sizes(2), Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500 }] });
+        assert!(plan.describe(2).contains("tier 1 500 points every 20s = 2h 46m"), "{}", plan.describe(2));
+    }
+
+    #[test]
+    fn more_dimensions_than_expected_double_the_expectation() {
+        let plan = TierPlan::new(budget(1, &[4]), 0);
+        assert_eq!(plan.expected(), MIN_EXPECTED);
+        let mut tickets = Vec::new();
+        for _ in 0..MIN_EXPECTED {
+            tickets.push(plan.new_dimension(1));
+        }
+        assert_eq!(tickets[0].0.entries, (4u32 << 20) / 1000 / 4);
+        let (later, t) = plan.new_dimension(1);
+        assert_eq!(plan.expected(), 2 * MIN_EXPECTED);
+        assert_eq!(later.entries, (4u32 << 20) / 2000 / 4);
+        drop(t);
+        tickets.clear();
+        assert_eq!(plan.alive(), 0, "tickets count the living");
+    }
+
+    #[test]
+    fn spans_read_as_people_write_them() {
+        assert_eq!(span_text(0), "0s");
+        assert_eq!(span_text(90), "1m 30s");
+        assert_eq!(span_text(86_400), "1d");
+        assert_eq!(span_text(400 * 86_400 + 7200), "1y 35d");
+    }
+}
