@@ -17,11 +17,12 @@
 //! so the transient memory is one chunk (or one bucket, if larger) plus the answer.
 
 mod group;
+mod tiered;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use crate::rrd::{Chart, Host};
+use crate::rrd::{Chart, Host, TierRange};
 use crate::simple_pattern::SimplePattern;
 
 pub use group::{reduce, Group};
@@ -134,6 +135,8 @@ pub struct Request {
     /// visible ones.
     pub dimensions: Option<SimplePattern>,
     pub options: Options,
+    /// The storage tier to read (`tier=`); `None`: chosen from the window and `points`.
+    pub tier: Option<usize>,
 }
 
 impl Default for Request {
@@ -148,6 +151,7 @@ impl Default for Request {
             group_options: String::new(),
             dimensions: None,
             options: Options::default(),
+            tier: None,
         }
     }
 }
@@ -171,6 +175,10 @@ pub struct Rows {
     pub last_entry: i64,
     pub latest: Vec<Option<f64>>,
     pub db_points: usize,
+    /// Points read from each tier (tier 0 first).
+    pub db_points_per_tier: Vec<usize>,
+    /// The tier that answered.
+    pub tier: usize,
 }
 
 /// Runs `req` on the chart (id or name) or context `target` of `host`; `now` is the time
@@ -232,7 +240,7 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     let o = &req.options;
     let ues: Vec<i64> = charts.iter().map(|c| i64::from(c.meta().update_every.max(1))).collect();
     let ue = ues.iter().copied().max().unwrap_or(1);
-    let first_entry = charts.iter().filter_map(|c| c.first_entry_t()).min();
+    let first_entry = charts.iter().filter_map(|c| c.first_entry_any_tier_t()).min();
     let last_entry = charts.iter().filter_map(|c| c.last_entry_t()).max();
 
     // Resolve the window: before relative to now, after relative to before.
@@ -276,44 +284,20 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
         before,
         ..Rows::default()
     };
+    // Upper tiers answer when the request's points are coarser than theirs, or when tier 0
+    // no longer holds the start of the window.
+    let tiers: Vec<Vec<TierRange>> = charts.iter().map(|c| c.tiers()).collect();
+    if tiers.iter().any(|t| t.len() > 1) && first_entry.is_some() && after <= before {
+        let tier = tiered::choose(&tiers, after, before, ue, req);
+        let tier0_first = tiers.iter().filter_map(|t| t[0].first_t).min();
+        if tier > 0 || tier0_first.is_none_or(|f| f > after) {
+            return tiered::run(charts, merge, req, &tiers, tier, after, before, rows);
+        }
+    }
     let have_data = first_entry.is_some() && after <= before;
     let slots = if have_data { usize::try_from((before - after) / ue + 1).unwrap_or(usize::MAX) } else { 0 };
 
-    // The output dimensions, from the metadata only.
-    let mut series: Vec<Series> = Vec::new();
-    let mut by_name: HashMap<String, usize> = HashMap::new();
-    for (ci, chart) in charts.iter().enumerate() {
-        for (di, d) in chart.dimensions().iter().enumerate() {
-            if merge {
-                if let Some(&at) = by_name.get(&d.name) {
-                    series[at].sources.push((ci, di));
-                    continue;
-                }
-                by_name.insert(d.name.clone(), series.len());
-            }
-            series.push(Series {
-                id: d.id.clone(),
-                name: d.name.clone(),
-                hidden: d.options.hidden,
-                sources: vec![(ci, di)],
-            });
-        }
-    }
-    // Which dimensions are shown.
-    let shown: Vec<usize> = (0..series.len())
-        .filter(|&i| {
-            let s = &series[i];
-            if let Some(p) = &req.dimensions {
-                let by_id = !o.match_names || o.match_ids;
-                let by_name = !o.match_ids || o.match_names;
-                (by_id && p.matches(&s.id)) || (by_name && p.matches(&s.name))
-            } else {
-                !s.hidden || o.all_dimensions
-            }
-        })
-        .collect();
-    // Percentages are of every dimension of the row, hidden ones included: all are read.
-    let needed: Vec<usize> = if o.percentage { (0..series.len()).collect() } else { shown.clone() };
+    let (series, shown, needed) = select(charts, merge, req);
 
     // What the query would read, from the stored range of each source.
     // Once per chart: each call locks the chart and walks all its dimensions, so calling it
@@ -347,37 +331,7 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
         )));
     }
 
-    // Buckets.
-    let wanted = req.points.min(MAX_POINTS);
-    let points = if wanted == 0 || wanted > slots { slots } else { wanted };
-    let mut group = if points == 0 { 1 } else { slots.div_ceil(points) };
-    if req.gtime > ue {
-        group = group.max(usize::try_from(req.gtime / ue).unwrap_or(usize::MAX));
-    }
-    let group = i64::try_from(group.max(1)).unwrap_or(i64::MAX);
-    let bucket_of = |slot: usize| -> i64 {
-        let t = after + slot as i64 * ue;
-        if o.unaligned {
-            slot as i64 / group
-        } else {
-            (t / ue).div_euclid(group)
-        }
-    };
-    let mut bucket_ranges: Vec<(usize, usize)> = Vec::new();
-    let mut start = 0;
-    while start < slots {
-        let b = bucket_of(start);
-        let mut end = start + 1;
-        while end < slots && bucket_of(end) == b {
-            end += 1;
-        }
-        bucket_ranges.push((start, end));
-        start = end;
-    }
-    if bucket_ranges.len() > points && points > 0 {
-        let drop = bucket_ranges.len() - points;
-        bucket_ranges.drain(..drop);
-    }
+    let (bucket_ranges, group) = buckets(after, slots, ue, req);
     let values = bucket_ranges.len().saturating_mul(needed.len().max(shown.len()));
     if values > MAX_VALUES {
         return Err(QueryError::TooLarge(format!(
@@ -440,11 +394,107 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
         }
         columns[si] = column;
     }
+    rows.db_points_per_tier = vec![rows.db_points];
+    finish(&mut rows, charts, &series, shown, columns, latest, bucket_ranges.len(), o);
+    Ok(rows)
+}
+
+/// The output dimensions from the metadata only, those shown, and those read (percentages
+/// need every dimension of the row, hidden ones included).
+fn select(charts: &[Arc<Chart>], merge: bool, req: &Request) -> (Vec<Series>, Vec<usize>, Vec<usize>) {
+    let o = &req.options;
+    let mut series: Vec<Series> = Vec::new();
+    let mut by_name: HashMap<String, usize> = HashMap::new();
+    for (ci, chart) in charts.iter().enumerate() {
+        for (di, d) in chart.dimensions().iter().enumerate() {
+            if merge {
+                if let Some(&at) = by_name.get(&d.name) {
+                    series[at].sources.push((ci, di));
+                    continue;
+                }
+                by_name.insert(d.name.clone(), series.len());
+            }
+            series.push(Series {
+                id: d.id.clone(),
+                name: d.name.clone(),
+                hidden: d.options.hidden,
+                sources: vec![(ci, di)],
+            });
+        }
+    }
+    // Which dimensions are shown.
+    let shown: Vec<usize> = (0..series.len())
+        .filter(|&i| {
+            let s = &series[i];
+            if let Some(p) = &req.dimensions {
+                let by_id = !o.match_names || o.match_ids;
+                let by_name = !o.match_ids || o.match_names;
+                (by_id && p.matches(&s.id)) || (by_name && p.matches(&s.name))
+            } else {
+                !s.hidden || o.all_dimensions
+            }
+        })
+        .collect();
+    // Percentages are of every dimension of the row, hidden ones included: all are read.
+    let needed: Vec<usize> = if o.percentage { (0..series.len()).collect() } else { shown.clone() };
+
+    (series, shown, needed)
+}
+
+/// The buckets of a window of `slots` steps of `ue` seconds from `after`: ranges of slots,
+/// oldest first, and the slots per bucket.
+fn buckets(after: i64, slots: usize, ue: i64, req: &Request) -> (Vec<(usize, usize)>, i64) {
+    let o = &req.options;
+    let wanted = req.points.min(MAX_POINTS);
+    let points = if wanted == 0 || wanted > slots { slots } else { wanted };
+    let mut group = if points == 0 { 1 } else { slots.div_ceil(points) };
+    if req.gtime > ue {
+        group = group.max(usize::try_from(req.gtime / ue).unwrap_or(usize::MAX));
+    }
+    let group = i64::try_from(group.max(1)).unwrap_or(i64::MAX);
+    let bucket_of = |slot: usize| -> i64 {
+        let t = after + slot as i64 * ue;
+        if o.unaligned {
+            slot as i64 / group
+        } else {
+            (t / ue).div_euclid(group)
+        }
+    };
+    let mut bucket_ranges: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    while start < slots {
+        let b = bucket_of(start);
+        let mut end = start + 1;
+        while end < slots && bucket_of(end) == b {
+            end += 1;
+        }
+        bucket_ranges.push((start, end));
+        start = end;
+    }
+    if bucket_ranges.len() > points && points > 0 {
+        let drop = bucket_ranges.len() - points;
+        bucket_ranges.drain(..drop);
+    }
+    (bucket_ranges, group)
+}
+
+/// Applies the value options to the grouped `columns` (one per series) and fills the rows.
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    rows: &mut Rows,
+    charts: &[Arc<Chart>],
+    series: &[Series],
+    shown: Vec<usize>,
+    mut columns: Vec<Vec<Option<f64>>>,
+    latest: Vec<Option<f64>>,
+    n_rows: usize,
+    o: &Options,
+) {
     // Percentages are of the total of every dimension of the row, hidden ones included; as in
     // Netdata 1.37.1 the total is signed unless `abs` is asked (10, -30, 0, 60 → 25 %, -75 %, 0).
     if o.percentage {
         let signed = !o.absolute;
-        for r in 0..bucket_ranges.len() {
+        for r in 0..n_rows {
             let total: f64 = columns
                 .iter()
                 .filter_map(|c| c.get(r).copied().flatten())
@@ -477,14 +527,13 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
             v
         }
     };
-    rows.values = (0..bucket_ranges.len())
+    rows.values = (0..n_rows)
         .map(|r| shown.iter().map(|&d| fix(columns[d].get(r).copied().flatten())).collect())
         .collect();
     rows.ids = shown.iter().map(|&d| series[d].id.clone()).collect();
     rows.names = shown.iter().map(|&d| series[d].name.clone()).collect();
     rows.chart_ids = shown.iter().map(|&d| charts[series[d].sources[0].0].meta().id).collect();
     rows.latest = shown.iter().map(|&d| latest[d]).collect();
-    Ok(rows)
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ mod host;
 mod variables;
 
 pub use chart::{
-    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
+    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point, TierRange,
     StreamState,
 };
 pub use cleanup::{CleanupPolicy, Removed};

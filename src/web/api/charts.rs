@@ -90,7 +90,7 @@ pub fn chart(ctx: &Context, host: &Host, pairs: &[(String, String)]) -> Response
 pub fn chart_object(o: &mut String, c: &Chart, alarms: &HashMap<String, Vec<ChartAlarm>>) -> usize {
     let m = c.meta();
     let dims = c.dimensions();
-    let first = c.first_entry_t().unwrap_or(0);
+    let first = c.first_entry_any_tier_t().unwrap_or(0);
     let last = c.last_entry_t().unwrap_or(0);
     let duration = if last > 0 { last - first + i64::from(m.update_every) } else { 0 };
     o.push_str("{\n\t\t\t\"id\": ");

@@ -336,6 +336,7 @@ fn chart_badge(q: &BadgeQuery, host: &Host, chart: &Arc<Chart>, now: i64) -> Res
         group_options: q.group_options.clone(),
         dimensions: q.dimensions.as_deref().map(|d| SimplePattern::parse_with(d, ",| \t\r\n")),
         options: q.options,
+        tier: None,
     };
     let value = match fresh.then(|| query::run_chart(chart, &request, now)) {
         Some(Ok(rows)) if !rows.ids.is_empty() => {

@@ -115,8 +115,11 @@ impl DataQuery {
                         }
                     }
                 }
-                "timeout" | "tier" => {
+                "timeout" => {
                     int(name, v)?;
+                }
+                "tier" => {
+                    q.request.tier = Some(usize::try_from(int(name, v)?.clamp(0, 4)).unwrap_or(0));
                 }
                 _ => {}
             }

@@ -118,7 +118,7 @@ fn envelope(out: &mut String, q: &DataQuery, id: &str, name: &str, rows: &Rows, 
         rows.names.len(),
         rows.times.len(),
         q.format.name(),
-        rows.db_points
+        rows.db_points_per_tier.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ")
     );
     if q.format.is_json() {
         out.push_str(payload);

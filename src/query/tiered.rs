@@ -1,0 +1,202 @@
+//! Queries over the upper tiers: which tier answers, and the grouping of consolidated points.
+//!
+//! A tier is chosen as Netdata does: the coarsest one whose points are no longer than one
+//! requested point (so `points` are answered without reading more than needed), among the
+//! tiers that hold data in the window; `tier=` in the request forces one. The chosen tier's
+//! points are completed with coarser tiers where it no longer has the data and with finer
+//! ones after its last point (`DimensionStore::read_stitched`), so a window is answered as
+//! far back as any tier reaches, and no collected value is counted twice.
+//!
+//! Each point carries the sum, min, max and count of the collected values it consolidates,
+//! so `average` (Σ sum ÷ Σ count), `sum`, `min` and `max` of a bucket are those of the
+//! underlying tier-0 values, whatever tiers the bucket was read from. The other methods work
+//! on each point's average, as Netdata's do on tiers.
+
+use std::sync::Arc;
+
+use super::{buckets, finish, select, Group, QueryError, Request, Rows, MAX_READ, MAX_VALUES};
+use crate::db::TierPoint;
+use crate::rrd::{Chart, TierRange};
+
+/// The tier that answers a window `[after, before]` of charts updated every `ue` seconds.
+pub(super) fn choose(tiers: &[Vec<TierRange>], after: i64, before: i64, ue: i64, req: &Request) -> usize {
+    let n = tiers.iter().map(Vec::len).max().unwrap_or(1);
+    if let Some(t) = req.tier {
+        return t.min(n - 1);
+    }
+    let wanted = req.points.min(super::MAX_POINTS);
+    if wanted == 0 || n == 1 {
+        return 0;
+    }
+    let per_point = (before.saturating_sub(after).saturating_add(ue) / wanted as i64).max(req.gtime);
+    let mut best = 0;
+    for k in 1..n {
+        let tier_ue = tiers.iter().filter_map(|t| t.get(k)).map(|r| i64::from(r.update_every)).max();
+        let has_data = tiers.iter().filter_map(|t| t.get(k)).any(|r| r.last_t.is_some_and(|l| l >= after));
+        if tier_ue.is_some_and(|u| u <= per_point) && has_data {
+            best = k;
+        }
+    }
+    best
+}
+
+/// What one source contributes to one bucket.
+#[derive(Clone, Copy)]
+struct Acc {
+    sum: f64,
+    count: u64,
+    min: f64,
+    max: f64,
+}
+
+impl Acc {
+    const EMPTY: Acc = Acc { sum: 0.0, count: 0, min: f64::INFINITY, max: f64::NEG_INFINITY };
+
+    fn add(&mut self, p: &TierPoint) {
+        self.sum += p.sum;
+        self.count += u64::from(p.count);
+        self.min = self.min.min(p.min);
+        self.max = self.max.max(p.max);
+    }
+}
+
+/// Runs `req` at `tier` on the window `[after, before]` (resolved by the caller on the charts'
+/// tier-0 step); the grid is the chosen tier's step.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn run(
+    charts: &[Arc<Chart>],
+    merge: bool,
+    req: &Request,
+    tiers: &[Vec<TierRange>],
+    tier: usize,
+    after: i64,
+    before: i64,
+    rows: Rows,
+) -> Result<Rows, QueryError> {
+    let mut rows = rows;
+    let ue = tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
+    // The grid: slot s ends at after + s·ue and holds the points of (its start, its end].
+    let after = after.saturating_add((ue - after.rem_euclid(ue)) % ue);
+    let before = before.saturating_sub(before.rem_euclid(ue));
+    let slots = if after <= before { usize::try_from((before - after) / ue + 1).unwrap_or(usize::MAX) } else { 0 };
+    let (series, shown, needed) = select(charts, merge, req);
+    let sources: usize = needed.iter().map(|&i| series[i].sources.len()).sum();
+    let read = sources.saturating_mul(slots);
+    if read > MAX_READ {
+        return Err(QueryError::TooLarge(format!(
+            "the query would read {read} points of tier {tier} ({sources} dimensions over {slots} points of \
+             time); at most {MAX_READ} per query: shorten the window (after, before), select fewer \
+             dimensions or ask for fewer points"
+        )));
+    }
+    let (bucket_ranges, group) = buckets(after, slots, ue, req);
+    let values = bucket_ranges.len().saturating_mul(needed.len().max(shown.len()));
+    if values > MAX_VALUES {
+        return Err(QueryError::TooLarge(format!(
+            "the answer would hold {} points × {} dimensions = {values} values; at most {MAX_VALUES}: \
+             ask for fewer points or dimensions",
+            bucket_ranges.len(),
+            needed.len().max(shown.len())
+        )));
+    }
+    rows.update_every = ue;
+    rows.view_update_every = group * ue;
+    if let Some(&(s, _)) = bucket_ranges.first() {
+        rows.after = after + s as i64 * ue;
+    }
+    rows.before = before;
+    rows.times = bucket_ranges.iter().map(|&(_, e)| after + (e as i64 - 1) * ue).collect();
+    // Which bucket each slot is in.
+    let mut bucket_of_slot = vec![usize::MAX; slots.min(MAX_READ)];
+    for (b, &(s, e)) in bucket_ranges.iter().enumerate() {
+        bucket_of_slot[s..e].fill(b);
+    }
+    let n_tiers = tiers.iter().map(Vec::len).max().unwrap_or(1);
+    let mut per_tier = vec![0usize; n_tiers];
+    let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); series.len()];
+    let mut latest: Vec<Option<f64>> = vec![None; series.len()];
+    let mut points: Vec<TierPoint> = Vec::new();
+    let mut accs: Vec<Acc> = Vec::new();
+    let mut averages: Vec<Vec<f64>> = Vec::new();
+    let simple = matches!(req.group, Group::Average | Group::Sum | Group::Min | Group::Max);
+    for &si in &needed {
+        let ser = &series[si];
+        let mut column: Vec<Option<f64>> = vec![None; bucket_ranges.len()];
+        let mut newest: Option<(i64, f64)> = None;
+        for &(ci, di) in &ser.sources {
+            charts[ci].read_stitched(di, tier, after.saturating_sub(ue - 1), before, &mut points);
+            accs.clear();
+            accs.resize(bucket_ranges.len(), Acc::EMPTY);
+            if !simple {
+                averages.iter_mut().for_each(Vec::clear);
+                averages.resize(bucket_ranges.len(), Vec::new());
+            }
+            let mut source_newest: Option<(i64, f64)> = None;
+            for p in points.iter().filter(|p| p.count > 0) {
+                let slot = (p.t - after + ue - 1).div_euclid(ue);
+                let Some(&b) = usize::try_from(slot).ok().and_then(|s| bucket_of_slot.get(s)) else { continue };
+                if b == usize::MAX {
+                    continue;
+                }
+                accs[b].add(p);
+                if !simple {
+                    averages[b].push(p.sum / f64::from(p.count));
+                }
+                let k = tier_of(&tiers[ci], tier, p.t);
+                if let Some(n) = per_tier.get_mut(k) {
+                    *n += 1;
+                }
+                if source_newest.is_none_or(|(t, _)| p.t >= t) {
+                    source_newest = Some((p.t, p.sum / f64::from(p.count)));
+                }
+            }
+            if let Some((t, v)) = source_newest {
+                newest = Some(match newest {
+                    Some((nt, nv)) if nt == t => (t, nv + v),
+                    Some(n) if n.0 > t => n,
+                    _ => (t, v),
+                });
+            }
+            for (b, acc) in accs.iter().enumerate() {
+                if acc.count == 0 {
+                    continue;
+                }
+                let v = match req.group {
+                    Group::Average => acc.sum / acc.count as f64,
+                    Group::Sum => acc.sum,
+                    Group::Min => acc.min,
+                    Group::Max => acc.max,
+                    g => match super::reduce(g, &mut averages[b], &req.group_options) {
+                        Some(v) => v,
+                        None => continue,
+                    },
+                };
+                // Sources of a context are summed, as the tier-0 path sums them per slot.
+                column[b] = Some(column[b].map_or(v, |c| c + v));
+            }
+        }
+        latest[si] = newest.map(|(_, v)| v);
+        columns[si] = column;
+    }
+    rows.db_points = per_tier.iter().sum();
+    rows.db_points_per_tier = per_tier;
+    rows.tier = tier;
+    finish(&mut rows, charts, &series, shown, columns, latest, bucket_ranges.len(), &req.options);
+    Ok(rows)
+}
+
+/// The tier a point of a stitched read at `tier` came from (for `db_points_per_tier`): the
+/// chosen tier inside its range, the nearest coarser one holding older times, the nearest
+/// finer one holding newer times (chart-wide ranges: a statistic, not an address).
+fn tier_of(ranges: &[TierRange], tier: usize, t: i64) -> usize {
+    let Some(r) = ranges.get(tier) else { return 0 };
+    match (r.first_t, r.last_t) {
+        (Some(first), _) if t < first => {
+            (tier + 1..ranges.len()).find(|&j| ranges[j].first_t.is_some_and(|f| f <= t)).unwrap_or(tier)
+        }
+        (_, Some(last)) if t > last => {
+            (0..tier).rev().find(|&j| ranges[j].last_t.is_some_and(|l| t <= l)).unwrap_or(0)
+        }
+        _ => tier,
+    }
+}
