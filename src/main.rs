@@ -266,6 +266,11 @@ fn run(o: Options) -> ExitCode {
     let mut collectors = Collectors::new();
     localhost.set_labels(host_labels(&global, &info));
     collectors::start_internal(&collector_settings, &localhost, &prefix, &mut collectors);
+    if let Some(c) = collectors::db_tiers::DbTiers::new(Arc::clone(&localhost), &plans, db.update_every) {
+        if let Err(e) = collectors.spawn(Box::new(c), db.update_every) {
+            log::error!("cannot start the storage tiers collector: {e}");
+        }
+    }
     drop(collector_settings);
     // Built before the web server, which shows its alarms; its thread starts below.
     #[cfg(feature = "health")]

@@ -7,6 +7,7 @@
 //! the collection) and retried on the next tick.
 
 pub mod chart_def;
+pub mod db_tiers;
 pub mod diskspace;
 pub mod diskstats;
 pub mod loadavg;

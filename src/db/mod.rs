@@ -18,6 +18,6 @@ mod tier_stub;
 pub use file::{dimension_path, host_dir, read_file, Damage, MAX_ENTRIES};
 pub use mode::MemoryMode;
 pub use number::StorageNumber;
-pub use plan::{count_dimension_files, span_text, PlanOptions, Sizes, Ticket, TierPlan, TierPlans, MIN_EXPECTED};
+pub use plan::{count_dimension_files, span_text, tier_bytes, PlanOptions, Sizes, Ticket, TierPlan, TierPlans, MIN_EXPECTED};
 pub use store::{DimensionStore, OpenOutcome, StoreSpec};
 pub use tier_stub::{TierPoint, TierSpec, MAX_TIERS, TIER_POINT_BYTES};

@@ -64,6 +64,8 @@ pub struct TierPlan {
     expected: AtomicUsize,
     /// Dimensions alive (a [`Ticket`] each).
     alive: Arc<AtomicUsize>,
+    /// Bytes of the rings of the alive dimensions, per tier.
+    bytes: Arc<[AtomicUsize; MAX_TIERS]>,
 }
 
 /// The plans of a node: the fixed one (`storage tiers` set for `ram`, `save`, `map`) and the
@@ -86,14 +88,27 @@ impl TierPlans {
     }
 }
 
-/// Held by a dimension for as long as its rings exist: counts it as alive.
+/// Held by a dimension for as long as its rings exist: counts it and its bytes as alive.
 #[derive(Debug)]
-pub struct Ticket(Arc<AtomicUsize>);
+pub struct Ticket {
+    alive: Arc<AtomicUsize>,
+    bytes: Arc<[AtomicUsize; MAX_TIERS]>,
+    mine: [usize; MAX_TIERS],
+}
 
 impl Drop for Ticket {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        self.alive.fetch_sub(1, Ordering::Relaxed);
+        for (total, mine) in self.bytes.iter().zip(self.mine) {
+            total.fetch_sub(mine, Ordering::Relaxed);
+        }
     }
+}
+
+/// Bytes of `points` points of `tier`.
+pub fn tier_bytes(tier: usize, points: u32) -> usize {
+    let per_point = if tier == 0 { SLOT_BYTES as usize } else { TIER_POINT_BYTES };
+    per_point * points as usize
 }
 
 impl TierPlan {
@@ -114,7 +129,14 @@ impl TierPlan {
             options,
             expected: AtomicUsize::new(on_disk.max(MIN_EXPECTED)),
             alive: Arc::new(AtomicUsize::new(0)),
+            bytes: Arc::new(Default::default()),
         }
+    }
+
+    /// Bytes of the rings of the alive dimensions in `tier` (disk for `dbengine`, RAM for
+    /// `ram`).
+    pub fn allocated_bytes(&self, tier: usize) -> usize {
+        self.bytes.get(tier).map_or(0, |b| b.load(Ordering::Relaxed))
     }
 
     pub fn options(&self) -> &PlanOptions {
@@ -163,7 +185,16 @@ impl TierPlan {
                 }
             }
         }
-        (self.sizes(update_every), Ticket(Arc::clone(&self.alive)))
+        let sizes = self.sizes(update_every);
+        let mut mine = [0usize; MAX_TIERS];
+        mine[0] = tier_bytes(0, sizes.entries);
+        for (k, t) in sizes.tiers.iter().enumerate().take(MAX_TIERS - 1) {
+            mine[k + 1] = tier_bytes(k + 1, t.entries);
+        }
+        for (total, &m) in self.bytes.iter().zip(&mine) {
+            total.fetch_add(m, Ordering::Relaxed);
+        }
+        (sizes, Ticket { alive: Arc::clone(&self.alive), bytes: Arc::clone(&self.bytes), mine })
     }
 
     /// The rings of a dimension of a chart updated every `update_every` seconds, for the
@@ -216,9 +247,9 @@ impl TierPlan {
                 span_text(every.saturating_mul(u64::from(n)))
             ));
             if let Some(b) = &self.options.budget_bytes {
-                out.push_str(&format!(" ({} MiB budget, {} B each)", b[k] >> 20, bytes));
+                out.push_str(&format!(" ({} MiB budget: {bytes} bytes per dimension)", b[k] >> 20));
             } else {
-                out.push_str(&format!(" ({bytes} B each)"));
+                out.push_str(&format!(" ({bytes} bytes per dimension)"));
             }
         }
         out
@@ -331,9 +362,11 @@ mod tests {
         let (later, t) = plan.new_dimension(1);
         assert_eq!(plan.expected(), 2 * MIN_EXPECTED);
         assert_eq!(later.entries, (4u32 << 20) / 2000 / 4);
+        assert_eq!(plan.allocated_bytes(0), 1000 * 1048 * 4 + 524 * 4);
         drop(t);
         tickets.clear();
         assert_eq!(plan.alive(), 0, "tickets count the living");
+        assert_eq!(plan.allocated_bytes(0), 0);
     }
 
     #[test]

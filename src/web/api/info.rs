@@ -187,13 +187,17 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     json::key(&mut o, &mut first, "memory-mode");
     json::str(&mut o, host.settings().mode.as_str());
     json::key(&mut o, &mut first, "multidb-disk-quota");
-    o.push('0');
+    let plan = host.settings().tiers.clone();
+    let quota = plan.as_ref().and_then(|p| p.options().budget_bytes.as_ref()).map_or(0, |b| b[0] >> 20);
+    o.push_str(&quota.to_string());
     json::key(&mut o, &mut first, "page-cache-size");
     o.push('0');
     json::key(&mut o, &mut first, "stream-enabled");
     o.push_str(if ctx.stream_enabled { "true" } else { "false" });
     json::key(&mut o, &mut first, "stream-compression");
     o.push_str("null");
+    json::key(&mut o, &mut first, "storage-tiers");
+    storage_tiers(&mut o, host);
     json::key(&mut o, &mut first, "hosts-available");
     o.push_str(&hosts.len().to_string());
     json::key(&mut o, &mut first, "https-enabled");
@@ -224,4 +228,38 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     o.push_str(&metrics.to_string());
     o.push_str("\n}\n");
     o
+}
+
+/// nanodata's `storage-tiers`: per tier its step, points per dimension, the time they span,
+/// and the bytes the host's plan has given out (all hosts sharing it); one tier of
+/// `history` slots without a plan.
+fn storage_tiers(o: &mut String, host: &crate::rrd::Host) {
+    let s = host.settings();
+    let ue = s.update_every.max(1);
+    let (tiers, plan): (Vec<(u64, u32)>, _) = match &s.tiers {
+        Some(p) => {
+            let sizes = p.sizes(ue);
+            let points = std::iter::once(sizes.entries).chain(sizes.tiers.iter().map(|t| t.entries));
+            (points.enumerate().map(|(k, n)| (p.tier_update_every(ue, k), n)).collect(), Some(p))
+        }
+        None => (vec![(u64::from(ue), s.history)], None),
+    };
+    o.push('[');
+    for (k, (every, points)) in tiers.iter().enumerate() {
+        if k > 0 {
+            o.push(',');
+        }
+        let _ = std::fmt::Write::write_fmt(
+            o,
+            format_args!(
+                " {{ \"tier\": {k}, \"update_every\": {every}, \"points\": {points}, \"retention\": {}, \
+                 \"bytes_per_dimension\": {}, \"dimensions\": {}, \"bytes\": {} }}",
+                every * u64::from(*points),
+                crate::db::tier_bytes(k, *points),
+                plan.map_or(0, |p| p.alive()),
+                plan.map_or(0, |p| p.allocated_bytes(k)),
+            ),
+        );
+    }
+    o.push_str(" ]");
 }
