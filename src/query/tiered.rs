@@ -200,3 +200,95 @@ fn tier_of(ranges: &[TierRange], tier: usize, t: i64) -> usize {
         _ => tier,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{run, Target};
+    use super::*;
+    use crate::db::{PlanOptions, TierPlan};
+    use crate::rrd::{ChartMeta, DimensionMeta, Host, HostSettings};
+
+    /// A multiple of 6: the spans of every tier start on it.
+    const T0: i64 = 1_699_999_998;
+    const NOW: i64 = T0 + 61;
+
+    /// `test.c`, one dimension stored every second at `T0 + 1 ..= T0 + 60` with the value
+    /// `t - T0`; tier 0 keeps 12 slots, tier 1 (3 s) and tier 2 (6 s) 12 points each.
+    fn host() -> Host {
+        let options =
+            PlanOptions { tiers: 3, iterations: vec![3, 2], retention: 12, retention_secs: vec![], budget_bytes: None };
+        let settings = HostSettings {
+            history: 12,
+            tiers: Some(Arc::new(TierPlan::new(options, 0))),
+            ..HostSettings::default()
+        };
+        let host = Host::new("g", "h", settings);
+        let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
+        chart.dimension(DimensionMeta::new("d"));
+        for k in 1..=60 {
+            chart.store_point(0, T0 + k, k as f64, false);
+        }
+        host
+    }
+
+    fn query(host: &Host, points: usize, group: Group, tier: Option<usize>) -> Rows {
+        let req = Request { after: T0 + 1, before: T0 + 60, points, group, tier, ..Request::default() };
+        run(host, &Target::Chart("test.c".into()), &req, NOW).expect("answered")
+    }
+
+    fn values(rows: &Rows) -> Vec<f64> {
+        rows.values.iter().map(|r| r[0].expect("a value in every row")).collect()
+    }
+
+    #[test]
+    fn the_coarsest_tier_that_fits_the_points_answers() {
+        let h = host();
+        // 10 points over 60 s: 6 s each, tier 2's step. Bucket k holds 6k-5 ..= 6k.
+        let rows = query(&h, 10, Group::Average, None);
+        assert_eq!(rows.tier, 2);
+        assert_eq!(rows.view_update_every, 6);
+        assert_eq!(rows.times, (1..=10).map(|k| T0 + 6 * k).collect::<Vec<_>>());
+        assert_eq!(values(&rows), (1..=10).map(|k| 6.0 * k as f64 - 2.5).collect::<Vec<_>>());
+        let rows = query(&h, 10, Group::Max, None);
+        assert_eq!(values(&rows), (1..=10).map(|k| 6.0 * k as f64).collect::<Vec<_>>());
+        let rows = query(&h, 10, Group::Min, None);
+        assert_eq!(values(&rows), (1..=10).map(|k| 6.0 * k as f64 - 5.0).collect::<Vec<_>>());
+        let rows = query(&h, 10, Group::Sum, None);
+        assert_eq!(values(&rows), (1..=10).map(|k| 36.0 * k as f64 - 15.0).collect::<Vec<_>>());
+        // 20 points: 3 s each, tier 1.
+        let rows = query(&h, 20, Group::Average, None);
+        assert_eq!(rows.tier, 1);
+        assert_eq!(values(&rows), (1..=20).map(|k| 3.0 * k as f64 - 1.0).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_window_older_than_tier_0_is_stitched_without_counting_twice() {
+        let h = host();
+        // Tier 0 holds only the last 12 seconds; the rest comes from tiers 1 and 2.
+        let chart = h.chart("test.c").unwrap();
+        assert_eq!(chart.first_entry_t(), Some(T0 + 49), "tier 0: what replication can answer");
+        assert!(chart.first_entry_any_tier_t() <= Some(T0 + 1), "the upper tiers reach the start");
+        for tier in [0, 1, 2] {
+            // One point over the whole window: the sum of 1 ..= 60 and its average, whatever
+            // tier is read first.
+            let rows = query(&h, 1, Group::Sum, Some(tier));
+            assert_eq!(values(&rows), vec![1830.0], "tier {tier}");
+            let rows = query(&h, 1, Group::Average, Some(tier));
+            assert_eq!(values(&rows), vec![30.5], "tier {tier}");
+            assert_eq!(rows.db_points_per_tier.len(), 3);
+            assert!(rows.db_points_per_tier[tier] > 0, "tier {tier}: {:?}", rows.db_points_per_tier);
+        }
+        // Every slot asked for (points=0): tier 0's grid; the older part has values only
+        // where a coarser point ends.
+        let rows = query(&h, 0, Group::Average, None);
+        assert_eq!(rows.times.len(), 60);
+        let last: Vec<Option<f64>> = rows.values[48..].iter().map(|r| r[0]).collect();
+        assert_eq!(last, (49..=60).map(|k| Some(k as f64)).collect::<Vec<_>>(), "tier 0 as stored");
+    }
+
+    #[test]
+    fn the_tier_parameter_is_bounded_by_the_tiers_there_are() {
+        let h = host();
+        assert_eq!(query(&h, 10, Group::Average, Some(4)).tier, 2);
+    }
+}
