@@ -88,8 +88,14 @@ impl<'a> DimView<'a> {
         self.d.last_stored_value
     }
     /// Oldest and newest stored time of this dimension (its own database range).
+    /// The oldest stored time in any tier (exporting's `average`/`sum` read the tiers where
+    /// tier 0 no longer has a window: `sum_count` stitches them).
     pub fn first_entry_t(&self) -> Option<i64> {
-        self.d.store.first_t()
+        let s = &self.d.store;
+        match s.tier_count() {
+            1 => s.first_t(),
+            n => (0..n).filter_map(|k| s.tier_first_t(k)).min(),
+        }
     }
     pub fn last_entry_t(&self) -> Option<i64> {
         self.d.store.last_t()
