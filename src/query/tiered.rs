@@ -18,26 +18,41 @@ use super::{buckets, finish, select, Group, QueryError, Request, Rows, MAX_READ,
 use crate::db::TierPoint;
 use crate::rrd::{Chart, TierRange};
 
-/// The tier that answers a window `[after, before]` of charts updated every `ue` seconds.
+/// The tier that answers a window `[after, before]` of charts updated every `ue` seconds,
+/// as Netdata 1.37 weighs them: each tier scores how much of the window it covers plus how
+/// many of the wanted points it has there (each out of 1000); the best score wins, ties go
+/// to the finer tier. So tier 0 answers whenever it holds the whole window; coarser tiers
+/// answer for windows older than it reaches.
 pub(super) fn choose(tiers: &[Vec<TierRange>], after: i64, before: i64, ue: i64, req: &Request) -> usize {
     let n = tiers.iter().map(Vec::len).max().unwrap_or(1);
     if let Some(t) = req.tier {
         return t.min(n - 1);
     }
-    let wanted = req.points.min(super::MAX_POINTS);
-    if wanted == 0 || n == 1 {
-        return 0;
+    let span = before.saturating_sub(after).saturating_add(ue).max(1);
+    let wanted = match req.points.min(super::MAX_POINTS) {
+        0 => span / ue.max(1),
+        p => p as i64,
     }
-    let per_point = (before.saturating_sub(after).saturating_add(ue) / wanted as i64).max(req.gtime);
-    let mut best = 0;
-    for k in 1..n {
-        let tier_ue = tiers.iter().filter_map(|t| t.get(k)).map(|r| i64::from(r.update_every)).max();
-        let has_data = tiers.iter().filter_map(|t| t.get(k)).any(|r| r.last_t.is_some_and(|l| l >= after));
-        if tier_ue.is_some_and(|u| u <= per_point) && has_data {
-            best = k;
+    .max(1);
+    let mut best = (0, i64::MIN);
+    for k in 0..n {
+        let ranges = || tiers.iter().filter_map(|t| t.get(k));
+        let first = ranges().filter_map(|r| r.first_t).min();
+        let last = ranges().filter_map(|r| r.last_t).max();
+        let tier_ue = ranges().map(|r| i64::from(r.update_every.max(1))).max().unwrap_or(ue);
+        let (Some(first), Some(last)) = (first, last) else { continue };
+        let (from, to) = (first.max(after), last.min(before));
+        if from > to {
+            continue;
+        }
+        let time = (to - from + tier_ue).min(span).saturating_mul(1000) / span;
+        let available = (to - from) / tier_ue + 1;
+        let points = available.min(wanted).saturating_mul(1000) / wanted;
+        if time + points > best.1 {
+            best = (k, time + points);
         }
     }
-    best
+    best.0
 }
 
 /// What one source contributes to one bucket.
@@ -76,8 +91,11 @@ pub(super) fn run(
     let mut rows = rows;
     let ue = tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
     // The grid: slot s ends at after + s·ue and holds the points of (its start, its end].
+    // Both ends go up to the grid: the newest, still open span is read from the finer tiers
+    // (its slot is reported at `before`, not in the future).
+    let asked_before = before;
     let after = after.saturating_add((ue - after.rem_euclid(ue)) % ue);
-    let before = before.saturating_sub(before.rem_euclid(ue));
+    let before = before.saturating_add((ue - before.rem_euclid(ue)) % ue);
     let slots = if after <= before { usize::try_from((before - after) / ue + 1).unwrap_or(usize::MAX) } else { 0 };
     let (series, shown, needed) = select(charts, merge, req);
     let sources: usize = needed.iter().map(|&i| series[i].sources.len()).sum();
@@ -104,8 +122,8 @@ pub(super) fn run(
     if let Some(&(s, _)) = bucket_ranges.first() {
         rows.after = after + s as i64 * ue;
     }
-    rows.before = before;
-    rows.times = bucket_ranges.iter().map(|&(_, e)| after + (e as i64 - 1) * ue).collect();
+    rows.before = asked_before;
+    rows.times = bucket_ranges.iter().map(|&(_, e)| (after + (e as i64 - 1) * ue).min(asked_before)).collect();
     // Which bucket each slot is in.
     let mut bucket_of_slot = vec![usize::MAX; slots.min(MAX_READ)];
     for (b, &(s, e)) in bucket_ranges.iter().enumerate() {
@@ -255,8 +273,8 @@ mod tests {
         assert_eq!(values(&rows), (1..=10).map(|k| 6.0 * k as f64 - 5.0).collect::<Vec<_>>());
         let rows = query(&h, 10, Group::Sum, None);
         assert_eq!(values(&rows), (1..=10).map(|k| 36.0 * k as f64 - 15.0).collect::<Vec<_>>());
-        // 20 points: 3 s each, tier 1.
-        let rows = query(&h, 20, Group::Average, None);
+        // 20 points of 3 s from tier 1 (asked for: tier 2 covers more of the window).
+        let rows = query(&h, 20, Group::Average, Some(1));
         assert_eq!(rows.tier, 1);
         assert_eq!(values(&rows), (1..=20).map(|k| 3.0 * k as f64 - 1.0).collect::<Vec<_>>());
     }
@@ -284,6 +302,15 @@ mod tests {
         assert_eq!(rows.times.len(), 60);
         let last: Vec<Option<f64>> = rows.values[48..].iter().map(|r| r[0]).collect();
         assert_eq!(last, (49..=60).map(|k| Some(k as f64)).collect::<Vec<_>>(), "tier 0 as stored");
+    }
+
+    #[test]
+    fn tier_0_answers_whenever_it_holds_the_window() {
+        let h = host();
+        let req = Request { after: T0 + 50, before: T0 + 60, ..Request::default() };
+        let rows = run(&h, &Target::Chart("test.c".into()), &req, NOW).unwrap();
+        assert_eq!(rows.tier, 0);
+        assert_eq!(values(&rows), (50..=60).map(f64::from).collect::<Vec<_>>(), "tier 0 as stored");
     }
 
     #[test]
