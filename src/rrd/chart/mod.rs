@@ -600,6 +600,7 @@ fn open_store(storage: &StorageSettings, meta: &ChartMeta, dim_id: &str) -> Dime
         dim_id,
         update_every: meta.update_every.max(1),
         entries: storage.entries.max(1),
+        tiers: &[],
     })
 }
 
