@@ -386,7 +386,7 @@ fn need(iterations: u32) -> u32 {
 /// one above it; a tier whose update every would not fit 32 bits is left out, with those
 /// above it.
 fn upper_tiers(spec: &StoreSpec<'_>, update_every: u32, entries0: u32) -> Option<Box<Upper>> {
-    let mut tiers: Vec<Tier> = Vec::new();
+    let mut tiers: Vec<Tier> = Vec::with_capacity(spec.tiers.len().min(MAX_TIERS - 1));
     let mut ue = update_every;
     for ts in spec.tiers.iter().take(MAX_TIERS - 1) {
         let iterations = ts.iterations.clamp(2, 255);
