@@ -27,4 +27,4 @@ pub use mode::MemoryMode;
 pub use number::StorageNumber;
 pub use store::{DimensionStore, OpenOutcome, StoreSpec};
 pub use tier::{TierOutcome, TierPoint, TierSpec, MAX_TIERS, TIER_POINT_BYTES};
-pub use tierfile::TierDamage;
+pub use tierfile::{read_file_tier, TierDamage};

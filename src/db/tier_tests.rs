@@ -407,6 +407,12 @@ fn points_are_little_endian_in_the_file() {
     // Tier 2's point B+60 sits in slot (B+60)/60 % 5 of its section.
     let at = desc_at(2) + DESC_LEN + (((B + 60) / 60) % 5) as usize * TIER_POINT_BYTES;
     assert_eq!(bytes[at..at + 14], p.encode());
+    // The tool's reader agrees with the store.
+    let s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 20, &TIERS), NOW);
+    for k in 0..3 {
+        assert_eq!(read_file_tier(&d.file(), k).unwrap(), tier(&s, k), "tier {k}");
+    }
+    assert_eq!(read_file_tier(&d.file(), 3).unwrap(), vec![]);
     let d2 = desc_at(2);
     assert_eq!(bytes[d2..d2 + 8], *b"NDTIER2\0");
     assert_eq!(bytes[d2 + 40..d2 + 48], (B + 120).to_le_bytes(), "tier 2's last time, in place");
@@ -437,4 +443,28 @@ fn ram_tiers_stay_lazy_and_geometry_is_clamped() {
     // The cost of having no tiers: one pointer.
     assert_eq!(std::mem::size_of::<Option<Box<Upper>>>(), std::mem::size_of::<usize>());
     eprintln!("size_of::<DimensionStore>() = {}", std::mem::size_of::<DimensionStore>());
+}
+
+#[test]
+fn extreme_times_from_peers_do_not_panic() {
+    let mut s = ram(20);
+    s.store(-3, n(1.0));
+    s.store(i64::MIN, n(1.0));
+    assert_eq!(s.last_t(), None);
+    s.store(30, n(1.0));
+    s.store(i64::MAX, n(2.0));
+    s.store(i64::MAX, n(3.0));
+    let last = s.last_t().unwrap_or(0);
+    s.store(last - 10, n(4.0));
+    s.store_gap(last - 50, i64::MAX);
+    for k in 0..4 {
+        let mut out = Vec::new();
+        s.read_tier(k, i64::MIN, i64::MAX, &mut out);
+        s.read_stitched(k, i64::MIN, i64::MAX, &mut out);
+        s.read_stitched(k, i64::MAX, i64::MIN, &mut out);
+    }
+    let _ = s.sum_count(i64::MIN, i64::MAX);
+    // Tier 1 followed to the end of time on its own grid.
+    assert_eq!(s.tier_last_t(1).map(|t| t % 30), Some(0));
+    assert_eq!(s.tier_last_t(2).map(|t| t % 60), Some(0));
 }

@@ -27,9 +27,12 @@
 //! checksum leaves them out and they are checked for sanity instead.
 
 use std::fmt;
+use std::io::{Error, ErrorKind};
+use std::path::Path;
 
-use super::file::{checksum, le_u32, le_u64, times_are_sane, MAX_ENTRIES};
-use super::tier::TIER_POINT_BYTES;
+use super::file::{checksum, le_u32, le_u64, length_fits, times_are_sane, Header, HEADER_LEN, MAX_ENTRIES, NO_TIME, VERSION_TIERS};
+use super::ring::Ring;
+use super::tier::{TierPoint, TIER_POINT_BYTES};
 
 /// Size of a tier descriptor in bytes.
 pub(crate) const DESC_LEN: usize = 64;
@@ -177,6 +180,47 @@ pub(crate) fn walk(image: &[u8], mut at: usize, max: usize, now: i64) -> (Vec<Se
         at += section_len(desc.entries) as usize;
     }
     (found, None)
+}
+
+/// Reads one tier of a database file without changing it: every point of its window,
+/// oldest first (tier 0's values as points of count 1; nothing for an upper tier a file
+/// does not have). For tools, tests and fuzzing; a damaged file or section is an error
+/// here, never rebuilt.
+pub fn read_file_tier(path: &Path, tier: usize) -> std::io::Result<Vec<TierPoint>> {
+    if tier == 0 {
+        let points = super::read_file(path)?;
+        return Ok(points.into_iter().map(|(t, v)| TierPoint::single(t, v.value())).collect());
+    }
+    let bytes = std::fs::read(path)?;
+    let bad = |what: String| Error::new(ErrorKind::InvalidData, what);
+    let h = Header::decode(&bytes).map_err(|d| bad(d.to_string()))?;
+    if h.entries == 0 || h.entries > MAX_ENTRIES || !length_fits(h.version, bytes.len() as u64, h.entries) {
+        return Err(bad(format!("bad tier 0 geometry ({} entries, {} bytes)", h.entries, bytes.len())));
+    }
+    if h.version != VERSION_TIERS || tier >= super::MAX_TIERS {
+        return Ok(Vec::new());
+    }
+    let (found, damage) = walk(&bytes, HEADER_LEN + h.entries as usize * 4, tier, i64::MAX);
+    let Some(s) = found.get(tier - 1) else {
+        return match damage {
+            Some(d) => Err(bad(format!("tier {} {}", found.len() + 1, d))),
+            None => Ok(Vec::new()),
+        };
+    };
+    let mut out = Vec::new();
+    if s.desc.last_t == NO_TIME {
+        return Ok(out);
+    }
+    let mut ring = Ring::new(s.desc.update_every, s.desc.entries);
+    ring.load_times(s.desc.last_t, s.desc.first_t);
+    let Some((start, count, mut i)) = ring.span(i64::MIN, i64::MAX) else { return Ok(out) };
+    let points = &bytes[s.at + DESC_LEN..];
+    for k in 0..count as i64 {
+        let t = start + k * i64::from(s.desc.update_every);
+        out.push(TierPoint::decode(t, &points[i * TIER_POINT_BYTES..]));
+        i = (i + 1) % s.desc.entries as usize;
+    }
+    Ok(out)
 }
 
 #[cfg(test)]

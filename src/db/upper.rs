@@ -179,7 +179,7 @@ impl DimensionStore {
             let up = span_end(boundary, uj);
             if fj <= up && up <= lj && up <= nb.hi {
                 // The coarser point ending at `up` covers the finer points up to it.
-                nb.lo = up + ue(nb.tier);
+                nb.lo = up.saturating_add(ue(nb.tier));
                 older[count] = Segment { tier: j, lo: fj, hi: up };
                 count += 1;
             } else {
@@ -200,7 +200,7 @@ impl DimensionStore {
         for j in (0..main).rev() {
             let (Some(fj), Some(lj)) = (self.tier_first_t(j), self.tier_last_t(j)) else { continue };
             if lj > prev {
-                plan.segs[plan.len] = Segment { tier: j, lo: (prev + ue(j)).max(fj), hi: lj };
+                plan.segs[plan.len] = Segment { tier: j, lo: prev.saturating_add(ue(j)).max(fj), hi: lj };
                 plan.len += 1;
                 prev = lj;
             }
@@ -282,7 +282,10 @@ impl DimensionStore {
         let mut s = t - u + ul;
         while s <= t {
             acc.add(&self.point(k - 1, s));
-            s += ul;
+            match s.checked_add(ul) {
+                Some(next) => s = next,
+                None => break,
+            }
         }
         acc.point(t)
     }
