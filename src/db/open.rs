@@ -318,6 +318,15 @@ impl DimensionStore {
                     }
                 }
             }
+            if let TierOutcome::Resized { from, to } = outcome {
+                log::warn!(
+                    "db: {}: tier {} retention changed from {} to {}, keeping the newest points",
+                    path.display(),
+                    k,
+                    from,
+                    to
+                );
+            }
             if let Some(t) = self.upper.as_deref_mut().and_then(|u| u.tiers.get_mut(k - 1)) {
                 t.outcome = outcome;
             }
