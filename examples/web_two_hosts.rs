@@ -20,6 +20,7 @@ fn settings() -> HostSettings {
         cache_dir: std::env::temp_dir(),
         gap_when_lost_iterations_above: 1,
         replication_window: 0,
+        tiers: None,
     }
 }
 

@@ -92,6 +92,7 @@ impl Server {
             cache_dir: std::env::temp_dir(),
             gap_when_lost_iterations_above: 1,
             replication_window: 0,
+            tiers: None,
         };
         let hosts = Arc::new(Hosts::new(Host::new(PARENT_GUID, "parent", settings.clone())));
         hosts.add(Host::new(CHILD_GUID, "child1", settings));
@@ -188,7 +189,8 @@ fn http_date(secs: i64) -> String {
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = yoe + era * 400 + i64::from(m <= 2);
     let wd = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
-    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"][(m - 1) as usize];
+    let mon = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        [(m - 1) as usize];
     format!("{wd}, {d:02} {mon} {y:04} {:02}:{:02}:{:02} GMT", rem / 3600, rem / 60 % 60, rem % 60)
 }
 
@@ -346,8 +348,10 @@ fn head_answers_the_headers_only_and_keeps_the_connection() {
     let srv = Server::start(&t.web(), "");
     let mut s = TcpStream::connect(srv.addr()).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
-        .unwrap();
+    s.write_all(
+        b"HEAD /a.txt HTTP/1.1\r\nHost: t\r\n\r\nGET /a.txt HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    )
+    .unwrap();
     let mut all = Vec::new();
     let _ = s.read_to_end(&mut all);
     let end = all.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
@@ -537,7 +541,10 @@ fn a_missing_favicon_falls_back_to_the_built_in_one() {
     assert_eq!((r.status, r.header("Content-Type").as_deref()), (200, Some("image/svg+xml")));
     t.write("favicon.ico", b"\x00\x00\x01\x00");
     let r = srv.get("/favicon.ico");
-    assert_eq!((r.header("Content-Type").as_deref(), r.body.as_slice()), (Some("image/vnd.microsoft.icon"), &b"\x00\x00\x01\x00"[..]));
+    assert_eq!(
+        (r.header("Content-Type").as_deref(), r.body.as_slice()),
+        (Some("image/vnd.microsoft.icon"), &b"\x00\x00\x01\x00"[..])
+    );
 }
 
 #[test]

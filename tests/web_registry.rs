@@ -21,7 +21,8 @@ struct Server(Option<WebServer>);
 
 impl Server {
     fn start(extra: &str) -> Server {
-        let text = format!("[web]\n\tbind to = 127.0.0.1:0\n{extra}\n[directories]\n\tconfig = /nonexistent\n");
+        let text =
+            format!("[web]\n\tbind to = 127.0.0.1:0\n{extra}\n[directories]\n\tconfig = /nonexistent\n");
         let (cfg, _) = Config::parse(FileKind::Netdata, &text, "test");
         let settings = HostSettings {
             mode: MemoryMode::Ram,
@@ -30,6 +31,7 @@ impl Server {
             cache_dir: std::env::temp_dir(),
             gap_when_lost_iterations_above: 1,
             replication_window: 0,
+            tiers: None,
         };
         let hosts = Arc::new(Hosts::new(Host::new(PARENT_GUID, "parent", settings.clone())));
         hosts.add(Host::new(CHILD_GUID, "child1", settings));
@@ -47,7 +49,10 @@ impl Server {
         let _ = s.read_to_end(&mut all);
         let text = String::from_utf8_lossy(&all).into_owned();
         let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-        Reply { status: head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0), body: body.to_owned() }
+        Reply {
+            status: head.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0),
+            body: body.to_owned(),
+        }
     }
 }
 
@@ -85,7 +90,11 @@ fn registry_actions_answer_as_netdata_with_its_registry_off() {
     );
     // A child's hello names the child.
     let r = srv.get("/host/child1/api/v1/registry?action=hello");
-    assert!(r.text().contains(&format!("\"hostname\": \"child1\",\n\t\"machine_guid\": \"{CHILD_GUID}\"")), "{}", r.text());
+    assert!(
+        r.text().contains(&format!("\"hostname\": \"child1\",\n\t\"machine_guid\": \"{CHILD_GUID}\"")),
+        "{}",
+        r.text()
+    );
     for (q, action) in [
         ("action=access&machine=m&name=n&url=u", "access"),
         ("action=delete&machine=m&url=u&delete_url=d", "delete"),
@@ -106,7 +115,10 @@ fn registry_actions_answer_as_netdata_with_its_registry_off() {
         ("action=delete&machine=m&url=u", "Invalid registry Delete request."),
         ("action=search&machine=m&url=u", "Invalid registry Search request."),
         ("action=switch&machine=m&url=u", "Invalid registry Switch request."),
-        ("action=HELLO", "Invalid registry request - you need to set an action: hello, access, delete, search"),
+        (
+            "action=HELLO",
+            "Invalid registry request - you need to set an action: hello, access, delete, search",
+        ),
         ("", "Invalid registry request - you need to set an action: hello, access, delete, search"),
     ] {
         let r = srv.get(&format!("/api/v1/registry?{q}"));
@@ -116,5 +128,8 @@ fn registry_actions_answer_as_netdata_with_its_registry_off() {
     let own = Server::start("[registry]\n\tregistry to announce = http://reg.example:19999\n[web]\n");
     let r = own.get("/api/v1/registry?action=access&machine=m&name=n&url=u");
     assert!(r.text().contains("\"registry\": \"http://reg.example:19999\"\n}"), "{}", r.text());
-    assert!(own.get("/api/v1/registry?action=hello").text().contains("\"registry\": \"http://reg.example:19999\""));
+    assert!(own
+        .get("/api/v1/registry?action=hello")
+        .text()
+        .contains("\"registry\": \"http://reg.example:19999\""));
 }

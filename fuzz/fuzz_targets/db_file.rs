@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use nanodata::db::{self, DimensionStore, MemoryMode, StorageNumber, StoreSpec};
+use nanodata::db::{self, DimensionStore, MemoryMode, StorageNumber, StoreSpec, TierSpec};
 
 const CHART: &str = "fuzz.chart";
 const DIM: &str = "dim";
@@ -66,6 +66,12 @@ fuzz_target!(|data: &[u8]| {
         dim_id: DIM,
         update_every: u32::from(flags >> 3 & 3) + 1,
         entries: u32::from(*entries),
+        // Upper tiers too on half the inputs: their sections are parsed and checked as well.
+        tiers: if flags & 32 != 0 {
+            &[TierSpec { iterations: 2, entries: 8 }, TierSpec { iterations: 3, entries: 4 }]
+        } else {
+            &[]
+        },
     };
     let mut store = DimensionStore::open_at(&spec, NOW);
     let _ = store.outcome();
@@ -81,6 +87,13 @@ fuzz_target!(|data: &[u8]| {
     let t = store.last_t().map_or(NOW, |l| l.max(NOW));
     store.store(t, StorageNumber::pack(1.5, false));
     assert_eq!(store.get(t - t % ue).value(), Some(1.5), "stored at {t}");
+    for tier in 0..store.tier_count() {
+        let mut points = Vec::new();
+        store.read_stitched(tier, i64::MIN, i64::MAX, &mut points);
+        assert!(points.windows(2).all(|w| w[0].t < w[1].t), "stitched reads are oldest first");
+        let _ = db::read_file_tier(&path, tier);
+    }
+    let _ = store.sum_count(i64::MIN, i64::MAX);
     let _ = store.save();
     drop(store);
     let _ = std::fs::remove_file(&path);

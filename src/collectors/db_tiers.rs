@@ -14,12 +14,15 @@ use super::{CollectError, Collector};
 use crate::db::{TierPlan, TierPlans};
 use crate::rrd::{Chart, ChartMeta, ChartType, DimensionMeta, Host};
 
+/// One plan: its name in the chart ids, the plan, and its two charts once defined.
+type Charted = (&'static str, Arc<TierPlan>, Option<[Arc<Chart>; 2]>);
+
 /// The collector.
 pub struct DbTiers {
     host: Arc<Host>,
     update_every: u32,
     /// Per plan: its name, the plan, and its two charts once defined.
-    plans: Vec<(&'static str, Arc<TierPlan>, Option<[Arc<Chart>; 2]>)>,
+    plans: Vec<Charted>,
 }
 
 impl DbTiers {

@@ -6,12 +6,14 @@
 //! are sane; names are confined to `[A-Za-z0-9._-]`, never `.`/`..`, at most 200 bytes, and
 //! different ids never share a file name.
 //!
-//! Layout: a 64-byte header, then `entries` slots of 4 bytes (a `StorageNumber` word).
+//! Layout: a 64-byte header, then `entries` slots of 4 bytes (a `StorageNumber` word); in
+//! version 2, then one section per upper tier (see `tierfile.rs`). A store without upper
+//! tiers writes version 1, byte for byte the format before tiers existed; both versions load.
 //!
 //! | offset | size | field                                                    |
 //! |--------|------|----------------------------------------------------------|
 //! | 0      | 8    | magic `NDRRDv1\0`                                        |
-//! | 8      | 4    | format version (1)                                       |
+//! | 8      | 4    | format version (1: tier 0 only, 2: tier sections follow) |
 //! | 12     | 4    | header size (64)                                         |
 //! | 16     | 4    | update every (seconds)                                   |
 //! | 20     | 4    | entries                                                  |
@@ -49,6 +51,8 @@ pub const MAX_ENTRIES: u32 = 1 << 28;
 pub(crate) const HEADER_LEN: usize = 64;
 pub(crate) const MAGIC: [u8; 8] = *b"NDRRDv1\0";
 pub(crate) const VERSION: u32 = 1;
+/// The version of files with upper tier sections after tier 0's slots.
+pub(crate) const VERSION_TIERS: u32 = 2;
 /// Marks "no time" in the header's time fields.
 pub(crate) const NO_TIME: i64 = i64::MIN;
 /// Offsets of the mutable fields, written in place in map mode.
@@ -60,6 +64,8 @@ pub(crate) const MAX_FUTURE_SECS: i64 = 86_400;
 /// The decoded header.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub(crate) struct Header {
+    /// [`VERSION`] or [`VERSION_TIERS`].
+    pub version: u32,
     pub update_every: u32,
     pub entries: u32,
     pub ids_hash: u64,
@@ -71,7 +77,7 @@ impl Header {
     pub fn encode(&self) -> [u8; HEADER_LEN] {
         let mut b = [0u8; HEADER_LEN];
         b[0..8].copy_from_slice(&MAGIC);
-        b[8..12].copy_from_slice(&VERSION.to_le_bytes());
+        b[8..12].copy_from_slice(&self.version.to_le_bytes());
         b[12..16].copy_from_slice(&(HEADER_LEN as u32).to_le_bytes());
         b[16..20].copy_from_slice(&self.update_every.to_le_bytes());
         b[20..24].copy_from_slice(&self.entries.to_le_bytes());
@@ -92,7 +98,7 @@ impl Header {
             return Err(Damage::BadMagic);
         }
         let version = le_u32(b, 8);
-        if version != VERSION {
+        if version != VERSION && version != VERSION_TIERS {
             return Err(Damage::BadVersion(version));
         }
         let size = le_u32(b, 12);
@@ -103,6 +109,7 @@ impl Header {
             return Err(Damage::BadChecksum);
         }
         Ok(Header {
+            version,
             update_every: le_u32(b, 16),
             entries: le_u32(b, 20),
             ids_hash: le_u64(b, 24),
@@ -193,9 +200,15 @@ pub fn read_file(path: &Path) -> std::io::Result<Vec<(i64, crate::db::StorageNum
     if h.entries == 0 || h.entries > MAX_ENTRIES {
         return Err(bad(Damage::BadEntries(h.entries)));
     }
-    if bytes.len() as u64 != file_len_for(h.entries) {
+    if !length_fits(h.version, bytes.len() as u64, h.entries) {
         let expected = file_len_for(h.entries);
         return Err(bad(Damage::WrongLength { len: bytes.len() as u64, expected }));
+    }
+    if h.version == VERSION_TIERS {
+        // Tier sections do not change tier 0's points; walking them here lets the file's
+        // fuzz target reach their decoding (see `read_file_tier` to read them).
+        let at = HEADER_LEN + h.entries as usize * 4;
+        let _ = crate::db::tierfile::walk(&bytes, at, crate::db::MAX_TIERS - 1, i64::MAX);
     }
     let mut out = Vec::new();
     if h.last_t == NO_TIME || h.first_t == NO_TIME || h.update_every == 0 {
@@ -239,7 +252,7 @@ pub(crate) fn inspect(head: &[u8], file_len: u64, want: &Header, now: i64) -> Ve
         return Verdict::Rebuild(Damage::BadEntries(h.entries));
     }
     let expected = file_len_for(h.entries);
-    if file_len != expected {
+    if !length_fits(h.version, file_len, h.entries) {
         return Verdict::Rebuild(Damage::WrongLength { len: file_len, expected });
     }
     if h.update_every != want.update_every {
@@ -255,7 +268,16 @@ pub(crate) fn inspect(head: &[u8], file_len: u64, want: &Header, now: i64) -> Ve
     Verdict::Use(h)
 }
 
-/// Total file length for `entries` slots.
+/// Version 1 is exactly the header and slots; version 2 has tier sections after them.
+pub(crate) fn length_fits(version: u32, len: u64, entries: u32) -> bool {
+    if version == VERSION {
+        len == file_len_for(entries)
+    } else {
+        len >= file_len_for(entries)
+    }
+}
+
+/// Length of the header and tier 0's `entries` slots (the whole file in version 1).
 pub(crate) fn file_len_for(entries: u32) -> u64 {
     HEADER_LEN as u64 + u64::from(entries) * 4
 }
@@ -267,7 +289,7 @@ pub(crate) fn ids_hash(chart_id: &str, dim_id: &str) -> u64 {
     fnv1a64(h, dim_id.as_bytes())
 }
 
-fn times_are_sane(first_t: i64, last_t: i64, update_every: u32, now: i64) -> bool {
+pub(crate) fn times_are_sane(first_t: i64, last_t: i64, update_every: u32, now: i64) -> bool {
     if last_t == NO_TIME || first_t == NO_TIME {
         return last_t == first_t;
     }
@@ -310,18 +332,18 @@ fn fnv1a64(mut h: u64, bytes: &[u8]) -> u64 {
     h
 }
 
-fn checksum(bytes: &[u8]) -> u32 {
+pub(crate) fn checksum(bytes: &[u8]) -> u32 {
     let h = fnv1a64(FNV_OFFSET, bytes);
     (h ^ (h >> 32)) as u32
 }
 
-fn le_u32(b: &[u8], at: usize) -> u32 {
+pub(crate) fn le_u32(b: &[u8], at: usize) -> u32 {
     let mut w = [0u8; 4];
     w.copy_from_slice(&b[at..at + 4]);
     u32::from_le_bytes(w)
 }
 
-fn le_u64(b: &[u8], at: usize) -> u64 {
+pub(crate) fn le_u64(b: &[u8], at: usize) -> u64 {
     let mut w = [0u8; 8];
     w.copy_from_slice(&b[at..at + 8]);
     u64::from_le_bytes(w)
@@ -333,6 +355,7 @@ mod tests {
 
     fn sample() -> Header {
         Header {
+            version: VERSION,
             update_every: 1,
             entries: 3600,
             ids_hash: 0x0102_0304_0506_0708,
@@ -375,8 +398,8 @@ mod tests {
         b[0] = b'X';
         assert_eq!(Header::decode(&b), Err(Damage::BadMagic));
         let mut b = good;
-        b[8] = 2;
-        assert_eq!(Header::decode(&b), Err(Damage::BadVersion(2)));
+        b[8] = 3;
+        assert_eq!(Header::decode(&b), Err(Damage::BadVersion(3)));
         let mut b = good;
         b[12] = 32;
         assert_eq!(Header::decode(&b), Err(Damage::BadHeaderSize(32)));
@@ -437,7 +460,7 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("x.db");
         let write = |first_t: i64, last_t: i64, ue: u32| {
-            let h = Header { update_every: ue, entries: 4, ids_hash: 1, last_t, first_t };
+            let h = Header { version: VERSION, update_every: ue, entries: 4, ids_hash: 1, last_t, first_t };
             let mut b = h.encode().to_vec();
             for i in 0..4u32 {
                 b.extend_from_slice(

@@ -215,9 +215,9 @@ impl TierPlan {
             })
             .collect();
         // A tier below an upper tier keeps at least two of its spans.
-        for k in 0..o.tiers {
+        for (k, e) in entries.iter_mut().enumerate() {
             let floor = o.iterations.get(k).map_or(2, |&it| 2 * it);
-            entries[k] = entries[k].clamp(floor, MAX_ENTRIES);
+            *e = (*e).clamp(floor, MAX_ENTRIES);
         }
         Sizes {
             entries: entries[0],

@@ -250,12 +250,18 @@ mod tests {
     }
 
     fn query(host: &Host, points: usize, group: Group, tier: Option<usize>) -> Rows {
-        let req = Request { after: T0 + 1, before: T0 + 60, points, group, tier, ..Request::default() };
+        query_from(host, T0 + 1, points, group, tier)
+    }
+
+    /// Buckets from the window's start (`unaligned`), so one point spans all of it.
+    fn query_from(host: &Host, after: i64, points: usize, group: Group, tier: Option<usize>) -> Rows {
+        let mut req = Request { after, before: T0 + 60, points, group, tier, ..Request::default() };
+        req.options.unaligned = true;
         run(host, &Target::Chart("test.c".into()), &req, NOW).expect("answered")
     }
 
     fn values(rows: &Rows) -> Vec<f64> {
-        rows.values.iter().map(|r| r[0].expect("a value in every row")).collect()
+        rows.values.iter().map(|r| r[0].unwrap_or(f64::NAN)).collect()
     }
 
     #[test]
@@ -273,10 +279,11 @@ mod tests {
         assert_eq!(values(&rows), (1..=10).map(|k| 6.0 * k as f64 - 5.0).collect::<Vec<_>>());
         let rows = query(&h, 10, Group::Sum, None);
         assert_eq!(values(&rows), (1..=10).map(|k| 36.0 * k as f64 - 15.0).collect::<Vec<_>>());
-        // 20 points of 3 s from tier 1 (asked for: tier 2 covers more of the window).
-        let rows = query(&h, 20, Group::Average, Some(1));
+        // Points of 3 s from tier 1 where it holds the window (asked for: tier 2 covers more
+        // of the whole window). Point k holds 3k-2 ..= 3k.
+        let rows = query_from(&h, T0 + 25, 12, Group::Average, Some(1));
         assert_eq!(rows.tier, 1);
-        assert_eq!(values(&rows), (1..=20).map(|k| 3.0 * k as f64 - 1.0).collect::<Vec<_>>());
+        assert_eq!(values(&rows), (9..=20).map(|k| 3.0 * k as f64 - 1.0).collect::<Vec<_>>());
     }
 
     #[test]
@@ -285,7 +292,7 @@ mod tests {
         // Tier 0 holds only the last 12 seconds; the rest comes from tiers 1 and 2.
         let chart = h.chart("test.c").unwrap();
         assert_eq!(chart.first_entry_t(), Some(T0 + 49), "tier 0: what replication can answer");
-        assert!(chart.first_entry_any_tier_t() <= Some(T0 + 1), "the upper tiers reach the start");
+        assert_eq!(chart.first_entry_any_tier_t(), Some(T0 + 6), "tier 2's first point: the span 1 ..= 6");
         for tier in [0, 1, 2] {
             // One point over the whole window: the sum of 1 ..= 60 and its average, whatever
             // tier is read first.
@@ -296,11 +303,13 @@ mod tests {
             assert_eq!(rows.db_points_per_tier.len(), 3);
             assert!(rows.db_points_per_tier[tier] > 0, "tier {tier}: {:?}", rows.db_points_per_tier);
         }
-        // Every slot asked for (points=0): tier 0's grid; the older part has values only
-        // where a coarser point ends.
-        let rows = query(&h, 0, Group::Average, None);
-        assert_eq!(rows.times.len(), 60);
-        let last: Vec<Option<f64>> = rows.values[48..].iter().map(|r| r[0]).collect();
+        // Every slot of tier 0's grid (`tier=0`, points=0) from the oldest point of any tier
+        // (tier 2's at 6): the older part has values only where a coarser point ends.
+        let rows = query(&h, 0, Group::Average, Some(0));
+        assert_eq!(rows.times.len(), 55);
+        assert_eq!(rows.values[0][0], Some(3.5), "tier 2's point 1 ..= 6");
+        assert_eq!(rows.values[1][0], None, "no point ends at 7");
+        let last: Vec<Option<f64>> = rows.values[43..].iter().map(|r| r[0]).collect();
         assert_eq!(last, (49..=60).map(|k| Some(k as f64)).collect::<Vec<_>>(), "tier 0 as stored");
     }
 

@@ -1,0 +1,203 @@
+//! Upper tiers: consolidated points (sum, min, max, count) at a coarser step than tier 0,
+//! kept in their own rings beside it (Netdata's dbengine tiers: per minute, per hour).
+//!
+//! Guarantees: a point is 14 bytes, explicit little-endian (`f32` sum, `f32` min, `f32` max,
+//! `u16` count), the same in memory and on disk, and all-zero bytes are the empty point, so
+//! a zero-filled buffer or file reads as "nothing stored"; encoding never panics (NaN and
+//! infinities are never stored: a point only holds finite tier-0 values, and counts above
+//! 65 535 saturate).
+//!
+//! Arithmetic: a tier-k point at `t` covers `(t - update_every_k, t]`, that is the
+//! `iterations` points of tier k-1 at `t - update_every_k + update_every_{k-1}, …, t`. Its
+//! sum is the sum of their values (tier 0) or sums (above), min/max are taken over the
+//! non-empty ones, count is the sum of their counts (collected tier-0 values); a span with no
+//! value is the empty point (count 0, sum = min = max = 0). Counter resets (the
+//! `StorageNumber` reset flag) do not change the arithmetic: the stored values are already
+//! rates or gauges, so a reset point is summed like any other.
+
+/// An upper tier a store keeps besides tier 0.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TierSpec {
+    /// Points of the tier below consolidated into one point of this tier (2..=255, Netdata's
+    /// `dbengine tier N update every iterations`).
+    pub iterations: u32,
+    /// Points kept (clamped to 2..=MAX_ENTRIES).
+    pub entries: u32,
+}
+
+/// Tier 0 plus at most 4 upper tiers (Netdata's `storage tiers` allows 1..=5).
+pub const MAX_TIERS: usize = 5;
+
+/// Bytes one upper-tier point takes in memory and on disk.
+pub const TIER_POINT_BYTES: usize = 14; // f32 sum, f32 min, f32 max, u16 count, little-endian, packed
+
+/// One consolidated point (or a tier-0 slot seen as one: sum = min = max = value, count 1).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TierPoint {
+    /// End of the span it covers: (t - update_every_of_its_tier, t]; a multiple of that
+    /// update every.
+    pub t: i64,
+    pub sum: f64,
+    pub min: f64,
+    pub max: f64,
+    /// Collected (non-empty) tier-0 values in the span; 0 = empty (a gap; then sum/min/max
+    /// are 0).
+    pub count: u32,
+}
+
+impl TierPoint {
+    /// The empty point (a gap) at `t`.
+    pub fn empty(t: i64) -> TierPoint {
+        TierPoint { t, sum: 0.0, min: 0.0, max: 0.0, count: 0 }
+    }
+
+    /// A tier-0 value seen as a point.
+    pub fn single(t: i64, v: Option<f64>) -> TierPoint {
+        match v {
+            Some(v) => TierPoint { t, sum: v, min: v, max: v, count: 1 },
+            None => TierPoint::empty(t),
+        }
+    }
+
+    /// The average of the span, `None` for an empty point.
+    pub fn average(&self) -> Option<f64> {
+        (self.count > 0).then(|| self.sum / f64::from(self.count))
+    }
+
+    /// The 14 stored bytes (the time is not stored: the slot gives it).
+    pub fn encode(&self) -> [u8; TIER_POINT_BYTES] {
+        let mut b = [0u8; TIER_POINT_BYTES];
+        if self.count == 0 {
+            return b;
+        }
+        b[0..4].copy_from_slice(&(self.sum as f32).to_le_bytes());
+        b[4..8].copy_from_slice(&(self.min as f32).to_le_bytes());
+        b[8..12].copy_from_slice(&(self.max as f32).to_le_bytes());
+        let count = u16::try_from(self.count).unwrap_or(u16::MAX);
+        b[12..14].copy_from_slice(&count.to_le_bytes());
+        b
+    }
+
+    /// Reads a point from its 14 bytes (`b` is at least that long). A count of 0 is the
+    /// empty point whatever the other bytes say.
+    pub fn decode(t: i64, b: &[u8]) -> TierPoint {
+        let f = |at: usize| f64::from(f32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]));
+        let count = u32::from(u16::from_le_bytes([b[12], b[13]]));
+        if count == 0 {
+            return TierPoint::empty(t);
+        }
+        TierPoint { t, sum: f(0), min: f(4), max: f(8), count }
+    }
+}
+
+/// Folds the points of one span into the point of the tier above.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Acc {
+    sum: f64,
+    min: f64,
+    max: f64,
+    count: u32,
+}
+
+impl Acc {
+    pub fn new() -> Acc {
+        Acc { sum: 0.0, min: f64::INFINITY, max: f64::NEG_INFINITY, count: 0 }
+    }
+
+    /// Adds one lower point; empty points change nothing.
+    #[inline]
+    pub fn add(&mut self, p: &TierPoint) {
+        if p.count == 0 || !p.sum.is_finite() {
+            return;
+        }
+        self.sum += p.sum;
+        self.min = self.min.min(p.min);
+        self.max = self.max.max(p.max);
+        self.count = self.count.saturating_add(p.count);
+    }
+
+    pub fn point(&self, t: i64) -> TierPoint {
+        if self.count == 0 {
+            return TierPoint::empty(t);
+        }
+        TierPoint { t, sum: self.sum, min: self.min, max: self.max, count: self.count }
+    }
+}
+
+/// How an upper tier was found at open.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum TierOutcome {
+    /// `ram`, or a fall-back to it: no file involved.
+    Memory,
+    /// The tier had no section in the file (new tier, a version-1 file, a new file): it was
+    /// filled from the tier below.
+    Backfilled,
+    /// The section was valid and its points were loaded or mapped.
+    Loaded,
+    /// The section was valid with another number of entries: the newest points were kept.
+    Resized { from: u32, to: u32 },
+    /// The section (or one below it) was not trusted: the tier was rebuilt from the tier
+    /// below (logged once per file).
+    Rebuilt(super::TierDamage),
+}
+
+/// Where an upper tier's points live.
+pub(crate) enum TierSlots {
+    /// `ram` before the first point: reads as empty, nothing allocated.
+    Lazy,
+    /// `ram`, `save`: `entries × 14` bytes.
+    Mem(Vec<u8>),
+    /// `map`: the byte offset of slot 0 in the dimension's one mapping.
+    Map(usize),
+}
+
+/// One upper tier: its ring, its points and what the file said.
+pub(crate) struct Tier {
+    pub ring: Ring,
+    pub iterations: u32,
+    pub slots: TierSlots,
+    /// Offset of this tier's descriptor in the mapping (map mode), for its times.
+    pub desc_at: usize,
+    /// The entries asked for, when they had to be raised (see `DimensionStore::tier_entries_raised`).
+    pub raised_from: Option<u32>,
+    pub outcome: TierOutcome,
+}
+
+use super::ring::{Ring, Zero};
+
+/// A tier's point bytes seen as ring slots.
+pub(crate) struct Points<'a>(pub &'a mut [u8]);
+
+impl Zero for Points<'_> {
+    fn zero(&mut self, i: usize, len: usize) {
+        if !self.0.is_empty() {
+            self.0[i * TIER_POINT_BYTES..(i + len) * TIER_POINT_BYTES].fill(0);
+        }
+    }
+}
+
+/// The first aligned multiple of `step` at or after `t` (saturating): the end of the span
+/// of a tier with update every `step` that holds `t`.
+#[inline]
+pub(crate) fn span_end(t: i64, step: i64) -> i64 {
+    t.saturating_add((step - t.rem_euclid(step)) % step)
+}
+
+impl Tier {
+    /// Heap bytes of the points (0 when lazy or mapped: the mapping is counted once).
+    pub fn mem_bytes(&self) -> usize {
+        match &self.slots {
+            TierSlots::Mem(v) => v.capacity(),
+            TierSlots::Lazy | TierSlots::Map(_) => 0,
+        }
+    }
+
+    /// Bytes the points take in memory or in the mapping.
+    pub fn points_bytes(&self) -> usize {
+        match &self.slots {
+            TierSlots::Mem(v) => v.capacity(),
+            TierSlots::Map(_) => self.ring.entries as usize * TIER_POINT_BYTES,
+            TierSlots::Lazy => 0,
+        }
+    }
+}
