@@ -22,6 +22,10 @@
 //! conntrack, the root filesystem; 21 charts, 59 dimensions) with Netdata's chart ids and
 //! contexts, so stock health alarms bind to every simulated child.
 //!
+//! `--values` shapes the load set's rates: `steady` (the default: two values alternating,
+//! which a compressing store shrinks to almost nothing), `noisy` (random each second) or
+//! `mixed` (per chart a quarter zero, a quarter steady, half noisy).
+//!
 //! `--history S` makes the children offer replication and claim S seconds of history, which
 //! they send as the parent asks (`REPLAY_CHART`, answered from the generators: see
 //! `stream_load/replay.rs`), every child connecting and replicating at once, before the live
@@ -44,7 +48,7 @@ mod replay;
 mod sets;
 
 use replay::History;
-use sets::{load_set, router_set, ChartDef};
+use sets::{load_set, router_set, ChartDef, Values};
 
 struct Args {
     host: String,
@@ -58,6 +62,7 @@ struct Args {
     threads: usize,
     shared: bool,
     router: bool,
+    values: Values,
     pid: Option<u32>,
     /// Seconds of history offered by replication (0: none).
     history: u64,
@@ -78,6 +83,7 @@ fn args() -> Args {
         threads: 2,
         shared: true,
         router: false,
+        values: Values::Steady,
         pid: None,
         history: 0,
         history_limit: 3600,
@@ -98,6 +104,7 @@ fn args() -> Args {
             "--threads" => a.threads = num(&v).max(1),
             "--shared" => a.shared = v == "yes",
             "--pid" => a.pid = Some(num(&v) as u32),
+            "--values" => a.values = Values::parse(&v).unwrap_or_else(|| usage("--values: steady, noisy or mixed")),
             "--history" => a.history = num(&v) as u64,
             "--history-limit" => a.history_limit = num(&v).max(1) as u64,
             "--set" => match v.as_str() {
@@ -115,7 +122,7 @@ fn args() -> Args {
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--set load|router] [--pid PARENT_PID] [--history SECONDS] [--history-limit SECONDS]");
+    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--set load|router] [--values steady|noisy|mixed] [--pid PARENT_PID] [--history SECONDS] [--history-limit SECONDS]");
     std::process::exit(2)
 }
 
@@ -140,7 +147,7 @@ impl Stream {
     fn new(a: &Args, compression: bool) -> Stream {
         Stream {
             lz4: compression.then(Compressor::new),
-            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart) },
+            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values) },
             counter: 0,
             text: String::new(),
             wire: Vec::new(),
@@ -408,14 +415,15 @@ fn main() {
         }
         groups.push(group);
     }
-    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart) };
+    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values) };
     println!(
-        "{} children connected and defined in {:.1} s ({} set: {} charts, {} dims, compression {}, {})",
+        "{} children connected and defined in {:.1} s ({} set: {} charts, {} dims, {:?} values, compression {}, {})",
         a.children,
         started.elapsed().as_secs_f64(),
         if a.router { "router" } else { "load" },
         set.len(),
         set.iter().map(|c| c.dims.len()).sum::<usize>(),
+        a.values,
         if compression { "on" } else { "off" },
         if a.shared { "one payload shared by all children" } else { "a payload per child" }
     );

@@ -12,6 +12,48 @@ pub(crate) enum Gen {
     Rate(u64),
     /// A gauge around `base`, swinging by up to `swing` with a slow period.
     Gauge(u64, u64),
+    /// A counter whose rate is random each second, uniform in ±50 % around (k + 1) × 1000:
+    /// values a compressing store cannot shrink much (busy CPUs, interfaces, disks).
+    Noisy(u64),
+}
+
+/// `--values`: the shape of the load set's values.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Values {
+    /// Rates that take two values (what the load set always sent; compresses very well).
+    Steady,
+    /// Every rate random each second ([`Gen::Noisy`]).
+    Noisy,
+    /// In each chart a quarter of zero counters (errors, drops), a quarter steady, half noisy:
+    /// closer to a real host.
+    Mixed,
+}
+
+impl Values {
+    pub(crate) fn parse(v: &str) -> Option<Values> {
+        match v {
+            "steady" => Some(Values::Steady),
+            "noisy" => Some(Values::Noisy),
+            "mixed" => Some(Values::Mixed),
+            _ => None,
+        }
+    }
+
+    fn gen(self, k: u64) -> Gen {
+        match (self, k % 4) {
+            (Values::Steady, _) | (Values::Mixed, 1) => Gen::Load(k),
+            (Values::Mixed, 0) => Gen::Rate(0),
+            _ => Gen::Noisy(k),
+        }
+    }
+}
+
+/// splitmix64: a well-mixed hash of one word.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 impl Gen {
@@ -20,6 +62,10 @@ impl Gen {
             Gen::Load(k) => t * (k + 1) * 1000 + (t * 7919 + k) % 997,
             Gen::Rate(r) => t * r,
             Gen::Gauge(base, swing) => base + (t * 7 % 120).abs_diff(60) * swing / 60,
+            Gen::Noisy(k) => {
+                let rate = (k + 1) * 1000;
+                t * rate + mix(t.wrapping_mul(1_000_003).wrapping_add(k)) % (rate / 2)
+            }
         }
     }
 }
@@ -107,7 +153,7 @@ impl ChartDef {
 }
 
 /// `--set load`: M dimensions in charts of K, context `load.c`.
-pub(crate) fn load_set(dims: usize, per_chart: usize) -> Vec<ChartDef> {
+pub(crate) fn load_set(dims: usize, per_chart: usize, values: Values) -> Vec<ChartDef> {
     (0..dims.div_ceil(per_chart))
         .map(|c| {
             let mut chart = ChartDef::new(
@@ -120,7 +166,7 @@ pub(crate) fn load_set(dims: usize, per_chart: usize) -> Vec<ChartDef> {
                 1000 + c as u32,
             );
             for k in 0..per_chart.min(dims - c * per_chart) {
-                chart = chart.dim(&format!("d{k}"), "incremental", 1, 1, Gen::Load(k as u64));
+                chart = chart.dim(&format!("d{k}"), "incremental", 1, 1, values.gen(k as u64));
             }
             chart
         })
@@ -318,3 +364,33 @@ pub(crate) fn router_set() -> Vec<ChartDef> {
     }
     set
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn noisy_rates_stay_within_half_of_the_mean_and_vary() {
+        let chart = load_set(4, 4, Values::Noisy).remove(0);
+        let mut seen = std::collections::HashSet::new();
+        let mut v = Vec::new();
+        for t in 2..1000 {
+            chart.stored(t, &mut v);
+            // d1's mean rate is 2000: every second between 1000 and 3000, exclusive.
+            assert!(v[1] > 1000.0 && v[1] < 3000.0, "{}", v[1]);
+            seen.insert(v[1] as i64);
+        }
+        assert!(seen.len() > 500, "{} distinct rates", seen.len());
+    }
+
+    #[test]
+    fn mixed_charts_hold_zero_steady_and_noisy_counters() {
+        let chart = load_set(4, 4, Values::Mixed).remove(0);
+        let mut v = Vec::new();
+        chart.stored(10, &mut v);
+        assert_eq!(v[0], 0.0);
+        // d1 steady: 2000 plus (10 × 7919 + 1) % 997 − (9 × 7919 + 1) % 997 = 428 − 485.
+        assert_eq!(v[1], 1943.0);
+    }
+}
+
