@@ -22,10 +22,11 @@ pub(crate) enum Gen {
 pub(crate) enum Values {
     /// Rates that take two values (what the load set always sent; compresses very well).
     Steady,
-    /// Every rate random each second ([`Gen::Noisy`]).
+    /// Every rate random each second ([`Gen::Noisy`]); odd dimensions in thousandths
+    /// (divisor 1000: fractional values, like kilobits or percentages).
     Noisy,
-    /// In each chart a quarter of zero counters (errors, drops), a quarter steady, half noisy:
-    /// closer to a real host.
+    /// In each chart (dimension k % 4) zero counters (errors, drops), steady, noisy integer
+    /// and noisy thousandths: closer to a real host.
     Mixed,
 }
 
@@ -39,11 +40,14 @@ impl Values {
         }
     }
 
-    fn gen(self, k: u64) -> Gen {
+    /// The generator of dimension k and its divisor.
+    fn gen(self, k: u64) -> (Gen, i64) {
         match (self, k % 4) {
-            (Values::Steady, _) | (Values::Mixed, 1) => Gen::Load(k),
-            (Values::Mixed, 0) => Gen::Rate(0),
-            _ => Gen::Noisy(k),
+            (Values::Steady, _) | (Values::Mixed, 1) => (Gen::Load(k), 1),
+            (Values::Mixed, 0) => (Gen::Rate(0), 1),
+            (Values::Mixed, 2) => (Gen::Noisy(k), 1),
+            (Values::Noisy, r) if r % 2 == 0 => (Gen::Noisy(k), 1),
+            _ => (Gen::Noisy(k), 1000),
         }
     }
 }
@@ -166,7 +170,8 @@ pub(crate) fn load_set(dims: usize, per_chart: usize, values: Values) -> Vec<Cha
                 1000 + c as u32,
             );
             for k in 0..per_chart.min(dims - c * per_chart) {
-                chart = chart.dim(&format!("d{k}"), "incremental", 1, 1, values.gen(k as u64));
+                let (gen, div) = values.gen(k as u64);
+                chart = chart.dim(&format!("d{k}"), "incremental", 1, div, gen);
             }
             chart
         })
@@ -376,9 +381,11 @@ mod tests {
         let mut v = Vec::new();
         for t in 2..1000 {
             chart.stored(t, &mut v);
-            // d1's mean rate is 2000: every second between 1000 and 3000, exclusive.
-            assert!(v[1] > 1000.0 && v[1] < 3000.0, "{}", v[1]);
-            seen.insert(v[1] as i64);
+            // d2's mean rate is 3000: every second between 1500 and 4500, exclusive; d1 is in
+            // thousandths (mean 2000 a second: 2).
+            assert!(v[2] > 1500.0 && v[2] < 4500.0, "{}", v[2]);
+            assert!(v[1] > 1.0 && v[1] < 3.0, "{}", v[1]);
+            seen.insert(v[2] as i64);
         }
         assert!(seen.len() > 500, "{} distinct rates", seen.len());
     }
@@ -389,6 +396,9 @@ mod tests {
         let mut v = Vec::new();
         chart.stored(10, &mut v);
         assert_eq!(v[0], 0.0);
+        assert!(chart.dims[3].line.ends_with(" 1 1000 \"\""), "{}", chart.dims[3].line);
+        // d3 in thousandths: its mean rate 4000 a second is stored as about 4.
+        assert!(v[3] > 2.0 && v[3] < 6.0 && v[3].fract() != 0.0, "{}", v[3]);
         // d1 steady: 2000 plus (10 × 7919 + 1) % 997 − (9 × 7919 + 1) % 997 = 428 − 485.
         assert_eq!(v[1], 1943.0);
     }
