@@ -13,6 +13,9 @@
 #    ITER^tier) = bytes per point, overhead included. nanodata's files are preallocated rings:
 #    bytes per *retained* point = its file bytes ÷ the slots it reports per tier (/api/v1/info).
 #    The tables project both to a week per minute and a year per hour for CHILDREN × DIMS.
+#    SECONDS_RUN defaults to 1200 s: Netdata 1.37 writes a page when it is full (tier 0: 1024
+#    points, 1024 s) and its hot pages' memory is touched as they fill, so a shorter run flushes
+#    part-filled pages at exit (more overhead per point) and shows a lower RSS than steady state.
 # 2. Query time: QUERY_CHILDREN × QUERY_DIMS dimensions with HISTORY s (a day) of history
 #    replicated into each parent (stream_load --history answers REPLAY_CHART), default tier
 #    grouping (60, 60); then REPS × `/host/load0/api/v1/data?chart=load.c0&after=-86400&points=1440`
@@ -21,7 +24,7 @@
 #    measured again (a replicated day at the real grouping: a cross-check of part 1's costs).
 #
 #   bench/storage_tiers.sh [CHILDREN]          default 1000 (× DIMS=200)
-#   CHILDREN=50 SECONDS_RUN=120 bench/storage_tiers.sh 50      a quicker look
+#   SECONDS_RUN=120 bench/storage_tiers.sh 50   a quicker look (Netdata's pages only partly filled)
 #   ONLY=netdata|nanodata  PARTS="1 2"  VALUES=mixed|noisy|steady  ITER=2  HISTORY=86400
 #   QUERY_CHILDREN=5 QUERY_DIMS=200 REPS=50  DISK0_MB=8192 DISK1_MB=4096 DISK2_MB=2048
 #   BIN=/path/nanodata LOAD=/path/stream_load  (given binaries, nothing built)  PROFILE=fast
@@ -36,7 +39,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 children=${1:-1000}
 dims=${DIMS:-200}
-secs=${SECONDS_RUN:-300}
+secs=${SECONDS_RUN:-1200}
 iter=${ITER:-2}
 values=${VALUES:-mixed}
 history=${HISTORY:-86400}

@@ -484,7 +484,7 @@ fn main() {
     let sent_by = t_start.elapsed().as_secs_f64();
     let rate = samples as f64 / a.seconds as f64;
     println!("sent {samples} samples in {} s: {rate:.0} samples/s ({late} late ticks)", a.seconds);
-    println!("sent {all} samples in all ({} s of warm-up included)", total);
+    println!("sent {all} samples in all ({total} seconds, the {warmup} of warm-up included)");
     if let (Some(pid), Some(p)) = (a.pid, proc_stat.as_deref()) {
         // The window ends when the parent has processed everything that was sent.
         let end = drained(p);
