@@ -27,7 +27,7 @@ BIN     := target/$(PROFILE)/nanodata
 STATE   ?= $(CURDIR)/state
 
 .PHONY: fuzz
-.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab bench-health bench-exporting
+.PHONY: all build run test test-browser install install-files clean bench-collect bench-stream bench-footprint bench-parent lint bench-ab bench-health bench-exporting bench-storage
 
 all: build
 
@@ -98,6 +98,13 @@ bench-health:
 # to loopback sinks (graphite, opentsdb, json; remote write on nanodata only), beside Netdata 1.37.
 bench-exporting:
 	bench/exporting_load.sh 1000
+
+# Storage tiers (issue 17) beside Netdata 1.37 dbengine with 3 tiers: disk and RAM per tier for
+# 1000 simulated children × 200 dimensions (tiers accelerated: every 2 and 4 s), projected to a
+# week per minute and a year per hour; query time of a day on one chart (a day replicated into
+# 5 children). bench/storage_tiers.sh documents the knobs (ONLY=, PARTS=, VALUES=, ...).
+bench-storage:
+	bench/storage_tiers.sh 1000
 
 # Old against new in one run on this machine (bench/ab.sh: parent ingestion, headless child
 # CPU and RSS, web req/s, binary sizes; medians, old | new | ratio). `make bench-ab OLD=main`.

@@ -22,8 +22,16 @@
 //! conntrack, the root filesystem; 21 charts, 59 dimensions) with Netdata's chart ids and
 //! contexts, so stock health alarms bind to every simulated child.
 //!
-//! Replication is not offered (the children have no history); every child gets its own
-//! random machine GUID. Loopback or test networks only.
+//! `--values` shapes the load set's rates: `steady` (the default: two values alternating,
+//! which a compressing store shrinks to almost nothing), `noisy` (random each second) or
+//! `mixed` (per chart a quarter zero, a quarter steady, half noisy).
+//!
+//! `--history S` makes the children offer replication and claim S seconds of history, which
+//! they send as the parent asks (`REPLAY_CHART`, answered from the generators: see
+//! `stream_load/replay.rs`), every child connecting and replicating at once, before the live
+//! seconds start. It implies `--shared no` (each child answers on its own stream). Without it
+//! replication is not offered (the children have no history). Every child gets its own random
+//! machine GUID. Loopback or test networks only.
 
 // Tests and benches time themselves with the standard clock; clippy.toml's rule is for src/.
 #![allow(clippy::disallowed_methods)]
@@ -33,6 +41,14 @@ use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use nanodata::stream::lz4::Compressor;
+
+#[path = "stream_load/replay.rs"]
+mod replay;
+#[path = "stream_load/sets.rs"]
+mod sets;
+
+use replay::History;
+use sets::{load_set, router_set, ChartDef, Values};
 
 struct Args {
     host: String,
@@ -46,7 +62,12 @@ struct Args {
     threads: usize,
     shared: bool,
     router: bool,
+    values: Values,
     pid: Option<u32>,
+    /// Seconds of history offered by replication (0: none).
+    history: u64,
+    /// How long the children may take to replicate.
+    history_limit: u64,
 }
 
 fn args() -> Args {
@@ -62,7 +83,10 @@ fn args() -> Args {
         threads: 2,
         shared: true,
         router: false,
+        values: Values::Steady,
         pid: None,
+        history: 0,
+        history_limit: 3600,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -80,6 +104,9 @@ fn args() -> Args {
             "--threads" => a.threads = num(&v).max(1),
             "--shared" => a.shared = v == "yes",
             "--pid" => a.pid = Some(num(&v) as u32),
+            "--values" => a.values = Values::parse(&v).unwrap_or_else(|| usage("--values: steady, noisy or mixed")),
+            "--history" => a.history = num(&v) as u64,
+            "--history-limit" => a.history_limit = num(&v).max(1) as u64,
             "--set" => match v.as_str() {
                 "load" => a.router = false,
                 "router" => a.router = true,
@@ -88,284 +115,15 @@ fn args() -> Args {
             _ => usage(&format!("unknown option {flag}")),
         }
     }
+    if a.history > 0 {
+        a.shared = false;
+    }
     a
 }
 
 fn usage(why: &str) -> ! {
-    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--set load|router] [--pid PARENT_PID]");
+    eprintln!("stream_load: {why}\nusage: stream_load [--host H] [--port P] [--key UUID] [--children N] [--dims M] [--dims-per-chart K] [--seconds S] [--compression yes|no] [--threads T] [--shared yes|no] [--set load|router] [--values steady|noisy|mixed] [--pid PARENT_PID] [--history SECONDS] [--history-limit SECONDS]");
     std::process::exit(2)
-}
-
-/// How a simulated dimension's collected value moves from one second to the next.
-#[derive(Clone, Copy)]
-enum Gen {
-    /// The load set's counter (distinct per dimension, a little noise).
-    Load(u64),
-    /// A counter growing by this much a second.
-    Rate(u64),
-    /// A gauge around `base`, swinging by up to `swing` with a slow period.
-    Gauge(u64, u64),
-}
-
-impl Gen {
-    fn value(self, t: u64) -> u64 {
-        match self {
-            Gen::Load(k) => t * (k + 1) * 1000 + (t * 7919 + k) % 997,
-            Gen::Rate(r) => t * r,
-            Gen::Gauge(base, swing) => base + (t * 7 % 120).abs_diff(60) * swing / 60,
-        }
-    }
-}
-
-/// One simulated chart: its `CHART` line and its dimensions (`DIMENSION` line, generator).
-struct ChartDef {
-    id: String,
-    chart: String,
-    dims: Vec<(String, String, Gen)>,
-}
-
-impl ChartDef {
-    #[allow(clippy::too_many_arguments)]
-    fn new(
-        id: &str,
-        title: &str,
-        units: &str,
-        family: &str,
-        context: &str,
-        kind: &str,
-        prio: u32,
-    ) -> ChartDef {
-        ChartDef {
-            id: id.to_string(),
-            chart: format!(
-                "CHART \"{id}\" \"\" \"{title}\" \"{units}\" \"{family}\" \"{context}\" \"{kind}\" {prio} 1 \"\" \"stream_load\" \"\""
-            ),
-            dims: Vec::new(),
-        }
-    }
-
-    /// Adds a dimension: `algorithm multiplier divisor` as on the wire.
-    fn dim(mut self, id: &str, algorithm: &str, mul: i64, div: i64, gen: Gen) -> ChartDef {
-        self.dims.push((
-            id.to_string(),
-            format!("DIMENSION \"{id}\" \"{id}\" \"{algorithm}\" {mul} {div} \"\""),
-            gen,
-        ));
-        self
-    }
-}
-
-/// `--set load`: M dimensions in charts of K, context `load.c`.
-fn load_set(dims: usize, per_chart: usize) -> Vec<ChartDef> {
-    (0..dims.div_ceil(per_chart))
-        .map(|c| {
-            let mut chart = ChartDef::new(
-                &format!("load.c{c}"),
-                &format!("load {c}"),
-                "things/s",
-                "load",
-                "load.c",
-                "line",
-                1000 + c as u32,
-            );
-            for k in 0..per_chart.min(dims - c * per_chart) {
-                chart = chart.dim(&format!("d{k}"), "incremental", 1, 1, Gen::Load(k as u64));
-            }
-            chart
-        })
-        .collect()
-}
-
-/// `--set router`: what a router's collectors chart, with the ids and contexts Netdata gives
-/// them, so the stock health.d alarms bind to every simulated child (cpu, load, ram, entropy,
-/// two interfaces, TCP/UDP, conntrack, the root filesystem, softnet).
-fn router_set() -> Vec<ChartDef> {
-    use Gen::{Gauge, Rate};
-    let mut set = vec![
-        ChartDef::new(
-            "system.cpu",
-            "Total CPU utilization",
-            "percentage",
-            "cpu",
-            "system.cpu",
-            "stacked",
-            100,
-        )
-        .dim("guest_nice", "percentage-of-incremental-row", 1, 1, Rate(0))
-        .dim("guest", "percentage-of-incremental-row", 1, 1, Rate(0))
-        .dim("steal", "percentage-of-incremental-row", 1, 1, Rate(0))
-        .dim("softirq", "percentage-of-incremental-row", 1, 1, Rate(4))
-        .dim("irq", "percentage-of-incremental-row", 1, 1, Rate(1))
-        .dim("user", "percentage-of-incremental-row", 1, 1, Rate(22))
-        .dim("system", "percentage-of-incremental-row", 1, 1, Rate(11))
-        .dim("nice", "percentage-of-incremental-row", 1, 1, Rate(0))
-        .dim("iowait", "percentage-of-incremental-row", 1, 1, Rate(2))
-        .dim("idle", "percentage-of-incremental-row", 1, 1, Rate(160)),
-        ChartDef::new("system.load", "System Load Average", "load", "load", "system.load", "line", 100)
-            .dim("load1", "absolute", 1, 1000, Gauge(400, 300))
-            .dim("load5", "absolute", 1, 1000, Gauge(450, 100))
-            .dim("load15", "absolute", 1, 1000, Gauge(420, 50)),
-        ChartDef::new("system.ram", "System RAM", "MiB", "ram", "system.ram", "stacked", 200)
-            .dim("free", "absolute", 1, 1048576, Gauge(40 << 20, 8 << 20))
-            .dim("used", "absolute", 1, 1048576, Gauge(150 << 20, 8 << 20))
-            .dim("cached", "absolute", 1, 1048576, Gauge(50 << 20, 0))
-            .dim("buffers", "absolute", 1, 1048576, Gauge(8 << 20, 0)),
-        ChartDef::new(
-            "mem.available",
-            "Available RAM for applications",
-            "MiB",
-            "system",
-            "mem.available",
-            "area",
-            1010,
-        )
-        .dim("avail", "absolute", 1, 1048576, Gauge(90 << 20, 8 << 20)),
-        ChartDef::new(
-            "system.entropy",
-            "Available Entropy",
-            "entropy",
-            "entropy",
-            "system.entropy",
-            "line",
-            1000,
-        )
-        .dim("entropy", "absolute", 1, 1, Gauge(3000, 500)),
-        ChartDef::new(
-            "system.softnet_stat",
-            "System softnet_stat",
-            "events/s",
-            "softnet_stat",
-            "system.softnet_stat",
-            "line",
-            955,
-        )
-        .dim("processed", "incremental", 1, 1, Rate(900))
-        .dim("dropped", "incremental", 1, 1, Rate(0))
-        .dim("squeezed", "incremental", 1, 1, Rate(0)),
-        ChartDef::new(
-            "ipv4.tcphandshake",
-            "IPv4 TCP Handshake Issues",
-            "events/s",
-            "tcp",
-            "ipv4.tcphandshake",
-            "line",
-            2500,
-        )
-        .dim("EstabResets", "incremental", 1, 1, Rate(1))
-        .dim("OutRsts", "incremental", 1, 1, Rate(2))
-        .dim("AttemptFails", "incremental", 1, 1, Rate(0))
-        .dim("SynRetrans", "incremental", 1, 1, Rate(0)),
-        ChartDef::new(
-            "ip.tcp_accept_queue",
-            "TCP Accept Queue Issues",
-            "packets/s",
-            "tcp",
-            "ip.tcp_accept_queue",
-            "line",
-            4470,
-        )
-        .dim("TCPListenOverflows", "incremental", 1, 1, Rate(0))
-        .dim("TCPListenDrops", "incremental", 1, 1, Rate(0)),
-        ChartDef::new(
-            "ip.tcp_syn_queue",
-            "TCP SYN Queue Issues",
-            "packets/s",
-            "tcp",
-            "ip.tcp_syn_queue",
-            "line",
-            4490,
-        )
-        .dim("TCPReqQFullDrop", "incremental", 1, 1, Rate(0))
-        .dim("TCPReqQFullDoCookies", "incremental", 1, 1, Rate(0)),
-        ChartDef::new("ipv4.udperrors", "IPv4 UDP Errors", "events/s", "udp", "ipv4.udperrors", "line", 2701)
-            .dim("RcvbufErrors", "incremental", 1, 1, Rate(0))
-            .dim("SndbufErrors", "incremental", 1, 1, Rate(0))
-            .dim("InErrors", "incremental", 1, 1, Rate(0))
-            .dim("NoPorts", "incremental", 1, 1, Rate(1)),
-        ChartDef::new(
-            "netfilter.conntrack_sockets",
-            "Connection Tracker Connections",
-            "active connections",
-            "connection tracker",
-            "netfilter.conntrack_sockets",
-            "line",
-            8700,
-        )
-        .dim("connections", "absolute", 1, 1, Gauge(900, 300)),
-        ChartDef::new(
-            "disk_space._",
-            "Disk Space Usage for / [overlay]",
-            "GiB",
-            "/",
-            "disk.space",
-            "stacked",
-            2023,
-        )
-        .dim("avail", "absolute", 1, 1073741824, Gauge(6 << 30, 0))
-        .dim("used", "absolute", 1, 1073741824, Gauge(2 << 30, 1 << 20))
-        .dim("reserved_for_root", "absolute", 1, 1073741824, Gauge(0, 0)),
-        ChartDef::new(
-            "disk_inodes._",
-            "Disk Files (inodes) Usage for / [overlay]",
-            "inodes",
-            "/",
-            "disk.inodes",
-            "stacked",
-            2024,
-        )
-        .dim("avail", "absolute", 1, 1, Gauge(400_000, 0))
-        .dim("used", "absolute", 1, 1, Gauge(30_000, 100))
-        .dim("reserved_for_root", "absolute", 1, 1, Gauge(0, 0)),
-    ];
-    for (n, iface) in ["eth0", "wlan0"].iter().enumerate() {
-        let prio = 7000 + n as u32 * 10;
-        set.push(
-            ChartDef::new(&format!("net.{iface}"), "Bandwidth", "kilobits/s", iface, "net.net", "area", prio)
-                .dim("received", "incremental", 8, 1000, Rate(400_000))
-                .dim("sent", "incremental", -8, 1000, Rate(90_000)),
-        );
-        set.push(
-            ChartDef::new(
-                &format!("net_packets.{iface}"),
-                "Packets",
-                "packets/s",
-                iface,
-                "net.packets",
-                "line",
-                prio + 1,
-            )
-            .dim("received", "incremental", 1, 1, Rate(350))
-            .dim("sent", "incremental", -1, 1, Rate(120))
-            .dim("multicast", "incremental", 1, 1, Rate(2)),
-        );
-        set.push(
-            ChartDef::new(
-                &format!("net_errors.{iface}"),
-                "Interface Errors",
-                "errors/s",
-                iface,
-                "net.errors",
-                "line",
-                prio + 5,
-            )
-            .dim("inbound", "incremental", 1, 1, Rate(0))
-            .dim("outbound", "incremental", -1, 1, Rate(0)),
-        );
-        set.push(
-            ChartDef::new(
-                &format!("net_drops.{iface}"),
-                "Interface Drops",
-                "drops/s",
-                iface,
-                "net.drops",
-                "line",
-                prio + 6,
-            )
-            .dim("inbound", "incremental", 1, 1, Rate(0))
-            .dim("outbound", "incremental", -1, 1, Rate(0)),
-        );
-    }
-    set
 }
 
 /// The protocol text of a simulated child, turned into wire bytes (LZ4 blocks with the
@@ -377,16 +135,24 @@ struct Stream {
     counter: u64,
     text: String,
     wire: Vec<u8>,
+    /// With `--history`: the generators follow the wall clock, and the definitions end with
+    /// `CHART_DEFINITION_END`.
+    history: Option<History>,
+    /// With `--history`, the first live `BEGIN` after replication says 0 µs (the parent
+    /// measures the time since the replicated state).
+    resumed: bool,
 }
 
 impl Stream {
     fn new(a: &Args, compression: bool) -> Stream {
         Stream {
             lz4: compression.then(Compressor::new),
-            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart) },
+            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values) },
             counter: 0,
             text: String::new(),
             wire: Vec::new(),
+            history: None,
+            resumed: false,
         }
     }
 
@@ -396,9 +162,12 @@ impl Stream {
             let c = &self.charts[ci];
             self.text.push_str(&c.chart);
             self.text.push('\n');
-            for (_, line, _) in &c.dims {
-                self.text.push_str(line);
+            for d in &c.dims {
+                self.text.push_str(&d.line);
                 self.text.push('\n');
+            }
+            if let Some(h) = &self.history {
+                replay::definition_end(&mut self.text, h);
             }
             self.seal()?;
             emit(&self.wire)?;
@@ -411,12 +180,17 @@ impl Stream {
     fn tick(&mut self, mut emit: impl FnMut(&[u8]) -> Result<(), String>) -> Result<usize, String> {
         use std::fmt::Write as _;
         self.counter += 1;
+        if let Some(h) = &self.history {
+            self.counter = self.counter.max(h.step(replay::now_epoch()));
+        }
+        let usec = if self.resumed { 1_000_000 } else { 0 };
+        self.resumed = true;
         let mut n = 0;
         for ci in 0..self.charts.len() {
             let c = &self.charts[ci];
-            let _ = writeln!(self.text, "BEGIN \"{}\" 1000000", c.id);
-            for (id, _, gen) in &c.dims {
-                let _ = writeln!(self.text, "SET \"{id}\" = {}", gen.value(self.counter));
+            let _ = writeln!(self.text, "BEGIN \"{}\" {usec}", c.id);
+            for d in &c.dims {
+                let _ = writeln!(self.text, "SET \"{}\" = {}", d.id, d.gen.value(self.counter));
             }
             self.text.push_str("END\n");
             n += c.dims.len();
@@ -426,13 +200,22 @@ impl Stream {
         Ok(n)
     }
 
-    /// Moves the pending text into `wire`.
+    /// Moves the pending text into `wire`; LZ4 blocks end at line ends (the children do not
+    /// offer `BINARY`) unless a line alone is longer than a block.
     fn seal(&mut self) -> Result<(), String> {
         self.wire.clear();
         match self.lz4.as_mut() {
             Some(c) => {
-                for piece in self.text.as_bytes().chunks(nanodata::stream::lz4::MAX_BLOCK_INPUT) {
-                    c.compress(piece, &mut self.wire)?;
+                let mut rest = self.text.as_bytes();
+                while !rest.is_empty() {
+                    let max = nanodata::stream::lz4::MAX_BLOCK_INPUT.min(rest.len());
+                    let cut = if max == rest.len() {
+                        max
+                    } else {
+                        rest[..max].iter().rposition(|&b| b == b'\n').map_or(max, |nl| nl + 1)
+                    };
+                    c.compress(&rest[..cut], &mut self.wire)?;
+                    rest = &rest[cut..];
                 }
             }
             None => self.wire.extend_from_slice(self.text.as_bytes()),
@@ -457,8 +240,8 @@ impl Child {
         // its health.d for each new host): wait up to 5 minutes for the handshake.
         sock.set_read_timeout(Some(Duration::from_secs(300))).ok();
         let guid = uuid::Uuid::new_v4();
-        // VCAPS HLABELS CLAIM CLABELS (+ COMPRESSION): no replication.
-        let ver = 64 + 128 + 256 + 512 + if a.compression { 1024 } else { 0 };
+        // VCAPS HLABELS CLAIM CLABELS (+ COMPRESSION) (+ REPLICATION with --history).
+        let ver = 64 + 128 + 256 + 512 + if a.compression { 1024 } else { 0 } + if a.history > 0 { 4096 } else { 0 };
         let head = format!(
             "STREAM key={}&hostname=load{n}&registry_hostname=load{n}&machine_guid={guid}&update_every=1&os=linux&timezone=UTC&abbrev_timezone=UTC&utc_offset=0&hops=1&ver={ver} HTTP/1.1\r\nUser-Agent: stream_load/1\r\nAccept: */*\r\n\r\n",
             a.key
@@ -472,11 +255,19 @@ impl Child {
         };
         let granted: u32 = v.trim().parse().unwrap_or(0);
         let compression = granted & 1024 != 0;
+        if a.history > 0 && granted & 4096 == 0 {
+            return Err(format!("the parent did not grant replication (version={granted}): no history can be sent"));
+        }
         let own = if a.shared {
             None
         } else {
             let mut own = Stream::new(a, compression);
+            own.history = (a.history > 0).then(|| History::ending_now(a.history));
             own.define(|w| send(&mut sock, w))?;
+            if let Some(h) = own.history {
+                let r = replay::replicate(&mut sock, &mut own, &h, Duration::from_secs(a.history_limit))?;
+                println!("child {n}: replicated {} points in {} answers", r.points, r.requests);
+            }
             Some(own)
         };
         Ok(Child { sock, compression, own })
@@ -578,12 +369,30 @@ fn main() {
     let rss_before = a.pid.map(rss_kib);
     let started = Instant::now();
     let mut children = Vec::with_capacity(a.children);
-    for n in 0..a.children {
-        match Child::connect(&a, n) {
-            Ok(c) => children.push(c),
-            Err(e) => {
-                eprintln!("child {n}: {e}");
-                std::process::exit(1);
+    if a.history > 0 {
+        // Every child connects and replicates at once (the parent serves them in parallel).
+        let results: Vec<Result<Child, String>> = std::thread::scope(|s| {
+            let a = &a;
+            let handles: Vec<_> = (0..a.children).map(|n| s.spawn(move || Child::connect(a, n))).collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err("thread panicked".into()))).collect()
+        });
+        for (n, r) in results.into_iter().enumerate() {
+            match r {
+                Ok(c) => children.push(c),
+                Err(e) => {
+                    eprintln!("child {n}: {e}");
+                    std::process::exit(1);
+                }
+            }
+        }
+    } else {
+        for n in 0..a.children {
+            match Child::connect(&a, n) {
+                Ok(c) => children.push(c),
+                Err(e) => {
+                    eprintln!("child {n}: {e}");
+                    std::process::exit(1);
+                }
             }
         }
     }
@@ -606,14 +415,15 @@ fn main() {
         }
         groups.push(group);
     }
-    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart) };
+    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values) };
     println!(
-        "{} children connected and defined in {:.1} s ({} set: {} charts, {} dims, compression {}, {})",
+        "{} children connected and defined in {:.1} s ({} set: {} charts, {} dims, {:?} values, compression {}, {})",
         a.children,
         started.elapsed().as_secs_f64(),
         if a.router { "router" } else { "load" },
         set.len(),
         set.iter().map(|c| c.dims.len()).sum::<usize>(),
+        a.values,
         if compression { "on" } else { "off" },
         if a.shared { "one payload shared by all children" } else { "a payload per child" }
     );
@@ -631,6 +441,7 @@ fn main() {
             std::thread::spawn(move || {
                 let t0 = Instant::now();
                 let mut samples = 0u64;
+                let mut all = 0u64;
                 let mut late = 0u64;
                 for s in 0..total {
                     let due = t0 + Duration::from_secs(s);
@@ -644,11 +455,12 @@ fn main() {
                         eprintln!("send failed: {e}");
                         std::process::exit(1)
                     });
+                    all += n as u64;
                     if s >= warmup {
                         samples += n as u64;
                     }
                 }
-                (samples, late, group)
+                (samples, all, late, group)
             })
         })
         .collect();
@@ -659,17 +471,20 @@ fn main() {
     let web0 = web_stat.as_deref().map(cpu_seconds).unwrap_or(0.0);
     let rss_connected = a.pid.map(rss_kib);
     let mut samples = 0;
+    let mut all = 0;
     let mut late = 0;
     let mut keep = Vec::new();
     for h in handles {
-        let (s, l, g) = h.join().expect("thread");
+        let (s, al, l, g) = h.join().expect("thread");
         samples += s;
+        all += al;
         late += l;
         keep.push(g);
     }
     let sent_by = t_start.elapsed().as_secs_f64();
     let rate = samples as f64 / a.seconds as f64;
     println!("sent {samples} samples in {} s: {rate:.0} samples/s ({late} late ticks)", a.seconds);
+    println!("sent {all} samples in all ({total} seconds, the {warmup} of warm-up included)");
     if let (Some(pid), Some(p)) = (a.pid, proc_stat.as_deref()) {
         // The window ends when the parent has processed everything that was sent.
         let end = drained(p);
