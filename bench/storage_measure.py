@@ -72,7 +72,7 @@ def nanodata_tiers(info):
     per dimension). Returns [(update_every, slots), ...] or None."""
     if not isinstance(info, dict):
         return None
-    for key in ("db_tiers", "tiers", "storage_tiers", "dbengine_tiers"):
+    for key in ("storage-tiers", "db_tiers", "tiers", "storage_tiers", "dbengine_tiers"):
         tiers = info.get(key)
         if isinstance(tiers, list) and tiers and all(isinstance(t, dict) for t in tiers):
             out = []

@@ -77,6 +77,18 @@ cleanup() {
     if [ -n "${KEEP_STATE:-}" ]; then echo "state kept in $state" >&2; else rm -rf "$state"; fi
 }
 trap cleanup EXIT
+# One memory mapping per dimension in nanodata's map/dbengine: a parent of more dimensions
+# than vm.max_map_count (65 530 by default) needs it raised (the README says so); restored at exit.
+old_maps=$(cat /proc/sys/vm/max_map_count)
+want_maps=$(( ${1:-1000} * ${DIMS:-200} * 2 + 65536 ))
+if [ "$old_maps" -lt "$want_maps" ] && [ "${ONLY:-}" != netdata ]; then
+    if [ "$(id -u)" = 0 ]; then
+        sysctl -qw vm.max_map_count="$want_maps"
+        trap 'cleanup; sysctl -qw vm.max_map_count='"$old_maps" EXIT
+    else
+        echo "storage_tiers: vm.max_map_count is $old_maps, below the $want_maps mappings nanodata needs; run as root or raise it" >&2
+    fi
+fi
 . bench/netdata_parent.sh
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 ulimit -n 65536 2>/dev/null || true
@@ -127,6 +139,9 @@ EOF
     else
         mkdir -p "$dir/etc" "$dir/cache" "$dir/lib" "$dir/log"
         db_keys "$it" > "$dir/etc/nanodata.conf"
+        # Sized for the children from the first start (else the first 1000 dimensions would
+        # share the budget until a restart re-sizes the rings).
+        echo "    dbengine expected dimensions = $name_dims" >> "$dir/etc/nanodata.conf"
         cat > "$dir/etc/stream.conf" <<EOF
 [stream]
     max child hosts = 5000
@@ -187,7 +202,7 @@ check_storage() {
 part1() {
     local who=$1 port log snap samples stop_s mode
     port=$(free_port)
-    start_parent "$who" part1 "$port" "$iter"
+    name_dims=$((children * dims)) start_parent "$who" part1 "$port" "$iter"
     wait_up "$port" "$who"
     log=$state/$who-part1-load.log
     echo "== part 1, $who: $children children × $dims dims ($values values) for $secs s, tiers every $iter and $((iter * iter)) s" >&2
@@ -230,7 +245,7 @@ time_query() {
 part2() {
     local who=$1 port log mode samples stop_s live=$((reps / 5 + 120))
     port=$(free_port)
-    start_parent "$who" part2 "$port" 60
+    name_dims=$((qchildren * qdims)) start_parent "$who" part2 "$port" 60
     wait_up "$port" "$who"
     log=$state/$who-part2-load.log
     echo "== part 2, $who: $qchildren children × $qdims dims replicate $history s of history, then stream live" >&2

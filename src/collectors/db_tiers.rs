@@ -117,6 +117,7 @@ mod tests {
             retention: 100,
             retention_secs: vec![],
             budget_bytes: None,
+            expected_dimensions: 0,
         };
         let plan = Arc::new(TierPlan::new(options, 0));
         let plans = TierPlans { fixed: Some(Arc::clone(&plan)), dbengine: None };

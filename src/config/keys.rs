@@ -152,6 +152,8 @@ registry! { NETDATA:
         "Tier-0 disk budget of dbengine when the multihost one is not set.";
     DB_MULTIHOST_DISK_SPACE_MB = DB, "dbengine multihost disk space MB", "256", Integer,
         "Tier-0 disk budget of dbengine, shared by every host this node stores.";
+    DB_EXPECTED_DIMENSIONS = DB, "dbengine expected dimensions", "0", Integer,
+        "Dimensions the dbengine budgets are divided among from the first start (0: the dimension files found on disk, at least 1000); nanodata's own.";
     DB_TIER1_ITERATIONS = DB, "dbengine tier 1 update every iterations", "60", Integer,
         "Tier-0 points consolidated into one tier-1 point (2 to 255; 60: per minute at update every = 1).";
     DB_TIER2_ITERATIONS = DB, "dbengine tier 2 update every iterations", "60", Integer,

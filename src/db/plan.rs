@@ -47,6 +47,9 @@ pub struct PlanOptions {
     pub retention_secs: Vec<Option<u64>>,
     /// The disk budget of each tier in bytes, N = 0 .. tiers; `None`: the fixed way.
     pub budget_bytes: Option<Vec<u64>>,
+    /// `dbengine expected dimensions`: what the budget is sized for at least (0: the files
+    /// found on disk, at least [`MIN_EXPECTED`]).
+    pub expected_dimensions: usize,
 }
 
 /// The sizes of a new dimension's rings.
@@ -125,9 +128,10 @@ impl TierPlan {
             let last = b.last().copied().unwrap_or(256 << 20);
             b.resize(options.tiers, last);
         }
+        let expected = on_disk.max(options.expected_dimensions).max(MIN_EXPECTED);
         TierPlan {
             options,
-            expected: AtomicUsize::new(on_disk.max(MIN_EXPECTED)),
+            expected: AtomicUsize::new(expected),
             alive: Arc::new(AtomicUsize::new(0)),
             bytes: Arc::new(Default::default()),
         }
@@ -308,6 +312,7 @@ mod tests {
             retention: 3600,
             retention_secs: vec![],
             budget_bytes: Some(mb.iter().map(|m| m << 20).collect()),
+            expected_dimensions: 0,
         }
     }
 
@@ -322,6 +327,15 @@ mod tests {
         assert_eq!(s.tiers, vec![TierSpec { iterations: 60, entries: 4793 }, TierSpec { iterations: 60, entries: 2396 }]);
         assert_eq!(plan.tier_update_every(1, 2), 3600);
         assert_eq!(plan.tier_update_every(2, 1), 120);
+    }
+
+    #[test]
+    fn the_expected_dimensions_size_the_first_start() {
+        let mut o = budget(1, &[256]);
+        o.expected_dimensions = 200_000;
+        // 256 MiB over 200 000 dimensions: 335 slots; the files on disk count when more.
+        assert_eq!(TierPlan::new(o.clone(), 0).sizes(1).entries, 335);
+        assert_eq!(TierPlan::new(o, 400_000).sizes(1).entries, 167);
     }
 
     #[test]
@@ -344,7 +358,14 @@ mod tests {
 
     #[test]
     fn the_fixed_way_keeps_the_tier_0_points_in_every_tier() {
-        let o = PlanOptions { tiers: 2, iterations: vec![10], retention: 500, retention_secs: vec![], budget_bytes: None };
+        let o = PlanOptions {
+            tiers: 2,
+            iterations: vec![10],
+            retention: 500,
+            retention_secs: vec![],
+            budget_bytes: None,
+            expected_dimensions: 0,
+        };
         let plan = TierPlan::new(o, 0);
         assert_eq!(plan.sizes(2), Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500 }] });
         assert!(plan.describe(2).contains("tier 1 500 points every 20s = 2h 46m"), "{}", plan.describe(2));

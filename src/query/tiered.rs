@@ -234,7 +234,14 @@ mod tests {
     /// `t - T0`; tier 0 keeps 12 slots, tier 1 (3 s) and tier 2 (6 s) 12 points each.
     fn host() -> Host {
         let options =
-            PlanOptions { tiers: 3, iterations: vec![3, 2], retention: 12, retention_secs: vec![], budget_bytes: None };
+            PlanOptions {
+                tiers: 3,
+                iterations: vec![3, 2],
+                retention: 12,
+                retention_secs: vec![],
+                budget_bytes: None,
+                expected_dimensions: 0,
+            };
         let settings = HostSettings {
             history: 12,
             tiers: Some(Arc::new(TierPlan::new(options, 0))),
