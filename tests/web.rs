@@ -270,7 +270,10 @@ fn info_has_netdata_keys_in_netdata_order() {
         theirs.iter().filter(|k| !k.starts_with("container_os") && !k.starts_with("cloud_")).collect();
     let got: Vec<&String> =
         ours.iter().filter(|k| !k.starts_with("container_os") && !k.starts_with("cloud_")).collect();
-    assert_eq!(got, expected);
+    // nanodata's own keys come after all of Netdata's.
+    let own = ["storage-tiers"];
+    assert_eq!(&got[got.len() - own.len()..], own.map(String::from).iter().collect::<Vec<_>>());
+    assert_eq!(got[..got.len() - own.len()], expected);
     let info = srv.ok("/api/v1/info");
     assert!(info.contains(&format!("\"uid\": \"{PARENT_GUID}\"")));
     assert!(info.contains("\"mirrored_hosts\": [\"parent\", \"child1\"]"), "{info}");

@@ -196,8 +196,6 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     o.push_str(if ctx.stream_enabled { "true" } else { "false" });
     json::key(&mut o, &mut first, "stream-compression");
     o.push_str("null");
-    json::key(&mut o, &mut first, "storage-tiers");
-    storage_tiers(&mut o, host);
     json::key(&mut o, &mut first, "hosts-available");
     o.push_str(&hosts.len().to_string());
     json::key(&mut o, &mut first, "https-enabled");
@@ -226,6 +224,9 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     o.push_str(&charts.len().to_string());
     json::key(&mut o, &mut first, "metrics-count");
     o.push_str(&metrics.to_string());
+    // nanodata's own, after every key of Netdata's.
+    json::key(&mut o, &mut first, "storage-tiers");
+    storage_tiers(&mut o, host);
     o.push_str("\n}\n");
     o
 }
