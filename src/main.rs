@@ -423,6 +423,16 @@ fn tier_plans(
             cache_dir.display(),
             plan.describe(db.update_every)
         );
+        // One mapping per dimension: say so now rather than with an error per dimension later.
+        let max_maps = std::fs::read_to_string("/proc/sys/vm/max_map_count").ok().and_then(|t| t.trim().parse().ok());
+        if let Some(max) = max_maps.filter(|&m: &usize| plan.expected() + 2000 > m) {
+            log::warn!(
+                "db: dbengine: sized for {} dimensions, one memory mapping each, but vm.max_map_count is {max}: \
+                 dimensions past it will be kept in ram; raise it (sysctl vm.max_map_count={})",
+                plan.expected(),
+                (plan.expected() * 2).max(262_144)
+            );
+        }
         Arc::new(plan)
     });
     TierPlans { fixed, dbengine }
