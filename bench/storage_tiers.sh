@@ -141,7 +141,7 @@ EOF
         db_keys "$it" > "$dir/etc/nanodata.conf"
         # Sized for the children from the first start (else the first 1000 dimensions would
         # share the budget until a restart re-sizes the rings).
-        echo "    dbengine expected dimensions = $name_dims" >> "$dir/etc/nanodata.conf"
+        echo "    dbengine expected dimensions = $((name_dims + 2000))" >> "$dir/etc/nanodata.conf"
         cat > "$dir/etc/stream.conf" <<EOF
 [stream]
     max child hosts = 5000
@@ -154,7 +154,8 @@ EOF
 EOF
         "$bin" -D -c "$dir/etc/nanodata.conf" -W set directories config "$dir/etc" -W set directories cache "$dir/cache" \
             -W set directories lib "$dir/lib" -W set directories log "$dir/log" -W set logs error "$dir/log/error.log" \
-            -W set logs access none -W set web "bind to" "127.0.0.1:$port" -W set web "max connections" 10000 \
+            -W set logs access none -W set logs "errors to trigger flood protection" 1000000 \
+            -W set web "bind to" "127.0.0.1:$port" -W set web "max connections" 10000 \
             -W set plugins proc no -W set plugins diskspace no -W set health enabled no \
             >"$dir/stdout.log" 2>&1 &
     fi
