@@ -9,6 +9,7 @@
 //! damaged or foreign file never crashes and is never trusted — it is logged and rebuilt, or
 //! the store falls back to `ram` when the file cannot be used at all.
 
+mod archive;
 mod file;
 mod mode;
 mod number;

@@ -16,6 +16,7 @@ use memmap2::MmapMut;
 use super::file::{self, dimension_path, file_len_for, Header, Verdict, HEADER_LEN, MAX_ENTRIES, NO_TIME};
 use super::ring::Ring;
 use super::store::{DimensionStore, OpenOutcome, Slots, StoreSpec, Upper};
+use super::archive::{Archive, BLOCK};
 use super::tier::{Tier, TierOutcome, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
 use super::tierfile::{self, section_len, Section, TierDamage, TierDesc, DESC_LEN};
 use super::upper::tier0_end;
@@ -107,6 +108,9 @@ impl DimensionStore {
             for t in &mut up.tiers {
                 t.slots = TierSlots::Lazy;
                 t.ring.clear();
+                if let Some(a) = t.arch.as_mut() {
+                    a.clear();
+                }
                 t.outcome = TierOutcome::Memory;
             }
         }
@@ -127,7 +131,10 @@ impl DimensionStore {
 
     /// The length of this store's file.
     fn file_len(&self) -> u64 {
-        let tiers = self.upper.as_deref().map_or(0, |u| u.tiers.iter().map(|t| section_len(t.ring.entries)).sum());
+        let tiers = self
+            .upper
+            .as_deref()
+            .map_or(0, |u| u.tiers.iter().map(|t| section_len(t.ring.entries, t.arch_bytes())).sum());
         file_len_for(self.ring.entries) + tiers
     }
 
@@ -138,7 +145,7 @@ impl DimensionStore {
         self.slots = Slots::Mem(vec![0u32; self.ring.entries as usize]);
         if let Some(up) = self.upper.as_deref_mut() {
             for t in &mut up.tiers {
-                t.slots = TierSlots::Mem(vec![0; t.ring.entries as usize * TIER_POINT_BYTES]);
+                t.slots = TierSlots::Mem(vec![0; t.body_len()]);
             }
         }
         let (verdict, image) = match File::open(path) {
@@ -178,6 +185,10 @@ impl DimensionStore {
             return Err(io::Error::other("not a regular file"));
         }
         let want_len = self.file_len();
+        if self.upper.as_deref().is_some_and(|u| u.tiers.iter().any(|t| t.arch.is_some())) {
+            // Named in the one warning about a damaged archived block.
+            self.save_path = Some(path.into());
+        }
         let mut old: Option<(Verdict, Vec<u8>)> = None;
         if existed {
             let len = meta.len();
@@ -217,7 +228,7 @@ impl DimensionStore {
                 map[at..at + DESC_LEN].copy_from_slice(&d.encode());
                 t.desc_at = at;
                 t.slots = TierSlots::Map(at + DESC_LEN);
-                at += section_len(t.ring.entries) as usize;
+                at += section_len(t.ring.entries, t.arch_bytes()) as usize;
             }
         }
         self.slots = Slots::Map(map);
@@ -241,11 +252,22 @@ impl DimensionStore {
             return false;
         }
         if let Some(up) = self.upper.as_deref_mut() {
-            let fits = up.tiers.iter().zip(&sections).all(|(t, s)| {
+            let fits = up.tiers.iter_mut().zip(&sections).all(|(t, s)| {
                 let d = s.desc;
-                (d.update_every, d.iterations, d.entries) == (t.ring.update_every, t.iterations, t.ring.entries)
+                (d.update_every, d.iterations, d.entries, d.bytes)
+                    == (t.ring.update_every, t.iterations, t.ring.entries, t.arch_bytes())
+                    && {
+                        let ring_len = t.ring_len();
+                        t.arch.as_mut().is_none_or(|a| {
+                        let body = &map[s.at + DESC_LEN + ring_len..];
+                        a.load(body, d.arch[0], d.arch[1], d.arch[2])
+                    })
+                    }
             });
             if !fits {
+                for a in up.tiers.iter_mut().filter_map(|t| t.arch.as_mut()) {
+                    a.clear();
+                }
                 return false;
             }
             for (t, s) in up.tiers.iter_mut().zip(&sections) {
@@ -356,8 +378,8 @@ impl DimensionStore {
         let mut old_ring = Ring::new(d.update_every, d.entries);
         old_ring.load_times(d.last_t, d.first_t);
         let old_points = &image[s.at + DESC_LEN..s.at + DESC_LEN + d.entries as usize * TIER_POINT_BYTES];
-        let len = tier.ring.entries as usize * TIER_POINT_BYTES;
-        let (points, desc): (&mut [u8], Option<&mut [u8]>) = match (&mut tier.slots, &mut self.slots) {
+        let (len, ring_len) = (tier.body_len(), tier.ring_len());
+        let (body, desc): (&mut [u8], Option<&mut [u8]>) = match (&mut tier.slots, &mut self.slots) {
             (TierSlots::Mem(v), _) => (v.as_mut_slice(), None),
             (TierSlots::Map(at), Slots::Map(m)) => {
                 let (d, p) = m[tier.desc_at..*at + len].split_at_mut(DESC_LEN);
@@ -365,12 +387,29 @@ impl DimensionStore {
             }
             _ => return TierOutcome::Memory,
         };
+        let (points, abody) = body.split_at_mut(ring_len);
+        // The archive is kept when its size did not change (its bytes are copied as they
+        // are); otherwise only the ring's newest points are.
+        let mut kept_archive = false;
+        if let Some(a) = tier.arch.as_mut() {
+            let old_at = s.at + DESC_LEN + d.entries as usize * TIER_POINT_BYTES;
+            if d.bytes == tier_arch_len(a) {
+                if let Some(old) = image.get(old_at..old_at + abody.len()) {
+                    abody.copy_from_slice(old);
+                    kept_archive = a.load(abody, d.arch[0], d.arch[1], d.arch[2]);
+                }
+            }
+            if !kept_archive {
+                a.clear();
+                abody.fill(0);
+            }
+        }
         const P: usize = TIER_POINT_BYTES;
         tier.ring.migrate_from(&old_ring, |i, j| points[j * P..(j + 1) * P].copy_from_slice(&old_points[i * P..(i + 1) * P]));
         if let Some(dst) = desc {
             dst.copy_from_slice(&desc_of(k, tier, tier.ring.last_t, tier.ring.header_first_t()).encode());
         }
-        if d.entries == tier.ring.entries {
+        if d.entries == tier.ring.entries && (kept_archive || d.bytes == 0 && tier.arch.is_none()) {
             TierOutcome::Loaded
         } else {
             TierOutcome::Resized { from: d.entries, to: tier.ring.entries }
@@ -401,7 +440,9 @@ fn upper_tiers(spec: &StoreSpec<'_>, update_every: u32, entries0: u32) -> Option
         let iterations = ts.iterations.clamp(2, 255);
         let Some(next) = ue.checked_mul(iterations) else { break };
         ue = next;
-        let entries = ts.entries.clamp(2, MAX_ENTRIES);
+        let arch = Archive::new(ts.bytes);
+        let floor = if arch.is_some() { 2 * BLOCK as u32 } else { 2 };
+        let entries = ts.entries.clamp(floor, MAX_ENTRIES);
         tiers.push(Tier {
             ring: Ring::new(ue, entries),
             iterations,
@@ -409,6 +450,7 @@ fn upper_tiers(spec: &StoreSpec<'_>, update_every: u32, entries0: u32) -> Option
             desc_at: 0,
             raised_from: None,
             outcome: TierOutcome::Memory,
+            arch,
         });
     }
     if tiers.is_empty() {
@@ -438,8 +480,10 @@ fn desc_of(k: usize, t: &Tier, last_t: i64, first_t: i64) -> TierDesc {
         update_every: t.ring.update_every,
         iterations: t.iterations,
         entries: t.ring.entries,
+        bytes: t.arch_bytes(),
         last_t,
         first_t,
+        arch: t.arch.as_ref().map_or([0; 3], |a| [a.tail, a.count, a.head]),
     }
 }
 
@@ -476,7 +520,7 @@ pub(super) fn write_atomically(path: &Path, header: &Header, slots: &[u32], uppe
             w.write_all(&desc_of(k + 1, t, t.ring.last_t, t.ring.header_first_t()).encode())?;
             match &t.slots {
                 TierSlots::Mem(v) => w.write_all(v)?,
-                _ => w.write_all(&vec![0; t.ring.entries as usize * TIER_POINT_BYTES])?,
+                _ => w.write_all(&vec![0; t.body_len()])?,
             }
         }
         let f = w.into_inner().map_err(|e| e.into_error())?;
@@ -487,4 +531,9 @@ pub(super) fn write_atomically(path: &Path, header: &Header, slots: &[u32], uppe
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The size an archive records in its section descriptor.
+fn tier_arch_len(a: &Archive) -> u32 {
+    a.len() as u32
 }

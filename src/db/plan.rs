@@ -12,7 +12,10 @@
 //!   start (at least [`MIN_EXPECTED`]). When more dimensions are alive than expected, the
 //!   expectation doubles (logged) and newer dimensions get rings sized for it; the disk can
 //!   then exceed the budget by half of it per doubling, until the next start sizes every
-//!   ring for the dimensions on disk (a resized ring keeps its newest points).
+//!   ring for the dimensions on disk (a resized ring keeps its newest points). An upper tier
+//!   sized by its budget is a small fixed ring (the newest [`BLOCK`] × 2 points, or twice
+//!   the iterations of the tier above) plus a compressed archive taking the rest of its
+//!   bytes per dimension: its retention depends on how well the data compresses.
 //!
 //! Guarantees: sizes never depend on anything a peer sends except through the number of
 //! live dimensions, which only shrinks new rings; every tier below an upper tier keeps at
@@ -23,6 +26,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::archive::BLOCK;
 use super::{TierSpec, MAX_ENTRIES, MAX_TIERS, TIER_POINT_BYTES};
 
 /// The least number of dimensions a budget is sized for (a node's own charts and a few
@@ -105,10 +109,21 @@ impl Drop for Ticket {
     }
 }
 
-/// Bytes of `points` points of `tier`.
+/// Bytes of `points` uncompressed points of `tier` (tier 0's slots, an upper tier's fixed
+/// ring; see [`Sizes::tier_bytes`] for a tier with its archive).
 pub fn tier_bytes(tier: usize, points: u32) -> usize {
     let per_point = if tier == 0 { SLOT_BYTES as usize } else { TIER_POINT_BYTES };
     per_point * points as usize
+}
+
+impl Sizes {
+    /// Bytes per dimension of `tier`: its ring and, above tier 0, its archive.
+    pub fn tier_bytes(&self, tier: usize) -> usize {
+        match tier {
+            0 => tier_bytes(0, self.entries),
+            k => self.tiers.get(k - 1).map_or(0, |t| tier_bytes(k, t.entries) + t.bytes as usize),
+        }
+    }
 }
 
 impl TierPlan {
@@ -187,9 +202,8 @@ impl TierPlan {
         }
         let sizes = self.sizes(update_every);
         let mut mine = [0usize; MAX_TIERS];
-        mine[0] = tier_bytes(0, sizes.entries);
-        for (k, t) in sizes.tiers.iter().enumerate().take(MAX_TIERS - 1) {
-            mine[k + 1] = tier_bytes(k + 1, t.entries);
+        for (k, m) in mine.iter_mut().enumerate().take(1 + sizes.tiers.len()) {
+            *m = sizes.tier_bytes(k);
         }
         for (total, &m) in self.bytes.iter().zip(&mine) {
             total.fetch_add(m, Ordering::Relaxed);
@@ -214,6 +228,18 @@ impl TierPlan {
                 u32::try_from(n).unwrap_or(MAX_ENTRIES)
             })
             .collect();
+        // An upper tier sized by its budget: a fixed ring of two blocks, the rest archived.
+        let mut bytes = vec![0u32; o.tiers];
+        if let Some(b) = &o.budget_bytes {
+            for k in 1..o.tiers {
+                if o.retention_secs[k].is_none() {
+                    let per_dim = b[k] / expected.max(1);
+                    entries[k] = 2 * BLOCK as u32;
+                    let ring = u64::from(entries[k].max(o.iterations.get(k).map_or(0, |&it| 2 * it))) * TIER_POINT_BYTES as u64;
+                    bytes[k] = u32::try_from(per_dim.saturating_sub(ring)).unwrap_or(super::archive::MAX_ARCHIVE);
+                }
+            }
+        }
         // A tier below an upper tier keeps at least two of its spans.
         for (k, e) in entries.iter_mut().enumerate() {
             let floor = o.iterations.get(k).map_or(2, |&it| 2 * it);
@@ -221,7 +247,13 @@ impl TierPlan {
         }
         Sizes {
             entries: entries[0],
-            tiers: (1..o.tiers).map(|k| TierSpec { iterations: o.iterations[k - 1], entries: entries[k] }).collect(),
+            tiers: (1..o.tiers)
+                .map(|k| TierSpec {
+                    iterations: o.iterations[k - 1],
+                    entries: entries[k],
+                    bytes: bytes[k].min(super::archive::MAX_ARCHIVE),
+                })
+                .collect(),
         }
     }
 
@@ -240,7 +272,16 @@ impl TierPlan {
                 out.push_str(", ");
             }
             let every = self.tier_update_every(update_every, k);
-            let bytes = if k == 0 { SLOT_BYTES } else { TIER_POINT_BYTES as u64 } * u64::from(n);
+            let bytes = s.tier_bytes(k);
+            if k > 0 && s.tiers[k - 1].bytes > 0 {
+                let b = self.options.budget_bytes.as_ref().map_or(0, |b| b[k] >> 20);
+                out.push_str(&format!(
+                    "tier {k} every {} ({b} MiB budget: {bytes} bytes per dimension (compressed: retention \
+                     depends on the data))",
+                    span_text(every)
+                ));
+                continue;
+            }
             out.push_str(&format!(
                 "tier {k} {n} points every {} = {}",
                 span_text(every),
