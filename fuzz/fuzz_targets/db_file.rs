@@ -68,7 +68,7 @@ fuzz_target!(|data: &[u8]| {
         entries: u32::from(*entries),
         // Upper tiers too on half the inputs: their sections are parsed and checked as well.
         tiers: if flags & 32 != 0 {
-            &[TierSpec { iterations: 2, entries: 8 }, TierSpec { iterations: 3, entries: 4 }]
+            &[TierSpec { iterations: 2, entries: 8, bytes: 0 }, TierSpec { iterations: 3, entries: 4, bytes: 0 }]
         } else {
             &[]
         },

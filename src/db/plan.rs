@@ -234,9 +234,14 @@ impl TierPlan {
             for k in 1..o.tiers {
                 if o.retention_secs[k].is_none() {
                     let per_dim = b[k] / expected.max(1);
-                    entries[k] = 2 * BLOCK as u32;
-                    let ring = u64::from(entries[k].max(o.iterations.get(k).map_or(0, |&it| 2 * it))) * TIER_POINT_BYTES as u64;
-                    bytes[k] = u32::try_from(per_dim.saturating_sub(ring)).unwrap_or(super::archive::MAX_ARCHIVE);
+                    let ring = 2 * (BLOCK as u32).max(o.iterations.get(k).copied().unwrap_or(0));
+                    let rest = per_dim.saturating_sub(u64::from(ring) * TIER_POINT_BYTES as u64);
+                    let rest = u32::try_from(rest).unwrap_or(super::archive::MAX_ARCHIVE);
+                    // Too small for an archive: the fixed ring only, as before.
+                    if super::archive::geometry(rest).0 > 0 {
+                        entries[k] = ring;
+                        bytes[k] = rest;
+                    }
                 }
             }
         }
@@ -354,13 +359,24 @@ mod tests {
 
     #[test]
     fn a_budget_becomes_points_per_dimension() {
-        // 256 MiB over 2000 dimensions of 4-byte slots: 33 554 points; 128 MiB of 14-byte
-        // points: 4 793; 64 MiB: 2 396.
+        // 256 MiB over 2000 dimensions of 4-byte slots: 33 554 points. 128 MiB over 2000:
+        // 67 108 bytes per dimension for tier 1: a ring of 2 × 60 points (tier 2 consolidates
+        // 60 of them; more than 2 blocks of 32) = 1 680 bytes, the archive 65 428 bytes; tier
+        // 2, 64 MiB: 33 554 bytes, a ring of 2 × 32 points = 896, the archive 32 658.
         let plan = TierPlan::new(budget(3, &[256, 128, 64]), 2000);
         let s = plan.sizes(1);
         assert_eq!(s.entries, (256u64 << 20) as u32 / 2000 / 4);
         assert_eq!(s.entries, 33_554);
-        assert_eq!(s.tiers, vec![TierSpec { iterations: 60, entries: 4793 }, TierSpec { iterations: 60, entries: 2396 }]);
+        assert_eq!(
+            s.tiers,
+            vec![
+                TierSpec { iterations: 60, entries: 120, bytes: 65_428 },
+                TierSpec { iterations: 60, entries: 64, bytes: 32_658 }
+            ]
+        );
+        assert_eq!((s.tier_bytes(0), s.tier_bytes(1), s.tier_bytes(2)), (134_216, 67_108, 33_554));
+        let d = plan.describe(1);
+        assert!(d.contains("tier 2 every 1h (64 MiB budget: 33554 bytes per dimension (compressed: retention depends on the data))"), "{d}");
         assert_eq!(plan.tier_update_every(1, 2), 3600);
         assert_eq!(plan.tier_update_every(2, 1), 120);
     }
@@ -387,7 +403,7 @@ mod tests {
     fn the_fixed_way_keeps_the_tier_0_points_in_every_tier() {
         let o = PlanOptions { tiers: 2, iterations: vec![10], retention: 500, retention_secs: vec![], budget_bytes: None };
         let plan = TierPlan::new(o, 0);
-        assert_eq!(plan.sizes(2), Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500 }] });
+        assert_eq!(plan.sizes(2), Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500, bytes: 0 }] });
         assert!(plan.describe(2).contains("tier 1 500 points every 20s = 2h 46m"), "{}", plan.describe(2));
     }
 

@@ -286,7 +286,7 @@ mod tests {
     use crate::db::file::NO_TIME;
 
     fn sample() -> TierDesc {
-        TierDesc { tier: 2, update_every: 3600, iterations: 60, entries: 0x0102, last_t: 0x1122_3344, first_t: NO_TIME }
+        TierDesc { tier: 2, update_every: 3600, iterations: 60, entries: 0x0102, last_t: 0x1122_3344, first_t: NO_TIME, bytes: 0, arch: [0; 3] }
     }
 
     #[test]
@@ -295,7 +295,7 @@ mod tests {
         let sum = checksum(&b[0..32]).to_le_bytes();
         #[rustfmt::skip]
         let want: [u8; 64] = [
-            b'N', b'D', b'T', b'I', b'E', b'R', b'2', 0,
+            b'N', b'D', b'T', b'I', b'E', b'R', b'3', 0,
             2, 0, 0, 0,             0x10, 0x0e, 0, 0,
             60, 0, 0, 0,            0x02, 0x01, 0, 0,
             14, 0, 0, 0,            0, 0, 0, 0,
@@ -326,8 +326,8 @@ mod tests {
 
     #[test]
     fn walk_stops_at_the_first_bad_section() {
-        let one = TierDesc { tier: 1, update_every: 60, iterations: 30, entries: 3, last_t: 120, first_t: 60 };
-        let two = TierDesc { tier: 2, update_every: 120, iterations: 2, entries: 2, last_t: NO_TIME, first_t: NO_TIME };
+        let one = TierDesc { tier: 1, update_every: 60, iterations: 30, entries: 3, last_t: 120, first_t: 60, bytes: 0, arch: [0; 3] };
+        let two = TierDesc { tier: 2, update_every: 120, iterations: 2, entries: 2, last_t: NO_TIME, first_t: NO_TIME, bytes: 0, arch: [0; 3] };
         let mut img = vec![0u8; 8];
         img.extend_from_slice(&one.encode());
         img.extend_from_slice(&[0; 3 * 14]);
