@@ -371,4 +371,4 @@ impl Archive {
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
