@@ -1,6 +1,6 @@
 //! The compressed archive of an upper tier: closed blocks of [`BLOCK`] consecutive points,
-//! compressed, kept in a circular byte region after the tier's fixed ring, found through a
-//! circular index of fixed-size block descriptors.
+//! compressed, kept as records of a circular log in a byte region after the tier's fixed
+//! ring.
 //!
 //! A block `b` holds the spans whose index `t / update_every` is in `[b·BLOCK, b·BLOCK +
 //! BLOCK)`. It is archived when its first point is about to leave the fixed ring (the ring
@@ -12,28 +12,38 @@
 //! Encoding of a block: the `BLOCK × 14` point bytes, each point XOR-ed with the previous one
 //! (per field: f32 bit patterns and the u16 count, bytewise), then byte-transposed (all first
 //! bytes, then all second bytes, … like Blosc's shuffle), then LZ4 (block format). Steady
-//! series become runs of zero bytes. A build without LZ4 stores the shuffled bytes (codec 0).
+//! series become runs of zero bytes. A block LZ4 does not shrink, or a build without LZ4,
+//! stores the shuffled bytes (codec 0).
 //!
-//! Layout of the archive part of a tier section (after the fixed ring's points), explicit
-//! little-endian: `slots` descriptors of 16 bytes, then `region` bytes of blocks.
+//! The log: records back to back from `tail` for `used` bytes, wrapping; a record starts at
+//! a multiple of 4 with a 16-byte header (explicit little-endian), then its bytes, then zero
+//! padding to a multiple of 4. A record that does not fit before the end of the region goes
+//! to offset 0 and the rest of the region is zeroed (a wrap gap). Writing a record evicts
+//! the oldest records whose bytes it overwrites. `tail`, `used` and `head` live in the
+//! tier's section descriptor.
 //!
-//! | offset | size | descriptor field                                              |
+//! | offset | size | record header field                                           |
 //! |--------|------|---------------------------------------------------------------|
-//! | 0      | 4    | block number                                                  |
-//! | 4      | 4    | offset of the compressed bytes in the region                  |
-//! | 8      | 2    | length of the compressed bytes                                |
-//! | 10     | 1    | first point of the block stored (0..BLOCK)                    |
-//! | 11     | 1    | codec: 0 shuffled bytes as they are, 1 LZ4                    |
+//! | 0      | 2    | magic `Nb`                                                    |
+//! | 2      | 2    | length of the compressed bytes (at most `BLOCK × 14`)         |
+//! | 4      | 4    | block number                                                  |
+//! | 8      | 1    | first point of the block stored (0..BLOCK)                    |
+//! | 9      | 1    | codec: 0 shuffled bytes as they are, 1 LZ4                    |
+//! | 10     | 2    | reserved, 0                                                   |
 //! | 12     | 4    | checksum of bytes 0..12 followed by the compressed bytes      |
 //!
-//! The live descriptors are `count` slots from `tail` (circular), block numbers strictly
-//! increasing; the region is written at `head`, wrapping to 0 when a block does not fit
-//! before its end; writing a block evicts the oldest blocks whose bytes it overwrites (and
-//! the oldest when the index is full). `tail`, `count` and `head` live in the tier's section
-//! descriptor. Guarantees: never trusts a length or offset from disk (bounded decompression
-//! into a fixed buffer of the known size); a block whose checksum fails is dropped, with
-//! one warning per store; work is one compression per archived block, one decompression per
-//! block a read overlaps, O(log slots) to find the first.
+//! Why a log with headers and not a fixed index of descriptors beside the region: a fixed
+//! split had to guess the compression ratio (measured: zero series 18 bytes a block, random
+//! rates 240, random floats 448), wasting a quarter of the bytes on one kind of data or the
+//! other; records cost their header whatever the data. A block is found by a binary search
+//! over the log's bytes, each probe scanning forward to the next valid header (magic,
+//! length, checksum), which also steps over damage.
+//!
+//! Guarantees: never trusts a length or offset from disk (bounded decompression into a fixed
+//! buffer of the known size); a record whose checksum fails is not a record: its block reads
+//! as empty, with one warning per store; work is one compression per archived block, one
+//! decompression per block a read overlaps, O(log region) probes of at most one record's
+//! length to find the first; forgetting everything is O(1).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -44,34 +54,46 @@ use super::tier::{TierPoint, TIER_POINT_BYTES};
 pub(crate) const BLOCK: usize = 32;
 /// Bytes of a block before compression.
 pub(crate) const RAW: usize = BLOCK * TIER_POINT_BYTES;
-/// Bytes of an index descriptor.
-pub(crate) const SLOT_LEN: usize = 16;
+/// Bytes of a record's header.
+pub(crate) const HEADER: usize = 16;
+/// Records start at multiples of this.
+pub(crate) const ALIGN: usize = 4;
 /// Most bytes a stored block takes: a block LZ4 does not make smaller is stored as is.
 pub(crate) const MAX_PACKED: usize = RAW;
 /// Room LZ4 asks for to compress `RAW` bytes (its bound: 20 + 110 % of the input).
 #[cfg(any(feature = "compression", feature = "exporting"))]
 const LZ4_ROOM: usize = 20 + RAW * 11 / 10 + 8;
-/// One index slot per this many archive bytes: the index takes a quarter of the archive,
-/// as many blocks as the region holds when they average 48 bytes (1.5 bytes a point).
-/// Measured (see the tests' `bytes_per_point`): zero and constant series compress to 13-60
-/// bytes a block, random integer rates to ~240: with 1/8 for the index the compressible
-/// series were limited by the slots at 4 bytes a point; with 1/4 they keep twice as many
-/// points and the random ones lose an eighth.
-const BYTES_PER_SLOT: u32 = 64;
 /// Largest archive accepted (1 GiB per tier per dimension).
 pub(crate) const MAX_ARCHIVE: u32 = 1 << 30;
+/// Smallest archive: room for a few compressible blocks.
+pub(crate) const MIN_ARCHIVE: u32 = 64;
+const MAGIC: [u8; 2] = *b"Nb";
 
 const CODEC_RAW: u8 = 0;
 const CODEC_LZ4: u8 = 1;
 
-/// Index slots and region bytes of an archive of `bytes` bytes (0 slots: no archive).
-pub(crate) fn geometry(bytes: u32) -> (u32, u32) {
-    let bytes = bytes.min(MAX_ARCHIVE);
-    let slots = bytes / BYTES_PER_SLOT;
-    if slots == 0 {
-        return (0, 0);
+/// Region bytes of an archive asked `bytes` bytes (0: no archive).
+pub(crate) fn geometry(bytes: u32) -> u32 {
+    if bytes < MIN_ARCHIVE {
+        return 0;
     }
-    (slots, bytes - slots * SLOT_LEN as u32)
+    bytes.min(MAX_ARCHIVE) / ALIGN as u32 * ALIGN as u32
+}
+
+/// True when a persisted state (tail, used, head) can be that of an archive of `bytes`.
+pub(crate) fn state_is_sane(bytes: u32, [tail, used, head]: [u32; 3]) -> bool {
+    let region = geometry(bytes);
+    if bytes == 0 {
+        return true;
+    }
+    let a = ALIGN as u32;
+    region == bytes
+        && tail < region
+        && used <= region
+        && head <= region
+        && tail % a == 0
+        && head % a == 0
+        && (u64::from(tail) + u64::from(used)) % u64::from(region) == u64::from(head) % u64::from(region)
 }
 
 /// XOR with the previous point, then byte-transpose: `raw` → `out`.
@@ -128,68 +150,85 @@ pub(crate) fn decode_block(packed: &[u8], codec: u8, raw: &mut [u8; RAW]) -> boo
     true
 }
 
-/// One index descriptor.
+/// The header of a record (a stored block) in the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Slot {
+pub(crate) struct Header {
     pub block: u32,
-    pub offset: u32,
     pub len: u16,
     pub first: u8,
     pub codec: u8,
     pub sum: u32,
 }
 
-impl Slot {
-    fn head(&self) -> [u8; 12] {
+impl Header {
+    fn fields(&self) -> [u8; 12] {
         let mut b = [0u8; 12];
-        b[0..4].copy_from_slice(&self.block.to_le_bytes());
-        b[4..8].copy_from_slice(&self.offset.to_le_bytes());
-        b[8..10].copy_from_slice(&self.len.to_le_bytes());
-        b[10] = self.first;
-        b[11] = self.codec;
+        b[0..2].copy_from_slice(&MAGIC);
+        b[2..4].copy_from_slice(&self.len.to_le_bytes());
+        b[4..8].copy_from_slice(&self.block.to_le_bytes());
+        b[8] = self.first;
+        b[9] = self.codec;
         b
     }
 
-    fn encode(&self) -> [u8; SLOT_LEN] {
-        let mut b = [0u8; SLOT_LEN];
-        b[..12].copy_from_slice(&self.head());
+    fn encode(&self) -> [u8; HEADER] {
+        let mut b = [0u8; HEADER];
+        b[..12].copy_from_slice(&self.fields());
         b[12..16].copy_from_slice(&self.sum.to_le_bytes());
         b
     }
 
-    fn decode(b: &[u8]) -> Slot {
-        Slot {
-            block: le_u32(b, 0),
-            offset: le_u32(b, 4),
-            len: u16::from_le_bytes([b[8], b[9]]),
-            first: b[10],
-            codec: b[11],
+    /// The header at `b` if it looks like one (magic, length); the checksum is checked
+    /// with the bytes by [`Archive::record_at`].
+    fn decode(b: &[u8]) -> Option<Header> {
+        let b = b.get(..HEADER)?;
+        let h = Header {
+            len: u16::from_le_bytes([b[2], b[3]]),
+            block: le_u32(b, 4),
+            first: b[8],
+            codec: b[9],
             sum: le_u32(b, 12),
-        }
+        };
+        (b[0..2] == MAGIC && usize::from(h.len) <= MAX_PACKED && b[10..12] == [0, 0]).then_some(h)
     }
 
-    /// The checksum of the descriptor's fields and its bytes.
+    /// The checksum of the header's fields and its bytes.
     fn checksum_of(&self, packed: &[u8]) -> u32 {
         let mut buf = [0u8; 12 + MAX_PACKED];
         let n = packed.len().min(MAX_PACKED);
-        buf[..12].copy_from_slice(&self.head());
+        buf[..12].copy_from_slice(&self.fields());
         buf[12..12 + n].copy_from_slice(&packed[..n]);
         checksum(&buf[..12 + n])
     }
+
+    /// Bytes the record takes in the region, aligned.
+    fn span(&self) -> u32 {
+        record_len(usize::from(self.len))
+    }
+}
+
+/// Bytes a record of `len` compressed bytes takes.
+fn record_len(len: usize) -> u32 {
+    ((HEADER + len).div_ceil(ALIGN) * ALIGN) as u32
+}
+
+/// A record found in the log: where it starts (logically, from the tail) and its header.
+#[derive(Clone, Copy, Debug)]
+struct Found {
+    at: u32,
+    h: Header,
 }
 
 /// An archive's geometry and where it stands (the bytes live in the tier's body).
 #[derive(Debug)]
 pub(crate) struct Archive {
-    /// Index slots.
-    pub slots: u32,
-    /// Region bytes.
+    /// Region bytes (a multiple of [`ALIGN`]).
     pub region: u32,
-    /// Slot of the oldest live block.
+    /// Offset of the oldest record.
     pub tail: u32,
-    /// Live blocks.
-    pub count: u32,
-    /// Offset in the region where the next block goes.
+    /// Bytes of the log from the tail to the head (records and wrap gaps): 0 when empty.
+    pub used: u32,
+    /// Offset where the next record goes.
     pub head: u32,
     /// The newest block considered for archiving (archived, or found empty).
     pub newest: Option<u32>,
@@ -209,67 +248,96 @@ pub(crate) enum Skip {
 impl Archive {
     /// An empty archive of `bytes` bytes; `None` when it has no room at all.
     pub fn new(bytes: u32) -> Option<Archive> {
-        let (slots, region) = geometry(bytes);
-        (slots > 0).then(|| Archive {
-            slots,
-            region,
-            tail: 0,
-            count: 0,
-            head: 0,
-            newest: None,
-            warned: AtomicBool::new(false),
-        })
+        let region = geometry(bytes);
+        (region > 0).then(|| Archive { region, tail: 0, used: 0, head: 0, newest: None, warned: AtomicBool::new(false) })
     }
 
-    /// Bytes of the index and region.
+    /// Bytes of the region.
     pub fn len(&self) -> usize {
-        self.slots as usize * SLOT_LEN + self.region as usize
+        self.region as usize
     }
 
     /// Takes the persisted state; false (nothing changed) when it is not sane.
-    pub fn load(&mut self, body: &[u8], tail: u32, count: u32, head: u32) -> bool {
-        if tail >= self.slots || count > self.slots || head > self.region || body.len() < self.len() {
+    pub fn load(&mut self, body: &[u8], tail: u32, used: u32, head: u32) -> bool {
+        let sane = state_is_sane(self.region, [tail, used, head]) && body.len() >= self.len();
+        if !sane {
             return false;
         }
-        self.tail = tail;
-        self.count = count;
-        self.head = head;
-        self.newest = (count > 0).then(|| self.slot(body, count - 1).block);
+        (self.tail, self.used, self.head) = (tail, used, head);
+        self.newest = self.last(body).map(|f| f.h.block);
         true
     }
 
-    /// Forgets every block in O(1) (the bytes stay, unreferenced).
+    /// Forgets every block in O(1) (the bytes stay, outside the log).
     pub fn clear(&mut self) {
-        self.count = 0;
+        self.used = 0;
+        self.tail = self.head;
         self.newest = None;
     }
 
-    /// The `i`-th live descriptor, oldest first (`i < count`).
-    fn slot(&self, body: &[u8], i: u32) -> Slot {
-        let s = ((u64::from(self.tail) + u64::from(i)) % u64::from(self.slots)) as usize;
-        Slot::decode(&body[s * SLOT_LEN..(s + 1) * SLOT_LEN])
+    /// The persisted state: tail, used, head.
+    pub fn state(&self) -> [u32; 3] {
+        [self.tail, self.used, self.head]
+    }
+
+    /// Physical offset of logical position `at` (from the tail).
+    fn phys(&self, at: u32) -> usize {
+        ((u64::from(self.tail) + u64::from(at)) % u64::from(self.region)) as usize
+    }
+
+    /// True when logical `[from, to)` is the zeroed end of the region left by a wrap.
+    fn is_wrap_gap(&self, from: u32, to: u32) -> bool {
+        self.phys(to) == 0 && self.phys(from) + (to - from) as usize == self.region as usize
+    }
+
+    /// The valid record starting at logical `at`, if there is one (header and checksum).
+    fn record_at(&self, body: &[u8], at: u32) -> Option<Header> {
+        let p = self.phys(at);
+        let h = Header::decode(body.get(p..)?)?;
+        let data = body.get(p + HEADER..p + HEADER + usize::from(h.len))?;
+        (at + h.span() <= self.used && h.checksum_of(data) == h.sum).then_some(h)
+    }
+
+    /// The first valid record at or after logical `at` (scanning aligned positions over
+    /// damage and gaps: at most the log's length).
+    fn next(&self, body: &[u8], mut at: u32) -> Option<Found> {
+        while at < self.used {
+            if let Some(h) = self.record_at(body, at) {
+                return Some(Found { at, h });
+            }
+            at += ALIGN as u32;
+        }
+        None
+    }
+
+    /// The newest valid record: the last one found walking from a few records before the
+    /// head (at most the largest record back, then forward).
+    fn last(&self, body: &[u8]) -> Option<Found> {
+        let mut f = self.next(body, self.used.saturating_sub(record_len(MAX_PACKED) + ALIGN as u32))?;
+        while let Some(n) = self.next(body, f.at + f.h.span()) {
+            f = n;
+        }
+        Some(f)
     }
 
     /// The oldest live block's number and first stored point.
     pub fn oldest(&self, body: &[u8]) -> Option<(u32, u8)> {
-        (self.count > 0 && body.len() >= self.len()).then(|| {
-            let s = self.slot(body, 0);
-            (s.block, s.first.min(BLOCK as u8 - 1))
-        })
+        let f = self.next(body, 0)?;
+        Some((f.h.block, f.h.first.min(BLOCK as u8 - 1)))
     }
 
-    /// The position (0..=count) of the first live block numbered `>= block`.
-    fn lower_bound(&self, body: &[u8], block: u32) -> u32 {
-        let (mut lo, mut hi) = (0, self.count);
+    /// The first valid record numbered `>= block`: a binary search over the log's bytes,
+    /// each probe scanning forward to the next record.
+    fn lower_bound(&self, body: &[u8], block: u32) -> Option<Found> {
+        let (mut lo, mut hi) = (0u32, self.used);
         while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            if self.slot(body, mid).block < block {
-                lo = mid + 1;
-            } else {
-                hi = mid;
+            let mid = (lo + (hi - lo) / 2) / ALIGN as u32 * ALIGN as u32;
+            match self.next(body, mid) {
+                Some(f) if f.h.block < block => lo = f.at + f.h.span(),
+                _ => hi = mid,
             }
         }
-        lo
+        self.next(body, lo)
     }
 
     /// Archives block `block` (points `raw`, first stored point `first`).
@@ -280,50 +348,64 @@ impl Archive {
         self.newest = Some(block);
         let mut packed = [0u8; MAX_PACKED];
         let (len, codec) = encode_block(raw, &mut packed);
-        if len > self.region as usize || body.len() < self.len() {
+        let span = record_len(len);
+        if span > self.region || body.len() < self.len() {
             return Err(Skip::TooLarge);
         }
-        let len32 = len as u32;
-        let wrap = self.head + len32 > self.region;
-        let off = if wrap { 0 } else { self.head };
-        // Evict, oldest first, what the new bytes overwrite; after a wrap, the blocks between
-        // the old head and the end are older than those at the start and go first.
-        while self.count > 0 {
-            let o = self.slot(body, 0);
-            let o_end = o.offset.saturating_add(u32::from(o.len));
-            let overlaps = o.offset < off + len32 && off < o_end;
-            let beyond = wrap && o.offset >= self.head;
-            if self.count == self.slots || overlaps || beyond {
-                self.tail = (self.tail + 1) % self.slots;
-                self.count -= 1;
-            } else {
-                break;
+        // Where it goes: at the head, or at 0 when it does not fit before the end (the gap
+        // is zeroed, so no old header is left in the log).
+        let gap = if self.head + span > self.region { self.region - self.head } else { 0 };
+        let off = if gap > 0 { 0 } else { self.head };
+        let grow = gap + span;
+        // Evict, oldest first, what the gap and the record overwrite: the new tail is the
+        // first record at or after the written bytes.
+        if self.used + grow > self.region {
+            let keep_from = self.used + grow - self.region;
+            match self.next(body, keep_from) {
+                Some(f) => {
+                    self.tail = self.phys(f.at) as u32;
+                    self.used -= f.at;
+                }
+                None => {
+                    self.tail = self.head;
+                    self.used = 0;
+                }
             }
         }
-        let index = self.slots as usize * SLOT_LEN;
-        body[index + off as usize..index + off as usize + len].copy_from_slice(&packed[..len]);
-        let mut s = Slot { block, offset: off, len: len as u16, first, codec, sum: 0 };
-        s.sum = s.checksum_of(&packed[..len]);
-        let at = ((u64::from(self.tail) + u64::from(self.count)) % u64::from(self.slots)) as usize;
-        body[at * SLOT_LEN..(at + 1) * SLOT_LEN].copy_from_slice(&s.encode());
-        self.count += 1;
-        self.head = off + len32;
+        if gap > 0 {
+            body[self.head as usize..self.region as usize].fill(0);
+        }
+        let mut h = Header { block, len: len as u16, first, codec, sum: 0 };
+        h.sum = h.checksum_of(&packed[..len]);
+        let o = off as usize;
+        body[o..o + HEADER].copy_from_slice(&h.encode());
+        body[o + HEADER..o + HEADER + len].copy_from_slice(&packed[..len]);
+        body[o + HEADER + len..o + span as usize].fill(0);
+        if self.used == 0 {
+            self.tail = off;
+        } else {
+            self.used += gap;
+        }
+        self.used += span;
+        self.head = (off + span) % self.region;
         Ok(())
     }
 
-    /// Decodes live descriptor `i` into `raw`; false (and one warning per store, naming
-    /// `what`) when its bytes are damaged.
-    fn read_block(&self, body: &[u8], s: &Slot, raw: &mut [u8; RAW], what: &dyn Fn() -> String) -> bool {
-        let index = self.slots as usize * SLOT_LEN;
-        let (off, len) = (s.offset as usize, usize::from(s.len));
-        let ok = off.checked_add(len).is_some_and(|end| end <= self.region as usize && len <= MAX_PACKED) && {
-            let packed = &body[index + off..index + off + len];
-            s.checksum_of(packed) == s.sum && decode_block(packed, s.codec, raw)
-        };
-        if !ok && !self.warned.swap(true, Ordering::Relaxed) {
-            log::warn!("db: {}: a damaged archived block ({}) was dropped", what(), s.block);
+    /// Decodes a record into `raw`; false (and one warning per store, naming `what`) when
+    /// its bytes do not make a block.
+    fn read_block(&self, body: &[u8], f: &Found, raw: &mut [u8; RAW], what: &dyn Fn() -> String) -> bool {
+        let p = self.phys(f.at) + HEADER;
+        let ok = body.get(p..p + usize::from(f.h.len)).is_some_and(|packed| decode_block(packed, f.h.codec, raw));
+        if !ok {
+            self.warn(what, f.h.block);
         }
         ok
+    }
+
+    fn warn(&self, what: &dyn Fn() -> String, block: u32) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            log::warn!("db: {}: damaged archived data near block {block} was dropped", what());
+        }
     }
 
     /// Calls `f` with every point of the aligned times `start..=end` (step `ue`), from the
@@ -342,23 +424,26 @@ impl Archive {
         }
         let b = BLOCK as i64;
         let mut t = start;
-        let mut i = match u32::try_from((start / ue).div_euclid(b)) {
+        let mut rec = match u32::try_from((start / ue).div_euclid(b)) {
             Ok(first) => self.lower_bound(body, first),
-            Err(_) => self.count,
+            Err(_) => None,
         };
         let mut raw = [0u8; RAW];
         while t <= end {
-            let span = t / ue;
-            let block = span.div_euclid(b);
+            let block = (t / ue).div_euclid(b);
             let block_end = ((block + 1) * b - 1) * ue;
             let mut have = false;
-            while i < self.count {
-                let s = self.slot(body, i);
-                if i64::from(s.block) < block {
-                    i += 1;
+            while let Some(r) = rec {
+                if i64::from(r.h.block) < block {
+                    let next_at = r.at + r.h.span();
+                    rec = self.next(body, next_at);
+                    if rec.is_some_and(|n| n.at != next_at && !self.is_wrap_gap(next_at, n.at)) {
+                        // Bytes between two records that are none: damage.
+                        self.warn(what, r.h.block + 1);
+                    }
                     continue;
                 }
-                have = i64::from(s.block) == block && self.read_block(body, &s, &mut raw, what);
+                have = i64::from(r.h.block) == block && self.read_block(body, &r, &mut raw, what);
                 break;
             }
             while t <= end && t <= block_end {

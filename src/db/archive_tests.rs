@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use super::archive::tests::Rng;
-use super::archive::{SLOT_LEN, BLOCK};
+use super::archive::{BLOCK, HEADER};
 use super::tierfile::{self, DESC_LEN};
 use super::upper::tier0_end;
 use super::*;
@@ -225,14 +225,16 @@ fn a_damaged_block_is_dropped_and_its_neighbours_survive() {
     drop(s);
     let mut file = fs::read(d.file()).unwrap();
     let (at, desc) = archive_at(&file, 20, 1);
-    let slots = (desc.bytes / 64) as usize;
-    let [tail, count, _] = desc.arch;
-    assert!(count >= 5, "{count}");
-    // The second live block: its number, then one byte of its compressed bytes flipped.
-    let slot = at + SLOT_LEN * ((tail as usize + 1) % slots);
-    let block = i64::from(u32::from_le_bytes(file[slot..slot + 4].try_into().unwrap()));
-    let offset = u32::from_le_bytes(file[slot + 4..slot + 8].try_into().unwrap()) as usize;
-    file[at + slots * SLOT_LEN + offset + 1] ^= 0x10;
+    let [tail, used, _] = desc.arch;
+    assert!(used > 5 * 100, "{used}");
+    // The second record: after the first (its length at bytes 2..4 of its header); its
+    // block number, then one byte of its compressed bytes flipped.
+    let first = at + tail as usize;
+    let len = usize::from(u16::from_le_bytes([file[first + 2], file[first + 3]]));
+    let second = first + (HEADER + len).div_ceil(4) * 4;
+    assert_eq!(file[second..second + 2], *b"Nb");
+    let block = i64::from(u32::from_le_bytes(file[second + 4..second + 8].try_into().unwrap()));
+    file[second + HEADER + 1] ^= 0x10;
     fs::write(d.file(), &file).unwrap();
     let s = open(MemoryMode::Map, Some(&d.0), &tiers);
     let got = read(&s, 1, 0, end);
@@ -282,7 +284,7 @@ fn a_version_2_section_is_rebuilt_with_one_warning() {
 /// tier: the ring and the archive over the points it keeps. Prints the table.
 #[test]
 fn bytes_per_retained_point() {
-    const BYTES: u32 = 8192;
+    const BYTES: u32 = 4096;
     let tiers = [TierSpec { iterations: 60, entries: 2 * BLOCK as u32, bytes: BYTES }];
     let mut table = String::new();
     let (mut r1, mut r2) = (Rng(1), Rng(2));
@@ -304,8 +306,8 @@ fn bytes_per_retained_point() {
             tiers: &tiers,
         };
         let mut s = DimensionStore::open_at(&spec, NOW);
-        // Until the archive is full: 8192 bytes cannot hold more than 128 blocks.
-        let n = 60 * BLOCK as i64 * 140;
+        // Past a full archive: 4096 bytes cannot hold more than 4096 / 16 = 256 records.
+        let n = 60 * BLOCK as i64 * 260;
         for i in 0..n {
             s.store(B + i, StorageNumber::pack(v(), false));
         }
@@ -316,13 +318,15 @@ fn bytes_per_retained_point() {
         per_point.push(bpp);
     }
     println!("tier 1, archive {BYTES} bytes + ring of {} points:\n{table}", 2 * BLOCK);
-    // Zero and constant series are limited by the index: 128 blocks of 32 points + the ring
-    // = 4160 points at most in 9088 bytes, 2.2 bytes a point.
-    assert!(per_point[0] < 2.3 && per_point[1] < 2.3, "{per_point:?}");
-    // Random integer rates: at most 10 of a point's 14 bytes vary (see `bytes_per_point`).
-    assert!(per_point[2] < 12.0, "{per_point:?}");
-    // Random floats hardly compress: a block stored as it is takes 448 + 16 bytes, and the
-    // region (3/4 of the archive, 6144 bytes) holds 13 of them: 13 × 32 + 64 = 480 points
-    // in 9088 bytes at worst, 18.9 bytes a point.
-    assert!(per_point[3] < 18.9, "{per_point:?}");
+    // Records take their header and padding, at most 44 bytes for a zero series and 120 for
+    // a constant one (see `steady_blocks_compress_to_almost_nothing`), at most 464 for any:
+    // the archive keeps all but at most one of the records that fit (a wrap gap), plus the
+    // ring's 64 points, in 4992 bytes: zero ≥ (4096 / 44 - 1) × 32 + 64 = 3008 points, 1.66
+    // bytes a point; constant ≥ (4096 / 120 - 1) × 32 + 64 = 1120, 4.46; any ≥ (4096 / 464
+    // - 1) × 32 + 64 = 288, 17.3.
+    assert!(per_point[0] <= 1.66 && per_point[1] <= 4.46, "{per_point:?}");
+    assert!(per_point[2] <= 17.3 && per_point[3] <= 17.3, "{per_point:?}");
+    // Random integer rates: at most 10 of a point's 14 bytes vary (see `bytes_per_point`):
+    // records of at most 16 + 320 bytes: ≥ (4096 / 336 - 1) × 32 + 64 = 416 points, 12.
+    assert!(per_point[2] <= 12.0, "{per_point:?}");
 }

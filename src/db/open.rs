@@ -483,7 +483,7 @@ fn desc_of(k: usize, t: &Tier, last_t: i64, first_t: i64) -> TierDesc {
         bytes: t.arch_bytes(),
         last_t,
         first_t,
-        arch: t.arch.as_ref().map_or([0; 3], |a| [a.tail, a.count, a.head]),
+        arch: t.arch.as_ref().map_or([0; 3], |a| a.state()),
     }
 }
 

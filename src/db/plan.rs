@@ -238,7 +238,7 @@ impl TierPlan {
                     let rest = per_dim.saturating_sub(u64::from(ring) * TIER_POINT_BYTES as u64);
                     let rest = u32::try_from(rest).unwrap_or(super::archive::MAX_ARCHIVE);
                     // Too small for an archive: the fixed ring only, as before.
-                    if super::archive::geometry(rest).0 > 0 {
+                    if super::archive::geometry(rest) > 0 {
                         entries[k] = ring;
                         bytes[k] = rest;
                     }

@@ -1,6 +1,6 @@
 //! The upper tiers' part of a version-2 dimension file: one section per tier after tier 0's
 //! slots, each a 64-byte descriptor followed by `entries` points of 14 bytes, then the
-//! tier's compressed archive, `archive bytes` long (an index and a region, see
+//! tier's compressed archive, `archive bytes` long (a log of compressed blocks, see
 //! `archive.rs`; none when 0).
 //!
 //! Sections are at version 3 (magic `NDTIER3`); a version-2 section (`NDTIER2`, no archive)
@@ -24,10 +24,10 @@
 //! | 24     | 4    | bytes per point (14)                                     |
 //! | 28     | 4    | archive bytes (index + region; 0 = no archive)           |
 //! | 32     | 4    | checksum of bytes 0..32 (FNV-1a 64 folded to 32 bits)    |
-//! | 36     | 4    | archive tail: index slot of the oldest block             |
+//! | 36     | 4    | archive tail: region offset of the oldest record         |
 //! | 40     | 8    | last_t, i64 (`i64::MIN` = nothing stored)                |
 //! | 48     | 8    | first written t, i64 (`i64::MIN` = nothing stored)       |
-//! | 56     | 4    | archive count: live blocks                               |
+//! | 56     | 4    | archive used: bytes of the log from its tail to its head |
 //! | 60     | 4    | archive head: region offset of the next block            |
 //!
 //! As in the file header, the times and the archive's position change in place in map mode,
@@ -52,7 +52,7 @@ const TIER_MAGIC_V2: [u8; 8] = *b"NDTIER2\0";
 pub(crate) const TIER_LAST_T_AT: usize = 40;
 pub(crate) const TIER_FIRST_T_AT: usize = 48;
 pub(crate) const ARCH_TAIL_AT: usize = 36;
-pub(crate) const ARCH_COUNT_AT: usize = 56;
+pub(crate) const ARCH_USED_AT: usize = 56;
 pub(crate) const ARCH_HEAD_AT: usize = 60;
 
 /// A decoded tier descriptor.
@@ -66,7 +66,7 @@ pub(crate) struct TierDesc {
     pub bytes: u32,
     pub last_t: i64,
     pub first_t: i64,
-    /// The archive's position: tail slot, live blocks, region head.
+    /// The archive's position: tail, bytes used, head.
     pub arch: [u32; 3],
 }
 
@@ -113,7 +113,7 @@ impl TierDesc {
             bytes: le_u32(b, 28),
             last_t: le_u64(b, TIER_LAST_T_AT) as i64,
             first_t: le_u64(b, TIER_FIRST_T_AT) as i64,
-            arch: [le_u32(b, ARCH_TAIL_AT), le_u32(b, ARCH_COUNT_AT), le_u32(b, ARCH_HEAD_AT)],
+            arch: [le_u32(b, ARCH_TAIL_AT), le_u32(b, ARCH_USED_AT), le_u32(b, ARCH_HEAD_AT)],
         })
     }
 }
@@ -121,7 +121,7 @@ impl TierDesc {
 /// Writes an archive's position (tail, count, head) into a descriptor's bytes.
 pub(crate) fn put_arch(d: &mut [u8], arch: [u32; 3]) {
     d[ARCH_TAIL_AT..ARCH_TAIL_AT + 4].copy_from_slice(&arch[0].to_le_bytes());
-    d[ARCH_COUNT_AT..ARCH_COUNT_AT + 4].copy_from_slice(&arch[1].to_le_bytes());
+    d[ARCH_USED_AT..ARCH_USED_AT + 4].copy_from_slice(&arch[1].to_le_bytes());
     d[ARCH_HEAD_AT..ARCH_HEAD_AT + 4].copy_from_slice(&arch[2].to_le_bytes());
 }
 
@@ -224,16 +224,7 @@ pub(crate) fn walk(image: &[u8], mut at: usize, max: usize, now: i64) -> (Vec<Se
 
 /// The archive's size and position can be those of a real archive.
 fn archive_is_sane(d: &TierDesc) -> bool {
-    if d.bytes == 0 {
-        return true;
-    }
-    let (slots, region) = super::archive::geometry(d.bytes);
-    let [tail, count, head] = d.arch;
-    d.bytes <= super::archive::MAX_ARCHIVE
-        && slots as usize * super::archive::SLOT_LEN + region as usize == d.bytes as usize
-        && tail < slots
-        && count <= slots
-        && head <= region
+    super::archive::state_is_sane(d.bytes, d.arch)
 }
 
 /// Reads one tier of a database file without changing it: every point of its window,

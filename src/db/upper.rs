@@ -325,7 +325,7 @@ impl DimensionStore {
         if let Some(arch) = tier.arch.as_mut() {
             if archive_leaving(&tier.ring, arch, points, abody, t) {
                 if let Some(d) = desc.as_deref_mut() {
-                    put_arch(d, [arch.tail, arch.count, arch.head]);
+                    put_arch(d, arch.state());
                 }
             }
         }

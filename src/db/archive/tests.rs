@@ -121,8 +121,8 @@ fn steady_blocks_compress_to_almost_nothing() {
     assert_eq!(round_trip(&random), RAW);
 }
 
-/// Bytes a point takes in the archive (compressed bytes + its 16-byte descriptor, over
-/// BLOCK points), for the series of the Netdata comparison. Prints the table.
+/// Bytes a point takes in the archive (its record: 16-byte header, compressed bytes,
+/// padding; over BLOCK points), for the series of the Netdata comparison. Prints the table.
 #[test]
 fn bytes_per_point() {
     let mut rng = Rng(11);
@@ -136,7 +136,7 @@ fn bytes_per_point() {
     let mut table = String::new();
     for (name, raw) in &series {
         let len = round_trip(raw);
-        let per_point = (len + SLOT_LEN) as f64 / BLOCK as f64;
+        let per_point = f64::from(record_len(len)) / BLOCK as f64;
         table.push_str(&format!("{name:32} {len:4} bytes a block of {BLOCK} = {per_point:5.2} bytes a point\n"));
     }
     println!("{table}");
@@ -150,62 +150,80 @@ fn bytes_per_point() {
 }
 
 fn store_block(a: &mut Archive, body: &mut [u8], block: u32, fill: u8) -> Result<(), Skip> {
-    // A point with random-looking bytes derived from `fill` (non-empty: count ≠ 0).
+    // Random-looking bytes derived from `fill`: incompressible, stored as is (448 bytes, a
+    // record of 464).
     let mut raw = [0u8; RAW];
     let mut rng = Rng(u64::from(fill) + 1);
     raw.iter_mut().for_each(|b| *b = rng.next() as u8 | 1);
     a.append(body, block, 0, &raw)
 }
 
+/// The live blocks, oldest first.
 fn blocks(a: &Archive, body: &[u8]) -> Vec<u32> {
-    (0..a.count).map(|i| a.slot(body, i).block).collect()
+    let mut out = Vec::new();
+    let mut at = 0;
+    while let Some(f) = a.next(body, at) {
+        out.push(f.h.block);
+        at = f.at + f.h.span();
+    }
+    out
 }
 
 #[test]
-fn geometry_gives_one_slot_per_64_bytes() {
-    assert_eq!(geometry(0), (0, 0));
-    assert_eq!(geometry(63), (0, 0));
-    // 2048 bytes: 32 slots of 16 bytes, 1536 bytes of region.
-    assert_eq!(geometry(2048), (32, 1536));
+fn geometry_takes_multiples_of_4() {
+    assert_eq!(geometry(0), 0);
+    assert_eq!(geometry(63), 0);
+    assert_eq!(geometry(2050), 2048);
     assert!(Archive::new(63).is_none());
+    assert!(state_is_sane(2048, [0, 0, 0]));
+    assert!(state_is_sane(2048, [2000, 100, 52]), "wrapped: 2000 + 100 = 2100 = 52 + 2048");
+    assert!(!state_is_sane(2048, [2000, 100, 56]));
+    assert!(!state_is_sane(2048, [2, 0, 2]), "unaligned");
+    assert!(!state_is_sane(2049, [0, 0, 0]), "not a region size");
 }
 
 #[test]
 fn writing_evicts_the_oldest_blocks_it_overwrites() {
-    // Random blocks do not compress: 448 bytes each. 2560 bytes: 40 slots, a region of
-    // 1920 = 4 × 448 + 128.
-    let mut a = Archive::new(2560).unwrap();
-    assert_eq!((a.slots, a.region), (40, 1920));
+    // 4 incompressible records of 464 bytes = 1856; a region of 2000 leaves 144 bytes.
+    let mut a = Archive::new(2000).unwrap();
     let mut body = vec![0u8; a.len()];
     for b in 0..4 {
         store_block(&mut a, &mut body, 10 + b, b as u8).unwrap();
     }
-    assert_eq!((blocks(&a, &body), a.head), (vec![10, 11, 12, 13], 1792));
-    // The fifth does not fit in the last 128 bytes: it wraps to offset 0 and evicts block 10
-    // only.
+    assert_eq!((blocks(&a, &body), a.state()), (vec![10, 11, 12, 13], [0, 1856, 1856]));
+    // The fifth does not fit in the last 144 bytes: a wrap gap of 144, the record at 0,
+    // evicting block 10 (at 0) only: the tail moves to block 11 at 464.
     store_block(&mut a, &mut body, 20, 4).unwrap();
-    assert_eq!((blocks(&a, &body), a.head), (vec![11, 12, 13, 20], 448));
+    assert_eq!((blocks(&a, &body), a.state()), (vec![11, 12, 13, 20], [464, 1856 - 464 + 144 + 464, 464]));
+    assert!(body[1856..2000].iter().all(|&b| b == 0), "the gap is zeroed");
     assert_eq!(store_block(&mut a, &mut body, 20, 5), Err(Skip::NotNewer));
     assert_eq!(store_block(&mut a, &mut body, 3, 5), Err(Skip::NotNewer));
-    // A small block (all zero but the count: compresses) fits after block 20, evicting 11.
+    // A small block (one non-zero byte in 448: at most 2 × 6 + 13 = 25 compressed bytes by
+    // the count in `steady_blocks_compress_to_almost_nothing`): a record of at most 44
+    // bytes at 464, evicting block 11.
     let mut raw = [0u8; RAW];
     raw[12] = 1;
     a.append(&mut body, 21, 0, &raw).unwrap();
-    assert_eq!(blocks(&a, &body), vec![12, 13, 20, 21]);
-    // Many small blocks (19 bytes each: one non-zero byte): 68 more end at 467 + 68 × 19 =
-    // 1759, inside the region, so the index (40 slots) is what limits them: the newest 40
-    // stay.
-    assert_eq!(a.head, 448 + 19);
-    for b in 22..90 {
+    let small = a.head - 464;
+    assert!(small <= 44 && small % 4 == 0, "{small}");
+    assert_eq!((blocks(&a, &body), a.tail), (vec![12, 13, 20, 21], 928));
+    // 12 more small ones end at 464 + 13 × small ≤ 1036: block 12 (at 928) goes, 13 (at
+    // 1392) stays.
+    for b in 22..34 {
         a.append(&mut body, b, 0, &raw).unwrap();
     }
-    assert_eq!(a.count, 40);
-    assert_eq!(blocks(&a, &body), (50..90).collect::<Vec<_>>());
-    assert_eq!(a.head, 1759);
+    assert_eq!(a.head, 464 + 13 * small);
+    assert_eq!(blocks(&a, &body), [13, 20].into_iter().chain(21..34).collect::<Vec<_>>());
     // O(1) forgetting.
     a.clear();
-    assert_eq!((a.count, blocks(&a, &body)), (0, vec![]));
+    assert_eq!((a.used, blocks(&a, &body)), (0, vec![]));
     assert!(store_block(&mut a, &mut body, 0, 1).is_ok(), "after a clear any block is newer");
+    assert_eq!(blocks(&a, &body), vec![0]);
+    // The persisted state reloads, the newest block found again.
+    let mut b = Archive::new(2000).unwrap();
+    assert!(b.load(&body, a.tail, a.used, a.head));
+    assert_eq!((b.newest, blocks(&b, &body)), (Some(0), vec![0]));
+    assert!(!b.load(&body, a.tail, a.used + 4, a.head), "inconsistent state");
 }
 
 #[test]
@@ -213,9 +231,9 @@ fn reads_find_blocks_and_drop_damaged_ones_once() {
     let mut a = Archive::new(4096).unwrap();
     let mut body = vec![0u8; a.len()];
     let ue = 60;
-    // Blocks 1, 2 and 4 (3 is missing: nothing was stored in it); point j of block b holds
-    // sum = b·100 + j, count 1.
-    for b in [1u32, 2, 4] {
+    // Blocks 1, 2, 4 and 5 (3 is missing: nothing was stored in it); point j of block b
+    // holds sum = b·100 + j, count 1.
+    for b in [1u32, 2, 4, 5] {
         let points: Vec<TierPoint> = (0..BLOCK).map(|j| pt(f64::from(b * 100) + j as f64, 0.0, 1.0, 1)).collect();
         a.append(&mut body, b, 0, &block_of(&points)).unwrap();
     }
@@ -232,17 +250,19 @@ fn reads_find_blocks_and_drop_damaged_ones_once() {
     assert_eq!(got[1].sum, 200.0);
     assert_eq!(got[33], TierPoint::empty(3 * b * ue), "block 3 is missing");
     assert_eq!(got[66].sum, 401.0);
+    assert_eq!(read(&a, &body, 5 * b * ue, 5 * b * ue)[0].sum, 500.0, "found by the binary search");
+    assert!(!a.warned.load(Ordering::Relaxed));
     // Flip one byte of block 2's compressed bytes: it reads as empty, 1 and 4 survive.
-    let s = a.slot(&body, 1);
-    assert_eq!(s.block, 2);
-    body[a.slots as usize * SLOT_LEN + s.offset as usize + 3] ^= 0x40;
+    let second = a.next(&body, 0).map(|f| f.h.span()).unwrap();
+    body[second as usize + HEADER + 3] ^= 0x40;
     let got = read(&a, &body, (2 * b - 1) * ue, (4 * b + 1) * ue);
     assert_eq!(got[0].sum, 131.0);
     assert!(got[1..33].iter().all(|p| p.count == 0));
     assert_eq!(got[66].sum, 401.0);
     assert!(a.warned.load(Ordering::Relaxed), "warned once; later reads do not warn again");
-    // A descriptor whose offset points past the region is dropped too, never read.
-    let at = SLOT_LEN * ((a.tail as usize + 2) % a.slots as usize);
-    body[at + 4..at + 8].copy_from_slice(&u32::MAX.to_le_bytes());
-    assert!(read(&a, &body, 4 * b * ue, 4 * b * ue)[0].count == 0);
+    // A header claiming a length past the region is no record: never read.
+    let fourth = second + a.next(&body, second).map(|f| f.h.span()).unwrap();
+    body[fourth as usize + 2..fourth as usize + 4].copy_from_slice(&u16::MAX.to_le_bytes());
+    assert_eq!(read(&a, &body, 4 * b * ue, 4 * b * ue)[0].count, 0);
+    assert_eq!(read(&a, &body, 5 * b * ue, 5 * b * ue)[0].sum, 500.0, "the next one is found");
 }
