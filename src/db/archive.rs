@@ -391,6 +391,40 @@ impl Archive {
         Ok(())
     }
 
+    /// Takes the newest records of `old` (in `old_body`) that fit into this empty archive,
+    /// copied as they are (no recompression): at most `old.used / 16` records walked.
+    pub fn migrate_from(&mut self, body: &mut [u8], old: &Archive, old_body: &[u8]) {
+        self.clear();
+        self.tail = 0;
+        self.head = 0;
+        if body.len() < self.len() {
+            return;
+        }
+        let mut found = Vec::new();
+        let mut at = 0;
+        while let Some(f) = old.next(old_body, at) {
+            found.push(f);
+            at = f.at + f.h.span();
+        }
+        // The newest records whose spans add up to the region at most.
+        let mut total = 0u32;
+        let mut from = found.len();
+        while from > 0 && total + found[from - 1].h.span() <= self.region {
+            from -= 1;
+            total += found[from].h.span();
+        }
+        let mut off = 0usize;
+        for f in &found[from..] {
+            let p = old.phys(f.at);
+            let n = f.h.span() as usize;
+            body[off..off + n].copy_from_slice(&old_body[p..p + n]);
+            off += n;
+        }
+        self.used = total;
+        self.head = total % self.region;
+        self.newest = found.last().map(|f| f.h.block);
+    }
+
     /// Decodes a record into `raw`; false (and one warning per store, naming `what`) when
     /// its bytes do not make a block.
     fn read_block(&self, body: &[u8], f: &Found, raw: &mut [u8; RAW], what: &dyn Fn() -> String) -> bool {

@@ -92,6 +92,15 @@ fn stitched(s: &DimensionStore, tier: usize, after: i64, before: i64) -> Vec<Tie
     out
 }
 
+/// Asserts two reads are equal, naming the first difference (not the whole reads).
+#[track_caller]
+fn same(got: &[TierPoint], want: &[TierPoint], what: &str) {
+    if let Some(i) = (0..got.len().min(want.len())).find(|&i| got[i] != want[i]) {
+        panic!("{what}: point {i} differs: {:?} != {:?}", got[i], want[i]);
+    }
+    assert_eq!(got.len(), want.len(), "{what}: lengths ({:?} / {:?} first)", got.first(), want.first());
+}
+
 fn ring_first(s: &DimensionStore, k: usize) -> i64 {
     s.tier(k).unwrap().ring.first_t().unwrap()
 }
@@ -184,9 +193,9 @@ fn restarts_and_kill_9_keep_the_archive() {
     let s = open(MemoryMode::Map, Some(&d.0), &tiers);
     assert_eq!(s.outcome(), OpenOutcome::Loaded);
     assert_eq!((s.tier_outcome(1), s.tier_outcome(2)), (Some(TierOutcome::Loaded), Some(TierOutcome::Loaded)));
-    for k in 0..3 {
-        assert_eq!(read(&s, k, 0, end), want[k], "tier {k}");
-        assert_eq!(read_file_tier(&d.file(), k).unwrap(), want[k], "the tool's reader, tier {k}");
+    for (k, want) in want.iter().enumerate() {
+        assert_eq!(read(&s, k, 0, end), *want, "tier {k}");
+        assert_eq!(read_file_tier(&d.file(), k).unwrap(), *want, "the tool's reader, tier {k}");
     }
     drop(s);
     // save mode reads the same file, and writes it back.
@@ -197,11 +206,46 @@ fn restarts_and_kill_9_keep_the_archive() {
     s.save().unwrap();
     let s = open(MemoryMode::Map, Some(&d.0), &tiers);
     assert_eq!(read(&s, 1, 0, end), want[1]);
-    // Another archive size: the archive is dropped, the ring's newest points kept.
+    // Another archive size (the budget sized for another number of dimensions): the newest
+    // records that fit are kept as they are.
     drop(s);
     let s = open(MemoryMode::Map, Some(&d.0), &archived(1 << 13));
     assert!(matches!(s.tier_outcome(1), Some(TierOutcome::Resized { .. })), "{:?}", s.tier_outcome(1));
-    assert_eq!(s.tier_first_t(1), Some(ring_first(&s, 1)));
+    let first = s.tier_first_t(1).unwrap();
+    assert!(first < ring_first(&s, 1) && first > want[1][0].t, "{first}");
+    let kept: Vec<TierPoint> = want[1].iter().filter(|p| p.t >= first).copied().collect();
+    assert_eq!(read(&s, 1, 0, end), kept);
+    assert!(kept.len() > 64 + 2 * BLOCK);
+}
+
+#[test]
+fn changing_sizes_archives_what_the_ring_can_no_longer_hold() {
+    let d = TempDir::new();
+    // A fixed tier of 1000 points (no archive), then the same tier with an archive and a
+    // ring of 64: everything the old ring held is still read.
+    let fixed = [TierSpec { iterations: 3, entries: 1000, bytes: 0 }, TierSpec { iterations: 2, entries: 64, bytes: 0 }];
+    let mut s = open(MemoryMode::Map, Some(&d.0), &fixed);
+    let mut r = open(MemoryMode::Ram, None, &FLAT);
+    let end = feed(&mut [&mut s, &mut r], 2500, 3);
+    let want = read(&s, 1, 0, end);
+    assert_eq!(want.len(), 1000);
+    drop(s);
+    let s = open(MemoryMode::Map, Some(&d.0), &archived(1 << 14));
+    assert_eq!(s.tier_outcome(1), Some(TierOutcome::Resized { from: 1000, to: 64 }));
+    // Blocks holding only empty points are not archived: the tier starts with the block
+    // of the first stored value; from there, every point is the old ring's.
+    let got = read(&s, 1, 0, end);
+    let first_value = want.iter().find(|p| p.count > 0).unwrap().t;
+    assert_eq!((got[0].t / 30).div_euclid(BLOCK as i64), (first_value / 30).div_euclid(BLOCK as i64));
+    let want: Vec<TierPoint> = want.into_iter().filter(|p| p.t >= got[0].t).collect();
+    same(&got, &want, "after the shrink");
+    assert!(want.len() > 3 * 64 && ring_first(&s, 1) > want[want.len() - 65].t, "most of it from the archive");
+    // A bigger ring back: the archive stays as it is (the same size), the ring refills.
+    drop(s);
+    let bigger = [TierSpec { entries: 200, ..archived(1 << 14)[0] }, archived(1 << 14)[1]];
+    let s = open(MemoryMode::Map, Some(&d.0), &bigger);
+    assert_eq!(s.tier_outcome(1), Some(TierOutcome::Resized { from: 64, to: 200 }));
+    same(&read(&s, 1, 0, end), &want, "after the growth");
 }
 
 /// Offset in the file of upper tier `k`'s archive (index first) and its live slots' state.

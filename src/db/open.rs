@@ -17,7 +17,7 @@ use super::file::{self, dimension_path, file_len_for, Header, Verdict, HEADER_LE
 use super::ring::Ring;
 use super::store::{DimensionStore, OpenOutcome, Slots, StoreSpec, Upper};
 use super::archive::{Archive, BLOCK};
-use super::tier::{Tier, TierOutcome, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
+use super::tier::{archive_leaving, Tier, TierOutcome, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
 use super::tierfile::{self, section_len, Section, TierDamage, TierDesc, DESC_LEN};
 use super::upper::tier0_end;
 use super::MemoryMode;
@@ -388,20 +388,35 @@ impl DimensionStore {
             _ => return TierOutcome::Memory,
         };
         let (points, abody) = body.split_at_mut(ring_len);
-        // The archive is kept when its size did not change (its bytes are copied as they
-        // are); otherwise only the ring's newest points are.
+        // The archive is copied as it is when its size did not change; otherwise its newest
+        // records that fit are. When the ring shrinks or the archive is new, the blocks that
+        // would leave the new ring are archived from the old one first, so nothing a ring
+        // held is lost to a change of sizes.
         let mut kept_archive = false;
         if let Some(a) = tier.arch.as_mut() {
             let old_at = s.at + DESC_LEN + d.entries as usize * TIER_POINT_BYTES;
-            if d.bytes == tier_arch_len(a) {
-                if let Some(old) = image.get(old_at..old_at + abody.len()) {
-                    abody.copy_from_slice(old);
-                    kept_archive = a.load(abody, d.arch[0], d.arch[1], d.arch[2]);
+            let old_body = image.get(old_at..old_at + d.bytes as usize).unwrap_or(&[]);
+            let mut old = Archive::new(d.bytes);
+            if let Some(o) = old.as_mut() {
+                let [tail, used, head] = d.arch;
+                if !o.load(old_body, tail, used, head) {
+                    old = None;
                 }
             }
-            if !kept_archive {
-                a.clear();
-                abody.fill(0);
+            match &old {
+                Some(o) if d.bytes == tier_arch_len(a) => {
+                    abody.copy_from_slice(old_body);
+                    kept_archive = a.load(abody, o.tail, o.used, o.head);
+                }
+                Some(o) => a.migrate_from(abody, o, old_body),
+                None => {
+                    a.clear();
+                    abody.fill(0);
+                }
+            }
+            if d.entries > tier.ring.entries || old.is_none() {
+                let shift = i64::from(d.entries.saturating_sub(tier.ring.entries)) * i64::from(d.update_every);
+                archive_leaving(&old_ring, a, old_points, abody, d.last_t.saturating_add(shift.max(1)));
             }
         }
         const P: usize = TIER_POINT_BYTES;
