@@ -232,6 +232,9 @@ pub(crate) struct Archive {
     pub head: u32,
     /// The newest block considered for archiving (archived, or found empty).
     pub newest: Option<u32>,
+    /// The oldest valid record's block and first point, kept current by every change (it
+    /// answers `tier_first_t` without reading the log).
+    first: Option<(u32, u8)>,
     /// A damaged block was reported (once per store).
     pub warned: AtomicBool,
 }
@@ -249,7 +252,15 @@ impl Archive {
     /// An empty archive of `bytes` bytes; `None` when it has no room at all.
     pub fn new(bytes: u32) -> Option<Archive> {
         let region = geometry(bytes);
-        (region > 0).then(|| Archive { region, tail: 0, used: 0, head: 0, newest: None, warned: AtomicBool::new(false) })
+        (region > 0).then(|| Archive {
+            region,
+            tail: 0,
+            used: 0,
+            head: 0,
+            newest: None,
+            first: None,
+            warned: AtomicBool::new(false),
+        })
     }
 
     /// Bytes of the region.
@@ -265,6 +276,7 @@ impl Archive {
         }
         (self.tail, self.used, self.head) = (tail, used, head);
         self.newest = self.last(body).map(|f| f.h.block);
+        self.find_first(body);
         true
     }
 
@@ -273,6 +285,12 @@ impl Archive {
         self.used = 0;
         self.tail = self.head;
         self.newest = None;
+        self.first = None;
+    }
+
+    /// Finds the oldest valid record again.
+    fn find_first(&mut self, body: &[u8]) {
+        self.first = self.next(body, 0).map(|f| (f.h.block, f.h.first.min(BLOCK as u8 - 1)));
     }
 
     /// The persisted state: tail, used, head.
@@ -321,9 +339,8 @@ impl Archive {
     }
 
     /// The oldest live block's number and first stored point.
-    pub fn oldest(&self, body: &[u8]) -> Option<(u32, u8)> {
-        let f = self.next(body, 0)?;
-        Some((f.h.block, f.h.first.min(BLOCK as u8 - 1)))
+    pub fn oldest(&self) -> Option<(u32, u8)> {
+        self.first
     }
 
     /// The first valid record numbered `>= block`: a binary search over the log's bytes,
@@ -388,6 +405,7 @@ impl Archive {
         }
         self.used += span;
         self.head = (off + span) % self.region;
+        self.find_first(body);
         Ok(())
     }
 
@@ -423,13 +441,15 @@ impl Archive {
         self.used = total;
         self.head = total % self.region;
         self.newest = found.last().map(|f| f.h.block);
+        self.find_first(body);
     }
 
     /// Decodes a record into `raw`; false (and one warning per store, naming `what`) when
     /// its bytes do not make a block.
     fn read_block(&self, body: &[u8], f: &Found, raw: &mut [u8; RAW], what: &dyn Fn() -> String) -> bool {
         let p = self.phys(f.at) + HEADER;
-        let ok = body.get(p..p + usize::from(f.h.len)).is_some_and(|packed| decode_block(packed, f.h.codec, raw));
+        let ok =
+            body.get(p..p + usize::from(f.h.len)).is_some_and(|packed| decode_block(packed, f.h.codec, raw));
         if !ok {
             self.warn(what, f.h.block);
         }
@@ -482,7 +502,11 @@ impl Archive {
             }
             while t <= end && t <= block_end {
                 let j = (t / ue).rem_euclid(b) as usize;
-                f(if have { TierPoint::decode(t, &raw[j * TIER_POINT_BYTES..]) } else { TierPoint::empty(t) });
+                f(if have {
+                    TierPoint::decode(t, &raw[j * TIER_POINT_BYTES..])
+                } else {
+                    TierPoint::empty(t)
+                });
                 t += ue;
             }
         }

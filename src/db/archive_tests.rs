@@ -45,11 +45,14 @@ fn archived(bytes: u32) -> [TierSpec; 2] {
 }
 
 /// The same tiers uncompressed, with windows longer than anything fed.
-const FLAT: [TierSpec; 2] =
-    [TierSpec { iterations: 3, entries: 60_000, bytes: 0 }, TierSpec { iterations: 2, entries: 60_000, bytes: 0 }];
+const FLAT: [TierSpec; 2] = [
+    TierSpec { iterations: 3, entries: 60_000, bytes: 0 },
+    TierSpec { iterations: 2, entries: 60_000, bytes: 0 },
+];
 
 fn open(mode: MemoryMode, dir: Option<&Path>, tiers: &[TierSpec]) -> DimensionStore {
-    let spec = StoreSpec { mode, dir, chart_id: "disk.sda", dim_id: "reads", update_every: 10, entries: 20, tiers };
+    let spec =
+        StoreSpec { mode, dir, chart_id: "disk.sda", dim_id: "reads", update_every: 10, entries: 20, tiers };
     DimensionStore::open_at(&spec, NOW)
 }
 
@@ -192,7 +195,10 @@ fn restarts_and_kill_9_keep_the_archive() {
     std::mem::forget(s);
     let s = open(MemoryMode::Map, Some(&d.0), &tiers);
     assert_eq!(s.outcome(), OpenOutcome::Loaded);
-    assert_eq!((s.tier_outcome(1), s.tier_outcome(2)), (Some(TierOutcome::Loaded), Some(TierOutcome::Loaded)));
+    assert_eq!(
+        (s.tier_outcome(1), s.tier_outcome(2)),
+        (Some(TierOutcome::Loaded), Some(TierOutcome::Loaded))
+    );
     for (k, want) in want.iter().enumerate() {
         assert_eq!(read(&s, k, 0, end), *want, "tier {k}");
         assert_eq!(read_file_tier(&d.file(), k).unwrap(), *want, "the tool's reader, tier {k}");
@@ -223,7 +229,10 @@ fn changing_sizes_archives_what_the_ring_can_no_longer_hold() {
     let d = TempDir::new();
     // A fixed tier of 1000 points (no archive), then the same tier with an archive and a
     // ring of 64: everything the old ring held is still read.
-    let fixed = [TierSpec { iterations: 3, entries: 1000, bytes: 0 }, TierSpec { iterations: 2, entries: 64, bytes: 0 }];
+    let fixed = [
+        TierSpec { iterations: 3, entries: 1000, bytes: 0 },
+        TierSpec { iterations: 2, entries: 64, bytes: 0 },
+    ];
     let mut s = open(MemoryMode::Map, Some(&d.0), &fixed);
     let mut r = open(MemoryMode::Ram, None, &FLAT);
     let end = feed(&mut [&mut s, &mut r], 2500, 3);
@@ -239,7 +248,10 @@ fn changing_sizes_archives_what_the_ring_can_no_longer_hold() {
     assert_eq!((got[0].t / 30).div_euclid(BLOCK as i64), (first_value / 30).div_euclid(BLOCK as i64));
     let want: Vec<TierPoint> = want.into_iter().filter(|p| p.t >= got[0].t).collect();
     same(&got, &want, "after the shrink");
-    assert!(want.len() > 3 * 64 && ring_first(&s, 1) > want[want.len() - 65].t, "most of it from the archive");
+    assert!(
+        want.len() > 3 * 64 && ring_first(&s, 1) > want[want.len() - 65].t,
+        "most of it from the archive"
+    );
     // A bigger ring back: the archive stays as it is (the same size), the ring refills.
     drop(s);
     let bigger = [TierSpec { entries: 200, ..archived(1 << 14)[0] }, archived(1 << 14)[1]];
@@ -373,4 +385,39 @@ fn bytes_per_retained_point() {
     // Random integer rates: at most 10 of a point's 14 bytes vary (see `bytes_per_point`):
     // records of at most 16 + 320 bytes: ≥ (4096 / 336 - 1) × 32 + 64 = 416 points, 12.
     assert!(per_point[2] <= 12.0, "{per_point:?}");
+}
+
+#[test]
+fn random_damage_never_panics_nor_misorders() {
+    let d = TempDir::new();
+    let tiers = archived(1500);
+    let mut s = open(MemoryMode::Map, Some(&d.0), &tiers);
+    let end = feed(&mut [&mut s], 3000, 21);
+    drop(s);
+    let good = fs::read(d.file()).unwrap();
+    let (at1, _) = archive_at(&good, 20, 1);
+    let mut rng = Rng(99);
+    for round in 0..200 {
+        let mut file = good.clone();
+        // Bytes of tier 1's archive and descriptor state, anywhere after tier 0.
+        for _ in 0..1 + rng.below(8) {
+            let i = if rng.below(4) == 0 {
+                at1 - DESC_LEN + [36, 56, 60][rng.below(3) as usize] + rng.below(4) as usize
+            } else {
+                tier0_end(20) + rng.below((file.len() - tier0_end(20)) as u64) as usize
+            };
+            file[i] = rng.next() as u8;
+        }
+        fs::write(d.file(), &file).unwrap();
+        let mut s = open(if round % 2 == 0 { MemoryMode::Map } else { MemoryMode::Save }, Some(&d.0), &tiers);
+        for k in 0..3 {
+            let got = stitched(&s, k, 0, end + 10_000);
+            assert!(got.windows(2).all(|w| w[0].t < w[1].t), "round {round}, tier {k}");
+            let _ = read_file_tier(&d.file(), k);
+        }
+        for i in 0..200 {
+            s.store(end + 10 * i, StorageNumber::pack(i as f64, false));
+        }
+        assert!(read(&s, 1, 0, end + 2000).windows(2).all(|w| w[0].t < w[1].t));
+    }
 }

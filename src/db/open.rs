@@ -13,10 +13,10 @@ use std::path::{Path, PathBuf};
 
 use memmap2::MmapMut;
 
+use super::archive::{Archive, BLOCK};
 use super::file::{self, dimension_path, file_len_for, Header, Verdict, HEADER_LEN, MAX_ENTRIES, NO_TIME};
 use super::ring::Ring;
 use super::store::{DimensionStore, OpenOutcome, Slots, StoreSpec, Upper};
-use super::archive::{Archive, BLOCK};
 use super::tier::{archive_leaving, Tier, TierOutcome, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
 use super::tierfile::{self, section_len, Section, TierDamage, TierDesc, DESC_LEN};
 use super::upper::tier0_end;
@@ -259,9 +259,9 @@ impl DimensionStore {
                     && {
                         let ring_len = t.ring_len();
                         t.arch.as_mut().is_none_or(|a| {
-                        let body = &map[s.at + DESC_LEN + ring_len..];
-                        a.load(body, d.arch[0], d.arch[1], d.arch[2])
-                    })
+                            let body = &map[s.at + DESC_LEN + ring_len..];
+                            a.load(body, d.arch[0], d.arch[1], d.arch[2])
+                        })
                     }
             });
             if !fits {
@@ -297,7 +297,8 @@ impl DimensionStore {
         if image.len() < tier0_end(old.entries) {
             // The file shrank between its header check and its reading.
             let len = image.len() as u64;
-            self.outcome = OpenOutcome::Rebuilt(super::Damage::WrongLength { len, expected: file_len_for(old.entries) });
+            self.outcome =
+                OpenOutcome::Rebuilt(super::Damage::WrongLength { len, expected: file_len_for(old.entries) });
             self.set_tier_outcomes(TierOutcome::Rebuilt(TierDamage::BelowRebuilt));
             return;
         }
@@ -327,12 +328,19 @@ impl DimensionStore {
                     None => TierOutcome::Backfilled,
                 },
             };
-            if rebuild_from.is_none() && matches!(outcome, TierOutcome::Rebuilt(_) | TierOutcome::Backfilled) {
+            if rebuild_from.is_none() && matches!(outcome, TierOutcome::Rebuilt(_) | TierOutcome::Backfilled)
+            {
                 rebuild_from = Some(k);
                 if let TierOutcome::Rebuilt(why) = outcome {
                     let above = if k < n { ", and the tiers above it" } else { "" };
-                    let line =
-                        format!("db: {}: tier {} {}, rebuilt from tier {}{}", path.display(), k, why, k - 1, above);
+                    let line = format!(
+                        "db: {}: tier {} {}, rebuilt from tier {}{}",
+                        path.display(),
+                        k,
+                        why,
+                        k - 1,
+                        above
+                    );
                     log::warn!("{line}");
                     #[cfg(test)]
                     if let Some(up) = self.upper.as_deref_mut() {
@@ -370,10 +378,16 @@ impl DimensionStore {
         };
         let d = s.desc;
         if d.update_every != tier.ring.update_every {
-            return TierOutcome::Rebuilt(TierDamage::UpdateEveryChanged { from: d.update_every, to: tier.ring.update_every });
+            return TierOutcome::Rebuilt(TierDamage::UpdateEveryChanged {
+                from: d.update_every,
+                to: tier.ring.update_every,
+            });
         }
         if d.iterations != tier.iterations {
-            return TierOutcome::Rebuilt(TierDamage::IterationsChanged { from: d.iterations, to: tier.iterations });
+            return TierOutcome::Rebuilt(TierDamage::IterationsChanged {
+                from: d.iterations,
+                to: tier.iterations,
+            });
         }
         let mut old_ring = Ring::new(d.update_every, d.entries);
         old_ring.load_times(d.last_t, d.first_t);
@@ -415,12 +429,15 @@ impl DimensionStore {
                 }
             }
             if d.entries > tier.ring.entries || old.is_none() {
-                let shift = i64::from(d.entries.saturating_sub(tier.ring.entries)) * i64::from(d.update_every);
+                let shift =
+                    i64::from(d.entries.saturating_sub(tier.ring.entries)) * i64::from(d.update_every);
                 archive_leaving(&old_ring, a, old_points, abody, d.last_t.saturating_add(shift.max(1)));
             }
         }
         const P: usize = TIER_POINT_BYTES;
-        tier.ring.migrate_from(&old_ring, |i, j| points[j * P..(j + 1) * P].copy_from_slice(&old_points[i * P..(i + 1) * P]));
+        tier.ring.migrate_from(&old_ring, |i, j| {
+            points[j * P..(j + 1) * P].copy_from_slice(&old_points[i * P..(i + 1) * P])
+        });
         if let Some(dst) = desc {
             dst.copy_from_slice(&desc_of(k, tier, tier.ring.last_t, tier.ring.header_first_t()).encode());
         }
@@ -522,7 +539,12 @@ fn prepare_dir(path: &Path) -> io::Result<()> {
 }
 
 /// Writes header, slots and tier sections to `<path>.tmp`, fsyncs, and renames over `path`.
-pub(super) fn write_atomically(path: &Path, header: &Header, slots: &[u32], upper: Option<&Upper>) -> io::Result<()> {
+pub(super) fn write_atomically(
+    path: &Path,
+    header: &Header,
+    slots: &[u32],
+    upper: Option<&Upper>,
+) -> io::Result<()> {
     let mut tmp: PathBuf = path.into();
     tmp.as_mut_os_string().push(".tmp");
     let result = (|| {

@@ -187,7 +187,8 @@ impl TierPlan {
             let mut expected = self.expected.load(Ordering::Relaxed);
             while alive > expected {
                 let doubled = expected.saturating_mul(2);
-                match self.expected.compare_exchange(expected, doubled, Ordering::Relaxed, Ordering::Relaxed) {
+                match self.expected.compare_exchange(expected, doubled, Ordering::Relaxed, Ordering::Relaxed)
+                {
                     Ok(_) => {
                         log::warn!(
                             "db: dbengine: {alive} dimensions are alive, more than the {expected} the disk \
@@ -219,7 +220,8 @@ impl TierPlan {
         let mut entries: Vec<u32> = (0..o.tiers)
             .map(|k| {
                 let per_point = if k == 0 { SLOT_BYTES } else { TIER_POINT_BYTES as u64 };
-                let by_time = o.retention_secs[k].map(|s| s.div_ceil(self.tier_update_every(update_every, k)));
+                let by_time =
+                    o.retention_secs[k].map(|s| s.div_ceil(self.tier_update_every(update_every, k)));
                 let n = match (&o.budget_bytes, by_time) {
                     (_, Some(n)) => n,
                     (Some(b), None) => b[k] / expected.max(1) / per_point,
@@ -401,9 +403,18 @@ mod tests {
 
     #[test]
     fn the_fixed_way_keeps_the_tier_0_points_in_every_tier() {
-        let o = PlanOptions { tiers: 2, iterations: vec![10], retention: 500, retention_secs: vec![], budget_bytes: None };
+        let o = PlanOptions {
+            tiers: 2,
+            iterations: vec![10],
+            retention: 500,
+            retention_secs: vec![],
+            budget_bytes: None,
+        };
         let plan = TierPlan::new(o, 0);
-        assert_eq!(plan.sizes(2), Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500, bytes: 0 }] });
+        assert_eq!(
+            plan.sizes(2),
+            Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500, bytes: 0 }] }
+        );
         assert!(plan.describe(2).contains("tier 1 500 points every 20s = 2h 46m"), "{}", plan.describe(2));
     }
 

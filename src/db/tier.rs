@@ -235,13 +235,11 @@ fn ring_lo(ring: &Ring) -> Option<i64> {
 }
 
 /// The oldest time a tier holds: its archive's oldest stored point or its ring's first.
-pub(crate) fn tier_first_t(ring: &Ring, arch: Option<&Archive>, body: &[u8]) -> Option<i64> {
+pub(crate) fn tier_first_t(ring: &Ring, arch: Option<&Archive>) -> Option<i64> {
     ring.last_t()?;
-    let ring_len = ring.entries as usize * TIER_POINT_BYTES;
     let ue = i64::from(ring.update_every);
     let archived = arch
-        .zip(body.get(ring_len..))
-        .and_then(|(a, b)| a.oldest(b))
+        .and_then(Archive::oldest)
         .map(|(block, first)| (i64::from(block) * BLOCK as i64 + i64::from(first)) * ue);
     match (archived, ring.first_t()) {
         (Some(a), Some(r)) => Some(a.min(r)),
@@ -260,7 +258,7 @@ pub(crate) fn for_each_point(
     what: &dyn Fn() -> String,
     f: &mut dyn FnMut(TierPoint),
 ) {
-    let (Some(first), Some(last)) = (tier_first_t(ring, arch, body), ring.last_t()) else { return };
+    let (Some(first), Some(last)) = (tier_first_t(ring, arch), ring.last_t()) else { return };
     if after > last || before < first {
         return;
     }
@@ -308,7 +306,13 @@ pub(crate) fn for_each_point(
 /// Before `ring` advances to `t`: archives every block not archived yet whose first point
 /// leaves the window (at most `entries / BLOCK + 2` blocks). `points` are the ring's bytes,
 /// `abody` the archive's. True when the archive changed.
-pub(crate) fn archive_leaving(ring: &Ring, arch: &mut Archive, points: &[u8], abody: &mut [u8], t: i64) -> bool {
+pub(crate) fn archive_leaving(
+    ring: &Ring,
+    arch: &mut Archive,
+    points: &[u8],
+    abody: &mut [u8],
+    t: i64,
+) -> bool {
     if ring.last_t == NO_TIME || t <= ring.last_t {
         return false;
     }

@@ -38,9 +38,12 @@ use std::fmt;
 use std::io::{Error, ErrorKind};
 use std::path::Path;
 
-use super::file::{checksum, le_u32, le_u64, length_fits, times_are_sane, Header, HEADER_LEN, MAX_ENTRIES, NO_TIME, VERSION_TIERS};
-use super::ring::Ring;
 use super::archive::Archive;
+use super::file::{
+    checksum, le_u32, le_u64, length_fits, times_are_sane, Header, HEADER_LEN, MAX_ENTRIES, NO_TIME,
+    VERSION_TIERS,
+};
+use super::ring::Ring;
 use super::tier::{for_each_point, TierPoint, TIER_POINT_BYTES};
 
 /// Size of a tier descriptor in bytes.
@@ -145,11 +148,20 @@ pub enum TierDamage {
     /// Entries of 0 or above `MAX_ENTRIES`.
     BadEntries(u32),
     /// The stored first/last times are unaligned, inverted or in the future.
-    BadTimes { first_t: i64, last_t: i64 },
+    BadTimes {
+        first_t: i64,
+        last_t: i64,
+    },
     /// The configuration changed the tier's step: its points cannot be placed on the new grid.
-    UpdateEveryChanged { from: u32, to: u32 },
+    UpdateEveryChanged {
+        from: u32,
+        to: u32,
+    },
     /// The configuration changed the points per point.
-    IterationsChanged { from: u32, to: u32 },
+    IterationsChanged {
+        from: u32,
+        to: u32,
+    },
     /// The archive's size or position is impossible.
     BadArchive,
     /// A tier below this one was rebuilt, so this one was too.
@@ -208,7 +220,8 @@ pub(crate) fn walk(image: &[u8], mut at: usize, max: usize, now: i64) -> (Vec<Se
             Some(TierDamage::BadArchive)
         } else if ((image.len() - at) as u64) < section_len(desc.entries, desc.bytes) {
             Some(TierDamage::Truncated)
-        } else if desc.update_every == 0 || !times_are_sane(desc.first_t, desc.last_t, desc.update_every, now) {
+        } else if desc.update_every == 0 || !times_are_sane(desc.first_t, desc.last_t, desc.update_every, now)
+        {
             Some(TierDamage::BadTimes { first_t: desc.first_t, last_t: desc.last_t })
         } else {
             None
@@ -277,7 +290,16 @@ mod tests {
     use crate::db::file::NO_TIME;
 
     fn sample() -> TierDesc {
-        TierDesc { tier: 2, update_every: 3600, iterations: 60, entries: 0x0102, last_t: 0x1122_3344, first_t: NO_TIME, bytes: 0, arch: [0; 3] }
+        TierDesc {
+            tier: 2,
+            update_every: 3600,
+            iterations: 60,
+            entries: 0x0102,
+            last_t: 0x1122_3344,
+            first_t: NO_TIME,
+            bytes: 0,
+            arch: [0; 3],
+        }
     }
 
     #[test]
@@ -317,8 +339,26 @@ mod tests {
 
     #[test]
     fn walk_stops_at_the_first_bad_section() {
-        let one = TierDesc { tier: 1, update_every: 60, iterations: 30, entries: 3, last_t: 120, first_t: 60, bytes: 0, arch: [0; 3] };
-        let two = TierDesc { tier: 2, update_every: 120, iterations: 2, entries: 2, last_t: NO_TIME, first_t: NO_TIME, bytes: 0, arch: [0; 3] };
+        let one = TierDesc {
+            tier: 1,
+            update_every: 60,
+            iterations: 30,
+            entries: 3,
+            last_t: 120,
+            first_t: 60,
+            bytes: 0,
+            arch: [0; 3],
+        };
+        let two = TierDesc {
+            tier: 2,
+            update_every: 120,
+            iterations: 2,
+            entries: 2,
+            last_t: NO_TIME,
+            first_t: NO_TIME,
+            bytes: 0,
+            arch: [0; 3],
+        };
         let mut img = vec![0u8; 8];
         img.extend_from_slice(&one.encode());
         img.extend_from_slice(&[0; 3 * 14]);
@@ -334,7 +374,8 @@ mod tests {
         assert_eq!((found.len(), damage), (1, Some(TierDamage::Truncated)));
         // Tier 1 in the future.
         let mut bad = img.clone();
-        bad[8 + TIER_LAST_T_AT..8 + TIER_LAST_T_AT + 8].copy_from_slice(&(1000i64 + 2 * 86_400).to_le_bytes());
+        bad[8 + TIER_LAST_T_AT..8 + TIER_LAST_T_AT + 8]
+            .copy_from_slice(&(1000i64 + 2 * 86_400).to_le_bytes());
         let (found, damage) = walk(&bad, 8, 4, 1000);
         assert!(found.is_empty());
         assert!(matches!(damage, Some(TierDamage::BadTimes { .. })));

@@ -17,8 +17,8 @@ use super::file::{HEADER_LEN, NO_TIME};
 use super::ring::Ring;
 use super::store::{DimensionStore, Slots};
 use super::tier::{
-    archive_leaving, for_each_point, span_end, tier_first_t, Acc, Points, Tier, TierPoint, TierSlots, MAX_TIERS,
-    TIER_POINT_BYTES,
+    archive_leaving, for_each_point, span_end, tier_first_t, Acc, Points, Tier, TierPoint, TierSlots,
+    MAX_TIERS, TIER_POINT_BYTES,
 };
 use super::tierfile::{put_arch, DESC_LEN, TIER_FIRST_T_AT, TIER_LAST_T_AT};
 use super::StorageNumber;
@@ -57,7 +57,7 @@ impl DimensionStore {
     /// without archive) or in its archive.
     pub fn tier_first_t(&self, tier: usize) -> Option<i64> {
         match self.tier(tier) {
-            Some(t) if t.arch.is_some() => tier_first_t(&t.ring, t.arch.as_ref(), self.tier_bytes(tier)),
+            Some(t) if t.arch.is_some() => tier_first_t(&t.ring, t.arch.as_ref()),
             _ => self.ring_of(tier)?.first_t(),
         }
     }
@@ -85,7 +85,9 @@ impl DimensionStore {
     pub fn read_tier(&self, tier: usize, after: i64, before: i64, out: &mut Vec<TierPoint>) {
         if let Some(t) = self.tier(tier) {
             let body = self.tier_bytes(tier);
-            for_each_point(&t.ring, t.arch.as_ref(), body, (after, before), &|| self.what(tier), &mut |p| out.push(p));
+            for_each_point(&t.ring, t.arch.as_ref(), body, (after, before), &|| self.what(tier), &mut |p| {
+                out.push(p)
+            });
             return;
         }
         let Some(ring) = self.ring_of(tier) else {
@@ -162,7 +164,8 @@ impl DimensionStore {
         let n = self.tier_count();
         let tier = tier.min(n - 1);
         let has = |j: usize| self.tier_first_t(j).is_some();
-        let Some(main) = (0..=tier).rev().find(|&j| has(j)).or_else(|| (tier + 1..n).find(|&j| has(j))) else {
+        let Some(main) = (0..=tier).rev().find(|&j| has(j)).or_else(|| (tier + 1..n).find(|&j| has(j)))
+        else {
             return plan;
         };
         let ue = |j: usize| i64::from(self.tier_update_every(j).unwrap_or(1));
@@ -335,7 +338,8 @@ impl DimensionStore {
         points[i * TIER_POINT_BYTES..(i + 1) * TIER_POINT_BYTES].copy_from_slice(&p.encode());
         if let Some(d) = desc {
             d[TIER_LAST_T_AT..TIER_LAST_T_AT + 8].copy_from_slice(&tier.ring.last_t.to_le_bytes());
-            d[TIER_FIRST_T_AT..TIER_FIRST_T_AT + 8].copy_from_slice(&tier.ring.header_first_t().to_le_bytes());
+            d[TIER_FIRST_T_AT..TIER_FIRST_T_AT + 8]
+                .copy_from_slice(&tier.ring.header_first_t().to_le_bytes());
         }
         #[cfg(test)]
         {

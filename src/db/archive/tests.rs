@@ -69,8 +69,9 @@ fn blocks_round_trip() {
     round_trip(&[0u8; RAW]);
     round_trip(&block_of(&[pt(60.0, 1.0, 1.0, 60); BLOCK]));
     // Every third point empty (a gap).
-    let gappy: Vec<TierPoint> =
-        (0..BLOCK).map(|j| if j % 3 == 0 { TierPoint::empty(0) } else { pt(j as f64, -1.5, 2.25, 3) }).collect();
+    let gappy: Vec<TierPoint> = (0..BLOCK)
+        .map(|j| if j % 3 == 0 { TierPoint::empty(0) } else { pt(j as f64, -1.5, 2.25, 3) })
+        .collect();
     round_trip(&block_of(&gappy));
     // The decoded points are the encoded ones.
     let raw = block_of(&gappy);
@@ -78,7 +79,10 @@ fn blocks_round_trip() {
     let (len, codec) = encode_block(&raw, &mut packed);
     let mut back = [0u8; RAW];
     assert!(decode_block(&packed[..len], codec, &mut back));
-    assert_eq!(TierPoint::decode(5, &back[4 * TIER_POINT_BYTES..]), TierPoint { t: 5, sum: 4.0, min: -1.5, max: 2.25, count: 3 });
+    assert_eq!(
+        TierPoint::decode(5, &back[4 * TIER_POINT_BYTES..]),
+        TierPoint { t: 5, sum: 4.0, min: -1.5, max: 2.25, count: 3 }
+    );
     assert_eq!(TierPoint::decode(5, &back[3 * TIER_POINT_BYTES..]), TierPoint::empty(5));
 }
 
@@ -137,7 +141,9 @@ fn bytes_per_point() {
     for (name, raw) in &series {
         let len = round_trip(raw);
         let per_point = f64::from(record_len(len)) / BLOCK as f64;
-        table.push_str(&format!("{name:32} {len:4} bytes a block of {BLOCK} = {per_point:5.2} bytes a point\n"));
+        table.push_str(&format!(
+            "{name:32} {len:4} bytes a block of {BLOCK} = {per_point:5.2} bytes a point\n"
+        ));
     }
     println!("{table}");
     // The random integer rates: sums of 60 integers below 1000 are integers below 60 000,
@@ -234,7 +240,8 @@ fn reads_find_blocks_and_drop_damaged_ones_once() {
     // Blocks 1, 2, 4 and 5 (3 is missing: nothing was stored in it); point j of block b
     // holds sum = b·100 + j, count 1.
     for b in [1u32, 2, 4, 5] {
-        let points: Vec<TierPoint> = (0..BLOCK).map(|j| pt(f64::from(b * 100) + j as f64, 0.0, 1.0, 1)).collect();
+        let points: Vec<TierPoint> =
+            (0..BLOCK).map(|j| pt(f64::from(b * 100) + j as f64, 0.0, 1.0, 1)).collect();
         a.append(&mut body, b, 0, &block_of(&points)).unwrap();
     }
     let read = |a: &Archive, body: &[u8], start: i64, end: i64| {
