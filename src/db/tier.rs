@@ -1,5 +1,8 @@
 //! Upper tiers: consolidated points (sum, min, max, count) at a coarser step than tier 0,
 //! kept in their own rings beside it (Netdata's dbengine tiers: per minute, per hour).
+//! A tier sized by a disk budget (`TierSpec::bytes` > 0) keeps only its newest blocks in the
+//! ring and the older ones compressed in an archive after it (`archive.rs`); reads see one
+//! continuous tier ([`for_each_point`]).
 //!
 //! Guarantees: a point is 14 bytes, explicit little-endian (`f32` sum, `f32` min, `f32` max,
 //! `u16` count), the same in memory and on disk, and all-zero bytes are the empty point, so

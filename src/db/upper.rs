@@ -9,7 +9,10 @@
 //! (O(iterations) per tier), when the whole span is still in the lower tier's window (else
 //! the point above is left as it was: the lower tier no longer holds all of it).
 //!
-//! Reading: [`DimensionStore::read_tier`] reads one tier; [`DimensionStore::read_stitched`]
+//! Archiving: before an upper tier's ring advances, the blocks whose first point leaves it are
+//! compressed into its archive, if it has one (see `archive.rs`).
+//!
+//! Reading: [`DimensionStore::read_tier`] reads one tier (archive, then ring); [`DimensionStore::read_stitched`]
 //! completes it with coarser tiers for the older part and finer tiers for the newer part;
 //! spans never overlap.
 

@@ -40,15 +40,16 @@ fn round_trip(raw: &[u8; RAW]) -> usize {
     len
 }
 
-/// Tier 1 of a 1 s chart: 60 values per point, `v(i)` the i-th value.
-fn tier1_block(mut v: impl FnMut() -> f64) -> [u8; RAW] {
+/// A block of a tier over a 1 s chart with `per` values per point (60: tier 1, 3600: tier
+/// 2), `v()` the next value.
+fn tier_block(per: usize, mut v: impl FnMut() -> f64) -> [u8; RAW] {
     let points: Vec<TierPoint> = (0..BLOCK)
         .map(|_| {
-            let vals: Vec<f64> = (0..60).map(|_| v()).collect();
+            let vals: Vec<f64> = (0..per).map(|_| v()).collect();
             let sum: f64 = vals.iter().sum();
             let min = vals.iter().copied().fold(f64::INFINITY, f64::min);
             let max = vals.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-            pt(sum, min, max, 60)
+            pt(sum, min, max, per as u32)
         })
         .collect();
     block_of(&points)
@@ -129,21 +130,25 @@ fn steady_blocks_compress_to_almost_nothing() {
 /// padding; over BLOCK points), for the series of the Netdata comparison. Prints the table.
 #[test]
 fn bytes_per_point() {
-    let mut rng = Rng(11);
-    let series: [(&str, [u8; RAW]); 5] = [
-        ("zero counter (rate 0)", tier1_block(|| 0.0)),
-        ("constant rate 1000/s", tier1_block(|| 1000.0)),
-        ("random integer rates 0..1000", tier1_block(|| rng.below(1000) as f64)),
-        ("random floats 0..1000", tier1_block(|| rng.below(1 << 40) as f64 / (1u64 << 30) as f64)),
-        ("empty (gap)", [0u8; RAW]),
-    ];
     let mut table = String::new();
-    for (name, raw) in &series {
-        let len = round_trip(raw);
-        let per_point = f64::from(record_len(len)) / BLOCK as f64;
-        table.push_str(&format!(
-            "{name:32} {len:4} bytes a block of {BLOCK} = {per_point:5.2} bytes a point\n"
-        ));
+    let mut lens = Vec::new();
+    for (tier, per) in [(1, 60), (2, 3600)] {
+        let mut rng = Rng(11);
+        let series: [(&str, [u8; RAW]); 5] = [
+            ("zero counter (rate 0)", tier_block(per, || 0.0)),
+            ("constant rate 1000/s", tier_block(per, || 1000.0)),
+            ("random integer rates 0..1000", tier_block(per, || rng.below(1000) as f64)),
+            ("random floats 0..1000", tier_block(per, || rng.below(1 << 40) as f64 / (1u64 << 30) as f64)),
+            ("empty (gap)", [0u8; RAW]),
+        ];
+        for (name, raw) in &series {
+            let len = round_trip(raw);
+            let per_point = f64::from(record_len(len)) / BLOCK as f64;
+            table.push_str(&format!(
+                "tier {tier} {name:30} {len:4} bytes a block of {BLOCK} = {per_point:5.2} bytes a point\n"
+            ));
+            lens.push(len);
+        }
     }
     println!("{table}");
     // The random integer rates: sums of 60 integers below 1000 are integers below 60 000,
@@ -151,8 +156,7 @@ fn bytes_per_point() {
     // same; min and max are below 64 and above 900 mostly; the count is constant: at most
     // 10 of the 14 bytes vary, so a point takes at most 10 bytes + its share of the
     // descriptor.
-    let len = round_trip(&series[2].1);
-    assert!(len <= 10 * BLOCK, "{len}");
+    assert!(lens[2] <= 10 * BLOCK, "{lens:?}");
 }
 
 fn store_block(a: &mut Archive, body: &mut [u8], block: u32, fill: u8) -> Result<(), Skip> {
