@@ -19,8 +19,11 @@
 //! a multiple of 4 with a 16-byte header (explicit little-endian), then its bytes, then zero
 //! padding to a multiple of 4. A record that does not fit before the end of the region goes
 //! to offset 0 and the rest of the region is zeroed (a wrap gap). Writing a record evicts
-//! the oldest records whose bytes it overwrites. `tail`, `used` and `head` live in the
-//! tier's section descriptor.
+//! the oldest records whose bytes it overwrites, and those more than `span_blocks` (region /
+//! 32, as many as the smallest records would fill) before it: a tier's reads stay bounded
+//! whatever jumps the clock makes, and a jump past the whole span empties the archive in
+//! O(1) (reads ignore it at once; the next record forgets it). `tail`, `used` and `head`
+//! live in the tier's section descriptor.
 //!
 //! | offset | size | record header field                                           |
 //! |--------|------|---------------------------------------------------------------|
@@ -68,6 +71,8 @@ pub(crate) const MAX_ARCHIVE: u32 = 1 << 30;
 /// Smallest archive: room for a few compressible blocks.
 pub(crate) const MIN_ARCHIVE: u32 = 64;
 const MAGIC: [u8; 2] = *b"Nb";
+/// The smallest record: a header and the few bytes of a block with one non-zero byte.
+const MIN_RECORD: u32 = 32;
 
 const CODEC_RAW: u8 = 0;
 const CODEC_LZ4: u8 = 1;
@@ -263,6 +268,14 @@ impl Archive {
         })
     }
 
+    /// The most blocks the archive spans, from its oldest to its newest: as many as the
+    /// smallest records fill the region. Older blocks are evicted whatever room is left, so
+    /// a read of a whole tier yields at most `span_blocks × BLOCK` points plus the ring's,
+    /// whatever jumps the clock made.
+    pub fn span_blocks(&self) -> u32 {
+        (self.region / MIN_RECORD).max(1)
+    }
+
     /// Bytes of the region.
     pub fn len(&self) -> usize {
         self.region as usize
@@ -361,6 +374,22 @@ impl Archive {
     pub fn append(&mut self, body: &mut [u8], block: u32, first: u8, raw: &[u8; RAW]) -> Result<(), Skip> {
         if self.newest.is_some_and(|n| block <= n) {
             return Err(Skip::NotNewer);
+        }
+        // Blocks too old to be spanned with this one go: everything in O(1) after a jump
+        // past the whole span, else the oldest records one by one (each once).
+        let floor = block.saturating_sub(self.span_blocks() - 1);
+        if self.newest.is_some_and(|n| n < floor) {
+            self.clear();
+        }
+        while self.first.is_some_and(|f| f.0 < floor) {
+            match self.next(body, 0).and_then(|f| self.next(body, f.at + f.h.span())) {
+                Some(f) => {
+                    self.tail = self.phys(f.at) as u32;
+                    self.used -= f.at;
+                    self.find_first(body);
+                }
+                None => self.clear(),
+            }
         }
         self.newest = Some(block);
         let mut packed = [0u8; MAX_PACKED];

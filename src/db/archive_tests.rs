@@ -388,6 +388,49 @@ fn bytes_per_retained_point() {
 }
 
 #[test]
+fn a_jump_past_the_archive_span_empties_it() {
+    // 4096 bytes: a span of 4096 / 32 = 128 blocks of 32 points of 30 s = 122 880 s.
+    let mut a = open(MemoryMode::Ram, None, &archived(4096));
+    assert_eq!(a.tier(1).unwrap().arch.as_ref().unwrap().span_blocks(), 128);
+    for i in 0..3000 {
+        a.store(B + 10 * i, StorageNumber::pack(1.0, false));
+    }
+    let old_first = a.tier_first_t(1).unwrap();
+    assert!(old_first < ring_first(&a, 1));
+    // Ten years later: the old blocks are outside the span, so they are not read (the
+    // ring's jump is O(1); nothing is rewritten), and a whole read stays small.
+    // (Tier 1 moves when its first span after the jump closes: two tier-0 points.)
+    let later = B + 10 * 365 * 86_400;
+    a.store(later, StorageNumber::pack(2.0, false));
+    a.store(later + 30, StorageNumber::pack(2.0, false));
+    assert_eq!(a.tier_last_t(1), Some(later));
+    // As an uncompressed ring's: its window start (stale slots read as empty).
+    assert_eq!(a.tier_first_t(1), Some(later - 63 * 30));
+    assert!(read(&a, 1, 0, i64::MAX).len() <= 64);
+    // Stitched: each tier yields at most its span (tier 2 has not moved yet: its old points
+    // are still in its span), tier 0 its 20 slots.
+    assert!(stitched(&a, 0, 0, i64::MAX).len() <= 20 + 2 * (128 * 32 + 64));
+    // New blocks archived after the jump evict the old ones at once.
+    for i in 1..1000 {
+        a.store(later + 10 * i, StorageNumber::pack(2.0, false));
+    }
+    let first = a.tier_first_t(1).unwrap();
+    assert!(first >= later - 30 && first < ring_first(&a, 1), "{first}");
+    assert!(read(&a, 1, 0, i64::MAX).iter().all(|p| p.count == 0 || p.sum == 6.0 || p.t == later));
+    // A smaller jump (inside the span) keeps the blocks before it, the gap reads empty.
+    let mut a = open(MemoryMode::Ram, None, &archived(4096));
+    for i in 0..3000 {
+        a.store(B + 10 * i, StorageNumber::pack(1.0, false));
+    }
+    let first = a.tier_first_t(1).unwrap();
+    a.store(B + 30_000 + 50_000, StorageNumber::pack(1.0, false));
+    a.store(B + 30_000 + 50_030, StorageNumber::pack(1.0, false));
+    assert_eq!(a.tier_last_t(1), Some(B + 80_010));
+    assert_eq!(a.tier_first_t(1), Some(first));
+    assert!(read(&a, 1, B + 31_000, B + 79_000).iter().all(|p| p.count == 0));
+}
+
+#[test]
 fn random_damage_never_panics_nor_misorders() {
     let d = TempDir::new();
     let tiers = archived(1500);

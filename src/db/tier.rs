@@ -241,9 +241,17 @@ fn ring_lo(ring: &Ring) -> Option<i64> {
 pub(crate) fn tier_first_t(ring: &Ring, arch: Option<&Archive>) -> Option<i64> {
     ring.last_t()?;
     let ue = i64::from(ring.update_every);
-    let archived = arch
-        .and_then(Archive::oldest)
-        .map(|(block, first)| (i64::from(block) * BLOCK as i64 + i64::from(first)) * ue);
+    let b = BLOCK as i64;
+    let archived = arch.and_then(|a| {
+        let (block, first) = a.oldest()?;
+        // Never more than the archive's span before the newest point (a jump of the clock
+        // leaves old blocks until the next ones evict them: they are not read).
+        let floor = (ring.last_t / ue).div_euclid(b) - i64::from(a.span_blocks());
+        if a.newest.is_none_or(|n| i64::from(n) < floor) {
+            return None;
+        }
+        Some(((i64::from(block) * b + i64::from(first)) * ue).max(floor * b * ue))
+    });
     match (archived, ring.first_t()) {
         (Some(a), Some(r)) => Some(a.min(r)),
         (a, r) => a.or(r),
