@@ -2,8 +2,10 @@
 //! `db::read_file`): the input is written as a dimension's file and opened.
 //!
 //! Input: byte 0 holds switches (bit 0: fix the header's checksum, bit 1: give it the right
-//! owner hash, so the fuzzer reaches past those checks; bit 2: map instead of save), byte 1
-//! the store's number of entries; the rest is the file.
+//! owner hash, so the fuzzer reaches past those checks; bit 2: map instead of save; bits 3-4:
+//! update every - 1; bit 5: upper tiers; bit 6: with compressed archives, and 400 more points
+//! stored so blocks are archived, evicted and read back), byte 1 the store's number of
+//! entries; the rest is the file.
 #![no_main]
 
 use std::path::PathBuf;
@@ -67,10 +69,16 @@ fuzz_target!(|data: &[u8]| {
         update_every: u32::from(flags >> 3 & 3) + 1,
         entries: u32::from(*entries),
         // Upper tiers too on half the inputs: their sections are parsed and checked as well.
-        tiers: if flags & 32 != 0 {
-            &[TierSpec { iterations: 2, entries: 8 }, TierSpec { iterations: 3, entries: 4 }]
-        } else {
-            &[]
+        tiers: match (flags & 32 != 0, flags & 64 != 0) {
+            (true, false) => &[
+                TierSpec { iterations: 2, entries: 8, bytes: 0 },
+                TierSpec { iterations: 3, entries: 4, bytes: 0 },
+            ],
+            (true, true) => &[
+                TierSpec { iterations: 2, entries: 64, bytes: 700 },
+                TierSpec { iterations: 3, entries: 64, bytes: 300 },
+            ],
+            _ => &[],
         },
     };
     let mut store = DimensionStore::open_at(&spec, NOW);
@@ -87,6 +95,14 @@ fuzz_target!(|data: &[u8]| {
     let t = store.last_t().map_or(NOW, |l| l.max(NOW));
     store.store(t, StorageNumber::pack(1.5, false));
     assert_eq!(store.get(t - t % ue).value(), Some(1.5), "stored at {t}");
+    if flags & 64 != 0 {
+        // Enough points to archive blocks of 32 in both tiers and wrap their small regions;
+        // values from the input so blocks compress differently.
+        for i in 1..=400i64 {
+            let v = file.get(i as usize % file.len().max(1)).copied().unwrap_or(0);
+            store.store(t + i * ue, StorageNumber::pack(f64::from(v) * 7.25, false));
+        }
+    }
     for tier in 0..store.tier_count() {
         let mut points = Vec::new();
         store.read_stitched(tier, i64::MIN, i64::MAX, &mut points);

@@ -1,6 +1,7 @@
 //! The storage tiers of this node, charted: `netdata.db_tier_bytes` (bytes of the rings of
 //! every alive dimension, per tier: disk for `dbengine`/`map`/`save`, RAM for `ram`) and
-//! `netdata.db_tier_retention` (the time each tier of a new one-second dimension keeps).
+//! `netdata.db_tier_retention` (the time each tier of a new one-second dimension keeps at
+//! least: a compressed tier keeps more when its data compresses).
 //! One pair per plan in use: `dbengine` (budgets) and `tiers` (`storage tiers` on
 //! `ram`/`save`/`map`). nanodata's own charts: Netdata 1.37's dbengine charts describe its
 //! page cache and datafiles, which nanodata does not have.
@@ -86,15 +87,14 @@ impl Collector for DbTiers {
             }
             let (_, plan, Some([bytes, retention])) = &self.plans[i] else { continue };
             let sizes = plan.sizes(1);
-            let points = std::iter::once(sizes.entries).chain(sizes.tiers.iter().map(|t| t.entries));
             let mut c = bytes.begin(now_ut, 0, false);
             for k in 0..plan.options().tiers {
                 c.set(k, i64::try_from(plan.allocated_bytes(k)).unwrap_or(i64::MAX));
             }
             c.end();
             let mut c = retention.begin(now_ut, 0, false);
-            for (k, n) in points.enumerate() {
-                let secs = plan.tier_update_every(1, k).saturating_mul(u64::from(n));
+            for k in 0..plan.options().tiers {
+                let secs = plan.tier_update_every(1, k).saturating_mul(sizes.points_at_least(k));
                 c.set(k, i64::try_from(secs).unwrap_or(i64::MAX));
             }
             c.end();

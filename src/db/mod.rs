@@ -9,6 +9,7 @@
 //! damaged or foreign file never crashes and is never trusted — it is logged and rebuilt, or
 //! the store falls back to `ram` when the file cannot be used at all.
 
+mod archive;
 mod file;
 mod mode;
 mod number;
@@ -20,6 +21,8 @@ mod tier;
 mod tierfile;
 mod upper;
 
+#[cfg(test)]
+mod archive_tests;
 #[cfg(test)]
 mod tier_tests;
 

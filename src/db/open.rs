@@ -13,10 +13,11 @@ use std::path::{Path, PathBuf};
 
 use memmap2::MmapMut;
 
+use super::archive::{Archive, BLOCK};
 use super::file::{self, dimension_path, file_len_for, Header, Verdict, HEADER_LEN, MAX_ENTRIES, NO_TIME};
 use super::ring::Ring;
 use super::store::{DimensionStore, OpenOutcome, Slots, StoreSpec, Upper};
-use super::tier::{Tier, TierOutcome, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
+use super::tier::{archive_leaving, Tier, TierOutcome, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
 use super::tierfile::{self, section_len, Section, TierDamage, TierDesc, DESC_LEN};
 use super::upper::tier0_end;
 use super::MemoryMode;
@@ -107,6 +108,9 @@ impl DimensionStore {
             for t in &mut up.tiers {
                 t.slots = TierSlots::Lazy;
                 t.ring.clear();
+                if let Some(a) = t.arch.as_mut() {
+                    a.clear();
+                }
                 t.outcome = TierOutcome::Memory;
             }
         }
@@ -127,7 +131,10 @@ impl DimensionStore {
 
     /// The length of this store's file.
     fn file_len(&self) -> u64 {
-        let tiers = self.upper.as_deref().map_or(0, |u| u.tiers.iter().map(|t| section_len(t.ring.entries)).sum());
+        let tiers = self
+            .upper
+            .as_deref()
+            .map_or(0, |u| u.tiers.iter().map(|t| section_len(t.ring.entries, t.arch_bytes())).sum());
         file_len_for(self.ring.entries) + tiers
     }
 
@@ -138,7 +145,7 @@ impl DimensionStore {
         self.slots = Slots::Mem(vec![0u32; self.ring.entries as usize]);
         if let Some(up) = self.upper.as_deref_mut() {
             for t in &mut up.tiers {
-                t.slots = TierSlots::Mem(vec![0; t.ring.entries as usize * TIER_POINT_BYTES]);
+                t.slots = TierSlots::Mem(vec![0; t.body_len()]);
             }
         }
         let (verdict, image) = match File::open(path) {
@@ -178,6 +185,10 @@ impl DimensionStore {
             return Err(io::Error::other("not a regular file"));
         }
         let want_len = self.file_len();
+        if self.upper.as_deref().is_some_and(|u| u.tiers.iter().any(|t| t.arch.is_some())) {
+            // Named in the one warning about a damaged archived block.
+            self.save_path = Some(path.into());
+        }
         let mut old: Option<(Verdict, Vec<u8>)> = None;
         if existed {
             let len = meta.len();
@@ -217,7 +228,7 @@ impl DimensionStore {
                 map[at..at + DESC_LEN].copy_from_slice(&d.encode());
                 t.desc_at = at;
                 t.slots = TierSlots::Map(at + DESC_LEN);
-                at += section_len(t.ring.entries) as usize;
+                at += section_len(t.ring.entries, t.arch_bytes()) as usize;
             }
         }
         self.slots = Slots::Map(map);
@@ -241,11 +252,22 @@ impl DimensionStore {
             return false;
         }
         if let Some(up) = self.upper.as_deref_mut() {
-            let fits = up.tiers.iter().zip(&sections).all(|(t, s)| {
+            let fits = up.tiers.iter_mut().zip(&sections).all(|(t, s)| {
                 let d = s.desc;
-                (d.update_every, d.iterations, d.entries) == (t.ring.update_every, t.iterations, t.ring.entries)
+                (d.update_every, d.iterations, d.entries, d.bytes)
+                    == (t.ring.update_every, t.iterations, t.ring.entries, t.arch_bytes())
+                    && {
+                        let ring_len = t.ring_len();
+                        t.arch.as_mut().is_none_or(|a| {
+                            let body = &map[s.at + DESC_LEN + ring_len..];
+                            a.load(body, d.arch[0], d.arch[1], d.arch[2])
+                        })
+                    }
             });
             if !fits {
+                for a in up.tiers.iter_mut().filter_map(|t| t.arch.as_mut()) {
+                    a.clear();
+                }
                 return false;
             }
             for (t, s) in up.tiers.iter_mut().zip(&sections) {
@@ -275,7 +297,8 @@ impl DimensionStore {
         if image.len() < tier0_end(old.entries) {
             // The file shrank between its header check and its reading.
             let len = image.len() as u64;
-            self.outcome = OpenOutcome::Rebuilt(super::Damage::WrongLength { len, expected: file_len_for(old.entries) });
+            self.outcome =
+                OpenOutcome::Rebuilt(super::Damage::WrongLength { len, expected: file_len_for(old.entries) });
             self.set_tier_outcomes(TierOutcome::Rebuilt(TierDamage::BelowRebuilt));
             return;
         }
@@ -305,12 +328,19 @@ impl DimensionStore {
                     None => TierOutcome::Backfilled,
                 },
             };
-            if rebuild_from.is_none() && matches!(outcome, TierOutcome::Rebuilt(_) | TierOutcome::Backfilled) {
+            if rebuild_from.is_none() && matches!(outcome, TierOutcome::Rebuilt(_) | TierOutcome::Backfilled)
+            {
                 rebuild_from = Some(k);
                 if let TierOutcome::Rebuilt(why) = outcome {
                     let above = if k < n { ", and the tiers above it" } else { "" };
-                    let line =
-                        format!("db: {}: tier {} {}, rebuilt from tier {}{}", path.display(), k, why, k - 1, above);
+                    let line = format!(
+                        "db: {}: tier {} {}, rebuilt from tier {}{}",
+                        path.display(),
+                        k,
+                        why,
+                        k - 1,
+                        above
+                    );
                     log::warn!("{line}");
                     #[cfg(test)]
                     if let Some(up) = self.upper.as_deref_mut() {
@@ -348,16 +378,22 @@ impl DimensionStore {
         };
         let d = s.desc;
         if d.update_every != tier.ring.update_every {
-            return TierOutcome::Rebuilt(TierDamage::UpdateEveryChanged { from: d.update_every, to: tier.ring.update_every });
+            return TierOutcome::Rebuilt(TierDamage::UpdateEveryChanged {
+                from: d.update_every,
+                to: tier.ring.update_every,
+            });
         }
         if d.iterations != tier.iterations {
-            return TierOutcome::Rebuilt(TierDamage::IterationsChanged { from: d.iterations, to: tier.iterations });
+            return TierOutcome::Rebuilt(TierDamage::IterationsChanged {
+                from: d.iterations,
+                to: tier.iterations,
+            });
         }
         let mut old_ring = Ring::new(d.update_every, d.entries);
         old_ring.load_times(d.last_t, d.first_t);
         let old_points = &image[s.at + DESC_LEN..s.at + DESC_LEN + d.entries as usize * TIER_POINT_BYTES];
-        let len = tier.ring.entries as usize * TIER_POINT_BYTES;
-        let (points, desc): (&mut [u8], Option<&mut [u8]>) = match (&mut tier.slots, &mut self.slots) {
+        let (len, ring_len) = (tier.body_len(), tier.ring_len());
+        let (body, desc): (&mut [u8], Option<&mut [u8]>) = match (&mut tier.slots, &mut self.slots) {
             (TierSlots::Mem(v), _) => (v.as_mut_slice(), None),
             (TierSlots::Map(at), Slots::Map(m)) => {
                 let (d, p) = m[tier.desc_at..*at + len].split_at_mut(DESC_LEN);
@@ -365,12 +401,47 @@ impl DimensionStore {
             }
             _ => return TierOutcome::Memory,
         };
+        let (points, abody) = body.split_at_mut(ring_len);
+        // The archive is copied as it is when its size did not change; otherwise its newest
+        // records that fit are. When the ring shrinks or the archive is new, the blocks that
+        // would leave the new ring are archived from the old one first, so nothing a ring
+        // held is lost to a change of sizes.
+        let mut kept_archive = false;
+        if let Some(a) = tier.arch.as_mut() {
+            let old_at = s.at + DESC_LEN + d.entries as usize * TIER_POINT_BYTES;
+            let old_body = image.get(old_at..old_at + d.bytes as usize).unwrap_or(&[]);
+            let mut old = Archive::new(d.bytes);
+            if let Some(o) = old.as_mut() {
+                let [tail, used, head] = d.arch;
+                if !o.load(old_body, tail, used, head) {
+                    old = None;
+                }
+            }
+            match &old {
+                Some(o) if d.bytes == tier_arch_len(a) => {
+                    abody.copy_from_slice(old_body);
+                    kept_archive = a.load(abody, o.tail, o.used, o.head);
+                }
+                Some(o) => a.migrate_from(abody, o, old_body),
+                None => {
+                    a.clear();
+                    abody.fill(0);
+                }
+            }
+            if d.entries > tier.ring.entries || old.is_none() {
+                let shift =
+                    i64::from(d.entries.saturating_sub(tier.ring.entries)) * i64::from(d.update_every);
+                archive_leaving(&old_ring, a, old_points, abody, d.last_t.saturating_add(shift.max(1)));
+            }
+        }
         const P: usize = TIER_POINT_BYTES;
-        tier.ring.migrate_from(&old_ring, |i, j| points[j * P..(j + 1) * P].copy_from_slice(&old_points[i * P..(i + 1) * P]));
+        tier.ring.migrate_from(&old_ring, |i, j| {
+            points[j * P..(j + 1) * P].copy_from_slice(&old_points[i * P..(i + 1) * P])
+        });
         if let Some(dst) = desc {
             dst.copy_from_slice(&desc_of(k, tier, tier.ring.last_t, tier.ring.header_first_t()).encode());
         }
-        if d.entries == tier.ring.entries {
+        if d.entries == tier.ring.entries && (kept_archive || d.bytes == 0 && tier.arch.is_none()) {
             TierOutcome::Loaded
         } else {
             TierOutcome::Resized { from: d.entries, to: tier.ring.entries }
@@ -401,7 +472,9 @@ fn upper_tiers(spec: &StoreSpec<'_>, update_every: u32, entries0: u32) -> Option
         let iterations = ts.iterations.clamp(2, 255);
         let Some(next) = ue.checked_mul(iterations) else { break };
         ue = next;
-        let entries = ts.entries.clamp(2, MAX_ENTRIES);
+        let arch = Archive::new(ts.bytes);
+        let floor = if arch.is_some() { 2 * BLOCK as u32 } else { 2 };
+        let entries = ts.entries.clamp(floor, MAX_ENTRIES);
         tiers.push(Tier {
             ring: Ring::new(ue, entries),
             iterations,
@@ -409,6 +482,7 @@ fn upper_tiers(spec: &StoreSpec<'_>, update_every: u32, entries0: u32) -> Option
             desc_at: 0,
             raised_from: None,
             outcome: TierOutcome::Memory,
+            arch,
         });
     }
     if tiers.is_empty() {
@@ -438,8 +512,10 @@ fn desc_of(k: usize, t: &Tier, last_t: i64, first_t: i64) -> TierDesc {
         update_every: t.ring.update_every,
         iterations: t.iterations,
         entries: t.ring.entries,
+        bytes: t.arch_bytes(),
         last_t,
         first_t,
+        arch: t.arch.as_ref().map_or([0; 3], |a| a.state()),
     }
 }
 
@@ -463,7 +539,12 @@ fn prepare_dir(path: &Path) -> io::Result<()> {
 }
 
 /// Writes header, slots and tier sections to `<path>.tmp`, fsyncs, and renames over `path`.
-pub(super) fn write_atomically(path: &Path, header: &Header, slots: &[u32], upper: Option<&Upper>) -> io::Result<()> {
+pub(super) fn write_atomically(
+    path: &Path,
+    header: &Header,
+    slots: &[u32],
+    upper: Option<&Upper>,
+) -> io::Result<()> {
     let mut tmp: PathBuf = path.into();
     tmp.as_mut_os_string().push(".tmp");
     let result = (|| {
@@ -476,7 +557,7 @@ pub(super) fn write_atomically(path: &Path, header: &Header, slots: &[u32], uppe
             w.write_all(&desc_of(k + 1, t, t.ring.last_t, t.ring.header_first_t()).encode())?;
             match &t.slots {
                 TierSlots::Mem(v) => w.write_all(v)?,
-                _ => w.write_all(&vec![0; t.ring.entries as usize * TIER_POINT_BYTES])?,
+                _ => w.write_all(&vec![0; t.body_len()])?,
             }
         }
         let f = w.into_inner().map_err(|e| e.into_error())?;
@@ -487,4 +568,9 @@ pub(super) fn write_atomically(path: &Path, header: &Header, slots: &[u32], uppe
         let _ = fs::remove_file(&tmp);
     }
     result
+}
+
+/// The size an archive records in its section descriptor.
+fn tier_arch_len(a: &Archive) -> u32 {
+    a.len() as u32
 }

@@ -12,7 +12,10 @@
 //!   start (at least [`MIN_EXPECTED`]). When more dimensions are alive than expected, the
 //!   expectation doubles (logged) and newer dimensions get rings sized for it; the disk can
 //!   then exceed the budget by half of it per doubling, until the next start sizes every
-//!   ring for the dimensions on disk (a resized ring keeps its newest points).
+//!   ring for the dimensions on disk (a resized ring keeps its newest points). An upper tier
+//!   sized by its budget is a small fixed ring (the newest [`BLOCK`] × 2 points, or twice
+//!   the iterations of the tier above) plus a compressed archive taking the rest of its
+//!   bytes per dimension: its retention depends on how well the data compresses.
 //!
 //! Guarantees: sizes never depend on anything a peer sends except through the number of
 //! live dimensions, which only shrinks new rings; every tier below an upper tier keeps at
@@ -23,6 +26,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
+use super::archive::BLOCK;
 use super::{TierSpec, MAX_ENTRIES, MAX_TIERS, TIER_POINT_BYTES};
 
 /// The least number of dimensions a budget is sized for (a node's own charts and a few
@@ -108,10 +112,31 @@ impl Drop for Ticket {
     }
 }
 
-/// Bytes of `points` points of `tier`.
+/// Bytes of `points` uncompressed points of `tier` (tier 0's slots, an upper tier's fixed
+/// ring; see [`Sizes::tier_bytes`] for a tier with its archive).
 pub fn tier_bytes(tier: usize, points: u32) -> usize {
     let per_point = if tier == 0 { SLOT_BYTES as usize } else { TIER_POINT_BYTES };
     per_point * points as usize
+}
+
+impl Sizes {
+    /// Points `tier` keeps at least: its ring, and what its archive holds of data that does
+    /// not compress (a record of 32 raw points and its 16-byte header); compressible data
+    /// keeps more.
+    pub fn points_at_least(&self, tier: usize) -> u64 {
+        match tier {
+            0 => u64::from(self.entries),
+            k => self.tiers.get(k - 1).map_or(0, |t| u64::from(t.entries) + u64::from(t.bytes) * 32 / (32 * 14 + 16)),
+        }
+    }
+
+    /// Bytes per dimension of `tier`: its ring and, above tier 0, its archive.
+    pub fn tier_bytes(&self, tier: usize) -> usize {
+        match tier {
+            0 => tier_bytes(0, self.entries),
+            k => self.tiers.get(k - 1).map_or(0, |t| tier_bytes(k, t.entries) + t.bytes as usize),
+        }
+    }
 }
 
 impl TierPlan {
@@ -176,7 +201,8 @@ impl TierPlan {
             let mut expected = self.expected.load(Ordering::Relaxed);
             while alive > expected {
                 let doubled = expected.saturating_mul(2);
-                match self.expected.compare_exchange(expected, doubled, Ordering::Relaxed, Ordering::Relaxed) {
+                match self.expected.compare_exchange(expected, doubled, Ordering::Relaxed, Ordering::Relaxed)
+                {
                     Ok(_) => {
                         log::warn!(
                             "db: dbengine: {alive} dimensions are alive, more than the {expected} the disk \
@@ -191,9 +217,8 @@ impl TierPlan {
         }
         let sizes = self.sizes(update_every);
         let mut mine = [0usize; MAX_TIERS];
-        mine[0] = tier_bytes(0, sizes.entries);
-        for (k, t) in sizes.tiers.iter().enumerate().take(MAX_TIERS - 1) {
-            mine[k + 1] = tier_bytes(k + 1, t.entries);
+        for (k, m) in mine.iter_mut().enumerate().take(1 + sizes.tiers.len()) {
+            *m = sizes.tier_bytes(k);
         }
         for (total, &m) in self.bytes.iter().zip(&mine) {
             total.fetch_add(m, Ordering::Relaxed);
@@ -209,7 +234,8 @@ impl TierPlan {
         let mut entries: Vec<u32> = (0..o.tiers)
             .map(|k| {
                 let per_point = if k == 0 { SLOT_BYTES } else { TIER_POINT_BYTES as u64 };
-                let by_time = o.retention_secs[k].map(|s| s.div_ceil(self.tier_update_every(update_every, k)));
+                let by_time =
+                    o.retention_secs[k].map(|s| s.div_ceil(self.tier_update_every(update_every, k)));
                 let n = match (&o.budget_bytes, by_time) {
                     (_, Some(n)) => n,
                     (Some(b), None) => b[k] / expected.max(1) / per_point,
@@ -218,6 +244,23 @@ impl TierPlan {
                 u32::try_from(n).unwrap_or(MAX_ENTRIES)
             })
             .collect();
+        // An upper tier sized by its budget: a fixed ring of two blocks, the rest archived.
+        let mut bytes = vec![0u32; o.tiers];
+        if let Some(b) = &o.budget_bytes {
+            for k in 1..o.tiers {
+                if o.retention_secs[k].is_none() {
+                    let per_dim = b[k] / expected.max(1);
+                    let ring = 2 * (BLOCK as u32).max(o.iterations.get(k).copied().unwrap_or(0));
+                    let rest = per_dim.saturating_sub(u64::from(ring) * TIER_POINT_BYTES as u64);
+                    let rest = u32::try_from(rest).unwrap_or(super::archive::MAX_ARCHIVE);
+                    // Too small for an archive: the fixed ring only, as before.
+                    if super::archive::geometry(rest) > 0 {
+                        entries[k] = ring;
+                        bytes[k] = rest;
+                    }
+                }
+            }
+        }
         // A tier below an upper tier keeps at least two of its spans.
         for (k, e) in entries.iter_mut().enumerate() {
             let floor = o.iterations.get(k).map_or(2, |&it| 2 * it);
@@ -225,7 +268,13 @@ impl TierPlan {
         }
         Sizes {
             entries: entries[0],
-            tiers: (1..o.tiers).map(|k| TierSpec { iterations: o.iterations[k - 1], entries: entries[k] }).collect(),
+            tiers: (1..o.tiers)
+                .map(|k| TierSpec {
+                    iterations: o.iterations[k - 1],
+                    entries: entries[k],
+                    bytes: bytes[k].min(super::archive::MAX_ARCHIVE),
+                })
+                .collect(),
         }
     }
 
@@ -244,7 +293,16 @@ impl TierPlan {
                 out.push_str(", ");
             }
             let every = self.tier_update_every(update_every, k);
-            let bytes = if k == 0 { SLOT_BYTES } else { TIER_POINT_BYTES as u64 } * u64::from(n);
+            let bytes = s.tier_bytes(k);
+            if k > 0 && s.tiers[k - 1].bytes > 0 {
+                let b = self.options.budget_bytes.as_ref().map_or(0, |b| b[k] >> 20);
+                out.push_str(&format!(
+                    "tier {k} every {} ({b} MiB budget: {bytes} bytes per dimension (compressed: retention \
+                     depends on the data))",
+                    span_text(every)
+                ));
+                continue;
+            }
             out.push_str(&format!(
                 "tier {k} {n} points every {} = {}",
                 span_text(every),
@@ -318,13 +376,24 @@ mod tests {
 
     #[test]
     fn a_budget_becomes_points_per_dimension() {
-        // 256 MiB over 2000 dimensions of 4-byte slots: 33 554 points; 128 MiB of 14-byte
-        // points: 4 793; 64 MiB: 2 396.
+        // 256 MiB over 2000 dimensions of 4-byte slots: 33 554 points. 128 MiB over 2000:
+        // 67 108 bytes per dimension for tier 1: a ring of 2 × 60 points (tier 2 consolidates
+        // 60 of them; more than 2 blocks of 32) = 1 680 bytes, the archive 65 428 bytes; tier
+        // 2, 64 MiB: 33 554 bytes, a ring of 2 × 32 points = 896, the archive 32 658.
         let plan = TierPlan::new(budget(3, &[256, 128, 64]), 2000);
         let s = plan.sizes(1);
         assert_eq!(s.entries, (256u64 << 20) as u32 / 2000 / 4);
         assert_eq!(s.entries, 33_554);
-        assert_eq!(s.tiers, vec![TierSpec { iterations: 60, entries: 4793 }, TierSpec { iterations: 60, entries: 2396 }]);
+        assert_eq!(
+            s.tiers,
+            vec![
+                TierSpec { iterations: 60, entries: 120, bytes: 65_428 },
+                TierSpec { iterations: 60, entries: 64, bytes: 32_658 }
+            ]
+        );
+        assert_eq!((s.tier_bytes(0), s.tier_bytes(1), s.tier_bytes(2)), (134_216, 67_108, 33_554));
+        let d = plan.describe(1);
+        assert!(d.contains("tier 2 every 1h (64 MiB budget: 33554 bytes per dimension (compressed: retention depends on the data))"), "{d}");
         assert_eq!(plan.tier_update_every(1, 2), 3600);
         assert_eq!(plan.tier_update_every(2, 1), 120);
     }
@@ -367,7 +436,10 @@ mod tests {
             expected_dimensions: 0,
         };
         let plan = TierPlan::new(o, 0);
-        assert_eq!(plan.sizes(2), Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500 }] });
+        assert_eq!(
+            plan.sizes(2),
+            Sizes { entries: 500, tiers: vec![TierSpec { iterations: 10, entries: 500, bytes: 0 }] }
+        );
         assert!(plan.describe(2).contains("tier 1 500 points every 20s = 2h 46m"), "{}", plan.describe(2));
     }
 

@@ -1,5 +1,8 @@
 //! Upper tiers: consolidated points (sum, min, max, count) at a coarser step than tier 0,
 //! kept in their own rings beside it (Netdata's dbengine tiers: per minute, per hour).
+//! A tier sized by a disk budget (`TierSpec::bytes` > 0) keeps only its newest blocks in the
+//! ring and the older ones compressed in an archive after it (`archive.rs`); reads see one
+//! continuous tier ([`for_each_point`]).
 //!
 //! Guarantees: a point is 14 bytes, explicit little-endian (`f32` sum, `f32` min, `f32` max,
 //! `u16` count), the same in memory and on disk, and all-zero bytes are the empty point, so
@@ -21,8 +24,13 @@ pub struct TierSpec {
     /// Points of the tier below consolidated into one point of this tier (2..=255, Netdata's
     /// `dbengine tier N update every iterations`).
     pub iterations: u32,
-    /// Points kept (clamped to 2..=MAX_ENTRIES).
+    /// Points kept in the fixed ring (clamped to 2..=MAX_ENTRIES; with an archive at least
+    /// `2 × BLOCK`, the newest blocks, where late points land).
     pub entries: u32,
+    /// Bytes of the compressed archive of older points after the ring (0: none, the ring is
+    /// the whole tier, so `entries` points are guaranteed; see `archive.rs`). Retention of
+    /// an archive is whatever fits: it depends on the data.
+    pub bytes: u32,
 }
 
 /// Tier 0 plus at most 4 upper tiers (Netdata's `storage tiers` allows 1..=5).
@@ -145,9 +153,10 @@ pub enum TierOutcome {
 pub(crate) enum TierSlots {
     /// `ram` before the first point: reads as empty, nothing allocated.
     Lazy,
-    /// `ram`, `save`: `entries × 14` bytes.
+    /// `ram`, `save`: `entries × 14` bytes, then the archive's index and region.
     Mem(Vec<u8>),
-    /// `map`: the byte offset of slot 0 in the dimension's one mapping.
+    /// `map`: the byte offset of slot 0 in the dimension's one mapping (the archive follows
+    /// the points).
     Map(usize),
 }
 
@@ -161,8 +170,12 @@ pub(crate) struct Tier {
     /// The entries asked for, when they had to be raised (see `DimensionStore::tier_entries_raised`).
     pub raised_from: Option<u32>,
     pub outcome: TierOutcome,
+    /// The compressed archive of older points, if the tier has one.
+    pub arch: Option<Archive>,
 }
 
+use super::archive::{Archive, BLOCK, RAW};
+use super::file::NO_TIME;
 use super::ring::{Ring, Zero};
 
 /// A tier's point bytes seen as ring slots.
@@ -196,8 +209,157 @@ impl Tier {
     pub fn points_bytes(&self) -> usize {
         match &self.slots {
             TierSlots::Mem(v) => v.capacity(),
-            TierSlots::Map(_) => self.ring.entries as usize * TIER_POINT_BYTES,
+            TierSlots::Map(_) => self.body_len(),
             TierSlots::Lazy => 0,
         }
     }
+
+    /// Bytes of the fixed ring's points.
+    pub fn ring_len(&self) -> usize {
+        self.ring.entries as usize * TIER_POINT_BYTES
+    }
+
+    /// Bytes of the points and the archive (the section after its descriptor).
+    pub fn body_len(&self) -> usize {
+        self.ring_len() + self.arch.as_ref().map_or(0, Archive::len)
+    }
+
+    /// The archive's bytes (as asked for: 0 when there is none).
+    pub fn arch_bytes(&self) -> u32 {
+        self.arch.as_ref().map_or(0, |a| a.len() as u32)
+    }
+}
+
+/// Where the fixed ring starts answering: its first time, or the jump it is stale before.
+/// Older times come from the archive.
+fn ring_lo(ring: &Ring) -> Option<i64> {
+    let first = ring.first_t()?;
+    Some(if ring.stale_before == NO_TIME { first } else { first.max(ring.stale_before) })
+}
+
+/// The oldest time a tier holds: its archive's oldest stored point or its ring's first.
+pub(crate) fn tier_first_t(ring: &Ring, arch: Option<&Archive>) -> Option<i64> {
+    ring.last_t()?;
+    let ue = i64::from(ring.update_every);
+    let b = BLOCK as i64;
+    let archived = arch.and_then(|a| {
+        let (block, first) = a.oldest()?;
+        // Never more than the archive's span before the newest point (a jump of the clock
+        // leaves old blocks until the next ones evict them: they are not read).
+        let floor = (ring.last_t / ue).div_euclid(b) - i64::from(a.span_blocks());
+        if a.newest.is_none_or(|n| i64::from(n) < floor) {
+            return None;
+        }
+        Some(((i64::from(block) * b + i64::from(first)) * ue).max(floor * b * ue))
+    });
+    match (archived, ring.first_t()) {
+        (Some(a), Some(r)) => Some(a.min(r)),
+        (a, r) => a.or(r),
+    }
+}
+
+/// Calls `f` with every point of a tier (ring `ring`, archive `arch`, both in `body`) at the
+/// aligned times of `[after, before] ∩ [first, last]`, oldest first: from the archive for
+/// the times before the ring's, empty where nothing was stored.
+pub(crate) fn for_each_point(
+    ring: &Ring,
+    arch: Option<&Archive>,
+    body: &[u8],
+    (after, before): (i64, i64),
+    what: &dyn Fn() -> String,
+    f: &mut dyn FnMut(TierPoint),
+) {
+    let (Some(first), Some(last)) = (tier_first_t(ring, arch), ring.last_t()) else { return };
+    if after > last || before < first {
+        return;
+    }
+    let ue = i64::from(ring.update_every);
+    let start = ring.align_up(after.max(first));
+    let end = ring.align(before.min(last));
+    if start > end {
+        return;
+    }
+    let ring_len = ring.entries as usize * TIER_POINT_BYTES;
+    let lo = match (arch, ring_lo(ring)) {
+        (Some(a), lo) => {
+            let lo = lo.unwrap_or(end.saturating_add(ue));
+            if start < lo {
+                a.for_each(body.get(ring_len..).unwrap_or(&[]), start, end.min(lo - ue), ue, what, f);
+            }
+            lo
+        }
+        (None, _) => start,
+    };
+    let from = start.max(lo);
+    if from > end {
+        return;
+    }
+    let entries = ring.entries as usize;
+    let mut i = ring.index(from);
+    let mut t = from;
+    while t <= end {
+        f(if ring.is_stale(t) {
+            TierPoint::empty(t)
+        } else {
+            match body.get(i * TIER_POINT_BYTES..(i + 1) * TIER_POINT_BYTES) {
+                Some(b) => TierPoint::decode(t, b),
+                None => TierPoint::empty(t),
+            }
+        });
+        t += ue;
+        i += 1;
+        if i == entries {
+            i = 0;
+        }
+    }
+}
+
+/// Before `ring` advances to `t`: archives every block not archived yet whose first point
+/// leaves the window (at most `entries / BLOCK + 2` blocks). `points` are the ring's bytes,
+/// `abody` the archive's. True when the archive changed.
+pub(crate) fn archive_leaving(
+    ring: &Ring,
+    arch: &mut Archive,
+    points: &[u8],
+    abody: &mut [u8],
+    t: i64,
+) -> bool {
+    if ring.last_t == NO_TIME || t <= ring.last_t {
+        return false;
+    }
+    let Some(first) = ring.first_t() else { return false };
+    let ue = i64::from(ring.update_every);
+    let b = BLOCK as i64;
+    let new_start = (t / ue).saturating_sub(i64::from(ring.entries) - 1);
+    let mut lo = (first / ue).div_euclid(b);
+    if let Some(n) = arch.newest {
+        lo = lo.max(i64::from(n) + 1);
+    }
+    let hi = (ring.last_t / ue).div_euclid(b).min((new_start - 1).div_euclid(b));
+    let mut changed = false;
+    let mut blk = lo;
+    while blk <= hi {
+        let Ok(number) = u32::try_from(blk) else { break };
+        let mut raw = [0u8; RAW];
+        let mut held = None;
+        for j in 0..BLOCK {
+            let tj = (blk * b + j as i64) * ue;
+            if ring.holds(tj) {
+                let i = ring.index(tj) * TIER_POINT_BYTES;
+                if let Some(p) = points.get(i..i + TIER_POINT_BYTES) {
+                    raw[j * TIER_POINT_BYTES..(j + 1) * TIER_POINT_BYTES].copy_from_slice(p);
+                    held.get_or_insert(j as u8);
+                }
+            }
+        }
+        match held {
+            Some(first) if raw.iter().any(|&x| x != 0) => {
+                changed |= arch.append(abody, number, first, &raw).is_ok();
+            }
+            // Nothing stored in it: nothing to keep.
+            _ => arch.newest = Some(number),
+        }
+        blk += 1;
+    }
+    changed
 }

@@ -17,7 +17,8 @@ const NOW: i64 = B + 86_400;
 const YEAR: i64 = 365 * 86_400;
 
 /// Tier 0 every 10 s; tier 1 = 3 × 10 s = 30 s; tier 2 = 2 × 30 s = 60 s.
-const TIERS: [TierSpec; 2] = [TierSpec { iterations: 3, entries: 8 }, TierSpec { iterations: 2, entries: 5 }];
+const TIERS: [TierSpec; 2] =
+    [TierSpec { iterations: 3, entries: 8, bytes: 0 }, TierSpec { iterations: 2, entries: 5, bytes: 0 }];
 
 struct TempDir(PathBuf);
 
@@ -138,7 +139,10 @@ fn tier0_gaps_from_store_gap_reach_the_tiers() {
 
 #[test]
 fn a_jump_consolidates_the_last_span_in_constant_work() {
-    let big = [TierSpec { iterations: 3, entries: 50_000 }, TierSpec { iterations: 2, entries: 50_000 }];
+    let big = [
+        TierSpec { iterations: 3, entries: 50_000, bytes: 0 },
+        TierSpec { iterations: 2, entries: 50_000, bytes: 0 },
+    ];
     let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 100_000, &big), NOW);
     s.store(B + 10, n(1.0));
     s.store(B + 20, n(2.0));
@@ -198,10 +202,14 @@ fn reduce(points: &[TierPoint]) -> (f64, usize) {
 #[test]
 fn stitched_reads_take_old_data_from_coarser_tiers() {
     // Tier 0 keeps 6 slots (B+550..B+600), tier 1 4 points (B+480..B+570), tier 2 10.
-    let tiers = [TierSpec { iterations: 3, entries: 4 }, TierSpec { iterations: 2, entries: 10 }];
+    let tiers =
+        [TierSpec { iterations: 3, entries: 4, bytes: 0 }, TierSpec { iterations: 2, entries: 10, bytes: 0 }];
     let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 6, &tiers), NOW);
     long_run(&mut s);
-    assert_eq!((s.first_t(), s.tier_first_t(1), s.tier_first_t(2)), (Some(B + 550), Some(B + 480), Some(B + 60)));
+    assert_eq!(
+        (s.first_t(), s.tier_first_t(1), s.tier_first_t(2)),
+        (Some(B + 550), Some(B + 480), Some(B + 60))
+    );
     assert_eq!((s.tier_last_t(1), s.tier_last_t(2)), (Some(B + 570), Some(B + 540)));
     let times = |v: &[TierPoint]| v.iter().map(|p| p.t - B).collect::<Vec<_>>();
     let tier2: Vec<i64> = (1..=8).map(|k| 60 * k).collect();
@@ -252,7 +260,10 @@ fn tiers_survive_restarts_and_crashes() {
         drop(s);
         let mut s = DimensionStore::open_at(&sp, NOW);
         assert_eq!(s.outcome(), OpenOutcome::Loaded, "{mode:?}");
-        assert_eq!((s.tier_outcome(1), s.tier_outcome(2)), (Some(TierOutcome::Loaded), Some(TierOutcome::Loaded)));
+        assert_eq!(
+            (s.tier_outcome(1), s.tier_outcome(2)),
+            (Some(TierOutcome::Loaded), Some(TierOutcome::Loaded))
+        );
         assert_eq!(all(&s), before, "{mode:?}");
         // Going on after the restart closes the spans the first run left open.
         s.store(B + 190, n(4.0));
@@ -382,14 +393,17 @@ fn a_resized_tier_keeps_its_newest_points() {
         // Another grid for tier 2 (120 s), on a fresh file: rebuilt from tier 1 (B+30..B+150).
         let d = TempDir::new();
         written(&d, mode);
-        let other = [TIERS[0], TierSpec { iterations: 4, entries: 5 }];
+        let other = [TIERS[0], TierSpec { iterations: 4, entries: 5, bytes: 0 }];
         let s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &other), NOW);
         let changed = TierDamage::UpdateEveryChanged { from: 60, to: 120 };
         assert_eq!(s.tier_outcome(2), Some(TierOutcome::Rebuilt(changed)));
         // Spans end at multiples of 120: B+60 = tier-1 B-30..B+60 (B+30 and B+60 hold data);
         // B+180 is still open in tier 1.
         assert_eq!(tier(&s, 2), vec![pt(B + 60, 5.5, -4.0, 7.0, 5)]);
-        let line = format!("db: {}: tier 2 update every changed from 60 to 120, rebuilt from tier 1", d.file().display());
+        let line = format!(
+            "db: {}: tier 2 update every changed from 60 to 120, rebuilt from tier 1",
+            d.file().display()
+        );
         assert_eq!(s.upper.as_deref().map(|u| u.warnings.clone()), Some(vec![line]));
     }
 }
@@ -414,7 +428,7 @@ fn points_are_little_endian_in_the_file() {
     }
     assert_eq!(read_file_tier(&d.file(), 3).unwrap(), vec![]);
     let d2 = desc_at(2);
-    assert_eq!(bytes[d2..d2 + 8], *b"NDTIER2\0");
+    assert_eq!(bytes[d2..d2 + 8], *b"NDTIER3\0");
     assert_eq!(bytes[d2 + 40..d2 + 48], (B + 120).to_le_bytes(), "tier 2's last time, in place");
 }
 
@@ -423,7 +437,9 @@ fn ram_tiers_stay_lazy_and_geometry_is_clamped() {
     let mut s = ram(3);
     assert_eq!(s.entries(), 6, "twice tier 1's iterations");
     assert_eq!((s.tier_entries_raised(0), s.tier_entries_raised(1)), (Some(3), None));
-    let bare = std::mem::size_of::<DimensionStore>() + std::mem::size_of::<Upper>() + 2 * std::mem::size_of::<Tier>();
+    let bare = std::mem::size_of::<DimensionStore>()
+        + std::mem::size_of::<Upper>()
+        + 2 * std::mem::size_of::<Tier>();
     assert_eq!(s.memory_bytes(), bare, "no points allocated before the first store");
     s.store(B + 10, n(1.0));
     assert_eq!((s.tier_memory_bytes(0), s.tier_memory_bytes(1)), (6 * 4, 0));
@@ -433,11 +449,14 @@ fn ram_tiers_stay_lazy_and_geometry_is_clamped() {
     let none = DimensionStore::open_at(&spec(MemoryMode::None, None, 3, &TIERS), NOW);
     assert_eq!(none.tier_count(), 1);
     // Iterations are clamped to 2..=255; a tier whose step overflows 32 bits is left out.
-    let wild = [TierSpec { iterations: 1, entries: 0 }, TierSpec { iterations: 1000, entries: 9 }];
+    let wild = [
+        TierSpec { iterations: 1, entries: 0, bytes: 0 },
+        TierSpec { iterations: 1000, entries: 9, bytes: 0 },
+    ];
     let s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 3, &wild), NOW);
     assert_eq!((s.tier_update_every(1), s.tier_update_every(2)), (Some(20), Some(20 * 255)));
     assert_eq!(s.tier_entries(1), Some(510), "raised for tier 2's 255 iterations");
-    let deep = [TierSpec { iterations: 255, entries: 9 }; 6];
+    let deep = [TierSpec { iterations: 255, entries: 9, bytes: 0 }; 6];
     let s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 3, &deep), NOW);
     assert_eq!(s.tier_count(), 4, "10 × 255³ fits 32 bits, × 255⁴ does not");
     // The cost of having no tiers: one pointer.

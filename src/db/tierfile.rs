@@ -1,5 +1,11 @@
 //! The upper tiers' part of a version-2 dimension file: one section per tier after tier 0's
-//! slots, each a 64-byte descriptor followed by `entries` points of 14 bytes.
+//! slots, each a 64-byte descriptor followed by `entries` points of 14 bytes, then the
+//! tier's compressed archive, `archive bytes` long (a log of compressed blocks, see
+//! `archive.rs`; none when 0).
+//!
+//! Sections are at version 3 (magic `NDTIER3`); a version-2 section (`NDTIER2`, no archive)
+//! is not read: that tier and those above are filled again from the tier below, with one
+//! warning for the file.
 //!
 //! Guarantees: explicit little-endian like the rest of the file; a section is only trusted
 //! when its magic, checksum, tier number, entries and length agree and its times are sane;
@@ -16,30 +22,41 @@
 //! | 16     | 4    | iterations (points of the tier below per point)          |
 //! | 20     | 4    | entries                                                  |
 //! | 24     | 4    | bytes per point (14)                                     |
-//! | 28     | 4    | reserved, 0                                              |
+//! | 28     | 4    | archive bytes (index + region; 0 = no archive)           |
 //! | 32     | 4    | checksum of bytes 0..32 (FNV-1a 64 folded to 32 bits)    |
-//! | 36     | 4    | reserved, 0                                              |
+//! | 36     | 4    | archive tail: region offset of the oldest record         |
 //! | 40     | 8    | last_t, i64 (`i64::MIN` = nothing stored)                |
 //! | 48     | 8    | first written t, i64 (`i64::MIN` = nothing stored)       |
-//! | 56     | 8    | reserved, 0                                              |
+//! | 56     | 4    | archive used: bytes of the log from its tail to its head |
+//! | 60     | 4    | archive head: region offset of the next block            |
 //!
-//! As in the file header, the times change in place on every point in map mode, so the
-//! checksum leaves them out and they are checked for sanity instead.
+//! As in the file header, the times and the archive's position change in place in map mode,
+//! so the checksum leaves them out and they are checked for sanity instead (each archived
+//! block carries its own checksum).
 
 use std::fmt;
 use std::io::{Error, ErrorKind};
 use std::path::Path;
 
-use super::file::{checksum, le_u32, le_u64, length_fits, times_are_sane, Header, HEADER_LEN, MAX_ENTRIES, NO_TIME, VERSION_TIERS};
+use super::archive::Archive;
+use super::file::{
+    checksum, le_u32, le_u64, length_fits, times_are_sane, Header, HEADER_LEN, MAX_ENTRIES, NO_TIME,
+    VERSION_TIERS,
+};
 use super::ring::Ring;
-use super::tier::{TierPoint, TIER_POINT_BYTES};
+use super::tier::{for_each_point, TierPoint, TIER_POINT_BYTES};
 
 /// Size of a tier descriptor in bytes.
 pub(crate) const DESC_LEN: usize = 64;
-const TIER_MAGIC: [u8; 8] = *b"NDTIER2\0";
+const TIER_MAGIC: [u8; 8] = *b"NDTIER3\0";
+/// The section format before archives.
+const TIER_MAGIC_V2: [u8; 8] = *b"NDTIER2\0";
 /// Offsets of the mutable fields of a descriptor, written in place in map mode.
 pub(crate) const TIER_LAST_T_AT: usize = 40;
 pub(crate) const TIER_FIRST_T_AT: usize = 48;
+pub(crate) const ARCH_TAIL_AT: usize = 36;
+pub(crate) const ARCH_USED_AT: usize = 56;
+pub(crate) const ARCH_HEAD_AT: usize = 60;
 
 /// A decoded tier descriptor.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -48,8 +65,12 @@ pub(crate) struct TierDesc {
     pub update_every: u32,
     pub iterations: u32,
     pub entries: u32,
+    /// Archive bytes after the points.
+    pub bytes: u32,
     pub last_t: i64,
     pub first_t: i64,
+    /// The archive's position: tail, bytes used, head.
+    pub arch: [u32; 3],
 }
 
 impl TierDesc {
@@ -61,10 +82,12 @@ impl TierDesc {
         b[16..20].copy_from_slice(&self.iterations.to_le_bytes());
         b[20..24].copy_from_slice(&self.entries.to_le_bytes());
         b[24..28].copy_from_slice(&(TIER_POINT_BYTES as u32).to_le_bytes());
+        b[28..32].copy_from_slice(&self.bytes.to_le_bytes());
         let sum = checksum(&b[0..32]);
         b[32..36].copy_from_slice(&sum.to_le_bytes());
         b[TIER_LAST_T_AT..TIER_LAST_T_AT + 8].copy_from_slice(&self.last_t.to_le_bytes());
         b[TIER_FIRST_T_AT..TIER_FIRST_T_AT + 8].copy_from_slice(&self.first_t.to_le_bytes());
+        put_arch(&mut b, self.arch);
         b
     }
 
@@ -72,6 +95,9 @@ impl TierDesc {
     pub fn decode(b: &[u8]) -> Result<TierDesc, TierDamage> {
         if b.len() < DESC_LEN {
             return Err(TierDamage::Truncated);
+        }
+        if b[0..8] == TIER_MAGIC_V2 {
+            return Err(TierDamage::OldFormat);
         }
         if b[0..8] != TIER_MAGIC {
             return Err(TierDamage::BadMagic);
@@ -87,15 +113,24 @@ impl TierDesc {
             update_every: le_u32(b, 12),
             iterations: le_u32(b, 16),
             entries: le_u32(b, 20),
+            bytes: le_u32(b, 28),
             last_t: le_u64(b, TIER_LAST_T_AT) as i64,
             first_t: le_u64(b, TIER_FIRST_T_AT) as i64,
+            arch: [le_u32(b, ARCH_TAIL_AT), le_u32(b, ARCH_USED_AT), le_u32(b, ARCH_HEAD_AT)],
         })
     }
 }
 
-/// Length of a tier section with `entries` points.
-pub(crate) fn section_len(entries: u32) -> u64 {
-    DESC_LEN as u64 + u64::from(entries) * TIER_POINT_BYTES as u64
+/// Writes an archive's position (tail, count, head) into a descriptor's bytes.
+pub(crate) fn put_arch(d: &mut [u8], arch: [u32; 3]) {
+    d[ARCH_TAIL_AT..ARCH_TAIL_AT + 4].copy_from_slice(&arch[0].to_le_bytes());
+    d[ARCH_USED_AT..ARCH_USED_AT + 4].copy_from_slice(&arch[1].to_le_bytes());
+    d[ARCH_HEAD_AT..ARCH_HEAD_AT + 4].copy_from_slice(&arch[2].to_le_bytes());
+}
+
+/// Length of a tier section with `entries` points and `bytes` of archive.
+pub(crate) fn section_len(entries: u32, bytes: u32) -> u64 {
+    DESC_LEN as u64 + u64::from(entries) * TIER_POINT_BYTES as u64 + u64::from(bytes)
 }
 
 /// Why an upper tier's section was not used as it was.
@@ -104,6 +139,8 @@ pub enum TierDamage {
     /// The section is cut short by the end of the file.
     Truncated,
     BadMagic,
+    /// A version-2 section (before archives).
+    OldFormat,
     BadChecksum,
     BadPointSize(u32),
     /// The section says it is another tier.
@@ -111,11 +148,22 @@ pub enum TierDamage {
     /// Entries of 0 or above `MAX_ENTRIES`.
     BadEntries(u32),
     /// The stored first/last times are unaligned, inverted or in the future.
-    BadTimes { first_t: i64, last_t: i64 },
+    BadTimes {
+        first_t: i64,
+        last_t: i64,
+    },
     /// The configuration changed the tier's step: its points cannot be placed on the new grid.
-    UpdateEveryChanged { from: u32, to: u32 },
+    UpdateEveryChanged {
+        from: u32,
+        to: u32,
+    },
     /// The configuration changed the points per point.
-    IterationsChanged { from: u32, to: u32 },
+    IterationsChanged {
+        from: u32,
+        to: u32,
+    },
+    /// The archive's size or position is impossible.
+    BadArchive,
     /// A tier below this one was rebuilt, so this one was too.
     BelowRebuilt,
 }
@@ -125,6 +173,7 @@ impl fmt::Display for TierDamage {
         match *self {
             TierDamage::Truncated => write!(f, "damaged (truncated)"),
             TierDamage::BadMagic => write!(f, "damaged (bad magic)"),
+            TierDamage::OldFormat => write!(f, "is in the older uncompressed format (version 2)"),
             TierDamage::BadChecksum => write!(f, "damaged (bad checksum)"),
             TierDamage::BadPointSize(n) => write!(f, "damaged (point size {n})"),
             TierDamage::WrongTier(n) => write!(f, "damaged (says it is tier {n})"),
@@ -138,6 +187,7 @@ impl fmt::Display for TierDamage {
             TierDamage::IterationsChanged { from, to } => {
                 write!(f, "iterations changed from {from} to {to}")
             }
+            TierDamage::BadArchive => write!(f, "damaged (archive geometry)"),
             TierDamage::BelowRebuilt => write!(f, "rebuilt with the tier below"),
         }
     }
@@ -166,9 +216,12 @@ pub(crate) fn walk(image: &[u8], mut at: usize, max: usize, now: i64) -> (Vec<Se
             Some(TierDamage::WrongTier(desc.tier))
         } else if desc.entries == 0 || desc.entries > MAX_ENTRIES {
             Some(TierDamage::BadEntries(desc.entries))
-        } else if ((image.len() - at) as u64) < section_len(desc.entries) {
+        } else if !archive_is_sane(&desc) {
+            Some(TierDamage::BadArchive)
+        } else if ((image.len() - at) as u64) < section_len(desc.entries, desc.bytes) {
             Some(TierDamage::Truncated)
-        } else if desc.update_every == 0 || !times_are_sane(desc.first_t, desc.last_t, desc.update_every, now) {
+        } else if desc.update_every == 0 || !times_are_sane(desc.first_t, desc.last_t, desc.update_every, now)
+        {
             Some(TierDamage::BadTimes { first_t: desc.first_t, last_t: desc.last_t })
         } else {
             None
@@ -177,9 +230,14 @@ pub(crate) fn walk(image: &[u8], mut at: usize, max: usize, now: i64) -> (Vec<Se
             return (found, damage);
         }
         found.push(Section { desc, at });
-        at += section_len(desc.entries) as usize;
+        at += section_len(desc.entries, desc.bytes) as usize;
     }
     (found, None)
+}
+
+/// The archive's size and position can be those of a real archive.
+fn archive_is_sane(d: &TierDesc) -> bool {
+    super::archive::state_is_sane(d.bytes, d.arch)
 }
 
 /// Reads one tier of a database file without changing it: every point of its window,
@@ -213,13 +271,16 @@ pub fn read_file_tier(path: &Path, tier: usize) -> std::io::Result<Vec<TierPoint
     }
     let mut ring = Ring::new(s.desc.update_every, s.desc.entries);
     ring.load_times(s.desc.last_t, s.desc.first_t);
-    let Some((start, count, mut i)) = ring.span(i64::MIN, i64::MAX) else { return Ok(out) };
-    let points = &bytes[s.at + DESC_LEN..];
-    for k in 0..count as i64 {
-        let t = start + k * i64::from(s.desc.update_every);
-        out.push(TierPoint::decode(t, &points[i * TIER_POINT_BYTES..]));
-        i = (i + 1) % s.desc.entries as usize;
+    let body = &bytes[s.at + DESC_LEN..s.at + section_len(s.desc.entries, s.desc.bytes) as usize];
+    let mut arch = Archive::new(s.desc.bytes);
+    if let Some(a) = arch.as_mut() {
+        let [tail, count, head] = s.desc.arch;
+        if !a.load(&body[s.desc.entries as usize * TIER_POINT_BYTES..], tail, count, head) {
+            return Err(bad(format!("tier {tier} {}", TierDamage::BadArchive)));
+        }
     }
+    let what = || format!("{} tier {tier}", path.display());
+    for_each_point(&ring, arch.as_ref(), body, (i64::MIN, i64::MAX), &what, &mut |p| out.push(p));
     Ok(out)
 }
 
@@ -229,7 +290,16 @@ mod tests {
     use crate::db::file::NO_TIME;
 
     fn sample() -> TierDesc {
-        TierDesc { tier: 2, update_every: 3600, iterations: 60, entries: 0x0102, last_t: 0x1122_3344, first_t: NO_TIME }
+        TierDesc {
+            tier: 2,
+            update_every: 3600,
+            iterations: 60,
+            entries: 0x0102,
+            last_t: 0x1122_3344,
+            first_t: NO_TIME,
+            bytes: 0,
+            arch: [0; 3],
+        }
     }
 
     #[test]
@@ -238,7 +308,7 @@ mod tests {
         let sum = checksum(&b[0..32]).to_le_bytes();
         #[rustfmt::skip]
         let want: [u8; 64] = [
-            b'N', b'D', b'T', b'I', b'E', b'R', b'2', 0,
+            b'N', b'D', b'T', b'I', b'E', b'R', b'3', 0,
             2, 0, 0, 0,             0x10, 0x0e, 0, 0,
             60, 0, 0, 0,            0x02, 0x01, 0, 0,
             14, 0, 0, 0,            0, 0, 0, 0,
@@ -269,8 +339,26 @@ mod tests {
 
     #[test]
     fn walk_stops_at_the_first_bad_section() {
-        let one = TierDesc { tier: 1, update_every: 60, iterations: 30, entries: 3, last_t: 120, first_t: 60 };
-        let two = TierDesc { tier: 2, update_every: 120, iterations: 2, entries: 2, last_t: NO_TIME, first_t: NO_TIME };
+        let one = TierDesc {
+            tier: 1,
+            update_every: 60,
+            iterations: 30,
+            entries: 3,
+            last_t: 120,
+            first_t: 60,
+            bytes: 0,
+            arch: [0; 3],
+        };
+        let two = TierDesc {
+            tier: 2,
+            update_every: 120,
+            iterations: 2,
+            entries: 2,
+            last_t: NO_TIME,
+            first_t: NO_TIME,
+            bytes: 0,
+            arch: [0; 3],
+        };
         let mut img = vec![0u8; 8];
         img.extend_from_slice(&one.encode());
         img.extend_from_slice(&[0; 3 * 14]);
@@ -286,7 +374,8 @@ mod tests {
         assert_eq!((found.len(), damage), (1, Some(TierDamage::Truncated)));
         // Tier 1 in the future.
         let mut bad = img.clone();
-        bad[8 + TIER_LAST_T_AT..8 + TIER_LAST_T_AT + 8].copy_from_slice(&(1000i64 + 2 * 86_400).to_le_bytes());
+        bad[8 + TIER_LAST_T_AT..8 + TIER_LAST_T_AT + 8]
+            .copy_from_slice(&(1000i64 + 2 * 86_400).to_le_bytes());
         let (found, damage) = walk(&bad, 8, 4, 1000);
         assert!(found.is_empty());
         assert!(matches!(damage, Some(TierDamage::BadTimes { .. })));

@@ -9,15 +9,21 @@
 //! (O(iterations) per tier), when the whole span is still in the lower tier's window (else
 //! the point above is left as it was: the lower tier no longer holds all of it).
 //!
-//! Reading: [`DimensionStore::read_tier`] reads one tier; [`DimensionStore::read_stitched`]
+//! Archiving: before an upper tier's ring advances, the blocks whose first point leaves it are
+//! compressed into its archive, if it has one (see `archive.rs`).
+//!
+//! Reading: [`DimensionStore::read_tier`] reads one tier (archive, then ring); [`DimensionStore::read_stitched`]
 //! completes it with coarser tiers for the older part and finer tiers for the newer part;
 //! spans never overlap.
 
 use super::file::{HEADER_LEN, NO_TIME};
 use super::ring::Ring;
 use super::store::{DimensionStore, Slots};
-use super::tier::{span_end, Acc, Points, Tier, TierPoint, TierSlots, MAX_TIERS, TIER_POINT_BYTES};
-use super::tierfile::{DESC_LEN, TIER_FIRST_T_AT, TIER_LAST_T_AT};
+use super::tier::{
+    archive_leaving, for_each_point, span_end, tier_first_t, Acc, Points, Tier, TierPoint, TierSlots,
+    MAX_TIERS, TIER_POINT_BYTES,
+};
+use super::tierfile::{put_arch, DESC_LEN, TIER_FIRST_T_AT, TIER_LAST_T_AT};
 use super::StorageNumber;
 
 /// One part of a stitched read: the points of `tier` with `lo <= t <= hi`.
@@ -50,9 +56,13 @@ impl DimensionStore {
         self.ring_of(tier).map(|r| r.entries)
     }
 
-    /// Time of the oldest point of `tier`'s window that was written.
+    /// Time of the oldest point of `tier` that was written: in its window (tier 0, a tier
+    /// without archive) or in its archive.
     pub fn tier_first_t(&self, tier: usize) -> Option<i64> {
-        self.ring_of(tier)?.first_t()
+        match self.tier(tier) {
+            Some(t) if t.arch.is_some() => tier_first_t(&t.ring, t.arch.as_ref()),
+            _ => self.ring_of(tier)?.first_t(),
+        }
     }
 
     /// Time of the newest point of `tier`.
@@ -76,6 +86,13 @@ impl DimensionStore {
     /// (count 0), like [`query`](Self::query) does for tier 0 (whose values are seen as
     /// points of count 1).
     pub fn read_tier(&self, tier: usize, after: i64, before: i64, out: &mut Vec<TierPoint>) {
+        if let Some(t) = self.tier(tier) {
+            let body = self.tier_bytes(tier);
+            for_each_point(&t.ring, t.arch.as_ref(), body, (after, before), &|| self.what(tier), &mut |p| {
+                out.push(p)
+            });
+            return;
+        }
         let Some(ring) = self.ring_of(tier) else {
             return;
         };
@@ -131,24 +148,14 @@ impl DimensionStore {
                 n += n0;
                 continue;
             }
-            let Some(ring) = self.ring_of(s.tier) else { continue };
-            let Some((start, count, mut i)) = ring.span(a, b) else { continue };
-            let bytes = self.tier_bytes(s.tier);
-            let ue = i64::from(ring.update_every);
-            for k in 0..count as i64 {
-                let t = start + k * ue;
-                if !ring.is_stale(t) {
-                    let p = point_at(bytes, i, t);
-                    if p.count > 0 {
-                        sum += p.sum;
-                        n += p.count as usize;
-                    }
+            let Some(t) = self.tier(s.tier) else { continue };
+            let body = self.tier_bytes(s.tier);
+            for_each_point(&t.ring, t.arch.as_ref(), body, (a, b), &|| self.what(s.tier), &mut |p| {
+                if p.count > 0 {
+                    sum += p.sum;
+                    n += p.count as usize;
                 }
-                i += 1;
-                if i == ring.entries as usize {
-                    i = 0;
-                }
-            }
+            });
         }
         (sum, n)
     }
@@ -160,7 +167,8 @@ impl DimensionStore {
         let n = self.tier_count();
         let tier = tier.min(n - 1);
         let has = |j: usize| self.tier_first_t(j).is_some();
-        let Some(main) = (0..=tier).rev().find(|&j| has(j)).or_else(|| (tier + 1..n).find(|&j| has(j))) else {
+        let Some(main) = (0..=tier).rev().find(|&j| has(j)).or_else(|| (tier + 1..n).find(|&j| has(j)))
+        else {
             return plan;
         };
         let ue = |j: usize| i64::from(self.tier_update_every(j).unwrap_or(1));
@@ -308,10 +316,10 @@ impl DimensionStore {
             return false;
         };
         if matches!(tier.slots, TierSlots::Lazy) {
-            tier.slots = TierSlots::Mem(vec![0; tier.ring.entries as usize * TIER_POINT_BYTES]);
+            tier.slots = TierSlots::Mem(vec![0; tier.body_len()]);
         }
-        let len = tier.ring.entries as usize * TIER_POINT_BYTES;
-        let (points, desc): (&mut [u8], Option<&mut [u8]>) = match (&mut tier.slots, &mut self.slots) {
+        let (len, ring_len) = (tier.body_len(), tier.ring_len());
+        let (body, mut desc): (&mut [u8], Option<&mut [u8]>) = match (&mut tier.slots, &mut self.slots) {
             (TierSlots::Mem(v), _) => (v.as_mut_slice(), None),
             (TierSlots::Map(at), Slots::Map(m)) => {
                 let (d, p) = m[tier.desc_at..*at + len].split_at_mut(DESC_LEN);
@@ -319,13 +327,22 @@ impl DimensionStore {
             }
             _ => return false,
         };
+        let (points, abody) = body.split_at_mut(ring_len.min(body.len()));
+        if let Some(arch) = tier.arch.as_mut() {
+            if archive_leaving(&tier.ring, arch, points, abody, t) {
+                if let Some(d) = desc.as_deref_mut() {
+                    put_arch(d, arch.state());
+                }
+            }
+        }
         let Some(i) = tier.ring.prepare(t, &mut Points(points)) else {
             return false;
         };
         points[i * TIER_POINT_BYTES..(i + 1) * TIER_POINT_BYTES].copy_from_slice(&p.encode());
         if let Some(d) = desc {
             d[TIER_LAST_T_AT..TIER_LAST_T_AT + 8].copy_from_slice(&tier.ring.last_t.to_le_bytes());
-            d[TIER_FIRST_T_AT..TIER_FIRST_T_AT + 8].copy_from_slice(&tier.ring.header_first_t().to_le_bytes());
+            d[TIER_FIRST_T_AT..TIER_FIRST_T_AT + 8]
+                .copy_from_slice(&tier.ring.header_first_t().to_le_bytes());
         }
         #[cfg(test)]
         {
@@ -347,13 +364,22 @@ impl DimensionStore {
         }
     }
 
-    /// The point bytes of upper tier `k` (empty for tier 0, a lazy or missing tier).
-    fn tier_bytes(&self, k: usize) -> &[u8] {
+    /// The point bytes of upper tier `k`, then its archive's (empty for tier 0, a lazy or
+    /// missing tier).
+    pub(super) fn tier_bytes(&self, k: usize) -> &[u8] {
         let Some(tier) = self.tier(k) else { return &[] };
         match (&tier.slots, &self.slots) {
             (TierSlots::Mem(v), _) => v,
-            (TierSlots::Map(at), Slots::Map(m)) => &m[*at..*at + tier.ring.entries as usize * TIER_POINT_BYTES],
+            (TierSlots::Map(at), Slots::Map(m)) => &m[*at..*at + tier.body_len()],
             _ => &[],
+        }
+    }
+
+    /// Names the store in a log line about tier `k`.
+    fn what(&self, k: usize) -> String {
+        match &self.save_path {
+            Some(p) => format!("{} tier {k}", p.display()),
+            None => format!("store {:016x} tier {k}", self.ids),
         }
     }
 }

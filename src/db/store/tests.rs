@@ -1,7 +1,9 @@
 //! Tier 0's behaviour: the ring, the memory modes, the file and its damage.
 
 use super::*;
-use crate::db::file::{self, dimension_path, file_len_for, Header, FIRST_T_AT, HEADER_LEN, LAST_T_AT, NO_TIME};
+use crate::db::file::{
+    self, dimension_path, file_len_for, Header, FIRST_T_AT, HEADER_LEN, LAST_T_AT, NO_TIME,
+};
 use crate::db::Damage;
 use std::fs;
 use std::path::PathBuf;

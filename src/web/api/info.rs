@@ -231,34 +231,46 @@ pub fn info(ctx: &Context, host: &Host) -> String {
     o
 }
 
-/// nanodata's `storage-tiers`: per tier its step, points per dimension, the time they span,
-/// and the bytes the host's plan has given out (all hosts sharing it); one tier of
-/// `history` slots without a plan.
+/// nanodata's `storage-tiers`: per tier its step, the points of its ring, the bytes of its
+/// compressed archive (0: none), the bytes per dimension, the time it keeps at least (data
+/// that compresses keeps more), and the dimensions and bytes the host's plan has given out
+/// (all hosts sharing it); one tier of `history` slots without a plan.
 fn storage_tiers(o: &mut String, host: &crate::rrd::Host) {
     let s = host.settings();
     let ue = s.update_every.max(1);
-    let (tiers, plan): (Vec<(u64, u32)>, _) = match &s.tiers {
-        Some(p) => {
-            let sizes = p.sizes(ue);
-            let points = std::iter::once(sizes.entries).chain(sizes.tiers.iter().map(|t| t.entries));
-            (points.enumerate().map(|(k, n)| (p.tier_update_every(ue, k), n)).collect(), Some(p))
-        }
-        None => (vec![(u64::from(ue), s.history)], None),
-    };
     o.push('[');
-    for (k, (every, points)) in tiers.iter().enumerate() {
-        if k > 0 {
-            o.push(',');
-        }
+    let Some(plan) = &s.tiers else {
         let _ = std::fmt::Write::write_fmt(
             o,
             format_args!(
-                " {{ \"tier\": {k}, \"update_every\": {every}, \"points\": {points}, \"retention\": {}, \
-                 \"bytes_per_dimension\": {}, \"dimensions\": {}, \"bytes\": {} }}",
-                every * u64::from(*points),
-                crate::db::tier_bytes(k, *points),
-                plan.map_or(0, |p| p.alive()),
-                plan.map_or(0, |p| p.allocated_bytes(k)),
+                " {{ \"tier\": 0, \"update_every\": {ue}, \"points\": {}, \"archive_bytes\": 0, \
+                 \"bytes_per_dimension\": {}, \"retention\": {}, \"dimensions\": 0, \"bytes\": 0 }} ]",
+                s.history,
+                crate::db::tier_bytes(0, s.history),
+                u64::from(ue) * u64::from(s.history)
+            ),
+        );
+        return;
+    };
+    let sizes = plan.sizes(ue);
+    for k in 0..plan.options().tiers {
+        if k > 0 {
+            o.push(',');
+        }
+        let every = plan.tier_update_every(ue, k);
+        let (points, archive) = match k {
+            0 => (sizes.entries, 0),
+            k => sizes.tiers.get(k - 1).map_or((0, 0), |t| (t.entries, t.bytes)),
+        };
+        let _ = std::fmt::Write::write_fmt(
+            o,
+            format_args!(
+                " {{ \"tier\": {k}, \"update_every\": {every}, \"points\": {points}, \"archive_bytes\": {archive}, \
+                 \"bytes_per_dimension\": {}, \"retention\": {}, \"dimensions\": {}, \"bytes\": {} }}",
+                sizes.tier_bytes(k),
+                every.saturating_mul(sizes.points_at_least(k)),
+                plan.alive(),
+                plan.allocated_bytes(k),
             ),
         );
     }
