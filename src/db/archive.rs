@@ -75,6 +75,9 @@ const MAGIC: [u8; 2] = *b"Nb";
 const MIN_RECORD: u32 = 32;
 
 const CODEC_RAW: u8 = 0;
+/// Written and read only by builds with LZ4 (`compression` or `exporting`); a build without
+/// it drops such records as unreadable (logged), keeping the rest.
+#[cfg_attr(not(any(feature = "compression", feature = "exporting")), allow(dead_code))]
 const CODEC_LZ4: u8 = 1;
 
 /// Region bytes of an archive asked `bytes` bytes (0: no archive).
