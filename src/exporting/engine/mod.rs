@@ -187,6 +187,8 @@ struct Worker {
     /// Exports are made at seconds `t` with `t % update every == phase` ([`phase`]).
     phase: i64,
     out: Vec<u8>,
+    /// The buffer of the batch delivered last, for the next one.
+    spare: Vec<u8>,
     scratch: Vec<u8>,
 }
 
@@ -237,6 +239,7 @@ impl Worker {
             settle_until: 0,
             phase: phase(instance.update_every, localhost.settings().update_every),
             out: Vec::new(),
+            spare: Vec::new(),
             scratch: Vec::new(),
         };
         w.restore();
@@ -382,8 +385,14 @@ impl Worker {
                 return;
             }
         };
+        // The next batch goes into the buffer of the batch delivered last (its pages are in
+        // memory), or a new one the size of this batch.
         let reserve = self.out.len();
-        let data = std::mem::replace(&mut self.out, Vec::with_capacity(reserve));
+        let next = match std::mem::take(&mut self.spare) {
+            spare if spare.capacity() > 0 => spare,
+            _ => Vec::with_capacity(reserve),
+        };
+        let data = std::mem::replace(&mut self.out, next);
         let dropped = self.backlog.push(Entry::new(data, metrics, before));
         if dropped.batches > 0 {
             log::warn!(
@@ -406,6 +415,14 @@ impl Worker {
         });
     }
 
+    /// Removes the oldest batch (delivered, or refused for good) and keeps its buffer for the
+    /// next batch.
+    fn recycle(&mut self) {
+        if let Some(buffer) = self.backlog.pop().and_then(Entry::into_buffer) {
+            self.spare = buffer;
+        }
+    }
+
     /// Sends what waits, oldest first, until the backend fails or the backlog is empty;
     /// false when told to stop.
     fn deliver(&mut self, stop: &Receiver<()>) -> bool {
@@ -426,7 +443,7 @@ impl Worker {
             });
             match outcome {
                 Outcome::Sent => {
-                    self.backlog.pop();
+                    self.recycle();
                     if self.failures > 0 {
                         log::info!(
                             "exporting: instance '{}': the backend takes batches again after {} failed attempt(s); \
@@ -466,7 +483,7 @@ impl Worker {
                     break;
                 }
                 Outcome::Refused { why } => {
-                    self.backlog.pop();
+                    self.recycle();
                     self.refusals_unlogged += 1;
                     if self.should_log() {
                         log::error!(

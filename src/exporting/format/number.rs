@@ -80,9 +80,11 @@ pub fn push_fixed7(out: &mut Vec<u8>, v: f64) {
     }
     let scaled = a * SCALE;
     // Below 10¹⁵: the conversion truncates exactly (`f64::trunc` and `f64::round` are
-    // library calls on baseline x86-64).
-    let t = scaled as u64;
+    // library calls on baseline x86-64); through i64, which is one instruction each way
+    // there (u64 is a branchy sequence).
+    let t = scaled as i64;
     let fraction = scaled - t as f64;
+    let t = t as u64;
     if (fraction - 0.5).abs() < 0.07 {
         let _ = write!(out, "{v:.7}");
         return;
