@@ -71,6 +71,12 @@ impl Entry {
         Ok(&scratch[..n])
     }
 
+    /// The wire bytes in their buffer, when not compressed (for [`super::deliver::Delivery::send_owned`],
+    /// which may exchange the buffer for another: the entry is then removed).
+    pub fn buffer_mut(&mut self) -> Option<&mut Vec<u8>> {
+        (!self.compressed).then_some(&mut self.data)
+    }
+
     /// Memory the entry holds.
     fn held(&self) -> usize {
         self.data.capacity()
@@ -120,6 +126,10 @@ impl Backlog {
 
     pub fn front(&self) -> Option<&Entry> {
         self.entries.front()
+    }
+
+    pub fn front_mut(&mut self) -> Option<&mut Entry> {
+        self.entries.front_mut()
     }
 
     /// Removes the oldest batch (delivered, or refused for good).

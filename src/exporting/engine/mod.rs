@@ -189,6 +189,8 @@ struct Worker {
     out: Vec<u8>,
     /// The buffer of the batch delivered last, for the next one.
     spare: Vec<u8>,
+    /// The size of the last batch: a new buffer's capacity.
+    reserve: usize,
     scratch: Vec<u8>,
 }
 
@@ -240,6 +242,7 @@ impl Worker {
             phase: phase(instance.update_every, localhost.settings().update_every),
             out: Vec::new(),
             spare: Vec::new(),
+            reserve: 0,
             scratch: Vec::new(),
         };
         w.restore();
@@ -375,6 +378,14 @@ impl Worker {
     fn make(&mut self, before: i64) {
         let export = Export { source: self.instance.data_source, after: self.last_export, before };
         let batch = Batch { export, filters: &self.filters, hostname: &self.hostname };
+        if self.out.capacity() == 0 {
+            // The buffer of the batch delivered last (its pages are in memory), or a new one
+            // the size of the last batch.
+            self.out = match std::mem::take(&mut self.spare) {
+                spare if spare.capacity() > 0 => spare,
+                _ => Vec::with_capacity(self.reserve),
+            };
+        }
         let made = self.encoder.encode(&self.hosts, &batch, &mut self.out);
         self.last_export = before;
         let metrics = match made {
@@ -385,14 +396,8 @@ impl Worker {
                 return;
             }
         };
-        // The next batch goes into the buffer of the batch delivered last (its pages are in
-        // memory), or a new one the size of this batch.
-        let reserve = self.out.len();
-        let next = match std::mem::take(&mut self.spare) {
-            spare if spare.capacity() > 0 => spare,
-            _ => Vec::with_capacity(reserve),
-        };
-        let data = std::mem::replace(&mut self.out, next);
+        self.reserve = self.out.len();
+        let data = std::mem::take(&mut self.out);
         let dropped = self.backlog.push(Entry::new(data, metrics, before));
         if dropped.batches > 0 {
             log::warn!(
@@ -426,14 +431,19 @@ impl Worker {
     /// Sends what waits, oldest first, until the backend fails or the backlog is empty;
     /// false when told to stop.
     fn deliver(&mut self, stop: &Receiver<()>) -> bool {
-        while let Some(front) = self.backlog.front() {
+        while let Some(front) = self.backlog.front_mut() {
             if self.retry_at.is_some_and(|t| clock::now_monotonic() < t) {
                 break;
             }
             let (metrics, len) = (front.metrics, front.len());
-            let outcome = match front.bytes(&mut self.scratch) {
-                Ok(bytes) => self.delivery.send(bytes),
-                Err(e) => Outcome::Refused { why: e.to_string() },
+            // A batch sent whole over TCP is kept by the connection: its buffer is exchanged
+            // for the one kept before, and the entry is removed (only on `Sent`).
+            let outcome = match front.buffer_mut() {
+                Some(buffer) => self.delivery.send_owned(buffer),
+                None => match front.bytes(&mut self.scratch) {
+                    Ok(bytes) => self.delivery.send(bytes),
+                    Err(e) => Outcome::Refused { why: e.to_string() },
+                },
             };
             let traffic = std::mem::take(&mut self.delivery.traffic);
             self.count(|c| {
