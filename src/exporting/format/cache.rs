@@ -162,6 +162,16 @@ impl<L: Layout> Formatter for Cached<L> {
                 (e.version, e.host, e.stored) = (view.version(), host, stored);
             }
             let window = source::window(export.after, export.before, meta.update_every);
+            if stored {
+                // Each dimension's window is in its own allocation, rarely in the cache on a
+                // parent: reading one slot of every window first lets those misses overlap,
+                // instead of one whole miss per dimension inside the loop below. At 200 000
+                // dimensions (examples/export_batch.rs) this took a third off the time per
+                // sample, for ~60 more instructions.
+                for i in 0..dims {
+                    std::hint::black_box(view.point(i, window.1));
+                }
+            }
             let (chart_part, parts) = e.bytes.split_at(e.ends[0] as usize);
             let base = e.ends[0] as usize;
             let mut from = 0;
