@@ -73,8 +73,7 @@ fn digits(n: u32) -> usize {
 pub fn push_fixed7(out: &mut Vec<u8>, v: f64) {
     const SCALE: f64 = 1e7;
     let a = v.abs();
-    // NaN fails the comparison too.
-    if !(a < 1e8) {
+    if a.is_nan() || a >= 1e8 {
         let _ = write!(out, "{v:.7}");
         return;
     }
