@@ -4,7 +4,7 @@
 //! A [`Formatter`] writes one batch into a `Vec<u8>` the connector reuses: `begin_batch`,
 //! then for each host `begin_host` (which renders the host's tags and labels once) and one
 //! `chart` per chart (or one `metric` per dimension), then `end_batch`. The formats keep the
-//! parts of each chart's lines across batches ([`cache`]), so a batch is mostly copies of
+//! parts of each chart's lines across batches (module `cache`), so a batch is mostly copies of
 //! them, the window sums and the numbers. Values read `as collected` are integers
 //! (`%lld`), values computed from the database are written like C's `%0.7f`.
 //!
