@@ -61,6 +61,9 @@ fn main() {
             out.clear();
             samples += format::write_batch(fmt.as_mut(), &mut out, &hosts, &batch);
         }
+        if rounds == 0 {
+            continue; // the set-up alone, for instruction counts
+        }
         let ns = start.elapsed().as_nanos() as f64 / samples as f64;
         println!("{name:10} {ns:7.1} ns/sample  {:6.1} B/sample  ({} samples/batch)", out.len() as f64 / (samples / rounds) as f64, samples / rounds);
     }
@@ -73,6 +76,9 @@ fn main() {
         rw.clear();
         samples += remote_write::write_batch(&mut rw, &hosts, &batch, &options);
         bytes = rw.body().map(<[u8]>::len).unwrap_or(0);
+    }
+    if rounds == 0 {
+        return;
     }
     let ns = start.elapsed().as_nanos() as f64 / samples as f64;
     println!("{:10} {ns:7.1} ns/sample  {:6.1} B/sample", "remote_wr", bytes as f64 / (samples / rounds) as f64);

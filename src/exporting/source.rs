@@ -15,7 +15,7 @@
 //! window's slots are summed where they are stored.
 
 use crate::db::MemoryMode;
-use crate::rrd::{Chart, ChartMeta, DimensionMeta};
+use crate::rrd::{Chart, ChartMeta, DimView, DimensionMeta};
 
 /// `data source` of an exporting instance (read from `exporting.conf` by the settings).
 pub use crate::config::settings::DataSource;
@@ -70,7 +70,7 @@ pub fn window(after: i64, before: i64, update_every: u32) -> (i64, i64) {
 /// (Netdata writes its initial 0 stamped 1970). The stored slots of a window are summed in
 /// place ([`crate::db::DimensionStore::sum_count`]), without a copy.
 pub fn read_chart(chart: &Chart, mode: MemoryMode, export: &Export, mut emit: impl FnMut(&Metric<'_>)) -> usize {
-    if mode == MemoryMode::None && export.source != DataSource::AsCollected {
+    if !readable(mode, export) {
         return 0;
     }
     chart.with_view(|view, _| {
@@ -80,44 +80,48 @@ pub fn read_chart(chart: &Chart, mode: MemoryMode, export: &Export, mut emit: im
         }
         let mut emitted = 0;
         // The same for every dimension of the chart.
-        let (w_after, w_before) = window(export.after, export.before, meta.update_every);
+        let window = window(export.after, export.before, meta.update_every);
         for d in view.dimensions() {
-            let metric = match export.source {
-                // A dimension never collected has no value (Netdata would send 0 at time 0).
-                DataSource::AsCollected if d.last_collected_ut() == 0 => continue,
-                DataSource::AsCollected => Metric {
-                    chart: meta,
-                    dimension: d.meta(),
-                    value: Value::Collected(d.last_collected_value()),
-                    timestamp: (d.last_collected_ut() / crate::clock::USEC_PER_SEC) as i64,
-                },
-                DataSource::Average | DataSource::Sum => {
-                    let (Some(first), Some(last)) = (d.first_entry_t(), d.last_entry_t()) else {
-                        continue;
-                    };
-                    let (after, before) = (w_after.max(first), w_before.min(last));
-                    if before < first || after > last {
-                        continue;
-                    }
-                    let (sum, count) = d.sum_count(after, before);
-                    let value = match (count, export.source) {
-                        (0, _) => continue,
-                        (_, DataSource::Sum) => sum,
-                        _ => sum / count as f64,
-                    };
-                    Metric {
-                        chart: meta,
-                        dimension: d.meta(),
-                        value: Value::Stored(value),
-                        timestamp: before,
-                    }
-                }
+            let Some((value, timestamp)) = sample(&d, export.source, window) else {
+                continue;
             };
-            emit(&metric);
+            emit(&Metric { chart: meta, dimension: d.meta(), value, timestamp });
             emitted += 1;
         }
         emitted
     })
+}
+
+/// False when nothing is read from a host of memory mode `mode` (see [`read_chart`]).
+pub fn readable(mode: MemoryMode, export: &Export) -> bool {
+    mode != MemoryMode::None || export.source == DataSource::AsCollected
+}
+
+/// What dimension `d` exports from `source`: its value and timestamp, `None` when it has
+/// nothing. `window` is [`window`] for the chart (see [`read_chart`]).
+///
+/// For `average`/`sum` the window is clamped to the dimension's stored range: `sum_count`
+/// clamps it itself (an empty intersection counts 0), and the timestamp is the window's end
+/// clamped to the newest stored time.
+#[inline]
+pub fn sample(d: &DimView<'_>, source: DataSource, (w_after, w_before): (i64, i64)) -> Option<(Value, i64)> {
+    match source {
+        // A dimension never collected has no value (Netdata would send 0 at time 0).
+        DataSource::AsCollected => {
+            let ut = d.last_collected_ut();
+            (ut != 0).then(|| (Value::Collected(d.last_collected_value()), (ut / crate::clock::USEC_PER_SEC) as i64))
+        }
+        DataSource::Average | DataSource::Sum => {
+            let last = d.last_entry_t()?;
+            let (sum, count) = d.sum_count(w_after, w_before);
+            let value = match (count, source) {
+                (0, _) => return None,
+                (_, DataSource::Sum) => sum,
+                _ => sum / count as f64,
+            };
+            Some((Value::Stored(value), w_before.min(last)))
+        }
+    }
 }
 
 #[cfg(test)]

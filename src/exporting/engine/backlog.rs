@@ -33,11 +33,18 @@ pub struct Entry {
 }
 
 impl Entry {
-    pub fn new(mut data: Vec<u8>, metrics: usize, made: i64) -> Entry {
-        // The buffer grew by doubling: what waits holds its bytes, not the growth room.
-        data.shrink_to_fit();
+    /// An entry of the batch in `data`. Its growth room is kept: a batch delivered at once
+    /// gives its buffer back for the next one ([`Entry::into_buffer`]); one that waits is
+    /// shrunk or compressed by [`Backlog::compact`].
+    pub fn new(data: Vec<u8>, metrics: usize, made: i64) -> Entry {
         let raw_len = data.len();
         Entry { data, compressed: false, raw_len, metrics, made }
+    }
+
+    /// The entry's buffer, to write the next batch into (its pages are in memory already:
+    /// a fresh buffer of a large batch costs a page fault per 4 KiB); `None` when compressed.
+    pub fn into_buffer(self) -> Option<Vec<u8>> {
+        (!self.compressed).then_some(self.data)
     }
 
     /// The bytes that go on the wire.
@@ -62,6 +69,12 @@ impl Entry {
             return Err(io::Error::new(io::ErrorKind::InvalidData, "backlog entry: short"));
         }
         Ok(&scratch[..n])
+    }
+
+    /// The wire bytes in their buffer, when not compressed (for [`super::deliver::Delivery::send_owned`],
+    /// which may exchange the buffer for another: the entry is then removed).
+    pub fn buffer_mut(&mut self) -> Option<&mut Vec<u8>> {
+        (!self.compressed).then_some(&mut self.data)
     }
 
     /// Memory the entry holds.
@@ -115,6 +128,10 @@ impl Backlog {
         self.entries.front()
     }
 
+    pub fn front_mut(&mut self) -> Option<&mut Entry> {
+        self.entries.front_mut()
+    }
+
     /// Removes the oldest batch (delivered, or refused for good).
     pub fn pop(&mut self) -> Option<Entry> {
         self.entries.pop_front()
@@ -134,17 +151,19 @@ impl Backlog {
     }
 
     /// Compresses the entries that wait (every one but the oldest, which is retried first),
-    /// when this backlog compresses. Called after a failed delivery.
+    /// when this backlog compresses, and drops the growth room of those left uncompressed:
+    /// what waits holds its bytes. Called after a failed delivery.
     pub fn compact(&mut self) {
-        if !self.compress {
-            return;
-        }
-        for e in self.entries.iter_mut().skip(1).filter(|e| !e.compressed && !e.data.is_empty()) {
-            let packed = lz4_flex::block::compress(&e.data);
-            if packed.len() < e.data.len() {
-                e.data = packed;
-                e.compressed = true;
+        for e in self.entries.iter_mut().skip(1).filter(|e| !e.compressed) {
+            if self.compress && !e.data.is_empty() {
+                let packed = lz4_flex::block::compress(&e.data);
+                if packed.len() < e.data.len() {
+                    e.data = packed;
+                    e.compressed = true;
+                    continue;
+                }
             }
+            e.data.shrink_to_fit();
         }
     }
 

@@ -126,6 +126,17 @@ impl Delivery {
 
     /// One attempt to deliver `body`, failing over across the destinations.
     pub fn send(&mut self, body: &[u8]) -> Outcome {
+        self.send_body(Body::Borrowed(body))
+    }
+
+    /// [`Delivery::send`] of a batch whose buffer may be taken: a TCP connection keeps the
+    /// batch it wrote last, and takes it by exchanging buffers (`body` then holds the one
+    /// kept before, whatever it holds) instead of copying it.
+    pub fn send_owned(&mut self, body: &mut Vec<u8>) -> Outcome {
+        self.send_body(Body::Owned(body))
+    }
+
+    fn send_body(&mut self, mut body: Body<'_>) -> Outcome {
         let n = self.destinations.len().max(1);
         let mut floor = Duration::ZERO;
         let mut why = String::from("no destination");
@@ -138,11 +149,11 @@ impl Delivery {
                     self.timeout,
                     self.tls.as_ref(),
                     &mut self.traffic,
-                    body,
+                    &mut body,
                 ),
                 Wire::Http { clients, path, headers } => {
                     let h: Vec<(&str, &str)> = headers.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
-                    send_http(&mut clients[self.current], path, &h, body, &mut self.traffic)
+                    send_http(&mut clients[self.current], path, &h, body.bytes(), &mut self.traffic)
                 }
             };
             match result {
@@ -179,7 +190,7 @@ fn send_tcp(
     timeout: Duration,
     tls: Option<&Arc<ClientConfig>>,
     traffic: &mut Traffic,
-    body: &[u8],
+    body: &mut Body<'_>,
 ) -> Attempt {
     // What the backend wrote back is read first: a backend that wrote (an OpenTSDB error
     // line) and then closed shows its end only once that is read.
@@ -203,13 +214,18 @@ fn send_tcp(
         },
     };
     let again: &[u8] = if *resend { last } else { &[] };
-    let written = t.write_all(again).and_then(|()| t.write_all(body)).and_then(|()| Write::flush(t));
+    let written = t.write_all(again).and_then(|()| t.write_all(body.bytes())).and_then(|()| Write::flush(t));
     match written {
         Ok(()) => {
             traffic.responses += 1;
             *resend = false;
-            last.clear();
-            last.extend_from_slice(body);
+            match body {
+                Body::Owned(b) => std::mem::swap(last, *b),
+                Body::Borrowed(b) => {
+                    last.clear();
+                    last.extend_from_slice(b);
+                }
+            }
             Attempt::Done(Outcome::Sent)
         }
         Err(e) => {
@@ -220,6 +236,21 @@ fn send_tcp(
                 _ => Duration::ZERO,
             };
             Attempt::NextDestination(format!("write failed: {e}"), floor)
+        }
+    }
+}
+
+/// A batch to send: borrowed, or in a buffer the connection may take ([`Delivery::send_owned`]).
+enum Body<'a> {
+    Borrowed(&'a [u8]),
+    Owned(&'a mut Vec<u8>),
+}
+
+impl Body<'_> {
+    fn bytes(&self) -> &[u8] {
+        match self {
+            Body::Borrowed(b) => b,
+            Body::Owned(b) => b,
         }
     }
 }

@@ -319,6 +319,26 @@ fn tcp_a_backend_that_answered_then_closed_is_reopened_too() {
 }
 
 #[test]
+fn tcp_an_owned_batch_is_kept_by_exchanging_buffers_and_written_again_after_a_close() {
+    const SECOND: &[u8] = b"netdata.h.system.cpu.user 2.0000000 1700000002\n";
+    let (port, got) = tcp_backend(vec![(BODY.len(), b"", true), (BODY.len() + SECOND.len(), b"", false)]);
+    let mut d = delivery("graphite:g", &format!("\tdestination = 127.0.0.1:{port}\n"));
+    let mut first = BODY.to_vec();
+    assert_eq!(d.send_owned(&mut first), Outcome::Sent);
+    assert!(first.is_empty(), "the connection kept the batch and gave back what it held: nothing yet");
+    assert_eq!(got.recv_timeout(Duration::from_secs(10)).unwrap(), BODY);
+    settle();
+    let mut second = SECOND.to_vec();
+    assert_eq!(d.send_owned(&mut second), Outcome::Sent);
+    assert_eq!(
+        got.recv_timeout(Duration::from_secs(10)).expect("the second batch reached the backend"),
+        [BODY, SECOND].concat(),
+        "the kept batch goes again, first"
+    );
+    assert_eq!(second, BODY, "the buffer given back is the one kept before");
+}
+
+#[test]
 fn tcp_a_backend_that_is_gone_is_a_retry() {
     let mut d = delivery("graphite:g", &format!("\tdestination = 127.0.0.1:{}\n", closed_port()));
     assert!(matches!(d.send(BODY), Outcome::Retry { floor: Duration::ZERO, .. }));

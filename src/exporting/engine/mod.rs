@@ -187,6 +187,10 @@ struct Worker {
     /// Exports are made at seconds `t` with `t % update every == phase` ([`phase`]).
     phase: i64,
     out: Vec<u8>,
+    /// The buffer of the batch delivered last, for the next one.
+    spare: Vec<u8>,
+    /// The size of the last batch: a new buffer's capacity.
+    reserve: usize,
     scratch: Vec<u8>,
 }
 
@@ -237,6 +241,8 @@ impl Worker {
             settle_until: 0,
             phase: phase(instance.update_every, localhost.settings().update_every),
             out: Vec::new(),
+            spare: Vec::new(),
+            reserve: 0,
             scratch: Vec::new(),
         };
         w.restore();
@@ -372,6 +378,14 @@ impl Worker {
     fn make(&mut self, before: i64) {
         let export = Export { source: self.instance.data_source, after: self.last_export, before };
         let batch = Batch { export, filters: &self.filters, hostname: &self.hostname };
+        if self.out.capacity() == 0 {
+            // The buffer of the batch delivered last (its pages are in memory), or a new one
+            // the size of the last batch.
+            self.out = match std::mem::take(&mut self.spare) {
+                spare if spare.capacity() > 0 => spare,
+                _ => Vec::with_capacity(self.reserve),
+            };
+        }
         let made = self.encoder.encode(&self.hosts, &batch, &mut self.out);
         self.last_export = before;
         let metrics = match made {
@@ -382,8 +396,8 @@ impl Worker {
                 return;
             }
         };
-        let reserve = self.out.len();
-        let data = std::mem::replace(&mut self.out, Vec::with_capacity(reserve));
+        self.reserve = self.out.len();
+        let data = std::mem::take(&mut self.out);
         let dropped = self.backlog.push(Entry::new(data, metrics, before));
         if dropped.batches > 0 {
             log::warn!(
@@ -406,17 +420,30 @@ impl Worker {
         });
     }
 
+    /// Removes the oldest batch (delivered, or refused for good) and keeps its buffer for the
+    /// next batch.
+    fn recycle(&mut self) {
+        if let Some(buffer) = self.backlog.pop().and_then(Entry::into_buffer) {
+            self.spare = buffer;
+        }
+    }
+
     /// Sends what waits, oldest first, until the backend fails or the backlog is empty;
     /// false when told to stop.
     fn deliver(&mut self, stop: &Receiver<()>) -> bool {
-        while let Some(front) = self.backlog.front() {
+        while let Some(front) = self.backlog.front_mut() {
             if self.retry_at.is_some_and(|t| clock::now_monotonic() < t) {
                 break;
             }
             let (metrics, len) = (front.metrics, front.len());
-            let outcome = match front.bytes(&mut self.scratch) {
-                Ok(bytes) => self.delivery.send(bytes),
-                Err(e) => Outcome::Refused { why: e.to_string() },
+            // A batch sent whole over TCP is kept by the connection: its buffer is exchanged
+            // for the one kept before, and the entry is removed (only on `Sent`).
+            let outcome = match front.buffer_mut() {
+                Some(buffer) => self.delivery.send_owned(buffer),
+                None => match front.bytes(&mut self.scratch) {
+                    Ok(bytes) => self.delivery.send(bytes),
+                    Err(e) => Outcome::Refused { why: e.to_string() },
+                },
             };
             let traffic = std::mem::take(&mut self.delivery.traffic);
             self.count(|c| {
@@ -426,7 +453,7 @@ impl Worker {
             });
             match outcome {
                 Outcome::Sent => {
-                    self.backlog.pop();
+                    self.recycle();
                     if self.failures > 0 {
                         log::info!(
                             "exporting: instance '{}': the backend takes batches again after {} failed attempt(s); \
@@ -466,7 +493,7 @@ impl Worker {
                     break;
                 }
                 Outcome::Refused { why } => {
-                    self.backlog.pop();
+                    self.recycle();
                     self.refusals_unlogged += 1;
                     if self.should_log() {
                         log::error!(

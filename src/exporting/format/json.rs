@@ -8,12 +8,15 @@
 //! `chart_context`, `units` and `timestamp`; its `as collected` record has none. Both are
 //! kept byte for byte. `chart_type` is the type part of the chart id (`system` of
 //! `system.cpu`); ids and names are written as they are, not sanitised.
+//!
+//! The chart's part is the host's fields and the chart's; a dimension's part is its `id`
+//! and `name` up to `"value":`.
 
-use super::{
-    push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
-};
+use super::cache::Layout;
+use super::{push_labels, push_raw, push_value, FormatOptions, HostInfo, LabelParts, Stamp};
 use crate::exporting::names::push_json;
-use crate::exporting::source::{Metric, Value};
+use crate::exporting::source::Value;
+use crate::rrd::{ChartMeta, DimensionMeta};
 
 /// The JSON formatter (plaintext or HTTP).
 pub struct Json {
@@ -21,19 +24,39 @@ pub struct Json {
     http: bool,
     /// `{"prefix":…,"hostname":…,[host_tags][labels]` of the current host.
     head: Vec<u8>,
-    /// `head` and the fields of the current chart.
-    chart: ChartPart,
+    /// `,"timestamp":<seconds>}[⏎]`.
+    stamp: Stamp,
     first: bool,
 }
 
 impl Json {
     /// `http`: the `json:http` array; otherwise one record per line.
     pub fn new(options: FormatOptions, http: bool) -> Json {
-        Json { options, http, head: Vec::new(), chart: ChartPart::default(), first: true }
+        Json { options, http, head: Vec::new(), stamp: Stamp::default(), first: true }
     }
 }
 
-impl Formatter for Json {
+/// Netdata's stored-value record has `": "` in three places.
+fn space(stored: bool) -> &'static str {
+    if stored {
+        " "
+    } else {
+        ""
+    }
+}
+
+/// `"<key>":<space>"<value, escaped>",`.
+fn field(out: &mut Vec<u8>, key: &str, space: &str, value: &str) {
+    push_raw(out, "\"");
+    push_raw(out, key);
+    push_raw(out, "\":");
+    push_raw(out, space);
+    push_raw(out, "\"");
+    push_json(out, value);
+    push_raw(out, "\",");
+}
+
+impl Layout for Json {
     fn begin_batch(&mut self, out: &mut Vec<u8>) {
         self.first = true;
         if self.http {
@@ -42,7 +65,6 @@ impl Formatter for Json {
     }
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
-        self.chart.reset();
         let h = &mut self.head;
         h.clear();
         push_raw(h, "{\"prefix\":\"");
@@ -66,51 +88,52 @@ impl Formatter for Json {
         push_labels(h, host.labels, self.options.labels, parts, push_json, push_json);
     }
 
-    fn metric(&mut self, out: &mut Vec<u8>, m: &Metric<'_>) {
-        if self.http && !self.first {
-            push_raw(out, ",\n");
-        }
-        self.first = false;
-        // Netdata's stored-value record has `": "` in three places.
-        let sp = if matches!(m.value, Value::Stored(_)) { " " } else { "" };
-        let c = m.chart;
-        let field = |out: &mut Vec<u8>, key: &str, space: &str, value: &str| {
-            push_raw(out, "\"");
-            push_raw(out, key);
-            push_raw(out, "\":");
-            push_raw(out, space);
-            push_raw(out, "\"");
-            push_json(out, value);
-            push_raw(out, "\",");
-        };
-        // The host's part and the chart's fields are the same for every dimension of a chart
-        // (and an instance writes one kind of record: its data source is fixed).
-        let head = &self.head;
-        out.extend_from_slice(self.chart.get(c, |h| {
-            h.extend_from_slice(head);
-            field(h, "chart_id", "", &c.id);
-            field(h, "chart_name", "", &c.name);
-            field(h, "chart_family", "", &c.family);
-            field(h, "chart_context", sp, &c.context);
-            field(h, "chart_type", "", c.type_part());
-            field(h, "units", sp, &c.units);
-        }));
-        field(out, "id", "", &m.dimension.id);
-        field(out, "name", "", &m.dimension.name);
-        push_raw(out, "\"value\":");
-        push_value(out, m.value);
-        push_raw(out, ",\"timestamp\":");
-        push_raw(out, sp);
-        push_int(out, m.timestamp);
-        push_raw(out, "}");
-        if !self.http {
-            out.push(b'\n');
-        }
+    fn host_key(&self) -> &[u8] {
+        &self.head
     }
 
     fn end_batch(&mut self, out: &mut Vec<u8>) {
         if self.http {
             push_raw(out, "\n]\n");
         }
+    }
+
+    fn chart_part(&self, out: &mut Vec<u8>, c: &ChartMeta, stored: bool) {
+        let sp = space(stored);
+        out.extend_from_slice(&self.head);
+        field(out, "chart_id", "", &c.id);
+        field(out, "chart_name", "", &c.name);
+        field(out, "chart_family", "", &c.family);
+        field(out, "chart_context", sp, &c.context);
+        field(out, "chart_type", "", c.type_part());
+        field(out, "units", sp, &c.units);
+    }
+
+    fn dim_part(&self, out: &mut Vec<u8>, _chart: &ChartMeta, d: &DimensionMeta, _stored: bool) {
+        field(out, "id", "", &d.id);
+        field(out, "name", "", &d.name);
+        push_raw(out, "\"value\":");
+    }
+
+    #[inline]
+    fn sample(&mut self, out: &mut Vec<u8>, chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+        if self.http && !self.first {
+            push_raw(out, ",\n");
+        }
+        self.first = false;
+        out.extend_from_slice(chart_part);
+        out.extend_from_slice(dim_part);
+        push_value(out, value);
+        let http = self.http;
+        let stored = matches!(value, Value::Stored(_));
+        out.extend_from_slice(self.stamp.get(
+            timestamp,
+            stored,
+            |s, stored| {
+                push_raw(s, ",\"timestamp\":");
+                push_raw(s, space(stored));
+            },
+            |s, _| push_raw(s, if http { "}" } else { "}\n" }),
+        ));
     }
 }

@@ -3,7 +3,9 @@
 //!
 //! A [`Formatter`] writes one batch into a `Vec<u8>` the connector reuses: `begin_batch`,
 //! then for each host `begin_host` (which renders the host's tags and labels once) and one
-//! `metric` per dimension, then `end_batch`. Values read `as collected` are integers
+//! `chart` per chart (or one `metric` per dimension), then `end_batch`. The formats keep the
+//! parts of each chart's lines across batches (module `cache`), so a batch is mostly copies of
+//! them, the window sums and the numbers. Values read `as collected` are integers
 //! (`%lld`), values computed from the database are written like C's `%0.7f`.
 //!
 //! Label rules (Netdata's `send configured labels` / `send automatic labels`): a host label
@@ -20,17 +22,21 @@
 //! Where Netdata writes a string into JSON unescaped (hostnames, units, families), it is
 //! escaped here: identical for every ordinary value, valid JSON for the rest.
 
+mod cache;
 mod graphite;
 mod json;
 mod number;
 mod opentsdb;
 
+use std::sync::Arc;
 
 use super::names::NameSource;
 use super::source::{self, Export, Metric, Value};
-use crate::rrd::{label_source, ChartMeta, Host, Hosts, Label};
+use crate::db::MemoryMode;
+use crate::rrd::{label_source, Chart, ChartMeta, Host, Hosts, Label};
 use crate::simple_pattern::SimplePattern;
 
+use cache::Cached;
 pub use graphite::Graphite;
 pub use json::Json;
 pub use opentsdb::{OpentsdbHttp, OpentsdbTelnet};
@@ -64,11 +70,11 @@ impl Format {
     /// A formatter of this format.
     pub fn formatter(self, options: FormatOptions) -> Box<dyn Formatter> {
         match self {
-            Format::Graphite => Box::new(Graphite::new(options)),
-            Format::OpentsdbTelnet => Box::new(OpentsdbTelnet::new(options)),
-            Format::OpentsdbHttp => Box::new(OpentsdbHttp::new(options)),
-            Format::Json => Box::new(Json::new(options, false)),
-            Format::JsonHttp => Box::new(Json::new(options, true)),
+            Format::Graphite => Box::new(Cached::new(Graphite::new(options))),
+            Format::OpentsdbTelnet => Box::new(Cached::new(OpentsdbTelnet::new(options))),
+            Format::OpentsdbHttp => Box::new(Cached::new(OpentsdbHttp::new(options))),
+            Format::Json => Box::new(Cached::new(Json::new(options, false))),
+            Format::JsonHttp => Box::new(Cached::new(Json::new(options, true))),
         }
     }
 }
@@ -130,6 +136,15 @@ pub trait Formatter: Send {
     fn begin_host(&mut self, host: &HostInfo<'_>);
     /// One dimension's line or object.
     fn metric(&mut self, out: &mut Vec<u8>, metric: &Metric<'_>);
+    /// The metrics of one chart of the current host that `batch.filters` lets through
+    /// (`mode`: the host's memory mode); returns how many were written. The formats keep
+    /// the parts of each chart's lines from one batch to the next.
+    fn chart(&mut self, out: &mut Vec<u8>, chart: &Arc<Chart>, mode: MemoryMode, batch: &Batch<'_>) -> usize {
+        if !chart.with_view(|view, _| batch.filters.chart(view.meta())) {
+            return 0;
+        }
+        source::read_chart(chart, mode, &batch.export, |m| self.metric(out, m))
+    }
     /// Ends the batch.
     fn end_batch(&mut self, out: &mut Vec<u8>);
 }
@@ -221,57 +236,38 @@ pub fn write_host(
     let mode = host.settings().mode;
     let mut written = 0;
     for chart in host.charts() {
-        if !chart.with_view(|view, _| batch.filters.chart(view.meta())) {
-            continue;
-        }
-        written += source::read_chart(&chart, mode, &batch.export, |m| fmt.metric(out, m));
+        written += fmt.chart(out, &chart, mode, batch);
     }
     written
 }
 
-/// The part of a line that is the same for every dimension of a chart, made once per chart.
-/// Charts are told apart by the address of their metadata, which is unique among the charts
-/// of one host while it is written: [`ChartPart::reset`] at every host.
-#[derive(Default)]
-pub(crate) struct ChartPart {
-    chart: Option<usize>,
-    bytes: Vec<u8>,
-}
-
-impl ChartPart {
-    pub fn reset(&mut self) {
-        self.chart = None;
-    }
-
-    /// The part for `chart`, made by `make` when it is not the chart of the previous call.
-    pub fn get(&mut self, chart: &ChartMeta, make: impl FnOnce(&mut Vec<u8>)) -> &[u8] {
-        let key = std::ptr::from_ref(chart) as usize;
-        if self.chart != Some(key) {
-            self.chart = Some(key);
-            self.bytes.clear();
-            make(&mut self.bytes);
-        }
-        &self.bytes
-    }
-}
-
 /// A timestamp's text, kept while consecutive metrics carry the same second (every
-/// dimension of a chart, most charts of a batch).
+/// dimension of a chart, most charts of a batch), with what a format writes around it.
 #[derive(Default)]
 pub(crate) struct Stamp {
-    t: Option<i64>,
+    key: Option<(i64, bool)>,
     text: Vec<u8>,
 }
 
 impl Stamp {
-    /// Appends `t` in decimal.
-    pub fn push(&mut self, out: &mut Vec<u8>, t: i64) {
-        if self.t != Some(t) {
-            self.t = Some(t);
+    /// The text of `t` between what `before` and `after` write (they are called again when
+    /// `t` or `flag` change).
+    #[inline]
+    pub fn get(
+        &mut self,
+        t: i64,
+        flag: bool,
+        before: impl FnOnce(&mut Vec<u8>, bool),
+        after: impl FnOnce(&mut Vec<u8>, bool),
+    ) -> &[u8] {
+        if self.key != Some((t, flag)) {
+            self.key = Some((t, flag));
             self.text.clear();
+            before(&mut self.text, flag);
             number::push_i64(&mut self.text, t);
+            after(&mut self.text, flag);
         }
-        out.extend_from_slice(&self.text);
+        &self.text
     }
 }
 
@@ -281,11 +277,6 @@ pub(crate) fn push_value(out: &mut Vec<u8>, value: Value) {
         Value::Collected(v) => number::push_i64(out, v),
         Value::Stored(v) => number::push_fixed7(out, v),
     }
-}
-
-/// Writes an integer (timestamps).
-pub(crate) fn push_int(out: &mut Vec<u8>, v: i64) {
-    number::push_i64(out, v);
 }
 
 /// Renders the labels `send` lets through: `before` once, then `name<equal>value` pairs

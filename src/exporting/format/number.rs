@@ -9,23 +9,64 @@
 
 use std::io::Write;
 
+/// `"00" "01" … "99"`: two digits per division.
+static PAIRS: [u8; 200] = {
+    let mut t = [0u8; 200];
+    let mut i = 0;
+    while i < 100 {
+        t[2 * i] = b'0' + (i / 10) as u8;
+        t[2 * i + 1] = b'0' + (i % 10) as u8;
+        i += 1;
+    }
+    t
+};
+
+/// Writes the two digits of `n` (< 100) at `buf[at..at + 2]`.
+#[inline(always)]
+fn pair(buf: &mut [u8], at: usize, n: u32) {
+    let i = (n as usize % 100) * 2;
+    buf[at] = PAIRS[i];
+    buf[at + 1] = PAIRS[i + 1];
+}
+
 /// Appends `v` in decimal.
 pub fn push_i64(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; 20];
     let mut at = buf.len();
     let mut n = v.unsigned_abs();
-    loop {
+    while n >= 100 {
+        at -= 2;
+        pair(&mut buf, at, (n % 100) as u32);
+        n /= 100;
+    }
+    if n >= 10 {
+        at -= 2;
+        pair(&mut buf, at, n as u32);
+    } else {
         at -= 1;
-        buf[at] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
+        buf[at] = b'0' + n as u8;
     }
     if v < 0 {
         out.push(b'-');
     }
     out.extend_from_slice(&buf[at..]);
+}
+
+/// How many decimal digits `n` has (at least 1).
+#[inline(always)]
+fn digits(n: u32) -> usize {
+    match n {
+        0..=9 => 1,
+        10..=99 => 2,
+        100..=999 => 3,
+        1000..=9999 => 4,
+        10_000..=99_999 => 5,
+        100_000..=999_999 => 6,
+        1_000_000..=9_999_999 => 7,
+        10_000_000..=99_999_999 => 8,
+        100_000_000..=999_999_999 => 9,
+        _ => 10,
+    }
 }
 
 /// Appends `v` with exactly seven decimals, rounded as `{:.7}` (and C's `%0.7f`) round.
@@ -37,27 +78,51 @@ pub fn push_fixed7(out: &mut Vec<u8>, v: f64) {
         return;
     }
     let scaled = a * SCALE;
-    let whole = scaled.trunc();
-    if ((scaled - whole) - 0.5).abs() < 0.07 {
+    // Below 10¹⁵: the conversion truncates exactly (`f64::trunc` and `f64::round` are
+    // library calls on baseline x86-64); through i64, which is one instruction each way
+    // there (u64 is a branchy sequence).
+    let t = scaled as i64;
+    let fraction = scaled - t as f64;
+    let t = t as u64;
+    if (fraction - 0.5).abs() < 0.07 {
         let _ = write!(out, "{v:.7}");
         return;
     }
-    // Rounded by hand: `f64::round` is a library call on baseline x86-64.
-    let t = scaled as u64;
-    let r = t + u64::from(scaled - t as f64 >= 0.5);
+    let r = t + u64::from(fraction >= 0.5);
+    // At most 10⁸ (9 digits) before the point.
+    let whole = (r / 10_000_000) as u32;
+    let frac = (r % 10_000_000) as u32;
+    // Sign, up to 9 digits, the point and 7 decimals: at most 18 bytes, written into a
+    // fixed 24-byte block that is appended whole (no variable-length copy) and cut after.
+    let mut buf = [0u8; 24];
+    let mut at = 0;
     if v.is_sign_negative() {
-        out.push(b'-');
+        buf[0] = b'-';
+        at = 1;
     }
-    push_i64(out, (r / 10_000_000) as i64);
-    out.push(b'.');
-    let frac = r % 10_000_000;
-    let mut digits = [b'0'; 7];
-    let mut f = frac;
-    for d in digits.iter_mut().rev() {
-        *d = b'0' + (f % 10) as u8;
-        f /= 10;
+    let n = digits(whole);
+    let mut end = at + n;
+    let mut w = whole;
+    while w >= 100 {
+        end -= 2;
+        pair(&mut buf, end, w % 100);
+        w /= 100;
     }
-    out.extend_from_slice(&digits);
+    if w >= 10 {
+        pair(&mut buf, end - 2, w);
+    } else {
+        buf[end - 1] = b'0' + w as u8;
+    }
+    let at = at + n;
+    buf[at] = b'.';
+    buf[at + 1] = b'0' + (frac / 1_000_000) as u8;
+    let f = frac % 1_000_000;
+    pair(&mut buf, at + 2, f / 10_000);
+    pair(&mut buf, at + 4, (f / 100) % 100);
+    pair(&mut buf, at + 6, f % 100);
+    let len = out.len() + at + 8;
+    out.extend_from_slice(&buf);
+    out.truncate(len);
 }
 
 #[cfg(test)]

@@ -4,35 +4,34 @@
 //! - http: `{"metric":"<prefix>.<chart>.<dimension>","timestamp":<s>,"value":<v>,
 //!   "tags":{"host":"<host>[ <tags>]"[,"<k>":"<v>"…]}}`, objects joined by `,⏎` inside
 //!   `[⏎` … `⏎]⏎`. Netdata writes a host's tags inside the `host` tag's value; so does this.
+//!
+//! A dimension's part is everything up to the timestamp; the host's tail follows the value.
 
-use super::{
-    push_int, push_labels, push_raw, push_value, ChartPart, FormatOptions, Formatter, HostInfo, LabelParts,
-    Stamp,
-};
+use super::cache::Layout;
+use super::{push_labels, push_raw, push_value, FormatOptions, HostInfo, LabelParts, Stamp};
 use crate::exporting::names::{push_json, push_name, push_opentsdb_label};
-use crate::exporting::source::Metric;
+use crate::exporting::source::Value;
+use crate::rrd::{ChartMeta, DimensionMeta};
 
 /// The telnet formatter.
 pub struct OpentsdbTelnet {
     options: FormatOptions,
     /// ` host=<host>[ <tags>][ labels]⏎` of the current host.
     tail: Vec<u8>,
-    /// `put <prefix>.<chart>.` of the current chart.
-    chart: ChartPart,
+    /// `<seconds> `.
     stamp: Stamp,
 }
 
 impl OpentsdbTelnet {
     pub fn new(options: FormatOptions) -> OpentsdbTelnet {
-        OpentsdbTelnet { options, tail: Vec::new(), chart: ChartPart::default(), stamp: Stamp::default() }
+        OpentsdbTelnet { options, tail: Vec::new(), stamp: Stamp::default() }
     }
 }
 
-impl Formatter for OpentsdbTelnet {
+impl Layout for OpentsdbTelnet {
     fn begin_batch(&mut self, _out: &mut Vec<u8>) {}
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
-        self.chart.reset();
         self.tail.clear();
         push_raw(&mut self.tail, " host=");
         push_raw(&mut self.tail, host.hostname);
@@ -45,41 +44,52 @@ impl Formatter for OpentsdbTelnet {
         self.tail.push(b'\n');
     }
 
-    fn metric(&mut self, out: &mut Vec<u8>, m: &Metric<'_>) {
-        let (prefix, names) = (&self.options.prefix, self.options.names);
-        out.extend_from_slice(self.chart.get(m.chart, |p| {
-            push_raw(p, "put ");
-            push_raw(p, prefix);
-            p.push(b'.');
-            push_name(p, names.chart(m.chart));
-            p.push(b'.');
-        }));
-        push_name(out, self.options.names.dimension(m.dimension));
-        out.push(b' ');
-        self.stamp.push(out, m.timestamp);
-        out.push(b' ');
-        push_value(out, m.value);
-        out.extend_from_slice(&self.tail);
+    /// The parts do not depend on the host.
+    fn host_key(&self) -> &[u8] {
+        &[]
     }
 
     fn end_batch(&mut self, _out: &mut Vec<u8>) {}
+
+    fn chart_part(&self, _out: &mut Vec<u8>, _chart: &ChartMeta, _stored: bool) {}
+
+    fn dim_part(&self, out: &mut Vec<u8>, chart: &ChartMeta, dim: &DimensionMeta, _stored: bool) {
+        let names = self.options.names;
+        push_raw(out, "put ");
+        push_raw(out, &self.options.prefix);
+        out.push(b'.');
+        push_name(out, names.chart(chart));
+        out.push(b'.');
+        push_name(out, names.dimension(dim));
+        out.push(b' ');
+    }
+
+    #[inline]
+    fn sample(&mut self, out: &mut Vec<u8>, _chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+        out.extend_from_slice(dim_part);
+        out.extend_from_slice(self.stamp.get(timestamp, false, |_, _| {}, |s, _| s.push(b' ')));
+        push_value(out, value);
+        out.extend_from_slice(&self.tail);
+    }
 }
 
 /// The HTTP formatter.
 pub struct OpentsdbHttp {
     options: FormatOptions,
-    /// `"host":"<host>[ <tags>]"[,labels]}}` of the current host.
+    /// `,"tags":{"host":"<host>[ <tags>]"[,labels]}}` of the current host.
     tail: Vec<u8>,
+    /// `<seconds>,"value":`.
+    stamp: Stamp,
     first: bool,
 }
 
 impl OpentsdbHttp {
     pub fn new(options: FormatOptions) -> OpentsdbHttp {
-        OpentsdbHttp { options, tail: Vec::new(), first: true }
+        OpentsdbHttp { options, tail: Vec::new(), stamp: Stamp::default(), first: true }
     }
 }
 
-impl Formatter for OpentsdbHttp {
+impl Layout for OpentsdbHttp {
     fn begin_batch(&mut self, out: &mut Vec<u8>) {
         self.first = true;
         push_raw(out, "[\n");
@@ -87,7 +97,7 @@ impl Formatter for OpentsdbHttp {
 
     fn begin_host(&mut self, host: &HostInfo<'_>) {
         self.tail.clear();
-        push_raw(&mut self.tail, "\"host\":\"");
+        push_raw(&mut self.tail, ",\"tags\":{\"host\":\"");
         push_json(&mut self.tail, host.hostname);
         if !host.tags.is_empty() {
             self.tail.push(b' ');
@@ -99,26 +109,37 @@ impl Formatter for OpentsdbHttp {
         push_raw(&mut self.tail, "}}");
     }
 
-    fn metric(&mut self, out: &mut Vec<u8>, m: &Metric<'_>) {
-        if !self.first {
-            push_raw(out, ",\n");
-        }
-        self.first = false;
-        push_raw(out, "{\"metric\":\"");
-        push_json(out, &self.options.prefix);
-        out.push(b'.');
-        push_name(out, self.options.names.chart(m.chart));
-        out.push(b'.');
-        push_name(out, self.options.names.dimension(m.dimension));
-        push_raw(out, "\",\"timestamp\":");
-        push_int(out, m.timestamp);
-        push_raw(out, ",\"value\":");
-        push_value(out, m.value);
-        push_raw(out, ",\"tags\":{");
-        out.extend_from_slice(&self.tail);
+    /// The parts do not depend on the host.
+    fn host_key(&self) -> &[u8] {
+        &[]
     }
 
     fn end_batch(&mut self, out: &mut Vec<u8>) {
         push_raw(out, "\n]\n");
+    }
+
+    fn chart_part(&self, _out: &mut Vec<u8>, _chart: &ChartMeta, _stored: bool) {}
+
+    fn dim_part(&self, out: &mut Vec<u8>, chart: &ChartMeta, dim: &DimensionMeta, _stored: bool) {
+        let names = self.options.names;
+        push_raw(out, "{\"metric\":\"");
+        push_json(out, &self.options.prefix);
+        out.push(b'.');
+        push_name(out, names.chart(chart));
+        out.push(b'.');
+        push_name(out, names.dimension(dim));
+        push_raw(out, "\",\"timestamp\":");
+    }
+
+    #[inline]
+    fn sample(&mut self, out: &mut Vec<u8>, _chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+        if !self.first {
+            push_raw(out, ",\n");
+        }
+        self.first = false;
+        out.extend_from_slice(dim_part);
+        out.extend_from_slice(self.stamp.get(timestamp, false, |_, _| {}, |s, _| push_raw(s, ",\"value\":")));
+        push_value(out, value);
+        out.extend_from_slice(&self.tail);
     }
 }

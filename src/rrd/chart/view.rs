@@ -56,6 +56,18 @@ impl<'a> ChartView<'a> {
         let n = self.st.dims.get(dim).map_or(StorageNumber::EMPTY, |d| d.store.get(t));
         Point { t, value: n.value(), reset: n.is_reset() }
     }
+
+    /// The version of the chart's definition ([`Chart::definition_version`]): it changes
+    /// whenever the metadata, the labels or the dimensions change, so what is made from
+    /// them can be kept while it stays the same.
+    pub fn version(&self) -> u64 {
+        self.st.version
+    }
+
+    /// How many dimensions the chart has.
+    pub fn dimension_count(&self) -> usize {
+        self.st.dims.len()
+    }
 }
 
 /// A read-only view of one dimension of a locked chart.
