@@ -70,19 +70,24 @@ fn sum_count_is_the_reduction_of_query() {
             }
         }
     };
-    let mut s = DimensionStore::open_at(&spec(MemoryMode::Ram, None, 10), NOW);
-    assert_eq!(s.sum_count(0, i64::MAX), (0.0, 0), "empty");
-    for k in 0..25 {
-        if k % 7 != 3 {
-            s.store(NOW + 2 * k, n(k as f64 + 0.5));
+    // Every step (1 s has its own path), in memory and mapped.
+    for (ue, mode) in [(2, MemoryMode::Ram), (1, MemoryMode::Ram), (1, MemoryMode::Map), (3, MemoryMode::Map)] {
+        let d = TempDir::new();
+        let sp = StoreSpec { update_every: ue as u32, ..spec(mode, Some(&d.0), 10) };
+        let mut s = DimensionStore::open_at(&sp, NOW);
+        assert_eq!(s.sum_count(0, i64::MAX), (0.0, 0), "empty");
+        for k in 0..25 {
+            if k % 7 != 3 {
+                s.store(NOW + ue * k, n(k as f64 + 0.5));
+            }
         }
+        check(&s, &format!("every {ue} s, {mode:?}: wrapped with gaps"));
+        // A jump past the whole ring: the old slots are stale until written again.
+        s.store(NOW + ue * 24 + ue * 15, n(100.0));
+        check(&s, &format!("every {ue} s, {mode:?}: after a jump"));
+        s.store(NOW + ue * 24 + ue * 13, n(7.0));
+        check(&s, &format!("every {ue} s, {mode:?}: written back into the stale part"));
     }
-    check(&s, "wrapped with gaps");
-    // A jump past the whole ring: the old slots are stale until written again.
-    s.store(NOW + 2 * 24 + 2 * 15, n(100.0));
-    check(&s, "after a jump");
-    s.store(NOW + 2 * 24 + 2 * 13, n(7.0));
-    check(&s, "written back into the stale part");
 }
 
 #[test]
