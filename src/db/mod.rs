@@ -34,4 +34,4 @@ pub use plan::{
 };
 pub use store::{DimensionStore, OpenOutcome, StoreSpec};
 pub use tier::{TierOutcome, TierPoint, TierSpec, MAX_TIERS, TIER_POINT_BYTES};
-pub use tierfile::{read_file_tier, TierDamage};
+pub use tierfile::{read_file_tier, tier_file_usage, TierDamage, TierUsage};

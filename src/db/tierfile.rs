@@ -284,6 +284,34 @@ pub fn read_file_tier(path: &Path, tier: usize) -> std::io::Result<Vec<TierPoint
     Ok(out)
 }
 
+/// How an upper tier of a dimension file uses its space: the points of its ring, the bytes of
+/// its archive and how many of them hold records. For tools (the storage bench); `None` when
+/// the file has no such tier; a damaged file or section is an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TierUsage {
+    pub ring_points: u32,
+    pub archive_bytes: u32,
+    pub archive_used: u32,
+}
+
+pub fn tier_file_usage(path: &Path, tier: usize) -> std::io::Result<Option<TierUsage>> {
+    let bytes = std::fs::read(path)?;
+    let bad = |what: String| Error::new(ErrorKind::InvalidData, what);
+    let h = Header::decode(&bytes).map_err(|d| bad(d.to_string()))?;
+    if tier == 0 || h.version != VERSION_TIERS || tier >= super::MAX_TIERS {
+        return Ok(None);
+    }
+    if h.entries == 0 || h.entries > MAX_ENTRIES || !length_fits(h.version, bytes.len() as u64, h.entries) {
+        return Err(bad(format!("bad tier 0 geometry ({} entries, {} bytes)", h.entries, bytes.len())));
+    }
+    let (found, _) = walk(&bytes, HEADER_LEN + h.entries as usize * 4, tier, i64::MAX);
+    Ok(found.get(tier - 1).map(|s| TierUsage {
+        ring_points: s.desc.entries,
+        archive_bytes: s.desc.bytes,
+        archive_used: s.desc.arch[1],
+    }))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
