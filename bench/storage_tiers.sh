@@ -67,6 +67,8 @@ if [ "$only" != netdata ] && [ -z "${BIN:-}" ]; then
     cargo build --profile "$profile" --locked --bin nanodata >/dev/null 2>&1
 fi
 [ -n "${LOAD:-}" ] || cargo build --release --locked --example stream_load >/dev/null 2>&1
+usage=${USAGE:-target/release/examples/tier_usage}
+[ -n "${USAGE:-}" ] || [ "$only" = netdata ] || cargo build --release --locked --example tier_usage >/dev/null 2>&1
 state=$(mktemp -d)
 chmod 755 "$state"
 pids=()
@@ -231,6 +233,11 @@ part1() {
     echo "   $who stored the children in '$mode'; stopped in $stop_s s" >&2
     python3 bench/storage_measure.py part1 "$who" "$iter" "$samples" "$dir/cache" "$snap" "$stop_s" \
         "$state/$who-part1-info.json" >>"$results"
+    if [ "$who" = nanodata ]; then
+        # nanodata's upper tiers are rings plus compressed archives: what a retained point
+        # costs is read from the files themselves (a sample of 20 000 dimensions).
+        "$usage" "$dir/cache" 20000 > "$state/nanodata-tier-usage.md" || fail "tier_usage failed"
+    fi
     if [ -z "${KEEP_STATE:-}" ]; then rm -rf "$dir/cache"; fi
 }
 
@@ -287,6 +294,14 @@ for p in $parts; do
 done
 echo
 python3 bench/storage_measure.py report "$results" "$children" "$dims"
+if [ -f "$state/nanodata-tier-usage.md" ]; then
+    echo "nanodata's upper tiers, read from its files (examples/tier_usage): the bytes of the archive records"
+    echo "per archived point (the newest points sit uncompressed in each tier's ring of 14-byte points; above,"
+    echo "the geometry-based nanodata figures for tiers 1 and 2 count that ring only and do not apply):"
+    echo
+    cat "$state/nanodata-tier-usage.md"
+    echo
+fi
 echo "Raw numbers (one JSON line per measurement):"
 echo '```'
 cat "$results"
