@@ -91,12 +91,15 @@ pub(super) fn run(
     let mut rows = rows;
     let ue = tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
     // The grid: slot s ends at after + s·ue and holds the points of (its start, its end].
-    // Both ends go up to the grid: the newest, still open span is read from the finer tiers
-    // (its slot is reported at `before`, not in the future).
+    // The end goes up to the grid (the newest, still open span is read from the finer tiers,
+    // its slot reported at `before`, not in the future), and the window keeps its length in
+    // whole steps: a day at 60 s is 1440 slots wherever the day ends.
     let asked_before = before;
-    let after = after.saturating_add((ue - after.rem_euclid(ue)) % ue);
+    let step0 = tiers.iter().filter_map(|t| t.first()).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
+    let span = before.saturating_sub(after).saturating_add(step0);
     let before = before.saturating_add((ue - before.rem_euclid(ue)) % ue);
-    let slots = if after <= before { usize::try_from((before - after) / ue + 1).unwrap_or(usize::MAX) } else { 0 };
+    let slots = if span > 0 { usize::try_from((span + ue - 1) / ue).unwrap_or(usize::MAX).max(1) } else { 0 };
+    let after = before.saturating_sub((slots.max(1) as i64 - 1).saturating_mul(ue));
     let (series, shown, needed) = select(charts, merge, req);
     let sources: usize = needed.iter().map(|&i| series[i].sources.len()).sum();
     let read = sources.saturating_mul(slots);
@@ -327,6 +330,24 @@ mod tests {
         let rows = run(&h, &Target::Chart("test.c".into()), &req, NOW).unwrap();
         assert_eq!(rows.tier, 0);
         assert_eq!(values(&rows), (50..=60).map(f64::from).collect::<Vec<_>>(), "tier 0 as stored");
+    }
+
+    #[test]
+    fn a_window_keeps_its_length_in_whole_steps_wherever_it_ends() {
+        let h = host();
+        // 18 s ending at 59 (not on tier 1's 3 s grid): 6 points of 3 s, not 7.
+        for end in [57, 58, 59] {
+            let mut req = Request {
+                after: T0 + end - 17,
+                before: T0 + end,
+                points: 6,
+                tier: Some(1),
+                ..Request::default()
+            };
+            req.options.unaligned = true;
+            let rows = run(&h, &Target::Chart("test.c".into()), &req, NOW).unwrap();
+            assert_eq!(rows.times.len(), 6, "ending at {end}: {:?}", rows.times);
+        }
     }
 
     #[test]
