@@ -464,3 +464,43 @@ fn random_damage_never_panics_nor_misorders() {
         assert!(read(&s, 1, 0, end + 2000).windows(2).all(|w| w[0].t < w[1].t));
     }
 }
+
+/// A day stored in order (a parent replicating a child's day): tier 1 holds all of it, and
+/// a stitched read at tier 1 takes all of it from tier 1 — not the first hour from tier 2,
+/// whose first point was consolidated from the same data (the bench's query of a
+/// replicated day showed its oldest 47 minutes as one hourly point and 46 empty rows).
+#[test]
+fn a_replicated_day_is_read_from_tier_1_from_its_first_point() {
+    let tiers = [
+        TierSpec { iterations: 60, entries: 120, bytes: 1_400_000 },
+        TierSpec { iterations: 60, entries: 64, bytes: 700_000 },
+    ];
+    let d = TempDir::new();
+    let spec = StoreSpec {
+        mode: MemoryMode::Map,
+        dir: Some(&d.0),
+        chart_id: "disk.sda",
+        dim_id: "reads",
+        update_every: 1,
+        entries: 4000,
+        tiers: &tiers,
+    };
+    // On a minute, not on an hour: tier 2's first point straddles tier 1's first 34 minutes.
+    let start = NOW - 2 * 86_400 + 780;
+    assert_eq!((start % 60, start % 3600), (0, 1560));
+    let mut s = DimensionStore::open_at(&spec, NOW);
+    for t in start..start + 86_400 {
+        s.store(t, StorageNumber::pack((t % 1000) as f64, false));
+    }
+    let mut points = Vec::new();
+    s.read_tier(1, i64::MIN, i64::MAX, &mut points);
+    assert_eq!(points.iter().filter(|p| p.count > 0).count(), 1440, "tier 1 holds the day");
+    let mut stitched = Vec::new();
+    s.read_stitched(1, start, start + 86_400, &mut stitched);
+    let first = stitched.iter().find(|p| p.count > 0).map(|p| p.t);
+    // `start` is on a minute: tier 1's first point is the span (start − 60, start].
+    assert_eq!(first, Some(start), "read from tier 1's first point");
+    assert!(stitched.windows(2).all(|w| w[1].t - w[0].t <= 60), "no hourly point in a run of minutes");
+    let total: u64 = stitched.iter().map(|p| u64::from(p.count)).sum();
+    assert_eq!(total, 86_400, "every value once");
+}

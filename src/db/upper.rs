@@ -185,7 +185,11 @@ impl DimensionStore {
             let boundary = nb.lo - ue(nb.tier);
             let uj = ue(j);
             let up = span_end(boundary, uj);
-            if fj <= up && up <= lj && up <= nb.hi {
+            // Only when the coarser tier reaches back before that point does its point hold
+            // more than the finer ones it covers; a coarser tier that started with the same
+            // data (its first point is that one) would replace up to a span of finer points
+            // with one.
+            if fj < up && up <= lj && up <= nb.hi {
                 // The coarser point ending at `up` covers the finer points up to it.
                 nb.lo = up.saturating_add(ue(nb.tier));
                 older[count] = Segment { tier: j, lo: fj, hi: up };
