@@ -112,6 +112,18 @@ db_keys() {
 EOF
 }
 
+# The API key section both parents get (the seeds' parent recipe, with the bench's history).
+api_key_section() {
+    cat <<EOF
+[$key]
+    enabled = yes
+    default memory mode = dbengine
+    health enabled by default = no
+    enable replication = yes
+    seconds to replicate = $history
+EOF
+}
+
 # Starts a parent: WHO NAME PORT ITER. Sets $pid and $dir.
 start_parent() {
     local who=$1 name=$2 port=$3 it=$4
@@ -128,14 +140,7 @@ s = re.sub(r"\[db\]\n(    .*\n)*", "", s)
 open(p, "w").write(s)
 PY
         { db_keys "$it"; printf '[plugins]\n    netdata monitoring = no\n'; } >> "$dir/etc/netdata.conf"
-        cat > "$dir/etc/stream.conf" <<EOF
-[$key]
-    enabled = yes
-    default memory mode = dbengine
-    health enabled by default = no
-    enable replication = yes
-    seconds to replicate = $history
-EOF
+        api_key_section > "$dir/etc/stream.conf"
         chown -R netdata: "$dir/cache" "$dir/lib" "$dir/log"
         DO_NOT_TRACK=1 /usr/sbin/netdata -D -c "$dir/etc/netdata.conf" >"$dir/stdout.log" 2>&1 &
     else
@@ -144,16 +149,7 @@ EOF
         # Sized for the children from the first start (else the first 1000 dimensions would
         # share the budget until a restart re-sizes the rings).
         echo "    dbengine expected dimensions = $((name_dims + 2000))" >> "$dir/etc/nanodata.conf"
-        cat > "$dir/etc/stream.conf" <<EOF
-[stream]
-    max child hosts = 5000
-[$key]
-    enabled = yes
-    default memory mode = dbengine
-    health enabled by default = no
-    enable replication = yes
-    seconds to replicate = $history
-EOF
+        { printf '[stream]\n    max child hosts = 5000\n'; api_key_section; } > "$dir/etc/stream.conf"
         "$bin" -D -c "$dir/etc/nanodata.conf" -W set directories config "$dir/etc" -W set directories cache "$dir/cache" \
             -W set directories lib "$dir/lib" -W set directories log "$dir/log" -W set logs error "$dir/log/error.log" \
             -W set logs access none -W set logs "errors to trigger flood protection" 1000000 \

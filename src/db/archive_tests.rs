@@ -3,41 +3,19 @@
 //! sections, and the bytes a retained point takes.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
+use std::sync::atomic::Ordering;
 
-use super::archive::tests::Rng;
 use super::archive::{BLOCK, HEADER};
 use super::tierfile::{self, DESC_LEN};
 use super::upper::tier0_end;
 use super::*;
+use crate::db::scratch::TempDir;
+use crate::rng::Rng;
 
 /// A tier-2 boundary (a multiple of 60), near 2023-11.
 const B: i64 = 1_699_999_980;
 const NOW: i64 = B + 40 * 86_400;
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("nanodata-ctier-{}-{}", std::process::id(), n));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn file(&self) -> PathBuf {
-        dimension_path(&self.0, "disk.sda", "reads")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 /// Tier 0 every 10 s (20 slots); tier 1 = 3 × 10 s; tier 2 = 2 × 30 s.
 fn archived(bytes: u32) -> [TierSpec; 2] {
@@ -59,7 +37,7 @@ fn open(mode: MemoryMode, dir: Option<&Path>, tiers: &[TierSpec]) -> DimensionSt
 /// Feeds `n` tier-0 values from `B` with gaps (5 %: 1..30 steps), `store_gap`s and, every
 /// ~1000 points, a jump of 5000 steps (past every fixed ring, inside the flat ones).
 fn feed(stores: &mut [&mut DimensionStore], n: usize, seed: u64) -> i64 {
-    let mut rng = Rng(seed);
+    let mut rng = Rng::new(seed);
     let mut t = B;
     for _ in 0..n {
         let v = StorageNumber::pack(rng.below(1000) as f64, false);
@@ -161,7 +139,7 @@ fn eviction_keeps_the_newest_blocks() {
     let mut a = open(MemoryMode::Ram, None, &archived(4096));
     let mut r = open(MemoryMode::Ram, None, &FLAT);
     let mut firsts = Vec::new();
-    let mut rng = Rng(5);
+    let mut rng = Rng::new(5);
     let mut t = B;
     for _ in 0..20 {
         for _ in 0..1500 {
@@ -185,7 +163,7 @@ fn eviction_keeps_the_newest_blocks() {
 
 #[test]
 fn restarts_and_kill_9_keep_the_archive() {
-    let d = TempDir::new();
+    let d = TempDir::new("ctier");
     let tiers = archived(1 << 14);
     let mut s = open(MemoryMode::Map, Some(&d.0), &tiers);
     let end = feed(&mut [&mut s], 4000, 9);
@@ -201,7 +179,7 @@ fn restarts_and_kill_9_keep_the_archive() {
     );
     for (k, want) in want.iter().enumerate() {
         assert_eq!(read(&s, k, 0, end), *want, "tier {k}");
-        assert_eq!(read_file_tier(&d.file(), k).unwrap(), *want, "the tool's reader, tier {k}");
+        assert_eq!(read_file_tier(&d.file("disk.sda", "reads"), k).unwrap(), *want, "the tool's reader, tier {k}");
     }
     drop(s);
     // save mode reads the same file, and writes it back.
@@ -226,7 +204,7 @@ fn restarts_and_kill_9_keep_the_archive() {
 
 #[test]
 fn changing_sizes_archives_what_the_ring_can_no_longer_hold() {
-    let d = TempDir::new();
+    let d = TempDir::new("ctier");
     // A fixed tier of 1000 points (no archive), then the same tier with an archive and a
     // ring of 64: everything the old ring held is still read.
     let fixed = [
@@ -269,17 +247,17 @@ fn archive_at(file: &[u8], entries0: u32, k: usize) -> (usize, tierfile::TierDes
 
 #[test]
 fn a_damaged_block_is_dropped_and_its_neighbours_survive() {
-    let d = TempDir::new();
+    let d = TempDir::new("ctier");
     let tiers = archived(1 << 14);
     let mut s = open(MemoryMode::Map, Some(&d.0), &tiers);
-    let mut rng = Rng(77);
+    let mut rng = Rng::new(77);
     for i in 0..3000 {
         s.store(B + 10 * i, StorageNumber::pack(rng.below(1000) as f64, false));
     }
     let end = B + 30_000;
     let want = read(&s, 1, 0, end);
     drop(s);
-    let mut file = fs::read(d.file()).unwrap();
+    let mut file = fs::read(d.file("disk.sda", "reads")).unwrap();
     let (at, desc) = archive_at(&file, 20, 1);
     let [tail, used, _] = desc.arch;
     assert!(used > 5 * 100, "{used}");
@@ -291,7 +269,7 @@ fn a_damaged_block_is_dropped_and_its_neighbours_survive() {
     assert_eq!(file[second..second + 2], *b"Nb");
     let block = i64::from(u32::from_le_bytes(file[second + 4..second + 8].try_into().unwrap()));
     file[second + HEADER + 1] ^= 0x10;
-    fs::write(d.file(), &file).unwrap();
+    fs::write(d.file("disk.sda", "reads"), &file).unwrap();
     let s = open(MemoryMode::Map, Some(&d.0), &tiers);
     let got = read(&s, 1, 0, end);
     assert_eq!(got.len(), want.len());
@@ -313,17 +291,17 @@ fn a_damaged_block_is_dropped_and_its_neighbours_survive() {
 
 #[test]
 fn a_version_2_section_is_rebuilt_with_one_warning() {
-    let d = TempDir::new();
+    let d = TempDir::new("ctier");
     let tiers = archived(1 << 12);
     let mut s = open(MemoryMode::Map, Some(&d.0), &tiers);
     for i in 0..300 {
         s.store(B + 10 * i, StorageNumber::pack(1.0, false));
     }
     drop(s);
-    let mut file = fs::read(d.file()).unwrap();
+    let mut file = fs::read(d.file("disk.sda", "reads")).unwrap();
     let at = tier0_end(20);
     file[at..at + 8].copy_from_slice(b"NDTIER2\0");
-    fs::write(d.file(), &file).unwrap();
+    fs::write(d.file("disk.sda", "reads"), &file).unwrap();
     let s = open(MemoryMode::Map, Some(&d.0), &tiers);
     assert_eq!(s.outcome(), OpenOutcome::Loaded, "tier 0 is kept");
     assert_eq!(s.tier_outcome(1), Some(TierOutcome::Rebuilt(TierDamage::OldFormat)));
@@ -343,12 +321,12 @@ fn bytes_per_retained_point() {
     const BYTES: u32 = 4096;
     let tiers = [TierSpec { iterations: 60, entries: 2 * BLOCK as u32, bytes: BYTES }];
     let mut table = String::new();
-    let (mut r1, mut r2) = (Rng(1), Rng(2));
+    let (mut r1, mut r2) = (Rng::new(1), Rng::new(2));
     let series: [(&str, &mut dyn FnMut() -> f64); 4] = [
         ("zero counter (rate 0)", &mut || 0.0),
         ("constant rate 1000/s", &mut || 1000.0),
         ("random integer rates 0..1000", &mut || r1.below(1000) as f64),
-        ("random floats 0..1000", &mut || (r2.below(1 << 40) as f64) / (1u64 << 30) as f64),
+        ("random floats 0..1000", &mut || ((r2.next_u64() % (1 << 40)) as f64) / (1u64 << 30) as f64),
     ];
     let mut per_point = Vec::new();
     for (name, v) in series {
@@ -432,31 +410,31 @@ fn a_jump_past_the_archive_span_empties_it() {
 
 #[test]
 fn random_damage_never_panics_nor_misorders() {
-    let d = TempDir::new();
+    let d = TempDir::new("ctier");
     let tiers = archived(1500);
     let mut s = open(MemoryMode::Map, Some(&d.0), &tiers);
     let end = feed(&mut [&mut s], 3000, 21);
     drop(s);
-    let good = fs::read(d.file()).unwrap();
+    let good = fs::read(d.file("disk.sda", "reads")).unwrap();
     let (at1, _) = archive_at(&good, 20, 1);
-    let mut rng = Rng(99);
+    let mut rng = Rng::new(99);
     for round in 0..200 {
         let mut file = good.clone();
         // Bytes of tier 1's archive and descriptor state, anywhere after tier 0.
         for _ in 0..1 + rng.below(8) {
             let i = if rng.below(4) == 0 {
-                at1 - DESC_LEN + [36, 56, 60][rng.below(3) as usize] + rng.below(4) as usize
+                at1 - DESC_LEN + [36, 56, 60][rng.below(3)] + rng.below(4)
             } else {
-                tier0_end(20) + rng.below((file.len() - tier0_end(20)) as u64) as usize
+                tier0_end(20) + rng.below(file.len() - tier0_end(20))
             };
-            file[i] = rng.next() as u8;
+            file[i] = rng.next_u64() as u8;
         }
-        fs::write(d.file(), &file).unwrap();
+        fs::write(d.file("disk.sda", "reads"), &file).unwrap();
         let mut s = open(if round % 2 == 0 { MemoryMode::Map } else { MemoryMode::Save }, Some(&d.0), &tiers);
         for k in 0..3 {
             let got = stitched(&s, k, 0, end + 10_000);
             assert!(got.windows(2).all(|w| w[0].t < w[1].t), "round {round}, tier {k}");
-            let _ = read_file_tier(&d.file(), k);
+            let _ = read_file_tier(&d.file("disk.sda", "reads"), k);
         }
         for i in 0..200 {
             s.store(end + 10 * i, StorageNumber::pack(i as f64, false));
@@ -475,7 +453,7 @@ fn a_replicated_day_is_read_from_tier_1_from_its_first_point() {
         TierSpec { iterations: 60, entries: 120, bytes: 1_400_000 },
         TierSpec { iterations: 60, entries: 64, bytes: 700_000 },
     ];
-    let d = TempDir::new();
+    let d = TempDir::new("ctier");
     let spec = StoreSpec {
         mode: MemoryMode::Map,
         dir: Some(&d.0),

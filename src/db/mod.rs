@@ -24,6 +24,8 @@ mod upper;
 #[cfg(test)]
 mod archive_tests;
 #[cfg(test)]
+mod scratch;
+#[cfg(test)]
 mod tier_tests;
 
 pub use file::{dimension_path, host_dir, read_file, Damage, MAX_ENTRIES};

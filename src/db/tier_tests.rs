@@ -2,14 +2,14 @@
 //! crashes, old and damaged files. Expectations are computed by hand in the comments.
 
 use std::fs;
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::path::Path;
 
 use super::file::HEADER_LEN;
 use super::store::Upper;
 use super::tier::Tier;
 use super::tierfile::DESC_LEN;
 use super::*;
+use crate::db::scratch::TempDir;
 
 /// A tier-2 boundary (a multiple of 60), near 2023-11.
 const B: i64 = 1_699_999_980;
@@ -19,29 +19,6 @@ const YEAR: i64 = 365 * 86_400;
 /// Tier 0 every 10 s; tier 1 = 3 × 10 s = 30 s; tier 2 = 2 × 30 s = 60 s.
 const TIERS: [TierSpec; 2] =
     [TierSpec { iterations: 3, entries: 8, bytes: 0 }, TierSpec { iterations: 2, entries: 5, bytes: 0 }];
-
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("nanodata-tiers-{}-{}", std::process::id(), n));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-
-    fn file(&self) -> PathBuf {
-        dimension_path(&self.0, "net.eth0", "received")
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn spec<'a>(mode: MemoryMode, dir: Option<&'a Path>, entries: u32, tiers: &'a [TierSpec]) -> StoreSpec<'a> {
     StoreSpec { mode, dir, chart_id: "net.eth0", dim_id: "received", update_every: 10, entries, tiers }
@@ -247,7 +224,7 @@ fn stitched_reads_take_old_data_from_coarser_tiers() {
 #[test]
 fn tiers_survive_restarts_and_crashes() {
     for mode in [MemoryMode::Save, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("tiers");
         let sp = spec(mode, Some(&d.0), 20, &TIERS);
         let mut s = DimensionStore::open_at(&sp, NOW);
         assert_eq!(s.tier_outcome(1), Some(TierOutcome::Backfilled));
@@ -283,12 +260,12 @@ fn tiers_survive_restarts_and_crashes() {
 #[test]
 fn a_version_1_file_gets_its_tiers_backfilled() {
     for mode in [MemoryMode::Save, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("tiers");
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &[]), NOW);
         sequence(&mut s);
         s.save().unwrap();
         drop(s);
-        let bytes = fs::read(d.file()).unwrap();
+        let bytes = fs::read(d.file("net.eth0", "received")).unwrap();
         assert_eq!((bytes[8], bytes.len()), (1, HEADER_LEN + 20 * 4), "without tiers: version 1, as before");
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &TIERS), NOW);
         assert_eq!(s.outcome(), OpenOutcome::Loaded);
@@ -297,7 +274,7 @@ fn a_version_1_file_gets_its_tiers_backfilled() {
         assert_eq!(tier(&s, 2), vec![pt(B + 60, 5.5, -4.0, 7.0, 5)]);
         s.save().unwrap();
         drop(s);
-        assert_eq!(fs::read(d.file()).unwrap()[8], 2);
+        assert_eq!(fs::read(d.file("net.eth0", "received")).unwrap()[8], 2);
         let s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &TIERS), NOW);
         assert_eq!(s.tier_outcome(2), Some(TierOutcome::Loaded));
         assert_eq!(tier(&s, 1), tier1_after_sequence());
@@ -306,7 +283,7 @@ fn a_version_1_file_gets_its_tiers_backfilled() {
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &[]), NOW);
         assert_eq!(s.outcome(), OpenOutcome::Loaded);
         s.save().unwrap();
-        assert_eq!(fs::read(d.file()).unwrap().len(), HEADER_LEN + 20 * 4);
+        assert_eq!(fs::read(d.file("net.eth0", "received")).unwrap().len(), HEADER_LEN + 20 * 4);
     }
 }
 
@@ -330,48 +307,48 @@ fn written(d: &TempDir, mode: MemoryMode) -> Vec<Vec<TierPoint>> {
 #[test]
 fn a_damaged_tier_is_rebuilt_from_the_tier_below() {
     for mode in [MemoryMode::Save, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("tiers");
         let before = written(&d, mode);
-        let mut bytes = fs::read(d.file()).unwrap();
+        let mut bytes = fs::read(d.file("net.eth0", "received")).unwrap();
         bytes[desc_at(2) + 16] ^= 1; // tier 2's iterations: the checksum no longer matches
-        fs::write(d.file(), &bytes).unwrap();
+        fs::write(d.file("net.eth0", "received"), &bytes).unwrap();
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &TIERS), NOW);
         assert_eq!(s.outcome(), OpenOutcome::Loaded);
         assert_eq!(s.tier_outcome(1), Some(TierOutcome::Loaded));
         assert_eq!(s.tier_outcome(2), Some(TierOutcome::Rebuilt(TierDamage::BadChecksum)));
-        let line = format!("db: {}: tier 2 damaged (bad checksum), rebuilt from tier 1", d.file().display());
+        let line = format!("db: {}: tier 2 damaged (bad checksum), rebuilt from tier 1", d.file("net.eth0", "received").display());
         assert_eq!(s.upper.as_deref().map(|u| u.warnings.clone()), Some(vec![line]));
         // Tier 1 still had both closed tier-2 spans: tier 2 comes back whole.
         assert_eq!((0..3).map(|k| tier(&s, k)).collect::<Vec<_>>(), before, "{mode:?}");
         s.save().unwrap(); // a clean file again (save mode had only read it)
         drop(s);
         // Tier 1's magic: tiers 1 and 2 are rebuilt from tier 0, one line.
-        let mut bytes = fs::read(d.file()).unwrap();
+        let mut bytes = fs::read(d.file("net.eth0", "received")).unwrap();
         bytes[desc_at(1)] = b'X';
-        fs::write(d.file(), &bytes).unwrap();
+        fs::write(d.file("net.eth0", "received"), &bytes).unwrap();
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &TIERS), NOW);
         assert_eq!(s.tier_outcome(1), Some(TierOutcome::Rebuilt(TierDamage::BadMagic)));
         assert_eq!(s.tier_outcome(2), Some(TierOutcome::Rebuilt(TierDamage::BelowRebuilt)));
         let line = format!(
             "db: {}: tier 1 damaged (bad magic), rebuilt from tier 0, and the tiers above it",
-            d.file().display()
+            d.file("net.eth0", "received").display()
         );
         assert_eq!(s.upper.as_deref().map(|u| u.warnings.clone()), Some(vec![line]));
         assert_eq!((0..3).map(|k| tier(&s, k)).collect::<Vec<_>>(), before, "{mode:?}");
         s.save().unwrap();
         drop(s);
         // Insane times in tier 2 (a last time a week ahead), and a file cut inside tier 2.
-        let mut bytes = fs::read(d.file()).unwrap();
+        let mut bytes = fs::read(d.file("net.eth0", "received")).unwrap();
         let at = desc_at(2) + 40;
         bytes[at..at + 8].copy_from_slice(&(NOW + 7 * 86_400).to_le_bytes());
-        fs::write(d.file(), &bytes).unwrap();
+        fs::write(d.file("net.eth0", "received"), &bytes).unwrap();
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &TIERS), NOW);
         assert!(matches!(s.tier_outcome(2), Some(TierOutcome::Rebuilt(TierDamage::BadTimes { .. }))));
         assert_eq!(tier(&s, 0), before[0]);
         s.save().unwrap();
         drop(s);
-        let bytes = fs::read(d.file()).unwrap();
-        fs::write(d.file(), &bytes[..bytes.len() - 3]).unwrap();
+        let bytes = fs::read(d.file("net.eth0", "received")).unwrap();
+        fs::write(d.file("net.eth0", "received"), &bytes[..bytes.len() - 3]).unwrap();
         let s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &TIERS), NOW);
         assert_eq!(s.tier_outcome(2), Some(TierOutcome::Rebuilt(TierDamage::Truncated)));
         assert_eq!((0..3).map(|k| tier(&s, k)).collect::<Vec<_>>(), before, "{mode:?}");
@@ -381,7 +358,7 @@ fn a_damaged_tier_is_rebuilt_from_the_tier_below() {
 #[test]
 fn a_resized_tier_keeps_its_newest_points() {
     for mode in [MemoryMode::Save, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("tiers");
         let before = written(&d, mode);
         let smaller = [TierSpec { entries: 4, ..TIERS[0] }, TIERS[1]];
         let s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &smaller), NOW);
@@ -391,7 +368,7 @@ fn a_resized_tier_keeps_its_newest_points() {
         assert_eq!(tier(&s, 2), before[2]);
         assert_eq!(tier(&s, 0), before[0]);
         // Another grid for tier 2 (120 s), on a fresh file: rebuilt from tier 1 (B+30..B+150).
-        let d = TempDir::new();
+        let d = TempDir::new("tiers");
         written(&d, mode);
         let other = [TIERS[0], TierSpec { iterations: 4, entries: 5, bytes: 0 }];
         let s = DimensionStore::open_at(&spec(mode, Some(&d.0), 20, &other), NOW);
@@ -402,7 +379,7 @@ fn a_resized_tier_keeps_its_newest_points() {
         assert_eq!(tier(&s, 2), vec![pt(B + 60, 5.5, -4.0, 7.0, 5)]);
         let line = format!(
             "db: {}: tier 2 update every changed from 60 to 120, rebuilt from tier 1",
-            d.file().display()
+            d.file("net.eth0", "received").display()
         );
         assert_eq!(s.upper.as_deref().map(|u| u.warnings.clone()), Some(vec![line]));
     }
@@ -415,18 +392,18 @@ fn points_are_little_endian_in_the_file() {
     assert_eq!(TierPoint::decode(0, &p.encode()), p);
     assert_eq!(TierPoint::empty(7).encode(), [0; 14]);
     assert_eq!(pt(0, 1.0, 1.0, 1.0, 70_000).encode()[12..], [0xff, 0xff], "counts saturate");
-    let d = TempDir::new();
+    let d = TempDir::new("tiers");
     written(&d, MemoryMode::Map);
-    let bytes = fs::read(d.file()).unwrap();
+    let bytes = fs::read(d.file("net.eth0", "received")).unwrap();
     // Tier 2's point B+60 sits in slot (B+60)/60 % 5 of its section.
     let at = desc_at(2) + DESC_LEN + (((B + 60) / 60) % 5) as usize * TIER_POINT_BYTES;
     assert_eq!(bytes[at..at + 14], p.encode());
     // The tool's reader agrees with the store.
     let s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 20, &TIERS), NOW);
     for k in 0..3 {
-        assert_eq!(read_file_tier(&d.file(), k).unwrap(), tier(&s, k), "tier {k}");
+        assert_eq!(read_file_tier(&d.file("net.eth0", "received"), k).unwrap(), tier(&s, k), "tier {k}");
     }
-    assert_eq!(read_file_tier(&d.file(), 3).unwrap(), vec![]);
+    assert_eq!(read_file_tier(&d.file("net.eth0", "received"), 3).unwrap(), vec![]);
     let d2 = desc_at(2);
     assert_eq!(bytes[d2..d2 + 8], *b"NDTIER3\0");
     assert_eq!(bytes[d2 + 40..d2 + 48], (B + 120).to_le_bytes(), "tier 2's last time, in place");

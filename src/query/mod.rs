@@ -240,8 +240,11 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     let o = &req.options;
     let ues: Vec<i64> = charts.iter().map(|c| i64::from(c.meta().update_every.max(1))).collect();
     let ue = ues.iter().copied().max().unwrap_or(1);
-    let first_entry = charts.iter().filter_map(|c| c.first_entry_any_tier_t()).min();
-    let last_entry = charts.iter().filter_map(|c| c.last_entry_t()).max();
+    // What each chart holds, per tier: read once (each read locks the chart and walks its
+    // dimensions), for the window, the tier choice and the read bound.
+    let tiers: Vec<Vec<TierRange>> = charts.iter().map(|c| c.tiers()).collect();
+    let first_entry = tiers.iter().flat_map(|t| t.iter().filter_map(|r| r.first_t)).min();
+    let last_entry = tiers.iter().filter_map(|t| t[0].last_t).max();
 
     // Resolve the window: before relative to now, after relative to before.
     // Any i64 may come from a request: no step of this may overflow (`i64::MIN.abs()` does).
@@ -286,7 +289,6 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     };
     // Upper tiers answer when the request's points are coarser than theirs, or when tier 0
     // no longer holds the start of the window.
-    let tiers: Vec<Vec<TierRange>> = charts.iter().map(|c| c.tiers()).collect();
     if tiers.iter().any(|t| t.len() > 1) && first_entry.is_some() && after <= before {
         let tier = tiered::choose(&tiers, after, before, ue, req);
         let tier0_first = tiers.iter().filter_map(|t| t[0].first_t).min();
@@ -300,10 +302,9 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     let (series, shown, needed) = select(charts, merge, req);
 
     // What the query would read, from the stored range of each source.
-    // Once per chart: each call locks the chart and walks all its dimensions, so calling it
-    // per dimension would cost dimensions² on a large chart.
+    // Once per chart (from tier 0's range read above), not per dimension.
     let stored_of = |ci: usize| -> usize {
-        let (Some(first), Some(last)) = (charts[ci].first_entry_t(), charts[ci].last_entry_t()) else {
+        let (Some(first), Some(last)) = (tiers[ci][0].first_t, tiers[ci][0].last_t) else {
             return 0;
         };
         let cue = ues[ci];
@@ -332,15 +333,7 @@ fn run_on(charts: &[Arc<Chart>], merge: bool, req: &Request, now: i64) -> Result
     }
 
     let (bucket_ranges, group) = buckets(after, slots, ue, req);
-    let values = bucket_ranges.len().saturating_mul(needed.len().max(shown.len()));
-    if values > MAX_VALUES {
-        return Err(QueryError::TooLarge(format!(
-            "the answer would hold {} points × {} dimensions = {values} values; at most {MAX_VALUES}: \
-             ask for fewer points or dimensions",
-            bucket_ranges.len(),
-            needed.len().max(shown.len())
-        )));
-    }
+    check_values(bucket_ranges.len(), needed.len().max(shown.len()))?;
     rows.view_update_every = group * ue;
     if let Some(&(s, _)) = bucket_ranges.first() {
         rows.after = after + s as i64 * ue;
@@ -439,6 +432,18 @@ fn select(charts: &[Arc<Chart>], merge: bool, req: &Request) -> (Vec<Series>, Ve
     let needed: Vec<usize> = if o.percentage { (0..series.len()).collect() } else { shown.clone() };
 
     (series, shown, needed)
+}
+
+/// Refuses an answer of more than [`MAX_VALUES`] values (`rows` × `dims`).
+fn check_values(rows: usize, dims: usize) -> Result<(), QueryError> {
+    let values = rows.saturating_mul(dims);
+    if values > MAX_VALUES {
+        return Err(QueryError::TooLarge(format!(
+            "the answer would hold {rows} points × {dims} dimensions = {values} values; at most {MAX_VALUES}: \
+             ask for fewer points or dimensions"
+        )));
+    }
+    Ok(())
 }
 
 /// The buckets of a window of `slots` steps of `ue` seconds from `after`: ranges of slots,

@@ -14,7 +14,7 @@
 
 use std::sync::Arc;
 
-use super::{buckets, finish, select, Group, QueryError, Request, Rows, MAX_READ, MAX_VALUES};
+use super::{buckets, check_values, finish, select, Group, QueryError, Request, Rows, MAX_READ};
 use crate::db::TierPoint;
 use crate::rrd::{Chart, TierRange};
 
@@ -102,7 +102,8 @@ pub(super) fn run(
     let after = before.saturating_sub((slots.max(1) as i64 - 1).saturating_mul(ue));
     let (series, shown, needed) = select(charts, merge, req);
     let sources: usize = needed.iter().map(|&i| series[i].sources.len()).sum();
-    let read = sources.saturating_mul(slots);
+    // At least the slots themselves: the grid is walked even when no dimension is read.
+    let read = sources.saturating_mul(slots).max(slots);
     if read > MAX_READ {
         return Err(QueryError::TooLarge(format!(
             "the query would read {read} points of tier {tier} ({sources} dimensions over {slots} points of \
@@ -111,15 +112,7 @@ pub(super) fn run(
         )));
     }
     let (bucket_ranges, group) = buckets(after, slots, ue, req);
-    let values = bucket_ranges.len().saturating_mul(needed.len().max(shown.len()));
-    if values > MAX_VALUES {
-        return Err(QueryError::TooLarge(format!(
-            "the answer would hold {} points × {} dimensions = {values} values; at most {MAX_VALUES}: \
-             ask for fewer points or dimensions",
-            bucket_ranges.len(),
-            needed.len().max(shown.len())
-        )));
-    }
+    check_values(bucket_ranges.len(), needed.len().max(shown.len()))?;
     rows.update_every = ue;
     rows.view_update_every = group * ue;
     if let Some(&(s, _)) = bucket_ranges.first() {
@@ -128,7 +121,7 @@ pub(super) fn run(
     rows.before = asked_before;
     rows.times = bucket_ranges.iter().map(|&(_, e)| (after + (e as i64 - 1) * ue).min(asked_before)).collect();
     // Which bucket each slot is in.
-    let mut bucket_of_slot = vec![usize::MAX; slots.min(MAX_READ)];
+    let mut bucket_of_slot = vec![usize::MAX; slots];
     for (b, &(s, e)) in bucket_ranges.iter().enumerate() {
         bucket_of_slot[s..e].fill(b);
     }
@@ -348,6 +341,39 @@ mod tests {
             let rows = run(&h, &Target::Chart("test.c".into()), &req, NOW).unwrap();
             assert_eq!(rows.times.len(), 6, "ending at {end}: {:?}", rows.times);
         }
+    }
+
+    /// Tier 2 reaching back 6 000 000 s and `tier=0` asked with no dimension selected: the
+    /// grid of 6 million one-second slots is refused before anything is walked or allocated.
+    #[test]
+    fn a_grid_over_max_read_is_refused_even_when_no_dimension_is_read() {
+        let options = PlanOptions {
+            tiers: 3,
+            iterations: vec![255, 255],
+            retention: 600,
+            retention_secs: vec![None, None, Some(65_025 * 200)],
+            budget_bytes: None,
+            expected_dimensions: 0,
+        };
+        let settings = HostSettings {
+            history: 600,
+            tiers: Some(Arc::new(TierPlan::new(options, 0))),
+            ..HostSettings::default()
+        };
+        let h = Host::new("g", "h", settings);
+        let chart = h.chart_define(ChartMeta::new("test", "c").update_every(1));
+        chart.dimension(DimensionMeta::new("d"));
+        chart.store_point(0, T0, 1.0, false);
+        chart.store_point(0, T0 + 6_000_000, 2.0, false);
+        let req = Request {
+            after: T0 - 100_000,
+            before: T0 + 6_000_000,
+            tier: Some(0),
+            dimensions: Some(crate::simple_pattern::SimplePattern::parse("nothing")),
+            ..Request::default()
+        };
+        let e = run(&h, &Target::Chart("test.c".into()), &req, T0 + 6_000_001).unwrap_err();
+        assert!(matches!(&e, QueryError::TooLarge(m) if m.contains("0 dimensions")), "{e:?}");
     }
 
     #[test]

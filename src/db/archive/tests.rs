@@ -1,23 +1,7 @@
 //! The block codec and the archive's index/region mechanics, by hand.
 
 use super::*;
-
-/// A small deterministic generator (xorshift64*).
-pub(crate) struct Rng(pub u64);
-
-impl Rng {
-    pub fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    /// Uniform in `0..n`.
-    pub fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use crate::rng::Rng;
 
 fn block_of(points: &[TierPoint]) -> [u8; RAW] {
     let mut raw = [0u8; RAW];
@@ -57,11 +41,11 @@ fn tier_block(per: usize, mut v: impl FnMut() -> f64) -> [u8; RAW] {
 
 #[test]
 fn blocks_round_trip() {
-    let mut rng = Rng(7);
+    let mut rng = Rng::new(7);
     // Random bytes where every point is non-empty (count ≥ 1).
     let mut random = [0u8; RAW];
     for (i, b) in random.iter_mut().enumerate() {
-        *b = rng.next() as u8;
+        *b = rng.next_u64() as u8;
         if i % TIER_POINT_BYTES == 12 {
             *b |= 1;
         }
@@ -120,9 +104,9 @@ fn steady_blocks_compress_to_almost_nothing() {
     let constant = block_of(&[pt(60_000.0, 1000.0, 1000.0, 60); BLOCK]);
     assert!(round_trip(&constant) <= 103, "{}", round_trip(&constant));
     // A random block does not grow past its raw size (stored as is, codec 0).
-    let mut rng = Rng(3);
+    let mut rng = Rng::new(3);
     let mut random = [0u8; RAW];
-    random.iter_mut().for_each(|b| *b = rng.next() as u8);
+    random.iter_mut().for_each(|b| *b = rng.next_u64() as u8);
     assert_eq!(round_trip(&random), RAW);
 }
 
@@ -133,12 +117,12 @@ fn bytes_per_point() {
     let mut table = String::new();
     let mut lens = Vec::new();
     for (tier, per) in [(1, 60), (2, 3600)] {
-        let mut rng = Rng(11);
+        let mut rng = Rng::new(11);
         let series: [(&str, [u8; RAW]); 5] = [
             ("zero counter (rate 0)", tier_block(per, || 0.0)),
             ("constant rate 1000/s", tier_block(per, || 1000.0)),
             ("random integer rates 0..1000", tier_block(per, || rng.below(1000) as f64)),
-            ("random floats 0..1000", tier_block(per, || rng.below(1 << 40) as f64 / (1u64 << 30) as f64)),
+            ("random floats 0..1000", tier_block(per, || (rng.next_u64() % (1 << 40)) as f64 / (1u64 << 30) as f64)),
             ("empty (gap)", [0u8; RAW]),
         ];
         for (name, raw) in &series {
@@ -163,8 +147,8 @@ fn store_block(a: &mut Archive, body: &mut [u8], block: u32, fill: u8) -> Result
     // Random-looking bytes derived from `fill`: incompressible, stored as is (448 bytes, a
     // record of 464).
     let mut raw = [0u8; RAW];
-    let mut rng = Rng(u64::from(fill) + 1);
-    raw.iter_mut().for_each(|b| *b = rng.next() as u8 | 1);
+    let mut rng = Rng::new(u64::from(fill) + 1);
+    raw.iter_mut().for_each(|b| *b = rng.next_u64() as u8 | 1);
     a.append(body, block, 0, &raw)
 }
 

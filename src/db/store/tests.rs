@@ -1,35 +1,15 @@
 //! Tier 0's behaviour: the ring, the memory modes, the file and its damage.
 
 use super::*;
+use crate::db::scratch::TempDir;
 use crate::db::file::{
     self, dimension_path, file_len_for, Header, FIRST_T_AT, HEADER_LEN, LAST_T_AT, NO_TIME,
 };
 use crate::db::Damage;
 use std::fs;
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 const NOW: i64 = 1_700_000_000;
-
-/// A unique scratch directory, removed on drop.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> TempDir {
-        static N: AtomicU32 = AtomicU32::new(0);
-        let n = N.fetch_add(1, Ordering::Relaxed);
-        let p = std::env::temp_dir().join(format!("nanodata-db-{}-{}", std::process::id(), n));
-        let _ = fs::remove_dir_all(&p);
-        fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
 
 fn spec(mode: MemoryMode, dir: Option<&Path>, entries: u32) -> StoreSpec<'_> {
     StoreSpec { mode, dir, chart_id: "system.cpu", dim_id: "user", update_every: 2, entries, tiers: &[] }
@@ -72,7 +52,7 @@ fn sum_count_is_the_reduction_of_query() {
     };
     // Every step (1 s has its own path), in memory and mapped.
     for (ue, mode) in [(2, MemoryMode::Ram), (1, MemoryMode::Ram), (1, MemoryMode::Map), (3, MemoryMode::Map)] {
-        let d = TempDir::new();
+        let d = TempDir::new("db");
         let sp = StoreSpec { update_every: ue as u32, ..spec(mode, Some(&d.0), 10) };
         let mut s = DimensionStore::open_at(&sp, NOW);
         assert_eq!(s.sum_count(0, i64::MAX), (0.0, 0), "empty");
@@ -166,7 +146,7 @@ fn gaps_are_empty() {
 #[test]
 fn a_jump_past_the_window_empties_the_ring_in_constant_work() {
     for mode in [MemoryMode::Ram, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("db");
         let entries = 100_000;
         let sp = spec(mode, Some(&d.0), entries);
         let mut s = DimensionStore::open_at(&sp, NOW);
@@ -337,7 +317,7 @@ fn query_bounds_are_clamped() {
 
 #[test]
 fn save_mode_round_trip() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let sp = spec(MemoryMode::Save, Some(&d.0), 10);
     let mut s = DimensionStore::open_at(&sp, NOW);
     assert_eq!(s.outcome(), OpenOutcome::Created);
@@ -359,7 +339,7 @@ fn save_mode_round_trip() {
 
 #[test]
 fn save_mode_does_not_save_on_drop() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let sp = spec(MemoryMode::Save, Some(&d.0), 10);
     let mut s = DimensionStore::open_at(&sp, NOW);
     s.store(NOW, n(1.0));
@@ -369,7 +349,7 @@ fn save_mode_does_not_save_on_drop() {
 
 #[test]
 fn map_mode_persists_without_save() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let sp = spec(MemoryMode::Map, Some(&d.0), 10);
     let mut s = DimensionStore::open_at(&sp, NOW);
     assert_eq!(s.outcome(), OpenOutcome::Created);
@@ -387,7 +367,7 @@ fn map_mode_persists_without_save() {
 
 #[test]
 fn map_mode_survives_a_crash() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let sp = spec(MemoryMode::Map, Some(&d.0), 10);
     let mut s = DimensionStore::open_at(&sp, NOW);
     s.store(NOW, n(1.0));
@@ -401,7 +381,7 @@ fn map_mode_survives_a_crash() {
 
 #[test]
 fn save_and_map_share_the_file() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let mut s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 10), NOW);
     s.store(NOW, n(4.5));
     s.save().unwrap();
@@ -450,7 +430,7 @@ fn damaged_files_are_rebuilt_empty() {
     ];
     for mode in [MemoryMode::Save, MemoryMode::Map] {
         for (i, (damage, expect)) in cases.iter().enumerate() {
-            let d = TempDir::new();
+            let d = TempDir::new("db");
             let mut s = damaged(&d, mode, *damage);
             match s.outcome() {
                 OpenOutcome::Rebuilt(why) => assert!(expect(why), "case {i}: {why:?}"),
@@ -473,7 +453,7 @@ fn damaged_files_are_rebuilt_empty() {
 
 #[test]
 fn another_dimensions_file_is_not_trusted() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let other = StoreSpec { dim_id: "system", ..spec(MemoryMode::Save, Some(&d.0), 10) };
     let mut s = DimensionStore::open_at(&other, NOW);
     s.store(NOW, n(1.0));
@@ -489,7 +469,7 @@ fn another_dimensions_file_is_not_trusted() {
 
 #[test]
 fn update_every_change_rebuilds() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let mut s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 10), NOW);
     s.store(NOW, n(1.0));
     drop(s);
@@ -502,7 +482,7 @@ fn update_every_change_rebuilds() {
 #[test]
 fn retention_change_keeps_the_newest_points() {
     for mode in [MemoryMode::Save, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("db");
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 10), NOW);
         for k in 0..10 {
             s.store(NOW + 2 * k, n(k as f64));
@@ -534,7 +514,7 @@ fn retention_change_keeps_the_newest_points() {
 #[test]
 fn unusable_file_falls_back_to_ram() {
     for mode in [MemoryMode::Save, MemoryMode::Map] {
-        let d = TempDir::new();
+        let d = TempDir::new("db");
         fs::create_dir_all(path(&d)).unwrap();
         let mut s = DimensionStore::open_at(&spec(mode, Some(&d.0), 10), NOW);
         assert_eq!(s.outcome(), OpenOutcome::FellBackToRam);
@@ -544,7 +524,7 @@ fn unusable_file_falls_back_to_ram() {
         assert!(s.save().is_ok());
     }
     // A file where the host directory should be.
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let blocker = d.0.join("host");
     fs::write(&blocker, b"x").unwrap();
     let s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&blocker), 10), NOW);
@@ -556,7 +536,7 @@ fn unusable_file_falls_back_to_ram() {
 
 #[test]
 fn file_is_little_endian_on_disk() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let mut s = DimensionStore::open_at(&spec(MemoryMode::Map, Some(&d.0), 10), NOW);
     let v = StorageNumber::pack(1.0, false);
     s.store(NOW, v);
@@ -594,7 +574,7 @@ fn extreme_times_from_peers_do_not_panic() {
 
 #[test]
 fn absurd_entries_in_a_valid_header_are_rejected() {
-    let d = TempDir::new();
+    let d = TempDir::new("db");
     let h = Header {
         version: file::VERSION,
         update_every: 2,
