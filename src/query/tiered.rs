@@ -229,27 +229,30 @@ mod tests {
     /// `test.c`, one dimension stored every second at `T0 + 1 ..= T0 + 60` with the value
     /// `t - T0`; tier 0 keeps 12 slots, tier 1 (3 s) and tier 2 (6 s) 12 points each.
     fn host() -> Host {
-        let options =
-            PlanOptions {
-                tiers: 3,
-                iterations: vec![3, 2],
-                retention: 12,
-                retention_secs: vec![],
-                budget_bytes: None,
-                expected_dimensions: 0,
-            };
-        let settings = HostSettings {
-            history: 12,
-            tiers: Some(Arc::new(TierPlan::new(options, 0))),
-            ..HostSettings::default()
-        };
-        let host = Host::new("g", "h", settings);
-        let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
-        chart.dimension(DimensionMeta::new("d"));
+        let (host, chart) = tiered_chart(&[3, 2], 12, vec![]);
         for k in 1..=60 {
             chart.store_point(0, T0 + k, k as f64, false);
         }
         host
+    }
+
+    /// A host with `test.c` of one dimension `d`, every 1 s, tiers of these `iterations`,
+    /// `history` tier-0 slots and as many points per tier (or these retention times).
+    fn tiered_chart(iterations: &[u32], history: u32, retention_secs: Vec<Option<u64>>) -> (Host, Arc<Chart>) {
+        let options = PlanOptions {
+            tiers: iterations.len() + 1,
+            iterations: iterations.to_vec(),
+            retention: history,
+            retention_secs,
+            budget_bytes: None,
+            expected_dimensions: 0,
+        };
+        let settings =
+            HostSettings { history, tiers: Some(Arc::new(TierPlan::new(options, 0))), ..HostSettings::default() };
+        let host = Host::new("g", "h", settings);
+        let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
+        chart.dimension(DimensionMeta::new("d"));
+        (host, chart)
     }
 
     fn query(host: &Host, points: usize, group: Group, tier: Option<usize>) -> Rows {
@@ -347,22 +350,7 @@ mod tests {
     /// grid of 6 million one-second slots is refused before anything is walked or allocated.
     #[test]
     fn a_grid_over_max_read_is_refused_even_when_no_dimension_is_read() {
-        let options = PlanOptions {
-            tiers: 3,
-            iterations: vec![255, 255],
-            retention: 600,
-            retention_secs: vec![None, None, Some(65_025 * 200)],
-            budget_bytes: None,
-            expected_dimensions: 0,
-        };
-        let settings = HostSettings {
-            history: 600,
-            tiers: Some(Arc::new(TierPlan::new(options, 0))),
-            ..HostSettings::default()
-        };
-        let h = Host::new("g", "h", settings);
-        let chart = h.chart_define(ChartMeta::new("test", "c").update_every(1));
-        chart.dimension(DimensionMeta::new("d"));
+        let (h, chart) = tiered_chart(&[255, 255], 600, vec![None, None, Some(65_025 * 200)]);
         chart.store_point(0, T0, 1.0, false);
         chart.store_point(0, T0 + 6_000_000, 2.0, false);
         let req = Request {
