@@ -349,6 +349,9 @@ fn the_streaming_rate_limit_says_when_the_next_request_is_allowed() {
 /// A plugin defining 10 charts of 400 dimensions and collecting them every second: about
 /// 250 KB of definitions and 60 KB of values a second, more than a 64 KiB send buffer and
 /// a unix socket hold when nobody reads.
+/// The plugin waits (at most 60 s) for the file `connected` in the node's directory before
+/// it defines its charts, so that the test can start the flood once the sender is connected:
+/// else a busy machine can fill the buffer before the first byte is written.
 fn big_plugin(node: &Node) {
     let dir = node.dir.join("plugins.d");
     std::fs::create_dir_all(&dir).unwrap();
@@ -369,7 +372,10 @@ fn big_plugin(node: &Node) {
     let path = dir.join("big.plugin");
     std::fs::write(
         &path,
-        format!("#!/bin/sh\ncat '{d}/define.txt'\nwhile :; do cat '{d}/collect.txt'; sleep 1; done\n"),
+        format!(
+            "#!/bin/sh\nn=0\nwhile [ ! -e '{d}/connected' ] && [ $n -lt 600 ]; do sleep 0.1; n=$((n+1)); done\n\
+             cat '{d}/define.txt'\nwhile :; do cat '{d}/collect.txt'; sleep 1; done\n"
+        ),
     )
     .unwrap();
     std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -385,6 +391,7 @@ fn a_full_send_buffer_and_the_reconnection_after_it() {
     listener.set_nonblocking(true).unwrap();
     let close_first = Arc::new(AtomicBool::new(false));
     let stop = Arc::new(AtomicBool::new(false));
+    let connected = node.dir.join("connected");
     let fake = {
         let (close_first, stop) = (Arc::clone(&close_first), Arc::clone(&stop));
         std::thread::spawn(move || {
@@ -400,6 +407,8 @@ fn a_full_send_buffer_and_the_reconnection_after_it() {
                     s.write_all(b"Hit me baby, push them over...").unwrap();
                     s.set_nonblocking(true).unwrap();
                     if first.is_none() && !close_first.load(Ordering::Relaxed) {
+                        // The sender is connected: the plugin may flood it now.
+                        std::fs::write(&connected, b"").unwrap();
                         first = Some(s);
                     } else {
                         others.push(s);
