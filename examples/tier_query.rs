@@ -3,7 +3,7 @@
 //! dimensions, tiers every 60 and 3600 s), a day of 1 s values (3 zero, 2 steady, 3 random
 //! integers, 2 random thousandths), then `REPS` runs of `after=-86400&points=1440&tier=1` and
 //! of the same without `tier=`, each printed as the median and least µs per query:
-//! `cargo run --release --example tier_query -- [REPS] [SECONDS]`.
+//! `cargo run --release --example tier_query -- [REPS] [SECONDS] [tier1|default]`.
 //! The store lives in a temporary directory, removed at the end.
 
 // Benches time themselves with the standard clock; clippy.toml's rule is for src/.
@@ -24,6 +24,8 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let reps: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(300);
     let seconds: i64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(86_400);
+    // `tier1` or `default`: only that query (for a profile).
+    let only = args.next();
     let dir = std::env::temp_dir().join(format!("nanodata-tier-query-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a temporary directory");
@@ -66,6 +68,9 @@ fn main() {
     eprintln!("stored {} s × {DIMS} dims in {:.1} s", seconds, fill.elapsed().as_secs_f64());
     let target = Target::Chart("load.c0".into());
     for (label, tier) in [("after=-86400&points=1440&tier=1", Some(1)), ("after=-86400&points=1440", None)] {
+        if only.as_deref().is_some_and(|o| (o == "tier1") != tier.is_some()) {
+            continue;
+        }
         let req = Request { after: -86_400, before: 0, points: 1440, tier, ..Request::default() };
         let rows = run(&host, &target, &req, now).expect("answered");
         let filled = rows.values.iter().filter(|r| r.iter().any(Option::is_some)).count();

@@ -50,7 +50,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use super::file::{checksum, le_u32};
+use super::file::{checksum, checksum2, le_u32};
 use super::tier::{TierPoint, TIER_POINT_BYTES};
 
 /// Points per archived block.
@@ -329,7 +329,8 @@ impl Archive {
         let p = self.phys(at);
         let h = Header::decode(body.get(p..)?)?;
         let data = body.get(p + HEADER..p + HEADER + usize::from(h.len))?;
-        (at + h.span() <= self.used && h.checksum_of(data) == h.sum).then_some(h)
+        // `Header::checksum_of`'s value, hashed in place (no copy).
+        (at + h.span() <= self.used && checksum2(&h.fields(), data) == h.sum).then_some(h)
     }
 
     /// The first valid record at or after logical `at` (scanning aligned positions over
@@ -363,12 +364,18 @@ impl Archive {
     /// each probe scanning forward to the next record.
     fn lower_bound(&self, body: &[u8], block: u32) -> Option<Found> {
         let (mut lo, mut hi) = (0u32, self.used);
+        // What the probe that last lowered `hi` found from there (the answer when the
+        // search ends on it: not scanned and checksummed twice).
+        let mut at_hi = None;
         while lo < hi {
             let mid = (lo + (hi - lo) / 2) / ALIGN as u32 * ALIGN as u32;
             match self.next(body, mid) {
                 Some(f) if f.h.block < block => lo = f.at + f.h.span(),
-                _ => hi = mid,
+                found => (hi, at_hi) = (mid, found),
             }
+        }
+        if lo == hi && hi < self.used {
+            return at_hi;
         }
         self.next(body, lo)
     }
@@ -495,29 +502,31 @@ impl Archive {
     }
 
     /// Calls `f` with every point of the aligned times `start..=end` (step `ue`), from the
-    /// archived blocks, empty where a block is missing or damaged.
-    pub fn for_each(
+    /// archived blocks, empty where a block is missing or damaged: one lookup of the first
+    /// record, then each record checksummed and decoded once.
+    pub fn for_each<F: FnMut(TierPoint)>(
         &self,
         body: &[u8],
         start: i64,
         end: i64,
         ue: i64,
         what: &dyn Fn() -> String,
-        f: &mut dyn FnMut(TierPoint),
+        f: &mut F,
     ) {
-        if start > end || body.len() < self.len() {
+        if start > end || body.len() < self.len() || ue <= 0 {
             return;
         }
         let b = BLOCK as i64;
-        let mut t = start;
         let mut rec = match u32::try_from((start / ue).div_euclid(b)) {
             Ok(first) => self.lower_bound(body, first),
             Err(_) => None,
         };
         let mut raw = [0u8; RAW];
-        while t <= end {
-            let block = (t / ue).div_euclid(b);
-            let block_end = ((block + 1) * b - 1) * ue;
+        // Point `j` of block `block`, at `t`, block by block; `left` points to go.
+        let (mut block, mut j) = ((start / ue).div_euclid(b), (start / ue).rem_euclid(b) as usize);
+        let mut t = start;
+        let mut left = (end.abs_diff(start) / ue.unsigned_abs()).saturating_add(1);
+        while left > 0 {
             let mut have = false;
             while let Some(r) = rec {
                 if i64::from(r.h.block) < block {
@@ -532,15 +541,21 @@ impl Archive {
                 have = i64::from(r.h.block) == block && self.read_block(body, &r, &mut raw, what);
                 break;
             }
-            while t <= end && t <= block_end {
-                let j = (t / ue).rem_euclid(b) as usize;
-                f(if have {
-                    TierPoint::decode(t, &raw[j * TIER_POINT_BYTES..])
-                } else {
-                    TierPoint::empty(t)
-                });
-                t += ue;
+            // This block's points from `j`, up to `end`.
+            let n = (BLOCK - j).min(usize::try_from(left).unwrap_or(BLOCK));
+            left -= n as u64;
+            if have {
+                for p in raw[j * TIER_POINT_BYTES..(j + n) * TIER_POINT_BYTES].chunks_exact(TIER_POINT_BYTES) {
+                    f(TierPoint::decode(t, p));
+                    t = t.saturating_add(ue);
+                }
+            } else {
+                for _ in 0..n {
+                    f(TierPoint::empty(t));
+                    t = t.saturating_add(ue);
+                }
             }
+            (block, j) = (block + 1, 0);
         }
     }
 }

@@ -337,6 +337,12 @@ pub(crate) fn checksum(bytes: &[u8]) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// [`checksum`] of `a` followed by `b`, without joining them.
+pub(crate) fn checksum2(a: &[u8], b: &[u8]) -> u32 {
+    let h = fnv1a64(fnv1a64(FNV_OFFSET, a), b);
+    (h ^ (h >> 32)) as u32
+}
+
 pub(crate) fn le_u32(b: &[u8], at: usize) -> u32 {
     let mut w = [0u8; 4];
     w.copy_from_slice(&b[at..at + 4]);

@@ -261,13 +261,13 @@ pub(crate) fn tier_first_t(ring: &Ring, arch: Option<&Archive>) -> Option<i64> {
 /// Calls `f` with every point of a tier (ring `ring`, archive `arch`, both in `body`) at the
 /// aligned times of `[after, before] ∩ [first, last]`, oldest first: from the archive for
 /// the times before the ring's, empty where nothing was stored.
-pub(crate) fn for_each_point(
+pub(crate) fn for_each_point<F: FnMut(TierPoint)>(
     ring: &Ring,
     arch: Option<&Archive>,
     body: &[u8],
     (after, before): (i64, i64),
     what: &dyn Fn() -> String,
-    f: &mut dyn FnMut(TierPoint),
+    f: &mut F,
 ) {
     let (Some(first), Some(last)) = (tier_first_t(ring, arch), ring.last_t()) else { return };
     if after > last || before < first {

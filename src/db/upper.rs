@@ -86,11 +86,17 @@ impl DimensionStore {
     /// (count 0), like [`query`](Self::query) does for tier 0 (whose values are seen as
     /// points of count 1).
     pub fn read_tier(&self, tier: usize, after: i64, before: i64, out: &mut Vec<TierPoint>) {
+        if let Some((_, count, _)) = self.ring_of(tier).and_then(|r| r.span(after, before)) {
+            out.reserve(count);
+        }
+        self.for_each_tier_point(tier, after, before, &mut |p| out.push(p));
+    }
+
+    /// Calls `f` with what [`read_tier`](Self::read_tier) would push.
+    fn for_each_tier_point<F: FnMut(TierPoint)>(&self, tier: usize, after: i64, before: i64, f: &mut F) {
         if let Some(t) = self.tier(tier) {
             let body = self.tier_bytes(tier);
-            for_each_point(&t.ring, t.arch.as_ref(), body, (after, before), &|| self.what(tier), &mut |p| {
-                out.push(p)
-            });
+            for_each_point(&t.ring, t.arch.as_ref(), body, (after, before), &|| self.what(tier), f);
             return;
         }
         let Some(ring) = self.ring_of(tier) else {
@@ -99,20 +105,19 @@ impl DimensionStore {
         let Some((start, count, mut i)) = ring.span(after, before) else {
             return;
         };
-        out.reserve(count);
         let ue = i64::from(ring.update_every);
         let entries = ring.entries as usize;
         let bytes = self.tier_bytes(tier);
-        for k in 0..count as i64 {
-            let t = start + k * ue;
-            let p = if ring.is_stale(t) {
+        let mut t = start;
+        for _ in 0..count {
+            f(if ring.is_stale(t) {
                 TierPoint::empty(t)
             } else if tier == 0 {
                 TierPoint::single(t, StorageNumber::from_bits(self.slots.get(i)).value())
             } else {
                 point_at(bytes, i, t)
-            };
-            out.push(p);
+            });
+            t = t.saturating_add(ue);
             i += 1;
             if i == entries {
                 i = 0;
@@ -130,9 +135,17 @@ impl DimensionStore {
     /// ends before the finer data starts. A tier without data is replaced by the nearest
     /// finer one that has some.
     pub fn read_stitched(&self, tier: usize, after: i64, before: i64, out: &mut Vec<TierPoint>) {
+        self.for_each_stitched(tier, after, before, &mut |_, p| out.push(p));
+    }
+
+    /// Calls `f` with the tier each point comes from and the point, for every point
+    /// [`read_stitched`](Self::read_stitched) would push, in the same order; nothing is
+    /// collected. Work: one lookup per archive read, each overlapped block decoded once.
+    pub fn for_each_stitched<F: FnMut(usize, TierPoint)>(&self, tier: usize, after: i64, before: i64, f: &mut F) {
         let plan = self.plan(tier);
         for s in &plan.segs[..plan.len] {
-            self.read_tier(s.tier, after.max(s.lo), before.min(s.hi), out);
+            let k = s.tier;
+            self.for_each_tier_point(k, after.max(s.lo), before.min(s.hi), &mut |p| f(k, p));
         }
     }
 
@@ -148,9 +161,7 @@ impl DimensionStore {
                 n += n0;
                 continue;
             }
-            let Some(t) = self.tier(s.tier) else { continue };
-            let body = self.tier_bytes(s.tier);
-            for_each_point(&t.ring, t.arch.as_ref(), body, (a, b), &|| self.what(s.tier), &mut |p| {
+            self.for_each_tier_point(s.tier, a, b, &mut |p| {
                 if p.count > 0 {
                     sum += p.sum;
                     n += p.count as usize;

@@ -129,7 +129,6 @@ pub(super) fn run(
     let mut per_tier = vec![0usize; n_tiers];
     let mut columns: Vec<Vec<Option<f64>>> = vec![Vec::new(); series.len()];
     let mut latest: Vec<Option<f64>> = vec![None; series.len()];
-    let mut points: Vec<TierPoint> = Vec::new();
     let mut accs: Vec<Acc> = Vec::new();
     let mut averages: Vec<Vec<f64>> = Vec::new();
     let simple = matches!(req.group, Group::Average | Group::Sum | Group::Min | Group::Max);
@@ -138,32 +137,35 @@ pub(super) fn run(
         let mut column: Vec<Option<f64>> = vec![None; bucket_ranges.len()];
         let mut newest: Option<(i64, f64)> = None;
         for &(ci, di) in &ser.sources {
-            charts[ci].read_stitched(di, tier, after.saturating_sub(ue - 1), before, &mut points);
             accs.clear();
             accs.resize(bucket_ranges.len(), Acc::EMPTY);
             if !simple {
                 averages.iter_mut().for_each(Vec::clear);
                 averages.resize(bucket_ranges.len(), Vec::new());
             }
+            // Each point straight into its bucket, as the store reads it (oldest first).
+            let mut grid = Grid::new(after, ue);
             let mut source_newest: Option<(i64, f64)> = None;
-            for p in points.iter().filter(|p| p.count > 0) {
-                let slot = (p.t - after + ue - 1).div_euclid(ue);
-                let Some(&b) = usize::try_from(slot).ok().and_then(|s| bucket_of_slot.get(s)) else { continue };
+            charts[ci].for_each_stitched(di, tier, after.saturating_sub(ue - 1), before, &mut |k, p| {
+                if p.count == 0 {
+                    return;
+                }
+                let Some(&b) = grid.slot(p.t).and_then(|s| bucket_of_slot.get(s)) else { return };
                 if b == usize::MAX {
-                    continue;
+                    return;
                 }
-                accs[b].add(p);
+                accs[b].add(&p);
+                let avg = p.sum / f64::from(p.count);
                 if !simple {
-                    averages[b].push(p.sum / f64::from(p.count));
+                    averages[b].push(avg);
                 }
-                let k = tier_of(&tiers[ci], tier, p.t);
                 if let Some(n) = per_tier.get_mut(k) {
                     *n += 1;
                 }
                 if source_newest.is_none_or(|(t, _)| p.t >= t) {
-                    source_newest = Some((p.t, p.sum / f64::from(p.count)));
+                    source_newest = Some((p.t, avg));
                 }
-            }
+            });
             if let Some((t, v)) = source_newest {
                 newest = Some(match newest {
                     Some((nt, nv)) if nt == t => (t, nv + v),
@@ -199,19 +201,33 @@ pub(super) fn run(
     Ok(rows)
 }
 
-/// The tier a point of a stitched read at `tier` came from (for `db_points_per_tier`): the
-/// chosen tier inside its range, the nearest coarser one holding older times, the nearest
-/// finer one holding newer times (chart-wide ranges: a statistic, not an address).
-fn tier_of(ranges: &[TierRange], tier: usize, t: i64) -> usize {
-    let Some(r) = ranges.get(tier) else { return 0 };
-    match (r.first_t, r.last_t) {
-        (Some(first), _) if t < first => {
-            (tier + 1..ranges.len()).find(|&j| ranges[j].first_t.is_some_and(|f| f <= t)).unwrap_or(tier)
+/// The slot of the grid (slot `s` ends at `after + s·ue` and holds `(end - ue, end]`) that
+/// holds a time: the next slot's found by one comparison when times come in order, one
+/// division otherwise.
+struct Grid {
+    after: i64,
+    ue: i64,
+    /// The slot last found and its end.
+    slot: i64,
+    end: i64,
+}
+
+impl Grid {
+    fn new(after: i64, ue: i64) -> Grid {
+        Grid { after, ue, slot: 0, end: after }
+    }
+
+    /// The slot holding `t`; `None` before the grid.
+    #[inline]
+    fn slot(&mut self, t: i64) -> Option<usize> {
+        if t > self.end && t - self.end <= self.ue {
+            self.slot += 1;
+            self.end += self.ue;
+        } else if t <= self.end.saturating_sub(self.ue) || t > self.end {
+            self.slot = (t.saturating_sub(self.after).saturating_add(self.ue - 1)).div_euclid(self.ue);
+            self.end = self.after.saturating_add(self.slot.saturating_mul(self.ue));
         }
-        (_, Some(last)) if t > last => {
-            (0..tier).rev().find(|&j| ranges[j].last_t.is_some_and(|l| t <= l)).unwrap_or(0)
-        }
-        _ => tier,
+        usize::try_from(self.slot).ok()
     }
 }
 

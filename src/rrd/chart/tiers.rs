@@ -51,6 +51,23 @@ impl Chart {
         }
     }
 
+    /// Calls `f` with the tier and the point, for each point [`read_stitched`](Self::read_stitched)
+    /// reads, in its order, without collecting them (the chart stays locked meanwhile: `f`
+    /// only accumulates).
+    pub fn for_each_stitched<F: FnMut(usize, TierPoint)>(
+        &self,
+        dim: usize,
+        tier: usize,
+        after: i64,
+        before: i64,
+        f: &mut F,
+    ) {
+        let st = self.state.lock();
+        if let Some(d) = st.dims.get(dim) {
+            d.store.for_each_stitched(tier, after, before, f);
+        }
+    }
+
     /// Bytes of memory held by each tier of the chart's dimensions (tier 0 first).
     pub fn tier_memory_bytes(&self) -> Vec<usize> {
         let st = self.state.lock();
