@@ -2,8 +2,8 @@
 //! 10 dimensions in a `dbengine` store (the bench's budgets: 8192/4096/2048 MB for 3000
 //! dimensions, tiers every 60 and 3600 s), a day of 1 s values (3 zero, 2 steady, 3 random
 //! integers, 2 random thousandths), then `REPS` runs of `after=-86400&points=1440&tier=1` and
-//! of the same without `tier=`, each printed as the median and least µs per query:
-//! `cargo run --release --example tier_query -- [REPS] [SECONDS] [tier1|default]`.
+//! of the same without `tier=`, then the first rendered as the API's JSON, each printed as the median and least µs per query:
+//! `cargo run --release --example tier_query -- [REPS] [SECONDS] [tier1|default|json]`.
 //! The store lives in a temporary directory, removed at the end.
 
 // Benches time themselves with the standard clock; clippy.toml's rule is for src/.
@@ -68,7 +68,7 @@ fn main() {
     eprintln!("stored {} s × {DIMS} dims in {:.1} s", seconds, fill.elapsed().as_secs_f64());
     let target = Target::Chart("load.c0".into());
     for (label, tier) in [("after=-86400&points=1440&tier=1", Some(1)), ("after=-86400&points=1440", None)] {
-        if only.as_deref().is_some_and(|o| (o == "tier1") != tier.is_some()) {
+        if only.as_deref().is_some_and(|o| o == "json" || (o == "tier1") != tier.is_some()) {
             continue;
         }
         let req = Request { after: -86_400, before: 0, points: 1440, tier, ..Request::default() };
@@ -91,6 +91,32 @@ fn main() {
             rows.db_points_per_tier,
             us[us.len() / 2],
             us[0],
+        );
+    }
+    // The same with the JSON the API writes (what the storage bench times, less HTTP).
+    #[cfg(feature = "web")]
+    if only.as_deref().is_none_or(|o| o == "json") {
+        use nanodata::web::api::data::{render, run as run_data, DataQuery};
+        let pairs: Vec<(String, String)> = [("chart", "load.c0"), ("after", "-86400"), ("points", "1440"), ("tier", "1")]
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let q = DataQuery::parse(&pairs).expect("a valid query");
+        let mut us: Vec<f64> = (0..reps)
+            .map(|_| {
+                let t0 = Instant::now();
+                let rows = run_data(&host, &q, now).expect("answered");
+                let body = render(&q, "load.c0", "load.c0", &rows);
+                let e = t0.elapsed().as_secs_f64() * 1e6;
+                std::hint::black_box(body);
+                e
+            })
+            .collect();
+        us.sort_by(f64::total_cmp);
+        println!(
+            "after=-86400&points=1440&tier=1 rendered as JSON: median {:.0} µs, min {:.0} µs ({reps} runs)",
+            us[us.len() / 2],
+            us[0]
         );
     }
     drop(chart);

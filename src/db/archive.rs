@@ -562,3 +562,5 @@ impl Archive {
 
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod read_tests;

@@ -67,11 +67,17 @@ struct Acc {
 impl Acc {
     const EMPTY: Acc = Acc { sum: 0.0, count: 0, min: f64::INFINITY, max: f64::NEG_INFINITY };
 
+    /// Adds a stored point (finite values: compared directly, no NaN handling needed).
+    #[inline]
     fn add(&mut self, p: &TierPoint) {
         self.sum += p.sum;
         self.count += u64::from(p.count);
-        self.min = self.min.min(p.min);
-        self.max = self.max.max(p.max);
+        if p.min < self.min {
+            self.min = p.min;
+        }
+        if p.max > self.max {
+            self.max = p.max;
+        }
     }
 }
 
@@ -145,7 +151,7 @@ pub(super) fn run(
             }
             // Each point straight into its bucket, as the store reads it (oldest first).
             let mut grid = Grid::new(after, ue);
-            let mut source_newest: Option<(i64, f64)> = None;
+            let mut source_newest: Option<(i64, f64, u32)> = None;
             charts[ci].for_each_stitched(di, tier, after.saturating_sub(ue - 1), before, &mut |k, p| {
                 if p.count == 0 {
                     return;
@@ -154,18 +160,19 @@ pub(super) fn run(
                 if b == usize::MAX {
                     return;
                 }
-                accs[b].add(&p);
-                let avg = p.sum / f64::from(p.count);
+                let Some(acc) = accs.get_mut(b) else { return };
+                acc.add(&p);
                 if !simple {
-                    averages[b].push(avg);
+                    averages[b].push(p.sum / f64::from(p.count));
                 }
                 if let Some(n) = per_tier.get_mut(k) {
                     *n += 1;
                 }
-                if source_newest.is_none_or(|(t, _)| p.t >= t) {
-                    source_newest = Some((p.t, avg));
+                if source_newest.is_none_or(|(t, _, _)| p.t >= t) {
+                    source_newest = Some((p.t, p.sum, p.count));
                 }
             });
+            let source_newest = source_newest.map(|(t, sum, count)| (t, sum / f64::from(count)));
             if let Some((t, v)) = source_newest {
                 newest = Some(match newest {
                     Some((nt, nv)) if nt == t => (t, nv + v),
