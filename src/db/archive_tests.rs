@@ -482,3 +482,31 @@ fn a_replicated_day_is_read_from_tier_1_from_its_first_point() {
     let total: u64 = stitched.iter().map(|p| u64::from(p.count)).sum();
     assert_eq!(total, 86_400, "every value once");
 }
+
+#[test]
+fn a_stitched_read_names_the_tier_of_each_point() {
+    let mut a = open(MemoryMode::Ram, None, &archived(1 << 20));
+    let end = feed(&mut [&mut a], 10_000, 7);
+    let first = a.tier_first_t(2).unwrap();
+    for tier in 0..3 {
+        for (lo, hi) in [(0, end), (first + 12_345, end - 40_000), (end - 700, end)] {
+            let mut tagged = Vec::new();
+            a.for_each_stitched(tier, lo, hi, &mut |k, p| tagged.push((k, p)));
+            let points: Vec<TierPoint> = tagged.iter().map(|&(_, p)| p).collect();
+            same(&points, &stitched(&a, tier, lo, hi), "the points of read_stitched");
+            // Each point is the one its tier holds at that time, and times only grow.
+            for w in tagged.windows(2) {
+                assert!(w[0].1.t < w[1].1.t, "{:?}", w);
+            }
+            for &(k, p) in tagged.iter().step_by(7) {
+                assert_eq!(read(&a, k, p.t, p.t), vec![p], "tier {k} at {}", p.t);
+            }
+            if lo == 0 {
+                // The whole history: the asked tier answers its part, and no other tier
+                // than those there are is named.
+                let tiers: std::collections::BTreeSet<usize> = tagged.iter().map(|&(k, _)| k).collect();
+                assert!(tiers.contains(&tier) && tiers.iter().all(|&k| k <= 2), "tier {tier}: {tiers:?}");
+            }
+        }
+    }
+}

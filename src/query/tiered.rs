@@ -387,6 +387,119 @@ mod tests {
         assert!(matches!(&e, QueryError::TooLarge(m) if m.contains("0 dimensions")), "{e:?}");
     }
 
+    /// `test.c` of dimensions `a` (random integers) and `b` (zeros) every 1 s from `T0 + 1`
+    /// to `T0 + 3000` with gaps, on a dbengine-like plan: tier 0 keeps 600 slots, tiers 1
+    /// (4 s) and 2 (16 s) a ring of 64 points and an archive of about 20 kB (most of the
+    /// day is archived). Returns the host and each dimension's stored values by time.
+    fn archived_host() -> (Host, [std::collections::BTreeMap<i64, f64>; 2]) {
+        let options = PlanOptions {
+            tiers: 3,
+            iterations: vec![4, 4],
+            retention: 600,
+            retention_secs: vec![None; 3],
+            budget_bytes: Some(vec![2_400_000, 21_000_000, 21_000_000]),
+            expected_dimensions: 0,
+        };
+        let settings =
+            HostSettings { history: 600, tiers: Some(Arc::new(TierPlan::new(options, 0))), ..HostSettings::default() };
+        let host = Host::new("g", "h", settings);
+        let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
+        chart.dimension(DimensionMeta::new("a"));
+        chart.dimension(DimensionMeta::new("b"));
+        let mut rng = crate::rng::Rng::new(99);
+        let mut stored = [std::collections::BTreeMap::new(), std::collections::BTreeMap::new()];
+        let mut k = 1;
+        while k <= 3000 {
+            // A gap of 10..50 s now and then (whole spans of tier 1 and 2 empty), else 5 %
+            // of the seconds missing.
+            if rng.below(300) == 0 {
+                k += 10 + rng.below(40) as i64;
+                continue;
+            }
+            for (d, values) in stored.iter_mut().enumerate() {
+                if rng.below(20) == 0 {
+                    continue;
+                }
+                let v = if d == 0 { rng.below(1000) as f64 } else { 0.0 };
+                chart.store_point(d, T0 + k, v, false);
+                values.insert(T0 + k, v);
+            }
+            k += 1;
+        }
+        (host, stored)
+    }
+
+    #[test]
+    fn archived_tiers_group_as_the_values_they_consolidate() {
+        let (h, stored) = archived_host();
+        let chart = h.chart("test.c").unwrap();
+        let ranges = chart.tiers();
+        assert!(ranges[0].first_t.unwrap() > T0 + 2000, "tier 0 holds only the end: {ranges:?}");
+        // The first span of tier 1 ends at T0 + 2 (a multiple of 4), holding T0 + 1 and T0 + 2.
+        assert_eq!(ranges[1].first_t, Some(T0 + 2), "tier 1 reaches back to the start: {ranges:?}");
+        let end = T0 + 3000;
+        for (points, group) in [
+            (0, Group::Sum),
+            (0, Group::Average),
+            (0, Group::Min),
+            (0, Group::Max),
+            (37, Group::Sum),
+            (37, Group::Average),
+            (37, Group::Max),
+        ] {
+            let req = Request { after: T0 - 100, before: end, points, group, tier: Some(1), ..Request::default() };
+            let rows = run(&h, &Target::Chart("test.c".into()), &req, end).unwrap();
+            assert_eq!(rows.tier, 1);
+            assert_eq!(*rows.times.last().unwrap(), end);
+            if points == 0 {
+                // The window T0 + 2 ..= T0 + 3000 kept to 750 whole slots: they end at
+                // T0 + 6, + 10, …, + 2998 and the open one at T0 + 3000.
+                assert_eq!(rows.times.len(), 750, "{group:?}: 3000 s of 4 s slots");
+                assert_eq!(rows.times[..2], [T0 + 6, T0 + 10]);
+            }
+            assert!(rows.db_points_per_tier[1] > 1000 && rows.db_points_per_tier[0] > 0, "{:?}", rows.db_points_per_tier);
+            assert_eq!(rows.db_points_per_tier[2], 0, "tier 1 reaches back to the start");
+            for r in 1..rows.times.len() {
+                let (lo, hi) = (rows.times[r - 1], rows.times[r]);
+                for (d, values) in stored.iter().enumerate() {
+                    let vals: Vec<f64> = values.range(lo + 1..=hi).map(|(_, &v)| v).collect();
+                    let want = (!vals.is_empty()).then(|| match group {
+                        Group::Sum => vals.iter().sum::<f64>(),
+                        Group::Average => vals.iter().sum::<f64>() / vals.len() as f64,
+                        Group::Min => vals.iter().copied().fold(f64::INFINITY, f64::min),
+                        _ => vals.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                    });
+                    let got = rows.values[r][d];
+                    let close = match (got, want) {
+                        (Some(g), Some(w)) => (g - w).abs() <= 1e-9 * w.abs().max(1.0),
+                        (g, w) => g == w,
+                    };
+                    assert!(close, "{group:?} points={points}, dim {d}, ({lo}, {hi}]: {got:?} != {want:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_grid_finds_the_slot_of_any_time() {
+        let mut rng = crate::rng::Rng::new(4);
+        for ue in [1, 60, 3600] {
+            let after = 1_700_000_040 - ue;
+            let mut g = Grid::new(after, ue);
+            let mut t = after - 3 * ue;
+            for _ in 0..2000 {
+                // Mostly in order by the grid's step or less, sometimes back or far ahead.
+                t += match rng.below(10) {
+                    0 => -(rng.below(5 * ue as usize) as i64),
+                    1 => rng.below(100 * ue as usize) as i64,
+                    _ => rng.below(ue as usize + 1) as i64,
+                };
+                let want = usize::try_from((t - after + ue - 1).div_euclid(ue)).ok();
+                assert_eq!(g.slot(t), want, "ue {ue}, t {t}");
+            }
+        }
+    }
+
     #[test]
     fn the_tier_parameter_is_bounded_by_the_tiers_there_are() {
         let h = host();
