@@ -14,7 +14,9 @@
 //!
 //! Reading: [`DimensionStore::read_tier`] reads one tier (archive, then ring); [`DimensionStore::read_stitched`]
 //! completes it with coarser tiers for the older part and finer tiers for the newer part;
-//! spans never overlap.
+//! spans never overlap. [`DimensionStore::for_each_stitched`] hands the same points, each with
+//! its tier, to a closure instead of collecting them (the query engine groups them as they
+//! come: no buffer per dimension).
 
 use super::file::{HEADER_LEN, NO_TIME};
 use super::ring::Ring;

@@ -11,6 +11,9 @@
 //! so `average` (Σ sum ÷ Σ count), `sum`, `min` and `max` of a bucket are those of the
 //! underlying tier-0 values, whatever tiers the bucket was read from. The other methods work
 //! on each point's average, as Netdata's do on tiers.
+//!
+//! Each point goes straight into its bucket as the store reads it (one pass, nothing collected
+//! per dimension); its slot is found by one comparison when points come in order.
 
 use std::sync::Arc;
 
