@@ -89,13 +89,15 @@ pub(super) fn run(
     rows: Rows,
 ) -> Result<Rows, QueryError> {
     let mut rows = rows;
-    let ue = tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
+    let ue =
+        tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
     // The grid: slot s ends at after + s·ue and holds the points of (its start, its end].
     // The end goes up to the grid (the newest, still open span is read from the finer tiers,
     // its slot reported at `before`, not in the future), and the window keeps its length in
     // whole steps: a day at 60 s is 1440 slots wherever the day ends.
     let asked_before = before;
-    let step0 = tiers.iter().filter_map(|t| t.first()).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
+    let step0 =
+        tiers.iter().filter_map(|t| t.first()).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
     let span = before.saturating_sub(after).saturating_add(step0);
     let before = before.saturating_add((ue - before.rem_euclid(ue)) % ue);
     let slots = if span > 0 { usize::try_from((span + ue - 1) / ue).unwrap_or(usize::MAX).max(1) } else { 0 };
@@ -119,7 +121,8 @@ pub(super) fn run(
         rows.after = after + s as i64 * ue;
     }
     rows.before = asked_before;
-    rows.times = bucket_ranges.iter().map(|&(_, e)| (after + (e as i64 - 1) * ue).min(asked_before)).collect();
+    rows.times =
+        bucket_ranges.iter().map(|&(_, e)| (after + (e as i64 - 1) * ue).min(asked_before)).collect();
     // Which bucket each slot is in.
     let mut bucket_of_slot = vec![usize::MAX; slots];
     for (b, &(s, e)) in bucket_ranges.iter().enumerate() {
@@ -148,7 +151,9 @@ pub(super) fn run(
             let mut source_newest: Option<(i64, f64)> = None;
             for p in points.iter().filter(|p| p.count > 0) {
                 let slot = (p.t - after + ue - 1).div_euclid(ue);
-                let Some(&b) = usize::try_from(slot).ok().and_then(|s| bucket_of_slot.get(s)) else { continue };
+                let Some(&b) = usize::try_from(slot).ok().and_then(|s| bucket_of_slot.get(s)) else {
+                    continue;
+                };
                 if b == usize::MAX {
                     continue;
                 }
@@ -238,7 +243,11 @@ mod tests {
 
     /// A host with `test.c` of one dimension `d`, every 1 s, tiers of these `iterations`,
     /// `history` tier-0 slots and as many points per tier (or these retention times).
-    fn tiered_chart(iterations: &[u32], history: u32, retention_secs: Vec<Option<u64>>) -> (Host, Arc<Chart>) {
+    fn tiered_chart(
+        iterations: &[u32],
+        history: u32,
+        retention_secs: Vec<Option<u64>>,
+    ) -> (Host, Arc<Chart>) {
         let options = PlanOptions {
             tiers: iterations.len() + 1,
             iterations: iterations.to_vec(),
@@ -247,8 +256,11 @@ mod tests {
             budget_bytes: None,
             expected_dimensions: 0,
         };
-        let settings =
-            HostSettings { history, tiers: Some(Arc::new(TierPlan::new(options, 0))), ..HostSettings::default() };
+        let settings = HostSettings {
+            history,
+            tiers: Some(Arc::new(TierPlan::new(options, 0))),
+            ..HostSettings::default()
+        };
         let host = Host::new("g", "h", settings);
         let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
         chart.dimension(DimensionMeta::new("d"));
