@@ -29,6 +29,13 @@
 #   QUERY_CHILDREN=5 QUERY_DIMS=200 REPS=50  DISK0_MB=8192 DISK1_MB=4096 DISK2_MB=2048
 #   BIN=/path/nanodata LOAD=/path/stream_load  (given binaries, nothing built)  PROFILE=fast
 #   KEEP_STATE=1                               keep the temporary directory
+#   SHARED=no                                  part 1's children each send their own values
+#
+# Part 1's children each send their own noisy values (stream_load --shared no; SHARED=yes sends
+# every child the same bytes, which loads a parent harder per generator core): Netdata's
+# dbengine LZ4s extents that hold many metrics' pages, so 1000 children sending identical
+# values are deduplicated across series, a saving no real fleet gives it. Part 2's children
+# replicate, which gives each its own stream and values too.
 #
 # The disk budgets are large enough that Netdata deletes nothing during the run (every point
 # stored is still on disk). nanodata must store `[db] mode = dbengine` on disk: if it keeps
@@ -42,6 +49,7 @@ dims=${DIMS:-200}
 secs=${SECONDS_RUN:-1200}
 iter=${ITER:-2}
 values=${VALUES:-mixed}
+shared=${SHARED:-no}
 history=${HISTORY:-86400}
 qchildren=${QUERY_CHILDREN:-5}
 qdims=${QUERY_DIMS:-200}
@@ -206,7 +214,7 @@ part1() {
     log=$state/$who-part1-load.log
     echo "== part 1, $who: $children children × $dims dims ($values values) for $secs s, tiers every $iter and $((iter * iter)) s" >&2
     nice "$load" --port "$port" --children "$children" --dims "$dims" --seconds "$secs" --values "$values" \
-        --pid "$pid" >"$log" 2>&1 &
+        --shared "$shared" --pid "$pid" >"$log" 2>&1 &
     local gen=$! waited=0
     pids+=("$gen")
     until grep -q "connected and defined" "$log"; do

@@ -51,7 +51,9 @@ fn main() {
     };
     let options = FormatOptions { prefix: "netdata".into(), ..FormatOptions::default() };
     let mut out = Vec::new();
-    for (name, f) in [("graphite", Format::Graphite), ("opentsdb", Format::OpentsdbTelnet), ("json", Format::Json)] {
+    for (name, f) in
+        [("graphite", Format::Graphite), ("opentsdb", Format::OpentsdbTelnet), ("json", Format::Json)]
+    {
         if !wanted(name) {
             continue;
         }
@@ -65,7 +67,11 @@ fn main() {
             continue; // the set-up alone, for instruction counts
         }
         let ns = start.elapsed().as_nanos() as f64 / samples as f64;
-        println!("{name:10} {ns:7.1} ns/sample  {:6.1} B/sample  ({} samples/batch)", out.len() as f64 / (samples / rounds) as f64, samples / rounds);
+        println!(
+            "{name:10} {ns:7.1} ns/sample  {:6.1} B/sample  ({} samples/batch)",
+            out.len() as f64 / (samples / rounds) as f64,
+            samples / rounds
+        );
     }
     if !wanted("remote_write") {
         return;
@@ -81,5 +87,9 @@ fn main() {
         return;
     }
     let ns = start.elapsed().as_nanos() as f64 / samples as f64;
-    println!("{:10} {ns:7.1} ns/sample  {:6.1} B/sample", "remote_wr", bytes as f64 / (samples / rounds) as f64);
+    println!(
+        "{:10} {ns:7.1} ns/sample  {:6.1} B/sample",
+        "remote_wr",
+        bytes as f64 / (samples / rounds) as f64
+    );
 }

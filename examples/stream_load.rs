@@ -10,7 +10,9 @@
 //! with LZ4 the same blocks, since every child's dictionary sees the same history): the
 //! generator then costs one payload per thread instead of one per child, so on a 2-core
 //! machine it can load the parent's core fully. The parent still decodes, parses and stores
-//! every child's stream on its own. `--shared no` gives every child its own stream.
+//! every child's stream on its own. `--shared no` gives every child its own stream, and its
+//! own noisy values (`--values noisy|mixed`): a store that compresses across series (Netdata's
+//! dbengine LZ4s extents holding many metrics' pages) finds no child's data in another's.
 //!
 //! ```text
 //! cargo run --release --example stream_load -- --port 19999 --children 100 --dims 200 \
@@ -104,7 +106,9 @@ fn args() -> Args {
             "--threads" => a.threads = num(&v).max(1),
             "--shared" => a.shared = v == "yes",
             "--pid" => a.pid = Some(num(&v) as u32),
-            "--values" => a.values = Values::parse(&v).unwrap_or_else(|| usage("--values: steady, noisy or mixed")),
+            "--values" => {
+                a.values = Values::parse(&v).unwrap_or_else(|| usage("--values: steady, noisy or mixed"))
+            }
             "--history" => a.history = num(&v) as u64,
             "--history-limit" => a.history_limit = num(&v).max(1) as u64,
             "--set" => match v.as_str() {
@@ -144,10 +148,12 @@ struct Stream {
 }
 
 impl Stream {
-    fn new(a: &Args, compression: bool) -> Stream {
+    /// A child's stream; `salt` (its number, 0 for the shared stream) makes its noisy values
+    /// its own.
+    fn new(a: &Args, compression: bool, salt: u64) -> Stream {
         Stream {
             lz4: compression.then(Compressor::new),
-            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values) },
+            charts: if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values, salt) },
             counter: 0,
             text: String::new(),
             wire: Vec::new(),
@@ -241,7 +247,12 @@ impl Child {
         sock.set_read_timeout(Some(Duration::from_secs(300))).ok();
         let guid = uuid::Uuid::new_v4();
         // VCAPS HLABELS CLAIM CLABELS (+ COMPRESSION) (+ REPLICATION with --history).
-        let ver = 64 + 128 + 256 + 512 + if a.compression { 1024 } else { 0 } + if a.history > 0 { 4096 } else { 0 };
+        let ver = 64
+            + 128
+            + 256
+            + 512
+            + if a.compression { 1024 } else { 0 }
+            + if a.history > 0 { 4096 } else { 0 };
         let head = format!(
             "STREAM key={}&hostname=load{n}&registry_hostname=load{n}&machine_guid={guid}&update_every=1&os=linux&timezone=UTC&abbrev_timezone=UTC&utc_offset=0&hops=1&ver={ver} HTTP/1.1\r\nUser-Agent: stream_load/1\r\nAccept: */*\r\n\r\n",
             a.key
@@ -256,12 +267,14 @@ impl Child {
         let granted: u32 = v.trim().parse().unwrap_or(0);
         let compression = granted & 1024 != 0;
         if a.history > 0 && granted & 4096 == 0 {
-            return Err(format!("the parent did not grant replication (version={granted}): no history can be sent"));
+            return Err(format!(
+                "the parent did not grant replication (version={granted}): no history can be sent"
+            ));
         }
         let own = if a.shared {
             None
         } else {
-            let mut own = Stream::new(a, compression);
+            let mut own = Stream::new(a, compression, n as u64);
             own.history = (a.history > 0).then(|| History::ending_now(a.history));
             own.define(|w| send(&mut sock, w))?;
             if let Some(h) = own.history {
@@ -408,14 +421,14 @@ fn main() {
     while !children.is_empty() {
         let rest = children.split_off(per.min(children.len()));
         let batch = std::mem::replace(&mut children, rest);
-        let mut group = Group { children: batch, shared: a.shared.then(|| Stream::new(&a, compression)) };
+        let mut group = Group { children: batch, shared: a.shared.then(|| Stream::new(&a, compression, 0)) };
         if let Err(e) = group.define() {
             eprintln!("stream_load: sending the definitions failed: {e}");
             std::process::exit(1);
         }
         groups.push(group);
     }
-    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values) };
+    let set = if a.router { router_set() } else { load_set(a.dims, a.dims_per_chart, a.values, 0) };
     println!(
         "{} children connected and defined in {:.1} s ({} set: {} charts, {} dims, {:?} values, compression {}, {})",
         a.children,

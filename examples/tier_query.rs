@@ -97,10 +97,11 @@ fn main() {
     #[cfg(feature = "web")]
     if only.as_deref().is_none_or(|o| o == "json") {
         use nanodata::web::api::data::{render, run as run_data, DataQuery};
-        let pairs: Vec<(String, String)> = [("chart", "load.c0"), ("after", "-86400"), ("points", "1440"), ("tier", "1")]
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let pairs: Vec<(String, String)> =
+            [("chart", "load.c0"), ("after", "-86400"), ("points", "1440"), ("tier", "1")]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect();
         let q = DataQuery::parse(&pairs).expect("a valid query");
         let mut us: Vec<f64> = (0..reps)
             .map(|_| {

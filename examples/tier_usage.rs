@@ -30,7 +30,9 @@ fn main() {
     for tier in 1..=2 {
         let (mut n, mut retained, mut in_rings, mut used) = (0u64, 0u64, 0u64, 0u64);
         for f in &files {
-            let (Ok(Some(u)), Ok(points)) = (tier_file_usage(f, tier), read_file_tier(f, tier)) else { continue };
+            let (Ok(Some(u)), Ok(points)) = (tier_file_usage(f, tier), read_file_tier(f, tier)) else {
+                continue;
+            };
             let kept = points.iter().filter(|p| p.count > 0).count() as u64;
             n += 1;
             retained += kept;

@@ -288,6 +288,12 @@ put("db_file", "valid-save", bytes([0, 16]) + dbfile(16, 1, 1_699_999_990, 1_699
 put("db_file", "valid-map", bytes([4, 16]) + dbfile(16, 1, 1_699_999_990, 1_699_999_975))
 put("db_file", "resize", bytes([4, 8]) + dbfile(32, 1, 1_699_999_990, 1_699_999_960))
 put("db_file", "empty-times", bytes([0, 4]) + dbfile(4))
+
+# archive_block: byte 0 even = codec × 2 then a stored block; odd = point bytes to encode.
+put("archive_block", "columns-zero-counter", bytes([4, 120, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))
+put("archive_block", "columns-steady-rate", bytes([4, 120, 0, 0x00, 0xD0, 0x0F, 0, 0x20, 0, 0, 0x30, 0, 0]))
+put("archive_block", "points-thousandths", bytes([1]) + struct.pack("<fffH", 80.236, 12.345, 67.891, 2))
+put("archive_block", "points-gap", bytes([1]) + struct.pack("<fffH", 3.0, 1.0, 2.0, 2) + bytes(14))
 put("db_file", "ue2-future", bytes([8, 4]) + dbfile(4, 2, 1_700_200_000, 1_700_199_994))
 put("db_file", "fixups", bytes([7, 3]) + dbfile(3, 1, 5, 3, chart="other"))
 put("db_file", "truncated", bytes([3, 16]) + dbfile(16, 1, 100, 90)[:70])

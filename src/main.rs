@@ -11,9 +11,9 @@ use nanodata::config::settings::{DbSettings, GlobalSettings, NodeSettings};
 use nanodata::config::{keys, Config, FileKind};
 use nanodata::daemon::sysinfo::SystemInfo;
 use nanodata::daemon::{self, signals, Signal};
+use nanodata::db::TierPlans;
 use nanodata::rrd::{label_source, Host, HostSettings, Hosts, Label};
 use nanodata::{logging, stream, PROGRAM, VERSION};
-use nanodata::db::TierPlans;
 
 /// Where the configuration lives when `-c` is not given.
 const DEFAULT_CONFIG_FILE: &str = "/etc/nanodata/nanodata.conf";

@@ -433,8 +433,9 @@ fn every_stock_expression_parses_evaluates_and_prints() {
     for entry in &loaded.entries {
         for e in [&entry.calc, &entry.warn, &entry.crit].into_iter().flatten() {
             let _ = (e.eval(&NoVars), e.eval(&ones), e.eval(&mixed));
-            let again = Expr::parse(&e.parsed())
-                .unwrap_or_else(|err| panic!("{}: {:?} prints as {:?}: {err}", entry.source, e.source(), e.parsed()));
+            let again = Expr::parse(&e.parsed()).unwrap_or_else(|err| {
+                panic!("{}: {:?} prints as {:?}: {err}", entry.source, e.source(), e.parsed())
+            });
             assert_eq!(again.parsed(), e.parsed(), "{}", entry.source);
             n += 1;
         }

@@ -57,14 +57,32 @@ fn four_roles_from_their_shipped_configs_chained() {
     let parent = Node::new("role-parent", "map");
     let mut parent_run = start_role(&parent, "parent", "it-role-parent", Some(parent_port), None, &[]);
     let dbproxy = Node::new("role-dbproxy", "map");
-    let mut dbproxy_run =
-        start_role(&dbproxy, "proxy-with-db", "it-role-dbproxy", Some(dbproxy_port), Some(&local(parent_port)), &[]);
+    let mut dbproxy_run = start_role(
+        &dbproxy,
+        "proxy-with-db",
+        "it-role-dbproxy",
+        Some(dbproxy_port),
+        Some(&local(parent_port)),
+        &[],
+    );
     let proxy = Node::new("role-proxy", "none");
-    let mut proxy_run =
-        start_role(&proxy, "headless-proxy", "it-role-proxy", Some(proxy_port), Some(&local(dbproxy_port)), &[]);
+    let mut proxy_run = start_role(
+        &proxy,
+        "headless-proxy",
+        "it-role-proxy",
+        Some(proxy_port),
+        Some(&local(dbproxy_port)),
+        &[],
+    );
     let collector = Node::new("role-collector", "none");
-    let mut collector_run =
-        start_role(&collector, "headless-collector", "it-role-collector", None, Some(&local(proxy_port)), &[]);
+    let mut collector_run = start_role(
+        &collector,
+        "headless-collector",
+        "it-role-collector",
+        None,
+        Some(&local(proxy_port)),
+        &[],
+    );
 
     // The collector opens no port and streams to the headless proxy.
     collector_run.wait_for_log("web server is disabled", Duration::from_secs(5));

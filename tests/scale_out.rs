@@ -94,11 +94,17 @@ fn a_fleet_sharded_over_two_parents_lands_in_one_store() {
         .map(|(name, dest)| child(name, dest))
         .collect();
 
-    let fleet: BTreeSet<String> =
-        ["it-so-parent-a", "it-so-parent-b", "it-so-child-1", "it-so-child-2", "it-so-child-3", "it-so-child-4"]
-            .into_iter()
-            .map(str::to_owned)
-            .collect();
+    let fleet: BTreeSet<String> = [
+        "it-so-parent-a",
+        "it-so-parent-b",
+        "it-so-child-1",
+        "it-so-child-2",
+        "it-so-child-3",
+        "it-so-child-4",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         let info = instances(&vm, "netdata_info");

@@ -68,9 +68,12 @@ fn the_seeds_parent_recipe_keeps_a_childs_history_across_a_restart() {
     let mut child_run = child(&child_node);
     let start = now();
     // The window below needs 8 s of data ending up to 5 s before now.
-    wait_until("16 s of the child's uptime on the parent", Duration::from_secs(40), &[&parent_run, &child_run], || {
-        uptime(port, host, start - 60, now(), "").len() >= 16
-    });
+    wait_until(
+        "16 s of the child's uptime on the parent",
+        Duration::from_secs(40),
+        &[&parent_run, &child_run],
+        || uptime(port, host, start - 60, now(), "").len() >= 16,
+    );
     // A window on tier 2's grid (4 s), wholly in the past.
     let before = (now() - 2) / 4 * 4;
     let after = before - 8 + 1;
@@ -94,7 +97,8 @@ fn the_seeds_parent_recipe_keeps_a_childs_history_across_a_restart() {
     let parent_run = parent(&parent_node);
     let child_run = child(&child_node);
     assert!(
-        parent_run.log().contains("db: dbengine: ") && !parent_run.log().contains("db: dbengine: 0 dimension files"),
+        parent_run.log().contains("db: dbengine: ")
+            && !parent_run.log().contains("db: dbengine: 0 dimension files"),
         "the restart counts the files on disk: {}",
         parent_run.log()
     );
@@ -115,7 +119,9 @@ fn kill_9_keeps_every_tier_of_a_dbengine_node() {
     let mut run = node.start_ready(&[]);
     let start = now();
     // The window below needs 8 s of data ending up to 4 s before now.
-    wait_until("16 s of uptime", Duration::from_secs(40), &[&run], || uptime(port, "", start - 60, now(), "").len() >= 16);
+    wait_until("16 s of uptime", Duration::from_secs(40), &[&run], || {
+        uptime(port, "", start - 60, now(), "").len() >= 16
+    });
     let before = (now() - 1) / 4 * 4;
     let after = before - 8 + 1;
     let reads: Vec<Vec<(i64, f64)>> = ["&points=0", "&tier=1&points=4", "&tier=2&points=2"]

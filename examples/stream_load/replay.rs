@@ -93,7 +93,9 @@ pub(crate) fn replicate(
         match sock.read(&mut chunk) {
             Ok(0) => return Err("the parent closed the connection during replication".into()),
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
-            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => continue,
+            Err(e) if matches!(e.kind(), std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut) => {
+                continue
+            }
             Err(e) => return Err(e.to_string()),
         }
         while let Some(nl) = buf.iter().position(|&b| b == b'\n') {
@@ -184,9 +186,13 @@ mod tests {
     use crate::sets::{ChartDef, Gen};
 
     fn chart() -> ChartDef {
-        ChartDef::new("t.c", "t", "u", "f", "t.c", "line", 1)
-            .dim("a", "incremental", 1, 1, Gen::Rate(5))
-            .dim("b", "absolute", 1, 10, Gen::Gauge(100, 0))
+        ChartDef::new("t.c", "t", "u", "f", "t.c", "line", 1).dim("a", "incremental", 1, 1, Gen::Rate(5)).dim(
+            "b",
+            "absolute",
+            1,
+            10,
+            Gen::Gauge(100, 0),
+        )
     }
 
     fn req(after: i64, before: i64, start: bool) -> ReplayChart {
@@ -218,7 +224,10 @@ mod tests {
         assert_eq!(points, 4, "1999 and 2000");
         // Step of 2000 is 1002: the counter reads 5 × 1002.
         assert!(out.contains("RDSTATE \"a\" 2000000000 5010 5.0000000 5.0000000\n"), "{out}");
-        assert!(out.ends_with("RSSTATE 2000000000 2000000000\nREND 1 1000 2000 true 1998 2000 2000\n"), "{out}");
+        assert!(
+            out.ends_with("RSSTATE 2000000000 2000000000\nREND 1 1000 2000 true 1998 2000 2000\n"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -6,15 +6,18 @@
 /// How a simulated dimension's collected value moves from one second to the next.
 #[derive(Clone, Copy)]
 pub(crate) enum Gen {
-    /// The load set's counter (distinct per dimension, a little noise).
-    Load(u64),
+    /// The load set's counter (distinct per dimension, a little noise); the second number
+    /// is the child's salt (0 for every child with `--shared yes`), shifting its noise.
+    Load(u64, u64),
     /// A counter growing by this much a second.
     Rate(u64),
     /// A gauge around `base`, swinging by up to `swing` with a slow period.
     Gauge(u64, u64),
     /// A counter whose rate is random each second, uniform in ±50 % around (k + 1) × 1000:
-    /// values a compressing store cannot shrink much (busy CPUs, interfaces, disks).
-    Noisy(u64),
+    /// values a compressing store cannot shrink much (busy CPUs, interfaces, disks). The
+    /// second number is the child's salt: children with different salts draw different
+    /// values (a store compressing across series cannot find one child's data in another's).
+    Noisy(u64, u64),
 }
 
 /// `--values`: the shape of the load set's values.
@@ -40,14 +43,14 @@ impl Values {
         }
     }
 
-    /// The generator of dimension k and its divisor.
-    fn gen(self, k: u64) -> (Gen, i64) {
+    /// The generator of dimension k of a child with `salt`, and its divisor.
+    fn gen(self, k: u64, salt: u64) -> (Gen, i64) {
         match (self, k % 4) {
-            (Values::Steady, _) | (Values::Mixed, 1) => (Gen::Load(k), 1),
+            (Values::Steady, _) | (Values::Mixed, 1) => (Gen::Load(k, salt), 1),
             (Values::Mixed, 0) => (Gen::Rate(0), 1),
-            (Values::Mixed, 2) => (Gen::Noisy(k), 1),
-            (Values::Noisy, r) if r % 2 == 0 => (Gen::Noisy(k), 1),
-            _ => (Gen::Noisy(k), 1000),
+            (Values::Mixed, 2) => (Gen::Noisy(k, salt), 1),
+            (Values::Noisy, r) if r % 2 == 0 => (Gen::Noisy(k, salt), 1),
+            _ => (Gen::Noisy(k, salt), 1000),
         }
     }
 }
@@ -63,12 +66,12 @@ fn mix(mut z: u64) -> u64 {
 impl Gen {
     pub(crate) fn value(self, t: u64) -> u64 {
         match self {
-            Gen::Load(k) => t * (k + 1) * 1000 + (t * 7919 + k) % 997,
+            Gen::Load(k, salt) => t * (k + 1) * 1000 + (t * 7919 + k + salt * 131) % 997,
             Gen::Rate(r) => t * r,
             Gen::Gauge(base, swing) => base + (t * 7 % 120).abs_diff(60) * swing / 60,
-            Gen::Noisy(k) => {
+            Gen::Noisy(k, salt) => {
                 let rate = (k + 1) * 1000;
-                t * rate + mix(t.wrapping_mul(1_000_003).wrapping_add(k)) % (rate / 2)
+                t * rate + mix(t.wrapping_mul(1_000_003).wrapping_add(k).wrapping_add(salt << 40)) % (rate / 2)
             }
         }
     }
@@ -156,8 +159,9 @@ impl ChartDef {
     }
 }
 
-/// `--set load`: M dimensions in charts of K, context `load.c`.
-pub(crate) fn load_set(dims: usize, per_chart: usize, values: Values) -> Vec<ChartDef> {
+/// `--set load`: M dimensions in charts of K, context `load.c`; `salt` makes a child's
+/// noise its own (0: the same as every other child's).
+pub(crate) fn load_set(dims: usize, per_chart: usize, values: Values, salt: u64) -> Vec<ChartDef> {
     (0..dims.div_ceil(per_chart))
         .map(|c| {
             let mut chart = ChartDef::new(
@@ -170,7 +174,7 @@ pub(crate) fn load_set(dims: usize, per_chart: usize, values: Values) -> Vec<Cha
                 1000 + c as u32,
             );
             for k in 0..per_chart.min(dims - c * per_chart) {
-                let (gen, div) = values.gen(k as u64);
+                let (gen, div) = values.gen(k as u64, salt);
                 chart = chart.dim(&format!("d{k}"), "incremental", 1, div, gen);
             }
             chart
@@ -376,7 +380,7 @@ mod tests {
 
     #[test]
     fn noisy_rates_stay_within_half_of_the_mean_and_vary() {
-        let chart = load_set(4, 4, Values::Noisy).remove(0);
+        let chart = load_set(4, 4, Values::Noisy, 0).remove(0);
         let mut seen = std::collections::HashSet::new();
         let mut v = Vec::new();
         for t in 2..1000 {
@@ -392,7 +396,7 @@ mod tests {
 
     #[test]
     fn mixed_charts_hold_zero_steady_and_noisy_counters() {
-        let chart = load_set(4, 4, Values::Mixed).remove(0);
+        let chart = load_set(4, 4, Values::Mixed, 0).remove(0);
         let mut v = Vec::new();
         chart.stored(10, &mut v);
         assert_eq!(v[0], 0.0);
@@ -403,4 +407,3 @@ mod tests {
         assert_eq!(v[1], 1943.0);
     }
 }
-

@@ -179,7 +179,11 @@ fn restarts_and_kill_9_keep_the_archive() {
     );
     for (k, want) in want.iter().enumerate() {
         assert_eq!(read(&s, k, 0, end), *want, "tier {k}");
-        assert_eq!(read_file_tier(&d.file("disk.sda", "reads"), k).unwrap(), *want, "the tool's reader, tier {k}");
+        assert_eq!(
+            read_file_tier(&d.file("disk.sda", "reads"), k).unwrap(),
+            *want,
+            "the tool's reader, tier {k}"
+        );
     }
     drop(s);
     // save mode reads the same file, and writes it back.
@@ -193,7 +197,7 @@ fn restarts_and_kill_9_keep_the_archive() {
     // Another archive size (the budget sized for another number of dimensions): the newest
     // records that fit are kept as they are.
     drop(s);
-    let s = open(MemoryMode::Map, Some(&d.0), &archived(1 << 13));
+    let s = open(MemoryMode::Map, Some(&d.0), &archived(1 << 12));
     assert!(matches!(s.tier_outcome(1), Some(TierOutcome::Resized { .. })), "{:?}", s.tier_outcome(1));
     let first = s.tier_first_t(1).unwrap();
     assert!(first < ring_first(&s, 1) && first > want[1][0].t, "{first}");

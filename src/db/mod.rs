@@ -21,6 +21,9 @@ mod tier;
 mod tierfile;
 mod upper;
 
+#[doc(hidden)]
+pub use archive::fuzz_block;
+
 #[cfg(test)]
 mod archive_tests;
 #[cfg(test)]
@@ -32,7 +35,8 @@ pub use file::{dimension_path, host_dir, read_file, Damage, MAX_ENTRIES};
 pub use mode::MemoryMode;
 pub use number::StorageNumber;
 pub use plan::{
-    count_dimension_files, span_text, tier_bytes, PlanOptions, Sizes, Ticket, TierPlan, TierPlans, MIN_EXPECTED,
+    count_dimension_files, span_text, tier_bytes, PlanOptions, Sizes, Ticket, TierPlan, TierPlans,
+    MIN_EXPECTED,
 };
 pub use store::{DimensionStore, OpenOutcome, StoreSpec};
 pub use tier::{TierOutcome, TierPoint, TierSpec, MAX_TIERS, TIER_POINT_BYTES};

@@ -74,7 +74,8 @@ mod tests {
 
     #[test]
     fn parse_names_and_aliases() {
-        for m in [MemoryMode::None, MemoryMode::Ram, MemoryMode::Save, MemoryMode::Map, MemoryMode::Dbengine] {
+        for m in [MemoryMode::None, MemoryMode::Ram, MemoryMode::Save, MemoryMode::Map, MemoryMode::Dbengine]
+        {
             assert_eq!(MemoryMode::parse(m.as_str()), Some(m));
         }
         assert_eq!(MemoryMode::parse("alloc"), Some(MemoryMode::Ram));

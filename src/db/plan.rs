@@ -126,7 +126,10 @@ impl Sizes {
     pub fn points_at_least(&self, tier: usize) -> u64 {
         match tier {
             0 => u64::from(self.entries),
-            k => self.tiers.get(k - 1).map_or(0, |t| u64::from(t.entries) + u64::from(t.bytes) * 32 / (32 * 14 + 16)),
+            k => self
+                .tiers
+                .get(k - 1)
+                .map_or(0, |t| u64::from(t.entries) + u64::from(t.bytes) * 32 / (32 * 14 + 16)),
         }
     }
 

@@ -330,7 +330,9 @@ impl DimensionStore {
     /// file, fsync, rename), `map` flushes the mapping; `ram` and `none` do nothing.
     pub fn save(&mut self) -> io::Result<()> {
         match (&self.slots, &self.save_path) {
-            (Slots::Mem(v), Some(path)) => super::open::write_atomically(path, &self.header(), v, self.upper.as_deref()),
+            (Slots::Mem(v), Some(path)) => {
+                super::open::write_atomically(path, &self.header(), v, self.upper.as_deref())
+            }
             (Slots::Map(m), _) => m.flush(),
             _ => Ok(()),
         }

@@ -316,7 +316,10 @@ fn a_damaged_tier_is_rebuilt_from_the_tier_below() {
         assert_eq!(s.outcome(), OpenOutcome::Loaded);
         assert_eq!(s.tier_outcome(1), Some(TierOutcome::Loaded));
         assert_eq!(s.tier_outcome(2), Some(TierOutcome::Rebuilt(TierDamage::BadChecksum)));
-        let line = format!("db: {}: tier 2 damaged (bad checksum), rebuilt from tier 1", d.file("net.eth0", "received").display());
+        let line = format!(
+            "db: {}: tier 2 damaged (bad checksum), rebuilt from tier 1",
+            d.file("net.eth0", "received").display()
+        );
         assert_eq!(s.upper.as_deref().map(|u| u.warnings.clone()), Some(vec![line]));
         // Tier 1 still had both closed tier-2 spans: tier 2 comes back whole.
         assert_eq!((0..3).map(|k| tier(&s, k)).collect::<Vec<_>>(), before, "{mode:?}");

@@ -143,7 +143,13 @@ impl DimensionStore {
     /// Calls `f` with the tier each point comes from and the point, for every point
     /// [`read_stitched`](Self::read_stitched) would push, in the same order; nothing is
     /// collected. Work: one lookup per archive read, each overlapped block decoded once.
-    pub fn for_each_stitched<F: FnMut(usize, TierPoint)>(&self, tier: usize, after: i64, before: i64, f: &mut F) {
+    pub fn for_each_stitched<F: FnMut(usize, TierPoint)>(
+        &self,
+        tier: usize,
+        after: i64,
+        before: i64,
+        f: &mut F,
+    ) {
         let plan = self.plan(tier);
         for s in &plan.segs[..plan.len] {
             let k = s.tier;

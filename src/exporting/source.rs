@@ -69,7 +69,12 @@ pub fn window(after: i64, before: i64, update_every: u32) -> (i64, i64) {
 /// (`mode = none`). Unlike Netdata, a dimension never collected is not sent `as collected`
 /// (Netdata writes its initial 0 stamped 1970). The stored slots of a window are summed in
 /// place ([`crate::db::DimensionStore::sum_count`]), without a copy.
-pub fn read_chart(chart: &Chart, mode: MemoryMode, export: &Export, mut emit: impl FnMut(&Metric<'_>)) -> usize {
+pub fn read_chart(
+    chart: &Chart,
+    mode: MemoryMode,
+    export: &Export,
+    mut emit: impl FnMut(&Metric<'_>),
+) -> usize {
     if !readable(mode, export) {
         return 0;
     }
@@ -109,7 +114,9 @@ pub fn sample(d: &DimView<'_>, source: DataSource, (w_after, w_before): (i64, i6
         // A dimension never collected has no value (Netdata would send 0 at time 0).
         DataSource::AsCollected => {
             let ut = d.last_collected_ut();
-            (ut != 0).then(|| (Value::Collected(d.last_collected_value()), (ut / crate::clock::USEC_PER_SEC) as i64))
+            (ut != 0).then(|| {
+                (Value::Collected(d.last_collected_value()), (ut / crate::clock::USEC_PER_SEC) as i64)
+            })
         }
         DataSource::Average | DataSource::Sum => {
             let last = d.last_entry_t()?;

@@ -225,7 +225,12 @@ impl Source for Slice<'_> {
 /// bytes per read (the fuzz target's entry: any bytes give an answer or an error, never a
 /// panic, and the body is never longer than `max_body`). Returns the answer and whether
 /// the connection could be kept.
-pub fn parse_response(data: &[u8], step: usize, method: &str, max_body: usize) -> Result<(Response, bool), Error> {
+pub fn parse_response(
+    data: &[u8],
+    step: usize,
+    method: &str,
+    max_body: usize,
+) -> Result<(Response, bool), Error> {
     let mut conn = Conn { t: Slice { data, step }, buf: Vec::new(), pos: 0, got_any: false };
     read_response(&mut conn, method, max_body, now_monotonic() + Duration::from_secs(3600))
 }
@@ -385,7 +390,12 @@ fn read_response<S: Source>(
 }
 
 /// A chunked body; `false` when it was cut at `room`.
-fn chunked_body<S: Source>(conn: &mut Conn<S>, out: &mut Vec<u8>, room: usize, deadline: Instant) -> Result<bool, Error> {
+fn chunked_body<S: Source>(
+    conn: &mut Conn<S>,
+    out: &mut Vec<u8>,
+    room: usize,
+    deadline: Instant,
+) -> Result<bool, Error> {
     loop {
         let line = conn.line(1024, deadline)?;
         let size_text = line.split(';').next().unwrap_or("").trim();

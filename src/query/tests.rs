@@ -291,14 +291,23 @@ fn a_relative_window_ends_at_the_last_stored_point() {
     }
     let last = T0 + 45;
     let at = |after: i64, before: i64, now: i64| {
-        let rows = run(&host, &Target::Chart("test.c".into()), &Request { after, before, ..Request::default() }, now)
-            .unwrap();
+        let rows = run(
+            &host,
+            &Target::Chart("test.c".into()),
+            &Request { after, before, ..Request::default() },
+            now,
+        )
+        .unwrap();
         (rows.times, rows.values.iter().map(|r| r[0]).collect::<Vec<_>>())
     };
     assert_eq!(at(-1, 0, last + 5), (vec![last], vec![Some(9.0)]));
     // Ten seconds back from the last point: its two slots.
     assert_eq!(at(-10, 0, last + 3), (vec![last - 5, last], vec![Some(8.0), Some(9.0)]));
-    assert_eq!(at(-10, -5, last + 8), (vec![last - 5, last], vec![Some(8.0), Some(9.0)]), "before relative too");
+    assert_eq!(
+        at(-10, -5, last + 8),
+        (vec![last - 5, last], vec![Some(8.0), Some(9.0)]),
+        "before relative too"
+    );
     // Absolute ends are not moved.
     assert_eq!(at(last + 1, last + 5, last + 5).0, Vec::<i64>::new());
     assert_eq!(at(-10, last + 5, last + 5).0, vec![last]);

@@ -98,13 +98,15 @@ pub(super) fn run(
     rows: Rows,
 ) -> Result<Rows, QueryError> {
     let mut rows = rows;
-    let ue = tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
+    let ue =
+        tiers.iter().filter_map(|t| t.get(tier)).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
     // The grid: slot s ends at after + s·ue and holds the points of (its start, its end].
     // The end goes up to the grid (the newest, still open span is read from the finer tiers,
     // its slot reported at `before`, not in the future), and the window keeps its length in
     // whole steps: a day at 60 s is 1440 slots wherever the day ends.
     let asked_before = before;
-    let step0 = tiers.iter().filter_map(|t| t.first()).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
+    let step0 =
+        tiers.iter().filter_map(|t| t.first()).map(|r| i64::from(r.update_every)).max().unwrap_or(1).max(1);
     let span = before.saturating_sub(after).saturating_add(step0);
     let before = before.saturating_add((ue - before.rem_euclid(ue)) % ue);
     let slots = if span > 0 { usize::try_from((span + ue - 1) / ue).unwrap_or(usize::MAX).max(1) } else { 0 };
@@ -128,7 +130,8 @@ pub(super) fn run(
         rows.after = after + s as i64 * ue;
     }
     rows.before = asked_before;
-    rows.times = bucket_ranges.iter().map(|&(_, e)| (after + (e as i64 - 1) * ue).min(asked_before)).collect();
+    rows.times =
+        bucket_ranges.iter().map(|&(_, e)| (after + (e as i64 - 1) * ue).min(asked_before)).collect();
     // Which bucket each slot is in.
     let mut bucket_of_slot = vec![usize::MAX; slots];
     for (b, &(s, e)) in bucket_ranges.iter().enumerate() {
@@ -264,7 +267,11 @@ mod tests {
 
     /// A host with `test.c` of one dimension `d`, every 1 s, tiers of these `iterations`,
     /// `history` tier-0 slots and as many points per tier (or these retention times).
-    fn tiered_chart(iterations: &[u32], history: u32, retention_secs: Vec<Option<u64>>) -> (Host, Arc<Chart>) {
+    fn tiered_chart(
+        iterations: &[u32],
+        history: u32,
+        retention_secs: Vec<Option<u64>>,
+    ) -> (Host, Arc<Chart>) {
         let options = PlanOptions {
             tiers: iterations.len() + 1,
             iterations: iterations.to_vec(),
@@ -273,8 +280,11 @@ mod tests {
             budget_bytes: None,
             expected_dimensions: 0,
         };
-        let settings =
-            HostSettings { history, tiers: Some(Arc::new(TierPlan::new(options, 0))), ..HostSettings::default() };
+        let settings = HostSettings {
+            history,
+            tiers: Some(Arc::new(TierPlan::new(options, 0))),
+            ..HostSettings::default()
+        };
         let host = Host::new("g", "h", settings);
         let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
         chart.dimension(DimensionMeta::new("d"));
@@ -403,8 +413,11 @@ mod tests {
             budget_bytes: Some(vec![2_400_000, 21_000_000, 21_000_000]),
             expected_dimensions: 0,
         };
-        let settings =
-            HostSettings { history: 600, tiers: Some(Arc::new(TierPlan::new(options, 0))), ..HostSettings::default() };
+        let settings = HostSettings {
+            history: 600,
+            tiers: Some(Arc::new(TierPlan::new(options, 0))),
+            ..HostSettings::default()
+        };
         let host = Host::new("g", "h", settings);
         let chart = host.chart_define(ChartMeta::new("test", "c").update_every(1));
         chart.dimension(DimensionMeta::new("a"));
@@ -450,7 +463,8 @@ mod tests {
             (37, Group::Average),
             (37, Group::Max),
         ] {
-            let req = Request { after: T0 - 100, before: end, points, group, tier: Some(1), ..Request::default() };
+            let req =
+                Request { after: T0 - 100, before: end, points, group, tier: Some(1), ..Request::default() };
             let rows = run(&h, &Target::Chart("test.c".into()), &req, end).unwrap();
             assert_eq!(rows.tier, 1);
             assert_eq!(*rows.times.last().unwrap(), end);
@@ -460,7 +474,11 @@ mod tests {
                 assert_eq!(rows.times.len(), 750, "{group:?}: 3000 s of 4 s slots");
                 assert_eq!(rows.times[..2], [T0 + 6, T0 + 10]);
             }
-            assert!(rows.db_points_per_tier[1] > 1000 && rows.db_points_per_tier[0] > 0, "{:?}", rows.db_points_per_tier);
+            assert!(
+                rows.db_points_per_tier[1] > 1000 && rows.db_points_per_tier[0] > 0,
+                "{:?}",
+                rows.db_points_per_tier
+            );
             assert_eq!(rows.db_points_per_tier[2], 0, "tier 1 reaches back to the start");
             for r in 1..rows.times.len() {
                 let (lo, hi) = (rows.times[r - 1], rows.times[r]);

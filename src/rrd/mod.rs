@@ -21,8 +21,8 @@ mod host;
 mod variables;
 
 pub use chart::{
-    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point, TierRange,
-    StreamState,
+    Chart, ChartMeta, ChartView, ClockLeap, ClockRefused, Collection, DimView, DimensionMeta, Point,
+    StreamState, TierRange,
 };
 pub use cleanup::{CleanupPolicy, Removed};
 pub use health_policy::{HealthEnabled, HealthPolicy, DEFAULT_HEALTH_LOG_HISTORY};

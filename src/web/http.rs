@@ -508,12 +508,18 @@ mod tests {
         let mut out = Vec::new();
         write_head(&mut out, &r, 0, false, true, "");
         let head = String::from_utf8(out).unwrap();
-        assert!(head.starts_with("HTTP/1.1 304 Not Modified\r\n") && !head.contains("Content-Length"), "{head}");
+        assert!(
+            head.starts_with("HTTP/1.1 304 Not Modified\r\n") && !head.contains("Content-Length"),
+            "{head}"
+        );
         r.status = Status::Ok;
         let mut out = Vec::new();
         write_head_with(&mut out, &r, Length::Chunked, true, true, "");
         let head = String::from_utf8(out).unwrap();
-        assert!(head.contains("Transfer-Encoding: chunked\r\n") && !head.contains("Content-Length"), "{head}");
+        assert!(
+            head.contains("Transfer-Encoding: chunked\r\n") && !head.contains("Content-Length"),
+            "{head}"
+        );
         assert!(head.contains("Content-Encoding: gzip\r\n"), "{head}");
     }
 

@@ -52,6 +52,7 @@ pub(super) fn tier_options(cfg: &Config, tiers: usize, history: u32, budget: boo
         }
         out
     });
-    let expected_dimensions = usize::try_from(cfg.integer(&keys::DB_EXPECTED_DIMENSIONS).clamp(0, 100_000_000)).unwrap_or(0);
+    let expected_dimensions =
+        usize::try_from(cfg.integer(&keys::DB_EXPECTED_DIMENSIONS).clamp(0, 100_000_000)).unwrap_or(0);
     PlanOptions { tiers, iterations, retention: history, retention_secs, budget_bytes, expected_dimensions }
 }

@@ -13,7 +13,8 @@ fn block(b: u32, gap: usize, noisy: bool, rng: &mut Rng) -> [u8; RAW] {
         if gap > 0 && j % gap == 0 {
             continue;
         }
-        let sum = f64::from(b) * 1000.0 + j as f64 + if noisy { rng.below(1000) as f64 / 1000.0 } else { 0.0 };
+        let sum =
+            f64::from(b) * 1000.0 + j as f64 + if noisy { rng.below(1000) as f64 / 1000.0 } else { 0.0 };
         let p = TierPoint { t: 0, sum, min: -(j as f64), max: f64::from(b), count: j as u32 + 1 };
         raw[j * TIER_POINT_BYTES..(j + 1) * TIER_POINT_BYTES].copy_from_slice(&p.encode());
     }
@@ -106,7 +107,11 @@ fn reads_equal_the_point_by_point_reference_on_random_archives() {
             let from = rng.below(blk as usize * BLOCK + 80) as i64;
             let to = from + rng.below(6 * BLOCK) as i64;
             let (start, end) = (from * ue, to * ue);
-            assert_eq!(read(&a, &body, start, end, ue), reference(&a, &body, start, end, ue), "round {round}");
+            assert_eq!(
+                read(&a, &body, start, end, ue),
+                reference(&a, &body, start, end, ue),
+                "round {round}"
+            );
         }
         // One point, the last of a block and the first of the next.
         let last = (i64::from(blk) * b - 1) * ue;

@@ -122,7 +122,10 @@ fn bytes_per_point() {
             ("zero counter (rate 0)", tier_block(per, || 0.0)),
             ("constant rate 1000/s", tier_block(per, || 1000.0)),
             ("random integer rates 0..1000", tier_block(per, || rng.below(1000) as f64)),
-            ("random floats 0..1000", tier_block(per, || (rng.next_u64() % (1 << 40)) as f64 / (1u64 << 30) as f64)),
+            (
+                "random floats 0..1000",
+                tier_block(per, || (rng.next_u64() % (1 << 40)) as f64 / (1u64 << 30) as f64),
+            ),
             ("empty (gap)", [0u8; RAW]),
         ];
         for (name, raw) in &series {
@@ -192,22 +195,21 @@ fn writing_evicts_the_oldest_blocks_it_overwrites() {
     assert!(body[1856..2000].iter().all(|&b| b == 0), "the gap is zeroed");
     assert_eq!(store_block(&mut a, &mut body, 20, 5), Err(Skip::NotNewer));
     assert_eq!(store_block(&mut a, &mut body, 3, 5), Err(Skip::NotNewer));
-    // A small block (one non-zero byte in 448: at most 2 × 6 + 13 = 25 compressed bytes by
-    // the count in `steady_blocks_compress_to_almost_nothing`): a record of at most 44
-    // bytes at 464, evicting block 11.
+    // A small block (one point with a count of 1, the rest empty: the column codec's 15
+    // bytes): a record of 32 bytes at 464, evicting block 11.
     let mut raw = [0u8; RAW];
     raw[12] = 1;
     a.append(&mut body, 21, 0, &raw).unwrap();
     let small = a.head - 464;
-    assert!(small <= 44 && small % 4 == 0, "{small}");
+    assert_eq!(small, 32);
     assert_eq!((blocks(&a, &body), a.tail), (vec![12, 13, 20, 21], 928));
-    // 12 more small ones end at 464 + 13 × small ≤ 1036: block 12 (at 928) goes, 13 (at
-    // 1392) stays.
-    for b in 22..34 {
+    // 14 more small ones end at 464 + 15 × 32 = 944: block 12 (at 928) goes, 13 (at 1392)
+    // stays.
+    for b in 22..36 {
         a.append(&mut body, b, 0, &raw).unwrap();
     }
-    assert_eq!(a.head, 464 + 13 * small);
-    assert_eq!(blocks(&a, &body), [13, 20].into_iter().chain(21..34).collect::<Vec<_>>());
+    assert_eq!(a.head, 944);
+    assert_eq!(blocks(&a, &body), [13, 20].into_iter().chain(21..36).collect::<Vec<_>>());
     // O(1) forgetting.
     a.clear();
     assert_eq!((a.used, blocks(&a, &body)), (0, vec![]));

@@ -1,10 +1,10 @@
 //! Tier 0's behaviour: the ring, the memory modes, the file and its damage.
 
 use super::*;
-use crate::db::scratch::TempDir;
 use crate::db::file::{
     self, dimension_path, file_len_for, Header, FIRST_T_AT, HEADER_LEN, LAST_T_AT, NO_TIME,
 };
+use crate::db::scratch::TempDir;
 use crate::db::Damage;
 use std::fs;
 use std::path::PathBuf;
@@ -51,7 +51,8 @@ fn sum_count_is_the_reduction_of_query() {
         }
     };
     // Every step (1 s has its own path), in memory and mapped.
-    for (ue, mode) in [(2, MemoryMode::Ram), (1, MemoryMode::Ram), (1, MemoryMode::Map), (3, MemoryMode::Map)] {
+    for (ue, mode) in [(2, MemoryMode::Ram), (1, MemoryMode::Ram), (1, MemoryMode::Map), (3, MemoryMode::Map)]
+    {
         let d = TempDir::new("db");
         let sp = StoreSpec { update_every: ue as u32, ..spec(mode, Some(&d.0), 10) };
         let mut s = DimensionStore::open_at(&sp, NOW);

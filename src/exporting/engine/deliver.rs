@@ -68,7 +68,11 @@ enum Wire {
         /// `last` must go again before the next batch (its connection died).
         resend: bool,
     },
-    Http { clients: Vec<Client>, path: String, headers: Vec<(String, String)> },
+    Http {
+        clients: Vec<Client>,
+        path: String,
+        headers: Vec<(String, String)>,
+    },
 }
 
 /// The connection side of one instance.
@@ -152,7 +156,8 @@ impl Delivery {
                     &mut body,
                 ),
                 Wire::Http { clients, path, headers } => {
-                    let h: Vec<(&str, &str)> = headers.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+                    let h: Vec<(&str, &str)> =
+                        headers.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
                     send_http(&mut clients[self.current], path, &h, body.bytes(), &mut self.traffic)
                 }
             };

@@ -389,8 +389,9 @@ fn credentials_go_in_a_basic_authorization_header() {
 fn tls_sink() -> (u16, Arc<AtomicUsize>) {
     use crate::net::transport::{Socket, Transport};
     let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tls");
-    let config = crate::net::tls::server_config(&fixtures.join("leaf.pem"), &fixtures.join("leaf.key"), "1.2")
-        .expect("fixture certificate");
+    let config =
+        crate::net::tls::server_config(&fixtures.join("leaf.pem"), &fixtures.join("leaf.key"), "1.2")
+            .expect("fixture certificate");
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
     let answered = Arc::new(AtomicUsize::new(0));

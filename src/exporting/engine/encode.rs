@@ -61,12 +61,7 @@ impl Encoder {
     }
 
     /// Writes one batch of `hosts` into `out` (cleared first); returns the metrics in it.
-    pub fn encode(
-        &mut self,
-        hosts: &Hosts,
-        batch: &Batch<'_>,
-        out: &mut Vec<u8>,
-    ) -> Result<usize, String> {
+    pub fn encode(&mut self, hosts: &Hosts, batch: &Batch<'_>, out: &mut Vec<u8>) -> Result<usize, String> {
         out.clear();
         match self {
             Encoder::Lines(fmt) => Ok(format::write_batch(fmt.as_mut(), out, hosts, batch)),
@@ -76,7 +71,8 @@ impl Encoder {
                 if *variables && n > 0 {
                     n += remote_write::hosts::write_variables(rw, hosts, batch, &options.prefix);
                 }
-                let body = rw.body().map_err(|_| "the request is over 4 GiB, too large to compress".to_string())?;
+                let body =
+                    rw.body().map_err(|_| "the request is over 4 GiB, too large to compress".to_string())?;
                 out.extend_from_slice(body);
                 Ok(n)
             }

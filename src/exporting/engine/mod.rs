@@ -87,7 +87,10 @@ pub fn start(settings: &ExportingSettings, ctx: &Context) -> Running {
     if let Some(dir) = &ctx.spool_dir {
         if settings.enabled_instances().any(|i| i.keep_backlog) {
             if let Err(e) = std::fs::create_dir_all(dir) {
-                log::error!("exporting: cannot create {}: {e}; backlogs are not kept across restarts", dir.display());
+                log::error!(
+                    "exporting: cannot create {}: {e}; backlogs are not kept across restarts",
+                    dir.display()
+                );
             }
         }
     }
@@ -207,11 +210,13 @@ impl Worker {
         let format = encode::format_of(instance);
         let encoder = encode::Encoder::new(instance);
         // Spread a fleet's retries: the instance name and the start time.
-        let seed = instance.name.bytes().fold(clock::now_realtime_usec(), |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        });
+        let seed = instance
+            .name
+            .bytes()
+            .fold(clock::now_realtime_usec(), |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3));
         let backoff = Backoff::try_new(Duration::from_secs(1), MAX_BACKOFF, seed)?;
-        let hostname = if instance.hostname.is_empty() { ctx.hostname.clone() } else { instance.hostname.clone() };
+        let hostname =
+            if instance.hostname.is_empty() { ctx.hostname.clone() } else { instance.hostname.clone() };
         let localhost = ctx.hosts.localhost();
         let charts = stats::Charts::new(localhost, &instance.name, instance.update_every);
         let spool = match (&ctx.spool_dir, instance.keep_backlog) {
@@ -257,7 +262,9 @@ impl Worker {
             Ok((0, None)) => {}
             Ok((n, last)) => {
                 let stores = self.hosts.localhost().settings().mode != MemoryMode::None;
-                if let Some(t) = last.filter(|_| stores && self.instance.data_source != DataSource::AsCollected) {
+                if let Some(t) =
+                    last.filter(|_| stores && self.instance.data_source != DataSource::AsCollected)
+                {
                     self.last_export = t.min(self.last_export);
                     // A chart exists again only once its collector ran: until then the
                     // windows missed while down would read as empty and be skipped.
@@ -271,10 +278,9 @@ impl Worker {
                     self.last_export
                 );
             }
-            Err(e) => log::error!(
-                "exporting: instance '{name}': spool file {} set aside: {e}",
-                path.display()
-            ),
+            Err(e) => {
+                log::error!("exporting: instance '{name}': spool file {} set aside: {e}", path.display())
+            }
         }
         self.count(|_| {});
     }
@@ -291,7 +297,8 @@ impl Worker {
             let Some(n) = self.step((now_us / USEC_PER_SEC) as i64, next, stop) else { break };
             next = n;
             let at = next.max(self.settle_until);
-            let until_next = u64::try_from(at).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
+            let until_next =
+                u64::try_from(at).unwrap_or(0).saturating_mul(USEC_PER_SEC).saturating_sub(now_us);
             let mut wait = Duration::from_micros(until_next.max(1000));
             if let (Some(t), false) = (self.retry_at, self.backlog.is_empty()) {
                 wait = wait.min(t.saturating_duration_since(clock::now_monotonic()));

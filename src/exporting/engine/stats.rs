@@ -77,7 +77,12 @@ impl Charts {
             return None;
         }
         let family = format!("exporting_{name}");
-        let define = |suffix: &str, title: &str, units: &str, context: &str, order: i64, dims: &[(&str, Algorithm, i64)]| {
+        let define = |suffix: &str,
+                      title: &str,
+                      units: &str,
+                      context: &str,
+                      order: i64,
+                      dims: &[(&str, Algorithm, i64)]| {
             let meta = ChartMeta::new(TYPE, &format!("exporting_{name}_{suffix}"))
                 .title(&format!("{title} of exporting instance {name}"))
                 .units(units)
@@ -123,7 +128,13 @@ impl Charts {
                 "operations",
                 "exporting_operations",
                 2,
-                &[("write", A, 1), ("discard", A, 1), ("reconnect", A, 1), ("failure", A, 1), ("receive", A, 1)],
+                &[
+                    ("write", A, 1),
+                    ("discard", A, 1),
+                    ("reconnect", A, 1),
+                    ("failure", A, 1),
+                    ("receive", A, 1),
+                ],
             ),
             cpu: define(
                 "thread_cpu",
@@ -227,8 +238,11 @@ mod tests {
         let meta = host.chart("netdata.exporting_vm_ops").unwrap().meta();
         assert_eq!((meta.family.as_str(), meta.context.as_str()), ("exporting_vm", "exporting_operations"));
 
-        let none =
-            Hosts::new(Host::new("n", "headless", HostSettings { mode: MemoryMode::None, ..HostSettings::default() }));
+        let none = Hosts::new(Host::new(
+            "n",
+            "headless",
+            HostSettings { mode: MemoryMode::None, ..HostSettings::default() },
+        ));
         assert!(Charts::new(none.localhost(), "vm", 1).is_none());
     }
 }

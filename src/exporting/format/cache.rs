@@ -148,7 +148,8 @@ impl<L: Layout> Formatter for Cached<L> {
             });
             e.seen = seen;
             let dims = view.dimension_count();
-            if e.ends.len() != dims + 1 || e.version != view.version() || e.host != host || e.stored != stored {
+            if e.ends.len() != dims + 1 || e.version != view.version() || e.host != host || e.stored != stored
+            {
                 e.bytes.clear();
                 e.ends.clear();
                 layout.chart_part(&mut e.bytes, meta, stored);

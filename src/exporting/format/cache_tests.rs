@@ -64,9 +64,17 @@ fn graphite_lines_follow_renames_new_dimensions_and_label_changes() {
     let mut meta = chart.meta();
     meta.name = "system.processor".into();
     chart.redefine(meta);
-    assert_eq!(batch(), "netdata.child1.system.processor.usr_time;role=edge 5 1700000060\n", "the chart renamed");
+    assert_eq!(
+        batch(),
+        "netdata.child1.system.processor.usr_time;role=edge 5 1700000060\n",
+        "the chart renamed"
+    );
     child.set_labels(role("core 2"));
-    assert_eq!(batch(), "netdata.child1.system.processor.usr_time;role=core_2 5 1700000060\n", "labels changed");
+    assert_eq!(
+        batch(),
+        "netdata.child1.system.processor.usr_time;role=core_2 5 1700000060\n",
+        "labels changed"
+    );
     chart.dimension(DimensionMeta::new("system"));
     // Added after the collections: never collected, so nothing `as collected` until it is.
     assert_eq!(batch(), "netdata.child1.system.processor.usr_time;role=core_2 5 1700000060\n");
@@ -87,7 +95,8 @@ fn json_records_follow_the_kind_of_value() {
     let (hosts, _child, chart) = hosts();
     collect(&chart);
     let only_child = Filters::new("!localhost *", "*");
-    let mut f = Format::Json.formatter(FormatOptions { labels: SendLabels { configured: false, automatic: false }, ..options() });
+    let mut f = Format::Json
+        .formatter(FormatOptions { labels: SendLabels { configured: false, automatic: false }, ..options() });
     let head = "{\"prefix\":\"netdata\",\"hostname\":\"child1\",\"chart_id\":\"system.cpu\",\"chart_name\":\"system.cpu\",\
                 \"chart_family\":\"cpu\",\"chart_context\":";
     let collected = format!(
@@ -110,7 +119,10 @@ fn the_parts_of_charts_left_out_of_a_batch_are_dropped() {
     collect(&chart);
     let mut f = Cached::new(Graphite::new(options()));
     let all = Filters::new("*", "*");
-    assert_eq!(text(&mut f, &hosts, COLLECTED, &all), "netdata.child1.system.cpu.user;role=edge 5 1700000060\n");
+    assert_eq!(
+        text(&mut f, &hosts, COLLECTED, &all),
+        "netdata.child1.system.cpu.user;role=edge 5 1700000060\n"
+    );
     assert_eq!(f.entries.len(), 1);
     assert_eq!(text(&mut f, &hosts, COLLECTED, &Filters::new("*", "disk.*")), "");
     assert_eq!(f.entries.len(), 0, "a chart the filter leaves out");
@@ -119,6 +131,9 @@ fn the_parts_of_charts_left_out_of_a_batch_are_dropped() {
     drop(hosts);
     let (hosts, _child, chart) = self::hosts();
     collect(&chart);
-    assert_eq!(text(&mut f, &hosts, COLLECTED, &all), "netdata.child1.system.cpu.user;role=edge 5 1700000060\n");
+    assert_eq!(
+        text(&mut f, &hosts, COLLECTED, &all),
+        "netdata.child1.system.cpu.user;role=edge 5 1700000060\n"
+    );
     assert_eq!(f.entries.len(), 1, "the chart that is gone");
 }

@@ -66,7 +66,14 @@ impl Layout for Graphite {
     }
 
     #[inline]
-    fn sample(&mut self, out: &mut Vec<u8>, _chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+    fn sample(
+        &mut self,
+        out: &mut Vec<u8>,
+        _chart_part: &[u8],
+        dim_part: &[u8],
+        value: Value,
+        timestamp: i64,
+    ) {
         out.extend_from_slice(dim_part);
         push_value(out, value);
         out.extend_from_slice(self.stamp.get(timestamp, false, |s, _| s.push(b' '), |s, _| s.push(b'\n')));

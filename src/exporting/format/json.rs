@@ -116,7 +116,14 @@ impl Layout for Json {
     }
 
     #[inline]
-    fn sample(&mut self, out: &mut Vec<u8>, chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+    fn sample(
+        &mut self,
+        out: &mut Vec<u8>,
+        chart_part: &[u8],
+        dim_part: &[u8],
+        value: Value,
+        timestamp: i64,
+    ) {
         if self.http && !self.first {
             push_raw(out, ",\n");
         }

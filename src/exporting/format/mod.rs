@@ -199,12 +199,7 @@ pub struct Batch<'a> {
 
 /// Writes one batch of every host of `hosts` and every chart that `batch.filters` let
 /// through; returns the number of metrics written. `raw` is scratch space, reused.
-pub fn write_batch(
-    fmt: &mut dyn Formatter,
-    out: &mut Vec<u8>,
-    hosts: &Hosts,
-    batch: &Batch<'_>,
-) -> usize {
+pub fn write_batch(fmt: &mut dyn Formatter, out: &mut Vec<u8>, hosts: &Hosts, batch: &Batch<'_>) -> usize {
     fmt.begin_batch(out);
     let mut written = 0;
     for host in hosts.all() {

@@ -65,7 +65,14 @@ impl Layout for OpentsdbTelnet {
     }
 
     #[inline]
-    fn sample(&mut self, out: &mut Vec<u8>, _chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+    fn sample(
+        &mut self,
+        out: &mut Vec<u8>,
+        _chart_part: &[u8],
+        dim_part: &[u8],
+        value: Value,
+        timestamp: i64,
+    ) {
         out.extend_from_slice(dim_part);
         out.extend_from_slice(self.stamp.get(timestamp, false, |_, _| {}, |s, _| s.push(b' ')));
         push_value(out, value);
@@ -132,7 +139,14 @@ impl Layout for OpentsdbHttp {
     }
 
     #[inline]
-    fn sample(&mut self, out: &mut Vec<u8>, _chart_part: &[u8], dim_part: &[u8], value: Value, timestamp: i64) {
+    fn sample(
+        &mut self,
+        out: &mut Vec<u8>,
+        _chart_part: &[u8],
+        dim_part: &[u8],
+        value: Value,
+        timestamp: i64,
+    ) {
         if !self.first {
             push_raw(out, ",\n");
         }

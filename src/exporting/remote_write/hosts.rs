@@ -81,7 +81,9 @@ pub fn write_variables(rw: &mut Batch, hosts: &Hosts, batch: &format::Batch<'_>,
             for (var, value) in vars.iter() {
                 name.clear();
                 push_collected_metric_name(&mut name, prefix, var, None, false);
-                rw.request().series(&[("__name__", name.as_str()), ("instance", instance)]).sample(value, ts_ms);
+                rw.request()
+                    .series(&[("__name__", name.as_str()), ("instance", instance)])
+                    .sample(value, ts_ms);
                 written += 1;
             }
         });

@@ -333,7 +333,9 @@ fn measure(d: &Due, now: i64) -> Measured {
     }
     if let Some(req) = &d.request {
         let ue = i64::from(d.chart.update_every().max(1));
-        let (Some(first), Some(last)) = (d.chart.first_entry_any_tier_t(), d.chart.last_entry_t()) else { return m };
+        let (Some(first), Some(last)) = (d.chart.first_entry_any_tier_t(), d.chart.last_entry_t()) else {
+            return m;
+        };
         let needed = now + req.before + req.after;
         if needed + ue < first || needed - ue > last {
             return m;

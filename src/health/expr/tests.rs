@@ -391,4 +391,3 @@ fn eval_error_messages() {
     assert_eq!(EvalError::NaN { unknown: vec![] }.to_string(), "value is unset");
     assert_eq!(EvalError::Infinite.to_string(), "computed value is infinite");
 }
-

@@ -8,7 +8,13 @@ fn chart(ue: u32) -> Chart {
     let meta = ChartMeta::new("test", "chart").update_every(ue);
     Chart::new(
         meta,
-        StorageSettings { mode: MemoryMode::Ram, dir: None, entries: 100, plan: None, gap_when_lost_iterations_above: 1 },
+        StorageSettings {
+            mode: MemoryMode::Ram,
+            dir: None,
+            entries: 100,
+            plan: None,
+            gap_when_lost_iterations_above: 1,
+        },
         ObserverSlot::default(),
     )
 }
@@ -384,7 +390,13 @@ fn chart_with(ue: u32, entries: u32) -> Chart {
     let meta = ChartMeta::new("test", "chart").update_every(ue);
     Chart::new(
         meta,
-        StorageSettings { mode: MemoryMode::Ram, dir: None, entries, plan: None, gap_when_lost_iterations_above: 1 },
+        StorageSettings {
+            mode: MemoryMode::Ram,
+            dir: None,
+            entries,
+            plan: None,
+            gap_when_lost_iterations_above: 1,
+        },
         ObserverSlot::default(),
     )
 }

@@ -15,8 +15,8 @@ use std::sync::Arc;
 
 use crate::rrd::Host;
 use crate::web::context::{Acl, Context};
-use crate::web::http::{query_pairs, Method, Request, Response, Status};
 use crate::web::dashboard;
+use crate::web::http::{query_pairs, Method, Request, Response, Status};
 
 /// Answers one request. `peer` is the client address for the ACLs.
 pub fn handle(ctx: &Context, req: &Request, peer: IpAddr) -> Response {

@@ -27,9 +27,8 @@ pub const CLOUD_BASE_URL: &str = "https://app.netdata.cloud";
 /// Answers `/api/v1/registry` for `host`, announcing `announce` as the registry.
 pub fn registry(host: &Host, pairs: &[(String, String)], announce: &str) -> Response {
     // Netdata takes the last value of a repeated parameter and treats an empty one as absent.
-    let param = |name: &str| {
-        pairs.iter().rev().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| v.as_str())
-    };
+    let param =
+        |name: &str| pairs.iter().rev().find(|(n, v)| n == name && !v.is_empty()).map(|(_, v)| v.as_str());
     let action = param("action").unwrap_or("");
     let needs: &[&str] = match action {
         "hello" => &[],

@@ -85,7 +85,10 @@ impl FileBody {
             let got = got?;
             self.read += got as u64;
             if got < want {
-                return Err(io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while it was sent"));
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the file shrank while it was sent",
+                ));
             }
             self.done = self.read == self.size;
             return Ok(got);

@@ -152,7 +152,11 @@ impl WebFiles {
                 return refuse(Status::Forbidden, path, "access to the file is not permitted");
             }
             if meta.len() > MAX_FILE_SIZE {
-                log::warn!("web: {}: {} bytes, over the {MAX_FILE_SIZE} byte limit", real.display(), meta.len());
+                log::warn!(
+                    "web: {}: {} bytes, over the {MAX_FILE_SIZE} byte limit",
+                    real.display(),
+                    meta.len()
+                );
                 return refuse(Status::Forbidden, path, "the file is too large to be served");
             }
             return answer(file, &meta, &real, req);
@@ -286,7 +290,9 @@ fn owner_id(name: &str) -> Option<u32> {
         Ok(Some(p)) => Some(p.uid),
         _ => name.parse().ok().or_else(|| {
             let me = crate::sys::user::euid();
-            log::error!("web: [web] web files owner: user '{name}' is not known; serving files owned by user {me}");
+            log::error!(
+                "web: [web] web files owner: user '{name}' is not known; serving files owned by user {me}"
+            );
             Some(me)
         }),
     }
@@ -302,7 +308,9 @@ fn group_id(name: &str) -> Option<u32> {
         Ok(Some(g)) => Some(g),
         _ => name.parse().ok().or_else(|| {
             let me = crate::sys::user::egid();
-            log::error!("web: [web] web files group: group '{name}' is not known; serving files of group {me}");
+            log::error!(
+                "web: [web] web files group: group '{name}' is not known; serving files of group {me}"
+            );
             Some(me)
         }),
     }

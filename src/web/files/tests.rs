@@ -169,8 +169,14 @@ fn symlinks_may_lead_only_to_the_configured_places_outside() {
     assert_eq!(files.serve("/etc/passwd", &get("/etc/passwd", "")).status, Status::Forbidden);
     files.targets = SimplePattern::parse(&format!("!{} *", secret.display()));
     assert_eq!(files.serve("/out.txt", &req).status, Status::Forbidden, "a negative word refuses");
-    let files = WebFiles::open(&d.web(), "", "", "/usr/share/fonts/* /usr/share/fonts-* /usr/share/javascript/*").unwrap();
-    assert_eq!(files.serve("/out.txt", &req).status, Status::Forbidden, "the default names only public places");
+    let files =
+        WebFiles::open(&d.web(), "", "", "/usr/share/fonts/* /usr/share/fonts-* /usr/share/javascript/*")
+            .unwrap();
+    assert_eq!(
+        files.serve("/out.txt", &req).status,
+        Status::Forbidden,
+        "the default names only public places"
+    );
 }
 
 #[test]

@@ -43,7 +43,8 @@ pub fn kind(name: &str) -> Kind {
 }
 
 const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const MONTHS: [&str; 12] =
+    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /// `secs` since the epoch as an IMF-fixdate: `Tue, 17 Jan 2023 17:56:13 GMT`.
 pub fn http_date(secs: i64) -> String {
@@ -67,11 +68,13 @@ pub fn http_date(secs: i64) -> String {
 /// included: the request is then answered in full).
 pub fn parse_http_date(s: &str) -> Option<i64> {
     let mut it = s.trim().split(' ');
-    let (_wday, day, mon, year, time, gmt) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    let (_wday, day, mon, year, time, gmt) =
+        (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
     if it.next().is_some() || gmt != "GMT" || day.len() != 2 || year.len() != 4 || time.len() != 8 {
         return None;
     }
-    let num = |t: &str| -> Option<i64> { t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse().ok()).flatten() };
+    let num =
+        |t: &str| -> Option<i64> { t.bytes().all(|b| b.is_ascii_digit()).then(|| t.parse().ok()).flatten() };
     let d = num(day)?;
     let m = MONTHS.iter().position(|&x| x == mon)? as i64 + 1;
     let y = num(year)?;

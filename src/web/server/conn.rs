@@ -9,8 +9,8 @@ use std::time::Instant;
 use super::{TlsConfig, HEAD_LIMIT, KEEP_BUFFER};
 use crate::net::Transport;
 use crate::stream::receiver::hub::StreamConn;
-use crate::web::files::FileBody;
 use crate::web::bind::SslMode;
+use crate::web::files::FileBody;
 
 pub(super) struct Conn {
     pub id: u64,

@@ -136,7 +136,8 @@ impl EventLoop {
             h.close_when_flushed = true;
             let host = req.host.clone().unwrap_or_else(|| listener.addr.to_string());
             Response::redirect(format!("https://{host}{}", req.target))
-        } else if api::badge::is_badge_path(&req.path) && !api::badge::allowed(&self.ctx, &listener.acl, conn.peer.ip())
+        } else if api::badge::is_badge_path(&req.path)
+            && !api::badge::allowed(&self.ctx, &listener.acl, conn.peer.ip())
             || req.path == "/netdata.conf" && !BindSpec::allows(&listener.acl, "netdata.conf")
             || req.path != "/netdata.conf"
                 && !api::badge::is_badge_path(&req.path)
@@ -164,7 +165,14 @@ impl EventLoop {
             } else {
                 http::Length::Bytes(size)
             };
-            http::write_head_with(&mut conn.wbuf, &resp, length, gzip, keep_alive, &self.limits.extra_headers);
+            http::write_head_with(
+                &mut conn.wbuf,
+                &resp,
+                length,
+                gzip,
+                keep_alive,
+                &self.limits.extra_headers,
+            );
             if req.method != http::Method::Head {
                 h.body = Some(body);
             }

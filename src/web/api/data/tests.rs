@@ -38,7 +38,10 @@ fn every_option_spelling_is_accepted_and_echoed_in_netdata_order() {
          virtual-points,all-dimensions"
     );
     // Recorded: `options=jsonwrap|display_absolute|anomaly-bit|selected-tier|raw|jw-anomaly-rates`.
-    let q = DataQuery::parse(&pairs("chart=a&options=jsonwrap|display_absolute|anomaly-bit|selected-tier|raw|jw-anomaly-rates")).unwrap();
+    let q = DataQuery::parse(&pairs(
+        "chart=a&options=jsonwrap|display_absolute|anomaly-bit|selected-tier|raw|jw-anomaly-rates",
+    ))
+    .unwrap();
     assert_eq!(
         option_names(&q.request.options, &q.render),
         "jsonwrap,display_absolute,anomaly-bit,selected-tier,raw,jw-anomaly-rates,natural-points"
