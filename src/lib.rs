@@ -11,6 +11,7 @@ pub mod collectors;
 pub mod config;
 pub mod daemon;
 pub mod db;
+pub(crate) mod digits;
 #[cfg(feature = "exporting")]
 pub mod exporting;
 #[cfg(feature = "health")]

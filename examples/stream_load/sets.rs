@@ -71,7 +71,8 @@ impl Gen {
             Gen::Gauge(base, swing) => base + (t * 7 % 120).abs_diff(60) * swing / 60,
             Gen::Noisy(k, salt) => {
                 let rate = (k + 1) * 1000;
-                t * rate + mix(t.wrapping_mul(1_000_003).wrapping_add(k).wrapping_add(salt << 40)) % (rate / 2)
+                t * rate
+                    + mix(t.wrapping_mul(1_000_003).wrapping_add(k).wrapping_add(salt << 40)) % (rate / 2)
             }
         }
     }

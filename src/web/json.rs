@@ -47,19 +47,24 @@ pub fn opt(out: &mut String, v: Option<f64>) {
 
 /// The number formatting shared by every text format.
 pub fn fmt_number(out: &mut String, v: f64) {
-    if v == v.trunc() && v.abs() < 1e15 {
-        push_int(out, v as i64);
-        return;
+    // Below 10^15, truncating and rounding go through i64 (`f64::trunc`/`round` are library
+    // calls on baseline x86-64): integers as they are, others rounded to 7 decimals.
+    if v.abs() < 1e15 {
+        let i = v as i64;
+        if i as f64 == v {
+            push_int(out, i);
+            return;
+        }
+        let s = v * 1e7;
+        if s.abs() < 1e15 {
+            // `s - t` is exact here; ties round away from zero, as `f64::round` does.
+            let t = s as i64;
+            let f = s - t as f64;
+            push_scaled(out, t + i64::from(f >= 0.5) - i64::from(f <= -0.5));
+            return;
+        }
     }
-    // Rounded to 7 decimals, then the shortest representation (no trailing zeros).
-    let scaled = (v * 1e7).round();
-    if scaled.abs() < 1e15 {
-        // Below 10^15 the shortest representation of `scaled / 10^7` is its decimal
-        // digits, so they are written directly (the API's hot path; `{}` on an f64 is slow).
-        push_scaled(out, scaled as i64);
-        return;
-    }
-    let r = scaled / 1e7;
+    let r = (v * 1e7).round() / 1e7;
     if r.abs() >= 1e15 {
         push_int(out, r as i64);
     } else {
@@ -69,48 +74,49 @@ pub fn fmt_number(out: &mut String, v: f64) {
 
 /// Appends an integer in decimal.
 pub fn push_int(out: &mut String, v: i64) {
+    let mut buf = [0u8; 20];
+    let mut at = crate::digits::write_u64(&mut buf, v.unsigned_abs());
     if v < 0 {
-        out.push('-');
+        at -= 1;
+        buf[at] = b'-';
     }
-    push_digits(out, v.unsigned_abs(), 0);
+    push_ascii(out, &buf[at..]);
 }
 
-/// Appends `v`'s digits, zero-padded to at least `width`.
-fn push_digits(out: &mut String, mut v: u64, width: usize) {
-    let mut buf = [b'0'; 20];
-    let mut i = buf.len();
-    while v > 0 || buf.len() - i < width.max(1) {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-    }
-    out.reserve(buf.len() - i);
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+/// Appends bytes known to be ASCII.
+fn push_ascii(out: &mut String, b: &[u8]) {
+    // The check cannot fail (digits, signs, points); it is one pass over a few bytes.
+    out.push_str(std::str::from_utf8(b).unwrap_or_default());
 }
 
 /// Appends `scaled / 10^7` with up to 7 decimals and no trailing zeros.
 fn push_scaled(out: &mut String, scaled: i64) {
-    if scaled == 0 {
-        out.push('0');
-        return;
+    use crate::digits::{pair, write_u64};
+    // Sign, up to 20 digits, the point and 7 decimals, composed in one buffer: the whole
+    // part's digits end at 20, the point and the decimals follow (two digits per division),
+    // trailing zeros are cut.
+    let a = scaled.unsigned_abs();
+    let mut buf = [0u8; 28];
+    let mut start = write_u64(&mut buf[..20], a / 10_000_000);
+    let frac = (a % 10_000_000) as u32;
+    let mut end = 20;
+    if frac != 0 {
+        buf[20] = b'.';
+        buf[21] = b'0' + (frac / 1_000_000) as u8;
+        let f = frac % 1_000_000;
+        pair(&mut buf, 22, f / 10_000);
+        pair(&mut buf, 24, (f / 100) % 100);
+        pair(&mut buf, 26, f % 100);
+        end = 28;
+        while buf[end - 1] == b'0' {
+            end -= 1;
+        }
     }
     if scaled < 0 {
-        out.push('-');
+        start -= 1;
+        buf[start] = b'-';
     }
-    let a = scaled.unsigned_abs();
-    push_digits(out, a / 10_000_000, 0);
-    let mut frac = a % 10_000_000;
-    if frac != 0 {
-        let mut width = 7;
-        while frac % 10 == 0 {
-            frac /= 10;
-            width -= 1;
-        }
-        out.push('.');
-        push_digits(out, frac, width);
-    }
+    push_ascii(out, &buf[start..end]);
 }
 
 /// `"key": ` (with the leading comma when `first` is false).
@@ -158,7 +164,24 @@ mod tests {
             }
         };
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut values = vec![0.5, -0.5, 1e-7, -1e-7, 4e-8, 0.1, 0.7, 99.9999999, 123456.789, -1e14 - 0.5];
+        let mut values = vec![
+            0.5,
+            -0.5,
+            1e-7,
+            -1e-7,
+            4e-8,
+            5e-8,
+            -5e-8,
+            1.5e-7,
+            -2.5e-7,
+            0.1,
+            0.7,
+            99.9999999,
+            123456.789,
+            -1e14 - 0.5,
+            999_999_999_999_999.0,
+            -0.0,
+        ];
         for _ in 0..200_000 {
             x ^= x << 13;
             x ^= x >> 7;

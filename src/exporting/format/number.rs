@@ -9,43 +9,12 @@
 
 use std::io::Write;
 
-/// `"00" "01" … "99"`: two digits per division.
-static PAIRS: [u8; 200] = {
-    let mut t = [0u8; 200];
-    let mut i = 0;
-    while i < 100 {
-        t[2 * i] = b'0' + (i / 10) as u8;
-        t[2 * i + 1] = b'0' + (i % 10) as u8;
-        i += 1;
-    }
-    t
-};
-
-/// Writes the two digits of `n` (< 100) at `buf[at..at + 2]`.
-#[inline(always)]
-fn pair(buf: &mut [u8], at: usize, n: u32) {
-    let i = (n as usize % 100) * 2;
-    buf[at] = PAIRS[i];
-    buf[at + 1] = PAIRS[i + 1];
-}
+use crate::digits::{pair, write_u64};
 
 /// Appends `v` in decimal.
 pub fn push_i64(out: &mut Vec<u8>, v: i64) {
     let mut buf = [0u8; 20];
-    let mut at = buf.len();
-    let mut n = v.unsigned_abs();
-    while n >= 100 {
-        at -= 2;
-        pair(&mut buf, at, (n % 100) as u32);
-        n /= 100;
-    }
-    if n >= 10 {
-        at -= 2;
-        pair(&mut buf, at, n as u32);
-    } else {
-        at -= 1;
-        buf[at] = b'0' + n as u8;
-    }
+    let at = write_u64(&mut buf, v.unsigned_abs());
     if v < 0 {
         out.push(b'-');
     }
