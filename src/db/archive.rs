@@ -158,9 +158,11 @@ pub(crate) fn encode_block(raw: &[u8; RAW], out: &mut [u8; MAX_PACKED]) -> (usiz
 
 /// Decodes a block into `raw`; false when the bytes do not make exactly one block.
 pub(crate) fn decode_block(packed: &[u8], codec: u8, raw: &mut [u8; RAW]) -> bool {
+    if codec == CODEC_COLUMNS {
+        return codec::decode(packed, raw);
+    }
     let mut s = [0u8; RAW];
     match codec {
-        CODEC_COLUMNS => return codec::decode(packed, raw),
         CODEC_RAW if packed.len() == RAW => s.copy_from_slice(packed),
         #[cfg(any(feature = "compression", feature = "exporting"))]
         CODEC_LZ4 => match lz4_flex::block::decompress_into(packed, &mut s) {

@@ -14,16 +14,18 @@
 //! - for sums, `2·sum − count·(min + max)` (`midrange`): zero whenever a span holds two
 //!   values, small when its values are spread evenly.
 //!
-//! The residuals are stored frame-of-reference: their minimum (zigzag varint), the bit width
-//! of their spread, and each residual minus the minimum in that many bits (least significant
-//! first). So a zero counter's block is 11 bytes, a steady rate's a few more, and a noisy
-//! rate's about the entropy of its values.
+//! The residuals are stored frame-of-reference: their minimum (zigzag varint), a bit width,
+//! and each residual minus the minimum in that many bits (least significant first); values
+//! wider than that width (a steady rate's rare steps) are patched in after the packed bits
+//! when that is cheaper than widening every value. So a zero counter's block is 11 bytes, a
+//! steady rate's a few more, and a noisy rate's about the entropy of its values.
 //!
 //! Layout: the 32 counts as one integer column, then for the points whose count is not 0
 //! (the others are the empty point, all zero bytes) the minimum, maximum and sum columns,
 //! each opened by a mode byte: exponent (or 15: bit patterns) in the low four bits, the
-//! predictor in the high four. An integer column is `zigzag varint min`, `u8 width`, then
-//! `ceil(points × width / 8)` bytes.
+//! predictor in the high four. An integer column is `zigzag varint min`, `u8 width` (0..=64;
+//! bit 7: patched), `ceil(points × width / 8)` bytes, and when patched `u8 count` then per
+//! patch `u8 index` and `varint value − min`.
 //!
 //! Guarantees: lossless for every block it accepts (the encoder checks each value's way back
 //! and declines a block whose empty points carry bytes); the decoder reads only the bytes it
@@ -76,6 +78,12 @@ struct Column {
     n: [i64; BLOCK],
 }
 
+impl Column {
+    fn new() -> Column {
+        Column { exp: BITS, n: [0; BLOCK] }
+    }
+}
+
 /// The column of `bits` at exponent `e`, if every value comes back.
 fn scaled(bits: &[u32], e: usize) -> Option<Column> {
     let mut c = Column { exp: e as u8, n: [0; BLOCK] };
@@ -119,18 +127,55 @@ fn varint_len(mut u: u64) -> usize {
     n
 }
 
-/// Frame of reference of `xs`: the minimum and the bit width of the spread.
-fn frame(xs: &[i64]) -> (i64, u32) {
+/// Flag in an integer column's width byte: values wider than the width are patched in
+/// after the packed bits.
+const PATCHED: u8 = 0x80;
+
+/// How an integer column is written: its minimum, the width of its packed values, whether
+/// wider ones are patched in after them, and the bytes it all takes.
+struct Frame {
+    lo: i64,
+    w: u32,
+    patched: bool,
+    len: usize,
+}
+
+/// Bits of `d` (0 for 0).
+fn bit_len(d: u64) -> u32 {
+    64 - d.leading_zeros()
+}
+
+/// The cheapest frame of `xs`: all values at the width of the widest, or narrower with the
+/// wider ones listed after (index, value): a steady rate with a few steps is a handful of
+/// patches instead of 32 wide values.
+fn frame(xs: &[i64]) -> Frame {
     let lo = xs.iter().copied().min().unwrap_or(0);
-    let hi = xs.iter().copied().max().unwrap_or(0);
-    let spread = (hi as i128 - lo as i128) as u64;
-    (lo, 64 - spread.leading_zeros())
+    // Per bit length: how many values, and the bytes they would take as patches.
+    let (mut count, mut patch) = ([0usize; 65], [0usize; 65]);
+    for &x in xs {
+        let d = x.wrapping_sub(lo) as u64;
+        let b = bit_len(d) as usize;
+        count[b] += 1;
+        patch[b] += 1 + varint_len(d);
+    }
+    let packed = |w: usize| (xs.len() * w).div_ceil(8);
+    let widest = (0..=64).rev().find(|&b| count[b] > 0).unwrap_or(0);
+    let mut best = Frame { lo, w: widest as u32, patched: false, len: packed(widest) };
+    let mut patches = 1; // their count
+    for w in (0..widest).rev() {
+        patches += patch[w + 1];
+        let len = packed(w) + patches;
+        if len < best.len {
+            best = Frame { lo, w: w as u32, patched: true, len };
+        }
+    }
+    best.len += varint_len(zigzag(lo)) + 1;
+    best
 }
 
 /// Bytes the integer column `xs` takes.
 fn int_len(xs: &[i64]) -> usize {
-    let (lo, w) = frame(xs);
-    varint_len(zigzag(lo)) + 1 + (xs.len() * w as usize).div_ceil(8)
+    frame(xs).len
 }
 
 /// Appends bytes to a buffer, refusing to overrun it.
@@ -155,12 +200,14 @@ impl Writer<'_> {
     }
 
     fn ints(&mut self, xs: &[i64]) -> Option<()> {
-        let (lo, w) = frame(xs);
+        let Frame { lo, w, patched, .. } = frame(xs);
         self.varint(zigzag(lo))?;
-        self.byte(w as u8)?;
+        self.byte(w as u8 | if patched { PATCHED } else { 0 })?;
+        let wide = |d: u64| bit_len(d) > w;
         let (mut acc, mut have) = (0u128, 0u32);
         for &x in xs {
-            acc |= u128::from(x.wrapping_sub(lo) as u64) << have;
+            let d = x.wrapping_sub(lo) as u64;
+            acc |= u128::from(if wide(d) { 0 } else { d }) << have;
             have += w;
             while have >= 8 {
                 self.byte(acc as u8)?;
@@ -170,6 +217,14 @@ impl Writer<'_> {
         }
         if have > 0 {
             self.byte(acc as u8)?;
+        }
+        if patched {
+            let ds = || xs.iter().map(|&x| x.wrapping_sub(lo) as u64).enumerate();
+            self.byte(ds().filter(|&(_, d)| wide(d)).count() as u8)?;
+            for (i, d) in ds().filter(|&(_, d)| wide(d)) {
+                self.byte(i as u8)?;
+                self.varint(d)?;
+            }
         }
         Some(())
     }
@@ -202,7 +257,8 @@ impl Reader<'_> {
 
     fn ints(&mut self, out: &mut [i64]) -> Option<()> {
         let lo = unzigzag(self.varint()?);
-        let w = u32::from(self.byte()?);
+        let wb = self.byte()?;
+        let w = u32::from(wb & !PATCHED);
         if w > 64 {
             return None;
         }
@@ -237,6 +293,13 @@ impl Reader<'_> {
                 *x = lo.wrapping_add((acc as u64 & mask) as i64);
                 acc >>= w;
                 have -= w;
+            }
+        }
+        if wb & PATCHED != 0 {
+            for _ in 0..self.byte()? {
+                let i = usize::from(self.byte()?);
+                let d = self.varint()?;
+                *out.get_mut(i)? = lo.wrapping_add(d as i64);
             }
         }
         Some(())
@@ -394,13 +457,20 @@ fn column(
     Some(())
 }
 
-/// The `f32` bits of value `i` of a decoded column, if it stands for one.
-fn bits_of(c: &Column, i: usize) -> Option<u32> {
+/// The `f32` bits of the first `p` values of a decoded column, if they stand for some.
+fn bits_of(c: &Column, p: usize) -> Option<[u32; BLOCK]> {
+    let mut out = [0u32; BLOCK];
     if c.exp == BITS {
-        u32::try_from(c.n[i]).ok()
+        for (o, &n) in out.iter_mut().zip(&c.n[..p]) {
+            *o = u32::try_from(n).ok()?;
+        }
     } else {
-        Some(unscale(c.n[i], usize::from(c.exp)).to_bits())
+        let e = usize::from(c.exp);
+        for (o, &n) in out.iter_mut().zip(&c.n[..p]) {
+            *o = unscale(n, e).to_bits();
+        }
     }
+    Some(out)
 }
 
 /// Decodes `packed` into a block's point bytes; false unless it is exactly one block.
@@ -418,22 +488,23 @@ fn decode_into(packed: &[u8], raw: &mut [u8; RAW]) -> Option<()> {
     let present = compact(&counts);
     let p = counts.iter().filter(|&&c| c > 0).count();
     let empty = Column { exp: BITS, n: [0; BLOCK] };
-    let (mut min, mut max, mut sum) = (empty, empty, empty);
+    let (mut min, mut max, mut sum) = (Column::new(), Column::new(), Column::new());
     column(&mut r, p, &mut min, &empty, &empty, &present)?;
     column(&mut r, p, &mut max, &min, &empty, &present)?;
     column(&mut r, p, &mut sum, &min, &max, &present)?;
     if r.at != packed.len() {
         return None;
     }
-    raw.fill(0);
+    let (mins, maxes, sums) = (bits_of(&min, p)?, bits_of(&max, p)?, bits_of(&sum, p)?);
     let mut i = 0;
     for (j, point) in raw.chunks_exact_mut(TIER_POINT_BYTES).enumerate() {
         if counts[j] == 0 {
+            point.fill(0);
             continue;
         }
-        for (c, at) in [(&min, MIN_AT), (&max, MAX_AT), (&sum, SUM_AT)] {
-            point[at..at + 4].copy_from_slice(&bits_of(c, i)?.to_le_bytes());
-        }
+        point[MIN_AT..MIN_AT + 4].copy_from_slice(&mins[i].to_le_bytes());
+        point[MAX_AT..MAX_AT + 4].copy_from_slice(&maxes[i].to_le_bytes());
+        point[SUM_AT..SUM_AT + 4].copy_from_slice(&sums[i].to_le_bytes());
         point[COUNT_AT..COUNT_AT + 2].copy_from_slice(&(counts[j] as u16).to_le_bytes());
         i += 1;
     }

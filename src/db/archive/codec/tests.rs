@@ -56,6 +56,19 @@ fn a_steady_rate_predicts_max_from_min_and_sum_from_the_midrange() {
 }
 
 #[test]
+fn a_rare_step_is_patched_in_not_packed_wide() {
+    // 1000/s with one span (point 5) where one of its two values stepped to 1997. Min: all
+    // 1000 (mode 0, zigzag 2000 = d0 0f, width 0). Max from min: residuals 0 but 997 at 5:
+    // minimum 0, width 0 patched (0x80), one patch: index 5, varint 997 = e5 07 — 7 bytes
+    // where packing every residual at 10 bits would take 43. Sum by midrange: 0 everywhere
+    // (2 × 2997 − 2 × (1000 + 1997) = 0).
+    let mut points = [pt(2000.0, 1000.0, 1000.0, 2); BLOCK];
+    points[5] = pt(2997.0, 1000.0, 1997.0, 2);
+    let raw = block_of(&points);
+    assert_eq!(encoded(&raw), [4, 0, 0x00, 0xd0, 0x0f, 0, 0x20, 0, 0x80, 1, 5, 0xe5, 0x07, 0x30, 0, 0]);
+}
+
+#[test]
 fn thousandths_are_stored_as_integers() {
     // 12.345 and 67.891 in one span: exponent 3 for all three columns; 12 345 → zigzag
     // 24 690 = 0x6072 → varint f2 c0 01; max: no predictor wins the tie with from-min
@@ -140,12 +153,14 @@ fn random_blocks_round_trip() {
                 continue; // a gap
             }
             let count = 1 + rng.below(if kind == 5 { 65_535 } else { 60 }) as u32;
+            let step = rng.below(10) == 0;
             let e = rng.below(10) as i32;
             let v = |rng: &mut Rng| match kind {
                 0 => rng.below(1000) as f64,
                 1 => (rng.below(2_000_000) as f64 - 1e6) / 10f64.powi(e),
                 2 => f64::from(f32::from_bits(rng.next_u64() as u32 & 0x7f7f_ffff)),
                 3 => (rng.next_u64() >> 11) as f64,
+                4 => 1000.0 + if step { rng.below(100_000) as f64 } else { 0.0 },
                 _ => (rng.below(1 << 20) as f64) / 1024.0,
             };
             let (a, b, c) = (v(&mut rng), v(&mut rng), v(&mut rng));

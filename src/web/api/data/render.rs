@@ -165,10 +165,10 @@ fn payload(q: &DataQuery, rows: &Rows) -> String {
         Format::Json | Format::Jsonp => {
             out.push_str("{\n \"labels\": [\"time\"");
             if rows.names.is_empty() {
-                out.push_str(", \"no data\"");
+                out.push_str(",\"no data\"");
             }
             for name in &rows.names {
-                out.push_str(", ");
+                out.push(',');
                 json::str(&mut out, name);
             }
             out.push_str("],\n    \"data\":\n [\n");
@@ -177,29 +177,29 @@ fn payload(q: &DataQuery, rows: &Rows) -> String {
                     out.push_str(",\n");
                 }
                 if q.render.objectrows {
-                    out.push_str("      { \"time\": ");
+                    out.push_str(" { \"time\": ");
                     time_value(&mut out, q, rows.times[r]);
                     for (d, v) in rows.values[r].iter().enumerate() {
-                        out.push_str(", ");
+                        out.push(',');
                         json::str(&mut out, &rows.names[d]);
                         out.push_str(": ");
                         value(&mut out, *v);
                     }
-                    out.push_str(" }");
+                    out.push('}');
                 } else {
-                    out.push_str("      [ ");
+                    out.push_str(" [ ");
                     time_value(&mut out, q, rows.times[r]);
                     if rows.names.is_empty() {
-                        out.push_str(", null");
+                        out.push_str(",null");
                     }
                     for v in &rows.values[r] {
-                        out.push_str(", ");
+                        out.push(',');
                         value(&mut out, *v);
                     }
                     out.push(']');
                 }
             }
-            out.push_str("\n  ]\n}\n");
+            out.push_str("\n]\n}");
         }
         Format::Datatable | Format::Datasource => {
             out.push_str("{\n \"cols\":\n [\n  {\"id\":\"\",\"label\":\"time\",\"pattern\":\"\",\"type\":\"datetime\"},\n  {\"id\":\"\",\"label\":\"\",\"pattern\":\"\",\"type\":\"string\",\"p\":{\"role\":\"annotation\"}},\n  {\"id\":\"\",\"label\":\"\",\"pattern\":\"\",\"type\":\"string\",\"p\":{\"role\":\"annotationText\"}}");
