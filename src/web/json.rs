@@ -45,78 +45,108 @@ pub fn opt(out: &mut String, v: Option<f64>) {
     }
 }
 
+/// Appends an optional number as bytes (`None`, NaN and infinities ⇒ `null`): for bodies
+/// built as bytes (the data rows), the same text as [`opt`].
+pub fn opt_bytes(out: &mut Vec<u8>, v: Option<f64>) {
+    match v.filter(|v| v.is_finite()) {
+        None => out.extend_from_slice(b"null"),
+        Some(v) => {
+            let mut buf = [0u8; NUM_LEN];
+            match fast(v, &mut buf) {
+                Some(at) => out.extend_from_slice(&buf[at]),
+                None => out.extend_from_slice(slow(v).as_bytes()),
+            }
+        }
+    }
+}
+
 /// The number formatting shared by every text format.
 pub fn fmt_number(out: &mut String, v: f64) {
-    // Below 10^15, truncating and rounding go through i64 (`f64::trunc`/`round` are library
-    // calls on baseline x86-64): integers as they are, others rounded to 7 decimals.
-    if v.abs() < 1e15 {
-        let i = v as i64;
-        if i as f64 == v {
-            push_int(out, i);
-            return;
-        }
-        let s = v * 1e7;
-        if s.abs() < 1e15 {
-            // `s - t` is exact here; ties round away from zero, as `f64::round` does.
-            let t = s as i64;
-            let f = s - t as f64;
-            push_scaled(out, t + i64::from(f >= 0.5) - i64::from(f <= -0.5));
-            return;
+    let mut buf = [0u8; NUM_LEN];
+    match fast(v, &mut buf) {
+        Some(at) => push_ascii(out, &buf[at]),
+        None => out.push_str(&slow(v)),
+    }
+}
+
+/// Bytes a number takes at most on the fast path: a sign, 20 digits, the point, 7 decimals.
+const NUM_LEN: usize = 29;
+
+/// Writes `v` into `buf` when it is below 10^15 (integers as they are, others rounded to 7
+/// decimals without trailing zeros) and returns where; `None` for the rest. Truncating and
+/// rounding go through i64 (`f64::trunc`/`round` are library calls on baseline x86-64).
+fn fast(v: f64, buf: &mut [u8; NUM_LEN]) -> Option<std::ops::Range<usize>> {
+    if v.is_nan() || v.abs() >= 1e15 {
+        return None;
+    }
+    let i = v as i64;
+    if i as f64 == v {
+        return Some(digits_at(buf, i.unsigned_abs(), 0, i < 0));
+    }
+    let s = v * 1e7;
+    if s.abs() >= 1e15 {
+        return None;
+    }
+    // `s - t` is exact here; ties round away from zero, as `f64::round` does.
+    let t = s as i64;
+    let f = s - t as f64;
+    let scaled = t + i64::from(f >= 0.5) - i64::from(f <= -0.5);
+    let a = scaled.unsigned_abs();
+    Some(digits_at(buf, a / 10_000_000, (a % 10_000_000) as u32, scaled < 0))
+}
+
+/// Writes `whole`, and `.frac` (7 decimals, trailing zeros cut) unless it is 0, with a sign.
+fn digits_at(buf: &mut [u8; NUM_LEN], whole: u64, frac: u32, negative: bool) -> std::ops::Range<usize> {
+    use crate::digits::{pair, write_u64};
+    let mut start = write_u64(&mut buf[..21], whole);
+    let mut end = 21;
+    if frac != 0 {
+        buf[21] = b'.';
+        buf[22] = b'0' + (frac / 1_000_000) as u8;
+        let f = frac % 1_000_000;
+        pair(buf, 23, f / 10_000);
+        pair(buf, 25, (f / 100) % 100);
+        pair(buf, 27, f % 100);
+        end = NUM_LEN;
+        while buf[end - 1] == b'0' {
+            end -= 1;
         }
     }
+    if negative && (whole, frac) != (0, 0) {
+        start -= 1;
+        buf[start] = b'-';
+    }
+    start..end
+}
+
+/// The numbers the fast path leaves: rounded to 7 decimals, printed by `core::fmt`.
+fn slow(v: f64) -> String {
     let r = (v * 1e7).round() / 1e7;
     if r.abs() >= 1e15 {
-        push_int(out, r as i64);
+        (r as i64).to_string()
     } else {
-        let _ = write!(out, "{r}");
+        format!("{r}")
     }
+}
+
+/// Appends an integer in decimal, as bytes.
+pub fn int_bytes(out: &mut Vec<u8>, v: i64) {
+    let mut buf = [0u8; NUM_LEN];
+    let at = digits_at(&mut buf, v.unsigned_abs(), 0, v < 0);
+    out.extend_from_slice(&buf[at]);
 }
 
 /// Appends an integer in decimal.
 pub fn push_int(out: &mut String, v: i64) {
-    let mut buf = [0u8; 20];
-    let mut at = crate::digits::write_u64(&mut buf, v.unsigned_abs());
-    if v < 0 {
-        at -= 1;
-        buf[at] = b'-';
-    }
-    push_ascii(out, &buf[at..]);
+    let mut buf = [0u8; NUM_LEN];
+    let at = digits_at(&mut buf, v.unsigned_abs(), 0, v < 0);
+    push_ascii(out, &buf[at]);
 }
 
 /// Appends bytes known to be ASCII.
 fn push_ascii(out: &mut String, b: &[u8]) {
     // The check cannot fail (digits, signs, points); it is one pass over a few bytes.
     out.push_str(std::str::from_utf8(b).unwrap_or_default());
-}
-
-/// Appends `scaled / 10^7` with up to 7 decimals and no trailing zeros.
-fn push_scaled(out: &mut String, scaled: i64) {
-    use crate::digits::{pair, write_u64};
-    // Sign, up to 20 digits, the point and 7 decimals, composed in one buffer: the whole
-    // part's digits end at 20, the point and the decimals follow (two digits per division),
-    // trailing zeros are cut.
-    let a = scaled.unsigned_abs();
-    let mut buf = [0u8; 28];
-    let mut start = write_u64(&mut buf[..20], a / 10_000_000);
-    let frac = (a % 10_000_000) as u32;
-    let mut end = 20;
-    if frac != 0 {
-        buf[20] = b'.';
-        buf[21] = b'0' + (frac / 1_000_000) as u8;
-        let f = frac % 1_000_000;
-        pair(&mut buf, 22, f / 10_000);
-        pair(&mut buf, 24, (f / 100) % 100);
-        pair(&mut buf, 26, f % 100);
-        end = 28;
-        while buf[end - 1] == b'0' {
-            end -= 1;
-        }
-    }
-    if scaled < 0 {
-        start -= 1;
-        buf[start] = b'-';
-    }
-    push_ascii(out, &buf[start..end]);
 }
 
 /// `"key": ` (with the leading comma when `first` is false).
@@ -146,6 +176,38 @@ mod tests {
         assert_eq!(f(0.1234567891), "0.1234568");
         assert_eq!(f(f64::NAN), "null");
         assert_eq!(f(-0.00000001), "0");
+    }
+
+    /// The byte writer prints what the string writer prints.
+    #[test]
+    fn bytes_and_text_agree() {
+        let mut rng = crate::rng::Rng::new(4);
+        let mut values = vec![
+            None,
+            Some(f64::NAN),
+            Some(f64::INFINITY),
+            Some(-0.0),
+            Some(1e15),
+            Some(-1e16),
+            Some(0.5e-7),
+        ];
+        for _ in 0..50_000 {
+            let m = (rng.next_u64() >> 11) as f64 / (1u64 << 53) as f64;
+            let e = rng.below(30) as i32 - 12;
+            values.push(Some((m - 0.5) * 10f64.powi(e)));
+        }
+        for v in values {
+            let (mut text, mut bytes) = (String::new(), Vec::new());
+            opt(&mut text, v);
+            opt_bytes(&mut bytes, v);
+            assert_eq!(text.as_bytes(), &bytes[..], "{v:?}");
+        }
+        for v in [0i64, -1, 7, i64::MIN, i64::MAX, 1_796_607_964] {
+            let (mut text, mut bytes) = (String::new(), Vec::new());
+            push_int(&mut text, v);
+            int_bytes(&mut bytes, v);
+            assert_eq!((text.as_bytes(), text.clone()), (&bytes[..], v.to_string()));
+        }
     }
 
     /// The direct digits equal what the shortest float formatting prints.
