@@ -343,6 +343,32 @@ pub(crate) fn checksum2(a: &[u8], b: &[u8]) -> u32 {
     (h ^ (h >> 32)) as u32
 }
 
+/// A checksum of `a` then `b` taken eight bytes at a time: each little-endian word (the last
+/// one of each part zero-padded, then the part's length) mixed in by a multiply and a shift.
+/// Eight times fewer steps than [`checksum`], for records read on every query; like it, not
+/// a defence against forgery, only against damage.
+pub(crate) fn checksum_words(a: &[u8], b: &[u8]) -> u32 {
+    fn mix(h: u64, w: u64) -> u64 {
+        let x = (h ^ w).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        x ^ (x >> 29)
+    }
+    let mut h = FNV_OFFSET;
+    for part in [a, b] {
+        let mut words = part.chunks_exact(8);
+        for w in &mut words {
+            h = mix(h, le_u64(w, 0));
+        }
+        let rest = words.remainder();
+        if !rest.is_empty() {
+            let mut w = [0u8; 8];
+            w[..rest.len()].copy_from_slice(rest);
+            h = mix(h, u64::from_le_bytes(w));
+        }
+        h = mix(h, part.len() as u64);
+    }
+    (h ^ (h >> 32)) as u32
+}
+
 pub(crate) fn le_u32(b: &[u8], at: usize) -> u32 {
     let mut w = [0u8; 4];
     w.copy_from_slice(&b[at..at + 4]);

@@ -70,8 +70,23 @@ fn the_in_place_checksum_is_the_headers() {
     let mut rng = Rng::new(3);
     for len in [0usize, 1, 17, 200, MAX_PACKED] {
         let data: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        // Codecs 0 and 1: FNV-1a of the fields followed by the bytes, as always written.
         let h = Header { block: 77, len: len as u16, first: 3, codec: CODEC_LZ4, sum: 0 };
-        assert_eq!(checksum2(&h.fields(), &data), h.checksum_of(&data), "{len} bytes");
+        let joined: Vec<u8> = h.fields().iter().chain(&data).copied().collect();
+        assert_eq!(h.checksum_of(&data), crate::db::file::checksum(&joined), "{len} bytes");
+        // The column codec: by words; any one flipped bit of the fields or the bytes shows.
+        let h = Header { codec: CODEC_COLUMNS, ..h };
+        let sum = h.checksum_of(&data);
+        for bit in 0..(12 + len) * 8 {
+            let (mut fields, mut bytes) = (h.fields(), data.clone());
+            let (i, m) = (bit / 8, 1u8 << (bit % 8));
+            if i < 12 {
+                fields[i] ^= m;
+            } else {
+                bytes[i - 12] ^= m;
+            }
+            assert_ne!(checksum_words(&fields, &bytes), sum, "{len} bytes, bit {bit}");
+        }
     }
 }
 
