@@ -230,6 +230,31 @@ impl Writer<'_> {
     }
 }
 
+/// Packed values, least significant bits first, through a 64-bit window.
+struct Bits<'a> {
+    src: &'a [u8],
+    acc: u64,
+    have: u32,
+    next: usize,
+}
+
+impl Bits<'_> {
+    /// The next `n` (≤ 56) bits; zeros past the end of `src` (the caller sized it).
+    #[inline]
+    fn take(&mut self, n: u32) -> u64 {
+        while self.have < n {
+            // Fewer than n ≤ 56 bits are held: a byte more fits.
+            self.acc |= u64::from(self.src.get(self.next).copied().unwrap_or(0)) << self.have;
+            self.next += 1;
+            self.have += 8;
+        }
+        let v = self.acc & ((1u64 << n) - 1);
+        self.acc = self.acc.checked_shr(n).unwrap_or(0);
+        self.have -= n;
+        v
+    }
+}
+
 /// Reads what [`Writer`] wrote, never past the end.
 struct Reader<'a> {
     b: &'a [u8],
@@ -265,35 +290,11 @@ impl Reader<'_> {
         let bytes = (out.len() * w as usize).div_ceil(8);
         let src = self.b.get(self.at..self.at + bytes)?;
         self.at += bytes;
-        if w == 0 {
-            out.fill(lo);
-        } else if w <= 56 {
-            // A 64-bit window: before a byte is added it holds fewer than w ≤ 56 bits.
-            let mask = (1u64 << w) - 1;
-            let (mut acc, mut have, mut next) = (0u64, 0u32, 0usize);
-            for x in out.iter_mut() {
-                while have < w {
-                    acc |= u64::from(src[next]) << have;
-                    next += 1;
-                    have += 8;
-                }
-                *x = lo.wrapping_add((acc & mask) as i64);
-                acc >>= w;
-                have -= w;
-            }
-        } else {
-            let mask = if w == 64 { u64::MAX } else { (1u64 << w) - 1 };
-            let (mut acc, mut have, mut next) = (0u128, 0u32, 0usize);
-            for x in out.iter_mut() {
-                while have < w {
-                    acc |= u128::from(src[next]) << have;
-                    next += 1;
-                    have += 8;
-                }
-                *x = lo.wrapping_add((acc as u64 & mask) as i64);
-                acc >>= w;
-                have -= w;
-            }
+        let mut bits = Bits { src, acc: 0, have: 0, next: 0 };
+        for x in out.iter_mut() {
+            // At most 56 bits at a time through the 64-bit window; wider values in two takes.
+            let d = if w <= 56 { bits.take(w) } else { bits.take(32) | bits.take(w - 32) << 32 };
+            *x = lo.wrapping_add(d as i64);
         }
         if wb & PATCHED != 0 {
             for _ in 0..self.byte()? {

@@ -3,7 +3,7 @@
 use super::*;
 use crate::rng::Rng;
 
-fn block_of(points: &[TierPoint]) -> [u8; RAW] {
+pub(super) fn block_of(points: &[TierPoint]) -> [u8; RAW] {
     let mut raw = [0u8; RAW];
     for (j, p) in points.iter().enumerate().take(BLOCK) {
         raw[j * TIER_POINT_BYTES..(j + 1) * TIER_POINT_BYTES].copy_from_slice(&p.encode());
@@ -11,7 +11,7 @@ fn block_of(points: &[TierPoint]) -> [u8; RAW] {
     raw
 }
 
-fn pt(sum: f64, min: f64, max: f64, count: u32) -> TierPoint {
+pub(super) fn pt(sum: f64, min: f64, max: f64, count: u32) -> TierPoint {
     TierPoint { t: 0, sum, min, max, count }
 }
 

@@ -2,21 +2,10 @@
 //! noisy ones, lossless round trips of anything, and a decoder that trusts nothing.
 
 use super::*;
+use crate::db::archive::tests::{block_of, pt};
 use crate::db::archive::{decode_block, encode_block, CODEC_COLUMNS, MAX_PACKED};
 use crate::db::tier::TierPoint;
 use crate::rng::Rng;
-
-fn block_of(points: &[TierPoint]) -> [u8; RAW] {
-    let mut raw = [0u8; RAW];
-    for (j, p) in points.iter().enumerate().take(BLOCK) {
-        raw[j * TIER_POINT_BYTES..(j + 1) * TIER_POINT_BYTES].copy_from_slice(&p.encode());
-    }
-    raw
-}
-
-fn pt(sum: f64, min: f64, max: f64, count: u32) -> TierPoint {
-    TierPoint { t: 0, sum, min, max, count }
-}
 
 fn encoded(raw: &[u8; RAW]) -> Vec<u8> {
     let mut out = [0u8; MAX_ENCODED];
