@@ -239,17 +239,18 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
-    /// The next `n` (≤ 56) bits; zeros past the end of `src` (the caller sized it).
-    #[inline]
+    /// The next `n` (≤ 56) bits. `src` holds exactly the bits the caller takes (it is cut to
+    /// `ceil(values × width / 8)` bytes), so the index stays in it.
+    #[inline(always)]
     fn take(&mut self, n: u32) -> u64 {
         while self.have < n {
             // Fewer than n ≤ 56 bits are held: a byte more fits.
-            self.acc |= u64::from(self.src.get(self.next).copied().unwrap_or(0)) << self.have;
+            self.acc |= u64::from(self.src[self.next]) << self.have;
             self.next += 1;
             self.have += 8;
         }
         let v = self.acc & ((1u64 << n) - 1);
-        self.acc = self.acc.checked_shr(n).unwrap_or(0);
+        self.acc >>= n;
         self.have -= n;
         v
     }
@@ -291,10 +292,14 @@ impl Reader<'_> {
         let src = self.b.get(self.at..self.at + bytes)?;
         self.at += bytes;
         let mut bits = Bits { src, acc: 0, have: 0, next: 0 };
-        for x in out.iter_mut() {
+        match w {
+            0 => out.fill(lo),
             // At most 56 bits at a time through the 64-bit window; wider values in two takes.
-            let d = if w <= 56 { bits.take(w) } else { bits.take(32) | bits.take(w - 32) << 32 };
-            *x = lo.wrapping_add(d as i64);
+            1..=56 => out.iter_mut().for_each(|x| *x = lo.wrapping_add(bits.take(w) as i64)),
+            _ => out.iter_mut().for_each(|x| {
+                let d = bits.take(32) | bits.take(w - 32) << 32;
+                *x = lo.wrapping_add(d as i64);
+            }),
         }
         if wb & PATCHED != 0 {
             for _ in 0..self.byte()? {
