@@ -14,6 +14,10 @@ use crate::web::json;
 pub fn render(q: &DataQuery, chart_id: &str, chart_name: &str, rows: &Rows) -> (String, &'static str) {
     let payload = payload(q, rows);
     let wrap = q.render.jsonwrap;
+    if !wrap && !matches!(q.format, Format::Jsonp | Format::Datasource) {
+        // The rows are the body: no envelope, no second copy.
+        return (payload, q.format.content_type());
+    }
     let mut body = String::with_capacity(payload.len() + 1024);
     let callback = match q.format {
         Format::Jsonp => q.callback.as_deref(),
