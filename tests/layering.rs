@@ -15,7 +15,7 @@ const LAYERS: &[&[&str]] = &[
     &["rrd"],
     &["config"],
     &["db", "logging", "net", "daemon"],
-    &["sys", "rng", "simple_pattern"],
+    &["sys", "rng", "simple_pattern", "digits"],
     &["clock"],
 ];
 
