@@ -11,6 +11,7 @@ pub mod collectors;
 pub mod config;
 pub mod daemon;
 pub mod db;
+#[cfg(any(feature = "web", feature = "exporting"))]
 pub(crate) mod digits;
 #[cfg(feature = "exporting")]
 pub mod exporting;
