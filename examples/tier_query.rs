@@ -74,23 +74,12 @@ fn main() {
         let req = Request { after: -86_400, before: 0, points: 1440, tier, ..Request::default() };
         let rows = run(&host, &target, &req, now).expect("answered");
         let filled = rows.values.iter().filter(|r| r.iter().any(Option::is_some)).count();
-        let mut us: Vec<f64> = (0..reps)
-            .map(|_| {
-                let t0 = Instant::now();
-                let rows = run(&host, &target, &req, now).expect("answered");
-                let e = t0.elapsed().as_secs_f64() * 1e6;
-                std::hint::black_box(rows);
-                e
-            })
-            .collect();
-        us.sort_by(f64::total_cmp);
+        let (median, min) = timed(reps, || run(&host, &target, &req, now).expect("answered"));
         println!(
-            "{label}: tier {} rows {} (filled {filled}) db_points {:?}: median {:.0} µs, min {:.0} µs ({reps} runs)",
+            "{label}: tier {} rows {} (filled {filled}) db_points {:?}: median {median:.0} µs, min {min:.0} µs ({reps} runs)",
             rows.tier,
             rows.times.len(),
             rows.db_points_per_tier,
-            us[us.len() / 2],
-            us[0],
         );
     }
     // The same with the JSON the API writes (what the storage bench times, less HTTP).
@@ -103,24 +92,28 @@ fn main() {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect();
         let q = DataQuery::parse(&pairs).expect("a valid query");
-        let mut us: Vec<f64> = (0..reps)
-            .map(|_| {
-                let t0 = Instant::now();
-                let rows = run_data(&host, &q, now).expect("answered");
-                let body = render(&q, "load.c0", "load.c0", &rows);
-                let e = t0.elapsed().as_secs_f64() * 1e6;
-                std::hint::black_box(body);
-                e
-            })
-            .collect();
-        us.sort_by(f64::total_cmp);
+        let (median, min) = timed(reps, || {
+            let rows = run_data(&host, &q, now).expect("answered");
+            render(&q, "load.c0", "load.c0", &rows)
+        });
         println!(
-            "after=-86400&points=1440&tier=1 rendered as JSON: median {:.0} µs, min {:.0} µs ({reps} runs)",
-            us[us.len() / 2],
-            us[0]
+            "after=-86400&points=1440&tier=1 rendered as JSON: median {median:.0} µs, min {min:.0} µs ({reps} runs)"
         );
     }
     drop(chart);
     drop(host);
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Runs `f` `reps` times (at least once): the median and the least µs a run took.
+fn timed<T>(reps: usize, mut f: impl FnMut() -> T) -> (f64, f64) {
+    let mut us: Vec<f64> = (0..reps.max(1))
+        .map(|_| {
+            let t0 = Instant::now();
+            std::hint::black_box(f());
+            t0.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    us.sort_by(f64::total_cmp);
+    (us[us.len() / 2], us[0])
 }

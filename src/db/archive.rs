@@ -38,6 +38,9 @@
 //! | 10     | 2    | reserved, 0                                                   |
 //! | 12     | 4    | checksum of bytes 0..12 followed by the compressed bytes      |
 //!
+//! The checksum covers bytes 0..12 and then the compressed bytes: FNV-1a for codecs 0 and 1,
+//! eight bytes at a time (`file::checksum_words`) for codec 2, whose records every query reads.
+//!
 //! Why a log with headers and not a fixed index of descriptors beside the region: a fixed
 //! split had to guess the compression ratio (measured: zero series 18 bytes a block, random
 //! rates 240, random floats 448), wasting a quarter of the bytes on one kind of data or the

@@ -366,13 +366,16 @@ fn plan(min: Column, max: Column, sum: Column, p: usize, counts: &[i64]) -> Plan
     Plan { cols: [(min, pmin), (max, pmax), (sum, psum)], len: 3 + lmin + lmax + lsum }
 }
 
-/// The non-zero counts, in order, at the front.
-fn compact(counts: &[i64; BLOCK]) -> [i64; BLOCK] {
+/// The non-zero counts, in order, at the front, and how many there are (the points
+/// present, whose values the columns hold).
+fn compact(counts: &[i64; BLOCK]) -> ([i64; BLOCK], usize) {
     let mut out = [0i64; BLOCK];
-    for (slot, &c) in out.iter_mut().zip(counts.iter().filter(|&&c| c > 0)) {
-        *slot = c;
+    let mut p = 0;
+    for &c in counts.iter().filter(|&&c| c > 0) {
+        out[p] = c;
+        p += 1;
     }
-    out
+    (out, p)
 }
 
 /// Encodes a block's point bytes into `out`; `None` when the codec does not apply (an
@@ -395,7 +398,7 @@ pub(crate) fn encode(raw: &[u8; RAW], out: &mut [u8]) -> Option<usize> {
         }
         p += 1;
     }
-    let present = compact(&counts);
+    let (present, _) = compact(&counts);
     let own = |bits: &[u32]| (0..=MAX_EXP).find_map(|e| scaled(bits, e)).unwrap_or_else(|| as_bits(bits));
     let [fmin, fmax, fsum] = fields;
     let mut chosen = plan(own(&fmin[..p]), own(&fmax[..p]), own(&fsum[..p]), p, &present);
@@ -491,9 +494,8 @@ fn decode_into(packed: &[u8], raw: &mut [u8; RAW]) -> Option<()> {
     if counts.iter().any(|&c| !(0..=i64::from(u16::MAX)).contains(&c)) {
         return None;
     }
-    let present = compact(&counts);
-    let p = counts.iter().filter(|&&c| c > 0).count();
-    let empty = Column { exp: BITS, n: [0; BLOCK] };
+    let (present, p) = compact(&counts);
+    let empty = Column::new();
     let (mut min, mut max, mut sum) = (Column::new(), Column::new(), Column::new());
     column(&mut r, p, &mut min, &empty, &empty, &present)?;
     column(&mut r, p, &mut max, &min, &empty, &present)?;
